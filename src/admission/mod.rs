@@ -1,0 +1,1 @@
+//! Admission plugins: CertificateApproval, CertificateSigning, CertificateSubjectRestriction, NodeRestriction (CSR rule).

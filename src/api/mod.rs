@@ -1,0 +1,17 @@
+//! Wire types: the JSON shapes of the Kubernetes API objects csrsim serves.
+//!
+//! Invariant: every type here serializes exactly as kube-apiserver would (field names, omitted
+//! empties, RFC 3339 seconds, base64 bytes) — `tests/k8s_openapi_roundtrip.rs` checks it against
+//! `k8s-openapi`.
+
+pub mod csr;
+pub mod meta;
+pub mod status;
+pub mod time;
+pub mod watch;
+
+pub use csr::{CertificateSigningRequest, CsrCondition, CsrSpec, CsrStatus};
+pub use meta::{ListMeta, ListOptions, ObjectMeta};
+pub use status::{GroupResource, Status};
+pub use time::Time;
+pub use watch::{EventType, WatchEvent};

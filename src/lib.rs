@@ -1,0 +1,32 @@
+//! # csrsim
+//!
+//! A deterministic, single-process simulator of the Kubernetes certificate control plane
+//! (`certificates.k8s.io/v1` CertificateSigningRequest).
+//!
+//! Crate map (see `docs/architecture.md`):
+//! - [`api`] — wire types (CSR, ObjectMeta, Status, WatchEvent) serialized as kube-apiserver does.
+//! - [`validation`] — field errors and the CSR validation rules with upstream messages.
+//! - [`registry`] — strategies: what create / update / approval / status do to an object.
+//! - [`auth`] — identities, authenticators, RBAC authorization.
+//! - [`admission`] — the certificate admission plugins and the NodeRestriction CSR rule.
+//! - [`store`] — the object store (memory or sled), resourceVersions, the watch event log.
+//! - [`pki`] — CSR parsing, CA material, certificate construction.
+//! - [`signer`] — one file per built-in signer policy.
+//! - [`controller`] — approver, signer, cleaner: reactions on the virtual clock.
+//! - [`sim`] — the virtual clock, timers, seeded RNG, trace, and [`sim::Cluster`], the single
+//!   entry point every driver uses.
+//!
+//! Architecture invariant: nothing under `sim`, `store`, `registry`, `validation`,
+//! `admission`, `auth`, `pki`, `signer` or `controller` reads the wall clock or OS randomness
+//! (enforced by `clippy.toml`).
+
+pub mod admission;
+pub mod api;
+pub mod auth;
+pub mod controller;
+pub mod pki;
+pub mod registry;
+pub mod signer;
+pub mod sim;
+pub mod store;
+pub mod validation;

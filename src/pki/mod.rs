@@ -1,0 +1,1 @@
+//! PKI: PEM, CSR parsing, CA material, certificate construction.

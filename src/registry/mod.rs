@@ -1,0 +1,1 @@
+//! Registry strategies: what each write path does to an object before validation.

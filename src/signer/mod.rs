@@ -1,0 +1,1 @@
+//! Built-in signer policies, one file per signer.

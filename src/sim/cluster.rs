@@ -1,0 +1,3 @@
+//! Placeholder; replaced by the real Cluster.
+pub struct Config;
+pub struct Cluster;

@@ -1,0 +1,155 @@
+//! The one request shape every driver (HTTP server, scenario runner, Rust tests) hands to
+//! [`crate::sim::Cluster::apply`].
+
+use crate::api::meta::{ListOptions, Preconditions};
+use crate::api::WatchEvent;
+use serde_json::Value;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verb {
+    Create,
+    Get,
+    List,
+    Watch,
+    Update,
+    Patch,
+    Delete,
+    DeleteCollection,
+}
+
+impl Verb {
+    /// The RBAC verb.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Create => "create",
+            Verb::Get => "get",
+            Verb::List => "list",
+            Verb::Watch => "watch",
+            Verb::Update => "update",
+            Verb::Patch => "patch",
+            Verb::Delete => "delete",
+            Verb::DeleteCollection => "deletecollection",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatchType {
+    /// `application/json-patch+json` (RFC 6902)
+    Json,
+    /// `application/merge-patch+json` (RFC 7386)
+    Merge,
+    /// `application/strategic-merge-patch+json`
+    StrategicMerge,
+    /// `application/apply-patch+yaml` (server-side apply)
+    Apply,
+}
+
+/// One API request, already authenticated and routed.
+#[derive(Clone, Debug, Default)]
+pub struct ApiRequest {
+    pub verb: Option<Verb>,
+    /// API group (`""` for core).
+    pub group: String,
+    pub version: String,
+    /// Plural resource name, e.g. `certificatesigningrequests`.
+    pub resource: String,
+    /// `""`, `approval` or `status`.
+    pub subresource: String,
+    pub namespace: String,
+    pub name: String,
+    /// Create/update body, or the patch document.
+    pub body: Option<Value>,
+    pub patch_type: Option<PatchType>,
+    pub list: ListOptions,
+    pub dry_run: bool,
+    pub preconditions: Option<Preconditions>,
+    /// Server-side apply: field manager (accepted, not modelled).
+    pub field_manager: String,
+}
+
+impl ApiRequest {
+    fn base(verb: Verb, group: &str, resource: &str) -> Self {
+        let version = "v1".to_string();
+        ApiRequest {
+            verb: Some(verb),
+            group: group.into(),
+            version,
+            resource: resource.into(),
+            ..Default::default()
+        }
+    }
+    /// A CSR request (`certificates.k8s.io/v1 certificatesigningrequests`).
+    pub fn csr(verb: Verb) -> Self {
+        Self::base(verb, "certificates.k8s.io", "certificatesigningrequests")
+    }
+    pub fn new(verb: Verb, group: &str, resource: &str) -> Self {
+        Self::base(verb, group, resource)
+    }
+    pub fn name(mut self, n: &str) -> Self {
+        self.name = n.into();
+        self
+    }
+    pub fn namespace(mut self, n: &str) -> Self {
+        self.namespace = n.into();
+        self
+    }
+    pub fn subresource(mut self, s: &str) -> Self {
+        self.subresource = s.into();
+        self
+    }
+    pub fn body(mut self, v: Value) -> Self {
+        self.body = Some(v);
+        self
+    }
+    pub fn patch(mut self, t: PatchType, v: Value) -> Self {
+        self.patch_type = Some(t);
+        self.body = Some(v);
+        self
+    }
+    pub fn list_options(mut self, o: ListOptions) -> Self {
+        self.list = o;
+        self
+    }
+}
+
+/// A successful answer.
+#[derive(Debug)]
+pub enum ApiResponse {
+    /// 200 with an object (get, update, patch; delete returns the deleted object).
+    Ok(Value),
+    /// 201 with the created object.
+    Created(Value),
+    /// A watch: the initial (synthetic) events, and a cursor for [`crate::sim::Cluster::watch_poll`].
+    Watch(WatchStream),
+}
+
+impl ApiResponse {
+    /// The object of an `Ok`/`Created` answer.
+    pub fn into_value(self) -> Value {
+        match self {
+            ApiResponse::Ok(v) | ApiResponse::Created(v) => v,
+            ApiResponse::Watch(_) => Value::Null,
+        }
+    }
+}
+
+/// An open watch. Poll it with `Cluster::watch_poll` to get the events after `cursor_rv`.
+#[derive(Debug, Clone)]
+pub struct WatchStream {
+    pub initial: Vec<WatchEvent>,
+    pub cursor: WatchCursor,
+}
+
+/// Where a watch is in the event log, and what it filters.
+#[derive(Debug, Clone)]
+pub struct WatchCursor {
+    pub group: String,
+    pub resource: String,
+    pub namespace: String,
+    pub label_selector: String,
+    pub field_selector: String,
+    /// Events with resourceVersion greater than this are still to be delivered.
+    pub rv: u64,
+    pub bookmarks: bool,
+}

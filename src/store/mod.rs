@@ -1,0 +1,267 @@
+//! The object store: every stored object by key, one global strictly increasing
+//! resourceVersion, and the ordered event log that feeds watches.
+//!
+//! Guarantees:
+//! - every write (put or delete) takes the next resourceVersion; nothing else does;
+//! - the event log holds, in resourceVersion order, the recent events (a window of at most
+//!   `window` events, none older than `max_age_ms` of virtual time once newer ones exist);
+//!   a watch from an older resourceVersion gets 410 Expired;
+//! - with the sled backend, a write is flushed to disk before `put`/`delete` return, so an
+//!   acknowledged write survives a crash (see `docs/architecture.md` for what sled's flush
+//!   promises). Objects, the resourceVersion counter and the virtual clock are reloaded on open.
+//!
+//! Keys are `<group or "core">/<resource>/<namespace>/<name>`, so a BTreeMap range is a list in
+//! the order etcd would return it.
+
+pub mod sled_backend;
+
+use crate::api::EventType;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+/// Object bytes (compact JSON), shared between the map and the event log.
+pub type Bytes = Arc<Vec<u8>>;
+
+/// Persistent state besides objects.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Meta {
+    pub rv: u64,
+    pub clock_ms: i64,
+}
+
+/// What a backend must do: load everything at open, commit one write atomically and durably.
+pub trait Backend: Send {
+    /// All stored objects and the meta record (None on a fresh store).
+    fn load(&mut self) -> Result<(Vec<(String, Vec<u8>)>, Option<Meta>), String>;
+    /// Apply `(key, Some(bytes))` puts and `(key, None)` deletes plus the meta record as one
+    /// atomic, durable batch.
+    fn commit(&mut self, writes: &[(String, Option<Bytes>)], meta: Meta) -> Result<(), String>;
+    /// A short name for docs and logs.
+    fn name(&self) -> &'static str;
+}
+
+/// Nothing persisted: the store lives and dies with the process.
+pub struct MemoryBackend;
+
+impl Backend for MemoryBackend {
+    fn load(&mut self) -> Result<(Vec<(String, Vec<u8>)>, Option<Meta>), String> {
+        Ok((Vec::new(), None))
+    }
+    fn commit(&mut self, _: &[(String, Option<Bytes>)], _: Meta) -> Result<(), String> {
+        Ok(())
+    }
+    fn name(&self) -> &'static str {
+        "memory"
+    }
+}
+
+/// One entry of the event log.
+#[derive(Clone, Debug)]
+pub struct LogEntry {
+    pub rv: u64,
+    pub at_ms: i64,
+    pub key: String,
+    pub type_: EventType,
+    /// The object after the write (for DELETED: the last state, stamped with the delete's rv).
+    pub object: Bytes,
+}
+
+pub struct Store {
+    objects: BTreeMap<String, (u64, Bytes)>,
+    rv: u64,
+    log: VecDeque<LogEntry>,
+    /// Every event with rv > log_start_rv is in the log.
+    log_start_rv: u64,
+    window: usize,
+    max_age_ms: i64,
+    backend: Box<dyn Backend>,
+    clock_ms: i64,
+}
+
+/// Store key of an object.
+pub fn key(group: &str, resource: &str, namespace: &str, name: &str) -> String {
+    let g = if group.is_empty() { "core" } else { group };
+    format!("{g}/{resource}/{namespace}/{name}")
+}
+
+/// Prefix of all objects of a resource (optionally in one namespace).
+pub fn prefix(group: &str, resource: &str, namespace: Option<&str>) -> String {
+    let g = if group.is_empty() { "core" } else { group };
+    match namespace {
+        Some(ns) => format!("{g}/{resource}/{ns}/"),
+        None => format!("{g}/{resource}/"),
+    }
+}
+
+impl Store {
+    /// Open a store on a backend, reloading what it holds.
+    pub fn open(mut backend: Box<dyn Backend>, window: usize, max_age_ms: i64) -> Result<Store, String> {
+        let (objs, meta) = backend.load()?;
+        let mut objects = BTreeMap::new();
+        let mut max_rv = 0;
+        for (k, v) in objs {
+            let rv = rv_of(&v).unwrap_or(0);
+            max_rv = max_rv.max(rv);
+            objects.insert(k, (rv, Arc::new(v)));
+        }
+        let meta = meta.unwrap_or_default();
+        let rv = meta.rv.max(max_rv);
+        Ok(Store {
+            objects,
+            rv,
+            log: VecDeque::new(),
+            log_start_rv: rv,
+            window: window.max(1),
+            max_age_ms,
+            backend,
+            clock_ms: meta.clock_ms,
+        })
+    }
+
+    /// The persisted virtual clock (ms since epoch) at open, 0 on a fresh store.
+    pub fn persisted_clock_ms(&self) -> i64 {
+        self.clock_ms
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        self.backend.name()
+    }
+
+    /// Current (latest) resourceVersion.
+    pub fn rv(&self) -> u64 {
+        self.rv
+    }
+
+    /// Oldest resourceVersion a watch may start from.
+    pub fn log_start_rv(&self) -> u64 {
+        self.log_start_rv
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Bytes> {
+        self.objects.get(key).map(|(_, b)| b)
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.objects.contains_key(key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    /// Objects under a prefix, in key order, starting strictly after `after` if given.
+    pub fn range<'a>(&'a self, prefix: &'a str, after: Option<&'a str>) -> impl Iterator<Item = (&'a String, &'a Bytes)> + 'a {
+        use std::ops::Bound;
+        let start = match after {
+            Some(a) => Bound::Excluded(a.to_string()),
+            None => Bound::Included(prefix.to_string()),
+        };
+        self.objects
+            .range((start, Bound::Unbounded))
+            .take_while(move |(k, _)| k.starts_with(prefix))
+            .map(|(k, (_, b))| (k, b))
+    }
+
+    /// Record the virtual clock so that it survives restarts (persisted with the next write,
+    /// or now if `durable`).
+    pub fn set_clock(&mut self, clock_ms: i64, durable: bool) -> Result<(), String> {
+        self.clock_ms = clock_ms;
+        self.compact(clock_ms);
+        if durable {
+            self.backend.commit(&[], Meta { rv: self.rv, clock_ms })?;
+        }
+        Ok(())
+    }
+
+    /// Allocate the next resourceVersion (for an object about to be written).
+    pub fn next_rv(&self) -> u64 {
+        self.rv + 1
+    }
+
+    /// Write `bytes` (which must already carry resourceVersion `self.next_rv()`) under `key`.
+    pub fn put(&mut self, key: &str, bytes: Vec<u8>, now_ms: i64) -> Result<(u64, EventType), String> {
+        let rv = self.rv + 1;
+        let bytes = Arc::new(bytes);
+        self.backend.commit(&[(key.to_string(), Some(bytes.clone()))], Meta { rv, clock_ms: now_ms })?;
+        self.rv = rv;
+        self.clock_ms = now_ms;
+        let t = if self.objects.insert(key.to_string(), (rv, bytes.clone())).is_some() {
+            EventType::Modified
+        } else {
+            EventType::Added
+        };
+        self.append(LogEntry { rv, at_ms: now_ms, key: key.to_string(), type_: t, object: bytes });
+        Ok((rv, t))
+    }
+
+    /// Delete `key`; `final_bytes` is the object as the DELETED event shows it (stamped with
+    /// resourceVersion `self.next_rv()`).
+    pub fn delete(&mut self, key: &str, final_bytes: Vec<u8>, now_ms: i64) -> Result<u64, String> {
+        let rv = self.rv + 1;
+        self.backend.commit(&[(key.to_string(), None)], Meta { rv, clock_ms: now_ms })?;
+        self.rv = rv;
+        self.clock_ms = now_ms;
+        self.objects.remove(key);
+        self.append(LogEntry {
+            rv,
+            at_ms: now_ms,
+            key: key.to_string(),
+            type_: EventType::Deleted,
+            object: Arc::new(final_bytes),
+        });
+        Ok(rv)
+    }
+
+    fn append(&mut self, e: LogEntry) {
+        let now = e.at_ms;
+        self.log.push_back(e);
+        while self.log.len() > self.window {
+            let old = self.log.pop_front().expect("non-empty");
+            self.log_start_rv = old.rv;
+        }
+        self.compact(now);
+    }
+
+    /// Drop events older than `max_age_ms` (keeping the newest one), like etcd's compaction.
+    fn compact(&mut self, now_ms: i64) {
+        while self.log.len() > 1 {
+            let front = &self.log[0];
+            if now_ms - front.at_ms > self.max_age_ms {
+                self.log_start_rv = front.rv;
+                self.log.pop_front();
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// Events with rv > `from`, or `Err(oldest)` if some of them were compacted away.
+    pub fn events_since(&self, from: u64) -> Result<impl Iterator<Item = &LogEntry>, u64> {
+        if from < self.log_start_rv {
+            return Err(self.log_start_rv);
+        }
+        // The log is contiguous in rv: skip by offset.
+        let skip = (from - self.log_start_rv) as usize;
+        Ok(self.log.iter().skip(skip))
+    }
+}
+
+/// Read `metadata.resourceVersion` from stored JSON bytes.
+pub fn rv_of(bytes: &[u8]) -> Option<u64> {
+    #[derive(serde::Deserialize)]
+    struct M {
+        metadata: MM,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct MM {
+        #[serde(default)]
+        resource_version: String,
+    }
+    let m: M = serde_json::from_slice(bytes).ok()?;
+    m.metadata.resource_version.parse().ok()
+}
