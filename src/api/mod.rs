@@ -6,6 +6,7 @@
 
 pub mod csr;
 pub mod meta;
+pub mod resources;
 pub mod status;
 pub mod time;
 pub mod watch;
