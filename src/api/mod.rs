@@ -7,6 +7,7 @@
 pub mod csr;
 pub mod meta;
 pub mod rbac;
+pub mod resources;
 pub mod status;
 pub mod time;
 pub mod watch;

@@ -1,1 +1,2 @@
 //! PKI: PEM, CSR parsing, CA material, certificate construction.
+pub mod gopem;

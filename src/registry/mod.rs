@@ -1,1 +1,6 @@
-//! Registry strategies: what each write path does to an object before validation.
+//! Registry strategies: what each write path does to an object before validation, plus the
+//! generic machinery (selectors, patches) every resource shares.
+
+pub mod csr;
+pub mod patch;
+pub mod selectors;

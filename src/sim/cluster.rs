@@ -1,3 +1,1180 @@
-//! Placeholder; replaced by the real Cluster.
-pub struct Config;
-pub struct Cluster;
+//! [`Cluster`]: the deterministic core and the single entry point of every driver.
+//!
+//! A request goes through the same stages as in kube-apiserver:
+//! authorization (RBAC) → decode → registry strategy → validation (422) → admission (403) →
+//! store (409 on conflicts). After every write, the controllers react at the same virtual
+//! instant until nothing is left to do ("settle"); timers (requeues, the cleaner's hourly pass,
+//! kubelet deadlines) fire in (time, sequence) order when time is advanced.
+//!
+//! Invariant: nothing here reads the wall clock or OS randomness; the same configuration and
+//! the same sequence of calls give byte-identical objects, events and trace.
+
+use crate::admission;
+use crate::api::csr::CertificateSigningRequest;
+use crate::api::meta::ListMeta;
+use crate::api::resources::{self, ResourceInfo};
+use crate::api::{EventType, GroupResource, Status, Time, WatchEvent};
+use crate::auth::rbac::Rbac;
+use crate::auth::{Attributes, Decision, Identity};
+use crate::controller::{Controller, SyncResult};
+use crate::registry::selectors::{FieldSelector, LabelSelector};
+use crate::registry::{csr as csr_strategy, patch};
+use crate::sim::clock::{Clock, DEFAULT_START};
+use crate::sim::request::{ApiRequest, ApiResponse, Verb, WatchCursor, WatchStream};
+use crate::sim::rng::Rngs;
+use crate::sim::trace::Trace;
+use crate::store::{self, Backend, MemoryBackend, Store};
+use crate::validation::csr::{self as csr_validation, UpdatePath};
+use crate::validation::{names, FieldError};
+use serde_json::{json, Value};
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap, VecDeque};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Default `--cluster-signing-duration`: 365 × 24 h.
+pub const DEFAULT_SIGNING_DURATION_SECS: i64 = 365 * 24 * 3600;
+/// Watch history: at most this many events (issue contract: the last 1,000 events).
+pub const DEFAULT_WATCH_WINDOW: usize = 1000;
+/// Watch history: events older than this (virtual) are compacted, as etcd every 5 minutes.
+pub const DEFAULT_WATCH_MAX_AGE_MS: i64 = 5 * 60 * 1000;
+/// Safety valve: controller syncs at one instant before we declare a livelock.
+const SETTLE_LIMIT: usize = 1_000_000;
+/// Alphabet of generated name suffixes (`k8s.io/apimachinery/pkg/util/rand`).
+const NAME_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+/// generateName prefixes are truncated to this length before the 5-char suffix.
+const MAX_GENERATE_NAME_PREFIX: usize = 58;
+
+/// How a cluster is set up. `Config::default()` is a kubeadm-like cluster with every
+/// controller on, starting at 2030-01-01T00:00:00Z, seed 0, in memory.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub seed: u64,
+    pub start: Time,
+    /// `--cluster-signing-duration` in seconds (max certificate TTL).
+    pub signing_duration_secs: i64,
+    /// Persist in sled under this directory (None: memory only).
+    pub data_dir: Option<PathBuf>,
+    pub approver: bool,
+    pub signer: bool,
+    pub cleaner: bool,
+    /// Install kubeadm's bootstrap-token and rotation ClusterRoleBindings.
+    pub kubeadm_bindings: bool,
+    /// Record the JSONL trace in memory.
+    pub trace: bool,
+    pub watch_window: usize,
+    pub watch_max_age_ms: i64,
+    /// Feature gate `AllowInsecureKubeletCertificateSigningRequests` (default false since 1.31):
+    /// when true, NodeRestriction does not check node CSRs.
+    pub allow_insecure_kubelet_csrs: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            seed: 0,
+            start: DEFAULT_START,
+            signing_duration_secs: DEFAULT_SIGNING_DURATION_SECS,
+            data_dir: None,
+            approver: true,
+            signer: true,
+            cleaner: true,
+            kubeadm_bindings: false,
+            trace: false,
+            watch_window: DEFAULT_WATCH_WINDOW,
+            watch_max_age_ms: DEFAULT_WATCH_MAX_AGE_MS,
+            allow_insecure_kubelet_csrs: false,
+        }
+    }
+}
+
+struct Slot {
+    name: &'static str,
+    ctl: Option<Box<dyn Controller>>,
+    queue: VecDeque<String>,
+    queued: BTreeSet<String>,
+    watches: bool,
+    paused: bool,
+}
+
+#[derive(PartialEq, Eq, PartialOrd, Ord, Debug)]
+struct Timer {
+    at_ms: i64,
+    seq: u64,
+    slot: usize,
+    tag: String,
+}
+
+/// Prefix of timer tags that mean "put this CSR back on the controller's queue".
+const REQUEUE_TAG: &str = "\u{0}requeue:";
+
+pub struct Cluster {
+    config: Config,
+    clock_ms: i64,
+    rngs: Rngs,
+    trace: Trace,
+    store: Store,
+    rbac: Rbac,
+    slots: Vec<Slot>,
+    timers: BinaryHeap<Reverse<Timer>>,
+    timer_seq: u64,
+    settling: bool,
+}
+
+fn gr(info: &ResourceInfo) -> GroupResource {
+    info.group_resource()
+}
+
+/// `forbiddenMessage` of the apiserver's response writers.
+pub fn forbidden_message(a: &Attributes) -> String {
+    if !a.resource_request {
+        return format!("User \"{}\" cannot {} path \"{}\"", a.user.user, a.verb, a.path);
+    }
+    let mut resource = a.resource.clone();
+    if !a.subresource.is_empty() {
+        resource = format!("{resource}/{}", a.subresource);
+    }
+    if !a.namespace.is_empty() {
+        format!(
+            "User \"{}\" cannot {} resource \"{}\" in API group \"{}\" in the namespace \"{}\"",
+            a.user.user, a.verb, resource, a.api_group, a.namespace
+        )
+    } else {
+        format!(
+            "User \"{}\" cannot {} resource \"{}\" in API group \"{}\" at the cluster scope",
+            a.user.user, a.verb, resource, a.api_group
+        )
+    }
+}
+
+/// Decode a request body into a typed object; errors are 400 BadRequest as the decoder gives.
+fn decode<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, Status> {
+    serde_json::from_value(v.clone()).map_err(|e| Status::bad_request(format!("error decoding request body: {e}")))
+}
+
+fn to_value<T: serde::Serialize>(t: &T) -> Value {
+    serde_json::to_value(t).expect("wire types always serialize")
+}
+
+/// Check `apiVersion`/`kind` of a body against the resource (empty is accepted).
+fn check_type_meta(info: &ResourceInfo, body: &Value) -> Result<(), Status> {
+    let av = body.get("apiVersion").and_then(|v| v.as_str()).unwrap_or("");
+    let kind = body.get("kind").and_then(|v| v.as_str()).unwrap_or("");
+    let want_av = info.api_version();
+    if !av.is_empty() && av != want_av {
+        return Err(Status::bad_request(format!(
+            "the API version in the data ({av}) does not match the expected API version ({want_av})"
+        )));
+    }
+    if !kind.is_empty() && kind != info.kind {
+        return Err(Status::bad_request(format!(
+            "the kind in the data ({kind}) does not match the expected kind ({})",
+            info.kind
+        )));
+    }
+    Ok(())
+}
+
+fn meta_str<'a>(v: &'a Value, field: &str) -> &'a str {
+    v.get("metadata").and_then(|m| m.get(field)).and_then(|x| x.as_str()).unwrap_or("")
+}
+
+fn set_meta(v: &mut Value, field: &str, val: Value) {
+    if !v.get("metadata").is_some_and(|m| m.is_object()) {
+        v["metadata"] = json!({});
+    }
+    if val.is_null() {
+        if let Some(m) = v["metadata"].as_object_mut() {
+            m.remove(field);
+        }
+    } else {
+        v["metadata"][field] = val;
+    }
+}
+
+impl Cluster {
+    /// Build a cluster: open the store (reloading a persisted one), install the default
+    /// RBAC policy, start the controllers the configuration asks for.
+    pub fn new(config: Config) -> Result<Cluster, String> {
+        let backend: Box<dyn Backend> = match &config.data_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                Box::new(store::sled_backend::SledBackend::open(dir)?)
+            }
+            None => Box::new(MemoryBackend),
+        };
+        let store = Store::open(backend, config.watch_window, config.watch_max_age_ms)?;
+        let start_ms = config.start.unix() * 1000;
+        let clock_ms = store.persisted_clock_ms().max(start_ms);
+        let mut c = Cluster {
+            rngs: Rngs::new(config.seed),
+            trace: Trace::new(config.trace),
+            rbac: Rbac::new(),
+            slots: Vec::new(),
+            timers: BinaryHeap::new(),
+            timer_seq: 0,
+            settling: false,
+            clock_ms,
+            store,
+            config,
+        };
+        // Rebuild projections (RBAC, tokens) from what the store holds.
+        let keys: Vec<(String, store::Bytes)> = c.store.range("", None).map(|(k, v)| (k.clone(), v.clone())).collect();
+        for (k, v) in keys {
+            if let Ok(obj) = serde_json::from_slice::<Value>(&v) {
+                c.project(&k, Some(&obj));
+            }
+        }
+        c.trace("start", json!({"seed": c.config.seed, "rv": c.store.rv(), "backend": c.store.backend_name()}));
+        // wiring: default policy
+        // wiring: pki
+        // wiring: controllers (approver, signer, cleaner)
+        let _ = Clock::new(c.now());
+        Ok(c)
+    }
+
+    // ------------------------------------------------------------------ small accessors
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+    /// Virtual now, whole seconds.
+    pub fn now(&self) -> Time {
+        Time(self.clock_ms.div_euclid(1000))
+    }
+    /// Virtual now in milliseconds since the epoch.
+    pub fn now_ms(&self) -> i64 {
+        self.clock_ms
+    }
+    pub fn rngs(&mut self) -> &mut Rngs {
+        &mut self.rngs
+    }
+    /// Latest resourceVersion.
+    pub fn resource_version(&self) -> u64 {
+        self.store.rv()
+    }
+    pub fn rbac(&self) -> &Rbac {
+        &self.rbac
+    }
+    pub fn trace(&mut self, event: &str, fields: Value) {
+        let now = self.now();
+        self.trace.record(now, event, fields);
+    }
+    pub fn trace_lines(&self) -> &[String] {
+        self.trace.lines()
+    }
+    pub fn trace_jsonl(&self) -> String {
+        self.trace.to_jsonl()
+    }
+    pub fn set_trace(&mut self, on: bool) {
+        self.trace.set_enabled(on);
+    }
+
+    /// RBAC decision for these attributes (what a SubjectAccessReview would answer).
+    pub fn authorize(&self, a: &Attributes) -> Decision {
+        self.rbac.authorize(a)
+    }
+
+    // ------------------------------------------------------------------ controllers & time
+
+    /// Register a controller; its `start` runs at once.
+    pub fn add_controller(&mut self, c: Box<dyn Controller>) {
+        let name = c.name();
+        let watches = c.watches_csrs();
+        self.slots.push(Slot { name, ctl: Some(c), queue: VecDeque::new(), queued: BTreeSet::new(), watches, paused: false });
+        let i = self.slots.len() - 1;
+        if watches {
+            // An informer's initial list: every existing CSR is queued.
+            let names: Vec<String> = self.csr_names();
+            for n in names {
+                self.enqueue(i, &n);
+            }
+        }
+        if let Some(mut ctl) = self.slots[i].ctl.take() {
+            ctl.start(self);
+            self.slots[i].ctl = Some(ctl);
+        }
+        self.settle();
+    }
+
+    /// Names of registered controllers, in run order.
+    pub fn controller_names(&self) -> Vec<&'static str> {
+        self.slots.iter().map(|s| s.name).collect()
+    }
+
+    /// Pause or resume a controller by name (a fault: its queue and timers wait).
+    pub fn set_paused(&mut self, name: &str, paused: bool) -> bool {
+        let mut found = false;
+        for s in self.slots.iter_mut().filter(|s| s.name == name) {
+            s.paused = paused;
+            found = true;
+        }
+        if found {
+            self.trace(if paused { "controller-paused" } else { "controller-resumed" }, json!({"controller": name}));
+            if !paused {
+                self.settle();
+            }
+        }
+        found
+    }
+
+    /// Schedule `on_timer(tag)` of the named controller `after_ms` from now.
+    pub fn schedule(&mut self, after_ms: u64, controller: &'static str, tag: String) {
+        if let Some(i) = self.slots.iter().position(|s| s.name == controller) {
+            self.schedule_slot(i, self.clock_ms + after_ms as i64, tag);
+        }
+    }
+
+    fn schedule_slot(&mut self, slot: usize, at_ms: i64, tag: String) {
+        self.timer_seq += 1;
+        self.timers.push(Reverse(Timer { at_ms, seq: self.timer_seq, slot, tag }));
+    }
+
+    /// Time of the next pending timer, if any.
+    pub fn next_timer_ms(&self) -> Option<i64> {
+        self.timers.peek().map(|t| t.0.at_ms)
+    }
+
+    fn enqueue(&mut self, slot: usize, name: &str) {
+        let s = &mut self.slots[slot];
+        if s.queued.insert(name.to_string()) {
+            s.queue.push_back(name.to_string());
+        }
+    }
+
+    fn notify_csr(&mut self, name: &str) {
+        for i in 0..self.slots.len() {
+            if self.slots[i].watches {
+                self.enqueue(i, name);
+            }
+        }
+    }
+
+    /// Advance virtual time by `d`, running every timer due on the way at its own instant.
+    pub fn advance(&mut self, d: Duration) {
+        let target = self.clock_ms.saturating_add(d.as_millis() as i64);
+        self.advance_to(target);
+    }
+
+    /// Advance virtual time to `t_ms` (never backwards).
+    pub fn advance_to(&mut self, t_ms: i64) {
+        let from = self.clock_ms;
+        self.settle();
+        while let Some(at) = self.next_due(t_ms) {
+            if at > self.clock_ms {
+                self.clock_ms = at;
+            }
+            self.fire_due();
+            self.settle();
+        }
+        if t_ms > self.clock_ms {
+            self.clock_ms = t_ms;
+        }
+        if self.clock_ms != from {
+            let _ = self.store.set_clock(self.clock_ms, true);
+        }
+    }
+
+    /// The time of the next timer of a running controller due at or before `limit`.
+    fn next_due(&self, limit: i64) -> Option<i64> {
+        self.timers.iter().filter(|t| t.0.at_ms <= limit && !self.slots[t.0.slot].paused).map(|t| t.0.at_ms).min()
+    }
+
+    /// Fire every timer due at or before now whose controller is running.
+    fn fire_due(&mut self) {
+        let mut deferred = Vec::new();
+        while let Some(Reverse(t)) = self.timers.peek() {
+            if t.at_ms > self.clock_ms {
+                break;
+            }
+            let Reverse(t) = self.timers.pop().expect("peeked");
+            if self.slots[t.slot].paused {
+                deferred.push(t);
+                continue;
+            }
+            if let Some(key) = t.tag.strip_prefix(REQUEUE_TAG) {
+                let key = key.to_string();
+                self.enqueue(t.slot, &key);
+            } else if let Some(mut ctl) = self.slots[t.slot].ctl.take() {
+                ctl.on_timer(self, &t.tag);
+                self.slots[t.slot].ctl = Some(ctl);
+            }
+        }
+        for t in deferred {
+            self.timers.push(Reverse(t));
+        }
+    }
+
+    /// Run controllers until their queues are empty (at the current instant).
+    fn settle(&mut self) {
+        if self.settling {
+            return;
+        }
+        self.settling = true;
+        let mut steps = 0usize;
+        loop {
+            self.fire_due();
+            let Some(i) = self.slots.iter().position(|s| !s.paused && !s.queue.is_empty() && s.ctl.is_some()) else {
+                break;
+            };
+            let key = self.slots[i].queue.pop_front().expect("non-empty");
+            self.slots[i].queued.remove(&key);
+            let mut ctl = self.slots[i].ctl.take().expect("present");
+            let r = ctl.sync(self, &key);
+            self.slots[i].ctl = Some(ctl);
+            if let SyncResult::RequeueAfter(ms, msg) = r {
+                let name = self.slots[i].name;
+                self.trace("requeue", json!({"controller": name, "csr": key, "after_ms": ms, "error": msg}));
+                self.schedule_slot(i, self.clock_ms + ms as i64, format!("{REQUEUE_TAG}{key}"));
+            }
+            steps += 1;
+            if steps >= SETTLE_LIMIT {
+                self.trace("settle-limit", json!({"steps": steps}));
+                break;
+            }
+        }
+        self.settling = false;
+    }
+
+    // ------------------------------------------------------------------ direct reads
+
+    fn csr_key(name: &str) -> String {
+        store::key("certificates.k8s.io", "certificatesigningrequests", "", name)
+    }
+
+    /// A CSR by name, without authorization (for controllers and tests).
+    pub fn get_csr(&self, name: &str) -> Option<CertificateSigningRequest> {
+        self.store.get(&Self::csr_key(name)).and_then(|b| serde_json::from_slice(b).ok())
+    }
+
+    /// Every CSR, in name order, without authorization.
+    pub fn list_csrs(&self) -> Vec<CertificateSigningRequest> {
+        let p = store::prefix("certificates.k8s.io", "certificatesigningrequests", None);
+        self.store.range(&p, None).filter_map(|(_, b)| serde_json::from_slice(b).ok()).collect()
+    }
+
+    fn csr_names(&self) -> Vec<String> {
+        let p = store::prefix("certificates.k8s.io", "certificatesigningrequests", None);
+        self.store.range(&p, None).map(|(k, _)| k.rsplit('/').next().unwrap_or("").to_string()).collect()
+    }
+
+    /// Any stored object as JSON, without authorization.
+    pub fn get_object(&self, group: &str, resource: &str, namespace: &str, name: &str) -> Option<Value> {
+        self.store.get(&store::key(group, resource, namespace, name)).and_then(|b| serde_json::from_slice(b).ok())
+    }
+
+    /// Every stored object of a resource (all namespaces), without authorization.
+    pub fn list_objects(&self, group: &str, resource: &str) -> Vec<Value> {
+        let p = store::prefix(group, resource, None);
+        self.store.range(&p, None).filter_map(|(_, b)| serde_json::from_slice(b).ok()).collect()
+    }
+
+    /// Number of stored objects (all kinds).
+    pub fn object_count(&self) -> usize {
+        self.store.len()
+    }
+
+    // ------------------------------------------------------------------ the API
+
+    /// Handle one request as `who`. Controllers react before this returns.
+    pub fn apply(&mut self, who: &Identity, req: ApiRequest) -> Result<ApiResponse, Status> {
+        let r = self.apply_inner(who, req);
+        self.settle();
+        r
+    }
+
+    fn apply_inner(&mut self, who: &Identity, req: ApiRequest) -> Result<ApiResponse, Status> {
+        let verb = req.verb.ok_or_else(|| Status::bad_request("no verb"))?;
+        let not_found = || Status::failure(404, "NotFound", "the server could not find the requested resource");
+        let info = *resources::find(&req.group, &req.resource).ok_or_else(not_found)?;
+        if !req.version.is_empty() && req.version != info.version {
+            return Err(not_found());
+        }
+        let is_csr = info.resource == "certificatesigningrequests";
+        match req.subresource.as_str() {
+            "" => {}
+            "approval" | "status" if is_csr => {
+                if !matches!(verb, Verb::Get | Verb::Update | Verb::Patch) {
+                    return Err(Status::method_not_allowed(format!(
+                        "the server does not allow this method on the requested resource"
+                    )));
+                }
+            }
+            _ => return Err(not_found()),
+        }
+        if !info.verbs.contains(&verb.as_str()) {
+            return Err(Status::method_not_allowed("the server does not allow this method on the requested resource"));
+        }
+        let namespace = if info.namespaced { req.namespace.clone() } else { String::new() };
+        let attrs = Attributes {
+            user: who.clone(),
+            verb: verb.as_str().into(),
+            resource_request: true,
+            api_group: info.group.into(),
+            api_version: info.version.into(),
+            resource: info.resource.into(),
+            subresource: req.subresource.clone(),
+            namespace: namespace.clone(),
+            name: req.name.clone(),
+            path: String::new(),
+        };
+        match self.authorize(&attrs) {
+            Decision::Allow(_) => {}
+            Decision::NoOpinion(reason) | Decision::Deny(reason) => {
+                let mut msg = forbidden_message(&attrs);
+                if !reason.is_empty() {
+                    msg = format!("{msg}: {reason}");
+                }
+                return Err(Status::forbidden(&gr(&info), &req.name, &msg));
+            }
+        }
+        if !info.stored {
+            let body = req.body.clone().ok_or_else(|| Status::bad_request("request body required"))?;
+            return self.review(who, &info, &body).map(ApiResponse::Created);
+        }
+        if info.namespaced && req.namespace.is_empty() && !matches!(verb, Verb::List | Verb::Watch) {
+            return Err(Status::not_found(&gr(&info), &req.name));
+        }
+        match verb {
+            Verb::Get => self.get(&info, &namespace, &req.name).map(ApiResponse::Ok),
+            Verb::List => self.list(&info, &namespace, &req).map(ApiResponse::Ok),
+            Verb::Watch => self.watch(&info, &namespace, &req).map(ApiResponse::Watch),
+            Verb::Create => {
+                let body = req.body.as_ref().ok_or_else(|| Status::bad_request("request body required"))?;
+                self.create(who, &info, &namespace, body, req.dry_run).map(ApiResponse::Created)
+            }
+            Verb::Update => {
+                let body = req.body.as_ref().ok_or_else(|| Status::bad_request("request body required"))?;
+                self.update(who, &info, &namespace, &req.name, &req.subresource, body.clone(), req.dry_run)
+                    .map(ApiResponse::Ok)
+            }
+            Verb::Patch => {
+                let body = req.body.as_ref().ok_or_else(|| Status::bad_request("request body required"))?;
+                let pt = req.patch_type.ok_or_else(|| Status::failure(415, "UnsupportedMediaType", "the body of the request was in an unknown format"))?;
+                let key = store::key(info.group, info.resource, &namespace, &req.name);
+                let current: Value = self
+                    .store
+                    .get(&key)
+                    .and_then(|b| serde_json::from_slice(b).ok())
+                    .ok_or_else(|| Status::not_found(&gr(&info), &req.name))?;
+                let patched = patch::apply(pt, &current, body)?;
+                if !patched.is_object() {
+                    return Err(Status::bad_request("patch did not produce an object"));
+                }
+                self.update(who, &info, &namespace, &req.name, &req.subresource, patched, req.dry_run).map(ApiResponse::Ok)
+            }
+            Verb::Delete => self.delete(&info, &namespace, &req).map(ApiResponse::Ok),
+            Verb::DeleteCollection => {
+                let list = self.list(&info, &namespace, &ApiRequest { list: req.list.clone(), ..Default::default() })?;
+                let mut deleted = Vec::new();
+                for item in list["items"].as_array().cloned().unwrap_or_default() {
+                    let name = meta_str(&item, "name").to_string();
+                    let ns = meta_str(&item, "namespace").to_string();
+                    let r = ApiRequest { name: name.clone(), namespace: ns.clone(), dry_run: req.dry_run, ..Default::default() };
+                    if self.delete(&info, &ns, &r).is_ok() {
+                        deleted.push(item);
+                    }
+                }
+                Ok(ApiResponse::Ok(json!({"apiVersion": info.api_version(), "kind": info.list_kind, "metadata": {"resourceVersion": self.store.rv().to_string()}, "items": deleted})))
+            }
+        }
+    }
+
+    fn get(&self, info: &ResourceInfo, ns: &str, name: &str) -> Result<Value, Status> {
+        let key = store::key(info.group, info.resource, ns, name);
+        let b = self.store.get(&key).ok_or_else(|| Status::not_found(&gr(info), name))?;
+        serde_json::from_slice(b).map_err(|e| Status::internal(e.to_string()))
+    }
+
+    /// Field labels a resource supports in field selectors.
+    fn field_labels(info: &ResourceInfo) -> &'static [&'static str] {
+        match info.resource {
+            "certificatesigningrequests" => &["metadata.name", "spec.signerName"],
+            "secrets" => &["metadata.name", "metadata.namespace", "type"],
+            "namespaces" => &["metadata.name", "status.phase"],
+            _ if info.namespaced => &["metadata.name", "metadata.namespace"],
+            _ => &["metadata.name"],
+        }
+    }
+
+    fn field_value(obj: &Value, field: &str) -> String {
+        let s = |v: Option<&Value>| v.and_then(|x| x.as_str()).unwrap_or("").to_string();
+        match field {
+            "metadata.name" => meta_str(obj, "name").to_string(),
+            "metadata.namespace" => meta_str(obj, "namespace").to_string(),
+            "spec.signerName" => s(obj.get("spec").and_then(|x| x.get("signerName"))),
+            "type" => s(obj.get("type")),
+            "status.phase" => s(obj.get("status").and_then(|x| x.get("phase"))),
+            _ => String::new(),
+        }
+    }
+
+    fn matcher(info: &ResourceInfo, label: &str, field: &str) -> Result<(LabelSelector, FieldSelector), Status> {
+        Ok((LabelSelector::parse(label)?, FieldSelector::parse(field, Self::field_labels(info))?))
+    }
+
+    fn matches(sel: &(LabelSelector, FieldSelector), obj: &Value) -> bool {
+        if !sel.0.is_empty() {
+            let labels: std::collections::BTreeMap<String, String> = obj
+                .get("metadata")
+                .and_then(|m| m.get("labels"))
+                .and_then(|l| serde_json::from_value(l.clone()).ok())
+                .unwrap_or_default();
+            if !sel.0.matches(&labels) {
+                return false;
+            }
+        }
+        sel.1.is_empty() || sel.1.matches(|f| Self::field_value(obj, f))
+    }
+
+    fn list(&self, info: &ResourceInfo, ns: &str, req: &ApiRequest) -> Result<Value, Status> {
+        let sel = Self::matcher(info, &req.list.label_selector, &req.list.field_selector)?;
+        let prefix = store::prefix(info.group, info.resource, if info.namespaced && !ns.is_empty() { Some(ns) } else { None });
+        let limit = req.list.limit.filter(|l| *l > 0).map(|l| l as usize);
+        let after = if req.list.continue_.is_empty() {
+            None
+        } else {
+            Some(decode_continue(&req.list.continue_)?)
+        };
+        if !req.list.resource_version.is_empty() && req.list.resource_version.parse::<u64>().is_err() {
+            return Err(Status::bad_request(format!("invalid resource version \"{}\"", req.list.resource_version)));
+        }
+        let mut items = Vec::new();
+        let mut last_key = None;
+        let mut more = false;
+        for (k, b) in self.store.range(&prefix, after.as_deref()) {
+            let Ok(mut obj) = serde_json::from_slice::<Value>(b) else { continue };
+            if !Self::matches(&sel, &obj) {
+                continue;
+            }
+            if let Some(l) = limit {
+                if items.len() == l {
+                    more = true;
+                    break;
+                }
+            }
+            if let Some(m) = obj.as_object_mut() {
+                m.remove("apiVersion");
+                m.remove("kind");
+            }
+            items.push(obj);
+            last_key = Some(k.clone());
+        }
+        let mut meta = ListMeta { resource_version: self.store.rv().to_string(), ..Default::default() };
+        if more {
+            if let Some(k) = last_key {
+                meta.continue_ = encode_continue(self.store.rv(), &k);
+            }
+        }
+        Ok(json!({"kind": info.list_kind, "apiVersion": info.api_version(), "metadata": meta, "items": items}))
+    }
+
+    fn watch(&self, info: &ResourceInfo, ns: &str, req: &ApiRequest) -> Result<WatchStream, Status> {
+        Self::matcher(info, &req.list.label_selector, &req.list.field_selector)?;
+        let rv_s = req.list.resource_version.as_str();
+        let mut cursor = WatchCursor {
+            group: info.group.into(),
+            resource: info.resource.into(),
+            namespace: ns.into(),
+            label_selector: req.list.label_selector.clone(),
+            field_selector: req.list.field_selector.clone(),
+            rv: self.store.rv(),
+            bookmarks: req.list.allow_watch_bookmarks,
+        };
+        let mut initial = Vec::new();
+        if rv_s.is_empty() || rv_s == "0" || req.list.send_initial_events {
+            let list = self.list(info, ns, &ApiRequest { list: crate::api::ListOptions { label_selector: req.list.label_selector.clone(), field_selector: req.list.field_selector.clone(), ..Default::default() }, ..Default::default() })?;
+            for mut item in list["items"].as_array().cloned().unwrap_or_default() {
+                item["apiVersion"] = json!(info.api_version());
+                item["kind"] = json!(info.kind);
+                let item = reorder_type_meta(item);
+                initial.push(WatchEvent { type_: EventType::Added, object: item });
+            }
+        } else {
+            let rv: u64 = rv_s.parse().map_err(|_| Status::bad_request(format!("invalid resource version \"{rv_s}\"")))?;
+            if rv < self.store.log_start_rv() {
+                return Err(Status::expired(format!("too old resource version: {rv} ({})", self.store.log_start_rv())));
+            }
+            cursor.rv = rv.min(self.store.rv());
+        }
+        Ok(WatchStream { initial, cursor })
+    }
+
+    /// Events for an open watch since its cursor; 410 Expired if they were compacted.
+    pub fn watch_poll(&mut self, cursor: &mut WatchCursor) -> Result<Vec<WatchEvent>, Status> {
+        let info = *resources::find(&cursor.group, &cursor.resource).ok_or_else(|| Status::bad_request("unknown resource"))?;
+        let sel = Self::matcher(&info, &cursor.label_selector, &cursor.field_selector)?;
+        let prefix = store::prefix(info.group, info.resource, if cursor.namespace.is_empty() { None } else { Some(&cursor.namespace) });
+        let events = self
+            .store
+            .events_since(cursor.rv)
+            .map_err(|oldest| Status::expired(format!("too old resource version: {} ({oldest})", cursor.rv)))?;
+        let mut out = Vec::new();
+        let mut last = cursor.rv;
+        for e in events {
+            last = e.rv;
+            if !e.key.starts_with(&prefix) {
+                continue;
+            }
+            let Ok(obj) = serde_json::from_slice::<Value>(&e.object) else { continue };
+            if !Self::matches(&sel, &obj) {
+                continue;
+            }
+            out.push(WatchEvent { type_: e.type_, object: obj });
+        }
+        cursor.rv = last.max(cursor.rv);
+        Ok(out)
+    }
+
+    /// A BOOKMARK event at the current resourceVersion for a watch (when it asked for them).
+    pub fn bookmark(&self, cursor: &WatchCursor) -> Option<WatchEvent> {
+        if !cursor.bookmarks {
+            return None;
+        }
+        let info = resources::find(&cursor.group, &cursor.resource)?;
+        Some(WatchEvent {
+            type_: EventType::Bookmark,
+            object: json!({"kind": info.kind, "apiVersion": info.api_version(), "metadata": {"resourceVersion": cursor.rv.to_string()}}),
+        })
+    }
+
+    /// A fresh generated name: prefix (≤58 chars) + 5 chars from the upstream alphabet.
+    fn generate_name(&mut self, prefix: &str) -> String {
+        let mut p: String = prefix.chars().take(MAX_GENERATE_NAME_PREFIX).collect();
+        for _ in 0..5 {
+            let i = (self.rngs.next_u64("names") % NAME_ALPHABET.len() as u64) as usize;
+            p.push(NAME_ALPHABET[i] as char);
+        }
+        p
+    }
+
+    fn new_uid(&mut self) -> String {
+        self.rngs.uuid().to_string()
+    }
+
+    fn create(&mut self, who: &Identity, info: &ResourceInfo, ns: &str, body: &Value, dry_run: bool) -> Result<Value, Status> {
+        if !body.is_object() {
+            return Err(Status::bad_request("the body of the request must be a JSON object"));
+        }
+        check_type_meta(info, body)?;
+        let mut obj = body.clone();
+        obj["apiVersion"] = json!(info.api_version());
+        obj["kind"] = json!(info.kind);
+        // rest.BeforeCreate: namespace checks, system fields.
+        let body_ns = meta_str(&obj, "namespace").to_string();
+        if info.namespaced {
+            if !body_ns.is_empty() && body_ns != ns {
+                return Err(Status::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
+            }
+            set_meta(&mut obj, "namespace", json!(ns));
+        } else {
+            set_meta(&mut obj, "namespace", Value::Null);
+        }
+        let mut name = meta_str(&obj, "name").to_string();
+        let gen = meta_str(&obj, "generateName").to_string();
+        if name.is_empty() && !gen.is_empty() {
+            name = self.generate_name(&gen);
+            while self.store.contains(&store::key(info.group, info.resource, ns, &name)) {
+                name = self.generate_name(&gen);
+            }
+            set_meta(&mut obj, "name", json!(name));
+        }
+        let uid = self.new_uid();
+        set_meta(&mut obj, "uid", json!(uid));
+        set_meta(&mut obj, "creationTimestamp", json!(self.now()));
+        for f in ["resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
+            set_meta(&mut obj, f, Value::Null);
+        }
+        let obj = if info.resource == "certificatesigningrequests" {
+            self.create_csr_checks(who, obj)?
+        } else {
+            self.create_generic_checks(who, info, obj)?
+        };
+        let key = store::key(info.group, info.resource, ns, &name);
+        if self.store.contains(&key) {
+            return Err(Status::already_exists(&gr(info), &name));
+        }
+        if dry_run {
+            return Ok(obj);
+        }
+        self.write(info, &key, obj)
+    }
+
+    /// Strategy, validation and admission of a CSR create.
+    fn create_csr_checks(&mut self, who: &Identity, obj: Value) -> Result<Value, Status> {
+        let mut csr: CertificateSigningRequest = decode(&obj)?;
+        csr_strategy::prepare_for_create(&mut csr, Some(who));
+        let name = csr.metadata.name.clone();
+        let mut errs = csr_validation::validate_create(&csr);
+        if errs.is_empty() {
+            errs = names::path_segment_name(&name).into_iter().map(|m| FieldError::invalid("metadata.name", &name, m)).collect();
+        }
+        if !errs.is_empty() {
+            return Err(Status::invalid(crate::api::csr::KIND, crate::api::csr::GROUP, &name, &errs));
+        }
+        admission::subject_restriction::admit(&csr)?;
+        admission::node_restriction::admit(who, &csr, self.config.allow_insecure_kubelet_csrs)?;
+        Ok(to_value(&csr))
+    }
+
+    /// Validation of the other kinds (names, RBAC escalation, secrets).
+    fn create_generic_checks(&mut self, _who: &Identity, info: &ResourceInfo, mut obj: Value) -> Result<Value, Status> {
+        let name = meta_str(&obj, "name").to_string();
+        let meta: crate::api::ObjectMeta = decode(obj.get("metadata").unwrap_or(&Value::Null))?;
+        let mut errs = crate::validation::meta::validate_object_meta(&meta, info.namespaced);
+        if !name.is_empty() {
+            let msgs = match info.resource {
+                "secrets" => names::dns1123_subdomain(&name),
+                "namespaces" => names::dns1123_label(&name),
+                _ => names::path_segment_name(&name),
+            };
+            errs.extend(msgs.into_iter().map(|m| FieldError::invalid("metadata.name", &name, m)));
+        }
+        if info.resource == "secrets" {
+            normalize_secret(&mut obj, &mut errs);
+        }
+        if info.resource == "namespaces" {
+            obj["status"] = json!({"phase": "Active"});
+            if obj.get("spec").is_none() {
+                obj["spec"] = json!({"finalizers": ["kubernetes"]});
+            }
+        }
+        if !errs.is_empty() {
+            return Err(Status::invalid(info.kind, info.group, &name, &errs));
+        }
+        Ok(obj)
+    }
+
+    /// Serialize, stamp the next resourceVersion, store, notify.
+    fn write(&mut self, info: &ResourceInfo, key: &str, mut obj: Value) -> Result<Value, Status> {
+        let rv = self.store.next_rv();
+        set_meta(&mut obj, "resourceVersion", json!(rv.to_string()));
+        let obj = reorder_type_meta(obj);
+        let bytes = serde_json::to_vec(&obj).map_err(|e| Status::internal(e.to_string()))?;
+        let (rv, t) = self.store.put(key, bytes, self.clock_ms).map_err(|e| Status::internal(format!("storage error: {e}")))?;
+        self.after_write(info, key, Some(&obj), t, rv);
+        Ok(obj)
+    }
+
+    fn after_write(&mut self, info: &ResourceInfo, key: &str, obj: Option<&Value>, t: EventType, rv: u64) {
+        self.project(key, obj);
+        let name = key.rsplit('/').next().unwrap_or("").to_string();
+        if self.trace.enabled() {
+            let mut f = json!({"type": t.as_str(), "resource": info.resource, "name": name, "rv": rv});
+            if let Some(o) = obj {
+                let ns = meta_str(o, "namespace");
+                if !ns.is_empty() {
+                    f["namespace"] = json!(ns);
+                }
+                if info.resource == "certificatesigningrequests" {
+                    if let Ok(c) = serde_json::from_value::<CertificateSigningRequest>(o.clone()) {
+                        f["condition"] = json!(c.display_condition());
+                    }
+                }
+            }
+            self.trace("write", f);
+        }
+        if info.resource == "certificatesigningrequests" {
+            self.notify_csr(&name);
+        }
+    }
+
+    /// Keep in-memory projections (RBAC index, token index) in step with the store.
+    fn project(&mut self, key: &str, obj: Option<&Value>) {
+        let mut parts = key.splitn(4, '/');
+        let (g, r, ns, name) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        if g == "rbac.authorization.k8s.io" {
+            self.rbac.on_write(r, ns, name, obj);
+        }
+        // wiring: tokens (secrets)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn update(&mut self, who: &Identity, info: &ResourceInfo, ns: &str, name: &str, sub: &str, body: Value, dry_run: bool) -> Result<Value, Status> {
+        if !body.is_object() {
+            return Err(Status::bad_request("the body of the request must be a JSON object"));
+        }
+        check_type_meta(info, &body)?;
+        let body_name = meta_str(&body, "name");
+        if body_name.is_empty() {
+            return Err(Status::bad_request("name is required"));
+        }
+        if body_name != name {
+            return Err(Status::bad_request(format!(
+                "the name of the object ({body_name}) does not match the name on the URL ({name})"
+            )));
+        }
+        if info.namespaced {
+            let bns = meta_str(&body, "namespace");
+            if !bns.is_empty() && bns != ns {
+                return Err(Status::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
+            }
+        }
+        let key = store::key(info.group, info.resource, ns, name);
+        let old: Value = self
+            .store
+            .get(&key)
+            .and_then(|b| serde_json::from_slice(b).ok())
+            .ok_or_else(|| Status::not_found(&gr(info), name))?;
+        let old_rv = meta_str(&old, "resourceVersion").to_string();
+        let new_rv = meta_str(&body, "resourceVersion").to_string();
+        if !new_rv.is_empty() && new_rv != old_rv {
+            if new_rv.parse::<u64>().is_err() {
+                return Err(Status::bad_request(format!("invalid resource version \"{new_rv}\"")));
+            }
+            return Err(Status::conflict_modified(&gr(info), name));
+        }
+        // rest.BeforeUpdate: system fields come from the old object.
+        let mut obj = body;
+        obj["apiVersion"] = json!(info.api_version());
+        obj["kind"] = json!(info.kind);
+        if info.namespaced {
+            set_meta(&mut obj, "namespace", json!(ns));
+        } else {
+            set_meta(&mut obj, "namespace", Value::Null);
+        }
+        if meta_str(&obj, "uid").is_empty() {
+            set_meta(&mut obj, "uid", json!(meta_str(&old, "uid")));
+        }
+        for f in ["creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] {
+            let v = old.get("metadata").and_then(|m| m.get(f)).cloned().unwrap_or(Value::Null);
+            set_meta(&mut obj, f, v);
+        }
+        set_meta(&mut obj, "resourceVersion", json!(old_rv));
+        let obj = if info.resource == "certificatesigningrequests" {
+            self.update_csr_checks(who, &old, obj, sub)?
+        } else {
+            self.update_generic_checks(info, &old, obj)?
+        };
+        if obj == old {
+            return Ok(old); // no-op update: no write, no event (etcd3 GuaranteedUpdate)
+        }
+        if dry_run {
+            return Ok(obj);
+        }
+        // Finalizers gone on an object being deleted: the delete completes.
+        let deleting = obj.get("metadata").and_then(|m| m.get("deletionTimestamp")).is_some_and(|v| !v.is_null());
+        let finalizers_empty = obj.get("metadata").and_then(|m| m.get("finalizers")).and_then(|f| f.as_array()).is_none_or(|a| a.is_empty());
+        if deleting && finalizers_empty {
+            self.remove(info, &key, obj.clone())?;
+            return Ok(obj);
+        }
+        self.write(info, &key, obj)
+    }
+
+    fn update_csr_checks(&mut self, who: &Identity, old_v: &Value, obj: Value, sub: &str) -> Result<Value, Status> {
+        let old: CertificateSigningRequest = decode(old_v)?;
+        let mut new: CertificateSigningRequest = decode(&obj)?;
+        let now = self.now();
+        let path = match sub {
+            "status" => {
+                csr_strategy::prepare_for_status_update(&mut new, &old, now);
+                UpdatePath::Status
+            }
+            "approval" => {
+                csr_strategy::prepare_for_approval_update(&mut new, &old, now);
+                UpdatePath::Approval
+            }
+            _ => {
+                csr_strategy::prepare_for_update(&mut new, &old);
+                UpdatePath::Main
+            }
+        };
+        let errs = csr_validation::validate_update(&new, &old, path);
+        if !errs.is_empty() {
+            return Err(Status::invalid(crate::api::csr::KIND, crate::api::csr::GROUP, &new.metadata.name, &errs));
+        }
+        let rbac = &self.rbac;
+        let authz = |a: &Attributes| rbac.authorize(a);
+        match path {
+            UpdatePath::Approval => admission::approval::admit(&authz, who, &old)?,
+            UpdatePath::Status => admission::signing::admit(&authz, who, &old, &new)?,
+            UpdatePath::Main => {}
+        }
+        Ok(to_value(&new))
+    }
+
+    fn update_generic_checks(&mut self, info: &ResourceInfo, old: &Value, mut obj: Value) -> Result<Value, Status> {
+        let name = meta_str(&obj, "name").to_string();
+        let mut errs = Vec::new();
+        if info.resource == "secrets" {
+            normalize_secret(&mut obj, &mut errs);
+            let ot = old.get("type").and_then(|t| t.as_str()).unwrap_or("Opaque");
+            let nt = obj.get("type").and_then(|t| t.as_str()).unwrap_or("Opaque");
+            if ot != nt {
+                errs.push(FieldError::invalid("type", nt, "field is immutable"));
+            }
+        }
+        if info.resource == "namespaces" {
+            obj["status"] = old.get("status").cloned().unwrap_or(json!({"phase": "Active"}));
+        }
+        if !errs.is_empty() {
+            return Err(Status::invalid(info.kind, info.group, &name, &errs));
+        }
+        Ok(obj)
+    }
+
+    fn delete(&mut self, info: &ResourceInfo, ns: &str, req: &ApiRequest) -> Result<Value, Status> {
+        let name = req.name.as_str();
+        let key = store::key(info.group, info.resource, ns, name);
+        let mut obj: Value = self
+            .store
+            .get(&key)
+            .and_then(|b| serde_json::from_slice(b).ok())
+            .ok_or_else(|| Status::not_found(&gr(info), name))?;
+        let uid = meta_str(&obj, "uid").to_string();
+        if let Some(p) = &req.preconditions {
+            if let Some(want) = &p.uid {
+                if *want != uid {
+                    return Err(Status::conflict(&gr(info), name, &format!("Precondition failed: UID in precondition: {want}, UID in object meta: {uid}")));
+                }
+            }
+            if let Some(want) = &p.resource_version {
+                let have = meta_str(&obj, "resourceVersion");
+                if want != have {
+                    return Err(Status::conflict(&gr(info), name, &format!("Precondition failed: ResourceVersion in precondition: {want}, ResourceVersion in object meta: {have}")));
+                }
+            }
+        }
+        if req.dry_run {
+            return Ok(serde_json::to_value(Status::success(&gr(info), name, info.resource, &uid)).expect("status"));
+        }
+        let has_finalizers = obj.get("metadata").and_then(|m| m.get("finalizers")).and_then(|f| f.as_array()).is_some_and(|a| !a.is_empty());
+        if has_finalizers {
+            if obj["metadata"].get("deletionTimestamp").is_none_or(|v| v.is_null()) {
+                set_meta(&mut obj, "deletionTimestamp", json!(self.now()));
+                set_meta(&mut obj, "deletionGracePeriodSeconds", json!(0));
+                return self.write(info, &key, obj);
+            }
+            return Ok(obj);
+        }
+        self.remove(info, &key, obj)?;
+        Ok(serde_json::to_value(Status::success(&gr(info), name, info.resource, &uid)).expect("status"))
+    }
+
+    fn remove(&mut self, info: &ResourceInfo, key: &str, mut obj: Value) -> Result<(), Status> {
+        let rv = self.store.next_rv();
+        set_meta(&mut obj, "resourceVersion", json!(rv.to_string()));
+        let bytes = serde_json::to_vec(&obj).map_err(|e| Status::internal(e.to_string()))?;
+        let rv = self.store.delete(key, bytes, self.clock_ms).map_err(|e| Status::internal(format!("storage error: {e}")))?;
+        self.after_write(info, key, None, EventType::Deleted, rv);
+        Ok(())
+    }
+
+    /// Access reviews (not stored): answered from RBAC.
+    fn review(&mut self, who: &Identity, info: &ResourceInfo, body: &Value) -> Result<Value, Status> {
+        check_type_meta(info, body)?;
+        let mut out = body.clone();
+        out["apiVersion"] = json!(info.api_version());
+        out["kind"] = json!(info.kind);
+        match info.resource {
+            "selfsubjectreviews" => {
+                out["status"] = json!({"userInfo": {"username": who.user, "uid": if who.uid.is_empty() { Value::Null } else { json!(who.uid) }, "groups": who.groups, "extra": who.extra}});
+                if who.uid.is_empty() {
+                    if let Some(u) = out["status"]["userInfo"].as_object_mut() {
+                        u.remove("uid");
+                    }
+                }
+                if who.extra.is_empty() {
+                    if let Some(u) = out["status"]["userInfo"].as_object_mut() {
+                        u.remove("extra");
+                    }
+                }
+                Ok(out)
+            }
+            "selfsubjectaccessreviews" | "subjectaccessreviews" => {
+                let spec = body.get("spec").cloned().unwrap_or(json!({}));
+                let user = if info.resource == "subjectaccessreviews" {
+                    Identity {
+                        user: spec.get("user").and_then(|v| v.as_str()).unwrap_or("").into(),
+                        uid: spec.get("uid").and_then(|v| v.as_str()).unwrap_or("").into(),
+                        groups: spec.get("groups").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default(),
+                        extra: spec.get("extra").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default(),
+                    }
+                } else {
+                    who.clone()
+                };
+                let s = |v: Option<&Value>, k: &str| v.and_then(|x| x.get(k)).and_then(|x| x.as_str()).unwrap_or("").to_string();
+                let ra = spec.get("resourceAttributes");
+                let nra = spec.get("nonResourceAttributes");
+                let a = if ra.is_some() {
+                    Attributes { user, verb: s(ra, "verb"), resource_request: true, api_group: s(ra, "group"), api_version: s(ra, "version"), resource: s(ra, "resource"), subresource: s(ra, "subresource"), namespace: s(ra, "namespace"), name: s(ra, "name"), path: String::new() }
+                } else {
+                    Attributes { user, verb: s(nra, "verb"), resource_request: false, path: s(nra, "path"), ..Default::default() }
+                };
+                let d = self.authorize(&a);
+                let mut st = json!({"allowed": d.allowed()});
+                match d {
+                    Decision::Allow(r) | Decision::NoOpinion(r) if !r.is_empty() => st["reason"] = json!(r),
+                    Decision::Deny(r) => {
+                        st["denied"] = json!(true);
+                        if !r.is_empty() {
+                            st["reason"] = json!(r);
+                        }
+                    }
+                    _ => {}
+                }
+                out["status"] = st;
+                Ok(out)
+            }
+            _ => {
+                out["status"] = json!({"resourceRules": [], "nonResourceRules": [], "incomplete": true});
+                Ok(out)
+            }
+        }
+    }
+}
+
+/// Secrets: default `type`, fold `stringData` into `data`, check base64 values.
+fn normalize_secret(obj: &mut Value, errs: &mut Vec<FieldError>) {
+    use base64::Engine;
+    if obj.get("type").and_then(|t| t.as_str()).unwrap_or("").is_empty() {
+        obj["type"] = json!("Opaque");
+    }
+    if let Some(Value::Object(sd)) = obj.as_object_mut().and_then(|m| m.remove("stringData")) {
+        if !obj.get("data").is_some_and(|d| d.is_object()) {
+            obj["data"] = json!({});
+        }
+        for (k, v) in sd {
+            let s = v.as_str().unwrap_or("").to_string();
+            obj["data"][k] = json!(base64::engine::general_purpose::STANDARD.encode(s));
+        }
+    }
+    if let Some(Value::Object(d)) = obj.get("data") {
+        for (k, v) in d {
+            let ok = v.as_str().is_some_and(|s| base64::engine::general_purpose::STANDARD.decode(s).is_ok());
+            if !ok {
+                errs.push(FieldError::invalid(format!("data[{k}]"), "<secret data>", "must be base64-encoded"));
+            }
+        }
+    }
+}
+
+/// Put `apiVersion`, `kind`, `metadata` first (as Go's struct order does).
+fn reorder_type_meta(v: Value) -> Value {
+    let Value::Object(mut m) = v else { return v };
+    let mut out = serde_json::Map::new();
+    for k in ["kind", "apiVersion", "metadata"] {
+        if let Some(x) = m.remove(k) {
+            out.insert(k.to_string(), x);
+        }
+    }
+    for (k, x) in m {
+        out.insert(k, x);
+    }
+    Value::Object(out)
+}
+
+fn encode_continue(rv: u64, key: &str) -> String {
+    use base64::Engine;
+    let j = json!({"v": "meta.k8s.io/v1", "rv": rv, "start": key});
+    base64::engine::general_purpose::URL_SAFE.encode(j.to_string())
+}
+
+fn decode_continue(token: &str) -> Result<String, Status> {
+    use base64::Engine;
+    let bad = || Status::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+    let raw = base64::engine::general_purpose::URL_SAFE.decode(token).map_err(|_| bad())?;
+    let v: Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
+    v.get("start").and_then(|s| s.as_str()).map(String::from).ok_or_else(bad)
+}

@@ -1,6 +1,9 @@
 //! Validation: field errors with upstream text, and the CSR rules of
 //! `pkg/apis/certificates/validation/validation.go`.
 
+pub mod csr;
 pub mod field;
+pub mod meta;
+pub mod names;
 
 pub use field::{ErrorKind, FieldError};

@@ -1,0 +1,45 @@
+//! CertificateSubjectRestriction
+//! (`plugin/pkg/admission/certificates/subjectrestriction/admission.go`): on CREATE, a CSR for
+//! `kubernetes.io/kube-apiserver-client` may not carry `O=system:masters`.
+
+use crate::api::csr::KUBE_APISERVER_CLIENT;
+use crate::api::{CertificateSigningRequest, GroupResource, Status};
+
+pub fn admit(csr: &CertificateSigningRequest) -> Result<(), Status> {
+    if csr.spec.signer_name != KUBE_APISERVER_CLIENT {
+        return Ok(());
+    }
+    let gr = GroupResource::csr();
+    let name = &csr.metadata.name;
+    let orgs = match subject_organizations(&csr.spec.request) {
+        Ok(o) => o,
+        Err(e) => return Err(Status::forbidden(&gr, name, &format!("failed to parse CSR: {e}"))),
+    };
+    if orgs.iter().any(|o| o == "system:masters") {
+        return Err(Status::forbidden(
+            &gr,
+            name,
+            "use of kubernetes.io/kube-apiserver-client signer with system:masters group is not allowed",
+        ));
+    }
+    Ok(())
+}
+
+/// Subject O values and CN of the CSR in `request` (`ParseCSR`).
+pub fn subject_organizations(request: &[u8]) -> Result<Vec<String>, String> {
+    Ok(subject(request)?.0)
+}
+
+/// (organizations, common name) of the CSR's subject.
+pub fn subject(request: &[u8]) -> Result<(Vec<String>, String), String> {
+    use x509_parser::prelude::*;
+    let der = match crate::pki::gopem::decode(request) {
+        Some((b, _)) if b.type_ == "CERTIFICATE REQUEST" => b.bytes,
+        _ => return Err("PEM block type must be CERTIFICATE REQUEST".into()),
+    };
+    let (_, req) = X509CertificationRequest::from_der(&der).map_err(|_| "asn1: structure error: tags don't match".to_string())?;
+    let subj = &req.certification_request_info.subject;
+    let orgs = subj.iter_organization().filter_map(|a| a.as_str().ok().map(String::from)).collect();
+    let cn = subj.iter_common_name().next().and_then(|a| a.as_str().ok()).unwrap_or("").to_string();
+    Ok((orgs, cn))
+}

@@ -1,0 +1,160 @@
+//! CSR registry strategy: `pkg/registry/certificates/certificates/strategy.go`.
+//!
+//! - create: requester identity stamped into the spec, status dropped;
+//! - main-resource update: only metadata changes (spec and status kept from the old object);
+//! - `/status`: spec kept; Approved/Denied conditions pinned to their old values when their
+//!   count is unchanged; condition timestamps populated;
+//! - `/approval`: condition timestamps populated; spec and everything in status except the
+//!   conditions kept from the old object.
+
+use crate::api::csr::{APPROVED, DENIED};
+use crate::api::{CertificateSigningRequest, CsrStatus, Time};
+use crate::auth::Identity;
+
+/// `PrepareForCreate`.
+pub fn prepare_for_create(csr: &mut CertificateSigningRequest, user: Option<&Identity>) {
+    csr.spec.username.clear();
+    csr.spec.uid.clear();
+    csr.spec.groups.clear();
+    csr.spec.extra.clear();
+    if let Some(u) = user {
+        csr.spec.username = u.user.clone();
+        csr.spec.uid = u.uid.clone();
+        csr.spec.groups = u.groups.clone();
+        if !u.extra.is_empty() {
+            csr.spec.extra = u.extra.clone();
+        }
+    }
+    csr.status = CsrStatus::default();
+}
+
+/// `PrepareForUpdate` (main resource).
+pub fn prepare_for_update(new: &mut CertificateSigningRequest, old: &CertificateSigningRequest) {
+    new.spec = old.spec.clone();
+    new.status = old.status.clone();
+}
+
+/// `csrStatusStrategy.PrepareForUpdate`.
+pub fn prepare_for_status_update(new: &mut CertificateSigningRequest, old: &CertificateSigningRequest, now: Time) {
+    new.spec = old.spec.clone();
+    for t in [APPROVED, DENIED] {
+        let old_c: Vec<_> = old.status.conditions.iter().filter(|c| c.type_ == t).cloned().collect();
+        let n_new = new.status.conditions.iter().filter(|c| c.type_ == t).count();
+        if n_new == old_c.len() {
+            let mut it = old_c.into_iter();
+            for c in new.status.conditions.iter_mut().filter(|c| c.type_ == t) {
+                if let Some(o) = it.next() {
+                    *c = o;
+                }
+            }
+        }
+    }
+    populate_condition_timestamps(new, old, now);
+}
+
+/// `csrApprovalStrategy.PrepareForUpdate`.
+pub fn prepare_for_approval_update(new: &mut CertificateSigningRequest, old: &CertificateSigningRequest, now: Time) {
+    populate_condition_timestamps(new, old, now);
+    new.spec = old.spec.clone();
+    let conditions = std::mem::take(&mut new.status.conditions);
+    new.status = old.status.clone();
+    new.status.conditions = conditions;
+}
+
+/// `populateConditionTimestamps`: fill zero `lastUpdateTime` with now, and zero
+/// `lastTransitionTime` with the first old same-type-same-status condition's, else now.
+pub fn populate_condition_timestamps(new: &mut CertificateSigningRequest, old: &CertificateSigningRequest, now: Time) {
+    for c in new.status.conditions.iter_mut() {
+        if c.last_update_time.is_none_or(|t| t.is_zero()) {
+            c.last_update_time = Some(now);
+        }
+        if c.last_transition_time.is_none_or(|t| t.is_zero()) {
+            let from_old = old
+                .status
+                .conditions
+                .iter()
+                .filter(|o| o.type_ == c.type_ && o.status == c.status)
+                .find_map(|o| o.last_transition_time.filter(|t| !t.is_zero()));
+            c.last_transition_time = Some(from_old.unwrap_or(now));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::CsrCondition;
+
+    fn cond(t: &str, s: &str, lut: i64, ltt: i64) -> CsrCondition {
+        CsrCondition {
+            type_: t.into(),
+            status: s.into(),
+            last_update_time: (lut != 0).then_some(Time(lut)),
+            last_transition_time: (ltt != 0).then_some(Time(ltt)),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn create_stamps_requester_and_drops_status() {
+        // strategy_test.go TestStrategyCreate: "user info in context", "status ignored".
+        let mut csr = CertificateSigningRequest::default();
+        csr.spec.username = "evil".into();
+        csr.spec.groups = vec!["system:masters".into()];
+        csr.status.conditions.push(cond(APPROVED, "True", 0, 0));
+        csr.status.certificate = b"x".to_vec();
+        let mut u = Identity::user("bob", &["devs"]);
+        u.uid = "123".into();
+        prepare_for_create(&mut csr, Some(&u));
+        assert_eq!(csr.spec.username, "bob");
+        assert_eq!(csr.spec.uid, "123");
+        assert_eq!(csr.spec.groups, vec!["devs", "system:authenticated"]);
+        assert!(csr.spec.extra.is_empty());
+        assert_eq!(csr.status, CsrStatus::default());
+        // "no user info": fields cleared
+        prepare_for_create(&mut csr, None);
+        assert!(csr.spec.username.is_empty() && csr.spec.groups.is_empty());
+    }
+
+    #[test]
+    fn timestamps_are_populated_from_old_or_now() {
+        // strategy_test.go TestStatusUpdate "populate timestamps": zero LUT → now; zero LTT →
+        // first old condition with same type and status, else now; non-zero kept.
+        let mut old = CertificateSigningRequest::default();
+        old.status.conditions = vec![cond("Custom", "True", 5, 7)];
+        let mut new = old.clone();
+        new.status.conditions = vec![cond("Custom", "True", 0, 0), cond("Other", "False", 0, 0), cond("Kept", "True", 3, 4)];
+        populate_condition_timestamps(&mut new, &old, Time(100));
+        assert_eq!(new.status.conditions[0].last_update_time, Some(Time(100)));
+        assert_eq!(new.status.conditions[0].last_transition_time, Some(Time(7)));
+        assert_eq!(new.status.conditions[1].last_transition_time, Some(Time(100)));
+        assert_eq!(new.status.conditions[2].last_update_time, Some(Time(3)));
+        assert_eq!(new.status.conditions[2].last_transition_time, Some(Time(4)));
+    }
+
+    #[test]
+    fn status_path_pins_approval_conditions() {
+        let mut old = CertificateSigningRequest::default();
+        old.status.conditions = vec![cond(APPROVED, "True", 5, 5)];
+        let mut new = old.clone();
+        new.status.conditions[0].reason = "changed".into();
+        new.status.certificate = b"c".to_vec();
+        new.spec.signer_name = "x/y".into();
+        prepare_for_status_update(&mut new, &old, Time(9));
+        assert_eq!(new.status.conditions[0], old.status.conditions[0]);
+        assert_eq!(new.status.certificate, b"c");
+        assert_eq!(new.spec, old.spec);
+    }
+
+    #[test]
+    fn approval_path_keeps_certificate() {
+        let mut old = CertificateSigningRequest::default();
+        old.status.certificate = b"old".to_vec();
+        let mut new = old.clone();
+        new.status.certificate = b"new".to_vec();
+        new.status.conditions.push(cond(APPROVED, "True", 0, 0));
+        prepare_for_approval_update(&mut new, &old, Time(9));
+        assert_eq!(new.status.certificate, b"old");
+        assert_eq!(new.status.conditions[0].last_update_time, Some(Time(9)));
+    }
+}

@@ -1,0 +1,310 @@
+//! Patch application: JSON merge patch (RFC 7386), JSON patch (RFC 6902) and strategic merge
+//! patch as far as the CSR, RBAC and Secret types need it.
+//!
+//! Strategic merge for these types: maps merge recursively; lists are replaced, except lists
+//! with a patch merge key in the upstream Go types (`ownerReferences` by `uid`; RBAC
+//! `subjects` have none). The directives `$patch: replace|delete`, `$retainKeys` and
+//! `$deleteFromPrimitiveList/<field>` / `$setElementOrder/<field>` are understood (the latter
+//! ignored, as order of replaced lists comes from the patch).
+
+use crate::api::Status;
+use crate::sim::PatchType;
+use serde_json::{Map, Value};
+
+/// Apply `patch` of type `t` to `doc`.
+pub fn apply(t: PatchType, doc: &Value, patch: &Value) -> Result<Value, Status> {
+    match t {
+        PatchType::Merge => Ok(merge(doc, patch)),
+        PatchType::StrategicMerge => strategic(doc, patch),
+        PatchType::Json => json_patch(doc, patch),
+        PatchType::Apply => {
+            // Server-side apply is approximated by a merge of the applied configuration.
+            Ok(merge(doc, patch))
+        }
+    }
+}
+
+/// RFC 7386.
+pub fn merge(target: &Value, patch: &Value) -> Value {
+    match patch {
+        Value::Object(p) => {
+            let mut out = match target {
+                Value::Object(t) => t.clone(),
+                _ => Map::new(),
+            };
+            for (k, v) in p {
+                if v.is_null() {
+                    out.remove(k);
+                } else {
+                    let cur = out.get(k).cloned().unwrap_or(Value::Null);
+                    out.insert(k.clone(), merge(&cur, v));
+                }
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    }
+}
+
+fn strategic(target: &Value, patch: &Value) -> Result<Value, Status> {
+    let Value::Object(p) = patch else {
+        return Err(Status::bad_request("strategic merge patch must be a JSON object"));
+    };
+    Ok(strategic_obj(target, p, ""))
+}
+
+fn strategic_obj(target: &Value, p: &Map<String, Value>, path: &str) -> Value {
+    if let Some(Value::String(d)) = p.get("$patch") {
+        match d.as_str() {
+            "delete" => return Value::Null,
+            "replace" => {
+                let mut m = p.clone();
+                m.remove("$patch");
+                return Value::Object(m);
+            }
+            _ => {}
+        }
+    }
+    let mut out = match target {
+        Value::Object(t) => t.clone(),
+        _ => Map::new(),
+    };
+    if let Some(Value::Array(keep)) = p.get("$retainKeys") {
+        let keep: Vec<&str> = keep.iter().filter_map(|v| v.as_str()).collect();
+        out.retain(|k, _| keep.contains(&k.as_str()));
+    }
+    for (k, v) in p {
+        if k.starts_with('$') {
+            if let Some(field) = k.strip_prefix("$deleteFromPrimitiveList/") {
+                if let (Some(Value::Array(cur)), Value::Array(del)) = (out.get_mut(field), v) {
+                    cur.retain(|x| !del.contains(x));
+                }
+            }
+            continue;
+        }
+        let child = format!("{path}/{k}");
+        match v {
+            Value::Null => {
+                out.remove(k);
+            }
+            Value::Object(po) => {
+                let cur = out.get(k).cloned().unwrap_or(Value::Null);
+                let merged = strategic_obj(&cur, po, &child);
+                if merged.is_null() {
+                    out.remove(k);
+                } else {
+                    out.insert(k.clone(), merged);
+                }
+            }
+            Value::Array(items) if merge_key(&child).is_some() => {
+                let key = merge_key(&child).expect("checked");
+                let mut cur = match out.get(k) {
+                    Some(Value::Array(a)) => a.clone(),
+                    _ => Vec::new(),
+                };
+                for item in items {
+                    let id = item.get(key).cloned();
+                    let pos = cur.iter().position(|c| id.is_some() && c.get(key) == id.as_ref());
+                    let is_delete = item.get("$patch").and_then(|x| x.as_str()) == Some("delete");
+                    match (pos, is_delete) {
+                        (Some(i), true) => {
+                            cur.remove(i);
+                        }
+                        (Some(i), false) => {
+                            let m = item.as_object().cloned().unwrap_or_default();
+                            cur[i] = strategic_obj(&cur[i], &m, &child);
+                        }
+                        (None, false) => cur.push(item.clone()),
+                        (None, true) => {}
+                    }
+                }
+                out.insert(k.clone(), Value::Array(cur));
+            }
+            other => {
+                out.insert(k.clone(), other.clone());
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+/// Lists with a patch merge key in the upstream types we serve.
+fn merge_key(path: &str) -> Option<&'static str> {
+    match path {
+        "/metadata/ownerReferences" => Some("uid"),
+        "/metadata/managedFields" => None,
+        _ => None,
+    }
+}
+
+fn unescape(tok: &str) -> String {
+    tok.replace("~1", "/").replace("~0", "~")
+}
+
+fn pointer_parts(p: &str) -> Result<Vec<String>, Status> {
+    if p.is_empty() {
+        return Ok(vec![]);
+    }
+    if !p.starts_with('/') {
+        return Err(Status::bad_request(format!("invalid JSON pointer {p:?}")));
+    }
+    Ok(p[1..].split('/').map(unescape).collect())
+}
+
+fn json_patch(doc: &Value, patch: &Value) -> Result<Value, Status> {
+    let Value::Array(ops) = patch else {
+        return Err(Status::bad_request("json patch must be an array of operations"));
+    };
+    let mut doc = doc.clone();
+    for op in ops {
+        let name = op.get("op").and_then(|v| v.as_str()).unwrap_or("");
+        let path = op.get("path").and_then(|v| v.as_str()).unwrap_or("");
+        let parts = pointer_parts(path)?;
+        match name {
+            "add" | "replace" => {
+                let v = op.get("value").cloned().ok_or_else(|| Status::bad_request(format!("missing value for {name} operation")))?;
+                set(&mut doc, &parts, v, name == "add")?;
+            }
+            "remove" => {
+                remove(&mut doc, &parts)?;
+            }
+            "test" => {
+                let want = op.get("value").cloned().unwrap_or(Value::Null);
+                let got = get(&doc, &parts);
+                if got != Some(&want) {
+                    return Err(Status::failure(422, "Invalid", format!("the server rejected our request due to an error in our request: testing value {path} failed")));
+                }
+            }
+            "move" | "copy" => {
+                let from = pointer_parts(op.get("from").and_then(|v| v.as_str()).unwrap_or(""))?;
+                let v = get(&doc, &from).cloned().ok_or_else(|| Status::bad_request(format!("path {path} not found")))?;
+                if name == "move" {
+                    remove(&mut doc, &from)?;
+                }
+                set(&mut doc, &parts, v, true)?;
+            }
+            other => return Err(Status::bad_request(format!("Unexpected kind: {other}"))),
+        }
+    }
+    Ok(doc)
+}
+
+fn get<'a>(doc: &'a Value, parts: &[String]) -> Option<&'a Value> {
+    let mut cur = doc;
+    for p in parts {
+        cur = match cur {
+            Value::Object(m) => m.get(p)?,
+            Value::Array(a) => a.get(p.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+fn set(doc: &mut Value, parts: &[String], v: Value, add: bool) -> Result<(), Status> {
+    let Some((last, parents)) = parts.split_last() else {
+        *doc = v;
+        return Ok(());
+    };
+    let mut cur = doc;
+    for p in parents {
+        cur = match cur {
+            Value::Object(m) => m.get_mut(p),
+            Value::Array(a) => p.parse::<usize>().ok().and_then(move |i| a.get_mut(i)),
+            _ => None,
+        }
+        .ok_or_else(|| Status::bad_request(format!("doc is missing path: /{}", parts.join("/"))))?;
+    }
+    match cur {
+        Value::Object(m) => {
+            if !add && !m.contains_key(last) {
+                return Err(Status::bad_request(format!("doc is missing key: /{}", parts.join("/"))));
+            }
+            m.insert(last.clone(), v);
+        }
+        Value::Array(a) => {
+            if last == "-" {
+                a.push(v);
+            } else {
+                let i: usize = last.parse().map_err(|_| Status::bad_request(format!("invalid array index {last}")))?;
+                if add && i <= a.len() {
+                    a.insert(i, v);
+                } else if !add && i < a.len() {
+                    a[i] = v;
+                } else {
+                    return Err(Status::bad_request(format!("array index {i} out of bounds")));
+                }
+            }
+        }
+        _ => return Err(Status::bad_request("cannot set a value inside a scalar")),
+    }
+    Ok(())
+}
+
+fn remove(doc: &mut Value, parts: &[String]) -> Result<(), Status> {
+    let Some((last, parents)) = parts.split_last() else {
+        return Err(Status::bad_request("cannot remove the whole document"));
+    };
+    let mut cur = doc;
+    for p in parents {
+        cur = match cur {
+            Value::Object(m) => m.get_mut(p),
+            Value::Array(a) => p.parse::<usize>().ok().and_then(move |i| a.get_mut(i)),
+            _ => None,
+        }
+        .ok_or_else(|| Status::bad_request(format!("doc is missing path: /{}", parts.join("/"))))?;
+    }
+    let ok = match cur {
+        Value::Object(m) => m.remove(last).is_some(),
+        Value::Array(a) => match last.parse::<usize>() {
+            Ok(i) if i < a.len() => {
+                a.remove(i);
+                true
+            }
+            _ => false,
+        },
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Status::bad_request(format!("doc is missing path: /{}", parts.join("/"))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_patch_rfc7386() {
+        let d = json!({"a": 1, "b": {"c": 2, "d": 3}});
+        assert_eq!(merge(&d, &json!({"b": {"c": null, "e": 4}})), json!({"a": 1, "b": {"d": 3, "e": 4}}));
+    }
+
+    #[test]
+    fn strategic_patch_labels_and_lists() {
+        let d = json!({"metadata": {"labels": {"a": "1"}, "finalizers": ["x"]}});
+        let p = json!({"metadata": {"labels": {"b": "2"}, "finalizers": ["y"]}});
+        assert_eq!(
+            apply(PatchType::StrategicMerge, &d, &p).unwrap(),
+            json!({"metadata": {"labels": {"a": "1", "b": "2"}, "finalizers": ["y"]}})
+        );
+    }
+
+    #[test]
+    fn json_patch_ops() {
+        let d = json!({"status": {"conditions": [{"type": "A"}]}});
+        let p = json!([
+            {"op": "add", "path": "/status/conditions/-", "value": {"type": "B"}},
+            {"op": "replace", "path": "/status/conditions/0/type", "value": "C"},
+            {"op": "test", "path": "/status/conditions/1/type", "value": "B"}
+        ]);
+        assert_eq!(
+            apply(PatchType::Json, &d, &p).unwrap(),
+            json!({"status": {"conditions": [{"type": "C"}, {"type": "B"}]}})
+        );
+        assert!(apply(PatchType::Json, &d, &json!([{"op": "remove", "path": "/nope"}])).is_err());
+    }
+}
