@@ -229,6 +229,10 @@ impl Cluster {
         // wiring: default policy
         // wiring: pki
         // wiring: controllers (approver, signer, cleaner)
+        // wiring: approver
+        if c.config.approver {
+            c.add_controller(Box::new(crate::controller::approver::Approver::new(Default::default())));
+        }
         let _ = Clock::new(c.now());
         Ok(c)
     }
