@@ -68,22 +68,21 @@ fn aggregated_role(name: &str, labels: &[(&str, &str)], select: &str) -> (&'stat
     )
 }
 
-fn binding(name: &str, role: &str, subjects: Vec<Subject>, meta: Value) -> (&'static str, Value) {
+fn binding(role: &str, subjects: Vec<Subject>, meta: Value) -> (&'static str, Value) {
     let mut b = json!({"apiVersion": API_VERSION, "kind": "ClusterRoleBinding", "metadata": meta,
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role}});
     if !subjects.is_empty() {
         b["subjects"] = serde_json::to_value(subjects).expect("subjects serialize");
     }
-    let _ = name;
     ("clusterrolebindings", b)
 }
 
 fn bootstrap_binding(name: &str, role: &str, subjects: Vec<Subject>) -> (&'static str, Value) {
-    binding(name, role, subjects, bootstrap_meta(name, &[]))
+    binding(role, subjects, bootstrap_meta(name, &[]))
 }
 
 fn kubeadm_binding(name: &str, role: &str, subjects: Vec<Subject>) -> (&'static str, Value) {
-    binding(name, role, subjects, json!({"name": name}))
+    binding(role, subjects, json!({"name": name}))
 }
 
 fn r(verbs: &[&str], groups: &[&str], resources: &[&str]) -> PolicyRule {

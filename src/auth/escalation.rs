@@ -158,7 +158,8 @@ pub fn covers(owner: &[PolicyRule], servant: &[PolicyRule]) -> (bool, Vec<Policy
 /// only by verb.
 pub fn compact_rules(rules: &[PolicyRule]) -> Vec<PolicyRule> {
     let mut out = Vec::new();
-    let mut simple: Vec<((String, String, Option<String>), PolicyRule)> = Vec::new();
+    type Key = (String, String, Option<String>);
+    let mut simple: Vec<(Key, PolicyRule)> = Vec::new();
     for r in rules {
         let is_simple = r.resource_names.len() <= 1
             && r.non_resource_urls.is_empty()

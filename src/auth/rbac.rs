@@ -59,6 +59,9 @@ struct Source<'a> {
     namespace: &'a str,
 }
 
+/// `VisitRulesFor`'s callback: (source, rule) or a resolution error; false stops the walk.
+type Visitor<'v> = dyn FnMut(Option<&Source>, Option<&PolicyRule>, Option<String>) -> bool + 'v;
+
 impl Source<'_> {
     /// `clusterRoleBindingDescriber` / `roleBindingDescriber`.
     fn describe(&self) -> String {
@@ -205,7 +208,7 @@ impl Rbac {
         &self,
         user: &Identity,
         namespace: &str,
-        visitor: &mut dyn FnMut(Option<&Source>, Option<&PolicyRule>, Option<String>) -> bool,
+        visitor: &mut Visitor<'_>,
     ) {
         for (name, b) in &self.cluster_role_bindings {
             let Some(subject) = b.subjects.iter().find(|s| applies_to(user, s, "")) else { continue };
@@ -315,10 +318,8 @@ impl Rbac {
             return Decision::Allow(String::new());
         }
         let mut reasons = Vec::new();
-        if a.user.node_name().is_some() {
-            if node_rules_allow(a) {
-                return Decision::Allow(String::new());
-            }
+        if a.user.node_name().is_some() && node_rules_allow(a) {
+            return Decision::Allow(String::new());
         }
         match self.authorize_rbac(a) {
             Decision::Allow(r) => return Decision::Allow(r),

@@ -115,6 +115,9 @@ pub fn is_self_node_client_cert(csr: &CertificateSigningRequest, req: &ParsedReq
     csr.spec.username == req.common_name && is_node_client_cert(csr, req)
 }
 
+/// A recognizer predicate (`csrRecognizer.recognize`).
+type Recognizer = fn(&CertificateSigningRequest, &ParsedRequest) -> bool;
+
 /// What one sync decided.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -167,7 +170,7 @@ pub fn decide(
     };
     match variant {
         ApproverVariant::Stable => {
-            let recognizers: [(fn(&CertificateSigningRequest, &ParsedRequest) -> bool, &str, &'static str); 2] = [
+            let recognizers: [(Recognizer, &str, &'static str); 2] = [
                 (is_self_node_client_cert, "selfnodeclient", SELF_NODE_CLIENT_MESSAGE),
                 (is_node_client_cert, "nodeclient", NODE_CLIENT_MESSAGE),
             ];
