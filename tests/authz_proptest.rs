@@ -12,7 +12,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 const VERBS: &[&str] = &["get", "create", "update", "delete"];
 const GROUPS: &[&str] = &["", "certificates.k8s.io"];
-const RESOURCES: &[&str] = &["certificatesigningrequests", "certificatesigningrequests/approval", "certificatesigningrequests/status", "signers", "secrets"];
+const RESOURCES: &[&str] = &[
+    "certificatesigningrequests",
+    "certificatesigningrequests/approval",
+    "certificatesigningrequests/status",
+    "signers",
+    "secrets",
+];
 const NAMES: &[&str] = &["", "a", "b"];
 const NAMESPACES: &[&str] = &["n0", "n1"];
 const N_CLUSTER_ROLES: usize = 5;
@@ -24,17 +30,28 @@ fn expand(rule: &PolicyRule) -> BTreeSet<Tuple> {
         if list.iter().any(|x| x == "*") {
             u.iter().map(|s| s.to_string()).collect()
         } else {
-            list.iter().filter(|x| u.contains(&x.as_str())).cloned().collect()
+            list.iter()
+                .filter(|x| u.contains(&x.as_str()))
+                .cloned()
+                .collect()
         }
     };
     let mut res: BTreeSet<String> = pick(&rule.resources, RESOURCES).into_iter().collect();
     for r in &rule.resources {
         if let Some(sub) = r.strip_prefix("*/") {
-            res.extend(RESOURCES.iter().filter(|x| x.ends_with(&format!("/{sub}"))).map(|s| s.to_string()));
+            res.extend(
+                RESOURCES
+                    .iter()
+                    .filter(|x| x.ends_with(&format!("/{sub}")))
+                    .map(|s| s.to_string()),
+            );
         }
     }
-    let names: Vec<String> =
-        if rule.resource_names.is_empty() { NAMES.iter().map(|s| s.to_string()).collect() } else { rule.resource_names.clone() };
+    let names: Vec<String> = if rule.resource_names.is_empty() {
+        NAMES.iter().map(|s| s.to_string()).collect()
+    } else {
+        rule.resource_names.clone()
+    };
     let mut out = BTreeSet::new();
     for v in pick(&rule.verbs, VERBS) {
         for g in pick(&rule.api_groups, GROUPS) {
@@ -49,17 +66,34 @@ fn expand(rule: &PolicyRule) -> BTreeSet<Tuple> {
 }
 
 fn subset(all: &'static [&'static str]) -> impl Strategy<Value = Vec<String>> {
-    proptest::sample::subsequence(all.to_vec(), 1..=all.len().min(3)).prop_map(|v| v.into_iter().map(String::from).collect())
+    proptest::sample::subsequence(all.to_vec(), 1..=all.len().min(3))
+        .prop_map(|v| v.into_iter().map(String::from).collect())
 }
 
 fn rule() -> impl Strategy<Value = PolicyRule> {
     (
         subset(&["get", "create", "update", "delete", "*"]),
         subset(&["", "certificates.k8s.io", "*"]),
-        subset(&["certificatesigningrequests", "certificatesigningrequests/approval", "*/approval", "*/status", "signers", "secrets", "*"]),
+        subset(&[
+            "certificatesigningrequests",
+            "certificatesigningrequests/approval",
+            "*/approval",
+            "*/status",
+            "signers",
+            "secrets",
+            "*",
+        ]),
         prop_oneof![Just(vec![]), subset(&["a", "b"])],
     )
-        .prop_map(|(verbs, api_groups, resources, resource_names)| PolicyRule { verbs, api_groups, resources, resource_names, non_resource_urls: vec![] })
+        .prop_map(
+            |(verbs, api_groups, resources, resource_names)| PolicyRule {
+                verbs,
+                api_groups,
+                resources,
+                resource_names,
+                non_resource_urls: vec![],
+            },
+        )
 }
 
 #[derive(Debug, Clone)]
@@ -89,24 +123,45 @@ struct Graph {
 
 fn graph() -> impl Strategy<Value = Graph> {
     let crs = proptest::collection::vec(
-        (proptest::collection::vec(rule(), 0..3), any::<bool>(), proptest::collection::vec(0usize..N_CLUSTER_ROLES, 0..3)),
+        (
+            proptest::collection::vec(rule(), 0..3),
+            any::<bool>(),
+            proptest::collection::vec(0usize..N_CLUSTER_ROLES, 0..3),
+        ),
         N_CLUSTER_ROLES,
     )
     .prop_map(|v| {
         v.into_iter()
             .enumerate()
-            .map(|(i, (rules, aggregator, to))| ClusterRoleSpec { rules, aggregator, to: to.into_iter().filter(|j| *j > i).collect() })
+            .map(|(i, (rules, aggregator, to))| ClusterRoleSpec {
+                rules,
+                aggregator,
+                to: to.into_iter().filter(|j| *j > i).collect(),
+            })
             .collect::<Vec<_>>()
     });
-    let roles = proptest::collection::vec(proptest::collection::vec(proptest::collection::vec(rule(), 0..3), 2), NAMESPACES.len());
+    let roles = proptest::collection::vec(
+        proptest::collection::vec(proptest::collection::vec(rule(), 0..3), 2),
+        NAMESPACES.len(),
+    );
     let binding = (
         prop_oneof![Just(None), (0..NAMESPACES.len()).prop_map(Some)],
         proptest::collection::vec((0u8..4, 0u8..3), 1..3),
         (any::<bool>(), 0usize..N_CLUSTER_ROLES + 1),
     )
         .prop_map(|(ns, subjects, role)| BindingSpec { ns, subjects, role });
-    (crs, roles, proptest::collection::vec(binding, 0..7), proptest::collection::vec(0usize..20, 0..3))
-        .prop_map(|(cluster_roles, roles, bindings, deletes)| Graph { cluster_roles, roles, bindings, deletes })
+    (
+        crs,
+        roles,
+        proptest::collection::vec(binding, 0..7),
+        proptest::collection::vec(0usize..20, 0..3),
+    )
+        .prop_map(|(cluster_roles, roles, bindings, deletes)| Graph {
+            cluster_roles,
+            roles,
+            bindings,
+            deletes,
+        })
 }
 
 /// Subject kinds: 0 User u<n>, 1 Group g<n>, 2 ServiceAccount sa<n> with no namespace,
@@ -124,7 +179,10 @@ fn applies(kind: u8, n: u8, who: &Identity, binding_ns: &str) -> bool {
     match kind {
         0 => who.user == format!("u{n}"),
         1 => who.in_group(&format!("g{n}")),
-        2 => !binding_ns.is_empty() && who.user == format!("system:serviceaccount:{binding_ns}:sa{n}"),
+        2 => {
+            !binding_ns.is_empty()
+                && who.user == format!("system:serviceaccount:{binding_ns}:sa{n}")
+        }
         _ => who.user == format!("system:serviceaccount:n0:sa{n}"),
     }
 }
@@ -147,7 +205,11 @@ fn build(g: &Graph) -> Built {
         } else {
             json!({"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":format!("r{}", b.role.1)})
         };
-        let subjects: Vec<Value> = b.subjects.iter().map(|(k, n)| subject_json(*k, *n)).collect();
+        let subjects: Vec<Value> = b
+            .subjects
+            .iter()
+            .map(|(k, n)| subject_json(*k, *n))
+            .collect();
         let name = format!("b{i}");
         let obj = json!({"metadata":{"name":name},"subjects":subjects,"roleRef":role_ref});
         match b.ns {
@@ -156,17 +218,28 @@ fn build(g: &Graph) -> Built {
         }
     }
     for (i, cr) in g.cluster_roles.iter().enumerate().rev() {
-        let labels: BTreeMap<String, String> = cr.to.iter().map(|j| (format!("to-{j}"), "true".to_string())).collect();
-        let mut obj = json!({"metadata":{"name":format!("cr{i}"),"labels":labels},"rules":cr.rules});
+        let labels: BTreeMap<String, String> = cr
+            .to
+            .iter()
+            .map(|j| (format!("to-{j}"), "true".to_string()))
+            .collect();
+        let mut obj =
+            json!({"metadata":{"name":format!("cr{i}"),"labels":labels},"rules":cr.rules});
         if cr.aggregator {
-            obj["aggregationRule"] = json!({"clusterRoleSelectors":[{"matchLabels":{format!("to-{i}"):"true"}}]});
+            obj["aggregationRule"] =
+                json!({"clusterRoleSelectors":[{"matchLabels":{format!("to-{i}"):"true"}}]});
         }
         rbac.on_write(CLUSTER_ROLES, "", &format!("cr{i}"), Some(&obj));
     }
     let mut roles = BTreeMap::new();
     for (ns, rs) in g.roles.iter().enumerate() {
         for (i, rules) in rs.iter().enumerate() {
-            rbac.on_write(ROLES, NAMESPACES[ns], &format!("r{i}"), Some(&json!({"metadata":{"name":format!("r{i}")},"rules":rules})));
+            rbac.on_write(
+                ROLES,
+                NAMESPACES[ns],
+                &format!("r{i}"),
+                Some(&json!({"metadata":{"name":format!("r{i}")},"rules":rules})),
+            );
             roles.insert((ns, i), rules.clone());
         }
     }
@@ -187,7 +260,9 @@ fn build(g: &Graph) -> Built {
                 if let Some(Some(b)) = bindings.get(bi).cloned() {
                     match b.ns {
                         None => rbac.on_write(CLUSTER_ROLE_BINDINGS, "", &format!("b{bi}"), None),
-                        Some(ns) => rbac.on_write(ROLE_BINDINGS, NAMESPACES[ns], &format!("b{bi}"), None),
+                        Some(ns) => {
+                            rbac.on_write(ROLE_BINDINGS, NAMESPACES[ns], &format!("b{bi}"), None)
+                        }
                     }
                     bindings[bi] = None;
                 }
@@ -202,12 +277,20 @@ fn build(g: &Graph) -> Built {
         }
         let cr = &g.cluster_roles[j];
         eff[j] = Some(if cr.aggregator {
-            (0..j).filter(|i| alive[*i] && g.cluster_roles[*i].to.contains(&j)).flat_map(|i| eff[i].clone().unwrap_or_default()).collect()
+            (0..j)
+                .filter(|i| alive[*i] && g.cluster_roles[*i].to.contains(&j))
+                .flat_map(|i| eff[i].clone().unwrap_or_default())
+                .collect()
         } else {
             cr.rules.clone()
         });
     }
-    Built { rbac, eff, roles, bindings }
+    Built {
+        rbac,
+        eff,
+        roles,
+        bindings,
+    }
 }
 
 fn model_allows(b: &Built, who: &Identity, ns: &str, t: &Tuple) -> bool {
@@ -216,15 +299,24 @@ fn model_allows(b: &Built, who: &Identity, ns: &str, t: &Tuple) -> bool {
         if spec.ns.is_some() && binding_ns != ns {
             continue;
         }
-        if !spec.subjects.iter().any(|(k, n)| applies(*k, *n, who, binding_ns)) {
+        if !spec
+            .subjects
+            .iter()
+            .any(|(k, n)| applies(*k, *n, who, binding_ns))
+        {
             continue;
         }
         let rules: Option<Vec<PolicyRule>> = if spec.role.0 {
             b.eff.get(spec.role.1).cloned().flatten()
         } else {
-            spec.ns.and_then(|nsi| b.roles.get(&(nsi, spec.role.1)).cloned())
+            spec.ns
+                .and_then(|nsi| b.roles.get(&(nsi, spec.role.1)).cloned())
         };
-        if rules.unwrap_or_default().iter().any(|r| expand(r).contains(t)) {
+        if rules
+            .unwrap_or_default()
+            .iter()
+            .any(|r| expand(r).contains(t))
+        {
             return true;
         }
     }
@@ -233,7 +325,14 @@ fn model_allows(b: &Built, who: &Identity, ns: &str, t: &Tuple) -> bool {
 
 fn identities() -> Vec<Identity> {
     let mut out = Vec::new();
-    for u in ["u0", "u1", "u2", "system:serviceaccount:n0:sa0", "system:serviceaccount:n1:sa1", "system:serviceaccount:n0:sa2"] {
+    for u in [
+        "u0",
+        "u1",
+        "u2",
+        "system:serviceaccount:n0:sa0",
+        "system:serviceaccount:n1:sa1",
+        "system:serviceaccount:n0:sa2",
+    ] {
         for groups in [&[][..], &["g0"][..], &["g1", "g2"][..]] {
             out.push(Identity::user(u, groups));
         }

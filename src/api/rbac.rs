@@ -23,11 +23,23 @@ pub const SERVICE_ACCOUNT_KIND: &str = "ServiceAccount";
 pub struct PolicyRule {
     #[serde(default, deserialize_with = "null_vec")]
     pub verbs: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_vec")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_vec"
+    )]
     pub api_groups: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_vec")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_vec"
+    )]
     pub resources: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_vec")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_vec"
+    )]
     pub resource_names: Vec<String>,
     #[serde(
         default,
@@ -38,7 +50,9 @@ pub struct PolicyRule {
     pub non_resource_urls: Vec<String>,
 }
 
-fn null_vec<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+fn null_vec<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Vec<T>, D::Error> {
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
@@ -85,10 +99,20 @@ pub struct Subject {
 
 impl Subject {
     pub fn user(name: &str) -> Subject {
-        Subject { kind: USER_KIND.into(), api_group: GROUP.into(), name: name.into(), namespace: String::new() }
+        Subject {
+            kind: USER_KIND.into(),
+            api_group: GROUP.into(),
+            name: name.into(),
+            namespace: String::new(),
+        }
     }
     pub fn group(name: &str) -> Subject {
-        Subject { kind: GROUP_KIND.into(), api_group: GROUP.into(), name: name.into(), namespace: String::new() }
+        Subject {
+            kind: GROUP_KIND.into(),
+            api_group: GROUP.into(),
+            name: name.into(),
+            namespace: String::new(),
+        }
     }
     pub fn service_account(namespace: &str, name: &str) -> Subject {
         Subject {
@@ -115,7 +139,11 @@ pub struct RoleRef {
 pub struct LabelSelectorRequirement {
     pub key: String,
     pub operator: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_vec")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_vec"
+    )]
     pub values: Vec<String>,
 }
 
@@ -125,7 +153,11 @@ pub struct LabelSelectorRequirement {
 pub struct LabelSelector {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub match_labels: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_vec")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_vec"
+    )]
     pub match_expressions: Vec<LabelSelectorRequirement>,
 }
 
@@ -159,7 +191,11 @@ impl LabelSelector {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct AggregationRule {
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_vec")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_vec"
+    )]
     pub cluster_role_selectors: Vec<LabelSelector>,
 }
 
@@ -200,7 +236,11 @@ pub struct RoleBinding {
     pub kind: String,
     #[serde(default)]
     pub metadata: ObjectMeta,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_vec")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_vec"
+    )]
     pub subjects: Vec<Subject>,
     #[serde(default)]
     pub role_ref: RoleRef,
@@ -222,23 +262,43 @@ mod tests {
             json!({"verbs":["get"],"apiGroups":[""],"resources":["pods"],"resourceNames":["a"]})
         );
         let u = PolicyRule::urls(&["get"], &["/healthz"]);
-        assert_eq!(serde_json::to_value(&u).unwrap(), json!({"verbs":["get"],"nonResourceURLs":["/healthz"]}));
-        let back: PolicyRule = serde_json::from_value(json!({"verbs":["get"],"resources":null})).unwrap();
+        assert_eq!(
+            serde_json::to_value(&u).unwrap(),
+            json!({"verbs":["get"],"nonResourceURLs":["/healthz"]})
+        );
+        let back: PolicyRule =
+            serde_json::from_value(json!({"verbs":["get"],"resources":null})).unwrap();
         assert!(back.resources.is_empty());
     }
 
     #[test]
     fn label_selector_operators() {
         let labels: BTreeMap<String, String> = [("a".to_string(), "1".to_string())].into();
-        let sel = |v: serde_json::Value| serde_json::from_value::<LabelSelector>(v).unwrap().matches(&labels);
+        let sel = |v: serde_json::Value| {
+            serde_json::from_value::<LabelSelector>(v)
+                .unwrap()
+                .matches(&labels)
+        };
         assert!(sel(json!({})));
         assert!(sel(json!({"matchLabels":{"a":"1"}})));
         assert!(!sel(json!({"matchLabels":{"a":"2"}})));
-        assert!(sel(json!({"matchExpressions":[{"key":"a","operator":"In","values":["1","2"]}]})));
-        assert!(!sel(json!({"matchExpressions":[{"key":"a","operator":"NotIn","values":["1"]}]})));
-        assert!(sel(json!({"matchExpressions":[{"key":"b","operator":"NotIn","values":["1"]}]})));
-        assert!(sel(json!({"matchExpressions":[{"key":"a","operator":"Exists"}]})));
-        assert!(!sel(json!({"matchExpressions":[{"key":"a","operator":"DoesNotExist"}]})));
-        assert!(!sel(json!({"matchExpressions":[{"key":"a","operator":"Bogus"}]})));
+        assert!(sel(
+            json!({"matchExpressions":[{"key":"a","operator":"In","values":["1","2"]}]})
+        ));
+        assert!(!sel(
+            json!({"matchExpressions":[{"key":"a","operator":"NotIn","values":["1"]}]})
+        ));
+        assert!(sel(
+            json!({"matchExpressions":[{"key":"b","operator":"NotIn","values":["1"]}]})
+        ));
+        assert!(sel(
+            json!({"matchExpressions":[{"key":"a","operator":"Exists"}]})
+        ));
+        assert!(!sel(
+            json!({"matchExpressions":[{"key":"a","operator":"DoesNotExist"}]})
+        ));
+        assert!(!sel(
+            json!({"matchExpressions":[{"key":"a","operator":"Bogus"}]})
+        ));
     }
 }

@@ -9,7 +9,9 @@
 //! `system:node` carries the node rules the CSR workflow uses (see [`super::rbac::node_rules`]).
 
 use super::rbac::node_rules;
-use crate::api::csr::{KUBELET_SERVING, KUBE_APISERVER_CLIENT, KUBE_APISERVER_CLIENT_KUBELET, LEGACY_UNKNOWN};
+use crate::api::csr::{
+    KUBELET_SERVING, KUBE_APISERVER_CLIENT, KUBE_APISERVER_CLIENT_KUBELET, LEGACY_UNKNOWN,
+};
 use crate::api::rbac::{PolicyRule, Subject, API_VERSION};
 use serde_json::{json, Value};
 
@@ -25,8 +27,10 @@ pub const AGGREGATE_TO_EDIT: &str = "rbac.authorization.k8s.io/aggregate-to-edit
 pub const AGGREGATE_TO_VIEW: &str = "rbac.authorization.k8s.io/aggregate-to-view";
 
 /// `bootstrappolicy`'s role names for the CSR subresources the approver checks.
-pub const NODECLIENT_ROLE: &str = "system:certificates.k8s.io:certificatesigningrequests:nodeclient";
-pub const SELFNODECLIENT_ROLE: &str = "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient";
+pub const NODECLIENT_ROLE: &str =
+    "system:certificates.k8s.io:certificatesigningrequests:nodeclient";
+pub const SELFNODECLIENT_ROLE: &str =
+    "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient";
 pub const NODE_BOOTSTRAPPER_ROLE: &str = "system:node-bootstrapper";
 pub const CERTIFICATE_CONTROLLER_ROLE: &str = "system:controller:certificate-controller";
 pub const KUBE_CONTROLLER_MANAGER_USER: &str = "system:kube-controller-manager";
@@ -53,7 +57,11 @@ fn bootstrap_meta(name: &str, extra_labels: &[(&str, &str)]) -> Value {
     json!({"name": name, "labels": labels, "annotations": {AUTOUPDATE_ANNOTATION: "true"}})
 }
 
-fn cluster_role(name: &str, labels: &[(&str, &str)], rules: Vec<PolicyRule>) -> (&'static str, Value) {
+fn cluster_role(
+    name: &str,
+    labels: &[(&str, &str)],
+    rules: Vec<PolicyRule>,
+) -> (&'static str, Value) {
     (
         "clusterroles",
         json!({"apiVersion": API_VERSION, "kind": "ClusterRole", "metadata": bootstrap_meta(name, labels), "rules": rules}),
@@ -91,12 +99,20 @@ fn r(verbs: &[&str], groups: &[&str], resources: &[&str]) -> PolicyRule {
 
 /// `eventsRule()`.
 fn events_rule() -> PolicyRule {
-    r(&["create", "update", "patch"], &["", "events.k8s.io"], &["events"])
+    r(
+        &["create", "update", "patch"],
+        &["", "events.k8s.io"],
+        &["events"],
+    )
 }
 
 /// `buildApprovalClusterRoleForSigners`: `approve` on `signers` named exactly `signer`.
 fn approver_role(name: &str, signer: &str) -> (&'static str, Value) {
-    cluster_role(name, &[], vec![r(&["approve"], &[CERTS], &["signers"]).names(&[signer])])
+    cluster_role(
+        name,
+        &[],
+        vec![r(&["approve"], &[CERTS], &["signers"]).names(&[signer])],
+    )
 }
 
 /// The default objects, ClusterRoles first, then ClusterRoleBindings; with `kubeadm`, the
@@ -115,21 +131,44 @@ pub fn default_objects(kubeadm: bool) -> Vec<(&'static str, Value)> {
             &[],
             vec![PolicyRule::urls(
                 &["get"],
-                &["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*", "/readyz", "/version", "/version/"],
+                &[
+                    "/api",
+                    "/api/*",
+                    "/apis",
+                    "/apis/*",
+                    "/healthz",
+                    "/livez",
+                    "/openapi",
+                    "/openapi/*",
+                    "/readyz",
+                    "/version",
+                    "/version/",
+                ],
             )],
         ),
         cluster_role(
             "system:basic-user",
             &[],
             vec![
-                r(&["create"], &["authentication.k8s.io"], &["selfsubjectreviews"]),
-                r(&["create"], &["authorization.k8s.io"], &["selfsubjectaccessreviews", "selfsubjectrulesreviews"]),
+                r(
+                    &["create"],
+                    &["authentication.k8s.io"],
+                    &["selfsubjectreviews"],
+                ),
+                r(
+                    &["create"],
+                    &["authorization.k8s.io"],
+                    &["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
+                ),
             ],
         ),
         cluster_role(
             "system:public-info-viewer",
             &[],
-            vec![PolicyRule::urls(&["get"], &["/healthz", "/livez", "/readyz", "/version", "/version/"])],
+            vec![PolicyRule::urls(
+                &["get"],
+                &["/healthz", "/livez", "/readyz", "/version", "/version/"],
+            )],
         ),
         aggregated_role("admin", &[], AGGREGATE_TO_ADMIN),
         aggregated_role("edit", &[(AGGREGATE_TO_ADMIN, "true")], AGGREGATE_TO_EDIT),
@@ -138,15 +177,45 @@ pub fn default_objects(kubeadm: bool) -> Vec<(&'static str, Value)> {
             "system:aggregate-to-admin",
             &[(AGGREGATE_TO_ADMIN, "true")],
             vec![
-                r(&["create"], &["authorization.k8s.io"], &["localsubjectaccessreviews"]),
-                r(&["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"], &["rbac.authorization.k8s.io"], &["rolebindings", "roles"]),
+                r(
+                    &["create"],
+                    &["authorization.k8s.io"],
+                    &["localsubjectaccessreviews"],
+                ),
+                r(
+                    &[
+                        "create",
+                        "delete",
+                        "deletecollection",
+                        "get",
+                        "list",
+                        "patch",
+                        "update",
+                        "watch",
+                    ],
+                    &["rbac.authorization.k8s.io"],
+                    &["rolebindings", "roles"],
+                ),
             ],
         ),
         cluster_role(
             "system:aggregate-to-edit",
             &[(AGGREGATE_TO_EDIT, "true")],
             vec![
-                r(write, &[""], &["configmaps", "events", "persistentvolumeclaims", "pods", "replicationcontrollers", "secrets", "serviceaccounts", "services"]),
+                r(
+                    write,
+                    &[""],
+                    &[
+                        "configmaps",
+                        "events",
+                        "persistentvolumeclaims",
+                        "pods",
+                        "replicationcontrollers",
+                        "secrets",
+                        "serviceaccounts",
+                        "services",
+                    ],
+                ),
                 r(read, &[""], &["secrets", "serviceaccounts"]),
             ],
         ),
@@ -154,32 +223,95 @@ pub fn default_objects(kubeadm: bool) -> Vec<(&'static str, Value)> {
             "system:aggregate-to-view",
             &[(AGGREGATE_TO_VIEW, "true")],
             vec![
-                r(read, &[""], &["configmaps", "endpoints", "persistentvolumeclaims", "pods", "replicationcontrollers", "services"]),
-                r(read, &[""], &["events", "limitranges", "namespaces/status", "pods/log", "pods/status", "resourcequotas"]),
+                r(
+                    read,
+                    &[""],
+                    &[
+                        "configmaps",
+                        "endpoints",
+                        "persistentvolumeclaims",
+                        "pods",
+                        "replicationcontrollers",
+                        "services",
+                    ],
+                ),
+                r(
+                    read,
+                    &[""],
+                    &[
+                        "events",
+                        "limitranges",
+                        "namespaces/status",
+                        "pods/log",
+                        "pods/status",
+                        "resourcequotas",
+                    ],
+                ),
                 r(read, &[""], &["namespaces"]),
             ],
         ),
         cluster_role("system:node", &[], node_rules()),
-        cluster_role(NODE_BOOTSTRAPPER_ROLE, &[], vec![r(&["create", "get", "list", "watch"], &[CERTS], &[CSR])]),
-        cluster_role(NODECLIENT_ROLE, &[], vec![r(&["create"], &[CERTS], &["certificatesigningrequests/nodeclient"])]),
-        cluster_role(SELFNODECLIENT_ROLE, &[], vec![r(&["create"], &[CERTS], &["certificatesigningrequests/selfnodeclient"])]),
-        approver_role("system:certificates.k8s.io:legacy-unknown-approver", LEGACY_UNKNOWN),
-        approver_role("system:certificates.k8s.io:kubelet-serving-approver", KUBELET_SERVING),
-        approver_role("system:certificates.k8s.io:kube-apiserver-client-approver", KUBE_APISERVER_CLIENT),
-        approver_role("system:certificates.k8s.io:kube-apiserver-client-kubelet-approver", KUBE_APISERVER_CLIENT_KUBELET),
+        cluster_role(
+            NODE_BOOTSTRAPPER_ROLE,
+            &[],
+            vec![r(&["create", "get", "list", "watch"], &[CERTS], &[CSR])],
+        ),
+        cluster_role(
+            NODECLIENT_ROLE,
+            &[],
+            vec![r(
+                &["create"],
+                &[CERTS],
+                &["certificatesigningrequests/nodeclient"],
+            )],
+        ),
+        cluster_role(
+            SELFNODECLIENT_ROLE,
+            &[],
+            vec![r(
+                &["create"],
+                &[CERTS],
+                &["certificatesigningrequests/selfnodeclient"],
+            )],
+        ),
+        approver_role(
+            "system:certificates.k8s.io:legacy-unknown-approver",
+            LEGACY_UNKNOWN,
+        ),
+        approver_role(
+            "system:certificates.k8s.io:kubelet-serving-approver",
+            KUBELET_SERVING,
+        ),
+        approver_role(
+            "system:certificates.k8s.io:kube-apiserver-client-approver",
+            KUBE_APISERVER_CLIENT,
+        ),
+        approver_role(
+            "system:certificates.k8s.io:kube-apiserver-client-kubelet-approver",
+            KUBE_APISERVER_CLIENT_KUBELET,
+        ),
         cluster_role(
             KUBE_CONTROLLER_MANAGER_USER,
             &[],
             vec![
                 events_rule(),
                 r(&["create"], &["coordination.k8s.io"], &["leases"]),
-                r(&["get", "update"], &["coordination.k8s.io"], &["leases"]).names(&["kube-controller-manager"]),
+                r(&["get", "update"], &["coordination.k8s.io"], &["leases"])
+                    .names(&["kube-controller-manager"]),
                 r(&["create"], &[""], &["secrets", "serviceaccounts"]),
                 r(&["delete"], &[""], &["secrets"]),
-                r(&["get"], &[""], &["configmaps", "namespaces", "secrets", "serviceaccounts"]),
+                r(
+                    &["get"],
+                    &[""],
+                    &["configmaps", "namespaces", "secrets", "serviceaccounts"],
+                ),
                 r(&["update"], &[""], &["secrets", "serviceaccounts"]),
                 r(&["create"], &["authentication.k8s.io"], &["tokenreviews"]),
-                r(&["create"], &["authorization.k8s.io"], &["subjectaccessreviews"]),
+                r(
+                    &["create"],
+                    &["authorization.k8s.io"],
+                    &["subjectaccessreviews"],
+                ),
                 r(&["list", "watch"], &["*"], &["*"]),
                 r(&["create"], &[""], &["serviceaccounts/token"]),
             ],
@@ -189,29 +321,71 @@ pub fn default_objects(kubeadm: bool) -> Vec<(&'static str, Value)> {
             &[],
             vec![
                 r(&["delete", "get", "list", "watch"], &[CERTS], &[CSR]),
-                r(&["update"], &[CERTS], &["certificatesigningrequests/approval", "certificatesigningrequests/status"]),
+                r(
+                    &["update"],
+                    &[CERTS],
+                    &[
+                        "certificatesigningrequests/approval",
+                        "certificatesigningrequests/status",
+                    ],
+                ),
                 r(&["approve"], &[CERTS], &["signers"]).names(&[KUBE_APISERVER_CLIENT_KUBELET]),
-                r(&["sign"], &[CERTS], &["signers"]).names(&[LEGACY_UNKNOWN, KUBE_APISERVER_CLIENT, KUBE_APISERVER_CLIENT_KUBELET, KUBELET_SERVING]),
-                r(&["create"], &["authorization.k8s.io"], &["subjectaccessreviews"]),
+                r(&["sign"], &[CERTS], &["signers"]).names(&[
+                    LEGACY_UNKNOWN,
+                    KUBE_APISERVER_CLIENT,
+                    KUBE_APISERVER_CLIENT_KUBELET,
+                    KUBELET_SERVING,
+                ]),
+                r(
+                    &["create"],
+                    &["authorization.k8s.io"],
+                    &["subjectaccessreviews"],
+                ),
                 events_rule(),
             ],
         ),
-        bootstrap_binding("cluster-admin", "cluster-admin", vec![Subject::group("system:masters")]),
-        bootstrap_binding("system:discovery", "system:discovery", vec![Subject::group("system:authenticated")]),
-        bootstrap_binding("system:basic-user", "system:basic-user", vec![Subject::group("system:authenticated")]),
+        bootstrap_binding(
+            "cluster-admin",
+            "cluster-admin",
+            vec![Subject::group("system:masters")],
+        ),
+        bootstrap_binding(
+            "system:discovery",
+            "system:discovery",
+            vec![Subject::group("system:authenticated")],
+        ),
+        bootstrap_binding(
+            "system:basic-user",
+            "system:basic-user",
+            vec![Subject::group("system:authenticated")],
+        ),
         bootstrap_binding(
             "system:public-info-viewer",
             "system:public-info-viewer",
-            vec![Subject::group("system:authenticated"), Subject::group("system:unauthenticated")],
+            vec![
+                Subject::group("system:authenticated"),
+                Subject::group("system:unauthenticated"),
+            ],
         ),
         bootstrap_binding("system:node", "system:node", vec![]),
-        bootstrap_binding(KUBE_CONTROLLER_MANAGER_USER, KUBE_CONTROLLER_MANAGER_USER, vec![Subject::user(KUBE_CONTROLLER_MANAGER_USER)]),
+        bootstrap_binding(
+            KUBE_CONTROLLER_MANAGER_USER,
+            KUBE_CONTROLLER_MANAGER_USER,
+            vec![Subject::user(KUBE_CONTROLLER_MANAGER_USER)],
+        ),
         bootstrap_binding(
             CERTIFICATE_CONTROLLER_ROLE,
             CERTIFICATE_CONTROLLER_ROLE,
-            vec![Subject::service_account("kube-system", "certificate-controller")],
+            vec![Subject::service_account(
+                "kube-system",
+                "certificate-controller",
+            )],
         ),
-        kubeadm_binding(CSRSIM_KCM_CERT_BINDING, CERTIFICATE_CONTROLLER_ROLE, vec![Subject::user(KUBE_CONTROLLER_MANAGER_USER)]),
+        kubeadm_binding(
+            CSRSIM_KCM_CERT_BINDING,
+            CERTIFICATE_CONTROLLER_ROLE,
+            vec![Subject::user(KUBE_CONTROLLER_MANAGER_USER)],
+        ),
     ];
     if kubeadm {
         out.push((
@@ -219,10 +393,26 @@ pub fn default_objects(kubeadm: bool) -> Vec<(&'static str, Value)> {
             json!({"apiVersion": API_VERSION, "kind": "ClusterRole", "metadata": {"name": "kubeadm:get-nodes"},
                    "rules": [r(&["get"], &[""], &["nodes"])]}),
         ));
-        out.push(kubeadm_binding("kubeadm:cluster-admins", "cluster-admin", vec![Subject::group(KUBEADM_CLUSTER_ADMINS)]));
-        out.push(kubeadm_binding("kubeadm:get-nodes", "kubeadm:get-nodes", vec![Subject::group(KUBEADM_BOOTSTRAP_GROUP)]));
-        out.push(kubeadm_binding("kubeadm:kubelet-bootstrap", NODE_BOOTSTRAPPER_ROLE, vec![Subject::group(KUBEADM_BOOTSTRAP_GROUP)]));
-        out.push(kubeadm_binding("kubeadm:node-autoapprove-bootstrap", NODECLIENT_ROLE, vec![Subject::group(KUBEADM_BOOTSTRAP_GROUP)]));
+        out.push(kubeadm_binding(
+            "kubeadm:cluster-admins",
+            "cluster-admin",
+            vec![Subject::group(KUBEADM_CLUSTER_ADMINS)],
+        ));
+        out.push(kubeadm_binding(
+            "kubeadm:get-nodes",
+            "kubeadm:get-nodes",
+            vec![Subject::group(KUBEADM_BOOTSTRAP_GROUP)],
+        ));
+        out.push(kubeadm_binding(
+            "kubeadm:kubelet-bootstrap",
+            NODE_BOOTSTRAPPER_ROLE,
+            vec![Subject::group(KUBEADM_BOOTSTRAP_GROUP)],
+        ));
+        out.push(kubeadm_binding(
+            "kubeadm:node-autoapprove-bootstrap",
+            NODECLIENT_ROLE,
+            vec![Subject::group(KUBEADM_BOOTSTRAP_GROUP)],
+        ));
         out.push(kubeadm_binding(
             "kubeadm:node-autoapprove-certificate-rotation",
             SELFNODECLIENT_ROLE,
@@ -236,7 +426,10 @@ pub fn default_objects(kubeadm: bool) -> Vec<(&'static str, Value)> {
 pub fn default_rbac(kubeadm: bool) -> super::rbac::Rbac {
     let mut rbac = super::rbac::Rbac::new();
     for (res, obj) in default_objects(kubeadm) {
-        let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_string();
+        let name = obj["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         rbac.on_write(res, "", &name, Some(&obj));
     }
     rbac

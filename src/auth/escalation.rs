@@ -18,16 +18,23 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// The error of a ClusterRole write with `aggregationRule` by someone without `*` on `*.*`.
-pub const AGGREGATION_RULE_MESSAGE: &str = "must have cluster-admin privileges to use the aggregationRule";
+pub const AGGREGATION_RULE_MESSAGE: &str =
+    "must have cluster-admin privileges to use the aggregationRule";
 
 /// `fullAuthority`: what you must hold to set an aggregation rule.
 fn full_authority() -> Vec<PolicyRule> {
-    vec![PolicyRule::resource(&[ALL], &[ALL], &[ALL]), PolicyRule::urls(&[ALL], &[ALL])]
+    vec![
+        PolicyRule::resource(&[ALL], &[ALL], &[ALL]),
+        PolicyRule::urls(&[ALL], &[ALL]),
+    ]
 }
 
 /// Go's `%q` of a `[]string`: `["a" "b"]`.
 pub fn go_quote_list(xs: &[String]) -> String {
-    format!("[{}]", xs.iter().map(|s| quote(s)).collect::<Vec<_>>().join(" "))
+    format!(
+        "[{}]",
+        xs.iter().map(|s| quote(s)).collect::<Vec<_>>().join(" ")
+    )
 }
 
 /// `EscalationAllowed`: members of `system:masters` may grant anything.
@@ -36,7 +43,13 @@ fn escalation_allowed(user: &Identity) -> bool {
 }
 
 /// `RoleEscalationAuthorized`: the `escalate` verb on the role being written.
-fn role_escalation_authorized(rbac: &Rbac, user: &Identity, resource: &str, namespace: &str, name: &str) -> bool {
+fn role_escalation_authorized(
+    rbac: &Rbac,
+    user: &Identity,
+    resource: &str,
+    namespace: &str,
+    name: &str,
+) -> bool {
     rbac.authorize(&Attributes {
         user: user.clone(),
         verb: "escalate".into(),
@@ -86,7 +99,10 @@ pub fn breakdown_rule(rule: &PolicyRule) -> Vec<PolicyRule> {
                     out.push(base);
                 } else {
                     for n in &rule.resource_names {
-                        out.push(PolicyRule { resource_names: vec![n.clone()], ..base.clone() });
+                        out.push(PolicyRule {
+                            resource_names: vec![n.clone()],
+                            ..base.clone()
+                        });
                     }
                 }
             }
@@ -94,7 +110,11 @@ pub fn breakdown_rule(rule: &PolicyRule) -> Vec<PolicyRule> {
     }
     for u in &rule.non_resource_urls {
         for v in &rule.verbs {
-            out.push(PolicyRule { verbs: vec![v.clone()], non_resource_urls: vec![u.clone()], ..Default::default() });
+            out.push(PolicyRule {
+                verbs: vec![v.clone()],
+                non_resource_urls: vec![u.clone()],
+                ..Default::default()
+            });
         }
     }
     out
@@ -132,10 +152,12 @@ pub fn rule_covers(owner: &PolicyRule, sub: &PolicyRule) -> bool {
     let verbs = has(&owner.verbs, ALL) || has_all(&owner.verbs, &sub.verbs);
     let groups = has(&owner.api_groups, ALL) || has_all(&owner.api_groups, &sub.api_groups);
     let resources = resource_covers_all(&owner.resources, &sub.resources);
-    let urls = sub
-        .non_resource_urls
-        .iter()
-        .all(|p| owner.non_resource_urls.iter().any(|o| non_resource_url_covers(o, p)));
+    let urls = sub.non_resource_urls.iter().all(|p| {
+        owner
+            .non_resource_urls
+            .iter()
+            .any(|o| non_resource_url_covers(o, p))
+    });
     let names = if sub.resource_names.is_empty() {
         owner.resource_names.is_empty()
     } else {
@@ -169,7 +191,11 @@ pub fn compact_rules(rules: &[PolicyRule]) -> Vec<PolicyRule> {
             out.push(r.clone());
             continue;
         }
-        let key = (r.api_groups[0].clone(), r.resources[0].clone(), r.resource_names.first().cloned());
+        let key = (
+            r.api_groups[0].clone(),
+            r.resources[0].clone(),
+            r.resource_names.first().cloned(),
+        );
         match simple.iter_mut().find(|(k, _)| *k == key) {
             Some((_, existing)) => existing.verbs.extend(r.verbs.iter().cloned()),
             None => simple.push((key, r.clone())),
@@ -189,10 +215,16 @@ pub fn compact_string(r: &PolicyRule) -> String {
         parts.push(format!("Resources:{}", go_quote_list(&r.resources)));
     }
     if !r.non_resource_urls.is_empty() {
-        parts.push(format!("NonResourceURLs:{}", go_quote_list(&r.non_resource_urls)));
+        parts.push(format!(
+            "NonResourceURLs:{}",
+            go_quote_list(&r.non_resource_urls)
+        ));
     }
     if !r.resource_names.is_empty() {
-        parts.push(format!("ResourceNames:{}", go_quote_list(&r.resource_names)));
+        parts.push(format!(
+            "ResourceNames:{}",
+            go_quote_list(&r.resource_names)
+        ));
     }
     if !r.verbs.is_empty() {
         parts.push(format!("Verbs:{}", go_quote_list(&r.verbs)));
@@ -201,13 +233,19 @@ pub fn compact_string(r: &PolicyRule) -> String {
 }
 
 /// `ConfirmNoEscalation`: the user's own RBAC rules in `namespace` must cover `rules`.
-pub fn confirm_no_escalation(rbac: &Rbac, user: &Identity, namespace: &str, rules: &[PolicyRule]) -> Result<(), String> {
+pub fn confirm_no_escalation(
+    rbac: &Rbac,
+    user: &Identity,
+    namespace: &str,
+    rules: &[PolicyRule],
+) -> Result<(), String> {
     let (owner, resolution_err) = rbac.rules_for(user, namespace);
     let (ok, missing) = covers(&owner, rules);
     if ok {
         return Ok(());
     }
-    let descriptions: BTreeSet<String> = compact_rules(&missing).iter().map(compact_string).collect();
+    let descriptions: BTreeSet<String> =
+        compact_rules(&missing).iter().map(compact_string).collect();
     let mut msg = format!(
         "user {} (groups={}) is attempting to grant RBAC permissions not currently held:\n{}",
         quote(&user.user),
@@ -229,15 +267,25 @@ fn has_aggregation_rule(obj: &Value) -> bool {
 
 fn role_rules(resource: &str, obj: &Value) -> Result<Vec<PolicyRule>, String> {
     if resource == "clusterroles" {
-        serde_json::from_value::<ClusterRole>(obj.clone()).map(|c| c.rules).map_err(|e| e.to_string())
+        serde_json::from_value::<ClusterRole>(obj.clone())
+            .map(|c| c.rules)
+            .map_err(|e| e.to_string())
     } else {
-        serde_json::from_value::<Role>(obj.clone()).map(|c| c.rules).map_err(|e| e.to_string())
+        serde_json::from_value::<Role>(obj.clone())
+            .map(|c| c.rules)
+            .map_err(|e| e.to_string())
     }
 }
 
 /// Create of a Role (`resource = "roles"`) or ClusterRole (`"clusterroles"`): policy-based
 /// storage's check. `Err` is the text after `... is forbidden: `.
-pub fn check_role_write(rbac: &Rbac, user: &Identity, resource: &str, namespace: &str, obj: &Value) -> Result<(), String> {
+pub fn check_role_write(
+    rbac: &Rbac,
+    user: &Identity,
+    resource: &str,
+    namespace: &str,
+    obj: &Value,
+) -> Result<(), String> {
     check_role_update(rbac, user, resource, namespace, obj, None)
 }
 
@@ -252,19 +300,29 @@ pub fn check_role_update(
     old: Option<&Value>,
 ) -> Result<(), String> {
     let name = obj["metadata"]["name"].as_str().unwrap_or_default();
-    if escalation_allowed(user) || role_escalation_authorized(rbac, user, resource, namespace, name) {
+    if escalation_allowed(user) || role_escalation_authorized(rbac, user, resource, namespace, name)
+    {
         return Ok(());
     }
     let rules = role_rules(resource, obj)?;
     confirm_no_escalation(rbac, user, namespace, &rules)?;
-    if resource == "clusterroles" && (has_aggregation_rule(obj) || old.is_some_and(has_aggregation_rule)) {
-        confirm_no_escalation(rbac, user, namespace, &full_authority()).map_err(|_| AGGREGATION_RULE_MESSAGE.to_string())?;
+    if resource == "clusterroles"
+        && (has_aggregation_rule(obj) || old.is_some_and(has_aggregation_rule))
+    {
+        confirm_no_escalation(rbac, user, namespace, &full_authority())
+            .map_err(|_| AGGREGATION_RULE_MESSAGE.to_string())?;
     }
     Ok(())
 }
 
 /// Create or update of a RoleBinding/ClusterRoleBinding (`namespace` empty for the latter).
-pub fn check_binding_write(rbac: &Rbac, user: &Identity, _resource: &str, namespace: &str, obj: &Value) -> Result<(), String> {
+pub fn check_binding_write(
+    rbac: &Rbac,
+    user: &Identity,
+    _resource: &str,
+    namespace: &str,
+    obj: &Value,
+) -> Result<(), String> {
     if escalation_allowed(user) {
         return Ok(());
     }
@@ -284,11 +342,21 @@ mod tests {
 
     fn setup() -> Rbac {
         let mut r = Rbac::new();
-        r.on_write(ROLES, "default", "pod-reader", Some(&json!({"metadata":{"name":"pod-reader"},
-            "rules":[{"verbs":["get","list"],"apiGroups":[""],"resources":["pods"]}]})));
-        r.on_write(ROLE_BINDINGS, "default", "alice-reads", Some(&json!({"metadata":{"name":"alice-reads"},
+        r.on_write(
+            ROLES,
+            "default",
+            "pod-reader",
+            Some(&json!({"metadata":{"name":"pod-reader"},
+            "rules":[{"verbs":["get","list"],"apiGroups":[""],"resources":["pods"]}]})),
+        );
+        r.on_write(
+            ROLE_BINDINGS,
+            "default",
+            "alice-reads",
+            Some(&json!({"metadata":{"name":"alice-reads"},
             "subjects":[{"kind":"User","name":"alice"}],
-            "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"pod-reader"}})));
+            "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"pod-reader"}})),
+        );
         r
     }
 
@@ -300,7 +368,16 @@ mod tests {
     fn may_only_grant_what_you_hold() {
         let r = setup();
         let alice = Identity::user("alice", &[]);
-        assert_eq!(check_role_write(&r, &alice, "roles", "default", &role(json!([{"verbs":["get"],"apiGroups":[""],"resources":["pods"]}]))), Ok(()));
+        assert_eq!(
+            check_role_write(
+                &r,
+                &alice,
+                "roles",
+                "default",
+                &role(json!([{"verbs":["get"],"apiGroups":[""],"resources":["pods"]}]))
+            ),
+            Ok(())
+        );
         // Upstream TestEscalation-style message: compacted, sorted, one rule per line.
         let err = check_role_write(
             &r,
@@ -317,9 +394,25 @@ mod tests {
              {APIGroups:[\"\"], Resources:[\"secrets\"], Verbs:[\"get\" \"create\" \"delete\"]}"
         );
         // Held in default only.
-        assert!(check_role_write(&r, &alice, "roles", "other", &role(json!([{"verbs":["get"],"apiGroups":[""],"resources":["pods"]}]))).is_err());
+        assert!(check_role_write(
+            &r,
+            &alice,
+            "roles",
+            "other",
+            &role(json!([{"verbs":["get"],"apiGroups":[""],"resources":["pods"]}]))
+        )
+        .is_err());
         // Masters may grant anything.
-        assert_eq!(check_role_write(&r, &Identity::admin(), "clusterroles", "", &role(json!([{"verbs":["*"],"apiGroups":["*"],"resources":["*"]}]))), Ok(()));
+        assert_eq!(
+            check_role_write(
+                &r,
+                &Identity::admin(),
+                "clusterroles",
+                "",
+                &role(json!([{"verbs":["*"],"apiGroups":["*"],"resources":["*"]}]))
+            ),
+            Ok(())
+        );
     }
 
     #[test]
@@ -335,7 +428,10 @@ mod tests {
         assert_eq!(check_role_write(&r, &bob, "clusterroles", "", &big), Ok(()));
         let b = json!({"metadata":{"name":"b"},"subjects":[{"kind":"User","name":"x"}],
             "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"cluster-admin"}});
-        assert_eq!(check_binding_write(&r, &bob, "clusterrolebindings", "", &b), Ok(()));
+        assert_eq!(
+            check_binding_write(&r, &bob, "clusterrolebindings", "", &b),
+            Ok(())
+        );
         // alice has neither: binding to a missing role reports the lookup error
         let alice = Identity::user("alice", &[]);
         assert_eq!(
@@ -345,7 +441,10 @@ mod tests {
         // binding a role alice fully holds is fine without bind
         let ok = json!({"metadata":{"name":"b"},"subjects":[{"kind":"User","name":"carol"}],
             "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"pod-reader"}});
-        assert_eq!(check_binding_write(&r, &alice, "rolebindings", "default", &ok), Ok(()));
+        assert_eq!(
+            check_binding_write(&r, &alice, "rolebindings", "default", &ok),
+            Ok(())
+        );
     }
 
     #[test]
@@ -354,28 +453,42 @@ mod tests {
         let alice = Identity::user("alice", &[]);
         let agg = json!({"metadata":{"name":"agg"},"rules":[],
             "aggregationRule":{"clusterRoleSelectors":[{"matchLabels":{"a":"b"}}]}});
-        assert_eq!(check_role_write(&r, &alice, "clusterroles", "", &agg), Err(AGGREGATION_RULE_MESSAGE.into()));
+        assert_eq!(
+            check_role_write(&r, &alice, "clusterroles", "", &agg),
+            Err(AGGREGATION_RULE_MESSAGE.into())
+        );
     }
 
     #[test]
     fn covers_subresources_and_names() {
         let owner = vec![
             PolicyRule::resource(&["update"], &["certificates.k8s.io"], &["*/approval"]),
-            PolicyRule::resource(&["approve"], &["certificates.k8s.io"], &["signers"]).names(&["a", "b"]),
+            PolicyRule::resource(&["approve"], &["certificates.k8s.io"], &["signers"])
+                .names(&["a", "b"]),
             PolicyRule::urls(&["get"], &["/healthz/*"]),
         ];
         let ok = [
-            PolicyRule::resource(&["update"], &["certificates.k8s.io"], &["certificatesigningrequests/approval"]),
-            PolicyRule::resource(&["approve"], &["certificates.k8s.io"], &["signers"]).names(&["a"]),
+            PolicyRule::resource(
+                &["update"],
+                &["certificates.k8s.io"],
+                &["certificatesigningrequests/approval"],
+            ),
+            PolicyRule::resource(&["approve"], &["certificates.k8s.io"], &["signers"])
+                .names(&["a"]),
             PolicyRule::urls(&["get"], &["/healthz/ready"]),
         ];
         for r in ok {
             assert!(covers(&owner, std::slice::from_ref(&r)).0, "{r:?}");
         }
         let bad = [
-            PolicyRule::resource(&["update"], &["certificates.k8s.io"], &["certificatesigningrequests"]),
+            PolicyRule::resource(
+                &["update"],
+                &["certificates.k8s.io"],
+                &["certificatesigningrequests"],
+            ),
             PolicyRule::resource(&["approve"], &["certificates.k8s.io"], &["signers"]),
-            PolicyRule::resource(&["approve"], &["certificates.k8s.io"], &["signers"]).names(&["c"]),
+            PolicyRule::resource(&["approve"], &["certificates.k8s.io"], &["signers"])
+                .names(&["c"]),
             PolicyRule::urls(&["get"], &["/healthz"]),
         ];
         for r in bad {

@@ -30,11 +30,20 @@ struct Request {
 
 impl Request {
     fn new(kind: &'static str, name: &str) -> Self {
-        Request { kind, namespace: String::new(), name: name.into(), api_version: "", field_path: String::new() }
+        Request {
+            kind,
+            namespace: String::new(),
+            name: name.into(),
+            api_version: "",
+            field_path: String::new(),
+        }
     }
     /// Go's `%v` of an ObjectReference: `{Kind Namespace Name UID APIVersion ResourceVersion FieldPath}`.
     fn go_v(&self) -> String {
-        format!("{{{} {} {}  {}  {}}}", self.kind, self.namespace, self.name, self.api_version, self.field_path)
+        format!(
+            "{{{} {} {}  {}  {}}}",
+            self.kind, self.namespace, self.name, self.api_version, self.field_path
+        )
     }
 }
 
@@ -68,7 +77,10 @@ pub fn impersonate(
     let mut reqs = Vec::new();
     if let Some(u) = user {
         match split_service_account(u) {
-            Some((ns, name)) => reqs.push(Request { namespace: ns, ..Request::new("ServiceAccount", &name) }),
+            Some((ns, name)) => reqs.push(Request {
+                namespace: ns,
+                ..Request::new("ServiceAccount", &name)
+            }),
             None => reqs.push(Request::new("User", u)),
         }
     }
@@ -77,18 +89,28 @@ pub fn impersonate(
     }
     for (k, vs) in extra {
         for v in vs {
-            reqs.push(Request { api_version: "authentication.k8s.io/v1", field_path: k.clone(), ..Request::new("UserExtra", v) });
+            reqs.push(Request {
+                api_version: "authentication.k8s.io/v1",
+                field_path: k.clone(),
+                ..Request::new("UserExtra", v)
+            });
         }
     }
     if let Some(u) = uid {
-        reqs.push(Request { api_version: "authentication.k8s.io/v1", ..Request::new("UID", u) });
+        reqs.push(Request {
+            api_version: "authentication.k8s.io/v1",
+            ..Request::new("UID", u)
+        });
     }
     if user.is_none() && !reqs.is_empty() {
         let list: Vec<String> = reqs.iter().map(Request::go_v).collect();
         return Err(Status::failure(
             500,
             "InternalError",
-            format!("requested [{}] without impersonating a user", list.join(" ")),
+            format!(
+                "requested [{}] without impersonating a user",
+                list.join(" ")
+            ),
         ));
     }
     if reqs.is_empty() {
@@ -112,9 +134,15 @@ pub fn impersonate(
         match r.kind {
             "ServiceAccount" => {
                 a.resource = "serviceaccounts".into();
-                username = format!("{SERVICE_ACCOUNT_USERNAME_PREFIX}{}:{}", r.namespace, r.name);
+                username = format!(
+                    "{SERVICE_ACCOUNT_USERNAME_PREFIX}{}:{}",
+                    r.namespace, r.name
+                );
                 if !groups_specified {
-                    out_groups = vec!["system:serviceaccounts".into(), format!("system:serviceaccounts:{}", r.namespace)];
+                    out_groups = vec![
+                        "system:serviceaccounts".into(),
+                        format!("system:serviceaccounts:{}", r.namespace),
+                    ];
                 }
             }
             "User" => {
@@ -130,7 +158,10 @@ pub fn impersonate(
                 a.api_version = "v1".into();
                 a.resource = "userextras".into();
                 a.subresource = r.field_path.clone();
-                out_extra.entry(r.field_path.clone()).or_default().push(r.name.clone());
+                out_extra
+                    .entry(r.field_path.clone())
+                    .or_default()
+                    .push(r.name.clone());
             }
             _ => {
                 a.api_group = AUTHN_GROUP.into();
@@ -145,13 +176,21 @@ pub fn impersonate(
         }
     }
     if username != ANONYMOUS {
-        if !out_groups.iter().any(|g| g == SYSTEM_AUTHENTICATED || g == SYSTEM_UNAUTHENTICATED) {
+        if !out_groups
+            .iter()
+            .any(|g| g == SYSTEM_AUTHENTICATED || g == SYSTEM_UNAUTHENTICATED)
+        {
             out_groups.push(SYSTEM_AUTHENTICATED.into());
         }
     } else if !out_groups.iter().any(|g| g == SYSTEM_UNAUTHENTICATED) {
         out_groups.push(SYSTEM_UNAUTHENTICATED.into());
     }
-    Ok(Identity { user: username, uid: out_uid, groups: out_groups, extra: out_extra })
+    Ok(Identity {
+        user: username,
+        uid: out_uid,
+        groups: out_groups,
+        extra: out_extra,
+    })
 }
 
 #[cfg(test)]
@@ -181,25 +220,89 @@ mod tests {
         assert_eq!(id.user, "bob");
         assert_eq!(id.groups, vec!["devs", "system:authenticated"]);
         assert_eq!(id.extra, extra);
-        let sa = impersonate(&rbac(), &alice, Some("system:serviceaccount:kube-system:robot"), &[], None, &BTreeMap::new()).unwrap();
-        assert_eq!(sa.groups, vec!["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"]);
+        let sa = impersonate(
+            &rbac(),
+            &alice,
+            Some("system:serviceaccount:kube-system:robot"),
+            &[],
+            None,
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            sa.groups,
+            vec![
+                "system:serviceaccounts",
+                "system:serviceaccounts:kube-system",
+                "system:authenticated"
+            ]
+        );
         // No headers: the requester is unchanged.
-        assert_eq!(impersonate(&rbac(), &alice, None, &[], None, &BTreeMap::new()).unwrap(), alice);
+        assert_eq!(
+            impersonate(&rbac(), &alice, None, &[], None, &BTreeMap::new()).unwrap(),
+            alice
+        );
     }
 
     #[test]
     fn refusals_use_apiserver_texts() {
         let alice = Identity::user("alice", &[]);
-        let e = impersonate(&rbac(), &alice, Some("carol"), &[], None, &BTreeMap::new()).unwrap_err();
-        assert_eq!((e.code, e.message.as_str()), (403, r#"users "carol" is forbidden: User "alice" cannot impersonate resource "users" in API group "" at the cluster scope"#));
-        let e = impersonate(&rbac(), &alice, Some("bob"), &["admins".into()], None, &BTreeMap::new()).unwrap_err();
-        assert_eq!(e.message, r#"groups "admins" is forbidden: User "alice" cannot impersonate resource "groups" in API group "" at the cluster scope"#);
-        let e = impersonate(&rbac(), &alice, Some("bob"), &[], Some("1234"), &BTreeMap::new()).unwrap_err();
-        assert_eq!(e.message, r#"uids.authentication.k8s.io "1234" is forbidden: User "alice" cannot impersonate resource "uids" in API group "authentication.k8s.io" at the cluster scope"#);
+        let e =
+            impersonate(&rbac(), &alice, Some("carol"), &[], None, &BTreeMap::new()).unwrap_err();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (
+                403,
+                r#"users "carol" is forbidden: User "alice" cannot impersonate resource "users" in API group "" at the cluster scope"#
+            )
+        );
+        let e = impersonate(
+            &rbac(),
+            &alice,
+            Some("bob"),
+            &["admins".into()],
+            None,
+            &BTreeMap::new(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            r#"groups "admins" is forbidden: User "alice" cannot impersonate resource "groups" in API group "" at the cluster scope"#
+        );
+        let e = impersonate(
+            &rbac(),
+            &alice,
+            Some("bob"),
+            &[],
+            Some("1234"),
+            &BTreeMap::new(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            r#"uids.authentication.k8s.io "1234" is forbidden: User "alice" cannot impersonate resource "uids" in API group "authentication.k8s.io" at the cluster scope"#
+        );
         let extra = BTreeMap::from([("other".to_string(), vec!["x".to_string()])]);
         let e = impersonate(&rbac(), &alice, Some("bob"), &[], None, &extra).unwrap_err();
-        assert_eq!(e.message, r#"userextras.authentication.k8s.io "x" is forbidden: User "alice" cannot impersonate resource "userextras/other" in API group "authentication.k8s.io" at the cluster scope"#);
-        let e = impersonate(&rbac(), &alice, None, &["devs".into()], None, &BTreeMap::new()).unwrap_err();
-        assert_eq!((e.code, e.message.as_str()), (500, "requested [{Group  devs    }] without impersonating a user"));
+        assert_eq!(
+            e.message,
+            r#"userextras.authentication.k8s.io "x" is forbidden: User "alice" cannot impersonate resource "userextras/other" in API group "authentication.k8s.io" at the cluster scope"#
+        );
+        let e = impersonate(
+            &rbac(),
+            &alice,
+            None,
+            &["devs".into()],
+            None,
+            &BTreeMap::new(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (
+                500,
+                "requested [{Group  devs    }] without impersonating a user"
+            )
+        );
     }
 }

@@ -86,14 +86,29 @@ pub fn forbidden_status(a: &Attributes, decision: &Decision) -> crate::api::Stat
     } else {
         format!("{}: {reason}", forbidden_message(a))
     };
-    let resource = if a.resource_request { a.resource.as_str() } else { "" };
-    let group = if a.resource_request { a.api_group.as_str() } else { "" };
+    let resource = if a.resource_request {
+        a.resource.as_str()
+    } else {
+        ""
+    };
+    let group = if a.resource_request {
+        a.api_group.as_str()
+    } else {
+        ""
+    };
     if group.is_empty() && resource.is_empty() {
         let mut st = crate::api::Status::failure(403, "Forbidden", format!("forbidden: {msg}"));
-        st.details = Some(crate::api::status::StatusDetails { name: a.name.clone(), ..Default::default() });
+        st.details = Some(crate::api::status::StatusDetails {
+            name: a.name.clone(),
+            ..Default::default()
+        });
         return st;
     }
-    crate::api::Status::forbidden(&crate::api::GroupResource::new(group, resource), &a.name, &msg)
+    crate::api::Status::forbidden(
+        &crate::api::GroupResource::new(group, resource),
+        &a.name,
+        &msg,
+    )
 }
 
 #[cfg(test)]
@@ -131,7 +146,9 @@ mod forbidden_tests {
             ),
             (
                 a("create", "", "pods", "", "kube-system", ""),
-                Decision::NoOpinion(r#"RBAC: role.rbac.authorization.k8s.io "developer" not found"#.into()),
+                Decision::NoOpinion(
+                    r#"RBAC: role.rbac.authorization.k8s.io "developer" not found"#.into(),
+                ),
                 r#"pods is forbidden: User "alice" cannot create resource "pods" in API group "" in the namespace "kube-system": RBAC: role.rbac.authorization.k8s.io "developer" not found"#,
             ),
         ];
@@ -141,8 +158,16 @@ mod forbidden_tests {
             assert_eq!(st.code, 403);
             assert_eq!(st.reason, "Forbidden");
         }
-        let nr = Attributes { user: Identity::user("x", &[]), verb: "get".into(), path: "/foo".into(), ..Default::default() };
+        let nr = Attributes {
+            user: Identity::user("x", &[]),
+            verb: "get".into(),
+            path: "/foo".into(),
+            ..Default::default()
+        };
         assert_eq!(forbidden_message(&nr), r#"User "x" cannot get path "/foo""#);
-        assert_eq!(forbidden_status(&nr, &Decision::NoOpinion(String::new())).message, r#"forbidden: User "x" cannot get path "/foo""#);
+        assert_eq!(
+            forbidden_status(&nr, &Decision::NoOpinion(String::new())).message,
+            r#"forbidden: User "x" cannot get path "/foo""#
+        );
     }
 }

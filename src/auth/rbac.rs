@@ -12,7 +12,9 @@
 
 use super::identity::{Identity, SYSTEM_MASTERS};
 use super::{Attributes, Decision};
-use crate::api::rbac::{AggregationRule, ClusterRole, PolicyRule, Role, RoleBinding, RoleRef, Subject, ALL};
+use crate::api::rbac::{
+    AggregationRule, ClusterRole, PolicyRule, Role, RoleBinding, RoleRef, Subject, ALL,
+};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -79,7 +81,11 @@ impl Source<'_> {
 fn describe_subject(s: &Subject, binding_namespace: &str) -> String {
     match s.kind.as_str() {
         "ServiceAccount" => {
-            let ns = if s.namespace.is_empty() { binding_namespace } else { &s.namespace };
+            let ns = if s.namespace.is_empty() {
+                binding_namespace
+            } else {
+                &s.namespace
+            };
             format!("{} {:?}", s.kind, format!("{ns}/{}", s.name))
         }
         _ => format!("{} {:?}", s.kind, s.name),
@@ -109,7 +115,11 @@ impl Rbac {
                     Some(r) => {
                         self.cluster_roles.insert(
                             name.to_string(),
-                            ClusterRoleEntry { labels: r.metadata.labels, rules: r.rules, aggregation: r.aggregation_rule },
+                            ClusterRoleEntry {
+                                labels: r.metadata.labels,
+                                rules: r.rules,
+                                aggregation: r.aggregation_rule,
+                            },
                         );
                     }
                     None => {
@@ -121,7 +131,10 @@ impl Rbac {
             ROLE_BINDINGS | CLUSTER_ROLE_BINDINGS => {
                 let b = obj
                     .and_then(|o| serde_json::from_value::<RoleBinding>(o.clone()).ok())
-                    .map(|b| BindingEntry { subjects: b.subjects, role_ref: b.role_ref });
+                    .map(|b| BindingEntry {
+                        subjects: b.subjects,
+                        role_ref: b.role_ref,
+                    });
                 if resource == ROLE_BINDINGS {
                     match b {
                         Some(b) => self.role_bindings.insert(key, b),
@@ -146,7 +159,9 @@ impl Rbac {
 
     /// Rules of a namespaced Role.
     pub fn role_rules(&self, namespace: &str, name: &str) -> Option<&[PolicyRule]> {
-        self.roles.get(&(namespace.to_string(), name.to_string())).map(|v| v.as_slice())
+        self.roles
+            .get(&(namespace.to_string(), name.to_string()))
+            .map(|v| v.as_slice())
     }
 
     fn recompute_aggregation(&mut self) {
@@ -162,8 +177,12 @@ impl Rbac {
     /// the (effective) rules of every other matching ClusterRole, in name order, without
     /// semantic duplicates; its own `rules` are replaced. Cycles contribute nothing further.
     fn aggregate(&self, name: &str, visiting: &mut BTreeSet<String>) -> Vec<PolicyRule> {
-        let Some(entry) = self.cluster_roles.get(name) else { return Vec::new() };
-        let Some(agg) = &entry.aggregation else { return entry.rules.clone() };
+        let Some(entry) = self.cluster_roles.get(name) else {
+            return Vec::new();
+        };
+        let Some(agg) = &entry.aggregation else {
+            return entry.rules.clone();
+        };
         if !visiting.insert(name.to_string()) {
             return entry.rules.clone();
         }
@@ -172,7 +191,11 @@ impl Rbac {
             if other == name {
                 continue;
             }
-            if !agg.cluster_role_selectors.iter().any(|s| s.matches(&oe.labels)) {
+            if !agg
+                .cluster_role_selectors
+                .iter()
+                .any(|s| s.matches(&oe.labels))
+            {
                 continue;
             }
             for r in self.aggregate(other, visiting) {
@@ -186,32 +209,39 @@ impl Rbac {
     }
 
     /// `GetRoleReferenceRules`: the rules a roleRef points at, or the lister's NotFound text.
-    pub fn role_ref_rules(&self, role_ref: &RoleRef, binding_namespace: &str) -> Result<Vec<PolicyRule>, String> {
+    pub fn role_ref_rules(
+        &self,
+        role_ref: &RoleRef,
+        binding_namespace: &str,
+    ) -> Result<Vec<PolicyRule>, String> {
         match role_ref.kind.as_str() {
             "Role" => self
                 .roles
                 .get(&(binding_namespace.to_string(), role_ref.name.clone()))
                 .cloned()
-                .ok_or_else(|| format!("role.rbac.authorization.k8s.io {:?} not found", role_ref.name)),
-            "ClusterRole" => self
-                .effective
-                .get(&role_ref.name)
-                .cloned()
-                .ok_or_else(|| format!("clusterrole.rbac.authorization.k8s.io {:?} not found", role_ref.name)),
+                .ok_or_else(|| {
+                    format!(
+                        "role.rbac.authorization.k8s.io {:?} not found",
+                        role_ref.name
+                    )
+                }),
+            "ClusterRole" => self.effective.get(&role_ref.name).cloned().ok_or_else(|| {
+                format!(
+                    "clusterrole.rbac.authorization.k8s.io {:?} not found",
+                    role_ref.name
+                )
+            }),
             k => Err(format!("unsupported role reference kind: {k:?}")),
         }
     }
 
     /// `DefaultRuleResolver.VisitRulesFor`: ClusterRoleBindings (name order), then, for a
     /// namespaced request, the RoleBindings of that namespace. The visitor returns false to stop.
-    fn visit_rules_for(
-        &self,
-        user: &Identity,
-        namespace: &str,
-        visitor: &mut Visitor<'_>,
-    ) {
+    fn visit_rules_for(&self, user: &Identity, namespace: &str, visitor: &mut Visitor<'_>) {
         for (name, b) in &self.cluster_role_bindings {
-            let Some(subject) = b.subjects.iter().find(|s| applies_to(user, s, "")) else { continue };
+            let Some(subject) = b.subjects.iter().find(|s| applies_to(user, s, "")) else {
+                continue;
+            };
             match self.role_ref_rules(&b.role_ref, "") {
                 Err(e) => {
                     if !visitor(None, None, Some(e)) {
@@ -237,11 +267,16 @@ impl Rbac {
         if namespace.is_empty() {
             return;
         }
-        for ((ns, name), b) in self.role_bindings.range((namespace.to_string(), String::new())..) {
+        for ((ns, name), b) in self
+            .role_bindings
+            .range((namespace.to_string(), String::new())..)
+        {
             if ns != namespace {
                 break;
             }
-            let Some(subject) = b.subjects.iter().find(|s| applies_to(user, s, namespace)) else { continue };
+            let Some(subject) = b.subjects.iter().find(|s| applies_to(user, s, namespace)) else {
+                continue;
+            };
             match self.role_ref_rules(&b.role_ref, namespace) {
                 Err(e) => {
                     if !visitor(None, None, Some(e)) {
@@ -344,7 +379,13 @@ pub fn aggregate_errors(errs: &[String]) -> Option<String> {
     match uniq.len() {
         0 => None,
         1 => Some(uniq[0].clone()),
-        _ => Some(format!("[{}]", uniq.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))),
+        _ => Some(format!(
+            "[{}]",
+            uniq.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
     }
 }
 
@@ -355,7 +396,11 @@ pub fn applies_to(user: &Identity, s: &Subject, binding_namespace: &str) -> bool
         "User" => user.user == s.name,
         "Group" => user.in_group(&s.name),
         "ServiceAccount" => {
-            let ns = if s.namespace.is_empty() { binding_namespace } else { &s.namespace };
+            let ns = if s.namespace.is_empty() {
+                binding_namespace
+            } else {
+                &s.namespace
+            };
             if ns.is_empty() {
                 return false;
             }
@@ -442,7 +487,11 @@ fn rule_semantic_eq(a: &PolicyRule, b: &PolicyRule) -> bool {
 /// control plane exercises; the graph-based checks for pods/secrets/etc. are not modelled.
 pub fn node_rules() -> Vec<PolicyRule> {
     vec![
-        PolicyRule::resource(&["create", "get", "list", "watch"], &["certificates.k8s.io"], &["certificatesigningrequests"]),
+        PolicyRule::resource(
+            &["create", "get", "list", "watch"],
+            &["certificates.k8s.io"],
+            &["certificatesigningrequests"],
+        ),
         PolicyRule::resource(&["create"], &["authentication.k8s.io"], &["tokenreviews"]),
         PolicyRule::resource(
             &["create"],
@@ -461,7 +510,15 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn attrs(user: Identity, verb: &str, group: &str, resource: &str, sub: &str, ns: &str, name: &str) -> Attributes {
+    fn attrs(
+        user: Identity,
+        verb: &str,
+        group: &str,
+        resource: &str,
+        sub: &str,
+        ns: &str,
+        name: &str,
+    ) -> Attributes {
         Attributes {
             user,
             verb: verb.into(),
@@ -480,26 +537,113 @@ mod tests {
     #[test]
     fn rule_allows_table() {
         let a = |verb: &str, res: &str, sub: &str, name: &str| {
-            attrs(Identity::user("u", &[]), verb, "certificates.k8s.io", res, sub, "", name)
+            attrs(
+                Identity::user("u", &[]),
+                verb,
+                "certificates.k8s.io",
+                res,
+                sub,
+                "",
+                name,
+            )
         };
         let r = |v: &[&str], g: &[&str], res: &[&str]| PolicyRule::resource(v, g, res);
         let csr = "certificatesigningrequests";
         let rows: Vec<(&str, PolicyRule, Attributes, bool)> = vec![
-            ("exact", r(&["get"], &["certificates.k8s.io"], &[csr]), a("get", csr, "", ""), true),
-            ("verb star", r(&["*"], &["certificates.k8s.io"], &[csr]), a("delete", csr, "", ""), true),
-            ("group star", r(&["get"], &["*"], &[csr]), a("get", csr, "", ""), true),
-            ("wrong group", r(&["get"], &[""], &[csr]), a("get", csr, "", ""), false),
-            ("resource star", r(&["get"], &["*"], &["*"]), a("get", csr, "approval", ""), true),
-            ("parent does not cover subresource", r(&["update"], &["*"], &[csr]), a("update", csr, "approval", ""), false),
-            ("resource/subresource", r(&["update"], &["*"], &["certificatesigningrequests/approval"]), a("update", csr, "approval", ""), true),
-            ("*/subresource", r(&["update"], &["*"], &["*/approval"]), a("update", csr, "approval", ""), true),
-            ("*/subresource wrong sub", r(&["update"], &["*"], &["*/status"]), a("update", csr, "approval", ""), false),
-            ("*/subresource does not match parent", r(&["update"], &["*"], &["*/approval"]), a("update", csr, "", ""), false),
-            ("subresource rule does not cover parent", r(&["get"], &["*"], &["certificatesigningrequests/status"]), a("get", csr, "", ""), false),
-            ("resourceNames literal", r(&["approve"], &["*"], &["signers"]).names(&["example.com/*"]), a("approve", "signers", "", "example.com/*"), true),
-            ("resourceNames not a glob", r(&["approve"], &["*"], &["signers"]).names(&["example.com/*"]), a("approve", "signers", "", "example.com/foo"), false),
-            ("resourceNames * is literal", r(&["approve"], &["*"], &["signers"]).names(&["*"]), a("approve", "signers", "", "example.com/foo"), false),
-            ("resourceNames vs list (no name)", r(&["list"], &["*"], &[csr]).names(&["x"]), a("list", csr, "", ""), false),
+            (
+                "exact",
+                r(&["get"], &["certificates.k8s.io"], &[csr]),
+                a("get", csr, "", ""),
+                true,
+            ),
+            (
+                "verb star",
+                r(&["*"], &["certificates.k8s.io"], &[csr]),
+                a("delete", csr, "", ""),
+                true,
+            ),
+            (
+                "group star",
+                r(&["get"], &["*"], &[csr]),
+                a("get", csr, "", ""),
+                true,
+            ),
+            (
+                "wrong group",
+                r(&["get"], &[""], &[csr]),
+                a("get", csr, "", ""),
+                false,
+            ),
+            (
+                "resource star",
+                r(&["get"], &["*"], &["*"]),
+                a("get", csr, "approval", ""),
+                true,
+            ),
+            (
+                "parent does not cover subresource",
+                r(&["update"], &["*"], &[csr]),
+                a("update", csr, "approval", ""),
+                false,
+            ),
+            (
+                "resource/subresource",
+                r(
+                    &["update"],
+                    &["*"],
+                    &["certificatesigningrequests/approval"],
+                ),
+                a("update", csr, "approval", ""),
+                true,
+            ),
+            (
+                "*/subresource",
+                r(&["update"], &["*"], &["*/approval"]),
+                a("update", csr, "approval", ""),
+                true,
+            ),
+            (
+                "*/subresource wrong sub",
+                r(&["update"], &["*"], &["*/status"]),
+                a("update", csr, "approval", ""),
+                false,
+            ),
+            (
+                "*/subresource does not match parent",
+                r(&["update"], &["*"], &["*/approval"]),
+                a("update", csr, "", ""),
+                false,
+            ),
+            (
+                "subresource rule does not cover parent",
+                r(&["get"], &["*"], &["certificatesigningrequests/status"]),
+                a("get", csr, "", ""),
+                false,
+            ),
+            (
+                "resourceNames literal",
+                r(&["approve"], &["*"], &["signers"]).names(&["example.com/*"]),
+                a("approve", "signers", "", "example.com/*"),
+                true,
+            ),
+            (
+                "resourceNames not a glob",
+                r(&["approve"], &["*"], &["signers"]).names(&["example.com/*"]),
+                a("approve", "signers", "", "example.com/foo"),
+                false,
+            ),
+            (
+                "resourceNames * is literal",
+                r(&["approve"], &["*"], &["signers"]).names(&["*"]),
+                a("approve", "signers", "", "example.com/foo"),
+                false,
+            ),
+            (
+                "resourceNames vs list (no name)",
+                r(&["list"], &["*"], &[csr]).names(&["x"]),
+                a("list", csr, "", ""),
+                false,
+            ),
         ];
         for (case, rule, at, want) in rows {
             assert_eq!(rule_allows(&at, &rule), want, "{case}");
@@ -508,16 +652,30 @@ mod tests {
 
     #[test]
     fn non_resource_urls() {
-        let mut a = Attributes { user: Identity::user("u", &[]), verb: "get".into(), path: "/healthz/ready".into(), ..Default::default() };
-        assert!(rule_allows(&a, &PolicyRule::urls(&["get"], &["/healthz/*"])));
+        let mut a = Attributes {
+            user: Identity::user("u", &[]),
+            verb: "get".into(),
+            path: "/healthz/ready".into(),
+            ..Default::default()
+        };
+        assert!(rule_allows(
+            &a,
+            &PolicyRule::urls(&["get"], &["/healthz/*"])
+        ));
         assert!(rule_allows(&a, &PolicyRule::urls(&["get"], &["/healthz*"])));
         assert!(rule_allows(&a, &PolicyRule::urls(&["get"], &["*"])));
         assert!(!rule_allows(&a, &PolicyRule::urls(&["get"], &["/healthz"])));
         assert!(!rule_allows(&a, &PolicyRule::urls(&["post"], &["*"])));
         a.path = "/healthz".into();
-        assert!(!rule_allows(&a, &PolicyRule::urls(&["get"], &["/healthz/*"])));
+        assert!(!rule_allows(
+            &a,
+            &PolicyRule::urls(&["get"], &["/healthz/*"])
+        ));
         // a resource rule never matches a non-resource request
-        assert!(!rule_allows(&a, &PolicyRule::resource(&["*"], &["*"], &["*"])));
+        assert!(!rule_allows(
+            &a,
+            &PolicyRule::resource(&["*"], &["*"], &["*"])
+        ));
     }
 
     fn write(r: &mut Rbac, res: &str, ns: &str, v: Value) {
@@ -528,43 +686,102 @@ mod tests {
     #[test]
     fn bindings_reasons_and_scope() {
         let mut r = Rbac::new();
-        write(&mut r, ROLES, "default", json!({"metadata":{"name":"developer","namespace":"default"},
-            "rules":[{"verbs":["create","get"],"apiGroups":[""],"resources":["pods"]}]}));
-        write(&mut r, ROLE_BINDINGS, "default", json!({"metadata":{"name":"dev-myuser","namespace":"default"},
+        write(
+            &mut r,
+            ROLES,
+            "default",
+            json!({"metadata":{"name":"developer","namespace":"default"},
+            "rules":[{"verbs":["create","get"],"apiGroups":[""],"resources":["pods"]}]}),
+        );
+        write(
+            &mut r,
+            ROLE_BINDINGS,
+            "default",
+            json!({"metadata":{"name":"dev-myuser","namespace":"default"},
             "subjects":[{"kind":"User","apiGroup":"rbac.authorization.k8s.io","name":"myuser"}],
-            "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"developer"}}));
+            "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"developer"}}),
+        );
         let me = Identity::user("myuser", &[]);
         assert_eq!(
             r.authorize(&attrs(me.clone(), "create", "", "pods", "", "default", "")),
             Decision::Allow(r#"RBAC: allowed by RoleBinding "dev-myuser/default" of Role "developer" to User "myuser""#.into())
         );
-        assert_eq!(r.authorize(&attrs(me.clone(), "create", "", "pods", "", "kube-system", "")), Decision::NoOpinion(String::new()));
-        assert!(!r.authorize(&attrs(me.clone(), "delete", "", "pods", "", "default", "")).allowed());
+        assert_eq!(
+            r.authorize(&attrs(
+                me.clone(),
+                "create",
+                "",
+                "pods",
+                "",
+                "kube-system",
+                ""
+            )),
+            Decision::NoOpinion(String::new())
+        );
+        assert!(!r
+            .authorize(&attrs(me.clone(), "delete", "", "pods", "", "default", ""))
+            .allowed());
 
         // RoleBinding to a ClusterRole grants it only in the binding's namespace.
-        write(&mut r, CLUSTER_ROLES, "", json!({"metadata":{"name":"csr-reader"},
-            "rules":[{"verbs":["get"],"apiGroups":["*"],"resources":["secrets"]}]}));
-        write(&mut r, ROLE_BINDINGS, "team", json!({"metadata":{"name":"rb","namespace":"team"},
+        write(
+            &mut r,
+            CLUSTER_ROLES,
+            "",
+            json!({"metadata":{"name":"csr-reader"},
+            "rules":[{"verbs":["get"],"apiGroups":["*"],"resources":["secrets"]}]}),
+        );
+        write(
+            &mut r,
+            ROLE_BINDINGS,
+            "team",
+            json!({"metadata":{"name":"rb","namespace":"team"},
             "subjects":[{"kind":"Group","apiGroup":"rbac.authorization.k8s.io","name":"devs"}],
-            "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"csr-reader"}}));
+            "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"csr-reader"}}),
+        );
         let dev = Identity::user("d", &["devs"]);
-        assert!(r.authorize(&attrs(dev.clone(), "get", "", "secrets", "", "team", "x")).allowed());
-        assert!(!r.authorize(&attrs(dev.clone(), "get", "", "secrets", "", "other", "x")).allowed());
-        assert!(!r.authorize(&attrs(dev.clone(), "get", "", "secrets", "", "", "x")).allowed());
+        assert!(r
+            .authorize(&attrs(dev.clone(), "get", "", "secrets", "", "team", "x"))
+            .allowed());
+        assert!(!r
+            .authorize(&attrs(dev.clone(), "get", "", "secrets", "", "other", "x"))
+            .allowed());
+        assert!(!r
+            .authorize(&attrs(dev.clone(), "get", "", "secrets", "", "", "x"))
+            .allowed());
 
         // Dangling roleRef: the NotFound text becomes the reason.
-        write(&mut r, ROLE_BINDINGS, "default", json!({"metadata":{"name":"dangling","namespace":"default"},
+        write(
+            &mut r,
+            ROLE_BINDINGS,
+            "default",
+            json!({"metadata":{"name":"dangling","namespace":"default"},
             "subjects":[{"kind":"User","name":"ghost"}],
-            "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"missing"}}));
+            "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"missing"}}),
+        );
         assert_eq!(
-            r.authorize(&attrs(Identity::user("ghost", &[]), "get", "", "pods", "", "default", "")),
-            Decision::NoOpinion(r#"RBAC: role.rbac.authorization.k8s.io "missing" not found"#.into())
+            r.authorize(&attrs(
+                Identity::user("ghost", &[]),
+                "get",
+                "",
+                "pods",
+                "",
+                "default",
+                ""
+            )),
+            Decision::NoOpinion(
+                r#"RBAC: role.rbac.authorization.k8s.io "missing" not found"#.into()
+            )
         );
 
         // ServiceAccount subject defaults to the binding namespace.
-        write(&mut r, ROLE_BINDINGS, "default", json!({"metadata":{"name":"sa","namespace":"default"},
+        write(
+            &mut r,
+            ROLE_BINDINGS,
+            "default",
+            json!({"metadata":{"name":"sa","namespace":"default"},
             "subjects":[{"kind":"ServiceAccount","name":"robot"}],
-            "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"developer"}}));
+            "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"developer"}}),
+        );
         let sa = Identity::user("system:serviceaccount:default:robot", &[]);
         assert_eq!(
             r.authorize(&attrs(sa, "get", "", "pods", "", "default", "")),
@@ -573,31 +790,71 @@ mod tests {
 
         // Delete removes the grant.
         r.on_write(ROLE_BINDINGS, "default", "dev-myuser", None);
-        assert!(!r.authorize(&attrs(me, "create", "", "pods", "", "default", "")).allowed());
+        assert!(!r
+            .authorize(&attrs(me, "create", "", "pods", "", "default", ""))
+            .allowed());
     }
 
     #[test]
     fn aggregation_recomputes_on_role_changes() {
         let mut r = Rbac::new();
-        write(&mut r, CLUSTER_ROLES, "", json!({"metadata":{"name":"agg"},
-            "aggregationRule":{"clusterRoleSelectors":[{"matchLabels":{"x/aggregate":"true"}}]},"rules":[]}));
-        write(&mut r, CLUSTER_ROLE_BINDINGS, "", json!({"metadata":{"name":"b"},
+        write(
+            &mut r,
+            CLUSTER_ROLES,
+            "",
+            json!({"metadata":{"name":"agg"},
+            "aggregationRule":{"clusterRoleSelectors":[{"matchLabels":{"x/aggregate":"true"}}]},"rules":[]}),
+        );
+        write(
+            &mut r,
+            CLUSTER_ROLE_BINDINGS,
+            "",
+            json!({"metadata":{"name":"b"},
             "subjects":[{"kind":"User","name":"alice"}],
-            "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"agg"}}));
+            "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"agg"}}),
+        );
         let alice = Identity::user("alice", &[]);
-        let get_csr = attrs(alice.clone(), "get", "certificates.k8s.io", "certificatesigningrequests", "", "", "");
+        let get_csr = attrs(
+            alice.clone(),
+            "get",
+            "certificates.k8s.io",
+            "certificatesigningrequests",
+            "",
+            "",
+            "",
+        );
         assert!(!r.authorize(&get_csr).allowed());
-        write(&mut r, CLUSTER_ROLES, "", json!({"metadata":{"name":"part","labels":{"x/aggregate":"true"}},
-            "rules":[{"verbs":["get"],"apiGroups":["certificates.k8s.io"],"resources":["certificatesigningrequests"]}]}));
+        write(
+            &mut r,
+            CLUSTER_ROLES,
+            "",
+            json!({"metadata":{"name":"part","labels":{"x/aggregate":"true"}},
+            "rules":[{"verbs":["get"],"apiGroups":["certificates.k8s.io"],"resources":["certificatesigningrequests"]}]}),
+        );
         assert!(r.authorize(&get_csr).allowed());
         assert_eq!(r.cluster_role_rules("agg").unwrap().len(), 1);
         // a duplicate rule from a second part is not repeated
-        write(&mut r, CLUSTER_ROLES, "", json!({"metadata":{"name":"part2","labels":{"x/aggregate":"true"}},
-            "rules":[{"verbs":["get"],"apiGroups":["certificates.k8s.io"],"resources":["certificatesigningrequests"]}]}));
+        write(
+            &mut r,
+            CLUSTER_ROLES,
+            "",
+            json!({"metadata":{"name":"part2","labels":{"x/aggregate":"true"}},
+            "rules":[{"verbs":["get"],"apiGroups":["certificates.k8s.io"],"resources":["certificatesigningrequests"]}]}),
+        );
         assert_eq!(r.cluster_role_rules("agg").unwrap().len(), 1);
         // relabel away: rights disappear
-        write(&mut r, CLUSTER_ROLES, "", json!({"metadata":{"name":"part"},"rules":[]}));
-        write(&mut r, CLUSTER_ROLES, "", json!({"metadata":{"name":"part2"},"rules":[]}));
+        write(
+            &mut r,
+            CLUSTER_ROLES,
+            "",
+            json!({"metadata":{"name":"part"},"rules":[]}),
+        );
+        write(
+            &mut r,
+            CLUSTER_ROLES,
+            "",
+            json!({"metadata":{"name":"part2"},"rules":[]}),
+        );
         assert!(!r.authorize(&get_csr).allowed());
     }
 
@@ -607,7 +864,27 @@ mod tests {
         let any = attrs(Identity::admin(), "delete", "x", "y", "", "", "");
         assert_eq!(r.authorize(&any), Decision::Allow(String::new()));
         let node = Identity::node("n1");
-        assert!(r.authorize(&attrs(node.clone(), "create", "certificates.k8s.io", "certificatesigningrequests", "", "", "")).allowed());
-        assert!(!r.authorize(&attrs(node, "update", "certificates.k8s.io", "certificatesigningrequests", "approval", "", "")).allowed());
+        assert!(r
+            .authorize(&attrs(
+                node.clone(),
+                "create",
+                "certificates.k8s.io",
+                "certificatesigningrequests",
+                "",
+                "",
+                ""
+            ))
+            .allowed());
+        assert!(!r
+            .authorize(&attrs(
+                node,
+                "update",
+                "certificates.k8s.io",
+                "certificatesigningrequests",
+                "approval",
+                "",
+                ""
+            ))
+            .allowed());
     }
 }

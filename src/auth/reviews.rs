@@ -24,7 +24,10 @@ const AUTHN_GROUP: &str = "authentication.k8s.io";
 pub const NODE_RULES_ERROR: &str = "node authorizer does not support user rule resolution";
 
 fn s(v: Option<&Value>, k: &str) -> String {
-    v.and_then(|x| x.get(k)).and_then(|x| x.as_str()).unwrap_or("").to_string()
+    v.and_then(|x| x.get(k))
+        .and_then(|x| x.as_str())
+        .unwrap_or("")
+        .to_string()
 }
 
 fn present(v: Option<&Value>) -> Option<&Value> {
@@ -33,7 +36,10 @@ fn present(v: Option<&Value>) -> Option<&Value> {
 
 /// Go's `%#v` of a ResourceAttributes / NonResourceAttributes value in a field error.
 fn go_struct(type_name: &str, v: &Value, fields: &[(&str, &str)]) -> String {
-    let parts: Vec<String> = fields.iter().map(|(go, js)| format!("{go}:{}", quote(&s(Some(v), js)))).collect();
+    let parts: Vec<String> = fields
+        .iter()
+        .map(|(go, js)| format!("{go}:{}", quote(&s(Some(v), js))))
+        .collect();
     format!("authorization.{type_name}{{{}}}", parts.join(", "))
 }
 
@@ -46,7 +52,11 @@ fn validate_spec(spec: &Value, sar: bool) -> Vec<FieldError> {
         errs.push(FieldError {
             kind: ErrorKind::Invalid,
             field: "spec.nonResourceAttributes".into(),
-            value: Some(go_struct("NonResourceAttributes", nra.unwrap_or(&Value::Null), &[("Path", "path"), ("Verb", "verb")])),
+            value: Some(go_struct(
+                "NonResourceAttributes",
+                nra.unwrap_or(&Value::Null),
+                &[("Path", "path"), ("Verb", "verb")],
+            )),
             detail: "cannot be specified in combination with resourceAttributes".into(),
         });
     }
@@ -55,12 +65,16 @@ fn validate_spec(spec: &Value, sar: bool) -> Vec<FieldError> {
             kind: ErrorKind::Invalid,
             field: "spec.resourceAttributes".into(),
             value: Some(quote("null")),
-            detail: "exactly one of nonResourceAttributes or resourceAttributes must be specified".into(),
+            detail: "exactly one of nonResourceAttributes or resourceAttributes must be specified"
+                .into(),
         });
     }
     if sar {
         let user = s(Some(spec), "user");
-        let groups_empty = spec.get("groups").and_then(|g| g.as_array()).is_none_or(|g| g.is_empty());
+        let groups_empty = spec
+            .get("groups")
+            .and_then(|g| g.as_array())
+            .is_none_or(|g| g.is_empty());
         if user.is_empty() && groups_empty {
             errs.push(FieldError {
                 kind: ErrorKind::Invalid,
@@ -82,7 +96,11 @@ pub fn attributes_from_spec(user: Identity, spec: &Value) -> Attributes {
             verb: s(Some(ra), "verb"),
             resource_request: true,
             api_group: s(Some(ra), "group"),
-            api_version: if version.is_empty() { "*".into() } else { version },
+            api_version: if version.is_empty() {
+                "*".into()
+            } else {
+                version
+            },
             resource: s(Some(ra), "resource"),
             subresource: s(Some(ra), "subresource"),
             namespace: s(Some(ra), "namespace"),
@@ -91,7 +109,13 @@ pub fn attributes_from_spec(user: Identity, spec: &Value) -> Attributes {
         }
     } else {
         let nra = spec.get("nonResourceAttributes");
-        Attributes { user, verb: s(nra, "verb"), resource_request: false, path: s(nra, "path"), ..Default::default() }
+        Attributes {
+            user,
+            verb: s(nra, "verb"),
+            resource_request: false,
+            path: s(nra, "path"),
+            ..Default::default()
+        }
     }
 }
 
@@ -113,7 +137,11 @@ fn status_of(d: &Decision) -> Value {
 }
 
 fn envelope(kind: &str, group: &str, body: &Value) -> Value {
-    let mut meta = body.get("metadata").and_then(|m| m.as_object()).cloned().unwrap_or_default();
+    let mut meta = body
+        .get("metadata")
+        .and_then(|m| m.as_object())
+        .cloned()
+        .unwrap_or_default();
     meta.entry("creationTimestamp").or_insert(Value::Null);
     json!({"kind": kind, "apiVersion": format!("{group}/v1"), "metadata": meta})
 }
@@ -162,7 +190,8 @@ pub fn rules_review_status(rbac: &Rbac, user: &Identity, namespace: &str) -> Val
             resource_rules.push(Value::Object(m));
         }
         if !r.non_resource_urls.is_empty() {
-            non_resource_rules.push(json!({"verbs": r.verbs, "nonResourceURLs": r.non_resource_urls}));
+            non_resource_rules
+                .push(json!({"verbs": r.verbs, "nonResourceURLs": r.non_resource_urls}));
         }
     }
     let mut st = json!({"resourceRules": resource_rules, "nonResourceRules": non_resource_rules, "incomplete": incomplete});
@@ -175,8 +204,17 @@ pub fn rules_review_status(rbac: &Rbac, user: &Identity, namespace: &str) -> Val
 /// Answer a review `create`: `resource` is one of the four review resources, `user` the
 /// authenticated requester, `body` the decoded request. Returns the object to send back (201).
 #[allow(clippy::result_large_err)]
-pub fn handle_review(rbac: &Rbac, user: &Identity, resource: &str, body: &Value) -> Result<Value, Status> {
-    let spec = body.get("spec").cloned().filter(|v| v.is_object()).unwrap_or_else(|| json!({}));
+pub fn handle_review(
+    rbac: &Rbac,
+    user: &Identity,
+    resource: &str,
+    body: &Value,
+) -> Result<Value, Status> {
+    let spec = body
+        .get("spec")
+        .cloned()
+        .filter(|v| v.is_object())
+        .unwrap_or_else(|| json!({}));
     match resource {
         SELF_SUBJECT_REVIEWS => {
             let mut out = envelope("SelfSubjectReview", AUTHN_GROUP, body);
@@ -185,18 +223,32 @@ pub fn handle_review(rbac: &Rbac, user: &Identity, resource: &str, body: &Value)
         }
         SELF_SUBJECT_ACCESS_REVIEWS | SUBJECT_ACCESS_REVIEWS => {
             let sar = resource == SUBJECT_ACCESS_REVIEWS;
-            let kind = if sar { "SubjectAccessReview" } else { "SelfSubjectAccessReview" };
+            let kind = if sar {
+                "SubjectAccessReview"
+            } else {
+                "SelfSubjectAccessReview"
+            };
             let errs = validate_spec(&spec, sar);
             if !errs.is_empty() {
-                let name = body.get("metadata").and_then(|m| m.get("name")).and_then(|n| n.as_str()).unwrap_or("");
+                let name = body
+                    .get("metadata")
+                    .and_then(|m| m.get("name"))
+                    .and_then(|n| n.as_str())
+                    .unwrap_or("");
                 return Err(Status::invalid(kind, AUTHZ_GROUP, name, &errs));
             }
             let subject = if sar {
                 Identity {
                     user: s(Some(&spec), "user"),
                     uid: s(Some(&spec), "uid"),
-                    groups: spec.get("groups").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default(),
-                    extra: spec.get("extra").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default(),
+                    groups: spec
+                        .get("groups")
+                        .and_then(|v| serde_json::from_value(v.clone()).ok())
+                        .unwrap_or_default(),
+                    extra: spec
+                        .get("extra")
+                        .and_then(|v| serde_json::from_value(v.clone()).ok())
+                        .unwrap_or_default(),
                 }
             } else {
                 user.clone()
@@ -217,7 +269,11 @@ pub fn handle_review(rbac: &Rbac, user: &Identity, resource: &str, body: &Value)
             out["status"] = rules_review_status(rbac, user, &ns);
             Ok(out)
         }
-        other => Err(Status::failure(404, "NotFound", format!("the server could not find the requested resource ({other})"))),
+        other => Err(Status::failure(
+            404,
+            "NotFound",
+            format!("the server could not find the requested resource ({other})"),
+        )),
     }
 }
 
@@ -228,29 +284,57 @@ mod tests {
 
     #[test]
     fn whoami_shape() {
-        let out = handle_review(&Rbac::new(), &Identity::user("admin", &["system:masters"]), SELF_SUBJECT_REVIEWS,
-            &json!({"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"})).unwrap();
-        assert_eq!(out, json!({"kind":"SelfSubjectReview","apiVersion":"authentication.k8s.io/v1","metadata":{"creationTimestamp":null},
-            "status":{"userInfo":{"username":"admin","groups":["system:masters","system:authenticated"]}}}));
+        let out = handle_review(
+            &Rbac::new(),
+            &Identity::user("admin", &["system:masters"]),
+            SELF_SUBJECT_REVIEWS,
+            &json!({"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            json!({"kind":"SelfSubjectReview","apiVersion":"authentication.k8s.io/v1","metadata":{"creationTimestamp":null},
+            "status":{"userInfo":{"username":"admin","groups":["system:masters","system:authenticated"]}}})
+        );
     }
 
     #[test]
     fn can_i_yes_and_no() {
         let rbac = default_rbac(true);
         let body = json!({"spec":{"resourceAttributes":{"namespace":"default","verb":"create","group":"certificates.k8s.io","resource":"certificatesigningrequests"}}});
-        let boot = Identity::user("system:bootstrap:abcdef", &["system:bootstrappers", "system:bootstrappers:kubeadm:default-node-token"]);
+        let boot = Identity::user(
+            "system:bootstrap:abcdef",
+            &[
+                "system:bootstrappers",
+                "system:bootstrappers:kubeadm:default-node-token",
+            ],
+        );
         let out = handle_review(&rbac, &boot, SELF_SUBJECT_ACCESS_REVIEWS, &body).unwrap();
         assert_eq!(out["status"]["allowed"], json!(true));
         assert_eq!(out["spec"], body["spec"]);
         assert_eq!(out["kind"], json!("SelfSubjectAccessReview"));
-        let out = handle_review(&rbac, &Identity::user("myuser", &[]), SELF_SUBJECT_ACCESS_REVIEWS, &body).unwrap();
+        let out = handle_review(
+            &rbac,
+            &Identity::user("myuser", &[]),
+            SELF_SUBJECT_ACCESS_REVIEWS,
+            &body,
+        )
+        .unwrap();
         assert_eq!(out["status"], json!({"allowed": false}));
         // kubectl's unsplit signers resource is authorized literally, as upstream: no.
         let signers = json!({"spec":{"resourceAttributes":{"namespace":"default","verb":"approve","resource":"signers.certificates.k8s.io","name":"kubernetes.io/kube-apiserver-client-kubelet"}}});
         let kcm = Identity::controller_manager();
-        assert_eq!(handle_review(&rbac, &kcm, SELF_SUBJECT_ACCESS_REVIEWS, &signers).unwrap()["status"]["allowed"], json!(false));
+        assert_eq!(
+            handle_review(&rbac, &kcm, SELF_SUBJECT_ACCESS_REVIEWS, &signers).unwrap()["status"]
+                ["allowed"],
+            json!(false)
+        );
         let proper = json!({"spec":{"resourceAttributes":{"verb":"approve","group":"certificates.k8s.io","resource":"signers","name":"kubernetes.io/kube-apiserver-client-kubelet"}}});
-        assert_eq!(handle_review(&rbac, &kcm, SELF_SUBJECT_ACCESS_REVIEWS, &proper).unwrap()["status"]["allowed"], json!(true));
+        assert_eq!(
+            handle_review(&rbac, &kcm, SELF_SUBJECT_ACCESS_REVIEWS, &proper).unwrap()["status"]
+                ["allowed"],
+            json!(true)
+        );
     }
 
     #[test]
@@ -260,15 +344,29 @@ mod tests {
             "resourceAttributes":{"verb":"create","group":"certificates.k8s.io","resource":"certificatesigningrequests","subresource":"selfnodeclient"}}});
         let out = handle_review(&rbac, &Identity::admin(), SUBJECT_ACCESS_REVIEWS, &body).unwrap();
         assert_eq!(out["status"]["allowed"], json!(true));
-        assert!(out["status"]["reason"].as_str().unwrap().starts_with("RBAC: allowed by ClusterRoleBinding \"kubeadm:node-autoapprove-certificate-rotation\""));
-        let err = handle_review(&rbac, &Identity::admin(), SUBJECT_ACCESS_REVIEWS, &json!({"spec":{}})).unwrap_err();
+        assert!(out["status"]["reason"].as_str().unwrap().starts_with(
+            "RBAC: allowed by ClusterRoleBinding \"kubeadm:node-autoapprove-certificate-rotation\""
+        ));
+        let err = handle_review(
+            &rbac,
+            &Identity::admin(),
+            SUBJECT_ACCESS_REVIEWS,
+            &json!({"spec":{}}),
+        )
+        .unwrap_err();
         assert_eq!(err.code, 422);
         assert_eq!(
             err.message,
             "SubjectAccessReview.authorization.k8s.io \"\" is invalid: [spec.resourceAttributes: Invalid value: \"null\": exactly one of nonResourceAttributes or resourceAttributes must be specified, spec.user: Invalid value: \"\": at least one of user or group must be specified]"
         );
         let both = json!({"spec":{"resourceAttributes":{"verb":"get"},"nonResourceAttributes":{"path":"/x","verb":"get"}}});
-        let err = handle_review(&rbac, &Identity::admin(), SELF_SUBJECT_ACCESS_REVIEWS, &both).unwrap_err();
+        let err = handle_review(
+            &rbac,
+            &Identity::admin(),
+            SELF_SUBJECT_ACCESS_REVIEWS,
+            &both,
+        )
+        .unwrap_err();
         assert_eq!(
             err.message,
             "SelfSubjectAccessReview.authorization.k8s.io \"\" is invalid: spec.nonResourceAttributes: Invalid value: authorization.NonResourceAttributes{Path:\"/x\", Verb:\"get\"}: cannot be specified in combination with resourceAttributes"
@@ -278,14 +376,47 @@ mod tests {
     #[test]
     fn rules_review() {
         let rbac = default_rbac(false);
-        let out = handle_review(&rbac, &Identity::user("u", &[]), SELF_SUBJECT_RULES_REVIEWS, &json!({"spec":{"namespace":"default"}})).unwrap();
+        let out = handle_review(
+            &rbac,
+            &Identity::user("u", &[]),
+            SELF_SUBJECT_RULES_REVIEWS,
+            &json!({"spec":{"namespace":"default"}}),
+        )
+        .unwrap();
         assert_eq!(out["status"]["incomplete"], json!(false));
-        assert!(out["status"]["resourceRules"].as_array().unwrap().iter().any(|r| r["resources"] == json!(["selfsubjectaccessreviews", "selfsubjectrulesreviews"])));
-        assert!(out["status"]["nonResourceRules"].as_array().unwrap().iter().any(|r| r["nonResourceURLs"].as_array().unwrap().contains(&json!("/api"))));
-        let node = handle_review(&rbac, &Identity::node("n1"), SELF_SUBJECT_RULES_REVIEWS, &json!({"spec":{"namespace":"default"}})).unwrap();
+        assert!(out["status"]["resourceRules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["resources"]
+                == json!(["selfsubjectaccessreviews", "selfsubjectrulesreviews"])));
+        assert!(out["status"]["nonResourceRules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["nonResourceURLs"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("/api"))));
+        let node = handle_review(
+            &rbac,
+            &Identity::node("n1"),
+            SELF_SUBJECT_RULES_REVIEWS,
+            &json!({"spec":{"namespace":"default"}}),
+        )
+        .unwrap();
         assert_eq!(node["status"]["incomplete"], json!(true));
         assert_eq!(node["status"]["evaluationError"], json!(NODE_RULES_ERROR));
-        let err = handle_review(&rbac, &Identity::user("u", &[]), SELF_SUBJECT_RULES_REVIEWS, &json!({"spec":{}})).unwrap_err();
-        assert_eq!((err.code, err.message.as_str()), (400, "no namespace on request"));
+        let err = handle_review(
+            &rbac,
+            &Identity::user("u", &[]),
+            SELF_SUBJECT_RULES_REVIEWS,
+            &json!({"spec":{}}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            (400, "no namespace on request")
+        );
     }
 }

@@ -61,8 +61,12 @@ impl Refusal {
             Refusal::InvalidSecret => format!("has invalid value for key {KEY_TOKEN_SECRET}."),
             Refusal::InvalidId => format!("has invalid value for key {KEY_TOKEN_ID}."),
             Refusal::Expired => "has expired".into(),
-            Refusal::NotMarkedForAuthentication => format!("not marked {KEY_USAGE_AUTHENTICATION}=true."),
-            Refusal::InvalidExtraGroups(e) => format!("has invalid value for key {KEY_EXTRA_GROUPS}: {e}."),
+            Refusal::NotMarkedForAuthentication => {
+                format!("not marked {KEY_USAGE_AUTHENTICATION}=true.")
+            }
+            Refusal::InvalidExtraGroups(e) => {
+                format!("has invalid value for key {KEY_EXTRA_GROUPS}: {e}.")
+            }
         }
     }
 }
@@ -70,7 +74,11 @@ impl Refusal {
 /// `ParseToken`: `\A([a-z0-9]{6})\.([a-z0-9]{16})\z`.
 pub fn parse_bootstrap_token(token: &str) -> Option<(&str, &str)> {
     let (id, secret) = token.split_once('.')?;
-    let ok = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    let ok = |s: &str, n: usize| {
+        s.len() == n
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
     (ok(id, 6) && ok(secret, 16)).then_some((id, secret))
 }
 
@@ -79,20 +87,32 @@ pub fn validate_bootstrap_group(g: &str) -> Result<(), String> {
     let ok = g.strip_prefix("system:bootstrappers:").is_some_and(|rest| {
         !rest.is_empty()
             && rest.len() <= 256
-            && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b':' || b == b'-')
-            && rest.bytes().last().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b':' || b == b'-')
+            && rest
+                .bytes()
+                .last()
+                .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
     });
     if ok {
         Ok(())
     } else {
-        Err(format!("bootstrap group {} is invalid (must match {BOOTSTRAP_GROUP_PATTERN})", crate::validation::field::quote(g)))
+        Err(format!(
+            "bootstrap group {} is invalid (must match {BOOTSTRAP_GROUP_PATTERN})",
+            crate::validation::field::quote(g)
+        ))
     }
 }
 
 /// `GetData`: a Secret's `data[key]` decoded (`stringData` is honoured too, as the apiserver
 /// would have merged it into `data`).
 fn secret_data(secret: &Value, key: &str) -> Option<String> {
-    if let Some(s) = secret.get("stringData").and_then(|d| d.get(key)).and_then(|v| v.as_str()) {
+    if let Some(s) = secret
+        .get("stringData")
+        .and_then(|d| d.get(key))
+        .and_then(|v| v.as_str())
+    {
         return Some(s.to_string());
     }
     let b64 = secret.get("data")?.get(key)?.as_str()?;
@@ -101,18 +121,25 @@ fn secret_data(secret: &Value, key: &str) -> Option<String> {
 }
 
 fn has_data(secret: &Value) -> bool {
-    secret.get("data").is_some_and(|d| d.is_object()) || secret.get("stringData").is_some_and(|d| d.is_object())
+    secret.get("data").is_some_and(|d| d.is_object())
+        || secret.get("stringData").is_some_and(|d| d.is_object())
 }
 
 /// `HasExpired`: absent = never; unparseable = expired; `expiration - now <= 0` = expired.
 pub fn has_expired(expiration: Option<&str>, now: Time) -> bool {
-    let Some(exp) = expiration.filter(|e| !e.is_empty()) else { return false };
-    let Ok(t) = Time::parse_rfc3339(exp) else { return true };
+    let Some(exp) = expiration.filter(|e| !e.is_empty()) else {
+        return false;
+    };
+    let Ok(t) = Time::parse_rfc3339(exp) else {
+        return true;
+    };
     // Sub-second precision survives in Go; `now` is whole seconds here, so a fractional
     // expiration in the same second as `now` is still in the future.
-    let fractional = exp
-        .split_once('.')
-        .is_some_and(|(_, rest)| rest.bytes().take_while(|b| b.is_ascii_digit()).any(|b| b != b'0'));
+    let fractional = exp.split_once('.').is_some_and(|(_, rest)| {
+        rest.bytes()
+            .take_while(|b| b.is_ascii_digit())
+            .any(|b| b != b'0')
+    });
     if fractional {
         t.unix() < now.unix()
     } else {
@@ -172,14 +199,25 @@ impl TokenAuth {
     /// The bootstrap-token authenticator, with the reason for a refusal.
     pub fn check_bootstrap_token(&self, token: &str, now: Time) -> Result<Identity, Refusal> {
         let (id, secret) = parse_bootstrap_token(token).ok_or(Refusal::NotABootstrapToken)?;
-        let s = self.secrets.get(&format!("{BOOTSTRAP_SECRET_PREFIX}{id}")).ok_or(Refusal::NotFound)?;
-        if s.get("metadata").and_then(|m| m.get("deletionTimestamp")).is_some_and(|d| !d.is_null()) {
+        let s = self
+            .secrets
+            .get(&format!("{BOOTSTRAP_SECRET_PREFIX}{id}"))
+            .ok_or(Refusal::NotFound)?;
+        if s.get("metadata")
+            .and_then(|m| m.get("deletionTimestamp"))
+            .is_some_and(|d| !d.is_null())
+        {
             return Err(Refusal::Deleted);
         }
         if s.get("type").and_then(|t| t.as_str()) != Some(BOOTSTRAP_SECRET_TYPE) || !has_data(s) {
             return Err(Refusal::InvalidType);
         }
-        if !constant_time_eq(secret_data(s, KEY_TOKEN_SECRET).unwrap_or_default().as_bytes(), secret.as_bytes()) {
+        if !constant_time_eq(
+            secret_data(s, KEY_TOKEN_SECRET)
+                .unwrap_or_default()
+                .as_bytes(),
+            secret.as_bytes(),
+        ) {
             return Err(Refusal::InvalidSecret);
         }
         if secret_data(s, KEY_TOKEN_ID).as_deref() != Some(id) {
@@ -191,7 +229,8 @@ impl TokenAuth {
         if secret_data(s, KEY_USAGE_AUTHENTICATION).as_deref() != Some("true") {
             return Err(Refusal::NotMarkedForAuthentication);
         }
-        let groups = bootstrap_groups(secret_data(s, KEY_EXTRA_GROUPS).as_deref()).map_err(Refusal::InvalidExtraGroups)?;
+        let groups = bootstrap_groups(secret_data(s, KEY_EXTRA_GROUPS).as_deref())
+            .map_err(Refusal::InvalidExtraGroups)?;
         Ok(Identity {
             user: format!("{BOOTSTRAP_USER_PREFIX}{id}"),
             uid: String::new(),
@@ -206,7 +245,9 @@ impl TokenAuth {
         if let Some(id) = self.static_tokens.get(token) {
             return Some(with_authenticated(id.clone()));
         }
-        self.check_bootstrap_token(token, now).ok().map(with_authenticated)
+        self.check_bootstrap_token(token, now)
+            .ok()
+            .map(with_authenticated)
     }
 }
 
@@ -271,7 +312,12 @@ fn parse_csv(text: &str) -> Result<Vec<Vec<String>>, String> {
                         Some(_) => return Err(format!("parse error on line {line}, column {}: extraneous or missing \" in quoted-field", col + 1)),
                     }
                 }
-                Some('"') => return Err(format!("parse error on line {line}, column {}: bare \" in non-quoted-field", col + 1)),
+                Some('"') => {
+                    return Err(format!(
+                        "parse error on line {line}, column {}: bare \" in non-quoted-field",
+                        col + 1
+                    ))
+                }
                 Some(',') => {
                     chars.next();
                     col += 1;
@@ -319,10 +365,19 @@ pub fn load_static_csv_named(path: &str, text: &str) -> Result<BTreeMap<String, 
         if rec[0].is_empty() {
             continue;
         }
-        let groups = if rec.len() >= 4 { rec[3].split(',').map(|s| s.to_string()).collect() } else { Vec::new() };
+        let groups = if rec.len() >= 4 {
+            rec[3].split(',').map(|s| s.to_string()).collect()
+        } else {
+            Vec::new()
+        };
         out.insert(
             rec[0].clone(),
-            Identity { user: rec[1].clone(), uid: rec[2].clone(), groups, extra: BTreeMap::new() },
+            Identity {
+                user: rec[1].clone(),
+                uid: rec[2].clone(),
+                groups,
+                extra: BTreeMap::new(),
+            },
         );
     }
     Ok(out)
@@ -340,7 +395,10 @@ mod tests {
     }
 
     fn secret(data: &[(&str, &str)]) -> Value {
-        let d: serde_json::Map<String, Value> = data.iter().map(|(k, v)| (k.to_string(), Value::String(b64(v)))).collect();
+        let d: serde_json::Map<String, Value> = data
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::String(b64(v))))
+            .collect();
         json!({"apiVersion":"v1","kind":"Secret","metadata":{"name":"bootstrap-token-abcdef","namespace":"kube-system"},
                "type": BOOTSTRAP_SECRET_TYPE, "data": d})
     }
@@ -351,7 +409,10 @@ mod tests {
             ("token-secret", "0123456789abcdef"),
             ("usage-bootstrap-authentication", "true"),
             ("usage-bootstrap-signing", "true"),
-            ("auth-extra-groups", "system:bootstrappers:kubeadm:default-node-token"),
+            (
+                "auth-extra-groups",
+                "system:bootstrappers:kubeadm:default-node-token",
+            ),
         ]
     }
 
@@ -371,7 +432,11 @@ mod tests {
         assert_eq!(id.uid, "");
         assert_eq!(
             id.groups,
-            vec!["system:bootstrappers", "system:bootstrappers:kubeadm:default-node-token", "system:authenticated"]
+            vec![
+                "system:bootstrappers",
+                "system:bootstrappers:kubeadm:default-node-token",
+                "system:authenticated"
+            ]
         );
     }
 
@@ -383,7 +448,14 @@ mod tests {
             d.push(("expiration", Box::leak(e.to_string().into_boxed_str())));
             secret(&d)
         };
-        let without = |k: &str| secret(&good().into_iter().filter(|(x, _)| *x != k).collect::<Vec<_>>());
+        let without = |k: &str| {
+            secret(
+                &good()
+                    .into_iter()
+                    .filter(|(x, _)| *x != k)
+                    .collect::<Vec<_>>(),
+            )
+        };
         let with = |k: &'static str, v: &'static str| {
             let mut d: Vec<_> = good().into_iter().filter(|(x, _)| *x != k).collect();
             d.push((k, v));
@@ -402,33 +474,128 @@ mod tests {
         };
         let rows: Vec<(&str, Value, &str, Result<(), Refusal>)> = vec![
             ("valid", secret(&good()), TOKEN, Ok(())),
-            ("bad token format (uppercase)", secret(&good()), "ABCDEF.0123456789abcdef", Err(Refusal::NotABootstrapToken)),
-            ("bad token format (short secret)", secret(&good()), "abcdef.0123", Err(Refusal::NotABootstrapToken)),
-            ("unknown id", secret(&good()), "zzzzzz.0123456789abcdef", Err(Refusal::NotFound)),
+            (
+                "bad token format (uppercase)",
+                secret(&good()),
+                "ABCDEF.0123456789abcdef",
+                Err(Refusal::NotABootstrapToken),
+            ),
+            (
+                "bad token format (short secret)",
+                secret(&good()),
+                "abcdef.0123",
+                Err(Refusal::NotABootstrapToken),
+            ),
+            (
+                "unknown id",
+                secret(&good()),
+                "zzzzzz.0123456789abcdef",
+                Err(Refusal::NotFound),
+            ),
             ("deleted", deleted, TOKEN, Err(Refusal::Deleted)),
             ("wrong type", wrong_type, TOKEN, Err(Refusal::InvalidType)),
             ("nil data", no_data, TOKEN, Err(Refusal::InvalidType)),
-            ("wrong secret", secret(&good()), "abcdef.0123456789abcdee", Err(Refusal::InvalidSecret)),
-            ("token-id mismatch", with("token-id", "abcdeg"), TOKEN, Err(Refusal::InvalidId)),
-            ("expired", exp("2020-01-01T00:00:00Z"), TOKEN, Err(Refusal::Expired)),
-            ("expires exactly now", exp(&Time(NOW.0).to_rfc3339()), TOKEN, Err(Refusal::Expired)),
-            ("expires in 1s", exp(&Time(NOW.0 + 1).to_rfc3339()), TOKEN, Ok(())),
-            ("unparseable expiration", exp("tomorrow"), TOKEN, Err(Refusal::Expired)),
+            (
+                "wrong secret",
+                secret(&good()),
+                "abcdef.0123456789abcdee",
+                Err(Refusal::InvalidSecret),
+            ),
+            (
+                "token-id mismatch",
+                with("token-id", "abcdeg"),
+                TOKEN,
+                Err(Refusal::InvalidId),
+            ),
+            (
+                "expired",
+                exp("2020-01-01T00:00:00Z"),
+                TOKEN,
+                Err(Refusal::Expired),
+            ),
+            (
+                "expires exactly now",
+                exp(&Time(NOW.0).to_rfc3339()),
+                TOKEN,
+                Err(Refusal::Expired),
+            ),
+            (
+                "expires in 1s",
+                exp(&Time(NOW.0 + 1).to_rfc3339()),
+                TOKEN,
+                Ok(()),
+            ),
+            (
+                "unparseable expiration",
+                exp("tomorrow"),
+                TOKEN,
+                Err(Refusal::Expired),
+            ),
             ("no expiration", secret(&good()), TOKEN, Ok(())),
-            ("usage missing", without("usage-bootstrap-authentication"), TOKEN, Err(Refusal::NotMarkedForAuthentication)),
-            ("usage not exactly true", with("usage-bootstrap-authentication", "True"), TOKEN, Err(Refusal::NotMarkedForAuthentication)),
-            ("bad extra group", with("auth-extra-groups", "foo"), TOKEN, Err(group_err("foo"))),
-            ("one bad of two", with("auth-extra-groups", "system:bootstrappers:ok,system:bootstrappers:Bad"), TOKEN, Err(group_err("system:bootstrappers:Bad"))),
-            ("space after comma", with("auth-extra-groups", "system:bootstrappers:a, system:bootstrappers:b"), TOKEN, Err(group_err(" system:bootstrappers:b"))),
-            ("trailing dash", with("auth-extra-groups", "system:bootstrappers:a-"), TOKEN, Err(group_err("system:bootstrappers:a-"))),
-            ("bare prefix", with("auth-extra-groups", "system:bootstrappers:"), TOKEN, Err(group_err("system:bootstrappers:"))),
-            ("no extra groups", without("auth-extra-groups"), TOKEN, Ok(())),
+            (
+                "usage missing",
+                without("usage-bootstrap-authentication"),
+                TOKEN,
+                Err(Refusal::NotMarkedForAuthentication),
+            ),
+            (
+                "usage not exactly true",
+                with("usage-bootstrap-authentication", "True"),
+                TOKEN,
+                Err(Refusal::NotMarkedForAuthentication),
+            ),
+            (
+                "bad extra group",
+                with("auth-extra-groups", "foo"),
+                TOKEN,
+                Err(group_err("foo")),
+            ),
+            (
+                "one bad of two",
+                with(
+                    "auth-extra-groups",
+                    "system:bootstrappers:ok,system:bootstrappers:Bad",
+                ),
+                TOKEN,
+                Err(group_err("system:bootstrappers:Bad")),
+            ),
+            (
+                "space after comma",
+                with(
+                    "auth-extra-groups",
+                    "system:bootstrappers:a, system:bootstrappers:b",
+                ),
+                TOKEN,
+                Err(group_err(" system:bootstrappers:b")),
+            ),
+            (
+                "trailing dash",
+                with("auth-extra-groups", "system:bootstrappers:a-"),
+                TOKEN,
+                Err(group_err("system:bootstrappers:a-")),
+            ),
+            (
+                "bare prefix",
+                with("auth-extra-groups", "system:bootstrappers:"),
+                TOKEN,
+                Err(group_err("system:bootstrappers:")),
+            ),
+            (
+                "no extra groups",
+                without("auth-extra-groups"),
+                TOKEN,
+                Ok(()),
+            ),
         ];
         for (case, s, tok, want) in rows {
             let t = auth_with(s);
             let got = t.check_bootstrap_token(tok, NOW).map(|_| ());
             assert_eq!(got, want, "{case}");
-            assert_eq!(t.authenticate_token(tok, NOW).is_some(), want.is_ok(), "{case}");
+            assert_eq!(
+                t.authenticate_token(tok, NOW).is_some(),
+                want.is_ok(),
+                "{case}"
+            );
         }
     }
 
@@ -449,7 +616,8 @@ mod tests {
 
     #[test]
     fn static_csv() {
-        let m = load_static_csv("tok1,alice,uid1,\"devs,ops\"\n\ntok2,bob,uid2\n,empty,x\n").unwrap();
+        let m =
+            load_static_csv("tok1,alice,uid1,\"devs,ops\"\n\ntok2,bob,uid2\n,empty,x\n").unwrap();
         assert_eq!(m.len(), 2);
         assert_eq!(m["tok1"].groups, vec!["devs", "ops"]);
         assert_eq!(m["tok2"].uid, "uid2");

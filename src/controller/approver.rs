@@ -38,8 +38,10 @@ use std::collections::BTreeMap;
 pub const NAME: &str = "csrapproving";
 /// Condition reason and messages (`appendApprovalCondition` callers).
 pub const REASON: &str = "AutoApproved";
-pub const SELF_NODE_CLIENT_MESSAGE: &str = "Auto approving self kubelet client certificate after SubjectAccessReview.";
-pub const NODE_CLIENT_MESSAGE: &str = "Auto approving kubelet client certificate after SubjectAccessReview.";
+pub const SELF_NODE_CLIENT_MESSAGE: &str =
+    "Auto approving self kubelet client certificate after SubjectAccessReview.";
+pub const NODE_CLIENT_MESSAGE: &str =
+    "Auto approving kubelet client certificate after SubjectAccessReview.";
 /// Workqueue `ItemExponentialFailureRateLimiter(200ms, 1000s)`.
 pub const BACKOFF_BASE_MS: u64 = 200;
 pub const BACKOFF_MAX_MS: u64 = 1_000_000;
@@ -75,22 +77,40 @@ pub fn parse_request(pem: &[u8]) -> Result<ParsedRequest, String> {
         Some((b, _)) if b.type_ == "CERTIFICATE REQUEST" => b.bytes,
         _ => return Err("PEM block type must be CERTIFICATE REQUEST".into()),
     };
-    let (_, req) =
-        X509CertificationRequest::from_der(&der).map_err(|_| "asn1: structure error: tags don't match".to_string())?;
+    let (_, req) = X509CertificationRequest::from_der(&der)
+        .map_err(|_| "asn1: structure error: tags don't match".to_string())?;
     let subj = &req.certification_request_info.subject;
-    let organizations = subj.iter_organization().filter_map(|a| a.as_str().ok().map(String::from)).collect();
-    let common_name = subj.iter_common_name().next().and_then(|a| a.as_str().ok()).unwrap_or("").to_string();
+    let organizations = subj
+        .iter_organization()
+        .filter_map(|a| a.as_str().ok().map(String::from))
+        .collect();
+    let common_name = subj
+        .iter_common_name()
+        .next()
+        .and_then(|a| a.as_str().ok())
+        .unwrap_or("")
+        .to_string();
     let mut has_sans = false;
     if let Some(exts) = req.requested_extensions() {
         for e in exts {
             if let ParsedExtension::SubjectAlternativeName(san) = e {
                 has_sans |= san.general_names.iter().any(|g| {
-                    matches!(g, GeneralName::DNSName(_) | GeneralName::RFC822Name(_) | GeneralName::IPAddress(_) | GeneralName::URI(_))
+                    matches!(
+                        g,
+                        GeneralName::DNSName(_)
+                            | GeneralName::RFC822Name(_)
+                            | GeneralName::IPAddress(_)
+                            | GeneralName::URI(_)
+                    )
                 });
             }
         }
     }
-    Ok(ParsedRequest { common_name, organizations, has_sans })
+    Ok(ParsedRequest {
+        common_name,
+        organizations,
+        has_sans,
+    })
 }
 
 /// `IsKubeletClientCSR`: O exactly `[system:nodes]`, no SANs, CN `system:node:*`, usages
@@ -98,7 +118,8 @@ pub fn parse_request(pem: &[u8]) -> Result<ParsedRequest, String> {
 pub fn is_kubelet_client(req: &ParsedRequest, usages: &[String]) -> bool {
     let set: std::collections::BTreeSet<&str> = usages.iter().map(|s| s.as_str()).collect();
     let want: std::collections::BTreeSet<&str> = KUBELET_CLIENT_USAGES.into_iter().collect();
-    let want_no_rsa: std::collections::BTreeSet<&str> = KUBELET_CLIENT_USAGES_NO_RSA.into_iter().collect();
+    let want_no_rsa: std::collections::BTreeSet<&str> =
+        KUBELET_CLIENT_USAGES_NO_RSA.into_iter().collect();
     req.organizations == ["system:nodes"]
         && !req.has_sans
         && req.common_name.starts_with("system:node:")
@@ -107,7 +128,8 @@ pub fn is_kubelet_client(req: &ParsedRequest, usages: &[String]) -> bool {
 
 /// `isNodeClientCert`.
 pub fn is_node_client_cert(csr: &CertificateSigningRequest, req: &ParsedRequest) -> bool {
-    csr.spec.signer_name == KUBE_APISERVER_CLIENT_KUBELET && is_kubelet_client(req, &csr.spec.usages)
+    csr.spec.signer_name == KUBE_APISERVER_CLIENT_KUBELET
+        && is_kubelet_client(req, &csr.spec.usages)
 }
 
 /// `isSelfNodeClientCert`.
@@ -166,12 +188,21 @@ pub fn decide(
     let name = &csr.metadata.name;
     let req = match parse_request(&csr.spec.request) {
         Ok(r) => r,
-        Err(e) => return Outcome::Error { message: format!("unable to parse csr {name:?}: {e}"), ignorable: false },
+        Err(e) => {
+            return Outcome::Error {
+                message: format!("unable to parse csr {name:?}: {e}"),
+                ignorable: false,
+            }
+        }
     };
     match variant {
         ApproverVariant::Stable => {
             let recognizers: [(Recognizer, &str, &'static str); 2] = [
-                (is_self_node_client_cert, "selfnodeclient", SELF_NODE_CLIENT_MESSAGE),
+                (
+                    is_self_node_client_cert,
+                    "selfnodeclient",
+                    SELF_NODE_CLIENT_MESSAGE,
+                ),
                 (is_node_client_cert, "nodeclient", NODE_CLIENT_MESSAGE),
             ];
             let mut tried: Vec<&str> = Vec::new();
@@ -181,7 +212,12 @@ pub fn decide(
                 }
                 tried.push(sub);
                 match authorize(&sar_attributes(csr, sub)) {
-                    Err(e) => return Outcome::Error { message: e, ignorable: false },
+                    Err(e) => {
+                        return Outcome::Error {
+                            message: e,
+                            ignorable: false,
+                        }
+                    }
                     Ok(true) => return Outcome::Approve(msg),
                     Ok(false) => {}
                 }
@@ -200,7 +236,11 @@ pub fn decide(
         }
         ApproverVariant::Newest => {
             let (sub, kind, msg) = if is_self_node_client_cert(csr, &req) {
-                ("selfnodeclient", "selfNodeClientCert", SELF_NODE_CLIENT_MESSAGE)
+                (
+                    "selfnodeclient",
+                    "selfNodeClientCert",
+                    SELF_NODE_CLIENT_MESSAGE,
+                )
             } else if is_node_client_cert(csr, &req) {
                 ("nodeclient", "nodeClientCert", NODE_CLIENT_MESSAGE)
             } else {
@@ -239,13 +279,18 @@ pub struct Approver {
 
 impl Approver {
     pub fn new(variant: ApproverVariant) -> Self {
-        Approver { variant, failures: BTreeMap::new() }
+        Approver {
+            variant,
+            failures: BTreeMap::new(),
+        }
     }
 
     /// `AddRateLimited`: 200ms·2^n, capped at 1000s.
     fn backoff(&mut self, name: &str) -> u64 {
         let n = self.failures.entry(name.to_string()).or_insert(0);
-        let ms = BACKOFF_BASE_MS.saturating_mul(1u64.checked_shl(*n).unwrap_or(u64::MAX)).min(BACKOFF_MAX_MS);
+        let ms = BACKOFF_BASE_MS
+            .saturating_mul(1u64.checked_shl(*n).unwrap_or(u64::MAX))
+            .min(BACKOFF_MAX_MS);
         *n = n.saturating_add(1);
         ms
     }
@@ -269,7 +314,10 @@ impl Controller for Approver {
             Outcome::Approve(message) => {
                 csr.status.conditions.push(approval_condition(message));
                 let body = serde_json::to_value(&csr).expect("CSR serializes");
-                let req = ApiRequest::csr(Verb::Update).name(name).subresource("approval").body(body);
+                let req = ApiRequest::csr(Verb::Update)
+                    .name(name)
+                    .subresource("approval")
+                    .body(body);
                 match cx.apply(&Identity::controller_manager(), req) {
                     Ok(_) => None,
                     Err(e) => Some(format!("error updating approval for csr: {}", e.message)),
