@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_methods)] // tests are an edge: they may use OS randomness for throwaway keys
 //! Core guarantees: wire compatibility with k8s-openapi, persistence across restarts,
 //! watch history and 410 Expired, determinism, and no panics on hostile input.
 
@@ -15,15 +16,24 @@ fn csr_json_round_trips_through_k8s_openapi() {
     use k8s_openapi::api::certificates::v1 as k;
     let mut c = bare_cluster();
     let pem = csr_pem("alice", &["devs"], &["a.example.com"]);
-    let mut body = csr_body("rt", "example.com/signer", &["client auth", "digital signature"], &pem);
+    let mut body = csr_body(
+        "rt",
+        "example.com/signer",
+        &["client auth", "digital signature"],
+        &pem,
+    );
     body["spec"]["expirationSeconds"] = json!(3600);
     body["metadata"]["labels"] = json!({"app": "x"});
     body["metadata"]["annotations"] = json!({"note": "y"});
     create(&mut c, &Identity::admin(), body).unwrap();
     approve_as(&mut c, &Identity::admin(), "rt", "Approved").unwrap();
-    let ours = c.apply(&Identity::admin(), ApiRequest::csr(Verb::Get).name("rt")).unwrap().into_value();
+    let ours = c
+        .apply(&Identity::admin(), ApiRequest::csr(Verb::Get).name("rt"))
+        .unwrap()
+        .into_value();
     // Ours → k8s-openapi → JSON equals ours, field for field.
-    let theirs: k::CertificateSigningRequest = serde_json::from_value(ours.clone()).expect("k8s-openapi parses our JSON");
+    let theirs: k::CertificateSigningRequest =
+        serde_json::from_value(ours.clone()).expect("k8s-openapi parses our JSON");
     assert_eq!(theirs.spec.signer_name, "example.com/signer");
     assert_eq!(theirs.spec.expiration_seconds, Some(3600));
     assert_eq!(theirs.spec.request.0, pem.as_bytes());
@@ -40,10 +50,17 @@ fn csr_json_round_trips_through_k8s_openapi() {
     again["apiVersion"] = json!("certificates.k8s.io/v1");
     assert_eq!(again, back);
     // A list and a Status too.
-    let l = c.apply(&Identity::admin(), ApiRequest::csr(Verb::List)).unwrap().into_value();
-    let _: k8s_openapi::List<k::CertificateSigningRequest> = serde_json::from_value(l).expect("list parses");
-    let e = c.apply(&Identity::admin(), ApiRequest::csr(Verb::Get).name("nope")).unwrap_err();
-    let st: k8s_openapi::apimachinery::pkg::apis::meta::v1::Status = serde_json::from_value(serde_json::to_value(&e).unwrap()).unwrap();
+    let l = c
+        .apply(&Identity::admin(), ApiRequest::csr(Verb::List))
+        .unwrap()
+        .into_value();
+    let _: k8s_openapi::List<k::CertificateSigningRequest> =
+        serde_json::from_value(l).expect("list parses");
+    let e = c
+        .apply(&Identity::admin(), ApiRequest::csr(Verb::Get).name("nope"))
+        .unwrap_err();
+    let st: k8s_openapi::apimachinery::pkg::apis::meta::v1::Status =
+        serde_json::from_value(serde_json::to_value(&e).unwrap()).unwrap();
     assert_eq!(st.code, Some(404));
     assert_eq!(st.reason.as_deref(), Some("NotFound"));
 }
@@ -51,11 +68,22 @@ fn csr_json_round_trips_through_k8s_openapi() {
 #[test]
 fn sled_restart_keeps_objects_rv_and_clock() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = Config { data_dir: Some(dir.path().into()), approver: false, signer: false, cleaner: false, ..Config::default() };
+    let cfg = Config {
+        data_dir: Some(dir.path().into()),
+        approver: false,
+        signer: false,
+        cleaner: false,
+        ..Config::default()
+    };
     let pem = csr_pem("alice", &[], &[]);
     let (rv, now) = {
         let mut c = Cluster::new(cfg.clone()).unwrap();
-        create(&mut c, &Identity::admin(), csr_body("a", "example.com/s", &["client auth"], &pem)).unwrap();
+        create(
+            &mut c,
+            &Identity::admin(),
+            csr_body("a", "example.com/s", &["client auth"], &pem),
+        )
+        .unwrap();
         c.advance(Duration::from_secs(3600));
         approve_as(&mut c, &Identity::admin(), "a", "Approved").unwrap();
         (c.resource_version(), c.now())
@@ -65,10 +93,25 @@ fn sled_restart_keeps_objects_rv_and_clock() {
     assert_eq!(c.now(), now, "virtual clock resumes where it stopped");
     let csr = get(&mut c, "a");
     assert_eq!(csr.display_condition(), "Approved");
-    create(&mut c, &Identity::admin(), csr_body("b", "example.com/s", &["client auth"], &pem)).unwrap();
-    assert_eq!(c.resource_version(), rv + 1, "resourceVersions keep increasing");
+    create(
+        &mut c,
+        &Identity::admin(),
+        csr_body("b", "example.com/s", &["client auth"], &pem),
+    )
+    .unwrap();
+    assert_eq!(
+        c.resource_version(),
+        rv + 1,
+        "resourceVersions keep increasing"
+    );
     // A watch from before the restart is too old: 410.
-    let r = c.apply(&Identity::admin(), ApiRequest::csr(Verb::Watch).list_options(csrsim::api::ListOptions { resource_version: "1".into(), ..Default::default() }));
+    let r = c.apply(
+        &Identity::admin(),
+        ApiRequest::csr(Verb::Watch).list_options(csrsim::api::ListOptions {
+            resource_version: "1".into(),
+            ..Default::default()
+        }),
+    );
     let e = r.unwrap_err();
     assert_eq!((e.code, e.reason.as_str()), (410, "Expired"));
     assert_eq!(e.message, format!("too old resource version: 1 ({rv})"));
@@ -76,33 +119,78 @@ fn sled_restart_keeps_objects_rv_and_clock() {
 
 #[test]
 fn watch_window_compaction_and_initial_events() {
-    let mut c = Cluster::new(Config { approver: false, signer: false, cleaner: false, watch_window: 3, ..Config::default() }).unwrap();
+    let mut c = Cluster::new(Config {
+        approver: false,
+        signer: false,
+        cleaner: false,
+        watch_window: 3,
+        ..Config::default()
+    })
+    .unwrap();
     let pem = csr_pem("alice", &[], &[]);
     for i in 0..5 {
-        create(&mut c, &Identity::admin(), csr_body(&format!("c{i}"), "example.com/s", &["client auth"], &pem)).unwrap();
+        create(
+            &mut c,
+            &Identity::admin(),
+            csr_body(&format!("c{i}"), "example.com/s", &["client auth"], &pem),
+        )
+        .unwrap();
     }
-    let watch = |c: &mut Cluster, rv: &str| c.apply(&Identity::admin(), ApiRequest::csr(Verb::Watch).list_options(csrsim::api::ListOptions { resource_version: rv.into(), ..Default::default() }));
-    assert_eq!(watch(&mut c, "1").unwrap_err().message, "too old resource version: 1 (2)");
-    let ApiResponse::Watch(mut w) = watch(&mut c, "2").unwrap() else { panic!() };
+    let watch = |c: &mut Cluster, rv: &str| {
+        c.apply(
+            &Identity::admin(),
+            ApiRequest::csr(Verb::Watch).list_options(csrsim::api::ListOptions {
+                resource_version: rv.into(),
+                ..Default::default()
+            }),
+        )
+    };
+    assert_eq!(
+        watch(&mut c, "1").unwrap_err().message,
+        "too old resource version: 1 (2)"
+    );
+    let ApiResponse::Watch(mut w) = watch(&mut c, "2").unwrap() else {
+        panic!()
+    };
     let ev = c.watch_poll(&mut w.cursor).unwrap();
     assert_eq!(ev.len(), 3);
     // rv=0: synthetic ADDED for every current object, then live events.
-    let ApiResponse::Watch(mut w0) = watch(&mut c, "0").unwrap() else { panic!() };
+    let ApiResponse::Watch(mut w0) = watch(&mut c, "0").unwrap() else {
+        panic!()
+    };
     assert_eq!(w0.initial.len(), 5);
-    assert!(w0.initial.iter().all(|e| e.type_ == csrsim::api::EventType::Added && e.object["kind"] == "CertificateSigningRequest"));
-    c.apply(&Identity::admin(), ApiRequest::csr(Verb::Delete).name("c0")).unwrap();
+    assert!(w0
+        .initial
+        .iter()
+        .all(|e| e.type_ == csrsim::api::EventType::Added
+            && e.object["kind"] == "CertificateSigningRequest"));
+    c.apply(&Identity::admin(), ApiRequest::csr(Verb::Delete).name("c0"))
+        .unwrap();
     let ev = c.watch_poll(&mut w0.cursor).unwrap();
     assert_eq!(ev.len(), 1);
     assert_eq!(ev[0].type_, csrsim::api::EventType::Deleted);
     // 5 minutes of virtual time compact the history (etcd compaction).
     c.advance(Duration::from_secs(301));
-    create(&mut c, &Identity::admin(), csr_body("late", "example.com/s", &["client auth"], &pem)).unwrap();
+    create(
+        &mut c,
+        &Identity::admin(),
+        csr_body("late", "example.com/s", &["client auth"], &pem),
+    )
+    .unwrap();
     let rv_before = (c.resource_version() - 2).to_string();
     assert_eq!(watch(&mut c, &rv_before).unwrap_err().code, 410);
 }
 
 fn scripted_run(seed: u64) -> (String, Vec<String>) {
-    let mut c = Cluster::new(Config { seed, trace: true, approver: false, signer: false, cleaner: false, ..Config::default() }).unwrap();
+    let mut c = Cluster::new(Config {
+        seed,
+        trace: true,
+        approver: false,
+        signer: false,
+        cleaner: false,
+        ..Config::default()
+    })
+    .unwrap();
     // A fixed CSR so only the seed varies.
     let pem = include_str!("fixtures/alice.csr");
     let mut uids = Vec::new();
@@ -125,7 +213,9 @@ fn same_seed_same_trace_different_seed_different_uids() {
     assert_eq!(u1, u2);
     let (_, u3) = scripted_run(8);
     assert_ne!(u1, u3, "different seed, different uids and names");
-    assert!(u1[0].starts_with("csr-0-") && u1[0].split('/').next().unwrap().len() == "csr-0-".len() + 5);
+    assert!(
+        u1[0].starts_with("csr-0-") && u1[0].split('/').next().unwrap().len() == "csr-0-".len() + 5
+    );
 }
 
 proptest! {

@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_methods)] // tests are an edge: they may use OS randomness for throwaway keys
 //! Property tests of the store through the Cluster API, on both backends: random sequences of
 //! create / update (fresh or stale) / approve / delete / list, checked against a plain model.
 //! Invariants: resourceVersion strictly increases with every write and only with writes;
@@ -35,10 +36,20 @@ fn run(ops: &[Op], cluster: &mut Cluster, pem: &str) {
     let admin = Identity::admin();
     let mut model: BTreeMap<String, u64> = BTreeMap::new();
     let mut last_rv = cluster.resource_version();
-    let ApiResponse::Watch(mut w) = cluster.apply(&admin, ApiRequest::csr(Verb::Watch)).unwrap() else { panic!("watch") };
+    let ApiResponse::Watch(mut w) = cluster.apply(&admin, ApiRequest::csr(Verb::Watch)).unwrap()
+    else {
+        panic!("watch")
+    };
     let mut replica: BTreeMap<String, u64> = BTreeMap::new();
     for e in &w.initial {
-        replica.insert(e.object["metadata"]["name"].as_str().unwrap().into(), e.object["metadata"]["resourceVersion"].as_str().unwrap().parse().unwrap());
+        replica.insert(
+            e.object["metadata"]["name"].as_str().unwrap().into(),
+            e.object["metadata"]["resourceVersion"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap(),
+        );
     }
     for (name, rv) in &replica {
         model.insert(name.clone(), *rv);
@@ -47,7 +58,11 @@ fn run(ops: &[Op], cluster: &mut Cluster, pem: &str) {
         match op {
             Op::Create(i) => {
                 let n = format!("csr-{i}");
-                let r = create(cluster, &admin, csr_body(&n, "example.com/s", &["client auth"], pem));
+                let r = create(
+                    cluster,
+                    &admin,
+                    csr_body(&n, "example.com/s", &["client auth"], pem),
+                );
                 match (r, model.contains_key(&n)) {
                     (Ok(c), false) => {
                         let rv: u64 = c.metadata.resource_version.parse().unwrap();
@@ -62,7 +77,14 @@ fn run(ops: &[Op], cluster: &mut Cluster, pem: &str) {
             Op::Update { name, stale } => {
                 let n = format!("csr-{name}");
                 let Some(&cur) = model.get(&n) else {
-                    let e = cluster.apply(&admin, ApiRequest::csr(Verb::Update).name(&n).body(serde_json::json!({"metadata": {"name": n}}))).unwrap_err();
+                    let e = cluster
+                        .apply(
+                            &admin,
+                            ApiRequest::csr(Verb::Update)
+                                .name(&n)
+                                .body(serde_json::json!({"metadata": {"name": n}})),
+                        )
+                        .unwrap_err();
                     assert_eq!(e.code, 404);
                     continue;
                 };
@@ -70,12 +92,21 @@ fn run(ops: &[Op], cluster: &mut Cluster, pem: &str) {
                 let given = if *stale { cur.saturating_sub(1) } else { cur };
                 obj.metadata.resource_version = given.to_string();
                 obj.metadata.labels.insert("n".into(), last_rv.to_string());
-                let r = cluster.apply(&admin, ApiRequest::csr(Verb::Update).name(&n).body(serde_json::to_value(&obj).unwrap()));
+                let r = cluster.apply(
+                    &admin,
+                    ApiRequest::csr(Verb::Update)
+                        .name(&n)
+                        .body(serde_json::to_value(&obj).unwrap()),
+                );
                 if given != cur {
                     assert_eq!(r.unwrap_err().code, 409, "conflict exactly when stale");
                 } else {
                     let v = r.unwrap().into_value();
-                    let rv: u64 = v["metadata"]["resourceVersion"].as_str().unwrap().parse().unwrap();
+                    let rv: u64 = v["metadata"]["resourceVersion"]
+                        .as_str()
+                        .unwrap()
+                        .parse()
+                        .unwrap();
                     assert!(rv > last_rv);
                     last_rv = rv;
                     model.insert(n, rv);
@@ -96,7 +127,9 @@ fn run(ops: &[Op], cluster: &mut Cluster, pem: &str) {
                         }
                         model.insert(n, rv);
                     }
-                    Err(e) => assert_eq!(e.code, 422, "second approval duplicates the condition: {e}"),
+                    Err(e) => {
+                        assert_eq!(e.code, 422, "second approval duplicates the condition: {e}")
+                    }
                 }
             }
             Op::Delete(i) => {
@@ -111,25 +144,47 @@ fn run(ops: &[Op], cluster: &mut Cluster, pem: &str) {
                 }
             }
             Op::List => {
-                let l = cluster.apply(&admin, ApiRequest::csr(Verb::List)).unwrap().into_value();
+                let l = cluster
+                    .apply(&admin, ApiRequest::csr(Verb::List))
+                    .unwrap()
+                    .into_value();
                 let names: BTreeMap<String, u64> = l["items"]
                     .as_array()
                     .unwrap()
                     .iter()
-                    .map(|i| (i["metadata"]["name"].as_str().unwrap().to_string(), i["metadata"]["resourceVersion"].as_str().unwrap().parse().unwrap()))
+                    .map(|i| {
+                        (
+                            i["metadata"]["name"].as_str().unwrap().to_string(),
+                            i["metadata"]["resourceVersion"]
+                                .as_str()
+                                .unwrap()
+                                .parse()
+                                .unwrap(),
+                        )
+                    })
                     .collect();
                 assert_eq!(names, model);
-                assert_eq!(l["metadata"]["resourceVersion"].as_str().unwrap(), cluster.resource_version().to_string());
+                assert_eq!(
+                    l["metadata"]["resourceVersion"].as_str().unwrap(),
+                    cluster.resource_version().to_string()
+                );
             }
         }
-        assert_eq!(cluster.resource_version(), last_rv.max(cluster.resource_version()));
+        assert_eq!(
+            cluster.resource_version(),
+            last_rv.max(cluster.resource_version())
+        );
     }
     // Replay the watch.
     let events = cluster.watch_poll(&mut w.cursor).unwrap();
     let mut prev = 0;
     for e in events {
         let name = e.object["metadata"]["name"].as_str().unwrap().to_string();
-        let rv: u64 = e.object["metadata"]["resourceVersion"].as_str().unwrap().parse().unwrap();
+        let rv: u64 = e.object["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert!(rv > prev, "events in rv order");
         prev = rv;
         match e.type_ {
@@ -146,7 +201,13 @@ fn run(ops: &[Op], cluster: &mut Cluster, pem: &str) {
 }
 
 fn cfg() -> Config {
-    Config { approver: false, signer: false, cleaner: false, watch_window: 100_000, ..Config::default() }
+    Config {
+        approver: false,
+        signer: false,
+        cleaner: false,
+        watch_window: 100_000,
+        ..Config::default()
+    }
 }
 
 proptest! {

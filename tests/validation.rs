@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_methods)] // tests are an edge: they may use OS randomness for throwaway keys
 //! Validation and strategy through the Cluster API, with the exact upstream texts.
 //! Each row names the upstream test case (pkg/apis/certificates/validation/validation_test.go,
 //! pkg/registry/certificates/certificates/strategy_test.go) it mirrors.
@@ -103,29 +104,55 @@ fn create_stamps_user_and_drops_status() {
     let pem = csr_pem("alice", &[], &[]);
     let mut body = csr_body("x", KUBE_APISERVER_CLIENT, CLIENT, &pem);
     body["spec"]["username"] = json!("mallory");
-    body["status"] = json!({"conditions": [{"type": "Approved", "status": "True"}], "certificate": "aGk="});
+    body["status"] =
+        json!({"conditions": [{"type": "Approved", "status": "True"}], "certificate": "aGk="});
     let csr = create(&mut c, &Identity::admin(), body).unwrap();
     assert_eq!(csr.spec.username, "kubernetes-admin");
-    assert_eq!(csr.spec.groups, vec!["system:masters", "system:authenticated"]);
+    assert_eq!(
+        csr.spec.groups,
+        vec!["system:masters", "system:authenticated"]
+    );
     assert!(csr.status.conditions.is_empty() && csr.status.certificate.is_empty());
     assert_eq!(csr.display_condition(), "Pending");
     assert_eq!(csr.metadata.resource_version, "1");
-    assert_eq!(csr.metadata.creation_timestamp.unwrap().to_rfc3339(), "2030-01-01T00:00:00Z");
+    assert_eq!(
+        csr.metadata.creation_timestamp.unwrap().to_rfc3339(),
+        "2030-01-01T00:00:00Z"
+    );
 }
 
 fn pending(c: &mut csrsim::sim::Cluster, name: &str) {
     let pem = csr_pem("alice", &[], &[]);
-    create(c, &Identity::admin(), csr_body(name, "example.com/signer", CLIENT, &pem)).unwrap();
+    create(
+        c,
+        &Identity::admin(),
+        csr_body(name, "example.com/signer", CLIENT, &pem),
+    )
+    .unwrap();
 }
 
-fn put(c: &mut csrsim::sim::Cluster, sub: &str, csr: &csrsim::api::CertificateSigningRequest) -> Result<csrsim::api::CertificateSigningRequest, csrsim::api::Status> {
+fn put(
+    c: &mut csrsim::sim::Cluster,
+    sub: &str,
+    csr: &csrsim::api::CertificateSigningRequest,
+) -> Result<csrsim::api::CertificateSigningRequest, csrsim::api::Status> {
     let name = csr.metadata.name.clone();
-    c.apply(&Identity::admin(), ApiRequest::csr(Verb::Update).name(&name).subresource(sub).body(serde_json::to_value(csr).unwrap()))
-        .map(|r| serde_json::from_value(r.into_value()).unwrap())
+    c.apply(
+        &Identity::admin(),
+        ApiRequest::csr(Verb::Update)
+            .name(&name)
+            .subresource(sub)
+            .body(serde_json::to_value(csr).unwrap()),
+    )
+    .map(|r| serde_json::from_value(r.into_value()).unwrap())
 }
 
 fn cond(t: &str, s: &str) -> csrsim::api::CsrCondition {
-    csrsim::api::CsrCondition { type_: t.into(), status: s.into(), ..Default::default() }
+    csrsim::api::CsrCondition {
+        type_: t.into(),
+        status: s.into(),
+        ..Default::default()
+    }
 }
 
 fn self_signed_cert_pem() -> String {
@@ -145,7 +172,10 @@ fn update_path_rules_table() {
     m.status.conditions.push(cond("Approved", "True"));
     let out = put(&mut c, "", &m).unwrap();
     assert!(out.status.conditions.is_empty());
-    assert_eq!(out.metadata.resource_version, base.metadata.resource_version, "no-op update does not write");
+    assert_eq!(
+        out.metadata.resource_version, base.metadata.resource_version,
+        "no-op update does not write"
+    );
 
     // "status may not add Approved"
     let mut s = base.clone();
@@ -171,7 +201,10 @@ fn update_path_rules_table() {
     let approved = put(&mut c, "approval", &a).unwrap();
     let lut = approved.status.conditions[0].last_update_time.unwrap();
     assert_eq!(lut.to_rfc3339(), "2030-01-01T00:00:00Z");
-    assert_eq!(approved.status.conditions[0].last_transition_time, Some(lut));
+    assert_eq!(
+        approved.status.conditions[0].last_transition_time,
+        Some(lut)
+    );
     let mut d = approved.clone();
     d.status.conditions.push(cond("Denied", "True"));
     let e = put(&mut c, "approval", &d).unwrap_err();
@@ -196,9 +229,15 @@ fn update_path_rules_table() {
     let e = put(&mut c, "status", &bad).unwrap_err();
     assert_eq!(e.message, "CertificateSigningRequest.certificates.k8s.io \"x\" is invalid: status.certificate: Invalid value: \"<certificate data>\": must contain at least one CERTIFICATE PEM block");
     let mut bad = approved.clone();
-    bad.status.certificate = b"-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n".to_vec();
+    bad.status.certificate =
+        b"-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n".to_vec();
     let e = put(&mut c, "status", &bad).unwrap_err();
-    assert!(e.message.ends_with("only CERTIFICATE PEM blocks are allowed, found \"CERTIFICATE REQUEST\""), "{}", e.message);
+    assert!(
+        e.message
+            .ends_with("only CERTIFICATE PEM blocks are allowed, found \"CERTIFICATE REQUEST\""),
+        "{}",
+        e.message
+    );
 
     // "main resource may not set certificate" is silently reverted by the strategy; the
     // approval path reverts it too.
@@ -223,12 +262,28 @@ fn store_errors_have_upstream_text() {
     let mut c = bare_cluster();
     pending(&mut c, "x");
     let pem = csr_pem("alice", &[], &[]);
-    let e = create(&mut c, &Identity::admin(), csr_body("x", "example.com/s", CLIENT, &pem)).unwrap_err();
+    let e = create(
+        &mut c,
+        &Identity::admin(),
+        csr_body("x", "example.com/s", CLIENT, &pem),
+    )
+    .unwrap_err();
     assert_eq!((e.code, e.reason.as_str()), (409, "AlreadyExists"));
-    assert_eq!(e.message, "certificatesigningrequests.certificates.k8s.io \"x\" already exists");
+    assert_eq!(
+        e.message,
+        "certificatesigningrequests.certificates.k8s.io \"x\" already exists"
+    );
 
-    let e = c.apply(&Identity::admin(), ApiRequest::csr(Verb::Get).name("nope")).unwrap_err();
-    assert_eq!((e.code, e.message.as_str()), (404, "certificatesigningrequests.certificates.k8s.io \"nope\" not found"));
+    let e = c
+        .apply(&Identity::admin(), ApiRequest::csr(Verb::Get).name("nope"))
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (
+            404,
+            "certificatesigningrequests.certificates.k8s.io \"nope\" not found"
+        )
+    );
 
     // Stale resourceVersion → 409 Conflict.
     let mut stale = get(&mut c, "x");
@@ -250,27 +305,74 @@ fn store_errors_have_upstream_text() {
 fn subject_restriction_and_field_selectors() {
     let mut c = bare_cluster();
     let out = std::process::Command::new("openssl")
-        .args(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "/dev/null", "-subj", "/CN=eve/O=devs/O=system:masters"])
+        .args([
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "/dev/null",
+            "-subj",
+            "/CN=eve/O=devs/O=system:masters",
+        ])
         .output();
     if let Ok(out) = out {
         if out.status.success() {
             let pem = String::from_utf8(out.stdout).unwrap();
-            let e = create(&mut c, &Identity::admin(), csr_body("m", KUBE_APISERVER_CLIENT, CLIENT, &pem)).unwrap_err();
+            let e = create(
+                &mut c,
+                &Identity::admin(),
+                csr_body("m", KUBE_APISERVER_CLIENT, CLIENT, &pem),
+            )
+            .unwrap_err();
             assert_eq!(e.code, 403);
             assert_eq!(e.message, "certificatesigningrequests.certificates.k8s.io \"m\" is forbidden: use of kubernetes.io/kube-apiserver-client signer with system:masters group is not allowed");
             // Other signers are not restricted.
-            create(&mut c, &Identity::admin(), csr_body("m", "kubernetes.io/kube-apiserver-client-kubelet", CLIENT, &pem)).unwrap();
+            create(
+                &mut c,
+                &Identity::admin(),
+                csr_body(
+                    "m",
+                    "kubernetes.io/kube-apiserver-client-kubelet",
+                    CLIENT,
+                    &pem,
+                ),
+            )
+            .unwrap();
         }
     }
-    let mut o = csrsim::api::ListOptions { field_selector: "status.phase=x".into(), ..Default::default() };
-    let e = c.apply(&Identity::admin(), ApiRequest::csr(Verb::List).list_options(o.clone())).unwrap_err();
-    assert_eq!((e.code, e.message.as_str()), (400, "field label not supported: status.phase"));
+    let mut o = csrsim::api::ListOptions {
+        field_selector: "status.phase=x".into(),
+        ..Default::default()
+    };
+    let e = c
+        .apply(
+            &Identity::admin(),
+            ApiRequest::csr(Verb::List).list_options(o.clone()),
+        )
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (400, "field label not supported: status.phase")
+    );
     pending(&mut c, "y");
     o.field_selector = "metadata.name=y".into();
-    let l = c.apply(&Identity::admin(), ApiRequest::csr(Verb::List).list_options(o)).unwrap().into_value();
+    let l = c
+        .apply(
+            &Identity::admin(),
+            ApiRequest::csr(Verb::List).list_options(o),
+        )
+        .unwrap()
+        .into_value();
     assert_eq!(l["items"].as_array().unwrap().len(), 1);
     assert_eq!(l["kind"], "CertificateSigningRequestList");
-    assert!(l["items"][0].get("kind").is_none(), "list items carry no TypeMeta");
+    assert!(
+        l["items"][0].get("kind").is_none(),
+        "list items carry no TypeMeta"
+    );
 }
 
 #[test]
@@ -278,12 +380,42 @@ fn node_restriction_rule() {
     let mut c = bare_cluster();
     let node = Identity::node("n1");
     let other = csr_pem("system:node:n2", &["system:nodes"], &[]);
-    let e = create(&mut c, &node, csr_body("a", "kubernetes.io/kube-apiserver-client-kubelet", &["digital signature", "client auth"], &other)).unwrap_err();
+    let e = create(
+        &mut c,
+        &node,
+        csr_body(
+            "a",
+            "kubernetes.io/kube-apiserver-client-kubelet",
+            &["digital signature", "client auth"],
+            &other,
+        ),
+    )
+    .unwrap_err();
     assert_eq!(e.message, "certificatesigningrequests.certificates.k8s.io \"a\" is forbidden: can only create a node CSR with CN=system:node:n1");
     let own = csr_pem("system:node:n1", &["system:nodes"], &[]);
-    create(&mut c, &node, csr_body("b", "kubernetes.io/kube-apiserver-client-kubelet", &["digital signature", "client auth"], &own)).unwrap();
+    create(
+        &mut c,
+        &node,
+        csr_body(
+            "b",
+            "kubernetes.io/kube-apiserver-client-kubelet",
+            &["digital signature", "client auth"],
+            &own,
+        ),
+    )
+    .unwrap();
     // Other signers are not checked by this rule.
-    create(&mut c, &node, csr_body("c", "example.com/x", &["digital signature", "client auth"], &other)).unwrap();
+    create(
+        &mut c,
+        &node,
+        csr_body(
+            "c",
+            "example.com/x",
+            &["digital signature", "client auth"],
+            &other,
+        ),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -294,6 +426,14 @@ fn forbidden_text_for_unprivileged_users() {
     assert_eq!(e.code, 403);
     assert_eq!(e.message, "certificatesigningrequests.certificates.k8s.io is forbidden: User \"bob\" cannot list resource \"certificatesigningrequests\" in API group \"certificates.k8s.io\" at the cluster scope");
     pending(&mut c, "x");
-    let e = c.apply(&bob, ApiRequest::csr(Verb::Update).name("x").subresource("approval").body(json!({}))).unwrap_err();
+    let e = c
+        .apply(
+            &bob,
+            ApiRequest::csr(Verb::Update)
+                .name("x")
+                .subresource("approval")
+                .body(json!({})),
+        )
+        .unwrap_err();
     assert_eq!(e.message, "certificatesigningrequests.certificates.k8s.io \"x\" is forbidden: User \"bob\" cannot update resource \"certificatesigningrequests/approval\" in API group \"certificates.k8s.io\" at the cluster scope");
 }

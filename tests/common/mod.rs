@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_methods)] // tests are an edge: they may use OS randomness for throwaway keys
 //! Test helpers shared by the integration tests.
 #![allow(dead_code)]
 
@@ -10,7 +11,8 @@ use serde_json::{json, Value};
 pub fn csr_pem(cn: &str, orgs: &[&str], dns: &[&str]) -> String {
     use rcgen::{CertificateParams, DnType, KeyPair};
     let key = KeyPair::generate().expect("key");
-    let mut p = CertificateParams::new(dns.iter().map(|s| s.to_string()).collect::<Vec<_>>()).expect("params");
+    let mut p = CertificateParams::new(dns.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        .expect("params");
     p.distinguished_name = rcgen::DistinguishedName::new();
     p.distinguished_name.push(DnType::CommonName, cn);
     // rcgen keeps one value per attribute type: only the last O survives. Tests that need
@@ -38,15 +40,32 @@ pub fn csr_body(name: &str, signer: &str, usages: &[&str], pem: &str) -> Value {
 
 /// A cluster with no controllers (pure API behaviour).
 pub fn bare_cluster() -> Cluster {
-    Cluster::new(Config { approver: false, signer: false, cleaner: false, trace: true, ..Config::default() }).expect("cluster")
+    Cluster::new(Config {
+        approver: false,
+        signer: false,
+        cleaner: false,
+        trace: true,
+        ..Config::default()
+    })
+    .expect("cluster")
 }
 
-pub fn create(c: &mut Cluster, who: &Identity, body: Value) -> Result<CertificateSigningRequest, csrsim::api::Status> {
-    c.apply(who, ApiRequest::csr(Verb::Create).body(body)).map(|r| serde_json::from_value(r.into_value()).expect("csr"))
+pub fn create(
+    c: &mut Cluster,
+    who: &Identity,
+    body: Value,
+) -> Result<CertificateSigningRequest, csrsim::api::Status> {
+    c.apply(who, ApiRequest::csr(Verb::Create).body(body))
+        .map(|r| serde_json::from_value(r.into_value()).expect("csr"))
 }
 
 pub fn get(c: &mut Cluster, name: &str) -> CertificateSigningRequest {
-    serde_json::from_value(c.apply(&Identity::admin(), ApiRequest::csr(Verb::Get).name(name)).expect("get").into_value()).expect("csr")
+    serde_json::from_value(
+        c.apply(&Identity::admin(), ApiRequest::csr(Verb::Get).name(name))
+            .expect("get")
+            .into_value(),
+    )
+    .expect("csr")
 }
 
 pub fn value(r: ApiResponse) -> Value {
@@ -54,7 +73,12 @@ pub fn value(r: ApiResponse) -> Value {
 }
 
 /// Append a condition through /approval as `who`.
-pub fn approve_as(c: &mut Cluster, who: &Identity, name: &str, t: &str) -> Result<CertificateSigningRequest, csrsim::api::Status> {
+pub fn approve_as(
+    c: &mut Cluster,
+    who: &Identity,
+    name: &str,
+    t: &str,
+) -> Result<CertificateSigningRequest, csrsim::api::Status> {
     let mut csr = get(c, name);
     csr.status.conditions.push(csrsim::api::CsrCondition {
         type_: t.into(),
@@ -63,6 +87,12 @@ pub fn approve_as(c: &mut Cluster, who: &Identity, name: &str, t: &str) -> Resul
         message: "by test".into(),
         ..Default::default()
     });
-    c.apply(who, ApiRequest::csr(Verb::Update).name(name).subresource("approval").body(serde_json::to_value(&csr).unwrap()))
-        .map(|r| serde_json::from_value(r.into_value()).expect("csr"))
+    c.apply(
+        who,
+        ApiRequest::csr(Verb::Update)
+            .name(name)
+            .subresource("approval")
+            .body(serde_json::to_value(&csr).unwrap()),
+    )
+    .map(|r| serde_json::from_value(r.into_value()).expect("csr"))
 }
