@@ -128,6 +128,7 @@ fn watch_window_compaction_and_initial_events() {
     })
     .unwrap();
     let pem = csr_pem("alice", &[], &[]);
+    let base = c.resource_version(); // the bootstrap RBAC policy took the first ones
     for i in 0..5 {
         create(
             &mut c,
@@ -145,11 +146,12 @@ fn watch_window_compaction_and_initial_events() {
             }),
         )
     };
+    let (old, oldest) = ((base + 1).to_string(), base + 2);
     assert_eq!(
-        watch(&mut c, "1").unwrap_err().message,
-        "too old resource version: 1 (2)"
+        watch(&mut c, &old).unwrap_err().message,
+        format!("too old resource version: {old} ({oldest})")
     );
-    let ApiResponse::Watch(mut w) = watch(&mut c, "2").unwrap() else {
+    let ApiResponse::Watch(mut w) = watch(&mut c, &oldest.to_string()).unwrap() else {
         panic!()
     };
     let ev = c.watch_poll(&mut w.cursor).unwrap();

@@ -118,6 +118,7 @@ pub struct Cluster {
     trace: Trace,
     store: Store,
     rbac: Rbac,
+    tokens: crate::auth::tokens::TokenAuth,
     slots: Vec<Slot>,
     timers: BinaryHeap<Reverse<Timer>>,
     timer_seq: u64,
@@ -224,6 +225,7 @@ impl Cluster {
             rngs: Rngs::new(config.seed),
             trace: Trace::new(config.trace),
             rbac: Rbac::new(),
+            tokens: crate::auth::tokens::TokenAuth::new(),
             slots: Vec::new(),
             timers: BinaryHeap::new(),
             timer_seq: 0,
@@ -248,8 +250,15 @@ impl Cluster {
             json!({"seed": c.config.seed, "rv": c.store.rv(), "backend": c.store.backend_name()}),
         );
         // wiring: default policy
+        c.ensure_default_policy();
         // wiring: pki
         // wiring: controllers (approver, signer, cleaner)
+        // wiring: approver
+        if c.config.approver {
+            c.add_controller(Box::new(crate::controller::approver::Approver::new(
+                Default::default(),
+            )));
+        }
         if c.config.cleaner {
             let cfg = c.config.cleaner_config;
             c.add_controller(Box::new(crate::controller::cleaner::Cleaner::new(cfg)));
@@ -609,15 +618,9 @@ impl Cluster {
             name: req.name.clone(),
             path: String::new(),
         };
-        match self.authorize(&attrs) {
-            Decision::Allow(_) => {}
-            Decision::NoOpinion(reason) | Decision::Deny(reason) => {
-                let mut msg = forbidden_message(&attrs);
-                if !reason.is_empty() {
-                    msg = format!("{msg}: {reason}");
-                }
-                return Err(Status::forbidden(&gr(&info), &req.name, &msg));
-            }
+        let decision = self.authorize(&attrs);
+        if !decision.allowed() {
+            return Err(crate::auth::forbidden_status(&attrs, &decision));
         }
         if !info.stored {
             let body = req
@@ -1057,7 +1060,7 @@ impl Cluster {
     /// Validation of the other kinds (names, RBAC escalation, secrets).
     fn create_generic_checks(
         &mut self,
-        _who: &Identity,
+        who: &Identity,
         info: &ResourceInfo,
         mut obj: Value,
     ) -> Result<Value, Status> {
@@ -1087,7 +1090,63 @@ impl Cluster {
         if !errs.is_empty() {
             return Err(Status::invalid(info.kind, info.group, &name, &errs));
         }
+        self.check_rbac_escalation(who, info, &obj, None)?;
         Ok(obj)
+    }
+
+    /// RBAC privilege-escalation prevention on Role/ClusterRole/binding writes.
+    fn check_rbac_escalation(
+        &self,
+        who: &Identity,
+        info: &ResourceInfo,
+        obj: &Value,
+        old: Option<&Value>,
+    ) -> Result<(), Status> {
+        use crate::auth::escalation;
+        let ns = meta_str(obj, "namespace");
+        let r = match info.resource {
+            "roles" | "clusterroles" => {
+                escalation::check_role_update(&self.rbac, who, info.resource, ns, obj, old)
+            }
+            "rolebindings" | "clusterrolebindings" => {
+                escalation::check_binding_write(&self.rbac, who, info.resource, ns, obj)
+            }
+            _ => Ok(()),
+        };
+        r.map_err(|msg| Status::forbidden(&gr(info), meta_str(obj, "name"), &msg))
+    }
+
+    /// Install the apiserver's bootstrap RBAC policy (and kubeadm's bindings if configured)
+    /// where it is missing, as the `rbac/bootstrap-roles` post-start hook does at every start.
+    fn ensure_default_policy(&mut self) {
+        let admin = Identity::admin();
+        for (resource, obj) in
+            crate::auth::bootstrap_policy::default_objects(self.config.kubeadm_bindings)
+        {
+            let Some(info) = resources::find("rbac.authorization.k8s.io", resource).copied() else {
+                continue;
+            };
+            let key = store::key(info.group, info.resource, "", meta_str(&obj, "name"));
+            if self.store.contains(&key) {
+                continue;
+            }
+            if let Err(e) = self.create(&admin, &info, "", &obj, false) {
+                self.trace(
+                    "bootstrap-policy-error",
+                    json!({"resource": resource, "error": e.message}),
+                );
+            }
+        }
+    }
+
+    /// Authenticate a bearer token (bootstrap token Secret or static token) at virtual now.
+    pub fn authenticate_token(&self, token: &str) -> Option<Identity> {
+        self.tokens.authenticate_token(token, self.now())
+    }
+
+    /// The token authenticator (for static tokens from `--token-auth-file`).
+    pub fn tokens_mut(&mut self) -> &mut crate::auth::tokens::TokenAuth {
+        &mut self.tokens
     }
 
     /// Serialize, stamp the next resourceVersion, store, notify.
@@ -1148,6 +1207,9 @@ impl Cluster {
             self.rbac.on_write(r, ns, name, obj);
         }
         // wiring: tokens (secrets)
+        if g == "core" && r == "secrets" {
+            self.tokens.on_write(ns, name, obj);
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1227,7 +1289,7 @@ impl Cluster {
         let obj = if info.resource == "certificatesigningrequests" {
             self.update_csr_checks(who, &old, obj, sub)?
         } else {
-            self.update_generic_checks(info, &old, obj)?
+            self.update_generic_checks(who, info, &old, obj)?
         };
         if obj == old {
             return Ok(old); // no-op update: no write, no event (etcd3 GuaranteedUpdate)
@@ -1297,6 +1359,7 @@ impl Cluster {
 
     fn update_generic_checks(
         &mut self,
+        who: &Identity,
         info: &ResourceInfo,
         old: &Value,
         mut obj: Value,
@@ -1320,6 +1383,7 @@ impl Cluster {
         if !errs.is_empty() {
             return Err(Status::invalid(info.kind, info.group, &name, &errs));
         }
+        self.check_rbac_escalation(who, info, &obj, Some(old))?;
         Ok(obj)
     }
 
@@ -1394,103 +1458,7 @@ impl Cluster {
         body: &Value,
     ) -> Result<Value, Status> {
         check_type_meta(info, body)?;
-        let mut out = body.clone();
-        out["apiVersion"] = json!(info.api_version());
-        out["kind"] = json!(info.kind);
-        match info.resource {
-            "selfsubjectreviews" => {
-                out["status"] = json!({"userInfo": {"username": who.user, "uid": if who.uid.is_empty() { Value::Null } else { json!(who.uid) }, "groups": who.groups, "extra": who.extra}});
-                if who.uid.is_empty() {
-                    if let Some(u) = out["status"]["userInfo"].as_object_mut() {
-                        u.remove("uid");
-                    }
-                }
-                if who.extra.is_empty() {
-                    if let Some(u) = out["status"]["userInfo"].as_object_mut() {
-                        u.remove("extra");
-                    }
-                }
-                Ok(out)
-            }
-            "selfsubjectaccessreviews" | "subjectaccessreviews" => {
-                let spec = body.get("spec").cloned().unwrap_or(json!({}));
-                let user = if info.resource == "subjectaccessreviews" {
-                    Identity {
-                        user: spec
-                            .get("user")
-                            .and_then(|v| v.as_str())
-                            .unwrap_or("")
-                            .into(),
-                        uid: spec
-                            .get("uid")
-                            .and_then(|v| v.as_str())
-                            .unwrap_or("")
-                            .into(),
-                        groups: spec
-                            .get("groups")
-                            .and_then(|v| serde_json::from_value(v.clone()).ok())
-                            .unwrap_or_default(),
-                        extra: spec
-                            .get("extra")
-                            .and_then(|v| serde_json::from_value(v.clone()).ok())
-                            .unwrap_or_default(),
-                    }
-                } else {
-                    who.clone()
-                };
-                let s = |v: Option<&Value>, k: &str| {
-                    v.and_then(|x| x.get(k))
-                        .and_then(|x| x.as_str())
-                        .unwrap_or("")
-                        .to_string()
-                };
-                let ra = spec.get("resourceAttributes");
-                let nra = spec.get("nonResourceAttributes");
-                let a = if ra.is_some() {
-                    Attributes {
-                        user,
-                        verb: s(ra, "verb"),
-                        resource_request: true,
-                        api_group: s(ra, "group"),
-                        api_version: s(ra, "version"),
-                        resource: s(ra, "resource"),
-                        subresource: s(ra, "subresource"),
-                        namespace: s(ra, "namespace"),
-                        name: s(ra, "name"),
-                        path: String::new(),
-                    }
-                } else {
-                    Attributes {
-                        user,
-                        verb: s(nra, "verb"),
-                        resource_request: false,
-                        path: s(nra, "path"),
-                        ..Default::default()
-                    }
-                };
-                let d = self.authorize(&a);
-                let mut st = json!({"allowed": d.allowed()});
-                match d {
-                    Decision::Allow(r) | Decision::NoOpinion(r) if !r.is_empty() => {
-                        st["reason"] = json!(r)
-                    }
-                    Decision::Deny(r) => {
-                        st["denied"] = json!(true);
-                        if !r.is_empty() {
-                            st["reason"] = json!(r);
-                        }
-                    }
-                    _ => {}
-                }
-                out["status"] = st;
-                Ok(out)
-            }
-            _ => {
-                out["status"] =
-                    json!({"resourceRules": [], "nonResourceRules": [], "incomplete": true});
-                Ok(out)
-            }
-        }
+        crate::auth::reviews::handle_review(&self.rbac, who, info.resource, body)
     }
 }
 
