@@ -114,7 +114,10 @@ fn create_stamps_user_and_drops_status() {
     );
     assert!(csr.status.conditions.is_empty() && csr.status.certificate.is_empty());
     assert_eq!(csr.display_condition(), "Pending");
-    assert_eq!(csr.metadata.resource_version, c.resource_version().to_string());
+    assert_eq!(
+        csr.metadata.resource_version,
+        c.resource_version().to_string()
+    );
     assert_eq!(
         csr.metadata.creation_timestamp.unwrap().to_rfc3339(),
         "2030-01-01T00:00:00Z"
