@@ -1120,6 +1120,15 @@ impl Cluster {
     /// where it is missing, as the `rbac/bootstrap-roles` post-start hook does at every start.
     fn ensure_default_policy(&mut self) {
         let admin = Identity::admin();
+        // The namespaces every cluster has (the apiserver's system-namespaces controller).
+        if let Some(ns_info) = resources::find("", "namespaces").copied() {
+            for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+                if !self.store.contains(&store::key("", "namespaces", "", ns)) {
+                    let obj = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+                    let _ = self.create(&admin, &ns_info, "", &obj, false);
+                }
+            }
+        }
         for (resource, obj) in
             crate::auth::bootstrap_policy::default_objects(self.config.kubeadm_bindings)
         {
