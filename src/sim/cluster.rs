@@ -119,6 +119,8 @@ pub struct Cluster {
     store: Store,
     rbac: Rbac,
     tokens: crate::auth::tokens::TokenAuth,
+    /// Prometheus-style counters: (metric, signer label) → count.
+    metrics: std::collections::BTreeMap<(&'static str, String), u64>,
     slots: Vec<Slot>,
     timers: BinaryHeap<Reverse<Timer>>,
     timer_seq: u64,
@@ -226,6 +228,7 @@ impl Cluster {
             trace: Trace::new(config.trace),
             rbac: Rbac::new(),
             tokens: crate::auth::tokens::TokenAuth::new(),
+            metrics: Default::default(),
             slots: Vec::new(),
             timers: BinaryHeap::new(),
             timer_seq: 0,
@@ -1124,7 +1127,8 @@ impl Cluster {
         if let Some(ns_info) = resources::find("", "namespaces").copied() {
             for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
                 if !self.store.contains(&store::key("", "namespaces", "", ns)) {
-                    let obj = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+                    let obj =
+                        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
                     let _ = self.create(&admin, &ns_info, "", &obj, false);
                 }
             }
@@ -1320,7 +1324,32 @@ impl Cluster {
             self.remove(info, &key, obj.clone())?;
             return Ok(obj);
         }
-        self.write(info, &key, obj)
+        let written = self.write(info, &key, obj)?;
+        if sub == "status" && info.resource == "certificatesigningrequests" {
+            if let (Ok(o), Ok(n)) = (decode(&old), decode(&written)) {
+                for k in crate::registry::metrics::observe(&o, &n) {
+                    *self.metrics.entry(k).or_default() += 1;
+                }
+            }
+        }
+        Ok(written)
+    }
+
+    /// The registry's CSR duration counters in Prometheus text format (for `/metrics`).
+    pub fn metrics_text(&self) -> String {
+        let mut s = String::new();
+        for m in [
+            crate::registry::metrics::REQUESTED,
+            crate::registry::metrics::HONORED,
+        ] {
+            s.push_str(&format!("# TYPE {m} counter\n"));
+            for ((name, signer), v) in &self.metrics {
+                if *name == m {
+                    s.push_str(&format!("{m}{{signerName=\"{signer}\"}} {v}\n"));
+                }
+            }
+        }
+        s
     }
 
     fn update_csr_checks(
