@@ -37,7 +37,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run { paths } => {
-            eprintln!("csrsim run: the scenario runner is not built yet ({} path(s) given)", paths.len());
+            eprintln!(
+                "csrsim run: the scenario runner is not built yet ({} path(s) given)",
+                paths.len()
+            );
             ExitCode::from(2)
         }
         Command::Serve {} | Command::Check {} | Command::Bench {} => {

@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_methods, clippy::type_complexity)] // tests are an edge: throwaway OS-random keys
 //! The csrapproving controller (§6): pure decision table for both variants, and end-to-end
 //! runs against the real `Cluster` with the upstream default policy installed.
 

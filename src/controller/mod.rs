@@ -38,3 +38,5 @@ pub trait Controller: Send {
     /// A timer scheduled with `Cluster::schedule` for this controller fired.
     fn on_timer(&mut self, _cx: &mut Cluster, _tag: &str) {}
 }
+
+pub mod cleaner;

@@ -22,6 +22,9 @@ use std::sync::Arc;
 /// Object bytes (compact JSON), shared between the map and the event log.
 pub type Bytes = Arc<Vec<u8>>;
 
+/// What a backend holds at open: every (key, object bytes) and the meta record.
+pub type Loaded = (Vec<(String, Vec<u8>)>, Option<Meta>);
+
 /// Persistent state besides objects.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Meta {
@@ -32,7 +35,7 @@ pub struct Meta {
 /// What a backend must do: load everything at open, commit one write atomically and durably.
 pub trait Backend: Send {
     /// All stored objects and the meta record (None on a fresh store).
-    fn load(&mut self) -> Result<(Vec<(String, Vec<u8>)>, Option<Meta>), String>;
+    fn load(&mut self) -> Result<Loaded, String>;
     /// Apply `(key, Some(bytes))` puts and `(key, None)` deletes plus the meta record as one
     /// atomic, durable batch.
     fn commit(&mut self, writes: &[(String, Option<Bytes>)], meta: Meta) -> Result<(), String>;
@@ -44,7 +47,7 @@ pub trait Backend: Send {
 pub struct MemoryBackend;
 
 impl Backend for MemoryBackend {
-    fn load(&mut self) -> Result<(Vec<(String, Vec<u8>)>, Option<Meta>), String> {
+    fn load(&mut self) -> Result<Loaded, String> {
         Ok((Vec::new(), None))
     }
     fn commit(&mut self, _: &[(String, Option<Bytes>)], _: Meta) -> Result<(), String> {
@@ -95,7 +98,11 @@ pub fn prefix(group: &str, resource: &str, namespace: Option<&str>) -> String {
 
 impl Store {
     /// Open a store on a backend, reloading what it holds.
-    pub fn open(mut backend: Box<dyn Backend>, window: usize, max_age_ms: i64) -> Result<Store, String> {
+    pub fn open(
+        mut backend: Box<dyn Backend>,
+        window: usize,
+        max_age_ms: i64,
+    ) -> Result<Store, String> {
         let (objs, meta) = backend.load()?;
         let mut objects = BTreeMap::new();
         let mut max_rv = 0;
@@ -154,7 +161,11 @@ impl Store {
     }
 
     /// Objects under a prefix, in key order, starting strictly after `after` if given.
-    pub fn range<'a>(&'a self, prefix: &'a str, after: Option<&'a str>) -> impl Iterator<Item = (&'a String, &'a Bytes)> + 'a {
+    pub fn range<'a>(
+        &'a self,
+        prefix: &'a str,
+        after: Option<&'a str>,
+    ) -> impl Iterator<Item = (&'a String, &'a Bytes)> + 'a {
         use std::ops::Bound;
         let start = match after {
             Some(a) => Bound::Excluded(a.to_string()),
@@ -172,7 +183,13 @@ impl Store {
         self.clock_ms = clock_ms;
         self.compact(clock_ms);
         if durable {
-            self.backend.commit(&[], Meta { rv: self.rv, clock_ms })?;
+            self.backend.commit(
+                &[],
+                Meta {
+                    rv: self.rv,
+                    clock_ms,
+                },
+            )?;
         }
         Ok(())
     }
@@ -183,18 +200,39 @@ impl Store {
     }
 
     /// Write `bytes` (which must already carry resourceVersion `self.next_rv()`) under `key`.
-    pub fn put(&mut self, key: &str, bytes: Vec<u8>, now_ms: i64) -> Result<(u64, EventType), String> {
+    pub fn put(
+        &mut self,
+        key: &str,
+        bytes: Vec<u8>,
+        now_ms: i64,
+    ) -> Result<(u64, EventType), String> {
         let rv = self.rv + 1;
         let bytes = Arc::new(bytes);
-        self.backend.commit(&[(key.to_string(), Some(bytes.clone()))], Meta { rv, clock_ms: now_ms })?;
+        self.backend.commit(
+            &[(key.to_string(), Some(bytes.clone()))],
+            Meta {
+                rv,
+                clock_ms: now_ms,
+            },
+        )?;
         self.rv = rv;
         self.clock_ms = now_ms;
-        let t = if self.objects.insert(key.to_string(), (rv, bytes.clone())).is_some() {
+        let t = if self
+            .objects
+            .insert(key.to_string(), (rv, bytes.clone()))
+            .is_some()
+        {
             EventType::Modified
         } else {
             EventType::Added
         };
-        self.append(LogEntry { rv, at_ms: now_ms, key: key.to_string(), type_: t, object: bytes });
+        self.append(LogEntry {
+            rv,
+            at_ms: now_ms,
+            key: key.to_string(),
+            type_: t,
+            object: bytes,
+        });
         Ok((rv, t))
     }
 
@@ -202,7 +240,13 @@ impl Store {
     /// resourceVersion `self.next_rv()`).
     pub fn delete(&mut self, key: &str, final_bytes: Vec<u8>, now_ms: i64) -> Result<u64, String> {
         let rv = self.rv + 1;
-        self.backend.commit(&[(key.to_string(), None)], Meta { rv, clock_ms: now_ms })?;
+        self.backend.commit(
+            &[(key.to_string(), None)],
+            Meta {
+                rv,
+                clock_ms: now_ms,
+            },
+        )?;
         self.rv = rv;
         self.clock_ms = now_ms;
         self.objects.remove(key);
