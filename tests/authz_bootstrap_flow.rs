@@ -2,6 +2,9 @@
 //! `system:bootstrap:<id>` until its expiration on the virtual clock; with kubeadm's bindings
 //! that identity's kubelet client CSR is auto-approved; a bad extra group refuses the token.
 
+// Test-only CSR keys from OS randomness: no asserted output depends on key bytes.
+#![allow(clippy::disallowed_methods)]
+
 use base64::Engine;
 use csrsim::api::csr::KUBE_APISERVER_CLIENT_KUBELET;
 use csrsim::auth::Identity;

@@ -117,9 +117,7 @@ impl Model {
     fn grants(&self, who: &Identity) -> BTreeSet<Tuple> {
         let mut out = BTreeSet::new();
         if who.groups.iter().any(|g| g == "system:masters") {
-            for r in [PolicyRule::resource(&["*"], &["*"], &["*"])] {
-                out.extend(expand(&r));
-            }
+            out.extend(expand(&PolicyRule::resource(&["*"], &["*"], &["*"])));
         }
         if who.user.starts_with("system:node:") && who.groups.iter().any(|g| g == "system:nodes") {
             out.extend(expand(&PolicyRule::resource(
