@@ -33,7 +33,10 @@ pub const NODES_GROUP: &str = "system:nodes";
 
 /// The policy of a built-in signer: `None` for any other signer name (no controller will ever
 /// issue it).
-pub fn policy_for(signer_name: &str) -> Option<fn(&ParsedCsr, &[String]) -> Result<(), String>> {
+/// A signer policy: Ok, or the upstream refusal text.
+pub type Policy = fn(&ParsedCsr, &[String]) -> Result<(), String>;
+
+pub fn policy_for(signer_name: &str) -> Option<Policy> {
     Some(match signer_name {
         KUBE_APISERVER_CLIENT => kube_apiserver_client::check,
         KUBE_APISERVER_CLIENT_KUBELET => kube_apiserver_client_kubelet::check,
