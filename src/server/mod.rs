@@ -512,8 +512,10 @@ async fn serve(
         Err(resp) => return (resp, String::new()),
     };
     let user = who.user.clone();
-    if !negotiation::acceptable(&head.accept) {
-        let st = Status::failure(406, "NotAcceptable", format!("only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf"));
+    if matches!(route, Route::Resource(_) | Route::Empty(_))
+        && !negotiation::acceptable(&head.accept)
+    {
+        let st = Status::failure(406, "NotAcceptable", "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf");
         return (status_response(&st), user);
     }
     let resp = match route {
@@ -725,7 +727,8 @@ fn init_logging(format: LogFormat) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let _ = match format {
         LogFormat::Json => b.json().try_init(),
         LogFormat::Text => b.try_init(),

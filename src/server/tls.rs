@@ -192,6 +192,43 @@ struct DeferredClientAuth {
     provider: Arc<CryptoProvider>,
 }
 
+impl DeferredClientAuth {
+    /// Proof that the client holds the certificate's key. The key is taken from the SPKI as
+    /// x509-parser reads it, so X.509 v1 certificates (what `openssl x509 -req` makes without
+    /// extensions) work too; webpki would refuse those during the handshake. A certificate
+    /// that cannot be parsed at all is let through here and refused per request (401).
+    fn verify_possession(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        use x509_parser::prelude::FromDer;
+        let Ok((_, parsed)) = x509_parser::certificate::X509Certificate::from_der(cert.as_ref())
+        else {
+            return Ok(HandshakeSignatureValid::assertion());
+        };
+        let spki =
+            rustls_pki_types::SubjectPublicKeyInfoDer::from(parsed.tbs_certificate.subject_pki.raw);
+        let bad = || rustls::Error::InvalidCertificate(rustls::CertificateError::BadSignature);
+        let key = webpki::RawPublicKeyEntity::try_from(&spki).map_err(|_| bad())?;
+        let algs = self
+            .provider
+            .signature_verification_algorithms
+            .mapping
+            .iter()
+            .find(|(s, _)| *s == dss.scheme)
+            .map(|(_, a)| *a)
+            .unwrap_or(&[]);
+        for alg in algs {
+            if key.verify_signature(*alg, message, dss.signature()).is_ok() {
+                return Ok(HandshakeSignatureValid::assertion());
+            }
+        }
+        Err(bad())
+    }
+}
+
 impl ClientCertVerifier for DeferredClientAuth {
     fn offer_client_auth(&self) -> bool {
         true
@@ -217,12 +254,7 @@ impl ClientCertVerifier for DeferredClientAuth {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.verify_possession(message, cert, dss)
     }
     fn verify_tls13_signature(
         &self,
@@ -230,12 +262,7 @@ impl ClientCertVerifier for DeferredClientAuth {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.verify_possession(message, cert, dss)
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.provider
