@@ -187,7 +187,8 @@ fn malformed_requests_get_4xx_statuses_and_server_stays_healthy() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     let s = Server::start(d, &["--clock", "virtual", "--log-format", "json"]);
-    let cases: Vec<(&str, String, Option<(&str, Vec<u8>)>, u16, &str)> = vec![
+    type Case<'a> = (&'a str, String, Option<(&'a str, Vec<u8>)>, u16, &'a str);
+    let cases: Vec<Case> = vec![
         ("POST", C.into(), Some(("application/json", b"{\"apiVersion\":".to_vec())), 400, "BadRequest"),
         ("POST", C.into(), Some(("application/json", br#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"x"}}"#.to_vec())), 400, "BadRequest"),
         ("POST", C.into(), Some(("application/json", b"[1,2,3]".to_vec())), 400, "BadRequest"),
@@ -289,4 +290,254 @@ fn real_clock_follows_wall_time() {
         .unwrap()
         .unix();
     assert!(t2 >= t1 + 36000, "advance adds to the wall-clock offset");
+}
+
+fn events(body: &str) -> Vec<Value> {
+    body.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+#[test]
+fn watch_over_http() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let (code, body) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", &csr_body(d, "a"))),
+    );
+    assert_eq!(code, 201, "{body}");
+    // No resourceVersion: synthetic ADDED for existing objects, then the stream ends at timeoutSeconds.
+    let t0 = std::time::Instant::now();
+    let (code, body) = s.curl(
+        "GET",
+        &format!("{C}?watch=true&timeoutSeconds=1"),
+        &[],
+        None,
+    );
+    assert_eq!(code, 200);
+    assert!(
+        t0.elapsed() >= std::time::Duration::from_millis(900),
+        "{:?}",
+        t0.elapsed()
+    );
+    let ev = events(&body);
+    assert_eq!(ev.len(), 1, "{body}");
+    assert_eq!(
+        (
+            ev[0]["type"].as_str(),
+            ev[0]["object"]["metadata"]["name"].as_str()
+        ),
+        (Some("ADDED"), Some("a"))
+    );
+    assert_eq!(ev[0]["object"]["kind"], "CertificateSigningRequest");
+    // Table watch: one-row Tables, column definitions in the first event.
+    let table = "Accept: application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
+    let (_, body) = s.curl(
+        "GET",
+        &format!("{C}?watch=true&timeoutSeconds=1&resourceVersion=0"),
+        &["-H", table],
+        None,
+    );
+    let ev = events(&body);
+    assert_eq!(ev[0]["object"]["kind"], "Table");
+    assert_eq!(
+        ev[0]["object"]["columnDefinitions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+    assert_eq!(ev[0]["object"]["rows"][0]["cells"][0], "a");
+    // From the list's resourceVersion: only later changes, in order, with increasing RVs.
+    let (_, list) = s.curl("GET", C, &[], None);
+    let rv = serde_json::from_str::<Value>(&list).unwrap()["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!(
+        "{C}?watch=true&timeoutSeconds=3&resourceVersion={rv}&fieldSelector=metadata.name%3Db"
+    );
+    let (c, k) = s.admin_cert_files();
+    let auth = vec![
+        "--cert".to_string(),
+        c.display().to_string(),
+        "--key".into(),
+        k.display().to_string(),
+    ];
+    let watcher = {
+        let url_path = path.clone();
+        let srv_url = s.url.clone();
+        let ca = d.join("ca.crt");
+        std::thread::spawn(move || {
+            let o = std::process::Command::new("curl")
+                .args(["-s", "--http1.1", "--cacert"])
+                .arg(ca)
+                .args(&auth)
+                .arg(format!("{srv_url}{url_path}"))
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&o.stdout).into_owned()
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert_eq!(
+        s.curl(
+            "POST",
+            C,
+            &[],
+            Some(("application/json", &csr_body(d, "b")))
+        )
+        .0,
+        201
+    );
+    assert_eq!(
+        s.curl(
+            "POST",
+            C,
+            &[],
+            Some(("application/json", &csr_body(d, "c")))
+        )
+        .0,
+        201
+    );
+    assert_eq!(s.curl("DELETE", &format!("{C}/b"), &[], None).0, 200);
+    let ev = events(&watcher.join().unwrap());
+    let types: Vec<&str> = ev.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        ["ADDED", "DELETED"],
+        "field selector keeps only b: {ev:?}"
+    );
+    let rvs: Vec<u64> = ev
+        .iter()
+        .map(|e| {
+            e["object"]["metadata"]["resourceVersion"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert!(rvs[0] > rv.parse().unwrap() && rvs[1] > rvs[0], "{rvs:?}");
+    // History older than 5 virtual minutes is compacted: 410 Expired.
+    s.advance("10m");
+    assert_eq!(
+        s.curl(
+            "POST",
+            C,
+            &[],
+            Some(("application/json", &csr_body(d, "e")))
+        )
+        .0,
+        201
+    );
+    let (code, body) = s.curl(
+        "GET",
+        &format!("{C}?watch=true&timeoutSeconds=1&resourceVersion=1"),
+        &[],
+        None,
+    );
+    let expired = if code == 410 {
+        status(&body)
+    } else {
+        events(&body).pop().unwrap()["object"].clone()
+    };
+    assert_eq!(
+        (expired["code"].as_u64(), expired["reason"].as_str()),
+        (Some(410), Some("Expired")),
+        "{body}"
+    );
+}
+
+#[test]
+fn bootstrap_token_and_impersonation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(
+        d,
+        &[
+            "--clock",
+            "virtual",
+            "--bootstrap-token",
+            "abcdef.0123456789abcdef",
+        ],
+    );
+    let boot = [
+        "-H".to_string(),
+        "Authorization: Bearer abcdef.0123456789abcdef".to_string(),
+    ];
+    let ssr = br#"{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}"#;
+    let (code, body) = s.curl_raw(
+        "POST",
+        "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+        &boot,
+        Some(("application/json", ssr)),
+    );
+    assert_eq!(code, 201, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        v["status"]["userInfo"]["username"],
+        "system:bootstrap:abcdef"
+    );
+    assert_eq!(
+        v["status"]["userInfo"]["groups"],
+        json!([
+            "system:bootstrappers",
+            "system:bootstrappers:kubeadm:default-node-token",
+            "system:authenticated"
+        ])
+    );
+    // kubeadm's kubelet-bootstrap binding lets the token create CSRs
+    let (code, body) = s.curl_raw(
+        "POST",
+        C,
+        &boot,
+        Some(("application/json", &csr_body(d, "boot"))),
+    );
+    assert_eq!(code, 201, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["spec"]["username"],
+        "system:bootstrap:abcdef"
+    );
+    let (code, _) = s.curl_raw(
+        "GET",
+        C,
+        &[
+            "-H".into(),
+            "Authorization: Bearer abcdef.ffffffffffffffff".into(),
+        ],
+        None,
+    );
+    assert_eq!(code, 401, "wrong secret");
+    // Impersonation: the admin may, and then acts as the impersonated user.
+    let e = s.fails(
+        KUBECTL,
+        &["--as=myuser", "--as-group=developers", "get", "csr"],
+    );
+    assert!(
+        e.contains("User \"myuser\" cannot list resource \"certificatesigningrequests\""),
+        "{e}"
+    );
+    // A user without the impersonate verb may not.
+    let (code, body) = s.curl_raw(
+        "GET",
+        C,
+        &[
+            boot[0].clone(),
+            boot[1].clone(),
+            "-H".into(),
+            "Impersonate-User: kubernetes-admin".into(),
+        ],
+        None,
+    );
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(
+        status(&body)["message"],
+        r#"users "kubernetes-admin" is forbidden: User "system:bootstrap:abcdef" cannot impersonate resource "users" in API group "" at the cluster scope"#
+    );
 }

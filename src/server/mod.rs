@@ -46,7 +46,7 @@ pub const KUBE_MAJOR: &str = "1";
 pub const KUBE_MINOR: &str = "33";
 pub const KUBE_GIT_VERSION: &str = "v1.33.0";
 /// Real-clock mode: how often virtual time catches up with the wall clock.
-pub const REAL_CLOCK_TICK: Duration = Duration::from_millis(50);
+pub const REAL_CLOCK_TICK: Duration = Duration::from_millis(100);
 
 pub type Body = BoxBody<Bytes, Infallible>;
 

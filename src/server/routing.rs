@@ -192,14 +192,12 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
         return get_only(Route::ResourceList(group.to_string(), version.to_string()));
     }
     // [namespaces/<ns>/]<resource>[/<name>[/<subresource>]]
-    let (namespace, rest): (&str, &[&str]) =
-        if group.is_empty() && rest[0] == "namespaces" && rest.len() >= 3 {
-            (rest[1], &rest[2..])
-        } else if rest[0] == "namespaces" && rest.len() >= 3 && !group.is_empty() {
-            (rest[1], &rest[2..])
-        } else {
-            ("", rest)
-        };
+    // (`/api/v1/namespaces/<name>` with fewer parts is the namespace object itself.)
+    let (namespace, rest): (&str, &[&str]) = if rest[0] == "namespaces" && rest.len() >= 3 {
+        (rest[1], &rest[2..])
+    } else {
+        ("", rest)
+    };
     if rest.len() > 3 || rest.iter().any(|s| s.is_empty()) {
         return Err(not_found());
     }
