@@ -685,8 +685,21 @@ fn resource(
         .filter(|t| *t > 0)
         .map(|t| Duration::from_secs(t as u64))
         .unwrap_or(watch::DEFAULT_WATCH_TIMEOUT);
+    // Server-side apply of an absent object creates it (201), as the apiserver's apply does.
+    let apply_create = (req.patch_type == Some(crate::sim::PatchType::Apply)).then(|| {
+        let mut create = req.clone();
+        create.verb = Some(Verb::Create);
+        create.patch_type = None;
+        create.name.clear();
+        create
+    });
     let (result, now) = state.with_cluster(|c| {
-        let r = c.apply(who, req);
+        let mut r = c.apply(who, req);
+        if let (Err(st), Some(create)) = (&r, apply_create) {
+            if st.code == 404 && st.reason == "NotFound" {
+                r = c.apply(who, create);
+            }
+        }
         (r, c.now())
     });
     match result {

@@ -129,6 +129,19 @@ pub struct Leaf {
 }
 
 impl ClusterCa {
+    /// An existing CA from its certificate and PKCS#8 key (PEM) — e.g. the core's `Pki` CA,
+    /// so that one CA signs for the built-in signers, the serving and the admin certificates.
+    pub fn from_pem(cert_pem: &str, key_pem: &str) -> Result<ClusterCa, String> {
+        let key = KeyPair::from_pem(key_pem).map_err(|e| format!("CA key: {e}"))?;
+        let cert_der = pem_to_der(cert_pem).ok_or("CA certificate: no CERTIFICATE block")?;
+        Ok(ClusterCa {
+            cert_pem: cert_pem.to_string(),
+            cert_der,
+            key_pem: key_pem.to_string(),
+            key,
+        })
+    }
+
     fn issue(&self, params: CertificateParams) -> Result<Leaf, String> {
         let key = fresh_key()?;
         let issuer =
