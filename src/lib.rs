@@ -26,6 +26,7 @@ pub mod auth;
 pub mod controller;
 pub mod pki;
 pub mod registry;
+pub mod server;
 pub mod signer;
 pub mod sim;
 pub mod store;
