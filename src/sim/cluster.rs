@@ -67,6 +67,8 @@ pub struct Config {
     /// Feature gate `AllowInsecureKubeletCertificateSigningRequests` (default false since 1.31):
     /// when true, NodeRestriction does not check node CSRs.
     pub allow_insecure_kubelet_csrs: bool,
+    /// Which auto-approver behaviour (recognizer loop with fallback, or no fallback).
+    pub approver_variant: crate::controller::approver::ApproverVariant,
     /// The cleaner's interval and TTLs.
     pub cleaner_config: crate::controller::cleaner::CleanerConfig,
 }
@@ -86,6 +88,7 @@ impl Default for Config {
             watch_window: DEFAULT_WATCH_WINDOW,
             watch_max_age_ms: DEFAULT_WATCH_MAX_AGE_MS,
             allow_insecure_kubelet_csrs: false,
+            approver_variant: Default::default(),
             cleaner_config: Default::default(),
         }
     }
@@ -1112,7 +1115,7 @@ impl Cluster {
                 escalation::check_role_update(&self.rbac, who, info.resource, ns, obj, old)
             }
             "rolebindings" | "clusterrolebindings" => {
-                escalation::check_binding_write(&self.rbac, who, info.resource, ns, obj)
+                escalation::check_binding_update(&self.rbac, who, info.resource, ns, obj, old)
             }
             _ => Ok(()),
         };
@@ -1496,7 +1499,13 @@ impl Cluster {
         body: &Value,
     ) -> Result<Value, Status> {
         check_type_meta(info, body)?;
-        crate::auth::reviews::handle_review(&self.rbac, who, info.resource, body)
+        crate::auth::reviews::handle_review_at(
+            &self.rbac,
+            who,
+            info.resource,
+            body,
+            Some(self.now()),
+        )
     }
 }
 
