@@ -183,7 +183,10 @@ impl rcgen::SigningKey for EcdsaKey {
 impl Key {
     /// A key from PKCS#8 DER (RSA or ECDSA P-256).
     pub fn from_pkcs8(der: &[u8]) -> Result<Key, String> {
-        let kp = rcgen::KeyPair::try_from(der).map_err(|e| e.to_string())?;
+        let pk = rustls_pki_types::PrivatePkcs8KeyDer::from(der);
+        let kp = rcgen::KeyPair::from_pkcs8_der_and_sign_algo(&pk, &rcgen::PKCS_ECDSA_P256_SHA256)
+            .or_else(|_| rcgen::KeyPair::from_pkcs8_der_and_sign_algo(&pk, &rcgen::PKCS_RSA_SHA256))
+            .map_err(|e| e.to_string())?;
         Ok(Key::Provided(Box::new(kp)))
     }
 
@@ -304,7 +307,8 @@ pub fn serving_template(
     ip_strs.sort();
     ip_strs.dedup();
     let ips: Vec<IpAddr> = ip_strs.into_iter().map(|(_, i)| i).collect();
-    if ips.is_empty() && !(allow_dns_only && !dns.is_empty()) {
+    let dns_ok = allow_dns_only && !dns.is_empty();
+    if ips.is_empty() && !dns_ok {
         return None;
     }
     Some(Template {

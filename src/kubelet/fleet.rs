@@ -211,11 +211,8 @@ impl FleetState {
         };
         match &f {
             Fault::PauseController { controller, for_ms } => {
-                let found = controller != NAME
-                    && cx
-                        .controller_names()
-                        .iter()
-                        .any(|n| *n == controller.as_str());
+                let found =
+                    controller != NAME && cx.controller_names().contains(&controller.as_str());
                 if !found {
                     cx.trace(
                         "fault-error",

@@ -151,6 +151,10 @@ pub struct NodeStatus {
     pub client_cert: Option<CertInfo>,
     pub serving_cert: Option<CertInfo>,
     pub cert_not_after: Option<Time>,
+    /// The armed client rotation deadline on the node's clock (ms), when idle.
+    pub rotation_deadline_local_ms: Option<i64>,
+    /// The same for the serving certificate.
+    pub serving_deadline_local_ms: Option<i64>,
     /// The CSR the client manager waits for (bootstrap or rotation).
     pub pending_csr: Option<String>,
     pub serving_pending_csr: Option<String>,
@@ -354,6 +358,10 @@ impl Node {
 
     pub(crate) fn status(&self, cx: &Cluster, core: &Core) -> NodeStatus {
         let phase = self.phase();
+        let deadline = |m: &Manager| match (&m.state, &m.cycle) {
+            (State::Idle, Some(c)) => Some(c.deadline_local_ms),
+            _ => None,
+        };
         let pending = |m: &Manager| match &m.state {
             State::Waiting { csr, .. } => Some(csr.clone()),
             _ => None,
@@ -371,6 +379,8 @@ impl Node {
             client_cert: self.client_cert.clone(),
             serving_cert: self.serving_cert.clone(),
             cert_not_after: self.client_cert.as_ref().map(|c| c.not_after),
+            rotation_deadline_local_ms: deadline(&self.client),
+            serving_deadline_local_ms: deadline(&self.serving),
             pending_csr: pending(&self.client),
             serving_pending_csr: pending(&self.serving),
             bootstraps: self.bootstraps,
