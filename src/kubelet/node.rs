@@ -828,7 +828,9 @@ impl Node {
         }
         for kind in [CertKind::Client, CertKind::Serving] {
             if self.mgr(kind).state == State::Idle {
-                if let Some(d) = self.mgr(kind).cycle.as_ref().map(|c| c.deadline_local_ms) {
+                if let Some(c) = self.mgr(kind).cycle.as_mut() {
+                    c.skew_ms = skew_ms;
+                    let d = c.deadline_local_ms;
                     self.arm(idx, kind, d - skew_ms, env);
                 }
             }
