@@ -34,7 +34,11 @@ fn openssl_csr(dir: &Path, key: &str, subj: &str, addext: &[&str]) -> String {
         cmd.args(["-addext", e]);
     }
     let st = cmd.output().expect("openssl runs");
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
     std::fs::read_to_string(out).unwrap()
 }
 
@@ -96,7 +100,11 @@ fn verify_and_text(c: &Cluster, dir: &Path, cert_pem: &[u8]) -> String {
         .arg(&crt)
         .output()
         .unwrap();
-    assert!(v.status.success(), "openssl verify -no_check_time: {}", String::from_utf8_lossy(&v.stderr));
+    assert!(
+        v.status.success(),
+        "openssl verify -no_check_time: {}",
+        String::from_utf8_lossy(&v.stderr)
+    );
     let t = Command::new("openssl")
         .args(["x509", "-noout", "-text", "-in"])
         .arg(&crt)
@@ -145,19 +153,35 @@ fn openssl_csrs_of_every_key_type_issue_go_shaped_certificates() {
         );
         // legacy-unknown cannot be created through v1 (validation refuses it), and duplicate
         // usages are refused too: run the signer's decision directly on such an object.
-        let usages = ["client auth", "key encipherment", "server auth", "digital signature", "client auth"];
+        let usages = [
+            "client auth",
+            "key encipherment",
+            "server auth",
+            "digital signature",
+            "client auth",
+        ];
         let mut csr = legacy_csr(&format!("k{i}"), &pem, &usages);
         let ca = c.pki().ca().clone();
         let now = c.now();
         match decide(&csr, Some(&ca), 365 * 24 * 3600, now, c.rngs()) {
-            Decision::Issue(der) => csr.status.certificate = csrsim::pki::pem::certificate_pem(&der).into_bytes(),
+            Decision::Issue(der) => {
+                csr.status.certificate = csrsim::pki::pem::certificate_pem(&der).into_bytes()
+            }
             other => panic!("{key}: {other:?}"),
         }
         let cert = String::from_utf8(csr.status.certificate.clone()).unwrap();
-        assert_eq!(cert.matches("-----BEGIN CERTIFICATE-----").count(), 1, "single block, no chain");
+        assert_eq!(
+            cert.matches("-----BEGIN CERTIFICATE-----").count(),
+            1,
+            "single block, no chain"
+        );
         let text = verify_and_text(&c, dir.path(), &csr.status.certificate);
         // Subject: Go re-encodes pkix.Name: O values in one RDN, OU, CN; emailAddress dropped.
-        assert_eq!(field_line(&text, "Subject:"), "O = dev + O = ops, OU = team, CN = alice", "{key}");
+        assert_eq!(
+            field_line(&text, "Subject:"),
+            "O = dev + O = ops, OU = team, CN = alice",
+            "{key}"
+        );
         assert_eq!(field_line(&text, "Issuer:"), "CN = kubernetes");
         assert_eq!(field_line(&text, "Version:"), "3 (0x2)");
         assert_eq!(field_line(&text, "Public Key Algorithm:"), *alg, "{key}");
@@ -175,15 +199,24 @@ fn openssl_csrs_of_every_key_type_issue_go_shaped_certificates() {
             "|TLS Web Server Authentication, TLS Web Client Authentication",
             "EKU in Go enum order, de-duplicated, codeSigning request dropped"
         );
-        assert_eq!(field_line(&text, "X509v3 Basic Constraints:"), "critical|CA:FALSE");
+        assert_eq!(
+            field_line(&text, "X509v3 Basic Constraints:"),
+            "critical|CA:FALSE"
+        );
         assert_eq!(
             field_line(&text, "X509v3 Subject Alternative Name:"),
             "|DNS:a.example, email:x@y.example, IP Address:10.0.0.1, IP Address:0:0:0:0:0:0:0:1, URI:spiffe://td/x",
             "SANs in Go's order DNS, email, IP, URI"
         );
         assert!(text.contains("X509v3 Authority Key Identifier"));
-        assert!(!text.contains("X509v3 Subject Key Identifier"), "leaf has no SKI");
-        assert_eq!(field_line(&text, "Signature Algorithm:"), "ecdsa-with-SHA256");
+        assert!(
+            !text.contains("X509v3 Subject Key Identifier"),
+            "leaf has no SKI"
+        );
+        assert_eq!(
+            field_line(&text, "Signature Algorithm:"),
+            "ecdsa-with-SHA256"
+        );
         // 128-bit serial, top bit clear.
         let der = &csrsim::pki::pem::certificates(&csr.status.certificate)[0];
         let (_, x) = x509_parser::parse_x509_certificate(der).unwrap();
@@ -196,23 +229,56 @@ fn openssl_csrs_of_every_key_type_issue_go_shaped_certificates() {
 fn several_o_values_and_multivalued_rdns_from_openssl() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = cluster(PkiConfig::default());
-    let mut cmd_pem = openssl_csr(dir.path(), "p256", "/O=system:nodes/CN=system:node:n1", &["subjectAltName=DNS:n1,IP:192.168.0.7"]);
-    let csr = submit(&mut c, "serve", KUBELET_SERVING, &["digital signature", "server auth"], &cmd_pem);
+    let mut cmd_pem = openssl_csr(
+        dir.path(),
+        "p256",
+        "/O=system:nodes/CN=system:node:n1",
+        &["subjectAltName=DNS:n1,IP:192.168.0.7"],
+    );
+    let csr = submit(
+        &mut c,
+        "serve",
+        KUBELET_SERVING,
+        &["digital signature", "server auth"],
+        &cmd_pem,
+    );
     let text = verify_and_text(&c, dir.path(), &csr.status.certificate);
-    assert_eq!(field_line(&text, "Subject:"), "O = system:nodes, CN = system:node:n1");
-    assert_eq!(field_line(&text, "X509v3 Key Usage:"), "critical|Digital Signature");
+    assert_eq!(
+        field_line(&text, "Subject:"),
+        "O = system:nodes, CN = system:node:n1"
+    );
+    assert_eq!(
+        field_line(&text, "X509v3 Key Usage:"),
+        "critical|Digital Signature"
+    );
     // kube-apiserver-client with three groups, one of them with a character outside
     // PrintableString (UTF8String in Go's encoding).
     cmd_pem = openssl_csr(dir.path(), "rsa", "/CN=bob/O=g1/O=team_b/O=g3", &[]);
-    let csr = submit(&mut c, "bob", KUBE_APISERVER_CLIENT, &["client auth"], &cmd_pem);
+    let csr = submit(
+        &mut c,
+        "bob",
+        KUBE_APISERVER_CLIENT,
+        &["client auth"],
+        &cmd_pem,
+    );
     let text = verify_and_text(&c, dir.path(), &csr.status.certificate);
-    assert_eq!(field_line(&text, "Subject:"), "O = g1 + O = g3 + O = team_b, CN = bob");
+    assert_eq!(
+        field_line(&text, "Subject:"),
+        "O = g1 + O = g3 + O = team_b, CN = bob"
+    );
     assert_eq!(field_line(&text, "X509v3 Key Usage:"), "");
-    assert_eq!(field_line(&text, "X509v3 Extended Key Usage:"), "|TLS Web Client Authentication");
+    assert_eq!(
+        field_line(&text, "X509v3 Extended Key Usage:"),
+        "|TLS Web Client Authentication"
+    );
     // Parsed back by a Go-equivalent reader, every O survives.
     let der = &csrsim::pki::pem::certificates(&csr.status.certificate)[0];
     let (_, x) = x509_parser::parse_x509_certificate(der).unwrap();
-    let orgs: Vec<_> = x.subject().iter_organization().map(|a| a.as_str().unwrap()).collect();
+    let orgs: Vec<_> = x
+        .subject()
+        .iter_organization()
+        .map(|a| a.as_str().unwrap())
+        .collect();
     assert_eq!(orgs.len(), 3);
 }
 
@@ -220,24 +286,65 @@ fn several_o_values_and_multivalued_rdns_from_openssl() {
 fn policy_violations_become_failed_conditions_with_upstream_text() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = cluster(PkiConfig::default());
-    let node = openssl_csr(dir.path(), "p384", "/O=system:nodes/CN=system:node:n1", &["subjectAltName=DNS:n1,email:n@x"]);
+    let node = openssl_csr(
+        dir.path(),
+        "p384",
+        "/O=system:nodes/CN=system:node:n1",
+        &["subjectAltName=DNS:n1,email:n@x"],
+    );
     let plain = openssl_csr(dir.path(), "ed25519", "/CN=carol", &[]);
     // (upstream case, signer, usages, pem, message)
     let rows: [(&str, &str, &[&str], &str, &str); 4] = [
-        ("kubelet-serving email SAN", KUBELET_SERVING, &["digital signature", "server auth"], &node, "Email subjectAltNames are not allowed"),
-        ("kube-apiserver-client server auth", KUBE_APISERVER_CLIENT, &["digital signature", "server auth"], &plain, "invalid usage for client certificate: server auth"),
-        ("kube-apiserver-client no client auth", KUBE_APISERVER_CLIENT, &["digital signature"], &plain, "missing required usage for client certificate: client auth"),
-        ("kubelet client wrong O", "kubernetes.io/kube-apiserver-client-kubelet", &["digital signature", "client auth"], &plain, "subject organization is not system:nodes"),
+        (
+            "kubelet-serving email SAN",
+            KUBELET_SERVING,
+            &["digital signature", "server auth"],
+            &node,
+            "Email subjectAltNames are not allowed",
+        ),
+        (
+            "kube-apiserver-client server auth",
+            KUBE_APISERVER_CLIENT,
+            &["digital signature", "server auth"],
+            &plain,
+            "invalid usage for client certificate: server auth",
+        ),
+        (
+            "kube-apiserver-client no client auth",
+            KUBE_APISERVER_CLIENT,
+            &["digital signature"],
+            &plain,
+            "missing required usage for client certificate: client auth",
+        ),
+        (
+            "kubelet client wrong O",
+            "kubernetes.io/kube-apiserver-client-kubelet",
+            &["digital signature", "client auth"],
+            &plain,
+            "subject organization is not system:nodes",
+        ),
     ];
     for (i, (case, signer, usages, pem, msg)) in rows.iter().enumerate() {
         let csr = submit(&mut c, &format!("f{i}"), signer, usages, pem);
         assert!(csr.status.certificate.is_empty(), "{case}");
-        let f = csr.condition("Failed").unwrap_or_else(|| panic!("{case}: no Failed"));
-        assert_eq!((f.status.as_str(), f.reason.as_str(), f.message.as_str()), ("True", "SignerValidationFailure", *msg), "{case}");
+        let f = csr
+            .condition("Failed")
+            .unwrap_or_else(|| panic!("{case}: no Failed"));
+        assert_eq!(
+            (f.status.as_str(), f.reason.as_str(), f.message.as_str()),
+            ("True", "SignerValidationFailure", *msg),
+            "{case}"
+        );
         assert!(f.last_update_time.is_some(), "{case}");
     }
     // Unknown signer: approved but never issued, no condition.
-    let csr = submit(&mut c, "custom", "example.com/foo", &["client auth"], &plain);
+    let csr = submit(
+        &mut c,
+        "custom",
+        "example.com/foo",
+        &["client auth"],
+        &plain,
+    );
     assert!(csr.status.certificate.is_empty() && csr.condition("Failed").is_none());
 }
 
@@ -267,7 +374,10 @@ fn expired_ca_errors_are_retried_without_condition() {
 fn leaf_not_after_is_capped_at_the_ca_not_after() {
     let dir = tempfile::tempdir().unwrap();
     let pem = openssl_csr(dir.path(), "p256", "/CN=erin", &[]);
-    let mut c = cluster(PkiConfig { ca_lifetime_secs: 3 * 24 * 3600, per_signer: false });
+    let mut c = cluster(PkiConfig {
+        ca_lifetime_secs: 3 * 24 * 3600,
+        per_signer: false,
+    });
     let csr = submit(&mut c, "e", KUBE_APISERVER_CLIENT, &["client auth"], &pem);
     let text = verify_and_text(&c, dir.path(), &csr.status.certificate);
     assert_eq!(field_line(&text, "Not After :"), "Jan  4 00:00:00 2030 GMT");
@@ -278,18 +388,31 @@ fn expiration_seconds_short_and_minimum() {
     let dir = tempfile::tempdir().unwrap();
     let pem = openssl_csr(dir.path(), "p256", "/CN=frank", &[]);
     let mut c = cluster(PkiConfig::default());
-    for (i, (secs, not_after)) in [(3600, "Jan  1 01:00:00 2030 GMT"), (600, "Jan  1 00:10:00 2030 GMT"), (86400, "Jan  1 23:55:00 2030 GMT")]
-        .into_iter()
-        .enumerate()
+    for (i, (secs, not_after)) in [
+        (3600, "Jan  1 01:00:00 2030 GMT"),
+        (600, "Jan  1 00:10:00 2030 GMT"),
+        (86400, "Jan  1 23:55:00 2030 GMT"),
+    ]
+    .into_iter()
+    .enumerate()
     {
-        let mut body = csr_body(&format!("x{i}"), KUBE_APISERVER_CLIENT, &["client auth"], &pem);
+        let mut body = csr_body(
+            &format!("x{i}"),
+            KUBE_APISERVER_CLIENT,
+            &["client auth"],
+            &pem,
+        );
         body["spec"]["expirationSeconds"] = secs.into();
         create(&mut c, &Identity::admin(), body).unwrap();
         let csr = approve_as(&mut c, &Identity::admin(), &format!("x{i}"), "Approved").unwrap();
         let _ = csr;
         let csr = get(&mut c, &format!("x{i}"));
         let text = verify_and_text(&c, dir.path(), &csr.status.certificate);
-        assert_eq!(field_line(&text, "Not After :"), not_after, "expirationSeconds {secs}");
+        assert_eq!(
+            field_line(&text, "Not After :"),
+            not_after,
+            "expirationSeconds {secs}"
+        );
     }
 }
 
@@ -297,7 +420,10 @@ fn expiration_seconds_short_and_minimum() {
 fn per_signer_cas_sign_for_their_own_signer() {
     let dir = tempfile::tempdir().unwrap();
     let pem = openssl_csr(dir.path(), "p256", "/CN=gina", &[]);
-    let mut c = cluster(PkiConfig { per_signer: true, ..Default::default() });
+    let mut c = cluster(PkiConfig {
+        per_signer: true,
+        ..Default::default()
+    });
     let csr = submit(&mut c, "g", KUBE_APISERVER_CLIENT, &["client auth"], &pem);
     let ca = c.pki().ca_for(KUBE_APISERVER_CLIENT).unwrap().cert_pem();
     assert_ne!(ca, c.pki().ca().cert_pem());
@@ -311,7 +437,12 @@ fn per_signer_cas_sign_for_their_own_signer() {
         .unwrap();
     assert!(v.status.success());
     let text = String::from_utf8(
-        Command::new("openssl").args(["x509", "-noout", "-issuer", "-in"]).arg(dir.path().join("leaf.crt")).output().unwrap().stdout,
+        Command::new("openssl")
+            .args(["x509", "-noout", "-issuer", "-in"])
+            .arg(dir.path().join("leaf.crt"))
+            .output()
+            .unwrap()
+            .stdout,
     )
     .unwrap();
     assert_eq!(text.trim(), "issuer=CN = kubernetes-kube-apiserver-client");
@@ -321,22 +452,46 @@ fn per_signer_cas_sign_for_their_own_signer() {
 fn ca_is_stored_in_the_data_dir_and_reloaded() {
     let dir = tempfile::tempdir().unwrap();
     let first = {
-        let c = Cluster::new(Config { seed: 1, data_dir: Some(dir.path().to_path_buf()), ..Config::default() }).unwrap();
+        let c = Cluster::new(Config {
+            seed: 1,
+            data_dir: Some(dir.path().to_path_buf()),
+            ..Config::default()
+        })
+        .unwrap();
         c.pki().ca().cert_pem()
     };
     assert!(dir.path().join("pki/ca.crt").exists() && dir.path().join("pki/ca.key").exists());
     // Another seed: the stored CA wins.
-    let c = Cluster::new(Config { seed: 2, data_dir: Some(dir.path().to_path_buf()), ..Config::default() }).unwrap();
+    let c = Cluster::new(Config {
+        seed: 2,
+        data_dir: Some(dir.path().to_path_buf()),
+        ..Config::default()
+    })
+    .unwrap();
     assert_eq!(c.pki().ca().cert_pem(), first);
-    let fresh = Cluster::new(Config { seed: 2, ..Config::default() }).unwrap();
+    let fresh = Cluster::new(Config {
+        seed: 2,
+        ..Config::default()
+    })
+    .unwrap();
     assert_ne!(fresh.pki().ca().cert_pem(), first);
     // The CA itself, checked by openssl.
-    let t = Command::new("openssl").args(["x509", "-noout", "-text", "-in"]).arg(dir.path().join("pki/ca.crt")).output().unwrap();
+    let t = Command::new("openssl")
+        .args(["x509", "-noout", "-text", "-in"])
+        .arg(dir.path().join("pki/ca.crt"))
+        .output()
+        .unwrap();
     let text = String::from_utf8(t.stdout).unwrap();
     assert_eq!(field_line(&text, "Not Before:"), "Jan  1 00:00:00 2000 GMT");
     assert_eq!(field_line(&text, "Not After :"), "Dec 30 00:00:00 2039 GMT");
-    assert_eq!(field_line(&text, "X509v3 Basic Constraints:"), "critical|CA:TRUE");
-    assert_eq!(field_line(&text, "X509v3 Key Usage:"), "critical|Digital Signature, Key Encipherment, Certificate Sign");
+    assert_eq!(
+        field_line(&text, "X509v3 Basic Constraints:"),
+        "critical|CA:TRUE"
+    );
+    assert_eq!(
+        field_line(&text, "X509v3 Key Usage:"),
+        "critical|Digital Signature, Key Encipherment, Certificate Sign"
+    );
     assert!(text.contains("X509v3 Subject Key Identifier"));
 }
 
@@ -345,21 +500,46 @@ fn server_and_client_certificates_for_the_https_server() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = cluster(PkiConfig::default());
     let ca = c.pki().clone();
-    let srv = ca.issue_server_cert(c.rngs(), "csrsim", &["localhost".into()], &["127.0.0.1".parse().unwrap()]);
-    let cli = ca.issue_client_cert(c.rngs(), "kubernetes-admin", &["system:masters".into(), "x".into()]);
+    let srv = ca.issue_server_cert(
+        c.rngs(),
+        "csrsim",
+        &["localhost".into()],
+        &["127.0.0.1".parse().unwrap()],
+    );
+    let cli = ca.issue_client_cert(
+        c.rngs(),
+        "kubernetes-admin",
+        &["system:masters".into(), "x".into()],
+    );
     for (cert, want_subject, eku) in [
         (&srv, "CN = csrsim", "TLS Web Server Authentication"),
-        (&cli, "O = x + O = system:masters, CN = kubernetes-admin", "TLS Web Client Authentication"),
+        (
+            &cli,
+            "O = x + O = system:masters, CN = kubernetes-admin",
+            "TLS Web Client Authentication",
+        ),
     ] {
         // Valid on today's wall clock (plain verify, time checked).
         std::fs::write(dir.path().join("ca.crt"), c.pki().ca().cert_pem()).unwrap();
         std::fs::write(dir.path().join("leaf.crt"), &cert.cert_pem).unwrap();
-        let v = Command::new("openssl").args(["verify", "-CAfile"]).arg(dir.path().join("ca.crt")).arg(dir.path().join("leaf.crt")).output().unwrap();
+        let v = Command::new("openssl")
+            .args(["verify", "-CAfile"])
+            .arg(dir.path().join("ca.crt"))
+            .arg(dir.path().join("leaf.crt"))
+            .output()
+            .unwrap();
         assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
-        let t = Command::new("openssl").args(["x509", "-noout", "-text", "-in"]).arg(dir.path().join("leaf.crt")).output().unwrap();
+        let t = Command::new("openssl")
+            .args(["x509", "-noout", "-text", "-in"])
+            .arg(dir.path().join("leaf.crt"))
+            .output()
+            .unwrap();
         let text = String::from_utf8(t.stdout).unwrap();
         assert_eq!(field_line(&text, "Subject:"), want_subject);
-        assert_eq!(field_line(&text, "X509v3 Extended Key Usage:"), format!("|{eku}"));
+        assert_eq!(
+            field_line(&text, "X509v3 Extended Key Usage:"),
+            format!("|{eku}")
+        );
         assert!(cert.key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
     }
 }
@@ -367,16 +547,36 @@ fn server_and_client_certificates_for_the_https_server() {
 /// Child-process half of the determinism check: prints the issued certificate for one seed.
 #[test]
 fn print_certificate_for_seed() {
-    let Ok(seed) = std::env::var("CSRSIM_DETERMINISM_SEED") else { return };
+    let Ok(seed) = std::env::var("CSRSIM_DETERMINISM_SEED") else {
+        return;
+    };
     println!("CERT:{}", issue_fixture(seed.parse().unwrap()));
 }
 
 fn issue_fixture(seed: u64) -> String {
-    let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/alice.csr")).unwrap();
-    let mut c = Cluster::new(Config { seed, ..Config::default() }).unwrap();
-    let csr = submit(&mut c, "alice", KUBE_APISERVER_CLIENT, &["client auth", "digital signature"], &pem);
-    format!("{}{}", c.pki().ca().cert_pem(), String::from_utf8(csr.status.certificate).unwrap())
-        .replace('\n', "|")
+    let pem = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/alice.csr"
+    ))
+    .unwrap();
+    let mut c = Cluster::new(Config {
+        seed,
+        ..Config::default()
+    })
+    .unwrap();
+    let csr = submit(
+        &mut c,
+        "alice",
+        KUBE_APISERVER_CLIENT,
+        &["client auth", "digital signature"],
+        &pem,
+    );
+    format!(
+        "{}{}",
+        c.pki().ca().cert_pem(),
+        String::from_utf8(csr.status.certificate).unwrap()
+    )
+    .replace('\n', "|")
 }
 
 #[test]
@@ -384,12 +584,19 @@ fn same_seed_gives_byte_identical_certificates_across_processes() {
     let exe = std::env::current_exe().unwrap();
     let run = |seed: u64| {
         let out = Command::new(&exe)
-            .args(["--exact", "print_certificate_for_seed", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "print_certificate_for_seed",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env("CSRSIM_DETERMINISM_SEED", seed.to_string())
             .output()
             .unwrap();
         let s = String::from_utf8(out.stdout).unwrap();
-        s.lines().find_map(|l| l.split_once("CERT:").map(|(_, c)| c.to_string())).expect("child printed")
+        s.lines()
+            .find_map(|l| l.split_once("CERT:").map(|(_, c)| c.to_string()))
+            .expect("child printed")
     };
     let a = run(42);
     let b = run(42);
