@@ -35,6 +35,9 @@ fn u(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
 
+/// (upstream case, request, usages, expected result)
+type Row<'a> = (&'a str, ParsedCsr, Vec<String>, Result<(), &'a str>);
+
 const NODE: &str = "system:node:n1";
 const NODES: &[&str] = &["system:nodes"];
 
@@ -51,7 +54,7 @@ fn kubelet_client_rules_in_upstream_order() {
     uri.uris.push("spiffe://x".into());
     let mut all = req("bob", &["x"]);
     all.dns_names.push("n1".into());
-    let rows: Vec<(&str, ParsedCsr, Vec<String>, Result<(), &str>)> = vec![
+    let rows: Vec<Row> = vec![
         ("valid rsa usages", req(NODE, NODES), ok.clone(), Ok(())),
         (
             "valid no-rsa usages",
@@ -161,7 +164,7 @@ fn kubelet_serving_rules_in_upstream_order() {
     });
     let mut badcn = dns.clone();
     badcn.subject.common_name = "n1".into();
-    let rows: Vec<(&str, ParsedCsr, Vec<String>, Result<(), &str>)> = vec![
+    let rows: Vec<Row> = vec![
         ("valid with DNS", dns.clone(), ok.clone(), Ok(())),
         (
             "valid with IP only, no-rsa usages",
