@@ -227,6 +227,51 @@ pub fn rdns_text(rdns: &[Vec<Attr>]) -> String {
         .join(", ")
 }
 
+/// A PEM PKCS#10 request for `subject` (Go's encoding of the name) with DNS/IP SANs, signed
+/// by `key` (deterministic ECDSA P-256): what a simulated kubelet or a benchmark submits.
+pub fn encode_request(
+    key: &super::KeyPair,
+    subject: &GoName,
+    dns_names: &[String],
+    ips: &[IpAddr],
+) -> String {
+    use super::der;
+    use p256::ecdsa::signature::Signer;
+    let mut names = Vec::new();
+    for d in dns_names {
+        names.extend(der::implicit(2, d.as_bytes()));
+    }
+    for ip in ips {
+        match ip {
+            IpAddr::V4(v) => names.extend(der::implicit(7, &v.octets())),
+            IpAddr::V6(v) => names.extend(der::implicit(7, &v.octets())),
+        }
+    }
+    let attrs = if names.is_empty() {
+        der::explicit(0, &[])
+    } else {
+        let san = der::seq(&[
+            &der::oid(super::issue::OID_SAN),
+            &der::octet_string(&der::tlv(der::SEQUENCE, &names)),
+        ]);
+        let ext_req = der::seq(&[
+            &der::oid("1.2.840.113549.1.9.14"),
+            &der::set_of(vec![der::seq(&[&san])]),
+        ]);
+        der::explicit(0, &ext_req)
+    };
+    let info = der::seq(&[
+        &der::small_int(0),
+        &subject.to_der(),
+        &key.spki_der(),
+        &attrs,
+    ]);
+    let sig: p256::ecdsa::Signature = key.key.sign(&info);
+    let alg = der::seq(&[&der::oid(super::issue::OID_ECDSA_SHA256)]);
+    let req = der::seq(&[&info, &alg, &der::bit_string(0, sig.to_der().as_bytes())]);
+    super::gopem::encode("CERTIFICATE REQUEST", &req)
+}
+
 /// `capihelper.ParseCSR`: the first PEM block must be `CERTIFICATE REQUEST`, then DER.
 pub fn parse_pem(pem: &[u8]) -> Result<ParsedCsr, String> {
     match super::gopem::decode(pem) {
