@@ -9,8 +9,8 @@
 //! Signature policy: Go's `CertificateRequest.CheckSignature` calls `checkSignature(..., allowSHA1
 //! = true)`, so Go ≥1.18 still *accepts* SHA-1 CSR signatures (only certificate signatures lost
 //! SHA-1). We accept `sha1WithRSAEncryption` too. `ecdsa-with-SHA1` and P-521 keys cannot be
-//! verified by our verifier (ring): they are refused with an explicit error (a documented
-//! divergence: upstream would sign them).
+//! verified by our verifier (ring), nor RSA keys under 2048 bits: they are refused with an
+//! explicit error (a documented divergence: upstream would sign them).
 
 use std::net::IpAddr;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
@@ -34,6 +34,8 @@ const OID_P256: &str = "1.2.840.10045.3.1.7";
 const OID_P384: &str = "1.3.132.0.34";
 const OID_P521: &str = "1.3.132.0.35";
 const OID_SIG_ECDSA_SHA1: &str = "1.2.840.10045.4.1";
+/// ring verifies RSA signatures only for 2048..=8192-bit moduli.
+pub const MIN_RSA_BITS: usize = 2048;
 
 /// Short name of a DN attribute for display (`CN`, `O`, ...), or the dotted OID.
 pub fn attr_short_name(oid: &str) -> String {
@@ -425,6 +427,13 @@ pub fn check_signature(csr: &ParsedCsr) -> Result<(), String> {
             return Err("x509: cannot verify signature: algorithm unimplemented".into())
         }
         _ => {}
+    }
+    if let KeyKind::Rsa { bits } = csr.key {
+        if bits < MIN_RSA_BITS {
+            return Err(format!(
+                "csrsim cannot verify RSA keys shorter than {MIN_RSA_BITS} bits (got {bits}; upstream accepts them from 1024 bits)"
+            ));
+        }
     }
     if csr.signature_algorithm == OID_SIG_ECDSA_SHA1 {
         return Err(
