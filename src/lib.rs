@@ -24,6 +24,7 @@
 pub mod admission;
 pub mod api;
 pub mod auth;
+pub mod check; // wiring: pki (`csrsim check`)
 pub mod controller;
 pub mod kubelet;
 pub mod pki;
