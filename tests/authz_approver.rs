@@ -498,3 +498,52 @@ fn cluster_stable_falls_back_to_nodeclient_for_self_renewal() {
     );
     assert_eq!(approved(&cx, "self").unwrap().message, NODE_CLIENT_MESSAGE);
 }
+
+#[test]
+fn cluster_approval_write_failure_is_reported_and_retried() {
+    let mut cx = cluster(true);
+    // Take the controller's /approval right away: the approval write itself is refused.
+    cx.apply(
+        &Identity::admin(),
+        ApiRequest::new(
+            Verb::Delete,
+            "rbac.authorization.k8s.io",
+            "clusterrolebindings",
+        )
+        .name("csrsim:kube-controller-manager:certificate-controller"),
+    )
+    .unwrap();
+    let p = pem("system:node:n9", &["system:nodes"], &[]);
+    create(
+        &mut cx,
+        &bootstrap_user(),
+        "blocked",
+        KUBE_APISERVER_CLIENT_KUBELET,
+        &p,
+    );
+    assert!(approved(&cx, "blocked").is_none());
+    let want = r#"error updating approval for csr: certificatesigningrequests.certificates.k8s.io \"blocked\" is forbidden: User \"system:kube-controller-manager\" cannot update resource \"certificatesigningrequests/approval\" in API group \"certificates.k8s.io\" at the cluster scope"#;
+    assert!(cx.trace_jsonl().contains(want), "{}", cx.trace_jsonl());
+    // Restore the right: the backoff retry approves it.
+    let (_, crb) = default_objects(false)
+        .into_iter()
+        .find(|(_, o)| {
+            o["metadata"]["name"] == "csrsim:kube-controller-manager:certificate-controller"
+        })
+        .unwrap();
+    cx.apply(
+        &Identity::admin(),
+        ApiRequest::new(
+            Verb::Create,
+            "rbac.authorization.k8s.io",
+            "clusterrolebindings",
+        )
+        .body(crb),
+    )
+    .unwrap();
+    cx.advance(Duration::from_secs(2));
+    assert_eq!(
+        approved(&cx, "blocked").unwrap().message,
+        NODE_CLIENT_MESSAGE
+    );
+}

@@ -7,6 +7,8 @@
 //! keep their upstream aggregation structure, but the `system:aggregate-to-*` parts carry only
 //! the rules for core-group and RBAC resources (upstream lists every workload API group).
 //! `system:node` carries the node rules the CSR workflow uses (see [`super::rbac::node_rules`]).
+//! `system:kube-controller-manager`'s non-certificate rules follow a recent release from memory
+//! (leases, service-account tokens, shared informers) and may differ slightly between releases.
 
 use super::rbac::node_rules;
 use crate::api::csr::{

@@ -304,6 +304,9 @@ pub fn check_role_update(
     {
         return Ok(());
     }
+    if old.is_some_and(|o| is_only_mutating_gc_fields(obj, o)) {
+        return Ok(());
+    }
     let rules = role_rules(resource, obj)?;
     confirm_no_escalation(rbac, user, namespace, &rules)?;
     if resource == "clusterroles"
@@ -313,6 +316,44 @@ pub fn check_role_update(
             .map_err(|_| AGGREGATION_RULE_MESSAGE.to_string())?;
     }
     Ok(())
+}
+
+/// `IsOnlyMutatingGCFields`: the update changes nothing but ownerReferences, finalizers,
+/// selfLink or managedFields (what the garbage collector touches), so no escalation check.
+pub fn is_only_mutating_gc_fields(obj: &Value, old: &Value) -> bool {
+    let mut copied = obj.clone();
+    for f in ["ownerReferences", "finalizers", "selfLink", "managedFields"] {
+        let old_v = old.get("metadata").and_then(|m| m.get(f)).cloned();
+        if let Some(m) = copied.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+            match old_v {
+                Some(v) => {
+                    m.insert(f.to_string(), v);
+                }
+                None => {
+                    m.remove(f);
+                }
+            }
+        }
+    }
+    &copied == old
+}
+
+/// Update of a RoleBinding/ClusterRoleBinding: GC-only changes skip the check, as upstream.
+pub fn check_binding_update(
+    rbac: &Rbac,
+    user: &Identity,
+    resource: &str,
+    namespace: &str,
+    obj: &Value,
+    old: Option<&Value>,
+) -> Result<(), String> {
+    if escalation_allowed(user) {
+        return Ok(());
+    }
+    if old.is_some_and(|o| is_only_mutating_gc_fields(obj, o)) {
+        return Ok(());
+    }
+    check_binding_write(rbac, user, resource, namespace, obj)
 }
 
 /// Create or update of a RoleBinding/ClusterRoleBinding (`namespace` empty for the latter).
@@ -445,6 +486,33 @@ mod tests {
             check_binding_write(&r, &alice, "rolebindings", "default", &ok),
             Ok(())
         );
+    }
+
+    #[test]
+    fn gc_only_updates_skip_the_check() {
+        let r = setup();
+        let alice = Identity::user("alice", &[]);
+        let old = json!({"metadata":{"name":"big","resourceVersion":"5"},
+            "rules":[{"verbs":["*"],"apiGroups":["*"],"resources":["*"]}]});
+        let mut gc = old.clone();
+        gc["metadata"]["finalizers"] = json!(["x"]);
+        gc["metadata"]["ownerReferences"] = json!([{"kind":"X","name":"y"}]);
+        assert_eq!(
+            check_role_update(&r, &alice, "clusterroles", "", &gc, Some(&old)),
+            Ok(())
+        );
+        let mut label = old.clone();
+        label["metadata"]["labels"] = json!({"a":"b"});
+        assert!(check_role_update(&r, &alice, "clusterroles", "", &label, Some(&old)).is_err());
+        let b = json!({"metadata":{"name":"b"},"subjects":[{"kind":"User","name":"x"}],
+            "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"nope"}});
+        let mut b_gc = b.clone();
+        b_gc["metadata"]["finalizers"] = json!(["x"]);
+        assert_eq!(
+            check_binding_update(&r, &alice, "clusterrolebindings", "", &b_gc, Some(&b)),
+            Ok(())
+        );
+        assert!(check_binding_update(&r, &alice, "clusterrolebindings", "", &b_gc, None).is_err());
     }
 
     #[test]

@@ -78,6 +78,7 @@ impl Source<'_> {
     }
 }
 
+/// `describeSubject`: ServiceAccounts as `name/namespace` (sic, upstream order).
 fn describe_subject(s: &Subject, binding_namespace: &str) -> String {
     match s.kind.as_str() {
         "ServiceAccount" => {
@@ -86,7 +87,7 @@ fn describe_subject(s: &Subject, binding_namespace: &str) -> String {
             } else {
                 &s.namespace
             };
-            format!("{} {:?}", s.kind, format!("{ns}/{}", s.name))
+            format!("{} {:?}", s.kind, format!("{}/{ns}", s.name))
         }
         _ => format!("{} {:?}", s.kind, s.name),
     }
@@ -785,7 +786,7 @@ mod tests {
         let sa = Identity::user("system:serviceaccount:default:robot", &[]);
         assert_eq!(
             r.authorize(&attrs(sa, "get", "", "pods", "", "default", "")),
-            Decision::Allow(r#"RBAC: allowed by RoleBinding "sa/default" of Role "developer" to ServiceAccount "default/robot""#.into())
+            Decision::Allow(r#"RBAC: allowed by RoleBinding "sa/default" of Role "developer" to ServiceAccount "robot/default""#.into())
         );
 
         // Delete removes the grant.

@@ -3,7 +3,8 @@
 //! `pkg/registry/authentication/selfsubjectreview/rest.go`, validation in
 //! `pkg/apis/authorization/validation/validation.go`).
 //!
-//! The request's `spec` is echoed back and `status` filled in. As upstream, attributes are
+//! (Self)SubjectAccessReviews echo the request and fill in `status`; SelfSubjectRulesReview
+//! and SelfSubjectReview answer with a fresh object, as upstream. Attributes are
 //! taken literally: kubectl's unsplit `signers.certificates.k8s.io` resource and the namespace
 //! it sends for cluster-scoped resources are authorized as given.
 
@@ -210,6 +211,19 @@ pub fn handle_review(
     resource: &str,
     body: &Value,
 ) -> Result<Value, Status> {
+    handle_review_at(rbac, user, resource, body, None)
+}
+
+/// As [`handle_review`], with the virtual time a SelfSubjectReview stamps as its
+/// `creationTimestamp` (upstream: `metav1.NewTime(time.Now())`; `None` leaves it null).
+#[allow(clippy::result_large_err)]
+pub fn handle_review_at(
+    rbac: &Rbac,
+    user: &Identity,
+    resource: &str,
+    body: &Value,
+    now: Option<crate::api::Time>,
+) -> Result<Value, Status> {
     let spec = body
         .get("spec")
         .cloned()
@@ -217,7 +231,9 @@ pub fn handle_review(
         .unwrap_or_else(|| json!({}));
     match resource {
         SELF_SUBJECT_REVIEWS => {
-            let mut out = envelope("SelfSubjectReview", AUTHN_GROUP, body);
+            // A fresh object: nothing of the request is echoed.
+            let mut out = envelope("SelfSubjectReview", AUTHN_GROUP, &json!({}));
+            out["metadata"]["creationTimestamp"] = now.map_or(Value::Null, |t| json!(t));
             out["status"] = json!({"userInfo": user_info(user)});
             Ok(out)
         }
@@ -264,8 +280,9 @@ pub fn handle_review(
             if ns.is_empty() {
                 return Err(Status::bad_request("no namespace on request"));
             }
-            let mut out = envelope("SelfSubjectRulesReview", AUTHZ_GROUP, body);
-            out["spec"] = spec;
+            // Upstream returns a new object carrying only the status: the spec is not echoed.
+            let mut out = envelope("SelfSubjectRulesReview", AUTHZ_GROUP, &json!({}));
+            out["spec"] = json!({});
             out["status"] = rules_review_status(rbac, user, &ns);
             Ok(out)
         }
@@ -295,6 +312,18 @@ mod tests {
             out,
             json!({"kind":"SelfSubjectReview","apiVersion":"authentication.k8s.io/v1","metadata":{"creationTimestamp":null},
             "status":{"userInfo":{"username":"admin","groups":["system:masters","system:authenticated"]}}})
+        );
+        let at = handle_review_at(
+            &Rbac::new(),
+            &Identity::user("u", &[]),
+            SELF_SUBJECT_REVIEWS,
+            &json!({"metadata":{"name":"x"}}),
+            Some(crate::api::Time(1_900_000_000)),
+        )
+        .unwrap();
+        assert_eq!(
+            at["metadata"],
+            json!({"creationTimestamp": "2030-03-17T17:46:40Z"})
         );
     }
 
@@ -407,6 +436,8 @@ mod tests {
         .unwrap();
         assert_eq!(node["status"]["incomplete"], json!(true));
         assert_eq!(node["status"]["evaluationError"], json!(NODE_RULES_ERROR));
+        assert_eq!(node["spec"], json!({}), "spec is not echoed");
+        assert_eq!(node["metadata"], json!({"creationTimestamp": null}));
         let err = handle_review(
             &rbac,
             &Identity::user("u", &[]),

@@ -231,7 +231,12 @@ pub async fn start(args: &ServeArgs, dir: &Path, persist: bool) -> Result<Starte
     for t in &args.bootstrap_tokens {
         create_bootstrap_secret(&mut cluster, t)?;
     }
-    let ca = tls::cluster_ca(Some(dir))?;
+    // One CA for everything: the core's cluster CA signs for the built-in signers, the
+    // serving certificate and the admin client certificate.
+    let ca = {
+        let core_ca = cluster.pki().ca();
+        tls::ClusterCa::from_pem(&core_ca.cert_pem(), &core_ca.key.pkcs8_pem())?
+    };
     let serving = ca.serving_cert()?;
     let admin = ca.client_cert(tls::ADMIN_USER, &[tls::ADMIN_GROUP])?;
     let tls_config = tls::server_config(&serving, &ca.cert_der)?;
