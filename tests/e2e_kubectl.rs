@@ -147,12 +147,9 @@ fn reference_flow(bin: &str) {
         out.trim(),
         "certificatesigningrequest.certificates.k8s.io/myuser approved"
     );
-    // Development aid before the signer controller is merged: CSRSIM_E2E_OPENSSL_SIGNER=1
-    // signs with openssl from ca.key instead and skips the [signer] assertions.
-    let openssl_signer = std::env::var("CSRSIM_E2E_OPENSSL_SIGNER").is_ok();
     let out = s.ok(bin, &["get", "csr", "myuser"], None);
     assert!(
-        openssl_signer || out.contains("Approved,Issued"),
+        out.contains("Approved,Issued"),
         "[signer] certificate issued before the approve response: {out}"
     );
 
@@ -162,15 +159,17 @@ fn reference_flow(bin: &str) {
         yaml.contains("reason: KubectlApprove") && yaml.contains("type: Approved"),
         "{yaml}"
     );
-    if openssl_signer {
-        sh(d, "openssl x509 -req -in myuser.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out myuser.crt -days 7300 2>/dev/null", &[]);
-    } else {
-        assert!(
-            yaml.contains("  certificate: "),
-            "[signer] status.certificate present: {yaml}"
-        );
-        sh(d, &format!("{bin} get csr myuser -o jsonpath='{{.status.certificate}}'| base64 -d > myuser.crt"), &env);
-    }
+    assert!(
+        yaml.contains("  certificate: "),
+        "[signer] status.certificate present: {yaml}"
+    );
+    sh(
+        d,
+        &format!(
+            "{bin} get csr myuser -o jsonpath='{{.status.certificate}}'| base64 -d > myuser.crt"
+        ),
+        &env,
+    );
     let subject = sh(
         d,
         "openssl x509 -in myuser.crt -noout -subject -nameopt compat",
