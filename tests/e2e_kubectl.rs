@@ -63,8 +63,13 @@ fn set_credentials_directly(s: &Server, user: &str, crt: &Path, key: &Path) {
 
 /// The reference document, command by command, with one kubectl binary.
 fn reference_flow(bin: &str) {
+    reference_flow_with(bin, &["--clock", "virtual"]);
+}
+
+fn reference_flow_with(bin: &str, server_args: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
-    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let s = Server::start(tmp.path(), server_args);
+    let real_clock = !server_args.contains(&"virtual");
     let d = tmp.path();
     let minor = client_minor(&s, bin);
     let env = [("KUBECONFIG", s.kubeconfig.as_path()), ("HOME", d)];
@@ -128,11 +133,17 @@ fn reference_flow(bin: &str) {
         ],
         "{out}"
     );
+    // Age: 0s on the virtual clock; a second or so may pass with --clock real.
+    let age = if real_clock && lines[1][1] != "0s" {
+        "1s"
+    } else {
+        "0s"
+    };
     assert_eq!(
         lines[1],
         [
             "myuser",
-            "0s",
+            age,
             "kubernetes.io/kube-apiserver-client",
             "kubernetes-admin",
             "24h",
@@ -381,6 +392,22 @@ fn reference_document_with_kubectl_1_30_json_bodies() {
         return;
     }
     reference_flow(KUBECTL_1_30);
+}
+
+/// The same with `--clock real` (the default): controllers react as writes happen.
+#[test]
+fn reference_document_real_clock() {
+    reference_flow_with(KUBECTL, &[]);
+}
+
+/// Any other kubectl binary, e.g. Debian's 1.20 unpacked somewhere:
+/// `CSRSIM_E2E_KUBECTL=/path/to/kubectl cargo test --test e2e_kubectl`.
+#[test]
+fn reference_document_with_kubectl_from_env() {
+    match std::env::var("CSRSIM_E2E_KUBECTL") {
+        Ok(bin) => reference_flow(&bin),
+        Err(_) => eprintln!("SKIP: CSRSIM_E2E_KUBECTL not set"),
+    }
 }
 
 /// `kubectl get csr -w` streams Table rows, and `get csr NAME -w` skips its first event
