@@ -42,13 +42,20 @@ impl hyper::body::Body for ChannelBody {
 pub struct Render {
     /// `Some(resource)` for Table watches.
     pub table_resource: Option<String>,
+    /// `sendInitialEvents=true` with bookmarks: mark the end of the initial events with a
+    /// BOOKMARK annotated `k8s.io/initial-events-end: "true"` (the watch-list protocol).
+    pub initial_events_end: bool,
     first: bool,
 }
+
+/// Annotation of the bookmark that ends the initial events of a watch-list.
+pub const INITIAL_EVENTS_END: &str = "k8s.io/initial-events-end";
 
 impl Render {
     pub fn new(table_resource: Option<String>) -> Self {
         Render {
             table_resource,
+            initial_events_end: false,
             first: true,
         }
     }
@@ -82,6 +89,14 @@ pub async fn run(
     for e in stream.initial {
         if tx.send(render.line(e, now)).await.is_err() {
             return;
+        }
+    }
+    if render.initial_events_end {
+        if let Some(mut b) = state.with_cluster(|c| c.bookmark(&cursor)) {
+            b.object["metadata"]["annotations"] = json!({ INITIAL_EVENTS_END: "true" });
+            if tx.send(render.line(b, now)).await.is_err() {
+                return;
+            }
         }
     }
     let deadline = tokio::time::Instant::now() + timeout;
