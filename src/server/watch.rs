@@ -8,7 +8,7 @@ use super::State;
 use crate::api::{EventType, WatchEvent};
 use crate::sim::WatchStream;
 use bytes::Bytes;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -134,5 +134,63 @@ pub async fn run(
             }
             _ = tx.closed() => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(t: EventType, name: &str) -> WatchEvent {
+        WatchEvent {
+            type_: t,
+            object: json!({"kind": "CertificateSigningRequest", "metadata": {"name": name, "resourceVersion": "5"}, "spec": {"request": ""}}),
+        }
+    }
+
+    #[test]
+    fn table_watch_has_columns_in_first_event_only() {
+        let mut r = Render::new(Some("certificatesigningrequests".into()));
+        let now = crate::api::Time(0);
+        let first: Value = serde_json::from_slice(&r.line(ev(EventType::Added, "a"), now)).unwrap();
+        let second: Value =
+            serde_json::from_slice(&r.line(ev(EventType::Deleted, "a"), now)).unwrap();
+        assert_eq!(first["type"], "ADDED");
+        assert_eq!(first["object"]["kind"], "Table");
+        assert_eq!(
+            first["object"]["columnDefinitions"]
+                .as_array()
+                .unwrap()
+                .len(),
+            6
+        );
+        assert_eq!(first["object"]["metadata"]["resourceVersion"], "5");
+        assert_eq!(second["type"], "DELETED");
+        assert!(second["object"]["columnDefinitions"].is_null());
+        assert_eq!(second["object"]["rows"][0]["cells"][0], "a");
+        // ERROR events stay Status objects; lines end with a newline.
+        let st = WatchEvent {
+            type_: EventType::Error,
+            object: serde_json::to_value(crate::api::Status::expired(
+                "too old resource version: 1 (2)",
+            ))
+            .unwrap(),
+        };
+        let line = r.line(st, now);
+        assert!(line.ends_with(b"\n"));
+        let e: Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(
+            (e["object"]["kind"].as_str(), e["object"]["code"].as_u64()),
+            (Some("Status"), Some(410))
+        );
+    }
+
+    #[test]
+    fn plain_watch_passes_objects_through() {
+        let mut r = Render::new(None);
+        let e: Value =
+            serde_json::from_slice(&r.line(ev(EventType::Modified, "b"), crate::api::Time(0)))
+                .unwrap();
+        assert_eq!(e["object"]["kind"], "CertificateSigningRequest");
     }
 }
