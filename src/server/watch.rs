@@ -8,7 +8,7 @@ use super::State;
 use crate::api::{EventType, WatchEvent};
 use crate::sim::WatchStream;
 use bytes::Bytes;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -140,6 +140,7 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn ev(t: EventType, name: &str) -> WatchEvent {
         WatchEvent {
