@@ -690,6 +690,7 @@ fn resource(
         .filter(|t| *t > 0)
         .map(|t| Duration::from_secs(t as u64))
         .unwrap_or(watch::DEFAULT_WATCH_TIMEOUT);
+    let initial_events_end = req.list.send_initial_events && req.list.allow_watch_bookmarks;
     // Server-side apply of an absent object creates it (201), as the apiserver's apply does.
     let apply_create = (req.patch_type == Some(crate::sim::PatchType::Apply)).then(|| {
         let mut create = req.clone();
@@ -723,7 +724,8 @@ fn resource(
         }
         Ok(ApiResponse::Watch(stream)) => {
             let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(64);
-            let render = watch::Render::new(table.then_some(resource_name));
+            let mut render = watch::Render::new(table.then_some(resource_name));
+            render.initial_events_end = initial_events_end;
             tokio::spawn(watch::run(state.clone(), stream, render, timeout, tx));
             let ct = if table {
                 negotiation::TABLE_CONTENT_TYPE
