@@ -335,6 +335,14 @@ fn watch_over_http() {
         (Some("ADDED"), Some("a"))
     );
     assert_eq!(ev[0]["object"]["kind"], "CertificateSigningRequest");
+    // pods are always empty, but watchable (until timeoutSeconds).
+    let (code, body) = s.curl(
+        "GET",
+        "/api/v1/namespaces/default/pods?watch=true&timeoutSeconds=1",
+        &[],
+        None,
+    );
+    assert_eq!((code, body.as_str()), (200, ""));
     // Watch-list: initial events, then the initial-events-end bookmark.
     let (_, body) = s.curl("GET", &format!("{C}?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=1"), &[], None);
     let ev = events(&body);
