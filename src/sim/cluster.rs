@@ -276,7 +276,7 @@ impl Cluster {
         // wiring: approver
         if c.config.approver {
             c.add_controller(Box::new(crate::controller::approver::Approver::new(
-                Default::default(),
+                c.config.approver_variant,
             )));
         }
         if c.config.signer {
