@@ -31,6 +31,7 @@
 
 pub mod csr;
 pub mod faults;
+pub mod fastkey;
 pub mod fleet;
 pub mod node;
 
