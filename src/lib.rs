@@ -28,6 +28,7 @@ pub mod controller;
 pub mod kubelet;
 pub mod pki;
 pub mod registry;
+pub mod server;
 pub mod signer;
 pub mod sim;
 pub mod store;
