@@ -35,7 +35,11 @@ fn main() {
     for i in 0..nodes {
         let at = t0 + (i as i64 * 3_600_000) / nodes as i64;
         fleet
-            .add_node_at(&mut cx, NodeSpec::new(&format!("node-{i:05}")).token(TOKEN), at)
+            .add_node_at(
+                &mut cx,
+                NodeSpec::new(&format!("node-{i:05}")).token(TOKEN),
+                at,
+            )
             .expect("add node");
     }
     let mut max_objects = 0usize;
@@ -66,7 +70,11 @@ fn main() {
     let expired = fleet
         .statuses(&cx)
         .iter()
-        .filter(|s| s.client_cert.as_ref().is_none_or(|c| c.expired_at(cx.now().unix())))
+        .filter(|s| {
+            s.client_cert
+                .as_ref()
+                .is_none_or(|c| c.expired_at(cx.now().unix()))
+        })
         .count();
     println!(
         "fleet: {nodes} nodes × {days} days: {secs:.1} s wall; {} bootstraps, {} rotations, {} CSRs created ({:.0} CSR/s); \
