@@ -24,10 +24,12 @@
 pub mod admission;
 pub mod api;
 pub mod auth;
+pub mod check; // wiring: pki (`csrsim check`)
 pub mod controller;
 pub mod kubelet;
 pub mod pki;
 pub mod registry;
+pub mod remote;
 pub mod server;
 pub mod signer;
 pub mod sim;
