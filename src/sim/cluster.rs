@@ -301,6 +301,11 @@ impl Cluster {
     pub fn pki(&self) -> &crate::pki::Pki {
         &self.pki
     }
+    /// Replace the CAs (the CA-replacement fault; kube-controller-manager reloads CA files
+    /// dynamically). // wiring: kubelet
+    pub fn pki_mut(&mut self) -> &mut crate::pki::Pki {
+        &mut self.pki
+    }
     /// Virtual now, whole seconds.
     pub fn now(&self) -> Time {
         Time(self.clock_ms.div_euclid(1000))
