@@ -7,6 +7,8 @@ t="$1"; secs="$2"; work="${3:-/tmp/csrsim-fuzz/$t}"
 cd "$(dirname "$0")"
 mkdir -p "$work" "artifacts/$t"
 RUSTC_BOOTSTRAP=1 cargo fuzz build -s none "$t"
-exec "target/x86_64-unknown-linux-gnu/release/$t" \
+dict=""
+[ -f "dicts/$t.dict" ] && dict="-dict=dicts/$t.dict"
+exec "target/x86_64-unknown-linux-gnu/release/$t" $dict \
   -artifact_prefix="artifacts/$t/" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
   -print_final_stats=1 "$work" "corpus/$t"

@@ -152,3 +152,49 @@ fn json_patch_nesting_past_the_limit_is_a_400() {
     // And the patch functions alone never panic on it.
     assert!(patch::apply(PatchType::Merge, &got, &json!({"extra": deep})).is_ok());
 }
+
+/// Found by tests/hostile_input.rs: `resourceVersion=+1` was accepted on list, watch and
+/// update (Rust's `u64::from_str` takes a `+`; Go's `strconv.ParseUint` does not).
+#[test]
+fn resource_version_with_a_plus_sign_is_a_400() {
+    for line in [
+        "list csr admin - - {\"resourceVersion\":\"+1\"}",
+        "watch csr admin - - {\"resourceVersion\":\"+1\"}",
+        "list secrets alice kube-system - {\"resourceVersion\":\"+0\"}",
+    ] {
+        let e = last_status(line);
+        assert_eq!(e.code, 400, "{line}: {e:?}");
+        assert!(
+            e.message.starts_with("invalid resource version \"+"),
+            "{}",
+            e.message
+        );
+    }
+    let e = last_status(
+        "create secrets admin default - {\"metadata\":{\"name\":\"s\"}}\n\
+         update secrets admin default s {\"metadata\":{\"name\":\"s\",\"resourceVersion\":\"+1\"}}",
+    );
+    assert_eq!(e.code, 400, "{e:?}");
+}
+
+/// Found by tests/hostile_input.rs: a CSR with a 1 MiB name (CSR names are free-form) was
+/// stored; etcd would refuse the put. Now a 413 from the store's size limit.
+#[test]
+fn object_over_the_etcd_request_limit_is_a_413() {
+    let name = "n".repeat(1 << 20);
+    let text = format!(
+        "create csr admin - - {}",
+        common::csr_body(
+            &name,
+            "example.com/s",
+            &["client auth"],
+            &common::csr_pem("a", &[], &[])
+        )
+    );
+    let e = last_status(&text);
+    assert_eq!(e.code, 413, "{}", e.reason);
+    assert_eq!(
+        e.message,
+        "Request entity too large: etcdserver: request is too large"
+    );
+}
