@@ -160,7 +160,7 @@ fn resource_version_with_a_plus_sign_is_a_400() {
     for line in [
         "list csr admin - - {\"resourceVersion\":\"+1\"}",
         "watch csr admin - - {\"resourceVersion\":\"+1\"}",
-        "list secrets alice kube-system - {\"resourceVersion\":\"+0\"}",
+        "list secrets admin kube-system - {\"resourceVersion\":\"+0\"}",
     ] {
         let e = last_status(line);
         assert_eq!(e.code, 400, "{line}: {e:?}");
