@@ -26,7 +26,7 @@ enum Command {
         paths: Vec<std::path::PathBuf>,
     },
     /// Serve the Kubernetes API (certificates.k8s.io/v1, RBAC, access reviews) over HTTPS.
-    Serve {},
+    Serve(csrsim::server::ServeArgs),
     /// Explain, rule by rule, what validation, admission, the approver and a signer do with a CSR.
     Check {},
     /// Run the built-in benchmarks.
@@ -43,7 +43,8 @@ fn main() -> ExitCode {
             );
             ExitCode::from(2)
         }
-        Command::Serve {} | Command::Check {} | Command::Bench {} => {
+        Command::Serve(args) => ExitCode::from(csrsim::server::run_serve(args).clamp(0, 255) as u8),
+        Command::Check {} | Command::Bench {} => {
             eprintln!("csrsim: this subcommand is not built yet");
             ExitCode::from(2)
         }

@@ -40,3 +40,4 @@ pub trait Controller: Send {
 }
 
 pub mod cleaner;
+pub mod signer; // wiring: pki

@@ -73,6 +73,8 @@ pub struct Config {
     pub approver_variant: crate::controller::approver::ApproverVariant,
     /// The cleaner's interval and TTLs.
     pub cleaner_config: crate::controller::cleaner::CleanerConfig,
+    /// CA lifetime and layout (one cluster CA, or one per signer). // wiring: pki
+    pub pki: crate::pki::PkiConfig, // wiring: pki
 }
 
 impl Default for Config {
@@ -92,6 +94,7 @@ impl Default for Config {
             allow_insecure_kubelet_csrs: false,
             approver_variant: Default::default(),
             cleaner_config: Default::default(),
+            pki: Default::default(), // wiring: pki
         }
     }
 }
@@ -130,6 +133,8 @@ pub struct Cluster {
     timers: BinaryHeap<Reverse<Timer>>,
     timer_seq: u64,
     settling: bool,
+    /// The cluster's CAs. // wiring: pki
+    pki: crate::pki::Pki, // wiring: pki
 }
 
 fn gr(info: &ResourceInfo) -> GroupResource {
@@ -228,8 +233,17 @@ impl Cluster {
         let store = Store::open(backend, config.watch_window, config.watch_max_age_ms)?;
         let start_ms = config.start.unix() * 1000;
         let clock_ms = store.persisted_clock_ms().max(start_ms);
+        // wiring: pki — CA keys/serials are the first draws of the `keys`/`serials` streams.
+        let mut rngs = Rngs::new(config.seed);
+        let pki = crate::pki::Pki::new(
+            &config.pki,
+            config.start,
+            config.data_dir.as_deref(),
+            &mut rngs,
+        )?;
         let mut c = Cluster {
-            rngs: Rngs::new(config.seed),
+            pki,  // wiring: pki
+            rngs, // wiring: pki
             trace: Trace::new(config.trace),
             rbac: Rbac::new(),
             tokens: crate::auth::tokens::TokenAuth::new(),
@@ -264,8 +278,12 @@ impl Cluster {
         // wiring: approver
         if c.config.approver {
             c.add_controller(Box::new(crate::controller::approver::Approver::new(
-                Default::default(),
+                c.config.approver_variant,
             )));
+        }
+        if c.config.signer {
+            // wiring: pki
+            c.add_controller(Box::new(crate::controller::signer::Signer::new()));
         }
         if c.config.cleaner {
             let cfg = c.config.cleaner_config;
@@ -279,6 +297,11 @@ impl Cluster {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The cluster's certificate authorities. // wiring: pki
+    pub fn pki(&self) -> &crate::pki::Pki {
+        &self.pki
     }
     /// Virtual now, whole seconds.
     pub fn now(&self) -> Time {
