@@ -13,6 +13,7 @@
 //! - [`pki`] — CSR parsing, CA material, certificate construction.
 //! - [`signer`] — one file per built-in signer policy.
 //! - [`controller`] — approver, signer, cleaner: reactions on the virtual clock.
+//! - [`scenario`] — the YAML scenario language, its loader, runner and reports (`csrsim run`).
 //! - [`sim`] — the virtual clock, timers, seeded RNG, trace, and [`sim::Cluster`], the single
 //!   entry point every driver uses.
 //!
@@ -26,6 +27,7 @@ pub mod auth;
 pub mod controller;
 pub mod pki;
 pub mod registry;
+pub mod scenario;
 pub mod signer;
 pub mod sim;
 pub mod store;

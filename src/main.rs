@@ -21,10 +21,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run scenario files or folders (recursively) and report per scenario.
-    Run {
-        /// Scenario files or directories.
-        paths: Vec<std::path::PathBuf>,
-    },
+    Run(csrsim::scenario::RunArgs),
     /// Serve the Kubernetes API (certificates.k8s.io/v1, RBAC, access reviews) over HTTPS.
     Serve {},
     /// Explain, rule by rule, what validation, admission, the approver and a signer do with a CSR.
@@ -36,10 +33,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { paths } => {
-            eprintln!("csrsim run: the scenario runner is not built yet ({} path(s) given)", paths.len());
-            ExitCode::from(2)
-        }
+        Command::Run(args) => ExitCode::from(csrsim::scenario::run_cli(args) as u8),
         Command::Serve {} | Command::Check {} | Command::Bench {} => {
             eprintln!("csrsim: this subcommand is not built yet");
             ExitCode::from(2)

@@ -4,7 +4,11 @@
 use crate::api::{CertificateSigningRequest, GroupResource, Status};
 use crate::auth::{Attributes, Decision, Identity};
 
-pub fn admit(authz: &dyn Fn(&Attributes) -> Decision, user: &Identity, old: &CertificateSigningRequest) -> Result<(), Status> {
+pub fn admit(
+    authz: &dyn Fn(&Attributes) -> Decision,
+    user: &Identity,
+    old: &CertificateSigningRequest,
+) -> Result<(), Status> {
     let signer = &old.spec.signer_name;
     if super::is_authorized_for_signer_name(authz, user, "approve", signer) {
         return Ok(());

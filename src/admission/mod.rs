@@ -17,7 +17,12 @@ use crate::auth::{Attributes, Decision, Identity};
 
 /// `IsAuthorizedForSignerName` (`plugin/pkg/admission/certificates/util.go`): allowed for the
 /// exact signer name, or for `<domain>/*`.
-pub fn is_authorized_for_signer_name(authz: &dyn Fn(&Attributes) -> Decision, user: &Identity, verb: &str, signer: &str) -> bool {
+pub fn is_authorized_for_signer_name(
+    authz: &dyn Fn(&Attributes) -> Decision,
+    user: &Identity,
+    verb: &str,
+    signer: &str,
+) -> bool {
     let mut a = Attributes {
         user: user.clone(),
         verb: verb.into(),

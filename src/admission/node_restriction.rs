@@ -7,14 +7,20 @@ use crate::api::csr::{KUBELET_SERVING, KUBE_APISERVER_CLIENT_KUBELET};
 use crate::api::{CertificateSigningRequest, GroupResource, Status};
 use crate::auth::Identity;
 
-pub fn admit(user: &Identity, csr: &CertificateSigningRequest, allow_insecure: bool) -> Result<(), Status> {
+pub fn admit(
+    user: &Identity,
+    csr: &CertificateSigningRequest,
+    allow_insecure: bool,
+) -> Result<(), Status> {
     let Some(node) = user.node_name() else {
         return Ok(());
     };
     if allow_insecure {
         return Ok(());
     }
-    if csr.spec.signer_name != KUBELET_SERVING && csr.spec.signer_name != KUBE_APISERVER_CLIENT_KUBELET {
+    if csr.spec.signer_name != KUBELET_SERVING
+        && csr.spec.signer_name != KUBE_APISERVER_CLIENT_KUBELET
+    {
         return Ok(());
     }
     let gr = GroupResource::csr();
@@ -22,7 +28,11 @@ pub fn admit(user: &Identity, csr: &CertificateSigningRequest, allow_insecure: b
     let (_, cn) = super::subject_restriction::subject(&csr.spec.request)
         .map_err(|e| Status::forbidden(&gr, name, &format!("unable to parse csr: {e}")))?;
     if cn != format!("system:node:{node}") {
-        return Err(Status::forbidden(&gr, name, &format!("can only create a node CSR with CN=system:node:{node}")));
+        return Err(Status::forbidden(
+            &gr,
+            name,
+            &format!("can only create a node CSR with CN=system:node:{node}"),
+        ));
     }
     Ok(())
 }

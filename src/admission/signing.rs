@@ -11,7 +11,9 @@ pub fn admit(
     old: &CertificateSigningRequest,
     new: &CertificateSigningRequest,
 ) -> Result<(), Status> {
-    if old.status.certificate == new.status.certificate && old.status.conditions == new.status.conditions {
+    if old.status.certificate == new.status.certificate
+        && old.status.conditions == new.status.conditions
+    {
         return Ok(());
     }
     let signer = &old.spec.signer_name;

@@ -13,7 +13,13 @@ pub fn admit(csr: &CertificateSigningRequest) -> Result<(), Status> {
     let name = &csr.metadata.name;
     let orgs = match subject_organizations(&csr.spec.request) {
         Ok(o) => o,
-        Err(e) => return Err(Status::forbidden(&gr, name, &format!("failed to parse CSR: {e}"))),
+        Err(e) => {
+            return Err(Status::forbidden(
+                &gr,
+                name,
+                &format!("failed to parse CSR: {e}"),
+            ))
+        }
     };
     if orgs.iter().any(|o| o == "system:masters") {
         return Err(Status::forbidden(
@@ -37,9 +43,18 @@ pub fn subject(request: &[u8]) -> Result<(Vec<String>, String), String> {
         Some((b, _)) if b.type_ == "CERTIFICATE REQUEST" => b.bytes,
         _ => return Err("PEM block type must be CERTIFICATE REQUEST".into()),
     };
-    let (_, req) = X509CertificationRequest::from_der(&der).map_err(|_| "asn1: structure error: tags don't match".to_string())?;
+    let (_, req) = X509CertificationRequest::from_der(&der)
+        .map_err(|_| "asn1: structure error: tags don't match".to_string())?;
     let subj = &req.certification_request_info.subject;
-    let orgs = subj.iter_organization().filter_map(|a| a.as_str().ok().map(String::from)).collect();
-    let cn = subj.iter_common_name().next().and_then(|a| a.as_str().ok()).unwrap_or("").to_string();
+    let orgs = subj
+        .iter_organization()
+        .filter_map(|a| a.as_str().ok().map(String::from))
+        .collect();
+    let cn = subj
+        .iter_common_name()
+        .next()
+        .and_then(|a| a.as_str().ok())
+        .unwrap_or("")
+        .to_string();
     Ok((orgs, cn))
 }

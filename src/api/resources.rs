@@ -16,7 +16,16 @@ pub struct ResourceInfo {
     pub stored: bool,
 }
 
-const CRUD: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+const CRUD: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
 const CREATE_ONLY: &[&str] = &["create"];
 
 pub const CSR: ResourceInfo = ResourceInfo {
@@ -158,7 +167,8 @@ pub const ALL: &[ResourceInfo] = &[
 
 /// Look a resource up by group and plural name.
 pub fn find(group: &str, resource: &str) -> Option<&'static ResourceInfo> {
-    ALL.iter().find(|r| r.group == group && r.resource == resource)
+    ALL.iter()
+        .find(|r| r.group == group && r.resource == resource)
 }
 
 /// Look a resource up by group and kind.

@@ -137,13 +137,18 @@ impl Status {
 
     /// 404: `certificatesigningrequests.certificates.k8s.io "x" not found`.
     pub fn not_found(gr: &GroupResource, name: &str) -> Status {
-        Status::failure(404, "NotFound", format!("{gr} \"{name}\" not found")).with_details(gr, name)
+        Status::failure(404, "NotFound", format!("{gr} \"{name}\" not found"))
+            .with_details(gr, name)
     }
 
     /// 409: `certificatesigningrequests.certificates.k8s.io "x" already exists`.
     pub fn already_exists(gr: &GroupResource, name: &str) -> Status {
-        Status::failure(409, "AlreadyExists", format!("{gr} \"{name}\" already exists"))
-            .with_details(gr, name)
+        Status::failure(
+            409,
+            "AlreadyExists",
+            format!("{gr} \"{name}\" already exists"),
+        )
+        .with_details(gr, name)
     }
 
     /// 409 Conflict for a stale resourceVersion.
@@ -176,7 +181,12 @@ impl Status {
     }
 
     /// 422 Invalid: `<Kind>.<group> "<name>" is invalid: <err>` or `...: [<e1>, <e2>]`.
-    pub fn invalid(kind: &str, group: &str, name: &str, errs: &[crate::validation::FieldError]) -> Status {
+    pub fn invalid(
+        kind: &str,
+        group: &str,
+        name: &str,
+        errs: &[crate::validation::FieldError],
+    ) -> Status {
         let qualified = if group.is_empty() {
             kind.to_string()
         } else {
@@ -187,10 +197,17 @@ impl Status {
         } else {
             format!(
                 "[{}]",
-                errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(", ")
+                errs.iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         };
-        let mut st = Status::failure(422, "Invalid", format!("{qualified} \"{name}\" is invalid: {list}"));
+        let mut st = Status::failure(
+            422,
+            "Invalid",
+            format!("{qualified} \"{name}\" is invalid: {list}"),
+        );
         st.details = Some(StatusDetails {
             name: name.into(),
             group: group.into(),

@@ -174,7 +174,11 @@ mod tests {
 
     #[test]
     fn round_trips_rfc3339() {
-        for s in ["1970-01-01T00:00:00Z", "2030-01-01T00:00:00Z", "2024-02-29T23:59:59Z"] {
+        for s in [
+            "1970-01-01T00:00:00Z",
+            "2030-01-01T00:00:00Z",
+            "2024-02-29T23:59:59Z",
+        ] {
             assert_eq!(Time::parse_rfc3339(s).unwrap().to_rfc3339(), s);
         }
         assert_eq!(
@@ -182,7 +186,9 @@ mod tests {
             Time::parse_rfc3339("2030-01-01T00:00:00Z").unwrap()
         );
         assert_eq!(
-            Time::parse_rfc3339("2030-01-01T00:00:00.123456Z").unwrap().to_rfc3339(),
+            Time::parse_rfc3339("2030-01-01T00:00:00.123456Z")
+                .unwrap()
+                .to_rfc3339(),
             "2030-01-01T00:00:00Z"
         );
         assert!(Time::parse_rfc3339("2030-13-01T00:00:00Z").is_err());

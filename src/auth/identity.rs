@@ -30,7 +30,12 @@ impl Identity {
         if !groups.iter().any(|g| g == SYSTEM_AUTHENTICATED) {
             groups.push(SYSTEM_AUTHENTICATED.to_string());
         }
-        Identity { user: name.into(), uid: String::new(), groups, extra: BTreeMap::new() }
+        Identity {
+            user: name.into(),
+            uid: String::new(),
+            groups,
+            extra: BTreeMap::new(),
+        }
     }
 
     /// `kubernetes-admin` in `system:masters` (kubeadm's admin.conf user).
@@ -66,6 +71,8 @@ impl Identity {
         if !self.in_group(SYSTEM_NODES) {
             return None;
         }
-        self.user.strip_prefix(NODE_USER_PREFIX).filter(|n| !n.is_empty())
+        self.user
+            .strip_prefix(NODE_USER_PREFIX)
+            .filter(|n| !n.is_empty())
     }
 }

@@ -19,7 +19,14 @@ impl Rbac {
     }
 
     /// Keep the index current: `obj` is the new object, or `None` after a delete.
-    pub fn on_write(&mut self, _resource: &str, _namespace: &str, _name: &str, _obj: Option<&Value>) {}
+    pub fn on_write(
+        &mut self,
+        _resource: &str,
+        _namespace: &str,
+        _name: &str,
+        _obj: Option<&Value>,
+    ) {
+    }
 
     pub fn authorize(&self, a: &Attributes) -> Decision {
         if a.user.in_group(super::identity::SYSTEM_MASTERS) {

@@ -79,7 +79,14 @@ pub fn decode(data: &[u8]) -> Option<(Block, &[u8])> {
         let type_ = String::from_utf8_lossy(type_).into_owned();
         match decode_body(after, &type_) {
             Some((headers, bytes, remaining)) => {
-                return Some((Block { type_, headers, bytes }, remaining));
+                return Some((
+                    Block {
+                        type_,
+                        headers,
+                        bytes,
+                    },
+                    remaining,
+                ));
             }
             None => {
                 rest = after;
@@ -138,7 +145,9 @@ fn decode_body<'a>(data: &'a [u8], type_: &str) -> Option<Body<'a>> {
         .copied()
         .filter(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
         .collect();
-    let bytes = base64::engine::general_purpose::STANDARD.decode(&body).ok()?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(&body)
+        .ok()?;
     Some((headers, bytes, remaining))
 }
 
@@ -172,7 +181,9 @@ mod tests {
         // Mismatched END type is not a block.
         assert!(decode(b"-----BEGIN X-----\nAAAA\n-----END Y-----\n").is_none());
         // Headers are returned.
-        let (b, _) = decode(b"-----BEGIN X-----\nProc-Type: 4,ENCRYPTED\n\nAAAA\n-----END X-----\n").unwrap();
+        let (b, _) =
+            decode(b"-----BEGIN X-----\nProc-Type: 4,ENCRYPTED\n\nAAAA\n-----END X-----\n")
+                .unwrap();
         assert_eq!(b.headers.len(), 1);
     }
 }

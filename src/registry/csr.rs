@@ -35,11 +35,26 @@ pub fn prepare_for_update(new: &mut CertificateSigningRequest, old: &Certificate
 }
 
 /// `csrStatusStrategy.PrepareForUpdate`.
-pub fn prepare_for_status_update(new: &mut CertificateSigningRequest, old: &CertificateSigningRequest, now: Time) {
+pub fn prepare_for_status_update(
+    new: &mut CertificateSigningRequest,
+    old: &CertificateSigningRequest,
+    now: Time,
+) {
     new.spec = old.spec.clone();
     for t in [APPROVED, DENIED] {
-        let old_c: Vec<_> = old.status.conditions.iter().filter(|c| c.type_ == t).cloned().collect();
-        let n_new = new.status.conditions.iter().filter(|c| c.type_ == t).count();
+        let old_c: Vec<_> = old
+            .status
+            .conditions
+            .iter()
+            .filter(|c| c.type_ == t)
+            .cloned()
+            .collect();
+        let n_new = new
+            .status
+            .conditions
+            .iter()
+            .filter(|c| c.type_ == t)
+            .count();
         if n_new == old_c.len() {
             let mut it = old_c.into_iter();
             for c in new.status.conditions.iter_mut().filter(|c| c.type_ == t) {
@@ -53,7 +68,11 @@ pub fn prepare_for_status_update(new: &mut CertificateSigningRequest, old: &Cert
 }
 
 /// `csrApprovalStrategy.PrepareForUpdate`.
-pub fn prepare_for_approval_update(new: &mut CertificateSigningRequest, old: &CertificateSigningRequest, now: Time) {
+pub fn prepare_for_approval_update(
+    new: &mut CertificateSigningRequest,
+    old: &CertificateSigningRequest,
+    now: Time,
+) {
     populate_condition_timestamps(new, old, now);
     new.spec = old.spec.clone();
     let conditions = std::mem::take(&mut new.status.conditions);
@@ -63,7 +82,11 @@ pub fn prepare_for_approval_update(new: &mut CertificateSigningRequest, old: &Ce
 
 /// `populateConditionTimestamps`: fill zero `lastUpdateTime` with now, and zero
 /// `lastTransitionTime` with the first old same-type-same-status condition's, else now.
-pub fn populate_condition_timestamps(new: &mut CertificateSigningRequest, old: &CertificateSigningRequest, now: Time) {
+pub fn populate_condition_timestamps(
+    new: &mut CertificateSigningRequest,
+    old: &CertificateSigningRequest,
+    now: Time,
+) {
     for c in new.status.conditions.iter_mut() {
         if c.last_update_time.is_none_or(|t| t.is_zero()) {
             c.last_update_time = Some(now);
@@ -123,11 +146,18 @@ mod tests {
         let mut old = CertificateSigningRequest::default();
         old.status.conditions = vec![cond("Custom", "True", 5, 7)];
         let mut new = old.clone();
-        new.status.conditions = vec![cond("Custom", "True", 0, 0), cond("Other", "False", 0, 0), cond("Kept", "True", 3, 4)];
+        new.status.conditions = vec![
+            cond("Custom", "True", 0, 0),
+            cond("Other", "False", 0, 0),
+            cond("Kept", "True", 3, 4),
+        ];
         populate_condition_timestamps(&mut new, &old, Time(100));
         assert_eq!(new.status.conditions[0].last_update_time, Some(Time(100)));
         assert_eq!(new.status.conditions[0].last_transition_time, Some(Time(7)));
-        assert_eq!(new.status.conditions[1].last_transition_time, Some(Time(100)));
+        assert_eq!(
+            new.status.conditions[1].last_transition_time,
+            Some(Time(100))
+        );
         assert_eq!(new.status.conditions[2].last_update_time, Some(Time(3)));
         assert_eq!(new.status.conditions[2].last_transition_time, Some(Time(4)));
     }

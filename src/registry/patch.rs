@@ -48,7 +48,9 @@ pub fn merge(target: &Value, patch: &Value) -> Value {
 
 fn strategic(target: &Value, patch: &Value) -> Result<Value, Status> {
     let Value::Object(p) = patch else {
-        return Err(Status::bad_request("strategic merge patch must be a JSON object"));
+        return Err(Status::bad_request(
+            "strategic merge patch must be a JSON object",
+        ));
     };
     Ok(strategic_obj(target, p, ""))
 }
@@ -104,7 +106,9 @@ fn strategic_obj(target: &Value, p: &Map<String, Value>, path: &str) -> Value {
                 };
                 for item in items {
                     let id = item.get(key).cloned();
-                    let pos = cur.iter().position(|c| id.is_some() && c.get(key) == id.as_ref());
+                    let pos = cur
+                        .iter()
+                        .position(|c| id.is_some() && c.get(key) == id.as_ref());
                     let is_delete = item.get("$patch").and_then(|x| x.as_str()) == Some("delete");
                     match (pos, is_delete) {
                         (Some(i), true) => {
@@ -153,7 +157,9 @@ fn pointer_parts(p: &str) -> Result<Vec<String>, Status> {
 
 fn json_patch(doc: &Value, patch: &Value) -> Result<Value, Status> {
     let Value::Array(ops) = patch else {
-        return Err(Status::bad_request("json patch must be an array of operations"));
+        return Err(Status::bad_request(
+            "json patch must be an array of operations",
+        ));
     };
     let mut doc = doc.clone();
     for op in ops {
@@ -162,7 +168,9 @@ fn json_patch(doc: &Value, patch: &Value) -> Result<Value, Status> {
         let parts = pointer_parts(path)?;
         match name {
             "add" | "replace" => {
-                let v = op.get("value").cloned().ok_or_else(|| Status::bad_request(format!("missing value for {name} operation")))?;
+                let v = op.get("value").cloned().ok_or_else(|| {
+                    Status::bad_request(format!("missing value for {name} operation"))
+                })?;
                 set(&mut doc, &parts, v, name == "add")?;
             }
             "remove" => {
@@ -177,7 +185,9 @@ fn json_patch(doc: &Value, patch: &Value) -> Result<Value, Status> {
             }
             "move" | "copy" => {
                 let from = pointer_parts(op.get("from").and_then(|v| v.as_str()).unwrap_or(""))?;
-                let v = get(&doc, &from).cloned().ok_or_else(|| Status::bad_request(format!("path {path} not found")))?;
+                let v = get(&doc, &from)
+                    .cloned()
+                    .ok_or_else(|| Status::bad_request(format!("path {path} not found")))?;
                 if name == "move" {
                     remove(&mut doc, &from)?;
                 }
@@ -218,7 +228,10 @@ fn set(doc: &mut Value, parts: &[String], v: Value, add: bool) -> Result<(), Sta
     match cur {
         Value::Object(m) => {
             if !add && !m.contains_key(last) {
-                return Err(Status::bad_request(format!("doc is missing key: /{}", parts.join("/"))));
+                return Err(Status::bad_request(format!(
+                    "doc is missing key: /{}",
+                    parts.join("/")
+                )));
             }
             m.insert(last.clone(), v);
         }
@@ -226,13 +239,17 @@ fn set(doc: &mut Value, parts: &[String], v: Value, add: bool) -> Result<(), Sta
             if last == "-" {
                 a.push(v);
             } else {
-                let i: usize = last.parse().map_err(|_| Status::bad_request(format!("invalid array index {last}")))?;
+                let i: usize = last
+                    .parse()
+                    .map_err(|_| Status::bad_request(format!("invalid array index {last}")))?;
                 if add && i <= a.len() {
                     a.insert(i, v);
                 } else if !add && i < a.len() {
                     a[i] = v;
                 } else {
-                    return Err(Status::bad_request(format!("array index {i} out of bounds")));
+                    return Err(Status::bad_request(format!(
+                        "array index {i} out of bounds"
+                    )));
                 }
             }
         }
@@ -268,7 +285,10 @@ fn remove(doc: &mut Value, parts: &[String]) -> Result<(), Status> {
     if ok {
         Ok(())
     } else {
-        Err(Status::bad_request(format!("doc is missing path: /{}", parts.join("/"))))
+        Err(Status::bad_request(format!(
+            "doc is missing path: /{}",
+            parts.join("/")
+        )))
     }
 }
 
@@ -280,7 +300,10 @@ mod tests {
     #[test]
     fn merge_patch_rfc7386() {
         let d = json!({"a": 1, "b": {"c": 2, "d": 3}});
-        assert_eq!(merge(&d, &json!({"b": {"c": null, "e": 4}})), json!({"a": 1, "b": {"d": 3, "e": 4}}));
+        assert_eq!(
+            merge(&d, &json!({"b": {"c": null, "e": 4}})),
+            json!({"a": 1, "b": {"d": 3, "e": 4}})
+        );
     }
 
     #[test]
@@ -305,6 +328,11 @@ mod tests {
             apply(PatchType::Json, &d, &p).unwrap(),
             json!({"status": {"conditions": [{"type": "C"}, {"type": "B"}]}})
         );
-        assert!(apply(PatchType::Json, &d, &json!([{"op": "remove", "path": "/nope"}])).is_err());
+        assert!(apply(
+            PatchType::Json,
+            &d,
+            &json!([{"op": "remove", "path": "/nope"}])
+        )
+        .is_err());
     }
 }

@@ -63,25 +63,58 @@ impl LabelSelector {
         for term in split_top(s) {
             let t = term.trim();
             if t.is_empty() {
-                return Err(bad(format!("unable to parse requirement: found '', expected: identifier in {s:?}")));
+                return Err(bad(format!(
+                    "unable to parse requirement: found '', expected: identifier in {s:?}"
+                )));
             }
             let req = if let Some(k) = t.strip_prefix('!') {
-                Requirement { key: k.trim().into(), op: Op::DoesNotExist, value: String::new() }
+                Requirement {
+                    key: k.trim().into(),
+                    op: Op::DoesNotExist,
+                    value: String::new(),
+                }
             } else if let Some((k, v)) = t.split_once("!=") {
-                Requirement { key: k.trim().into(), op: Op::NotEq, value: v.trim().into() }
+                Requirement {
+                    key: k.trim().into(),
+                    op: Op::NotEq,
+                    value: v.trim().into(),
+                }
             } else if let Some((k, v)) = t.split_once("==") {
-                Requirement { key: k.trim().into(), op: Op::Eq, value: v.trim().into() }
+                Requirement {
+                    key: k.trim().into(),
+                    op: Op::Eq,
+                    value: v.trim().into(),
+                }
             } else if let Some((k, v)) = t.split_once('=') {
-                Requirement { key: k.trim().into(), op: Op::Eq, value: v.trim().into() }
+                Requirement {
+                    key: k.trim().into(),
+                    op: Op::Eq,
+                    value: v.trim().into(),
+                }
             } else if let Some((k, rest)) = split_set(t, " notin ") {
-                Requirement { key: k, op: Op::NotIn(parse_set(&rest, s)?), value: String::new() }
+                Requirement {
+                    key: k,
+                    op: Op::NotIn(parse_set(&rest, s)?),
+                    value: String::new(),
+                }
             } else if let Some((k, rest)) = split_set(t, " in ") {
-                Requirement { key: k, op: Op::In(parse_set(&rest, s)?), value: String::new() }
+                Requirement {
+                    key: k,
+                    op: Op::In(parse_set(&rest, s)?),
+                    value: String::new(),
+                }
             } else {
-                Requirement { key: t.into(), op: Op::Exists, value: String::new() }
+                Requirement {
+                    key: t.into(),
+                    op: Op::Exists,
+                    value: String::new(),
+                }
             };
             if req.key.is_empty() || req.key.contains(char::is_whitespace) {
-                return Err(bad(format!("unable to parse requirement: invalid label key {:?}", req.key)));
+                return Err(bad(format!(
+                    "unable to parse requirement: invalid label key {:?}",
+                    req.key
+                )));
             }
             reqs.push(req);
         }
@@ -109,15 +142,26 @@ impl LabelSelector {
 
 fn split_set(t: &str, kw: &str) -> Option<(String, String)> {
     let i = t.find(kw)?;
-    Some((t[..i].trim().to_string(), t[i + kw.len()..].trim().to_string()))
+    Some((
+        t[..i].trim().to_string(),
+        t[i + kw.len()..].trim().to_string(),
+    ))
 }
 
 fn parse_set(rest: &str, whole: &str) -> Result<Vec<String>, Status> {
     let inner = rest
         .strip_prefix('(')
         .and_then(|r| r.strip_suffix(')'))
-        .ok_or_else(|| bad(format!("unable to parse requirement: found '{rest}', expected: '(' in {whole:?}")))?;
-    Ok(inner.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect())
+        .ok_or_else(|| {
+            bad(format!(
+                "unable to parse requirement: found '{rest}', expected: '(' in {whole:?}"
+            ))
+        })?;
+    Ok(inner
+        .split(',')
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .collect())
 }
 
 /// A parsed field selector: a conjunction of `key=value` / `key==value` / `key!=value`.
@@ -143,7 +187,9 @@ impl FieldSelector {
             } else if let Some((k, v)) = t.split_once('=') {
                 (k, true, v)
             } else {
-                return Err(bad(format!("invalid selector: '{s}'; can't understand '{t}'")));
+                return Err(bad(format!(
+                    "invalid selector: '{s}'; can't understand '{t}'"
+                )));
             };
             let k = k.trim();
             if !supported.contains(&k) {
@@ -169,7 +215,9 @@ mod tests {
     use super::*;
 
     fn labels(kv: &[(&str, &str)]) -> BTreeMap<String, String> {
-        kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        kv.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -187,13 +235,18 @@ mod tests {
             ("missing!=x", true),
             ("app=web,tier=back", false),
         ] {
-            assert_eq!(LabelSelector::parse(sel).unwrap().matches(&l), want, "{sel}");
+            assert_eq!(
+                LabelSelector::parse(sel).unwrap().matches(&l),
+                want,
+                "{sel}"
+            );
         }
     }
 
     #[test]
     fn field_selector_rejects_unknown_labels() {
-        let e = FieldSelector::parse("status.phase=x", &["metadata.name", "spec.signerName"]).unwrap_err();
+        let e = FieldSelector::parse("status.phase=x", &["metadata.name", "spec.signerName"])
+            .unwrap_err();
         assert_eq!(e.code, 400);
         assert_eq!(e.message, "field label not supported: status.phase");
         let f = FieldSelector::parse("metadata.name=a", &["metadata.name"]).unwrap();

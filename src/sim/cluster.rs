@@ -128,7 +128,10 @@ fn gr(info: &ResourceInfo) -> GroupResource {
 /// `forbiddenMessage` of the apiserver's response writers.
 pub fn forbidden_message(a: &Attributes) -> String {
     if !a.resource_request {
-        return format!("User \"{}\" cannot {} path \"{}\"", a.user.user, a.verb, a.path);
+        return format!(
+            "User \"{}\" cannot {} path \"{}\"",
+            a.user.user, a.verb, a.path
+        );
     }
     let mut resource = a.resource.clone();
     if !a.subresource.is_empty() {
@@ -149,7 +152,8 @@ pub fn forbidden_message(a: &Attributes) -> String {
 
 /// Decode a request body into a typed object; errors are 400 BadRequest as the decoder gives.
 fn decode<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, Status> {
-    serde_json::from_value(v.clone()).map_err(|e| Status::bad_request(format!("error decoding request body: {e}")))
+    serde_json::from_value(v.clone())
+        .map_err(|e| Status::bad_request(format!("error decoding request body: {e}")))
 }
 
 fn to_value<T: serde::Serialize>(t: &T) -> Value {
@@ -158,7 +162,10 @@ fn to_value<T: serde::Serialize>(t: &T) -> Value {
 
 /// Check `apiVersion`/`kind` of a body against the resource (empty is accepted).
 fn check_type_meta(info: &ResourceInfo, body: &Value) -> Result<(), Status> {
-    let av = body.get("apiVersion").and_then(|v| v.as_str()).unwrap_or("");
+    let av = body
+        .get("apiVersion")
+        .and_then(|v| v.as_str())
+        .unwrap_or("");
     let kind = body.get("kind").and_then(|v| v.as_str()).unwrap_or("");
     let want_av = info.api_version();
     if !av.is_empty() && av != want_av {
@@ -176,7 +183,10 @@ fn check_type_meta(info: &ResourceInfo, body: &Value) -> Result<(), Status> {
 }
 
 fn meta_str<'a>(v: &'a Value, field: &str) -> &'a str {
-    v.get("metadata").and_then(|m| m.get(field)).and_then(|x| x.as_str()).unwrap_or("")
+    v.get("metadata")
+        .and_then(|m| m.get(field))
+        .and_then(|x| x.as_str())
+        .unwrap_or("")
 }
 
 fn set_meta(v: &mut Value, field: &str, val: Value) {
@@ -198,7 +208,8 @@ impl Cluster {
     pub fn new(config: Config) -> Result<Cluster, String> {
         let backend: Box<dyn Backend> = match &config.data_dir {
             Some(dir) => {
-                std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
                 Box::new(store::sled_backend::SledBackend::open(dir)?)
             }
             None => Box::new(MemoryBackend),
@@ -219,13 +230,20 @@ impl Cluster {
             config,
         };
         // Rebuild projections (RBAC, tokens) from what the store holds.
-        let keys: Vec<(String, store::Bytes)> = c.store.range("", None).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let keys: Vec<(String, store::Bytes)> = c
+            .store
+            .range("", None)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         for (k, v) in keys {
             if let Ok(obj) = serde_json::from_slice::<Value>(&v) {
                 c.project(&k, Some(&obj));
             }
         }
-        c.trace("start", json!({"seed": c.config.seed, "rv": c.store.rv(), "backend": c.store.backend_name()}));
+        c.trace(
+            "start",
+            json!({"seed": c.config.seed, "rv": c.store.rv(), "backend": c.store.backend_name()}),
+        );
         // wiring: default policy
         // wiring: pki
         // wiring: controllers (approver, signer, cleaner)
@@ -281,7 +299,14 @@ impl Cluster {
     pub fn add_controller(&mut self, c: Box<dyn Controller>) {
         let name = c.name();
         let watches = c.watches_csrs();
-        self.slots.push(Slot { name, ctl: Some(c), queue: VecDeque::new(), queued: BTreeSet::new(), watches, paused: false });
+        self.slots.push(Slot {
+            name,
+            ctl: Some(c),
+            queue: VecDeque::new(),
+            queued: BTreeSet::new(),
+            watches,
+            paused: false,
+        });
         let i = self.slots.len() - 1;
         if watches {
             // An informer's initial list: every existing CSR is queued.
@@ -310,7 +335,14 @@ impl Cluster {
             found = true;
         }
         if found {
-            self.trace(if paused { "controller-paused" } else { "controller-resumed" }, json!({"controller": name}));
+            self.trace(
+                if paused {
+                    "controller-paused"
+                } else {
+                    "controller-resumed"
+                },
+                json!({"controller": name}),
+            );
             if !paused {
                 self.settle();
             }
@@ -327,7 +359,12 @@ impl Cluster {
 
     fn schedule_slot(&mut self, slot: usize, at_ms: i64, tag: String) {
         self.timer_seq += 1;
-        self.timers.push(Reverse(Timer { at_ms, seq: self.timer_seq, slot, tag }));
+        self.timers.push(Reverse(Timer {
+            at_ms,
+            seq: self.timer_seq,
+            slot,
+            tag,
+        }));
     }
 
     /// Time of the next pending timer, if any.
@@ -377,7 +414,11 @@ impl Cluster {
 
     /// The time of the next timer of a running controller due at or before `limit`.
     fn next_due(&self, limit: i64) -> Option<i64> {
-        self.timers.iter().filter(|t| t.0.at_ms <= limit && !self.slots[t.0.slot].paused).map(|t| t.0.at_ms).min()
+        self.timers
+            .iter()
+            .filter(|t| t.0.at_ms <= limit && !self.slots[t.0.slot].paused)
+            .map(|t| t.0.at_ms)
+            .min()
     }
 
     /// Fire every timer due at or before now whose controller is running.
@@ -414,7 +455,11 @@ impl Cluster {
         let mut steps = 0usize;
         loop {
             self.fire_due();
-            let Some(i) = self.slots.iter().position(|s| !s.paused && !s.queue.is_empty() && s.ctl.is_some()) else {
+            let Some(i) = self
+                .slots
+                .iter()
+                .position(|s| !s.paused && !s.queue.is_empty() && s.ctl.is_some())
+            else {
                 break;
             };
             let key = self.slots[i].queue.pop_front().expect("non-empty");
@@ -424,7 +469,10 @@ impl Cluster {
             self.slots[i].ctl = Some(ctl);
             if let SyncResult::RequeueAfter(ms, msg) = r {
                 let name = self.slots[i].name;
-                self.trace("requeue", json!({"controller": name, "csr": key, "after_ms": ms, "error": msg}));
+                self.trace(
+                    "requeue",
+                    json!({"controller": name, "csr": key, "after_ms": ms, "error": msg}),
+                );
                 self.schedule_slot(i, self.clock_ms + ms as i64, format!("{REQUEUE_TAG}{key}"));
             }
             steps += 1;
@@ -439,34 +487,58 @@ impl Cluster {
     // ------------------------------------------------------------------ direct reads
 
     fn csr_key(name: &str) -> String {
-        store::key("certificates.k8s.io", "certificatesigningrequests", "", name)
+        store::key(
+            "certificates.k8s.io",
+            "certificatesigningrequests",
+            "",
+            name,
+        )
     }
 
     /// A CSR by name, without authorization (for controllers and tests).
     pub fn get_csr(&self, name: &str) -> Option<CertificateSigningRequest> {
-        self.store.get(&Self::csr_key(name)).and_then(|b| serde_json::from_slice(b).ok())
+        self.store
+            .get(&Self::csr_key(name))
+            .and_then(|b| serde_json::from_slice(b).ok())
     }
 
     /// Every CSR, in name order, without authorization.
     pub fn list_csrs(&self) -> Vec<CertificateSigningRequest> {
         let p = store::prefix("certificates.k8s.io", "certificatesigningrequests", None);
-        self.store.range(&p, None).filter_map(|(_, b)| serde_json::from_slice(b).ok()).collect()
+        self.store
+            .range(&p, None)
+            .filter_map(|(_, b)| serde_json::from_slice(b).ok())
+            .collect()
     }
 
     fn csr_names(&self) -> Vec<String> {
         let p = store::prefix("certificates.k8s.io", "certificatesigningrequests", None);
-        self.store.range(&p, None).map(|(k, _)| k.rsplit('/').next().unwrap_or("").to_string()).collect()
+        self.store
+            .range(&p, None)
+            .map(|(k, _)| k.rsplit('/').next().unwrap_or("").to_string())
+            .collect()
     }
 
     /// Any stored object as JSON, without authorization.
-    pub fn get_object(&self, group: &str, resource: &str, namespace: &str, name: &str) -> Option<Value> {
-        self.store.get(&store::key(group, resource, namespace, name)).and_then(|b| serde_json::from_slice(b).ok())
+    pub fn get_object(
+        &self,
+        group: &str,
+        resource: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Option<Value> {
+        self.store
+            .get(&store::key(group, resource, namespace, name))
+            .and_then(|b| serde_json::from_slice(b).ok())
     }
 
     /// Every stored object of a resource (all namespaces), without authorization.
     pub fn list_objects(&self, group: &str, resource: &str) -> Vec<Value> {
         let p = store::prefix(group, resource, None);
-        self.store.range(&p, None).filter_map(|(_, b)| serde_json::from_slice(b).ok()).collect()
+        self.store
+            .range(&p, None)
+            .filter_map(|(_, b)| serde_json::from_slice(b).ok())
+            .collect()
     }
 
     /// Number of stored objects (all kinds).
@@ -485,7 +557,13 @@ impl Cluster {
 
     fn apply_inner(&mut self, who: &Identity, req: ApiRequest) -> Result<ApiResponse, Status> {
         let verb = req.verb.ok_or_else(|| Status::bad_request("no verb"))?;
-        let not_found = || Status::failure(404, "NotFound", "the server could not find the requested resource");
+        let not_found = || {
+            Status::failure(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+            )
+        };
         let info = *resources::find(&req.group, &req.resource).ok_or_else(not_found)?;
         if !req.version.is_empty() && req.version != info.version {
             return Err(not_found());
@@ -503,9 +581,15 @@ impl Cluster {
             _ => return Err(not_found()),
         }
         if !info.verbs.contains(&verb.as_str()) {
-            return Err(Status::method_not_allowed("the server does not allow this method on the requested resource"));
+            return Err(Status::method_not_allowed(
+                "the server does not allow this method on the requested resource",
+            ));
         }
-        let namespace = if info.namespaced { req.namespace.clone() } else { String::new() };
+        let namespace = if info.namespaced {
+            req.namespace.clone()
+        } else {
+            String::new()
+        };
         let attrs = Attributes {
             user: who.clone(),
             verb: verb.as_str().into(),
@@ -529,10 +613,14 @@ impl Cluster {
             }
         }
         if !info.stored {
-            let body = req.body.clone().ok_or_else(|| Status::bad_request("request body required"))?;
+            let body = req
+                .body
+                .clone()
+                .ok_or_else(|| Status::bad_request("request body required"))?;
             return self.review(who, &info, &body).map(ApiResponse::Created);
         }
-        if info.namespaced && req.namespace.is_empty() && !matches!(verb, Verb::List | Verb::Watch) {
+        if info.namespaced && req.namespace.is_empty() && !matches!(verb, Verb::List | Verb::Watch)
+        {
             return Err(Status::not_found(&gr(&info), &req.name));
         }
         match verb {
@@ -540,17 +628,41 @@ impl Cluster {
             Verb::List => self.list(&info, &namespace, &req).map(ApiResponse::Ok),
             Verb::Watch => self.watch(&info, &namespace, &req).map(ApiResponse::Watch),
             Verb::Create => {
-                let body = req.body.as_ref().ok_or_else(|| Status::bad_request("request body required"))?;
-                self.create(who, &info, &namespace, body, req.dry_run).map(ApiResponse::Created)
+                let body = req
+                    .body
+                    .as_ref()
+                    .ok_or_else(|| Status::bad_request("request body required"))?;
+                self.create(who, &info, &namespace, body, req.dry_run)
+                    .map(ApiResponse::Created)
             }
             Verb::Update => {
-                let body = req.body.as_ref().ok_or_else(|| Status::bad_request("request body required"))?;
-                self.update(who, &info, &namespace, &req.name, &req.subresource, body.clone(), req.dry_run)
-                    .map(ApiResponse::Ok)
+                let body = req
+                    .body
+                    .as_ref()
+                    .ok_or_else(|| Status::bad_request("request body required"))?;
+                self.update(
+                    who,
+                    &info,
+                    &namespace,
+                    &req.name,
+                    &req.subresource,
+                    body.clone(),
+                    req.dry_run,
+                )
+                .map(ApiResponse::Ok)
             }
             Verb::Patch => {
-                let body = req.body.as_ref().ok_or_else(|| Status::bad_request("request body required"))?;
-                let pt = req.patch_type.ok_or_else(|| Status::failure(415, "UnsupportedMediaType", "the body of the request was in an unknown format"))?;
+                let body = req
+                    .body
+                    .as_ref()
+                    .ok_or_else(|| Status::bad_request("request body required"))?;
+                let pt = req.patch_type.ok_or_else(|| {
+                    Status::failure(
+                        415,
+                        "UnsupportedMediaType",
+                        "the body of the request was in an unknown format",
+                    )
+                })?;
                 let key = store::key(info.group, info.resource, &namespace, &req.name);
                 let current: Value = self
                     .store
@@ -561,28 +673,54 @@ impl Cluster {
                 if !patched.is_object() {
                     return Err(Status::bad_request("patch did not produce an object"));
                 }
-                self.update(who, &info, &namespace, &req.name, &req.subresource, patched, req.dry_run).map(ApiResponse::Ok)
+                self.update(
+                    who,
+                    &info,
+                    &namespace,
+                    &req.name,
+                    &req.subresource,
+                    patched,
+                    req.dry_run,
+                )
+                .map(ApiResponse::Ok)
             }
             Verb::Delete => self.delete(&info, &namespace, &req).map(ApiResponse::Ok),
             Verb::DeleteCollection => {
-                let list = self.list(&info, &namespace, &ApiRequest { list: req.list.clone(), ..Default::default() })?;
+                let list = self.list(
+                    &info,
+                    &namespace,
+                    &ApiRequest {
+                        list: req.list.clone(),
+                        ..Default::default()
+                    },
+                )?;
                 let mut deleted = Vec::new();
                 for item in list["items"].as_array().cloned().unwrap_or_default() {
                     let name = meta_str(&item, "name").to_string();
                     let ns = meta_str(&item, "namespace").to_string();
-                    let r = ApiRequest { name: name.clone(), namespace: ns.clone(), dry_run: req.dry_run, ..Default::default() };
+                    let r = ApiRequest {
+                        name: name.clone(),
+                        namespace: ns.clone(),
+                        dry_run: req.dry_run,
+                        ..Default::default()
+                    };
                     if self.delete(&info, &ns, &r).is_ok() {
                         deleted.push(item);
                     }
                 }
-                Ok(ApiResponse::Ok(json!({"apiVersion": info.api_version(), "kind": info.list_kind, "metadata": {"resourceVersion": self.store.rv().to_string()}, "items": deleted})))
+                Ok(ApiResponse::Ok(
+                    json!({"apiVersion": info.api_version(), "kind": info.list_kind, "metadata": {"resourceVersion": self.store.rv().to_string()}, "items": deleted}),
+                ))
             }
         }
     }
 
     fn get(&self, info: &ResourceInfo, ns: &str, name: &str) -> Result<Value, Status> {
         let key = store::key(info.group, info.resource, ns, name);
-        let b = self.store.get(&key).ok_or_else(|| Status::not_found(&gr(info), name))?;
+        let b = self
+            .store
+            .get(&key)
+            .ok_or_else(|| Status::not_found(&gr(info), name))?;
         serde_json::from_slice(b).map_err(|e| Status::internal(e.to_string()))
     }
 
@@ -609,8 +747,15 @@ impl Cluster {
         }
     }
 
-    fn matcher(info: &ResourceInfo, label: &str, field: &str) -> Result<(LabelSelector, FieldSelector), Status> {
-        Ok((LabelSelector::parse(label)?, FieldSelector::parse(field, Self::field_labels(info))?))
+    fn matcher(
+        info: &ResourceInfo,
+        label: &str,
+        field: &str,
+    ) -> Result<(LabelSelector, FieldSelector), Status> {
+        Ok((
+            LabelSelector::parse(label)?,
+            FieldSelector::parse(field, Self::field_labels(info))?,
+        ))
     }
 
     fn matches(sel: &(LabelSelector, FieldSelector), obj: &Value) -> bool {
@@ -629,21 +774,36 @@ impl Cluster {
 
     fn list(&self, info: &ResourceInfo, ns: &str, req: &ApiRequest) -> Result<Value, Status> {
         let sel = Self::matcher(info, &req.list.label_selector, &req.list.field_selector)?;
-        let prefix = store::prefix(info.group, info.resource, if info.namespaced && !ns.is_empty() { Some(ns) } else { None });
+        let prefix = store::prefix(
+            info.group,
+            info.resource,
+            if info.namespaced && !ns.is_empty() {
+                Some(ns)
+            } else {
+                None
+            },
+        );
         let limit = req.list.limit.filter(|l| *l > 0).map(|l| l as usize);
         let after = if req.list.continue_.is_empty() {
             None
         } else {
             Some(decode_continue(&req.list.continue_)?)
         };
-        if !req.list.resource_version.is_empty() && req.list.resource_version.parse::<u64>().is_err() {
-            return Err(Status::bad_request(format!("invalid resource version \"{}\"", req.list.resource_version)));
+        if !req.list.resource_version.is_empty()
+            && req.list.resource_version.parse::<u64>().is_err()
+        {
+            return Err(Status::bad_request(format!(
+                "invalid resource version \"{}\"",
+                req.list.resource_version
+            )));
         }
         let mut items = Vec::new();
         let mut last_key = None;
         let mut more = false;
         for (k, b) in self.store.range(&prefix, after.as_deref()) {
-            let Ok(mut obj) = serde_json::from_slice::<Value>(b) else { continue };
+            let Ok(mut obj) = serde_json::from_slice::<Value>(b) else {
+                continue;
+            };
             if !Self::matches(&sel, &obj) {
                 continue;
             }
@@ -660,16 +820,26 @@ impl Cluster {
             items.push(obj);
             last_key = Some(k.clone());
         }
-        let mut meta = ListMeta { resource_version: self.store.rv().to_string(), ..Default::default() };
+        let mut meta = ListMeta {
+            resource_version: self.store.rv().to_string(),
+            ..Default::default()
+        };
         if more {
             if let Some(k) = last_key {
                 meta.continue_ = encode_continue(self.store.rv(), &k);
             }
         }
-        Ok(json!({"kind": info.list_kind, "apiVersion": info.api_version(), "metadata": meta, "items": items}))
+        Ok(
+            json!({"kind": info.list_kind, "apiVersion": info.api_version(), "metadata": meta, "items": items}),
+        )
     }
 
-    fn watch(&self, info: &ResourceInfo, ns: &str, req: &ApiRequest) -> Result<WatchStream, Status> {
+    fn watch(
+        &self,
+        info: &ResourceInfo,
+        ns: &str,
+        req: &ApiRequest,
+    ) -> Result<WatchStream, Status> {
         Self::matcher(info, &req.list.label_selector, &req.list.field_selector)?;
         let rv_s = req.list.resource_version.as_str();
         let mut cursor = WatchCursor {
@@ -683,17 +853,36 @@ impl Cluster {
         };
         let mut initial = Vec::new();
         if rv_s.is_empty() || rv_s == "0" || req.list.send_initial_events {
-            let list = self.list(info, ns, &ApiRequest { list: crate::api::ListOptions { label_selector: req.list.label_selector.clone(), field_selector: req.list.field_selector.clone(), ..Default::default() }, ..Default::default() })?;
+            let list = self.list(
+                info,
+                ns,
+                &ApiRequest {
+                    list: crate::api::ListOptions {
+                        label_selector: req.list.label_selector.clone(),
+                        field_selector: req.list.field_selector.clone(),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                },
+            )?;
             for mut item in list["items"].as_array().cloned().unwrap_or_default() {
                 item["apiVersion"] = json!(info.api_version());
                 item["kind"] = json!(info.kind);
                 let item = reorder_type_meta(item);
-                initial.push(WatchEvent { type_: EventType::Added, object: item });
+                initial.push(WatchEvent {
+                    type_: EventType::Added,
+                    object: item,
+                });
             }
         } else {
-            let rv: u64 = rv_s.parse().map_err(|_| Status::bad_request(format!("invalid resource version \"{rv_s}\"")))?;
+            let rv: u64 = rv_s
+                .parse()
+                .map_err(|_| Status::bad_request(format!("invalid resource version \"{rv_s}\"")))?;
             if rv < self.store.log_start_rv() {
-                return Err(Status::expired(format!("too old resource version: {rv} ({})", self.store.log_start_rv())));
+                return Err(Status::expired(format!(
+                    "too old resource version: {rv} ({})",
+                    self.store.log_start_rv()
+                )));
             }
             cursor.rv = rv.min(self.store.rv());
         }
@@ -702,13 +891,24 @@ impl Cluster {
 
     /// Events for an open watch since its cursor; 410 Expired if they were compacted.
     pub fn watch_poll(&mut self, cursor: &mut WatchCursor) -> Result<Vec<WatchEvent>, Status> {
-        let info = *resources::find(&cursor.group, &cursor.resource).ok_or_else(|| Status::bad_request("unknown resource"))?;
+        let info = *resources::find(&cursor.group, &cursor.resource)
+            .ok_or_else(|| Status::bad_request("unknown resource"))?;
         let sel = Self::matcher(&info, &cursor.label_selector, &cursor.field_selector)?;
-        let prefix = store::prefix(info.group, info.resource, if cursor.namespace.is_empty() { None } else { Some(&cursor.namespace) });
-        let events = self
-            .store
-            .events_since(cursor.rv)
-            .map_err(|oldest| Status::expired(format!("too old resource version: {} ({oldest})", cursor.rv)))?;
+        let prefix = store::prefix(
+            info.group,
+            info.resource,
+            if cursor.namespace.is_empty() {
+                None
+            } else {
+                Some(&cursor.namespace)
+            },
+        );
+        let events = self.store.events_since(cursor.rv).map_err(|oldest| {
+            Status::expired(format!(
+                "too old resource version: {} ({oldest})",
+                cursor.rv
+            ))
+        })?;
         let mut out = Vec::new();
         let mut last = cursor.rv;
         for e in events {
@@ -716,11 +916,16 @@ impl Cluster {
             if !e.key.starts_with(&prefix) {
                 continue;
             }
-            let Ok(obj) = serde_json::from_slice::<Value>(&e.object) else { continue };
+            let Ok(obj) = serde_json::from_slice::<Value>(&e.object) else {
+                continue;
+            };
             if !Self::matches(&sel, &obj) {
                 continue;
             }
-            out.push(WatchEvent { type_: e.type_, object: obj });
+            out.push(WatchEvent {
+                type_: e.type_,
+                object: obj,
+            });
         }
         cursor.rv = last.max(cursor.rv);
         Ok(out)
@@ -752,9 +957,18 @@ impl Cluster {
         self.rngs.uuid().to_string()
     }
 
-    fn create(&mut self, who: &Identity, info: &ResourceInfo, ns: &str, body: &Value, dry_run: bool) -> Result<Value, Status> {
+    fn create(
+        &mut self,
+        who: &Identity,
+        info: &ResourceInfo,
+        ns: &str,
+        body: &Value,
+        dry_run: bool,
+    ) -> Result<Value, Status> {
         if !body.is_object() {
-            return Err(Status::bad_request("the body of the request must be a JSON object"));
+            return Err(Status::bad_request(
+                "the body of the request must be a JSON object",
+            ));
         }
         check_type_meta(info, body)?;
         let mut obj = body.clone();
@@ -774,7 +988,10 @@ impl Cluster {
         let gen = meta_str(&obj, "generateName").to_string();
         if name.is_empty() && !gen.is_empty() {
             name = self.generate_name(&gen);
-            while self.store.contains(&store::key(info.group, info.resource, ns, &name)) {
+            while self
+                .store
+                .contains(&store::key(info.group, info.resource, ns, &name))
+            {
                 name = self.generate_name(&gen);
             }
             set_meta(&mut obj, "name", json!(name));
@@ -782,7 +999,12 @@ impl Cluster {
         let uid = self.new_uid();
         set_meta(&mut obj, "uid", json!(uid));
         set_meta(&mut obj, "creationTimestamp", json!(self.now()));
-        for f in ["resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
+        for f in [
+            "resourceVersion",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "selfLink",
+        ] {
             set_meta(&mut obj, f, Value::Null);
         }
         let obj = if info.resource == "certificatesigningrequests" {
@@ -807,10 +1029,18 @@ impl Cluster {
         let name = csr.metadata.name.clone();
         let mut errs = csr_validation::validate_create(&csr);
         if errs.is_empty() {
-            errs = names::path_segment_name(&name).into_iter().map(|m| FieldError::invalid("metadata.name", &name, m)).collect();
+            errs = names::path_segment_name(&name)
+                .into_iter()
+                .map(|m| FieldError::invalid("metadata.name", &name, m))
+                .collect();
         }
         if !errs.is_empty() {
-            return Err(Status::invalid(crate::api::csr::KIND, crate::api::csr::GROUP, &name, &errs));
+            return Err(Status::invalid(
+                crate::api::csr::KIND,
+                crate::api::csr::GROUP,
+                &name,
+                &errs,
+            ));
         }
         admission::subject_restriction::admit(&csr)?;
         admission::node_restriction::admit(who, &csr, self.config.allow_insecure_kubelet_csrs)?;
@@ -818,7 +1048,12 @@ impl Cluster {
     }
 
     /// Validation of the other kinds (names, RBAC escalation, secrets).
-    fn create_generic_checks(&mut self, _who: &Identity, info: &ResourceInfo, mut obj: Value) -> Result<Value, Status> {
+    fn create_generic_checks(
+        &mut self,
+        _who: &Identity,
+        info: &ResourceInfo,
+        mut obj: Value,
+    ) -> Result<Value, Status> {
         let name = meta_str(&obj, "name").to_string();
         let meta: crate::api::ObjectMeta = decode(obj.get("metadata").unwrap_or(&Value::Null))?;
         let mut errs = crate::validation::meta::validate_object_meta(&meta, info.namespaced);
@@ -828,7 +1063,10 @@ impl Cluster {
                 "namespaces" => names::dns1123_label(&name),
                 _ => names::path_segment_name(&name),
             };
-            errs.extend(msgs.into_iter().map(|m| FieldError::invalid("metadata.name", &name, m)));
+            errs.extend(
+                msgs.into_iter()
+                    .map(|m| FieldError::invalid("metadata.name", &name, m)),
+            );
         }
         if info.resource == "secrets" {
             normalize_secret(&mut obj, &mut errs);
@@ -851,16 +1089,27 @@ impl Cluster {
         set_meta(&mut obj, "resourceVersion", json!(rv.to_string()));
         let obj = reorder_type_meta(obj);
         let bytes = serde_json::to_vec(&obj).map_err(|e| Status::internal(e.to_string()))?;
-        let (rv, t) = self.store.put(key, bytes, self.clock_ms).map_err(|e| Status::internal(format!("storage error: {e}")))?;
+        let (rv, t) = self
+            .store
+            .put(key, bytes, self.clock_ms)
+            .map_err(|e| Status::internal(format!("storage error: {e}")))?;
         self.after_write(info, key, Some(&obj), t, rv);
         Ok(obj)
     }
 
-    fn after_write(&mut self, info: &ResourceInfo, key: &str, obj: Option<&Value>, t: EventType, rv: u64) {
+    fn after_write(
+        &mut self,
+        info: &ResourceInfo,
+        key: &str,
+        obj: Option<&Value>,
+        t: EventType,
+        rv: u64,
+    ) {
         self.project(key, obj);
         let name = key.rsplit('/').next().unwrap_or("").to_string();
         if self.trace.enabled() {
-            let mut f = json!({"type": t.as_str(), "resource": info.resource, "name": name, "rv": rv});
+            let mut f =
+                json!({"type": t.as_str(), "resource": info.resource, "name": name, "rv": rv});
             if let Some(o) = obj {
                 let ns = meta_str(o, "namespace");
                 if !ns.is_empty() {
@@ -882,7 +1131,12 @@ impl Cluster {
     /// Keep in-memory projections (RBAC index, token index) in step with the store.
     fn project(&mut self, key: &str, obj: Option<&Value>) {
         let mut parts = key.splitn(4, '/');
-        let (g, r, ns, name) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let (g, r, ns, name) = (
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+        );
         if g == "rbac.authorization.k8s.io" {
             self.rbac.on_write(r, ns, name, obj);
         }
@@ -890,9 +1144,20 @@ impl Cluster {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn update(&mut self, who: &Identity, info: &ResourceInfo, ns: &str, name: &str, sub: &str, body: Value, dry_run: bool) -> Result<Value, Status> {
+    fn update(
+        &mut self,
+        who: &Identity,
+        info: &ResourceInfo,
+        ns: &str,
+        name: &str,
+        sub: &str,
+        body: Value,
+        dry_run: bool,
+    ) -> Result<Value, Status> {
         if !body.is_object() {
-            return Err(Status::bad_request("the body of the request must be a JSON object"));
+            return Err(Status::bad_request(
+                "the body of the request must be a JSON object",
+            ));
         }
         check_type_meta(info, &body)?;
         let body_name = meta_str(&body, "name");
@@ -920,7 +1185,9 @@ impl Cluster {
         let new_rv = meta_str(&body, "resourceVersion").to_string();
         if !new_rv.is_empty() && new_rv != old_rv {
             if new_rv.parse::<u64>().is_err() {
-                return Err(Status::bad_request(format!("invalid resource version \"{new_rv}\"")));
+                return Err(Status::bad_request(format!(
+                    "invalid resource version \"{new_rv}\""
+                )));
             }
             return Err(Status::conflict_modified(&gr(info), name));
         }
@@ -936,8 +1203,17 @@ impl Cluster {
         if meta_str(&obj, "uid").is_empty() {
             set_meta(&mut obj, "uid", json!(meta_str(&old, "uid")));
         }
-        for f in ["creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] {
-            let v = old.get("metadata").and_then(|m| m.get(f)).cloned().unwrap_or(Value::Null);
+        for f in [
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+        ] {
+            let v = old
+                .get("metadata")
+                .and_then(|m| m.get(f))
+                .cloned()
+                .unwrap_or(Value::Null);
             set_meta(&mut obj, f, v);
         }
         set_meta(&mut obj, "resourceVersion", json!(old_rv));
@@ -953,8 +1229,15 @@ impl Cluster {
             return Ok(obj);
         }
         // Finalizers gone on an object being deleted: the delete completes.
-        let deleting = obj.get("metadata").and_then(|m| m.get("deletionTimestamp")).is_some_and(|v| !v.is_null());
-        let finalizers_empty = obj.get("metadata").and_then(|m| m.get("finalizers")).and_then(|f| f.as_array()).is_none_or(|a| a.is_empty());
+        let deleting = obj
+            .get("metadata")
+            .and_then(|m| m.get("deletionTimestamp"))
+            .is_some_and(|v| !v.is_null());
+        let finalizers_empty = obj
+            .get("metadata")
+            .and_then(|m| m.get("finalizers"))
+            .and_then(|f| f.as_array())
+            .is_none_or(|a| a.is_empty());
         if deleting && finalizers_empty {
             self.remove(info, &key, obj.clone())?;
             return Ok(obj);
@@ -962,7 +1245,13 @@ impl Cluster {
         self.write(info, &key, obj)
     }
 
-    fn update_csr_checks(&mut self, who: &Identity, old_v: &Value, obj: Value, sub: &str) -> Result<Value, Status> {
+    fn update_csr_checks(
+        &mut self,
+        who: &Identity,
+        old_v: &Value,
+        obj: Value,
+        sub: &str,
+    ) -> Result<Value, Status> {
         let old: CertificateSigningRequest = decode(old_v)?;
         let mut new: CertificateSigningRequest = decode(&obj)?;
         let now = self.now();
@@ -982,7 +1271,12 @@ impl Cluster {
         };
         let errs = csr_validation::validate_update(&new, &old, path);
         if !errs.is_empty() {
-            return Err(Status::invalid(crate::api::csr::KIND, crate::api::csr::GROUP, &new.metadata.name, &errs));
+            return Err(Status::invalid(
+                crate::api::csr::KIND,
+                crate::api::csr::GROUP,
+                &new.metadata.name,
+                &errs,
+            ));
         }
         let rbac = &self.rbac;
         let authz = |a: &Attributes| rbac.authorize(a);
@@ -994,7 +1288,12 @@ impl Cluster {
         Ok(to_value(&new))
     }
 
-    fn update_generic_checks(&mut self, info: &ResourceInfo, old: &Value, mut obj: Value) -> Result<Value, Status> {
+    fn update_generic_checks(
+        &mut self,
+        info: &ResourceInfo,
+        old: &Value,
+        mut obj: Value,
+    ) -> Result<Value, Status> {
         let name = meta_str(&obj, "name").to_string();
         let mut errs = Vec::new();
         if info.resource == "secrets" {
@@ -1006,7 +1305,10 @@ impl Cluster {
             }
         }
         if info.resource == "namespaces" {
-            obj["status"] = old.get("status").cloned().unwrap_or(json!({"phase": "Active"}));
+            obj["status"] = old
+                .get("status")
+                .cloned()
+                .unwrap_or(json!({"phase": "Active"}));
         }
         if !errs.is_empty() {
             return Err(Status::invalid(info.kind, info.group, &name, &errs));
@@ -1037,11 +1339,21 @@ impl Cluster {
             }
         }
         if req.dry_run {
-            return Ok(serde_json::to_value(Status::success(&gr(info), name, info.resource, &uid)).expect("status"));
+            return Ok(
+                serde_json::to_value(Status::success(&gr(info), name, info.resource, &uid))
+                    .expect("status"),
+            );
         }
-        let has_finalizers = obj.get("metadata").and_then(|m| m.get("finalizers")).and_then(|f| f.as_array()).is_some_and(|a| !a.is_empty());
+        let has_finalizers = obj
+            .get("metadata")
+            .and_then(|m| m.get("finalizers"))
+            .and_then(|f| f.as_array())
+            .is_some_and(|a| !a.is_empty());
         if has_finalizers {
-            if obj["metadata"].get("deletionTimestamp").is_none_or(|v| v.is_null()) {
+            if obj["metadata"]
+                .get("deletionTimestamp")
+                .is_none_or(|v| v.is_null())
+            {
                 set_meta(&mut obj, "deletionTimestamp", json!(self.now()));
                 set_meta(&mut obj, "deletionGracePeriodSeconds", json!(0));
                 return self.write(info, &key, obj);
@@ -1049,20 +1361,31 @@ impl Cluster {
             return Ok(obj);
         }
         self.remove(info, &key, obj)?;
-        Ok(serde_json::to_value(Status::success(&gr(info), name, info.resource, &uid)).expect("status"))
+        Ok(
+            serde_json::to_value(Status::success(&gr(info), name, info.resource, &uid))
+                .expect("status"),
+        )
     }
 
     fn remove(&mut self, info: &ResourceInfo, key: &str, mut obj: Value) -> Result<(), Status> {
         let rv = self.store.next_rv();
         set_meta(&mut obj, "resourceVersion", json!(rv.to_string()));
         let bytes = serde_json::to_vec(&obj).map_err(|e| Status::internal(e.to_string()))?;
-        let rv = self.store.delete(key, bytes, self.clock_ms).map_err(|e| Status::internal(format!("storage error: {e}")))?;
+        let rv = self
+            .store
+            .delete(key, bytes, self.clock_ms)
+            .map_err(|e| Status::internal(format!("storage error: {e}")))?;
         self.after_write(info, key, None, EventType::Deleted, rv);
         Ok(())
     }
 
     /// Access reviews (not stored): answered from RBAC.
-    fn review(&mut self, who: &Identity, info: &ResourceInfo, body: &Value) -> Result<Value, Status> {
+    fn review(
+        &mut self,
+        who: &Identity,
+        info: &ResourceInfo,
+        body: &Value,
+    ) -> Result<Value, Status> {
         check_type_meta(info, body)?;
         let mut out = body.clone();
         out["apiVersion"] = json!(info.api_version());
@@ -1086,26 +1409,64 @@ impl Cluster {
                 let spec = body.get("spec").cloned().unwrap_or(json!({}));
                 let user = if info.resource == "subjectaccessreviews" {
                     Identity {
-                        user: spec.get("user").and_then(|v| v.as_str()).unwrap_or("").into(),
-                        uid: spec.get("uid").and_then(|v| v.as_str()).unwrap_or("").into(),
-                        groups: spec.get("groups").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default(),
-                        extra: spec.get("extra").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default(),
+                        user: spec
+                            .get("user")
+                            .and_then(|v| v.as_str())
+                            .unwrap_or("")
+                            .into(),
+                        uid: spec
+                            .get("uid")
+                            .and_then(|v| v.as_str())
+                            .unwrap_or("")
+                            .into(),
+                        groups: spec
+                            .get("groups")
+                            .and_then(|v| serde_json::from_value(v.clone()).ok())
+                            .unwrap_or_default(),
+                        extra: spec
+                            .get("extra")
+                            .and_then(|v| serde_json::from_value(v.clone()).ok())
+                            .unwrap_or_default(),
                     }
                 } else {
                     who.clone()
                 };
-                let s = |v: Option<&Value>, k: &str| v.and_then(|x| x.get(k)).and_then(|x| x.as_str()).unwrap_or("").to_string();
+                let s = |v: Option<&Value>, k: &str| {
+                    v.and_then(|x| x.get(k))
+                        .and_then(|x| x.as_str())
+                        .unwrap_or("")
+                        .to_string()
+                };
                 let ra = spec.get("resourceAttributes");
                 let nra = spec.get("nonResourceAttributes");
                 let a = if ra.is_some() {
-                    Attributes { user, verb: s(ra, "verb"), resource_request: true, api_group: s(ra, "group"), api_version: s(ra, "version"), resource: s(ra, "resource"), subresource: s(ra, "subresource"), namespace: s(ra, "namespace"), name: s(ra, "name"), path: String::new() }
+                    Attributes {
+                        user,
+                        verb: s(ra, "verb"),
+                        resource_request: true,
+                        api_group: s(ra, "group"),
+                        api_version: s(ra, "version"),
+                        resource: s(ra, "resource"),
+                        subresource: s(ra, "subresource"),
+                        namespace: s(ra, "namespace"),
+                        name: s(ra, "name"),
+                        path: String::new(),
+                    }
                 } else {
-                    Attributes { user, verb: s(nra, "verb"), resource_request: false, path: s(nra, "path"), ..Default::default() }
+                    Attributes {
+                        user,
+                        verb: s(nra, "verb"),
+                        resource_request: false,
+                        path: s(nra, "path"),
+                        ..Default::default()
+                    }
                 };
                 let d = self.authorize(&a);
                 let mut st = json!({"allowed": d.allowed()});
                 match d {
-                    Decision::Allow(r) | Decision::NoOpinion(r) if !r.is_empty() => st["reason"] = json!(r),
+                    Decision::Allow(r) | Decision::NoOpinion(r) if !r.is_empty() => {
+                        st["reason"] = json!(r)
+                    }
                     Decision::Deny(r) => {
                         st["denied"] = json!(true);
                         if !r.is_empty() {
@@ -1118,7 +1479,8 @@ impl Cluster {
                 Ok(out)
             }
             _ => {
-                out["status"] = json!({"resourceRules": [], "nonResourceRules": [], "incomplete": true});
+                out["status"] =
+                    json!({"resourceRules": [], "nonResourceRules": [], "incomplete": true});
                 Ok(out)
             }
         }
@@ -1128,7 +1490,12 @@ impl Cluster {
 /// Secrets: default `type`, fold `stringData` into `data`, check base64 values.
 fn normalize_secret(obj: &mut Value, errs: &mut Vec<FieldError>) {
     use base64::Engine;
-    if obj.get("type").and_then(|t| t.as_str()).unwrap_or("").is_empty() {
+    if obj
+        .get("type")
+        .and_then(|t| t.as_str())
+        .unwrap_or("")
+        .is_empty()
+    {
         obj["type"] = json!("Opaque");
     }
     if let Some(Value::Object(sd)) = obj.as_object_mut().and_then(|m| m.remove("stringData")) {
@@ -1142,9 +1509,15 @@ fn normalize_secret(obj: &mut Value, errs: &mut Vec<FieldError>) {
     }
     if let Some(Value::Object(d)) = obj.get("data") {
         for (k, v) in d {
-            let ok = v.as_str().is_some_and(|s| base64::engine::general_purpose::STANDARD.decode(s).is_ok());
+            let ok = v
+                .as_str()
+                .is_some_and(|s| base64::engine::general_purpose::STANDARD.decode(s).is_ok());
             if !ok {
-                errs.push(FieldError::invalid(format!("data[{k}]"), "<secret data>", "must be base64-encoded"));
+                errs.push(FieldError::invalid(
+                    format!("data[{k}]"),
+                    "<secret data>",
+                    "must be base64-encoded",
+                ));
             }
         }
     }
@@ -1173,8 +1546,15 @@ fn encode_continue(rv: u64, key: &str) -> String {
 
 fn decode_continue(token: &str) -> Result<String, Status> {
     use base64::Engine;
-    let bad = || Status::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
-    let raw = base64::engine::general_purpose::URL_SAFE.decode(token).map_err(|_| bad())?;
+    let bad = || {
+        Status::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
+    };
+    let raw = base64::engine::general_purpose::URL_SAFE
+        .decode(token)
+        .map_err(|_| bad())?;
     let v: Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
-    v.get("start").and_then(|s| s.as_str()).map(String::from).ok_or_else(bad)
+    v.get("start")
+        .and_then(|s| s.as_str())
+        .map(String::from)
+        .ok_or_else(bad)
 }

@@ -16,7 +16,10 @@ pub struct Rngs {
 
 impl Rngs {
     pub fn new(seed: u64) -> Self {
-        Rngs { seed, streams: BTreeMap::new() }
+        Rngs {
+            seed,
+            streams: BTreeMap::new(),
+        }
     }
 
     pub fn seed(&self) -> u64 {
@@ -26,7 +29,9 @@ impl Rngs {
     /// The generator of one named stream.
     pub fn stream(&mut self, name: &'static str) -> &mut ChaCha20Rng {
         let seed = self.seed;
-        self.streams.entry(name).or_insert_with(|| ChaCha20Rng::from_seed(stream_seed(seed, name)))
+        self.streams
+            .entry(name)
+            .or_insert_with(|| ChaCha20Rng::from_seed(stream_seed(seed, name)))
     }
 
     pub fn fill(&mut self, name: &'static str, buf: &mut [u8]) {

@@ -15,7 +15,11 @@ pub struct Trace {
 
 impl Trace {
     pub fn new(enabled: bool) -> Self {
-        Trace { enabled, seq: 0, lines: Vec::new() }
+        Trace {
+            enabled,
+            seq: 0,
+            lines: Vec::new(),
+        }
     }
 
     pub fn enabled(&self) -> bool {

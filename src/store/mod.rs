@@ -95,7 +95,11 @@ pub fn prefix(group: &str, resource: &str, namespace: Option<&str>) -> String {
 
 impl Store {
     /// Open a store on a backend, reloading what it holds.
-    pub fn open(mut backend: Box<dyn Backend>, window: usize, max_age_ms: i64) -> Result<Store, String> {
+    pub fn open(
+        mut backend: Box<dyn Backend>,
+        window: usize,
+        max_age_ms: i64,
+    ) -> Result<Store, String> {
         let (objs, meta) = backend.load()?;
         let mut objects = BTreeMap::new();
         let mut max_rv = 0;
@@ -154,7 +158,11 @@ impl Store {
     }
 
     /// Objects under a prefix, in key order, starting strictly after `after` if given.
-    pub fn range<'a>(&'a self, prefix: &'a str, after: Option<&'a str>) -> impl Iterator<Item = (&'a String, &'a Bytes)> + 'a {
+    pub fn range<'a>(
+        &'a self,
+        prefix: &'a str,
+        after: Option<&'a str>,
+    ) -> impl Iterator<Item = (&'a String, &'a Bytes)> + 'a {
         use std::ops::Bound;
         let start = match after {
             Some(a) => Bound::Excluded(a.to_string()),
@@ -172,7 +180,13 @@ impl Store {
         self.clock_ms = clock_ms;
         self.compact(clock_ms);
         if durable {
-            self.backend.commit(&[], Meta { rv: self.rv, clock_ms })?;
+            self.backend.commit(
+                &[],
+                Meta {
+                    rv: self.rv,
+                    clock_ms,
+                },
+            )?;
         }
         Ok(())
     }
@@ -183,18 +197,39 @@ impl Store {
     }
 
     /// Write `bytes` (which must already carry resourceVersion `self.next_rv()`) under `key`.
-    pub fn put(&mut self, key: &str, bytes: Vec<u8>, now_ms: i64) -> Result<(u64, EventType), String> {
+    pub fn put(
+        &mut self,
+        key: &str,
+        bytes: Vec<u8>,
+        now_ms: i64,
+    ) -> Result<(u64, EventType), String> {
         let rv = self.rv + 1;
         let bytes = Arc::new(bytes);
-        self.backend.commit(&[(key.to_string(), Some(bytes.clone()))], Meta { rv, clock_ms: now_ms })?;
+        self.backend.commit(
+            &[(key.to_string(), Some(bytes.clone()))],
+            Meta {
+                rv,
+                clock_ms: now_ms,
+            },
+        )?;
         self.rv = rv;
         self.clock_ms = now_ms;
-        let t = if self.objects.insert(key.to_string(), (rv, bytes.clone())).is_some() {
+        let t = if self
+            .objects
+            .insert(key.to_string(), (rv, bytes.clone()))
+            .is_some()
+        {
             EventType::Modified
         } else {
             EventType::Added
         };
-        self.append(LogEntry { rv, at_ms: now_ms, key: key.to_string(), type_: t, object: bytes });
+        self.append(LogEntry {
+            rv,
+            at_ms: now_ms,
+            key: key.to_string(),
+            type_: t,
+            object: bytes,
+        });
         Ok((rv, t))
     }
 
@@ -202,7 +237,13 @@ impl Store {
     /// resourceVersion `self.next_rv()`).
     pub fn delete(&mut self, key: &str, final_bytes: Vec<u8>, now_ms: i64) -> Result<u64, String> {
         let rv = self.rv + 1;
-        self.backend.commit(&[(key.to_string(), None)], Meta { rv, clock_ms: now_ms })?;
+        self.backend.commit(
+            &[(key.to_string(), None)],
+            Meta {
+                rv,
+                clock_ms: now_ms,
+            },
+        )?;
         self.rv = rv;
         self.clock_ms = now_ms;
         self.objects.remove(key);

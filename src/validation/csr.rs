@@ -66,7 +66,12 @@ pub fn check_csr_der(der: &[u8]) -> Result<(), String> {
         return Err("x509: trailing data after certificate request".into());
     }
     if req.verify_signature().is_err() {
-        let alg = req.certification_request_info.subject_pki.algorithm.algorithm.to_id_string();
+        let alg = req
+            .certification_request_info
+            .subject_pki
+            .algorithm
+            .algorithm
+            .to_id_string();
         return Err(match alg.as_str() {
             "1.2.840.10045.2.1" => "x509: ECDSA verification failure".into(),
             "1.2.840.113549.1.1.1" => "crypto/rsa: verification error".into(),
@@ -85,7 +90,10 @@ pub fn check_certificate_pem(mut data: &[u8]) -> Result<(), String> {
     let mut blocks = 0;
     while let Some((block, rest)) = gopem::decode(data) {
         if block.type_ != "CERTIFICATE" {
-            return Err(format!("only CERTIFICATE PEM blocks are allowed, found {}", super::field::quote(&block.type_)));
+            return Err(format!(
+                "only CERTIFICATE PEM blocks are allowed, found {}",
+                super::field::quote(&block.type_)
+            ));
         }
         if !block.headers.is_empty() {
             return Err("no PEM block headers are permitted".into());
@@ -119,7 +127,10 @@ fn parse_certificates(mut der: &[u8]) -> Result<usize, String> {
 }
 
 /// `getValidationOptions(new, old)`.
-pub fn options_from_old(new: &CertificateSigningRequest, old: &CertificateSigningRequest) -> Options {
+pub fn options_from_old(
+    new: &CertificateSigningRequest,
+    old: &CertificateSigningRequest,
+) -> Options {
     let conds = &old.status.conditions;
     let has = |t: &str| conds.iter().any(|c| c.type_ == t);
     let mut seen = std::collections::BTreeSet::new();
@@ -135,7 +146,11 @@ pub fn options_from_old(new: &CertificateSigningRequest, old: &CertificateSignin
         allow_arbitrary_certificate: new.status.certificate == old.status.certificate
             || check_certificate_pem(&old.status.certificate).is_err(),
         allow_duplicate_usages: dup_usages,
-        allow_unknown_usages: old.spec.usages.iter().any(|u| !ALL_USAGES.contains(&u.as_str())),
+        allow_unknown_usages: old
+            .spec
+            .usages
+            .iter()
+            .any(|u| !ALL_USAGES.contains(&u.as_str())),
         allow_setting_certificate: false,
         allow_setting_approval_conditions: false,
     }
@@ -151,7 +166,11 @@ fn sorted_usages() -> Vec<&'static str> {
 pub fn validate(csr: &CertificateSigningRequest, opts: &Options) -> Vec<FieldError> {
     let mut errs = meta::validate_object_meta(&csr.metadata, false);
     if let Err(e) = parse_request(&csr.spec.request) {
-        errs.push(FieldError::invalid_raw("spec.request", go_bytes(&csr.spec.request), e));
+        errs.push(FieldError::invalid_raw(
+            "spec.request",
+            go_bytes(&csr.spec.request),
+            e,
+        ));
     }
     if csr.spec.usages.is_empty() {
         errs.push(FieldError::required("spec.usages", ""));
@@ -160,7 +179,11 @@ pub fn validate(csr: &CertificateSigningRequest, opts: &Options) -> Vec<FieldErr
         let supported = sorted_usages();
         for (i, u) in csr.spec.usages.iter().enumerate() {
             if !ALL_USAGES.contains(&u.as_str()) {
-                errs.push(FieldError::not_supported(format!("spec.usages[{i}]"), u, &supported));
+                errs.push(FieldError::not_supported(
+                    format!("spec.usages[{i}]"),
+                    u,
+                    &supported,
+                ));
             }
         }
     }
@@ -179,7 +202,10 @@ pub fn validate(csr: &CertificateSigningRequest, opts: &Options) -> Vec<FieldErr
             "the legacy signerName is not allowed via this API version",
         ));
     } else {
-        errs.extend(validate_signer_name("spec.signerName", &csr.spec.signer_name));
+        errs.extend(validate_signer_name(
+            "spec.signerName",
+            &csr.spec.signer_name,
+        ));
     }
     if let Some(s) = csr.spec.expiration_seconds {
         if s < MIN_EXPIRATION_SECONDS {
@@ -193,7 +219,11 @@ pub fn validate(csr: &CertificateSigningRequest, opts: &Options) -> Vec<FieldErr
     errs.extend(validate_conditions(&csr.status.conditions, opts));
     if !opts.allow_arbitrary_certificate {
         if let Err(e) = check_certificate_pem(&csr.status.certificate) {
-            errs.push(FieldError::invalid("status.certificate", "<certificate data>", e));
+            errs.push(FieldError::invalid(
+                "status.certificate",
+                "<certificate data>",
+                e,
+            ));
         }
     }
     errs
@@ -206,37 +236,66 @@ fn validate_conditions(conds: &[CsrCondition], opts: &Options) -> Vec<FieldError
     let mut seen = std::collections::BTreeSet::new();
     for (i, c) in conds.iter().enumerate() {
         if !opts.allow_empty_condition_type && c.type_.is_empty() {
-            errs.push(FieldError::required(format!("status.conditions[{i}].type"), ""));
+            errs.push(FieldError::required(
+                format!("status.conditions[{i}].type"),
+                "",
+            ));
         }
         let true_only = [APPROVED, DENIED, FAILED].contains(&c.type_.as_str());
-        let allowed: &[&str] = if true_only { &["True"] } else { &["False", "True", "Unknown"] };
+        let allowed: &[&str] = if true_only {
+            &["True"]
+        } else {
+            &["False", "True", "Unknown"]
+        };
         if c.status.is_empty() {
-            errs.push(FieldError::required(format!("status.conditions[{i}].status"), ""));
+            errs.push(FieldError::required(
+                format!("status.conditions[{i}].status"),
+                "",
+            ));
         } else if !allowed.contains(&c.status.as_str()) {
-            errs.push(FieldError::not_supported(format!("status.conditions[{i}].status"), &c.status, allowed));
+            errs.push(FieldError::not_supported(
+                format!("status.conditions[{i}].status"),
+                &c.status,
+                allowed,
+            ));
         }
         if !opts.allow_both_approved_and_denied {
             if c.type_ == APPROVED {
                 has_approved = true;
                 if has_denied {
-                    errs.push(FieldError::invalid("status.conditions", &c.type_, "Approved and Denied conditions are mutually exclusive"));
+                    errs.push(FieldError::invalid(
+                        "status.conditions",
+                        &c.type_,
+                        "Approved and Denied conditions are mutually exclusive",
+                    ));
                 }
             } else if c.type_ == DENIED {
                 has_denied = true;
                 if has_approved {
-                    errs.push(FieldError::invalid("status.conditions", &c.type_, "Approved and Denied conditions are mutually exclusive"));
+                    errs.push(FieldError::invalid(
+                        "status.conditions",
+                        &c.type_,
+                        "Approved and Denied conditions are mutually exclusive",
+                    ));
                 }
             }
         }
         if !opts.allow_duplicate_condition_types && !seen.insert(c.type_.as_str()) {
-            errs.push(FieldError::duplicate(format!("status.conditions[{i}].type"), &c.type_));
+            errs.push(FieldError::duplicate(
+                format!("status.conditions[{i}].type"),
+                &c.type_,
+            ));
         }
     }
     errs
 }
 
 fn find<'a>(csr: &'a CertificateSigningRequest, t: &str) -> Vec<&'a CsrCondition> {
-    csr.status.conditions.iter().filter(|c| c.type_ == t).collect()
+    csr.status
+        .conditions
+        .iter()
+        .filter(|c| c.type_ == t)
+        .collect()
 }
 
 /// Create: `ValidateCertificateSigningRequestCreate` (all options false).
@@ -245,7 +304,11 @@ pub fn validate_create(csr: &CertificateSigningRequest) -> Vec<FieldError> {
 }
 
 /// Update through `path`: `ValidateCertificateSigningRequest{,Status,Approval}Update`.
-pub fn validate_update(new: &CertificateSigningRequest, old: &CertificateSigningRequest, path: UpdatePath) -> Vec<FieldError> {
+pub fn validate_update(
+    new: &CertificateSigningRequest,
+    old: &CertificateSigningRequest,
+    path: UpdatePath,
+) -> Vec<FieldError> {
     let mut opts = options_from_old(new, old);
     match path {
         UpdatePath::Main => {}
@@ -256,27 +319,42 @@ pub fn validate_update(new: &CertificateSigningRequest, old: &CertificateSigning
     let meta_errs = meta::validate_object_meta_update(&new.metadata, &old.metadata);
     for t in [APPROVED, DENIED, FAILED] {
         if find(new, t).len() < find(old, t).len() {
-            errs.push(FieldError::forbidden("status.conditions", format!("updates may not remove a condition of type \"{t}\"")));
+            errs.push(FieldError::forbidden(
+                "status.conditions",
+                format!("updates may not remove a condition of type \"{t}\""),
+            ));
         }
     }
     if !opts.allow_setting_approval_conditions {
         for t in [APPROVED, DENIED] {
             let (o, n) = (find(old, t), find(new, t));
             if n.len() > o.len() {
-                errs.push(FieldError::forbidden("status.conditions", format!("updates may not add a condition of type \"{t}\"")));
+                errs.push(FieldError::forbidden(
+                    "status.conditions",
+                    format!("updates may not add a condition of type \"{t}\""),
+                ));
             } else if n.len() == o.len() && o != n {
                 errs.push(FieldError::forbidden(
                     "status.conditions",
-                    format!("updates may not modify a condition of type \"{t}\"\n{}", condition_diff(&o, &n)),
+                    format!(
+                        "updates may not modify a condition of type \"{t}\"\n{}",
+                        condition_diff(&o, &n)
+                    ),
                 ));
             }
         }
     }
     if new.status.certificate != old.status.certificate {
         if !opts.allow_setting_certificate {
-            errs.push(FieldError::forbidden("status.certificate", "updates may not set certificate content"));
+            errs.push(FieldError::forbidden(
+                "status.certificate",
+                "updates may not set certificate content",
+            ));
         } else if !opts.allow_resetting_certificate && !old.status.certificate.is_empty() {
-            errs.push(FieldError::forbidden("status.certificate", "updates may not modify existing certificate content"));
+            errs.push(FieldError::forbidden(
+                "status.certificate",
+                "updates may not modify existing certificate content",
+            ));
         }
     }
     errs.extend(meta_errs);

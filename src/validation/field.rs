@@ -61,7 +61,9 @@ pub fn quote(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -80,10 +82,20 @@ pub fn go_bytes(b: &[u8]) -> String {
 
 impl FieldError {
     pub fn required(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        FieldError { kind: ErrorKind::Required, field: field.into(), value: None, detail: detail.into() }
+        FieldError {
+            kind: ErrorKind::Required,
+            field: field.into(),
+            value: None,
+            detail: detail.into(),
+        }
     }
     pub fn forbidden(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        FieldError { kind: ErrorKind::Forbidden, field: field.into(), value: None, detail: detail.into() }
+        FieldError {
+            kind: ErrorKind::Forbidden,
+            field: field.into(),
+            value: None,
+            detail: detail.into(),
+        }
     }
     pub fn too_long(field: impl Into<String>, max: usize) -> Self {
         FieldError {
@@ -95,11 +107,25 @@ impl FieldError {
     }
     /// Invalid with a string value (printed quoted).
     pub fn invalid(field: impl Into<String>, value: &str, detail: impl Into<String>) -> Self {
-        FieldError { kind: ErrorKind::Invalid, field: field.into(), value: Some(quote(value)), detail: detail.into() }
+        FieldError {
+            kind: ErrorKind::Invalid,
+            field: field.into(),
+            value: Some(quote(value)),
+            detail: detail.into(),
+        }
     }
     /// Invalid with a value already rendered as Go would print it.
-    pub fn invalid_raw(field: impl Into<String>, value: impl Into<String>, detail: impl Into<String>) -> Self {
-        FieldError { kind: ErrorKind::Invalid, field: field.into(), value: Some(value.into()), detail: detail.into() }
+    pub fn invalid_raw(
+        field: impl Into<String>,
+        value: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        FieldError {
+            kind: ErrorKind::Invalid,
+            field: field.into(),
+            value: Some(value.into()),
+            detail: detail.into(),
+        }
     }
     pub fn not_supported(field: impl Into<String>, value: &str, supported: &[&str]) -> Self {
         let list: Vec<String> = supported.iter().map(|s| quote(s)).collect();
@@ -111,7 +137,12 @@ impl FieldError {
         }
     }
     pub fn duplicate(field: impl Into<String>, value: &str) -> Self {
-        FieldError { kind: ErrorKind::Duplicate, field: field.into(), value: Some(quote(value)), detail: String::new() }
+        FieldError {
+            kind: ErrorKind::Duplicate,
+            field: field.into(),
+            value: Some(quote(value)),
+            detail: String::new(),
+        }
     }
 
     /// `ErrorBody()`: everything after `<field>: `; this is the Status cause message.
@@ -141,18 +172,29 @@ mod tests {
 
     #[test]
     fn formats_like_apimachinery() {
-        assert_eq!(FieldError::required("spec.usages", "").to_string(), "spec.usages: Required value");
+        assert_eq!(
+            FieldError::required("spec.usages", "").to_string(),
+            "spec.usages: Required value"
+        );
         assert_eq!(
             FieldError::invalid_raw("spec.expirationSeconds", "599", "may not specify a duration less than 600 seconds (10 minutes)").to_string(),
             "spec.expirationSeconds: Invalid value: 599: may not specify a duration less than 600 seconds (10 minutes)"
         );
         assert_eq!(
-            FieldError::not_supported("status.conditions[0].status", "False", &["True"]).to_string(),
+            FieldError::not_supported("status.conditions[0].status", "False", &["True"])
+                .to_string(),
             "status.conditions[0].status: Unsupported value: \"False\": supported values: \"True\""
         );
-        assert_eq!(FieldError::duplicate("spec.usages[1]", "any").to_string(), "spec.usages[1]: Duplicate value: \"any\"");
         assert_eq!(
-            FieldError::forbidden("status.certificate", "updates may not set certificate content").to_string(),
+            FieldError::duplicate("spec.usages[1]", "any").to_string(),
+            "spec.usages[1]: Duplicate value: \"any\""
+        );
+        assert_eq!(
+            FieldError::forbidden(
+                "status.certificate",
+                "updates may not set certificate content"
+            )
+            .to_string(),
             "status.certificate: Forbidden: updates may not set certificate content"
         );
         assert_eq!(go_bytes(b""), "[]byte(nil)");

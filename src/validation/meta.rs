@@ -9,14 +9,20 @@ use crate::api::ObjectMeta;
 pub fn validate_object_meta(m: &ObjectMeta, namespaced: bool) -> Vec<FieldError> {
     let mut errs = Vec::new();
     if m.name.is_empty() && m.generate_name.is_empty() {
-        errs.push(FieldError::required("metadata.name", "name or generateName is required"));
+        errs.push(FieldError::required(
+            "metadata.name",
+            "name or generateName is required",
+        ));
     }
     if namespaced {
         if m.namespace.is_empty() {
             errs.push(FieldError::required("metadata.namespace", ""));
         }
     } else if !m.namespace.is_empty() {
-        errs.push(FieldError::forbidden("metadata.namespace", "not allowed on this type"));
+        errs.push(FieldError::forbidden(
+            "metadata.namespace",
+            "not allowed on this type",
+        ));
     }
     for (k, v) in &m.labels {
         for e in qualified_name(k) {
@@ -40,7 +46,8 @@ pub fn validate_object_meta(m: &ObjectMeta, namespaced: bool) -> Vec<FieldError>
 fn label_value_ok(v: &str) -> bool {
     let b = v.as_bytes();
     b.len() <= 63
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
         && b[0].is_ascii_alphanumeric()
         && b[b.len() - 1].is_ascii_alphanumeric()
 }
@@ -59,7 +66,8 @@ fn qualified_name(k: &str) -> Vec<String> {
     let b = name.as_bytes();
     let ok = !b.is_empty()
         && b.len() <= 63
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
         && b[0].is_ascii_alphanumeric()
         && b[b.len() - 1].is_ascii_alphanumeric();
     if ok {
@@ -73,17 +81,36 @@ fn qualified_name(k: &str) -> Vec<String> {
 pub fn validate_object_meta_update(new: &ObjectMeta, old: &ObjectMeta) -> Vec<FieldError> {
     let mut errs = Vec::new();
     if new.name != old.name {
-        errs.push(FieldError::invalid("metadata.name", &new.name, "field is immutable"));
+        errs.push(FieldError::invalid(
+            "metadata.name",
+            &new.name,
+            "field is immutable",
+        ));
     }
     if new.namespace != old.namespace {
-        errs.push(FieldError::invalid("metadata.namespace", &new.namespace, "field is immutable"));
+        errs.push(FieldError::invalid(
+            "metadata.namespace",
+            &new.namespace,
+            "field is immutable",
+        ));
     }
     if new.uid != old.uid {
-        errs.push(FieldError::invalid("metadata.uid", &new.uid, "field is immutable"));
+        errs.push(FieldError::invalid(
+            "metadata.uid",
+            &new.uid,
+            "field is immutable",
+        ));
     }
     if new.creation_timestamp != old.creation_timestamp {
-        let v = new.creation_timestamp.map(|t| t.to_rfc3339()).unwrap_or_default();
-        errs.push(FieldError::invalid("metadata.creationTimestamp", &v, "field is immutable"));
+        let v = new
+            .creation_timestamp
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_default();
+        errs.push(FieldError::invalid(
+            "metadata.creationTimestamp",
+            &v,
+            "field is immutable",
+        ));
     }
     errs
 }

@@ -37,7 +37,8 @@ fn max_len_error(n: usize) -> String {
 fn is_label(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         && b[0] != b'-'
         && b[b.len() - 1] != b'-'
 }
@@ -91,19 +92,31 @@ pub fn validate_signer_name(path: &str, signer: &str) -> Vec<FieldError> {
         let errs = dns1123_label(lbl);
         if !errs.is_empty() {
             for e in errs {
-                el.push(FieldError::invalid(path, domain, format!("validating label {}: {e}", super::field::quote(lbl))));
+                el.push(FieldError::invalid(
+                    path,
+                    domain,
+                    format!("validating label {}: {e}", super::field::quote(lbl)),
+                ));
             }
             break;
         }
     }
     if domain_labels.len() < 2 {
-        el.push(FieldError::invalid(path, domain, "should be a domain with at least two segments separated by dots"));
+        el.push(FieldError::invalid(
+            path,
+            domain,
+            "should be a domain with at least two segments separated by dots",
+        ));
     }
     for lbl in signer_path.split('.') {
         let errs = dns1123_subdomain(lbl);
         if !errs.is_empty() {
             for e in errs {
-                el.push(FieldError::invalid(path, signer_path, format!("validating label {}: {e}", super::field::quote(lbl))));
+                el.push(FieldError::invalid(
+                    path,
+                    signer_path,
+                    format!("validating label {}: {e}", super::field::quote(lbl)),
+                ));
             }
             break;
         }
@@ -136,13 +149,20 @@ mod tests {
     use super::*;
 
     fn msgs(s: &str) -> Vec<String> {
-        validate_signer_name("spec.signerName", s).iter().map(|e| e.to_string()).collect()
+        validate_signer_name("spec.signerName", s)
+            .iter()
+            .map(|e| e.to_string())
+            .collect()
     }
 
     #[test]
     fn signer_names_mirror_upstream_cases() {
         // names_test.go "valid": well-formed names pass, including kubernetes.io ones.
-        for ok in ["example.com/valid-name", "kubernetes.io/kube-apiserver-client", "a.b/c.d-e"] {
+        for ok in [
+            "example.com/valid-name",
+            "kubernetes.io/kube-apiserver-client",
+            "a.b/c.d-e",
+        ] {
             assert!(msgs(ok).is_empty(), "{ok}: {:?}", msgs(ok));
         }
         // "empty"
@@ -165,13 +185,17 @@ mod tests {
         assert_eq!(m, vec!["spec.signerName: Invalid value: \"-bad\": validating label \"-bad\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"]);
         // "domain too long"
         let long = format!("{}.com/x", "a.".repeat(130));
-        assert!(msgs(&long).contains(&"spec.signerName: Too long: may not be more than 253 bytes".to_string()));
+        assert!(msgs(&long)
+            .contains(&"spec.signerName: Too long: may not be more than 253 bytes".to_string()));
     }
 
     #[test]
     fn path_segments() {
         assert_eq!(path_segment_name(".."), vec!["may not be '..'"]);
-        assert_eq!(path_segment_name("a/b%"), vec!["may not contain '/'", "may not contain '%'"]);
+        assert_eq!(
+            path_segment_name("a/b%"),
+            vec!["may not contain '/'", "may not contain '%'"]
+        );
         assert!(path_segment_name("Node-CSR_1").is_empty());
     }
 }
