@@ -5,6 +5,9 @@
 //! controllers' pause switch), so a remote target (a `csrsim serve` over HTTPS) can be added
 //! without touching the steps. [`ClusterTarget`] is the in-process one.
 
+// `Status` is the core's error type for every API call (as `Cluster::apply` returns it).
+#![allow(clippy::result_large_err)]
+
 use super::loader::Loaded;
 use super::pki::{self, DetKey, KeyRing};
 use super::schema::*;
@@ -1039,8 +1042,8 @@ impl<T: Target> Runner<'_, T> {
             .namespace(w.namespace.as_deref().unwrap_or(""))
             .list_options(opts);
         let who = self.who(&w.who);
-        if let Some(resp) = check_outcome(self.t.apply(&who, req), &w.error)? {
-            if let ApiResponse::Watch(s) = resp {
+        if let Some(ApiResponse::Watch(s)) = check_outcome(self.t.apply(&who, req), &w.error)? {
+            {
                 self.watches.insert(
                     w.name.clone(),
                     WatchState {
