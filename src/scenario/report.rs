@@ -90,7 +90,7 @@ pub fn text(results: &[ScenarioResult], seed: Option<u64>, st: Style) -> String 
                     "{} {}  {}",
                     st.green("PASS"),
                     r.name,
-                    st.dim(&format!("({}, {} steps)", r.id, r.steps))
+                    st.dim(&format!("({}, {} step{})", r.id, r.steps, if r.steps == 1 { "" } else { "s" }))
                 );
             }
             Outcome::Skipped { reason } => {
