@@ -42,6 +42,7 @@ const NEED_OTHER_HELPERS: &[&str] = &[
     "scenarios/approver/serving-never-auto-approved.yaml",
     "scenarios/approver/wrong-org-not-recognized.yaml",
     // cleaner (csrcleaner)
+    "scenarios/cleaner/advance-until-collected.yaml",
     "scenarios/cleaner/approved-unissued-kept.yaml",
     "scenarios/cleaner/custom-condition-kept.yaml",
     "scenarios/cleaner/denied-after-1h.yaml",
