@@ -81,7 +81,7 @@ fn hint_for(msg: &str) -> String {
         "durations use humantime: 90s, 10m, 25h, 1h 30m, 365days".into()
     } else if m.contains("missing field") {
         "this section needs the named key (docs/scenarios.md)".into()
-    } else if m.contains("invalid type") {
+    } else if m.contains("invalid type") || m.starts_with("expected ") {
         "the value has the wrong YAML type here: quote strings, use lists for lists".into()
     } else {
         String::new()
@@ -318,4 +318,145 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(src: &str) -> LoadError {
+        parse(Path::new("t.yaml"), src).expect_err("must not load")
+    }
+
+    #[test]
+    fn errors_point_at_line_and_column() {
+        // (case, source, line, col, message fragment)
+        let rows: &[(&str, &str, u64, u64, &str)] = &[
+            (
+                "unknown top-level key",
+                "name: x\nstepz: []\n",
+                2,
+                1,
+                "unknown field `stepz`",
+            ),
+            (
+                "unknown step",
+                "name: x\nsteps:\n  - aprove: {name: c}\n",
+                3,
+                5,
+                "unknown variant `aprove`",
+            ),
+            (
+                "unknown key in a step",
+                "name: x\nsteps:\n  - approve: {name: c, forse: true}\n",
+                3,
+                24,
+                "unknown field `forse`",
+            ),
+            (
+                "wrong type",
+                "name: x\nsteps: 3\n",
+                2,
+                8,
+                "expected sequence",
+            ),
+            (
+                "bad duration",
+                "name: x\nsteps:\n  - advance: soon\n",
+                3,
+                14,
+                "invalid duration \"soon\"",
+            ),
+            (
+                "duplicate key",
+                "name: x\nsteps: []\nsteps: []\n",
+                3,
+                1,
+                "duplicate mapping key: steps",
+            ),
+            (
+                "unknown identity",
+                "name: x\nsteps:\n  - approve: {as: bob, name: c}\n",
+                3,
+                5,
+                "unknown identity \"bob\"",
+            ),
+            (
+                "bad token",
+                "name: x\nsteps:\n  - bootstrap_token: {token: nope}\n",
+                3,
+                5,
+                "is not of the form",
+            ),
+            (
+                "identity kinds",
+                "name: x\nidentities:\n  a: {user: a, node: n}\nsteps: []\n",
+                3,
+                3,
+                "exactly one of",
+            ),
+            (
+                "csr without name",
+                "name: x\nsteps:\n  - create_csr: {signer: a.b/c}\n",
+                3,
+                5,
+                "needs `name` or `generate_name`",
+            ),
+        ];
+        for (case, src, line, col, msg) in rows {
+            let e = err(src);
+            assert_eq!((e.line, e.col), (*line, *col), "{case}: {e}");
+            assert!(e.message.contains(msg), "{case}: {e}");
+            assert!(
+                e.to_string().starts_with(&format!("t.yaml:{line}:{col}: ")),
+                "{case}: {e}"
+            );
+            assert!(!e.snippet.is_empty(), "{case}: snippet");
+        }
+    }
+
+    #[test]
+    fn hints_and_snippets() {
+        let e = err("name: x\nsteps:\n  - advance: 3 parsecs\n");
+        assert!(e.hint.contains("humantime"));
+        assert_eq!(
+            e.snippet,
+            "   3 |   - advance: 3 parsecs\n                    ^"
+        );
+        assert!(!e.message.contains("DuplicateKeyPolicy"));
+        assert!(err("name: a\nname: b\nsteps: []\n")
+            .hint
+            .contains("only once"));
+    }
+
+    #[test]
+    fn several_documents_per_file() {
+        let v = parse(
+            Path::new("d/m.yaml"),
+            "name: a\nsteps: []\n---\nname: b\nsteps: []\n",
+        )
+        .expect("loads");
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].id(), "d/m.yaml");
+        assert_eq!(v[1].id(), "d/m.yaml#1");
+        assert_eq!(v[1].scenario.name, "b");
+        assert!(err("").message.contains("no scenario"));
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        for src in [
+            "{",
+            "- - -",
+            "\t\tname",
+            "name: [",
+            "\u{0}\u{1}",
+            "steps:\n  - advance:\n",
+            "name: x\nsteps: [{a: 1}, 2]",
+            "&a [*a]",
+            "? ? ?",
+        ] {
+            let _ = parse(Path::new("g.yaml"), src);
+        }
+    }
 }

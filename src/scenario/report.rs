@@ -90,7 +90,12 @@ pub fn text(results: &[ScenarioResult], seed: Option<u64>, st: Style) -> String 
                     "{} {}  {}",
                     st.green("PASS"),
                     r.name,
-                    st.dim(&format!("({}, {} step{})", r.id, r.steps, if r.steps == 1 { "" } else { "s" }))
+                    st.dim(&format!(
+                        "({}, {} step{})",
+                        r.id,
+                        r.steps,
+                        if r.steps == 1 { "" } else { "s" }
+                    ))
                 );
             }
             Outcome::Skipped { reason } => {

@@ -1464,3 +1464,164 @@ mod tests {
         assert!(!event_matches("DELETED a", "ADDED a Pending"));
     }
 }
+
+#[cfg(test)]
+mod run_tests {
+    use super::*;
+    use std::path::Path;
+
+    fn run(src: &str, seed: Option<u64>) -> ScenarioResult {
+        let l = crate::scenario::loader::parse(Path::new("inline.yaml"), src).expect("loads");
+        run_loaded(&l[0], seed)
+    }
+
+    fn failure(src: &str) -> Failure {
+        match run(src, None).outcome {
+            Outcome::Failed(f) => f,
+            o => panic!("expected a failure, got {o:?}"),
+        }
+    }
+
+    #[test]
+    fn failures_name_the_step_and_show_both_sides() {
+        // (case, scenario, failing step, message fragment, expected, actual)
+        let rows: &[(&str, &str, usize, &str, &str, &str)] = &[
+            (
+                "call expected to fail succeeds",
+                "name: x\nsteps:\n  - create_csr: {name: c, error: {code: 422}}\n",
+                1,
+                "succeeded but was expected to fail",
+                "code: 422",
+                "success",
+            ),
+            (
+                "unexpected error",
+                "name: x\nsteps:\n  - create_csr: {name: c, usages: []}\n",
+                1,
+                "failed unexpectedly",
+                "success",
+                "code: 422",
+            ),
+            (
+                "wrong error",
+                "name: x\nsteps:\n  - create_csr: {name: c, usages: [], error: {code: 403}}\n",
+                1,
+                "failed differently",
+                "code: 403",
+                "reason: Invalid",
+            ),
+            (
+                "advance_until times out",
+                "name: x\nsteps:\n  - create_csr: {name: c}\n  - advance_until: {csr: c, state: Approved, within: 10s}\n",
+                2,
+                "did not reach \"Approved\" within 10s",
+                "Approved",
+                "Pending",
+            ),
+            (
+                "watch events differ",
+                "name: x\nsteps:\n  - watch: {name: w}\n  - create_csr: {name: c}\n  - expect_watch: {watch: w, events: [ADDED d]}\n",
+                3,
+                "received other events",
+                "ADDED d",
+                "ADDED c Pending",
+            ),
+            (
+                "absent but present",
+                "name: x\nsteps:\n  - create_csr: {name: c}\n  - expect: {csr: c, absent: true}\n",
+                2,
+                "should be absent",
+                "absent",
+                "c (Pending)",
+            ),
+            (
+                "count",
+                "name: x\nsteps:\n  - create_csr: {name: c}\n  - expect: {count: 2}\n",
+                2,
+                "expected 2 object(s), found 1",
+                "count: 2",
+                "names: c",
+            ),
+        ];
+        for (case, src, step, msg, exp, act) in rows {
+            let f = failure(src);
+            assert_eq!(f.step, *step, "{case}: {f:?}");
+            assert!(f.mismatch.message.contains(msg), "{case}: {f:?}");
+            assert!(
+                f.mismatch.expected.as_deref().unwrap_or("").contains(exp),
+                "{case}: {f:?}"
+            );
+            assert!(
+                f.mismatch.actual.as_deref().unwrap_or("").contains(act),
+                "{case}: {f:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn faults_on_unknown_controllers_and_watches_fail_clearly() {
+        assert!(failure("name: x\nsteps:\n  - pause: csrsigning\n")
+            .mismatch
+            .message
+            .contains("no controller named \"csrsigning\""));
+        assert!(
+            failure("name: x\nsteps:\n  - expect_watch: {watch: nope}\n")
+                .mismatch
+                .message
+                .contains("no watch named \"nope\"")
+        );
+        let f = failure("name: x\nsteps:\n  - create_csr: {name: c}\n  - expect: {csr: c, conditions: [{type: Approved, last_update_time: tx}]}\n");
+        assert!(
+            f.mismatch.message.contains("unknown instant \"tx\""),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn instants_and_certificates_are_checked_against_marks() {
+        let src = "name: x\nsteps:\n  - mark: t0\n  - create_csr: {name: c}\n  - advance: 1h\n  - sign: {name: c, certificate: {generate: {ttl: 2h, backdate: 5m}}}\n  - expect: {csr: c, certificate: {not_before: t0 + 55m, not_after: start + 3h, validity: 2h 5m}}\n  - expect: {csr: c, certificate: {not_after: now}}\n";
+        let f = failure(src);
+        assert_eq!(f.step, 6, "{f:?}");
+        assert!(
+            f.mismatch
+                .expected
+                .as_deref()
+                .unwrap_or("")
+                .contains("certificate.not_after: 2030-01-01T01:00:00Z"),
+            "{f:?}"
+        );
+        assert!(
+            f.mismatch
+                .actual
+                .as_deref()
+                .unwrap_or("")
+                .contains("certificate.not_after: 2030-01-01T03:00:00Z"),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn generated_material_follows_the_seed() {
+        let src = "name: x\nsteps:\n  - create_csr: {name: c}\n  - sign: {name: c, certificate: {generate: {}}}\n";
+        let a = run(src, Some(1));
+        let b = run(src, Some(1));
+        let c = run(src, Some(2));
+        assert!(a.passed(), "{a:?}");
+        assert_eq!(a.trace, b.trace);
+        assert_ne!(a.trace, c.trace);
+    }
+
+    #[test]
+    fn scenarios_needing_missing_controllers_are_skipped() {
+        let r = run(
+            "name: x\ncluster: {signer: true, cleaner: true}\nsteps: []\n",
+            None,
+        );
+        match r.outcome {
+            Outcome::Skipped { reason } => {
+                assert_eq!(reason, "needs signer, cleaner (not in this build)")
+            }
+            o => panic!("{o:?}"),
+        }
+    }
+}
