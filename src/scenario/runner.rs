@@ -302,6 +302,23 @@ pub fn run_on<T: Target>(t: &mut T, l: &Loaded, res: &mut ScenarioResult) {
     for (name, spec) in &s.identities {
         r.ids.insert(name.clone(), identity_of(spec));
     }
+    let mut inv = if s.check_invariants {
+        match Invariants::open(&mut r) {
+            Ok(i) => Some(i),
+            Err(m) => {
+                res.outcome = Outcome::Failed(Failure {
+                    step: 0,
+                    kind: "invariants".into(),
+                    line: 0,
+                    col: 0,
+                    mismatch: m,
+                });
+                return;
+            }
+        }
+    } else {
+        None
+    };
     for (i, st) in s.steps.iter().enumerate() {
         let line = st.referenced.line();
         r.t.trace(
@@ -309,7 +326,22 @@ pub fn run_on<T: Target>(t: &mut T, l: &Loaded, res: &mut ScenarioResult) {
             json!({"n": i + 1, "kind": st.value.kind(), "line": line}),
         );
         res.steps_run = i + 1;
-        if let Err(m) = r.step(&st.value) {
+        let mut out = r.step(&st.value);
+        if let Err(m) = &out {
+            if s.tolerate_errors && !st.value.is_check() {
+                r.t.trace(
+                    "step-error-tolerated",
+                    json!({"n": i + 1, "message": m.message}),
+                );
+                out = Ok(());
+            }
+        }
+        if out.is_ok() {
+            if let Some(inv) = inv.as_mut() {
+                out = inv.check(&mut r, matches!(st.value, Step::Sign(_)));
+            }
+        }
+        if let Err(m) = out {
             r.t.trace("step-failed", json!({"n": i + 1, "message": m.message}));
             res.outcome = Outcome::Failed(Failure {
                 step: i + 1,
@@ -323,6 +355,160 @@ pub fn run_on<T: Target>(t: &mut T, l: &Loaded, res: &mut ScenarioResult) {
     }
     res.virtual_end = r.t.now().to_rfc3339();
     res.trace = r.t.trace_jsonl();
+}
+
+/// Lifecycle invariants checked after every step when `check_invariants: true`:
+/// Approved and Denied never together; Approved/Denied/Failed never removed; a certificate never
+/// changes once set; no certificate from a built-in signer (kubernetes.io/*) appears without
+/// approval (outside `sign` steps); resourceVersions never go back and every change gets a new
+/// one; replaying a watch opened at the start reproduces the store.
+struct Invariants {
+    prev: BTreeMap<String, (u64, CertificateSigningRequest)>,
+    list_rv: u64,
+    cursor: WatchCursor,
+    replay: BTreeMap<String, u64>,
+}
+
+fn rv_of(v: &Value) -> u64 {
+    v.pointer("/metadata/resourceVersion")
+        .and_then(|x| x.as_str())
+        .and_then(|x| x.parse().ok())
+        .unwrap_or(0)
+}
+
+impl Invariants {
+    fn list<T: Target>(
+        r: &mut Runner<'_, T>,
+    ) -> Result<(u64, BTreeMap<String, (u64, CertificateSigningRequest)>), Mismatch> {
+        let list =
+            r.t.apply(&Identity::admin(), ApiRequest::csr(Verb::List))
+                .map_err(|s| Mismatch::new(format!("invariants: cannot list CSRs: {}", s.message)))?
+                .into_value();
+        let mut out = BTreeMap::new();
+        for item in list["items"].as_array().cloned().unwrap_or_default() {
+            let rv = rv_of(&item);
+            let c: CertificateSigningRequest = serde_json::from_value(item).unwrap_or_default();
+            out.insert(c.metadata.name.clone(), (rv, c));
+        }
+        Ok((rv_of(&list), out))
+    }
+
+    fn open<T: Target>(r: &mut Runner<'_, T>) -> Result<Invariants, Mismatch> {
+        let (list_rv, prev) = Self::list(r)?;
+        let resp =
+            r.t.apply(&Identity::admin(), ApiRequest::csr(Verb::Watch))
+                .map_err(|s| Mismatch::new(format!("invariants: cannot watch: {}", s.message)))?;
+        let ApiResponse::Watch(w) = resp else {
+            return Err(Mismatch::new("invariants: not a watch"));
+        };
+        let replay = w
+            .initial
+            .iter()
+            .map(|e| (show(&e.object["metadata"]["name"]), rv_of(&e.object)))
+            .collect();
+        Ok(Invariants {
+            prev,
+            list_rv,
+            cursor: w.cursor,
+            replay,
+        })
+    }
+
+    fn check<T: Target>(&mut self, r: &mut Runner<'_, T>, by_sign_step: bool) -> StepResult {
+        let (list_rv, cur) = Self::list(r)?;
+        let broken = |m: String| Err(Mismatch::new(format!("invariant violated: {m}")));
+        if list_rv < self.list_rv {
+            return broken(format!(
+                "list resourceVersion went back from {} to {list_rv}",
+                self.list_rv
+            ));
+        }
+        for (name, (rv, c)) in &cur {
+            if c.has_condition(crate::api::csr::APPROVED)
+                && c.has_condition(crate::api::csr::DENIED)
+            {
+                return broken(format!("{name} is both Approved and Denied"));
+            }
+            let Some((prv, p)) = self.prev.get(name) else {
+                continue;
+            };
+            if p.metadata.uid != c.metadata.uid {
+                continue;
+            }
+            for t in [
+                crate::api::csr::APPROVED,
+                crate::api::csr::DENIED,
+                crate::api::csr::FAILED,
+            ] {
+                let n = |x: &CertificateSigningRequest| {
+                    x.status.conditions.iter().filter(|k| k.type_ == t).count()
+                };
+                if n(c) < n(p) {
+                    return broken(format!("a {t} condition was removed from {name}"));
+                }
+            }
+            if !p.status.certificate.is_empty() && p.status.certificate != c.status.certificate {
+                return broken(format!("the certificate of {name} changed after issuance"));
+            }
+            if rv < prv || (c != p && rv == prv) {
+                return broken(format!("{name} changed from resourceVersion {prv} to {rv}"));
+            }
+            let builtin = c.spec.signer_name.starts_with("kubernetes.io/");
+            if p.status.certificate.is_empty()
+                && !c.status.certificate.is_empty()
+                && !by_sign_step
+                && builtin
+                && (!c.is_approved() || c.has_true_condition(crate::api::csr::FAILED))
+            {
+                return broken(format!(
+                    "{name} got a certificate from {} without approval",
+                    c.spec.signer_name
+                ));
+            }
+        }
+        match r.t.watch_poll(&mut self.cursor) {
+            Ok(events) => {
+                for e in events {
+                    let n = show(&e.object["metadata"]["name"]);
+                    match e.type_ {
+                        EventType::Added | EventType::Modified => {
+                            self.replay.insert(n, rv_of(&e.object));
+                        }
+                        EventType::Deleted => {
+                            self.replay.remove(&n);
+                        }
+                        _ => {}
+                    }
+                }
+                let store: BTreeMap<String, u64> =
+                    cur.iter().map(|(n, (rv, _))| (n.clone(), *rv)).collect();
+                if store != self.replay {
+                    return Err(Mismatch::diff(
+                        "invariant violated: replaying the watch does not reproduce the store",
+                        store
+                            .iter()
+                            .map(|(n, rv)| format!("{n}@{rv}"))
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                        self.replay
+                            .iter()
+                            .map(|(n, rv)| format!("{n}@{rv}"))
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                    ));
+                }
+            }
+            Err(s) if s.code == 410 => {
+                // History compacted (long runs): start over from the current list.
+                *self = Invariants::open(r)?;
+                return Ok(());
+            }
+            Err(s) => return broken(format!("the invariant watch failed: {}", s.message)),
+        }
+        self.prev = cur;
+        self.list_rv = list_rv;
+        Ok(())
+    }
 }
 
 fn identity_of(s: &IdentitySpec) -> Identity {

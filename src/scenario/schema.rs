@@ -42,6 +42,12 @@ pub struct Scenario {
     /// Capabilities this scenario needs beyond its controllers (`rbac`): skipped when absent.
     #[serde(default)]
     pub requires: Vec<Capability>,
+    /// After every step, check the lifecycle invariants (see docs/scenarios.md).
+    #[serde(default)]
+    pub check_invariants: bool,
+    /// Acting steps may fail without failing the scenario (generated sequences).
+    #[serde(default)]
+    pub tolerate_errors: bool,
     /// Named identities usable in `as:`.
     #[serde(default)]
     pub identities: BTreeMap<String, IdentitySpec>,
@@ -167,6 +173,11 @@ pub enum Step {
 }
 
 impl Step {
+    /// True for steps that only check (never tolerated by `tolerate_errors`).
+    pub fn is_check(&self) -> bool {
+        matches!(self, Step::Expect(_) | Step::ExpectWatch(_))
+    }
+
     /// The YAML key of this step (for reports).
     pub fn kind(&self) -> &'static str {
         match self {
