@@ -444,7 +444,7 @@ impl Invariants {
                     x.status.conditions.iter().filter(|k| k.type_ == t).count()
                 };
                 if n(c) < n(p) {
-                    return broken(format!("a {t} condition was removed from {name}"));
+                    return broken(format!("a condition of type {t} was removed from {name}"));
                 }
             }
             if !p.status.certificate.is_empty() && p.status.certificate != c.status.certificate {
@@ -1806,6 +1806,94 @@ mod run_tests {
         match r.outcome {
             Outcome::Skipped { reason } => {
                 assert_eq!(reason, "needs signer, cleaner (not in this build)")
+            }
+            o => panic!("{o:?}"),
+        }
+    }
+
+    /// A target that lies about the store after `armed`: lists show CSRs without conditions.
+    struct Tamper {
+        inner: ClusterTarget,
+        lists: usize,
+        arm_after: usize,
+    }
+
+    impl Target for Tamper {
+        fn apply(&mut self, who: &Identity, req: ApiRequest) -> Result<ApiResponse, Status> {
+            let is_list = req.verb == Some(Verb::List);
+            let r = self.inner.apply(who, req)?;
+            if !is_list {
+                return Ok(r);
+            }
+            self.lists += 1;
+            let mut v = r.into_value();
+            if self.lists > self.arm_after {
+                for item in v["items"].as_array_mut().into_iter().flatten() {
+                    item["status"] = json!({});
+                }
+            }
+            Ok(ApiResponse::Ok(v))
+        }
+        fn watch_poll(&mut self, c: &mut WatchCursor) -> Result<Vec<WatchEvent>, Status> {
+            self.inner.watch_poll(c)
+        }
+        fn now(&self) -> Time {
+            self.inner.now()
+        }
+        fn advance(&mut self, d: Duration) {
+            self.inner.advance(d)
+        }
+        fn set_paused(&mut self, c: &str, p: bool) -> bool {
+            self.inner.set_paused(c, p)
+        }
+        fn controllers(&self) -> Vec<String> {
+            self.inner.controllers()
+        }
+        fn key_bytes(&mut self) -> [u8; 32] {
+            self.inner.key_bytes()
+        }
+        fn has(&self, cap: Capability) -> bool {
+            self.inner.has(cap)
+        }
+        fn trace(&mut self, e: &str, f: Value) {
+            self.inner.trace(e, f)
+        }
+        fn trace_jsonl(&self) -> String {
+            self.inner.trace_jsonl()
+        }
+    }
+
+    #[test]
+    fn invariants_catch_a_removed_condition() {
+        let src = "name: x\ncheck_invariants: true\nsteps:\n  - create_csr: {name: c}\n  - approve: {name: c}\n  - advance: 1s\n";
+        let l = crate::scenario::loader::parse(Path::new("inline.yaml"), src).expect("loads");
+        let cluster =
+            Cluster::new(config_for(&l[0].scenario, None).expect("config")).expect("cluster");
+        // Lists: 1 at open, 1 after each step; lie from the 4th (after `advance`).
+        let mut t = Tamper {
+            inner: ClusterTarget(cluster),
+            lists: 0,
+            arm_after: 3,
+        };
+        let mut res = ScenarioResult {
+            id: "x".into(),
+            name: "x".into(),
+            seed: 0,
+            steps: 3,
+            steps_run: 0,
+            virtual_start: String::new(),
+            virtual_end: String::new(),
+            outcome: Outcome::Passed,
+            trace: String::new(),
+        };
+        run_on(&mut t, &l[0], &mut res);
+        match res.outcome {
+            Outcome::Failed(f) => {
+                assert_eq!(f.step, 3, "{f:?}");
+                assert_eq!(
+                    f.mismatch.message,
+                    "invariant violated: a condition of type Approved was removed from c"
+                );
             }
             o => panic!("{o:?}"),
         }
