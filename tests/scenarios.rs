@@ -368,3 +368,34 @@ fn trace_file_is_identical_across_runs() {
         serde_json::from_str::<serde_json::Value>(line).expect("each trace line is JSON");
     }
 }
+
+#[test]
+fn timeline_svg_draws_states_and_certificates() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("t.svg");
+    let (code, _, err) = csrsim(&[
+        "run",
+        "scenarios/seed-walkthrough",
+        "--timeline",
+        out.to_str().expect("utf8"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let svg = std::fs::read_to_string(&out).expect("written");
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed SVG");
+    let titles: Vec<String> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("title"))
+        .filter_map(|n| n.text().map(String::from))
+        .collect();
+    for want in [
+        "myuser Pending from",
+        "myuser Approved from",
+        "myuser Approved,Issued from",
+        "certificate myuser valid 2030-01-01T00:00:00Z → 2030-01-02T00:00:00Z",
+    ] {
+        assert!(
+            titles.iter().any(|t| t.starts_with(want)),
+            "{want:?} not in {titles:?}"
+        );
+    }
+}

@@ -11,6 +11,7 @@ pub mod pki;
 pub mod report;
 pub mod runner;
 pub mod schema;
+pub mod timeline;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -70,6 +71,9 @@ pub struct RunArgs {
     /// Write the report to FILE instead of stdout (the text summary still goes to stdout).
     #[arg(long)]
     pub output: Option<PathBuf>,
+    /// Draw each CSR's states and certificate validity over virtual time into FILE.svg.
+    #[arg(long)]
+    pub timeline: Option<PathBuf>,
     /// Worker threads (default: number of cores).
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -181,6 +185,12 @@ pub fn run_cli(args: RunArgs) -> i32 {
         }
         if let Err(e) = std::fs::write(path, all) {
             eprintln!("csrsim run: cannot write trace {}: {e}", path.display());
+            return EXIT_BAD_INPUT;
+        }
+    }
+    if let Some(path) = &args.timeline {
+        if let Err(e) = std::fs::write(path, timeline::svg(&results)) {
+            eprintln!("csrsim run: cannot write timeline {}: {e}", path.display());
             return EXIT_BAD_INPUT;
         }
     }

@@ -229,6 +229,9 @@ pub struct ScenarioResult {
     pub outcome: Outcome,
     #[serde(skip)]
     pub trace: String,
+    /// Validity windows (unix seconds) of the certificates seen, by CSR name (for timelines).
+    #[serde(skip)]
+    pub certs: BTreeMap<String, (i64, i64)>,
 }
 
 impl ScenarioResult {
@@ -254,6 +257,7 @@ pub fn run_loaded(l: &Loaded, seed: Option<u64>) -> ScenarioResult {
         virtual_end: String::new(),
         outcome: Outcome::Passed,
         trace: String::new(),
+        certs: BTreeMap::new(),
     };
     let cluster = match config_for(s, seed).and_then(Cluster::new) {
         Ok(c) => c,
@@ -336,6 +340,7 @@ pub fn run_on<T: Target>(t: &mut T, l: &Loaded, res: &mut ScenarioResult) {
                 out = Ok(());
             }
         }
+        r.observe_certs(&mut res.certs);
         if out.is_ok() {
             if let Some(inv) = inv.as_mut() {
                 out = inv.check(&mut r, matches!(st.value, Step::Sign(_)));
@@ -779,6 +784,33 @@ impl<T: Target> Runner<'_, T> {
                 Some(node) => Identity::node(node),
                 None => Identity::user(n, &[]),
             },
+        }
+    }
+
+    /// Remember the validity window of every certificate currently issued.
+    fn observe_certs(&mut self, certs: &mut BTreeMap<String, (i64, i64)>) {
+        let Ok(list) = self
+            .t
+            .apply(&Identity::admin(), ApiRequest::csr(Verb::List))
+        else {
+            return;
+        };
+        for item in list.into_value()["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            let name = show(&item["metadata"]["name"]);
+            if certs.contains_key(&name) {
+                continue;
+            }
+            let pem = unb64(&item["status"]["certificate"]);
+            if pem.is_empty() {
+                continue;
+            }
+            if let Ok(i) = pki::inspect(&pem) {
+                certs.insert(name, (i.not_before, i.not_after));
+            }
         }
     }
 
@@ -1885,6 +1917,7 @@ mod run_tests {
             virtual_end: String::new(),
             outcome: Outcome::Passed,
             trace: String::new(),
+            certs: BTreeMap::new(),
         };
         run_on(&mut t, &l[0], &mut res);
         match res.outcome {
