@@ -23,7 +23,7 @@ enum Command {
     /// Run scenario files or folders (recursively) and report per scenario.
     Run(csrsim::scenario::RunArgs),
     /// Serve the Kubernetes API (certificates.k8s.io/v1, RBAC, access reviews) over HTTPS.
-    Serve {},
+    Serve(csrsim::server::ServeArgs),
     /// Explain, rule by rule, what validation, admission, the approver and a signer do with a CSR.
     Check {},
     /// Run the built-in benchmarks.
@@ -33,8 +33,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run(args) => ExitCode::from(csrsim::scenario::run_cli(args) as u8),
-        Command::Serve {} | Command::Check {} | Command::Bench {} => {
+        Command::Run(args) => ExitCode::from(csrsim::scenario::run_cli(args).clamp(0, 255) as u8),
+        Command::Serve(args) => ExitCode::from(csrsim::server::run_serve(args).clamp(0, 255) as u8),
+        Command::Check {} | Command::Bench {} => {
             eprintln!("csrsim: this subcommand is not built yet");
             ExitCode::from(2)
         }

@@ -6,6 +6,7 @@
 
 pub mod csr;
 pub mod meta;
+pub mod rbac;
 pub mod resources;
 pub mod status;
 pub mod time;

@@ -23,7 +23,7 @@ impl Time {
     pub fn is_zero(self) -> bool {
         self.0 == 0
     }
-    pub fn add(self, d: Duration) -> Time {
+    pub fn plus(self, d: Duration) -> Time {
         Time(self.0.saturating_add(d.as_secs() as i64))
     }
     pub fn add_secs(self, s: i64) -> Time {

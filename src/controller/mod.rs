@@ -2,6 +2,8 @@
 //! clock. No threads: after every write the cluster drains each controller's queue, in a fixed
 //! order, until nothing is left to do at this instant.
 
+pub mod approver;
+
 use crate::sim::Cluster;
 
 /// What a sync of one key asks for next.
@@ -36,3 +38,6 @@ pub trait Controller: Send {
     /// A timer scheduled with `Cluster::schedule` for this controller fired.
     fn on_timer(&mut self, _cx: &mut Cluster, _tag: &str) {}
 }
+
+pub mod cleaner;
+pub mod signer; // wiring: pki

@@ -2,5 +2,6 @@
 //! generic machinery (selectors, patches) every resource shares.
 
 pub mod csr;
+pub mod metrics;
 pub mod patch;
 pub mod selectors;

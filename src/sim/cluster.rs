@@ -67,6 +67,12 @@ pub struct Config {
     /// Feature gate `AllowInsecureKubeletCertificateSigningRequests` (default false since 1.31):
     /// when true, NodeRestriction does not check node CSRs.
     pub allow_insecure_kubelet_csrs: bool,
+    /// Which auto-approver behaviour (recognizer loop with fallback, or no fallback).
+    pub approver_variant: crate::controller::approver::ApproverVariant,
+    /// The cleaner's interval and TTLs.
+    pub cleaner_config: crate::controller::cleaner::CleanerConfig,
+    /// CA lifetime and layout (one cluster CA, or one per signer). // wiring: pki
+    pub pki: crate::pki::PkiConfig, // wiring: pki
 }
 
 impl Default for Config {
@@ -84,6 +90,9 @@ impl Default for Config {
             watch_window: DEFAULT_WATCH_WINDOW,
             watch_max_age_ms: DEFAULT_WATCH_MAX_AGE_MS,
             allow_insecure_kubelet_csrs: false,
+            approver_variant: Default::default(),
+            cleaner_config: Default::default(),
+            pki: Default::default(), // wiring: pki
         }
     }
 }
@@ -115,10 +124,15 @@ pub struct Cluster {
     trace: Trace,
     store: Store,
     rbac: Rbac,
+    tokens: crate::auth::tokens::TokenAuth,
+    /// Prometheus-style counters: (metric, signer label) → count.
+    metrics: std::collections::BTreeMap<(&'static str, String), u64>,
     slots: Vec<Slot>,
     timers: BinaryHeap<Reverse<Timer>>,
     timer_seq: u64,
     settling: bool,
+    /// The cluster's CAs. // wiring: pki
+    pki: crate::pki::Pki, // wiring: pki
 }
 
 fn gr(info: &ResourceInfo) -> GroupResource {
@@ -217,10 +231,21 @@ impl Cluster {
         let store = Store::open(backend, config.watch_window, config.watch_max_age_ms)?;
         let start_ms = config.start.unix() * 1000;
         let clock_ms = store.persisted_clock_ms().max(start_ms);
+        // wiring: pki — CA keys/serials are the first draws of the `keys`/`serials` streams.
+        let mut rngs = Rngs::new(config.seed);
+        let pki = crate::pki::Pki::new(
+            &config.pki,
+            config.start,
+            config.data_dir.as_deref(),
+            &mut rngs,
+        )?;
         let mut c = Cluster {
-            rngs: Rngs::new(config.seed),
+            pki,  // wiring: pki
+            rngs, // wiring: pki
             trace: Trace::new(config.trace),
             rbac: Rbac::new(),
+            tokens: crate::auth::tokens::TokenAuth::new(),
+            metrics: Default::default(),
             slots: Vec::new(),
             timers: BinaryHeap::new(),
             timer_seq: 0,
@@ -245,8 +270,23 @@ impl Cluster {
             json!({"seed": c.config.seed, "rv": c.store.rv(), "backend": c.store.backend_name()}),
         );
         // wiring: default policy
+        c.ensure_default_policy();
         // wiring: pki
         // wiring: controllers (approver, signer, cleaner)
+        // wiring: approver
+        if c.config.approver {
+            c.add_controller(Box::new(crate::controller::approver::Approver::new(
+                c.config.approver_variant,
+            )));
+        }
+        if c.config.signer {
+            // wiring: pki
+            c.add_controller(Box::new(crate::controller::signer::Signer::new()));
+        }
+        if c.config.cleaner {
+            let cfg = c.config.cleaner_config;
+            c.add_controller(Box::new(crate::controller::cleaner::Cleaner::new(cfg)));
+        }
         let _ = Clock::new(c.now());
         Ok(c)
     }
@@ -255,6 +295,11 @@ impl Cluster {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The cluster's certificate authorities. // wiring: pki
+    pub fn pki(&self) -> &crate::pki::Pki {
+        &self.pki
     }
     /// Virtual now, whole seconds.
     pub fn now(&self) -> Time {
@@ -573,9 +618,9 @@ impl Cluster {
             "" => {}
             "approval" | "status" if is_csr => {
                 if !matches!(verb, Verb::Get | Verb::Update | Verb::Patch) {
-                    return Err(Status::method_not_allowed(format!(
-                        "the server does not allow this method on the requested resource"
-                    )));
+                    return Err(Status::method_not_allowed(
+                        "the server does not allow this method on the requested resource",
+                    ));
                 }
             }
             _ => return Err(not_found()),
@@ -602,15 +647,9 @@ impl Cluster {
             name: req.name.clone(),
             path: String::new(),
         };
-        match self.authorize(&attrs) {
-            Decision::Allow(_) => {}
-            Decision::NoOpinion(reason) | Decision::Deny(reason) => {
-                let mut msg = forbidden_message(&attrs);
-                if !reason.is_empty() {
-                    msg = format!("{msg}: {reason}");
-                }
-                return Err(Status::forbidden(&gr(&info), &req.name, &msg));
-            }
+        let decision = self.authorize(&attrs);
+        if !decision.allowed() {
+            return Err(crate::auth::forbidden_status(&attrs, &decision));
         }
         if !info.stored {
             let body = req
@@ -1050,7 +1089,7 @@ impl Cluster {
     /// Validation of the other kinds (names, RBAC escalation, secrets).
     fn create_generic_checks(
         &mut self,
-        _who: &Identity,
+        who: &Identity,
         info: &ResourceInfo,
         mut obj: Value,
     ) -> Result<Value, Status> {
@@ -1080,7 +1119,73 @@ impl Cluster {
         if !errs.is_empty() {
             return Err(Status::invalid(info.kind, info.group, &name, &errs));
         }
+        self.check_rbac_escalation(who, info, &obj, None)?;
         Ok(obj)
+    }
+
+    /// RBAC privilege-escalation prevention on Role/ClusterRole/binding writes.
+    fn check_rbac_escalation(
+        &self,
+        who: &Identity,
+        info: &ResourceInfo,
+        obj: &Value,
+        old: Option<&Value>,
+    ) -> Result<(), Status> {
+        use crate::auth::escalation;
+        let ns = meta_str(obj, "namespace");
+        let r = match info.resource {
+            "roles" | "clusterroles" => {
+                escalation::check_role_update(&self.rbac, who, info.resource, ns, obj, old)
+            }
+            "rolebindings" | "clusterrolebindings" => {
+                escalation::check_binding_update(&self.rbac, who, info.resource, ns, obj, old)
+            }
+            _ => Ok(()),
+        };
+        r.map_err(|msg| Status::forbidden(&gr(info), meta_str(obj, "name"), &msg))
+    }
+
+    /// Install the apiserver's bootstrap RBAC policy (and kubeadm's bindings if configured)
+    /// where it is missing, as the `rbac/bootstrap-roles` post-start hook does at every start.
+    fn ensure_default_policy(&mut self) {
+        let admin = Identity::admin();
+        // The namespaces every cluster has (the apiserver's system-namespaces controller).
+        if let Some(ns_info) = resources::find("", "namespaces").copied() {
+            for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+                if !self.store.contains(&store::key("", "namespaces", "", ns)) {
+                    let obj =
+                        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+                    let _ = self.create(&admin, &ns_info, "", &obj, false);
+                }
+            }
+        }
+        for (resource, obj) in
+            crate::auth::bootstrap_policy::default_objects(self.config.kubeadm_bindings)
+        {
+            let Some(info) = resources::find("rbac.authorization.k8s.io", resource).copied() else {
+                continue;
+            };
+            let key = store::key(info.group, info.resource, "", meta_str(&obj, "name"));
+            if self.store.contains(&key) {
+                continue;
+            }
+            if let Err(e) = self.create(&admin, &info, "", &obj, false) {
+                self.trace(
+                    "bootstrap-policy-error",
+                    json!({"resource": resource, "error": e.message}),
+                );
+            }
+        }
+    }
+
+    /// Authenticate a bearer token (bootstrap token Secret or static token) at virtual now.
+    pub fn authenticate_token(&self, token: &str) -> Option<Identity> {
+        self.tokens.authenticate_token(token, self.now())
+    }
+
+    /// The token authenticator (for static tokens from `--token-auth-file`).
+    pub fn tokens_mut(&mut self) -> &mut crate::auth::tokens::TokenAuth {
+        &mut self.tokens
     }
 
     /// Serialize, stamp the next resourceVersion, store, notify.
@@ -1141,6 +1246,9 @@ impl Cluster {
             self.rbac.on_write(r, ns, name, obj);
         }
         // wiring: tokens (secrets)
+        if g == "core" && r == "secrets" {
+            self.tokens.on_write(ns, name, obj);
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1220,7 +1328,7 @@ impl Cluster {
         let obj = if info.resource == "certificatesigningrequests" {
             self.update_csr_checks(who, &old, obj, sub)?
         } else {
-            self.update_generic_checks(info, &old, obj)?
+            self.update_generic_checks(who, info, &old, obj)?
         };
         if obj == old {
             return Ok(old); // no-op update: no write, no event (etcd3 GuaranteedUpdate)
@@ -1242,7 +1350,32 @@ impl Cluster {
             self.remove(info, &key, obj.clone())?;
             return Ok(obj);
         }
-        self.write(info, &key, obj)
+        let written = self.write(info, &key, obj)?;
+        if sub == "status" && info.resource == "certificatesigningrequests" {
+            if let (Ok(o), Ok(n)) = (decode(&old), decode(&written)) {
+                for k in crate::registry::metrics::observe(&o, &n) {
+                    *self.metrics.entry(k).or_default() += 1;
+                }
+            }
+        }
+        Ok(written)
+    }
+
+    /// The registry's CSR duration counters in Prometheus text format (for `/metrics`).
+    pub fn metrics_text(&self) -> String {
+        let mut s = String::new();
+        for m in [
+            crate::registry::metrics::REQUESTED,
+            crate::registry::metrics::HONORED,
+        ] {
+            s.push_str(&format!("# TYPE {m} counter\n"));
+            for ((name, signer), v) in &self.metrics {
+                if *name == m {
+                    s.push_str(&format!("{m}{{signerName=\"{signer}\"}} {v}\n"));
+                }
+            }
+        }
+        s
     }
 
     fn update_csr_checks(
@@ -1290,6 +1423,7 @@ impl Cluster {
 
     fn update_generic_checks(
         &mut self,
+        who: &Identity,
         info: &ResourceInfo,
         old: &Value,
         mut obj: Value,
@@ -1313,6 +1447,7 @@ impl Cluster {
         if !errs.is_empty() {
             return Err(Status::invalid(info.kind, info.group, &name, &errs));
         }
+        self.check_rbac_escalation(who, info, &obj, Some(old))?;
         Ok(obj)
     }
 
@@ -1387,103 +1522,13 @@ impl Cluster {
         body: &Value,
     ) -> Result<Value, Status> {
         check_type_meta(info, body)?;
-        let mut out = body.clone();
-        out["apiVersion"] = json!(info.api_version());
-        out["kind"] = json!(info.kind);
-        match info.resource {
-            "selfsubjectreviews" => {
-                out["status"] = json!({"userInfo": {"username": who.user, "uid": if who.uid.is_empty() { Value::Null } else { json!(who.uid) }, "groups": who.groups, "extra": who.extra}});
-                if who.uid.is_empty() {
-                    if let Some(u) = out["status"]["userInfo"].as_object_mut() {
-                        u.remove("uid");
-                    }
-                }
-                if who.extra.is_empty() {
-                    if let Some(u) = out["status"]["userInfo"].as_object_mut() {
-                        u.remove("extra");
-                    }
-                }
-                Ok(out)
-            }
-            "selfsubjectaccessreviews" | "subjectaccessreviews" => {
-                let spec = body.get("spec").cloned().unwrap_or(json!({}));
-                let user = if info.resource == "subjectaccessreviews" {
-                    Identity {
-                        user: spec
-                            .get("user")
-                            .and_then(|v| v.as_str())
-                            .unwrap_or("")
-                            .into(),
-                        uid: spec
-                            .get("uid")
-                            .and_then(|v| v.as_str())
-                            .unwrap_or("")
-                            .into(),
-                        groups: spec
-                            .get("groups")
-                            .and_then(|v| serde_json::from_value(v.clone()).ok())
-                            .unwrap_or_default(),
-                        extra: spec
-                            .get("extra")
-                            .and_then(|v| serde_json::from_value(v.clone()).ok())
-                            .unwrap_or_default(),
-                    }
-                } else {
-                    who.clone()
-                };
-                let s = |v: Option<&Value>, k: &str| {
-                    v.and_then(|x| x.get(k))
-                        .and_then(|x| x.as_str())
-                        .unwrap_or("")
-                        .to_string()
-                };
-                let ra = spec.get("resourceAttributes");
-                let nra = spec.get("nonResourceAttributes");
-                let a = if ra.is_some() {
-                    Attributes {
-                        user,
-                        verb: s(ra, "verb"),
-                        resource_request: true,
-                        api_group: s(ra, "group"),
-                        api_version: s(ra, "version"),
-                        resource: s(ra, "resource"),
-                        subresource: s(ra, "subresource"),
-                        namespace: s(ra, "namespace"),
-                        name: s(ra, "name"),
-                        path: String::new(),
-                    }
-                } else {
-                    Attributes {
-                        user,
-                        verb: s(nra, "verb"),
-                        resource_request: false,
-                        path: s(nra, "path"),
-                        ..Default::default()
-                    }
-                };
-                let d = self.authorize(&a);
-                let mut st = json!({"allowed": d.allowed()});
-                match d {
-                    Decision::Allow(r) | Decision::NoOpinion(r) if !r.is_empty() => {
-                        st["reason"] = json!(r)
-                    }
-                    Decision::Deny(r) => {
-                        st["denied"] = json!(true);
-                        if !r.is_empty() {
-                            st["reason"] = json!(r);
-                        }
-                    }
-                    _ => {}
-                }
-                out["status"] = st;
-                Ok(out)
-            }
-            _ => {
-                out["status"] =
-                    json!({"resourceRules": [], "nonResourceRules": [], "incomplete": true});
-                Ok(out)
-            }
-        }
+        crate::auth::reviews::handle_review_at(
+            &self.rbac,
+            who,
+            info.resource,
+            body,
+            Some(self.now()),
+        )
     }
 }
 

@@ -22,6 +22,9 @@ use std::sync::Arc;
 /// Object bytes (compact JSON), shared between the map and the event log.
 pub type Bytes = Arc<Vec<u8>>;
 
+/// What a backend holds at open: every (key, object bytes) and the meta record.
+pub type Loaded = (Vec<(String, Vec<u8>)>, Option<Meta>);
+
 /// Persistent state besides objects.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Meta {
@@ -32,7 +35,7 @@ pub struct Meta {
 /// What a backend must do: load everything at open, commit one write atomically and durably.
 pub trait Backend: Send {
     /// All stored objects and the meta record (None on a fresh store).
-    fn load(&mut self) -> Result<(Vec<(String, Vec<u8>)>, Option<Meta>), String>;
+    fn load(&mut self) -> Result<Loaded, String>;
     /// Apply `(key, Some(bytes))` puts and `(key, None)` deletes plus the meta record as one
     /// atomic, durable batch.
     fn commit(&mut self, writes: &[(String, Option<Bytes>)], meta: Meta) -> Result<(), String>;
@@ -44,7 +47,7 @@ pub trait Backend: Send {
 pub struct MemoryBackend;
 
 impl Backend for MemoryBackend {
-    fn load(&mut self) -> Result<(Vec<(String, Vec<u8>)>, Option<Meta>), String> {
+    fn load(&mut self) -> Result<Loaded, String> {
         Ok((Vec::new(), None))
     }
     fn commit(&mut self, _: &[(String, Option<Bytes>)], _: Meta) -> Result<(), String> {

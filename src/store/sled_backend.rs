@@ -7,7 +7,7 @@
 //! write barriers, and sled 0.34 is not crash-tested against power loss as thoroughly as etcd's
 //! bbolt. See docs/architecture.md.
 
-use super::{Backend, Bytes, Meta};
+use super::{Backend, Bytes, Loaded, Meta};
 use std::path::Path;
 
 pub struct SledBackend {
@@ -33,7 +33,7 @@ fn encode_meta(m: Meta) -> [u8; 16] {
 }
 
 impl Backend for SledBackend {
-    fn load(&mut self) -> Result<(Vec<(String, Vec<u8>)>, Option<Meta>), String> {
+    fn load(&mut self) -> Result<Loaded, String> {
         let mut out = Vec::new();
         for item in self.db.scan_prefix(b"o/") {
             let (k, v) = item.map_err(|e| e.to_string())?;

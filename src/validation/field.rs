@@ -102,7 +102,7 @@ impl FieldError {
             kind: ErrorKind::TooLong,
             field: field.into(),
             value: None,
-            detail: format!("may not be more than {max} bytes"),
+            detail: format!("must have at most {max} bytes"),
         }
     }
     /// Invalid with a string value (printed quoted).

@@ -31,7 +31,7 @@ fn regex_error(msg: &str, re: &str, examples: &[&str]) -> String {
 
 /// apimachinery `MaxLenError`.
 fn max_len_error(n: usize) -> String {
-    format!("must be no more than {n} bytes")
+    format!("must be no more than {n} characters")
 }
 
 fn is_label(s: &str) -> bool {
@@ -186,7 +186,7 @@ mod tests {
         // "domain too long"
         let long = format!("{}.com/x", "a.".repeat(130));
         assert!(msgs(&long)
-            .contains(&"spec.signerName: Too long: may not be more than 253 bytes".to_string()));
+            .contains(&"spec.signerName: Too long: must have at most 253 bytes".to_string()));
     }
 
     #[test]

@@ -1,0 +1,191 @@
+//! `csrsigning`: kube-controller-manager's built-in signers
+//! (`pkg/controller/certificates/signer/signer.go`, run by `certificate_controller.go`).
+//!
+//! Upstream runs one controller per signer name; here one controller serves the four built-in
+//! signers (each CSR names exactly one, so the behaviour is the same). Per CSR (§5.1–5.2):
+//! 1. gone, or `status.certificate` already set → nothing;
+//! 2. not approved (Approved without Denied), or `Failed` true → nothing;
+//! 3. not a built-in signer (or no CA for it) → nothing: it stays approved-but-unissued;
+//! 4. PEM/DER unparseable → error `unable to parse csr "<name>": <err>` (requeue, no condition);
+//! 5. policy refuses → append `Failed`/`SignerValidationFailure` with the policy's message
+//!    through `/status` (a Conflict is ignored; other write errors requeue as
+//!    `error adding failure condition for csr: <err>`);
+//! 6. signing fails (bad signature, expired CA, unknown usage) → requeue with
+//!    `error auto signing csr: <err>` and NO condition;
+//! 7. otherwise `status.certificate` = one PEM block, written through `/status`
+//!    (`error updating signature for csr: <err>` requeues).
+//!
+//! Errors requeue with the workqueue's per-item exponential backoff (200 ms·2ⁿ, max 1000 s);
+//! the cluster traces each requeue with its error text.
+
+use crate::api::csr::FAILED;
+use crate::api::{CertificateSigningRequest, CsrCondition};
+use crate::auth::Identity;
+use crate::controller::{Controller, SyncResult};
+use crate::pki::{csr, issue, pem};
+use crate::signer::{lifetime, policy_for};
+use crate::sim::{ApiRequest, Cluster, Verb};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// Controller name.
+pub const NAME: &str = "csrsigning";
+/// Reason of the Failed condition a policy violation adds.
+pub const SIGNER_VALIDATION_FAILURE: &str = "SignerValidationFailure";
+/// Workqueue `ItemExponentialFailureRateLimiter(200ms, 1000s)`.
+pub const BACKOFF_BASE_MS: u64 = 200;
+pub const BACKOFF_MAX_MS: u64 = 1_000_000;
+/// HTTP status of a Conflict, which upstream ignores on UpdateStatus.
+const CONFLICT: u16 = 409;
+
+/// What `handle` decided for one CSR.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Nothing to do.
+    Skip,
+    /// Append a Failed condition with this message.
+    Fail(String),
+    /// Issue this certificate (DER).
+    Issue(Vec<u8>),
+    /// Requeue with this error text.
+    Error(String),
+}
+
+/// The skip rules of `syncFunc` + `handle` (steps 1–3), without parsing.
+pub fn skip(csr: &CertificateSigningRequest) -> bool {
+    !csr.status.certificate.is_empty()
+        || !csr.is_approved()
+        || csr.has_true_condition(FAILED)
+        || policy_for(&csr.spec.signer_name).is_none()
+}
+
+/// `signer.handle` up to the status write, for one CSR at virtual `now`.
+pub fn decide(
+    csr: &CertificateSigningRequest,
+    ca: Option<&crate::pki::Ca>,
+    cert_ttl_secs: i64,
+    now: crate::api::Time,
+    rngs: &mut crate::sim::rng::Rngs,
+) -> Decision {
+    if skip(csr) {
+        return Decision::Skip;
+    }
+    let Some(ca) = ca else { return Decision::Skip };
+    let policy = policy_for(&csr.spec.signer_name).expect("checked by skip");
+    let req = match csr::parse_pem(&csr.spec.request) {
+        Ok(r) => r,
+        Err(e) => {
+            return Decision::Error(format!("unable to parse csr {:?}: {e}", csr.metadata.name))
+        }
+    };
+    if let Err(msg) = policy(&req, &csr.spec.usages) {
+        return Decision::Fail(msg);
+    }
+    let ttl = lifetime::duration(csr.spec.expiration_seconds, cert_ttl_secs);
+    match issue::sign_csr(ca, &req.der, &csr.spec.usages, ttl, now, rngs) {
+        Ok(der) => Decision::Issue(der),
+        Err(e) => Decision::Error(format!("error auto signing csr: {e}")),
+    }
+}
+
+/// The Failed condition a policy violation adds.
+pub fn failed_condition(message: &str, now: crate::api::Time) -> CsrCondition {
+    CsrCondition {
+        type_: FAILED.into(),
+        status: "True".into(),
+        reason: SIGNER_VALIDATION_FAILURE.into(),
+        message: message.into(),
+        last_update_time: Some(now),
+        last_transition_time: None,
+    }
+}
+
+/// The controller: per-key failure counts drive the backoff.
+#[derive(Debug, Default)]
+pub struct Signer {
+    failures: BTreeMap<String, u32>,
+}
+
+impl Signer {
+    pub fn new() -> Self {
+        Signer::default()
+    }
+
+    fn backoff(&mut self, name: &str) -> u64 {
+        let n = self.failures.entry(name.to_string()).or_insert(0);
+        let ms = BACKOFF_BASE_MS
+            .saturating_mul(1u64.checked_shl(*n).unwrap_or(u64::MAX))
+            .min(BACKOFF_MAX_MS);
+        *n = n.saturating_add(1);
+        ms
+    }
+
+    fn update_status(cx: &mut Cluster, csr: &CertificateSigningRequest) -> Result<(), String> {
+        let body = serde_json::to_value(csr).expect("CSR serializes");
+        let req = ApiRequest::csr(Verb::Update)
+            .name(&csr.metadata.name)
+            .subresource("status")
+            .body(body);
+        match cx.apply(&Identity::controller_manager(), req) {
+            Ok(_) => Ok(()),
+            Err(e) if e.code == CONFLICT => Ok(()),
+            Err(e) => Err(e.message),
+        }
+    }
+}
+
+impl Controller for Signer {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn sync(&mut self, cx: &mut Cluster, name: &str) -> SyncResult {
+        let Some(mut csr) = cx.get_csr(name) else {
+            self.failures.remove(name);
+            return SyncResult::Done;
+        };
+        if skip(&csr) {
+            return SyncResult::Done;
+        }
+        let ca = cx.pki().ca_for(&csr.spec.signer_name).cloned();
+        let ttl = cx.config().signing_duration_secs;
+        let now = cx.now();
+        let err = match decide(&csr, ca.as_ref(), ttl, now, cx.rngs()) {
+            Decision::Skip => None,
+            Decision::Error(e) => Some(e),
+            Decision::Fail(msg) => {
+                csr.status.conditions.push(failed_condition(&msg, now));
+                cx.trace("signer-refused", json!({"csr": name, "message": msg}));
+                Self::update_status(cx, &csr)
+                    .err()
+                    .map(|e| format!("error adding failure condition for csr: {e}"))
+            }
+            Decision::Issue(der) => {
+                csr.status.certificate = pem::certificate_pem(&der).into_bytes();
+                let serial = x509_serial_hex(&der);
+                cx.trace(
+                    "signed",
+                    json!({"csr": name, "signer": csr.spec.signer_name, "serial": serial}),
+                );
+                Self::update_status(cx, &csr)
+                    .err()
+                    .map(|e| format!("error updating signature for csr: {e}"))
+            }
+        };
+        match err {
+            None => {
+                self.failures.remove(name);
+                SyncResult::Done
+            }
+            Some(message) => SyncResult::RequeueAfter(self.backoff(name), message),
+        }
+    }
+}
+
+/// Hex serial of a certificate we issued (for the trace).
+fn x509_serial_hex(der: &[u8]) -> String {
+    use x509_parser::prelude::*;
+    X509Certificate::from_der(der)
+        .map(|(_, c)| c.raw_serial_as_string())
+        .unwrap_or_default()
+}

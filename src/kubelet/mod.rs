@@ -1,0 +1,60 @@
+//! Simulated kubelets: TLS bootstrap, client certificate rotation and serving certificates,
+//! as state machines on the virtual clock.
+//!
+//! A node is not a thread: it is a [`node::Node`] whose every future action (a rotation
+//! deadline, the end of a wait, a retry, a restart) is one entry in the [`fleet::Fleet`]'s
+//! single timer queue, and whose waits for a certificate are answered by the CSR notifications
+//! the cluster sends to every controller (the model of the kubelet's
+//! `fieldSelector=metadata.name=<csr>` watch). The fleet is the [`crate::controller::Controller`]
+//! named [`fleet::NAME`] (`kubelets`). 10,000 nodes are 10,000 small structs and at most a few
+//! queue entries each.
+//!
+//! Paths (see the spec §9 and §10):
+//! * **bootstrap** (`pkg/kubelet/certificate/bootstrap/bootstrap.go`): with a bootstrap token,
+//!   a key from the seeded RNG (reused across retries, as `kubelet-client.key.tmp`), the
+//!   deterministic `node-csr-<hash>` name, reuse on AlreadyExists after `ensureCompatible`,
+//!   a wait of up to [`BOOTSTRAP_WAIT_SECS`]; a failure exits the kubelet, which systemd
+//!   restarts after [`RESTART_DELAY_MS`].
+//! * **rotation** (`client-go/util/certificate/certificate_manager.go`): deadline uniformly in
+//!   [70 %, 90 %) of the certificate's lifetime on the node's own clock; each attempt a new
+//!   P-256 key and a `generateName: csr-` request authenticated with the current certificate;
+//!   a wait of up to [`CERTIFICATE_WAIT_TIMEOUT_MS`]; failed attempts are retried after
+//!   2 s, 4 s, 8 s, 16 s (+ up to 10 % jitter) and then every 32 s.
+//! * **serving** (`pkg/kubelet/certificate/kubelet.go`): the same manager with signer
+//!   `kubernetes.io/kubelet-serving` and SANs from the node's addresses; re-requested when the
+//!   addresses no longer match the certificate.
+//! * **expiry**: a client certificate that expires (on the node's clock) makes the kubelet
+//!   exit; after the restart it bootstraps again if its token is still valid, else it is
+//!   stuck and says why (`kubelet-stuck` in the trace).
+//!
+//! Faults ([`faults::Fault`]) are inputs on the same queue and all show in the trace.
+
+pub mod csr;
+pub mod faults;
+pub mod fleet;
+pub mod node;
+
+pub use csr::{AddressType, CertInfo, CertKind, NodeAddress, UsageMode};
+pub use faults::Fault;
+pub use fleet::{Fleet, FleetHandle, FleetOptions};
+pub use node::{Attempt, KeyType, NodeSpec, NodeStatus, Phase, RotationRecord};
+
+/// `WaitForCertificate` timeout of the bootstrap (`bootstrap.go`: 3600 s).
+pub const BOOTSTRAP_WAIT_SECS: i64 = 3600;
+/// `certificateWaitTimeout` of the certificate manager: 15 minutes per attempt.
+pub const CERTIFICATE_WAIT_TIMEOUT_MS: i64 = 15 * 60 * 1000;
+/// `wait.Backoff{Duration: 2s, Factor: 2, Jitter: 0.1, Steps: 5}` of the rotation loop.
+pub const BACKOFF_INITIAL_MS: i64 = 2000;
+pub const BACKOFF_FACTOR: i64 = 2;
+pub const BACKOFF_JITTER: f64 = 0.1;
+pub const BACKOFF_STEPS: u32 = 5;
+/// `wait.PollInfinite(32*time.Second, m.rotateCerts)` after the backoff is exhausted.
+pub const POLL_INTERVAL_MS: i64 = 32_000;
+/// `jitteryDuration`: `wait.Jitter(total, 0.2) - 0.3·total` = uniform in [0.7, 0.9)·total.
+pub const ROTATION_JITTER_FACTOR: f64 = 0.2;
+pub const ROTATION_JITTER_SUBTRACT: f64 = 0.3;
+/// The kubelet exits when bootstrap fails or its client certificate expired; kubeadm's
+/// systemd unit restarts it after `RestartSec=10`.
+pub const RESTART_DELAY_MS: i64 = 10_000;
+/// `dynamicTemplate`: the rotation loop re-checks the template every second.
+pub const TEMPLATE_CHECK_MS: i64 = 1000;

@@ -1,0 +1,454 @@
+//! Parsing a PKCS#10 certificate request the way Go's `x509.ParseCertificateRequest` sees it.
+//!
+//! Kept: every subject RDN in order (for `csrsim check`), Go's `pkix.Name` view of the subject
+//! (C, ST, L, STREET, POSTALCODE, O, OU as lists in order of appearance; CN and SERIALNUMBER
+//! last-wins), the four SAN kinds Go models (DNS, email, IP, URI), other SAN kinds (Go ignores
+//! them silently; we list them so `check` can say they are dropped), the requested extensions
+//! with criticality, the key type and size, and the raw subject public key info.
+//!
+//! Signature policy: Go's `CertificateRequest.CheckSignature` calls `checkSignature(..., allowSHA1
+//! = true)`, so Go ≥1.18 still *accepts* SHA-1 CSR signatures (only certificate signatures lost
+//! SHA-1). We accept `sha1WithRSAEncryption` too. `ecdsa-with-SHA1` and P-521 keys cannot be
+//! verified by our verifier (ring), nor RSA keys under 2048 bits: they are refused with an
+//! explicit error (a documented divergence: upstream would sign them).
+
+use std::net::IpAddr;
+use x509_parser::extensions::{GeneralName, ParsedExtension};
+use x509_parser::prelude::*;
+
+/// Attribute OIDs Go's `pkix.Name` models, with their short names.
+pub const OID_COUNTRY: &str = "2.5.4.6";
+pub const OID_PROVINCE: &str = "2.5.4.8";
+pub const OID_LOCALITY: &str = "2.5.4.7";
+pub const OID_STREET: &str = "2.5.4.9";
+pub const OID_POSTAL_CODE: &str = "2.5.4.17";
+pub const OID_ORGANIZATION: &str = "2.5.4.10";
+pub const OID_ORG_UNIT: &str = "2.5.4.11";
+pub const OID_COMMON_NAME: &str = "2.5.4.3";
+pub const OID_SERIAL_NUMBER: &str = "2.5.4.5";
+
+const OID_RSA: &str = "1.2.840.113549.1.1.1";
+const OID_EC: &str = "1.2.840.10045.2.1";
+const OID_ED25519: &str = "1.3.101.112";
+const OID_P256: &str = "1.2.840.10045.3.1.7";
+const OID_P384: &str = "1.3.132.0.34";
+const OID_P521: &str = "1.3.132.0.35";
+const OID_SIG_ECDSA_SHA1: &str = "1.2.840.10045.4.1";
+/// ring verifies RSA signatures only for 2048..=8192-bit moduli.
+pub const MIN_RSA_BITS: usize = 2048;
+
+/// Short name of a DN attribute for display (`CN`, `O`, ...), or the dotted OID.
+pub fn attr_short_name(oid: &str) -> String {
+    match oid {
+        OID_COUNTRY => "C",
+        OID_PROVINCE => "ST",
+        OID_LOCALITY => "L",
+        OID_STREET => "STREET",
+        OID_POSTAL_CODE => "POSTALCODE",
+        OID_ORGANIZATION => "O",
+        OID_ORG_UNIT => "OU",
+        OID_COMMON_NAME => "CN",
+        OID_SERIAL_NUMBER => "SERIALNUMBER",
+        "1.2.840.113549.1.9.1" => "emailAddress",
+        "0.9.2342.19200300.100.1.25" => "DC",
+        "0.9.2342.19200300.100.1.1" => "UID",
+        other => return other.to_string(),
+    }
+    .to_string()
+}
+
+/// One attribute of a relative distinguished name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attr {
+    pub oid: String,
+    /// `None` when the value is not a string type Go reads (it then drops it).
+    pub value: Option<String>,
+}
+
+/// Go's `pkix.Name` after `FillFromRDNSequence`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GoName {
+    pub country: Vec<String>,
+    pub province: Vec<String>,
+    pub locality: Vec<String>,
+    pub street_address: Vec<String>,
+    pub postal_code: Vec<String>,
+    pub organization: Vec<String>,
+    pub organizational_unit: Vec<String>,
+    pub common_name: String,
+    pub serial_number: String,
+}
+
+impl GoName {
+    /// `FillFromRDNSequence`: string values of the modelled attributes; others are dropped.
+    pub fn from_rdns(rdns: &[Vec<Attr>]) -> GoName {
+        let mut n = GoName::default();
+        for a in rdns.iter().flatten() {
+            let Some(v) = a.value.clone() else { continue };
+            match a.oid.as_str() {
+                OID_COMMON_NAME => n.common_name = v,
+                OID_SERIAL_NUMBER => n.serial_number = v,
+                OID_COUNTRY => n.country.push(v),
+                OID_LOCALITY => n.locality.push(v),
+                OID_PROVINCE => n.province.push(v),
+                OID_STREET => n.street_address.push(v),
+                OID_ORGANIZATION => n.organization.push(v),
+                OID_ORG_UNIT => n.organizational_unit.push(v),
+                OID_POSTAL_CODE => n.postal_code.push(v),
+                _ => {}
+            }
+        }
+        n
+    }
+
+    /// `ToRDNSequence`: fixed attribute order, every value of one attribute in ONE
+    /// (multi-valued) RDN, CN and SERIALNUMBER only if non-empty.
+    pub fn to_rdns(&self) -> Vec<(&'static str, Vec<String>)> {
+        let mut out = Vec::new();
+        let lists: [(&'static str, &Vec<String>); 7] = [
+            (OID_COUNTRY, &self.country),
+            (OID_PROVINCE, &self.province),
+            (OID_LOCALITY, &self.locality),
+            (OID_STREET, &self.street_address),
+            (OID_POSTAL_CODE, &self.postal_code),
+            (OID_ORGANIZATION, &self.organization),
+            (OID_ORG_UNIT, &self.organizational_unit),
+        ];
+        for (oid, vals) in lists {
+            if !vals.is_empty() {
+                out.push((oid, vals.clone()));
+            }
+        }
+        if !self.common_name.is_empty() {
+            out.push((OID_COMMON_NAME, vec![self.common_name.clone()]));
+        }
+        if !self.serial_number.is_empty() {
+            out.push((OID_SERIAL_NUMBER, vec![self.serial_number.clone()]));
+        }
+        out
+    }
+
+    /// DER `Name` as Go's `asn1.Marshal(ToRDNSequence())` writes it.
+    pub fn to_der(&self) -> Vec<u8> {
+        use super::der;
+        let mut rdns = Vec::new();
+        for (oid, vals) in self.to_rdns() {
+            let atvs = vals
+                .iter()
+                .map(|v| der::seq(&[&der::oid(oid), &der::go_string(v)]))
+                .collect();
+            rdns.push(der::set_of(atvs));
+        }
+        der::tlv(der::SEQUENCE, &rdns.concat())
+    }
+}
+
+/// Public key type and size.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    Rsa {
+        bits: usize,
+    },
+    EcdsaP256,
+    EcdsaP384,
+    EcdsaP521,
+    Ed25519,
+    /// Any other algorithm (dotted OID, with the curve OID for EC keys on other curves).
+    Other(String),
+}
+
+impl std::fmt::Display for KeyKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyKind::Rsa { bits } => write!(f, "RSA {bits} bits"),
+            KeyKind::EcdsaP256 => f.write_str("ECDSA P-256"),
+            KeyKind::EcdsaP384 => f.write_str("ECDSA P-384"),
+            KeyKind::EcdsaP521 => f.write_str("ECDSA P-521"),
+            KeyKind::Ed25519 => f.write_str("Ed25519"),
+            KeyKind::Other(o) => write!(f, "unsupported key algorithm {o}"),
+        }
+    }
+}
+
+/// A requested extension (from the PKCS#9 extensionRequest attribute).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestedExtension {
+    pub oid: String,
+    pub critical: bool,
+    /// Human name when known (`basicConstraints CA:TRUE`, `keyUsage`, ...).
+    pub description: String,
+}
+
+/// A parsed certificate request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParsedCsr {
+    /// The DER of the whole request.
+    pub der: Vec<u8>,
+    /// Subject RDNs in order, as written in the request.
+    pub rdns: Vec<Vec<Attr>>,
+    /// Go's view of the subject.
+    pub subject: GoName,
+    pub dns_names: Vec<String>,
+    pub email_addresses: Vec<String>,
+    pub ip_addresses: Vec<IpAddr>,
+    pub uris: Vec<String>,
+    /// SAN kinds Go does not model (otherName, directoryName, ...): ignored upstream.
+    pub other_sans: Vec<String>,
+    pub extensions: Vec<RequestedExtension>,
+    pub key: KeyKind,
+    /// DER SubjectPublicKeyInfo, copied into the certificate.
+    pub spki_der: Vec<u8>,
+    /// Dotted OID of the request's signature algorithm.
+    pub signature_algorithm: String,
+}
+
+impl ParsedCsr {
+    /// `Subject.String()`-like one-line rendering of the RDNs as written (`CN=a,O=b+O=c`),
+    /// most significant first as openssl prints them.
+    pub fn subject_text(&self) -> String {
+        rdns_text(&self.rdns)
+    }
+}
+
+/// `O=a+O=b, CN=x` rendering of RDNs in written order.
+pub fn rdns_text(rdns: &[Vec<Attr>]) -> String {
+    rdns.iter()
+        .map(|rdn| {
+            rdn.iter()
+                .map(|a| {
+                    format!(
+                        "{}={}",
+                        attr_short_name(&a.oid),
+                        a.value.as_deref().unwrap_or("<non-string>")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("+")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A PEM PKCS#10 request for `subject` (Go's encoding of the name) with DNS/IP SANs, signed
+/// by `key` (deterministic ECDSA P-256): what a simulated kubelet or a benchmark submits.
+pub fn encode_request(
+    key: &super::KeyPair,
+    subject: &GoName,
+    dns_names: &[String],
+    ips: &[IpAddr],
+) -> String {
+    use super::der;
+    use p256::ecdsa::signature::Signer;
+    let mut names = Vec::new();
+    for d in dns_names {
+        names.extend(der::implicit(2, d.as_bytes()));
+    }
+    for ip in ips {
+        match ip {
+            IpAddr::V4(v) => names.extend(der::implicit(7, &v.octets())),
+            IpAddr::V6(v) => names.extend(der::implicit(7, &v.octets())),
+        }
+    }
+    let attrs = if names.is_empty() {
+        der::explicit(0, &[])
+    } else {
+        let san = der::seq(&[
+            &der::oid(super::issue::OID_SAN),
+            &der::octet_string(&der::tlv(der::SEQUENCE, &names)),
+        ]);
+        let ext_req = der::seq(&[
+            &der::oid("1.2.840.113549.1.9.14"),
+            &der::set_of(vec![der::seq(&[&san])]),
+        ]);
+        der::explicit(0, &ext_req)
+    };
+    let info = der::seq(&[
+        &der::small_int(0),
+        &subject.to_der(),
+        &key.spki_der(),
+        &attrs,
+    ]);
+    let sig: p256::ecdsa::Signature = key.key.sign(&info);
+    let alg = der::seq(&[&der::oid(super::issue::OID_ECDSA_SHA256)]);
+    let req = der::seq(&[&info, &alg, &der::bit_string(0, sig.to_der().as_bytes())]);
+    super::gopem::encode("CERTIFICATE REQUEST", &req)
+}
+
+/// `capihelper.ParseCSR`: the first PEM block must be `CERTIFICATE REQUEST`, then DER.
+pub fn parse_pem(pem: &[u8]) -> Result<ParsedCsr, String> {
+    match super::gopem::decode(pem) {
+        Some((b, _)) if b.type_ == "CERTIFICATE REQUEST" => parse_der(&b.bytes),
+        _ => Err("PEM block type must be CERTIFICATE REQUEST".into()),
+    }
+}
+
+/// `x509.ParseCertificateRequest` (structure only; the signature is checked by
+/// [`check_signature`]). DER errors use Go's commonest asn1 message.
+pub fn parse_der(der: &[u8]) -> Result<ParsedCsr, String> {
+    let (rest, req) = X509CertificationRequest::from_der(der)
+        .map_err(|_| "asn1: structure error: tags don't match".to_string())?;
+    if !rest.is_empty() {
+        return Err("x509: trailing data".into());
+    }
+    let info = &req.certification_request_info;
+    let rdns: Vec<Vec<Attr>> = info
+        .subject
+        .iter_rdn()
+        .map(|rdn| {
+            rdn.iter()
+                .map(|a| Attr {
+                    oid: a.attr_type().to_id_string(),
+                    value: a.as_str().ok().map(str::to_string),
+                })
+                .collect()
+        })
+        .collect();
+    let subject = GoName::from_rdns(&rdns);
+    let mut out = ParsedCsr {
+        der: der.to_vec(),
+        rdns,
+        subject,
+        dns_names: vec![],
+        email_addresses: vec![],
+        ip_addresses: vec![],
+        uris: vec![],
+        other_sans: vec![],
+        extensions: vec![],
+        key: key_kind(&info.subject_pki)?,
+        spki_der: info.subject_pki.raw.to_vec(),
+        signature_algorithm: req.signature_algorithm.algorithm.to_id_string(),
+    };
+    for attr in info.iter_attributes() {
+        let x509_parser::cri_attributes::ParsedCriAttribute::ExtensionRequest(er) =
+            &attr.parsed_attribute()
+        else {
+            continue;
+        };
+        for ext in &er.extensions {
+            let oid = ext.oid.to_id_string();
+            let description = match ext.parsed_extension() {
+                ParsedExtension::SubjectAlternativeName(san) => {
+                    for g in &san.general_names {
+                        match g {
+                            GeneralName::DNSName(s) => out.dns_names.push(s.to_string()),
+                            GeneralName::RFC822Name(s) => out.email_addresses.push(s.to_string()),
+                            GeneralName::URI(s) => out.uris.push(s.to_string()),
+                            GeneralName::IPAddress(b) => out.ip_addresses.push(match b.len() {
+                                4 => IpAddr::from(<[u8; 4]>::try_from(*b).expect("len 4")),
+                                16 => IpAddr::from(<[u8; 16]>::try_from(*b).expect("len 16")),
+                                n => {
+                                    return Err(format!(
+                                        "x509: cannot parse IP address of length {n}"
+                                    ))
+                                }
+                            }),
+                            GeneralName::OtherName(o, _) => out
+                                .other_sans
+                                .push(format!("otherName {}", o.to_id_string())),
+                            GeneralName::DirectoryName(_) => {
+                                out.other_sans.push("directoryName".into())
+                            }
+                            GeneralName::RegisteredID(o) => out
+                                .other_sans
+                                .push(format!("registeredID {}", o.to_id_string())),
+                            other => out.other_sans.push(format!("{other:?}")),
+                        }
+                    }
+                    "subjectAltName".to_string()
+                }
+                ParsedExtension::BasicConstraints(bc) => {
+                    format!(
+                        "basicConstraints CA:{}",
+                        if bc.ca { "TRUE" } else { "FALSE" }
+                    )
+                }
+                ParsedExtension::KeyUsage(ku) => format!("keyUsage {ku}"),
+                ParsedExtension::ExtendedKeyUsage(_) => "extendedKeyUsage".to_string(),
+                ParsedExtension::SubjectKeyIdentifier(_) => "subjectKeyIdentifier".to_string(),
+                _ => oid.clone(),
+            };
+            out.extensions.push(RequestedExtension {
+                oid,
+                critical: ext.critical,
+                description,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn key_kind(spki: &SubjectPublicKeyInfo) -> Result<KeyKind, String> {
+    let alg = spki.algorithm.algorithm.to_id_string();
+    Ok(match alg.as_str() {
+        OID_RSA => match spki.parsed() {
+            Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => {
+                let m = rsa.modulus;
+                let skip = m.iter().take_while(|&&b| b == 0).count();
+                let m = &m[skip..];
+                if m.is_empty() {
+                    return Err("x509: RSA modulus is not a positive number".into());
+                }
+                KeyKind::Rsa {
+                    bits: (m.len() - 1) * 8 + (8 - m[0].leading_zeros() as usize),
+                }
+            }
+            _ => return Err("x509: invalid RSA public key".into()),
+        },
+        OID_EC => {
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .map(|o| o.to_id_string())
+                .unwrap_or_default();
+            match curve.as_str() {
+                OID_P256 => KeyKind::EcdsaP256,
+                OID_P384 => KeyKind::EcdsaP384,
+                OID_P521 => KeyKind::EcdsaP521,
+                _ => return Err("x509: unsupported elliptic curve".into()),
+            }
+        }
+        OID_ED25519 => KeyKind::Ed25519,
+        other => KeyKind::Other(other.to_string()),
+    })
+}
+
+/// `CertificateRequest.CheckSignature` with Go's error texts where the failure is a bad
+/// signature; keys/algorithms our verifier cannot handle get an explicit csrsim text.
+pub fn check_signature(csr: &ParsedCsr) -> Result<(), String> {
+    match &csr.key {
+        KeyKind::EcdsaP521 => {
+            return Err(
+                "csrsim cannot verify ECDSA P-521 signatures (upstream accepts P-521 keys)".into(),
+            )
+        }
+        KeyKind::Other(_) => {
+            return Err("x509: cannot verify signature: algorithm unimplemented".into())
+        }
+        _ => {}
+    }
+    if let KeyKind::Rsa { bits } = csr.key {
+        if bits < MIN_RSA_BITS {
+            return Err(format!(
+                "csrsim cannot verify RSA keys shorter than {MIN_RSA_BITS} bits (got {bits}; upstream accepts them from 1024 bits)"
+            ));
+        }
+    }
+    if csr.signature_algorithm == OID_SIG_ECDSA_SHA1 {
+        return Err(
+            "csrsim cannot verify ecdsa-with-SHA1 signatures (upstream accepts SHA-1 CSR signatures)"
+                .into(),
+        );
+    }
+    let (_, req) = X509CertificationRequest::from_der(&csr.der)
+        .map_err(|_| "asn1: structure error: tags don't match".to_string())?;
+    req.verify_signature().map_err(|e| match (&csr.key, e) {
+        (_, X509Error::SignatureUnsupportedAlgorithm) => {
+            "x509: cannot verify signature: algorithm unimplemented".to_string()
+        }
+        (KeyKind::Rsa { .. }, _) => "crypto/rsa: verification error".to_string(),
+        (KeyKind::Ed25519, _) => "x509: Ed25519 verification failure".to_string(),
+        _ => "x509: ECDSA verification failure".to_string(),
+    })
+}

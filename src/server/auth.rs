@@ -1,0 +1,262 @@
+//! Authentication of an HTTP request, in kube-apiserver's order: x509 client certificate
+//! (CN → user, every O → group), then bearer tokens (static token file, bootstrap tokens),
+//! then anonymous (only with `--anonymous-auth=true`); `system:authenticated` is added to
+//! every authenticated identity. Then impersonation (`Impersonate-*` headers), checked with
+//! the `impersonate` verb as `staging/src/k8s.io/apiserver/pkg/endpoints/filters/impersonation.go`
+//! does.
+
+use super::tls;
+use crate::api::Status;
+use crate::auth::identity::{ANONYMOUS, SYSTEM_AUTHENTICATED, SYSTEM_UNAUTHENTICATED};
+use crate::auth::{forbidden_status, Attributes, Decision, Identity};
+use crate::sim::Cluster;
+use std::collections::BTreeMap;
+
+pub const IMPERSONATE_USER: &str = "impersonate-user";
+pub const IMPERSONATE_UID: &str = "impersonate-uid";
+pub const IMPERSONATE_GROUP: &str = "impersonate-group";
+pub const IMPERSONATE_EXTRA_PREFIX: &str = "impersonate-extra-";
+const SERVICE_ACCOUNT_PREFIX: &str = "system:serviceaccount:";
+
+/// The credentials of a request, as the HTTP layer saw them.
+pub struct Credentials<'a> {
+    pub client_cert: Option<&'a [u8]>,
+    pub authorization: Option<&'a str>,
+}
+
+/// Authenticate; `Err(reason)` becomes a 401 Unauthorized Status (the reason is only logged).
+pub fn authenticate(
+    cluster: &Cluster,
+    ca_der: &[u8],
+    creds: &Credentials<'_>,
+    anonymous: bool,
+) -> Result<Identity, String> {
+    let mut errors = Vec::new();
+    if let Some(der) = creds.client_cert {
+        match tls::verify_client_cert(der, ca_der, cluster.now().unix()) {
+            Ok(s) => {
+                let groups: Vec<&str> = s.organizations.iter().map(|g| g.as_str()).collect();
+                return Ok(Identity::user(&s.common_name, &groups));
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if let Some(h) = creds.authorization {
+        let mut it = h.trim().splitn(2, ' ');
+        if it.next().is_some_and(|s| s.eq_ignore_ascii_case("bearer")) {
+            let token = it.next().unwrap_or("").trim();
+            if !token.is_empty() {
+                match cluster.authenticate_token(token) {
+                    Some(id) => return Ok(id),
+                    None => errors.push("invalid bearer token".into()),
+                }
+            }
+        }
+    }
+    if errors.is_empty() && anonymous {
+        return Ok(Identity::anonymous());
+    }
+    if errors.is_empty() {
+        errors.push("no credentials".into());
+    }
+    Err(errors.join("; "))
+}
+
+/// Apply `Impersonate-*` headers (`headers` lower-cased names, all values). Each requested
+/// attribute needs `impersonate` on users/groups/uids/userextras; the first refusal is a 403.
+pub fn impersonate(
+    cluster: &Cluster,
+    who: &Identity,
+    headers: &[(String, String)],
+) -> Result<Identity, Status> {
+    let get_all = |n: &str| {
+        headers
+            .iter()
+            .filter(|(k, _)| k == n)
+            .map(|(_, v)| v.clone())
+            .collect::<Vec<_>>()
+    };
+    let users = get_all(IMPERSONATE_USER);
+    let groups = get_all(IMPERSONATE_GROUP);
+    let uids = get_all(IMPERSONATE_UID);
+    let mut extra: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (k, v) in headers {
+        if let Some(key) = k.strip_prefix(IMPERSONATE_EXTRA_PREFIX) {
+            extra
+                .entry(super::routing::percent_decode(key))
+                .or_default()
+                .push(v.clone());
+        }
+    }
+    if users.is_empty() && groups.is_empty() && uids.is_empty() && extra.is_empty() {
+        return Ok(who.clone());
+    }
+    if users.is_empty() {
+        return Err(Status::bad_request(format!(
+            "requested {} without impersonating a user",
+            if !groups.is_empty() {
+                "groups"
+            } else if !uids.is_empty() {
+                "uid"
+            } else {
+                "extra"
+            }
+        )));
+    }
+    let check = |verb_attrs: Attributes| -> Result<(), Status> {
+        match cluster.authorize(&verb_attrs) {
+            Decision::Allow(_) => Ok(()),
+            d => Err(forbidden_status(&verb_attrs, &d)),
+        }
+    };
+    let attrs = |group: &str, resource: &str, sub: &str, ns: &str, name: &str| Attributes {
+        user: who.clone(),
+        verb: "impersonate".into(),
+        resource_request: true,
+        api_group: group.into(),
+        api_version: String::new(),
+        resource: resource.into(),
+        subresource: sub.into(),
+        namespace: ns.into(),
+        name: name.into(),
+        path: String::new(),
+    };
+    let user = users[0].clone();
+    if let Some(sa) = user.strip_prefix(SERVICE_ACCOUNT_PREFIX) {
+        let (ns, name) = sa.split_once(':').unwrap_or(("", sa));
+        check(attrs("", "serviceaccounts", "", ns, name))?;
+    } else {
+        check(attrs("", "users", "", "", &user))?;
+    }
+    for g in &groups {
+        check(attrs("", "groups", "", "", g))?;
+    }
+    for u in &uids {
+        check(attrs("authentication.k8s.io", "uids", "", "", u))?;
+    }
+    for (k, vs) in &extra {
+        for v in vs {
+            check(attrs("authentication.k8s.io", "userextras", k, "", v))?;
+        }
+    }
+    let mut out = Identity {
+        user: user.clone(),
+        uid: uids.first().cloned().unwrap_or_default(),
+        groups,
+        extra,
+    };
+    if user == ANONYMOUS {
+        if !out.in_group(SYSTEM_UNAUTHENTICATED) {
+            out.groups.push(SYSTEM_UNAUTHENTICATED.into());
+        }
+    } else if !out.in_group(SYSTEM_AUTHENTICATED) {
+        out.groups.push(SYSTEM_AUTHENTICATED.into());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::Config;
+
+    fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn x509_then_token_then_anonymous() {
+        let cluster = Cluster::new(Config::default()).unwrap();
+        let ca = tls::cluster_ca(None).unwrap();
+        let leaf = ca.client_cert("myuser", &["developers"]).unwrap();
+        let id = authenticate(
+            &cluster,
+            &ca.cert_der,
+            &Credentials {
+                client_cert: Some(&leaf.cert_der),
+                authorization: None,
+            },
+            false,
+        )
+        .unwrap();
+        assert_eq!(id, Identity::user("myuser", &["developers"]));
+        // a certificate from another CA is a 401, not an anonymous request
+        let other = tls::cluster_ca(None)
+            .unwrap()
+            .client_cert("x", &[])
+            .unwrap();
+        assert!(authenticate(
+            &cluster,
+            &ca.cert_der,
+            &Credentials {
+                client_cert: Some(&other.cert_der),
+                authorization: None
+            },
+            true
+        )
+        .is_err());
+        assert!(authenticate(
+            &cluster,
+            &ca.cert_der,
+            &Credentials {
+                client_cert: None,
+                authorization: Some("Bearer nope")
+            },
+            true
+        )
+        .is_err());
+        assert!(authenticate(
+            &cluster,
+            &ca.cert_der,
+            &Credentials {
+                client_cert: None,
+                authorization: None
+            },
+            false
+        )
+        .is_err());
+        assert_eq!(
+            authenticate(
+                &cluster,
+                &ca.cert_der,
+                &Credentials {
+                    client_cert: None,
+                    authorization: None
+                },
+                true
+            )
+            .unwrap(),
+            Identity::anonymous()
+        );
+    }
+
+    #[test]
+    fn impersonation_needs_the_verb() {
+        let cluster = Cluster::new(Config::default()).unwrap();
+        let admin = Identity::admin();
+        let id = impersonate(
+            &cluster,
+            &admin,
+            &h(&[("impersonate-user", "bob"), ("impersonate-group", "devs")]),
+        )
+        .unwrap();
+        assert_eq!(id, Identity::user("bob", &["devs"]));
+        let alice = Identity::user("alice", &[]);
+        let e = impersonate(&cluster, &alice, &h(&[("impersonate-user", "bob")])).unwrap_err();
+        assert_eq!(e.code, 403);
+        assert_eq!(
+            e.message,
+            r#"users "bob" is forbidden: User "alice" cannot impersonate resource "users" in API group "" at the cluster scope"#
+        );
+        assert_eq!(
+            impersonate(&cluster, &admin, &h(&[("impersonate-group", "devs")]))
+                .unwrap_err()
+                .code,
+            400
+        );
+        assert_eq!(impersonate(&cluster, &alice, &[]).unwrap(), alice);
+    }
+}

@@ -1,0 +1,940 @@
+//! `csrsim serve`: a kubectl-compatible HTTPS API server in front of one [`Cluster`].
+//!
+//! The server only translates HTTP to `Cluster` calls: TLS and authentication ([`tls`],
+//! [`auth`]), URL routing and discovery ([`routing`]), body decoding and Tables
+//! ([`negotiation`], [`protobuf`]), watches ([`watch`]), the admin kubeconfig
+//! ([`kubeconfig`]) and the simulator clock endpoint (`/sim/v1/clock`).
+//!
+//! This is an edge module: it reads the wall clock (request latency, `--clock real`).
+//!
+//! # Embedding (tests)
+//! ```no_run
+//! use csrsim::server::{ServeArgs, TestServer};
+//! let srv = TestServer::start(ServeArgs::for_tests()).unwrap();
+//! // point kubectl or a client at srv.kubeconfig_path / srv.url
+//! srv.advance(std::time::Duration::from_secs(3600)); // move the virtual clock
+//! // the server stops when `srv` is dropped
+//! ```
+#![allow(clippy::disallowed_methods)] // edge module: wall clock for latency and --clock real
+
+pub mod auth;
+pub mod kubeconfig;
+pub mod negotiation;
+pub mod protobuf;
+pub mod routing;
+pub mod tls;
+pub mod watch;
+
+use crate::api::{Status, Time};
+use crate::auth::Identity;
+use crate::sim::{ApiRequest, ApiResponse, Cluster, Config, Verb};
+use bytes::Bytes;
+use http_body_util::{combinators::BoxBody, BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use routing::Route;
+use serde_json::{json, Value};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The Kubernetes version whose semantics csrsim emulates, as `/version` reports it. The
+/// google-cloud-sdk kubectl dispatcher runs `kubectl.1.<minor>` for this minor.
+pub const KUBE_MAJOR: &str = "1";
+pub const KUBE_MINOR: &str = "33";
+pub const KUBE_GIT_VERSION: &str = "v1.33.0";
+/// Real-clock mode: how often virtual time catches up with the wall clock.
+pub const REAL_CLOCK_TICK: Duration = Duration::from_millis(100);
+
+pub type Body = BoxBody<Bytes, Infallible>;
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClockMode {
+    /// Virtual time follows the wall clock (plus any advance); controllers react at once.
+    Real,
+    /// Time moves only through `POST /sim/v1/clock`.
+    Virtual,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// `csrsim serve` options (the contract of issue 7).
+#[derive(clap::Args, Clone, Debug)]
+pub struct ServeArgs {
+    /// Keep objects, the CA and the clock here; admin.kubeconfig and ca.crt are written here.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:6443")]
+    pub listen: SocketAddr,
+    #[arg(long, value_enum, default_value = "real")]
+    pub clock: ClockMode,
+    /// Virtual start time (RFC 3339). Default: 2030-01-01T00:00:00Z with --clock virtual, now with --clock real.
+    #[arg(long)]
+    pub start_time: Option<String>,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// A bootstrap token ID.SECRET (repeatable); turns on kubeadm's default bindings.
+    #[arg(long = "bootstrap-token")]
+    pub bootstrap_tokens: Vec<String>,
+    /// kube-apiserver static token CSV: token,user,uid,"group1,group2".
+    #[arg(long)]
+    pub token_auth_file: Option<PathBuf>,
+    /// Maximum certificate lifetime (Go duration).
+    #[arg(long, default_value = "8760h")]
+    pub cluster_signing_duration: String,
+    /// Treat requests without credentials as system:anonymous (default: 401).
+    #[arg(long, default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub anonymous_auth: bool,
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+impl ServeArgs {
+    /// Defaults for embedded test servers: a free loopback port, virtual clock, temp dir.
+    pub fn for_tests() -> ServeArgs {
+        ServeArgs {
+            data_dir: None,
+            listen: "127.0.0.1:0".parse().expect("addr"),
+            clock: ClockMode::Virtual,
+            start_time: None,
+            seed: 0,
+            bootstrap_tokens: Vec::new(),
+            token_auth_file: None,
+            cluster_signing_duration: "8760h".into(),
+            anonymous_auth: false,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+struct Inner {
+    cluster: Cluster,
+    /// Real clock: virtual ms at `wall_base` (moved forward by advances).
+    base_ms: i64,
+}
+
+/// Shared server state: the cluster behind a mutex, the watch wake-up counter, TLS material.
+pub struct State {
+    inner: Mutex<Inner>,
+    changed: tokio::sync::watch::Sender<u64>,
+    ca_der: Vec<u8>,
+    clock: ClockMode,
+    wall_base: Instant,
+    anonymous: bool,
+    server_address: Mutex<String>,
+}
+
+impl State {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Run `f` on the cluster after catching up with the wall clock (real mode), then wake
+    /// watchers if anything was written.
+    pub fn with_cluster<R>(&self, f: impl FnOnce(&mut Cluster) -> R) -> R {
+        let mut g = self.lock();
+        let before = g.cluster.resource_version();
+        self.sync_clock(&mut g);
+        let r = f(&mut g.cluster);
+        let after = g.cluster.resource_version();
+        drop(g);
+        if after != before {
+            self.changed.send_modify(|v| *v += 1);
+        }
+        r
+    }
+
+    fn sync_clock(&self, g: &mut Inner) {
+        if self.clock == ClockMode::Real {
+            let target = g.base_ms + self.wall_base.elapsed().as_millis() as i64;
+            if target > g.cluster.now_ms() {
+                g.cluster.advance_to(target);
+            }
+        }
+    }
+
+    /// Advance the virtual clock by `d` (runs every due timer and controller).
+    pub fn advance(&self, d: Duration) -> Time {
+        self.with_cluster_inner(|g| {
+            g.cluster.advance(d);
+            g.base_ms += d.as_millis() as i64;
+            g.cluster.now()
+        })
+    }
+
+    fn with_cluster_inner<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
+        let mut g = self.lock();
+        let before = g.cluster.resource_version();
+        self.sync_clock(&mut g);
+        let r = f(&mut g);
+        let after = g.cluster.resource_version();
+        drop(g);
+        if after != before {
+            self.changed.send_modify(|v| *v += 1);
+        }
+        r
+    }
+}
+
+/// Parse a Go-style duration (`25h`, `1h30m`, `90s`).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim()).map_err(|e| format!("invalid duration {s:?}: {e}"))
+}
+
+/// A started server (listening; the accept loop runs on the current runtime).
+pub struct Started {
+    pub addr: SocketAddr,
+    pub url: String,
+    pub dir: PathBuf,
+    pub kubeconfig_path: PathBuf,
+    pub ca_pem: String,
+    pub state: Arc<State>,
+}
+
+/// Build the cluster, write kubeconfig/CA, bind, and spawn the accept loop.
+pub async fn start(args: &ServeArgs, dir: &Path, persist: bool) -> Result<Started, String> {
+    let mut config = Config {
+        seed: args.seed,
+        data_dir: persist.then(|| dir.to_path_buf()),
+        ..Config::default()
+    };
+    let start = match &args.start_time {
+        Some(s) => Some(Time::parse_rfc3339(s)?),
+        None if args.clock == ClockMode::Real => Some(Time(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_err(|e| e.to_string())?
+                .as_secs() as i64,
+        )),
+        None => None,
+    };
+    if let Some(t) = start {
+        config.start = t;
+    }
+    config.signing_duration_secs = parse_duration(&args.cluster_signing_duration)?.as_secs() as i64;
+    if !args.bootstrap_tokens.is_empty() {
+        config.kubeadm_bindings = true;
+    }
+    let mut cluster = Cluster::new(config)?;
+    if let Some(f) = &args.token_auth_file {
+        let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        let tokens = crate::auth::tokens::load_static_csv_named(&f.display().to_string(), &text)?;
+        cluster.tokens_mut().set_static_tokens(tokens);
+    }
+    for t in &args.bootstrap_tokens {
+        create_bootstrap_secret(&mut cluster, t)?;
+    }
+    // One CA for everything: the core's cluster CA signs for the built-in signers, the
+    // serving certificate and the admin client certificate.
+    let ca = {
+        let core_ca = cluster.pki().ca();
+        tls::ClusterCa::from_pem(&core_ca.cert_pem(), &core_ca.key.pkcs8_pem())?
+    };
+    let serving = ca.serving_cert()?;
+    let admin = ca.client_cert(tls::ADMIN_USER, &[tls::ADMIN_GROUP])?;
+    let tls_config = tls::server_config(&serving, &ca.cert_der)?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("listen on {}: {e}", args.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        addr.ip().to_string()
+    };
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host
+    };
+    let url = format!("https://{host}:{}", addr.port());
+    let kubeconfig_path = dir.join("admin.kubeconfig");
+    std::fs::write(
+        &kubeconfig_path,
+        kubeconfig::admin_kubeconfig(&url, &ca.cert_pem, &admin.cert_pem, &admin.key_pem),
+    )
+    .map_err(|e| format!("{}: {e}", kubeconfig_path.display()))?;
+    std::fs::write(dir.join("ca.crt"), &ca.cert_pem).map_err(|e| format!("ca.crt: {e}"))?;
+    let base_ms = cluster.now_ms();
+    let (changed, _) = tokio::sync::watch::channel(0u64);
+    let state = Arc::new(State {
+        inner: Mutex::new(Inner { cluster, base_ms }),
+        changed,
+        ca_der: ca.cert_der.clone(),
+        clock: args.clock,
+        wall_base: Instant::now(),
+        anonymous: args.anonymous_auth,
+        server_address: Mutex::new(format!("{host}:{}", addr.port())),
+    });
+    if args.clock == ClockMode::Real {
+        let st = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(REAL_CLOCK_TICK);
+            loop {
+                tick.tick().await;
+                st.with_cluster(|_| ());
+            }
+        });
+    }
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls_config));
+    let st = state.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _peer)) = listener.accept().await else {
+                continue;
+            };
+            let acceptor = acceptor.clone();
+            let st = st.clone();
+            tokio::spawn(async move {
+                let Ok(tls_stream) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let cert: Option<Arc<Vec<u8>>> = tls_stream
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(|c| c.first())
+                    .map(|c| Arc::new(c.to_vec()));
+                let svc = hyper::service::service_fn(move |req| {
+                    let st = st.clone();
+                    let cert = cert.clone();
+                    async move { Ok::<_, Infallible>(handle(st, req, cert).await) }
+                });
+                let _ = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                )
+                .serve_connection(hyper_util::rt::TokioIo::new(tls_stream), svc)
+                .await;
+            });
+        }
+    });
+    Ok(Started {
+        addr,
+        url,
+        dir: dir.to_path_buf(),
+        kubeconfig_path,
+        ca_pem: ca.cert_pem,
+        state,
+    })
+}
+
+/// `--bootstrap-token ID.SECRET`: the Secret kubeadm creates for it in kube-system.
+fn create_bootstrap_secret(cluster: &mut Cluster, token: &str) -> Result<(), String> {
+    let (id, secret) = crate::auth::tokens::parse_bootstrap_token(token).ok_or_else(|| {
+        format!("--bootstrap-token {token:?}: must be of the form [a-z0-9]{{6}}.[a-z0-9]{{16}}")
+    })?;
+    let body = json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": format!("bootstrap-token-{id}"), "namespace": "kube-system"},
+        "type": "bootstrap.kubernetes.io/token",
+        "stringData": {
+            "token-id": id, "token-secret": secret,
+            "usage-bootstrap-authentication": "true", "usage-bootstrap-signing": "true",
+            "auth-extra-groups": "system:bootstrappers:kubeadm:default-node-token",
+        },
+    });
+    match cluster.apply(
+        &Identity::admin(),
+        ApiRequest::new(Verb::Create, "", "secrets")
+            .namespace("kube-system")
+            .body(body),
+    ) {
+        Ok(_) => Ok(()),
+        Err(st) if st.code == 409 => Ok(()),
+        Err(st) => Err(format!("bootstrap token {id}: {}", st.message)),
+    }
+}
+
+fn full(b: impl Into<Bytes>) -> Body {
+    Full::new(b.into()).boxed()
+}
+
+fn json_response(code: u16, v: &Value, content_type: &str) -> Response<Body> {
+    let mut body = serde_json::to_vec(v).expect("json");
+    body.push(b'\n');
+    Response::builder()
+        .status(code)
+        .header("Content-Type", content_type)
+        .header("Cache-Control", "no-cache, private")
+        .body(full(body))
+        .expect("response")
+}
+
+fn status_response(st: &Status) -> Response<Body> {
+    let code = if st.code == 0 { 500 } else { st.code };
+    json_response(
+        code,
+        &serde_json::to_value(st).expect("status"),
+        "application/json",
+    )
+}
+
+fn text_response(code: u16, text: &str) -> Response<Body> {
+    Response::builder()
+        .status(code)
+        .header("Content-Type", "text/plain; charset=utf-8")
+        .body(full(text.to_string()))
+        .expect("response")
+}
+
+/// What one request needs from its headers.
+struct Head {
+    method: String,
+    path: String,
+    query: String,
+    accept: String,
+    content_type: String,
+    authorization: Option<String>,
+    headers: Vec<(String, String)>,
+}
+
+async fn handle(
+    state: Arc<State>,
+    req: Request<Incoming>,
+    cert: Option<Arc<Vec<u8>>>,
+) -> Response<Body> {
+    let t0 = Instant::now();
+    let (parts, body) = req.into_parts();
+    let hv = |n: &str| {
+        parts
+            .headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let head = Head {
+        method: parts.method.as_str().to_string(),
+        path: parts.uri.path().to_string(),
+        query: parts.uri.query().unwrap_or("").to_string(),
+        accept: hv("accept"),
+        content_type: hv("content-type"),
+        authorization: parts
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(String::from),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_ascii_lowercase(),
+                    v.to_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect(),
+    };
+    let declared_len = hv("content-length").parse::<usize>().ok();
+    let (resp, user) = if declared_len.is_some_and(|l| l > negotiation::MAX_BODY_BYTES) {
+        (status_response(&too_large()), String::new())
+    } else {
+        match Limited::new(body, negotiation::MAX_BODY_BYTES)
+            .collect()
+            .await
+        {
+            Ok(c) => {
+                serve(
+                    &state,
+                    &head,
+                    c.to_bytes(),
+                    cert.as_deref().map(|v| v.as_slice()),
+                )
+                .await
+            }
+            Err(_) => (status_response(&too_large()), String::new()),
+        }
+    };
+    tracing::info!(
+        method = %head.method,
+        path = %head.path,
+        user = %user,
+        code = resp.status().as_u16(),
+        latency_ms = t0.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    resp
+}
+
+fn too_large() -> Status {
+    Status::failure(
+        413,
+        "RequestEntityTooLarge",
+        format!(
+            "Request entity too large: limit is {}",
+            negotiation::MAX_BODY_BYTES
+        ),
+    )
+}
+
+fn version_info() -> Value {
+    json!({
+        "major": KUBE_MAJOR, "minor": KUBE_MINOR, "emulationMajor": KUBE_MAJOR, "emulationMinor": KUBE_MINOR,
+        "minCompatibilityMajor": KUBE_MAJOR, "minCompatibilityMinor": "32",
+        "gitVersion": KUBE_GIT_VERSION, "gitCommit": "csrsim", "gitTreeState": "clean",
+        "buildDate": "2025-04-23T00:00:00Z", "goVersion": "go1.24.2", "compiler": "gc", "platform": "linux/amd64",
+    })
+}
+
+/// Route, authenticate, dispatch. Returns the response and the user name (for the log).
+async fn serve(
+    state: &Arc<State>,
+    head: &Head,
+    body: Bytes,
+    cert: Option<&[u8]>,
+) -> (Response<Body>, String) {
+    let route = match routing::route(&head.method, &head.path, &head.query) {
+        Ok(r) => r,
+        Err(st) => {
+            // Unknown paths still need credentials, as on a real apiserver.
+            let who = authn(state, head, cert);
+            return match who {
+                Ok(id) => (status_response(&st), id.user),
+                Err(resp) => (resp, String::new()),
+            };
+        }
+    };
+    // Public-info endpoints (the system:public-info-viewer role) answer without credentials.
+    match route {
+        Route::Health => return (text_response(200, "ok"), String::new()),
+        Route::Version => {
+            return (
+                json_response(200, &version_info(), "application/json"),
+                String::new(),
+            )
+        }
+        _ => {}
+    }
+    let who = match authn(state, head, cert) {
+        Ok(id) => id,
+        Err(resp) => return (resp, String::new()),
+    };
+    let user = who.user.clone();
+    if matches!(route, Route::Resource(_) | Route::Empty(_))
+        && !negotiation::acceptable(&head.accept)
+    {
+        let st = Status::failure(406, "NotAcceptable", "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf");
+        return (status_response(&st), user);
+    }
+    let resp = match route {
+        Route::Health | Route::Version => unreachable!("answered above"),
+        Route::OpenApiV2 => Response::builder()
+            .status(200)
+            .header("Content-Type", "application/octet-stream")
+            .body(full(Bytes::new()))
+            .expect("response"),
+        Route::Metrics => {
+            let text = state.with_cluster(|c| c.metrics_text());
+            text_response(200, &text)
+        }
+        Route::ApiVersions => {
+            let addr = state
+                .server_address
+                .lock()
+                .map(|a| a.clone())
+                .unwrap_or_default();
+            json_response(200, &routing::api_versions(&addr), "application/json")
+        }
+        Route::ApiGroupList => json_response(200, &routing::group_list(), "application/json"),
+        Route::ApiGroup(g) => json_response(200, &routing::api_group(&g), "application/json"),
+        Route::ResourceList(g, v) => {
+            json_response(200, &routing::resource_list(&g, &v), "application/json")
+        }
+        Route::Clock => clock(state, head, &who, &body),
+        Route::Empty(req) => empty_resource(state, head, &who, req),
+        Route::Resource(req) => resource(state, head, &who, req, &body),
+    };
+    (resp, user)
+}
+
+/// Authenticate and impersonate; `Err` is the ready 401/403 response.
+#[allow(clippy::result_large_err)]
+fn authn(state: &State, head: &Head, cert: Option<&[u8]>) -> Result<Identity, Response<Body>> {
+    state.with_cluster(|c| {
+        let creds = auth::Credentials {
+            client_cert: cert,
+            authorization: head.authorization.as_deref(),
+        };
+        let id =
+            auth::authenticate(c, &state.ca_der, &creds, state.anonymous).map_err(|reason| {
+                tracing::debug!(%reason, "unauthorized");
+                status_response(&Status::unauthorized())
+            })?;
+        auth::impersonate(c, &id, &head.headers).map_err(|st| status_response(&st))
+    })
+}
+
+fn clock(state: &State, head: &Head, who: &Identity, body: &[u8]) -> Response<Body> {
+    if head.method == "POST" {
+        if !who.in_group(crate::auth::identity::SYSTEM_MASTERS) {
+            let a = crate::auth::Attributes {
+                user: who.clone(),
+                verb: "post".into(),
+                path: routing::CLOCK_PATH.into(),
+                ..Default::default()
+            };
+            return status_response(&crate::auth::forbidden_status(
+                &a,
+                &crate::auth::Decision::NoOpinion(String::new()),
+            ));
+        }
+        let v = match negotiation::decode_json(body) {
+            Ok(v) => v,
+            Err(st) => return status_response(&st),
+        };
+        let Some(adv) = v.get("advance").and_then(|a| a.as_str()) else {
+            return status_response(&Status::bad_request(
+                "expected {\"advance\": \"<duration>\"}",
+            ));
+        };
+        let d = match parse_duration(adv) {
+            Ok(d) => d,
+            Err(e) => return status_response(&Status::bad_request(e)),
+        };
+        let now = state.advance(d);
+        return json_response(200, &json!({"now": now}), "application/json");
+    }
+    let now = state.with_cluster(|c| c.now());
+    json_response(200, &json!({"now": now}), "application/json")
+}
+
+/// pods and events: nothing is stored; RBAC still decides (so `can-i` and `get pods` agree).
+fn empty_resource(state: &State, head: &Head, who: &Identity, req: ApiRequest) -> Response<Body> {
+    let verb = req.verb.unwrap_or(Verb::Get);
+    let a = crate::auth::Attributes {
+        user: who.clone(),
+        verb: verb.as_str().into(),
+        resource_request: true,
+        api_group: String::new(),
+        api_version: "v1".into(),
+        resource: req.resource.clone(),
+        subresource: req.subresource.clone(),
+        namespace: req.namespace.clone(),
+        name: req.name.clone(),
+        path: head.path.clone(),
+    };
+    let (decision, rv, now) =
+        state.with_cluster(|c| (c.authorize(&a), c.resource_version(), c.now()));
+    if !decision.allowed() {
+        return status_response(&crate::auth::forbidden_status(&a, &decision));
+    }
+    let (kind, list_kind) = match req.resource.as_str() {
+        "pods" => ("Pod", "PodList"),
+        _ => ("Event", "EventList"),
+    };
+    let _ = kind;
+    match verb {
+        Verb::List => {
+            let list = json!({"kind": list_kind, "apiVersion": "v1", "metadata": {"resourceVersion": rv.to_string()}, "items": []});
+            if negotiation::wants_table(&head.accept) {
+                json_response(
+                    200,
+                    &negotiation::table(&req.resource, &list, now, true),
+                    negotiation::TABLE_CONTENT_TYPE,
+                )
+            } else {
+                json_response(200, &list, "application/json")
+            }
+        }
+        Verb::Get => status_response(&Status::not_found(
+            &crate::api::GroupResource::new("", &req.resource),
+            &req.name,
+        )),
+        _ => status_response(&Status::method_not_allowed(
+            "the server does not allow this method on the requested resource",
+        )),
+    }
+}
+
+fn resource(
+    state: &Arc<State>,
+    head: &Head,
+    who: &Identity,
+    mut req: ApiRequest,
+    body: &[u8],
+) -> Response<Body> {
+    let verb = req.verb.unwrap_or(Verb::Get);
+    let decoded = match verb {
+        Verb::Create | Verb::Update => {
+            negotiation::decode_object(&head.content_type, body).map(Some)
+        }
+        Verb::Patch => negotiation::patch_type(&head.content_type).and_then(|pt| {
+            req.patch_type = Some(pt);
+            negotiation::decode_patch(pt, body).map(Some)
+        }),
+        Verb::Delete | Verb::DeleteCollection if !body.iter().all(|b| b.is_ascii_whitespace()) => {
+            negotiation::decode_object(&head.content_type, body)
+                .and_then(|v| routing::apply_delete_options(&mut req, &v))
+                .map(|_| None)
+        }
+        _ => Ok(None),
+    };
+    match decoded {
+        Ok(Some(v)) => req.body = Some(v),
+        Ok(None) => {}
+        Err(st) => return status_response(&st),
+    }
+    let table = negotiation::wants_table(&head.accept)
+        && matches!(verb, Verb::Get | Verb::List | Verb::Watch);
+    let resource_name = req.resource.clone();
+    let timeout = req
+        .list
+        .timeout_seconds
+        .filter(|t| *t > 0)
+        .map(|t| Duration::from_secs(t as u64))
+        .unwrap_or(watch::DEFAULT_WATCH_TIMEOUT);
+    // Server-side apply of an absent object creates it (201), as the apiserver's apply does.
+    let apply_create = (req.patch_type == Some(crate::sim::PatchType::Apply)).then(|| {
+        let mut create = req.clone();
+        create.verb = Some(Verb::Create);
+        create.patch_type = None;
+        create.name.clear();
+        create
+    });
+    let (result, now) = state.with_cluster(|c| {
+        let mut r = c.apply(who, req);
+        if let (Err(st), Some(create)) = (&r, apply_create) {
+            if st.code == 404 && st.reason == "NotFound" {
+                r = c.apply(who, create);
+            }
+        }
+        (r, c.now())
+    });
+    match result {
+        Err(st) => status_response(&st),
+        Ok(ApiResponse::Created(v)) => json_response(201, &v, "application/json"),
+        Ok(ApiResponse::Ok(v)) => {
+            if table && v.get("kind").and_then(|k| k.as_str()) != Some("Status") {
+                json_response(
+                    200,
+                    &negotiation::table(&resource_name, &v, now, true),
+                    negotiation::TABLE_CONTENT_TYPE,
+                )
+            } else {
+                json_response(200, &v, "application/json")
+            }
+        }
+        Ok(ApiResponse::Watch(stream)) => {
+            let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(64);
+            let render = watch::Render::new(table.then_some(resource_name));
+            tokio::spawn(watch::run(state.clone(), stream, render, timeout, tx));
+            let ct = if table {
+                negotiation::TABLE_CONTENT_TYPE
+            } else {
+                "application/json"
+            };
+            Response::builder()
+                .status(200)
+                .header("Content-Type", ct)
+                .header("Cache-Control", "no-cache, private")
+                .body(watch::ChannelBody { rx }.boxed())
+                .expect("response")
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let _ = match format {
+        LogFormat::Json => b.json().try_init(),
+        LogFormat::Text => b.try_init(),
+    };
+}
+
+/// `csrsim serve`: returns the process exit code.
+pub fn run_serve(args: ServeArgs) -> i32 {
+    init_logging(args.log_format);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("csrsim serve: {e}");
+            return 1;
+        }
+    };
+    let (persist, dir) = match &args.data_dir {
+        Some(d) => (true, d.clone()),
+        None => (
+            false,
+            std::env::temp_dir().join(format!("csrsim-{}", std::process::id())),
+        ),
+    };
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        eprintln!("csrsim serve: {}: {e}", dir.display());
+        return 1;
+    }
+    let code = rt.block_on(async {
+        let started = match start(&args, &dir, persist).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("csrsim serve: {e}");
+                return 1;
+            }
+        };
+        use std::io::Write;
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "Serving on {}", started.url);
+        let _ = writeln!(out, "Admin kubeconfig: {}", started.kubeconfig_path.display());
+        let _ = out.flush();
+        tracing::info!(url = %started.url, kubeconfig = %started.kubeconfig_path.display(), clock = ?args.clock, "serving");
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        drop(started);
+        0
+    });
+    // Dropping the runtime ends every task; the last Arc<State> drop closes the store.
+    drop(rt);
+    code
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// An in-process server on a free loopback port for Rust tests (kube-rs has no in-memory
+/// API server). It runs on its own thread and runtime and stops when dropped.
+pub struct TestServer {
+    /// `https://127.0.0.1:<port>`
+    pub url: String,
+    /// The admin kubeconfig (cluster `kubernetes`, user `kubernetes-admin`).
+    pub kubeconfig_path: PathBuf,
+    /// The cluster CA (PEM), also in `dir/ca.crt`.
+    pub ca_pem: String,
+    pub dir: PathBuf,
+    state: Arc<State>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _tmp: Option<tempfile_dir::TempDir>,
+}
+
+mod tempfile_dir {
+    /// A directory removed on drop (tests only need this much).
+    pub struct TempDir(pub std::path::PathBuf);
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+impl TestServer {
+    /// Start a server with these options (`ServeArgs::for_tests()` is a good base). Without
+    /// `data_dir`, objects live in memory and files go to a temporary directory.
+    pub fn start(args: ServeArgs) -> Result<TestServer, String> {
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let (persist, dir, tmp) = match &args.data_dir {
+            Some(d) => (true, d.clone(), None),
+            None => {
+                let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let d =
+                    std::env::temp_dir().join(format!("csrsim-test-{}-{n}", std::process::id()));
+                (false, d.clone(), Some(tempfile_dir::TempDir(d)))
+            }
+        };
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let d2 = dir.clone();
+        let thread = std::thread::spawn(move || {
+            let rt = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e.to_string()));
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                match start(&args, &d2, persist).await {
+                    Ok(s) => {
+                        let _ = ready_tx.send(Ok((
+                            s.url.clone(),
+                            s.kubeconfig_path.clone(),
+                            s.ca_pem.clone(),
+                            s.state.clone(),
+                        )));
+                        let _ = stop_rx.await;
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                    }
+                }
+            });
+            rt.shutdown_background();
+        });
+        let (url, kubeconfig_path, ca_pem, state) =
+            ready_rx.recv().map_err(|e| e.to_string())??;
+        Ok(TestServer {
+            url,
+            kubeconfig_path,
+            ca_pem,
+            dir,
+            state,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+            _tmp: tmp,
+        })
+    }
+
+    /// Advance the virtual clock (runs every due timer and controller); returns the new now.
+    pub fn advance(&self, d: Duration) -> Time {
+        self.state.advance(d)
+    }
+
+    /// Virtual now.
+    pub fn now(&self) -> Time {
+        self.state.with_cluster(|c| c.now())
+    }
+
+    /// Direct access to the cluster (no HTTP, no authorization); watchers are woken after.
+    pub fn with_cluster<R>(&self, f: impl FnOnce(&mut Cluster) -> R) -> R {
+        self.state.with_cluster(f)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -1,0 +1,470 @@
+//! Content negotiation: request bodies (JSON, YAML, protobuf, the four patch types) and
+//! response forms (JSON, or a server-side `meta.k8s.io/v1` Table for `kubectl get`).
+//!
+//! Table cells follow kube's printers (`pkg/printers/internalversion/printers.go`):
+//! `printCertificateSigningRequest`, `printRole`, `printRoleBinding`, ...; durations use
+//! apimachinery's `duration.HumanDuration`.
+
+use crate::api::csr::CertificateSigningRequest;
+use crate::api::{Status, Time};
+use crate::sim::PatchType;
+use serde_json::{json, Value};
+
+/// kube-apiserver's request body limit (`maxRequestBodyBytes`, 3 MiB).
+pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
+/// Content-Type of a Table response.
+pub const TABLE_CONTENT_TYPE: &str = "application/json;as=Table;v=v1;g=meta.k8s.io";
+pub const PROTOBUF: &str = "application/vnd.kubernetes.protobuf";
+
+/// The media type without parameters, lower-cased.
+pub fn media_type(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Does the Accept header ask for a `meta.k8s.io` Table (v1 or v1beta1)?
+pub fn wants_table(accept: &str) -> bool {
+    accept.split(',').any(|part| {
+        let params: Vec<String> = part
+            .split(';')
+            .skip(1)
+            .map(|p| p.trim().replace(' ', ""))
+            .collect();
+        params.iter().any(|p| p == "as=Table") && params.iter().any(|p| p == "g=meta.k8s.io")
+    })
+}
+
+/// Is some offered type one we can answer (JSON, anything, or protobuf answered as JSON)?
+pub fn acceptable(accept: &str) -> bool {
+    if accept.trim().is_empty() {
+        return true;
+    }
+    accept.split(',').any(|part| {
+        let t = media_type(part);
+        matches!(
+            t.as_str(),
+            "*/*"
+                | "application/*"
+                | "application/json"
+                | PROTOBUF
+                | "application/yaml"
+                | "text/plain"
+                | "application/vnd.kubernetes.protobuf;stream=watch"
+        ) || t.starts_with("application/json")
+    })
+}
+
+/// 415 as the apiserver's `NewUnsupportedMediaTypeError` words it.
+fn unsupported(accepted: &str, _content_type: &str) -> Status {
+    Status::failure(
+        415,
+        "UnsupportedMediaType",
+        format!("the body of the request was in an unknown format - accepted media types include: {accepted}"),
+    )
+}
+
+/// Decode a create/update body by Content-Type: JSON, YAML or Kubernetes protobuf.
+pub fn decode_object(content_type: &str, body: &[u8]) -> Result<Value, Status> {
+    let mt = media_type(content_type);
+    match mt.as_str() {
+        "" | "application/json" => decode_json(body),
+        "application/yaml" => decode_yaml(body),
+        PROTOBUF => crate::server::protobuf::decode(body)
+            .map_err(|e| Status::bad_request(format!("error decoding request body: {e}"))),
+        _ => Err(unsupported(
+            "application/json, application/yaml, application/vnd.kubernetes.protobuf",
+            &mt,
+        )),
+    }
+}
+
+/// The patch type of a PATCH request's Content-Type.
+pub fn patch_type(content_type: &str) -> Result<PatchType, Status> {
+    Ok(match media_type(content_type).as_str() {
+        "application/json-patch+json" => PatchType::Json,
+        "application/merge-patch+json" => PatchType::Merge,
+        "application/strategic-merge-patch+json" => PatchType::StrategicMerge,
+        "application/apply-patch+yaml" | "application/apply-patch+json" => PatchType::Apply,
+        other => {
+            return Err(unsupported(
+                "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json",
+                other,
+            ))
+        }
+    })
+}
+
+/// Decode a PATCH document (JSON; apply patches may be YAML).
+pub fn decode_patch(pt: PatchType, body: &[u8]) -> Result<Value, Status> {
+    match pt {
+        PatchType::Apply => decode_json(body).or_else(|_| decode_yaml(body)),
+        _ => decode_json(body),
+    }
+}
+
+pub fn decode_json(body: &[u8]) -> Result<Value, Status> {
+    serde_json::from_slice(body)
+        .map_err(|e| Status::bad_request(format!("error decoding request body: {e}")))
+}
+
+fn decode_yaml(body: &[u8]) -> Result<Value, Status> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| Status::bad_request("error decoding request body: invalid UTF-8"))?;
+    serde_saphyr::from_str(text)
+        .map_err(|e| Status::bad_request(format!("error decoding request body: {e}")))
+}
+
+/// apimachinery `duration.HumanDuration`.
+pub fn human_duration(secs: i64) -> String {
+    if secs < -1 {
+        return "<invalid>".into();
+    }
+    if secs < 0 {
+        return "0s".into();
+    }
+    if secs < 60 * 2 {
+        return format!("{secs}s");
+    }
+    let minutes = secs / 60;
+    if minutes < 10 {
+        let s = secs % 60;
+        return if s == 0 {
+            format!("{minutes}m")
+        } else {
+            format!("{minutes}m{s}s")
+        };
+    }
+    if minutes < 60 * 3 {
+        return format!("{minutes}m");
+    }
+    let hours = minutes / 60;
+    if hours < 8 {
+        let m = minutes % 60;
+        return if m == 0 {
+            format!("{hours}h")
+        } else {
+            format!("{hours}h{m}m")
+        };
+    }
+    if hours < 48 {
+        return format!("{hours}h");
+    }
+    if hours < 24 * 8 {
+        let h = hours % 24;
+        return if h == 0 {
+            format!("{}d", hours / 24)
+        } else {
+            format!("{}d{h}h", hours / 24)
+        };
+    }
+    if hours < 24 * 365 * 2 {
+        return format!("{}d", hours / 24);
+    }
+    if hours < 24 * 365 * 8 {
+        let dy = (hours / 24) % 365;
+        return if dy == 0 {
+            format!("{}y", hours / 24 / 365)
+        } else {
+            format!("{}y{dy}d", hours / 24 / 365)
+        };
+    }
+    format!("{}y", hours / 24 / 365)
+}
+
+/// `translateTimestampSince`: `<unknown>` for a missing timestamp.
+fn age(obj: &Value, now: Time) -> String {
+    match obj
+        .pointer("/metadata/creationTimestamp")
+        .and_then(|v| v.as_str())
+        .and_then(|s| Time::parse_rfc3339(s).ok())
+    {
+        Some(t) => human_duration(now.since(t)),
+        None => "<unknown>".into(),
+    }
+}
+
+fn col(name: &str, type_: &str, format: &str, description: &str, priority: i32) -> Value {
+    json!({"name": name, "type": type_, "format": format, "description": description, "priority": priority})
+}
+
+const NAME_DESC: &str = "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names";
+const AGE_DESC: &str = "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata";
+
+/// Column definitions of the Table for a resource.
+pub fn columns(resource: &str) -> Vec<Value> {
+    let name = col("Name", "string", "name", NAME_DESC, 0);
+    let age = col("Age", "string", "", AGE_DESC, 0);
+    match resource {
+        "certificatesigningrequests" => vec![
+            name,
+            age,
+            col("SignerName", "string", "", "signerName indicates the requested signer, and is a qualified name.", 0),
+            col("Requestor", "string", "", "request contains an x509 certificate signing request encoded in a \"CERTIFICATE REQUEST\" PEM block.", 0),
+            col("RequestedDuration", "string", "", "expirationSeconds is the requested duration of validity of the issued certificate.", 0),
+            col("Condition", "string", "", "conditions applied to the request. Known conditions are \"Approved\", \"Denied\", and \"Failed\".", 0),
+        ],
+        "roles" | "clusterroles" => vec![name, col("Created At", "date", "", AGE_DESC, 0)],
+        "rolebindings" | "clusterrolebindings" => vec![
+            name,
+            col("Role", "string", "", "RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace.", 0),
+            age,
+            col("Users", "string", "", "Users in the roleref", 1),
+            col("Groups", "string", "", "Groups in the roleref", 1),
+            col("ServiceAccounts", "string", "", "ServiceAccounts in the roleref", 1),
+        ],
+        "secrets" => vec![name, col("Type", "string", "", "The type of the secret", 0), col("Data", "string", "", "The number of entries in the secret", 0), age],
+        "namespaces" => vec![name, col("Status", "string", "", "The status of the namespace", 0), age],
+        "pods" => vec![
+            name,
+            col("Ready", "string", "", "The aggregate readiness state of this pod for accepting traffic.", 0),
+            col("Status", "string", "", "The aggregate status of the containers in this pod.", 0),
+            col("Restarts", "string", "", "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.", 0),
+            age,
+        ],
+        _ => vec![name, age],
+    }
+}
+
+fn s<'a>(v: &'a Value, p: &str) -> &'a str {
+    v.pointer(p).and_then(|x| x.as_str()).unwrap_or("")
+}
+
+/// The cells of one row.
+pub fn cells(resource: &str, obj: &Value, now: Time) -> Vec<Value> {
+    let name = json!(s(obj, "/metadata/name"));
+    match resource {
+        "certificatesigningrequests" => {
+            let csr: Option<CertificateSigningRequest> = serde_json::from_value(obj.clone()).ok();
+            let signer = s(obj, "/spec/signerName");
+            let requested = obj
+                .pointer("/spec/expirationSeconds")
+                .and_then(|v| v.as_i64())
+                .map(human_duration)
+                .unwrap_or_else(|| "<none>".into());
+            let condition = csr
+                .map(|c| c.display_condition())
+                .unwrap_or_else(|| "Pending".into());
+            vec![
+                name,
+                json!(age(obj, now)),
+                json!(if signer.is_empty() { "<none>" } else { signer }),
+                json!(s(obj, "/spec/username")),
+                json!(requested),
+                json!(condition),
+            ]
+        }
+        "roles" | "clusterroles" => vec![
+            name,
+            obj.pointer("/metadata/creationTimestamp")
+                .cloned()
+                .unwrap_or(Value::Null),
+        ],
+        "rolebindings" | "clusterrolebindings" => {
+            let (mut users, mut groups, mut sas) = (Vec::new(), Vec::new(), Vec::new());
+            for sub in obj
+                .get("subjects")
+                .and_then(|x| x.as_array())
+                .into_iter()
+                .flatten()
+            {
+                let n = s(sub, "/name").to_string();
+                match s(sub, "/kind") {
+                    "User" => users.push(n),
+                    "Group" => groups.push(n),
+                    "ServiceAccount" => sas.push(format!("{}/{n}", s(sub, "/namespace"))),
+                    _ => {}
+                }
+            }
+            vec![
+                name,
+                json!(format!(
+                    "{}/{}",
+                    s(obj, "/roleRef/kind"),
+                    s(obj, "/roleRef/name")
+                )),
+                json!(age(obj, now)),
+                json!(users.join(", ")),
+                json!(groups.join(", ")),
+                json!(sas.join(", ")),
+            ]
+        }
+        "secrets" => {
+            let n = obj
+                .get("data")
+                .and_then(|d| d.as_object())
+                .map(|d| d.len())
+                .unwrap_or(0);
+            vec![name, json!(s(obj, "/type")), json!(n), json!(age(obj, now))]
+        }
+        "namespaces" => vec![name, json!(s(obj, "/status/phase")), json!(age(obj, now))],
+        _ => vec![name, json!(age(obj, now))],
+    }
+}
+
+fn row(resource: &str, obj: &Value, now: Time) -> Value {
+    let meta = obj.get("metadata").cloned().unwrap_or(json!({}));
+    json!({
+        "cells": cells(resource, obj, now),
+        "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta},
+    })
+}
+
+/// A Table for a list (`items`) or a single object. `with_columns` is false for watch events
+/// after the first (the apiserver's watch encoder sets NoHeaders after the first event).
+pub fn table(resource: &str, v: &Value, now: Time, with_columns: bool) -> Value {
+    let (rows, mut meta) = match v.get("items").and_then(|i| i.as_array()) {
+        Some(items) => (
+            items
+                .iter()
+                .map(|o| row(resource, o, now))
+                .collect::<Vec<_>>(),
+            v.get("metadata").cloned().unwrap_or(json!({})),
+        ),
+        None => (
+            vec![row(resource, v, now)],
+            json!({"resourceVersion": s(v, "/metadata/resourceVersion")}),
+        ),
+    };
+    if !meta.is_object() {
+        meta = json!({});
+    }
+    let mut t = json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": meta, "columnDefinitions": Value::Null, "rows": rows});
+    if with_columns {
+        t["columnDefinitions"] = Value::Array(columns(resource));
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_duration_matches_apimachinery() {
+        // rows from k8s.io/apimachinery/pkg/util/duration/duration_test.go TestHumanDuration
+        let rows: &[(i64, &str)] = &[
+            (-2, "<invalid>"),
+            (-1, "0s"),
+            (0, "0s"),
+            (1, "1s"),
+            (119, "119s"),
+            (120, "2m"),
+            (121, "2m1s"),
+            (9 * 60 + 59, "9m59s"),
+            (10 * 60, "10m"),
+            (3600, "60m"),
+            (3 * 3600 - 1, "179m"),
+            (3 * 3600, "3h"),
+            (3 * 3600 + 60, "3h1m"),
+            (8 * 3600 - 1, "7h59m"),
+            (8 * 3600, "8h"),
+            (86400, "24h"),
+            (48 * 3600 - 1, "47h"),
+            (48 * 3600, "2d"),
+            (49 * 3600, "2d1h"),
+            (604800, "7d"),
+            (8 * 86400, "8d"),
+            (2 * 365 * 86400 - 1, "729d"),
+            (2 * 365 * 86400, "2y"),
+            (2 * 365 * 86400 + 86400, "2y1d"),
+            (8 * 365 * 86400, "8y"),
+            (600, "10m"),
+        ];
+        for (s, want) in rows {
+            assert_eq!(human_duration(*s), *want, "{s}s");
+        }
+    }
+
+    #[test]
+    fn csr_row_cells() {
+        let now = Time(1_893_456_006);
+        let pending = json!({"metadata": {"name": "myuser", "creationTimestamp": "2030-01-01T00:00:00Z"},
+            "spec": {"signerName": "kubernetes.io/kube-apiserver-client", "username": "admin", "expirationSeconds": 86400, "usages": ["client auth"], "request": ""}, "status": {}});
+        assert_eq!(
+            cells("certificatesigningrequests", &pending, now),
+            vec![
+                json!("myuser"),
+                json!("6s"),
+                json!("kubernetes.io/kube-apiserver-client"),
+                json!("admin"),
+                json!("24h"),
+                json!("Pending")
+            ]
+        );
+        let issued = json!({"metadata": {"name": "x", "creationTimestamp": "2030-01-01T00:00:00Z"},
+            "spec": {"signerName": "", "username": "u", "request": ""},
+            "status": {"conditions": [{"type": "Approved", "status": "True"}, {"type": "Failed", "status": "True"}], "certificate": "Zm9v"}});
+        let c = cells("certificatesigningrequests", &issued, now);
+        assert_eq!(c[2], "<none>");
+        assert_eq!(c[4], "<none>");
+        assert_eq!(c[5], "Approved,Failed,Issued");
+        let denied = json!({"metadata": {"name": "x"}, "spec": {"request": ""}, "status": {"conditions": [{"type": "Denied", "status": "True"}, {"type": "Approved", "status": "True"}]}});
+        let c = cells("certificatesigningrequests", &denied, now);
+        assert_eq!(c[1], "<unknown>");
+        assert_eq!(c[5], "Denied");
+    }
+
+    #[test]
+    fn table_shapes() {
+        let now = Time(1_893_456_000);
+        let list = json!({"kind": "CertificateSigningRequestList", "metadata": {"resourceVersion": "7", "continue": "abc"}, "items": []});
+        let t = table("certificatesigningrequests", &list, now, true);
+        assert_eq!(
+            t["metadata"],
+            json!({"resourceVersion": "7", "continue": "abc"})
+        );
+        assert_eq!(
+            t["columnDefinitions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["name"].as_str().unwrap())
+                .collect::<Vec<_>>(),
+            [
+                "Name",
+                "Age",
+                "SignerName",
+                "Requestor",
+                "RequestedDuration",
+                "Condition"
+            ]
+        );
+        let rb = json!({"metadata": {"name": "b", "resourceVersion": "9"}, "roleRef": {"kind": "Role", "name": "developer"}, "subjects": [{"kind": "User", "name": "myuser"}]});
+        let t = table("rolebindings", &rb, now, false);
+        assert!(t["columnDefinitions"].is_null());
+        assert_eq!(t["metadata"]["resourceVersion"], "9");
+        assert_eq!(
+            t["rows"][0]["cells"],
+            json!(["b", "Role/developer", "<unknown>", "myuser", "", ""])
+        );
+        assert_eq!(t["rows"][0]["object"]["kind"], "PartialObjectMetadata");
+    }
+
+    #[test]
+    fn accept_and_content_types() {
+        assert!(wants_table("application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"));
+        assert!(!wants_table("application/json"));
+        assert!(acceptable(
+            "application/vnd.kubernetes.protobuf,application/json"
+        ));
+        assert!(!acceptable("text/html"));
+        assert_eq!(decode_object("text/plain", b"x").unwrap_err().code, 415);
+        assert_eq!(
+            decode_object("application/json", b"{").unwrap_err().code,
+            400
+        );
+        assert_eq!(patch_type("application/json").unwrap_err().code, 415);
+        assert_eq!(
+            patch_type("application/strategic-merge-patch+json").unwrap(),
+            PatchType::StrategicMerge
+        );
+        assert_eq!(
+            decode_object("application/yaml", b"a: 1").unwrap(),
+            json!({"a": 1})
+        );
+    }
+}

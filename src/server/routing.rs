@@ -1,0 +1,496 @@
+//! URL → what to do: the apiserver's non-resource endpoints (health, version, discovery,
+//! OpenAPI, the simulator clock) and resource requests (`RequestInfoFactory` in
+//! `staging/src/k8s.io/apiserver/pkg/endpoints/request/requestinfo.go`).
+
+use crate::api::meta::{ListOptions, Preconditions};
+use crate::api::resources::{self, ResourceInfo};
+use crate::api::Status;
+use crate::sim::{ApiRequest, Verb};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// Path of the simulator's clock endpoint.
+pub const CLOCK_PATH: &str = "/sim/v1/clock";
+
+/// Core resources served by the server itself (always empty; authorized through RBAC) so
+/// that `kubectl create role --resource=pods`, `get pods` and `describe`'s events work.
+pub const EMPTY_CORE: &[(&str, &str, &str, &[&str])] = &[
+    ("pods", "pod", "Pod", &["po"]),
+    ("events", "event", "Event", &["ev"]),
+];
+
+#[derive(Debug, Clone)]
+pub enum Route {
+    Health,
+    Version,
+    OpenApiV2,
+    Clock,
+    Metrics,
+    /// `GET /api`
+    ApiVersions,
+    /// `GET /apis`
+    ApiGroupList,
+    /// `GET /apis/<group>`
+    ApiGroup(String),
+    /// `GET /api/v1`, `GET /apis/<group>/<version>`
+    ResourceList(String, String),
+    /// A resource request for the core.
+    Resource(ApiRequest),
+    /// pods/events: a request answered with nothing, after authorization.
+    Empty(ApiRequest),
+}
+
+/// Served group versions (core is `""`).
+pub fn served_group_versions() -> Vec<(&'static str, &'static str)> {
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    for r in resources::ALL {
+        if !out.contains(&(r.group, r.version)) {
+            out.push((r.group, r.version));
+        }
+    }
+    out
+}
+
+/// Decode `%XX` escapes and `+` (Go's `url.ParseQuery`).
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(v) => {
+                        out.push(v);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Query parameters; the first value of a repeated key wins (`url.Values.Get`).
+pub fn parse_query(q: &str) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    for pair in q.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        m.entry(percent_decode(k))
+            .or_insert_with(|| percent_decode(v));
+    }
+    m
+}
+
+fn not_found() -> Status {
+    let mut st = Status::failure(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+    );
+    st.details = Some(Default::default());
+    st
+}
+
+fn method_not_allowed() -> Status {
+    Status::method_not_allowed("the server does not allow this method on the requested resource")
+}
+
+fn truthy(q: &BTreeMap<String, String>, k: &str) -> bool {
+    matches!(
+        q.get(k).map(|s| s.as_str()),
+        Some("true") | Some("1") | Some("True")
+    )
+}
+
+fn int_param(q: &BTreeMap<String, String>, k: &str) -> Result<Option<i64>, Status> {
+    match q.get(k) {
+        None => Ok(None),
+        Some(v) if v.is_empty() => Ok(None),
+        Some(v) => v
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| Status::bad_request(format!("invalid value for {k}: {v:?}"))),
+    }
+}
+
+/// List options from the query string.
+pub fn list_options(q: &BTreeMap<String, String>) -> Result<ListOptions, Status> {
+    Ok(ListOptions {
+        label_selector: q.get("labelSelector").cloned().unwrap_or_default(),
+        field_selector: q.get("fieldSelector").cloned().unwrap_or_default(),
+        resource_version: q.get("resourceVersion").cloned().unwrap_or_default(),
+        resource_version_match: q.get("resourceVersionMatch").cloned().unwrap_or_default(),
+        limit: int_param(q, "limit")?,
+        continue_: q.get("continue").cloned().unwrap_or_default(),
+        allow_watch_bookmarks: truthy(q, "allowWatchBookmarks"),
+        timeout_seconds: int_param(q, "timeoutSeconds")?,
+        send_initial_events: truthy(q, "sendInitialEvents"),
+    })
+}
+
+/// Route a request. The body is filled in later by the caller.
+pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
+    let q = parse_query(query);
+    let trimmed = path.trim_end_matches('/');
+    let get_only = |r: Route| {
+        if method == "GET" || method == "HEAD" {
+            Ok(r)
+        } else {
+            Err(method_not_allowed())
+        }
+    };
+    match trimmed {
+        "/healthz" | "/livez" | "/readyz" => return get_only(Route::Health),
+        "/version" => return get_only(Route::Version),
+        "/openapi/v2" => return get_only(Route::OpenApiV2),
+        "/metrics" => return get_only(Route::Metrics),
+        CLOCK_PATH => {
+            return if matches!(method, "GET" | "POST") {
+                Ok(Route::Clock)
+            } else {
+                Err(method_not_allowed())
+            }
+        }
+        "/api" => return get_only(Route::ApiVersions),
+        "/apis" => return get_only(Route::ApiGroupList),
+        _ => {}
+    }
+    if trimmed.starts_with("/healthz/")
+        || trimmed.starts_with("/livez/")
+        || trimmed.starts_with("/readyz/")
+    {
+        return get_only(Route::Health);
+    }
+    let parts: Vec<&str> = trimmed.split('/').skip(1).collect();
+    let (group, version, rest) = match parts.as_slice() {
+        ["api", v, rest @ ..] => ("", *v, rest),
+        ["apis", g] => {
+            return if served_group_versions()
+                .iter()
+                .any(|(sg, _)| sg == g && !g.is_empty())
+            {
+                get_only(Route::ApiGroup(g.to_string()))
+            } else {
+                Err(not_found())
+            }
+        }
+        ["apis", g, v, rest @ ..] => (*g, *v, rest),
+        _ => return Err(not_found()),
+    };
+    if !served_group_versions().contains(&(group, version)) {
+        return Err(not_found());
+    }
+    if rest.is_empty() {
+        return get_only(Route::ResourceList(group.to_string(), version.to_string()));
+    }
+    // [namespaces/<ns>/]<resource>[/<name>[/<subresource>]]
+    // (`/api/v1/namespaces/<name>` with fewer parts is the namespace object itself.)
+    let (namespace, rest): (&str, &[&str]) = if rest[0] == "namespaces" && rest.len() >= 3 {
+        (rest[1], &rest[2..])
+    } else {
+        ("", rest)
+    };
+    if rest.len() > 3 || rest.iter().any(|s| s.is_empty()) {
+        return Err(not_found());
+    }
+    let resource = rest[0];
+    let mut name = rest.get(1).copied().unwrap_or("").to_string();
+    let subresource = rest.get(2).copied().unwrap_or("");
+    let empty_core = group.is_empty() && EMPTY_CORE.iter().any(|e| e.0 == resource);
+    let info: Option<&ResourceInfo> = resources::find(group, resource);
+    if info.is_none() && !empty_core {
+        return Err(not_found());
+    }
+    let mut list = list_options(&q)?;
+    let verb = match (method, name.is_empty()) {
+        ("GET" | "HEAD", true) => {
+            if truthy(&q, "watch") {
+                Verb::Watch
+            } else {
+                Verb::List
+            }
+        }
+        ("GET" | "HEAD", false) => {
+            if truthy(&q, "watch") {
+                // A watch on a single object is a watch with a name field selector.
+                let sel = format!("metadata.name={name}");
+                list.field_selector = if list.field_selector.is_empty() {
+                    sel
+                } else {
+                    format!("{},{sel}", list.field_selector)
+                };
+                name.clear();
+                Verb::Watch
+            } else {
+                Verb::Get
+            }
+        }
+        ("POST", true) => Verb::Create,
+        ("PUT", false) => Verb::Update,
+        ("PATCH", false) => Verb::Patch,
+        ("DELETE", false) => Verb::Delete,
+        ("DELETE", true) => Verb::DeleteCollection,
+        _ => return Err(method_not_allowed()),
+    };
+    let mut req = ApiRequest::new(verb, group, resource)
+        .namespace(namespace)
+        .name(&name)
+        .subresource(subresource)
+        .list_options(list);
+    req.version = version.to_string();
+    req.dry_run = q.get("dryRun").is_some_and(|v| v == "All");
+    req.field_manager = q.get("fieldManager").cloned().unwrap_or_default();
+    if empty_core {
+        return Ok(Route::Empty(req));
+    }
+    Ok(Route::Resource(req))
+}
+
+/// Fold a DeleteOptions body (`preconditions`, `dryRun`) into a delete request.
+pub fn apply_delete_options(req: &mut ApiRequest, body: &Value) -> Result<(), Status> {
+    if !body.is_object() {
+        return Err(Status::bad_request("DeleteOptions must be a JSON object"));
+    }
+    if let Some(p) = body.get("preconditions").filter(|p| !p.is_null()) {
+        let pre: Preconditions = serde_json::from_value(p.clone())
+            .map_err(|e| Status::bad_request(format!("error decoding request body: {e}")))?;
+        req.preconditions = Some(pre);
+    }
+    if body
+        .get("dryRun")
+        .and_then(|d| d.as_array())
+        .is_some_and(|a| a.iter().any(|x| x == "All"))
+    {
+        req.dry_run = true;
+    }
+    Ok(())
+}
+
+fn verbs(info_verbs: &[&str]) -> Value {
+    json!(info_verbs)
+}
+
+/// `APIResourceList` of one group version (legacy discovery).
+pub fn resource_list(group: &str, version: &str) -> Value {
+    let mut res = Vec::new();
+    for r in resources::ALL
+        .iter()
+        .filter(|r| r.group == group && r.version == version)
+    {
+        let mut e = json!({"name": r.resource, "singularName": r.singular, "namespaced": r.namespaced, "kind": r.kind, "verbs": verbs(r.verbs)});
+        if !r.short_names.is_empty() {
+            e["shortNames"] = json!(r.short_names);
+        }
+        res.push(e);
+        if r.resource == "certificatesigningrequests" {
+            for sub in ["approval", "status"] {
+                res.push(json!({"name": format!("{}/{sub}", r.resource), "singularName": "", "namespaced": false, "kind": r.kind, "verbs": ["get", "patch", "update"]}));
+            }
+        }
+    }
+    if group.is_empty() {
+        for (plural, singular, kind, short) in EMPTY_CORE {
+            let mut e = json!({"name": plural, "singularName": singular, "namespaced": true, "kind": kind, "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"], "shortNames": short});
+            if *plural == "pods" {
+                e["categories"] = json!(["all"]);
+            }
+            res.push(e);
+        }
+        res.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    }
+    let gv = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
+    json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": res})
+}
+
+fn group_entry(g: &str) -> Value {
+    let versions: Vec<Value> = served_group_versions()
+        .into_iter()
+        .filter(|(sg, _)| *sg == g)
+        .map(|(_, v)| json!({"groupVersion": format!("{g}/{v}"), "version": v}))
+        .collect();
+    json!({"name": g, "versions": versions.clone(), "preferredVersion": versions[0]})
+}
+
+/// `APIGroupList` (`GET /apis`).
+pub fn group_list() -> Value {
+    let mut groups: Vec<&str> = Vec::new();
+    for (g, _) in served_group_versions() {
+        if !g.is_empty() && !groups.contains(&g) {
+            groups.push(g);
+        }
+    }
+    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups.into_iter().map(group_entry).collect::<Vec<_>>()})
+}
+
+/// `APIGroup` (`GET /apis/<group>`).
+pub fn api_group(g: &str) -> Value {
+    let mut e = group_entry(g);
+    e["kind"] = json!("APIGroup");
+    e["apiVersion"] = json!("v1");
+    e
+}
+
+/// `APIVersions` (`GET /api`).
+pub fn api_versions(server_address: &str) -> Value {
+    json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}]})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn res(method: &str, path: &str, q: &str) -> ApiRequest {
+        match route(method, path, q).unwrap() {
+            Route::Resource(r) | Route::Empty(r) => r,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn resource_paths() {
+        let c = "/apis/certificates.k8s.io/v1/certificatesigningrequests";
+        let r = res("GET", c, "limit=500&fieldSelector=metadata.name%3Dmyuser");
+        assert_eq!(r.verb, Some(Verb::List));
+        assert_eq!(r.list.limit, Some(500));
+        assert_eq!(r.list.field_selector, "metadata.name=myuser");
+        let r = res("PUT", &format!("{c}/myuser/approval"), "");
+        assert_eq!(
+            (r.verb, r.name.as_str(), r.subresource.as_str()),
+            (Some(Verb::Update), "myuser", "approval")
+        );
+        let r = res(
+            "GET",
+            c,
+            "resourceVersion=0&watch=true&allowWatchBookmarks=true&timeoutSeconds=6",
+        );
+        assert_eq!(r.verb, Some(Verb::Watch));
+        assert!(r.list.allow_watch_bookmarks);
+        assert_eq!(r.list.timeout_seconds, Some(6));
+        let r = res("GET", &format!("{c}/myuser"), "watch=1");
+        assert_eq!(
+            (r.verb, r.list.field_selector.as_str(), r.name.as_str()),
+            (Some(Verb::Watch), "metadata.name=myuser", "")
+        );
+        let r = res(
+            "POST",
+            "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles",
+            "fieldManager=kubectl-create&fieldValidation=Strict&dryRun=All",
+        );
+        assert_eq!(
+            (r.verb, r.namespace.as_str(), r.resource.as_str(), r.dry_run),
+            (Some(Verb::Create), "default", "roles", true)
+        );
+        let r = res("GET", "/api/v1/namespaces/kube-system", "");
+        assert_eq!(
+            (r.resource.as_str(), r.name.as_str(), r.namespace.as_str()),
+            ("namespaces", "kube-system", "")
+        );
+        let r = res("DELETE", "/api/v1/namespaces/kube-system/secrets", "");
+        assert_eq!(
+            (r.verb, r.namespace.as_str()),
+            (Some(Verb::DeleteCollection), "kube-system")
+        );
+        assert!(matches!(
+            route("GET", "/api/v1/namespaces/default/pods", "limit=500").unwrap(),
+            Route::Empty(_)
+        ));
+    }
+
+    #[test]
+    fn errors() {
+        for (m, p) in [
+            ("GET", "/nope"),
+            ("GET", "/apis/example.com/v1/widgets"),
+            ("GET", "/apis/certificates.k8s.io/v2"),
+            ("GET", "/api/v1/widgets"),
+            (
+                "GET",
+                "/apis/certificates.k8s.io/v1/certificatesigningrequests/a/b/c",
+            ),
+        ] {
+            let e = route(m, p, "").unwrap_err();
+            assert_eq!(
+                (e.code, e.message.as_str()),
+                (404, "the server could not find the requested resource"),
+                "{p}"
+            );
+        }
+        for (m, p) in [
+            (
+                "POST",
+                "/apis/certificates.k8s.io/v1/certificatesigningrequests/x",
+            ),
+            (
+                "PUT",
+                "/apis/certificates.k8s.io/v1/certificatesigningrequests",
+            ),
+            ("DELETE", "/version"),
+            ("OPTIONS", "/api/v1/secrets"),
+        ] {
+            assert_eq!(route(m, p, "").unwrap_err().code, 405, "{m} {p}");
+        }
+        assert_eq!(
+            route(
+                "GET",
+                "/apis/certificates.k8s.io/v1/certificatesigningrequests",
+                "limit=abc"
+            )
+            .unwrap_err()
+            .code,
+            400
+        );
+    }
+
+    #[test]
+    fn discovery_documents() {
+        let l = resource_list("certificates.k8s.io", "v1");
+        let names: Vec<&str> = l["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "certificatesigningrequests",
+                "certificatesigningrequests/approval",
+                "certificatesigningrequests/status"
+            ]
+        );
+        assert_eq!(l["resources"][0]["shortNames"], json!(["csr"]));
+        let core = resource_list("", "v1");
+        assert!(core["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["name"] == "pods"));
+        assert_eq!(core["groupVersion"], "v1");
+        let g = group_list();
+        let names: Vec<&str> = g["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap())
+            .collect();
+        assert!(
+            names.contains(&"certificates.k8s.io")
+                && names.contains(&"rbac.authorization.k8s.io")
+                && names.contains(&"authorization.k8s.io")
+                && names.contains(&"authentication.k8s.io")
+        );
+        assert_eq!(percent_decode("a%3Db+c%2"), "a=b c%2");
+    }
+}

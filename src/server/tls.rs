@@ -1,0 +1,414 @@
+//! TLS for `csrsim serve`: the cluster CA (until the core's `Pki` is wired in), the serving
+//! certificate, the admin client certificate, and per-request client-certificate checks.
+//!
+//! Client certificates are *requested* but never required or judged during the handshake: the
+//! verifier accepts any chain, and [`verify_client_cert`] checks it per request against the
+//! cluster CA and the *virtual* clock, so an untrusted or expired certificate yields a 401
+//! Status instead of a handshake abort (kube-apiserver's x509 authenticator behaves the same
+//! way from the client's point of view).
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, SanType,
+};
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::crypto::CryptoProvider;
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{DigitallySignedStruct, DistinguishedName as TlsDn, SignatureScheme};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Common name of the cluster CA (kubeadm's `kubernetes` CA).
+pub const CA_COMMON_NAME: &str = "kubernetes";
+/// Fixed validity window of the CA, serving and admin certificates: from a date before any
+/// wall clock this runs on until long after the default virtual start (2030-01-01), so both
+/// clients (wall clock) and the simulation (virtual clock) accept them.
+pub const NOT_BEFORE: (i32, u8, u8) = (2020, 1, 1);
+pub const NOT_AFTER: (i32, u8, u8) = (2099, 12, 31);
+/// kubeadm's admin user: CN and O of admin.conf's client certificate.
+pub const ADMIN_USER: &str = "kubernetes-admin";
+pub const ADMIN_GROUP: &str = "system:masters";
+
+/// The cluster CA: certificate (PEM and DER) and its signing key.
+pub struct ClusterCa {
+    pub cert_pem: String,
+    pub cert_der: Vec<u8>,
+    pub key_pem: String,
+    key: KeyPair,
+}
+
+fn window(p: &mut CertificateParams) {
+    p.not_before = rcgen::date_time_ymd(NOT_BEFORE.0, NOT_BEFORE.1, NOT_BEFORE.2);
+    p.not_after = rcgen::date_time_ymd(NOT_AFTER.0, NOT_AFTER.1, NOT_AFTER.2);
+}
+
+#[allow(clippy::disallowed_methods)] // edge: key material for the serving side
+fn fresh_key() -> Result<KeyPair, String> {
+    KeyPair::generate().map_err(|e| format!("key generation: {e}"))
+}
+
+fn ca_params() -> CertificateParams {
+    let mut p = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, CA_COMMON_NAME);
+    p.distinguished_name = dn;
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+        KeyUsagePurpose::KeyCertSign,
+    ];
+    window(&mut p);
+    p
+}
+
+/// The cluster CA. With a data directory it is created once and reloaded from `ca.crt` /
+/// `ca.key` afterwards, so a restart keeps the same CA. The lead switches this to the core's
+/// `cluster.pki()` once that is merged: keep every CA use behind this one function.
+pub fn cluster_ca(dir: Option<&Path>) -> Result<ClusterCa, String> {
+    if let Some(d) = dir {
+        let (crt, key) = (d.join("ca.crt"), d.join("ca.key"));
+        if crt.exists() && key.exists() {
+            let cert_pem =
+                std::fs::read_to_string(&crt).map_err(|e| format!("{}: {e}", crt.display()))?;
+            let key_pem =
+                std::fs::read_to_string(&key).map_err(|e| format!("{}: {e}", key.display()))?;
+            let kp = KeyPair::from_pem(&key_pem).map_err(|e| format!("{}: {e}", key.display()))?;
+            let der = pem_to_der(&cert_pem)
+                .ok_or_else(|| format!("{}: no CERTIFICATE block", crt.display()))?;
+            return Ok(ClusterCa {
+                cert_pem,
+                cert_der: der,
+                key_pem,
+                key: kp,
+            });
+        }
+    }
+    let key = fresh_key()?;
+    let cert = ca_params()
+        .self_signed(&key)
+        .map_err(|e| format!("CA: {e}"))?;
+    let ca = ClusterCa {
+        cert_pem: cert.pem(),
+        cert_der: cert.der().to_vec(),
+        key_pem: key.serialize_pem(),
+        key,
+    };
+    if let Some(d) = dir {
+        std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
+        write_private(&d.join("ca.key"), &ca.key_pem)?;
+        std::fs::write(d.join("ca.crt"), &ca.cert_pem).map_err(|e| format!("ca.crt: {e}"))?;
+    }
+    Ok(ca)
+}
+
+/// Write a private key with mode 0600.
+pub fn write_private(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+    Ok(())
+}
+
+/// First `CERTIFICATE` block of a PEM text, as DER.
+pub fn pem_to_der(pem: &str) -> Option<Vec<u8>> {
+    let (block, _) = crate::pki::gopem::decode(pem.as_bytes())?;
+    (block.type_ == "CERTIFICATE").then_some(block.bytes)
+}
+
+/// A leaf certificate and its key (PEM), issued by the cluster CA.
+pub struct Leaf {
+    pub cert_pem: String,
+    pub cert_der: Vec<u8>,
+    pub key_pem: String,
+    pub key_der: Vec<u8>,
+}
+
+impl ClusterCa {
+    /// An existing CA from its certificate and PKCS#8 key (PEM) — e.g. the core's `Pki` CA,
+    /// so that one CA signs for the built-in signers, the serving and the admin certificates.
+    pub fn from_pem(cert_pem: &str, key_pem: &str) -> Result<ClusterCa, String> {
+        let key = KeyPair::from_pem(key_pem).map_err(|e| format!("CA key: {e}"))?;
+        let cert_der = pem_to_der(cert_pem).ok_or("CA certificate: no CERTIFICATE block")?;
+        Ok(ClusterCa {
+            cert_pem: cert_pem.to_string(),
+            cert_der,
+            key_pem: key_pem.to_string(),
+            key,
+        })
+    }
+
+    fn issue(&self, params: CertificateParams) -> Result<Leaf, String> {
+        let key = fresh_key()?;
+        let issuer =
+            Issuer::from_ca_cert_der(&CertificateDer::from(self.cert_der.clone()), &self.key)
+                .map_err(|e| format!("CA: {e}"))?;
+        let cert = params
+            .signed_by(&key, &issuer)
+            .map_err(|e| format!("issue: {e}"))?;
+        Ok(Leaf {
+            cert_pem: cert.pem(),
+            cert_der: cert.der().to_vec(),
+            key_pem: key.serialize_pem(),
+            key_der: key.serialize_der(),
+        })
+    }
+
+    /// The API serving certificate: SANs `127.0.0.1`, `::1`, `localhost` (+ `kubernetes`).
+    pub fn serving_cert(&self) -> Result<Leaf, String> {
+        let mut p = CertificateParams::new(vec!["localhost".to_string(), "kubernetes".to_string()])
+            .map_err(|e| e.to_string())?;
+        p.subject_alt_names
+            .push(SanType::IpAddress(std::net::IpAddr::from([127, 0, 0, 1])));
+        p.subject_alt_names
+            .push(SanType::IpAddress(std::net::IpAddr::from(
+                std::net::Ipv6Addr::LOCALHOST,
+            )));
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, "kube-apiserver");
+        p.distinguished_name = dn;
+        p.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ];
+        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        window(&mut p);
+        self.issue(p)
+    }
+
+    /// A client certificate (CN = user, one O per group), as kubeadm issues admin.conf's.
+    pub fn client_cert(&self, user: &str, groups: &[&str]) -> Result<Leaf, String> {
+        let mut p = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        for g in groups {
+            dn.push(DnType::OrganizationName, *g);
+        }
+        dn.push(DnType::CommonName, user);
+        p.distinguished_name = dn;
+        p.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ];
+        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        window(&mut p);
+        self.issue(p)
+    }
+}
+
+/// Requests a client certificate, accepts whatever is presented; judged per request.
+#[derive(Debug)]
+struct DeferredClientAuth {
+    provider: Arc<CryptoProvider>,
+}
+
+impl DeferredClientAuth {
+    /// Proof that the client holds the certificate's key. The key is taken from the SPKI as
+    /// x509-parser reads it, so X.509 v1 certificates (what `openssl x509 -req` makes without
+    /// extensions) work too; webpki would refuse those during the handshake. A certificate
+    /// that cannot be parsed at all is let through here and refused per request (401).
+    fn verify_possession(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        use x509_parser::prelude::FromDer;
+        let Ok((_, parsed)) = x509_parser::certificate::X509Certificate::from_der(cert.as_ref())
+        else {
+            return Ok(HandshakeSignatureValid::assertion());
+        };
+        let spki =
+            rustls_pki_types::SubjectPublicKeyInfoDer::from(parsed.tbs_certificate.subject_pki.raw);
+        let bad = || rustls::Error::InvalidCertificate(rustls::CertificateError::BadSignature);
+        let key = webpki::RawPublicKeyEntity::try_from(&spki).map_err(|_| bad())?;
+        let algs = self
+            .provider
+            .signature_verification_algorithms
+            .mapping
+            .iter()
+            .find(|(s, _)| *s == dss.scheme)
+            .map(|(_, a)| *a)
+            .unwrap_or(&[]);
+        for alg in algs {
+            if key.verify_signature(*alg, message, dss.signature()).is_ok() {
+                return Ok(HandshakeSignatureValid::assertion());
+            }
+        }
+        Err(bad())
+    }
+}
+
+impl ClientCertVerifier for DeferredClientAuth {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+    fn client_auth_mandatory(&self) -> bool {
+        false
+    }
+    fn root_hint_subjects(&self) -> &[TlsDn] {
+        // No hints: Go clients then send their certificate whatever CA issued it.
+        &[]
+    }
+    fn verify_client_cert(
+        &self,
+        _end: &CertificateDer<'_>,
+        _im: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        Ok(ClientCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.verify_possession(message, cert, dss)
+    }
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.verify_possession(message, cert, dss)
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// rustls server configuration: ring provider, ALPN h2 + http/1.1, optional client certs.
+pub fn server_config(serving: &Leaf, ca_der: &[u8]) -> Result<rustls::ServerConfig, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let chain = vec![
+        CertificateDer::from(serving.cert_der.clone()),
+        CertificateDer::from(ca_der.to_vec()),
+    ];
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(serving.key_der.clone()));
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_client_cert_verifier(Arc::new(DeferredClientAuth { provider }))
+        .with_single_cert(chain, key)
+        .map_err(|e| format!("serving certificate: {e}"))?;
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(cfg)
+}
+
+/// What an accepted client certificate says: CN and every O.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertSubject {
+    pub common_name: String,
+    pub organizations: Vec<String>,
+}
+
+/// Check a presented client certificate as the x509 authenticator does: signed by the cluster
+/// CA, valid at virtual time `now_secs`, usable for client auth. `Err` carries the reason for
+/// the log; the client only ever sees 401.
+pub fn verify_client_cert(
+    leaf_der: &[u8],
+    ca_der: &[u8],
+    now_secs: i64,
+) -> Result<CertSubject, String> {
+    use x509_parser::prelude::*;
+    let (_, leaf) =
+        X509Certificate::from_der(leaf_der).map_err(|e| format!("unparseable certificate: {e}"))?;
+    let (_, ca) = X509Certificate::from_der(ca_der).map_err(|e| format!("unparseable CA: {e}"))?;
+    if leaf.issuer() != ca.subject() {
+        return Err("x509: certificate signed by unknown authority".into());
+    }
+    leaf.verify_signature(Some(ca.public_key()))
+        .map_err(|_| "x509: certificate signed by unknown authority".to_string())?;
+    let nb = leaf.validity().not_before.timestamp();
+    let na = leaf.validity().not_after.timestamp();
+    if now_secs < nb || now_secs > na {
+        return Err(format!("x509: certificate has expired or is not yet valid: current time {} is outside [{nb}, {na}]", crate::api::Time(now_secs)));
+    }
+    if let Ok(Some(eku)) = leaf.extended_key_usage() {
+        if !eku.value.any && !eku.value.client_auth {
+            return Err("x509: certificate specifies an incompatible key usage".into());
+        }
+    }
+    let mut cn = String::new();
+    let mut orgs = Vec::new();
+    for rdn in leaf.subject().iter() {
+        for atv in rdn.iter() {
+            let v = atv.as_str().unwrap_or("").to_string();
+            if atv.attr_type() == &x509_parser::oid_registry::OID_X509_COMMON_NAME {
+                if cn.is_empty() {
+                    cn = v;
+                }
+            } else if atv.attr_type() == &x509_parser::oid_registry::OID_X509_ORGANIZATION_NAME {
+                orgs.push(v);
+            }
+        }
+    }
+    Ok(CertSubject {
+        common_name: cn,
+        organizations: orgs,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admin_cert_verifies_inside_window_only() {
+        let ca = cluster_ca(None).unwrap();
+        let leaf = ca
+            .client_cert("kubernetes-admin", &["system:masters"])
+            .unwrap();
+        let s = verify_client_cert(
+            &leaf.cert_der,
+            &ca.cert_der,
+            crate::sim::clock::DEFAULT_START.0,
+        )
+        .unwrap();
+        assert_eq!(s.common_name, "kubernetes-admin");
+        assert_eq!(s.organizations, vec!["system:masters".to_string()]);
+        // 2100-01-01 is after NOT_AFTER: expired by the virtual clock.
+        assert!(
+            verify_client_cert(&leaf.cert_der, &ca.cert_der, 4_102_444_800)
+                .unwrap_err()
+                .contains("expired")
+        );
+    }
+
+    #[test]
+    fn foreign_ca_and_server_only_certs_are_refused() {
+        let ca = cluster_ca(None).unwrap();
+        let other = cluster_ca(None).unwrap();
+        let leaf = other.client_cert("mallory", &[]).unwrap();
+        assert!(verify_client_cert(
+            &leaf.cert_der,
+            &ca.cert_der,
+            crate::sim::clock::DEFAULT_START.0
+        )
+        .unwrap_err()
+        .contains("unknown authority"));
+        let serving = ca.serving_cert().unwrap();
+        assert!(verify_client_cert(
+            &serving.cert_der,
+            &ca.cert_der,
+            crate::sim::clock::DEFAULT_START.0
+        )
+        .unwrap_err()
+        .contains("incompatible key usage"));
+    }
+
+    #[test]
+    fn ca_is_reloaded_from_data_dir() {
+        let d = tempfile::tempdir().unwrap();
+        let a = cluster_ca(Some(d.path())).unwrap();
+        let b = cluster_ca(Some(d.path())).unwrap();
+        assert_eq!(a.cert_pem, b.cert_pem);
+    }
+}

@@ -1,0 +1,123 @@
+//! Watch streams: newline-delimited JSON events over a chunked (HTTP/1.1) or streamed (h2)
+//! response, one event per chunk. Initial ADDED events come from the core for `rv` 0/empty;
+//! later events come from `Cluster::watch_poll` whenever a write bumps the change counter.
+//! Table watches carry one-row Tables, with column definitions in the first event only.
+
+use super::negotiation;
+use super::State;
+use crate::api::{EventType, WatchEvent};
+use crate::sim::WatchStream;
+use bytes::Bytes;
+use serde_json::json;
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// Server cap on a watch without `timeoutSeconds` (real apiservers pick 30–60 min).
+pub const DEFAULT_WATCH_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// Bookmark interval (wall time) for watches that allow bookmarks.
+pub const BOOKMARK_INTERVAL: Duration = Duration::from_secs(10);
+
+/// A response body fed from a channel: each message is one chunk, flushed on arrival.
+pub struct ChannelBody {
+    pub rx: tokio::sync::mpsc::Receiver<Bytes>,
+}
+
+impl hyper::body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = Infallible;
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
+        self.rx
+            .poll_recv(cx)
+            .map(|o| o.map(|b| Ok(hyper::body::Frame::data(b))))
+    }
+}
+
+/// How events are rendered.
+pub struct Render {
+    /// `Some(resource)` for Table watches.
+    pub table_resource: Option<String>,
+    first: bool,
+}
+
+impl Render {
+    pub fn new(table_resource: Option<String>) -> Self {
+        Render {
+            table_resource,
+            first: true,
+        }
+    }
+    fn line(&mut self, e: WatchEvent, now: crate::api::Time) -> Bytes {
+        let object = match (&self.table_resource, e.type_) {
+            (Some(res), EventType::Added | EventType::Modified | EventType::Deleted) => {
+                let t = negotiation::table(res, &e.object, now, self.first);
+                self.first = false;
+                t
+            }
+            _ => e.object,
+        };
+        let mut s = serde_json::to_string(&json!({"type": e.type_.as_str(), "object": object}))
+            .expect("json");
+        s.push('\n');
+        Bytes::from(s)
+    }
+}
+
+/// Drive one watch until the client goes away, the timeout passes or the history expires.
+pub async fn run(
+    state: Arc<State>,
+    stream: WatchStream,
+    mut render: Render,
+    timeout: Duration,
+    tx: tokio::sync::mpsc::Sender<Bytes>,
+) {
+    let mut changed = state.changed.subscribe();
+    let mut cursor = stream.cursor;
+    let now = state.with_cluster(|c| c.now());
+    for e in stream.initial {
+        if tx.send(render.line(e, now)).await.is_err() {
+            return;
+        }
+    }
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut bookmarks = tokio::time::interval_at(
+        tokio::time::Instant::now() + BOOKMARK_INTERVAL,
+        BOOKMARK_INTERVAL,
+    );
+    loop {
+        let (polled, now) = state.with_cluster(|c| (c.watch_poll(&mut cursor), c.now()));
+        match polled {
+            Ok(events) => {
+                for e in events {
+                    if tx.send(render.line(e, now)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            Err(status) => {
+                let e = WatchEvent {
+                    type_: EventType::Error,
+                    object: serde_json::to_value(status).expect("status"),
+                };
+                let _ = tx.send(render.line(e, now)).await;
+                return;
+            }
+        }
+        tokio::select! {
+            r = changed.changed() => { if r.is_err() { return; } }
+            _ = tokio::time::sleep_until(deadline) => return,
+            _ = bookmarks.tick(), if cursor.bookmarks => {
+                let b = state.with_cluster(|c| c.bookmark(&cursor));
+                if let Some(b) = b {
+                    if tx.send(render.line(b, now)).await.is_err() { return; }
+                }
+            }
+            _ = tx.closed() => return,
+        }
+    }
+}

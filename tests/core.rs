@@ -1,0 +1,243 @@
+#![allow(clippy::disallowed_methods)] // tests are an edge: they may use OS randomness for throwaway keys
+//! Core guarantees: wire compatibility with k8s-openapi, persistence across restarts,
+//! watch history and 410 Expired, determinism, and no panics on hostile input.
+
+mod common;
+use common::*;
+use csrsim::api::CertificateSigningRequest;
+use csrsim::auth::Identity;
+use csrsim::sim::{ApiRequest, ApiResponse, Cluster, Config, Verb};
+use proptest::prelude::*;
+use serde_json::json;
+use std::time::Duration;
+
+#[test]
+fn csr_json_round_trips_through_k8s_openapi() {
+    use k8s_openapi::api::certificates::v1 as k;
+    let mut c = bare_cluster();
+    let pem = csr_pem("alice", &["devs"], &["a.example.com"]);
+    let mut body = csr_body(
+        "rt",
+        "example.com/signer",
+        &["client auth", "digital signature"],
+        &pem,
+    );
+    body["spec"]["expirationSeconds"] = json!(3600);
+    body["metadata"]["labels"] = json!({"app": "x"});
+    body["metadata"]["annotations"] = json!({"note": "y"});
+    create(&mut c, &Identity::admin(), body).unwrap();
+    approve_as(&mut c, &Identity::admin(), "rt", "Approved").unwrap();
+    let ours = c
+        .apply(&Identity::admin(), ApiRequest::csr(Verb::Get).name("rt"))
+        .unwrap()
+        .into_value();
+    // Ours → k8s-openapi → JSON equals ours, field for field.
+    let theirs: k::CertificateSigningRequest =
+        serde_json::from_value(ours.clone()).expect("k8s-openapi parses our JSON");
+    assert_eq!(theirs.spec.signer_name, "example.com/signer");
+    assert_eq!(theirs.spec.expiration_seconds, Some(3600));
+    assert_eq!(theirs.spec.request.0, pem.as_bytes());
+    let cond = &theirs.status.as_ref().unwrap().conditions.as_ref().unwrap()[0];
+    assert_eq!(cond.type_, "Approved");
+    assert!(cond.last_update_time.is_some());
+    let mut back = serde_json::to_value(&theirs).unwrap();
+    back["apiVersion"] = json!("certificates.k8s.io/v1");
+    back["kind"] = json!("CertificateSigningRequest");
+    assert_eq!(back, ours);
+    // k8s-openapi → ours → JSON equals theirs.
+    let ours2: CertificateSigningRequest = serde_json::from_value(back.clone()).unwrap();
+    let mut again = serde_json::to_value(&ours2).unwrap();
+    again["apiVersion"] = json!("certificates.k8s.io/v1");
+    assert_eq!(again, back);
+    // A list and a Status too.
+    let l = c
+        .apply(&Identity::admin(), ApiRequest::csr(Verb::List))
+        .unwrap()
+        .into_value();
+    let _: k8s_openapi::List<k::CertificateSigningRequest> =
+        serde_json::from_value(l).expect("list parses");
+    let e = c
+        .apply(&Identity::admin(), ApiRequest::csr(Verb::Get).name("nope"))
+        .unwrap_err();
+    let st: k8s_openapi::apimachinery::pkg::apis::meta::v1::Status =
+        serde_json::from_value(serde_json::to_value(&e).unwrap()).unwrap();
+    assert_eq!(st.code, Some(404));
+    assert_eq!(st.reason.as_deref(), Some("NotFound"));
+}
+
+#[test]
+fn sled_restart_keeps_objects_rv_and_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = Config {
+        data_dir: Some(dir.path().into()),
+        approver: false,
+        signer: false,
+        cleaner: false,
+        ..Config::default()
+    };
+    let pem = csr_pem("alice", &[], &[]);
+    let (rv, now) = {
+        let mut c = Cluster::new(cfg.clone()).unwrap();
+        create(
+            &mut c,
+            &Identity::admin(),
+            csr_body("a", "example.com/s", &["client auth"], &pem),
+        )
+        .unwrap();
+        c.advance(Duration::from_secs(3600));
+        approve_as(&mut c, &Identity::admin(), "a", "Approved").unwrap();
+        (c.resource_version(), c.now())
+    };
+    let mut c = Cluster::new(cfg).unwrap();
+    assert_eq!(c.resource_version(), rv);
+    assert_eq!(c.now(), now, "virtual clock resumes where it stopped");
+    let csr = get(&mut c, "a");
+    assert_eq!(csr.display_condition(), "Approved");
+    create(
+        &mut c,
+        &Identity::admin(),
+        csr_body("b", "example.com/s", &["client auth"], &pem),
+    )
+    .unwrap();
+    assert_eq!(
+        c.resource_version(),
+        rv + 1,
+        "resourceVersions keep increasing"
+    );
+    // A watch from before the restart is too old: 410.
+    let r = c.apply(
+        &Identity::admin(),
+        ApiRequest::csr(Verb::Watch).list_options(csrsim::api::ListOptions {
+            resource_version: "1".into(),
+            ..Default::default()
+        }),
+    );
+    let e = r.unwrap_err();
+    assert_eq!((e.code, e.reason.as_str()), (410, "Expired"));
+    assert_eq!(e.message, format!("too old resource version: 1 ({rv})"));
+}
+
+#[test]
+fn watch_window_compaction_and_initial_events() {
+    let mut c = Cluster::new(Config {
+        approver: false,
+        signer: false,
+        cleaner: false,
+        watch_window: 3,
+        ..Config::default()
+    })
+    .unwrap();
+    let pem = csr_pem("alice", &[], &[]);
+    let base = c.resource_version(); // the bootstrap RBAC policy took the first ones
+    for i in 0..5 {
+        create(
+            &mut c,
+            &Identity::admin(),
+            csr_body(&format!("c{i}"), "example.com/s", &["client auth"], &pem),
+        )
+        .unwrap();
+    }
+    let watch = |c: &mut Cluster, rv: &str| {
+        c.apply(
+            &Identity::admin(),
+            ApiRequest::csr(Verb::Watch).list_options(csrsim::api::ListOptions {
+                resource_version: rv.into(),
+                ..Default::default()
+            }),
+        )
+    };
+    let (old, oldest) = ((base + 1).to_string(), base + 2);
+    assert_eq!(
+        watch(&mut c, &old).unwrap_err().message,
+        format!("too old resource version: {old} ({oldest})")
+    );
+    let ApiResponse::Watch(mut w) = watch(&mut c, &oldest.to_string()).unwrap() else {
+        panic!()
+    };
+    let ev = c.watch_poll(&mut w.cursor).unwrap();
+    assert_eq!(ev.len(), 3);
+    // rv=0: synthetic ADDED for every current object, then live events.
+    let ApiResponse::Watch(mut w0) = watch(&mut c, "0").unwrap() else {
+        panic!()
+    };
+    assert_eq!(w0.initial.len(), 5);
+    assert!(w0
+        .initial
+        .iter()
+        .all(|e| e.type_ == csrsim::api::EventType::Added
+            && e.object["kind"] == "CertificateSigningRequest"));
+    c.apply(&Identity::admin(), ApiRequest::csr(Verb::Delete).name("c0"))
+        .unwrap();
+    let ev = c.watch_poll(&mut w0.cursor).unwrap();
+    assert_eq!(ev.len(), 1);
+    assert_eq!(ev[0].type_, csrsim::api::EventType::Deleted);
+    // 5 minutes of virtual time compact the history (etcd compaction).
+    c.advance(Duration::from_secs(301));
+    create(
+        &mut c,
+        &Identity::admin(),
+        csr_body("late", "example.com/s", &["client auth"], &pem),
+    )
+    .unwrap();
+    let rv_before = (c.resource_version() - 2).to_string();
+    assert_eq!(watch(&mut c, &rv_before).unwrap_err().code, 410);
+}
+
+fn scripted_run(seed: u64) -> (String, Vec<String>) {
+    let mut c = Cluster::new(Config {
+        seed,
+        trace: true,
+        approver: false,
+        signer: false,
+        cleaner: false,
+        ..Config::default()
+    })
+    .unwrap();
+    // A fixed CSR so only the seed varies.
+    let pem = include_str!("fixtures/alice.csr");
+    let mut uids = Vec::new();
+    for i in 0..3 {
+        let mut body = csr_body("", "example.com/s", &["client auth"], pem);
+        body["metadata"] = json!({"generateName": format!("csr-{i}-")});
+        let csr = create(&mut c, &Identity::admin(), body).unwrap();
+        uids.push(format!("{}/{}", csr.metadata.name, csr.metadata.uid));
+        approve_as(&mut c, &Identity::admin(), &csr.metadata.name, "Approved").unwrap();
+        c.advance(Duration::from_secs(90));
+    }
+    (c.trace_jsonl(), uids)
+}
+
+#[test]
+fn same_seed_same_trace_different_seed_different_uids() {
+    let (t1, u1) = scripted_run(7);
+    let (t2, u2) = scripted_run(7);
+    assert_eq!(t1, t2, "byte-identical trace for the same seed");
+    assert_eq!(u1, u2);
+    let (_, u3) = scripted_run(8);
+    assert_ne!(u1, u3, "different seed, different uids and names");
+    assert!(
+        u1[0].starts_with("csr-0-") && u1[0].split('/').next().unwrap().len() == "csr-0-".len() + 5
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_as_body_get_a_status(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let mut c = bare_cluster();
+        let body = serde_json::from_slice::<serde_json::Value>(&bytes).unwrap_or(json!(String::from_utf8_lossy(&bytes)));
+        let r = c.apply(&Identity::admin(), ApiRequest::csr(Verb::Create).body(body));
+        if let Err(e) = r { prop_assert!(e.code >= 400 && e.code < 500, "{e}"); }
+    }
+
+    #[test]
+    fn arbitrary_request_bytes_get_422(bytes in proptest::collection::vec(any::<u8>(), 0..2048), pemify in any::<bool>()) {
+        let mut c = bare_cluster();
+        let data = if pemify { csrsim::pki::gopem::encode("CERTIFICATE REQUEST", &bytes).into_bytes() } else { bytes };
+        use base64::Engine;
+        let body = json!({"metadata": {"name": "f"}, "spec": {"request": base64::engine::general_purpose::STANDARD.encode(&data), "signerName": "example.com/s", "usages": ["client auth"]}});
+        let e = c.apply(&Identity::admin(), ApiRequest::csr(Verb::Create).body(body)).unwrap_err();
+        prop_assert_eq!(e.code, 422);
+    }
+}

@@ -1,0 +1,543 @@
+//! The real `csrsim serve` binary over HTTPS: restart persistence, the clock endpoint,
+//! authentication outcomes and malformed requests (each a 4xx Status, server stays healthy).
+#![allow(clippy::disallowed_methods)] // edge: tests use the wall clock and OS randomness
+
+mod server_support;
+
+use serde_json::{json, Value};
+use server_support::{sh, Server, KUBECTL};
+
+const C: &str = "/apis/certificates.k8s.io/v1/certificatesigningrequests";
+
+fn csr_body(dir: &std::path::Path, name: &str) -> Vec<u8> {
+    use base64::Engine;
+    sh(dir, &format!("openssl req -new -newkey rsa:2048 -nodes -keyout {name}.key -out {name}.csr -subj '/CN={name}' 2>/dev/null"), &[]);
+    let pem = std::fs::read(dir.join(format!("{name}.csr"))).unwrap();
+    json!({"apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest", "metadata": {"name": name},
+        "spec": {"request": base64::engine::general_purpose::STANDARD.encode(pem), "signerName": "kubernetes.io/kube-apiserver-client", "usages": ["client auth"]}})
+    .to_string()
+    .into_bytes()
+}
+
+fn status(body: &str) -> Value {
+    let v: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
+    assert_eq!(v["kind"], "Status", "{body}");
+    assert_eq!(v["apiVersion"], "v1", "{body}");
+    v
+}
+
+#[test]
+fn restart_keeps_objects_rv_ca_and_clock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut s = Server::start(
+        d,
+        &["--clock", "virtual", "--start-time", "2030-06-01T00:00:00Z"],
+    );
+    assert_eq!(s.clock(), "2030-06-01T00:00:00Z");
+    let (code, body) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", &csr_body(d, "keep"))),
+    );
+    assert_eq!(code, 201, "{body}");
+    let created: Value = serde_json::from_str(&body).unwrap();
+    let rv1: u64 = created["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        created["metadata"]["creationTimestamp"],
+        "2030-06-01T00:00:00Z"
+    );
+    assert_eq!(s.advance("2h"), "2030-06-01T02:00:00Z");
+    let ca_before = std::fs::read_to_string(d.join("ca.crt")).unwrap();
+    assert_eq!(
+        s.stop(),
+        Some(0),
+        "clean exit on SIGTERM; log:\n{}",
+        s.log()
+    );
+
+    let s = Server::start(
+        d,
+        &["--clock", "virtual", "--start-time", "2030-06-01T00:00:00Z"],
+    );
+    assert_eq!(
+        s.clock(),
+        "2030-06-01T02:00:00Z",
+        "virtual clock resumes where it stopped"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("ca.crt")).unwrap(),
+        ca_before,
+        "same CA after restart"
+    );
+    let (code, body) = s.curl("GET", &format!("{C}/keep"), &[], None);
+    assert_eq!(code, 200, "{body}");
+    let got: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        got["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap(),
+        rv1
+    );
+    assert_eq!(got["metadata"]["uid"], created["metadata"]["uid"]);
+    // resourceVersions keep increasing
+    let (code, body) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", &csr_body(d, "after"))),
+    );
+    assert_eq!(code, 201, "{body}");
+    let rv2: u64 = serde_json::from_str::<Value>(&body).unwrap()["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(rv2 > rv1, "{rv2} > {rv1}");
+    // kubectl still trusts the (rewritten) admin kubeconfig
+    let out = s.ok(KUBECTL, &["get", "csr", "--no-headers"], None);
+    assert!(out.contains("keep") && out.contains("after"), "{out}");
+    // Advancing 24h runs the cleaner: pending CSRs older than 24h are deleted.
+    assert_eq!(s.advance("24h"), "2030-06-02T02:00:00Z");
+    let (code, _) = s.curl("GET", &format!("{C}/keep"), &[], None);
+    assert_eq!(code, 404, "cleaner removed the pending CSR created 26h ago");
+}
+
+#[test]
+fn clock_endpoint_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("tokens.csv"), "tok-alice,alice,uid-1,\"devs,qa\"\n").unwrap();
+    let tokens = d.join("tokens.csv");
+    let s = Server::start(
+        d,
+        &[
+            "--clock",
+            "virtual",
+            "--token-auth-file",
+            tokens.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(s.clock(), "2030-01-01T00:00:00Z");
+    assert_eq!(s.advance("90m"), "2030-01-01T01:30:00Z");
+    assert_eq!(s.advance("1h30m"), "2030-01-01T03:00:00Z");
+    let alice = [
+        "-H".to_string(),
+        "Authorization: Bearer tok-alice".to_string(),
+    ];
+    // anyone authenticated may read the clock
+    let (code, body) = s.curl_raw("GET", "/sim/v1/clock", &alice, None);
+    assert_eq!(
+        (code, body.trim()),
+        (200, r#"{"now":"2030-01-01T03:00:00Z"}"#)
+    );
+    // only system:masters may move it
+    let (code, body) = s.curl_raw(
+        "POST",
+        "/sim/v1/clock",
+        &alice,
+        Some(("application/json", br#"{"advance":"1h"}"#)),
+    );
+    assert_eq!(code, 403, "{body}");
+    let st = status(&body);
+    assert_eq!(st["reason"], "Forbidden");
+    assert_eq!(
+        st["message"],
+        r#"forbidden: User "alice" cannot post path "/sim/v1/clock""#
+    );
+    for bad in [&br#"{"advance":"soon"}"#[..], br#"{"later":"1h"}"#, b"{"] {
+        let (code, body) = s.curl(
+            "POST",
+            "/sim/v1/clock",
+            &[],
+            Some(("application/json", bad)),
+        );
+        assert_eq!(code, 400, "{body}");
+        assert_eq!(status(&body)["reason"], "BadRequest");
+    }
+    assert_eq!(s.clock(), "2030-01-01T03:00:00Z");
+    // whoami through the token
+    let (code, body) = s.curl_raw(
+        "POST",
+        "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+        &alice,
+        Some((
+            "application/json",
+            br#"{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}"#,
+        )),
+    );
+    assert_eq!(code, 201, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["status"]["userInfo"]["username"], "alice");
+    assert_eq!(
+        v["status"]["userInfo"]["groups"],
+        json!(["devs", "qa", "system:authenticated"])
+    );
+}
+
+#[test]
+fn malformed_requests_get_4xx_statuses_and_server_stays_healthy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual", "--log-format", "json"]);
+    type Case<'a> = (&'a str, String, Option<(&'a str, Vec<u8>)>, u16, &'a str);
+    let cases: Vec<Case> = vec![
+        ("POST", C.into(), Some(("application/json", b"{\"apiVersion\":".to_vec())), 400, "BadRequest"),
+        ("POST", C.into(), Some(("application/json", br#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"x"}}"#.to_vec())), 400, "BadRequest"),
+        ("POST", C.into(), Some(("application/json", b"[1,2,3]".to_vec())), 400, "BadRequest"),
+        ("POST", C.into(), Some(("application/vnd.kubernetes.protobuf", b"k8s\x00\x0a\xff\xff".to_vec())), 400, "BadRequest"),
+        ("POST", C.into(), Some(("application/vnd.kubernetes.protobuf", b"not protobuf".to_vec())), 400, "BadRequest"),
+        ("POST", C.into(), Some(("text/plain", b"hello".to_vec())), 415, "UnsupportedMediaType"),
+        ("PATCH", format!("{C}/x"), Some(("application/json", b"{}".to_vec())), 415, "UnsupportedMediaType"),
+        ("POST", C.into(), Some(("application/json", vec![b' '; 3 * 1024 * 1024 + 1])), 413, "RequestEntityTooLarge"),
+        ("PUT", C.into(), Some(("application/json", b"{}".to_vec())), 405, "MethodNotAllowed"),
+        ("GET", "/apis/example.com/v1/widgets".into(), None, 404, "NotFound"),
+        ("GET", "/no/such/path".into(), None, 404, "NotFound"),
+        ("GET", format!("{C}/missing"), None, 404, "NotFound"),
+        ("GET", format!("{C}?labelSelector=a%20in%20(b"), None, 400, "BadRequest"),
+        ("GET", format!("{C}?watch=true&resourceVersion=abc"), None, 400, "BadRequest"),
+        ("POST", C.into(), Some(("application/json", br#"{"apiVersion":"certificates.k8s.io/v1","kind":"CertificateSigningRequest","metadata":{"name":"bad"},"spec":{}}"#.to_vec())), 422, "Invalid"),
+    ];
+    for (method, path, body, code, reason) in cases {
+        let (got, text) = s.curl(
+            method,
+            &path,
+            &[],
+            body.as_ref().map(|(ct, b)| (*ct, b.as_slice())),
+        );
+        assert_eq!(got, code, "{method} {path}: {text}");
+        let st = status(&text);
+        assert_eq!(st["reason"], reason, "{method} {path}: {text}");
+        assert_eq!(st["code"], code);
+    }
+    let (_, text) = s.curl("GET", "/no/such/path", &[], None);
+    assert_eq!(
+        status(&text)["message"],
+        "the server could not find the requested resource"
+    );
+
+    // Authentication failures are 401 Statuses, never handshake aborts.
+    let unauthorized = r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}"#;
+    let (code, body) = s.curl_raw("GET", C, &[], None);
+    assert_eq!((code, body.trim()), (401, unauthorized), "no credentials");
+    let (code, body) = s.curl_raw(
+        "GET",
+        C,
+        &["-H".into(), "Authorization: Bearer nope".into()],
+        None,
+    );
+    assert_eq!((code, body.trim()), (401, unauthorized), "bad token");
+    sh(d, "openssl req -x509 -newkey rsa:2048 -nodes -keyout rogue.key -out rogue.crt -days 30 -subj '/CN=rogue/O=system:masters' 2>/dev/null", &[]);
+    let rogue = [
+        "--cert".to_string(),
+        d.join("rogue.crt").display().to_string(),
+        "--key".into(),
+        d.join("rogue.key").display().to_string(),
+    ];
+    let (code, body) = s.curl_raw("GET", C, &rogue, None);
+    assert_eq!(
+        (code, body.trim()),
+        (401, unauthorized),
+        "untrusted client certificate"
+    );
+
+    // Still healthy, and kubectl works.
+    let (code, body) = s.curl_raw("GET", "/readyz", &[], None);
+    assert_eq!((code, body.as_str()), (200, "ok"));
+    s.ok(KUBECTL, &["get", "csr"], None);
+    // One JSON log line per request with method, path, user, code, latency.
+    let log = s.log();
+    let line = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["fields"]["path"] == "/no/such/path")
+        .expect("json log line");
+    assert_eq!(line["fields"]["method"], "GET");
+    assert_eq!(line["fields"]["user"], "kubernetes-admin");
+    assert_eq!(line["fields"]["code"], 404);
+    assert!(line["fields"]["latency_ms"].is_number());
+}
+
+#[test]
+fn expired_client_certificate_by_virtual_clock_is_401() {
+    // The admin certificate is valid until 2099-12-31: past that on the virtual clock, 401.
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(
+        tmp.path(),
+        &["--clock", "virtual", "--start-time", "2099-12-31T00:00:00Z"],
+    );
+    assert_eq!(s.advance("48h"), "2100-01-02T00:00:00Z");
+    let (code, body) = s.curl("GET", C, &[], None);
+    assert_eq!(code, 401, "{body}");
+}
+
+#[test]
+fn real_clock_follows_wall_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--start-time", "2030-01-01T00:00:00Z"]);
+    let t0 = csrsim::api::Time::parse_rfc3339(&s.clock()).unwrap().unix();
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let t1 = csrsim::api::Time::parse_rfc3339(&s.clock()).unwrap().unix();
+    assert!((2..=4).contains(&(t1 - t0)), "{t0} -> {t1}");
+    let t2 = csrsim::api::Time::parse_rfc3339(&s.advance("10h"))
+        .unwrap()
+        .unix();
+    assert!(t2 >= t1 + 36000, "advance adds to the wall-clock offset");
+}
+
+fn events(body: &str) -> Vec<Value> {
+    body.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+#[test]
+fn watch_over_http() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let (code, body) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", &csr_body(d, "a"))),
+    );
+    assert_eq!(code, 201, "{body}");
+    // No resourceVersion: synthetic ADDED for existing objects, then the stream ends at timeoutSeconds.
+    let t0 = std::time::Instant::now();
+    let (code, body) = s.curl(
+        "GET",
+        &format!("{C}?watch=true&timeoutSeconds=1"),
+        &[],
+        None,
+    );
+    assert_eq!(code, 200);
+    assert!(
+        t0.elapsed() >= std::time::Duration::from_millis(900),
+        "{:?}",
+        t0.elapsed()
+    );
+    let ev = events(&body);
+    assert_eq!(ev.len(), 1, "{body}");
+    assert_eq!(
+        (
+            ev[0]["type"].as_str(),
+            ev[0]["object"]["metadata"]["name"].as_str()
+        ),
+        (Some("ADDED"), Some("a"))
+    );
+    assert_eq!(ev[0]["object"]["kind"], "CertificateSigningRequest");
+    // Table watch: one-row Tables, column definitions in the first event.
+    let table = "Accept: application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
+    let (_, body) = s.curl(
+        "GET",
+        &format!("{C}?watch=true&timeoutSeconds=1&resourceVersion=0"),
+        &["-H", table],
+        None,
+    );
+    let ev = events(&body);
+    assert_eq!(ev[0]["object"]["kind"], "Table");
+    assert_eq!(
+        ev[0]["object"]["columnDefinitions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+    assert_eq!(ev[0]["object"]["rows"][0]["cells"][0], "a");
+    // From the list's resourceVersion: only later changes, in order, with increasing RVs.
+    let (_, list) = s.curl("GET", C, &[], None);
+    let rv = serde_json::from_str::<Value>(&list).unwrap()["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!(
+        "{C}?watch=true&timeoutSeconds=3&resourceVersion={rv}&fieldSelector=metadata.name%3Db"
+    );
+    let (c, k) = s.admin_cert_files();
+    let auth = vec![
+        "--cert".to_string(),
+        c.display().to_string(),
+        "--key".into(),
+        k.display().to_string(),
+    ];
+    let watcher = {
+        let url_path = path.clone();
+        let srv_url = s.url.clone();
+        let ca = d.join("ca.crt");
+        std::thread::spawn(move || {
+            let o = std::process::Command::new("curl")
+                .args(["-s", "--http1.1", "--cacert"])
+                .arg(ca)
+                .args(&auth)
+                .arg(format!("{srv_url}{url_path}"))
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&o.stdout).into_owned()
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert_eq!(
+        s.curl(
+            "POST",
+            C,
+            &[],
+            Some(("application/json", &csr_body(d, "b")))
+        )
+        .0,
+        201
+    );
+    assert_eq!(
+        s.curl(
+            "POST",
+            C,
+            &[],
+            Some(("application/json", &csr_body(d, "c")))
+        )
+        .0,
+        201
+    );
+    assert_eq!(s.curl("DELETE", &format!("{C}/b"), &[], None).0, 200);
+    let ev = events(&watcher.join().unwrap());
+    let types: Vec<&str> = ev.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        ["ADDED", "DELETED"],
+        "field selector keeps only b: {ev:?}"
+    );
+    let rvs: Vec<u64> = ev
+        .iter()
+        .map(|e| {
+            e["object"]["metadata"]["resourceVersion"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert!(rvs[0] > rv.parse().unwrap() && rvs[1] > rvs[0], "{rvs:?}");
+    // History older than 5 virtual minutes is compacted: 410 Expired.
+    s.advance("10m");
+    assert_eq!(
+        s.curl(
+            "POST",
+            C,
+            &[],
+            Some(("application/json", &csr_body(d, "e")))
+        )
+        .0,
+        201
+    );
+    let (code, body) = s.curl(
+        "GET",
+        &format!("{C}?watch=true&timeoutSeconds=1&resourceVersion=1"),
+        &[],
+        None,
+    );
+    let expired = if code == 410 {
+        status(&body)
+    } else {
+        events(&body).pop().unwrap()["object"].clone()
+    };
+    assert_eq!(
+        (expired["code"].as_u64(), expired["reason"].as_str()),
+        (Some(410), Some("Expired")),
+        "{body}"
+    );
+}
+
+#[test]
+fn bootstrap_token_and_impersonation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(
+        d,
+        &[
+            "--clock",
+            "virtual",
+            "--bootstrap-token",
+            "abcdef.0123456789abcdef",
+        ],
+    );
+    let boot = [
+        "-H".to_string(),
+        "Authorization: Bearer abcdef.0123456789abcdef".to_string(),
+    ];
+    let ssr = br#"{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}"#;
+    let (code, body) = s.curl_raw(
+        "POST",
+        "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+        &boot,
+        Some(("application/json", ssr)),
+    );
+    assert_eq!(code, 201, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        v["status"]["userInfo"]["username"],
+        "system:bootstrap:abcdef"
+    );
+    assert_eq!(
+        v["status"]["userInfo"]["groups"],
+        json!([
+            "system:bootstrappers",
+            "system:bootstrappers:kubeadm:default-node-token",
+            "system:authenticated"
+        ])
+    );
+    // kubeadm's kubelet-bootstrap binding lets the token create CSRs
+    let (code, body) = s.curl_raw(
+        "POST",
+        C,
+        &boot,
+        Some(("application/json", &csr_body(d, "boot"))),
+    );
+    assert_eq!(code, 201, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["spec"]["username"],
+        "system:bootstrap:abcdef"
+    );
+    let (code, _) = s.curl_raw(
+        "GET",
+        C,
+        &[
+            "-H".into(),
+            "Authorization: Bearer abcdef.ffffffffffffffff".into(),
+        ],
+        None,
+    );
+    assert_eq!(code, 401, "wrong secret");
+    // Impersonation: the admin may, and then acts as the impersonated user.
+    let e = s.fails(
+        KUBECTL,
+        &["--as=myuser", "--as-group=developers", "get", "csr"],
+    );
+    assert!(
+        e.contains("User \"myuser\" cannot list resource \"certificatesigningrequests\""),
+        "{e}"
+    );
+    // A user without the impersonate verb may not.
+    let (code, body) = s.curl_raw(
+        "GET",
+        C,
+        &[
+            boot[0].clone(),
+            boot[1].clone(),
+            "-H".into(),
+            "Impersonate-User: kubernetes-admin".into(),
+        ],
+        None,
+    );
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(
+        status(&body)["message"],
+        r#"users "kubernetes-admin" is forbidden: User "system:bootstrap:abcdef" cannot impersonate resource "users" in API group "" at the cluster scope"#
+    );
+}

@@ -1,0 +1,442 @@
+#![allow(clippy::disallowed_methods)] // tests are an edge: they may use OS randomness for throwaway keys
+//! Validation and strategy through the Cluster API, with the exact upstream texts.
+//! Each row names the upstream test case (pkg/apis/certificates/validation/validation_test.go,
+//! pkg/registry/certificates/certificates/strategy_test.go) it mirrors.
+
+mod common;
+use common::*;
+use csrsim::api::csr::KUBE_APISERVER_CLIENT;
+use csrsim::auth::Identity;
+use csrsim::sim::{ApiRequest, Verb};
+use serde_json::json;
+
+const CLIENT: &[&str] = &["digital signature", "key encipherment", "client auth"];
+
+fn err_of(body: serde_json::Value) -> csrsim::api::Status {
+    let mut c = bare_cluster();
+    create(&mut c, &Identity::admin(), body).expect_err("should be rejected")
+}
+
+#[test]
+fn create_rules_table() {
+    let pem = csr_pem("alice", &["devs"], &[]);
+    let sorted = "\"any\", \"cert sign\", \"client auth\", \"code signing\", \"content commitment\", \"crl sign\", \"data encipherment\", \"decipher only\", \"digital signature\", \"email protection\", \"encipher only\", \"ipsec end system\", \"ipsec tunnel\", \"ipsec user\", \"key agreement\", \"key encipherment\", \"microsoft sgc\", \"netscape sgc\", \"ocsp signing\", \"s/mime\", \"server auth\", \"signing\", \"timestamping\"";
+    let cases: Vec<(&str, serde_json::Value, String)> = vec![
+        (
+            "TestValidateCertificateSigningRequestCreate/missing usages",
+            csr_body("x", KUBE_APISERVER_CLIENT, &[], &pem),
+            "CertificateSigningRequest.certificates.k8s.io \"x\" is invalid: spec.usages: Required value".into(),
+        ),
+        (
+            "unknown usages",
+            csr_body("x", KUBE_APISERVER_CLIENT, &["client auth", "bogus"], &pem),
+            format!("CertificateSigningRequest.certificates.k8s.io \"x\" is invalid: spec.usages[1]: Unsupported value: \"bogus\": supported values: {sorted}"),
+        ),
+        (
+            "duplicate usages",
+            csr_body("x", KUBE_APISERVER_CLIENT, &["client auth", "client auth"], &pem),
+            "CertificateSigningRequest.certificates.k8s.io \"x\" is invalid: spec.usages[1]: Duplicate value: \"client auth\"".into(),
+        ),
+        (
+            "legacy-unknown signerName",
+            csr_body("x", "kubernetes.io/legacy-unknown", CLIENT, &pem),
+            "CertificateSigningRequest.certificates.k8s.io \"x\" is invalid: spec.signerName: Invalid value: \"kubernetes.io/legacy-unknown\": the legacy signerName is not allowed via this API version".into(),
+        ),
+        (
+            "missing signerName",
+            csr_body("x", "", CLIENT, &pem),
+            "CertificateSigningRequest.certificates.k8s.io \"x\" is invalid: spec.signerName: Required value".into(),
+        ),
+        (
+            "signerName without path",
+            csr_body("x", "example.com", CLIENT, &pem),
+            "CertificateSigningRequest.certificates.k8s.io \"x\" is invalid: spec.signerName: Invalid value: \"example.com\": must be a fully qualified domain and path of the form 'example.com/signer-name'".into(),
+        ),
+        (
+            "several errors are listed in brackets",
+            csr_body("x", "", &[], &pem),
+            "CertificateSigningRequest.certificates.k8s.io \"x\" is invalid: [spec.usages: Required value, spec.signerName: Required value]".into(),
+        ),
+        (
+            "name with a slash (rest.BeforeCreate path segment)",
+            csr_body("a%b", KUBE_APISERVER_CLIENT, CLIENT, &pem),
+            "CertificateSigningRequest.certificates.k8s.io \"a%b\" is invalid: metadata.name: Invalid value: \"a%b\": may not contain '%'".into(),
+        ),
+    ];
+    for (case, body, want) in cases {
+        let e = err_of(body);
+        assert_eq!(e.code, 422, "{case}");
+        assert_eq!(e.reason, "Invalid", "{case}");
+        assert_eq!(e.message, want, "{case}");
+    }
+}
+
+#[test]
+fn bad_request_bytes_and_expiration() {
+    // "invalid request": not PEM at all → the bytes are printed Go-%#v style.
+    let mut body = csr_body("x", KUBE_APISERVER_CLIENT, CLIENT, "");
+    body["spec"]["request"] = json!("aGk="); // "hi"
+    let e = err_of(body);
+    assert_eq!(
+        e.message,
+        "CertificateSigningRequest.certificates.k8s.io \"x\" is invalid: spec.request: Invalid value: []byte{0x68, 0x69}: PEM block type must be CERTIFICATE REQUEST"
+    );
+    let causes = &e.details.as_ref().unwrap().causes;
+    assert_eq!(causes[0].field, "spec.request");
+    assert_eq!(causes[0].reason, "FieldValueInvalid");
+
+    // duration_test.go: 599 rejected, 600 accepted.
+    let pem = csr_pem("alice", &[], &[]);
+    let mut body = csr_body("x", KUBE_APISERVER_CLIENT, CLIENT, &pem);
+    body["spec"]["expirationSeconds"] = json!(599);
+    assert_eq!(
+        err_of(body.clone()).message,
+        "CertificateSigningRequest.certificates.k8s.io \"x\" is invalid: spec.expirationSeconds: Invalid value: 599: may not specify a duration less than 600 seconds (10 minutes)"
+    );
+    body["spec"]["expirationSeconds"] = json!(600);
+    let mut c = bare_cluster();
+    create(&mut c, &Identity::admin(), body).expect("600 is accepted");
+}
+
+#[test]
+fn create_stamps_user_and_drops_status() {
+    let mut c = bare_cluster();
+    let pem = csr_pem("alice", &[], &[]);
+    let mut body = csr_body("x", KUBE_APISERVER_CLIENT, CLIENT, &pem);
+    body["spec"]["username"] = json!("mallory");
+    body["status"] =
+        json!({"conditions": [{"type": "Approved", "status": "True"}], "certificate": "aGk="});
+    let csr = create(&mut c, &Identity::admin(), body).unwrap();
+    assert_eq!(csr.spec.username, "kubernetes-admin");
+    assert_eq!(
+        csr.spec.groups,
+        vec!["system:masters", "system:authenticated"]
+    );
+    assert!(csr.status.conditions.is_empty() && csr.status.certificate.is_empty());
+    assert_eq!(csr.display_condition(), "Pending");
+    assert_eq!(
+        csr.metadata.resource_version,
+        c.resource_version().to_string()
+    );
+    assert_eq!(
+        csr.metadata.creation_timestamp.unwrap().to_rfc3339(),
+        "2030-01-01T00:00:00Z"
+    );
+}
+
+fn pending(c: &mut csrsim::sim::Cluster, name: &str) {
+    let pem = csr_pem("alice", &[], &[]);
+    create(
+        c,
+        &Identity::admin(),
+        csr_body(name, "example.com/signer", CLIENT, &pem),
+    )
+    .unwrap();
+}
+
+fn put(
+    c: &mut csrsim::sim::Cluster,
+    sub: &str,
+    csr: &csrsim::api::CertificateSigningRequest,
+) -> Result<csrsim::api::CertificateSigningRequest, csrsim::api::Status> {
+    let name = csr.metadata.name.clone();
+    c.apply(
+        &Identity::admin(),
+        ApiRequest::csr(Verb::Update)
+            .name(&name)
+            .subresource(sub)
+            .body(serde_json::to_value(csr).unwrap()),
+    )
+    .map(|r| serde_json::from_value(r.into_value()).unwrap())
+}
+
+fn cond(t: &str, s: &str) -> csrsim::api::CsrCondition {
+    csrsim::api::CsrCondition {
+        type_: t.into(),
+        status: s.into(),
+        ..Default::default()
+    }
+}
+
+fn self_signed_cert_pem() -> String {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params = rcgen::CertificateParams::new(vec!["example.com".to_string()]).unwrap();
+    params.self_signed(&key).unwrap().pem()
+}
+
+#[test]
+fn update_path_rules_table() {
+    let mut c = bare_cluster();
+    pending(&mut c, "x");
+    let base = get(&mut c, "x");
+
+    // TestStrategyUpdate "main resource ignores status": silently kept, no error.
+    let mut m = base.clone();
+    m.status.conditions.push(cond("Approved", "True"));
+    let out = put(&mut c, "", &m).unwrap();
+    assert!(out.status.conditions.is_empty());
+    assert_eq!(
+        out.metadata.resource_version, base.metadata.resource_version,
+        "no-op update does not write"
+    );
+
+    // "status may not add Approved"
+    let mut s = base.clone();
+    s.status.conditions.push(cond("Approved", "True"));
+    let e = put(&mut c, "status", &s).unwrap_err();
+    assert_eq!(e.message, "CertificateSigningRequest.certificates.k8s.io \"x\" is invalid: status.conditions: Forbidden: updates may not add a condition of type \"Approved\"");
+
+    // "approval: Approved must be True"
+    let mut a = base.clone();
+    a.status.conditions.push(cond("Approved", "False"));
+    let e = put(&mut c, "approval", &a).unwrap_err();
+    assert_eq!(e.message, "CertificateSigningRequest.certificates.k8s.io \"x\" is invalid: status.conditions[0].status: Unsupported value: \"False\": supported values: \"True\"");
+
+    // "approval: empty status is Required"
+    let mut a = base.clone();
+    a.status.conditions.push(cond("Custom", ""));
+    let e = put(&mut c, "approval", &a).unwrap_err();
+    assert_eq!(e.message, "CertificateSigningRequest.certificates.k8s.io \"x\" is invalid: status.conditions[0].status: Required value");
+
+    // "approval: approve" then "deny after approve" → mutually exclusive.
+    let mut a = base.clone();
+    a.status.conditions.push(cond("Approved", "True"));
+    let approved = put(&mut c, "approval", &a).unwrap();
+    let lut = approved.status.conditions[0].last_update_time.unwrap();
+    assert_eq!(lut.to_rfc3339(), "2030-01-01T00:00:00Z");
+    assert_eq!(
+        approved.status.conditions[0].last_transition_time,
+        Some(lut)
+    );
+    let mut d = approved.clone();
+    d.status.conditions.push(cond("Denied", "True"));
+    let e = put(&mut c, "approval", &d).unwrap_err();
+    assert_eq!(e.message, "CertificateSigningRequest.certificates.k8s.io \"x\" is invalid: status.conditions: Invalid value: \"Denied\": Approved and Denied conditions are mutually exclusive");
+
+    // "may not remove Approved"
+    let mut r = approved.clone();
+    r.status.conditions.clear();
+    let e = put(&mut c, "approval", &r).unwrap_err();
+    assert_eq!(e.message, "CertificateSigningRequest.certificates.k8s.io \"x\" is invalid: status.conditions: Forbidden: updates may not remove a condition of type \"Approved\"");
+
+    // "duplicate custom condition types"
+    let mut dup = approved.clone();
+    dup.status.conditions.push(cond("Custom", "True"));
+    dup.status.conditions.push(cond("Custom", "False"));
+    let e = put(&mut c, "status", &dup).unwrap_err();
+    assert_eq!(e.message, "CertificateSigningRequest.certificates.k8s.io \"x\" is invalid: status.conditions[2].type: Duplicate value: \"Custom\"");
+
+    // "status: invalid certificate"
+    let mut bad = approved.clone();
+    bad.status.certificate = b"not a certificate".to_vec();
+    let e = put(&mut c, "status", &bad).unwrap_err();
+    assert_eq!(e.message, "CertificateSigningRequest.certificates.k8s.io \"x\" is invalid: status.certificate: Invalid value: \"<certificate data>\": must contain at least one CERTIFICATE PEM block");
+    let mut bad = approved.clone();
+    bad.status.certificate =
+        b"-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n".to_vec();
+    let e = put(&mut c, "status", &bad).unwrap_err();
+    assert!(
+        e.message
+            .ends_with("only CERTIFICATE PEM blocks are allowed, found \"CERTIFICATE REQUEST\""),
+        "{}",
+        e.message
+    );
+
+    // "main resource may not set certificate" is silently reverted by the strategy; the
+    // approval path reverts it too.
+    let mut ap = approved.clone();
+    ap.status.certificate = self_signed_cert_pem().into_bytes();
+    let out = put(&mut c, "approval", &ap).unwrap();
+    assert!(out.status.certificate.is_empty());
+
+    // "status: set certificate once", then "may not modify existing certificate content".
+    let mut st = approved.clone();
+    st.status.certificate = self_signed_cert_pem().into_bytes();
+    let issued = put(&mut c, "status", &st).unwrap();
+    assert_eq!(issued.display_condition(), "Approved,Issued");
+    let mut again = issued.clone();
+    again.status.certificate = self_signed_cert_pem().into_bytes();
+    let e = put(&mut c, "status", &again).unwrap_err();
+    assert_eq!(e.message, "CertificateSigningRequest.certificates.k8s.io \"x\" is invalid: status.certificate: Forbidden: updates may not modify existing certificate content");
+}
+
+#[test]
+fn store_errors_have_upstream_text() {
+    let mut c = bare_cluster();
+    pending(&mut c, "x");
+    let pem = csr_pem("alice", &[], &[]);
+    let e = create(
+        &mut c,
+        &Identity::admin(),
+        csr_body("x", "example.com/s", CLIENT, &pem),
+    )
+    .unwrap_err();
+    assert_eq!((e.code, e.reason.as_str()), (409, "AlreadyExists"));
+    assert_eq!(
+        e.message,
+        "certificatesigningrequests.certificates.k8s.io \"x\" already exists"
+    );
+
+    let e = c
+        .apply(&Identity::admin(), ApiRequest::csr(Verb::Get).name("nope"))
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (
+            404,
+            "certificatesigningrequests.certificates.k8s.io \"nope\" not found"
+        )
+    );
+
+    // Stale resourceVersion → 409 Conflict.
+    let mut stale = get(&mut c, "x");
+    let mut fresh = stale.clone();
+    fresh.metadata.labels.insert("a".into(), "b".into());
+    put(&mut c, "", &fresh).unwrap();
+    stale.metadata.labels.insert("a".into(), "c".into());
+    let e = put(&mut c, "", &stale).unwrap_err();
+    assert_eq!(e.code, 409);
+    assert_eq!(e.message, "Operation cannot be fulfilled on certificatesigningrequests.certificates.k8s.io \"x\": the object has been modified; please apply your changes to the latest version and try again");
+
+    // Unconditional update (no resourceVersion) applies to the latest.
+    stale.metadata.resource_version.clear();
+    put(&mut c, "", &stale).unwrap();
+    assert_eq!(get(&mut c, "x").metadata.labels["a"], "c");
+}
+
+#[test]
+fn subject_restriction_and_field_selectors() {
+    let mut c = bare_cluster();
+    let out = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "/dev/null",
+            "-subj",
+            "/CN=eve/O=devs/O=system:masters",
+        ])
+        .output();
+    if let Ok(out) = out {
+        if out.status.success() {
+            let pem = String::from_utf8(out.stdout).unwrap();
+            let e = create(
+                &mut c,
+                &Identity::admin(),
+                csr_body("m", KUBE_APISERVER_CLIENT, CLIENT, &pem),
+            )
+            .unwrap_err();
+            assert_eq!(e.code, 403);
+            assert_eq!(e.message, "certificatesigningrequests.certificates.k8s.io \"m\" is forbidden: use of kubernetes.io/kube-apiserver-client signer with system:masters group is not allowed");
+            // Other signers are not restricted.
+            create(
+                &mut c,
+                &Identity::admin(),
+                csr_body(
+                    "m",
+                    "kubernetes.io/kube-apiserver-client-kubelet",
+                    CLIENT,
+                    &pem,
+                ),
+            )
+            .unwrap();
+        }
+    }
+    let mut o = csrsim::api::ListOptions {
+        field_selector: "status.phase=x".into(),
+        ..Default::default()
+    };
+    let e = c
+        .apply(
+            &Identity::admin(),
+            ApiRequest::csr(Verb::List).list_options(o.clone()),
+        )
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (400, "field label not supported: status.phase")
+    );
+    pending(&mut c, "y");
+    o.field_selector = "metadata.name=y".into();
+    let l = c
+        .apply(
+            &Identity::admin(),
+            ApiRequest::csr(Verb::List).list_options(o),
+        )
+        .unwrap()
+        .into_value();
+    assert_eq!(l["items"].as_array().unwrap().len(), 1);
+    assert_eq!(l["kind"], "CertificateSigningRequestList");
+    assert!(
+        l["items"][0].get("kind").is_none(),
+        "list items carry no TypeMeta"
+    );
+}
+
+#[test]
+fn node_restriction_rule() {
+    let mut c = bare_cluster();
+    let node = Identity::node("n1");
+    let other = csr_pem("system:node:n2", &["system:nodes"], &[]);
+    let e = create(
+        &mut c,
+        &node,
+        csr_body(
+            "a",
+            "kubernetes.io/kube-apiserver-client-kubelet",
+            &["digital signature", "client auth"],
+            &other,
+        ),
+    )
+    .unwrap_err();
+    assert_eq!(e.message, "certificatesigningrequests.certificates.k8s.io \"a\" is forbidden: can only create a node CSR with CN=system:node:n1");
+    let own = csr_pem("system:node:n1", &["system:nodes"], &[]);
+    create(
+        &mut c,
+        &node,
+        csr_body(
+            "b",
+            "kubernetes.io/kube-apiserver-client-kubelet",
+            &["digital signature", "client auth"],
+            &own,
+        ),
+    )
+    .unwrap();
+    // Other signers are not checked by this rule.
+    create(
+        &mut c,
+        &node,
+        csr_body(
+            "c",
+            "example.com/x",
+            &["digital signature", "client auth"],
+            &other,
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn forbidden_text_for_unprivileged_users() {
+    let mut c = bare_cluster();
+    let bob = Identity::user("bob", &[]);
+    let e = c.apply(&bob, ApiRequest::csr(Verb::List)).unwrap_err();
+    assert_eq!(e.code, 403);
+    assert_eq!(e.message, "certificatesigningrequests.certificates.k8s.io is forbidden: User \"bob\" cannot list resource \"certificatesigningrequests\" in API group \"certificates.k8s.io\" at the cluster scope");
+    pending(&mut c, "x");
+    let e = c
+        .apply(
+            &bob,
+            ApiRequest::csr(Verb::Update)
+                .name("x")
+                .subresource("approval")
+                .body(json!({})),
+        )
+        .unwrap_err();
+    assert_eq!(e.message, "certificatesigningrequests.certificates.k8s.io \"x\" is forbidden: User \"bob\" cannot update resource \"certificatesigningrequests/approval\" in API group \"certificates.k8s.io\" at the cluster scope");
+}
