@@ -737,3 +737,80 @@ fn ca_expiry_caps_rotates_faster_stops_issuance_and_a_new_ca_recovers_the_node()
         cert.validity().not_after.timestamp()
     );
 }
+
+#[test]
+fn every_fault_shows_in_the_trace_and_bad_targets_are_reported() {
+    let (mut cx, fleet) = setup(true, true, DAY);
+    fleet
+        .add_node(&mut cx, NodeSpec::new("n1").token(TOKEN))
+        .unwrap();
+    let faults = vec![
+        Fault::PauseController {
+            controller: "csrapproving".into(),
+            for_ms: MIN,
+        },
+        Fault::ApiUnavailable { for_ms: MIN },
+        Fault::ClockSkew {
+            node: "n1".into(),
+            skew_ms: 5000,
+        },
+        Fault::DenyCsr {
+            node: "n1".into(),
+            kind: CertKind::Client,
+        },
+        Fault::DeleteCsr {
+            node: "n1".into(),
+            kind: CertKind::Serving,
+        },
+        Fault::PowerOff {
+            node: "n1".into(),
+            for_ms: None,
+        },
+        Fault::PowerOn { node: "n1".into() },
+        Fault::SetAddresses {
+            node: "n1".into(),
+            addresses: vec![],
+        },
+        Fault::ReplaceCa { lifetime_secs: DAY },
+        Fault::PowerOff {
+            node: "nope".into(),
+            for_ms: None,
+        },
+        Fault::PauseController {
+            controller: "kubelets".into(),
+            for_ms: MIN,
+        },
+    ];
+    let kinds: Vec<&str> = faults.iter().map(|f| f.kind()).collect();
+    for f in faults {
+        fleet.inject(&mut cx, f);
+    }
+    cx.advance(Duration::from_secs(120));
+    let seen: Vec<String> = trace_events(&cx, "fault")
+        .iter()
+        .map(|v| v["fault"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(seen, kinds);
+    let errors = trace_events(&cx, "fault-error");
+    let msgs: Vec<&str> = errors
+        .iter()
+        .map(|v| v["error"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        msgs,
+        vec![
+            "no CSR in flight",
+            "no CSR in flight",
+            "no node \"nope\"",
+            "no pausable controller \"kubelets\""
+        ]
+    );
+    let ends: Vec<String> = trace_events(&cx, "fault-end")
+        .iter()
+        .map(|v| v["fault"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ends, vec!["pause-controller", "api-unavailable"]);
+    // Powered off then on at the same instant: the kubelet started again with its certificate.
+    assert_eq!(status(&cx, &fleet, "n1").phase, Phase::Ready);
+    assert_eq!(status(&cx, &fleet, "n1").clock_skew_ms, 5000);
+}
