@@ -458,7 +458,7 @@ fn powered_off_past_token_expiry_is_stuck_and_says_why() {
 #[test]
 fn expiry_while_running_exits_and_rebootstraps() {
     // The approver is paused past the certificate's end: rotation cannot succeed, the
-    // certificate expires on the node's clock, the kubelet exits and bootstraps again.
+    // certificate expires on the node's clock, the kubelet exits 5 min later and bootstraps.
     let (mut cx, fleet) = setup(true, true, 7 * DAY);
     fleet
         .add_node(&mut cx, NodeSpec::new("n1").token(TOKEN))
@@ -469,17 +469,33 @@ fn expiry_while_running_exits_and_rebootstraps() {
         &mut cx,
         Fault::PauseController {
             controller: "csrapproving".into(),
-            for_ms: (na.unix() - now_s + 60) * 1000,
+            for_ms: (na.unix() - now_s + 600) * 1000,
         },
     );
+    // Expired: no longer presented (401s), the node says so; it exits 5 minutes later.
     advance_to(&mut cx, (na.unix() + 1) * 1000);
+    let st = status(&cx, &fleet, "n1");
+    assert_eq!(
+        st.identity,
+        Some(Identity::user(
+            "system:bootstrap:abcdef",
+            &[
+                "system:bootstrappers",
+                "system:bootstrappers:kubeadm:default-node-token"
+            ]
+        ))
+    );
+    advance_to(&mut cx, (na.unix() + 300) * 1000);
+    assert!(trace_events(&cx, "kubelet-cert-expired").is_empty());
+    advance_to(&mut cx, (na.unix() + 301) * 1000);
     let ev = trace_events(&cx, "kubelet-cert-expired");
     assert_eq!(ev.len(), 1);
-    assert_eq!(ev[0]["t"], Time(na.unix() + 1).to_rfc3339());
+    assert_eq!(ev[0]["t"], Time(na.unix() + 301).to_rfc3339());
     assert_eq!(status(&cx, &fleet, "n1").phase, Phase::Restarting);
-    advance_to(&mut cx, (na.unix() + 11) * 1000);
+    advance_to(&mut cx, (na.unix() + 311) * 1000);
     assert_eq!(status(&cx, &fleet, "n1").phase, Phase::Bootstrapping);
-    cx.advance(Duration::from_secs(120));
+    // The approver resumes: the bootstrap CSR is approved and issued at once.
+    advance_to(&mut cx, (na.unix() + 600) * 1000);
     let st = status(&cx, &fleet, "n1");
     assert_eq!(st.phase, Phase::Ready);
     assert_eq!(st.bootstraps, 2);

@@ -399,8 +399,11 @@ impl Node {
 
     /// The identity the apiserver's x509 authenticator gives the node's client certificate
     /// now (cluster clock), or the 401 it answers.
+    /// A certificate expired on the node's own clock is not presented at all (`Current()`
+    /// returns nil).
     fn server_identity(&self, cx: &Cluster) -> Result<Identity, String> {
         match &self.client_cert {
+            Some(c) if c.expired_at(self.local_secs(cx)) => Err("Unauthorized".into()),
             Some(c) if c.valid_at(cx.now().unix()) => Ok(c.identity()),
             Some(_) => {
                 Err("Unauthorized (x509: certificate has expired or is not yet valid)".into())
@@ -557,15 +560,20 @@ impl Node {
         );
     }
 
+    /// Arm the transport's expiry check: `exitAfter` (5 min) after the certificate stopped
+    /// being current (NotAfter on the node's clock).
     fn arm_expiry(&mut self, idx: u32, env: &mut Env) {
         if let Some(c) = &self.client_cert {
-            let at = (c.not_after.unix() + 1) * 1000 - self.spec.clock_skew_ms;
+            let at =
+                (c.not_after.unix() + 1) * 1000 + EXPIRED_EXIT_AFTER_MS - self.spec.clock_skew_ms;
             self.expiry_token = env.core.push(at.max(env.cx.now_ms()), idx, SLOT_EXPIRY);
         }
     }
 
-    /// The client certificate expired on the node's clock: the kubelet exits ("The currently
-    /// active client certificate has expired") and systemd restarts it into bootstrap.
+    /// `UpdateTransport`: no current certificate for `exitAfter` and the server responsive →
+    /// the kubelet exits ("No valid client certificate is found and the server is
+    /// responsive, exiting.") and systemd restarts it, into bootstrap. With the server
+    /// unreachable it stays up and checks again.
     fn check_expiry(&mut self, idx: u32, env: &mut Env) {
         let now_local = self.local_secs(env.cx);
         let Some(c) = &self.client_cert else { return };
@@ -573,9 +581,15 @@ impl Node {
             self.arm_expiry(idx, env);
             return;
         }
+        if env.core.api_down(env.cx.now_ms()) {
+            let at = env.cx.now_ms() + TRANSPORT_RECHECK_MS;
+            self.expiry_token = env.core.push(at, idx, SLOT_EXPIRY);
+            return;
+        }
         env.trace(
             "kubelet-cert-expired",
-            json!({"node": self.spec.name, "not_after": c.not_after, "exit": true}),
+            json!({"node": self.spec.name, "not_after": c.not_after, "exit": true,
+                   "message": "No valid client certificate is found and the server is responsive, exiting."}),
         );
         self.power_off(env);
         self.powered = true;
@@ -851,13 +865,6 @@ impl Node {
     /// One `rotateCerts` call.
     fn rotate(&mut self, idx: u32, kind: CertKind, env: &mut Env) {
         let now_ms = env.cx.now_ms();
-        if kind == CertKind::Client {
-            if let Some(c) = &self.client_cert {
-                if c.expired_at(self.local_secs(env.cx)) {
-                    return self.check_expiry(idx, env);
-                }
-            }
-        }
         let template = match kind {
             CertKind::Client => Some(Template::client(&self.spec.name)),
             CertKind::Serving => csr::serving_template(
