@@ -9,8 +9,8 @@ use csrsim::controller::approver::{NODE_CLIENT_MESSAGE, SELF_NODE_CLIENT_MESSAGE
 use csrsim::kubelet::csr::{digested_name, request_subject_and_key};
 use csrsim::kubelet::node::retry_delay_bounds_ms;
 use csrsim::kubelet::{
-    AddressType, CertKind, Fault, Fleet, FleetHandle, FleetOptions, KeyType, NodeAddress, NodeSpec,
-    NodeStatus, Phase, UsageMode,
+    AddressType, BootstrapMode, CertKind, Fault, Fleet, FleetHandle, FleetOptions, KeyType,
+    NodeAddress, NodeSpec, NodeStatus, Phase, UsageMode,
 };
 use csrsim::sim::{ApiRequest, Cluster, Verb};
 use kubelet_support::*;
@@ -829,4 +829,53 @@ fn every_fault_shows_in_the_trace_and_bad_targets_are_reported() {
     // Powered off then on at the same instant: the kubelet started again with its certificate.
     assert_eq!(status(&cx, &fleet, "n1").phase, Phase::Ready);
     assert_eq!(status(&cx, &fleet, "n1").clock_skew_ms, 5000);
+}
+
+#[test]
+fn certificate_manager_bootstrap_mode_requests_csr_names_with_the_token() {
+    let opts = FleetOptions {
+        bootstrap_mode: BootstrapMode::CertificateManager,
+        ..Default::default()
+    };
+    // Auto-approved: a csr-xxxxx requested by the bootstrap user, then rotation as usual.
+    let (mut cx, fleet) = setup_with(true, true, DAY, opts.clone());
+    fleet
+        .add_node(&mut cx, NodeSpec::new("n1").token(TOKEN))
+        .unwrap();
+    let st = status(&cx, &fleet, "n1");
+    assert_eq!(st.phase, Phase::Ready);
+    assert_eq!(st.bootstraps, 1);
+    assert_eq!(st.identity, Some(Identity::node("n1")));
+    assert!(csrs_with_prefix(&cx, "node-csr-").is_empty());
+    let csrs = csrs_with_prefix(&cx, "csr-");
+    assert_eq!(csrs.len(), 1);
+    assert_eq!(csrs[0].spec.username, "system:bootstrap:abcdef");
+    assert_eq!(
+        csrs[0].spec.usages,
+        vec!["digital signature", "client auth"]
+    );
+    assert_eq!(
+        csrs[0].condition(APPROVED).unwrap().message,
+        NODE_CLIENT_MESSAGE
+    );
+    // Not approved: the transport exits the kubelet 5 min after start; each start a new CSR.
+    let (mut cx, fleet) = setup_with(false, true, DAY, opts);
+    let t0 = cx.now_ms();
+    fleet
+        .add_node(&mut cx, NodeSpec::new("n1").token(TOKEN))
+        .unwrap();
+    assert_eq!(status(&cx, &fleet, "n1").phase, Phase::Bootstrapping);
+    let first = status(&cx, &fleet, "n1").pending_csr.unwrap();
+    advance_to(&mut cx, t0 + 5 * MIN - 1);
+    assert!(trace_events(&cx, "kubelet-cert-expired").is_empty());
+    advance_to(&mut cx, t0 + 5 * MIN);
+    let ev = trace_events(&cx, "kubelet-cert-expired");
+    assert_eq!(ev.len(), 1);
+    assert!(ev[0]["not_after"].is_null());
+    advance_to(&mut cx, t0 + 5 * MIN + 10_000);
+    let second = status(&cx, &fleet, "n1").pending_csr.unwrap();
+    assert!(second.starts_with("csr-") && second != first);
+    assert_eq!(csrs_with_prefix(&cx, "csr-").len(), 2);
+    approve(&mut cx, &second);
+    assert_eq!(status(&cx, &fleet, "n1").phase, Phase::Ready);
 }

@@ -38,7 +38,7 @@ pub mod node;
 
 pub use csr::{AddressType, CertInfo, CertKind, NodeAddress, UsageMode};
 pub use faults::Fault;
-pub use fleet::{Fleet, FleetHandle, FleetOptions};
+pub use fleet::{BootstrapMode, Fleet, FleetHandle, FleetOptions};
 pub use node::{Attempt, KeyType, NodeSpec, NodeStatus, Phase, RotationRecord};
 
 /// `WaitForCertificate` timeout of the bootstrap (`bootstrap.go`: 3600 s).
