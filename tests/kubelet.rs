@@ -879,3 +879,43 @@ fn certificate_manager_bootstrap_mode_requests_csr_names_with_the_token() {
     approve(&mut cx, &second);
     assert_eq!(status(&cx, &fleet, "n1").phase, Phase::Ready);
 }
+
+#[test]
+fn an_expired_kubelet_does_not_exit_while_the_api_is_unreachable() {
+    let (mut cx, fleet) = setup(true, true, 7 * DAY);
+    fleet
+        .add_node(&mut cx, NodeSpec::new("n1").token(TOKEN))
+        .unwrap();
+    let na = status(&cx, &fleet, "n1").cert_not_after.unwrap().unix() * 1000;
+    // Approver paused past expiry (no renewal), API down from just before the exit point.
+    let now = cx.now_ms();
+    fleet.inject(
+        &mut cx,
+        Fault::PauseController {
+            controller: "csrapproving".into(),
+            for_ms: na - now + 3600_000,
+        },
+    );
+    fleet.schedule_fault(
+        &mut cx,
+        na + 4 * MIN,
+        Fault::ApiUnavailable { for_ms: 20 * MIN },
+    );
+    advance_to(&mut cx, na + 24 * MIN - 1);
+    assert!(
+        trace_events(&cx, "kubelet-cert-expired").is_empty(),
+        "server not responsive: stays up"
+    );
+    advance_to(&mut cx, na + 25 * MIN);
+    let ev = trace_events(&cx, "kubelet-cert-expired");
+    assert_eq!(
+        ev.len(),
+        1,
+        "exits within one re-check of the API coming back"
+    );
+    let t = Time::parse_rfc3339(ev[0]["t"].as_str().unwrap())
+        .unwrap()
+        .unix()
+        * 1000;
+    assert!(t >= na + 24 * MIN && t < na + 24 * MIN + 10_000, "{t}");
+}

@@ -14,7 +14,9 @@
 //!   a key from the seeded RNG (reused across retries, as `kubelet-client.key.tmp`), the
 //!   deterministic `node-csr-<hash>` name, reuse on AlreadyExists after `ensureCompatible`,
 //!   a wait of up to [`BOOTSTRAP_WAIT_SECS`]; a failure exits the kubelet, which systemd
-//!   restarts after [`RESTART_DELAY_MS`].
+//!   restarts after [`RESTART_DELAY_MS`]. [`fleet::BootstrapMode::CertificateManager`] models
+//!   kubelets with client rotation on instead: the certificate manager requests a `csr-xxxxx`
+//!   with the token, and the kubelet exits when no certificate is current 5 minutes after start.
 //! * **rotation** (`client-go/util/certificate/certificate_manager.go`): deadline uniformly in
 //!   [70 %, 90 %) of the certificate's lifetime on the node's own clock; each attempt a new
 //!   P-256 key and a `generateName: csr-` request authenticated with the current certificate;
