@@ -893,7 +893,7 @@ fn an_expired_kubelet_does_not_exit_while_the_api_is_unreachable() {
         &mut cx,
         Fault::PauseController {
             controller: "csrapproving".into(),
-            for_ms: na - now + 3600_000,
+            for_ms: na - now + 3_600_000,
         },
     );
     fleet.schedule_fault(
