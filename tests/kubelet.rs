@@ -9,8 +9,8 @@ use csrsim::controller::approver::{NODE_CLIENT_MESSAGE, SELF_NODE_CLIENT_MESSAGE
 use csrsim::kubelet::csr::{digested_name, request_subject_and_key};
 use csrsim::kubelet::node::retry_delay_bounds_ms;
 use csrsim::kubelet::{
-    AddressType, CertKind, Fault, Fleet, FleetHandle, FleetOptions, KeyType, NodeAddress, NodeSpec,
-    NodeStatus, Phase, UsageMode,
+    AddressType, BootstrapMode, CertKind, Fault, Fleet, FleetHandle, FleetOptions, KeyType,
+    NodeAddress, NodeSpec, NodeStatus, Phase, UsageMode,
 };
 use csrsim::sim::{ApiRequest, Cluster, Verb};
 use kubelet_support::*;
@@ -458,7 +458,7 @@ fn powered_off_past_token_expiry_is_stuck_and_says_why() {
 #[test]
 fn expiry_while_running_exits_and_rebootstraps() {
     // The approver is paused past the certificate's end: rotation cannot succeed, the
-    // certificate expires on the node's clock, the kubelet exits and bootstraps again.
+    // certificate expires on the node's clock, the kubelet exits 5 min later and bootstraps.
     let (mut cx, fleet) = setup(true, true, 7 * DAY);
     fleet
         .add_node(&mut cx, NodeSpec::new("n1").token(TOKEN))
@@ -469,17 +469,33 @@ fn expiry_while_running_exits_and_rebootstraps() {
         &mut cx,
         Fault::PauseController {
             controller: "csrapproving".into(),
-            for_ms: (na.unix() - now_s + 60) * 1000,
+            for_ms: (na.unix() - now_s + 600) * 1000,
         },
     );
+    // Expired: no longer presented (401s), the node says so; it exits 5 minutes later.
     advance_to(&mut cx, (na.unix() + 1) * 1000);
+    let st = status(&cx, &fleet, "n1");
+    assert_eq!(
+        st.identity,
+        Some(Identity::user(
+            "system:bootstrap:abcdef",
+            &[
+                "system:bootstrappers",
+                "system:bootstrappers:kubeadm:default-node-token"
+            ]
+        ))
+    );
+    advance_to(&mut cx, (na.unix() + 300) * 1000);
+    assert!(trace_events(&cx, "kubelet-cert-expired").is_empty());
+    advance_to(&mut cx, (na.unix() + 301) * 1000);
     let ev = trace_events(&cx, "kubelet-cert-expired");
     assert_eq!(ev.len(), 1);
-    assert_eq!(ev[0]["t"], Time(na.unix() + 1).to_rfc3339());
+    assert_eq!(ev[0]["t"], Time(na.unix() + 301).to_rfc3339());
     assert_eq!(status(&cx, &fleet, "n1").phase, Phase::Restarting);
-    advance_to(&mut cx, (na.unix() + 11) * 1000);
+    advance_to(&mut cx, (na.unix() + 311) * 1000);
     assert_eq!(status(&cx, &fleet, "n1").phase, Phase::Bootstrapping);
-    cx.advance(Duration::from_secs(120));
+    // The approver resumes: the bootstrap CSR is approved and issued at once.
+    advance_to(&mut cx, (na.unix() + 600) * 1000);
     let st = status(&cx, &fleet, "n1");
     assert_eq!(st.phase, Phase::Ready);
     assert_eq!(st.bootstraps, 2);
@@ -736,4 +752,170 @@ fn ca_expiry_caps_rotates_faster_stops_issuance_and_a_new_ca_recovers_the_node()
         st.client_cert.unwrap().not_after.unix(),
         cert.validity().not_after.timestamp()
     );
+}
+
+#[test]
+fn every_fault_shows_in_the_trace_and_bad_targets_are_reported() {
+    let (mut cx, fleet) = setup(true, true, DAY);
+    fleet
+        .add_node(&mut cx, NodeSpec::new("n1").token(TOKEN))
+        .unwrap();
+    let faults = vec![
+        Fault::PauseController {
+            controller: "csrapproving".into(),
+            for_ms: MIN,
+        },
+        Fault::ApiUnavailable { for_ms: MIN },
+        Fault::ClockSkew {
+            node: "n1".into(),
+            skew_ms: 5000,
+        },
+        Fault::DenyCsr {
+            node: "n1".into(),
+            kind: CertKind::Client,
+        },
+        Fault::DeleteCsr {
+            node: "n1".into(),
+            kind: CertKind::Serving,
+        },
+        Fault::PowerOff {
+            node: "n1".into(),
+            for_ms: None,
+        },
+        Fault::PowerOn { node: "n1".into() },
+        Fault::SetAddresses {
+            node: "n1".into(),
+            addresses: vec![],
+        },
+        Fault::ReplaceCa { lifetime_secs: DAY },
+        Fault::PowerOff {
+            node: "nope".into(),
+            for_ms: None,
+        },
+        Fault::PauseController {
+            controller: "kubelets".into(),
+            for_ms: MIN,
+        },
+    ];
+    let kinds: Vec<&str> = faults.iter().map(|f| f.kind()).collect();
+    for f in faults {
+        fleet.inject(&mut cx, f);
+    }
+    cx.advance(Duration::from_secs(120));
+    let seen: Vec<String> = trace_events(&cx, "fault")
+        .iter()
+        .map(|v| v["fault"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(seen, kinds);
+    let errors = trace_events(&cx, "fault-error");
+    let msgs: Vec<&str> = errors
+        .iter()
+        .map(|v| v["error"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        msgs,
+        vec![
+            "no CSR in flight",
+            "no CSR in flight",
+            "no node \"nope\"",
+            "no pausable controller \"kubelets\""
+        ]
+    );
+    let ends: Vec<String> = trace_events(&cx, "fault-end")
+        .iter()
+        .map(|v| v["fault"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ends, vec!["pause-controller", "api-unavailable"]);
+    // Powered off then on at the same instant: the kubelet started again with its certificate.
+    assert_eq!(status(&cx, &fleet, "n1").phase, Phase::Ready);
+    assert_eq!(status(&cx, &fleet, "n1").clock_skew_ms, 5000);
+}
+
+#[test]
+fn certificate_manager_bootstrap_mode_requests_csr_names_with_the_token() {
+    let opts = FleetOptions {
+        bootstrap_mode: BootstrapMode::CertificateManager,
+        ..Default::default()
+    };
+    // Auto-approved: a csr-xxxxx requested by the bootstrap user, then rotation as usual.
+    let (mut cx, fleet) = setup_with(true, true, DAY, opts.clone());
+    fleet
+        .add_node(&mut cx, NodeSpec::new("n1").token(TOKEN))
+        .unwrap();
+    let st = status(&cx, &fleet, "n1");
+    assert_eq!(st.phase, Phase::Ready);
+    assert_eq!(st.bootstraps, 1);
+    assert_eq!(st.identity, Some(Identity::node("n1")));
+    assert!(csrs_with_prefix(&cx, "node-csr-").is_empty());
+    let csrs = csrs_with_prefix(&cx, "csr-");
+    assert_eq!(csrs.len(), 1);
+    assert_eq!(csrs[0].spec.username, "system:bootstrap:abcdef");
+    assert_eq!(
+        csrs[0].spec.usages,
+        vec!["digital signature", "client auth"]
+    );
+    assert_eq!(
+        csrs[0].condition(APPROVED).unwrap().message,
+        NODE_CLIENT_MESSAGE
+    );
+    // Not approved: the transport exits the kubelet 5 min after start; each start a new CSR.
+    let (mut cx, fleet) = setup_with(false, true, DAY, opts);
+    let t0 = cx.now_ms();
+    fleet
+        .add_node(&mut cx, NodeSpec::new("n1").token(TOKEN))
+        .unwrap();
+    assert_eq!(status(&cx, &fleet, "n1").phase, Phase::Bootstrapping);
+    let first = status(&cx, &fleet, "n1").pending_csr.unwrap();
+    advance_to(&mut cx, t0 + 5 * MIN - 1);
+    assert!(trace_events(&cx, "kubelet-cert-expired").is_empty());
+    advance_to(&mut cx, t0 + 5 * MIN);
+    let ev = trace_events(&cx, "kubelet-cert-expired");
+    assert_eq!(ev.len(), 1);
+    assert!(ev[0]["not_after"].is_null());
+    advance_to(&mut cx, t0 + 5 * MIN + 10_000);
+    let second = status(&cx, &fleet, "n1").pending_csr.unwrap();
+    assert!(second.starts_with("csr-") && second != first);
+    assert_eq!(csrs_with_prefix(&cx, "csr-").len(), 2);
+    approve(&mut cx, &second);
+    assert_eq!(status(&cx, &fleet, "n1").phase, Phase::Ready);
+}
+
+#[test]
+fn an_expired_kubelet_does_not_exit_while_the_api_is_unreachable() {
+    let (mut cx, fleet) = setup(true, true, 7 * DAY);
+    fleet
+        .add_node(&mut cx, NodeSpec::new("n1").token(TOKEN))
+        .unwrap();
+    let na = status(&cx, &fleet, "n1").cert_not_after.unwrap().unix() * 1000;
+    // Approver paused past expiry (no renewal), API down from just before the exit point.
+    let now = cx.now_ms();
+    fleet.inject(
+        &mut cx,
+        Fault::PauseController {
+            controller: "csrapproving".into(),
+            for_ms: na - now + 3_600_000,
+        },
+    );
+    fleet.schedule_fault(
+        &mut cx,
+        na + 4 * MIN,
+        Fault::ApiUnavailable { for_ms: 20 * MIN },
+    );
+    advance_to(&mut cx, na + 24 * MIN - 1);
+    assert!(
+        trace_events(&cx, "kubelet-cert-expired").is_empty(),
+        "server not responsive: stays up"
+    );
+    advance_to(&mut cx, na + 25 * MIN);
+    let ev = trace_events(&cx, "kubelet-cert-expired");
+    assert_eq!(
+        ev.len(),
+        1,
+        "exits within one re-check of the API coming back"
+    );
+    let t = Time::parse_rfc3339(ev[0]["t"].as_str().unwrap())
+        .unwrap()
+        .unix()
+        * 1000;
+    assert!(t >= na + 24 * MIN && t < na + 24 * MIN + 10_000, "{t}");
 }

@@ -30,6 +30,21 @@ const WAKE_TAG: &str = "wake";
 const SLOT_FAULT: u8 = 10;
 const SLOT_FAULT_END: u8 = 11;
 
+/// How a kubelet without a current client certificate gets its first one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BootstrapMode {
+    /// `bootstrap.LoadClientCert` (spec §9.1): the deterministic `node-csr-<hash>` request,
+    /// a 3600 s wait, exit and restart on failure, reuse of the same request after a restart.
+    #[default]
+    BootstrapKubeconfig,
+    /// With client rotation on (`rotateCertificates: true`, kubeadm's setting), the kubelet
+    /// logs "Client rotation is on, will bootstrap in background": the certificate manager
+    /// requests `csr-xxxxx` with the bootstrap credentials (15 min waits, the rotation
+    /// backoff) and the transport exits the kubelet when no certificate is current 5 minutes
+    /// after start.
+    CertificateManager,
+}
+
 /// Fleet-wide behaviour switches.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FleetOptions {
@@ -39,6 +54,7 @@ pub struct FleetOptions {
     pub keep_history: bool,
     /// Feature gate `AllowDNSOnlyNodeCSR` (deprecated, default off since 1.31).
     pub allow_dns_only_serving: bool,
+    pub bootstrap_mode: BootstrapMode,
 }
 
 impl Default for FleetOptions {
@@ -47,6 +63,7 @@ impl Default for FleetOptions {
             usage_mode: UsageMode::ByKeyType,
             keep_history: true,
             allow_dns_only_serving: false,
+            bootstrap_mode: BootstrapMode::BootstrapKubeconfig,
         }
     }
 }

@@ -14,7 +14,9 @@
 //!   a key from the seeded RNG (reused across retries, as `kubelet-client.key.tmp`), the
 //!   deterministic `node-csr-<hash>` name, reuse on AlreadyExists after `ensureCompatible`,
 //!   a wait of up to [`BOOTSTRAP_WAIT_SECS`]; a failure exits the kubelet, which systemd
-//!   restarts after [`RESTART_DELAY_MS`].
+//!   restarts after [`RESTART_DELAY_MS`]. [`fleet::BootstrapMode::CertificateManager`] models
+//!   kubelets with client rotation on instead: the certificate manager requests a `csr-xxxxx`
+//!   with the token, and the kubelet exits when no certificate is current 5 minutes after start.
 //! * **rotation** (`client-go/util/certificate/certificate_manager.go`): deadline uniformly in
 //!   [70 %, 90 %) of the certificate's lifetime on the node's own clock; each attempt a new
 //!   P-256 key and a `generateName: csr-` request authenticated with the current certificate;
@@ -23,9 +25,10 @@
 //! * **serving** (`pkg/kubelet/certificate/kubelet.go`): the same manager with signer
 //!   `kubernetes.io/kubelet-serving` and SANs from the node's addresses; re-requested when the
 //!   addresses no longer match the certificate.
-//! * **expiry**: a client certificate that expires (on the node's clock) makes the kubelet
-//!   exit; after the restart it bootstraps again if its token is still valid, else it is
-//!   stuck and says why (`kubelet-stuck` in the trace).
+//! * **expiry**: a client certificate that expired (on the node's clock) is no longer
+//!   presented; five minutes later, if the server answers, the kubelet exits; after the restart
+//!   it bootstraps again if its token is still valid, else it is stuck and says why
+//!   (`kubelet-stuck` in the trace).
 //!
 //! Faults ([`faults::Fault`]) are inputs on the same queue and all show in the trace.
 
@@ -37,7 +40,7 @@ pub mod node;
 
 pub use csr::{AddressType, CertInfo, CertKind, NodeAddress, UsageMode};
 pub use faults::Fault;
-pub use fleet::{Fleet, FleetHandle, FleetOptions};
+pub use fleet::{BootstrapMode, Fleet, FleetHandle, FleetOptions};
 pub use node::{Attempt, KeyType, NodeSpec, NodeStatus, Phase, RotationRecord};
 
 /// `WaitForCertificate` timeout of the bootstrap (`bootstrap.go`: 3600 s).
@@ -57,6 +60,11 @@ pub const ROTATION_JITTER_SUBTRACT: f64 = 0.3;
 /// The kubelet exits when bootstrap fails or its client certificate expired; kubeadm's
 /// systemd unit restarts it after `RestartSec=10`.
 pub const RESTART_DELAY_MS: i64 = 10_000;
+/// `UpdateTransport(..., exitAfter = 5*time.Minute)`: with no current client certificate for
+/// this long and the server responsive, the kubelet exits.
+pub const EXPIRED_EXIT_AFTER_MS: i64 = 5 * 60 * 1000;
+/// How often the transport re-checks while the server is unreachable.
+pub const TRANSPORT_RECHECK_MS: i64 = 10_000;
 /// `wait.Until(..., time.Second)`: the rotation loop runs again one second after a rotation,
 /// so a deadline already past (e.g. a certificate capped by the CA's NotAfter) rotates at most
 /// once a second.

@@ -8,6 +8,7 @@
 //! apiserver judges the certificate it presents on the cluster clock (x509 authentication).
 
 use super::csr::{self, CertInfo, CertKind, EcdsaKey, Key, KeyAlg, NodeAddress, Template};
+use super::fleet::BootstrapMode;
 use super::fleet::Core;
 use super::*;
 use crate::api::csr::{APPROVED, DENIED, FAILED};
@@ -231,6 +232,8 @@ pub struct Node {
     serving_cert: Option<CertInfo>,
     /// `kubelet-client.key.tmp`: kept across bootstrap retries, dropped after success.
     boot_key: Option<Key>,
+    /// Bootstrapping through the certificate manager (no current certificate yet).
+    manager_bootstrapping: bool,
     stuck_reason: Option<String>,
     bootstraps: u32,
     rotations: u32,
@@ -273,6 +276,7 @@ impl Node {
             client_cert: None,
             serving_cert: None,
             boot_key: None,
+            manager_bootstrapping: false,
             stuck_reason: None,
             bootstraps: 0,
             rotations: 0,
@@ -344,6 +348,14 @@ impl Node {
     }
 
     pub(crate) fn phase(&self) -> Phase {
+        if self.manager_bootstrapping
+            && matches!(
+                self.client.state,
+                State::Idle | State::Waiting { .. } | State::Backoff
+            )
+        {
+            return Phase::Bootstrapping;
+        }
         match &self.client.state {
             State::Off | State::NoTemplate => Phase::Off,
             State::Restarting => Phase::Restarting,
@@ -399,8 +411,11 @@ impl Node {
 
     /// The identity the apiserver's x509 authenticator gives the node's client certificate
     /// now (cluster clock), or the 401 it answers.
+    /// A certificate expired on the node's own clock is not presented at all (`Current()`
+    /// returns nil).
     fn server_identity(&self, cx: &Cluster) -> Result<Identity, String> {
         match &self.client_cert {
+            Some(c) if c.expired_at(self.local_secs(cx)) => Err("Unauthorized".into()),
             Some(c) if c.valid_at(cx.now().unix()) => Ok(c.identity()),
             Some(_) => {
                 Err("Unauthorized (x509: certificate has expired or is not yet valid)".into())
@@ -492,6 +507,7 @@ impl Node {
         self.serving.cycle = None;
         self.expiry_token = 0;
         self.start_token = 0;
+        self.manager_bootstrapping = false;
         self.powered = false;
     }
 
@@ -557,25 +573,39 @@ impl Node {
         );
     }
 
+    /// Arm the transport's expiry check: `exitAfter` (5 min) after the certificate stopped
+    /// being current (NotAfter on the node's clock).
     fn arm_expiry(&mut self, idx: u32, env: &mut Env) {
         if let Some(c) = &self.client_cert {
-            let at = (c.not_after.unix() + 1) * 1000 - self.spec.clock_skew_ms;
+            let at =
+                (c.not_after.unix() + 1) * 1000 + EXPIRED_EXIT_AFTER_MS - self.spec.clock_skew_ms;
             self.expiry_token = env.core.push(at.max(env.cx.now_ms()), idx, SLOT_EXPIRY);
         }
     }
 
-    /// The client certificate expired on the node's clock: the kubelet exits ("The currently
-    /// active client certificate has expired") and systemd restarts it into bootstrap.
+    /// `UpdateTransport`: no current certificate for `exitAfter` and the server responsive →
+    /// the kubelet exits ("No valid client certificate is found and the server is
+    /// responsive, exiting.") and systemd restarts it, into bootstrap. With the server
+    /// unreachable it stays up and checks again.
     fn check_expiry(&mut self, idx: u32, env: &mut Env) {
         let now_local = self.local_secs(env.cx);
-        let Some(c) = &self.client_cert else { return };
-        if !c.expired_at(now_local) {
+        if self
+            .client_cert
+            .as_ref()
+            .is_some_and(|c| !c.expired_at(now_local))
+        {
             self.arm_expiry(idx, env);
+            return;
+        }
+        if env.core.api_down(env.cx.now_ms()) {
+            let at = env.cx.now_ms() + TRANSPORT_RECHECK_MS;
+            self.expiry_token = env.core.push(at, idx, SLOT_EXPIRY);
             return;
         }
         env.trace(
             "kubelet-cert-expired",
-            json!({"node": self.spec.name, "not_after": c.not_after, "exit": true}),
+            json!({"node": self.spec.name, "not_after": self.client_cert.as_ref().map(|c| c.not_after), "exit": true,
+                   "message": "No valid client certificate is found and the server is responsive, exiting."}),
         );
         self.power_off(env);
         self.powered = true;
@@ -600,16 +630,10 @@ impl Node {
         self.arm(idx, CertKind::Client, at, env);
     }
 
-    /// `LoadClientCert` with the bootstrap kubeconfig.
-    fn bootstrap(&mut self, idx: u32, env: &mut Env) {
-        self.disarm(CertKind::Client, env);
-        let name = self.spec.name.clone();
+    /// The bootstrap token if the apiserver would accept it now, else why not.
+    fn bootstrap_credential(&self, env: &mut Env) -> Result<String, String> {
         let Some(token) = self.spec.bootstrap_token.clone() else {
-            return self.stuck(
-                idx,
-                "no valid client certificate and no bootstrap token".into(),
-                env,
-            );
+            return Err("no valid client certificate and no bootstrap token".into());
         };
         let id = token.split('.').next().unwrap_or("").to_string();
         let now = env.cx.now();
@@ -618,15 +642,42 @@ impl Node {
                 Some(c) => format!("client certificate expired at {}", c.not_after.to_rfc3339()),
                 None => "no client certificate".into(),
             };
-            return self.stuck(
-                idx,
-                format!(
-                    "{cert} and bootstrap token {id} is not usable: Bootstrap secret kube-system/bootstrap-token-{id} matching bearer token {}",
-                    r.message()
-                ),
-                env,
-            );
+            return Err(format!(
+                "{cert} and bootstrap token {id} is not usable: Bootstrap secret kube-system/bootstrap-token-{id} matching bearer token {}",
+                r.message()
+            ));
         }
+        Ok(token)
+    }
+
+    /// `BootstrapMode::CertificateManager`: with no current certificate the certificate
+    /// manager rotates at once with the bootstrap credentials; the transport exits the kubelet
+    /// if no certificate is current 5 minutes after start.
+    fn bootstrap_via_manager(&mut self, idx: u32, env: &mut Env) {
+        if let Err(reason) = self.bootstrap_credential(env) {
+            return self.stuck(idx, reason, env);
+        }
+        self.disarm(CertKind::Client, env);
+        self.manager_bootstrapping = true;
+        let cert = self.client_cert.clone();
+        self.new_cycle(CertKind::Client, cert, true, env);
+        self.client.state = State::Idle;
+        let now = env.cx.now_ms();
+        self.arm(idx, CertKind::Client, now, env);
+        self.expiry_token = env.core.push(now + EXPIRED_EXIT_AFTER_MS, idx, SLOT_EXPIRY);
+    }
+
+    /// `LoadClientCert` with the bootstrap kubeconfig.
+    fn bootstrap(&mut self, idx: u32, env: &mut Env) {
+        if env.core.opts.bootstrap_mode == BootstrapMode::CertificateManager {
+            return self.bootstrap_via_manager(idx, env);
+        }
+        self.disarm(CertKind::Client, env);
+        let name = self.spec.name.clone();
+        let token = match self.bootstrap_credential(env) {
+            Ok(t) => t,
+            Err(reason) => return self.stuck(idx, reason, env),
+        };
         if env.core.api_down(env.cx.now_ms()) {
             return self.bootstrap_failed(idx, "", &env.core.connection_error(), env);
         }
@@ -851,13 +902,6 @@ impl Node {
     /// One `rotateCerts` call.
     fn rotate(&mut self, idx: u32, kind: CertKind, env: &mut Env) {
         let now_ms = env.cx.now_ms();
-        if kind == CertKind::Client {
-            if let Some(c) = &self.client_cert {
-                if c.expired_at(self.local_secs(env.cx)) {
-                    return self.check_expiry(idx, env);
-                }
-            }
-        }
         let template = match kind {
             CertKind::Client => Some(Template::client(&self.spec.name)),
             CertKind::Serving => csr::serving_template(
@@ -888,8 +932,25 @@ impl Node {
             let e = env.core.connection_error();
             return self.attempt_failed(idx, kind, None, &e, env);
         }
+        let no_current = self
+            .client_cert
+            .as_ref()
+            .is_none_or(|c| c.expired_at(self.local_secs(env.cx)));
+        let via_manager = kind == CertKind::Client
+            && env.core.opts.bootstrap_mode == BootstrapMode::CertificateManager
+            && no_current;
         let who = match self.server_identity(env.cx) {
             Ok(w) => w,
+            // newClientsetFn: no valid certificate → the bootstrap credentials.
+            Err(_) if via_manager => match self
+                .spec
+                .bootstrap_token
+                .as_ref()
+                .and_then(|t| env.cx.authenticate_token(t))
+            {
+                Some(w) => w,
+                None => return self.attempt_failed(idx, kind, None, "Unauthorized", env),
+            },
             Err(e) => return self.attempt_failed(idx, kind, None, &e, env),
         };
         let key = Key::Ecdsa(EcdsaKey::generate(env.cx.rngs()));
@@ -1070,6 +1131,23 @@ impl Node {
                    "not_after": cert.not_after, "serial": cert.serial}),
         );
         match kind {
+            CertKind::Client if self.manager_bootstrapping => {
+                self.manager_bootstrapping = false;
+                self.bootstraps += 1;
+                env.trace(
+                    "kubelet-bootstrapped",
+                    json!({"node": self.spec.name, "csr": csr, "user": cert.common_name, "groups": cert.organizations,
+                           "not_before": cert.not_before, "not_after": cert.not_after, "serial": cert.serial}),
+                );
+                self.client_cert = Some(cert);
+                self.stuck_reason = None;
+                self.arm_client_deadline(idx, now_ms + ROTATION_LOOP_PERIOD_MS, env);
+                self.arm_expiry(idx, env);
+                if self.spec.serving && matches!(self.serving.state, State::Off | State::NoTemplate)
+                {
+                    self.serving_start(idx, env);
+                }
+            }
             CertKind::Client => {
                 self.rotations += 1;
                 self.client_cert = Some(cert);
