@@ -273,19 +273,22 @@ pub fn run_loaded(l: &Loaded, seed: Option<u64>) -> ScenarioResult {
         }
     };
     let mut t = ClusterTarget(cluster);
+    if let Some(reason) = skip_reason(&t, s) {
+        res.outcome = Outcome::Skipped { reason };
+        return res;
+    }
+    run_on(&mut t, l, &mut res);
+    res
+}
+
+/// Why a scenario cannot run on this target (a required capability is missing), if so.
+pub fn skip_reason<T: Target>(t: &T, s: &Scenario) -> Option<String> {
     let missing: Vec<&str> = required(s)
         .into_iter()
         .filter(|c| !t.has(*c))
         .map(|c| c.as_str())
         .collect();
-    if !missing.is_empty() {
-        res.outcome = Outcome::Skipped {
-            reason: format!("needs {} (not in this build)", missing.join(", ")),
-        };
-        return res;
-    }
-    run_on(&mut t, l, &mut res);
-    res
+    (!missing.is_empty()).then(|| format!("needs {} (not in this build)", missing.join(", ")))
 }
 
 /// Run the steps of `l` on any target, filling `res`.
@@ -1250,10 +1253,27 @@ impl<T: Target> Runner<'_, T> {
 
     fn watch(&mut self, w: &Watch) -> StepResult {
         let (gr, r) = resolve(w.resource.as_deref())?;
+        // `latest`: list first and watch from the list's resourceVersion (what informers do).
+        let rv = if w.resource_version == "latest" {
+            let list = self
+                .t
+                .apply(
+                    &Identity::admin(),
+                    ApiRequest::new(Verb::List, gr, r)
+                        .namespace(w.namespace.as_deref().unwrap_or("")),
+                )
+                .map_err(|s| {
+                    Mismatch::diff("listing before the watch failed", "a list", status_text(&s))
+                })?
+                .into_value();
+            show(&list["metadata"]["resourceVersion"])
+        } else {
+            w.resource_version.clone()
+        };
         let opts = ListOptions {
             field_selector: w.field_selector.clone(),
             label_selector: w.label_selector.clone(),
-            resource_version: w.resource_version.clone(),
+            resource_version: rv,
             ..Default::default()
         };
         let req = ApiRequest::new(Verb::Watch, gr, r)
@@ -1830,24 +1850,33 @@ mod run_tests {
     }
 
     #[test]
-    fn scenarios_needing_missing_controllers_are_skipped() {
-        let r = run(
-            "name: x\ncluster: {signer: true, cleaner: true}\nsteps: []\n",
-            None,
+    fn scenarios_needing_missing_capabilities_are_skipped() {
+        let l = crate::scenario::loader::parse(
+            Path::new("inline.yaml"),
+            "name: x\ncluster: {signer: true, cleaner: true}\nrequires: [rbac]\nsteps: []\n",
+        )
+        .expect("loads");
+        let cluster =
+            Cluster::new(config_for(&l[0].scenario, None).expect("config")).expect("cluster");
+        let t = Tamper {
+            inner: ClusterTarget(cluster),
+            arm_at: i64::MAX,
+            no_caps: true,
+        };
+        assert_eq!(
+            skip_reason(&t, &l[0].scenario).as_deref(),
+            Some("needs signer, cleaner, rbac (not in this build)")
         );
-        match r.outcome {
-            Outcome::Skipped { reason } => {
-                assert_eq!(reason, "needs signer, cleaner (not in this build)")
-            }
-            o => panic!("{o:?}"),
-        }
+        // This build has them all.
+        assert_eq!(skip_reason(&t.inner, &l[0].scenario), None);
     }
 
-    /// A target that lies about the store after `armed`: lists show CSRs without conditions.
+    /// A target that lies: once virtual time passed `arm_at`, lists show CSRs without
+    /// conditions; with `no_caps` it claims to have no controllers and no RBAC.
     struct Tamper {
         inner: ClusterTarget,
-        lists: usize,
-        arm_after: usize,
+        arm_at: i64,
+        no_caps: bool,
     }
 
     impl Target for Tamper {
@@ -1857,9 +1886,8 @@ mod run_tests {
             if !is_list {
                 return Ok(r);
             }
-            self.lists += 1;
             let mut v = r.into_value();
-            if self.lists > self.arm_after {
+            if self.inner.now().unix() > self.arm_at {
                 for item in v["items"].as_array_mut().into_iter().flatten() {
                     item["status"] = json!({});
                 }
@@ -1885,7 +1913,7 @@ mod run_tests {
             self.inner.key_bytes()
         }
         fn has(&self, cap: Capability) -> bool {
-            self.inner.has(cap)
+            !self.no_caps && self.inner.has(cap)
         }
         fn trace(&mut self, e: &str, f: Value) {
             self.inner.trace(e, f)
@@ -1901,11 +1929,12 @@ mod run_tests {
         let l = crate::scenario::loader::parse(Path::new("inline.yaml"), src).expect("loads");
         let cluster =
             Cluster::new(config_for(&l[0].scenario, None).expect("config")).expect("cluster");
-        // Lists: 1 at open, 1 after each step; lie from the 4th (after `advance`).
+        // Lie once `advance` has moved the clock.
+        let arm_at = cluster.now().unix();
         let mut t = Tamper {
             inner: ClusterTarget(cluster),
-            lists: 0,
-            arm_after: 3,
+            arm_at,
+            no_caps: false,
         };
         let mut res = ScenarioResult {
             id: "x".into(),

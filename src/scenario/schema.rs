@@ -469,7 +469,8 @@ pub struct Watch {
     pub field_selector: String,
     #[serde(default)]
     pub label_selector: String,
-    /// Start after this resourceVersion (`""`/`0`: synthetic ADDED for what exists).
+    /// Start after this resourceVersion (`""`/`0`: synthetic ADDED for what exists; `latest`:
+    /// from the current list's resourceVersion, only changes from now on).
     #[serde(default)]
     pub resource_version: String,
     pub error: Option<ErrorExpect>,
