@@ -103,6 +103,7 @@ fn library_is_large_and_every_file_says_what_it_teaches() {
         "signers",
         "approver",
         "cleaner",
+        "kubelet",
         "seed-walkthrough",
     ] {
         assert!(areas.contains(a), "no scenarios in {a}/");

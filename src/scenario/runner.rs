@@ -78,7 +78,10 @@ impl ClusterTarget {
     }
     fn fleet(&mut self) -> crate::kubelet::FleetHandle {
         if self.1.is_none() {
-            self.1 = Some(crate::kubelet::Fleet::install(&mut self.0, crate::kubelet::FleetOptions::default()));
+            self.1 = Some(crate::kubelet::Fleet::install(
+                &mut self.0,
+                crate::kubelet::FleetOptions::default(),
+            ));
         }
         self.1.clone().expect("installed")
     }
@@ -1040,27 +1043,54 @@ impl<T: Target> Runner<'_, T> {
         if let Some(d) = k.clock_ahead {
             spec.clock_skew_ms = d.0.as_millis() as i64;
         }
-        self.t.add_kubelet(spec).map_err(|e| Mismatch::new(format!("cannot start kubelet {}: {e}", k.node)))
+        self.t
+            .add_kubelet(spec)
+            .map_err(|e| Mismatch::new(format!("cannot start kubelet {}: {e}", k.node)))
     }
 
     fn fault(&mut self, f: &FaultSpec) -> StepResult {
         use crate::kubelet::{CertKind, Fault};
         let ms = |d: &Dur| d.0.as_millis() as i64;
-        let kind = |k: CertKindSpec| if k == CertKindSpec::Client { CertKind::Client } else { CertKind::Serving };
+        let kind = |k: CertKindSpec| {
+            if k == CertKindSpec::Client {
+                CertKind::Client
+            } else {
+                CertKind::Serving
+            }
+        };
         let fault = match f {
-            FaultSpec::PowerOff(n) => Fault::PowerOff { node: n.node.clone(), for_ms: n.for_.as_ref().map(ms) },
-            FaultSpec::PowerOn(n) => Fault::PowerOn { node: n.node.clone() },
-            FaultSpec::ApiUnavailable(a) => Fault::ApiUnavailable { for_ms: ms(&a.for_) },
-            FaultSpec::ClockSkew(c) => Fault::ClockSkew { node: c.node.clone(), skew_ms: ms(&c.ahead) },
-            FaultSpec::DenyCsr(n) => Fault::DenyCsr { node: n.node.clone(), kind: kind(n.kind) },
-            FaultSpec::DeleteCsr(n) => Fault::DeleteCsr { node: n.node.clone(), kind: kind(n.kind) },
+            FaultSpec::PowerOff(n) => Fault::PowerOff {
+                node: n.node.clone(),
+                for_ms: n.for_.as_ref().map(ms),
+            },
+            FaultSpec::PowerOn(n) => Fault::PowerOn {
+                node: n.node.clone(),
+            },
+            FaultSpec::ApiUnavailable(a) => Fault::ApiUnavailable {
+                for_ms: ms(&a.for_),
+            },
+            FaultSpec::ClockSkew(c) => Fault::ClockSkew {
+                node: c.node.clone(),
+                skew_ms: ms(&c.ahead),
+            },
+            FaultSpec::DenyCsr(n) => Fault::DenyCsr {
+                node: n.node.clone(),
+                kind: kind(n.kind),
+            },
+            FaultSpec::DeleteCsr(n) => Fault::DeleteCsr {
+                node: n.node.clone(),
+                kind: kind(n.kind),
+            },
         };
         self.t.inject(fault).map_err(Mismatch::new)
     }
 
     fn expect_kubelet(&mut self, e: &ExpectKubelet) -> StepResult {
         let Some(st) = self.t.kubelet(&e.node) else {
-            return Err(Mismatch::new(format!("no kubelet named {:?} (start one with a `kubelet:` step)", e.node)));
+            return Err(Mismatch::new(format!(
+                "no kubelet named {:?} (start one with a `kubelet:` step)",
+                e.node
+            )));
         };
         let mut exp = Vec::new();
         let mut act = Vec::new();
@@ -1085,16 +1115,35 @@ impl<T: Target> Runner<'_, T> {
             }
         }
         if let Some(n) = e.serving_rotations {
-            cmp("serving_rotations", n.to_string(), st.serving_rotations.to_string());
+            cmp(
+                "serving_rotations",
+                n.to_string(),
+                st.serving_rotations.to_string(),
+            );
         }
         if let Some(cn) = &e.client_cn {
-            cmp("client_cn", cn.clone(), st.client_cert.as_ref().map(|c| c.common_name.clone()).unwrap_or_else(|| "none".into()));
+            cmp(
+                "client_cn",
+                cn.clone(),
+                st.client_cert
+                    .as_ref()
+                    .map(|c| c.common_name.clone())
+                    .unwrap_or_else(|| "none".into()),
+            );
         }
         if let Some(b) = e.has_serving_cert {
-            cmp("has_serving_cert", b.to_string(), st.serving_cert.is_some().to_string());
+            cmp(
+                "has_serving_cert",
+                b.to_string(),
+                st.serving_cert.is_some().to_string(),
+            );
         }
         if let Some(b) = e.waiting {
-            cmp("waiting", b.to_string(), st.pending_csr.is_some().to_string());
+            cmp(
+                "waiting",
+                b.to_string(),
+                st.pending_csr.is_some().to_string(),
+            );
         }
         if let Some(s) = &e.stuck_reason_contains {
             let have = st.stuck_reason.clone().unwrap_or_default();
@@ -1105,7 +1154,11 @@ impl<T: Target> Runner<'_, T> {
         if exp.is_empty() {
             Ok(())
         } else {
-            Err(Mismatch::diff(format!("kubelet {} is not as expected", e.node), exp.join("\n"), act.join("\n")))
+            Err(Mismatch::diff(
+                format!("kubelet {} is not as expected", e.node),
+                exp.join("\n"),
+                act.join("\n"),
+            ))
         }
     }
 

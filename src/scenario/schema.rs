@@ -181,7 +181,10 @@ pub enum Step {
 impl Step {
     /// True for steps that only check (never tolerated by `tolerate_errors`).
     pub fn is_check(&self) -> bool {
-        matches!(self, Step::Expect(_) | Step::ExpectWatch(_) | Step::ExpectKubelet(_))
+        matches!(
+            self,
+            Step::Expect(_) | Step::ExpectWatch(_) | Step::ExpectKubelet(_)
+        )
     }
 
     /// The YAML key of this step (for reports).
