@@ -25,7 +25,7 @@ enum Command {
     /// Serve the Kubernetes API (certificates.k8s.io/v1, RBAC, access reviews) over HTTPS.
     Serve(csrsim::server::ServeArgs),
     /// Explain, rule by rule, what validation, admission, the approver and a signer do with a CSR.
-    Check {},
+    Check(csrsim::check::CheckArgs),
     /// Run the built-in benchmarks.
     Bench {},
 }
@@ -35,7 +35,8 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => ExitCode::from(csrsim::scenario::run_cli(args).clamp(0, 255) as u8),
         Command::Serve(args) => ExitCode::from(csrsim::server::run_serve(args).clamp(0, 255) as u8),
-        Command::Check {} | Command::Bench {} => {
+        Command::Check(args) => ExitCode::from(csrsim::check::run_check(args).clamp(0, 255) as u8),
+        Command::Bench {} => {
             eprintln!("csrsim: this subcommand is not built yet");
             ExitCode::from(2)
         }
