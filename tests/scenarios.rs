@@ -7,51 +7,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Scenarios that need code from the other helpers' branches (built-in signers, the
-/// auto-approver, the cleaner, the real RBAC authorizer). Until that code is merged they are
-/// reported as skipped; once it is, they run automatically and must pass. The lead deletes
-/// entries here as they are confirmed green after merging.
-const NEED_OTHER_HELPERS: &[&str] = &[
-    // real RBAC authorizer + default policy
-    "scenarios/rbac-admission/approver-role-domain-wildcard.yaml",
-    "scenarios/rbac-admission/creator-role.yaml",
-    "scenarios/rbac-admission/signer-role-needs-sign.yaml",
-    // built-in signers (csrsigning)
-    "scenarios/signers/already-issued-untouched.yaml",
-    "scenarios/signers/custom-signer-ignored.yaml",
-    "scenarios/signers/kube-apiserver-client-invalid-usage.yaml",
-    "scenarios/signers/kube-apiserver-client-issues.yaml",
-    "scenarios/signers/kube-apiserver-client-missing-client-auth.yaml",
-    "scenarios/signers/kubelet-client-bad-org.yaml",
-    "scenarios/signers/kubelet-client-cn-prefix.yaml",
-    "scenarios/signers/kubelet-client-issues.yaml",
-    "scenarios/signers/kubelet-client-no-sans.yaml",
-    "scenarios/signers/kubelet-client-usages.yaml",
-    "scenarios/signers/kubelet-serving-issues.yaml",
-    "scenarios/signers/kubelet-serving-needs-san.yaml",
-    "scenarios/signers/max-ttl-cap.yaml",
-    "scenarios/signers/paused-signer-catches-up.yaml",
-    "scenarios/signers/pending-not-signed.yaml",
-    "scenarios/signers/short-ttl-backdate.yaml",
-    // auto-approver (csrapproving) + RBAC for its SubjectAccessReviews
-    "scenarios/approver/apiserver-client-never-auto-approved.yaml",
-    "scenarios/approver/bootstrap-then-issued.yaml",
-    "scenarios/approver/bootstrap-token-auto-approved.yaml",
-    "scenarios/approver/no-permission-stays-pending.yaml",
-    "scenarios/approver/node-self-renewal-auto-approved.yaml",
-    "scenarios/approver/serving-never-auto-approved.yaml",
-    "scenarios/approver/wrong-org-not-recognized.yaml",
-    // cleaner (csrcleaner)
-    "scenarios/cleaner/advance-until-collected.yaml",
-    "scenarios/cleaner/approved-unissued-kept.yaml",
-    "scenarios/cleaner/custom-condition-kept.yaml",
-    "scenarios/cleaner/denied-after-1h.yaml",
-    "scenarios/cleaner/failed-after-1h.yaml",
-    "scenarios/cleaner/issued-after-1h.yaml",
-    "scenarios/cleaner/issued-expired.yaml",
-    "scenarios/cleaner/paused-cleaner.yaml",
-    "scenarios/cleaner/pending-after-24h.yaml",
-];
+/// Scenarios allowed to be skipped (a capability missing from the build). Empty since the
+/// signers, the auto-approver, the cleaner and RBAC were merged: every scenario must run.
+const MAY_SKIP: &[&str] = &[];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -81,7 +39,7 @@ fn jobs() -> usize {
 }
 
 #[test]
-fn every_library_scenario_passes_or_waits_for_other_helpers() {
+fn every_library_scenario_passes() {
     let lib = library();
     let results = scenario::run_all(&lib, None, jobs(), |_, _| {});
     let style = report::Style { color: false };
@@ -91,44 +49,30 @@ fn every_library_scenario_passes_or_waits_for_other_helpers() {
         "failing scenarios:\n{}",
         report::text(&failed, None, style)
     );
-    let pending: BTreeSet<&str> = NEED_OTHER_HELPERS.iter().copied().collect();
+    let pending: BTreeSet<&str> = MAY_SKIP.iter().copied().collect();
     let mut skipped = Vec::new();
     for r in &results {
         if let Outcome::Skipped { reason } = &r.outcome {
             let id = rel(&r.id);
             assert!(
                 pending.contains(id.as_str()),
-                "{id} was skipped ({reason}) but is not listed in NEED_OTHER_HELPERS"
+                "{id} was skipped ({reason}) but is not listed in MAY_SKIP"
             );
             skipped.push(id);
         }
     }
     eprintln!(
-        "{} scenarios; {} wait for other helpers: {:?}",
+        "{} scenarios; {} skipped: {:?}",
         results.len(),
         skipped.len(),
         skipped
     );
-    for p in NEED_OTHER_HELPERS {
-        assert!(
-            root().join(p).is_file(),
-            "NEED_OTHER_HELPERS lists a missing file {p}"
-        );
-    }
 }
 
 #[test]
 fn library_is_large_and_every_file_says_what_it_teaches() {
     let lib = library();
-    let runnable = lib
-        .iter()
-        .filter(|l| !NEED_OTHER_HELPERS.contains(&rel(&l.id()).as_str()))
-        .count();
     assert!(lib.len() >= 60, "only {} scenarios", lib.len());
-    assert!(
-        runnable >= 60,
-        "only {runnable} scenarios run without the other helpers"
-    );
     for l in &lib {
         let text = std::fs::read_to_string(&l.file).expect("read");
         assert!(
@@ -159,6 +103,7 @@ fn library_is_large_and_every_file_says_what_it_teaches() {
         "signers",
         "approver",
         "cleaner",
+        "kubelet",
         "seed-walkthrough",
     ] {
         assert!(areas.contains(a), "no scenarios in {a}/");

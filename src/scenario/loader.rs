@@ -72,7 +72,7 @@ fn snippet(src: &str, line: u64, col: u64) -> String {
 fn hint_for(msg: &str) -> String {
     let m = msg.to_lowercase();
     if m.contains("unknown variant") {
-        "a step is one of: create_csr, approve, deny, sign, fail, get, update, patch, delete, create, bootstrap_token, watch, advance, advance_until, pause, resume, mark, expect, expect_watch (docs/scenarios.md)".into()
+        "a step is one of: create_csr, approve, deny, sign, fail, get, update, patch, delete, create, bootstrap_token, watch, advance, advance_until, pause, resume, mark, expect, expect_watch, kubelet, fault, expect_kubelet (docs/scenarios.md)".into()
     } else if m.contains("unknown field") {
         "check the spelling; docs/scenarios.md lists every key of each section".into()
     } else if m.contains("duplicate") {

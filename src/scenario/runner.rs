@@ -55,10 +55,37 @@ pub trait Target {
     fn has(&self, cap: Capability) -> bool;
     fn trace(&mut self, event: &str, fields: Value);
     fn trace_jsonl(&self) -> String;
+    /// Start a simulated kubelet.
+    fn add_kubelet(&mut self, _spec: crate::kubelet::NodeSpec) -> Result<(), String> {
+        Err("this target has no simulated kubelets".into())
+    }
+    /// Inject a fault.
+    fn inject(&mut self, _fault: crate::kubelet::Fault) -> Result<(), String> {
+        Err("this target cannot inject faults".into())
+    }
+    /// A kubelet's state.
+    fn kubelet(&self, _node: &str) -> Option<crate::kubelet::NodeStatus> {
+        None
+    }
 }
 
-/// The in-process target: a [`Cluster`].
-pub struct ClusterTarget(pub Cluster);
+/// The in-process target: a [`Cluster`] (and its kubelet fleet once one is started).
+pub struct ClusterTarget(pub Cluster, pub Option<crate::kubelet::FleetHandle>);
+
+impl ClusterTarget {
+    pub fn new(c: Cluster) -> Self {
+        ClusterTarget(c, None)
+    }
+    fn fleet(&mut self) -> crate::kubelet::FleetHandle {
+        if self.1.is_none() {
+            self.1 = Some(crate::kubelet::Fleet::install(
+                &mut self.0,
+                crate::kubelet::FleetOptions::default(),
+            ));
+        }
+        self.1.clone().expect("installed")
+    }
+}
 
 impl Target for ClusterTarget {
     fn apply(&mut self, who: &Identity, req: ApiRequest) -> Result<ApiResponse, Status> {
@@ -116,6 +143,18 @@ impl Target for ClusterTarget {
     }
     fn trace_jsonl(&self) -> String {
         self.0.trace_jsonl()
+    }
+    fn add_kubelet(&mut self, spec: crate::kubelet::NodeSpec) -> Result<(), String> {
+        let f = self.fleet();
+        f.add_node(&mut self.0, spec)
+    }
+    fn inject(&mut self, fault: crate::kubelet::Fault) -> Result<(), String> {
+        let f = self.fleet();
+        f.inject(&mut self.0, fault);
+        Ok(())
+    }
+    fn kubelet(&self, node: &str) -> Option<crate::kubelet::NodeStatus> {
+        self.1.as_ref().and_then(|f| f.node_status(&self.0, node))
     }
 }
 
@@ -272,20 +311,23 @@ pub fn run_loaded(l: &Loaded, seed: Option<u64>) -> ScenarioResult {
             return res;
         }
     };
-    let mut t = ClusterTarget(cluster);
+    let mut t = ClusterTarget::new(cluster);
+    if let Some(reason) = skip_reason(&t, s) {
+        res.outcome = Outcome::Skipped { reason };
+        return res;
+    }
+    run_on(&mut t, l, &mut res);
+    res
+}
+
+/// Why a scenario cannot run on this target (a required capability is missing), if so.
+pub fn skip_reason<T: Target>(t: &T, s: &Scenario) -> Option<String> {
     let missing: Vec<&str> = required(s)
         .into_iter()
         .filter(|c| !t.has(*c))
         .map(|c| c.as_str())
         .collect();
-    if !missing.is_empty() {
-        res.outcome = Outcome::Skipped {
-            reason: format!("needs {} (not in this build)", missing.join(", ")),
-        };
-        return res;
-    }
-    run_on(&mut t, l, &mut res);
-    res
+    (!missing.is_empty()).then(|| format!("needs {} (not in this build)", missing.join(", ")))
 }
 
 /// Run the steps of `l` on any target, filling `res`.
@@ -969,6 +1011,154 @@ impl<T: Target> Runner<'_, T> {
             }
             Step::Expect(e) => self.expect(e),
             Step::ExpectWatch(w) => self.expect_watch(w),
+            Step::Kubelet(k) => self.kubelet(k),
+            Step::Fault(f) => self.fault(f),
+            Step::ExpectKubelet(e) => self.expect_kubelet(e),
+        }
+    }
+
+    fn kubelet(&mut self, k: &KubeletSpec) -> StepResult {
+        use crate::kubelet::{AddressType, NodeAddress, NodeSpec};
+        let mut spec = NodeSpec::new(&k.node);
+        if let Some(t) = &k.token {
+            spec = spec.token(t);
+        }
+        if !k.serving.is_empty() {
+            let mut addrs = Vec::new();
+            for m in &k.serving {
+                for (t, a) in m {
+                    let ty = match t.as_str() {
+                        "Hostname" => AddressType::Hostname,
+                        "ExternalIP" => AddressType::ExternalIP,
+                        "InternalIP" => AddressType::InternalIP,
+                        "ExternalDNS" => AddressType::ExternalDNS,
+                        "InternalDNS" => AddressType::InternalDNS,
+                        other => return Err(Mismatch::new(format!("unknown address type {other:?} (Hostname, ExternalIP, InternalIP, ExternalDNS, InternalDNS)"))),
+                    };
+                    addrs.push(NodeAddress::new(ty, a));
+                }
+            }
+            spec = spec.serving(addrs);
+        }
+        if let Some(d) = k.clock_ahead {
+            spec.clock_skew_ms = d.0.as_millis() as i64;
+        }
+        self.t
+            .add_kubelet(spec)
+            .map_err(|e| Mismatch::new(format!("cannot start kubelet {}: {e}", k.node)))
+    }
+
+    fn fault(&mut self, f: &FaultSpec) -> StepResult {
+        use crate::kubelet::{CertKind, Fault};
+        let ms = |d: &Dur| d.0.as_millis() as i64;
+        let kind = |k: CertKindSpec| {
+            if k == CertKindSpec::Client {
+                CertKind::Client
+            } else {
+                CertKind::Serving
+            }
+        };
+        let fault = match f {
+            FaultSpec::PowerOff(n) => Fault::PowerOff {
+                node: n.node.clone(),
+                for_ms: n.for_.as_ref().map(ms),
+            },
+            FaultSpec::PowerOn(n) => Fault::PowerOn {
+                node: n.node.clone(),
+            },
+            FaultSpec::ApiUnavailable(a) => Fault::ApiUnavailable {
+                for_ms: ms(&a.for_),
+            },
+            FaultSpec::ClockSkew(c) => Fault::ClockSkew {
+                node: c.node.clone(),
+                skew_ms: ms(&c.ahead),
+            },
+            FaultSpec::DenyCsr(n) => Fault::DenyCsr {
+                node: n.node.clone(),
+                kind: kind(n.kind),
+            },
+            FaultSpec::DeleteCsr(n) => Fault::DeleteCsr {
+                node: n.node.clone(),
+                kind: kind(n.kind),
+            },
+        };
+        self.t.inject(fault).map_err(Mismatch::new)
+    }
+
+    fn expect_kubelet(&mut self, e: &ExpectKubelet) -> StepResult {
+        let Some(st) = self.t.kubelet(&e.node) else {
+            return Err(Mismatch::new(format!(
+                "no kubelet named {:?} (start one with a `kubelet:` step)",
+                e.node
+            )));
+        };
+        let mut exp = Vec::new();
+        let mut act = Vec::new();
+        let mut cmp = |k: &str, want: String, have: String| {
+            if want != have {
+                exp.push(format!("{k}: {want}"));
+                act.push(format!("{k}: {have}"));
+            }
+        };
+        if let Some(p) = &e.phase {
+            cmp("phase", p.clone(), format!("{:?}", st.phase));
+        }
+        if let Some(n) = e.bootstraps {
+            cmp("bootstraps", n.to_string(), st.bootstraps.to_string());
+        }
+        if let Some(n) = e.rotations {
+            cmp("rotations", n.to_string(), st.rotations.to_string());
+        }
+        if let Some(n) = e.min_rotations {
+            if st.rotations < n {
+                cmp("rotations", format!(">= {n}"), st.rotations.to_string());
+            }
+        }
+        if let Some(n) = e.serving_rotations {
+            cmp(
+                "serving_rotations",
+                n.to_string(),
+                st.serving_rotations.to_string(),
+            );
+        }
+        if let Some(cn) = &e.client_cn {
+            cmp(
+                "client_cn",
+                cn.clone(),
+                st.client_cert
+                    .as_ref()
+                    .map(|c| c.common_name.clone())
+                    .unwrap_or_else(|| "none".into()),
+            );
+        }
+        if let Some(b) = e.has_serving_cert {
+            cmp(
+                "has_serving_cert",
+                b.to_string(),
+                st.serving_cert.is_some().to_string(),
+            );
+        }
+        if let Some(b) = e.waiting {
+            cmp(
+                "waiting",
+                b.to_string(),
+                st.pending_csr.is_some().to_string(),
+            );
+        }
+        if let Some(s) = &e.stuck_reason_contains {
+            let have = st.stuck_reason.clone().unwrap_or_default();
+            if !have.contains(s.as_str()) {
+                cmp("stuck_reason", format!("contains {s:?}"), have);
+            }
+        }
+        if exp.is_empty() {
+            Ok(())
+        } else {
+            Err(Mismatch::diff(
+                format!("kubelet {} is not as expected", e.node),
+                exp.join("\n"),
+                act.join("\n"),
+            ))
         }
     }
 
@@ -1250,10 +1440,27 @@ impl<T: Target> Runner<'_, T> {
 
     fn watch(&mut self, w: &Watch) -> StepResult {
         let (gr, r) = resolve(w.resource.as_deref())?;
+        // `latest`: list first and watch from the list's resourceVersion (what informers do).
+        let rv = if w.resource_version == "latest" {
+            let list = self
+                .t
+                .apply(
+                    &Identity::admin(),
+                    ApiRequest::new(Verb::List, gr, r)
+                        .namespace(w.namespace.as_deref().unwrap_or("")),
+                )
+                .map_err(|s| {
+                    Mismatch::diff("listing before the watch failed", "a list", status_text(&s))
+                })?
+                .into_value();
+            show(&list["metadata"]["resourceVersion"])
+        } else {
+            w.resource_version.clone()
+        };
         let opts = ListOptions {
             field_selector: w.field_selector.clone(),
             label_selector: w.label_selector.clone(),
-            resource_version: w.resource_version.clone(),
+            resource_version: rv,
             ..Default::default()
         };
         let req = ApiRequest::new(Verb::Watch, gr, r)
@@ -1830,24 +2037,33 @@ mod run_tests {
     }
 
     #[test]
-    fn scenarios_needing_missing_controllers_are_skipped() {
-        let r = run(
-            "name: x\ncluster: {signer: true, cleaner: true}\nsteps: []\n",
-            None,
+    fn scenarios_needing_missing_capabilities_are_skipped() {
+        let l = crate::scenario::loader::parse(
+            Path::new("inline.yaml"),
+            "name: x\ncluster: {signer: true, cleaner: true}\nrequires: [rbac]\nsteps: []\n",
+        )
+        .expect("loads");
+        let cluster =
+            Cluster::new(config_for(&l[0].scenario, None).expect("config")).expect("cluster");
+        let t = Tamper {
+            inner: ClusterTarget::new(cluster),
+            arm_at: i64::MAX,
+            no_caps: true,
+        };
+        assert_eq!(
+            skip_reason(&t, &l[0].scenario).as_deref(),
+            Some("needs signer, cleaner, rbac (not in this build)")
         );
-        match r.outcome {
-            Outcome::Skipped { reason } => {
-                assert_eq!(reason, "needs signer, cleaner (not in this build)")
-            }
-            o => panic!("{o:?}"),
-        }
+        // This build has them all.
+        assert_eq!(skip_reason(&t.inner, &l[0].scenario), None);
     }
 
-    /// A target that lies about the store after `armed`: lists show CSRs without conditions.
+    /// A target that lies: once virtual time passed `arm_at`, lists show CSRs without
+    /// conditions; with `no_caps` it claims to have no controllers and no RBAC.
     struct Tamper {
         inner: ClusterTarget,
-        lists: usize,
-        arm_after: usize,
+        arm_at: i64,
+        no_caps: bool,
     }
 
     impl Target for Tamper {
@@ -1857,9 +2073,8 @@ mod run_tests {
             if !is_list {
                 return Ok(r);
             }
-            self.lists += 1;
             let mut v = r.into_value();
-            if self.lists > self.arm_after {
+            if self.inner.now().unix() > self.arm_at {
                 for item in v["items"].as_array_mut().into_iter().flatten() {
                     item["status"] = json!({});
                 }
@@ -1885,7 +2100,7 @@ mod run_tests {
             self.inner.key_bytes()
         }
         fn has(&self, cap: Capability) -> bool {
-            self.inner.has(cap)
+            !self.no_caps && self.inner.has(cap)
         }
         fn trace(&mut self, e: &str, f: Value) {
             self.inner.trace(e, f)
@@ -1901,11 +2116,12 @@ mod run_tests {
         let l = crate::scenario::loader::parse(Path::new("inline.yaml"), src).expect("loads");
         let cluster =
             Cluster::new(config_for(&l[0].scenario, None).expect("config")).expect("cluster");
-        // Lists: 1 at open, 1 after each step; lie from the 4th (after `advance`).
+        // Lie once `advance` has moved the clock.
+        let arm_at = cluster.now().unix();
         let mut t = Tamper {
-            inner: ClusterTarget(cluster),
-            lists: 0,
-            arm_after: 3,
+            inner: ClusterTarget::new(cluster),
+            arm_at,
+            no_caps: false,
         };
         let mut res = ScenarioResult {
             id: "x".into(),

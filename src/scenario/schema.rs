@@ -170,12 +170,21 @@ pub enum Step {
     Expect(Expect),
     /// Check the events a named watch received, in order.
     ExpectWatch(ExpectWatch),
+    /// Start a simulated kubelet (TLS bootstrap, rotation, serving certificates).
+    Kubelet(KubeletSpec),
+    /// Inject a fault into the kubelet fleet / control plane.
+    Fault(FaultSpec),
+    /// Check a kubelet's state.
+    ExpectKubelet(ExpectKubelet),
 }
 
 impl Step {
     /// True for steps that only check (never tolerated by `tolerate_errors`).
     pub fn is_check(&self) -> bool {
-        matches!(self, Step::Expect(_) | Step::ExpectWatch(_))
+        matches!(
+            self,
+            Step::Expect(_) | Step::ExpectWatch(_) | Step::ExpectKubelet(_)
+        )
     }
 
     /// The YAML key of this step (for reports).
@@ -200,6 +209,9 @@ impl Step {
             Step::Mark(_) => "mark",
             Step::Expect(_) => "expect",
             Step::ExpectWatch(_) => "expect_watch",
+            Step::Kubelet(_) => "kubelet",
+            Step::Fault(_) => "fault",
+            Step::ExpectKubelet(_) => "expect_kubelet",
         }
     }
 }
@@ -469,7 +481,8 @@ pub struct Watch {
     pub field_selector: String,
     #[serde(default)]
     pub label_selector: String,
-    /// Start after this resourceVersion (`""`/`0`: synthetic ADDED for what exists).
+    /// Start after this resourceVersion (`""`/`0`: synthetic ADDED for what exists; `latest`:
+    /// from the current list's resourceVersion, only changes from now on).
     #[serde(default)]
     pub resource_version: String,
     pub error: Option<ErrorExpect>,
@@ -580,4 +593,101 @@ pub struct ExpectWatch {
     pub exact: Option<bool>,
     /// The watch must have ended with this error (e.g. 410 Expired).
     pub error: Option<ErrorExpect>,
+}
+
+/// A simulated kubelet.
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct KubeletSpec {
+    /// Node name (the kubelet asks for `CN=system:node:<node>`).
+    pub node: String,
+    /// `<id>.<secret>` of the bootstrap kubeconfig.
+    pub token: Option<String>,
+    /// `serverTLSBootstrap: true` with these addresses (`InternalIP: 10.0.0.1`, ...).
+    #[serde(default)]
+    pub serving: Vec<BTreeMap<String, String>>,
+    /// Node clock ahead of the cluster clock.
+    pub clock_ahead: Option<Dur>,
+}
+
+/// Which certificate of a node a fault addresses.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CertKindSpec {
+    Client,
+    Serving,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct NodeFor {
+    pub node: String,
+    #[serde(rename = "for")]
+    pub for_: Option<Dur>,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct NodeKind {
+    pub node: String,
+    #[serde(default = "client_kind")]
+    pub kind: CertKindSpec,
+}
+
+fn client_kind() -> CertKindSpec {
+    CertKindSpec::Client
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ForOnly {
+    #[serde(rename = "for")]
+    pub for_: Dur,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSkew {
+    pub node: String,
+    /// Node clock ahead of the cluster clock by this much.
+    pub ahead: Dur,
+}
+
+/// Faults (see `crate::kubelet::Fault`).
+#[derive(Deserialize, Debug, Clone)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultSpec {
+    PowerOff(NodeFor),
+    PowerOn(NodeOnly),
+    ApiUnavailable(ForOnly),
+    ClockSkew(NodeSkew),
+    DenyCsr(NodeKind),
+    DeleteCsr(NodeKind),
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct NodeOnly {
+    pub node: String,
+}
+
+/// Expectations on a kubelet.
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectKubelet {
+    pub node: String,
+    /// `Off`, `Bootstrapping`, `Restarting`, `Ready`, `Rotating`, `Stuck`.
+    pub phase: Option<String>,
+    pub bootstraps: Option<u32>,
+    /// At least this many client rotations.
+    pub min_rotations: Option<u32>,
+    pub rotations: Option<u32>,
+    pub serving_rotations: Option<u32>,
+    /// CN of the current client certificate (`none` for none).
+    pub client_cn: Option<String>,
+    /// The node holds a serving certificate.
+    pub has_serving_cert: Option<bool>,
+    /// The node is waiting for a CSR.
+    pub waiting: Option<bool>,
+    pub stuck_reason_contains: Option<String>,
 }
