@@ -481,7 +481,9 @@ impl Cluster {
                 break;
             }
             let Reverse(t) = self.timers.pop().expect("peeked");
-            if self.slots[t.slot].paused {
+            // A paused controller's timers wait; so do those of a controller that is running
+            // right now (its on_timer/sync made a nested call): they fire once it returns.
+            if self.slots[t.slot].paused || self.slots[t.slot].ctl.is_none() {
                 deferred.push(t);
                 continue;
             }
