@@ -24,6 +24,7 @@
 pub mod admission;
 pub mod api;
 pub mod auth;
+pub mod bench;
 pub mod controller;
 pub mod kubelet;
 pub mod pki;

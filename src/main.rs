@@ -30,7 +30,7 @@ enum Command {
     /// Explain, rule by rule, what validation, admission, the approver and a signer do with a CSR.
     Check {},
     /// Run the built-in benchmarks.
-    Bench {},
+    Bench(csrsim::bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,7 +44,8 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Command::Serve(args) => ExitCode::from(csrsim::server::run_serve(args).clamp(0, 255) as u8),
-        Command::Check {} | Command::Bench {} => {
+        Command::Bench(args) => ExitCode::from(csrsim::bench::run_bench(args).clamp(0, 255) as u8),
+        Command::Check {} => {
             eprintln!("csrsim: this subcommand is not built yet");
             ExitCode::from(2)
         }

@@ -12,6 +12,9 @@ use std::path::Path;
 
 pub struct SledBackend {
     db: sled::Db,
+    /// Group commit: `commit` does not flush; the server flushes (once for many writes)
+    /// before acknowledging.
+    deferred: bool,
 }
 
 impl SledBackend {
@@ -21,7 +24,10 @@ impl SledBackend {
             .mode(sled::Mode::HighThroughput)
             .open()
             .map_err(|e| format!("cannot open store in {}: {e}", dir.display()))?;
-        Ok(SledBackend { db })
+        Ok(SledBackend {
+            db,
+            deferred: false,
+        })
     }
 }
 
@@ -65,8 +71,18 @@ impl Backend for SledBackend {
         }
         batch.insert(&b"m"[..], &encode_meta(meta)[..]);
         self.db.apply_batch(batch).map_err(|e| e.to_string())?;
-        self.db.flush().map_err(|e| e.to_string())?;
+        if !self.deferred {
+            self.db.flush().map_err(|e| e.to_string())?;
+        }
         Ok(())
+    }
+
+    fn defer_flush(&mut self) -> Option<super::Flusher> {
+        self.deferred = true;
+        let db = self.db.clone();
+        Some(std::sync::Arc::new(move || {
+            db.flush().map(|_| ()).map_err(|e| e.to_string())
+        }))
     }
 
     fn name(&self) -> &'static str {
