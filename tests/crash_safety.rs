@@ -9,7 +9,15 @@ use std::process::Command;
 fn sigkill_cycles_lose_no_acknowledged_write() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_csrsim"))
-        .args(["bench", "crash", "--cycles", "3", "--clients", "3", "--work-dir"])
+        .args([
+            "bench",
+            "crash",
+            "--cycles",
+            "3",
+            "--clients",
+            "3",
+            "--work-dir",
+        ])
         .arg(dir.path())
         .output()
         .unwrap();

@@ -39,12 +39,18 @@ fn request_body_over_3_mib_is_413_and_at_the_limit_is_decoded() {
     let (_srv, tls, addr) = server(|_| {});
     rt().block_on(async {
         let limit = 3 * 1024 * 1024;
-        // one byte over: 413 RequestEntityTooLarge before decoding
+        // one byte over (declared): 413 RequestEntityTooLarge before the body is read
         let mut c = Conn::connect(&addr, Some(&tls)).await.unwrap();
-        let r = c
-            .request("POST", CSRS, "application/json", &vec![b' '; limit + 1])
-            .await
-            .unwrap();
+        c.send_raw(
+            format!(
+                "POST {CSRS} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                limit + 1
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+        let r = c.response().await.unwrap();
         assert_eq!(r.status, 413, "{}", String::from_utf8_lossy(&r.body));
         let v: Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v["reason"], "RequestEntityTooLarge");
@@ -66,7 +72,10 @@ fn connections_over_the_cap_are_closed_and_a_freed_slot_is_reused() {
         let mut held = Vec::new();
         for _ in 0..3 {
             let mut c = Conn::connect(&addr, Some(&tls)).await.unwrap();
-            let r = c.request("GET", "/readyz", "text/plain", b"").await.unwrap();
+            let r = c
+                .request("GET", "/readyz", "text/plain", b"")
+                .await
+                .unwrap();
             assert_eq!(r.status, 200);
             held.push(c);
         }
@@ -122,7 +131,10 @@ fn watches_per_user_over_the_cap_get_429_and_a_closed_watch_frees_its_slot() {
             "too many watches for user \"kubernetes-admin\": the limit is 2"
         );
         // plain requests are not limited
-        let r = c.request("GET", CSRS, "application/json", b"").await.unwrap();
+        let r = c
+            .request("GET", CSRS, "application/json", b"")
+            .await
+            .unwrap();
         assert_eq!(r.status, 200);
         drop(held.pop());
         let t0 = Instant::now();
@@ -133,7 +145,10 @@ fn watches_per_user_over_the_cap_get_429_and_a_closed_watch_frees_its_slot() {
                 break;
             }
             assert_eq!(st, 429);
-            assert!(t0.elapsed() < Duration::from_secs(5), "watch slot never freed");
+            assert!(
+                t0.elapsed() < Duration::from_secs(5),
+                "watch slot never freed"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     });
@@ -194,7 +209,10 @@ fn list_limit_above_the_cap_is_lowered_and_continues() {
             .await
             .unwrap();
         assert_eq!(get(&serde_json::from_slice(&r.body).unwrap()).0, 1);
-        let r = c.request("GET", CSRS, "application/json", b"").await.unwrap();
+        let r = c
+            .request("GET", CSRS, "application/json", b"")
+            .await
+            .unwrap();
         let (n, cont) = get(&serde_json::from_slice(&r.body).unwrap());
         assert_eq!((n, cont.as_str()), (5, ""));
     });

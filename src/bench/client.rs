@@ -115,11 +115,21 @@ impl Conn {
         w.flush().await
     }
 
+    /// Write raw bytes (a hand-made request head, for limit tests).
+    pub async fn send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let w = self.io.get_mut();
+        w.write_all(bytes).await?;
+        w.flush().await
+    }
+
     /// Read a status line and headers; returns (status, content-length, chunked).
     async fn head(&mut self) -> io::Result<(u16, Option<usize>, bool)> {
         let mut line = String::new();
         if self.io.read_line(&mut line).await? == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "connection closed",
+            ));
         }
         let status = line
             .split_whitespace()
@@ -130,7 +140,10 @@ impl Conn {
         loop {
             line.clear();
             if self.io.read_line(&mut line).await? == 0 {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "eof in headers"));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "eof in headers",
+                ));
             }
             let l = line.trim_end();
             if l.is_empty() {

@@ -75,7 +75,9 @@ pub fn run(args: &BenchArgs, work: &WorkDir, rows: &mut Vec<String>) -> Result<(
         let addr = addr_of(&srv.url);
         // 1. everything acknowledged before the kill is there, unchanged
         let list_rv = rt.block_on(async {
-            let mut c = Conn::connect(&addr, Some(&tls)).await.map_err(|e| e.to_string())?;
+            let mut c = Conn::connect(&addr, Some(&tls))
+                .await
+                .map_err(|e| e.to_string())?;
             let r = c
                 .request("GET", CSR_PATH, "application/json", b"")
                 .await
@@ -220,7 +222,9 @@ pub fn run(args: &BenchArgs, work: &WorkDir, rows: &mut Vec<String>) -> Result<(
         );
         for (n, rv) in new {
             if rv <= list_rv {
-                return Err(format!("cycle {cycle}: {n} got rv {rv} ≤ {list_rv} at restart"));
+                return Err(format!(
+                    "cycle {cycle}: {n} got rv {rv} ≤ {list_rv} at restart"
+                ));
             }
             max_rv = max_rv.max(rv);
             acked.insert(n, rv);
@@ -249,10 +253,20 @@ enum Resume {
 
 /// Watch from `from`, create one probe CSR, and read the first event: either the probe (or
 /// anything newer than `from`) or an ERROR 410.
-async fn watch_resume(addr: &str, tls: &Tls, from: u64, cycle: usize, b64: &str) -> Result<Resume, String> {
-    let mut w = Conn::connect(addr, Some(tls)).await.map_err(|e| e.to_string())?;
+async fn watch_resume(
+    addr: &str,
+    tls: &Tls,
+    from: u64,
+    cycle: usize,
+    b64: &str,
+) -> Result<Resume, String> {
+    let mut w = Conn::connect(addr, Some(tls))
+        .await
+        .map_err(|e| e.to_string())?;
     let st = w
-        .start_stream(&format!("{CSR_PATH}?watch=1&resourceVersion={from}&timeoutSeconds=30"))
+        .start_stream(&format!(
+            "{CSR_PATH}?watch=1&resourceVersion={from}&timeoutSeconds=30"
+        ))
         .await
         .map_err(|e| e.to_string())?;
     if st == 410 {
@@ -261,14 +275,21 @@ async fn watch_resume(addr: &str, tls: &Tls, from: u64, cycle: usize, b64: &str)
     if st != 200 {
         return Err(format!("watch from {from} after restart: HTTP {st}"));
     }
-    let mut c = Conn::connect(addr, Some(tls)).await.map_err(|e| e.to_string())?;
+    let mut c = Conn::connect(addr, Some(tls))
+        .await
+        .map_err(|e| e.to_string())?;
     let body = json!({
         "apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest",
         "metadata": {"name": format!("probe-{cycle:03}")},
         "spec": {"request": b64, "signerName": "kubernetes.io/kube-apiserver-client", "usages": ["client auth"]}
     });
     let r = c
-        .request("POST", CSR_PATH, "application/json", &serde_json::to_vec(&body).expect("json"))
+        .request(
+            "POST",
+            CSR_PATH,
+            "application/json",
+            &serde_json::to_vec(&body).expect("json"),
+        )
         .await
         .map_err(|e| e.to_string())?;
     if r.status != 201 {

@@ -58,8 +58,15 @@ fn one(c: &mut Cluster, admin: &Identity, name: &str, request_b64: &str) -> Resu
         .apply(admin, ApiRequest::csr(Verb::Get).name(name))
         .map_err(|st| format!("get: {}", st.message))?
         .into_value();
-    if got["status"]["certificate"].as_str().unwrap_or("").is_empty() {
-        return Err(format!("{name}: no certificate after approval: {}", got["status"]));
+    if got["status"]["certificate"]
+        .as_str()
+        .unwrap_or("")
+        .is_empty()
+    {
+        return Err(format!(
+            "{name}: no certificate after approval: {}",
+            got["status"]
+        ));
     }
     Ok(())
 }
@@ -88,7 +95,9 @@ fn lifecycle(pems: &[String]) -> Result<f64, String> {
 /// `n` distinct CSRs (own key each), as a real fleet sends: nothing is verified twice across
 /// lifecycles, so the floor and the lifecycle both pay for every verification.
 fn fresh(n: usize) -> Result<Vec<String>, String> {
-    (0..n).map(|i| request_pem(&format!("bench-user-{i}"))).collect()
+    (0..n)
+        .map(|i| request_pem(&format!("bench-user-{i}")))
+        .collect()
 }
 
 pub fn run(args: &BenchArgs, rows: &mut Vec<String>) -> Result<(), String> {

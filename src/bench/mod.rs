@@ -168,7 +168,10 @@ pub fn run_bench(args: BenchArgs) -> i32 {
         step("lifecycle", lifecycle::run(&args, &mut rows));
     }
     if all || args.which == "cold-start" || args.which == "memory" {
-        step("cold-start", serve::cold_start_and_memory(&args, &work, &mut rows));
+        step(
+            "cold-start",
+            serve::cold_start_and_memory(&args, &work, &mut rows),
+        );
     }
     if all || args.which == "https-create" {
         step("https-create", https_create::run(&args, &work, &mut rows));
@@ -189,7 +192,10 @@ pub fn run_bench(args: BenchArgs) -> i32 {
         "crash",
     ];
     if !known.contains(&args.which.as_str()) {
-        eprintln!("csrsim bench: unknown benchmark {:?} (one of {known:?})", args.which);
+        eprintln!(
+            "csrsim bench: unknown benchmark {:?} (one of {known:?})",
+            args.which
+        );
         return 2;
     }
     if failed {

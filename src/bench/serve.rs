@@ -143,11 +143,8 @@ pub fn rss_of(pid: u32) -> u64 {
 pub fn csr_body(name: &str, request_pem: &str) -> serde_json::Value {
     use base64::Engine;
     let mut annotations = serde_json::Map::new();
-    for i in 0..8 {
-        annotations.insert(
-            format!("bench.csrsim.io/note-{i}"),
-            json!("x".repeat(150)),
-        );
+    for i in 0..12 {
+        annotations.insert(format!("bench.csrsim.io/note-{i}"), json!("x".repeat(150)));
     }
     json!({
         "apiVersion": "certificates.k8s.io/v1",
@@ -168,9 +165,10 @@ pub fn csr_body(name: &str, request_pem: &str) -> serde_json::Value {
 
 /// A P-256 CSR PEM for CN=`cn`, O=bench.
 pub fn request_pem(cn: &str) -> Result<String, String> {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
-        .map_err(|e| e.to_string())?;
-    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(|e| e.to_string())?;
+    let key =
+        rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(|e| e.to_string())?;
+    let mut params =
+        rcgen::CertificateParams::new(Vec::<String>::new()).map_err(|e| e.to_string())?;
     params.distinguished_name = rcgen::DistinguishedName::new();
     params
         .distinguished_name
@@ -182,9 +180,25 @@ pub fn request_pem(cn: &str) -> Result<String, String> {
     csr.pem().map_err(|e| e.to_string())
 }
 
+/// A kubelet-style client CSR object (no extra metadata), ~1.2 KB stored.
+pub fn plain_csr_body(name: &str, request_pem: &str) -> serde_json::Value {
+    use base64::Engine;
+    json!({
+        "apiVersion": "certificates.k8s.io/v1",
+        "kind": "CertificateSigningRequest",
+        "metadata": {"name": name},
+        "spec": {
+            "request": base64::engine::general_purpose::STANDARD.encode(request_pem),
+            "signerName": "kubernetes.io/kube-apiserver-client",
+            "usages": ["digital signature", "client auth"],
+        }
+    })
+}
+
 /// Fill `dir` with `n` CSRs: created through an in-memory cluster (full validation), then
 /// written to the sled store in batches (one flush per batch) as the server stores them.
-pub fn populate(dir: &Path, n: usize) -> Result<(), String> {
+/// `padded`: the ~2.9 KB object of https-create instead of the ~1.2 KB plain one.
+pub fn populate(dir: &Path, n: usize, padded: bool) -> Result<usize, String> {
     let pem = request_pem("bench-user")?;
     let mut cluster = Cluster::new(Config {
         approver: false,
@@ -197,7 +211,11 @@ pub fn populate(dir: &Path, n: usize) -> Result<(), String> {
         cluster
             .apply(
                 &admin,
-                ApiRequest::csr(Verb::Create).body(csr_body(&format!("csr-{i:06}"), &pem)),
+                ApiRequest::csr(Verb::Create).body(if padded {
+                    csr_body(&format!("csr-{i:06}"), &pem)
+                } else {
+                    plain_csr_body(&format!("csr-{i:06}"), &pem)
+                }),
             )
             .map_err(|st| st.message)?;
     }
@@ -208,6 +226,7 @@ pub fn populate(dir: &Path, n: usize) -> Result<(), String> {
         clock_ms: cluster.now_ms(),
     };
     let csrs = cluster.list_objects("certificates.k8s.io", "certificatesigningrequests");
+    let mut bytes_total = 0usize;
     for batch in csrs.chunks(10_000) {
         let writes: Vec<(String, Option<crate::store::Bytes>)> = batch
             .iter()
@@ -220,12 +239,13 @@ pub fn populate(dir: &Path, n: usize) -> Result<(), String> {
                     &name,
                 );
                 let bytes = serde_json::to_vec(v).expect("json");
+                bytes_total += bytes.len();
                 (key, Some(std::sync::Arc::new(bytes)))
             })
             .collect();
         backend.commit(&writes, meta)?;
     }
-    Ok(())
+    Ok(bytes_total / n.max(1))
 }
 
 /// Cold start (fresh and populated) and memory per `args.csrs` CSRs.
@@ -247,9 +267,9 @@ pub fn cold_start_and_memory(
     }
     let t = Instant::now();
     let full = work.sub("cold-full");
-    populate(&full, args.csrs)?;
+    let avg = populate(&full, args.csrs, false)?;
     eprintln!(
-        "populated {} CSRs in {:.1} s",
+        "populated {} CSRs ({avg} bytes each) in {:.1} s",
         args.csrs,
         t.elapsed().as_secs_f64()
     );
@@ -268,7 +288,10 @@ pub fn cold_start_and_memory(
     report(
         rows,
         "cold-start, fresh data dir",
-        &format!("{:.1} ms (median of {COLD_START_RUNS}; spawn → /readyz 200)", median(&mut fresh)),
+        &format!(
+            "{:.1} ms (median of {COLD_START_RUNS}; spawn → /readyz 200)",
+            median(&mut fresh)
+        ),
         "< 50 ms",
         "etcd 3.4 alone: 627 ms (issue 9)",
     );
@@ -276,7 +299,7 @@ pub fn cold_start_and_memory(
         rows,
         &format!("cold-start, {} CSRs", args.csrs),
         &format!(
-            "{:.1} ms (median of {COLD_START_RUNS}; store {:.0} MiB on disk)",
+            "{:.1} ms (median of {COLD_START_RUNS}; {avg}-byte CSRs; store {:.0} MiB on disk)",
             median(&mut loaded),
             size as f64 / mib
         ),

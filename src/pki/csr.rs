@@ -376,14 +376,14 @@ pub const VERIFIED_CACHE_SIZE: usize = 4096;
 static VERIFIED: std::sync::Mutex<(
     std::collections::BTreeSet<Vec<u8>>,
     std::collections::VecDeque<Vec<u8>>,
-)> = std::sync::Mutex::new((std::collections::BTreeSet::new(), std::collections::VecDeque::new()));
+)> = std::sync::Mutex::new((
+    std::collections::BTreeSet::new(),
+    std::collections::VecDeque::new(),
+));
 
 /// Has this exact DER passed signature verification recently?
 pub fn verified_before(der: &[u8]) -> bool {
-    VERIFIED
-        .lock()
-        .map(|g| g.0.contains(der))
-        .unwrap_or(false)
+    VERIFIED.lock().map(|g| g.0.contains(der)).unwrap_or(false)
 }
 
 /// Remember that this exact DER passed signature verification.

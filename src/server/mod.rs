@@ -265,8 +265,7 @@ impl State {
 
     fn note_applied(&self, rv: u64) {
         if let Some(d) = &self.durability {
-            d.applied
-                .fetch_max(rv, std::sync::atomic::Ordering::SeqCst);
+            d.applied.fetch_max(rv, std::sync::atomic::Ordering::SeqCst);
         }
     }
 
@@ -819,6 +818,19 @@ fn resource(
         }
         _ => Ok(None),
     };
+    // Verify a new CSR's signature here, outside the cluster lock, so both cores can do it;
+    // validation under the lock then finds it in the verified cache (same bytes, same answer).
+    if let (Ok(Some(v)), Verb::Create, "certificatesigningrequests") =
+        (&decoded, verb, req.resource.as_str())
+    {
+        use base64::Engine;
+        if let Some(pem) = v["spec"]["request"]
+            .as_str()
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        {
+            let _ = crate::validation::csr::parse_request(&pem);
+        }
+    }
     match decoded {
         Ok(Some(v)) => req.body = Some(v),
         Ok(None) => {}
