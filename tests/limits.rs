@@ -1,5 +1,6 @@
 //! Server limits (issue 9, item 4): request size, concurrent connections, watches per user,
 //! list page size. Defaults are documented in docs/performance.md.
+#![allow(clippy::disallowed_methods)] // real sockets: wall-clock deadlines for retries
 
 use csrsim::bench::client::{addr_of, Conn, Tls};
 use csrsim::bench::serve::{csr_body, request_pem};

@@ -309,7 +309,7 @@ pub fn cold_start_and_memory(
     let per100k = (l_rss - f_rss) / mib * 100_000.0 / args.csrs.max(1) as f64;
     report(
         rows,
-        &format!("memory, RSS per 100,000 CSRs"),
+        "memory, RSS per 100,000 CSRs",
         &format!(
             "{per100k:.0} MiB (RSS {:.0} MiB with {} CSRs − {:.0} MiB fresh)",
             l_rss / mib,
