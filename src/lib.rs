@@ -14,6 +14,7 @@
 //! - [`signer`] — one file per built-in signer policy.
 //! - [`controller`] — approver, signer, cleaner: reactions on the virtual clock.
 //! - [`kubelet`] — simulated kubelet fleets (bootstrap, rotation, serving certs) and faults.
+//! - [`scenario`] — the YAML scenario language, its loader, runner and reports (`csrsim run`).
 //! - [`sim`] — the virtual clock, timers, seeded RNG, trace, and [`sim::Cluster`], the single
 //!   entry point every driver uses.
 //!
@@ -25,10 +26,13 @@ pub mod admission;
 pub mod api;
 pub mod auth;
 pub mod bench;
+pub mod check; // wiring: pki (`csrsim check`)
 pub mod controller;
 pub mod kubelet;
 pub mod pki;
 pub mod registry;
+pub mod remote;
+pub mod scenario;
 pub mod server;
 pub mod signer;
 pub mod sim;

@@ -21,14 +21,11 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run scenario files or folders (recursively) and report per scenario.
-    Run {
-        /// Scenario files or directories.
-        paths: Vec<std::path::PathBuf>,
-    },
+    Run(csrsim::scenario::RunArgs),
     /// Serve the Kubernetes API (certificates.k8s.io/v1, RBAC, access reviews) over HTTPS.
     Serve(csrsim::server::ServeArgs),
     /// Explain, rule by rule, what validation, admission, the approver and a signer do with a CSR.
-    Check {},
+    Check(csrsim::check::CheckArgs),
     /// Run the built-in benchmarks.
     Bench(csrsim::bench::BenchArgs),
 }
@@ -36,18 +33,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { paths } => {
-            eprintln!(
-                "csrsim run: the scenario runner is not built yet ({} path(s) given)",
-                paths.len()
-            );
-            ExitCode::from(2)
-        }
+        Command::Run(args) => ExitCode::from(csrsim::scenario::run_cli(args).clamp(0, 255) as u8),
         Command::Serve(args) => ExitCode::from(csrsim::server::run_serve(args).clamp(0, 255) as u8),
+        Command::Check(args) => ExitCode::from(csrsim::check::run_check(args).clamp(0, 255) as u8),
         Command::Bench(args) => ExitCode::from(csrsim::bench::run_bench(args).clamp(0, 255) as u8),
-        Command::Check {} => {
-            eprintln!("csrsim: this subcommand is not built yet");
-            ExitCode::from(2)
-        }
     }
 }

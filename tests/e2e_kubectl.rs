@@ -63,8 +63,13 @@ fn set_credentials_directly(s: &Server, user: &str, crt: &Path, key: &Path) {
 
 /// The reference document, command by command, with one kubectl binary.
 fn reference_flow(bin: &str) {
+    reference_flow_with(bin, &["--clock", "virtual"]);
+}
+
+fn reference_flow_with(bin: &str, server_args: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
-    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let s = Server::start(tmp.path(), server_args);
+    let real_clock = !server_args.contains(&"virtual");
     let d = tmp.path();
     let minor = client_minor(&s, bin);
     let env = [("KUBECONFIG", s.kubeconfig.as_path()), ("HOME", d)];
@@ -128,11 +133,17 @@ fn reference_flow(bin: &str) {
         ],
         "{out}"
     );
+    // Age: 0s on the virtual clock; a second or so may pass with --clock real.
+    let age = if real_clock && lines[1][1] != "0s" {
+        "1s"
+    } else {
+        "0s"
+    };
     assert_eq!(
         lines[1],
         [
             "myuser",
-            "0s",
+            age,
             "kubernetes.io/kube-apiserver-client",
             "kubernetes-admin",
             "24h",
@@ -147,12 +158,9 @@ fn reference_flow(bin: &str) {
         out.trim(),
         "certificatesigningrequest.certificates.k8s.io/myuser approved"
     );
-    // Development aid before the signer controller is merged: CSRSIM_E2E_OPENSSL_SIGNER=1
-    // signs with openssl from ca.key instead and skips the [signer] assertions.
-    let openssl_signer = std::env::var("CSRSIM_E2E_OPENSSL_SIGNER").is_ok();
     let out = s.ok(bin, &["get", "csr", "myuser"], None);
     assert!(
-        openssl_signer || out.contains("Approved,Issued"),
+        out.contains("Approved,Issued"),
         "[signer] certificate issued before the approve response: {out}"
     );
 
@@ -162,15 +170,17 @@ fn reference_flow(bin: &str) {
         yaml.contains("reason: KubectlApprove") && yaml.contains("type: Approved"),
         "{yaml}"
     );
-    if openssl_signer {
-        sh(d, "openssl x509 -req -in myuser.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out myuser.crt -days 7300 2>/dev/null", &[]);
-    } else {
-        assert!(
-            yaml.contains("  certificate: "),
-            "[signer] status.certificate present: {yaml}"
-        );
-        sh(d, &format!("{bin} get csr myuser -o jsonpath='{{.status.certificate}}'| base64 -d > myuser.crt"), &env);
-    }
+    assert!(
+        yaml.contains("  certificate: "),
+        "[signer] status.certificate present: {yaml}"
+    );
+    sh(
+        d,
+        &format!(
+            "{bin} get csr myuser -o jsonpath='{{.status.certificate}}'| base64 -d > myuser.crt"
+        ),
+        &env,
+    );
     let subject = sh(
         d,
         "openssl x509 -in myuser.crt -noout -subject -nameopt compat",
@@ -382,6 +392,22 @@ fn reference_document_with_kubectl_1_30_json_bodies() {
         return;
     }
     reference_flow(KUBECTL_1_30);
+}
+
+/// The same with `--clock real` (the default): controllers react as writes happen.
+#[test]
+fn reference_document_real_clock() {
+    reference_flow_with(KUBECTL, &[]);
+}
+
+/// Any other kubectl binary, e.g. Debian's 1.20 unpacked somewhere:
+/// `CSRSIM_E2E_KUBECTL=/path/to/kubectl cargo test --test e2e_kubectl`.
+#[test]
+fn reference_document_with_kubectl_from_env() {
+    match std::env::var("CSRSIM_E2E_KUBECTL") {
+        Ok(bin) => reference_flow(&bin),
+        Err(_) => eprintln!("SKIP: CSRSIM_E2E_KUBECTL not set"),
+    }
 }
 
 /// `kubectl get csr -w` streams Table rows, and `get csr NAME -w` skips its first event

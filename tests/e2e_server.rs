@@ -335,6 +335,25 @@ fn watch_over_http() {
         (Some("ADDED"), Some("a"))
     );
     assert_eq!(ev[0]["object"]["kind"], "CertificateSigningRequest");
+    // pods are always empty, but watchable (until timeoutSeconds).
+    let (code, body) = s.curl(
+        "GET",
+        "/api/v1/namespaces/default/pods?watch=true&timeoutSeconds=1",
+        &[],
+        None,
+    );
+    assert_eq!((code, body.as_str()), (200, ""));
+    // Watch-list: initial events, then the initial-events-end bookmark.
+    let (_, body) = s.curl("GET", &format!("{C}?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=1"), &[], None);
+    let ev = events(&body);
+    assert_eq!(ev.len(), 2, "{body}");
+    assert_eq!(ev[0]["type"], "ADDED");
+    assert_eq!(ev[1]["type"], "BOOKMARK");
+    assert_eq!(
+        ev[1]["object"]["metadata"]["annotations"],
+        json!({"k8s.io/initial-events-end": "true"})
+    );
+    assert_eq!(ev[1]["object"]["kind"], "CertificateSigningRequest");
     // Table watch: one-row Tables, column definitions in the first event.
     let table = "Accept: application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
     let (_, body) = s.curl(

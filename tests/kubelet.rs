@@ -663,3 +663,77 @@ fn same_seed_same_trace() {
     assert!(a.contains("kubelet-cert-rotated"));
     assert_eq!(a, run());
 }
+
+#[test]
+fn ca_expiry_caps_rotates_faster_stops_issuance_and_a_new_ca_recovers_the_node() {
+    let mut cfg = base_config();
+    cfg.trace = true;
+    cfg.seed = 3;
+    cfg.pki.ca_lifetime_secs = 2 * DAY;
+    let mut cx = cluster_with(cfg);
+    create_token(&mut cx, TOKEN_ID, SECRET, 7 * DAY);
+    let fleet = Fleet::install(&mut cx, FleetOptions::default());
+    let ca_end = cx.pki().ca().not_after;
+    assert_eq!(ca_end, Time(cx.now().unix() + 2 * DAY));
+    fleet
+        .add_node(&mut cx, NodeSpec::new("n1").token(TOKEN))
+        .unwrap();
+    // Up to the CA's end: certificates are capped at its NotAfter, the node rotates ever
+    // sooner, at most once a second when the deadline is already past.
+    advance_to(&mut cx, ca_end.unix() * 1000);
+    let st = status(&cx, &fleet, "n1");
+    let capped: Vec<_> = st
+        .history
+        .iter()
+        .filter(|h| h.new_not_after == ca_end)
+        .collect();
+    assert!(capped.len() >= 3, "{} capped rotations", capped.len());
+    let starts: Vec<i64> = st
+        .history
+        .iter()
+        .map(|h| h.attempts.last().unwrap().end_ms)
+        .collect();
+    assert!(
+        starts.windows(2).all(|w| w[1] - w[0] >= 1000),
+        "at most once a second"
+    );
+    // After the CA's end nothing is issued; the certificate expires, the kubelet exits and
+    // bootstraps, and the approved bootstrap CSR waits for a signer that refuses.
+    cx.advance(Duration::from_secs(600));
+    assert_eq!(trace_events(&cx, "kubelet-cert-expired").len(), 1);
+    assert_eq!(status(&cx, &fleet, "n1").phase, Phase::Bootstrapping);
+    let boot = status(&cx, &fleet, "n1").pending_csr.unwrap();
+    let csr = cx.get_csr(&boot).unwrap();
+    assert!(csr.is_approved() && csr.status.certificate.is_empty());
+    assert!(cx
+        .trace_jsonl()
+        .contains("refusing to sign a certificate that expired in the past"));
+    // A new CA: the signer's next retry (backoff ≤ 1000 s) issues, the node is back.
+    fleet.inject(
+        &mut cx,
+        Fault::ReplaceCa {
+            lifetime_secs: 365 * DAY,
+        },
+    );
+    let new_end = cx.pki().ca().not_after;
+    assert_eq!(new_end, Time(cx.now().unix() + 365 * DAY));
+    assert_eq!(trace_events(&cx, "fault")[0]["fault"], "replace-ca");
+    cx.advance(Duration::from_secs(1200));
+    let st = status(&cx, &fleet, "n1");
+    assert_eq!(st.phase, Phase::Ready);
+    let cert_pem = cx
+        .get_csr(&boot)
+        .map(|c| c.status.certificate)
+        .unwrap_or_default();
+    let (block, _) = csrsim::pki::gopem::decode(&cert_pem).expect("issued");
+    let (_, cert) = x509_parser::parse_x509_certificate(&block.bytes).unwrap();
+    let (_, ca) = x509_parser::parse_x509_certificate(&cx.pki().ca().cert_der).unwrap();
+    assert!(
+        cert.verify_signature(Some(ca.public_key())).is_ok(),
+        "signed by the new CA"
+    );
+    assert_eq!(
+        st.client_cert.unwrap().not_after.unix(),
+        cert.validity().not_after.timestamp()
+    );
+}

@@ -8,7 +8,9 @@
 //! 2. every rotation of a healthy node starts exactly at its deadline, the deadline lies in
 //!    [70 %, 90 %) of the old certificate's lifetime, each failed attempt lasted at most the
 //!    15 min wait, and each retry came after a delay inside the backoff schedule;
-//! 3. the store never holds a CSR the cleaner should have deleted at its last hourly pass;
+//! 3. the store never holds a CSR the cleaner should have deleted at its last hourly pass
+//!    (rules 2–5; rule 1 is left out because a CSR approved long ago may have been issued only
+//!    after that pass, e.g. while the signer was paused, and is then rightly kept);
 //! 4. at the end (no fault in the last 6 h) every node, powered off or not, is up again with
 //!    a valid certificate.
 

@@ -5,6 +5,7 @@
 //! `k8s-openapi`.
 
 pub mod csr;
+pub mod depth;
 pub mod meta;
 pub mod rbac;
 pub mod resources;

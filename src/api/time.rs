@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 /// A point in (virtual) time, seconds since the Unix epoch, UTC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -34,16 +34,13 @@ impl Time {
         self.0 - earlier.0
     }
 
-    /// Format as RFC 3339 with seconds precision (`2006-01-02T15:04:05Z`).
+    /// Format as RFC 3339 with seconds precision (`2006-01-02T15:04:05Z`), in Go's layout
+    /// for any instant: the year is zero-padded to 4 digits, wider past 9999, `-0001` before
+    /// year 0 (`time.Time.Format`). Never panics (fuzz finding: humantime refused years
+    /// past 9999 and the serializer panicked).
     pub fn to_rfc3339(self) -> String {
-        if self.0 >= 0 {
-            humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(self.0 as u64))
-                .to_string()
-        } else {
-            // Before 1970: rare, but must not panic.
-            let (y, mo, d, h, mi, s) = civil_from_unix(self.0);
-            format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
-        }
+        let (y, mo, d, h, mi, s) = civil_from_unix(self.0);
+        format!("{}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z", go_year(y))
     }
 
     /// Parse RFC 3339 (`Z` or a numeric offset, optional fractional seconds, which are dropped).
@@ -54,7 +51,10 @@ impl Time {
     /// Go's `time.Time.String()` layout for a UTC time: `2006-01-02 15:04:05 +0000 UTC`.
     pub fn go_string(self) -> String {
         let (y, mo, d, h, mi, s) = civil_from_unix(self.0);
-        format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02} +0000 UTC")
+        format!(
+            "{}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02} +0000 UTC",
+            go_year(y)
+        )
     }
 }
 
@@ -76,6 +76,20 @@ impl<'de> Deserialize<'de> for Time {
         Time::parse_rfc3339(&s).map_err(serde::de::Error::custom)
     }
 }
+
+/// Go's `appendInt(b, year, 4)`: sign, then the magnitude zero-padded to 4 digits.
+fn go_year(y: i64) -> String {
+    if y < 0 {
+        format!("-{:04}", y.unsigned_abs())
+    } else {
+        format!("{y:04}")
+    }
+}
+
+/// First instant RFC 3339 can write: 0000-01-01T00:00:00Z.
+const MIN_RFC3339_SECS: i64 = -62_167_219_200;
+/// Last instant RFC 3339 can write: 9999-12-31T23:59:59Z.
+const MAX_RFC3339_SECS: i64 = 253_402_300_799;
 
 /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
@@ -165,7 +179,13 @@ fn parse_rfc3339(s: &str) -> Option<Time> {
         _ => return None,
     };
     let days = days_from_civil(y, mo, d);
-    Some(Time(days * 86400 + h * 3600 + mi * 60 + sec - offset))
+    let t = days * 86400 + h * 3600 + mi * 60 + sec - offset;
+    // An offset can carry a 4-digit local time outside the 4-digit UTC years (Go accepts it
+    // and then writes `10000-01-01T...`, which it cannot read back). Refuse it here so every
+    // stored time re-reads (fuzz finding).
+    (MIN_RFC3339_SECS..=MAX_RFC3339_SECS)
+        .contains(&t)
+        .then_some(Time(t))
 }
 
 #[cfg(test)]
@@ -193,6 +213,33 @@ mod tests {
         );
         assert!(Time::parse_rfc3339("2030-13-01T00:00:00Z").is_err());
         assert!(Time::parse_rfc3339("garbage").is_err());
+    }
+
+    /// Fuzz findings (fuzz/corpus/time_rfc3339): formatting any i64 never panics and uses
+    /// Go's year layout; instants outside years 0000..9999 UTC do not parse.
+    #[test]
+    fn extreme_instants() {
+        assert_eq!(Time(i64::MAX).to_rfc3339(), "292277026596-12-04T15:30:07Z");
+        assert_eq!(
+            Time(MAX_RFC3339_SECS + 1).to_rfc3339(),
+            "10000-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            Time(MIN_RFC3339_SECS - 1).to_rfc3339(),
+            "-0001-12-31T23:59:59Z"
+        );
+        assert_eq!(Time(MIN_RFC3339_SECS).to_rfc3339(), "0000-01-01T00:00:00Z");
+        let _ = Time(i64::MIN).to_rfc3339();
+        assert!(Time::parse_rfc3339("9999-12-31T23:59:59-01:00").is_err());
+        assert!(Time::parse_rfc3339("0000-01-01T00:00:00+00:01").is_err());
+        assert_eq!(
+            Time::parse_rfc3339("9999-12-31T23:59:59Z").unwrap().0,
+            MAX_RFC3339_SECS
+        );
+        assert_eq!(
+            Time::parse_rfc3339("0000-01-01T00:00:00Z").unwrap().0,
+            MIN_RFC3339_SECS
+        );
     }
 
     #[test]

@@ -16,7 +16,6 @@ use crate::api::Time;
 use crate::auth::identity::{NODE_USER_PREFIX, SYSTEM_NODES};
 use crate::auth::Identity;
 use base64::Engine;
-use p256::ecdsa::signature::Signer;
 use sha2::{Digest, Sha512_256};
 use std::net::IpAddr;
 
@@ -133,26 +132,20 @@ impl std::fmt::Debug for Key {
     }
 }
 
-/// An ECDSA P-256 key usable as rcgen's signing key, with deterministic signatures.
+/// An ECDSA P-256 key usable as rcgen's signing key, with deterministic (RFC 6979)
+/// signatures computed by the fast fixed-base code of [`super::fastkey`].
+#[derive(Clone)]
 pub struct EcdsaKey {
-    sk: p256::ecdsa::SigningKey,
-    /// Uncompressed SEC1 point (what rcgen writes into the SubjectPublicKeyInfo).
-    point: Vec<u8>,
+    k: super::fastkey::FastKey,
 }
 
 impl EcdsaKey {
     /// A key from 32 random bytes; `None` if they are not a valid scalar (zero or ≥ n).
     pub fn from_scalar(bytes: &[u8; 32]) -> Option<EcdsaKey> {
-        let sk = p256::ecdsa::SigningKey::from_bytes(bytes.into()).ok()?;
-        let point = sk
-            .verifying_key()
-            .to_encoded_point(false)
-            .as_bytes()
-            .to_vec();
-        Some(EcdsaKey { sk, point })
+        super::fastkey::FastKey::from_scalar_bytes(bytes).map(|k| EcdsaKey { k })
     }
 
-    /// A fresh key from the named RNG stream of the cluster.
+    /// A fresh key from the `keys` RNG stream of the cluster.
     pub fn generate(rngs: &mut crate::sim::rng::Rngs) -> EcdsaKey {
         loop {
             let mut b = [0u8; 32];
@@ -166,7 +159,7 @@ impl EcdsaKey {
 
 impl rcgen::PublicKeyData for EcdsaKey {
     fn der_bytes(&self) -> &[u8] {
-        &self.point
+        self.k.public_point()
     }
     fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
         &rcgen::PKCS_ECDSA_P256_SHA256
@@ -175,8 +168,7 @@ impl rcgen::PublicKeyData for EcdsaKey {
 
 impl rcgen::SigningKey for EcdsaKey {
     fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
-        let sig: p256::ecdsa::Signature = self.sk.sign(msg);
-        Ok(sig.to_der().as_bytes().to_vec())
+        Ok(self.k.sign(msg))
     }
 }
 

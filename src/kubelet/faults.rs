@@ -54,6 +54,12 @@ pub enum Fault {
         node: String,
         addresses: Vec<NodeAddress>,
     },
+    /// The CA files are replaced by a new CA (same layout as configured) valid from now for
+    /// `lifetime_secs`; the signer uses it from its next attempt (upstream reloads the files
+    /// on every sign). Held in memory only: a data dir keeps the original CA files.
+    ReplaceCa {
+        lifetime_secs: i64,
+    },
 }
 
 impl Fault {
@@ -67,6 +73,7 @@ impl Fault {
             Fault::PowerOff { .. } => "power-off",
             Fault::PowerOn { .. } => "power-on",
             Fault::SetAddresses { .. } => "set-addresses",
+            Fault::ReplaceCa { .. } => "replace-ca",
         }
     }
 
@@ -85,6 +92,7 @@ impl Fault {
             Fault::PowerOn { node } => json!({"node": node}),
             Fault::SetAddresses { node, addresses } => json!({"node": node,
                 "addresses": addresses.iter().map(|a| a.address.clone()).collect::<Vec<_>>()}),
+            Fault::ReplaceCa { lifetime_secs } => json!({"lifetime_secs": lifetime_secs}),
         };
         v["fault"] = json!(self.kind());
         v
@@ -127,6 +135,20 @@ pub fn deny_csr(cx: &mut Cluster, csr: &str) -> Result<(), String> {
     )
     .map(|_| ())
     .map_err(|s| s.message)
+}
+
+/// Replace the cluster's CAs with fresh ones valid from now for `lifetime_secs`; returns the
+/// new cluster CA's NotAfter.
+pub fn replace_ca(cx: &mut Cluster, lifetime_secs: i64) -> Result<crate::api::Time, String> {
+    let cfg = crate::pki::PkiConfig {
+        ca_lifetime_secs: lifetime_secs,
+        ..cx.config().pki.clone()
+    };
+    let now = cx.now();
+    let pki = crate::pki::Pki::new(&cfg, now, None, cx.rngs())?;
+    let not_after = pki.ca().not_after;
+    *cx.pki_mut() = pki;
+    Ok(not_after)
 }
 
 /// Delete `csr` as an operator would (`kubectl delete csr`).

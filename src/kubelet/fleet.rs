@@ -283,6 +283,13 @@ impl FleetState {
                 };
                 self.power_on(cx, idx);
             }
+            Fault::ReplaceCa { lifetime_secs } => {
+                let r = faults::replace_ca(cx, *lifetime_secs);
+                cx.trace(
+                    "fault-applied",
+                    json!({"fault": f.kind(), "ca_not_after": r.as_ref().ok(), "error": r.err()}),
+                );
+            }
             Fault::SetAddresses { node, addresses } => {
                 let Some(idx) = self.node_idx(node) else {
                     return missing(cx, node);

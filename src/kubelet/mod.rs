@@ -30,6 +30,7 @@
 //! Faults ([`faults::Fault`]) are inputs on the same queue and all show in the trace.
 
 pub mod csr;
+pub mod fastkey;
 pub mod faults;
 pub mod fleet;
 pub mod node;
@@ -56,5 +57,9 @@ pub const ROTATION_JITTER_SUBTRACT: f64 = 0.3;
 /// The kubelet exits when bootstrap fails or its client certificate expired; kubeadm's
 /// systemd unit restarts it after `RestartSec=10`.
 pub const RESTART_DELAY_MS: i64 = 10_000;
+/// `wait.Until(..., time.Second)`: the rotation loop runs again one second after a rotation,
+/// so a deadline already past (e.g. a certificate capped by the CA's NotAfter) rotates at most
+/// once a second.
+pub const ROTATION_LOOP_PERIOD_MS: i64 = 1000;
 /// `dynamicTemplate`: the rotation loop re-checks the template every second.
 pub const TEMPLATE_CHECK_MS: i64 = 1000;

@@ -503,7 +503,8 @@ impl Node {
     /// start the serving manager.
     fn running(&mut self, idx: u32, env: &mut Env) {
         self.stuck_reason = None;
-        self.arm_client_deadline(idx, env);
+        let now = env.cx.now_ms();
+        self.arm_client_deadline(idx, now, env);
         self.arm_expiry(idx, env);
         if self.spec.serving && matches!(self.serving.state, State::Off | State::NoTemplate) {
             self.serving_start(idx, env);
@@ -540,14 +541,15 @@ impl Node {
         deadline
     }
 
-    fn arm_client_deadline(&mut self, idx: u32, env: &mut Env) {
+    /// Arm the client rotation at its deadline, but not before cluster time `not_before_ms`.
+    fn arm_client_deadline(&mut self, idx: u32, not_before_ms: i64, env: &mut Env) {
         let cert = self.client_cert.clone();
         let force = cert
             .as_ref()
             .is_some_and(|c| !Template::client(&self.spec.name).satisfied_by(c));
         let deadline = self.new_cycle(CertKind::Client, cert, force, env);
         self.client.state = State::Idle;
-        let at = deadline - self.spec.clock_skew_ms;
+        let at = (deadline - self.spec.clock_skew_ms).max(not_before_ms);
         self.arm(idx, CertKind::Client, at, env);
         env.trace(
             "kubelet-rotation-scheduled",
@@ -752,6 +754,12 @@ impl Node {
     // ------------------------------------------------------------------ rotation
 
     fn serving_start(&mut self, idx: u32, env: &mut Env) {
+        let now = env.cx.now_ms();
+        self.serving_start_after(idx, now, env);
+    }
+
+    /// Start the serving manager; its first rotation not before cluster time `not_before_ms`.
+    fn serving_start_after(&mut self, idx: u32, not_before_ms: i64, env: &mut Env) {
         let t = csr::serving_template(
             &self.spec.name,
             &self.spec.addresses,
@@ -777,7 +785,7 @@ impl Node {
         };
         let deadline = self.new_cycle(CertKind::Serving, cert, force, env);
         self.serving.state = State::Idle;
-        let at = deadline - self.spec.clock_skew_ms;
+        let at = (deadline - self.spec.clock_skew_ms).max(not_before_ms);
         self.arm(idx, CertKind::Serving, at, env);
     }
 
@@ -1065,14 +1073,16 @@ impl Node {
             CertKind::Client => {
                 self.rotations += 1;
                 self.client_cert = Some(cert);
-                self.arm_client_deadline(idx, env);
+                // `wait.Until(..., time.Second)`: the next loop iteration (and so the next
+                // rotation, even with a deadline already past) starts a second later.
+                self.arm_client_deadline(idx, now_ms + ROTATION_LOOP_PERIOD_MS, env);
                 self.arm_expiry(idx, env);
             }
             CertKind::Serving => {
                 self.serving_rotations += 1;
                 self.serving_cert = Some(cert);
                 self.serving.state = State::Off;
-                self.serving_start(idx, env);
+                self.serving_start_after(idx, now_ms + ROTATION_LOOP_PERIOD_MS, env);
             }
         }
     }

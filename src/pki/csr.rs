@@ -9,8 +9,8 @@
 //! Signature policy: Go's `CertificateRequest.CheckSignature` calls `checkSignature(..., allowSHA1
 //! = true)`, so Go ≥1.18 still *accepts* SHA-1 CSR signatures (only certificate signatures lost
 //! SHA-1). We accept `sha1WithRSAEncryption` too. `ecdsa-with-SHA1` and P-521 keys cannot be
-//! verified by our verifier (ring): they are refused with an explicit error (a documented
-//! divergence: upstream would sign them).
+//! verified by our verifier (ring), nor RSA keys under 2048 bits: they are refused with an
+//! explicit error (a documented divergence: upstream would sign them).
 
 use std::net::IpAddr;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
@@ -34,6 +34,8 @@ const OID_P256: &str = "1.2.840.10045.3.1.7";
 const OID_P384: &str = "1.3.132.0.34";
 const OID_P521: &str = "1.3.132.0.35";
 const OID_SIG_ECDSA_SHA1: &str = "1.2.840.10045.4.1";
+/// ring verifies RSA signatures only for 2048..=8192-bit moduli.
+pub const MIN_RSA_BITS: usize = 2048;
 
 /// Short name of a DN attribute for display (`CN`, `O`, ...), or the dotted OID.
 pub fn attr_short_name(oid: &str) -> String {
@@ -227,6 +229,51 @@ pub fn rdns_text(rdns: &[Vec<Attr>]) -> String {
         .join(", ")
 }
 
+/// A PEM PKCS#10 request for `subject` (Go's encoding of the name) with DNS/IP SANs, signed
+/// by `key` (deterministic ECDSA P-256): what a simulated kubelet or a benchmark submits.
+pub fn encode_request(
+    key: &super::KeyPair,
+    subject: &GoName,
+    dns_names: &[String],
+    ips: &[IpAddr],
+) -> String {
+    use super::der;
+    use p256::ecdsa::signature::Signer;
+    let mut names = Vec::new();
+    for d in dns_names {
+        names.extend(der::implicit(2, d.as_bytes()));
+    }
+    for ip in ips {
+        match ip {
+            IpAddr::V4(v) => names.extend(der::implicit(7, &v.octets())),
+            IpAddr::V6(v) => names.extend(der::implicit(7, &v.octets())),
+        }
+    }
+    let attrs = if names.is_empty() {
+        der::explicit(0, &[])
+    } else {
+        let san = der::seq(&[
+            &der::oid(super::issue::OID_SAN),
+            &der::octet_string(&der::tlv(der::SEQUENCE, &names)),
+        ]);
+        let ext_req = der::seq(&[
+            &der::oid("1.2.840.113549.1.9.14"),
+            &der::set_of(vec![der::seq(&[&san])]),
+        ]);
+        der::explicit(0, &ext_req)
+    };
+    let info = der::seq(&[
+        &der::small_int(0),
+        &subject.to_der(),
+        &key.spki_der(),
+        &attrs,
+    ]);
+    let sig: p256::ecdsa::Signature = key.key.sign(&info);
+    let alg = der::seq(&[&der::oid(super::issue::OID_ECDSA_SHA256)]);
+    let req = der::seq(&[&info, &alg, &der::bit_string(0, sig.to_der().as_bytes())]);
+    super::gopem::encode("CERTIFICATE REQUEST", &req)
+}
+
 /// `capihelper.ParseCSR`: the first PEM block must be `CERTIFICATE REQUEST`, then DER.
 pub fn parse_pem(pem: &[u8]) -> Result<ParsedCsr, String> {
     match super::gopem::decode(pem) {
@@ -413,6 +460,13 @@ pub fn check_signature(csr: &ParsedCsr) -> Result<(), String> {
             return Err("x509: cannot verify signature: algorithm unimplemented".into())
         }
         _ => {}
+    }
+    if let KeyKind::Rsa { bits } = csr.key {
+        if bits < MIN_RSA_BITS {
+            return Err(format!(
+                "csrsim cannot verify RSA keys shorter than {MIN_RSA_BITS} bits (got {bits}; upstream accepts them from 1024 bits)"
+            ));
+        }
     }
     if csr.signature_algorithm == OID_SIG_ECDSA_SHA1 {
         return Err(

@@ -225,6 +225,12 @@ fn load_or_store(dir: &Path, stem: &str, ca: &mut Ca) -> Result<(), String> {
         };
         write(&crt, &ca.cert_pem())?;
         write(&key, &ca.key.pkcs8_pem())?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| format!("cannot chmod {}: {e}", key.display()))?;
+        }
     }
     Ok(())
 }

@@ -11,6 +11,14 @@ use crate::api::Status;
 use crate::sim::PatchType;
 use serde_json::{Map, Value};
 
+/// `maxJSONPatchOperations` (apiserver `endpoints/handlers/patch.go`): more is a 413.
+pub const MAX_JSON_PATCH_OPERATIONS: usize = 10_000;
+/// `--json-patch-max-copy-bytes` default (`JSONPatchMaxCopyBytes`, 3 MiB), installed as
+/// json-patch's `AccumulatedCopySizeLimit`: the total size `copy` operations may add.
+/// Without it a few hundred `copy` operations double a document into exhaustion (fuzz
+/// hardening).
+pub const MAX_JSON_PATCH_COPY_BYTES: usize = 3 * 1024 * 1024;
+
 /// Apply `patch` of type `t` to `doc`.
 pub fn apply(t: PatchType, doc: &Value, patch: &Value) -> Result<Value, Status> {
     match t {
@@ -161,7 +169,18 @@ fn json_patch(doc: &Value, patch: &Value) -> Result<Value, Status> {
             "json patch must be an array of operations",
         ));
     };
+    if ops.len() > MAX_JSON_PATCH_OPERATIONS {
+        return Err(Status::failure(
+            413,
+            "RequestEntityTooLarge",
+            format!(
+                "Request entity too large: The allowed maximum operations in a JSON patch is {MAX_JSON_PATCH_OPERATIONS}, got {}",
+                ops.len()
+            ),
+        ));
+    }
     let mut doc = doc.clone();
+    let mut copied = 0usize;
     for op in ops {
         let name = op.get("op").and_then(|v| v.as_str()).unwrap_or("");
         let path = op.get("path").and_then(|v| v.as_str()).unwrap_or("");
@@ -190,6 +209,11 @@ fn json_patch(doc: &Value, patch: &Value) -> Result<Value, Status> {
                     .ok_or_else(|| Status::bad_request(format!("path {path} not found")))?;
                 if name == "move" {
                     remove(&mut doc, &from)?;
+                } else {
+                    copied += serde_json::to_vec(&v).map_or(0, |b| b.len());
+                    if copied > MAX_JSON_PATCH_COPY_BYTES {
+                        return Err(Status::failure(422, "Invalid", format!("the server rejected our request due to an error in our request: Unable to complete the copy, the accumulated size increase of copy is {copied}, exceeding the limit {MAX_JSON_PATCH_COPY_BYTES}")));
+                    }
                 }
                 set(&mut doc, &parts, v, true)?;
             }
@@ -334,5 +358,32 @@ mod tests {
             &json!([{"op": "remove", "path": "/nope"}])
         )
         .is_err());
+    }
+
+    /// Hostile patches: too many operations (413, upstream `maxJSONPatchOperations`) and
+    /// `copy` doubling the document (422, json-patch `AccumulatedCopySizeLimit`).
+    #[test]
+    fn json_patch_limits() {
+        let ops: Vec<Value> = (0..=MAX_JSON_PATCH_OPERATIONS)
+            .map(|_| json!({"op": "test", "path": "", "value": {}}))
+            .collect();
+        let e = apply(PatchType::Json, &json!({}), &Value::Array(ops)).unwrap_err();
+        assert_eq!(e.code, 413);
+        assert_eq!(e.message, "Request entity too large: The allowed maximum operations in a JSON patch is 10000, got 10001");
+        let doubling: Vec<Value> = (0..64)
+            .map(|_| json!({"op": "copy", "from": "/a", "path": "/a/-"}))
+            .collect();
+        let e = apply(
+            PatchType::Json,
+            &json!({"a": ["0123456789"]}),
+            &Value::Array(doubling),
+        )
+        .unwrap_err();
+        assert_eq!(e.code, 422);
+        assert!(
+            e.message.contains("exceeding the limit 3145728"),
+            "{}",
+            e.message
+        );
     }
 }

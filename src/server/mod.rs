@@ -760,11 +760,10 @@ fn empty_resource(state: &State, head: &Head, who: &Identity, req: ApiRequest) -
     if !decision.allowed() {
         return status_response(&crate::auth::forbidden_status(&a, &decision));
     }
-    let (kind, list_kind) = match req.resource.as_str() {
-        "pods" => ("Pod", "PodList"),
-        _ => ("Event", "EventList"),
+    let list_kind = match req.resource.as_str() {
+        "pods" => "PodList",
+        _ => "EventList",
     };
-    let _ = kind;
     match verb {
         Verb::List => {
             let list = json!({"kind": list_kind, "apiVersion": "v1", "metadata": {"resourceVersion": rv.to_string()}, "items": []});
@@ -782,6 +781,27 @@ fn empty_resource(state: &State, head: &Head, who: &Identity, req: ApiRequest) -
             &crate::api::GroupResource::new("", &req.resource),
             &req.name,
         )),
+        Verb::Watch => {
+            // Nothing will ever happen: hold the stream open until the timeout or the client leaves.
+            let timeout = req
+                .list
+                .timeout_seconds
+                .filter(|t| *t > 0)
+                .map(|t| Duration::from_secs(t as u64))
+                .unwrap_or(watch::DEFAULT_WATCH_TIMEOUT);
+            let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(1);
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = tokio::time::sleep(timeout) => {}
+                    _ = tx.closed() => {}
+                }
+            });
+            Response::builder()
+                .status(200)
+                .header("Content-Type", "application/json")
+                .body(watch::ChannelBody { rx }.boxed())
+                .expect("response")
+        }
         _ => status_response(&Status::method_not_allowed(
             "the server does not allow this method on the requested resource",
         )),
@@ -845,6 +865,7 @@ fn resource(
         .filter(|t| *t > 0)
         .map(|t| Duration::from_secs(t as u64))
         .unwrap_or(watch::DEFAULT_WATCH_TIMEOUT);
+    let initial_events_end = req.list.send_initial_events && req.list.allow_watch_bookmarks;
     // Server-side apply of an absent object creates it (201), as the apiserver's apply does.
     let apply_create = (req.patch_type == Some(crate::sim::PatchType::Apply)).then(|| {
         let mut create = req.clone();
@@ -888,7 +909,8 @@ fn resource(
                 ));
             };
             let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(64);
-            let render = watch::Render::new(table.then_some(resource_name));
+            let mut render = watch::Render::new(table.then_some(resource_name));
+            render.initial_events_end = initial_events_end;
             let st2 = state.clone();
             tokio::spawn(async move {
                 let _slot = slot;

@@ -624,4 +624,15 @@ mod tests {
         b.extend([0xff; 11]);
         assert!(decode(&b).is_err());
     }
+
+    proptest::proptest! {
+        /// Hostile bodies never panic: every input is decoded or refused with a message.
+        #[test]
+        fn arbitrary_bodies_never_panic(kind in proptest::sample::select(vec!["CertificateSigningRequest", "Role", "ClusterRole", "RoleBinding", "SelfSubjectAccessReview", "SubjectAccessReview", "Secret"]), raw in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
+            let _ = decode(&envelope("v1", kind, &raw));
+            let mut b = MAGIC.to_vec();
+            b.extend(&raw);
+            let _ = decode(&b);
+        }
+    }
 }

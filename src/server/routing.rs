@@ -493,4 +493,14 @@ mod tests {
         );
         assert_eq!(percent_decode("a%3Db+c%2"), "a=b c%2");
     }
+
+    proptest::proptest! {
+        /// Any method, path and query is routed or refused, never a panic.
+        #[test]
+        fn arbitrary_urls_never_panic(method in "(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)", path in "(/[a-z0-9.%_-]{0,12}){0,7}/?", query in "[a-zA-Z0-9=&%+.,_-]{0,40}") {
+            let _ = route(&method, &path, &query);
+            let _ = route(&method, &format!("/apis/certificates.k8s.io/v1{path}"), &query);
+            let _ = route(&method, &format!("/api/v1/namespaces{path}"), &query);
+        }
+    }
 }

@@ -63,9 +63,10 @@ fn ca_params() -> CertificateParams {
     p
 }
 
-/// The cluster CA. With a data directory it is created once and reloaded from `ca.crt` /
-/// `ca.key` afterwards, so a restart keeps the same CA. The lead switches this to the core's
-/// `cluster.pki()` once that is merged: keep every CA use behind this one function.
+/// A standalone CA (random key). `csrsim serve` uses the core's `cluster.pki()` CA through
+/// [`ClusterCa::from_pem`]; this one serves unit tests (e.g. a foreign CA whose certificates
+/// must be refused). With a directory it is created once and reloaded from `ca.crt` /
+/// `ca.key` afterwards.
 pub fn cluster_ca(dir: Option<&Path>) -> Result<ClusterCa, String> {
     if let Some(d) = dir {
         let (crt, key) = (d.join("ca.crt"), d.join("ca.key"));

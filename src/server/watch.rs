@@ -42,13 +42,20 @@ impl hyper::body::Body for ChannelBody {
 pub struct Render {
     /// `Some(resource)` for Table watches.
     pub table_resource: Option<String>,
+    /// `sendInitialEvents=true` with bookmarks: mark the end of the initial events with a
+    /// BOOKMARK annotated `k8s.io/initial-events-end: "true"` (the watch-list protocol).
+    pub initial_events_end: bool,
     first: bool,
 }
+
+/// Annotation of the bookmark that ends the initial events of a watch-list.
+pub const INITIAL_EVENTS_END: &str = "k8s.io/initial-events-end";
 
 impl Render {
     pub fn new(table_resource: Option<String>) -> Self {
         Render {
             table_resource,
+            initial_events_end: false,
             first: true,
         }
     }
@@ -82,6 +89,14 @@ pub async fn run(
     for e in stream.initial {
         if tx.send(render.line(e, now)).await.is_err() {
             return;
+        }
+    }
+    if render.initial_events_end {
+        if let Some(mut b) = state.with_cluster(|c| c.bookmark(&cursor)) {
+            b.object["metadata"]["annotations"] = json!({ INITIAL_EVENTS_END: "true" });
+            if tx.send(render.line(b, now)).await.is_err() {
+                return;
+            }
         }
     }
     let deadline = tokio::time::Instant::now() + timeout;
@@ -123,5 +138,64 @@ pub async fn run(
             }
             _ = tx.closed() => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn ev(t: EventType, name: &str) -> WatchEvent {
+        WatchEvent {
+            type_: t,
+            object: json!({"kind": "CertificateSigningRequest", "metadata": {"name": name, "resourceVersion": "5"}, "spec": {"request": ""}}),
+        }
+    }
+
+    #[test]
+    fn table_watch_has_columns_in_first_event_only() {
+        let mut r = Render::new(Some("certificatesigningrequests".into()));
+        let now = crate::api::Time(0);
+        let first: Value = serde_json::from_slice(&r.line(ev(EventType::Added, "a"), now)).unwrap();
+        let second: Value =
+            serde_json::from_slice(&r.line(ev(EventType::Deleted, "a"), now)).unwrap();
+        assert_eq!(first["type"], "ADDED");
+        assert_eq!(first["object"]["kind"], "Table");
+        assert_eq!(
+            first["object"]["columnDefinitions"]
+                .as_array()
+                .unwrap()
+                .len(),
+            6
+        );
+        assert_eq!(first["object"]["metadata"]["resourceVersion"], "5");
+        assert_eq!(second["type"], "DELETED");
+        assert!(second["object"]["columnDefinitions"].is_null());
+        assert_eq!(second["object"]["rows"][0]["cells"][0], "a");
+        // ERROR events stay Status objects; lines end with a newline.
+        let st = WatchEvent {
+            type_: EventType::Error,
+            object: serde_json::to_value(crate::api::Status::expired(
+                "too old resource version: 1 (2)",
+            ))
+            .unwrap(),
+        };
+        let line = r.line(st, now);
+        assert!(line.ends_with(b"\n"));
+        let e: Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(
+            (e["object"]["kind"].as_str(), e["object"]["code"].as_u64()),
+            (Some("Status"), Some(410))
+        );
+    }
+
+    #[test]
+    fn plain_watch_passes_objects_through() {
+        let mut r = Render::new(None);
+        let e: Value =
+            serde_json::from_slice(&r.line(ev(EventType::Modified, "b"), crate::api::Time(0)))
+                .unwrap();
+        assert_eq!(e["object"]["kind"], "CertificateSigningRequest");
     }
 }

@@ -93,7 +93,8 @@ mod tests {
         let now = Time(2_000_000_000);
         let far = Time(now.0 + 100 * 24 * H);
         // (case, ttl, ca NotAfter, want)
-        let rows: Vec<(&str, i64, Time, Result<(i64, i64), String>)> = vec![
+        type Row<'a> = (&'a str, i64, Time, Result<(i64, i64), String>);
+        let rows: Vec<Row> = vec![
             (
                 "short ttl keeps backdate extra",
                 H,

@@ -31,11 +31,11 @@ pub const DNS_OR_IP_SAN_REQUIRED: &str = "DNS or IP subjectAltName is required";
 pub const NODE_CN_PREFIX: &str = "system:node:";
 pub const NODES_GROUP: &str = "system:nodes";
 
-/// The policy of a built-in signer: `None` for any other signer name (no controller will ever
-/// issue it).
-/// A signer policy: Ok, or the upstream refusal text.
+/// A signer policy: the parsed request and `spec.usages` → accepted, or the upstream message.
 pub type Policy = fn(&ParsedCsr, &[String]) -> Result<(), String>;
 
+/// The policy of a built-in signer: `None` for any other signer name (no controller will ever
+/// issue it).
 pub fn policy_for(signer_name: &str) -> Option<Policy> {
     Some(match signer_name {
         KUBE_APISERVER_CLIENT => kube_apiserver_client::check,

@@ -38,6 +38,8 @@ pub const DEFAULT_SIGNING_DURATION_SECS: i64 = 365 * 24 * 3600;
 pub const DEFAULT_WATCH_WINDOW: usize = 1000;
 /// Watch history: events older than this (virtual) are compacted, as etcd every 5 minutes.
 pub const DEFAULT_WATCH_MAX_AGE_MS: i64 = 5 * 60 * 1000;
+/// etcd's default `--max-request-bytes` (1.5 MiB): the largest key + object a put may carry.
+pub const MAX_STORED_OBJECT_BYTES: usize = 1_572_864;
 /// Safety valve: controller syncs at one instant before we declare a livelock.
 const SETTLE_LIMIT: usize = 1_000_000;
 /// Alphabet of generated name suffixes (`k8s.io/apimachinery/pkg/util/rand`).
@@ -301,6 +303,11 @@ impl Cluster {
     /// The cluster's certificate authorities. // wiring: pki
     pub fn pki(&self) -> &crate::pki::Pki {
         &self.pki
+    }
+    /// Replace the CAs (the CA-replacement fault; kube-controller-manager reloads CA files
+    /// dynamically). // wiring: kubelet
+    pub fn pki_mut(&mut self) -> &mut crate::pki::Pki {
+        &mut self.pki
     }
     /// Virtual now, whole seconds.
     pub fn now(&self) -> Time {
@@ -601,7 +608,16 @@ impl Cluster {
     // ------------------------------------------------------------------ the API
 
     /// Handle one request as `who`. Controllers react before this returns.
-    pub fn apply(&mut self, who: &Identity, req: ApiRequest) -> Result<ApiResponse, Status> {
+    pub fn apply(&mut self, who: &Identity, mut req: ApiRequest) -> Result<ApiResponse, Status> {
+        // Hostile nesting is refused before anything clones, serializes or drops the body
+        // recursively (fuzz/hostile-input hardening; see `api::depth`).
+        if let Some(body) = req.body.take() {
+            if let Err(s) = crate::api::depth::check_depth(&body) {
+                crate::api::depth::drop_flat(body);
+                return Err(s);
+            }
+            req.body = Some(body);
+        }
         let r = self.apply_inner(who, req);
         self.settle();
         r
@@ -716,6 +732,10 @@ impl Cluster {
                     .and_then(|b| serde_json::from_slice(b).ok())
                     .ok_or_else(|| Status::not_found(&gr(&info), &req.name))?;
                 let patched = patch::apply(pt, &current, body)?;
+                if let Err(s) = crate::api::depth::check_depth(&patched) {
+                    crate::api::depth::drop_flat(patched);
+                    return Err(s);
+                }
                 if !patched.is_object() {
                     return Err(Status::bad_request("patch did not produce an object"));
                 }
@@ -835,9 +855,7 @@ impl Cluster {
         } else {
             Some(decode_continue(&req.list.continue_)?)
         };
-        if !req.list.resource_version.is_empty()
-            && req.list.resource_version.parse::<u64>().is_err()
-        {
+        if !req.list.resource_version.is_empty() && parse_rv(&req.list.resource_version).is_none() {
             return Err(Status::bad_request(format!(
                 "invalid resource version \"{}\"",
                 req.list.resource_version
@@ -921,8 +939,8 @@ impl Cluster {
                 });
             }
         } else {
-            let rv: u64 = rv_s
-                .parse()
+            let rv: u64 = parse_rv(rv_s)
+                .ok_or(())
                 .map_err(|_| Status::bad_request(format!("invalid resource version \"{rv_s}\"")))?;
             if rv < self.store.log_start_rv() {
                 return Err(Status::expired(format!(
@@ -1201,6 +1219,16 @@ impl Cluster {
         set_meta(&mut obj, "resourceVersion", json!(rv.to_string()));
         let obj = reorder_type_meta(obj);
         let bytes = serde_json::to_vec(&obj).map_err(|e| Status::internal(e.to_string()))?;
+        if key.len() + bytes.len() > MAX_STORED_OBJECT_BYTES {
+            // etcd refuses the put ("etcdserver: request is too large"), which kube-apiserver
+            // passes on as a 500; a 1 MiB CSR name is enough (CSR names are free-form). We
+            // answer 413: hostile input never gets a 5xx here.
+            return Err(Status::failure(
+                413,
+                "RequestEntityTooLarge",
+                "Request entity too large: etcdserver: request is too large",
+            ));
+        }
         let (rv, t) = self
             .store
             .put(key, bytes, self.clock_ms)
@@ -1299,7 +1327,7 @@ impl Cluster {
         let old_rv = meta_str(&old, "resourceVersion").to_string();
         let new_rv = meta_str(&body, "resourceVersion").to_string();
         if !new_rv.is_empty() && new_rv != old_rv {
-            if new_rv.parse::<u64>().is_err() {
+            if parse_rv(&new_rv).is_none() {
                 return Err(Status::bad_request(format!(
                     "invalid resource version \"{new_rv}\""
                 )));
@@ -1588,6 +1616,17 @@ fn reorder_type_meta(v: Value) -> Value {
         out.insert(k, x);
     }
     Value::Object(out)
+}
+
+/// A resourceVersion as the etcd3 versioner reads it (`strconv.ParseUint(s, 10, 64)`):
+/// decimal digits only. Rust's `u64::from_str` also takes a leading `+`, which Go refuses
+/// (fuzz/hostile-input finding: `resourceVersion=+1` was accepted).
+fn parse_rv(s: &str) -> Option<u64> {
+    if s.bytes().all(|b| b.is_ascii_digit()) {
+        s.parse().ok()
+    } else {
+        None
+    }
 }
 
 fn encode_continue(rv: u64, key: &str) -> String {

@@ -1,0 +1,33 @@
+//! Patch application for every patch type: the first byte picks the type, the rest is a JSON
+//! array `[document, patch]`.
+#![no_main]
+
+use csrsim::registry::patch;
+use csrsim::sim::PatchType;
+use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&t, rest)) = data.split_first() else {
+        return;
+    };
+    let t = match t % 4 {
+        0 => PatchType::Json,
+        1 => PatchType::Merge,
+        2 => PatchType::StrategicMerge,
+        _ => PatchType::Apply,
+    };
+    let Ok((doc, p)) = serde_json::from_slice::<(Value, Value)>(rest) else {
+        return;
+    };
+    match patch::apply(t, &doc, &p) {
+        Ok(out) => {
+            // The result serializes, and a merge patch is idempotent.
+            let _ = serde_json::to_vec(&out).expect("patched value serializes");
+            if t == PatchType::Merge {
+                assert_eq!(patch::apply(t, &out, &p).ok(), Some(out));
+            }
+        }
+        Err(s) => assert!((400..500).contains(&s.code), "patch error {s:?}"),
+    }
+});

@@ -1,0 +1,259 @@
+//! Reports of a run: text (colours only on a TTY), JSON, JUnit XML.
+
+use super::loader::LoadError;
+use super::runner::{Outcome, ScenarioResult};
+use std::fmt::Write as _;
+
+/// ANSI styling that is a no-op when colours are off.
+#[derive(Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    pub fn green(self, s: &str) -> String {
+        self.paint("32", s)
+    }
+    pub fn red(self, s: &str) -> String {
+        self.paint("31", s)
+    }
+    pub fn yellow(self, s: &str) -> String {
+        self.paint("33", s)
+    }
+    pub fn dim(self, s: &str) -> String {
+        self.paint("2", s)
+    }
+    pub fn bold(self, s: &str) -> String {
+        self.paint("1", s)
+    }
+}
+
+/// Totals of a run.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    pub total: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+pub fn summarize(results: &[ScenarioResult]) -> Summary {
+    let mut s = Summary {
+        total: results.len(),
+        ..Default::default()
+    };
+    for r in results {
+        match r.outcome {
+            Outcome::Passed => s.passed += 1,
+            Outcome::Failed(_) => s.failed += 1,
+            Outcome::Skipped { .. } => s.skipped += 1,
+        }
+    }
+    s
+}
+
+/// A line diff: `-` lines expected but not seen, `+` lines seen but not expected, others shared.
+pub fn diff(expected: &str, actual: &str, st: Style) -> String {
+    let e: Vec<&str> = expected.lines().collect();
+    let a: Vec<&str> = actual.lines().collect();
+    let mut out = String::new();
+    for l in &e {
+        if a.contains(l) {
+            let _ = writeln!(out, "      {}", st.dim(&format!("  {l}")));
+        } else {
+            let _ = writeln!(out, "      {}", st.red(&format!("- {l}")));
+        }
+    }
+    for l in &a {
+        if !e.contains(l) {
+            let _ = writeln!(out, "      {}", st.green(&format!("+ {l}")));
+        }
+    }
+    out
+}
+
+/// The human report.
+pub fn text(results: &[ScenarioResult], seed: Option<u64>, st: Style) -> String {
+    let mut out = String::new();
+    for r in results {
+        match &r.outcome {
+            Outcome::Passed => {
+                let _ = writeln!(
+                    out,
+                    "{} {}  {}",
+                    st.green("PASS"),
+                    r.name,
+                    st.dim(&format!(
+                        "({}, {} step{})",
+                        r.id,
+                        r.steps,
+                        if r.steps == 1 { "" } else { "s" }
+                    ))
+                );
+            }
+            Outcome::Skipped { reason } => {
+                let _ = writeln!(
+                    out,
+                    "{} {}  {}",
+                    st.yellow("SKIP"),
+                    r.name,
+                    st.dim(&format!("({}: {reason})", r.id))
+                );
+            }
+            Outcome::Failed(f) => {
+                let _ = writeln!(
+                    out,
+                    "{} {}  {}",
+                    st.red("FAIL"),
+                    st.bold(&r.name),
+                    st.dim(&format!("({})", r.id))
+                );
+                let _ = writeln!(
+                    out,
+                    "    {}:{}:{}: step {} `{}`: {}",
+                    r.id.split('#').next().unwrap_or(""),
+                    f.line,
+                    f.col,
+                    f.step,
+                    f.kind,
+                    f.mismatch.message
+                );
+                if let (Some(e), Some(a)) = (&f.mismatch.expected, &f.mismatch.actual) {
+                    let _ = writeln!(out, "    {} {}", st.red("- expected"), st.green("+ actual"));
+                    out.push_str(&diff(e, a, st));
+                }
+                let _ = writeln!(
+                    out,
+                    "    replay: csrsim run {} --seed {}   (virtual time {})",
+                    r.id.split('#').next().unwrap_or(""),
+                    r.seed,
+                    r.virtual_end
+                );
+            }
+        }
+    }
+    let s = summarize(results);
+    let verdict = if s.failed > 0 {
+        st.red("FAILED")
+    } else {
+        st.green("ok")
+    };
+    let seed_txt = match seed {
+        Some(x) => format!("seed {x}"),
+        None => "each scenario's own seed".into(),
+    };
+    let _ = writeln!(
+        out,
+        "\n{verdict}: {} scenarios, {} passed, {} failed, {} skipped ({seed_txt})",
+        s.total, s.passed, s.failed, s.skipped
+    );
+    if s.skipped > 0 {
+        let _ = writeln!(
+            out,
+            "{}",
+            st.dim("skipped scenarios need controllers or RBAC not in this build (see `requires`)")
+        );
+    }
+    out
+}
+
+/// Load errors, one block each.
+pub fn load_errors(errs: &[LoadError]) -> String {
+    let mut out = String::new();
+    for e in errs {
+        out.push_str(&e.to_string());
+    }
+    let _ = writeln!(
+        out,
+        "\n{} file(s) could not be loaded; nothing was run",
+        errs.len()
+    );
+    out
+}
+
+/// JSON report: summary + results.
+pub fn json(results: &[ScenarioResult], seed: Option<u64>) -> String {
+    let v = serde_json::json!({"summary": summarize(results), "seed": seed, "results": results});
+    serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+}
+
+fn xml_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r' => {
+                o.push_str(&format!("&#x{:x};", c as u32))
+            }
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// JUnit XML: one `<testsuite>` per folder, one `<testcase>` per scenario. Time is 0: runs
+/// are in virtual time and the report must be byte-identical across runs.
+pub fn junit(results: &[ScenarioResult]) -> String {
+    let mut suites: std::collections::BTreeMap<String, Vec<&ScenarioResult>> = Default::default();
+    for r in results {
+        let file = r.id.split('#').next().unwrap_or("");
+        let dir = std::path::Path::new(file)
+            .parent()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        suites.entry(dir).or_default().push(r);
+    }
+    let s = summarize(results);
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(out, "<testsuites name=\"csrsim\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"0\" time=\"0\">", s.total, s.failed, s.skipped);
+    for (dir, rs) in suites {
+        let ss = summarize(&rs.iter().map(|r| (*r).clone()).collect::<Vec<_>>());
+        let _ = writeln!(out, "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"0\" time=\"0\">", xml_escape(&dir), ss.total, ss.failed, ss.skipped);
+        for r in rs {
+            let _ = write!(
+                out,
+                "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" time=\"0\"",
+                xml_escape(&dir),
+                xml_escape(&r.name),
+                xml_escape(&r.id)
+            );
+            match &r.outcome {
+                Outcome::Passed => out.push_str("/>\n"),
+                Outcome::Skipped { reason } => {
+                    let _ = writeln!(
+                        out,
+                        ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                        xml_escape(reason)
+                    );
+                }
+                Outcome::Failed(f) => {
+                    let body = format!(
+                        "step {} `{}` (line {}): {}\nexpected:\n{}\nactual:\n{}\nreplay with --seed {}",
+                        f.step,
+                        f.kind,
+                        f.line,
+                        f.mismatch.message,
+                        f.mismatch.expected.clone().unwrap_or_default(),
+                        f.mismatch.actual.clone().unwrap_or_default(),
+                        r.seed
+                    );
+                    let _ = writeln!(out, ">\n      <failure message=\"{}\" type=\"ScenarioFailure\">{}</failure>\n    </testcase>", xml_escape(&f.mismatch.message), xml_escape(&body));
+                }
+            }
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
