@@ -25,6 +25,7 @@
 pub mod admission;
 pub mod api;
 pub mod auth;
+pub mod bench;
 pub mod check; // wiring: pki (`csrsim check`)
 pub mod controller;
 pub mod kubelet;

@@ -27,7 +27,7 @@ enum Command {
     /// Explain, rule by rule, what validation, admission, the approver and a signer do with a CSR.
     Check(csrsim::check::CheckArgs),
     /// Run the built-in benchmarks.
-    Bench {},
+    Bench(csrsim::bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,9 +36,6 @@ fn main() -> ExitCode {
         Command::Run(args) => ExitCode::from(csrsim::scenario::run_cli(args).clamp(0, 255) as u8),
         Command::Serve(args) => ExitCode::from(csrsim::server::run_serve(args).clamp(0, 255) as u8),
         Command::Check(args) => ExitCode::from(csrsim::check::run_check(args).clamp(0, 255) as u8),
-        Command::Bench {} => {
-            eprintln!("csrsim: this subcommand is not built yet");
-            ExitCode::from(2)
-        }
+        Command::Bench(args) => ExitCode::from(csrsim::bench::run_bench(args).clamp(0, 255) as u8),
     }
 }

@@ -414,6 +414,39 @@ fn key_kind(spki: &SubjectPublicKeyInfo) -> Result<KeyKind, String> {
     })
 }
 
+/// How many verified CSRs [`verified_before`] remembers.
+pub const VERIFIED_CACHE_SIZE: usize = 4096;
+
+/// Recently verified CSR DERs. The same request is verified on create, on every update
+/// (validation re-runs `CheckSignature`, as upstream) and by the signer; the answer for the same
+/// bytes never changes, so a success is remembered (exact bytes, no hashing, bounded FIFO).
+static VERIFIED: std::sync::Mutex<(
+    std::collections::BTreeSet<Vec<u8>>,
+    std::collections::VecDeque<Vec<u8>>,
+)> = std::sync::Mutex::new((
+    std::collections::BTreeSet::new(),
+    std::collections::VecDeque::new(),
+));
+
+/// Has this exact DER passed signature verification recently?
+pub fn verified_before(der: &[u8]) -> bool {
+    VERIFIED.lock().map(|g| g.0.contains(der)).unwrap_or(false)
+}
+
+/// Remember that this exact DER passed signature verification.
+pub fn remember_verified(der: &[u8]) {
+    if let Ok(mut g) = VERIFIED.lock() {
+        if g.0.insert(der.to_vec()) {
+            g.1.push_back(der.to_vec());
+            while g.1.len() > VERIFIED_CACHE_SIZE {
+                if let Some(old) = g.1.pop_front() {
+                    g.0.remove(&old);
+                }
+            }
+        }
+    }
+}
+
 /// `CertificateRequest.CheckSignature` with Go's error texts where the failure is a bad
 /// signature; keys/algorithms our verifier cannot handle get an explicit csrsim text.
 pub fn check_signature(csr: &ParsedCsr) -> Result<(), String> {
@@ -441,14 +474,21 @@ pub fn check_signature(csr: &ParsedCsr) -> Result<(), String> {
                 .into(),
         );
     }
+    if verified_before(&csr.der) {
+        return Ok(());
+    }
     let (_, req) = X509CertificationRequest::from_der(&csr.der)
         .map_err(|_| "asn1: structure error: tags don't match".to_string())?;
-    req.verify_signature().map_err(|e| match (&csr.key, e) {
+    let r = req.verify_signature().map_err(|e| match (&csr.key, e) {
         (_, X509Error::SignatureUnsupportedAlgorithm) => {
             "x509: cannot verify signature: algorithm unimplemented".to_string()
         }
         (KeyKind::Rsa { .. }, _) => "crypto/rsa: verification error".to_string(),
         (KeyKind::Ed25519, _) => "x509: Ed25519 verification failure".to_string(),
         _ => "x509: ECDSA verification failure".to_string(),
-    })
+    });
+    if r.is_ok() {
+        remember_verified(&csr.der);
+    }
+    r
 }

@@ -47,6 +47,13 @@ pub const KUBE_MINOR: &str = "33";
 pub const KUBE_GIT_VERSION: &str = "v1.33.0";
 /// Real-clock mode: how often virtual time catches up with the wall clock.
 pub const REAL_CLOCK_TICK: Duration = Duration::from_millis(100);
+/// Default cap on open client connections; further connections are closed at accept.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
+/// Default cap on concurrent watches per user; more get 429 TooManyRequests.
+pub const DEFAULT_MAX_WATCHES_PER_USER: usize = 1024;
+/// Default cap on a list page: a `limit` above it is lowered to it (the client follows
+/// `continue`). Lists without `limit` are not paged, as on kube-apiserver.
+pub const DEFAULT_MAX_LIST_LIMIT: i64 = 10_000;
 
 pub type Body = BoxBody<Bytes, Infallible>;
 
@@ -94,6 +101,15 @@ pub struct ServeArgs {
     pub anonymous_auth: bool,
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// Open client connections at most; more are closed at accept.
+    #[arg(long, default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Concurrent watches per user at most; more get 429.
+    #[arg(long, default_value_t = DEFAULT_MAX_WATCHES_PER_USER)]
+    pub max_watches_per_user: usize,
+    /// Largest list page: a larger `limit` is lowered to this.
+    #[arg(long, default_value_t = DEFAULT_MAX_LIST_LIMIT)]
+    pub max_list_limit: i64,
 }
 
 impl ServeArgs {
@@ -110,6 +126,9 @@ impl ServeArgs {
             cluster_signing_duration: "8760h".into(),
             anonymous_auth: false,
             log_format: LogFormat::Text,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_watches_per_user: DEFAULT_MAX_WATCHES_PER_USER,
+            max_list_limit: DEFAULT_MAX_LIST_LIMIT,
         }
     }
 }
@@ -129,6 +148,42 @@ pub struct State {
     wall_base: Instant,
     anonymous: bool,
     server_address: Mutex<String>,
+    /// Open watches per user (for `max_watches_per_user`).
+    watches: Mutex<std::collections::BTreeMap<String, usize>>,
+    max_watches_per_user: usize,
+    max_list_limit: i64,
+    /// Group commit (sled): writes are applied under the cluster lock without a flush, and
+    /// every response waits until what it may have observed is flushed.
+    durability: Option<Durability>,
+}
+
+/// Group-commit bookkeeping: one flush covers every write applied before it started.
+struct Durability {
+    flush: crate::store::Flusher,
+    /// Highest resourceVersion applied to the store (recorded after each cluster call).
+    applied: std::sync::atomic::AtomicU64,
+    /// Highest resourceVersion known flushed.
+    durable: std::sync::atomic::AtomicU64,
+    /// One flush at a time; waiters behind it usually find their write already covered.
+    flushing: tokio::sync::Mutex<()>,
+}
+
+/// One open watch counted against its user; uncounted on drop (when the stream ends).
+pub struct WatchSlot {
+    state: Arc<State>,
+    user: String,
+}
+
+impl Drop for WatchSlot {
+    fn drop(&mut self) {
+        let mut w = self.state.watches.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = w.get_mut(&self.user) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                w.remove(&self.user);
+            }
+        }
+    }
 }
 
 impl State {
@@ -145,6 +200,7 @@ impl State {
         let r = f(&mut g.cluster);
         let after = g.cluster.resource_version();
         drop(g);
+        self.note_applied(after);
         if after != before {
             self.changed.send_modify(|v| *v += 1);
         }
@@ -169,6 +225,50 @@ impl State {
         })
     }
 
+    /// Count a new watch for `user`; `None` when the user is at the limit.
+    pub fn open_watch(self: &Arc<Self>, user: &str) -> Option<WatchSlot> {
+        let mut w = self.watches.lock().unwrap_or_else(|p| p.into_inner());
+        let n = w.entry(user.to_string()).or_insert(0);
+        if *n >= self.max_watches_per_user {
+            return None;
+        }
+        *n += 1;
+        Some(WatchSlot {
+            state: self.clone(),
+            user: user.to_string(),
+        })
+    }
+
+    /// Wait until every write applied so far is durable (group commit). Called before any
+    /// response is sent, so nothing is acknowledged (or shown) before it is flushed.
+    pub async fn wait_durable(&self) -> Result<(), String> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let Some(d) = &self.durability else {
+            return Ok(());
+        };
+        let want = d.applied.load(SeqCst);
+        if d.durable.load(SeqCst) >= want {
+            return Ok(());
+        }
+        let _g = d.flushing.lock().await;
+        if d.durable.load(SeqCst) >= want {
+            return Ok(());
+        }
+        let target = d.applied.load(SeqCst);
+        let f = d.flush.clone();
+        tokio::task::spawn_blocking(move || f())
+            .await
+            .map_err(|e| e.to_string())??;
+        d.durable.fetch_max(target, SeqCst);
+        Ok(())
+    }
+
+    fn note_applied(&self, rv: u64) {
+        if let Some(d) = &self.durability {
+            d.applied.fetch_max(rv, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
     fn with_cluster_inner<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
         let mut g = self.lock();
         let before = g.cluster.resource_version();
@@ -176,6 +276,7 @@ impl State {
         let r = f(&mut g);
         let after = g.cluster.resource_version();
         drop(g);
+        self.note_applied(after);
         if after != before {
             self.changed.send_modify(|v| *v += 1);
         }
@@ -262,6 +363,20 @@ pub async fn start(args: &ServeArgs, dir: &Path, persist: bool) -> Result<Starte
     )
     .map_err(|e| format!("{}: {e}", kubeconfig_path.display()))?;
     std::fs::write(dir.join("ca.crt"), &ca.cert_pem).map_err(|e| format!("ca.crt: {e}"))?;
+    // Group commit from here on (the bootstrap secrets above were flushed one by one).
+    let durability = if persist {
+        cluster.enable_group_commit().map(|flush| {
+            let rv = cluster.resource_version();
+            Durability {
+                flush,
+                applied: rv.into(),
+                durable: rv.into(),
+                flushing: tokio::sync::Mutex::new(()),
+            }
+        })
+    } else {
+        None
+    };
     let base_ms = cluster.now_ms();
     let (changed, _) = tokio::sync::watch::channel(0u64);
     let state = Arc::new(State {
@@ -272,6 +387,10 @@ pub async fn start(args: &ServeArgs, dir: &Path, persist: bool) -> Result<Starte
         wall_base: Instant::now(),
         anonymous: args.anonymous_auth,
         server_address: Mutex::new(format!("{host}:{}", addr.port())),
+        watches: Mutex::new(Default::default()),
+        max_watches_per_user: args.max_watches_per_user,
+        max_list_limit: args.max_list_limit,
+        durability,
     });
     if args.clock == ClockMode::Real {
         let st = state.clone();
@@ -285,14 +404,24 @@ pub async fn start(args: &ServeArgs, dir: &Path, persist: bool) -> Result<Starte
     }
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls_config));
     let st = state.clone();
+    let conns = Arc::new(tokio::sync::Semaphore::new(args.max_connections));
     tokio::spawn(async move {
         loop {
             let Ok((tcp, _peer)) = listener.accept().await else {
+                // EMFILE and friends: back off instead of spinning
+                tokio::time::sleep(Duration::from_millis(10)).await;
                 continue;
             };
+            // Over the connection cap: close at once (the client sees EOF in the handshake).
+            let Ok(permit) = conns.clone().try_acquire_owned() else {
+                drop(tcp);
+                continue;
+            };
+            let _ = tcp.set_nodelay(true);
             let acceptor = acceptor.clone();
             let st = st.clone();
             tokio::spawn(async move {
+                let _permit = permit;
                 let Ok(tls_stream) = acceptor.accept(tcp).await else {
                     return;
                 };
@@ -551,6 +680,12 @@ async fn serve(
         Route::Empty(req) => empty_resource(state, head, &who, req),
         Route::Resource(req) => resource(state, head, &who, req, &body),
     };
+    // Nothing is acknowledged or shown before it is durable (group commit).
+    if let Err(e) = state.wait_durable().await {
+        tracing::error!(error = %e, "storage flush failed");
+        let st = Status::failure(500, "InternalError", format!("storage flush failed: {e}"));
+        return (status_response(&st), user);
+    }
     (resp, user)
 }
 
@@ -681,6 +816,13 @@ fn resource(
     body: &[u8],
 ) -> Response<Body> {
     let verb = req.verb.unwrap_or(Verb::Get);
+    if verb == Verb::List {
+        if let Some(l) = req.list.limit {
+            if l > state.max_list_limit {
+                req.list.limit = Some(state.max_list_limit);
+            }
+        }
+    }
     let decoded = match verb {
         Verb::Create | Verb::Update => {
             negotiation::decode_object(&head.content_type, body).map(Some)
@@ -696,6 +838,19 @@ fn resource(
         }
         _ => Ok(None),
     };
+    // Verify a new CSR's signature here, outside the cluster lock, so both cores can do it;
+    // validation under the lock then finds it in the verified cache (same bytes, same answer).
+    if let (Ok(Some(v)), Verb::Create, "certificatesigningrequests") =
+        (&decoded, verb, req.resource.as_str())
+    {
+        use base64::Engine;
+        if let Some(pem) = v["spec"]["request"]
+            .as_str()
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        {
+            let _ = crate::validation::csr::parse_request(&pem);
+        }
+    }
     match decoded {
         Ok(Some(v)) => req.body = Some(v),
         Ok(None) => {}
@@ -743,10 +898,24 @@ fn resource(
             }
         }
         Ok(ApiResponse::Watch(stream)) => {
+            let Some(slot) = state.open_watch(&who.user) else {
+                return status_response(&Status::failure(
+                    429,
+                    "TooManyRequests",
+                    format!(
+                        "too many watches for user {:?}: the limit is {}",
+                        who.user, state.max_watches_per_user
+                    ),
+                ));
+            };
             let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(64);
             let mut render = watch::Render::new(table.then_some(resource_name));
             render.initial_events_end = initial_events_end;
-            tokio::spawn(watch::run(state.clone(), stream, render, timeout, tx));
+            let st2 = state.clone();
+            tokio::spawn(async move {
+                let _slot = slot;
+                watch::run(st2, stream, render, timeout, tx).await
+            });
             let ct = if table {
                 negotiation::TABLE_CONTENT_TYPE
             } else {

@@ -325,8 +325,17 @@ pub fn verify_client_cert(
     if leaf.issuer() != ca.subject() {
         return Err("x509: certificate signed by unknown authority".into());
     }
-    leaf.verify_signature(Some(ca.public_key()))
-        .map_err(|_| "x509: certificate signed by unknown authority".to_string())?;
+    // The signature check is the costly part and its answer for the same (leaf, CA) bytes
+    // never changes: remember successes (every request on a connection presents the same
+    // certificate). Validity and key usage are still checked each time.
+    let mut pair = Vec::with_capacity(leaf_der.len() + ca_der.len());
+    pair.extend_from_slice(leaf_der);
+    pair.extend_from_slice(ca_der);
+    if !crate::pki::csr::verified_before(&pair) {
+        leaf.verify_signature(Some(ca.public_key()))
+            .map_err(|_| "x509: certificate signed by unknown authority".to_string())?;
+        crate::pki::csr::remember_verified(&pair);
+    }
     let nb = leaf.validity().not_before.timestamp();
     let na = leaf.validity().not_after.timestamp();
     if now_secs < nb || now_secs > na {

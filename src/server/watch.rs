@@ -108,6 +108,10 @@ pub async fn run(
         let (polled, now) = state.with_cluster(|c| (c.watch_poll(&mut cursor), c.now()));
         match polled {
             Ok(events) => {
+                // group commit: show only what is flushed
+                if !events.is_empty() && state.wait_durable().await.is_err() {
+                    return;
+                }
                 for e in events {
                     if tx.send(render.line(e, now)).await.is_err() {
                         return;

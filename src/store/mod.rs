@@ -41,7 +41,16 @@ pub trait Backend: Send {
     fn commit(&mut self, writes: &[(String, Option<Bytes>)], meta: Meta) -> Result<(), String>;
     /// A short name for docs and logs.
     fn name(&self) -> &'static str;
+    /// Group commit: from now on `commit` applies atomically without flushing, and the
+    /// returned [`Flusher`] makes everything applied so far durable. The caller (the server)
+    /// must run it before acknowledging any write. `None`: the backend has nothing to defer.
+    fn defer_flush(&mut self) -> Option<Flusher> {
+        None
+    }
 }
+
+/// Makes every write applied before the call durable (group commit, see [`Backend::defer_flush`]).
+pub type Flusher = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
 
 /// Nothing persisted: the store lives and dies with the process.
 pub struct MemoryBackend;
@@ -132,6 +141,11 @@ impl Store {
 
     pub fn backend_name(&self) -> &'static str {
         self.backend.name()
+    }
+
+    /// Switch the backend to group commit (see [`Backend::defer_flush`]).
+    pub fn defer_flush(&mut self) -> Option<Flusher> {
+        self.backend.defer_flush()
     }
 
     /// Current (latest) resourceVersion.

@@ -1,0 +1,176 @@
+//! Watch fan-out: W watchers on one server while a writer creates CSRs at a fixed rate;
+//! every ADDED event is counted at every watcher and its delivery latency (write sent →
+//! event read) is recorded.
+
+use super::client::{Conn, Tls};
+use super::serve::{request_pem, Server};
+use super::{percentile, report, BenchArgs, WorkDir};
+use serde_json::json;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Writer connections (the rate is split between them).
+pub const WRITERS: usize = 4;
+/// How long watchers may take to drain after the last write.
+pub const DRAIN: Duration = Duration::from_secs(10);
+/// Target p99.
+pub const TARGET_P99_MS: f64 = 50.0;
+
+pub fn run(args: &BenchArgs, work: &WorkDir, rows: &mut Vec<String>) -> Result<(), String> {
+    let dir = work.sub("fanout");
+    let srv = Server::start(&args.server_bin(), &dir, "127.0.0.1:0", &[])?;
+    let tls = Tls::from_data_dir(&dir)?;
+    let addr = srv.addr();
+    let total = (args.rate * args.seconds) as usize;
+    let pem = request_pem("bench-user")?;
+    let b64 = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(&pem)
+    };
+    let sent: Arc<Vec<AtomicU64>> = Arc::new((0..total).map(|_| AtomicU64::new(0)).collect());
+    let acked = Arc::new(AtomicU64::new(0));
+    let delivered_now = Arc::new(AtomicU64::new(0));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let watchers = args.watchers;
+    let secs = args.seconds;
+    let rate = args.rate;
+    let (counts, mut lat) = rt.block_on(async {
+        let t0 = Instant::now();
+        let lat = Arc::new(Mutex::new(Vec::<f64>::with_capacity(total * watchers.min(64))));
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let mut ws = Vec::new();
+        for _ in 0..watchers {
+            let mut c = Conn::connect(&addr, Some(&tls))
+                .await
+                .map_err(|e| format!("watcher connect: {e}"))?;
+            let st = c
+                .start_stream(&format!(
+                    "/apis/certificates.k8s.io/v1/certificatesigningrequests?watch=1&timeoutSeconds={}",
+                    secs + 60
+                ))
+                .await
+                .map_err(|e| format!("watch: {e}"))?;
+            if st != 200 {
+                return Err(format!("watch answered {st}"));
+            }
+            let (sent, lat, mut done, dn) =
+                (sent.clone(), lat.clone(), stop_rx.clone(), delivered_now.clone());
+            ws.push(tokio::spawn(async move {
+                let mut n = 0u64;
+                let mut mine = Vec::new();
+                loop {
+                    let chunk = tokio::select! {
+                        c = c.chunk() => c,
+                        _ = done.wait_for(|v| *v) => break,
+                    };
+                    let Ok(Some(chunk)) = chunk else { break };
+                    let now = t0.elapsed().as_nanos() as u64;
+                    if let Some(i) = seq_of(&chunk) {
+                        if let Some(s) = sent.get(i) {
+                            n += 1;
+                            dn.fetch_add(1, Ordering::Relaxed);
+                            let s = s.load(Ordering::Relaxed);
+                            mine.push(now.saturating_sub(s) as f64 / 1e6);
+                        }
+                    }
+                }
+                lat.lock().expect("lat").extend(mine);
+                n
+            }));
+        }
+        eprintln!("watch-fanout: {watchers} watchers connected in {:.1} s", t0.elapsed().as_secs_f64());
+        // writers: write i at start + i/rate
+        let start = Instant::now();
+        let mut wt = Vec::new();
+        for w in 0..WRITERS {
+            let mut c = Conn::connect(&addr, Some(&tls))
+                .await
+                .map_err(|e| format!("writer connect: {e}"))?;
+            let (sent, acked, b64) = (sent.clone(), acked.clone(), b64.clone());
+            wt.push(tokio::spawn(async move {
+                let mut i = w;
+                while i < total {
+                    let at = start + Duration::from_secs_f64(i as f64 / rate as f64);
+                    tokio::time::sleep_until(at.into()).await;
+                    let body = json!({
+                        "apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest",
+                        "metadata": {"name": format!("w-{i:08}")},
+                        "spec": {"request": b64, "signerName": "kubernetes.io/kube-apiserver-client",
+                                 "usages": ["digital signature", "client auth"]}
+                    });
+                    let body = serde_json::to_vec(&body).expect("json");
+                    sent[i].store(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                    match c
+                        .request("POST", "/apis/certificates.k8s.io/v1/certificatesigningrequests", "application/json", &body)
+                        .await
+                    {
+                        Ok(r) if r.status == 201 => {
+                            acked.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok(r) => eprintln!("write {i}: {}", r.status),
+                        Err(e) => {
+                            eprintln!("write {i}: {e}");
+                            break;
+                        }
+                    }
+                    i += WRITERS;
+                }
+            }));
+        }
+        for t in wt {
+            let _ = t.await;
+        }
+        let wrote = acked.load(Ordering::Relaxed);
+        let write_secs = start.elapsed().as_secs_f64();
+        eprintln!("watch-fanout: {wrote} writes in {write_secs:.1} s");
+        // let watchers drain, then stop them
+        let drain_end = Instant::now() + DRAIN;
+        while Instant::now() < drain_end {
+            if delivered_now.load(Ordering::Relaxed) >= wrote * watchers as u64
+                || ws.iter().all(|h| h.is_finished())
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _ = stop_tx.send(true);
+        let mut counts = Vec::new();
+        for h in ws {
+            counts.push(h.await.unwrap_or(0));
+        }
+        let lat = std::mem::take(&mut *lat.lock().expect("lat"));
+        Ok::<_, String>(((counts, wrote, write_secs), lat))
+    })?;
+    let (counts, wrote, write_secs) = counts;
+    let complete = counts.iter().filter(|&&n| n == wrote).count();
+    let delivered: u64 = counts.iter().sum();
+    let p50 = percentile(&mut lat, 50.0);
+    let p99 = percentile(&mut lat, 99.0);
+    report(
+        rows,
+        &format!("watch-fanout, {watchers} watchers × {rate} CSRs/s target"),
+        &format!(
+            "wrote {wrote} in {write_secs:.1} s ({:.0}/s); {delivered} of {} events delivered; {complete}/{watchers} watchers got all; p50 {p50:.1} ms, p99 {p99:.1} ms",
+            wrote as f64 / write_secs,
+            wrote * watchers as u64
+        ),
+        &format!("all delivered, p99 < {TARGET_P99_MS} ms"),
+        "etcd: 100 watchers held writes to 146/s, p99 1.1 s (issue 9)",
+    );
+    drop(srv);
+    Ok(())
+}
+
+/// The writer sequence number in an event chunk (`"name":"w-00000042"`).
+fn seq_of(chunk: &[u8]) -> Option<usize> {
+    let pat = b"\"name\":\"w-";
+    let pos = chunk.windows(pat.len()).position(|w| w == pat)?;
+    let digits = &chunk[pos + pat.len()..];
+    let end = digits.iter().position(|b| !b.is_ascii_digit())?;
+    std::str::from_utf8(&digits[..end]).ok()?.parse().ok()
+}

@@ -1,0 +1,220 @@
+//! Server limits (issue 9, item 4): request size, concurrent connections, watches per user,
+//! list page size. Defaults are documented in docs/performance.md.
+#![allow(clippy::disallowed_methods)] // real sockets: wall-clock deadlines for retries
+
+use csrsim::bench::client::{addr_of, Conn, Tls};
+use csrsim::bench::serve::{csr_body, request_pem};
+use csrsim::server::{ServeArgs, TestServer};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+const CSRS: &str = "/apis/certificates.k8s.io/v1/certificatesigningrequests";
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn server(f: impl FnOnce(&mut ServeArgs)) -> (TestServer, Tls, String) {
+    let mut args = ServeArgs::for_tests();
+    f(&mut args);
+    let srv = TestServer::start(args).unwrap();
+    let tls = Tls::from_data_dir(&srv.dir).unwrap();
+    let addr = addr_of(&srv.url);
+    (srv, tls, addr)
+}
+
+#[test]
+fn defaults_are_documented_values() {
+    let a = ServeArgs::for_tests();
+    assert_eq!(a.max_connections, 4096);
+    assert_eq!(a.max_watches_per_user, 1024);
+    assert_eq!(a.max_list_limit, 10_000);
+    assert_eq!(csrsim::server::negotiation::MAX_BODY_BYTES, 3 * 1024 * 1024);
+}
+
+#[test]
+fn request_body_over_3_mib_is_413_and_at_the_limit_is_decoded() {
+    let (_srv, tls, addr) = server(|_| {});
+    rt().block_on(async {
+        let limit = 3 * 1024 * 1024;
+        // one byte over (declared): 413 RequestEntityTooLarge before the body is read
+        let mut c = Conn::connect(&addr, Some(&tls)).await.unwrap();
+        c.send_raw(
+            format!(
+                "POST {CSRS} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                limit + 1
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+        let r = c.response().await.unwrap();
+        assert_eq!(r.status, 413, "{}", String::from_utf8_lossy(&r.body));
+        let v: Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(v["reason"], "RequestEntityTooLarge");
+        assert_eq!(v["message"], format!("Request entity too large: limit is {limit}"));
+        // exactly at the limit: read and decoded (whitespace only → 400 from the decoder, not 413)
+        let mut c = Conn::connect(&addr, Some(&tls)).await.unwrap();
+        let r = c
+            .request("POST", CSRS, "application/json", &vec![b' '; limit])
+            .await
+            .unwrap();
+        assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+    });
+}
+
+#[test]
+fn connections_over_the_cap_are_closed_and_a_freed_slot_is_reused() {
+    let (_srv, tls, addr) = server(|a| a.max_connections = 3);
+    rt().block_on(async {
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            let mut c = Conn::connect(&addr, Some(&tls)).await.unwrap();
+            let r = c
+                .request("GET", "/readyz", "text/plain", b"")
+                .await
+                .unwrap();
+            assert_eq!(r.status, 200);
+            held.push(c);
+        }
+        // the fourth is closed at accept: the handshake or the first request fails
+        let fourth = async {
+            let mut c = Conn::connect(&addr, Some(&tls)).await?;
+            c.request("GET", "/readyz", "text/plain", b"").await
+        };
+        assert!(
+            tokio::time::timeout(Duration::from_secs(5), fourth)
+                .await
+                .expect("closed promptly")
+                .is_err(),
+            "a 4th connection was served"
+        );
+        // closing one frees its slot
+        drop(held.pop());
+        let t0 = Instant::now();
+        loop {
+            let attempt = async {
+                let mut c = Conn::connect(&addr, Some(&tls)).await?;
+                c.request("GET", "/readyz", "text/plain", b"").await
+            };
+            if let Ok(r) = attempt.await {
+                assert_eq!(r.status, 200);
+                break;
+            }
+            assert!(t0.elapsed() < Duration::from_secs(5), "slot never freed");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+}
+
+#[test]
+fn watches_per_user_over_the_cap_get_429_and_a_closed_watch_frees_its_slot() {
+    let (_srv, tls, addr) = server(|a| a.max_watches_per_user = 2);
+    rt().block_on(async {
+        let path = format!("{CSRS}?watch=1");
+        let mut held = Vec::new();
+        for _ in 0..2 {
+            let mut c = Conn::connect(&addr, Some(&tls)).await.unwrap();
+            assert_eq!(c.start_stream(&path).await.unwrap(), 200);
+            held.push(c);
+        }
+        let mut c = Conn::connect(&addr, Some(&tls)).await.unwrap();
+        c.send("GET", &path, "application/json", b"").await.unwrap();
+        let r = c.response().await.unwrap();
+        assert_eq!(r.status, 429);
+        let v: Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(v["reason"], "TooManyRequests");
+        assert_eq!(
+            v["message"],
+            "too many watches for user \"kubernetes-admin\": the limit is 2"
+        );
+        // plain requests are not limited
+        let r = c
+            .request("GET", CSRS, "application/json", b"")
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200);
+        drop(held.pop());
+        let t0 = Instant::now();
+        loop {
+            let mut c = Conn::connect(&addr, Some(&tls)).await.unwrap();
+            let st = c.start_stream(&path).await.unwrap();
+            if st == 200 {
+                break;
+            }
+            assert_eq!(st, 429);
+            assert!(
+                t0.elapsed() < Duration::from_secs(5),
+                "watch slot never freed"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+}
+
+#[test]
+fn list_limit_above_the_cap_is_lowered_and_continues() {
+    let (srv, tls, addr) = server(|a| a.max_list_limit = 2);
+    let pem = request_pem("limits").unwrap();
+    srv.with_cluster(|c| {
+        for i in 0..5 {
+            c.apply(
+                &csrsim::auth::Identity::admin(),
+                csrsim::sim::ApiRequest::csr(csrsim::sim::Verb::Create)
+                    .body(csr_body(&format!("l-{i}"), &pem)),
+            )
+            .unwrap();
+        }
+    });
+    rt().block_on(async {
+        let mut c = Conn::connect(&addr, Some(&tls)).await.unwrap();
+        let get = |v: &Value| {
+            (
+                v["items"].as_array().map(|a| a.len()).unwrap_or(0),
+                v["metadata"]["continue"].as_str().unwrap_or("").to_string(),
+            )
+        };
+        let r = c
+            .request("GET", &format!("{CSRS}?limit=100"), "application/json", b"")
+            .await
+            .unwrap();
+        let (n, cont) = get(&serde_json::from_slice(&r.body).unwrap());
+        assert_eq!(n, 2);
+        assert!(!cont.is_empty(), "a lowered limit still pages");
+        // following continue walks the rest
+        let mut total = n;
+        let mut cont = cont;
+        while !cont.is_empty() {
+            let r = c
+                .request(
+                    "GET",
+                    &format!("{CSRS}?limit=100&continue={cont}"),
+                    "application/json",
+                    b"",
+                )
+                .await
+                .unwrap();
+            assert_eq!(r.status, 200);
+            let (n, next) = get(&serde_json::from_slice(&r.body).unwrap());
+            assert!(n <= 2);
+            total += n;
+            cont = next;
+        }
+        assert_eq!(total, 5);
+        // a limit under the cap is kept; no limit means no paging (as kube-apiserver)
+        let r = c
+            .request("GET", &format!("{CSRS}?limit=1"), "application/json", b"")
+            .await
+            .unwrap();
+        assert_eq!(get(&serde_json::from_slice(&r.body).unwrap()).0, 1);
+        let r = c
+            .request("GET", CSRS, "application/json", b"")
+            .await
+            .unwrap();
+        let (n, cont) = get(&serde_json::from_slice(&r.body).unwrap());
+        assert_eq!((n, cont.as_str()), (5, ""));
+    });
+}
