@@ -61,29 +61,38 @@ fn spawn_signer(kc: Kubeconfig, b: Behaviour, stop: Arc<AtomicBool>) -> JoinHand
         let me = Identity::admin();
         let mut rngs = Rngs::new(7);
         let now = rc.now().expect("clock");
-        let ca = Ca::generate(&mut rngs, "example-test-ca", now, csrsim::api::Time(now.0 + 10 * DEFAULT_TTL_SECS));
-        let ApiResponse::Watch(w) = rc.apply(&me, ApiRequest::csr(Verb::Watch)).expect("watch") else {
+        let ca = Ca::generate(
+            &mut rngs,
+            "example-test-ca",
+            now,
+            csrsim::api::Time(now.0 + 10 * DEFAULT_TTL_SECS),
+        );
+        let ApiResponse::Watch(w) = rc.apply(&me, ApiRequest::csr(Verb::Watch)).expect("watch")
+        else {
             panic!("not a watch")
         };
         let mut cursor = w.cursor;
         let mut pending: Vec<serde_json::Value> = w.initial.into_iter().map(|e| e.object).collect();
         while !stop.load(Ordering::SeqCst) {
             for obj in pending.drain(..) {
-                let Ok(csr) = serde_json::from_value::<CertificateSigningRequest>(obj.clone()) else {
+                let Ok(csr) = serde_json::from_value::<CertificateSigningRequest>(obj.clone())
+                else {
                     continue;
                 };
-                let Some(ttl) = should_sign(&csr, b) else { continue };
-                let Some((block, _)) = gopem::decode(&csr.spec.request) else { continue };
+                let Some(ttl) = should_sign(&csr, b) else {
+                    continue;
+                };
+                let Some((block, _)) = gopem::decode(&csr.spec.request) else {
+                    continue;
+                };
                 let now = rc.now().expect("clock");
                 let der = issue::sign_csr(&ca, &block.bytes, &csr.spec.usages, ttl, now, &mut rngs)
                     .expect("sign");
                 let mut body = obj;
-                body["status"]["certificate"] = serde_json::Value::String(
-                    base64::Engine::encode(
-                        &base64::engine::general_purpose::STANDARD,
-                        gopem::encode("CERTIFICATE", &der),
-                    ),
-                );
+                body["status"]["certificate"] = serde_json::Value::String(base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    gopem::encode("CERTIFICATE", &der),
+                ));
                 // A conflict means a newer version is on its way through the watch.
                 let _ = rc.apply(
                     &me,
@@ -120,13 +129,24 @@ fn run_profile(b: Behaviour) -> (BTreeSet<String>, BTreeSet<String>) {
         poll: Duration::from_millis(100),
         run_id: "signer-test".into(),
     };
-    let results =
-        run_remote(&scenarios, &kc, Profile::CustomSigner, &opts, None, &Cleanup::default()).unwrap();
+    let results = run_remote(
+        &scenarios,
+        &kc,
+        Profile::CustomSigner,
+        &opts,
+        None,
+        &Cleanup::default(),
+    )
+    .unwrap();
     stop.store(true, Ordering::SeqCst);
     signer.join().unwrap();
     server.stop();
     let file = |id: &str| {
-        id.rsplit('/').next().unwrap_or(id).trim_end_matches(".yaml").to_string()
+        id.rsplit('/')
+            .next()
+            .unwrap_or(id)
+            .trim_end_matches(".yaml")
+            .to_string()
     };
     assert_eq!(results.len(), 5, "the custom-signer profile has five rules");
     let mut passed = BTreeSet::new();

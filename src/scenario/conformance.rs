@@ -157,7 +157,11 @@ pub fn text(scenarios: &[Loaded], results: &[ScenarioResult], profile: Profile) 
                 ),
             ),
         };
-        let _ = writeln!(o, "{tag}  {}  [{}]\n      source: {src}{extra}", r.name, r.id);
+        let _ = writeln!(
+            o,
+            "{tag}  {}  [{}]\n      source: {src}{extra}",
+            r.name, r.id
+        );
     }
     let s = report::summarize(results);
     let _ = writeln!(

@@ -33,6 +33,8 @@ pub const RUN_LABEL: &str = "csrsim.io/run";
 const KEY_STREAM: &str = "scenario-keys";
 /// `--cluster-signing-duration` of `csrsim serve` and kube-controller-manager (8760h).
 const DEFAULT_SIGNING_DURATION_SECS: u64 = 8760 * 3600;
+/// The only signer the built-in approver auto-approves for.
+const KUBELET_CLIENT_SIGNER: &str = "kubernetes.io/kube-apiserver-client-kubelet";
 
 /// One object created by the run: enough to DELETE it.
 #[derive(Clone, Debug)]
@@ -299,6 +301,28 @@ pub fn skip_reason(l: &Loaded, caps: &BTreeSet<Capability>, clock: bool) -> Opti
     }
     if !clock && steps().any(|st| matches!(st, Step::Advance(_) | Step::AdvanceUntil(_))) {
         return Some("needs time warp: the target does not offer /sim/v1/clock".into());
+    }
+    // A scenario that leaves a controller off relies on its absence once it could act: the
+    // signer after an approval, the approver after a CSR is created, the cleaner after time passes.
+    let approves = steps().any(|st| {
+        matches!(st, Step::Approve(_))
+            || matches!(st, Step::Update(u) if u.subresource.as_deref() == Some("approval"))
+    });
+    let creates = steps().any(
+        |st| matches!(st, Step::CreateCsr(c) if c.signer.as_deref() == Some(KUBELET_CLIENT_SIGNER)),
+    );
+    let advances = steps().any(|st| matches!(st, Step::Advance(_) | Step::AdvanceUntil(_)));
+    let off = [
+        (Capability::Signer, c.signer, approves, "signer"),
+        (Capability::Approver, c.approver, creates, "approver"),
+        (Capability::Cleaner, c.cleaner, advances, "cleaner"),
+    ];
+    for (cap, on, relevant, name) in off {
+        if caps.contains(&cap) && !on && relevant {
+            return Some(format!(
+                "relies on the built-in {name} being off, and the target runs it"
+            ));
+        }
     }
     if c.start.is_some() {
         return Some("needs a chosen virtual start time (only possible in-process)".into());
