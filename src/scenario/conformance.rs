@@ -116,11 +116,17 @@ pub fn run_remote(
 
 fn source_of(l: &Loaded) -> String {
     let m = l.scenario.mirrors.trim();
-    if m.is_empty() {
-        "-".into()
-    } else {
-        m.to_string()
+    if !m.is_empty() {
+        return m.to_string();
     }
+    // Library files name their source in a leading `# Mirrors:` comment.
+    std::fs::read_to_string(&l.file)
+        .ok()
+        .and_then(|src| {
+            src.lines()
+                .find_map(|x| x.strip_prefix("# Mirrors:").map(|r| r.trim().to_string()))
+        })
+        .unwrap_or_else(|| "-".into())
 }
 
 /// Text report: one line per rule, `PASS|FAIL|SKIP  rule  (source)`, details under failures.
