@@ -55,7 +55,8 @@ fn every_library_scenario_passes() {
         if let Outcome::Skipped { reason } = &r.outcome {
             let id = rel(&r.id);
             assert!(
-                pending.contains(id.as_str()),
+                // conformance: external-signer rules only run remotely (--profile custom-signer).
+                pending.contains(id.as_str()) || id.starts_with("scenarios/conformance/"),
                 "{id} was skipped ({reason}) but is not listed in MAY_SKIP"
             );
             skipped.push(id);

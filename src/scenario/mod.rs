@@ -6,8 +6,10 @@
 //! threads only decide *when* a scenario runs, never what it does, and results are reported in
 //! file order. Same files + same seed ⇒ identical report and trace bytes.
 
+pub mod conformance; // conformance:
 pub mod loader;
 pub mod pki;
+pub mod remote_target; // conformance:
 pub mod report;
 pub mod runner;
 pub mod schema;
@@ -77,6 +79,19 @@ pub struct RunArgs {
     /// Worker threads (default: number of cores).
     #[arg(long)]
     pub jobs: Option<usize>,
+    // conformance: run against a live API server instead of in-process.
+    /// Conformance mode: run against the API server of this kubeconfig (see docs/conformance.md).
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: current-context).
+    #[arg(long, requires = "kubeconfig")]
+    pub context: Option<String>,
+    /// What the target offers: `full` (default) or `custom-signer`.
+    #[arg(long, value_enum, requires = "kubeconfig")]
+    pub profile: Option<conformance::Profile>,
+    /// How long an expectation waits for the target's controllers (default 10s).
+    #[arg(long, requires = "kubeconfig")]
+    pub step_timeout: Option<humantime::Duration>,
 }
 
 /// Load every scenario under `paths`; all load errors are collected.
@@ -142,6 +157,10 @@ pub fn run_cli(args: RunArgs) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
+    // conformance: remote runs are sequential against one server.
+    if args.kubeconfig.is_some() {
+        return conformance::run_remote_cli(&args, scenarios);
+    }
     if let Some(sh) = args.shard {
         scenarios = scenarios
             .into_iter()

@@ -67,6 +67,13 @@ pub trait Target {
     fn kubelet(&self, _node: &str) -> Option<crate::kubelet::NodeStatus> {
         None
     }
+    // conformance: how many extra times a failing `expect` is retried (asynchronous remote
+    // controllers), with `settle` between tries; 0 in-process.
+    fn expect_retries(&self) -> u32 {
+        0
+    }
+    // conformance: let real time pass (`d`: how long); no-op in-process.
+    fn settle(&mut self, _d: Option<Duration>) {}
 }
 
 /// The in-process target: a [`Cluster`] (and its kubelet fleet once one is started).
@@ -124,6 +131,7 @@ impl Target for ClusterTarget {
             Capability::Cleaner => running(CLEANER_CONTROLLER),
             // The default policy lets every authenticated user create SelfSubjectAccessReviews
             // (system:basic-user); the placeholder authorizer does not.
+            Capability::CustomSigner => false, // conformance: no external signer in-process
             Capability::Rbac => self
                 .0
                 .authorize(&Attributes {
@@ -1009,11 +1017,26 @@ impl<T: Target> Runner<'_, T> {
                 self.marks.insert(n.clone(), now);
                 Ok(())
             }
-            Step::Expect(e) => self.expect(e),
+            // conformance: retried while a remote target's controllers catch up.
+            Step::Expect(e) => {
+                let mut out = self.expect(e);
+                for _ in 0..self.t.expect_retries() {
+                    if out.is_ok() {
+                        break;
+                    }
+                    self.t.settle(None);
+                    out = self.expect(e);
+                }
+                out
+            }
             Step::ExpectWatch(w) => self.expect_watch(w),
             Step::Kubelet(k) => self.kubelet(k),
             Step::Fault(f) => self.fault(f),
             Step::ExpectKubelet(e) => self.expect_kubelet(e),
+            Step::Wait(d) => {
+                self.t.settle(Some(d.0)); // conformance:
+                Ok(())
+            }
         }
     }
 
@@ -1841,6 +1864,17 @@ impl<T: Target> Runner<'_, T> {
                 humantime::format_duration(d.0).to_string(),
                 humantime::format_duration(have).to_string(),
             );
+        }
+        // conformance: an upper bound on the validity.
+        if let Some(d) = c.validity_at_most {
+            let have = Duration::from_secs((info.not_after - info.not_before).max(0) as u64);
+            if have > d.0 {
+                cmp(
+                    "validity_at_most",
+                    format!("at most {}", humantime::format_duration(d.0)),
+                    humantime::format_duration(have).to_string(),
+                );
+            }
         }
         Ok(())
     }

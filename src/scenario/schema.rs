@@ -66,6 +66,8 @@ pub enum Capability {
     Cleaner,
     /// The real RBAC authorizer with the default policy.
     Rbac,
+    // conformance: an external signer for `example.com/test` runs on the target (never in-process).
+    CustomSigner,
 }
 
 impl Capability {
@@ -75,6 +77,7 @@ impl Capability {
             Capability::Approver => "approver",
             Capability::Cleaner => "cleaner",
             Capability::Rbac => "rbac",
+            Capability::CustomSigner => "custom_signer", // conformance:
         }
     }
 }
@@ -176,6 +179,9 @@ pub enum Step {
     Fault(FaultSpec),
     /// Check a kubelet's state.
     ExpectKubelet(ExpectKubelet),
+    // conformance: let real time pass so asynchronous controllers on a remote target can act
+    // (no-op in-process, where controllers react before the call returns).
+    Wait(Dur),
 }
 
 impl Step {
@@ -212,6 +218,7 @@ impl Step {
             Step::Kubelet(_) => "kubelet",
             Step::Fault(_) => "fault",
             Step::ExpectKubelet(_) => "expect_kubelet",
+            Step::Wait(_) => "wait", // conformance:
         }
     }
 }
@@ -577,6 +584,8 @@ pub struct CertExpect {
     pub not_after: Option<String>,
     /// NotAfter − NotBefore.
     pub validity: Option<Dur>,
+    // conformance: NotAfter − NotBefore at most this (external signers may issue shorter).
+    pub validity_at_most: Option<Dur>,
     /// Number of PEM blocks.
     pub blocks: Option<usize>,
 }
