@@ -83,18 +83,7 @@ pub fn run_remote(
     for l in scenarios.iter().filter(|l| profile.selects(l)) {
         let s = &l.scenario;
         let seed_used = seed.or(s.cluster.seed).unwrap_or(0);
-        let mut res = ScenarioResult {
-            id: l.id(),
-            name: s.name.clone(),
-            seed: seed_used,
-            steps: s.steps.len(),
-            steps_run: 0,
-            virtual_start: String::new(),
-            virtual_end: String::new(),
-            outcome: Outcome::Passed,
-            trace: String::new(),
-            certs: Default::default(),
-        };
+        let mut res = ScenarioResult::start(l, seed_used);
         if let Some(reason) = skip_reason(l, &opts.caps, clock) {
             res.outcome = Outcome::Skipped { reason };
             out.push(res);

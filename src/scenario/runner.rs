@@ -290,22 +290,29 @@ impl ScenarioResult {
     }
 }
 
+impl ScenarioResult {
+    /// A result for `l` before any step ran (passed until a step says otherwise).
+    pub fn start(l: &Loaded, seed_used: u64) -> ScenarioResult {
+        ScenarioResult {
+            id: l.id(),
+            name: l.scenario.name.clone(),
+            seed: seed_used,
+            steps: l.scenario.steps.len(),
+            steps_run: 0,
+            virtual_start: String::new(),
+            virtual_end: String::new(),
+            outcome: Outcome::Passed,
+            trace: String::new(),
+            certs: BTreeMap::new(),
+        }
+    }
+}
+
 /// Run one loaded scenario in-process.
 pub fn run_loaded(l: &Loaded, seed: Option<u64>) -> ScenarioResult {
     let s = &l.scenario;
     let seed_used = seed.or(s.cluster.seed).unwrap_or(0);
-    let mut res = ScenarioResult {
-        id: l.id(),
-        name: s.name.clone(),
-        seed: seed_used,
-        steps: s.steps.len(),
-        steps_run: 0,
-        virtual_start: String::new(),
-        virtual_end: String::new(),
-        outcome: Outcome::Passed,
-        trace: String::new(),
-        certs: BTreeMap::new(),
-    };
+    let mut res = ScenarioResult::start(l, seed_used);
     let cluster = match config_for(s, seed).and_then(Cluster::new) {
         Ok(c) => c,
         Err(e) => {
