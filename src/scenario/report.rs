@@ -158,7 +158,7 @@ pub fn text(results: &[ScenarioResult], seed: Option<u64>, st: Style) -> String 
         let _ = writeln!(
             out,
             "{}",
-            st.dim("skipped scenarios need controllers or RBAC not in this build (see `requires`)")
+            st.dim("skipped scenarios need a capability this target does not offer (see `requires`; custom_signer rules run with --kubeconfig --profile custom-signer)")
         );
     }
     out

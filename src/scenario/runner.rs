@@ -342,7 +342,12 @@ pub fn skip_reason<T: Target>(t: &T, s: &Scenario) -> Option<String> {
         .filter(|c| !t.has(*c))
         .map(|c| c.as_str())
         .collect();
-    (!missing.is_empty()).then(|| format!("needs {} (not in this build)", missing.join(", ")))
+    (!missing.is_empty()).then(|| {
+        format!(
+            "needs {}, which this target does not offer",
+            missing.join(", ")
+        )
+    })
 }
 
 /// Run the steps of `l` on any target, filling `res`.
@@ -2093,7 +2098,7 @@ mod run_tests {
         };
         assert_eq!(
             skip_reason(&t, &l[0].scenario).as_deref(),
-            Some("needs signer, cleaner, rbac (not in this build)")
+            Some("needs signer, cleaner, rbac, which this target does not offer")
         );
         // This build has them all.
         assert_eq!(skip_reason(&t.inner, &l[0].scenario), None);
