@@ -19,7 +19,7 @@ use crate::auth::{Attributes, Decision, Identity};
 use crate::controller::{Controller, SyncResult};
 use crate::registry::selectors::{FieldSelector, LabelSelector};
 use crate::registry::{csr as csr_strategy, patch};
-use crate::sim::clock::{Clock, DEFAULT_START};
+use crate::sim::clock::DEFAULT_START;
 use crate::sim::request::{ApiRequest, ApiResponse, Verb, WatchCursor, WatchStream};
 use crate::sim::rng::Rngs;
 use crate::sim::trace::Trace;
@@ -139,31 +139,6 @@ pub struct Cluster {
 
 fn gr(info: &ResourceInfo) -> GroupResource {
     info.group_resource()
-}
-
-/// `forbiddenMessage` of the apiserver's response writers.
-pub fn forbidden_message(a: &Attributes) -> String {
-    if !a.resource_request {
-        return format!(
-            "User \"{}\" cannot {} path \"{}\"",
-            a.user.user, a.verb, a.path
-        );
-    }
-    let mut resource = a.resource.clone();
-    if !a.subresource.is_empty() {
-        resource = format!("{resource}/{}", a.subresource);
-    }
-    if !a.namespace.is_empty() {
-        format!(
-            "User \"{}\" cannot {} resource \"{}\" in API group \"{}\" in the namespace \"{}\"",
-            a.user.user, a.verb, resource, a.api_group, a.namespace
-        )
-    } else {
-        format!(
-            "User \"{}\" cannot {} resource \"{}\" in API group \"{}\" at the cluster scope",
-            a.user.user, a.verb, resource, a.api_group
-        )
-    }
 }
 
 /// Decode a request body into a typed object; errors are 400 BadRequest as the decoder gives.
@@ -290,7 +265,6 @@ impl Cluster {
             let cfg = c.config.cleaner_config;
             c.add_controller(Box::new(crate::controller::cleaner::Cleaner::new(cfg)));
         }
-        let _ = Clock::new(c.now());
         Ok(c)
     }
 
