@@ -5,10 +5,11 @@
 mod common;
 use common::*;
 use csrsim::api::CertificateSigningRequest;
+use csrsim::api::Status;
 use csrsim::auth::Identity;
 use csrsim::sim::{ApiRequest, ApiResponse, Cluster, Config, Verb};
 use proptest::prelude::*;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::time::Duration;
 
 #[test]
@@ -240,4 +241,133 @@ proptest! {
         let e = c.apply(&Identity::admin(), ApiRequest::csr(Verb::Create).body(body)).unwrap_err();
         prop_assert_eq!(e.code, 422);
     }
+}
+
+fn list_page(c: &mut Cluster, limit: i64, cont: &str, rv: &str) -> Result<Value, Status> {
+    c.apply(
+        &Identity::admin(),
+        ApiRequest::csr(Verb::List).list_options(csrsim::api::ListOptions {
+            limit: Some(limit),
+            continue_: cont.into(),
+            resource_version: rv.into(),
+            ..Default::default()
+        }),
+    )
+    .map(value)
+}
+
+fn b64(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+}
+
+/// Paging as apiserver's etcd3 store does it (staging/.../storage/continue.go, etcd3/store.go):
+/// unpadded tokens holding the key relative to the list prefix, every page reporting the first
+/// page's resourceVersion, and the exact 400 texts for bad tokens.
+#[test]
+fn list_pages_and_continue_tokens() {
+    let mut c = bare_cluster();
+    let pem = csr_pem("alice", &[], &[]);
+    for n in ["a", "b", "c", "d", "e"] {
+        create(
+            &mut c,
+            &Identity::admin(),
+            csr_body(n, "example.com/x", &["client auth"], &pem),
+        )
+        .unwrap();
+    }
+    let first = list_page(&mut c, 2, "", "").unwrap();
+    let rv0 = first["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut names: Vec<String> = Vec::new();
+    let mut page = first;
+    loop {
+        assert_eq!(page["metadata"]["resourceVersion"], rv0.as_str());
+        for i in page["items"].as_array().unwrap() {
+            names.push(i["metadata"]["name"].as_str().unwrap().into());
+        }
+        let cont = page["metadata"]["continue"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        if cont.is_empty() {
+            break;
+        }
+        assert!(!cont.contains('='), "unpadded base64: {cont}");
+        // A write between pages does not change the reported resourceVersion.
+        create(
+            &mut c,
+            &Identity::admin(),
+            csr_body(
+                &format!("z{}", names.len()),
+                "example.com/x",
+                &["client auth"],
+                &pem,
+            ),
+        )
+        .unwrap();
+        page = list_page(&mut c, 2, &cont, "").unwrap();
+    }
+    assert_eq!(&names[..5], ["a", "b", "c", "d", "e"]);
+
+    let good = b64(r#"{"v":"meta.k8s.io/v1","rv":5,"start":"b\u0000"}"#);
+    let e = |s: &str| format!("invalid continue token: continue key is not valid{s}");
+    let rows: Vec<(&str, String, &str, String)> = vec![
+        (
+            "not base64",
+            "!!".into(),
+            "",
+            e(": illegal base64 data at input byte 0"),
+        ),
+        (
+            "not JSON",
+            b64("nope"),
+            "",
+            e(": expected ident at line 1 column 2"),
+        ),
+        (
+            "unknown version",
+            b64(r#"{"v":"v2","rv":5,"start":"b"}"#),
+            "",
+            e(": server does not recognize this encoded version v2"),
+        ),
+        (
+            "rv zero",
+            b64(r#"{"v":"meta.k8s.io/v1","rv":0,"start":"b"}"#),
+            "",
+            e(": incorrect encoded start resourceVersion (version meta.k8s.io/v1)"),
+        ),
+        (
+            "empty start",
+            b64(r#"{"v":"meta.k8s.io/v1","rv":5,"start":""}"#),
+            "",
+            e(": encoded start key empty (version meta.k8s.io/v1)"),
+        ),
+        (
+            "path traversal to another resource",
+            b64(r#"{"v":"meta.k8s.io/v1","rv":5,"start":"../../core/secrets/x"}"#),
+            "",
+            e(": ../../core/secrets/x"),
+        ),
+        (
+            "resourceVersion with continue",
+            good.clone(),
+            "7",
+            "specifying resource version is not allowed when using continue".into(),
+        ),
+    ];
+    for (case, token, rv, want) in rows {
+        let err = list_page(&mut c, 2, &token, rv).unwrap_err();
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            (400, want.as_str()),
+            "{case}"
+        );
+    }
+    // resourceVersion "0" is allowed with a continue token; the page starts after "b".
+    let p = list_page(&mut c, 2, &good, "0").unwrap();
+    assert_eq!(p["items"][0]["metadata"]["name"], "c");
+    assert_eq!(p["metadata"]["resourceVersion"], "5");
 }

@@ -337,6 +337,16 @@ fn reference_flow_with(bin: &str, server_args: &[&str]) {
         ],
         "{out}"
     );
+    // Paging: kubectl follows continue tokens page by page (one object per page here).
+    let out = s.ok(bin, &["get", "csr", "--chunk-size=1", "-o", "name"], None);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            "certificatesigningrequest.certificates.k8s.io/myuser",
+            "certificatesigningrequest.certificates.k8s.io/other"
+        ],
+        "{out}"
+    );
     let e = s.fails(bin, &["certificate", "approve", "other"]);
     assert!(e.contains("is already Denied"), "{e}");
 

@@ -825,12 +825,27 @@ impl Cluster {
                 None
             },
         );
+        // Where names (or `namespace/name`) start in the keys: what continue tokens hold.
+        let key_base = if info.namespaced {
+            prefix.clone()
+        } else {
+            format!("{prefix}/")
+        };
         let limit = req.list.limit.filter(|l| *l > 0).map(|l| l as usize);
-        let after = if req.list.continue_.is_empty() {
+        let cont = if req.list.continue_.is_empty() {
             None
         } else {
-            Some(decode_continue(&req.list.continue_)?)
+            let c = decode_continue(&req.list.continue_, &key_base)
+                .map_err(|e| Status::bad_request(format!("invalid continue token: {e}")))?;
+            let rv = req.list.resource_version.as_str();
+            if !rv.is_empty() && rv != "0" {
+                return Err(Status::bad_request(
+                    "specifying resource version is not allowed when using continue",
+                ));
+            }
+            Some(c)
         };
+        let after = cont.as_ref().map(|(k, _)| k.as_str());
         if !req.list.resource_version.is_empty() && parse_rv(&req.list.resource_version).is_none() {
             return Err(Status::bad_request(format!(
                 "invalid resource version \"{}\"",
@@ -840,7 +855,7 @@ impl Cluster {
         let mut items = Vec::new();
         let mut last_key = None;
         let mut more = false;
-        for (k, b) in self.store.range(&prefix, after.as_deref()) {
+        for (k, b) in self.store.range(&prefix, after) {
             let Ok(mut obj) = serde_json::from_slice::<Value>(b) else {
                 continue;
             };
@@ -860,13 +875,20 @@ impl Cluster {
             items.push(obj);
             last_key = Some(k.clone());
         }
+        // A continued list reports the resourceVersion of its first page, as upstream's
+        // snapshot list does, so a watch started from it misses nothing.
+        // A negative rv (upstream: "continue from the latest") lists the current state.
+        let list_rv = match cont {
+            Some((_, rv)) if rv > 0 => rv as u64,
+            _ => self.store.rv(),
+        };
         let mut meta = ListMeta {
-            resource_version: self.store.rv().to_string(),
+            resource_version: list_rv.to_string(),
             ..Default::default()
         };
         if more {
             if let Some(k) = last_key {
-                meta.continue_ = encode_continue(self.store.rv(), &k);
+                meta.continue_ = encode_continue(list_rv, &k, &key_base);
             }
         }
         Ok(
@@ -1605,23 +1627,71 @@ fn parse_rv(s: &str) -> Option<u64> {
     }
 }
 
-fn encode_continue(rv: u64, key: &str) -> String {
+/// The continue token of apiserver's `storage.EncodeContinue`: unpadded URL-safe base64 of
+/// `{"v":"meta.k8s.io/v1","rv":…,"start":…}` where `start` is the last key returned, relative to
+/// the list's key prefix, followed by a NUL so the next page starts right after it.
+fn encode_continue(rv: u64, key: &str, prefix: &str) -> String {
     use base64::Engine;
-    let j = json!({"v": "meta.k8s.io/v1", "rv": rv, "start": key});
-    base64::engine::general_purpose::URL_SAFE.encode(j.to_string())
+    let start = format!("{}\0", key.strip_prefix(prefix).unwrap_or(key));
+    let j = json!({"v": "meta.k8s.io/v1", "rv": rv, "start": start});
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(j.to_string())
 }
 
-fn decode_continue(token: &str) -> Result<String, Status> {
+/// apiserver's `storage.DecodeContinue`: the store key to continue after and the
+/// resourceVersion of the first page. The start key must be a clean relative path, so a token
+/// can never reach outside the list's prefix (upstream's path-traversal defence). The errors
+/// are upstream's texts; the caller wraps them as "invalid continue token: …" (400).
+fn decode_continue(token: &str, prefix: &str) -> Result<(String, i64), String> {
     use base64::Engine;
-    let bad = || {
-        Status::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
-    };
-    let raw = base64::engine::general_purpose::URL_SAFE
+    const GENERIC: &str = "continue key is not valid";
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(token)
-        .map_err(|_| bad())?;
-    let v: Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
-    v.get("start")
-        .and_then(|s| s.as_str())
-        .map(String::from)
-        .ok_or_else(bad)
+        .map_err(|e| {
+            let at = match e {
+                base64::DecodeError::InvalidByte(i, _)
+                | base64::DecodeError::InvalidLastSymbol(i, _) => i,
+                _ => token.len(),
+            };
+            format!("{GENERIC}: illegal base64 data at input byte {at}")
+        })?;
+    let v: Value = serde_json::from_slice(&raw).map_err(|e| format!("{GENERIC}: {e}"))?;
+    let version = v.get("v").and_then(Value::as_str).unwrap_or("");
+    if version != "meta.k8s.io/v1" {
+        return Err(format!(
+            "{GENERIC}: server does not recognize this encoded version {version}"
+        ));
+    }
+    let rv = match v.get("rv") {
+        None | Some(Value::Null) => 0,
+        Some(x) => x
+            .as_i64()
+            .ok_or_else(|| format!("{GENERIC}: cannot unmarshal rv {x} into int64"))?,
+    };
+    if rv == 0 {
+        return Err(format!(
+            "{GENERIC}: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"
+        ));
+    }
+    let start = match v.get("start") {
+        None | Some(Value::Null) => "",
+        Some(Value::String(s)) => s.as_str(),
+        Some(x) => return Err(format!("{GENERIC}: cannot unmarshal start {x} into string")),
+    };
+    if start.is_empty() {
+        return Err(format!(
+            "{GENERIC}: encoded start key empty (version meta.k8s.io/v1)"
+        ));
+    }
+    let rel = start.strip_prefix('/').unwrap_or(start);
+    if !is_clean_relative_path(rel) {
+        return Err(format!("{GENERIC}: {start}"));
+    }
+    Ok((format!("{prefix}{rel}"), rv))
+}
+
+/// Go's `path.Clean("/" + p) == "/" + p`: no empty, `.` or `..` segment, no trailing slash.
+fn is_clean_relative_path(p: &str) -> bool {
+    p.is_empty()
+        || p.split('/')
+            .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
 }
