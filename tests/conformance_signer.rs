@@ -10,7 +10,7 @@ use csrsim::api::{CertificateSigningRequest, EventType};
 use csrsim::auth::Identity;
 use csrsim::pki::{gopem, issue, Ca};
 use csrsim::remote::{Kubeconfig, RemoteCluster};
-use csrsim::scenario::conformance::{run_remote, Profile};
+use csrsim::scenario::conformance::{retarget_signer, run_remote, Profile};
 use csrsim::scenario::remote_target::{Cleanup, RemoteOptions};
 use csrsim::scenario::{load_all, Outcome};
 use csrsim::sim::rng::Rngs;
@@ -23,7 +23,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+/// The library's signer name, and another one the run retargets the library to.
 const SIGNER: &str = "example.com/test";
+const OTHER_SIGNER: &str = "example.org/acme-client";
 /// The signer's default validity without expirationSeconds (and the wrong signer's always).
 const DEFAULT_TTL_SECS: i64 = 365 * 24 * 3600;
 
@@ -36,8 +38,8 @@ enum Behaviour {
     Wrong,
 }
 
-fn should_sign(csr: &CertificateSigningRequest, b: Behaviour) -> Option<i64> {
-    if csr.spec.signer_name != SIGNER || !csr.status.certificate.is_empty() {
+fn should_sign(csr: &CertificateSigningRequest, b: Behaviour, signer: &str) -> Option<i64> {
+    if csr.spec.signer_name != signer || !csr.status.certificate.is_empty() {
         return None;
     }
     match b {
@@ -55,7 +57,12 @@ fn should_sign(csr: &CertificateSigningRequest, b: Behaviour) -> Option<i64> {
 }
 
 /// The signer controller: watch CSRs, sign through /status as the kubeconfig's user.
-fn spawn_signer(kc: Kubeconfig, b: Behaviour, stop: Arc<AtomicBool>) -> JoinHandle<()> {
+fn spawn_signer(
+    kc: Kubeconfig,
+    b: Behaviour,
+    signer: &'static str,
+    stop: Arc<AtomicBool>,
+) -> JoinHandle<()> {
     std::thread::spawn(move || {
         let mut rc = RemoteCluster::connect(&kc).expect("signer connects");
         let me = Identity::admin();
@@ -79,7 +86,7 @@ fn spawn_signer(kc: Kubeconfig, b: Behaviour, stop: Arc<AtomicBool>) -> JoinHand
                 else {
                     continue;
                 };
-                let Some(ttl) = should_sign(&csr, b) else {
+                let Some(ttl) = should_sign(&csr, b, signer) else {
                     continue;
                 };
                 let Some((block, _)) = gopem::decode(&csr.spec.request) else {
@@ -114,15 +121,19 @@ fn spawn_signer(kc: Kubeconfig, b: Behaviour, stop: Arc<AtomicBool>) -> JoinHand
     })
 }
 
-/// Run the custom-signer profile against a fresh server with `b` signing; (passed, failed) ids.
-fn run_profile(b: Behaviour) -> (BTreeSet<String>, BTreeSet<String>) {
+/// Run the custom-signer profile against a fresh server with `b` signing for `signer` (the
+/// library retargeted to it, as `--signer-name` does); (passed, failed) ids.
+fn run_profile(b: Behaviour, signer: &'static str) -> (BTreeSet<String>, BTreeSet<String>) {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start(dir.path(), &["--clock", "virtual"]);
     let kc = Kubeconfig::load(&server.kubeconfig, None).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
-    let signer = spawn_signer(kc.clone(), b, stop.clone());
+    let signer_thread = spawn_signer(kc.clone(), b, signer, stop.clone());
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let scenarios = load_all(&[root]).unwrap();
+    let mut scenarios = load_all(&[root]).unwrap();
+    if signer != SIGNER {
+        retarget_signer(&mut scenarios, signer);
+    }
     let opts = RemoteOptions {
         caps: Profile::CustomSigner.caps(),
         step_timeout: Duration::from_secs(5),
@@ -139,7 +150,7 @@ fn run_profile(b: Behaviour) -> (BTreeSet<String>, BTreeSet<String>) {
     )
     .unwrap();
     stop.store(true, Ordering::SeqCst);
-    signer.join().unwrap();
+    signer_thread.join().unwrap();
     server.stop();
     let file = |id: &str| {
         id.rsplit('/')
@@ -168,14 +179,16 @@ fn run_profile(b: Behaviour) -> (BTreeSet<String>, BTreeSet<String>) {
 
 #[test]
 fn correct_external_signer_passes_the_custom_signer_profile() {
-    let (passed, failed) = run_profile(Behaviour::Correct);
+    // Retargeted to another signer name: a signer still serving example.com/test would not
+    // sign these CSRs, so passing shows the library really moved.
+    let (passed, failed) = run_profile(Behaviour::Correct, OTHER_SIGNER);
     assert!(failed.is_empty(), "failed: {failed:?}");
     assert_eq!(passed.len(), 5);
 }
 
 #[test]
 fn wrong_external_signer_fails_exactly_the_rules_it_breaks() {
-    let (passed, failed) = run_profile(Behaviour::Wrong);
+    let (passed, failed) = run_profile(Behaviour::Wrong, SIGNER);
     // Signing regardless of approval also signs denied CSRs; a year ignores expirationSeconds.
     let want: BTreeSet<String> = [
         "no-certificate-without-approval",
@@ -191,4 +204,28 @@ fn wrong_external_signer_fails_exactly_the_rules_it_breaks() {
         .map(String::from)
         .collect();
     assert_eq!(passed, ok);
+}
+
+#[test]
+fn a_bad_signer_name_is_a_usage_error() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_csrsim"))
+        .args([
+            "run",
+            "--kubeconfig",
+            "/nonexistent",
+            "--profile",
+            "custom-signer",
+            "--signer-name",
+            "Not_A_Domain/x",
+            "scenarios/conformance",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--signer-name \"Not_A_Domain/x\"") && err.contains("spec.signerName"),
+        "{err}"
+    );
 }

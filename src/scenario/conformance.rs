@@ -14,7 +14,7 @@
 use super::loader::Loaded;
 use super::remote_target::{skip_reason, Cleanup, RemoteOptions, RemoteTarget};
 use super::runner::{run_on, Outcome, ScenarioResult};
-use super::schema::Capability;
+use super::schema::{Capability, Step};
 use super::{report, Format, RunArgs, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use crate::remote::{Kubeconfig, RemoteCluster};
 use std::collections::BTreeSet;
@@ -253,8 +253,46 @@ fn install_ctrl_c(kc: Kubeconfig, cleanup: Cleanup) {
     });
 }
 
+/// The signer name the conformance library uses for the external signer under test.
+pub const LIBRARY_SIGNER: &str = "example.com/test";
+
+/// Point every CSR the scenarios create for [`LIBRARY_SIGNER`] at `signer` instead.
+pub fn retarget_signer(scenarios: &mut [Loaded], signer: &str) {
+    for l in scenarios {
+        for st in &mut l.scenario.steps {
+            if let Step::CreateCsr(c) = &mut st.value {
+                if c.signer.as_deref() == Some(LIBRARY_SIGNER) {
+                    c.signer = Some(signer.to_string());
+                }
+            }
+        }
+    }
+}
+
+/// A signer name as validation accepts it (`<domain>/<path>`, a DNS-1123 subdomain before the
+/// first slash); checked up front so a typo is a usage error, not 10 failing rules.
+fn check_signer_name(s: &str) -> Result<(), String> {
+    let errs = crate::validation::names::validate_signer_name("spec.signerName", s);
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(errs
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; "))
+    }
+}
+
 /// `csrsim run --kubeconfig …`: the whole conformance run. Returns the exit code.
-pub fn run_remote_cli(args: &RunArgs, scenarios: Vec<Loaded>) -> i32 {
+pub fn run_remote_cli(args: &RunArgs, mut scenarios: Vec<Loaded>) -> i32 {
+    if let Some(n) = &args.signer_name {
+        if let Err(e) = check_signer_name(n) {
+            eprintln!("csrsim run: --signer-name {n:?}: {e}");
+            return EXIT_BAD_INPUT;
+        }
+        retarget_signer(&mut scenarios, n);
+    }
     let Some(path) = &args.kubeconfig else {
         return EXIT_BAD_INPUT;
     };

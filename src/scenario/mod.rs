@@ -92,6 +92,10 @@ pub struct RunArgs {
     /// How long an expectation waits for the target's controllers (default 10s).
     #[arg(long, requires = "kubeconfig")]
     pub step_timeout: Option<humantime::Duration>,
+    /// The signer under test for `--profile custom-signer`: replaces the library's
+    /// `example.com/test` in every CSR the scenarios create.
+    #[arg(long, requires = "kubeconfig", value_name = "DOMAIN/NAME")]
+    pub signer_name: Option<String>,
 }
 
 /// Load every scenario under `paths`; all load errors are collected.
