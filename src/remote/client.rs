@@ -4,6 +4,7 @@
 //! credentials, as `kubectl --as/--as-group` does.
 //!
 //! This is an edge module: it does network I/O and reads the wall clock for timeouts.
+#![allow(clippy::disallowed_methods)]
 
 use super::kubeconfig::Kubeconfig;
 use crate::api::{ListOptions, Status, Time, WatchEvent};
@@ -14,6 +15,9 @@ use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// A remote watch poll returns once events stop arriving for this long.
+const WATCH_QUIET: Duration = Duration::from_millis(50);
 use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig};
 
 /// A connection to a live API server.
@@ -399,15 +403,42 @@ impl RemoteCluster {
             let text = resp.into_body().read_to_string().unwrap_or_default();
             return Err(status_from(code, &text));
         }
-        let mut out = Vec::new();
-        let reader = BufReader::new(resp.into_body().into_reader());
-        for line in reader.lines() {
-            let Ok(line) = line else { break };
-            if line.trim().is_empty() {
-                continue;
+        // The server holds the stream open until `timeoutSeconds`; a reader thread hands the
+        // events over so the poll returns as soon as a burst of events has arrived (quiet for
+        // WATCH_QUIET) instead of waiting out the whole timeout. The thread ends when the
+        // server closes the stream.
+        let (tx, rx) = std::sync::mpsc::channel::<WatchEvent>();
+        let body = resp.into_body();
+        std::thread::spawn(move || {
+            let reader = BufReader::new(body.into_reader());
+            for line in reader.lines() {
+                let Ok(line) = line else { break };
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let Ok(ev) = serde_json::from_str::<WatchEvent>(&line) else {
+                    continue;
+                };
+                if tx.send(ev).is_err() {
+                    break;
+                }
             }
-            let Ok(ev) = serde_json::from_str::<WatchEvent>(&line) else {
-                continue;
+        });
+        let deadline = std::time::Instant::now() + wait.max(Duration::from_secs(1));
+        let mut out = Vec::new();
+        loop {
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                break;
+            }
+            let limit = if out.is_empty() {
+                deadline - now
+            } else {
+                WATCH_QUIET.min(deadline - now)
+            };
+            let ev = match rx.recv_timeout(limit) {
+                Ok(ev) => ev,
+                Err(_) => break,
             };
             if ev.type_ == crate::api::EventType::Error {
                 let st: Status = serde_json::from_value(ev.object.clone())
