@@ -1,6 +1,7 @@
 //! The official Python client (`kubernetes` from PyPI) against `csrsim serve --clock virtual`:
 //! create, approve, issuance, validation and admission errors, Failed conditions, patches,
-//! watch, RBAC and access reviews (tests/python/csr_flow.py).
+//! watch, RBAC and access reviews (tests/python/csr_flow.py), and the two CSR tests of upstream's
+//! test/e2e/auth/certificates.go rewritten for the Python client.
 //!
 //! `.ci/run` installs the client; outside CI the test is skipped when the module is missing.
 #![allow(clippy::disallowed_methods)] // tests are an edge
@@ -17,8 +18,9 @@ fn python_client_available() -> bool {
         .unwrap_or(false)
 }
 
-#[test]
-fn python_client_csr_flow() {
+/// Run tests/python/SCRIPT against a fresh `csrsim serve` with `server_args`; the script must
+/// print `marker` and exit 0.
+fn run_script(script: &str, marker: &str, server_args: &[&str]) {
     if !python_client_available() {
         assert!(
             std::env::var("CI").is_err(),
@@ -28,13 +30,13 @@ fn python_client_csr_flow() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(dir.path(), &["--clock", "virtual"]);
+    let mut server = Server::start(dir.path(), server_args);
     let work = dir.path().join("py");
     std::fs::create_dir_all(&work).unwrap();
     let out = Command::new("python3")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/python/csr_flow.py"
+        .arg(format!(
+            "{}/tests/python/{script}",
+            env!("CARGO_MANIFEST_DIR")
         ))
         .arg(&work)
         .env("KUBECONFIG", &server.kubeconfig)
@@ -43,9 +45,34 @@ fn python_client_csr_flow() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        out.status.success() && stdout.contains("python flow: ok"),
-        "python flow failed\nstdout:\n{stdout}\nstderr:\n{stderr}\nserver log:\n{}",
+        out.status.success() && stdout.contains(marker),
+        "{script} failed\nstdout:\n{stdout}\nstderr:\n{stderr}\nserver log:\n{}",
         server.log()
     );
     server.stop();
+}
+
+#[test]
+fn python_client_csr_flow() {
+    run_script("csr_flow.py", "python flow: ok", &["--clock", "virtual"]);
+}
+
+/// test/e2e/auth/certificates.go "should support CSR API operations" (a conformance test).
+#[test]
+fn upstream_e2e_csr_api_operations() {
+    run_script(
+        "upstream_csr_api_operations.py",
+        "upstream csr api operations: ok",
+        &[],
+    );
+}
+
+/// test/e2e/auth/certificates.go "should support building a client with a CSR".
+#[test]
+fn upstream_e2e_client_from_csr() {
+    run_script(
+        "upstream_client_from_csr.py",
+        "upstream client from csr: ok",
+        &[],
+    );
 }
