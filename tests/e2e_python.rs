@@ -76,3 +76,71 @@ fn upstream_e2e_client_from_csr() {
         &[],
     );
 }
+
+// test/integration/certificates/*_test.go, one script per upstream test function.
+
+/// admission_approval_test.go TestCSRSignerNameApprovalPlugin.
+#[test]
+fn upstream_integration_admission_approval() {
+    run_script(
+        "upstream_admission_approval.py",
+        "upstream admission approval: ok",
+        &[],
+    );
+}
+
+/// admission_sign_test.go TestCSRSignerNameSigningPlugin.
+#[test]
+fn upstream_integration_admission_sign() {
+    run_script(
+        "upstream_admission_sign.py",
+        "upstream admission sign: ok",
+        &[],
+    );
+}
+
+/// admission_subjectrestriction_test.go TestCertificateSubjectRestrictionPlugin.
+#[test]
+fn upstream_integration_admission_subjectrestriction() {
+    run_script(
+        "upstream_admission_subjectrestriction.py",
+        "upstream admission subjectrestriction: ok",
+        &[],
+    );
+}
+
+/// controller_approval_test.go TestController_AutoApproval (the approver runs on the wall clock).
+#[test]
+fn upstream_integration_controller_approval() {
+    run_script(
+        "upstream_controller_approval.py",
+        "upstream controller approval: ok",
+        &[],
+    );
+}
+
+/// defaulting_test.go TestCSRSignerNameDefaulting (v1: no defaulting; v1beta1 not served).
+#[test]
+fn upstream_integration_defaulting() {
+    run_script("upstream_defaulting.py", "upstream defaulting: ok", &[]);
+}
+
+/// duration_test.go TestCSRDuration: the signer's TTL is 24h, as upstream's test controller.
+#[test]
+fn upstream_integration_duration() {
+    run_script(
+        "upstream_duration.py",
+        "upstream duration: ok",
+        &["--cluster-signing-duration", "24h"],
+    );
+}
+
+/// field_selector_test.go TestCSRSignerNameFieldSelector.
+#[test]
+fn upstream_integration_field_selector() {
+    run_script(
+        "upstream_field_selector.py",
+        "upstream field selector: ok",
+        &[],
+    );
+}

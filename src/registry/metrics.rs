@@ -4,9 +4,22 @@
 //! validity is within 5 minutes + 5 % of what was asked.
 
 use crate::api::CertificateSigningRequest;
+use std::collections::BTreeMap;
 
 pub const REQUESTED: &str = "apiserver_certificates_registry_csr_requested_duration_total";
 pub const HONORED: &str = "apiserver_certificates_registry_csr_honored_duration_total";
+
+/// The counters' help texts; component-base prefixes the stability level (`[ALPHA]`).
+const HELP: [(&str, &str); 2] = [
+    (
+        HONORED,
+        "[ALPHA] Total number of issued CSRs with a requested duration that was honored, sliced by signer (only kubernetes.io signer names are specifically identified)",
+    ),
+    (
+        REQUESTED,
+        "[ALPHA] Total number of issued CSRs with a requested duration, sliced by signer (only kubernetes.io signer names are specifically identified)",
+    ),
+];
 
 /// `compressSignerName`: built-in names are kept, every other signer is `other`.
 pub fn signer_label(name: &str) -> String {
@@ -49,6 +62,24 @@ pub fn observe(
     out
 }
 
+/// The Prometheus text exposition of the counters, as client_golang's gatherer writes it:
+/// families sorted by name (`honored` before `requested`), families without samples left
+/// out, samples sorted by label value. (`duration_test.go` compares these lines verbatim.)
+pub fn render(counters: &BTreeMap<(&'static str, String), u64>) -> String {
+    let mut s = String::new();
+    for (name, help) in HELP {
+        let samples: Vec<_> = counters.iter().filter(|((n, _), _)| *n == name).collect();
+        if samples.is_empty() {
+            continue;
+        }
+        s.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n"));
+        for ((_, signer), v) in samples {
+            s.push_str(&format!("{name}{{signerName=\"{signer}\"}} {v}\n"));
+        }
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +96,32 @@ mod tests {
             signer_label("kubernetes.io/kubelet-serving"),
             "kubernetes.io/kubelet-serving"
         );
+    }
+
+    #[test]
+    fn render_sorts_families_by_name_and_skips_empty_ones() {
+        // duration_test.go TestCSRDuration: the lines starting with
+        // `apiserver_certificates_registry_` are exactly honored (6) then requested (7).
+        let client = "kubernetes.io/kube-apiserver-client".to_string();
+        let mut m = BTreeMap::new();
+        m.insert((REQUESTED, client.clone()), 7);
+        m.insert((HONORED, client.clone()), 6);
+        m.insert((REQUESTED, "other".to_string()), 1);
+        let got: Vec<String> = render(&m)
+            .lines()
+            .filter(|l| l.starts_with("apiserver_certificates_registry_"))
+            .map(String::from)
+            .collect();
+        assert_eq!(
+            got,
+            [
+                format!("{HONORED}{{signerName=\"{client}\"}} 6"),
+                format!("{REQUESTED}{{signerName=\"{client}\"}} 7"),
+                format!("{REQUESTED}{{signerName=\"other\"}} 1"),
+            ]
+        );
+        assert!(render(&m).starts_with(&format!("# HELP {HONORED} [ALPHA] Total number")));
+        // no counter incremented yet: nothing is exported (client_golang drops empty families)
+        assert_eq!(render(&BTreeMap::new()), "");
     }
 }

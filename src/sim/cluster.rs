@@ -1396,19 +1396,7 @@ impl Cluster {
 
     /// The registry's CSR duration counters in Prometheus text format (for `/metrics`).
     pub fn metrics_text(&self) -> String {
-        let mut s = String::new();
-        for m in [
-            crate::registry::metrics::REQUESTED,
-            crate::registry::metrics::HONORED,
-        ] {
-            s.push_str(&format!("# TYPE {m} counter\n"));
-            for ((name, signer), v) in &self.metrics {
-                if *name == m {
-                    s.push_str(&format!("{m}{{signerName=\"{signer}\"}} {v}\n"));
-                }
-            }
-        }
-        s
+        crate::registry::metrics::render(&self.metrics)
     }
 
     fn update_csr_checks(
