@@ -85,6 +85,27 @@ fn bad_request_bytes_and_expiration() {
     assert_eq!(causes[0].field, "spec.request");
     assert_eq!(causes[0].reason, "FieldValueInvalid");
 
+    // validation_test.go "CSR with empty request data should fail": a request left out (or
+    // null) is a nil []byte; one sent as "" decodes (Go's encoding/json) to a non-nil empty one.
+    for (case, request, printed) in [
+        ("request omitted", None, "[]byte(nil)"),
+        ("request null", Some(json!(null)), "[]byte(nil)"),
+        ("request empty string", Some(json!("")), "[]byte{}"),
+    ] {
+        let mut body = csr_body("x", KUBE_APISERVER_CLIENT, CLIENT, "");
+        match request {
+            None => {
+                body["spec"].as_object_mut().unwrap().remove("request");
+            }
+            Some(v) => body["spec"]["request"] = v,
+        }
+        assert_eq!(
+            err_of(body).message,
+            format!("CertificateSigningRequest.certificates.k8s.io \"x\" is invalid: spec.request: Invalid value: {printed}: PEM block type must be CERTIFICATE REQUEST"),
+            "{case}"
+        );
+    }
+
     // duration_test.go: 599 rejected, 600 accepted.
     let pem = csr_pem("alice", &[], &[]);
     let mut body = csr_body("x", KUBE_APISERVER_CLIENT, CLIENT, &pem);

@@ -1089,7 +1089,7 @@ impl Cluster {
         let mut csr: CertificateSigningRequest = decode(&obj)?;
         csr_strategy::prepare_for_create(&mut csr, Some(who));
         let name = csr.metadata.name.clone();
-        let mut errs = csr_validation::validate_create(&csr);
+        let mut errs = csr_validation::validate_create_body(&csr, &obj);
         if errs.is_empty() {
             errs = names::path_segment_name(&name)
                 .into_iter()

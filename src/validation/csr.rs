@@ -21,6 +21,7 @@ use super::names::validate_signer_name;
 use crate::api::csr::{ALL_USAGES, APPROVED, DENIED, FAILED, LEGACY_UNKNOWN};
 use crate::api::{CertificateSigningRequest, CsrCondition};
 use crate::pki::gopem;
+use serde_json::Value;
 
 pub const MIN_EXPIRATION_SECONDS: i32 = 600;
 
@@ -306,6 +307,19 @@ fn find<'a>(csr: &'a CertificateSigningRequest, t: &str) -> Vec<&'a CsrCondition
 /// Create: `ValidateCertificateSigningRequestCreate` (all options false).
 pub fn validate_create(csr: &CertificateSigningRequest) -> Vec<FieldError> {
     validate(csr, &Options::default())
+}
+
+/// Create, knowing the submitted JSON `body`: Go's decoder turns `"request": ""` into a
+/// non-nil empty slice, which the `spec.request` error prints as `[]byte{}`, while a request
+/// left out (or `null`) stays nil and prints `[]byte(nil)`; our `Vec<u8>` cannot tell them apart.
+pub fn validate_create_body(csr: &CertificateSigningRequest, body: &Value) -> Vec<FieldError> {
+    let mut errs = validate_create(csr);
+    if body.pointer("/spec/request").and_then(Value::as_str) == Some("") {
+        for e in errs.iter_mut().filter(|e| e.field == "spec.request") {
+            e.value = Some("[]byte{}".to_string());
+        }
+    }
+    errs
 }
 
 /// Update through `path`: `ValidateCertificateSigningRequest{,Status,Approval}Update`.

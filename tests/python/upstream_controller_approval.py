@@ -34,6 +34,14 @@ CASES = [
      "kubernetes.io/kube-apiserver-client-kubelet", "does-not-match-cn", True, False, True),
     ("should not auto-approve CSR that has kube-apiserver-client signerName that DOES match kubelet CSR requirements",
      "kubernetes.io/kube-apiserver-client", KUBELET_USER, False, False, False),
+    # deprecated_api_test.go TestDeprecatedController_AutoApproval (v1beta1 there): O=system:notnodes
+    ("should not auto-approve CSR that has kube-apiserver-client-kubelet signerName that does not match requirements",
+     "kubernetes.io/kube-apiserver-client-kubelet", KUBELET_USER, True, False, False,
+     u.pem_with_group("system:notnodes")),
+    # stable recognizer order: a self-node CSR whose requester holds only selfnodeclient is approved;
+    # a requester that is not the CN and holds only selfnodeclient is not
+    ("should not auto-approve CSR whose requester does not match the CN with only selfnodeclient granted",
+     "kubernetes.io/kube-apiserver-client-kubelet", "does-not-match-cn", False, True, False),
 ]
 
 
@@ -46,7 +54,7 @@ def grant_user_node_client_permissions(user, self_node_client):
     resource = "certificatesigningrequests/selfnodeclient" if self_node_client \
         else "certificatesigningrequests/nodeclient"
     u.grant_cluster_role("role", user, [client.V1PolicyRule(
-        verbs=["create"], api_groups=[u.CERTS_GROUP], resources=[resource])])
+        verbs=["create"], api_groups=[u.CERTS_GROUP], resources=[resource])], binding="rolebinding")
     u.wait_for_authorization(user, "create", u.CERTS_GROUP, resource)
 
 
@@ -64,7 +72,7 @@ def wait_for_approved(name, timeout=5.0):
     return False
 
 
-for title, signer, username, node_client, self_node_client, auto_approved in CASES:
+for title, signer, username, node_client, self_node_client, auto_approved, *request in CASES:
     u.grant_cluster_role("csr-creator", username, [client.V1PolicyRule(
         verbs=["create"], api_groups=[u.CERTS_GROUP], resources=["certificatesigningrequests"])])
     if node_client:
@@ -75,7 +83,7 @@ for title, signer, username, node_client, self_node_client, auto_approved in CAS
     created = requester.create_certificate_signing_request(client.V1CertificateSigningRequest(
         metadata=client.V1ObjectMeta(name="csr"),
         spec=client.V1CertificateSigningRequestSpec(
-            request=base64.b64encode(KUBELET_CSR).decode(), usages=KUBELET_USAGES, signer_name=signer)))
+            request=base64.b64encode(request[0] if request else KUBELET_CSR).decode(), usages=KUBELET_USAGES, signer_name=signer)))
     # the spec.username field is set from the impersonated user
     assert created.spec.username == username, (title, created.spec.username)
     assert created.spec.groups == ["system:authenticated"], (title, created.spec.groups)
@@ -91,7 +99,7 @@ for title, signer, username, node_client, self_node_client, auto_approved in CAS
     certs.delete_certificate_signing_request("csr")
     u.remove_cluster_role("csr-creator")
     if node_client or self_node_client:
-        u.remove_cluster_role("role")
+        u.remove_cluster_role("role", binding="rolebinding")
     print("  ok:", title)
 
 print("upstream controller approval: ok")

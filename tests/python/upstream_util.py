@@ -99,19 +99,20 @@ def wait_for_authorization(user, verb, group, resource, name="", allowed=True):
                          % (user, verb, group, resource, name, allowed))
 
 
-def grant_cluster_role(name, user, rules):
-    """A ClusterRole `name` with `rules` and a ClusterRoleBinding `name` of it to `user`."""
+def grant_cluster_role(name, user, rules, binding=None):
+    """A ClusterRole `name` with `rules` and a ClusterRoleBinding (`binding`, default `name`) of it
+    to `user`."""
     rbac = client.RbacAuthorizationV1Api()
     rbac.create_cluster_role(client.V1ClusterRole(metadata=client.V1ObjectMeta(name=name), rules=rules))
     rbac.create_cluster_role_binding(client.V1ClusterRoleBinding(
-        metadata=client.V1ObjectMeta(name=name),
+        metadata=client.V1ObjectMeta(name=binding or name),
         subjects=[client.RbacV1Subject(kind="User", name=user, api_group="rbac.authorization.k8s.io")],
         role_ref=client.V1RoleRef(api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=name)))
 
 
-def remove_cluster_role(name):
+def remove_cluster_role(name, binding=None):
     rbac = client.RbacAuthorizationV1Api()
-    rbac.delete_cluster_role_binding(name)
+    rbac.delete_cluster_role_binding(binding or name)
     rbac.delete_cluster_role(name)
 
 
