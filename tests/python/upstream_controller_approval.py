@@ -3,6 +3,9 @@ the csrapproving controller approves a kube-apiserver-client-kubelet CSR (CN=sys
 O=system:nodes, usages digital signature/key encipherment/client auth) whose requester holds
 `create` on certificatesigningrequests/selfnodeclient (requester = CN) or .../nodeclient (any
 requester), and never approves the same request for kubernetes.io/kube-apiserver-client.
+Added cases: deprecated_api_test.go's O=system:notnodes request is never approved; selfnodeclient
+alone does not cover a requester other than the CN; and (released recognizer loop, v1.33) a self
+node CSR is approved through nodeclient when selfnodeclient is not granted.
 Upstream's test apiserver runs with AlwaysAllow; csrsim always runs RBAC, so each requester is
 also granted `create` on certificatesigningrequests (ClusterRole "csr-creator"). The requester is
 an impersonated user, as upstream; the approver reason is "AutoApproved".
@@ -42,6 +45,8 @@ CASES = [
     # a requester that is not the CN and holds only selfnodeclient is not
     ("should not auto-approve CSR whose requester does not match the CN with only selfnodeclient granted",
      "kubernetes.io/kube-apiserver-client-kubelet", "does-not-match-cn", False, True, False),
+    ("should auto-approve a self node CSR through nodeclient when selfnodeclient is not granted",
+     "kubernetes.io/kube-apiserver-client-kubelet", KUBELET_USER, True, False, True),
 ]
 
 
