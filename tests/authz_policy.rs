@@ -244,4 +244,23 @@ fn certificate_workflow_rights() {
         !cx.authorize(&api).allowed(),
         "discovery only for authenticated"
     );
+    // bootstrap policy "system:monitoring": /metrics only for the group system:monitoring (and
+    // the superuser); an ordinary authenticated user is refused.
+    for (case, who, want) in [
+        ("authenticated user", Identity::user("u", &[]), false),
+        (
+            "group system:monitoring",
+            Identity::user("m", &["system:monitoring"]),
+            true,
+        ),
+        ("system:masters", Identity::admin(), true),
+    ] {
+        let metrics = Attributes {
+            user: who,
+            verb: "get".into(),
+            path: "/metrics".into(),
+            ..Default::default()
+        };
+        assert_eq!(cx.authorize(&metrics).allowed(), want, "/metrics: {case}");
+    }
 }

@@ -172,6 +172,25 @@ pub fn default_objects(kubeadm: bool) -> Vec<(&'static str, Value)> {
                 &["/healthz", "/livez", "/readyz", "/version", "/version/"],
             )],
         ),
+        // Read access to the monitoring endpoints, `/metrics` included (bound to the group
+        // `system:monitoring`; nobody else but system:masters may read `/metrics`).
+        cluster_role(
+            "system:monitoring",
+            &[],
+            vec![PolicyRule::urls(
+                &["get"],
+                &[
+                    "/metrics",
+                    "/metrics/slis",
+                    "/livez",
+                    "/readyz",
+                    "/healthz",
+                    "/livez/*",
+                    "/readyz/*",
+                    "/healthz/*",
+                ],
+            )],
+        ),
         aggregated_role("admin", &[], AGGREGATE_TO_ADMIN),
         aggregated_role("edit", &[(AGGREGATE_TO_ADMIN, "true")], AGGREGATE_TO_EDIT),
         aggregated_role("view", &[(AGGREGATE_TO_EDIT, "true")], AGGREGATE_TO_VIEW),
@@ -368,6 +387,11 @@ pub fn default_objects(kubeadm: bool) -> Vec<(&'static str, Value)> {
                 Subject::group("system:authenticated"),
                 Subject::group("system:unauthenticated"),
             ],
+        ),
+        bootstrap_binding(
+            "system:monitoring",
+            "system:monitoring",
+            vec![Subject::group("system:monitoring")],
         ),
         bootstrap_binding("system:node", "system:node", vec![]),
         bootstrap_binding(

@@ -660,8 +660,17 @@ async fn serve(
             .body(full(Bytes::new()))
             .expect("response"),
         Route::Metrics => {
-            let text = state.with_cluster(|c| c.metrics_text());
-            text_response(200, &text)
+            // A non-resource request: RBAC must allow `get` on the path (system:monitoring).
+            let a = crate::auth::Attributes {
+                user: who.clone(),
+                verb: "get".into(),
+                path: "/metrics".into(),
+                ..Default::default()
+            };
+            match state.with_cluster(|c| (c.authorize(&a), c.metrics_text())) {
+                (crate::auth::Decision::Allow(_), text) => text_response(200, &text),
+                (d, _) => status_response(&crate::auth::forbidden_status(&a, &d)),
+            }
         }
         Route::ApiVersions => {
             let addr = state

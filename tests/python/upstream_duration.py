@@ -118,5 +118,8 @@ for _ in range(50):
         break
     time.sleep(0.1)
 assert got_metrics == want_metrics, "unexpected metrics:\n%s" % "\n".join(got_metrics)
+# /metrics is a non-resource URL granted by the system:monitoring role only
+status, got = u.raw(u.client_as("test-user"), "GET", "/metrics")
+assert status == 403 and got["message"] == 'forbidden: User "test-user" cannot get path "/metrics"', (status, got)
 
 print("upstream duration: ok")
