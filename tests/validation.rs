@@ -48,6 +48,16 @@ fn create_rules_table() {
             "CertificateSigningRequest.certificates.k8s.io \"x\" is invalid: spec.signerName: Required value".into(),
         ),
         (
+            "null signerName and usages (Go's decoder leaves the zero value: 422, not 400)",
+            {
+                let mut b = csr_body("x", KUBE_APISERVER_CLIENT, CLIENT, &pem);
+                b["spec"]["signerName"] = serde_json::Value::Null;
+                b["spec"]["usages"] = serde_json::Value::Null;
+                b
+            },
+            "CertificateSigningRequest.certificates.k8s.io \"x\" is invalid: [spec.usages: Required value, spec.signerName: Required value]".into(),
+        ),
+        (
             "signerName without path",
             csr_body("x", "example.com", CLIENT, &pem),
             "CertificateSigningRequest.certificates.k8s.io \"x\" is invalid: spec.signerName: Invalid value: \"example.com\": must be a fully qualified domain and path of the form 'example.com/signer-name'".into(),

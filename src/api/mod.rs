@@ -6,6 +6,7 @@
 
 pub mod csr;
 pub mod depth;
+pub mod gojson;
 pub mod meta;
 pub mod rbac;
 pub mod resources;

@@ -143,7 +143,9 @@ fn gr(info: &ResourceInfo) -> GroupResource {
 
 /// Decode a request body into a typed object; errors are 400 BadRequest as the decoder gives.
 fn decode<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, Status> {
-    serde_json::from_value(v.clone())
+    let mut v = v.clone();
+    crate::api::gojson::drop_null_members(&mut v); // Go: `null` leaves the zero value
+    serde_json::from_value(v)
         .map_err(|e| Status::bad_request(format!("error decoding request body: {e}")))
 }
 

@@ -36,6 +36,11 @@ assert got["message"] == ('CertificateSigningRequest.certificates.k8s.io "testcs
                           'spec.signerName: Required value'), got["message"]
 assert got["details"]["causes"] == [{"reason": "FieldValueRequired", "message": "Required value",
                                      "field": "spec.signerName"}], got["details"]
+# an explicit null is no different (Go's decoder leaves the zero value): still a 422
+status, got = u.raw(api, "POST", V1, body({"request": request, "usages": usages, "signerName": None}))
+assert status == 422, (status, got)
+assert got["message"] == ('CertificateSigningRequest.certificates.k8s.io "testcsr" is invalid: '
+                          'spec.signerName: Required value'), got["message"]
 # nor are usages defaulted (v1beta1 defaulted them to digital signature + key encipherment)
 status, got = u.raw(api, "POST", V1, body({"request": request, "signerName": "example.com/my-custom-signer"}))
 assert status == 422, (status, got)
