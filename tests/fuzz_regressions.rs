@@ -67,7 +67,9 @@ fn condition_time_past_year_9999_is_a_400_not_a_panic() {
         .unwrap_err();
     assert_eq!(e.code, 400, "{e:?}");
     assert!(
-        e.message.starts_with("error decoding request body: "),
+        e.message.starts_with(
+            "CertificateSigningRequest in version \"v1\" cannot be handled as a CertificateSigningRequest: "
+        ),
         "{}",
         e.message
     );

@@ -116,6 +116,33 @@ fn bad_request_bytes_and_expiration() {
         );
     }
 
+    // encoding/json decodes []byte with base64.StdEncoding: line breaks are skipped (wrapped
+    // `base64` output is accepted); anything else is the handler's transformDecodeError.
+    let pem = csr_pem("alice", &[], &[]);
+    let mut body = csr_body("wrapped", KUBE_APISERVER_CLIENT, CLIENT, &pem);
+    let flat = body["spec"]["request"].as_str().unwrap().to_string();
+    let wrapped: Vec<String> = flat
+        .as_bytes()
+        .chunks(76)
+        .map(|c| String::from_utf8(c.to_vec()).unwrap())
+        .collect();
+    body["spec"]["request"] = json!(wrapped.join("\n") + "\n");
+    let mut c = bare_cluster();
+    let made = create(&mut c, &Identity::admin(), body).expect("wrapped base64 is accepted");
+    assert_eq!(
+        made.spec.request,
+        pem.as_bytes(),
+        "stored as the decoded bytes"
+    );
+    let mut body = csr_body("x", KUBE_APISERVER_CLIENT, CLIENT, &pem);
+    body["spec"]["request"] = json!(pem); // PEM text where base64 is expected
+    let e = err_of(body);
+    assert_eq!((e.code, e.reason.as_str()), (400, "BadRequest"));
+    assert_eq!(
+        e.message,
+        "CertificateSigningRequest in version \"v1\" cannot be handled as a CertificateSigningRequest: illegal base64 data at input byte 0"
+    );
+
     // duration_test.go: 599 rejected, 600 accepted.
     let pem = csr_pem("alice", &[], &[]);
     let mut body = csr_body("x", KUBE_APISERVER_CLIENT, CLIENT, &pem);

@@ -62,9 +62,9 @@ pub mod b64 {
         let s: Option<String> = Option::deserialize(d)?;
         match s {
             None => Ok(Vec::new()),
-            Some(s) => base64::engine::general_purpose::STANDARD
-                .decode(s.as_bytes())
-                .map_err(|e| serde::de::Error::custom(format!("illegal base64 data: {e}"))),
+            // Go's decoder (newlines skipped, its error text): see `api::gojson`.
+            Some(s) => super::super::gojson::decode_base64_std(s.as_bytes())
+                .map_err(serde::de::Error::custom),
         }
     }
 }

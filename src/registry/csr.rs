@@ -7,9 +7,23 @@
 //! - `/approval`: condition timestamps populated; spec and everything in status except the
 //!   conditions kept from the old object.
 
-use crate::api::csr::{APPROVED, DENIED};
-use crate::api::{CertificateSigningRequest, CsrStatus, Time};
+use crate::api::csr::{APPROVED, DENIED, KIND};
+use crate::api::{CertificateSigningRequest, CsrStatus, Status, Time};
 use crate::auth::Identity;
+
+/// Decode a CSR request body as the apiserver's JSON serializer does (`null` is a zero value,
+/// `[]byte` is Go base64); a body that does not decode is the handler's
+/// `transformDecodeError`: 400 `CertificateSigningRequest in version "v1" cannot be handled as
+/// a CertificateSigningRequest: <decoder error>`.
+pub fn decode_body(body: &serde_json::Value) -> Result<CertificateSigningRequest, Status> {
+    let mut v = body.clone();
+    crate::api::gojson::drop_null_members(&mut v);
+    serde_json::from_value(v).map_err(|e| {
+        Status::bad_request(format!(
+            "{KIND} in version \"v1\" cannot be handled as a {KIND}: {e}"
+        ))
+    })
+}
 
 /// `PrepareForCreate`.
 pub fn prepare_for_create(csr: &mut CertificateSigningRequest, user: Option<&Identity>) {

@@ -1088,7 +1088,7 @@ impl Cluster {
 
     /// Strategy, validation and admission of a CSR create.
     fn create_csr_checks(&mut self, who: &Identity, obj: Value) -> Result<Value, Status> {
-        let mut csr: CertificateSigningRequest = decode(&obj)?;
+        let mut csr = csr_strategy::decode_body(&obj)?;
         csr_strategy::prepare_for_create(&mut csr, Some(who));
         let name = csr.metadata.name.clone();
         let mut errs = csr_validation::validate_create_body(&csr, &obj);
@@ -1409,7 +1409,7 @@ impl Cluster {
         sub: &str,
     ) -> Result<Value, Status> {
         let old: CertificateSigningRequest = decode(old_v)?;
-        let mut new: CertificateSigningRequest = decode(&obj)?;
+        let mut new = csr_strategy::decode_body(&obj)?;
         let now = self.now();
         let path = match sub {
             "status" => {
