@@ -1,7 +1,10 @@
 //! The official Python client (`kubernetes` from PyPI) against `csrsim serve --clock virtual`:
 //! create, approve, issuance, validation and admission errors, Failed conditions, patches,
-//! watch, RBAC and access reviews (tests/python/csr_flow.py), and the two CSR tests of upstream's
-//! test/e2e/auth/certificates.go rewritten for the Python client.
+//! watch, RBAC and access reviews (tests/python/csr_flow.py), the two CSR tests of upstream's
+//! test/e2e/auth/certificates.go, and every test function of upstream's
+//! test/integration/certificates/ (`upstream_<file>.py`, helpers in `upstream_util.py`: Ed25519
+//! CSRs as Go's `pemWithTemplate`, impersonating clients, RBAC grants with the SAR poll),
+//! rewritten for the Python client.
 //!
 //! `.ci/run` installs the client; outside CI the test is skipped when the module is missing.
 #![allow(clippy::disallowed_methods)] // tests are an edge
