@@ -105,6 +105,8 @@ pub fn decode_base64_std(src: &[u8]) -> Result<Vec<u8>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::CertificateSigningRequest;
+    use serde_json::json;
 
     #[test]
     fn base64_as_go_std_encoding() {
@@ -132,8 +134,6 @@ mod tests {
             }
         }
     }
-    use crate::api::CertificateSigningRequest;
-    use serde_json::json;
 
     #[test]
     fn null_members_decode_as_go_zero_values() {
