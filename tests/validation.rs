@@ -143,6 +143,37 @@ fn bad_request_bytes_and_expiration() {
         "CertificateSigningRequest in version \"v1\" cannot be handled as a CertificateSigningRequest: illegal base64 data at input byte 0"
     );
 
+    // A field of the wrong JSON type: encoding/json's UnmarshalTypeError (first bad field in
+    // document order; path without indexes; `number <literal>` when out of range).
+    let prefix = "CertificateSigningRequest in version \"v1\" cannot be handled as a CertificateSigningRequest: json: cannot unmarshal ";
+    for (case, pointer, value, want) in [
+        ("expirationSeconds as a string", "/spec/expirationSeconds", json!("600"),
+         "string into Go struct field CertificateSigningRequestSpec.spec.expirationSeconds of type int32"),
+        ("expirationSeconds beyond int32", "/spec/expirationSeconds", json!(2147483648i64),
+         "number 2147483648 into Go struct field CertificateSigningRequestSpec.spec.expirationSeconds of type int32"),
+        ("expirationSeconds with a fraction", "/spec/expirationSeconds", json!(600.5),
+         "number 600.5 into Go struct field CertificateSigningRequestSpec.spec.expirationSeconds of type int32"),
+        ("usages as a string", "/spec/usages", json!("client auth"),
+         "string into Go struct field CertificateSigningRequestSpec.spec.usages of type []v1.KeyUsage"),
+        ("a usage as a number", "/spec/usages", json!(["client auth", 7]),
+         "number into Go struct field CertificateSigningRequestSpec.spec.usages of type v1.KeyUsage"),
+        ("request as a number", "/spec/request", json!(1),
+         "number into Go struct field CertificateSigningRequestSpec.spec.request of type []uint8"),
+        ("label value as a bool", "/metadata/labels", json!({"a": true}),
+         "bool into Go struct field ObjectMeta.metadata.labels of type string"),
+        ("spec as a list", "/spec", json!([]),
+         "array into Go struct field CertificateSigningRequest.spec of type v1.CertificateSigningRequestSpec"),
+        ("condition status as a bool", "/status", json!({"conditions": [{"type": "A", "status": true}]}),
+         "bool into Go struct field CertificateSigningRequestCondition.status.conditions.status of type v1.ConditionStatus"),
+    ] {
+        let mut body = csr_body("x", KUBE_APISERVER_CLIENT, CLIENT, &pem);
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        body.pointer_mut(if parent.is_empty() { "" } else { parent })
+            .unwrap()[key] = value;
+        let e = err_of(body);
+        assert_eq!((e.code, e.message.as_str()), (400, format!("{prefix}{want}").as_str()), "{case}");
+    }
+
     // duration_test.go: 599 rejected, 600 accepted.
     let pem = csr_pem("alice", &[], &[]);
     let mut body = csr_body("x", KUBE_APISERVER_CLIENT, CLIENT, &pem);

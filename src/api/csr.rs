@@ -50,6 +50,71 @@ pub const ALL_USAGES: [&str; 23] = [
     "netscape sgc",
 ];
 
+/// The Go types of `certificates/v1` as `encoding/json` sees them (for its error texts).
+pub mod go_types {
+    use crate::api::gojson::{GoStruct, GoType, INT32, OBJECT_META, STRING};
+
+    const CONDITION: GoStruct = GoStruct {
+        name: "CertificateSigningRequestCondition",
+        go: "v1.CertificateSigningRequestCondition",
+        fields: &[
+            ("type", GoType::Str("v1.RequestConditionType")),
+            ("status", GoType::Str("v1.ConditionStatus")),
+            ("reason", STRING),
+            ("message", STRING),
+            ("lastUpdateTime", GoType::Opaque),
+            ("lastTransitionTime", GoType::Opaque),
+        ],
+    };
+    const SPEC: GoStruct = GoStruct {
+        name: "CertificateSigningRequestSpec",
+        go: "v1.CertificateSigningRequestSpec",
+        fields: &[
+            ("request", GoType::Bytes),
+            ("signerName", STRING),
+            ("expirationSeconds", INT32),
+            (
+                "usages",
+                GoType::List("[]v1.KeyUsage", &GoType::Str("v1.KeyUsage")),
+            ),
+            ("username", STRING),
+            ("uid", STRING),
+            ("groups", GoType::List("[]string", &STRING)),
+            (
+                "extra",
+                GoType::Map(
+                    "map[string]v1.ExtraValue",
+                    &GoType::List("v1.ExtraValue", &STRING),
+                ),
+            ),
+        ],
+    };
+    const STATUS: GoStruct = GoStruct {
+        name: "CertificateSigningRequestStatus",
+        go: "v1.CertificateSigningRequestStatus",
+        fields: &[
+            (
+                "conditions",
+                GoType::List(
+                    "[]v1.CertificateSigningRequestCondition",
+                    &GoType::Struct(&CONDITION),
+                ),
+            ),
+            ("certificate", GoType::Bytes),
+        ],
+    };
+    /// `v1.CertificateSigningRequest` (apiVersion/kind are read earlier by the serializer).
+    pub static CSR: GoStruct = GoStruct {
+        name: "CertificateSigningRequest",
+        go: "v1.CertificateSigningRequest",
+        fields: &[
+            ("metadata", GoType::Struct(&OBJECT_META)),
+            ("spec", GoType::Struct(&SPEC)),
+            ("status", GoType::Struct(&STATUS)),
+        ],
+    };
+}
+
 /// Serde adapter: `[]byte` fields are base64 strings in JSON.
 pub mod b64 {
     use base64::Engine;

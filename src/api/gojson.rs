@@ -10,8 +10,122 @@
 //! empty name (422 `spec.signerName: Required value`), not a decoding error. Our types give an
 //! *omitted* field its default, so dropping `null` object members first decodes a body as the
 //! apiserver does.
+//!
+//! A value of the wrong JSON type is Go's `UnmarshalTypeError`, reported for the first bad
+//! field in document order: `json: cannot unmarshal <string|number|bool|array|object> into Go
+//! struct field <innermost struct>.<json path without indexes or map keys> of type <Go type>`
+//! (`number <literal>` when a number does not fit an integer field). [`type_error`] finds it
+//! from a [`GoStruct`] description of the Go type.
 
 use serde_json::Value;
+
+/// A Go type as `encoding/json` sees it, for [`type_error`].
+pub enum GoType {
+    /// A string kind; the Go type's name (`string`, `v1.KeyUsage`).
+    Str(&'static str),
+    /// An integer kind: its Go name and range (`int32`, `int64`).
+    Int(&'static str, i64, i64),
+    /// `[]byte`: a base64 string.
+    Bytes,
+    /// A type with its own `UnmarshalJSON` (`metav1.Time`): not described here.
+    Opaque,
+    /// A slice: its Go name and element type.
+    List(&'static str, &'static GoType),
+    /// A map with string keys: its Go name and value type.
+    Map(&'static str, &'static GoType),
+    /// A struct.
+    Struct(&'static GoStruct),
+}
+
+/// A Go struct: its name (the error's `Struct`), its type as printed (`v1.ObjectMeta`), and
+/// its fields by JSON name.
+pub struct GoStruct {
+    pub name: &'static str,
+    pub go: &'static str,
+    pub fields: &'static [(&'static str, GoType)],
+}
+
+fn json_kind(v: &Value) -> String {
+    match v {
+        Value::String(_) => "string".into(),
+        Value::Number(_) => "number".into(),
+        Value::Bool(_) => "bool".into(),
+        Value::Array(_) => "array".into(),
+        Value::Object(_) => "object".into(),
+        Value::Null => "null".into(),
+    }
+}
+
+/// The error Go's decoder returns for `v` decoded into the struct `root`, if any: the first
+/// type mismatch or bad base64 in document order. (`null` members are zero values: no error.)
+pub fn type_error(v: &Value, root: &GoStruct) -> Option<String> {
+    let Value::Object(m) = v else {
+        return None; // the serializer rejects a non-object before field decoding
+    };
+    let mut path = Vec::new();
+    check_fields(m, root, &mut path)
+}
+
+fn check_fields<'a>(
+    m: &'a serde_json::Map<String, Value>,
+    st: &GoStruct,
+    path: &mut Vec<&'a str>,
+) -> Option<String> {
+    for (k, v) in m {
+        let Some((_, ty)) = st.fields.iter().find(|(name, _)| name == k) else {
+            continue; // unknown fields are ignored (non-strict decoding)
+        };
+        path.push(k);
+        let found = check(v, ty, st.name, path);
+        path.pop();
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
+}
+
+fn check<'a>(v: &'a Value, ty: &GoType, ctx: &str, path: &mut Vec<&'a str>) -> Option<String> {
+    let mismatch = |value: String, go: &str, path: &Vec<&str>| {
+        Some(format!(
+            "json: cannot unmarshal {value} into Go struct field {ctx}.{} of type {go}",
+            path.join(".")
+        ))
+    };
+    if v.is_null() {
+        return None;
+    }
+    match ty {
+        GoType::Opaque => None,
+        GoType::Str(go) => match v {
+            Value::String(_) => None,
+            _ => mismatch(json_kind(v), go, path),
+        },
+        GoType::Int(go, min, max) => match v {
+            Value::Number(n) => match n.as_i64() {
+                Some(i) if (*min..=*max).contains(&i) => None,
+                _ => mismatch(format!("number {n}"), go, path),
+            },
+            _ => mismatch(json_kind(v), go, path),
+        },
+        GoType::Bytes => match v {
+            Value::String(s) => decode_base64_std(s.as_bytes()).err(),
+            _ => mismatch(json_kind(v), "[]uint8", path),
+        },
+        GoType::List(go, elem) => match v {
+            Value::Array(a) => a.iter().find_map(|x| check(x, elem, ctx, path)),
+            _ => mismatch(json_kind(v), go, path),
+        },
+        GoType::Map(go, elem) => match v {
+            Value::Object(m) => m.values().find_map(|x| check(x, elem, ctx, path)),
+            _ => mismatch(json_kind(v), go, path),
+        },
+        GoType::Struct(st) => match v {
+            Value::Object(m) => check_fields(m, st, path),
+            _ => mismatch(json_kind(v), st.go, path),
+        },
+    }
+}
 
 /// Remove every `null` member of every object in `v` (arrays keep their elements).
 /// Iterative, so safe on any nesting depth.
@@ -101,6 +215,44 @@ pub fn decode_base64_std(src: &[u8]) -> Result<Vec<u8>, String> {
     }
     Ok(out)
 }
+
+/// `int32`.
+pub const INT32: GoType = GoType::Int("int32", i32::MIN as i64, i32::MAX as i64);
+/// `int64`.
+pub const INT64: GoType = GoType::Int("int64", i64::MIN, i64::MAX);
+/// `string`.
+pub const STRING: GoType = GoType::Str("string");
+const STRINGS: GoType = GoType::List("[]string", &STRING);
+const STRING_MAP: GoType = GoType::Map("map[string]string", &STRING);
+
+/// `metav1.ObjectMeta`.
+pub static OBJECT_META: GoStruct = GoStruct {
+    name: "ObjectMeta",
+    go: "v1.ObjectMeta",
+    fields: &[
+        ("name", STRING),
+        ("generateName", STRING),
+        ("namespace", STRING),
+        ("selfLink", STRING),
+        ("uid", GoType::Str("types.UID")),
+        ("resourceVersion", STRING),
+        ("generation", INT64),
+        ("creationTimestamp", GoType::Opaque),
+        ("deletionTimestamp", GoType::Opaque),
+        ("deletionGracePeriodSeconds", INT64),
+        ("labels", STRING_MAP),
+        ("annotations", STRING_MAP),
+        (
+            "ownerReferences",
+            GoType::List("[]v1.OwnerReference", &GoType::Opaque),
+        ),
+        ("finalizers", STRINGS),
+        (
+            "managedFields",
+            GoType::List("[]v1.ManagedFieldsEntry", &GoType::Opaque),
+        ),
+    ],
+};
 
 #[cfg(test)]
 mod tests {

@@ -16,13 +16,18 @@ use crate::auth::Identity;
 /// `transformDecodeError`: 400 `CertificateSigningRequest in version "v1" cannot be handled as
 /// a CertificateSigningRequest: <decoder error>`.
 pub fn decode_body(body: &serde_json::Value) -> Result<CertificateSigningRequest, Status> {
-    let mut v = body.clone();
-    crate::api::gojson::drop_null_members(&mut v);
-    serde_json::from_value(v).map_err(|e| {
+    let bad = |e: String| {
         Status::bad_request(format!(
             "{KIND} in version \"v1\" cannot be handled as a {KIND}: {e}"
         ))
-    })
+    };
+    // Go's text for the first bad field (serde alone would also take `[]` for a struct).
+    if let Some(e) = crate::api::gojson::type_error(body, &crate::api::csr::go_types::CSR) {
+        return Err(bad(e));
+    }
+    let mut v = body.clone();
+    crate::api::gojson::drop_null_members(&mut v);
+    serde_json::from_value(v).map_err(|e| bad(e.to_string()))
 }
 
 /// `PrepareForCreate`.
