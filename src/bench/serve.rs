@@ -5,7 +5,6 @@ use super::client::{addr_of, runtime, Conn, Tls};
 use super::{median, report, BenchArgs, WorkDir};
 use crate::auth::Identity;
 use crate::sim::{ApiRequest, Cluster, Config, Verb};
-use crate::store::Backend;
 use serde_json::json;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -253,7 +252,8 @@ pub fn populate(dir: &Path, n: usize, padded: bool) -> Result<usize, String> {
             .map_err(|st| st.message)?;
     }
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    let mut backend = crate::store::sled_backend::SledBackend::open(dir)?;
+    let mut backend = crate::store::open_persistent(dir)?;
+    backend.load()?;
     let meta = crate::store::Meta {
         rv: cluster.resource_version(),
         clock_ms: cluster.now_ms(),
@@ -306,7 +306,9 @@ pub fn cold_start_and_memory(
         args.csrs,
         t.elapsed().as_secs_f64()
     );
-    let size = dir_size(&full.join("store"));
+    // The store's files: the log (`wal/`), or sled's (`store/`) for an older data dir.
+    let size =
+        dir_size(&full.join(crate::store::log_backend::LOG_DIR)) + dir_size(&full.join("store"));
     let mut loaded = Vec::new();
     let mut idle = Vec::new();
     let mut full_rss = Vec::new();

@@ -55,7 +55,7 @@ pub struct Config {
     pub start: Time,
     /// `--cluster-signing-duration` in seconds (max certificate TTL).
     pub signing_duration_secs: i64,
-    /// Persist in sled under this directory (None: memory only).
+    /// Persist under this directory (the store's log, `store::open_persistent`; None: memory only).
     pub data_dir: Option<PathBuf>,
     pub approver: bool,
     pub signer: bool,
@@ -228,7 +228,7 @@ impl Cluster {
             Some(dir) => {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-                Box::new(store::sled_backend::SledBackend::open(dir)?)
+                store::open_persistent(dir)?
             }
             None => Box::new(MemoryBackend),
         };

@@ -7,7 +7,7 @@
 //! write barriers, and sled 0.34 is not crash-tested against power loss as thoroughly as etcd's
 //! bbolt. See docs/architecture.md.
 
-use super::{Backend, Bytes, Loaded, Meta};
+use super::{Backend, Bytes, Loaded, LoadedObjects, Meta};
 use std::path::Path;
 
 /// sled's page cache. Every object also lives in the store's map and is never read back from
@@ -45,11 +45,12 @@ fn encode_meta(m: Meta) -> [u8; 16] {
 
 impl Backend for SledBackend {
     fn load(&mut self) -> Result<Loaded, String> {
-        let mut out = Vec::new();
+        let mut out = LoadedObjects::new();
         for item in self.db.scan_prefix(b"o/") {
             let (k, v) = item.map_err(|e| e.to_string())?;
             let key = String::from_utf8_lossy(&k[2..]).into_owned();
-            out.push((key, v.to_vec()));
+            let rv = super::rv_of(&v).unwrap_or(0);
+            out.insert(key, (rv, std::sync::Arc::new(v.to_vec())));
         }
         let meta = match self.db.get(b"m").map_err(|e| e.to_string())? {
             Some(v) if v.len() == 16 => {
