@@ -391,7 +391,12 @@ async fn start_with(
     std::fs::write(dir.join("ca.crt"), &ca.cert_pem).map_err(|e| format!("ca.crt: {e}"))?;
     // Group commit from here on (the bootstrap secrets above were flushed one by one).
     let durability = if persist {
-        cluster.enable_group_commit().map(|flush| {
+        let flush = cluster.enable_group_commit();
+        if let Some(f) = &flush {
+            // Everything written so far (the bootstrap secrets) is durable before listening.
+            f()?;
+        }
+        flush.map(|flush| {
             let rv = cluster.resource_version();
             Durability {
                 flush,

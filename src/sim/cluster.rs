@@ -219,6 +219,8 @@ impl Cluster {
     /// informer's list of every CSR, then `Controller::start`) runs in bounded steps of
     /// [`Cluster::start_controllers_step`]. `csrsim serve` uses it to answer `/readyz` before
     /// the pass, as kube-apiserver is ready before kube-controller-manager has listed.
+    /// The store is in group commit from the start (see [`Cluster::enable_group_commit`]):
+    /// everything up to the return is durable; later writes wait for the caller's flusher.
     pub fn new_deferred(config: Config) -> Result<Cluster, String> {
         Self::build(config, true)
     }
@@ -277,7 +279,17 @@ impl Cluster {
             json!({"seed": c.config.seed, "rv": c.store.rv(), "backend": c.store.backend_name()}),
         );
         // wiring: default policy
+        // A server (new_deferred) flushes the default objects once, not one by one: the
+        // store stays in group commit, the server's flusher covers its later writes.
+        let flush = if defer_controllers {
+            c.store.defer_flush()
+        } else {
+            None
+        };
         c.ensure_default_policy();
+        if let Some(flush) = flush {
+            flush()?;
+        }
         // wiring: pki
         // wiring: controllers (approver, signer, cleaner)
         // wiring: approver
