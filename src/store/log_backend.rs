@@ -193,6 +193,70 @@ fn replay(buf: &[u8]) -> (LoadedObjects, Option<Meta>, u64) {
     (objects, meta, pos as u64)
 }
 
+/// The log's bytes for replay: a read-only mapping (no copy into anonymous memory, pages
+/// read ahead with `MAP_POPULATE`), or a plain read where mapping is not available.
+enum Image {
+    #[cfg(unix)]
+    Mapped(*const u8, usize),
+    Read(Vec<u8>),
+}
+
+impl Image {
+    fn of(file: &File) -> std::io::Result<Image> {
+        let len = usize::try_from(file.metadata()?.len()).map_err(std::io::Error::other)?;
+        #[cfg(unix)]
+        if len > 0 {
+            use std::os::fd::AsRawFd;
+            #[cfg(target_os = "linux")]
+            let flags = libc::MAP_PRIVATE | libc::MAP_POPULATE;
+            #[cfg(not(target_os = "linux"))]
+            let flags = libc::MAP_PRIVATE;
+            // SAFETY: a private read-only mapping of `len` bytes of a file we hold open and
+            // locked (no other csrsim writes it); unmapped on drop, before the file is
+            // written or cut.
+            let p = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    len,
+                    libc::PROT_READ,
+                    flags,
+                    file.as_raw_fd(),
+                    0,
+                )
+            };
+            if p != libc::MAP_FAILED {
+                return Ok(Image::Mapped(p as *const u8, len));
+            }
+        }
+        let mut buf = Vec::with_capacity(len);
+        let mut f = file;
+        f.seek(SeekFrom::Start(0))?;
+        f.read_to_end(&mut buf)?;
+        Ok(Image::Read(buf))
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            // SAFETY: the mapping is `len` readable bytes, alive as long as `self`.
+            #[cfg(unix)]
+            Image::Mapped(p, len) => unsafe { std::slice::from_raw_parts(*p, *len) },
+            Image::Read(v) => v,
+        }
+    }
+}
+
+impl Drop for Image {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Image::Mapped(p, len) = self {
+            // SAFETY: unmapping the mapping made in `Image::of`; no slice of it outlives self.
+            unsafe {
+                libc::munmap(*p as *mut libc::c_void, *len);
+            }
+        }
+    }
+}
+
 /// An exclusive `flock` on the file (released when it is closed, or the process dies).
 fn lock(f: &File) -> std::io::Result<()> {
     #[cfg(unix)]
@@ -347,9 +411,8 @@ impl Backend for LogBackend {
     fn load(&mut self) -> Result<(LoadedObjects, Option<Meta>), String> {
         let path = self.path();
         let file = self.current();
-        let mut buf = Vec::new();
-        (&*file).seek(SeekFrom::Start(0)).map_err(io(&path))?;
-        (&*file).read_to_end(&mut buf).map_err(io(&path))?;
+        let image = Image::of(&file).map_err(io(&path))?;
+        let buf = image.bytes();
         if buf.is_empty() {
             // A new log: write the magic durably.
             (&*file).write_all(MAGIC).map_err(io(&path))?;
@@ -362,24 +425,26 @@ impl Backend for LogBackend {
         if buf.len() < MAGIC.len() || &buf[..MAGIC.len()] != MAGIC {
             if MAGIC.starts_with(&buf[..buf.len().min(MAGIC.len())]) {
                 // Torn while writing the magic of a new log: nothing was ever committed.
+                drop(image);
                 file.set_len(0).map_err(io(&path))?;
                 (&*file).seek(SeekFrom::Start(0)).map_err(io(&path))?;
-                drop(buf);
                 return self.load();
             }
             return Err(format!("{}: not a csrsim log", path.display()));
         }
-        let (objects, meta, end) = replay(&buf);
+        let (objects, meta, end) = replay(buf);
         let file_len = buf.len() as u64;
-        drop(buf);
-        if end < file_len {
-            // A torn last record (crash during an append that was never acknowledged), or
-            // zeros written ahead: cut, so nothing but zeros ever follows the last record.
+        let zeros_after = buf[end as usize..].iter().all(|b| *b == 0);
+        drop(image);
+        self.len = end;
+        self.allocated = file_len;
+        if !zeros_after {
+            // A torn last record (crash during an append that was never acknowledged): cut,
+            // so nothing but zeros ever follows the last record.
             file.set_len(end).map_err(io(&path))?;
             file.sync_all().map_err(io(&path))?;
+            self.allocated = end;
         }
-        self.len = end;
-        self.allocated = end;
         let live: u64 = objects
             .iter()
             .map(|(k, (_, b))| (k.len() + b.len() + 17) as u64)
@@ -561,18 +626,20 @@ mod tests {
     }
 
     #[test]
-    fn appends_fill_the_zeros_written_ahead_and_reopen_cuts_them() {
+    fn appends_fill_the_zeros_written_ahead_and_reopen_keeps_them() {
         let d = tempfile::tempdir().unwrap();
         let path = d.path().join(LOG_DIR).join("log");
         let obj = "o".repeat(100 * 1024);
         for round in 0..3u64 {
             let (mut b, o, _) = reopen(d.path());
             assert_eq!(o.len() as u64, round * 30);
-            assert_eq!(
-                std::fs::metadata(&path).unwrap().len(),
-                b.len,
-                "cut at open"
+            let bytes = std::fs::read(&path).unwrap();
+            assert_eq!(replay(&bytes).2, b.len);
+            assert!(
+                bytes[b.len as usize..].iter().all(|z| *z == 0),
+                "zeros kept"
             );
+            assert_eq!(bytes.len() as u64, b.allocated);
             for i in 0..30 {
                 let rv = round * 30 + i + 1;
                 b.commit(&[put(&format!("k{rv}"), &obj)], meta(rv)).unwrap();
