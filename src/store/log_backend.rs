@@ -27,6 +27,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 
 /// Directory of the log inside the data dir.
@@ -56,6 +57,10 @@ pub struct LogBackend {
     /// Record bytes of the live objects at the last open or compaction.
     live_at_compaction: u64,
     deferred: bool,
+    /// Group commit: records appended so far, and how many of them are known synced (the
+    /// flusher skips its `fdatasync` when there is nothing new).
+    appended: Arc<AtomicU64>,
+    synced: Arc<AtomicU64>,
     /// See [`COMPACT_SLACK_BYTES`].
     compact_slack: u64,
     /// Set when the file could not be cut back after a failed append: refuse writes.
@@ -154,13 +159,7 @@ fn apply_payload(payload: &[u8], objects: &mut LoadedObjects) -> Option<Meta> {
     for (key, val) in entries {
         match val {
             Some((orv, bytes)) => {
-                let v = (orv, Arc::new(bytes.to_vec()));
-                match objects.get_mut(key) {
-                    Some(slot) => *slot = v,
-                    None => {
-                        objects.insert(key.to_string(), v);
-                    }
-                }
+                objects.insert(key.to_string(), (orv, Arc::new(bytes.to_vec())));
             }
             None => {
                 objects.remove(key);
@@ -313,6 +312,8 @@ impl LogBackend {
             allocated: 0,
             live_at_compaction: 0,
             deferred: false,
+            appended: Arc::new(AtomicU64::new(0)),
+            synced: Arc::new(AtomicU64::new(0)),
             compact_slack: COMPACT_SLACK_BYTES,
             poisoned: false,
         })
@@ -384,6 +385,7 @@ impl LogBackend {
         self.len = total;
         self.allocated = total;
         self.live_at_compaction = total;
+        self.synced.fetch_max(self.appended.load(SeqCst), SeqCst);
         Ok(())
     }
 
@@ -514,8 +516,10 @@ impl Backend for LogBackend {
             return Err(format!("{}: {e}", path.display()));
         }
         self.len = end;
+        let n = self.appended.fetch_add(1, SeqCst) + 1;
         if !self.deferred {
             file.sync_data().map_err(io(&path))?;
+            self.synced.fetch_max(n, SeqCst);
         }
         Ok(())
     }
@@ -541,10 +545,17 @@ impl Backend for LogBackend {
         self.deferred = true;
         let file = self.file.clone();
         let path = self.path();
+        let (appended, synced) = (self.appended.clone(), self.synced.clone());
         Some(Arc::new(move || {
+            let want = appended.load(SeqCst);
+            if synced.load(SeqCst) >= want {
+                return Ok(());
+            }
             // The current file: a compaction that replaced it synced everything it holds.
             let f = file.lock().unwrap_or_else(|p| p.into_inner()).clone();
-            f.sync_data().map_err(io(&path))
+            f.sync_data().map_err(io(&path))?;
+            synced.fetch_max(want, SeqCst);
+            Ok(())
         }))
     }
 
