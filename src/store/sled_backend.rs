@@ -1,11 +1,13 @@
 //! The sled backend: objects under `o/<key>`, the meta record under `m`, in one tree, each
 //! write applied as one atomic batch and flushed before it is acknowledged.
 //!
-//! What sled's `flush()` promises: it writes and syncs the dirty pages of its log
-//! (`sync_file_range` + fsync of the log file on Linux in 0.34), so an acknowledged write
-//! survives a process crash (SIGKILL). It does not protect against a disk that lies about
-//! write barriers, and sled 0.34 is not crash-tested against power loss as thoroughly as etcd's
-//! bbolt. See docs/architecture.md.
+//! Kept for data dirs an earlier csrsim wrote with sled (`<data-dir>/store/`); new data dirs
+//! get the log backend (`log_backend.rs`, see `store::open_persistent`).
+//!
+//! What sled's `flush()` promises: on Linux, sled 0.34 writes its log buffers with `pwrite`
+//! and `sync_file_range(WAIT_BEFORE|WRITE|WAIT_AFTER)` (`pagecache/iobuf.rs`), not `fsync`:
+//! an acknowledged write survives a process crash (SIGKILL), but neither the disk's write cache
+//! nor the file's metadata is flushed, so a power loss can lose it.
 
 use super::{Backend, Bytes, Loaded, LoadedObjects, Meta};
 use std::path::Path;
