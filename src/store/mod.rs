@@ -6,9 +6,9 @@
 //! - the event log holds, in resourceVersion order, the recent events (a window of at most
 //!   `window` events, none older than `max_age_ms` of virtual time once newer ones exist);
 //!   a watch from an older resourceVersion gets 410 Expired;
-//! - with the sled backend, a write is flushed to disk before `put`/`delete` return, so an
-//!   acknowledged write survives a crash (see `docs/architecture.md` for what sled's flush
-//!   promises). Objects, the resourceVersion counter and the virtual clock are reloaded on open.
+//! - with a persistent backend (the log, `log_backend.rs`), a write is durable (`fdatasync`)
+//!   before `put`/`delete` return, or, under group commit, before the server acknowledges it.
+//!   Objects, the resourceVersion counter and the virtual clock are reloaded on open.
 //!
 //! Keys are `<group or "core">/<resource>/<namespace>/<name>`, so a BTreeMap range is a list in
 //! the order etcd would return it.
