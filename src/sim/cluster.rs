@@ -55,7 +55,7 @@ pub struct Config {
     pub start: Time,
     /// `--cluster-signing-duration` in seconds (max certificate TTL).
     pub signing_duration_secs: i64,
-    /// Persist in sled under this directory (None: memory only).
+    /// Persist under this directory (the store's log, `store::open_persistent`; None: memory only).
     pub data_dir: Option<PathBuf>,
     pub approver: bool,
     pub signer: bool,
@@ -135,6 +135,21 @@ pub struct Cluster {
     settling: bool,
     /// The cluster's CAs. // wiring: pki
     pki: crate::pki::Pki, // wiring: pki
+    /// Controllers registered but not started yet (`Cluster::new_deferred`), in order.
+    deferred: VecDeque<DeferredStart>,
+    /// `add_controller` defers (until every deferred start has run).
+    defer_controllers: bool,
+}
+
+/// A controller whose start (informer initial list + `Controller::start`) waits for
+/// [`Cluster::start_controllers_step`].
+struct DeferredStart {
+    slot: usize,
+    /// Not yet moved into its slot (it runs from the first step on).
+    ctl: Option<Box<dyn Controller>>,
+    /// The initial list so far: the last CSR key queued (None: from the start).
+    after: Option<String>,
+    listed: bool,
 }
 
 fn gr(info: &ResourceInfo) -> GroupResource {
@@ -199,11 +214,25 @@ impl Cluster {
     /// Build a cluster: open the store (reloading a persisted one), install the default
     /// RBAC policy, start the controllers the configuration asks for.
     pub fn new(config: Config) -> Result<Cluster, String> {
+        Self::build(config, false)
+    }
+
+    /// Like [`Cluster::new`], but the controllers only register: their initial pass (an
+    /// informer's list of every CSR, then `Controller::start`) runs in bounded steps of
+    /// [`Cluster::start_controllers_step`]. `csrsim serve` uses it to answer `/readyz` before
+    /// the pass, as kube-apiserver is ready before kube-controller-manager has listed.
+    /// The store is in group commit from the start (see [`Cluster::enable_group_commit`]):
+    /// everything up to the return is durable; later writes wait for the caller's flusher.
+    pub fn new_deferred(config: Config) -> Result<Cluster, String> {
+        Self::build(config, true)
+    }
+
+    fn build(config: Config, defer_controllers: bool) -> Result<Cluster, String> {
         let backend: Box<dyn Backend> = match &config.data_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-                Box::new(store::sled_backend::SledBackend::open(dir)?)
+                store::open_persistent(dir)?
             }
             None => Box::new(MemoryBackend),
         };
@@ -232,6 +261,8 @@ impl Cluster {
             clock_ms,
             store,
             config,
+            deferred: VecDeque::new(),
+            defer_controllers,
         };
         // Rebuild projections (RBAC, tokens) from what the store holds. Only those keys are
         // parsed: with 100k stored CSRs, parsing every object dominated cold start.
@@ -250,7 +281,17 @@ impl Cluster {
             json!({"seed": c.config.seed, "rv": c.store.rv(), "backend": c.store.backend_name()}),
         );
         // wiring: default policy
+        // A server (new_deferred) flushes the default objects once, not one by one: the
+        // store stays in group commit, the server's flusher covers its later writes.
+        let flush = if defer_controllers {
+            c.store.defer_flush()
+        } else {
+            None
+        };
         c.ensure_default_policy();
+        if let Some(flush) = flush {
+            flush()?;
+        }
         // wiring: pki
         // wiring: controllers (approver, signer, cleaner)
         // wiring: approver
@@ -330,19 +371,38 @@ impl Cluster {
 
     // ------------------------------------------------------------------ controllers & time
 
-    /// Register a controller; its `start` runs at once.
+    /// Register a controller; its `start` runs at once (or, on a cluster from
+    /// [`Cluster::new_deferred`] whose deferred starts have not all run, in a later
+    /// [`Cluster::start_controllers_step`]).
     pub fn add_controller(&mut self, c: Box<dyn Controller>) {
         let name = c.name();
         let watches = c.watches_csrs();
+        let defer = self.defer_controllers;
+        let (ctl, pending) = if defer {
+            (None, Some(c))
+        } else {
+            (Some(c), None)
+        };
         self.slots.push(Slot {
             name,
-            ctl: Some(c),
+            ctl,
             queue: VecDeque::new(),
             queued: BTreeSet::new(),
             watches,
             paused: false,
         });
         let i = self.slots.len() - 1;
+        if defer {
+            // Not running until its step: settle and timers skip a slot without `ctl`;
+            // writes meanwhile are queued for it (deduplicated with its initial list).
+            self.deferred.push_back(DeferredStart {
+                slot: i,
+                ctl: pending,
+                after: None,
+                listed: !watches,
+            });
+            return;
+        }
         if watches {
             // An informer's initial list: every existing CSR is queued.
             let names: Vec<String> = self.csr_names();
@@ -355,6 +415,57 @@ impl Cluster {
             self.slots[i].ctl = Some(ctl);
         }
         self.settle();
+    }
+
+    /// One bounded step of the deferred controller starts (see [`Cluster::new_deferred`]),
+    /// in registration order: the front controller runs from its first step; each step
+    /// queues the next `max_csrs` CSRs of its initial list (by name) and settles; once listed,
+    /// its `start` runs and the next controller begins. Returns true while work remains.
+    /// A cluster from [`Cluster::new`] has nothing deferred.
+    pub fn start_controllers_step(&mut self, max_csrs: usize) -> bool {
+        let Some(front) = self.deferred.front_mut() else {
+            self.defer_controllers = false;
+            return false;
+        };
+        let i = front.slot;
+        if let Some(ctl) = front.ctl.take() {
+            self.slots[i].ctl = Some(ctl);
+        }
+        if !front.listed {
+            let after = front.after.take();
+            let p = store::prefix("certificates.k8s.io", "certificatesigningrequests", None);
+            let keys: Vec<String> = self
+                .store
+                .range(&p, after.as_deref())
+                .take(max_csrs.max(1))
+                .map(|(k, _)| k.clone())
+                .collect();
+            let front = self.deferred.front_mut().expect("present");
+            front.listed = keys.len() < max_csrs.max(1);
+            front.after = keys.last().cloned().or(after);
+            for k in &keys {
+                let n = k.rsplit('/').next().unwrap_or("").to_string();
+                self.enqueue(i, &n);
+            }
+            self.settle();
+            return true;
+        }
+        self.deferred.pop_front();
+        if let Some(mut ctl) = self.slots[i].ctl.take() {
+            ctl.start(self);
+            self.slots[i].ctl = Some(ctl);
+        }
+        self.settle();
+        if self.deferred.is_empty() {
+            self.defer_controllers = false;
+            return false;
+        }
+        true
+    }
+
+    /// Controllers registered whose deferred start has not finished.
+    pub fn controllers_pending_start(&self) -> usize {
+        self.deferred.len()
     }
 
     /// Names of registered controllers, in run order.

@@ -6,13 +6,14 @@
 //! - the event log holds, in resourceVersion order, the recent events (a window of at most
 //!   `window` events, none older than `max_age_ms` of virtual time once newer ones exist);
 //!   a watch from an older resourceVersion gets 410 Expired;
-//! - with the sled backend, a write is flushed to disk before `put`/`delete` return, so an
-//!   acknowledged write survives a crash (see `docs/architecture.md` for what sled's flush
-//!   promises). Objects, the resourceVersion counter and the virtual clock are reloaded on open.
+//! - with a persistent backend (the log, `log_backend.rs`), a write is durable (`fdatasync`)
+//!   before `put`/`delete` return, or, under group commit, before the server acknowledges it.
+//!   Objects, the resourceVersion counter and the virtual clock are reloaded on open.
 //!
 //! Keys are `<group or "core">/<resource>/<namespace>/<name>`, so a BTreeMap range is a list in
 //! the order etcd would return it.
 
+pub mod log_backend;
 pub mod sled_backend;
 
 use crate::api::EventType;
@@ -22,8 +23,11 @@ use std::sync::Arc;
 /// Object bytes (compact JSON), shared between the map and the event log.
 pub type Bytes = Arc<Vec<u8>>;
 
-/// What a backend holds at open: every (key, object bytes) and the meta record.
-pub type Loaded = (Vec<(String, Vec<u8>)>, Option<Meta>);
+/// What a backend holds at open: every object by key, with its resourceVersion (loaded
+/// straight into the store's map, no intermediate copy).
+pub type LoadedObjects = BTreeMap<String, (u64, Bytes)>;
+/// Objects and the meta record.
+pub type Loaded = (LoadedObjects, Option<Meta>);
 
 /// Persistent state besides objects.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -41,6 +45,19 @@ pub trait Backend: Send {
     fn commit(&mut self, writes: &[(String, Option<Bytes>)], meta: Meta) -> Result<(), String>;
     /// A short name for docs and logs.
     fn name(&self) -> &'static str;
+    /// Should the store hand its live objects to [`Backend::compact`] (after a write)?
+    fn wants_compaction(&self) -> bool {
+        false
+    }
+    /// Rewrite persistent state as exactly these live objects (key, resourceVersion, bytes)
+    /// and meta, durably. Failing leaves the old state in place.
+    fn compact(
+        &mut self,
+        _live: &mut dyn Iterator<Item = (&str, u64, &[u8])>,
+        _meta: Meta,
+    ) -> Result<(), String> {
+        Ok(())
+    }
     /// Group commit: from now on `commit` applies atomically without flushing, and the
     /// returned [`Flusher`] makes everything applied so far durable. The caller (the server)
     /// must run it before acknowledging any write. `None`: the backend has nothing to defer.
@@ -52,12 +69,22 @@ pub trait Backend: Send {
 /// Makes every write applied before the call durable (group commit, see [`Backend::defer_flush`]).
 pub type Flusher = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
 
+/// The persistent backend for a data dir: the log (`<dir>/wal/`), or sled for a data dir an
+/// earlier csrsim wrote with sled (`<dir>/store/` and no `<dir>/wal/`), which keeps using it.
+pub fn open_persistent(dir: &std::path::Path) -> Result<Box<dyn Backend>, String> {
+    if dir.join("store").is_dir() && !dir.join(log_backend::LOG_DIR).exists() {
+        Ok(Box::new(sled_backend::SledBackend::open(dir)?))
+    } else {
+        Ok(Box::new(log_backend::LogBackend::open(dir)?))
+    }
+}
+
 /// Nothing persisted: the store lives and dies with the process.
 pub struct MemoryBackend;
 
 impl Backend for MemoryBackend {
     fn load(&mut self) -> Result<Loaded, String> {
-        Ok((Vec::new(), None))
+        Ok((LoadedObjects::new(), None))
     }
     fn commit(&mut self, _: &[(String, Option<Bytes>)], _: Meta) -> Result<(), String> {
         Ok(())
@@ -112,14 +139,8 @@ impl Store {
         window: usize,
         max_age_ms: i64,
     ) -> Result<Store, String> {
-        let (objs, meta) = backend.load()?;
-        let mut objects = BTreeMap::new();
-        let mut max_rv = 0;
-        for (k, v) in objs {
-            let rv = rv_of(&v).unwrap_or(0);
-            max_rv = max_rv.max(rv);
-            objects.insert(k, (rv, Arc::new(v)));
-        }
+        let (objects, meta) = backend.load()?;
+        let max_rv = objects.values().map(|(rv, _)| *rv).max().unwrap_or(0);
         let meta = meta.unwrap_or_default();
         let rv = meta.rv.max(max_rv);
         Ok(Store {
@@ -247,6 +268,7 @@ impl Store {
             type_: t,
             object: bytes,
         });
+        self.maybe_compact();
         Ok((rv, t))
     }
 
@@ -271,7 +293,26 @@ impl Store {
             type_: EventType::Deleted,
             object: Arc::new(final_bytes),
         });
+        self.maybe_compact();
         Ok(rv)
+    }
+
+    /// Let the backend rewrite itself from the live objects when it asks to. A failed
+    /// compaction is not a failed write: the write is already committed.
+    fn maybe_compact(&mut self) {
+        if self.backend.wants_compaction() {
+            let meta = Meta {
+                rv: self.rv,
+                clock_ms: self.clock_ms,
+            };
+            let _ = self.backend.compact(
+                &mut self
+                    .objects
+                    .iter()
+                    .map(|(k, (rv, b))| (k.as_str(), *rv, b.as_slice())),
+                meta,
+            );
+        }
     }
 
     fn append(&mut self, e: LogEntry) {

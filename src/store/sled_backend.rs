@@ -1,13 +1,15 @@
 //! The sled backend: objects under `o/<key>`, the meta record under `m`, in one tree, each
 //! write applied as one atomic batch and flushed before it is acknowledged.
 //!
-//! What sled's `flush()` promises: it writes and syncs the dirty pages of its log
-//! (`sync_file_range` + fsync of the log file on Linux in 0.34), so an acknowledged write
-//! survives a process crash (SIGKILL). It does not protect against a disk that lies about
-//! write barriers, and sled 0.34 is not crash-tested against power loss as thoroughly as etcd's
-//! bbolt. See docs/architecture.md.
+//! Kept for data dirs an earlier csrsim wrote with sled (`<data-dir>/store/`); new data dirs
+//! get the log backend (`log_backend.rs`, see `store::open_persistent`).
+//!
+//! What sled's `flush()` promises: on Linux, sled 0.34 writes its log buffers with `pwrite`
+//! and `sync_file_range(WAIT_BEFORE|WRITE|WAIT_AFTER)` (`pagecache/iobuf.rs`), not `fsync`:
+//! an acknowledged write survives a process crash (SIGKILL), but neither the disk's write cache
+//! nor the file's metadata is flushed, so a power loss can lose it.
 
-use super::{Backend, Bytes, Loaded, Meta};
+use super::{Backend, Bytes, Loaded, LoadedObjects, Meta};
 use std::path::Path;
 
 /// sled's page cache. Every object also lives in the store's map and is never read back from
@@ -45,11 +47,12 @@ fn encode_meta(m: Meta) -> [u8; 16] {
 
 impl Backend for SledBackend {
     fn load(&mut self) -> Result<Loaded, String> {
-        let mut out = Vec::new();
+        let mut out = LoadedObjects::new();
         for item in self.db.scan_prefix(b"o/") {
             let (k, v) = item.map_err(|e| e.to_string())?;
             let key = String::from_utf8_lossy(&k[2..]).into_owned();
-            out.push((key, v.to_vec()));
+            let rv = super::rv_of(&v).unwrap_or(0);
+            out.insert(key, (rv, std::sync::Arc::new(v.to_vec())));
         }
         let meta = match self.db.get(b"m").map_err(|e| e.to_string())? {
             Some(v) if v.len() == 16 => {
