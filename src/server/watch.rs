@@ -272,37 +272,57 @@ pub async fn run(
             }
         }
         tokio::select! {
-            r = hub.recv() => match r {
-                Ok(batch) => {
-                    if batch.failed {
+            r = hub.recv() => {
+                // This batch and any others already queued go out as one chunk (one write),
+                // as the apiserver flushes only when no further event is queued.
+                use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+                let mut chunk = Chunk::default();
+                let mut next = r.map_err(|e| match e {
+                    RecvError::Lagged(_) => TryRecvError::Lagged(0),
+                    RecvError::Closed => TryRecvError::Closed,
+                });
+                let mut closed = false;
+                loop {
+                    match next {
+                        Ok(batch) => {
+                            if batch.failed {
+                                return;
+                            }
+                            if cursor.rv < batch.from {
+                                behind = true;
+                                break;
+                            }
+                            for e in &batch.events {
+                                if e.rv > cursor.rv
+                                    && filter.matches_key(&e.key)
+                                    && filter.matches_object(&e.object)
+                                {
+                                    chunk.push(render.shared_line(e, batch.now));
+                                }
+                            }
+                            cursor.rv = cursor.rv.max(batch.to);
+                        }
+                        Err(TryRecvError::Lagged(_)) => {
+                            behind = true;
+                            break;
+                        }
+                        Err(TryRecvError::Empty) => break,
+                        Err(TryRecvError::Closed) => {
+                            closed = true;
+                            break;
+                        }
+                    }
+                    next = hub.try_recv();
+                }
+                if let Some(bytes) = chunk.take() {
+                    if tx.send(bytes).await.is_err() {
                         return;
                     }
-                    if cursor.rv < batch.from {
-                        behind = true;
-                        continue;
-                    }
-                    // The batch's events for this watch go out as one chunk (one write),
-                    // as the apiserver flushes only when no further event is queued.
-                    let mut chunk = Chunk::default();
-                    for e in &batch.events {
-                        if e.rv <= cursor.rv
-                            || !filter.matches_key(&e.key)
-                            || !filter.matches_object(&e.object)
-                        {
-                            continue;
-                        }
-                        chunk.push(render.shared_line(e, batch.now));
-                    }
-                    if let Some(bytes) = chunk.take() {
-                        if tx.send(bytes).await.is_err() {
-                            return;
-                        }
-                    }
-                    cursor.rv = cursor.rv.max(batch.to);
                 }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => behind = true,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-            },
+                if closed {
+                    return;
+                }
+            }
             _ = tokio::time::sleep_until(deadline) => return,
             _ = bookmarks.tick(), if cursor.bookmarks => {
                 let b = state.with_cluster(|c| c.bookmark(&cursor));
