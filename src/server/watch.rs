@@ -243,7 +243,9 @@ pub async fn run(
             }
         }
     }
-    let deadline = tokio::time::Instant::now() + timeout;
+    // One timer for the whole watch (not one per loop turn).
+    let expiry = tokio::time::sleep(timeout);
+    tokio::pin!(expiry);
     let mut bookmarks = tokio::time::interval_at(
         tokio::time::Instant::now() + BOOKMARK_INTERVAL,
         BOOKMARK_INTERVAL,
@@ -323,7 +325,7 @@ pub async fn run(
                     return;
                 }
             }
-            _ = tokio::time::sleep_until(deadline) => return,
+            _ = &mut expiry => return,
             _ = bookmarks.tick(), if cursor.bookmarks => {
                 let b = state.with_cluster(|c| c.bookmark(&cursor));
                 if let Some(b) = b {
