@@ -109,6 +109,8 @@ pub struct Batch {
     pub failed: bool,
 }
 
+/// Shortest time between two batches of the hub (adds at most this to an event's delivery).
+pub const HUB_MIN_INTERVAL: Duration = Duration::from_millis(5);
 /// Batches kept for slow watchers; one that falls further behind reads the log itself.
 pub const HUB_CAPACITY: usize = 1024;
 
@@ -144,7 +146,13 @@ async fn pump(
     mut changed: tokio::sync::watch::Receiver<u64>,
     mut next: u64,
 ) {
+    let mut last_send: Option<tokio::time::Instant> = None;
     while changed.changed().await.is_ok() {
+        // At most one batch per HUB_MIN_INTERVAL: under a high write rate each batch carries
+        // several events, so every watcher wakes and writes once for all of them.
+        if let Some(t) = last_send {
+            tokio::time::sleep_until(t + HUB_MIN_INTERVAL).await;
+        }
         let Some(state) = state.upgrade() else { return };
         let (read, to, now) = state.with_cluster(|c| {
             let to = c.resource_version();
@@ -182,6 +190,7 @@ async fn pump(
                 }))
             })
             .collect();
+        last_send = Some(tokio::time::Instant::now());
         let _ = tx.send(Arc::new(Batch {
             from,
             to,
