@@ -111,8 +111,9 @@ pub struct Batch {
 
 /// Shortest time between two batches of the hub (adds at most this to an event's delivery).
 pub const HUB_MIN_INTERVAL: Duration = Duration::from_millis(5);
-/// Batches kept for slow watchers; one that falls further behind reads the log itself.
-pub const HUB_CAPACITY: usize = 1024;
+/// Batches kept for slow watchers (≥ 1.28 s at one batch per 5 ms); one that falls further
+/// behind reads the log itself. Bounds what a stalled watcher keeps alive.
+pub const HUB_CAPACITY: usize = 256;
 
 /// Watch fan-out: one task reads the event log once per change (a short cluster lock),
 /// waits until the events are durable, renders each once and broadcasts the batch; every
