@@ -565,3 +565,41 @@ proptest! {
         }
     }
 }
+
+/// A "billion laughs" YAML body: `levels` anchors, each a list of ten aliases of the one
+/// before (10^levels leaves once expanded), then a CSR whose spec holds the last one.
+fn yaml_alias_bomb(levels: usize) -> String {
+    let mut y = String::from("apiVersion: certificates.k8s.io/v1\nkind: CertificateSigningRequest\nmetadata:\n  name: lol\n  annotations:\n    l0: &l0 \"lol\"\n");
+    for i in 1..=levels {
+        let prev = format!("*l{}", i - 1);
+        let items = [prev.as_str(); 10].join(", ");
+        y.push_str(&format!("    l{i}: &l{i} [{items}]\n"));
+    }
+    y.push_str(&format!("spec:\n  request: *l{levels}\n"));
+    y
+}
+
+/// CVE-2019-11253: go-yaml refuses a document whose aliases expand without bound; the
+/// apiserver answers 400 ("yaml: document contains excessive aliasing"). Here the expansion
+/// stops at `MAX_YAML_ALIAS_REPLAYED_EVENTS` on create/update bodies and apply patches.
+#[test]
+fn yaml_alias_bomb_is_a_400_for_bodies_and_apply_patches() {
+    use csrsim::server::negotiation::{decode_object, decode_patch, EXCESSIVE_ALIASING};
+    let bomb = yaml_alias_bomb(10);
+    assert!(bomb.len() < 2_000, "a small body: {} bytes", bomb.len());
+    let want = format!("error decoding request body: {EXCESSIVE_ALIASING}");
+    for ct in ["application/yaml", "application/yaml; charset=utf-8"] {
+        let st = decode_object(ct, bomb.as_bytes()).expect_err("bomb refused");
+        assert_eq!(
+            (st.code, st.reason.as_str(), st.message.as_str()),
+            (400, "BadRequest", want.as_str()),
+            "{ct}"
+        );
+    }
+    let st = decode_patch(PatchType::Apply, bomb.as_bytes()).expect_err("bomb refused");
+    assert_eq!((st.code, st.message.as_str()), (400, want.as_str()));
+    // Aliases within the limit still decode (3 levels: 1,000 leaves).
+    let small = decode_object("application/yaml", yaml_alias_bomb(3).as_bytes()).unwrap();
+    assert_eq!(small["spec"]["request"][9][9][9], "lol");
+    assert_eq!(small["metadata"]["annotations"]["l0"], "lol");
+}

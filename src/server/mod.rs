@@ -155,6 +155,8 @@ pub struct State {
     /// Group commit (sled): writes are applied under the cluster lock without a flush, and
     /// every response waits until what it may have observed is flushed.
     durability: Option<Durability>,
+    /// Watch fan-out: each event read and rendered once for every watcher.
+    hub: watch::Hub,
 }
 
 /// Group-commit bookkeeping: one flush covers every write applied before it started.
@@ -422,6 +424,7 @@ async fn start_with(
         max_watches_per_user: args.max_watches_per_user,
         max_list_limit: args.max_list_limit,
         durability,
+        hub: Default::default(),
     });
     if args.clock == ClockMode::Real {
         let st = state.clone();

@@ -111,11 +111,39 @@ pub fn decode_json(body: &[u8]) -> Result<Value, Status> {
         .map_err(|e| Status::bad_request(format!("error decoding request body: {e}")))
 }
 
+/// YAML alias expansion: events replayed from aliases across one body, at most. A "billion
+/// laughs" body (nested aliases, each level repeating the one below) expands exponentially;
+/// real Kubernetes objects use few or no aliases. go-yaml (under sigs.k8s.io/yaml) refuses such
+/// documents too, with [`EXCESSIVE_ALIASING`].
+pub const MAX_YAML_ALIAS_REPLAYED_EVENTS: usize = 50_000;
+/// go-yaml's error for an alias bomb (`decode.go`, the CVE-2019-11253 fix).
+pub const EXCESSIVE_ALIASING: &str = "yaml: document contains excessive aliasing";
+
 fn decode_yaml(body: &[u8]) -> Result<Value, Status> {
     let text = std::str::from_utf8(body)
         .map_err(|_| Status::bad_request("error decoding request body: invalid UTF-8"))?;
-    serde_saphyr::from_str(text)
-        .map_err(|e| Status::bad_request(format!("error decoding request body: {e}")))
+    let mut options = serde_saphyr::Options::default();
+    options.alias_limits.max_total_replayed_events = MAX_YAML_ALIAS_REPLAYED_EVENTS;
+    serde_saphyr::from_str_with_options(text, options).map_err(|e| {
+        if is_alias_bomb(&e) {
+            Status::bad_request(format!("error decoding request body: {EXCESSIVE_ALIASING}"))
+        } else {
+            Status::bad_request(format!("error decoding request body: {e}"))
+        }
+    })
+}
+
+/// Whether a YAML error is one of the alias-expansion limits (under any wrapper).
+fn is_alias_bomb(e: &serde_saphyr::Error) -> bool {
+    use serde_saphyr::Error as E;
+    match e {
+        E::WithSnippet { error, .. } | E::AliasError { error, .. } => is_alias_bomb(error),
+        E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. }
+        | E::AliasReplayCounterOverflow { .. } => true,
+        _ => false,
+    }
 }
 
 /// apimachinery `duration.HumanDuration`.

@@ -318,6 +318,59 @@ pub fn verify_client_cert(
     ca_der: &[u8],
     now_secs: i64,
 ) -> Result<CertSubject, String> {
+    let checked = checked_cert(leaf_der, ca_der);
+    let c = checked.as_ref().as_ref().map_err(|e| e.clone())?;
+    if now_secs < c.not_before || now_secs > c.not_after {
+        return Err(format!(
+            "x509: certificate has expired or is not yet valid: current time {} is outside [{}, {}]",
+            crate::api::Time(now_secs),
+            c.not_before,
+            c.not_after
+        ));
+    }
+    if !c.client_auth {
+        return Err("x509: certificate specifies an incompatible key usage".into());
+    }
+    Ok(c.subject.clone())
+}
+
+/// What a (leaf, CA) pair says independently of the time: the parse, issuer and signature
+/// checks (in the authenticator's order), the validity window and the client-auth usage.
+struct CheckedCert {
+    subject: CertSubject,
+    not_before: i64,
+    not_after: i64,
+    client_auth: bool,
+}
+
+/// Distinct (leaf, CA) pairs remembered; the cache is emptied when it is full.
+const CERT_CACHE_ENTRIES: usize = 4096;
+
+type CheckedResult = std::sync::Arc<Result<CheckedCert, String>>;
+
+/// The time-independent checks of a client certificate, computed once per (leaf, CA) bytes:
+/// every request on a connection presents the same certificate, and parsing it and checking
+/// its signature cost more than the rest of authentication.
+fn checked_cert(leaf_der: &[u8], ca_der: &[u8]) -> CheckedResult {
+    static CACHE: std::sync::Mutex<std::collections::BTreeMap<Vec<u8>, CheckedResult>> =
+        std::sync::Mutex::new(std::collections::BTreeMap::new());
+    let mut key = Vec::with_capacity(leaf_der.len() + ca_der.len() + 8);
+    key.extend_from_slice(&(leaf_der.len() as u64).to_be_bytes());
+    key.extend_from_slice(leaf_der);
+    key.extend_from_slice(ca_der);
+    if let Some(hit) = CACHE.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return hit.clone();
+    }
+    let fresh = std::sync::Arc::new(check_cert(leaf_der, ca_der));
+    let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    if cache.len() >= CERT_CACHE_ENTRIES {
+        cache.clear();
+    }
+    cache.insert(key, fresh.clone());
+    fresh
+}
+
+fn check_cert(leaf_der: &[u8], ca_der: &[u8]) -> Result<CheckedCert, String> {
     use x509_parser::prelude::*;
     let (_, leaf) =
         X509Certificate::from_der(leaf_der).map_err(|e| format!("unparseable certificate: {e}"))?;
@@ -325,27 +378,12 @@ pub fn verify_client_cert(
     if leaf.issuer() != ca.subject() {
         return Err("x509: certificate signed by unknown authority".into());
     }
-    // The signature check is the costly part and its answer for the same (leaf, CA) bytes
-    // never changes: remember successes (every request on a connection presents the same
-    // certificate). Validity and key usage are still checked each time.
-    let mut pair = Vec::with_capacity(leaf_der.len() + ca_der.len());
-    pair.extend_from_slice(leaf_der);
-    pair.extend_from_slice(ca_der);
-    if !crate::pki::csr::verified_before(&pair) {
-        leaf.verify_signature(Some(ca.public_key()))
-            .map_err(|_| "x509: certificate signed by unknown authority".to_string())?;
-        crate::pki::csr::remember_verified(&pair);
-    }
-    let nb = leaf.validity().not_before.timestamp();
-    let na = leaf.validity().not_after.timestamp();
-    if now_secs < nb || now_secs > na {
-        return Err(format!("x509: certificate has expired or is not yet valid: current time {} is outside [{nb}, {na}]", crate::api::Time(now_secs)));
-    }
-    if let Ok(Some(eku)) = leaf.extended_key_usage() {
-        if !eku.value.any && !eku.value.client_auth {
-            return Err("x509: certificate specifies an incompatible key usage".into());
-        }
-    }
+    leaf.verify_signature(Some(ca.public_key()))
+        .map_err(|_| "x509: certificate signed by unknown authority".to_string())?;
+    let client_auth = match leaf.extended_key_usage() {
+        Ok(Some(eku)) => eku.value.any || eku.value.client_auth,
+        _ => true,
+    };
     let mut cn = String::new();
     let mut orgs = Vec::new();
     for rdn in leaf.subject().iter() {
@@ -360,9 +398,14 @@ pub fn verify_client_cert(
             }
         }
     }
-    Ok(CertSubject {
-        common_name: cn,
-        organizations: orgs,
+    Ok(CheckedCert {
+        subject: CertSubject {
+            common_name: cn,
+            organizations: orgs,
+        },
+        not_before: leaf.validity().not_before.timestamp(),
+        not_after: leaf.validity().not_after.timestamp(),
+        client_auth,
     })
 }
 

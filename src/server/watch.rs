@@ -1,14 +1,16 @@
 //! Watch streams: newline-delimited JSON events over a chunked (HTTP/1.1) or streamed (h2)
-//! response, one event per chunk. Initial ADDED events come from the core for `rv` 0/empty;
-//! later events come from `Cluster::watch_poll` whenever a write bumps the change counter.
+//! response; events that arrive together share a chunk (as the apiserver, which flushes only
+//! when no further event is queued). Initial ADDED events come from the core for `rv` 0/empty;
+//! later events come from the [`Hub`], which reads the event log once per change for every
+//! watcher (a watch behind it reads the log itself with `Cluster::watch_poll`).
 //! Table watches carry one-row Tables, with column definitions in the first event only.
 
 use super::negotiation;
 use super::State;
 use crate::api::{EventType, WatchEvent};
-use crate::sim::WatchStream;
+use crate::sim::{WatchFilter, WatchStream};
 use bytes::Bytes;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -68,14 +70,158 @@ impl Render {
             }
             _ => e.object,
         };
-        let mut s = serde_json::to_string(&json!({"type": e.type_.as_str(), "object": object}))
-            .expect("json");
-        s.push('\n');
-        Bytes::from(s)
+        json_line(e.type_, &object)
+    }
+    /// The line of a hub event: the shared bytes, or a Table rendered for this watch.
+    fn shared_line(&mut self, e: &SharedEvent, now: crate::api::Time) -> Bytes {
+        match (&self.table_resource, e.type_) {
+            (Some(res), EventType::Added | EventType::Modified | EventType::Deleted) => {
+                let t = negotiation::table(res, &e.object, now, self.first);
+                self.first = false;
+                json_line(e.type_, &t)
+            }
+            _ => e.line.clone(),
+        }
     }
 }
 
+/// One event of the log, shared by every watcher: parsed once and rendered to its JSON
+/// watch line once, however many watchers receive it.
+pub struct SharedEvent {
+    pub rv: u64,
+    /// Store key (`group/resource/namespace/name`), for the watchers' resource filter.
+    pub key: String,
+    pub type_: EventType,
+    pub object: Value,
+    /// `{"type":…,"object":…}` and a newline: what a plain JSON watch sends.
+    pub line: Bytes,
+}
+
+/// The events with resourceVersion in `(from, to]`, all resources, as the hub read them
+/// (after they were flushed: group commit).
+pub struct Batch {
+    pub from: u64,
+    pub to: u64,
+    /// Virtual time when the batch was read (Table ages).
+    pub now: crate::api::Time,
+    pub events: Vec<Arc<SharedEvent>>,
+    /// The flush failed: watchers end their streams (as a watcher did on its own flush error).
+    pub failed: bool,
+}
+
+/// Shortest time between two batches of the hub (adds at most this to an event's delivery).
+pub const HUB_MIN_INTERVAL: Duration = Duration::from_millis(5);
+/// Batches kept for slow watchers (≥ 1.28 s at one batch per 5 ms); one that falls further
+/// behind reads the log itself. Bounds what a stalled watcher keeps alive.
+pub const HUB_CAPACITY: usize = 256;
+
+/// Watch fan-out: one task reads the event log once per change (a short cluster lock),
+/// waits until the events are durable, renders each once and broadcasts the batch; every
+/// watcher filters it and sends the shared bytes. Started by the first watch.
+#[derive(Default)]
+pub struct Hub {
+    tx: std::sync::OnceLock<tokio::sync::broadcast::Sender<Arc<Batch>>>,
+}
+
+impl Hub {
+    /// A receiver of every batch from now on (starting the hub task on first use).
+    pub fn subscribe(state: &Arc<State>) -> tokio::sync::broadcast::Receiver<Arc<Batch>> {
+        state
+            .hub
+            .tx
+            .get_or_init(|| {
+                let (tx, _) = tokio::sync::broadcast::channel(HUB_CAPACITY);
+                let changed = state.changed.subscribe();
+                let from = state.with_cluster(|c| c.resource_version());
+                tokio::spawn(pump(Arc::downgrade(state), tx.clone(), changed, from));
+                tx
+            })
+            .subscribe()
+    }
+}
+
+/// The hub task: ends when the server state is dropped.
+async fn pump(
+    state: std::sync::Weak<State>,
+    tx: tokio::sync::broadcast::Sender<Arc<Batch>>,
+    mut changed: tokio::sync::watch::Receiver<u64>,
+    mut next: u64,
+) {
+    let mut last_send: Option<tokio::time::Instant> = None;
+    while changed.changed().await.is_ok() {
+        // At most one batch per HUB_MIN_INTERVAL: under a high write rate each batch carries
+        // several events, so every watcher wakes and writes once for all of them.
+        if let Some(t) = last_send {
+            tokio::time::sleep_until(t + HUB_MIN_INTERVAL).await;
+        }
+        let Some(state) = state.upgrade() else { return };
+        let (read, to, now) = state.with_cluster(|c| {
+            let to = c.resource_version();
+            let read = if tx.receiver_count() == 0 {
+                Err(to)
+            } else {
+                c.watch_log_since(next)
+            };
+            (read, to, c.now())
+        });
+        let (from, entries) = match read {
+            Ok(entries) => (next, entries),
+            // Compacted (or nobody listening): watchers behind `to` read the log themselves
+            // and get their events or 410 Expired.
+            Err(_) => (to, Vec::new()),
+        };
+        next = to.max(next);
+        if entries.is_empty() && from == to && tx.receiver_count() == 0 {
+            continue;
+        }
+        // group commit: show only what is flushed
+        let failed = !entries.is_empty() && state.wait_durable().await.is_err();
+        drop(state);
+        let events = entries
+            .into_iter()
+            .filter_map(|e| {
+                let object: Value = serde_json::from_slice(&e.object).ok()?;
+                let line = json_line(e.type_, &object);
+                Some(Arc::new(SharedEvent {
+                    rv: e.rv,
+                    key: e.key,
+                    type_: e.type_,
+                    object,
+                    line,
+                }))
+            })
+            .collect();
+        last_send = Some(tokio::time::Instant::now());
+        let _ = tx.send(Arc::new(Batch {
+            from,
+            to,
+            now,
+            events,
+            failed,
+        }));
+    }
+}
+
+/// One watch line: `{"type":"ADDED","object":{…}}` and a newline.
+fn json_line(t: EventType, object: &Value) -> Bytes {
+    #[derive(serde::Serialize)]
+    struct Line<'a> {
+        #[serde(rename = "type")]
+        type_: &'a str,
+        object: &'a Value,
+    }
+    let mut v = serde_json::to_vec(&Line {
+        type_: t.as_str(),
+        object,
+    })
+    .expect("json");
+    v.push(b'\n');
+    Bytes::from(v)
+}
+
 /// Drive one watch until the client goes away, the timeout passes or the history expires.
+/// It reads the log itself at the start (resume from its resourceVersion, or 410) and
+/// whenever it is behind the hub; otherwise it takes its events from the hub's batches.
 pub async fn run(
     state: Arc<State>,
     stream: WatchStream,
@@ -83,8 +229,16 @@ pub async fn run(
     timeout: Duration,
     tx: tokio::sync::mpsc::Sender<Bytes>,
 ) {
-    let mut changed = state.changed.subscribe();
+    // Subscribe before the first read of the log, so that no batch falls between them.
+    let mut hub = Hub::subscribe(&state);
     let mut cursor = stream.cursor;
+    let filter = match WatchFilter::new(&cursor) {
+        Ok(f) => f,
+        Err(status) => {
+            let _ = tx.send(error_line(&mut render, status)).await;
+            return;
+        }
+    };
     let now = state.with_cluster(|c| c.now());
     for e in stream.initial {
         if tx.send(render.line(e, now)).await.is_err() {
@@ -99,37 +253,89 @@ pub async fn run(
             }
         }
     }
-    let deadline = tokio::time::Instant::now() + timeout;
+    // One timer for the whole watch (not one per loop turn).
+    let expiry = tokio::time::sleep(timeout);
+    tokio::pin!(expiry);
     let mut bookmarks = tokio::time::interval_at(
         tokio::time::Instant::now() + BOOKMARK_INTERVAL,
         BOOKMARK_INTERVAL,
     );
+    let mut behind = true;
     loop {
-        let (polled, now) = state.with_cluster(|c| (c.watch_poll(&mut cursor), c.now()));
-        match polled {
-            Ok(events) => {
-                // group commit: show only what is flushed
-                if !events.is_empty() && state.wait_durable().await.is_err() {
-                    return;
-                }
-                for e in events {
-                    if tx.send(render.line(e, now)).await.is_err() {
+        if behind {
+            behind = false;
+            let (polled, now) = state.with_cluster(|c| (c.watch_poll(&mut cursor), c.now()));
+            match polled {
+                Ok(events) => {
+                    // group commit: show only what is flushed
+                    if !events.is_empty() && state.wait_durable().await.is_err() {
                         return;
                     }
+                    for e in events {
+                        if tx.send(render.line(e, now)).await.is_err() {
+                            return;
+                        }
+                    }
                 }
-            }
-            Err(status) => {
-                let e = WatchEvent {
-                    type_: EventType::Error,
-                    object: serde_json::to_value(status).expect("status"),
-                };
-                let _ = tx.send(render.line(e, now)).await;
-                return;
+                Err(status) => {
+                    let _ = tx.send(error_line(&mut render, status)).await;
+                    return;
+                }
             }
         }
         tokio::select! {
-            r = changed.changed() => { if r.is_err() { return; } }
-            _ = tokio::time::sleep_until(deadline) => return,
+            r = hub.recv() => {
+                // This batch and any others already queued go out as one chunk (one write),
+                // as the apiserver flushes only when no further event is queued.
+                use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+                let mut chunk = Chunk::default();
+                let mut next = r.map_err(|e| match e {
+                    RecvError::Lagged(_) => TryRecvError::Lagged(0),
+                    RecvError::Closed => TryRecvError::Closed,
+                });
+                let mut closed = false;
+                loop {
+                    match next {
+                        Ok(batch) => {
+                            if batch.failed {
+                                return;
+                            }
+                            if cursor.rv < batch.from {
+                                behind = true;
+                                break;
+                            }
+                            for e in &batch.events {
+                                if e.rv > cursor.rv
+                                    && filter.matches_key(&e.key)
+                                    && filter.matches_object(&e.object)
+                                {
+                                    chunk.push(render.shared_line(e, batch.now));
+                                }
+                            }
+                            cursor.rv = cursor.rv.max(batch.to);
+                        }
+                        Err(TryRecvError::Lagged(_)) => {
+                            behind = true;
+                            break;
+                        }
+                        Err(TryRecvError::Empty) => break,
+                        Err(TryRecvError::Closed) => {
+                            closed = true;
+                            break;
+                        }
+                    }
+                    next = hub.try_recv();
+                }
+                if let Some(bytes) = chunk.take() {
+                    if tx.send(bytes).await.is_err() {
+                        return;
+                    }
+                }
+                if closed {
+                    return;
+                }
+            }
+            _ = &mut expiry => return,
             _ = bookmarks.tick(), if cursor.bookmarks => {
                 let b = state.with_cluster(|c| c.bookmark(&cursor));
                 if let Some(b) = b {
@@ -139,6 +345,44 @@ pub async fn run(
             _ = tx.closed() => return,
         }
     }
+}
+
+/// Whole watch lines gathered into one chunk: the first line's shared bytes as they are,
+/// copied into one buffer only when a second line joins it.
+#[derive(Default)]
+struct Chunk {
+    first: Option<Bytes>,
+    rest: Vec<u8>,
+}
+
+impl Chunk {
+    fn push(&mut self, line: Bytes) {
+        match &self.first {
+            None => self.first = Some(line),
+            Some(first) => {
+                if self.rest.is_empty() {
+                    self.rest.extend_from_slice(first);
+                }
+                self.rest.extend_from_slice(&line);
+            }
+        }
+    }
+    fn take(self) -> Option<Bytes> {
+        if self.rest.is_empty() {
+            self.first
+        } else {
+            Some(Bytes::from(self.rest))
+        }
+    }
+}
+
+/// The ERROR event that ends a watch (410 Expired, bad selectors).
+fn error_line(render: &mut Render, status: crate::api::Status) -> Bytes {
+    let e = WatchEvent {
+        type_: EventType::Error,
+        object: serde_json::to_value(status).expect("status"),
+    };
+    render.line(e, crate::api::Time(0))
 }
 
 #[cfg(test)]

@@ -1066,18 +1066,7 @@ impl Cluster {
 
     /// Events for an open watch since its cursor; 410 Expired if they were compacted.
     pub fn watch_poll(&mut self, cursor: &mut WatchCursor) -> Result<Vec<WatchEvent>, Status> {
-        let info = *resources::find(&cursor.group, &cursor.resource)
-            .ok_or_else(|| Status::bad_request("unknown resource"))?;
-        let sel = Self::matcher(&info, &cursor.label_selector, &cursor.field_selector)?;
-        let prefix = store::prefix(
-            info.group,
-            info.resource,
-            if cursor.namespace.is_empty() {
-                None
-            } else {
-                Some(&cursor.namespace)
-            },
-        );
+        let filter = WatchFilter::new(cursor)?;
         let events = self.store.events_since(cursor.rv).map_err(|oldest| {
             Status::expired(format!(
                 "too old resource version: {} ({oldest})",
@@ -1088,13 +1077,13 @@ impl Cluster {
         let mut last = cursor.rv;
         for e in events {
             last = e.rv;
-            if !e.key.starts_with(&prefix) {
+            if !filter.matches_key(&e.key) {
                 continue;
             }
             let Ok(obj) = serde_json::from_slice::<Value>(&e.object) else {
                 continue;
             };
-            if !Self::matches(&sel, &obj) {
+            if !filter.matches_object(&obj) {
                 continue;
             }
             out.push(WatchEvent {
@@ -1104,6 +1093,12 @@ impl Cluster {
         }
         cursor.rv = last.max(cursor.rv);
         Ok(out)
+    }
+
+    /// The raw event log after `rv` (every resource), for a server that reads the log once
+    /// and fans each event out to many watchers; `Err(oldest)` if part of it was compacted.
+    pub fn watch_log_since(&self, rv: u64) -> Result<Vec<store::LogEntry>, u64> {
+        Ok(self.store.events_since(rv)?.cloned().collect())
     }
 
     /// A BOOKMARK event at the current resourceVersion for a watch (when it asked for them).
@@ -1795,4 +1790,40 @@ fn is_clean_relative_path(p: &str) -> bool {
     p.is_empty()
         || p.split('/')
             .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+}
+
+/// What one watch sees of the event log: its resource (and namespace) prefix, then its label
+/// and field selectors. Shared by [`Cluster::watch_poll`] and servers that fan out the log.
+pub struct WatchFilter {
+    prefix: String,
+    sel: (LabelSelector, FieldSelector),
+}
+
+impl WatchFilter {
+    /// The filter of a watch cursor (400 for an unknown resource or a bad selector).
+    pub fn new(cursor: &WatchCursor) -> Result<WatchFilter, Status> {
+        let info = *resources::find(&cursor.group, &cursor.resource)
+            .ok_or_else(|| Status::bad_request("unknown resource"))?;
+        let sel = Cluster::matcher(&info, &cursor.label_selector, &cursor.field_selector)?;
+        let prefix = store::prefix(
+            info.group,
+            info.resource,
+            if cursor.namespace.is_empty() {
+                None
+            } else {
+                Some(&cursor.namespace)
+            },
+        );
+        Ok(WatchFilter { prefix, sel })
+    }
+
+    /// Whether an event's store key belongs to the watched resource (and namespace).
+    pub fn matches_key(&self, key: &str) -> bool {
+        key.starts_with(&self.prefix)
+    }
+
+    /// Whether the object passes the label and field selectors.
+    pub fn matches_object(&self, obj: &Value) -> bool {
+        Cluster::matches(&self.sel, obj)
+    }
 }

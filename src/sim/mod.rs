@@ -7,5 +7,5 @@ pub mod request;
 pub mod rng;
 pub mod trace;
 
-pub use cluster::{Cluster, Config};
+pub use cluster::{Cluster, Config, WatchFilter};
 pub use request::{ApiRequest, ApiResponse, PatchType, Verb, WatchCursor, WatchStream};
