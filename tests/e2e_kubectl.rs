@@ -115,6 +115,24 @@ fn reference_flow_with(bin: &str, server_args: &[&str]) {
         "certificatesigningrequest.certificates.k8s.io/myuser unchanged"
     );
 
+    // kubectl >= 1.27 asks for fieldValidation=Strict: a typo in a field is refused.
+    if minor >= 27 {
+        let typo = manifest(
+            "typo",
+            &d.join("myuser.csr"),
+            "kubernetes.io/kube-apiserver-client",
+            &["client auth"],
+            None,
+        )
+        .replace("  usages:", "  expirationSecond: 600\n  usages:");
+        let o = s.kubectl(bin, &["create", "-f", "-"], Some(&typo));
+        assert!(!o.status.success());
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr).trim(),
+            "Error from server (BadRequest): error when creating \"STDIN\": CertificateSigningRequest in version \"v1\" cannot be handled as a CertificateSigningRequest: strict decoding error: unknown field \"spec.expirationSecond\""
+        );
+    }
+
     // Get the list of CSRs: server-side Table with the exact columns.
     let out = s.ok(bin, &["get", "csr"], None);
     let lines: Vec<Vec<&str>> = out

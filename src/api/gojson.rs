@@ -127,6 +127,50 @@ fn check<'a>(v: &'a Value, ty: &GoType, ctx: &str, path: &mut Vec<&'a str>) -> O
     }
 }
 
+/// The fields of `v` that the Go struct `root` does not have, as the strict decoder of
+/// `fieldValidation=Strict` names them (`spec.foo`, `status.conditions[0].bar`), in document
+/// order. `apiVersion` and `kind` belong to the type meta; opaque types are not looked into.
+pub fn unknown_fields(v: &Value, root: &GoStruct) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Value::Object(m) = v {
+        for (k, x) in m {
+            if k == "apiVersion" || k == "kind" {
+                continue;
+            }
+            unknown_in_field(k, x, root, k.clone(), &mut out);
+        }
+    }
+    out
+}
+
+fn unknown_in_field(k: &str, v: &Value, st: &GoStruct, path: String, out: &mut Vec<String>) {
+    match st.fields.iter().find(|(name, _)| *name == k) {
+        None => out.push(path),
+        Some((_, ty)) => unknown_in(v, ty, path, out),
+    }
+}
+
+fn unknown_in(v: &Value, ty: &GoType, path: String, out: &mut Vec<String>) {
+    match (ty, v) {
+        (GoType::Struct(st), Value::Object(m)) => {
+            for (k, x) in m {
+                unknown_in_field(k, x, st, format!("{path}.{k}"), out);
+            }
+        }
+        (GoType::List(_, elem), Value::Array(a)) => {
+            for (i, x) in a.iter().enumerate() {
+                unknown_in(x, elem, format!("{path}[{i}]"), out);
+            }
+        }
+        (GoType::Map(_, elem), Value::Object(m)) => {
+            for (k, x) in m {
+                unknown_in(x, elem, format!("{path}[{k}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Remove every `null` member of every object in `v` (arrays keep their elements).
 /// Iterative, so safe on any nesting depth.
 pub fn drop_null_members(v: &mut Value) {

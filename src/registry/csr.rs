@@ -30,6 +30,29 @@ pub fn decode_body(body: &serde_json::Value) -> Result<CertificateSigningRequest
     serde_json::from_value(v).map_err(|e| bad(e.to_string()))
 }
 
+/// `fieldValidation=Strict` on a create or update: a body with fields the Go type does not
+/// have is 400 `… cannot be handled as a CertificateSigningRequest: strict decoding error:
+/// unknown field "spec.foo", unknown field "…"`. A body that does not decode at all is left to
+/// [`decode_body`] (the decoder's error comes first).
+pub fn strict_decode_check(body: &serde_json::Value) -> Result<(), Status> {
+    let st = &crate::api::csr::go_types::CSR;
+    if crate::api::gojson::type_error(body, st).is_some() {
+        return Ok(());
+    }
+    let unknown = crate::api::gojson::unknown_fields(body, st);
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = unknown
+        .iter()
+        .map(|f| format!("unknown field \"{f}\""))
+        .collect();
+    Err(Status::bad_request(format!(
+        "{KIND} in version \"v1\" cannot be handled as a {KIND}: strict decoding error: {}",
+        list.join(", ")
+    )))
+}
+
 /// `PrepareForCreate`.
 pub fn prepare_for_create(csr: &mut CertificateSigningRequest, user: Option<&Identity>) {
     csr.spec.username.clear();

@@ -248,6 +248,7 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
     req.version = version.to_string();
     req.dry_run = q.get("dryRun").is_some_and(|v| v == "All");
     req.field_manager = q.get("fieldManager").cloned().unwrap_or_default();
+    req.field_validation = q.get("fieldValidation").cloned().unwrap_or_default();
     if empty_core {
         return Ok(Route::Empty(req));
     }

@@ -774,6 +774,14 @@ impl Cluster {
         {
             return Err(Status::not_found(&gr(&info), &req.name));
         }
+        if matches!(verb, Verb::Create | Verb::Update)
+            && info.resource == "certificatesigningrequests"
+            && req.field_validation == "Strict"
+        {
+            if let Some(body) = &req.body {
+                csr_strategy::strict_decode_check(body)?;
+            }
+        }
         match verb {
             Verb::Get => self.get(&info, &namespace, &req.name).map(ApiResponse::Ok),
             Verb::List => self.list(&info, &namespace, &req).map(ApiResponse::Ok),

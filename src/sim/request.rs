@@ -66,6 +66,9 @@ pub struct ApiRequest {
     pub preconditions: Option<Preconditions>,
     /// Server-side apply: field manager (accepted, not modelled).
     pub field_manager: String,
+    /// `fieldValidation`: `Strict` refuses unknown fields in create/update bodies (400);
+    /// `Ignore`, `Warn` or empty (upstream's default, Warn) drop them.
+    pub field_validation: String,
 }
 
 impl ApiRequest {
