@@ -135,7 +135,7 @@ fn clock_endpoint_rules() {
     // anyone authenticated may read the clock
     let (code, body) = s.curl_raw("GET", "/sim/v1/clock", &alice, None);
     assert_eq!(
-        (code, body.trim()),
+        (code, compact(&body).as_str()),
         (200, r#"{"now":"2030-01-01T03:00:00Z"}"#)
     );
     // only system:masters may move it
@@ -226,14 +226,22 @@ fn malformed_requests_get_4xx_statuses_and_server_stays_healthy() {
     // Authentication failures are 401 Statuses, never handshake aborts.
     let unauthorized = r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}"#;
     let (code, body) = s.curl_raw("GET", C, &[], None);
-    assert_eq!((code, body.trim()), (401, unauthorized), "no credentials");
+    assert_eq!(
+        (code, compact(&body).as_str()),
+        (401, unauthorized),
+        "no credentials"
+    );
     let (code, body) = s.curl_raw(
         "GET",
         C,
         &["-H".into(), "Authorization: Bearer nope".into()],
         None,
     );
-    assert_eq!((code, body.trim()), (401, unauthorized), "bad token");
+    assert_eq!(
+        (code, compact(&body).as_str()),
+        (401, unauthorized),
+        "bad token"
+    );
     sh(d, "openssl req -x509 -newkey rsa:2048 -nodes -keyout rogue.key -out rogue.crt -days 30 -subj '/CN=rogue/O=system:masters' 2>/dev/null", &[]);
     let rogue = [
         "--cert".to_string(),
@@ -243,7 +251,7 @@ fn malformed_requests_get_4xx_statuses_and_server_stays_healthy() {
     ];
     let (code, body) = s.curl_raw("GET", C, &rogue, None);
     assert_eq!(
-        (code, body.trim()),
+        (code, compact(&body).as_str()),
         (401, unauthorized),
         "untrusted client certificate"
     );
@@ -559,4 +567,49 @@ fn bootstrap_token_and_impersonation() {
         status(&body)["message"],
         r#"users "kubernetes-admin" is forbidden: User "system:bootstrap:abcdef" cannot impersonate resource "users" in API group "" at the cluster scope"#
     );
+}
+
+/// apiserver's `isPrettyPrint`: curl (and Wget, browsers) get JSON indented by two spaces with
+/// no trailing newline; `?pretty=false` or another User-Agent gets the compact form with the
+/// serializer's newline; `?pretty=true` indents for anyone.
+#[test]
+fn curl_gets_pretty_json_as_from_the_apiserver() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &["--clock", "virtual"]);
+    let (code, body) = s.curl("GET", C, &[], None);
+    assert_eq!(code, 200);
+    assert!(
+        body.starts_with("{\n  \"kind\": \"CertificateSigningRequestList\",\n  \"apiVersion\": \"certificates.k8s.io/v1\",\n  \"metadata\": {\n    \"resourceVersion\": \""),
+        "{body}"
+    );
+    assert!(body.ends_with("\"items\": []\n}"), "{body:?}");
+    let (_, body) = s.curl("GET", &format!("{C}?pretty=false"), &[], None);
+    assert!(
+        body.starts_with("{\"kind\":\"CertificateSigningRequestList\""),
+        "{body}"
+    );
+    assert!(body.ends_with("\"items\":[]}\n"), "{body:?}");
+    let (_, body) = s.curl("GET", C, &["-A", "kubectl/v1.33.1"], None);
+    assert!(body.starts_with("{\"kind\""), "{body}");
+    let (_, body) = s.curl(
+        "GET",
+        &format!("{C}?pretty=true"),
+        &["-A", "kubectl/v1.33.1"],
+        None,
+    );
+    assert!(body.starts_with("{\n  \"kind\""), "{body}");
+    // Errors are encoded the same way.
+    let (code, body) = s.curl("GET", &format!("{C}/nope"), &[], None);
+    assert_eq!(code, 404);
+    assert!(
+        body.starts_with("{\n  \"kind\": \"Status\",\n  \"apiVersion\": \"v1\""),
+        "{body}"
+    );
+}
+
+/// A JSON body in compact form (curl gets indented JSON, see `curl_gets_pretty_json…`).
+fn compact(body: &str) -> String {
+    serde_json::from_str::<Value>(body)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| body.trim().to_string())
 }

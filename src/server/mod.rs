@@ -639,6 +639,11 @@ async fn handle(
             Err(_) => (status_response(&too_large()), String::new()),
         }
     };
+    let resp = if pretty_print(&head) {
+        prettify(resp).await
+    } else {
+        resp
+    };
     tracing::info!(
         method = %head.method,
         path = %head.path,
@@ -648,6 +653,53 @@ async fn handle(
         "request"
     );
     resp
+}
+
+/// apiserver's `isPrettyPrint`: `?pretty=` parsed as Go's `strconv.ParseBool` wins; otherwise
+/// the "human" clients (User-Agent starting with `curl`, `Wget` or `Mozilla/5.0`) get indented
+/// JSON.
+fn pretty_print(head: &Head) -> bool {
+    if let Some(v) = head
+        .query
+        .split('&')
+        .filter_map(|kv| kv.strip_prefix("pretty="))
+        .find(|v| !v.is_empty())
+    {
+        return matches!(v, "1" | "t" | "T" | "true" | "TRUE" | "True");
+    }
+    let ua = head
+        .headers
+        .iter()
+        .find(|(k, _)| k == "user-agent")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    ua.starts_with("curl") || ua.starts_with("Wget") || ua.starts_with("Mozilla/5.0")
+}
+
+/// Re-render a complete JSON response indented by two spaces, as the apiserver's pretty JSON
+/// serializer (`json.MarshalIndent(obj, "", "  ")`, no trailing newline) does. Streams
+/// (watches) and other content types pass through.
+async fn prettify(resp: Response<Body>) -> Response<Body> {
+    let is_json = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/json"));
+    if !is_json || hyper::body::Body::size_hint(resp.body()).exact().is_none() {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let bytes = match body.collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(never) => match never {},
+    };
+    let out = match serde_json::from_slice::<Value>(&bytes) {
+        Ok(v) => Bytes::from(serde_json::to_vec_pretty(&v).expect("json")),
+        Err(_) => bytes,
+    };
+    let mut parts = parts;
+    parts.headers.remove("content-length");
+    Response::from_parts(parts, full(out))
 }
 
 fn too_large() -> Status {
