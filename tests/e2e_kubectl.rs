@@ -131,6 +131,15 @@ fn reference_flow_with(bin: &str, server_args: &[&str]) {
             String::from_utf8_lossy(&o.stderr).trim(),
             "Error from server (BadRequest): error when creating \"STDIN\": CertificateSigningRequest in version \"v1\" cannot be handled as a CertificateSigningRequest: strict decoding error: unknown field \"spec.expirationSecond\""
         );
+        // --validate=warn: created, and the server's Warning header is printed.
+        let o = s.kubectl(bin, &["create", "-f", "-", "--validate=warn"], Some(&typo));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{err}");
+        assert!(
+            err.contains("Warning: unknown field \"spec.expirationSecond\""),
+            "{err}"
+        );
+        s.ok(bin, &["delete", "csr", "typo"], None);
     }
 
     // Get the list of CSRs: server-side Table with the exact columns.

@@ -993,6 +993,16 @@ fn resource(
         create.name.clear();
         create
     });
+    // fieldValidation Warn (the default) and Ignore drop unknown fields; Warn names them in
+    // `Warning` headers, which kubectl prints ("Warning: unknown field \"spec.foo\"").
+    let warnings: Vec<String> = match (&req.body, verb, req.resource.as_str()) {
+        (Some(b), Verb::Create | Verb::Update, "certificatesigningrequests")
+            if matches!(req.field_validation.as_str(), "" | "Warn") =>
+        {
+            crate::api::gojson::unknown_fields(b, &crate::api::csr::go_types::CSR)
+        }
+        _ => Vec::new(),
+    };
     let (result, now) = state.with_cluster(|c| {
         let mut r = c.apply(who, req);
         if let (Err(st), Some(create)) = (&r, apply_create) {
@@ -1002,7 +1012,7 @@ fn resource(
         }
         (r, c.now())
     });
-    match result {
+    let mut resp = match result {
         Err(st) => status_response(&st),
         Ok(ApiResponse::Created(v)) => json_response(201, &v, "application/json"),
         Ok(ApiResponse::Ok(v)) => {
@@ -1047,7 +1057,16 @@ fn resource(
                 .body(watch::ChannelBody { rx }.boxed())
                 .expect("response")
         }
+    };
+    if resp.status().is_success() {
+        for f in warnings {
+            let text = format!("unknown field \"{f}\"");
+            if let Ok(h) = hyper::header::HeaderValue::from_str(&format!("299 - {text:?}")) {
+                resp.headers_mut().append("Warning", h);
+            }
+        }
     }
+    resp
 }
 
 fn init_logging(format: LogFormat) {
