@@ -310,6 +310,12 @@ fn reference_flow_with(bin: &str, server_args: &[&str]) {
             out.contains("myuser") && out.contains("[developers system:authenticated]"),
             "{out}"
         );
+        // The x509 authenticator's credential id (the leaf's SHA-256), as since 1.32.
+        assert!(
+            out.contains("Extra: authentication.kubernetes.io/credential-id")
+                && out.contains("[X509SHA256="),
+            "{out}"
+        );
     }
     assert_eq!(
         s.ok(bin, &["auth", "can-i", "create", "pods"], None).trim(),

@@ -24,6 +24,19 @@ pub struct Credentials<'a> {
     pub authorization: Option<&'a str>,
 }
 
+/// `user.CredentialIDKey`: the x509 authenticator (`CommonNameUserConversion`, since 1.32)
+/// puts the client certificate's fingerprint in the user's extra under this key, so it shows
+/// in `kubectl auth whoami` and in the `spec.extra` of CSRs the user creates.
+pub const CREDENTIAL_ID_KEY: &str = "authentication.kubernetes.io/credential-id";
+
+/// `"X509SHA256=" + hex(sha256(leaf DER))`.
+pub fn x509_credential_id(der: &[u8]) -> String {
+    use sha2::Digest;
+    let fp = sha2::Sha256::digest(der);
+    let hex: String = fp.iter().map(|b| format!("{b:02x}")).collect();
+    format!("X509SHA256={hex}")
+}
+
 /// Authenticate; `Err(reason)` becomes a 401 Unauthorized Status (the reason is only logged).
 pub fn authenticate(
     cluster: &Cluster,
@@ -36,7 +49,10 @@ pub fn authenticate(
         match tls::verify_client_cert(der, ca_der, cluster.now().unix()) {
             Ok(s) => {
                 let groups: Vec<&str> = s.organizations.iter().map(|g| g.as_str()).collect();
-                return Ok(Identity::user(&s.common_name, &groups));
+                let mut id = Identity::user(&s.common_name, &groups);
+                id.extra
+                    .insert(CREDENTIAL_ID_KEY.into(), vec![x509_credential_id(der)]);
+                return Ok(id);
             }
             Err(e) => errors.push(e),
         }
@@ -182,7 +198,19 @@ mod tests {
             false,
         )
         .unwrap();
-        assert_eq!(id, Identity::user("myuser", &["developers"]));
+        let mut want = Identity::user("myuser", &["developers"]);
+        // CommonNameUserConversion's credential id: the leaf's SHA-256 fingerprint.
+        let fp = {
+            use sha2::Digest;
+            sha2::Sha256::digest(&leaf.cert_der)
+        };
+        let hex: String = fp.iter().map(|b| format!("{b:02x}")).collect();
+        want.extra.insert(
+            "authentication.kubernetes.io/credential-id".into(),
+            vec![format!("X509SHA256={hex}")],
+        );
+        assert_eq!(id, want);
+        assert_eq!(hex.len(), 64);
         // a certificate from another CA is a 401, not an anonymous request
         let other = tls::cluster_ca(None)
             .unwrap()
