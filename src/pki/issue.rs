@@ -235,11 +235,10 @@ pub fn tbs_certificate(tpl: &Template, issuer_der: &[u8], issuer_ski: Option<&[u
 }
 
 /// Sign a TBSCertificate with the CA key (deterministic ECDSA, RFC 6979).
-pub fn certificate(tbs: &[u8], key: &p256::ecdsa::SigningKey) -> Vec<u8> {
-    use p256::ecdsa::signature::Signer;
-    let sig: p256::ecdsa::Signature = key.sign(tbs);
+pub fn certificate(tbs: &[u8], key: &super::ca::KeyPair) -> Vec<u8> {
+    let sig = key.sign_der(tbs);
     let alg = der::seq(&[&der::oid(OID_ECDSA_SHA256)]);
-    der::seq(&[tbs, &alg, &der::bit_string(0, sig.to_der().as_bytes())])
+    der::seq(&[tbs, &alg, &der::bit_string(0, &sig)])
 }
 
 /// A 16-byte serial with the top bit clear, from the `serials` stream.
