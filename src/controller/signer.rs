@@ -162,11 +162,13 @@ impl Controller for Signer {
             }
             Decision::Issue(der) => {
                 csr.status.certificate = pem::certificate_pem(&der).into_bytes();
-                let serial = x509_serial_hex(&der);
-                cx.trace(
-                    "signed",
-                    json!({"csr": name, "signer": csr.spec.signer_name, "serial": serial}),
-                );
+                if cx.tracing() {
+                    let serial = x509_serial_hex(&der);
+                    cx.trace(
+                        "signed",
+                        json!({"csr": name, "signer": csr.spec.signer_name, "serial": serial}),
+                    );
+                }
                 Self::update_status(cx, &csr)
                     .err()
                     .map(|e| format!("error updating signature for csr: {e}"))

@@ -141,9 +141,18 @@ fn gr(info: &ResourceInfo) -> GroupResource {
     info.group_resource()
 }
 
+thread_local! {
+    /// The last CSR [`Cluster::get_csr`] deserialized, keyed by the identity of its stored
+    /// bytes: after a write every controller reads the same object, and the stored bytes are
+    /// immutable (a write stores a new allocation; holding the `Arc` keeps the address unique).
+    static LAST_CSR: std::cell::RefCell<Option<(crate::store::Bytes, CertificateSigningRequest)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// Decode a request body into a typed object; errors are 400 BadRequest as the decoder gives.
+/// Deserializes from the borrowed `Value` (no clone of the whole tree).
 fn decode<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, Status> {
-    serde_json::from_value(v.clone())
+    T::deserialize(v)
         .map_err(|e| Status::bad_request(format!("error decoding request body: {e}")))
 }
 
@@ -310,6 +319,10 @@ impl Cluster {
     pub fn trace(&mut self, event: &str, fields: Value) {
         let now = self.now();
         self.trace.record(now, event, fields);
+    }
+    /// Is the trace recording? Callers skip building trace fields when it is not.
+    pub fn tracing(&self) -> bool {
+        self.trace.enabled()
     }
     pub fn trace_lines(&self) -> &[String] {
         self.trace.lines()
@@ -532,9 +545,18 @@ impl Cluster {
 
     /// A CSR by name, without authorization (for controllers and tests).
     pub fn get_csr(&self, name: &str) -> Option<CertificateSigningRequest> {
-        self.store
-            .get(&Self::csr_key(name))
-            .and_then(|b| serde_json::from_slice(b).ok())
+        let b = self.store.get(&Self::csr_key(name))?;
+        LAST_CSR.with(|c| {
+            let mut c = c.borrow_mut();
+            if let Some((bytes, csr)) = c.as_ref() {
+                if std::sync::Arc::ptr_eq(bytes, b) {
+                    return Some(csr.clone());
+                }
+            }
+            let csr: CertificateSigningRequest = serde_json::from_slice(b).ok()?;
+            *c = Some((b.clone(), csr.clone()));
+            Some(csr)
+        })
     }
 
     /// Every CSR, in name order, without authorization.
