@@ -152,8 +152,7 @@ thread_local! {
 /// Decode a request body into a typed object; errors are 400 BadRequest as the decoder gives.
 /// Deserializes from the borrowed `Value` (no clone of the whole tree).
 fn decode<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, Status> {
-    T::deserialize(v)
-        .map_err(|e| Status::bad_request(format!("error decoding request body: {e}")))
+    T::deserialize(v).map_err(|e| Status::bad_request(format!("error decoding request body: {e}")))
 }
 
 fn to_value<T: serde::Serialize>(t: &T) -> Value {
