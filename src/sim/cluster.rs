@@ -1357,10 +1357,11 @@ impl Cluster {
             set_meta(&mut obj, f, v);
         }
         set_meta(&mut obj, "resourceVersion", json!(old_rv));
-        let obj = if info.resource == "certificatesigningrequests" {
-            self.update_csr_checks(who, &old, obj, sub)?
+        let (obj, typed) = if info.resource == "certificatesigningrequests" {
+            let (v, o, n) = self.update_csr_checks(who, &old, obj, sub)?;
+            (v, Some((o, n)))
         } else {
-            self.update_generic_checks(who, info, &old, obj)?
+            (self.update_generic_checks(who, info, &old, obj)?, None)
         };
         if obj == old {
             return Ok(old); // no-op update: no write, no event (etcd3 GuaranteedUpdate)
@@ -1383,8 +1384,10 @@ impl Cluster {
             return Ok(obj);
         }
         let written = self.write(info, &key, obj)?;
-        if sub == "status" && info.resource == "certificatesigningrequests" {
-            if let (Ok(o), Ok(n)) = (decode(&old), decode(&written)) {
+        if sub == "status" {
+            // The typed objects the checks made: the written one differs only in its
+            // resourceVersion, which the metrics do not read.
+            if let Some((o, n)) = typed {
                 for k in crate::registry::metrics::observe(&o, &n) {
                     *self.metrics.entry(k).or_default() += 1;
                 }
@@ -1416,7 +1419,7 @@ impl Cluster {
         old_v: &Value,
         obj: Value,
         sub: &str,
-    ) -> Result<Value, Status> {
+    ) -> Result<(Value, CertificateSigningRequest, CertificateSigningRequest), Status> {
         let old: CertificateSigningRequest = decode(old_v)?;
         let mut new: CertificateSigningRequest = decode(&obj)?;
         let now = self.now();
@@ -1450,7 +1453,7 @@ impl Cluster {
             UpdatePath::Status => admission::signing::admit(&authz, who, &old, &new)?,
             UpdatePath::Main => {}
         }
-        Ok(to_value(&new))
+        Ok((to_value(&new), old, new))
     }
 
     fn update_generic_checks(
