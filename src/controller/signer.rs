@@ -82,7 +82,8 @@ pub fn decide(
         return Decision::Fail(msg);
     }
     let ttl = lifetime::duration(csr.spec.expiration_seconds, cert_ttl_secs);
-    match issue::sign_csr(ca, &req.der, &csr.spec.usages, ttl, now, rngs) {
+    // `req` is `parse_der(req.der)` already: the same bytes parse the same way.
+    match issue::sign_parsed(ca, &req, &csr.spec.usages, ttl, now, rngs) {
         Ok(der) => Decision::Issue(der),
         Err(e) => Decision::Error(format!("error auto signing csr: {e}")),
     }

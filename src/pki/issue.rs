@@ -261,10 +261,23 @@ pub fn sign_csr(
 ) -> Result<Vec<u8>, String> {
     let req =
         csr::parse_der(csr_der).map_err(|e| format!("unable to parse certificate request: {e}"))?;
-    csr::check_signature(&req)
+    sign_parsed(ca, &req, usages, ttl_secs, now, rngs)
+}
+
+/// [`sign_csr`] after the parse, for a caller that already holds the parsed request (the
+/// signer controller parses it for its policy first).
+pub fn sign_parsed(
+    ca: &Ca,
+    req: &ParsedCsr,
+    usages: &[String],
+    ttl_secs: i64,
+    now: Time,
+    rngs: &mut Rngs,
+) -> Result<Vec<u8>, String> {
+    csr::check_signature(req)
         .map_err(|e| format!("unable to verify certificate request signature: {e}"))?;
     let serial = draw_serial(rngs);
-    let tpl = leaf_template(&req, serial, usages, ttl_secs, now, ca.not_after)?;
+    let tpl = leaf_template(req, serial, usages, ttl_secs, now, ca.not_after)?;
     Ok(ca.sign_template(&tpl))
 }
 
