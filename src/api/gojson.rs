@@ -171,6 +171,27 @@ fn unknown_in(v: &Value, ty: &GoType, path: String, out: &mut Vec<String>) {
     }
 }
 
+/// Does any object in `v` have a `null` member? (Lets decoders skip the copy that
+/// [`drop_null_members`] needs in the common case.) Iterative.
+pub fn has_null_member(v: &Value) -> bool {
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(m) => {
+                for x in m.values() {
+                    if x.is_null() {
+                        return true;
+                    }
+                    stack.push(x);
+                }
+            }
+            Value::Array(a) => stack.extend(a.iter()),
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Remove every `null` member of every object in `v` (arrays keep their elements).
 /// Iterative, so safe on any nesting depth.
 pub fn drop_null_members(v: &mut Value) {

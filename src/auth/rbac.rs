@@ -215,23 +215,37 @@ impl Rbac {
         role_ref: &RoleRef,
         binding_namespace: &str,
     ) -> Result<Vec<PolicyRule>, String> {
+        self.role_ref_rules_borrowed(role_ref, binding_namespace)
+            .map(|r| r.to_vec())
+    }
+
+    /// [`Self::role_ref_rules`] without copying the rules (the authorizer's hot path).
+    fn role_ref_rules_borrowed(
+        &self,
+        role_ref: &RoleRef,
+        binding_namespace: &str,
+    ) -> Result<&[PolicyRule], String> {
         match role_ref.kind.as_str() {
             "Role" => self
                 .roles
                 .get(&(binding_namespace.to_string(), role_ref.name.clone()))
-                .cloned()
+                .map(|r| r.as_slice())
                 .ok_or_else(|| {
                     format!(
                         "role.rbac.authorization.k8s.io {:?} not found",
                         role_ref.name
                     )
                 }),
-            "ClusterRole" => self.effective.get(&role_ref.name).cloned().ok_or_else(|| {
-                format!(
-                    "clusterrole.rbac.authorization.k8s.io {:?} not found",
-                    role_ref.name
-                )
-            }),
+            "ClusterRole" => self
+                .effective
+                .get(&role_ref.name)
+                .map(|r| r.as_slice())
+                .ok_or_else(|| {
+                    format!(
+                        "clusterrole.rbac.authorization.k8s.io {:?} not found",
+                        role_ref.name
+                    )
+                }),
             k => Err(format!("unsupported role reference kind: {k:?}")),
         }
     }
@@ -243,7 +257,7 @@ impl Rbac {
             let Some(subject) = b.subjects.iter().find(|s| applies_to(user, s, "")) else {
                 continue;
             };
-            match self.role_ref_rules(&b.role_ref, "") {
+            match self.role_ref_rules_borrowed(&b.role_ref, "") {
                 Err(e) => {
                     if !visitor(None, None, Some(e)) {
                         return;
@@ -257,7 +271,7 @@ impl Rbac {
                         subject,
                         namespace: "",
                     };
-                    for r in &rules {
+                    for r in rules {
                         if !visitor(Some(&src), Some(r), None) {
                             return;
                         }
@@ -278,7 +292,7 @@ impl Rbac {
             let Some(subject) = b.subjects.iter().find(|s| applies_to(user, s, namespace)) else {
                 continue;
             };
-            match self.role_ref_rules(&b.role_ref, namespace) {
+            match self.role_ref_rules_borrowed(&b.role_ref, namespace) {
                 Err(e) => {
                     if !visitor(None, None, Some(e)) {
                         return;
@@ -292,7 +306,7 @@ impl Rbac {
                         subject,
                         namespace,
                     };
-                    for r in &rules {
+                    for r in rules {
                         if !visitor(Some(&src), Some(r), None) {
                             return;
                         }
@@ -324,13 +338,14 @@ impl Rbac {
     pub fn authorize_rbac(&self, a: &Attributes) -> Decision {
         let mut allowed: Option<String> = None;
         let mut errs = Vec::new();
+        let combined = combined_resource(a);
         self.visit_rules_for(&a.user, &a.namespace, &mut |src, rule, err| {
             if let Some(e) = err {
                 errs.push(e);
                 return true;
             }
             if let (Some(src), Some(rule)) = (src, rule) {
-                if rule_allows(a, rule) {
+                if rule_allows_combined(a, &combined, rule) {
                     allowed = Some(format!("RBAC: allowed by {}", src.describe()));
                     return false;
                 }
@@ -451,15 +466,24 @@ pub fn non_resource_url_matches(rule: &PolicyRule, path: &str) -> bool {
 
 /// `RuleAllows`.
 pub fn rule_allows(a: &Attributes, rule: &PolicyRule) -> bool {
+    rule_allows_combined(a, &combined_resource(a), rule)
+}
+
+/// `resource` or `resource/subresource`, what resource rules match against.
+fn combined_resource(a: &Attributes) -> std::borrow::Cow<'_, str> {
+    if a.subresource.is_empty() {
+        std::borrow::Cow::Borrowed(a.resource.as_str())
+    } else {
+        std::borrow::Cow::Owned(format!("{}/{}", a.resource, a.subresource))
+    }
+}
+
+/// [`rule_allows`] with the combined resource computed once per request.
+fn rule_allows_combined(a: &Attributes, combined: &str, rule: &PolicyRule) -> bool {
     if a.resource_request {
-        let combined = if a.subresource.is_empty() {
-            a.resource.clone()
-        } else {
-            format!("{}/{}", a.resource, a.subresource)
-        };
         verb_matches(rule, &a.verb)
             && api_group_matches(rule, &a.api_group)
-            && resource_matches(rule, &combined, &a.subresource)
+            && resource_matches(rule, combined, &a.subresource)
             && resource_name_matches(rule, &a.name)
     } else {
         verb_matches(rule, &a.verb) && non_resource_url_matches(rule, &a.path)

@@ -82,7 +82,8 @@ pub fn decide(
         return Decision::Fail(msg);
     }
     let ttl = lifetime::duration(csr.spec.expiration_seconds, cert_ttl_secs);
-    match issue::sign_csr(ca, &req.der, &csr.spec.usages, ttl, now, rngs) {
+    // `req` is `parse_der(req.der)` already: the same bytes parse the same way.
+    match issue::sign_parsed(ca, &req, &csr.spec.usages, ttl, now, rngs) {
         Ok(der) => Decision::Issue(der),
         Err(e) => Decision::Error(format!("error auto signing csr: {e}")),
     }
@@ -162,11 +163,13 @@ impl Controller for Signer {
             }
             Decision::Issue(der) => {
                 csr.status.certificate = pem::certificate_pem(&der).into_bytes();
-                let serial = x509_serial_hex(&der);
-                cx.trace(
-                    "signed",
-                    json!({"csr": name, "signer": csr.spec.signer_name, "serial": serial}),
-                );
+                if cx.tracing() {
+                    let serial = x509_serial_hex(&der);
+                    cx.trace(
+                        "signed",
+                        json!({"csr": name, "signer": csr.spec.signer_name, "serial": serial}),
+                    );
+                }
                 Self::update_status(cx, &csr)
                     .err()
                     .map(|e| format!("error updating signature for csr: {e}"))

@@ -133,16 +133,16 @@ impl std::fmt::Debug for Key {
 }
 
 /// An ECDSA P-256 key usable as rcgen's signing key, with deterministic (RFC 6979)
-/// signatures computed by the fast fixed-base code of [`super::fastkey`].
+/// signatures computed by the fast fixed-base code of [`crate::pki::fastkey`].
 #[derive(Clone)]
 pub struct EcdsaKey {
-    k: super::fastkey::FastKey,
+    k: crate::pki::fastkey::FastKey,
 }
 
 impl EcdsaKey {
     /// A key from 32 random bytes; `None` if they are not a valid scalar (zero or ≥ n).
     pub fn from_scalar(bytes: &[u8; 32]) -> Option<EcdsaKey> {
-        super::fastkey::FastKey::from_scalar_bytes(bytes).map(|k| EcdsaKey { k })
+        crate::pki::fastkey::FastKey::from_scalar_bytes(bytes).map(|k| EcdsaKey { k })
     }
 
     /// A fresh key from the `keys` RNG stream of the cluster.

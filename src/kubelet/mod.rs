@@ -33,7 +33,6 @@
 //! Faults ([`faults::Fault`]) are inputs on the same queue and all show in the trace.
 
 pub mod csr;
-pub mod fastkey;
 pub mod faults;
 pub mod fleet;
 pub mod node;

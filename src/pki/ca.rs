@@ -11,6 +11,7 @@
 //! is valid both on the virtual timeline (default start 2030-01-01) and on real wall-clock
 //! dates that TLS clients check; NotAfter = virtual start + CA lifetime (default 10 years).
 
+use super::fastkey::FastKey;
 use super::gopem;
 use super::issue::{self, Template};
 use crate::api::Time;
@@ -24,10 +25,12 @@ pub const CA_NOT_BEFORE: Time = Time(946_684_800);
 /// Default CA lifetime (kubeadm: 10 years), counted from the virtual start.
 pub const DEFAULT_CA_LIFETIME_SECS: i64 = 10 * 365 * 24 * 3600;
 
-/// A P-256 key pair.
+/// A P-256 key pair. Signatures go through [`FastKey`] (fixed-base comb table): the same
+/// RFC 6979 signatures as `key` would make, about 5× faster.
 #[derive(Clone)]
 pub struct KeyPair {
     pub key: SigningKey,
+    fast: FastKey,
 }
 
 impl std::fmt::Debug for KeyPair {
@@ -43,16 +46,26 @@ impl KeyPair {
             let mut b = [0u8; 32];
             rngs.fill("keys", &mut b);
             if let Ok(key) = SigningKey::from_bytes(&b.into()) {
-                return KeyPair { key };
+                return KeyPair::from_signing_key(key);
             }
         }
     }
 
     pub fn from_pkcs8_der(der: &[u8]) -> Result<KeyPair, String> {
         let sk = p256::SecretKey::from_pkcs8_der(der).map_err(|e| format!("bad CA key: {e}"))?;
-        Ok(KeyPair {
-            key: SigningKey::from(sk),
-        })
+        Ok(KeyPair::from_signing_key(SigningKey::from(sk)))
+    }
+
+    fn from_signing_key(key: SigningKey) -> KeyPair {
+        let fast = FastKey::from_scalar_bytes(&key.to_bytes().into())
+            .expect("a SigningKey holds a valid non-zero scalar");
+        KeyPair { key, fast }
+    }
+
+    /// ECDSA/SHA-256 over `msg` with the RFC 6979 nonce, DER-encoded: byte-identical to
+    /// `p256::ecdsa::SigningKey::sign` with `key`.
+    pub fn sign_der(&self, msg: &[u8]) -> Vec<u8> {
+        self.fast.sign(msg)
     }
 
     /// PKCS#8 DER (`PRIVATE KEY`), what rustls and kubeconfig files take.
@@ -123,7 +136,7 @@ impl Ca {
             uris: vec![],
         };
         let tbs = issue::tbs_certificate(&tpl, &tpl.subject_der, None);
-        let cert_der = issue::certificate(&tbs, &key.key);
+        let cert_der = issue::certificate(&tbs, &key);
         Ca {
             cert_der,
             key,
@@ -168,6 +181,25 @@ impl Ca {
     /// `x509.CreateCertificate(template, caCert, pub, caKey)`.
     pub fn sign_template(&self, tpl: &Template) -> Vec<u8> {
         let tbs = issue::tbs_certificate(tpl, &self.subject_der, Some(&self.subject_key_id));
-        issue::certificate(&tbs, &self.key.key)
+        issue::certificate(&tbs, &self.key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use p256::ecdsa::signature::Signer;
+
+    #[test]
+    fn ca_signatures_are_those_of_the_p256_signing_key() {
+        let mut rngs = Rngs::new(7);
+        for i in 0..8u8 {
+            let kp = KeyPair::generate(&mut rngs);
+            let msg = vec![i; 100 + i as usize];
+            let want: p256::ecdsa::Signature = kp.key.sign(&msg);
+            assert_eq!(kp.sign_der(&msg), want.to_der().as_bytes());
+            let reloaded = KeyPair::from_pkcs8_der(&kp.pkcs8_der()).unwrap();
+            assert_eq!(reloaded.sign_der(&msg), want.to_der().as_bytes());
+        }
     }
 }

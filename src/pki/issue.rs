@@ -235,11 +235,10 @@ pub fn tbs_certificate(tpl: &Template, issuer_der: &[u8], issuer_ski: Option<&[u
 }
 
 /// Sign a TBSCertificate with the CA key (deterministic ECDSA, RFC 6979).
-pub fn certificate(tbs: &[u8], key: &p256::ecdsa::SigningKey) -> Vec<u8> {
-    use p256::ecdsa::signature::Signer;
-    let sig: p256::ecdsa::Signature = key.sign(tbs);
+pub fn certificate(tbs: &[u8], key: &super::ca::KeyPair) -> Vec<u8> {
+    let sig = key.sign_der(tbs);
     let alg = der::seq(&[&der::oid(OID_ECDSA_SHA256)]);
-    der::seq(&[tbs, &alg, &der::bit_string(0, sig.to_der().as_bytes())])
+    der::seq(&[tbs, &alg, &der::bit_string(0, &sig)])
 }
 
 /// A 16-byte serial with the top bit clear, from the `serials` stream.
@@ -262,10 +261,23 @@ pub fn sign_csr(
 ) -> Result<Vec<u8>, String> {
     let req =
         csr::parse_der(csr_der).map_err(|e| format!("unable to parse certificate request: {e}"))?;
-    csr::check_signature(&req)
+    sign_parsed(ca, &req, usages, ttl_secs, now, rngs)
+}
+
+/// [`sign_csr`] after the parse, for a caller that already holds the parsed request (the
+/// signer controller parses it for its policy first).
+pub fn sign_parsed(
+    ca: &Ca,
+    req: &ParsedCsr,
+    usages: &[String],
+    ttl_secs: i64,
+    now: Time,
+    rngs: &mut Rngs,
+) -> Result<Vec<u8>, String> {
+    csr::check_signature(req)
         .map_err(|e| format!("unable to verify certificate request signature: {e}"))?;
     let serial = draw_serial(rngs);
-    let tpl = leaf_template(&req, serial, usages, ttl_secs, now, ca.not_after)?;
+    let tpl = leaf_template(req, serial, usages, ttl_secs, now, ca.not_after)?;
     Ok(ca.sign_template(&tpl))
 }
 

@@ -13,6 +13,7 @@
 pub mod ca;
 pub mod csr;
 pub mod der;
+pub mod fastkey;
 pub mod gopem;
 pub mod issue;
 pub mod pem;

@@ -156,12 +156,25 @@ fn gr(info: &ResourceInfo) -> GroupResource {
     info.group_resource()
 }
 
+thread_local! {
+    /// The last CSR [`Cluster::get_csr`] deserialized, keyed by the identity of its stored
+    /// bytes: after a write every controller reads the same object, and the stored bytes are
+    /// immutable (a write stores a new allocation; holding the `Arc` keeps the address unique).
+    static LAST_CSR: std::cell::RefCell<Option<(crate::store::Bytes, CertificateSigningRequest)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// Decode a request body into a typed object; errors are 400 BadRequest as the decoder gives.
+/// Deserializes from the borrowed `Value` (no clone of the whole tree).
 fn decode<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, Status> {
-    let mut v = v.clone();
-    crate::api::gojson::drop_null_members(&mut v); // Go: `null` leaves the zero value
-    serde_json::from_value(v)
-        .map_err(|e| Status::bad_request(format!("error decoding request body: {e}")))
+    let err =
+        |e: serde_json::Error| Status::bad_request(format!("error decoding request body: {e}"));
+    if crate::api::gojson::has_null_member(v) {
+        let mut v = v.clone();
+        crate::api::gojson::drop_null_members(&mut v); // Go: `null` leaves the zero value
+        return serde_json::from_value(v).map_err(err);
+    }
+    T::deserialize(v).map_err(err)
 }
 
 fn to_value<T: serde::Serialize>(t: &T) -> Value {
@@ -353,6 +366,10 @@ impl Cluster {
     pub fn trace(&mut self, event: &str, fields: Value) {
         let now = self.now();
         self.trace.record(now, event, fields);
+    }
+    /// Is the trace recording? Callers skip building trace fields when it is not.
+    pub fn tracing(&self) -> bool {
+        self.trace.enabled()
     }
     pub fn trace_lines(&self) -> &[String] {
         self.trace.lines()
@@ -645,9 +662,18 @@ impl Cluster {
 
     /// A CSR by name, without authorization (for controllers and tests).
     pub fn get_csr(&self, name: &str) -> Option<CertificateSigningRequest> {
-        self.store
-            .get(&Self::csr_key(name))
-            .and_then(|b| serde_json::from_slice(b).ok())
+        let b = self.store.get(&Self::csr_key(name))?;
+        LAST_CSR.with(|c| {
+            let mut c = c.borrow_mut();
+            if let Some((bytes, csr)) = c.as_ref() {
+                if std::sync::Arc::ptr_eq(bytes, b) {
+                    return Some(csr.clone());
+                }
+            }
+            let csr: CertificateSigningRequest = serde_json::from_slice(b).ok()?;
+            *c = Some((b.clone(), csr.clone()));
+            Some(csr)
+        })
     }
 
     /// Every CSR, in name order, without authorization.
@@ -1474,10 +1500,11 @@ impl Cluster {
             set_meta(&mut obj, f, v);
         }
         set_meta(&mut obj, "resourceVersion", json!(old_rv));
-        let obj = if info.resource == "certificatesigningrequests" {
-            self.update_csr_checks(who, &old, obj, sub)?
+        let (obj, typed) = if info.resource == "certificatesigningrequests" {
+            let (v, o, n) = self.update_csr_checks(who, &old, obj, sub)?;
+            (v, Some((o, n)))
         } else {
-            self.update_generic_checks(who, info, &old, obj)?
+            (self.update_generic_checks(who, info, &old, obj)?, None)
         };
         if obj == old {
             return Ok(old); // no-op update: no write, no event (etcd3 GuaranteedUpdate)
@@ -1500,8 +1527,10 @@ impl Cluster {
             return Ok(obj);
         }
         let written = self.write(info, &key, obj)?;
-        if sub == "status" && info.resource == "certificatesigningrequests" {
-            if let (Ok(o), Ok(n)) = (decode(&old), decode(&written)) {
+        if sub == "status" {
+            // The typed objects the checks made: the written one differs only in its
+            // resourceVersion, which the metrics do not read.
+            if let Some((o, n)) = typed {
                 for k in crate::registry::metrics::observe(&o, &n) {
                     *self.metrics.entry(k).or_default() += 1;
                 }
@@ -1521,7 +1550,7 @@ impl Cluster {
         old_v: &Value,
         obj: Value,
         sub: &str,
-    ) -> Result<Value, Status> {
+    ) -> Result<(Value, CertificateSigningRequest, CertificateSigningRequest), Status> {
         let old: CertificateSigningRequest = decode(old_v)?;
         let mut new = csr_strategy::decode_body(&obj)?;
         let now = self.now();
@@ -1555,7 +1584,7 @@ impl Cluster {
             UpdatePath::Status => admission::signing::admit(&authz, who, &old, &new)?,
             UpdatePath::Main => {}
         }
-        Ok(to_value(&new))
+        Ok((to_value(&new), old, new))
     }
 
     fn update_generic_checks(
