@@ -297,10 +297,11 @@ fn value(k: K, w: &Wire<'_>, name: &str, rep: bool) -> Result<Option<Value>, Str
             let s = string(len(w, name)?, name)?;
             (rep || !s.is_empty()).then(|| json!(s))
         }
+        // gogo's unmarshal makes a present-but-empty bytes field `[]byte{}` (non-nil), which
+        // validation prints differently from an absent one (`[]byte(nil)`): keep it as "".
         K::Bytes => {
             let b = len(w, name)?;
-            (rep || !b.is_empty())
-                .then(|| json!(base64::engine::general_purpose::STANDARD.encode(b)))
+            Some(json!(base64::engine::general_purpose::STANDARD.encode(b)))
         }
         K::Int => match w {
             Wire::Varint(v) => ((*v != 0) || rep).then(|| json!(*v as i64)),
@@ -522,7 +523,33 @@ mod tests {
         assert_eq!(c["status"], "True");
         assert_eq!(c["lastUpdateTime"], "2030-01-01T00:00:00Z");
         assert!(c.get("lastTransitionTime").is_none());
-        assert!(v["status"].get("certificate").is_none());
+        // present but empty: gogo gives []byte{}, kept as "" (decodes to an empty certificate)
+        assert_eq!(v["status"]["certificate"], "");
+    }
+
+    #[test]
+    fn empty_bytes_fields_are_kept_and_absent_ones_left_out() {
+        for (present, want) in [(true, Some(json!(""))), (false, None)] {
+            let mut spec = Vec::new();
+            if present {
+                bytes(1, b"", &mut spec);
+            }
+            bytes(7, b"example.com/x", &mut spec);
+            let mut csr = Vec::new();
+            bytes(1, &meta("x"), &mut csr);
+            bytes(2, &spec, &mut csr);
+            let v = decode(&envelope(
+                "certificates.k8s.io/v1",
+                "CertificateSigningRequest",
+                &csr,
+            ))
+            .unwrap();
+            assert_eq!(
+                v["spec"].get("request").cloned(),
+                want,
+                "present: {present}"
+            );
+        }
     }
 
     #[test]
