@@ -210,8 +210,23 @@ pub fn drop_null_members(v: &mut Value) {
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/// Byte → sextet (0xFF: not in the alphabet), built at compile time: a table look-up instead
+/// of a search of the alphabet per input byte (certificates are decoded on every CSR read).
+const DECODE: [u8; 256] = {
+    let mut t = [0xFFu8; 256];
+    let mut i = 0;
+    while i < 64 {
+        t[ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
+
 fn sextet(c: u8) -> Option<u32> {
-    ALPHABET.iter().position(|&a| a == c).map(|p| p as u32)
+    match DECODE[c as usize] {
+        0xFF => None,
+        v => Some(v as u32),
+    }
 }
 
 fn corrupt(at: usize) -> String {
