@@ -48,13 +48,45 @@ pub enum UpdatePath {
     Approval,
 }
 
+/// How many accepted `spec.request` values [`parse_request`] remembers.
+const PARSED_CACHE_SIZE: usize = 16;
+
+thread_local! {
+    /// Recently accepted `spec.request` PEM bytes and their DER: every write of a CSR (create,
+    /// `/approval`, `/status`) validates the same request again, and the same bytes always
+    /// parse the same way. A hit still asks [`crate::pki::csr::verified_before`], so
+    /// `forget_verified` makes the signature be checked again.
+    static PARSED: std::cell::RefCell<std::collections::VecDeque<(Vec<u8>, Vec<u8>)>> =
+        const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
+}
+
 /// `ParseCSR` + `CheckSignature`: the DER of the first PEM block, or the upstream error text.
 pub fn parse_request(pem: &[u8]) -> Result<Vec<u8>, String> {
+    let hit = PARSED.with(|c| {
+        c.borrow()
+            .iter()
+            .find(|(p, _)| p.as_slice() == pem)
+            .map(|(_, der)| der.clone())
+    });
+    if let Some(der) = hit {
+        if crate::pki::csr::verified_before(&der) {
+            return Ok(der);
+        }
+    }
     let block = match gopem::decode(pem) {
         Some((b, _)) if b.type_ == "CERTIFICATE REQUEST" => b,
         _ => return Err("PEM block type must be CERTIFICATE REQUEST".into()),
     };
     check_csr_der(&block.bytes)?;
+    PARSED.with(|c| {
+        let mut c = c.borrow_mut();
+        if !c.iter().any(|(p, _)| p.as_slice() == pem) {
+            if c.len() == PARSED_CACHE_SIZE {
+                c.pop_front();
+            }
+            c.push_back((pem.to_vec(), block.bytes.clone()));
+        }
+    });
     Ok(block.bytes)
 }
 
