@@ -17,8 +17,8 @@
 //! ```
 #![allow(clippy::disallowed_methods)] // edge module: wall clock for latency and --clock real
 
-pub mod durability;
 pub mod auth;
+pub mod durability;
 pub mod kubeconfig;
 pub mod negotiation;
 pub mod protobuf;
@@ -30,10 +30,10 @@ use crate::api::{Status, Time};
 use crate::auth::Identity;
 use crate::sim::{ApiRequest, ApiResponse, Cluster, Config, Verb};
 use bytes::Bytes;
+use durability::Durability;
 use http_body_util::{combinators::BoxBody, BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
-use durability::Durability;
 use routing::Route;
 use serde_json::{json, Value};
 use std::convert::Infallible;
