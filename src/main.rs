@@ -4,6 +4,12 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+/// The process allocator of the `csrsim` binary (server, benches, scenario runs): glibc malloc
+/// took about a quarter of the server's CPU under https-create (many small JSON values per
+/// request, freed on another worker thread); mimalloc's per-thread free lists are cheaper.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "csrsim",
