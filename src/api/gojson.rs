@@ -171,7 +171,18 @@ fn unknown_in(v: &Value, ty: &GoType, path: String, out: &mut Vec<String>) {
     }
 }
 
-/// Does any object in `v` have a `null` member? (Lets decoders skip the copy that
+/// Deserialize `v` as Go's `encoding/json` would fill a struct: `null` members leave the zero
+/// value. Borrows `v`; copies it only when it has `null` members to drop.
+pub fn from_value<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, serde_json::Error> {
+    if has_null_member(v) {
+        let mut v = v.clone();
+        drop_null_members(&mut v);
+        return serde_json::from_value(v);
+    }
+    T::deserialize(v)
+}
+
+/// Does any object in `v` have a `null` member? (Lets [`from_value`] skip the copy that
 /// [`drop_null_members`] needs in the common case.) Iterative.
 pub fn has_null_member(v: &Value) -> bool {
     let mut stack = vec![v];

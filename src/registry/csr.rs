@@ -25,14 +25,7 @@ pub fn decode_body(body: &serde_json::Value) -> Result<CertificateSigningRequest
     if let Some(e) = crate::api::gojson::type_error(body, &crate::api::csr::go_types::CSR) {
         return Err(bad(e));
     }
-    if !crate::api::gojson::has_null_member(body) {
-        // Nothing to drop: deserialize from the borrowed tree (no copy of the body).
-        return serde::Deserialize::deserialize(body)
-            .map_err(|e: serde_json::Error| bad(e.to_string()));
-    }
-    let mut v = body.clone();
-    crate::api::gojson::drop_null_members(&mut v);
-    serde_json::from_value(v).map_err(|e| bad(e.to_string()))
+    crate::api::gojson::from_value(body).map_err(|e| bad(e.to_string()))
 }
 
 /// `fieldValidation=Strict` on a create or update: a body with fields the Go type does not

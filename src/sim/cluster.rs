@@ -164,17 +164,11 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
-/// Decode a request body into a typed object; errors are 400 BadRequest as the decoder gives.
-/// Deserializes from the borrowed `Value` (no clone of the whole tree).
+/// Decode a request body into a typed object (`null` is a zero value, as in Go); errors are
+/// 400 BadRequest as the decoder gives.
 fn decode<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, Status> {
-    let err =
-        |e: serde_json::Error| Status::bad_request(format!("error decoding request body: {e}"));
-    if crate::api::gojson::has_null_member(v) {
-        let mut v = v.clone();
-        crate::api::gojson::drop_null_members(&mut v); // Go: `null` leaves the zero value
-        return serde_json::from_value(v).map_err(err);
-    }
-    T::deserialize(v).map_err(err)
+    crate::api::gojson::from_value(v)
+        .map_err(|e| Status::bad_request(format!("error decoding request body: {e}")))
 }
 
 fn to_value<T: serde::Serialize>(t: &T) -> Value {
