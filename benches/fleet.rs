@@ -13,6 +13,10 @@ use csrsim::kubelet::{Fleet, FleetOptions, NodeSpec, Phase};
 use kubelet_support::*;
 use std::time::{Duration, Instant};
 
+/// The same allocator as the `csrsim` binary (src/main.rs), so the figure is the product's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// CPU time of this process (user + system), from `/proc/self/stat` (Linux; 0 elsewhere).
 fn cpu_secs() -> f64 {
     let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {

@@ -137,10 +137,11 @@ pub mod b64 {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct CertificateSigningRequest {
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub api_version: String,
+    // `kind` first, as Go's TypeMeta serializes: the stored JSON is this struct's serialization.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub kind: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub api_version: String,
     #[serde(default)]
     pub metadata: ObjectMeta,
     #[serde(default)]

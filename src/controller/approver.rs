@@ -313,11 +313,11 @@ impl Controller for Approver {
             Outcome::Error { message, .. } => Some(message),
             Outcome::Approve(message) => {
                 csr.status.conditions.push(approval_condition(message));
-                let body = serde_json::to_value(&csr).expect("CSR serializes");
                 let req = ApiRequest::csr(Verb::Update)
                     .name(name)
                     .subresource("approval")
-                    .body(body);
+                    .csr_body(csr)
+                    .discard_object();
                 match cx.apply(&Identity::controller_manager(), req) {
                     Ok(_) => None,
                     Err(e) => Some(format!("error updating approval for csr: {}", e.message)),

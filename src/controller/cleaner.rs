@@ -156,7 +156,7 @@ impl Cleaner {
     fn pass(&mut self, cx: &mut Cluster) {
         let now = cx.now();
         let mut deleted = 0;
-        for csr in cx.list_csrs() {
+        for csr in cx.list_csr_arcs() {
             if let Some(rule) = verdict(&csr, &self.cfg, now) {
                 let name = csr.metadata.name.clone();
                 match cx.apply(&Identity::controller_manager(), ApiRequest::csr(Verb::Delete).name(&name)) {

@@ -121,12 +121,12 @@ impl Signer {
         ms
     }
 
-    fn update_status(cx: &mut Cluster, csr: &CertificateSigningRequest) -> Result<(), String> {
-        let body = serde_json::to_value(csr).expect("CSR serializes");
+    fn update_status(cx: &mut Cluster, csr: CertificateSigningRequest) -> Result<(), String> {
         let req = ApiRequest::csr(Verb::Update)
             .name(&csr.metadata.name)
             .subresource("status")
-            .body(body);
+            .csr_body(csr)
+            .discard_object();
         match cx.apply(&Identity::controller_manager(), req) {
             Ok(_) => Ok(()),
             Err(e) if e.code == CONFLICT => Ok(()),
@@ -157,7 +157,7 @@ impl Controller for Signer {
             Decision::Fail(msg) => {
                 csr.status.conditions.push(failed_condition(&msg, now));
                 cx.trace("signer-refused", json!({"csr": name, "message": msg}));
-                Self::update_status(cx, &csr)
+                Self::update_status(cx, csr)
                     .err()
                     .map(|e| format!("error adding failure condition for csr: {e}"))
             }
@@ -170,7 +170,7 @@ impl Controller for Signer {
                         json!({"csr": name, "signer": csr.spec.signer_name, "serial": serial}),
                     );
                 }
-                Self::update_status(cx, &csr)
+                Self::update_status(cx, csr)
                     .err()
                     .map(|e| format!("error updating signature for csr: {e}"))
             }

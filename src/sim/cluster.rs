@@ -30,6 +30,7 @@ use serde_json::{json, Value};
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, VecDeque};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Default `--cluster-signing-duration`: 365 × 24 h.
@@ -139,6 +140,44 @@ pub struct Cluster {
     deferred: VecDeque<DeferredStart>,
     /// `add_controller` defers (until every deferred start has run).
     defer_controllers: bool,
+    /// Typed CSRs next to the stored bytes they were read from or written as (see [`CsrCache`]).
+    csr_cache: std::cell::RefCell<CsrCache>,
+}
+
+/// The typed form of recently written or read CSRs, by name, each next to the stored bytes it
+/// stands for. An entry is valid only while the store still holds exactly those bytes (the
+/// same `Arc`): a write stores a new allocation, and holding the `Arc` here keeps its address
+/// from being reused, so a stale entry can never be mistaken for the current object. Saves the
+/// JSON parse of an object the cluster itself just serialized: after each write the
+/// approver, the signer and the cleaner read it, and an update reads the old object.
+#[derive(Default)]
+struct CsrCache {
+    map: std::collections::BTreeMap<String, (store::Bytes, Arc<CertificateSigningRequest>)>,
+}
+
+/// The body of an update: JSON (HTTP, scenarios, patches) or a typed CSR (controllers).
+enum UpdateBody {
+    Value(Value),
+    Csr(Box<CertificateSigningRequest>),
+}
+
+/// Most CSRs [`CsrCache`] holds: every live CSR of a 10,000-node fleet joining at once; a
+/// server with more stored CSRs parses the rest on demand as before.
+const CSR_CACHE_CAP: usize = 16_384;
+
+impl CsrCache {
+    fn get(&self, name: &str, bytes: &store::Bytes) -> Option<Arc<CertificateSigningRequest>> {
+        self.map
+            .get(name)
+            .filter(|(b, _)| Arc::ptr_eq(b, bytes))
+            .map(|(_, c)| c.clone())
+    }
+    fn insert(&mut self, name: &str, bytes: store::Bytes, csr: Arc<CertificateSigningRequest>) {
+        if self.map.len() >= CSR_CACHE_CAP && !self.map.contains_key(name) {
+            self.map.pop_first();
+        }
+        self.map.insert(name.to_string(), (bytes, csr));
+    }
 }
 
 /// A controller whose start (informer initial list + `Controller::start`) waits for
@@ -154,14 +193,6 @@ struct DeferredStart {
 
 fn gr(info: &ResourceInfo) -> GroupResource {
     info.group_resource()
-}
-
-thread_local! {
-    /// The last CSR [`Cluster::get_csr`] deserialized, keyed by the identity of its stored
-    /// bytes: after a write every controller reads the same object, and the stored bytes are
-    /// immutable (a write stores a new allocation; holding the `Arc` keeps the address unique).
-    static LAST_CSR: std::cell::RefCell<Option<(crate::store::Bytes, CertificateSigningRequest)>> =
-        const { std::cell::RefCell::new(None) };
 }
 
 /// Decode a request body into a typed object (`null` is a zero value, as in Go); errors are
@@ -270,6 +301,7 @@ impl Cluster {
             config,
             deferred: VecDeque::new(),
             defer_controllers,
+            csr_cache: Default::default(),
         };
         // Rebuild projections (RBAC, tokens) from what the store holds. Only those keys are
         // parsed: with 100k stored CSRs, parsing every object dominated cold start.
@@ -656,26 +688,41 @@ impl Cluster {
 
     /// A CSR by name, without authorization (for controllers and tests).
     pub fn get_csr(&self, name: &str) -> Option<CertificateSigningRequest> {
+        self.csr_arc(name).map(|c| (*c).clone())
+    }
+
+    /// The stored CSR `name`, typed: from [`CsrCache`] when it holds the current bytes, else
+    /// parsed (and remembered).
+    fn csr_arc(&self, name: &str) -> Option<Arc<CertificateSigningRequest>> {
         let b = self.store.get(&Self::csr_key(name))?;
-        LAST_CSR.with(|c| {
-            let mut c = c.borrow_mut();
-            if let Some((bytes, csr)) = c.as_ref() {
-                if std::sync::Arc::ptr_eq(bytes, b) {
-                    return Some(csr.clone());
-                }
-            }
-            let csr: CertificateSigningRequest = serde_json::from_slice(b).ok()?;
-            *c = Some((b.clone(), csr.clone()));
-            Some(csr)
-        })
+        if let Some(c) = self.csr_cache.borrow().get(name, b) {
+            return Some(c);
+        }
+        let csr: Arc<CertificateSigningRequest> = Arc::new(serde_json::from_slice(b).ok()?);
+        self.csr_cache
+            .borrow_mut()
+            .insert(name, b.clone(), csr.clone());
+        Some(csr)
     }
 
     /// Every CSR, in name order, without authorization.
     pub fn list_csrs(&self) -> Vec<CertificateSigningRequest> {
+        self.list_csr_arcs().iter().map(|c| (**c).clone()).collect()
+    }
+
+    /// Every CSR, in name order, shared with [`CsrCache`] where it holds them (the others are
+    /// parsed and not remembered: a pass over 100,000 stored CSRs must not fill the cache).
+    pub fn list_csr_arcs(&self) -> Vec<Arc<CertificateSigningRequest>> {
         let p = store::prefix("certificates.k8s.io", "certificatesigningrequests", None);
+        let cache = self.csr_cache.borrow();
         self.store
             .range(&p, None)
-            .filter_map(|(_, b)| serde_json::from_slice(b).ok())
+            .filter_map(|(k, b)| {
+                let name = k.rsplit('/').next().unwrap_or("");
+                cache
+                    .get(name, b)
+                    .or_else(|| serde_json::from_slice(b).ok().map(Arc::new))
+            })
             .collect()
     }
 
@@ -732,7 +779,7 @@ impl Cluster {
         r
     }
 
-    fn apply_inner(&mut self, who: &Identity, req: ApiRequest) -> Result<ApiResponse, Status> {
+    fn apply_inner(&mut self, who: &Identity, mut req: ApiRequest) -> Result<ApiResponse, Status> {
         let verb = req.verb.ok_or_else(|| Status::bad_request("no verb"))?;
         let not_found = || {
             Status::failure(
@@ -807,26 +854,33 @@ impl Cluster {
             Verb::List => self.list(&info, &namespace, &req).map(ApiResponse::Ok),
             Verb::Watch => self.watch(&info, &namespace, &req).map(ApiResponse::Watch),
             Verb::Create => {
+                if req.body.is_none() {
+                    req.body = req.csr_body.take().map(|c| to_value(&*c));
+                }
                 let body = req
                     .body
                     .as_ref()
                     .ok_or_else(|| Status::bad_request("request body required"))?;
                 self.create(who, &info, &namespace, body, req.dry_run)
+                    .map(|v| if req.discard_object { Value::Null } else { v })
                     .map(ApiResponse::Created)
             }
             Verb::Update => {
-                let body = req
-                    .body
-                    .as_ref()
-                    .ok_or_else(|| Status::bad_request("request body required"))?;
+                let body = match (req.body.take(), req.csr_body.take()) {
+                    (Some(v), _) => UpdateBody::Value(v),
+                    (None, Some(c)) if is_csr => UpdateBody::Csr(c),
+                    (None, Some(c)) => UpdateBody::Value(to_value(&*c)),
+                    (None, None) => return Err(Status::bad_request("request body required")),
+                };
                 self.update(
                     who,
                     &info,
                     &namespace,
                     &req.name,
                     &req.subresource,
-                    body.clone(),
+                    body,
                     req.dry_run,
+                    !req.discard_object,
                 )
                 .map(ApiResponse::Ok)
             }
@@ -862,8 +916,9 @@ impl Cluster {
                     &namespace,
                     &req.name,
                     &req.subresource,
-                    patched,
+                    UpdateBody::Value(patched),
                     req.dry_run,
+                    !req.discard_object,
                 )
                 .map(ApiResponse::Ok)
             }
@@ -1205,11 +1260,18 @@ impl Cluster {
         ] {
             set_meta(&mut obj, f, Value::Null);
         }
-        let obj = if info.resource == "certificatesigningrequests" {
-            self.create_csr_checks(who, obj)?
-        } else {
-            self.create_generic_checks(who, info, obj)?
-        };
+        if info.resource == "certificatesigningrequests" {
+            let csr = self.create_csr_checks(who, obj)?;
+            let key = Self::csr_key(&name);
+            if self.store.contains(&key) {
+                return Err(Status::already_exists(&gr(info), &name));
+            }
+            if dry_run {
+                return Ok(to_value(&csr));
+            }
+            return self.write_csr(info, &key, csr, true);
+        }
+        let obj = self.create_generic_checks(who, info, obj)?;
         let key = store::key(info.group, info.resource, ns, &name);
         if self.store.contains(&key) {
             return Err(Status::already_exists(&gr(info), &name));
@@ -1221,7 +1283,11 @@ impl Cluster {
     }
 
     /// Strategy, validation and admission of a CSR create.
-    fn create_csr_checks(&mut self, who: &Identity, obj: Value) -> Result<Value, Status> {
+    fn create_csr_checks(
+        &mut self,
+        who: &Identity,
+        obj: Value,
+    ) -> Result<CertificateSigningRequest, Status> {
         let mut csr = csr_strategy::decode_body(&obj)?;
         csr_strategy::prepare_for_create(&mut csr, Some(who));
         let name = csr.metadata.name.clone();
@@ -1242,7 +1308,7 @@ impl Cluster {
         }
         admission::subject_restriction::admit(&csr)?;
         admission::node_restriction::admit(who, &csr, self.config.allow_insecure_kubelet_csrs)?;
-        Ok(to_value(&csr))
+        Ok(csr)
     }
 
     /// Validation of the other kinds (names, RBAC escalation, secrets).
@@ -1428,9 +1494,16 @@ impl Cluster {
         ns: &str,
         name: &str,
         sub: &str,
-        body: Value,
+        body: UpdateBody,
         dry_run: bool,
+        render: bool,
     ) -> Result<Value, Status> {
+        let body = match body {
+            UpdateBody::Csr(csr) => {
+                return self.update_csr(who, info, name, sub, UpdateBody::Csr(csr), dry_run, render)
+            }
+            UpdateBody::Value(v) => v,
+        };
         if !body.is_object() {
             return Err(Status::bad_request(
                 "the body of the request must be a JSON object",
@@ -1451,6 +1524,17 @@ impl Cluster {
             if !bns.is_empty() && bns != ns {
                 return Err(Status::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
             }
+        }
+        if info.resource == "certificatesigningrequests" {
+            return self.update_csr(
+                who,
+                info,
+                name,
+                sub,
+                UpdateBody::Value(body),
+                dry_run,
+                render,
+            );
         }
         let key = store::key(info.group, info.resource, ns, name);
         let old: Value = self
@@ -1494,12 +1578,7 @@ impl Cluster {
             set_meta(&mut obj, f, v);
         }
         set_meta(&mut obj, "resourceVersion", json!(old_rv));
-        let (obj, typed) = if info.resource == "certificatesigningrequests" {
-            let (v, o, n) = self.update_csr_checks(who, &old, obj, sub)?;
-            (v, Some((o, n)))
-        } else {
-            (self.update_generic_checks(who, info, &old, obj)?, None)
-        };
+        let obj = self.update_generic_checks(who, info, &old, obj)?;
         if obj == old {
             return Ok(old); // no-op update: no write, no event (etcd3 GuaranteedUpdate)
         }
@@ -1520,17 +1599,198 @@ impl Cluster {
             self.remove(info, &key, obj.clone())?;
             return Ok(obj);
         }
-        let written = self.write(info, &key, obj)?;
-        if sub == "status" {
-            // The typed objects the checks made: the written one differs only in its
-            // resourceVersion, which the metrics do not read.
-            if let Some((o, n)) = typed {
-                for k in crate::registry::metrics::observe(&o, &n) {
-                    *self.metrics.entry(k).or_default() += 1;
-                }
+        self.write(info, &key, obj)
+    }
+
+    /// A CSR update (main resource, `/approval` or `/status`): the old object from
+    /// [`CsrCache`], the new one typed from the body, no JSON round trip on the way to the
+    /// store. The same checks in the same order as [`Cluster::update`] for other kinds.
+    #[allow(clippy::too_many_arguments)]
+    fn update_csr(
+        &mut self,
+        who: &Identity,
+        info: &ResourceInfo,
+        name: &str,
+        sub: &str,
+        body: UpdateBody,
+        dry_run: bool,
+        render: bool,
+    ) -> Result<Value, Status> {
+        if let UpdateBody::Csr(c) = &body {
+            // The checks `update` makes on a JSON body, on the typed one.
+            let want_av = info.api_version();
+            if !c.api_version.is_empty() && c.api_version != want_av {
+                return Err(Status::bad_request(format!(
+                    "the API version in the data ({}) does not match the expected API version ({want_av})",
+                    c.api_version
+                )));
+            }
+            if !c.kind.is_empty() && c.kind != info.kind {
+                return Err(Status::bad_request(format!(
+                    "the kind in the data ({}) does not match the expected kind ({})",
+                    c.kind, info.kind
+                )));
+            }
+            let body_name = c.metadata.name.as_str();
+            if body_name.is_empty() {
+                return Err(Status::bad_request("name is required"));
+            }
+            if body_name != name {
+                return Err(Status::bad_request(format!(
+                    "the name of the object ({body_name}) does not match the name on the URL ({name})"
+                )));
             }
         }
+        let key = Self::csr_key(name);
+        let old = self
+            .csr_arc(name)
+            .ok_or_else(|| Status::not_found(&gr(info), name))?;
+        let old_rv = old.metadata.resource_version.clone();
+        let new_rv = match &body {
+            UpdateBody::Value(v) => meta_str(v, "resourceVersion").to_string(),
+            UpdateBody::Csr(c) => c.metadata.resource_version.clone(),
+        };
+        if !new_rv.is_empty() && new_rv != old_rv {
+            if parse_rv(&new_rv).is_none() {
+                return Err(Status::bad_request(format!(
+                    "invalid resource version \"{new_rv}\""
+                )));
+            }
+            return Err(Status::conflict_modified(&gr(info), name));
+        }
+        // rest.BeforeUpdate: system fields come from the old object.
+        let om = &old.metadata;
+        let mut new = match body {
+            UpdateBody::Value(mut obj) => {
+                obj["apiVersion"] = json!(info.api_version());
+                obj["kind"] = json!(info.kind);
+                set_meta(&mut obj, "namespace", Value::Null);
+                if meta_str(&obj, "uid").is_empty() {
+                    set_meta(&mut obj, "uid", json!(om.uid));
+                }
+                set_meta(
+                    &mut obj,
+                    "creationTimestamp",
+                    to_value(&om.creation_timestamp),
+                );
+                set_meta(
+                    &mut obj,
+                    "deletionTimestamp",
+                    to_value(&om.deletion_timestamp),
+                );
+                set_meta(
+                    &mut obj,
+                    "deletionGracePeriodSeconds",
+                    to_value(&om.deletion_grace_period_seconds),
+                );
+                set_meta(&mut obj, "generation", to_value(&om.generation));
+                set_meta(&mut obj, "resourceVersion", json!(old_rv));
+                csr_strategy::decode_body(&obj)?
+            }
+            UpdateBody::Csr(c) => {
+                let mut c = *c;
+                c.api_version = info.api_version();
+                c.kind = info.kind.to_string();
+                c.metadata.namespace.clear();
+                if c.metadata.uid.is_empty() {
+                    c.metadata.uid = om.uid.clone();
+                }
+                c.metadata.creation_timestamp = om.creation_timestamp;
+                c.metadata.deletion_timestamp = om.deletion_timestamp;
+                c.metadata.deletion_grace_period_seconds = om.deletion_grace_period_seconds;
+                c.metadata.generation = om.generation;
+                c.metadata.resource_version = old_rv;
+                c
+            }
+        };
+        self.update_csr_checks(who, &old, &mut new, sub)?;
+        if new == *old {
+            // no-op update: no write, no event (etcd3 GuaranteedUpdate)
+            return Ok(if render { to_value(&*old) } else { Value::Null });
+        }
+        if dry_run {
+            return Ok(to_value(&new));
+        }
+        // The status-update metrics, counted once the write succeeds; the written object
+        // differs from `new` only in its resourceVersion, which they do not read.
+        let observed = if sub == "status" {
+            crate::registry::metrics::observe(&old, &new)
+        } else {
+            Vec::new()
+        };
+        // Finalizers gone on an object being deleted: the delete completes.
+        if new.metadata.deletion_timestamp.is_some() && new.metadata.finalizers.is_empty() {
+            self.remove_csr(info, &key, &new)?;
+            return Ok(to_value(&new));
+        }
+        let written = self.write_csr(info, &key, new, render)?;
+        for k in observed {
+            *self.metrics.entry(k).or_default() += 1;
+        }
         Ok(written)
+    }
+
+    /// Store a CSR: serialized straight from the typed object, remembered in [`CsrCache`].
+    fn write_csr(
+        &mut self,
+        info: &ResourceInfo,
+        key: &str,
+        mut csr: CertificateSigningRequest,
+        render: bool,
+    ) -> Result<Value, Status> {
+        let rv = self.store.next_rv();
+        csr.metadata.resource_version = rv.to_string();
+        let bytes = serde_json::to_vec(&csr).map_err(|e| Status::internal(e.to_string()))?;
+        if key.len() + bytes.len() > MAX_STORED_OBJECT_BYTES {
+            // As in `write`: etcd's "request is too large", answered 413.
+            return Err(Status::failure(
+                413,
+                "RequestEntityTooLarge",
+                "Request entity too large: etcdserver: request is too large",
+            ));
+        }
+        let (rv, t) = self
+            .store
+            .put(key, bytes, self.clock_ms)
+            .map_err(|e| Status::internal(format!("storage error: {e}")))?;
+        let name = key.rsplit('/').next().unwrap_or("").to_string();
+        let csr = Arc::new(csr);
+        if let Some(b) = self.store.get(key) {
+            self.csr_cache
+                .get_mut()
+                .insert(&name, b.clone(), csr.clone());
+        }
+        if self.trace.enabled() {
+            let f = json!({"type": t.as_str(), "resource": info.resource, "name": name, "rv": rv,
+                "condition": csr.display_condition()});
+            self.trace("write", f);
+        }
+        self.notify_csr(&name);
+        Ok(if render { to_value(&*csr) } else { Value::Null })
+    }
+
+    /// Delete a stored CSR (its final state, with the deletion's resourceVersion, goes to the
+    /// watch log).
+    fn remove_csr(
+        &mut self,
+        info: &ResourceInfo,
+        key: &str,
+        csr: &CertificateSigningRequest,
+    ) -> Result<(), Status> {
+        let rv = self.store.next_rv();
+        let mut last = csr.clone();
+        last.metadata.resource_version = rv.to_string();
+        let bytes = serde_json::to_vec(&last).map_err(|e| Status::internal(e.to_string()))?;
+        let rv = self
+            .store
+            .delete(key, bytes, self.clock_ms)
+            .map_err(|e| Status::internal(format!("storage error: {e}")))?;
+        self.csr_cache
+            .get_mut()
+            .map
+            .remove(key.rsplit('/').next().unwrap_or(""));
+        self.after_write(info, key, None, EventType::Deleted, rv);
+        Ok(())
     }
 
     /// The registry's CSR duration counters in Prometheus text format (for `/metrics`).
@@ -1538,31 +1798,30 @@ impl Cluster {
         crate::registry::metrics::render(&self.metrics)
     }
 
+    /// Strategy (PrepareForUpdate of the subresource), validation and admission of a CSR update.
     fn update_csr_checks(
         &mut self,
         who: &Identity,
-        old_v: &Value,
-        obj: Value,
+        old: &CertificateSigningRequest,
+        new: &mut CertificateSigningRequest,
         sub: &str,
-    ) -> Result<(Value, CertificateSigningRequest, CertificateSigningRequest), Status> {
-        let old: CertificateSigningRequest = decode(old_v)?;
-        let mut new = csr_strategy::decode_body(&obj)?;
+    ) -> Result<(), Status> {
         let now = self.now();
         let path = match sub {
             "status" => {
-                csr_strategy::prepare_for_status_update(&mut new, &old, now);
+                csr_strategy::prepare_for_status_update(new, old, now);
                 UpdatePath::Status
             }
             "approval" => {
-                csr_strategy::prepare_for_approval_update(&mut new, &old, now);
+                csr_strategy::prepare_for_approval_update(new, old, now);
                 UpdatePath::Approval
             }
             _ => {
-                csr_strategy::prepare_for_update(&mut new, &old);
+                csr_strategy::prepare_for_update(new, old);
                 UpdatePath::Main
             }
         };
-        let errs = csr_validation::validate_update(&new, &old, path);
+        let errs = csr_validation::validate_update(new, old, path);
         if !errs.is_empty() {
             return Err(Status::invalid(
                 crate::api::csr::KIND,
@@ -1574,11 +1833,11 @@ impl Cluster {
         let rbac = &self.rbac;
         let authz = |a: &Attributes| rbac.authorize(a);
         match path {
-            UpdatePath::Approval => admission::approval::admit(&authz, who, &old)?,
-            UpdatePath::Status => admission::signing::admit(&authz, who, &old, &new)?,
+            UpdatePath::Approval => admission::approval::admit(&authz, who, old)?,
+            UpdatePath::Status => admission::signing::admit(&authz, who, old, new)?,
             UpdatePath::Main => {}
         }
-        Ok((to_value(&new), old, new))
+        Ok(())
     }
 
     fn update_generic_checks(
@@ -1612,6 +1871,9 @@ impl Cluster {
     }
 
     fn delete(&mut self, info: &ResourceInfo, ns: &str, req: &ApiRequest) -> Result<Value, Status> {
+        if info.resource == "certificatesigningrequests" {
+            return self.delete_csr(info, req);
+        }
         let name = req.name.as_str();
         let key = store::key(info.group, info.resource, ns, name);
         let mut obj: Value = self
@@ -1660,6 +1922,47 @@ impl Cluster {
             serde_json::to_value(Status::success(&gr(info), name, info.resource, &uid))
                 .expect("status"),
         )
+    }
+
+    /// [`Cluster::delete`] for a CSR, from the typed object in [`CsrCache`].
+    fn delete_csr(&mut self, info: &ResourceInfo, req: &ApiRequest) -> Result<Value, Status> {
+        let name = req.name.as_str();
+        let key = Self::csr_key(name);
+        let old = self
+            .csr_arc(name)
+            .ok_or_else(|| Status::not_found(&gr(info), name))?;
+        let uid = old.metadata.uid.as_str();
+        if let Some(p) = &req.preconditions {
+            if let Some(want) = &p.uid {
+                if want != uid {
+                    return Err(Status::conflict(&gr(info), name, &format!("Precondition failed: UID in precondition: {want}, UID in object meta: {uid}")));
+                }
+            }
+            if let Some(want) = &p.resource_version {
+                let have = &old.metadata.resource_version;
+                if want != have {
+                    return Err(Status::conflict(&gr(info), name, &format!("Precondition failed: ResourceVersion in precondition: {want}, ResourceVersion in object meta: {have}")));
+                }
+            }
+        }
+        let success = || {
+            serde_json::to_value(Status::success(&gr(info), name, info.resource, uid))
+                .expect("status")
+        };
+        if req.dry_run {
+            return Ok(success());
+        }
+        if !old.metadata.finalizers.is_empty() {
+            if old.metadata.deletion_timestamp.is_none() {
+                let mut c = (*old).clone();
+                c.metadata.deletion_timestamp = Some(self.now());
+                c.metadata.deletion_grace_period_seconds = Some(0);
+                return self.write_csr(info, &key, c, !req.discard_object);
+            }
+            return Ok(to_value(&*old));
+        }
+        self.remove_csr(info, &key, &old)?;
+        Ok(success())
     }
 
     fn remove(&mut self, info: &ResourceInfo, key: &str, mut obj: Value) -> Result<(), Status> {
