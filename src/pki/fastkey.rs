@@ -14,6 +14,7 @@ use p256::elliptic_curve::sec1::ToEncodedPoint;
 use p256::elliptic_curve::{Field, PrimeField};
 use p256::{AffinePoint, FieldBytes, ProjectivePoint, Scalar, U256};
 use sha2::{Digest, Sha256};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 /// Windows of the signed-digit comb: 8-bit digits in [−128, 128], 32 of them plus the carry.
@@ -25,8 +26,7 @@ const PER_WINDOW: usize = 128;
 /// on the first signature; p256 0.13 has no batched inversion for its field). Signed 8-bit digits need at most 33 mixed additions per `k·G` (the
 /// unsigned 4-bit comb this replaced took 64; each addition is ~12 field multiplications).
 fn table() -> &'static [AffinePoint] {
-    static T: OnceLock<Vec<AffinePoint>> = OnceLock::new();
-    T.get_or_init(|| {
+    TABLE.get_or_init(|| {
         let mut points = Vec::with_capacity(WINDOWS * PER_WINDOW);
         let mut base = ProjectivePoint::GENERATOR;
         for _ in 0..WINDOWS {
@@ -44,8 +44,21 @@ fn table() -> &'static [AffinePoint] {
     })
 }
 
+static TABLE: OnceLock<Vec<AffinePoint>> = OnceLock::new();
+
+/// Multiplications done the generic way before the table is built. A process that makes a
+/// handful of signatures (`csrsim serve` creating its CAs and serving certificate, most tests)
+/// never pays the table's ≈ 30 ms: that was on `csrsim serve`'s cold start. The point is the
+/// same either way, so signatures do not depend on when the table arrived.
+const GENERIC_BEFORE_TABLE: usize = 32;
+static GENERIC_USES: AtomicUsize = AtomicUsize::new(0);
+
 /// `k·G` by the signed-digit comb: k = Σ dᵢ·256^i with dᵢ ∈ [−128, 128].
 pub fn mul_generator(k: &Scalar) -> ProjectivePoint {
+    if TABLE.get().is_none() && GENERIC_USES.fetch_add(1, Ordering::Relaxed) < GENERIC_BEFORE_TABLE
+    {
+        return ProjectivePoint::GENERATOR * k;
+    }
     let bytes = k.to_bytes(); // big-endian
     let t = table();
     let mut acc = ProjectivePoint::IDENTITY;
@@ -220,6 +233,9 @@ mod tests {
 
     #[test]
     fn comb_table_matches_generic_multiplication_and_signatures_match_p256() {
+        for _ in 0..=GENERIC_BEFORE_TABLE {
+            mul_generator(&Scalar::ONE); // past the generic start: the comb from here on
+        }
         let mut r = crate::sim::rng::Rngs::new(3);
         for _ in 0..20 {
             let mut b = [0u8; 32];
@@ -299,6 +315,9 @@ mod tests {
         let mut nm1 = hex_order();
         nm1[31] -= 1;
         cases.push(nm1);
+        for _ in 0..=GENERIC_BEFORE_TABLE {
+            mul_generator(&Scalar::ONE); // past the generic start: the comb from here on
+        }
         for b in cases {
             let k = Option::<Scalar>::from(Scalar::from_repr(FieldBytes::from(b))).unwrap();
             assert_eq!(

@@ -164,6 +164,10 @@ enum UpdateBody {
 /// Most CSRs [`CsrCache`] holds: every live CSR of a 10,000-node fleet joining at once; a
 /// server with more stored CSRs parses the rest on demand as before.
 const CSR_CACHE_CAP: usize = 16_384;
+/// A read that parses a CSR remembers it only while the cache holds fewer than this: the
+/// controllers' first pass over 100,000 CSRs loaded from disk would otherwise fill it
+/// (+26 MiB resident); objects this process writes are always remembered.
+const CSR_CACHE_READ_CAP: usize = 2_048;
 
 impl CsrCache {
     fn get(&self, name: &str, bytes: &store::Bytes) -> Option<Arc<CertificateSigningRequest>> {
@@ -699,9 +703,10 @@ impl Cluster {
             return Some(c);
         }
         let csr: Arc<CertificateSigningRequest> = Arc::new(serde_json::from_slice(b).ok()?);
-        self.csr_cache
-            .borrow_mut()
-            .insert(name, b.clone(), csr.clone());
+        let mut cache = self.csr_cache.borrow_mut();
+        if cache.map.len() < CSR_CACHE_READ_CAP {
+            cache.insert(name, b.clone(), csr.clone());
+        }
         Some(csr)
     }
 
