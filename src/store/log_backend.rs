@@ -256,15 +256,30 @@ impl Drop for Image {
     }
 }
 
+/// Attempts, 20 ms apart, before a held lock is an error. A lock can outlive its owner's
+/// close for a moment: a child forked by another thread of the same process holds a copy of
+/// the descriptor until its `exec` closes it (seen in the test suite: a store reopened right
+/// after a drop while another test spawned `openssl`).
+const LOCK_ATTEMPTS: u32 = 50;
+
 /// An exclusive `flock` on the file (released when it is closed, or the process dies).
 fn lock(f: &File) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::fd::AsRawFd;
-        // SAFETY: flock on a descriptor `f` owns and keeps open for the call.
-        let r = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if r != 0 {
-            return Err(std::io::Error::last_os_error());
+        let mut attempt = 1;
+        loop {
+            // SAFETY: flock on a descriptor `f` owns and keeps open for the call.
+            let r = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+            if r == 0 {
+                break;
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::WouldBlock || attempt >= LOCK_ATTEMPTS {
+                return Err(e);
+            }
+            attempt += 1;
+            std::thread::sleep(std::time::Duration::from_millis(20));
         }
     }
     #[cfg(not(unix))]
