@@ -1,5 +1,5 @@
 #!/bin/sh
-# Crash safety, 20 cycles (issue 9): csrsim serve on sled, several writers, SIGKILL at a random
+# Crash safety, 20 cycles (issue 9): csrsim serve on its data dir (log store), several writers, SIGKILL at a random
 # moment, restart, check every acknowledged write, resourceVersion monotonicity, watch resume/410.
 # Usage: scripts/crash_test.sh [cycles] [clients]   (builds the release binary first)
 set -eu

@@ -9,7 +9,7 @@
 //! - [`registry`] — strategies: what create / update / approval / status do to an object.
 //! - [`auth`] — identities, authenticators, RBAC authorization.
 //! - [`admission`] — the certificate admission plugins and the NodeRestriction CSR rule.
-//! - [`store`] — the object store (memory or sled), resourceVersions, the watch event log.
+//! - [`store`] — the object store (memory, or on disk: the append-only log; sled for older data dirs), resourceVersions, the watch event log.
 //! - [`pki`] — CSR parsing, CA material, certificate construction.
 //! - [`signer`] — one file per built-in signer policy.
 //! - [`controller`] — approver, signer, cleaner: reactions on the virtual clock.

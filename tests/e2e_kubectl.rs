@@ -163,8 +163,14 @@ fn reference_flow_with(bin: &str, server_args: &[&str]) {
     // Age: 0s on the virtual clock; with --clock real, the seconds that passed since the
     // create (a loaded 2-core CI machine has taken 2 s): any age up to 10 s, in seconds.
     let age = if real_clock {
-        let secs = lines[1][1].strip_suffix('s').and_then(|n| n.parse::<u32>().ok());
-        assert!(secs.is_some_and(|n| n <= 10), "age {:?}: {out}", lines[1][1]);
+        let secs = lines[1][1]
+            .strip_suffix('s')
+            .and_then(|n| n.parse::<u32>().ok());
+        assert!(
+            secs.is_some_and(|n| n <= 10),
+            "age {:?}: {out}",
+            lines[1][1]
+        );
         lines[1][1]
     } else {
         "0s"

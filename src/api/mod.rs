@@ -1,7 +1,7 @@
 //! Wire types: the JSON shapes of the Kubernetes API objects csrsim serves.
 //!
 //! Invariant: every type here serializes exactly as kube-apiserver would (field names, omitted
-//! empties, RFC 3339 seconds, base64 bytes) — `tests/k8s_openapi_roundtrip.rs` checks it against
+//! empties, RFC 3339 seconds, base64 bytes) — `tests/core.rs` (`csr_json_round_trips_through_k8s_openapi`) checks it against
 //! `k8s-openapi`.
 
 pub mod csr;

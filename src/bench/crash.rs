@@ -1,4 +1,5 @@
-//! Crash safety: `csrsim serve` on sled, several writers, SIGKILL at a random moment, restart,
+//! Crash safety: `csrsim serve` on its data dir (the log store), several writers, SIGKILL at a
+//! random moment, restart,
 //! then check that every acknowledged write is there with its resourceVersion, that
 //! resourceVersions never go backwards, and that a watch from the last seen resourceVersion
 //! either resumes or gets 410 Expired.

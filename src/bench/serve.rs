@@ -228,7 +228,7 @@ pub fn plain_csr_body(name: &str, request_pem: &str) -> serde_json::Value {
 }
 
 /// Fill `dir` with `n` CSRs: created through an in-memory cluster (full validation), then
-/// written to the sled store in batches (one flush per batch) as the server stores them.
+/// written to the store in batches (one flush per batch) as the server stores them.
 /// `padded`: the ~2.9 KB object of https-create instead of the ~1.2 KB plain one.
 pub fn populate(dir: &Path, n: usize, padded: bool) -> Result<usize, String> {
     let pem = request_pem("bench-user")?;

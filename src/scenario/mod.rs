@@ -61,11 +61,11 @@ pub struct RunArgs {
     /// Override every scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Run only shard K of N (1-based), for CI fan-out.
-    #[arg(long, value_parser = parse_shard)]
+    /// Run only shard K of N (1-based), for CI fan-out: every Nth scenario from the Kth.
+    #[arg(long, value_parser = parse_shard, conflicts_with = "kubeconfig")]
     pub shard: Option<Shard>,
-    /// Write the JSONL trace of every scenario to FILE.
-    #[arg(long)]
+    /// Write the JSONL trace of every scenario to FILE (in-process runs).
+    #[arg(long, conflicts_with = "kubeconfig")]
     pub trace: Option<PathBuf>,
     /// Report format.
     #[arg(long, value_enum, default_value = "text")]
@@ -73,11 +73,13 @@ pub struct RunArgs {
     /// Write the report to FILE instead of stdout (the text summary still goes to stdout).
     #[arg(long)]
     pub output: Option<PathBuf>,
-    /// Draw each CSR's states and certificate validity over virtual time into FILE.svg.
-    #[arg(long)]
+    /// Draw each CSR's states and certificate validity over virtual time into FILE.svg
+    /// (in-process runs).
+    #[arg(long, conflicts_with = "kubeconfig")]
     pub timeline: Option<PathBuf>,
-    /// Worker threads (default: number of cores).
-    #[arg(long)]
+    /// Worker threads (default: number of cores; in-process runs — a conformance run is
+    /// sequential).
+    #[arg(long, conflicts_with = "kubeconfig")]
     pub jobs: Option<usize>,
     // conformance: run against a live API server instead of in-process.
     /// Conformance mode: run against the API server of this kubeconfig (see docs/conformance.md).

@@ -279,7 +279,7 @@ pub enum RequestSource {
     Generate(CsrGen),
 }
 
-/// A generated PKCS#10 request. Keys come from the seeded `keys` stream: deterministic.
+/// A generated PKCS#10 request. Keys come from the seeded `scenario-keys` stream: deterministic.
 #[derive(Deserialize, Debug, Clone, Default)]
 #[serde(deny_unknown_fields)]
 pub struct CsrGen {

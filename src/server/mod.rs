@@ -95,7 +95,7 @@ pub struct ServeArgs {
     /// kube-apiserver static token CSV: token,user,uid,"group1,group2".
     #[arg(long)]
     pub token_auth_file: Option<PathBuf>,
-    /// Maximum certificate lifetime (Go duration).
+    /// Maximum certificate lifetime (a duration: 8760h, 90m, 1h30m).
     #[arg(long, default_value = "8760h")]
     pub cluster_signing_duration: String,
     /// Treat requests without credentials as system:anonymous (default: 401).
@@ -262,7 +262,8 @@ impl State {
     }
 }
 
-/// Parse a Go-style duration (`25h`, `1h30m`, `90s`).
+/// Parse a duration (humantime: `25h`, `1h30m`, `90s`, `8760h`; Go's fractional `1.5h` is not
+/// accepted).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s.trim()).map_err(|e| format!("invalid duration {s:?}: {e}"))
 }
