@@ -164,19 +164,37 @@ impl Conn {
 
     /// Read one chunk of a chunked body; `None` at the last chunk.
     pub async fn chunk(&mut self) -> io::Result<Option<Vec<u8>>> {
-        let mut line = String::new();
-        if self.io.read_line(&mut line).await? == 0 {
+        let mut buf = Vec::new();
+        Ok(self.chunk_into(&mut buf).await?.then_some(buf))
+    }
+
+    /// [`Conn::chunk`] into a buffer the caller reuses (a watcher reading thousands of
+    /// chunks allocates once): `buf` holds the chunk's data; `false` at the last chunk.
+    pub async fn chunk_into(&mut self, buf: &mut Vec<u8>) -> io::Result<bool> {
+        buf.clear();
+        if self.io.read_until(b'\n', buf).await? == 0 {
             return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "eof in chunk"));
         }
-        let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or(""), 16)
-            .map_err(|_| io::Error::other(format!("bad chunk size {line:?}")))?;
-        let mut buf = vec![0u8; size + 2];
-        self.io.read_exact(&mut buf).await?;
-        buf.truncate(size);
-        if size == 0 {
-            return Ok(None);
+        let size = std::str::from_utf8(buf)
+            .ok()
+            .and_then(|l| usize::from_str_radix(l.trim().split(';').next()?, 16).ok())
+            .ok_or_else(|| {
+                io::Error::other(format!("bad chunk size {:?}", String::from_utf8_lossy(buf)))
+            })?;
+        // Copy straight out of the read buffer (no zero-filling of `buf` first).
+        buf.clear();
+        buf.reserve(size + 2);
+        while buf.len() < size + 2 {
+            let avail = self.io.fill_buf().await?;
+            if avail.is_empty() {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "eof in chunk"));
+            }
+            let n = avail.len().min(size + 2 - buf.len());
+            buf.extend_from_slice(&avail[..n]);
+            self.io.consume(n);
         }
-        Ok(Some(buf))
+        buf.truncate(size);
+        Ok(size != 0)
     }
 
     /// Read a whole response.
