@@ -73,17 +73,21 @@ pub fn run(args: &BenchArgs, work: &WorkDir, rows: &mut Vec<String>) -> Result<(
                 let mut n = 0u64;
                 // sized up front: growing 1,000 vectors by doubling is copying on every core
                 let mut mine = Vec::with_capacity(total);
-                let mut chunk = Vec::new();
+                let mut scratch = Vec::new();
+                let mut found = Vec::new();
                 loop {
-                    let more = tokio::select! {
-                        c = c.chunk_into(&mut chunk) => c,
+                    // a chunk carries one or more whole events: their sequence numbers
+                    let read = tokio::select! {
+                        c = c.chunk_with(&mut scratch, |chunk| {
+                            seqs(chunk, &mut found);
+                            chunk.len()
+                        }) => c,
                         _ = done.wait_for(|v| *v) => break,
                     };
-                    let Ok(true) = more else { break };
+                    let Ok(Some(len)) = read else { break };
                     let now = t0.elapsed().as_nanos() as u64;
-                    // a chunk carries one or more whole events
                     let before = n;
-                    for i in seqs(&chunk) {
+                    for &i in &found {
                         if let Some(s) = sent.get(i) {
                             n += 1;
                             let s = s.load(Ordering::Relaxed);
@@ -91,7 +95,7 @@ pub fn run(args: &BenchArgs, work: &WorkDir, rows: &mut Vec<String>) -> Result<(
                         }
                     }
                     dn.fetch_add(n - before, Ordering::Relaxed);
-                    bytes_in.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                    bytes_in.fetch_add(len as u64, Ordering::Relaxed);
                 }
                 lat.lock().expect("lat").push(mine);
                 n
@@ -190,14 +194,15 @@ pub fn run(args: &BenchArgs, work: &WorkDir, rows: &mut Vec<String>) -> Result<(
     Ok(())
 }
 
-/// The writer sequence numbers in an event chunk (`"name":"w-00000042"`, once per event).
-fn seqs(chunk: &[u8]) -> Vec<usize> {
+/// The writer sequence numbers in an event chunk (`"name":"w-00000042"`, once per event),
+/// into `out` (cleared first).
+fn seqs(chunk: &[u8], out: &mut Vec<usize>) {
     const PAT: &[u8] = b"\"name\":\"w-";
     // SIMD substring search: the watchers scan ~1 GB/s of events between them
     static FINDER: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
         std::sync::OnceLock::new();
     let finder = FINDER.get_or_init(|| memchr::memmem::Finder::new(PAT));
-    let mut out = Vec::new();
+    out.clear();
     let mut rest = chunk;
     while let Some(pos) = finder.find(rest) {
         let digits = &rest[pos + PAT.len()..];
@@ -213,7 +218,6 @@ fn seqs(chunk: &[u8]) -> Vec<usize> {
         }
         rest = &digits[end..];
     }
-    out
 }
 
 #[cfg(test)]
@@ -223,7 +227,10 @@ mod tests {
         let c = br#"{"type":"ADDED","object":{"metadata":{"name":"w-00000042"}}}
 {"type":"ADDED","object":{"metadata":{"name":"w-00000043"}}}
 "#;
-        assert_eq!(super::seqs(c), vec![42, 43]);
-        assert_eq!(super::seqs(b"{}"), Vec::<usize>::new());
+        let mut out = vec![7];
+        super::seqs(c, &mut out);
+        assert_eq!(out, vec![42, 43]);
+        super::seqs(b"{}", &mut out);
+        assert_eq!(out, Vec::<usize>::new());
     }
 }
