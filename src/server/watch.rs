@@ -484,6 +484,24 @@ mod tests {
     }
 
     #[test]
+    fn hub_interval_grows_with_watchers_within_bounds() {
+        for (watchers, ms) in [
+            (0, 5),
+            (100, 5),
+            (250, 5),
+            (500, 10),
+            (1000, 20),
+            (50_000, 20),
+        ] {
+            assert_eq!(
+                hub_interval(watchers),
+                Duration::from_millis(ms),
+                "{watchers}"
+            );
+        }
+    }
+
+    #[test]
     fn plain_watch_passes_objects_through() {
         let mut r = Render::new(None);
         let e: Value =
