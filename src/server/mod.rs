@@ -1056,14 +1056,9 @@ async fn resource(
                     ),
                 ));
             };
-            let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(64);
             let mut render = watch::Render::new(table.then_some(resource_name));
             render.initial_events_end = initial_events_end;
-            let st2 = state.clone();
-            tokio::spawn(async move {
-                let _slot = slot;
-                watch::run(st2, stream, render, timeout, tx).await
-            });
+            let watcher = watch::Watcher::new(state.clone(), stream, render, timeout, Some(slot));
             let ct = if table {
                 negotiation::TABLE_CONTENT_TYPE
             } else {
@@ -1073,7 +1068,7 @@ async fn resource(
                 .status(200)
                 .header("Content-Type", ct)
                 .header("Cache-Control", "no-cache, private")
-                .body(watch::ChannelBody { rx }.boxed())
+                .body(watch::WatchBody::new(watcher).boxed())
                 .expect("response")
         }
     };
