@@ -1056,9 +1056,14 @@ async fn resource(
                     ),
                 ));
             };
+            let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(64);
             let mut render = watch::Render::new(table.then_some(resource_name));
             render.initial_events_end = initial_events_end;
-            let watcher = watch::Watcher::new(state.clone(), stream, render, timeout, Some(slot));
+            let st2 = state.clone();
+            tokio::spawn(async move {
+                let _slot = slot;
+                watch::run(st2, stream, render, timeout, tx).await
+            });
             let ct = if table {
                 negotiation::TABLE_CONTENT_TYPE
             } else {
@@ -1068,7 +1073,7 @@ async fn resource(
                 .status(200)
                 .header("Content-Type", ct)
                 .header("Cache-Control", "no-cache, private")
-                .body(watch::WatchBody::new(watcher).boxed())
+                .body(watch::ChannelBody { rx }.boxed())
                 .expect("response")
         }
     };

@@ -1,6 +1,6 @@
 //! Watch streams: newline-delimited JSON events over a chunked (HTTP/1.1) or streamed (h2)
-//! response; events that arrive together go out in one write (as the apiserver, which flushes
-//! only when no further event is queued), each chunk holding whole events. Initial ADDED events come from the core for `rv` 0/empty;
+//! response; events that arrive together share a chunk (as the apiserver, which flushes only
+//! when no further event is queued). Initial ADDED events come from the core for `rv` 0/empty;
 //! later events come from the [`Hub`], which reads the event log once per change for every
 //! watcher (a watch behind it reads the log itself with `Cluster::watch_poll`).
 //! Table watches carry one-row Tables, with column definitions in the first event only.
@@ -254,145 +254,73 @@ fn write_json_line(out: &mut Vec<u8>, t: EventType, object: &Value) {
     out.push(b'\n');
 }
 
-/// Initial events rendered per step of the response body (bounds what is rendered ahead).
-const INITIAL_EVENTS_PER_STEP: usize = 512;
-
-enum Phase {
-    Initial,
-    Stream,
-    Done,
-}
-
-/// One watch: it reads the log itself at the start (resume from its resourceVersion, or 410)
-/// and whenever it is behind the hub; otherwise it takes its events from the hub's batches.
-/// It ends when the timeout passes, the history expires or the client goes away (the
-/// response body, which owns it, is dropped). The body advances it directly: no task and no
-/// channel per watch, so a batch costs each watcher one wake-up of its connection.
-pub struct Watcher {
+/// Drive one watch until the client goes away, the timeout passes or the history expires.
+/// It reads the log itself at the start (resume from its resourceVersion, or 410) and
+/// whenever it is behind the hub; otherwise it takes its events from the hub's batches.
+pub async fn run(
     state: Arc<State>,
-    hub: tokio::sync::broadcast::Receiver<Arc<Batch>>,
-    cursor: crate::sim::WatchCursor,
-    filter: Result<WatchFilter, Option<crate::api::Status>>,
-    render: Render,
-    initial: std::vec::IntoIter<WatchEvent>,
-    /// Virtual time at the start (initial events and bookmarks are rendered with it).
-    now: crate::api::Time,
-    phase: Phase,
-    behind: bool,
-    expiry: Pin<Box<tokio::time::Sleep>>,
-    bookmarks: tokio::time::Interval,
-    _slot: Option<super::WatchSlot>,
-}
-
-impl Watcher {
-    /// Subscribe to the hub now, before the first read of the log, so that no batch falls
-    /// between them. `slot` is released when the watch ends.
-    pub fn new(
-        state: Arc<State>,
-        stream: WatchStream,
-        render: Render,
-        timeout: Duration,
-        slot: Option<super::WatchSlot>,
-    ) -> Watcher {
-        let hub = Hub::subscribe(&state);
-        let filter = WatchFilter::new(&stream.cursor).map_err(Some);
-        let now = state.with_cluster(|c| c.now());
-        Watcher {
-            state,
-            hub,
-            cursor: stream.cursor,
-            filter,
-            render,
-            initial: stream.initial.into_iter(),
-            now,
-            phase: Phase::Initial,
-            behind: true,
-            // one timer for the whole watch (not one per step)
-            expiry: Box::pin(tokio::time::sleep(timeout)),
-            bookmarks: tokio::time::interval_at(
-                tokio::time::Instant::now() + BOOKMARK_INTERVAL,
-                BOOKMARK_INTERVAL,
-            ),
-            _slot: slot,
+    stream: WatchStream,
+    mut render: Render,
+    timeout: Duration,
+    tx: tokio::sync::mpsc::Sender<Bytes>,
+) {
+    // Subscribe before the first read of the log, so that no batch falls between them.
+    let mut hub = Hub::subscribe(&state);
+    let mut cursor = stream.cursor;
+    let filter = match WatchFilter::new(&cursor) {
+        Ok(f) => f,
+        Err(status) => {
+            let _ = tx.send(error_line(&mut render, status)).await;
+            return;
+        }
+    };
+    let now = state.with_cluster(|c| c.now());
+    for e in stream.initial {
+        if tx.send(render.line(e, now)).await.is_err() {
+            return;
         }
     }
-
-    /// The next pieces to send (each a run of whole lines); `None` when the stream ends.
-    pub async fn next(&mut self) -> Option<Vec<Bytes>> {
-        loop {
-            match self.phase {
-                Phase::Done => return None,
-                Phase::Initial => {
-                    if let Err(status) = &mut self.filter {
-                        // bad selectors: one ERROR event ends the watch
-                        self.phase = Phase::Done;
-                        let status = status.take()?;
-                        return Some(vec![error_line(&mut self.render, status)]);
-                    }
-                    let now = self.now;
-                    let mut out: Vec<Bytes> = (&mut self.initial)
-                        .take(INITIAL_EVENTS_PER_STEP)
-                        .map(|e| self.render.line(e, now))
-                        .collect();
-                    if self.initial.len() == 0 {
-                        self.phase = Phase::Stream;
-                        if self.render.initial_events_end {
-                            let cursor = &self.cursor;
-                            if let Some(mut b) = self.state.with_cluster(|c| c.bookmark(cursor)) {
-                                b.object["metadata"]["annotations"] =
-                                    json!({ INITIAL_EVENTS_END: "true" });
-                                out.push(self.render.line(b, now));
-                            }
-                        }
-                    }
-                    if !out.is_empty() {
-                        return Some(out);
-                    }
-                }
-                Phase::Stream => {
-                    if let Some(out) = self.stream_step().await {
-                        return Some(out);
-                    }
-                }
+    if render.initial_events_end {
+        if let Some(mut b) = state.with_cluster(|c| c.bookmark(&cursor)) {
+            b.object["metadata"]["annotations"] = json!({ INITIAL_EVENTS_END: "true" });
+            if tx.send(render.line(b, now)).await.is_err() {
+                return;
             }
         }
     }
-
-    /// One turn of the stream: `Some` pieces to send (possibly the last ones, then the
-    /// phase is `Done`), `None` when nothing is to be sent yet.
-    async fn stream_step(&mut self) -> Option<Vec<Bytes>> {
-        let Ok(filter) = &self.filter else {
-            self.phase = Phase::Done;
-            return None;
-        };
-        if self.behind {
-            self.behind = false;
-            let cursor = &mut self.cursor;
-            let (polled, now) = self.state.with_cluster(|c| (c.watch_poll(cursor), c.now()));
+    // One timer for the whole watch (not one per loop turn).
+    let expiry = tokio::time::sleep(timeout);
+    tokio::pin!(expiry);
+    let mut bookmarks = tokio::time::interval_at(
+        tokio::time::Instant::now() + BOOKMARK_INTERVAL,
+        BOOKMARK_INTERVAL,
+    );
+    let mut behind = true;
+    loop {
+        if behind {
+            behind = false;
+            let (polled, now) = state.with_cluster(|c| (c.watch_poll(&mut cursor), c.now()));
             match polled {
                 Ok(events) => {
                     // group commit: show only what is flushed
-                    if !events.is_empty() && self.state.wait_durable().await.is_err() {
-                        self.phase = Phase::Done;
-                        return None;
+                    if !events.is_empty() && state.wait_durable().await.is_err() {
+                        return;
                     }
-                    let out: Vec<Bytes> = events
-                        .into_iter()
-                        .map(|e| self.render.line(e, now))
-                        .collect();
-                    if !out.is_empty() {
-                        return Some(out);
+                    for e in events {
+                        if tx.send(render.line(e, now)).await.is_err() {
+                            return;
+                        }
                     }
                 }
                 Err(status) => {
-                    self.phase = Phase::Done;
-                    return Some(vec![error_line(&mut self.render, status)]);
+                    let _ = tx.send(error_line(&mut render, status)).await;
+                    return;
                 }
             }
         }
         tokio::select! {
-            r = self.hub.recv() => {
-                // This batch and any others already queued go out together (one write),
+            r = hub.recv() => {
+                // This batch and any others already queued go out as one chunk (one write),
                 // as the apiserver flushes only when no further event is queued.
                 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
                 let mut chunk = Chunk::default();
@@ -400,26 +328,25 @@ impl Watcher {
                     RecvError::Lagged(_) => TryRecvError::Lagged(0),
                     RecvError::Closed => TryRecvError::Closed,
                 });
+                let mut closed = false;
                 loop {
                     match next {
                         Ok(batch) => {
                             if batch.failed {
-                                self.phase = Phase::Done;
-                                return None;
+                                return;
                             }
-                            if self.cursor.rv < batch.from {
-                                self.behind = true;
+                            if cursor.rv < batch.from {
+                                behind = true;
                                 break;
                             }
-                            let rv = self.cursor.rv;
                             let wanted = |e: &SharedEvent| {
-                                e.rv > rv
+                                e.rv > cursor.rv
                                     && filter.matches_key(&e.key)
                                     && filter.matches_object(&e.object)
                             };
-                            if self.render.table_resource.is_some() {
+                            if render.table_resource.is_some() {
                                 for e in batch.events.iter().filter(|e| wanted(e)) {
-                                    chunk.push(self.render.line_of(e, batch.now));
+                                    chunk.push(render.line_of(e, batch.now));
                                 }
                             } else {
                                 // runs of consecutive wanted events: slices of the hub's
@@ -446,96 +373,37 @@ impl Watcher {
                                     chunk.push(batch.lines.slice(r));
                                 }
                             }
-                            self.cursor.rv = self.cursor.rv.max(batch.to);
+                            cursor.rv = cursor.rv.max(batch.to);
                         }
                         Err(TryRecvError::Lagged(_)) => {
-                            self.behind = true;
+                            behind = true;
                             break;
                         }
                         Err(TryRecvError::Empty) => break,
                         Err(TryRecvError::Closed) => {
-                            self.phase = Phase::Done;
+                            closed = true;
                             break;
                         }
                     }
-                    next = self.hub.try_recv();
+                    next = hub.try_recv();
                 }
-                let pieces = chunk.take();
-                (!pieces.is_empty()).then_some(pieces)
-            }
-            _ = &mut self.expiry => {
-                self.phase = Phase::Done;
-                None
-            }
-            _ = self.bookmarks.tick(), if self.cursor.bookmarks => {
-                let cursor = &self.cursor;
-                let b = self.state.with_cluster(|c| c.bookmark(cursor));
-                b.map(|b| vec![self.render.line(b, self.now)])
-            }
-        }
-    }
-}
-
-type Step = Pin<Box<dyn std::future::Future<Output = (Box<Watcher>, Option<Vec<Bytes>>)> + Send>>;
-
-/// The response body of a watch: it advances its [`Watcher`] when hyper asks for more, and
-/// hands out the pieces one frame each (hyper writes the frames that are ready with one
-/// flush).
-pub struct WatchBody {
-    watcher: Option<Box<Watcher>>,
-    /// `SyncWrapper`: the body must be `Sync` (hyper's boxed body), the step is only ever
-    /// touched through `&mut`.
-    step: Option<sync_wrapper::SyncWrapper<Step>>,
-    ready: std::collections::VecDeque<Bytes>,
-}
-
-impl WatchBody {
-    pub fn new(w: Watcher) -> WatchBody {
-        WatchBody {
-            watcher: Some(Box::new(w)),
-            step: None,
-            ready: Default::default(),
-        }
-    }
-}
-
-impl hyper::body::Body for WatchBody {
-    type Data = Bytes;
-    type Error = Infallible;
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
-        loop {
-            if let Some(b) = self.ready.pop_front() {
-                return Poll::Ready(Some(Ok(hyper::body::Frame::data(b))));
-            }
-            if self.step.is_none() {
-                let Some(mut w) = self.watcher.take() else {
-                    return Poll::Ready(None);
-                };
-                self.step = Some(sync_wrapper::SyncWrapper::new(Box::pin(async move {
-                    let out = w.next().await;
-                    (w, out)
-                })));
-            }
-            let Some(step) = self.step.as_mut() else {
-                return Poll::Ready(None);
-            };
-            match step.get_mut().as_mut().poll(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready((w, out)) => {
-                    self.step = None;
-                    match out {
-                        Some(pieces) => {
-                            self.watcher = Some(w);
-                            self.ready.extend(pieces);
-                        }
-                        // the watch ended: dropping it releases its slot
-                        None => return Poll::Ready(None),
+                for bytes in chunk.take() {
+                    if tx.send(bytes).await.is_err() {
+                        return;
                     }
                 }
+                if closed {
+                    return;
+                }
             }
+            _ = &mut expiry => return,
+            _ = bookmarks.tick(), if cursor.bookmarks => {
+                let b = state.with_cluster(|c| c.bookmark(&cursor));
+                if let Some(b) = b {
+                    if tx.send(render.line(b, now)).await.is_err() { return; }
+                }
+            }
+            _ = tx.closed() => return,
         }
     }
 }
