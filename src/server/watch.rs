@@ -1,6 +1,6 @@
 //! Watch streams: newline-delimited JSON events over a chunked (HTTP/1.1) or streamed (h2)
-//! response; events that arrive together share a chunk (as the apiserver, which flushes only
-//! when no further event is queued). Initial ADDED events come from the core for `rv` 0/empty;
+//! response; events that arrive together go out in one write (as the apiserver, which flushes
+//! only when no further event is queued), each chunk holding whole events. Initial ADDED events come from the core for `rv` 0/empty;
 //! later events come from the [`Hub`], which reads the event log once per change for every
 //! watcher (a watch behind it reads the log itself with `Cluster::watch_poll`).
 //! Table watches carry one-row Tables, with column definitions in the first event only.
@@ -320,8 +320,8 @@ pub async fn run(
         }
         tokio::select! {
             r = hub.recv() => {
-                // This batch and any others already queued go out as one chunk (one write),
-                // as the apiserver flushes only when no further event is queued.
+                // This batch and any others already queued go out together (one write), as
+                // the apiserver flushes only when no further event is queued.
                 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
                 let mut chunk = Chunk::default();
                 let mut next = r.map_err(|e| match e {
