@@ -61,6 +61,9 @@ impl Tls {
     }
 }
 
+/// Socket read buffer under the TLS layer.
+pub const TLS_READ_BUFFER: usize = 64 * 1024;
+
 /// One keep-alive connection.
 pub struct Conn {
     io: BufReader<Box<dyn Stream>>,
@@ -82,6 +85,10 @@ impl Conn {
             Some(t) => {
                 let name = rustls_pki_types::ServerName::try_from("127.0.0.1")
                     .map_err(|e| io::Error::other(e.to_string()))?;
+                // rustls reads the socket 4 KiB at a time (and shrinks its buffer between
+                // records): a read buffer under it turns those reads into memory copies, one
+                // `recv` per burst instead of one per 4 KiB.
+                let tcp = BufReader::with_capacity(TLS_READ_BUFFER, tcp);
                 Box::new(t.connector.connect(name.to_owned(), tcp).await?)
             }
             None => Box::new(tcp),
@@ -164,19 +171,74 @@ impl Conn {
 
     /// Read one chunk of a chunked body; `None` at the last chunk.
     pub async fn chunk(&mut self) -> io::Result<Option<Vec<u8>>> {
-        let mut line = String::new();
-        if self.io.read_line(&mut line).await? == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "eof in chunk"));
-        }
-        let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or(""), 16)
-            .map_err(|_| io::Error::other(format!("bad chunk size {line:?}")))?;
-        let mut buf = vec![0u8; size + 2];
-        self.io.read_exact(&mut buf).await?;
-        buf.truncate(size);
+        let mut buf = Vec::new();
+        Ok(self.chunk_into(&mut buf).await?.then_some(buf))
+    }
+
+    /// [`Conn::chunk`] into a buffer the caller reuses (a watcher reading thousands of
+    /// chunks allocates once): `buf` holds the chunk's data; `false` at the last chunk.
+    pub async fn chunk_into(&mut self, buf: &mut Vec<u8>) -> io::Result<bool> {
+        let size = self.chunk_size(buf).await?;
+        self.chunk_data(size, buf).await?;
+        Ok(size != 0)
+    }
+
+    /// Read one chunk and hand its data to `f`: in place in the read buffer when the whole
+    /// chunk is there (the usual case for a watch), else copied into `scratch` first.
+    /// `None` at the last chunk.
+    pub async fn chunk_with<R>(
+        &mut self,
+        scratch: &mut Vec<u8>,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> io::Result<Option<R>> {
+        let size = self.chunk_size(scratch).await?;
         if size == 0 {
+            self.chunk_data(0, scratch).await?;
             return Ok(None);
         }
-        Ok(Some(buf))
+        let avail = self.io.fill_buf().await?;
+        if avail.len() >= size + 2 {
+            let r = f(&avail[..size]);
+            self.io.consume(size + 2);
+            return Ok(Some(r));
+        }
+        self.chunk_data(size, scratch).await?;
+        Ok(Some(f(scratch)))
+    }
+
+    /// The size line of a chunk (`line` is scratch space).
+    async fn chunk_size(&mut self, line: &mut Vec<u8>) -> io::Result<usize> {
+        line.clear();
+        if self.io.read_until(b'\n', line).await? == 0 {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "eof in chunk"));
+        }
+        std::str::from_utf8(line)
+            .ok()
+            .and_then(|l| usize::from_str_radix(l.trim().split(';').next()?, 16).ok())
+            .ok_or_else(|| {
+                io::Error::other(format!(
+                    "bad chunk size {:?}",
+                    String::from_utf8_lossy(line)
+                ))
+            })
+    }
+
+    /// The data of a chunk of `size` bytes and its CRLF; `buf` holds the data.
+    async fn chunk_data(&mut self, size: usize, buf: &mut Vec<u8>) -> io::Result<()> {
+        // Copy straight out of the read buffer (no zero-filling of `buf` first).
+        buf.clear();
+        buf.reserve(size + 2);
+        while buf.len() < size + 2 {
+            let avail = self.io.fill_buf().await?;
+            if avail.is_empty() {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "eof in chunk"));
+            }
+            let n = avail.len().min(size + 2 - buf.len());
+            buf.extend_from_slice(&avail[..n]);
+            self.io.consume(n);
+        }
+        buf.truncate(size);
+        Ok(())
     }
 
     /// Read a whole response.

@@ -37,6 +37,51 @@ pub fn x509_credential_id(der: &[u8]) -> String {
     format!("X509SHA256={hex}")
 }
 
+/// The client certificate of a connection, with what the x509 authenticator derives from it
+/// computed once when the connection is accepted (parse, issuer and signature checks, the
+/// identity with its credential id): a request then only needs the validity window at the
+/// virtual now, with no cluster lock. Anything else (a bad certificate, tokens, anonymous)
+/// takes the full path of [`authenticate`], with the same answers.
+pub struct ConnCert {
+    pub der: Vec<u8>,
+    checked: tls::CheckedResult,
+    identity: Option<Identity>,
+}
+
+impl ConnCert {
+    pub fn new(der: Vec<u8>, ca_der: &[u8]) -> ConnCert {
+        let checked = tls::checked_client_cert(&der, ca_der);
+        let identity = checked
+            .as_ref()
+            .as_ref()
+            .ok()
+            .map(|c| x509_identity(c.subject(), &der));
+        ConnCert {
+            der,
+            checked,
+            identity,
+        }
+    }
+
+    /// The identity the certificate authenticates at virtual time `now_secs`; `None` when
+    /// it does not (the full path then says why and tries the other authenticators).
+    pub fn identity_at(&self, now_secs: i64) -> Option<&Identity> {
+        let c = self.checked.as_ref().as_ref().ok()?;
+        c.judge(now_secs).ok()?;
+        self.identity.as_ref()
+    }
+}
+
+/// What a verified client certificate authenticates as: CN → user, every O → group, the
+/// certificate's fingerprint as the credential id.
+fn x509_identity(s: &tls::CertSubject, der: &[u8]) -> Identity {
+    let groups: Vec<&str> = s.organizations.iter().map(|g| g.as_str()).collect();
+    let mut id = Identity::user(&s.common_name, &groups);
+    id.extra
+        .insert(CREDENTIAL_ID_KEY.into(), vec![x509_credential_id(der)]);
+    id
+}
+
 /// Authenticate; `Err(reason)` becomes a 401 Unauthorized Status (the reason is only logged).
 pub fn authenticate(
     cluster: &Cluster,
@@ -47,13 +92,7 @@ pub fn authenticate(
     let mut errors = Vec::new();
     if let Some(der) = creds.client_cert {
         match tls::verify_client_cert(der, ca_der, cluster.now().unix()) {
-            Ok(s) => {
-                let groups: Vec<&str> = s.organizations.iter().map(|g| g.as_str()).collect();
-                let mut id = Identity::user(&s.common_name, &groups);
-                id.extra
-                    .insert(CREDENTIAL_ID_KEY.into(), vec![x509_credential_id(der)]);
-                return Ok(id);
-            }
+            Ok(s) => return Ok(x509_identity(&s, der)),
             Err(e) => errors.push(e),
         }
     }

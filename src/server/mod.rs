@@ -159,6 +159,14 @@ pub struct State {
     durability: Option<Durability>,
     /// Watch fan-out: each event read and rendered once for every watcher.
     hub: watch::Hub,
+    /// The cluster's virtual now (ms) and, for `--clock real`, `Inner::base_ms`, as of the
+    /// last release of the cluster lock: request authentication reads the virtual now
+    /// without taking the lock (`State::virtual_now`).
+    now_ms: std::sync::atomic::AtomicI64,
+    base_ms: std::sync::atomic::AtomicI64,
+    /// Requests take turns at `Cluster::apply` here (FIFO, awaited) before the cluster lock,
+    /// so a request waiting for the cluster parks its task instead of blocking a worker.
+    apply_turn: tokio::sync::Semaphore,
 }
 
 /// One open watch counted against its user; uncounted on drop (when the stream ends).
@@ -192,12 +200,30 @@ impl State {
         self.sync_clock(&mut g);
         let r = f(&mut g.cluster);
         let after = g.cluster.resource_version();
+        self.mirror_clock(&g);
         drop(g);
         self.note_applied(after);
         if after != before {
             self.changed.send_modify(|v| *v += 1);
         }
         r
+    }
+
+    fn mirror_clock(&self, g: &Inner) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.now_ms.store(g.cluster.now_ms(), Relaxed);
+        self.base_ms.store(g.base_ms, Relaxed);
+    }
+
+    /// The virtual now the next cluster call would see (after catching up with the wall
+    /// clock in real mode), without taking the cluster lock.
+    pub fn virtual_now(&self) -> Time {
+        use std::sync::atomic::Ordering::Relaxed;
+        let mut ms = self.now_ms.load(Relaxed);
+        if self.clock == ClockMode::Real {
+            ms = ms.max(self.base_ms.load(Relaxed) + self.wall_base.elapsed().as_millis() as i64);
+        }
+        Time(ms.div_euclid(1000))
     }
 
     fn sync_clock(&self, g: &mut Inner) {
@@ -253,6 +279,7 @@ impl State {
         self.sync_clock(&mut g);
         let r = f(&mut g);
         let after = g.cluster.resource_version();
+        self.mirror_clock(&g);
         drop(g);
         self.note_applied(after);
         if after != before {
@@ -383,6 +410,7 @@ async fn start_with(
         None
     };
     let base_ms = cluster.now_ms();
+    let cluster_now_ms = cluster.now_ms();
     let (changed, _) = tokio::sync::watch::channel(0u64);
     let state = Arc::new(State {
         inner: Mutex::new(Inner { cluster, base_ms }),
@@ -397,6 +425,9 @@ async fn start_with(
         max_list_limit: args.max_list_limit,
         durability,
         hub: Default::default(),
+        now_ms: cluster_now_ms.into(),
+        base_ms: base_ms.into(),
+        apply_turn: tokio::sync::Semaphore::new(1),
     });
     if args.clock == ClockMode::Real {
         let st = state.clone();
@@ -431,12 +462,13 @@ async fn start_with(
                 let Ok(tls_stream) = acceptor.accept(tcp).await else {
                     return;
                 };
-                let cert: Option<Arc<Vec<u8>>> = tls_stream
+                // The certificate's checks and identity, once per connection.
+                let cert: Option<Arc<auth::ConnCert>> = tls_stream
                     .get_ref()
                     .1
                     .peer_certificates()
                     .and_then(|c| c.first())
-                    .map(|c| Arc::new(c.to_vec()));
+                    .map(|c| Arc::new(auth::ConnCert::new(c.to_vec(), &st.ca_der)));
                 let svc = hyper::service::service_fn(move |req| {
                     let st = st.clone();
                     let cert = cert.clone();
@@ -562,7 +594,7 @@ struct Head {
 async fn handle(
     state: Arc<State>,
     req: Request<Incoming>,
-    cert: Option<Arc<Vec<u8>>>,
+    cert: Option<Arc<auth::ConnCert>>,
 ) -> Response<Body> {
     let t0 = Instant::now();
     let (parts, body) = req.into_parts();
@@ -604,15 +636,7 @@ async fn handle(
             .collect()
             .await
         {
-            Ok(c) => {
-                serve(
-                    &state,
-                    &head,
-                    c.to_bytes(),
-                    cert.as_deref().map(|v| v.as_slice()),
-                )
-                .await
-            }
+            Ok(c) => serve(&state, &head, c.to_bytes(), cert.as_deref()).await,
             Err(_) => (status_response(&too_large()), String::new()),
         }
     };
@@ -704,7 +728,7 @@ async fn serve(
     state: &Arc<State>,
     head: &Head,
     body: Bytes,
-    cert: Option<&[u8]>,
+    cert: Option<&auth::ConnCert>,
 ) -> (Response<Body>, String) {
     let route = match routing::route(&head.method, &head.path, &head.query) {
         Ok(r) => r,
@@ -774,7 +798,7 @@ async fn serve(
         }
         Route::Clock => clock(state, head, &who, &body),
         Route::Empty(req) => empty_resource(state, head, &who, req),
-        Route::Resource(req) => resource(state, head, &who, req, &body),
+        Route::Resource(req) => resource(state, head, &who, req, &body).await,
     };
     // Nothing is acknowledged or shown before it is durable (group commit).
     if let Err(e) = state.wait_durable().await {
@@ -785,12 +809,27 @@ async fn serve(
     (resp, user)
 }
 
-/// Authenticate and impersonate; `Err` is the ready 401/403 response.
+/// Authenticate and impersonate; `Err` is the ready 401/403 response. A connection's valid
+/// client certificate without impersonation needs no cluster lock (the virtual now is read
+/// from its mirror); everything else is judged under the lock, as before.
 #[allow(clippy::result_large_err)]
-fn authn(state: &State, head: &Head, cert: Option<&[u8]>) -> Result<Identity, Response<Body>> {
+fn authn(
+    state: &State,
+    head: &Head,
+    cert: Option<&auth::ConnCert>,
+) -> Result<Identity, Response<Body>> {
+    if let Some(id) = cert.and_then(|c| c.identity_at(state.virtual_now().unix())) {
+        let impersonating = head
+            .headers
+            .iter()
+            .any(|(k, _)| k.starts_with("impersonate-"));
+        if !impersonating {
+            return Ok(id.clone());
+        }
+    }
     state.with_cluster(|c| {
         let creds = auth::Credentials {
-            client_cert: cert,
+            client_cert: cert.map(|c| c.der.as_slice()),
             authorization: head.authorization.as_deref(),
         };
         let id =
@@ -904,7 +943,7 @@ fn empty_resource(state: &State, head: &Head, who: &Identity, req: ApiRequest) -
     }
 }
 
-fn resource(
+async fn resource(
     state: &Arc<State>,
     head: &Head,
     who: &Identity,
@@ -980,6 +1019,9 @@ fn resource(
         }
         _ => Vec::new(),
     };
+    // Wait for the cluster without blocking the worker thread: while one request is inside
+    // `Cluster::apply`, the other worker keeps doing TLS, parsing and responses.
+    let turn = state.apply_turn.acquire().await;
     let (result, now) = state.with_cluster(|c| {
         let mut r = c.apply(who, req);
         if let (Err(st), Some(create)) = (&r, apply_create) {
@@ -989,6 +1031,7 @@ fn resource(
         }
         (r, c.now())
     });
+    drop(turn);
     let mut resp = match result {
         Err(st) => status_response(&st),
         Ok(ApiResponse::Created(v)) => json_response(201, &v, "application/json"),

@@ -320,23 +320,42 @@ pub fn verify_client_cert(
 ) -> Result<CertSubject, String> {
     let checked = checked_cert(leaf_der, ca_der);
     let c = checked.as_ref().as_ref().map_err(|e| e.clone())?;
-    if now_secs < c.not_before || now_secs > c.not_after {
-        return Err(format!(
+    c.judge(now_secs).cloned()
+}
+
+impl CheckedCert {
+    pub fn subject(&self) -> &CertSubject {
+        &self.subject
+    }
+
+    /// The per-request part of [`verify_client_cert`]: the validity window at virtual time
+    /// `now_secs`, then the client-auth usage.
+    pub fn judge(&self, now_secs: i64) -> Result<&CertSubject, String> {
+        let c = self;
+        if now_secs < c.not_before || now_secs > c.not_after {
+            return Err(format!(
             "x509: certificate has expired or is not yet valid: current time {} is outside [{}, {}]",
             crate::api::Time(now_secs),
             c.not_before,
             c.not_after
         ));
+        }
+        if !c.client_auth {
+            return Err("x509: certificate specifies an incompatible key usage".into());
+        }
+        Ok(&c.subject)
     }
-    if !c.client_auth {
-        return Err("x509: certificate specifies an incompatible key usage".into());
-    }
-    Ok(c.subject.clone())
+}
+
+/// The time-independent checks of a client certificate against the CA (cached per bytes):
+/// done once per connection, outside the cluster lock.
+pub fn checked_client_cert(leaf_der: &[u8], ca_der: &[u8]) -> CheckedResult {
+    checked_cert(leaf_der, ca_der)
 }
 
 /// What a (leaf, CA) pair says independently of the time: the parse, issuer and signature
 /// checks (in the authenticator's order), the validity window and the client-auth usage.
-struct CheckedCert {
+pub struct CheckedCert {
     subject: CertSubject,
     not_before: i64,
     not_after: i64,
@@ -346,7 +365,7 @@ struct CheckedCert {
 /// Distinct (leaf, CA) pairs remembered; the cache is emptied when it is full.
 const CERT_CACHE_ENTRIES: usize = 4096;
 
-type CheckedResult = std::sync::Arc<Result<CheckedCert, String>>;
+pub type CheckedResult = std::sync::Arc<Result<CheckedCert, String>>;
 
 /// The time-independent checks of a client certificate, computed once per (leaf, CA) bytes:
 /// every request on a connection presents the same certificate, and parsing it and checking
