@@ -50,7 +50,7 @@ pub struct ConnCert {
 
 impl ConnCert {
     pub fn new(der: Vec<u8>, ca_der: &[u8]) -> ConnCert {
-        let checked = tls::checked_client_cert(&der, ca_der);
+        let checked = tls::checked_cert(&der, ca_der);
         let identity = checked
             .as_ref()
             .as_ref()

@@ -347,12 +347,6 @@ impl CheckedCert {
     }
 }
 
-/// The time-independent checks of a client certificate against the CA (cached per bytes):
-/// done once per connection, outside the cluster lock.
-pub fn checked_client_cert(leaf_der: &[u8], ca_der: &[u8]) -> CheckedResult {
-    checked_cert(leaf_der, ca_der)
-}
-
 /// What a (leaf, CA) pair says independently of the time: the parse, issuer and signature
 /// checks (in the authenticator's order), the validity window and the client-auth usage.
 pub struct CheckedCert {
@@ -370,7 +364,7 @@ pub type CheckedResult = std::sync::Arc<Result<CheckedCert, String>>;
 /// The time-independent checks of a client certificate, computed once per (leaf, CA) bytes:
 /// every request on a connection presents the same certificate, and parsing it and checking
 /// its signature cost more than the rest of authentication.
-fn checked_cert(leaf_der: &[u8], ca_der: &[u8]) -> CheckedResult {
+pub fn checked_cert(leaf_der: &[u8], ca_der: &[u8]) -> CheckedResult {
     static CACHE: std::sync::Mutex<std::collections::BTreeMap<Vec<u8>, CheckedResult>> =
         std::sync::Mutex::new(std::collections::BTreeMap::new());
     let mut key = Vec::with_capacity(leaf_der.len() + ca_der.len() + 8);

@@ -217,6 +217,11 @@ fn check_type_meta(info: &ResourceInfo, body: &Value) -> Result<(), Status> {
         .and_then(|v| v.as_str())
         .unwrap_or("");
     let kind = body.get("kind").and_then(|v| v.as_str()).unwrap_or("");
+    check_type_meta_of(info, av, kind)
+}
+
+/// [`check_type_meta`] on the two values, wherever they come from (JSON or a typed body).
+fn check_type_meta_of(info: &ResourceInfo, av: &str, kind: &str) -> Result<(), Status> {
     let want_av = info.api_version();
     if !av.is_empty() && av != want_av {
         return Err(Status::bad_request(format!(
@@ -228,6 +233,66 @@ fn check_type_meta(info: &ResourceInfo, body: &Value) -> Result<(), Status> {
             "the kind in the data ({kind}) does not match the expected kind ({})",
             info.kind
         )));
+    }
+    Ok(())
+}
+
+/// An update body names the object of the URL.
+fn check_body_name(body_name: &str, name: &str) -> Result<(), Status> {
+    if body_name.is_empty() {
+        return Err(Status::bad_request("name is required"));
+    }
+    if body_name != name {
+        return Err(Status::bad_request(format!(
+            "the name of the object ({body_name}) does not match the name on the URL ({name})"
+        )));
+    }
+    Ok(())
+}
+
+/// An update's resourceVersion, if set, is the stored one: otherwise 400 (not a number) or
+/// 409 Conflict.
+fn check_update_rv(
+    info: &ResourceInfo,
+    name: &str,
+    new_rv: &str,
+    old_rv: &str,
+) -> Result<(), Status> {
+    if !new_rv.is_empty() && new_rv != old_rv {
+        if parse_rv(new_rv).is_none() {
+            return Err(Status::bad_request(format!(
+                "invalid resource version \"{new_rv}\""
+            )));
+        }
+        return Err(Status::conflict_modified(&gr(info), name));
+    }
+    Ok(())
+}
+
+/// A delete's preconditions against the stored object's uid and resourceVersion (409).
+fn check_preconditions(
+    info: &ResourceInfo,
+    name: &str,
+    p: Option<&crate::api::meta::Preconditions>,
+    uid: &str,
+    rv: &str,
+) -> Result<(), Status> {
+    let Some(p) = p else { return Ok(()) };
+    if let Some(want) = &p.uid {
+        if want != uid {
+            return Err(Status::conflict(
+                &gr(info),
+                name,
+                &format!(
+                    "Precondition failed: UID in precondition: {want}, UID in object meta: {uid}"
+                ),
+            ));
+        }
+    }
+    if let Some(want) = &p.resource_version {
+        if want != rv {
+            return Err(Status::conflict(&gr(info), name, &format!("Precondition failed: ResourceVersion in precondition: {want}, ResourceVersion in object meta: {rv}")));
+        }
     }
     Ok(())
 }
@@ -1423,7 +1488,18 @@ impl Cluster {
         let rv = self.store.next_rv();
         set_meta(&mut obj, "resourceVersion", json!(rv.to_string()));
         let obj = reorder_type_meta(obj);
-        let bytes = serde_json::to_vec(&obj).map_err(|e| Status::internal(e.to_string()))?;
+        let (rv, t) = self.put_json(key, &obj)?;
+        self.after_write(info, key, Some(&obj), t, rv);
+        Ok(obj)
+    }
+
+    /// Serialize and store an object under `key` (its resourceVersion already stamped).
+    fn put_json<T: serde::Serialize>(
+        &mut self,
+        key: &str,
+        obj: &T,
+    ) -> Result<(u64, EventType), Status> {
+        let bytes = serde_json::to_vec(obj).map_err(|e| Status::internal(e.to_string()))?;
         if key.len() + bytes.len() > MAX_STORED_OBJECT_BYTES {
             // etcd refuses the put ("etcdserver: request is too large"), which kube-apiserver
             // passes on as a 500; a 1 MiB CSR name is enough (CSR names are free-form). We
@@ -1434,12 +1510,18 @@ impl Cluster {
                 "Request entity too large: etcdserver: request is too large",
             ));
         }
-        let (rv, t) = self
-            .store
+        self.store
             .put(key, bytes, self.clock_ms)
-            .map_err(|e| Status::internal(format!("storage error: {e}")))?;
-        self.after_write(info, key, Some(&obj), t, rv);
-        Ok(obj)
+            .map_err(|e| Status::internal(format!("storage error: {e}")))
+    }
+
+    /// Delete `key`; `last` (its final state, with the deletion's resourceVersion stamped)
+    /// goes to the watch log. Returns the deletion's resourceVersion.
+    fn delete_json<T: serde::Serialize>(&mut self, key: &str, last: &T) -> Result<u64, Status> {
+        let bytes = serde_json::to_vec(last).map_err(|e| Status::internal(e.to_string()))?;
+        self.store
+            .delete(key, bytes, self.clock_ms)
+            .map_err(|e| Status::internal(format!("storage error: {e}")))
     }
 
     fn after_write(
@@ -1515,15 +1597,7 @@ impl Cluster {
             ));
         }
         check_type_meta(info, &body)?;
-        let body_name = meta_str(&body, "name");
-        if body_name.is_empty() {
-            return Err(Status::bad_request("name is required"));
-        }
-        if body_name != name {
-            return Err(Status::bad_request(format!(
-                "the name of the object ({body_name}) does not match the name on the URL ({name})"
-            )));
-        }
+        check_body_name(meta_str(&body, "name"), name)?;
         if info.namespaced {
             let bns = meta_str(&body, "namespace");
             if !bns.is_empty() && bns != ns {
@@ -1548,15 +1622,7 @@ impl Cluster {
             .and_then(|b| serde_json::from_slice(b).ok())
             .ok_or_else(|| Status::not_found(&gr(info), name))?;
         let old_rv = meta_str(&old, "resourceVersion").to_string();
-        let new_rv = meta_str(&body, "resourceVersion").to_string();
-        if !new_rv.is_empty() && new_rv != old_rv {
-            if parse_rv(&new_rv).is_none() {
-                return Err(Status::bad_request(format!(
-                    "invalid resource version \"{new_rv}\""
-                )));
-            }
-            return Err(Status::conflict_modified(&gr(info), name));
-        }
+        check_update_rv(info, name, meta_str(&body, "resourceVersion"), &old_rv)?;
         // rest.BeforeUpdate: system fields come from the old object.
         let mut obj = body;
         obj["apiVersion"] = json!(info.api_version());
@@ -1623,28 +1689,8 @@ impl Cluster {
     ) -> Result<Value, Status> {
         if let UpdateBody::Csr(c) = &body {
             // The checks `update` makes on a JSON body, on the typed one.
-            let want_av = info.api_version();
-            if !c.api_version.is_empty() && c.api_version != want_av {
-                return Err(Status::bad_request(format!(
-                    "the API version in the data ({}) does not match the expected API version ({want_av})",
-                    c.api_version
-                )));
-            }
-            if !c.kind.is_empty() && c.kind != info.kind {
-                return Err(Status::bad_request(format!(
-                    "the kind in the data ({}) does not match the expected kind ({})",
-                    c.kind, info.kind
-                )));
-            }
-            let body_name = c.metadata.name.as_str();
-            if body_name.is_empty() {
-                return Err(Status::bad_request("name is required"));
-            }
-            if body_name != name {
-                return Err(Status::bad_request(format!(
-                    "the name of the object ({body_name}) does not match the name on the URL ({name})"
-                )));
-            }
+            check_type_meta_of(info, &c.api_version, &c.kind)?;
+            check_body_name(&c.metadata.name, name)?;
         }
         let key = Self::csr_key(name);
         let old = self
@@ -1652,17 +1698,10 @@ impl Cluster {
             .ok_or_else(|| Status::not_found(&gr(info), name))?;
         let old_rv = old.metadata.resource_version.clone();
         let new_rv = match &body {
-            UpdateBody::Value(v) => meta_str(v, "resourceVersion").to_string(),
-            UpdateBody::Csr(c) => c.metadata.resource_version.clone(),
+            UpdateBody::Value(v) => meta_str(v, "resourceVersion"),
+            UpdateBody::Csr(c) => &c.metadata.resource_version,
         };
-        if !new_rv.is_empty() && new_rv != old_rv {
-            if parse_rv(&new_rv).is_none() {
-                return Err(Status::bad_request(format!(
-                    "invalid resource version \"{new_rv}\""
-                )));
-            }
-            return Err(Status::conflict_modified(&gr(info), name));
-        }
+        check_update_rv(info, name, new_rv, &old_rv)?;
         // rest.BeforeUpdate: system fields come from the old object.
         let om = &old.metadata;
         let mut new = match body {
@@ -1716,6 +1755,11 @@ impl Cluster {
         if dry_run {
             return Ok(to_value(&new));
         }
+        // Finalizers gone on an object being deleted: the delete completes.
+        if new.metadata.deletion_timestamp.is_some() && new.metadata.finalizers.is_empty() {
+            self.remove_csr(info, &key, &new)?;
+            return Ok(to_value(&new));
+        }
         // The status-update metrics, counted once the write succeeds; the written object
         // differs from `new` only in its resourceVersion, which they do not read.
         let observed = if sub == "status" {
@@ -1723,11 +1767,6 @@ impl Cluster {
         } else {
             Vec::new()
         };
-        // Finalizers gone on an object being deleted: the delete completes.
-        if new.metadata.deletion_timestamp.is_some() && new.metadata.finalizers.is_empty() {
-            self.remove_csr(info, &key, &new)?;
-            return Ok(to_value(&new));
-        }
         let written = self.write_csr(info, &key, new, render)?;
         for k in observed {
             *self.metrics.entry(k).or_default() += 1;
@@ -1743,21 +1782,8 @@ impl Cluster {
         mut csr: CertificateSigningRequest,
         render: bool,
     ) -> Result<Value, Status> {
-        let rv = self.store.next_rv();
-        csr.metadata.resource_version = rv.to_string();
-        let bytes = serde_json::to_vec(&csr).map_err(|e| Status::internal(e.to_string()))?;
-        if key.len() + bytes.len() > MAX_STORED_OBJECT_BYTES {
-            // As in `write`: etcd's "request is too large", answered 413.
-            return Err(Status::failure(
-                413,
-                "RequestEntityTooLarge",
-                "Request entity too large: etcdserver: request is too large",
-            ));
-        }
-        let (rv, t) = self
-            .store
-            .put(key, bytes, self.clock_ms)
-            .map_err(|e| Status::internal(format!("storage error: {e}")))?;
+        csr.metadata.resource_version = self.store.next_rv().to_string();
+        let (rv, t) = self.put_json(key, &csr)?;
         let name = key.rsplit('/').next().unwrap_or("").to_string();
         let csr = Arc::new(csr);
         if let Some(b) = self.store.get(key) {
@@ -1782,14 +1808,9 @@ impl Cluster {
         key: &str,
         csr: &CertificateSigningRequest,
     ) -> Result<(), Status> {
-        let rv = self.store.next_rv();
         let mut last = csr.clone();
-        last.metadata.resource_version = rv.to_string();
-        let bytes = serde_json::to_vec(&last).map_err(|e| Status::internal(e.to_string()))?;
-        let rv = self
-            .store
-            .delete(key, bytes, self.clock_ms)
-            .map_err(|e| Status::internal(format!("storage error: {e}")))?;
+        last.metadata.resource_version = self.store.next_rv().to_string();
+        let rv = self.delete_json(key, &last)?;
         self.csr_cache
             .get_mut()
             .map
@@ -1887,19 +1908,13 @@ impl Cluster {
             .and_then(|b| serde_json::from_slice(b).ok())
             .ok_or_else(|| Status::not_found(&gr(info), name))?;
         let uid = meta_str(&obj, "uid").to_string();
-        if let Some(p) = &req.preconditions {
-            if let Some(want) = &p.uid {
-                if *want != uid {
-                    return Err(Status::conflict(&gr(info), name, &format!("Precondition failed: UID in precondition: {want}, UID in object meta: {uid}")));
-                }
-            }
-            if let Some(want) = &p.resource_version {
-                let have = meta_str(&obj, "resourceVersion");
-                if want != have {
-                    return Err(Status::conflict(&gr(info), name, &format!("Precondition failed: ResourceVersion in precondition: {want}, ResourceVersion in object meta: {have}")));
-                }
-            }
-        }
+        check_preconditions(
+            info,
+            name,
+            req.preconditions.as_ref(),
+            &uid,
+            meta_str(&obj, "resourceVersion"),
+        )?;
         if req.dry_run {
             return Ok(
                 serde_json::to_value(Status::success(&gr(info), name, info.resource, &uid))
@@ -1937,19 +1952,13 @@ impl Cluster {
             .csr_arc(name)
             .ok_or_else(|| Status::not_found(&gr(info), name))?;
         let uid = old.metadata.uid.as_str();
-        if let Some(p) = &req.preconditions {
-            if let Some(want) = &p.uid {
-                if want != uid {
-                    return Err(Status::conflict(&gr(info), name, &format!("Precondition failed: UID in precondition: {want}, UID in object meta: {uid}")));
-                }
-            }
-            if let Some(want) = &p.resource_version {
-                let have = &old.metadata.resource_version;
-                if want != have {
-                    return Err(Status::conflict(&gr(info), name, &format!("Precondition failed: ResourceVersion in precondition: {want}, ResourceVersion in object meta: {have}")));
-                }
-            }
-        }
+        check_preconditions(
+            info,
+            name,
+            req.preconditions.as_ref(),
+            uid,
+            &old.metadata.resource_version,
+        )?;
         let success = || {
             serde_json::to_value(Status::success(&gr(info), name, info.resource, uid))
                 .expect("status")
@@ -1973,11 +1982,7 @@ impl Cluster {
     fn remove(&mut self, info: &ResourceInfo, key: &str, mut obj: Value) -> Result<(), Status> {
         let rv = self.store.next_rv();
         set_meta(&mut obj, "resourceVersion", json!(rv.to_string()));
-        let bytes = serde_json::to_vec(&obj).map_err(|e| Status::internal(e.to_string()))?;
-        let rv = self
-            .store
-            .delete(key, bytes, self.clock_ms)
-            .map_err(|e| Status::internal(format!("storage error: {e}")))?;
+        let rv = self.delete_json(key, &obj)?;
         self.after_write(info, key, None, EventType::Deleted, rv);
         Ok(())
     }
