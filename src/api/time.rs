@@ -39,8 +39,35 @@ impl Time {
     /// year 0 (`time.Time.Format`). Never panics (fuzz finding: humantime refused years
     /// past 9999 and the serializer panicked).
     pub fn to_rfc3339(self) -> String {
+        match self.rfc3339_bytes() {
+            Some(b) => b.iter().map(|&c| c as char).collect(),
+            None => {
+                let (y, mo, d, h, mi, s) = civil_from_unix(self.0);
+                format!("{}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z", go_year(y))
+            }
+        }
+    }
+
+    /// The 20 ASCII bytes of [`Time::to_rfc3339`] for years 0000–9999, written without the
+    /// formatting machinery: every stored object carries several timestamps and they are
+    /// serialized on each write (2 % of a fleet run went to `format!` here).
+    fn rfc3339_bytes(self) -> Option<[u8; 20]> {
+        if !(MIN_RFC3339_SECS..=MAX_RFC3339_SECS).contains(&self.0) {
+            return None;
+        }
         let (y, mo, d, h, mi, s) = civil_from_unix(self.0);
-        format!("{}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z", go_year(y))
+        let y = y as u32;
+        let two = |v: u32| [b'0' + (v / 10) as u8, b'0' + (v % 10) as u8];
+        let mut b = *b"0000-00-00T00:00:00Z";
+        b[0] = b'0' + (y / 1000) as u8;
+        b[1] = b'0' + (y / 100 % 10) as u8;
+        b[2..4].copy_from_slice(&two(y % 100));
+        b[5..7].copy_from_slice(&two(mo));
+        b[8..10].copy_from_slice(&two(d));
+        b[11..13].copy_from_slice(&two(h));
+        b[14..16].copy_from_slice(&two(mi));
+        b[17..19].copy_from_slice(&two(s));
+        Some(b)
     }
 
     /// Parse RFC 3339 (`Z` or a numeric offset, optional fractional seconds, which are dropped).
@@ -66,7 +93,11 @@ impl fmt::Display for Time {
 
 impl Serialize for Time {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_rfc3339())
+        match self.rfc3339_bytes() {
+            // ASCII by construction
+            Some(b) => s.serialize_str(std::str::from_utf8(&b).unwrap_or_default()),
+            None => s.serialize_str(&self.to_rfc3339()),
+        }
     }
 }
 
@@ -191,6 +222,30 @@ fn parse_rfc3339(s: &str) -> Option<Time> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The byte-level fast path writes exactly what the general Go-layout formatter writes,
+    /// across the whole 0000–9999 range (leap days, year and digit boundaries) and at its edges.
+    #[test]
+    fn fast_rfc3339_matches_general_layout() {
+        let general = |t: Time| {
+            let (y, mo, d, h, mi, s) = civil_from_unix(t.0);
+            format!("{}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z", go_year(y))
+        };
+        let mut t = MIN_RFC3339_SECS;
+        while t <= MAX_RFC3339_SECS {
+            for dt in [0, 1, 59, 3599, 86399] {
+                let x = Time(t + dt);
+                assert_eq!(x.to_rfc3339(), general(x), "at {}", x.0);
+                assert_eq!(serde_json::to_string(&x).unwrap(), format!("\"{}\"", general(x)));
+            }
+            t += 86_400 * 37 + 3_917;
+        }
+        for x in [MIN_RFC3339_SECS, MAX_RFC3339_SECS, 0, 951_782_400, 1_900_000_000] {
+            assert_eq!(Time(x).to_rfc3339(), general(Time(x)));
+        }
+        assert_eq!(Time(MAX_RFC3339_SECS + 1).to_rfc3339(), "10000-01-01T00:00:00Z");
+        assert_eq!(Time(MIN_RFC3339_SECS - 1).to_rfc3339(), "-0001-12-31T23:59:59Z");
+    }
 
     #[test]
     fn round_trips_rfc3339() {

@@ -65,16 +65,31 @@ struct Source<'a> {
 type Visitor<'v> = dyn FnMut(Option<&Source>, Option<&PolicyRule>, Option<String>) -> bool + 'v;
 
 impl Source<'_> {
-    /// `clusterRoleBindingDescriber` / `roleBindingDescriber`.
+    /// `clusterRoleBindingDescriber` / `roleBindingDescriber`. Built once per allowed request,
+    /// so it is written piecewise rather than through `format!`'s `{:?}` (1.6 % of a fleet run).
     fn describe(&self) -> String {
-        format!(
-            "{} {:?} of {} {:?} to {}",
-            self.binding_kind,
-            self.binding_name,
-            self.role_ref.kind,
-            self.role_ref.name,
-            describe_subject(self.subject, self.namespace)
-        )
+        let mut out = String::with_capacity(96);
+        out.push_str(self.binding_kind);
+        out.push(' ');
+        push_quoted(&mut out, &self.binding_name);
+        out.push_str(" of ");
+        out.push_str(&self.role_ref.kind);
+        out.push(' ');
+        push_quoted(&mut out, &self.role_ref.name);
+        out.push_str(" to ");
+        out.push_str(&describe_subject(self.subject, self.namespace));
+        out
+    }
+}
+
+/// `s` as `{:?}` writes it, without the formatter for the common plain-ASCII name.
+fn push_quoted(out: &mut String, s: &str) {
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&format!("{s:?}"));
     }
 }
 
@@ -89,7 +104,13 @@ fn describe_subject(s: &Subject, binding_namespace: &str) -> String {
             };
             format!("{} {:?}", s.kind, format!("{}/{ns}", s.name))
         }
-        _ => format!("{} {:?}", s.kind, s.name),
+        _ => {
+            let mut out = String::with_capacity(s.kind.len() + s.name.len() + 3);
+            out.push_str(&s.kind);
+            out.push(' ');
+            push_quoted(&mut out, &s.name);
+            out
+        }
     }
 }
 
@@ -534,6 +555,16 @@ fn node_rules_allow(a: &Attributes) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The hand-written quoting is `{:?}` for every name, plain or not.
+    #[test]
+    fn push_quoted_is_debug_quoting() {
+        for name in ["myuser", "system:node:n-1", "it's", "a\"b", "back\\slash", "tab\t", "é", "", "~ !"] {
+            let mut out = String::new();
+            push_quoted(&mut out, name);
+            assert_eq!(out, format!("{name:?}"));
+        }
+    }
 
     fn attrs(
         user: Identity,
