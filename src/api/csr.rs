@@ -120,8 +120,25 @@ pub mod b64 {
     use base64::Engine;
     use serde::{Deserialize, Deserializer, Serializer};
 
+    thread_local! {
+        /// Reused encoding buffer (every stored CSR write encodes its request and certificate).
+        static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+
     pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(v))
+        let engine = &base64::engine::general_purpose::STANDARD;
+        SCRATCH.with(|b| match b.try_borrow_mut() {
+            Ok(mut buf) => {
+                buf.clear();
+                engine.encode_string(v, &mut buf);
+                let r = s.serialize_str(&buf);
+                if buf.capacity() > 1 << 20 {
+                    *buf = String::new();
+                }
+                r
+            }
+            Err(_) => s.serialize_str(&engine.encode(v)),
+        })
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let s: Option<String> = Option::deserialize(d)?;

@@ -236,15 +236,30 @@ mod tests {
             for dt in [0, 1, 59, 3599, 86399] {
                 let x = Time(t + dt);
                 assert_eq!(x.to_rfc3339(), general(x), "at {}", x.0);
-                assert_eq!(serde_json::to_string(&x).unwrap(), format!("\"{}\"", general(x)));
+                assert_eq!(
+                    serde_json::to_string(&x).unwrap(),
+                    format!("\"{}\"", general(x))
+                );
             }
             t += 86_400 * 37 + 3_917;
         }
-        for x in [MIN_RFC3339_SECS, MAX_RFC3339_SECS, 0, 951_782_400, 1_900_000_000] {
+        for x in [
+            MIN_RFC3339_SECS,
+            MAX_RFC3339_SECS,
+            0,
+            951_782_400,
+            1_900_000_000,
+        ] {
             assert_eq!(Time(x).to_rfc3339(), general(Time(x)));
         }
-        assert_eq!(Time(MAX_RFC3339_SECS + 1).to_rfc3339(), "10000-01-01T00:00:00Z");
-        assert_eq!(Time(MIN_RFC3339_SECS - 1).to_rfc3339(), "-0001-12-31T23:59:59Z");
+        assert_eq!(
+            Time(MAX_RFC3339_SECS + 1).to_rfc3339(),
+            "10000-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            Time(MIN_RFC3339_SECS - 1).to_rfc3339(),
+            "-0001-12-31T23:59:59Z"
+        );
     }
 
     #[test]

@@ -84,7 +84,9 @@ impl Source<'_> {
 
 /// `s` as `{:?}` writes it, without the formatter for the common plain-ASCII name.
 fn push_quoted(out: &mut String, s: &str) {
-    if s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') {
+    if s.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
         out.push('"');
         out.push_str(s);
         out.push('"');
@@ -559,7 +561,17 @@ mod tests {
     /// The hand-written quoting is `{:?}` for every name, plain or not.
     #[test]
     fn push_quoted_is_debug_quoting() {
-        for name in ["myuser", "system:node:n-1", "it's", "a\"b", "back\\slash", "tab\t", "é", "", "~ !"] {
+        for name in [
+            "myuser",
+            "system:node:n-1",
+            "it's",
+            "a\"b",
+            "back\\slash",
+            "tab\t",
+            "é",
+            "",
+            "~ !",
+        ] {
             let mut out = String::new();
             push_quoted(&mut out, name);
             assert_eq!(out, format!("{name:?}"));
