@@ -419,6 +419,105 @@ fn strict_field_validation_refuses_unknown_fields() {
     }
 }
 
+/// `fieldValidation` on patches (apiserver `handlers/patch.go`): the unknown fields are those of
+/// the patched object. Strict is a 422 Invalid on field `patch` whose value is Go's `%+v` of a
+/// strategic merge patch, or the patched object's sorted JSON for merge and JSON patches; Warn
+/// (and the default) and Ignore apply the patch and drop the fields, Warn reporting them.
+#[test]
+fn strict_field_validation_on_patches() {
+    use csrsim::sim::PatchType;
+    let mut c = bare_cluster();
+    let admin = Identity::admin();
+    let pem = csr_pem("alice", &[], &[]);
+    c.apply(
+        &admin,
+        ApiRequest::csr(Verb::Create).body(csr_body("p", "example.com/x", &["client auth"], &pem)),
+    )
+    .unwrap();
+    let patch = |t: PatchType, b: Value, v: &str| {
+        let mut r = ApiRequest::csr(Verb::Patch).name("p").patch(t, b);
+        r.field_validation = v.into();
+        r
+    };
+    let smp = json!({"spec": {"foo": "bar", "n": 1_000_000}, "metadata": {"labels": {"a": "b"}}});
+    let e = c
+        .apply(
+            &admin,
+            patch(PatchType::StrategicMerge, smp.clone(), "Strict"),
+        )
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.reason.as_str(), e.message.as_str()),
+        (
+            422,
+            "Invalid",
+            " \"\" is invalid: patch: Invalid value: \"map[metadata:map[labels:map[a:b]] spec:map[foo:bar n:1e+06]]\": strict decoding error: unknown field \"spec.foo\", unknown field \"spec.n\""
+        )
+    );
+    let e = c
+        .apply(
+            &admin,
+            patch(PatchType::Merge, json!({"spec": {"foo": 1}}), "Strict"),
+        )
+        .unwrap_err();
+    assert_eq!(e.code, 422);
+    assert!(e.message.starts_with(" \"\" is invalid: patch: Invalid value: \"{\\\"apiVersion\\\":\\\"certificates.k8s.io/v1\\\",\\\"kind\\\":"), "{}", e.message);
+    assert!(
+        e.message
+            .ends_with("\": strict decoding error: unknown field \"spec.foo\""),
+        "{}",
+        e.message
+    );
+    let e = c
+        .apply(
+            &admin,
+            patch(
+                PatchType::Json,
+                json!([{"op": "add", "path": "/spec/foo", "value": 1}]),
+                "Strict",
+            ),
+        )
+        .unwrap_err();
+    assert_eq!(e.code, 422);
+    assert!(
+        e.message
+            .ends_with("strict decoding error: unknown field \"spec.foo\""),
+        "{}",
+        e.message
+    );
+    // nothing was written by the refused patches
+    assert!(c.get_csr("p").unwrap().metadata.labels.is_empty());
+
+    for v in ["", "Warn", "Ignore"] {
+        c.take_warnings();
+        let got = value(
+            c.apply(&admin, patch(PatchType::StrategicMerge, smp.clone(), v))
+                .unwrap(),
+        );
+        assert_eq!(got["metadata"]["labels"]["a"], "b");
+        assert!(
+            got["spec"].get("foo").is_none(),
+            "unknown fields are dropped"
+        );
+        let want: Vec<String> = if v == "Ignore" {
+            vec![]
+        } else {
+            vec!["spec.foo".into(), "spec.n".into()]
+        };
+        assert_eq!(c.take_warnings(), want, "fieldValidation={v:?}");
+    }
+    // a known-only patch under Strict goes through
+    c.apply(
+        &admin,
+        patch(
+            PatchType::Merge,
+            json!({"metadata": {"labels": {"c": "d"}}}),
+            "Strict",
+        ),
+    )
+    .unwrap();
+}
+
 /// The typed CSR cache next to the stored bytes (`CsrCache` in src/sim/cluster.rs) never
 /// answers with an object the store no longer holds: after a JSON patch, a typed update as the
 /// controllers send it, a conflicting and a no-op update, a delete and a re-create under the

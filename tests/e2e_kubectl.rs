@@ -139,6 +139,25 @@ fn reference_flow_with(bin: &str, server_args: &[&str]) {
             err.contains("Warning: unknown field \"spec.expirationSecond\""),
             "{err}"
         );
+        // `kubectl patch` sends no fieldValidation (upstream's default, Warn): the patch applies
+        // without the unknown field and the Warning header is printed.
+        let o = s.kubectl(
+            bin,
+            &[
+                "patch",
+                "csr",
+                "typo",
+                "-p",
+                r#"{"spec":{"fooBar":1},"metadata":{"labels":{"p":"q"}}}"#,
+            ],
+            None,
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{err}");
+        assert!(
+            err.contains("Warning: unknown field \"spec.fooBar\""),
+            "{err}"
+        );
         s.ok(bin, &["delete", "csr", "typo"], None);
     }
 

@@ -171,6 +171,91 @@ fn unknown_in(v: &Value, ty: &GoType, path: String, out: &mut Vec<String>) {
     }
 }
 
+/// Go's `fmt.Sprintf("%+v", x)` of a decoded JSON value (`map[string]interface{}`,
+/// `[]interface{}`, `float64`, `string`, `bool`, `nil`): `map[a:1 b:[x y]]`, keys sorted.
+pub fn go_sprint_v(v: &Value) -> String {
+    let mut out = String::new();
+    sprint_v(v, &mut out);
+    out
+}
+
+fn sprint_v(v: &Value, out: &mut String) {
+    match v {
+        Value::Null => out.push_str("<nil>"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&go_float_v(n.as_f64().unwrap_or(0.0))),
+        Value::String(s) => out.push_str(s),
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                sprint_v(x, out);
+            }
+            out.push(']');
+        }
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            out.push_str("map[");
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                out.push_str(k);
+                out.push(':');
+                sprint_v(&m[k.as_str()], out);
+            }
+            out.push(']');
+        }
+    }
+}
+
+/// Go's `%v` of a `float64`: the shortest digits, in `%e` form (`1e+06`, `1.5e-05`) when the
+/// decimal exponent is below −4 or at least 6 (`strconv.FormatFloat(f, 'g', -1, 64)`).
+pub fn go_float_v(f: f64) -> String {
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0" } else { "0" }.into();
+    }
+    let sci = format!("{f:e}"); // shortest digits: "-1.2345e6"
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if (-4..6).contains(&exp) {
+        format!("{f}")
+    } else {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exp.unsigned_abs())
+    }
+}
+
+/// `json.Marshal` of a decoded value as Go writes it: object keys sorted, compact, and `<`,
+/// `>`, `&`, U+2028, U+2029 escaped (Go's HTML-safe default; they only occur inside strings).
+pub fn sorted_compact_json(v: &Value) -> String {
+    fn sorted(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                Value::Object(
+                    keys.into_iter()
+                        .map(|k| (k.clone(), sorted(&m[k.as_str()])))
+                        .collect(),
+                )
+            }
+            Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+            x => x.clone(),
+        }
+    }
+    serde_json::to_string(&sorted(v))
+        .unwrap_or_default()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
+}
+
 /// Deserialize `v` as Go's `encoding/json` would fill a struct: `null` members leave the zero
 /// value. Borrows `v`; copies it only when it has `null` members to drop.
 pub fn from_value<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, serde_json::Error> {
@@ -361,6 +446,39 @@ pub static OBJECT_META: GoStruct = GoStruct {
 
 #[cfg(test)]
 mod tests {
+    /// Go's `%+v` of decoded JSON and `%v` of float64 (values checked with Go 1.22's fmt).
+    #[test]
+    fn go_sprint_v_matches_fmt() {
+        let v =
+            serde_json::json!({"spec": {"foo": "bar", "a": [1, 2.5, true, null]}, "metadata": {}});
+        assert_eq!(
+            go_sprint_v(&v),
+            "map[metadata:map[] spec:map[a:[1 2.5 true <nil>] foo:bar]]"
+        );
+        for (f, want) in [
+            (3600.0, "3600"),
+            (123456.0, "123456"),
+            (1_000_000.0, "1e+06"),
+            (1_234_567.0, "1.234567e+06"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (-2.5, "-2.5"),
+            (1e21, "1e+21"),
+            (0.0, "0"),
+        ] {
+            assert_eq!(go_float_v(f), want, "{f}");
+        }
+    }
+
+    #[test]
+    fn sorted_compact_json_is_go_marshal() {
+        let v = serde_json::json!({"b": 1, "a": {"z": "<&>", "y": [2, {"d": 1, "c": 2}]}});
+        assert_eq!(
+            sorted_compact_json(&v),
+            r#"{"a":{"y":[2,{"c":2,"d":1}],"z":"\u003c\u0026\u003e"},"b":1}"#
+        );
+    }
+
     use super::*;
     use crate::api::CertificateSigningRequest;
     use serde_json::json;

@@ -1011,7 +1011,7 @@ async fn resource(
     });
     // fieldValidation Warn (the default) and Ignore drop unknown fields; Warn names them in
     // `Warning` headers, which kubectl prints ("Warning: unknown field \"spec.foo\"").
-    let warnings: Vec<String> = match (&req.body, verb, req.resource.as_str()) {
+    let mut warnings: Vec<String> = match (&req.body, verb, req.resource.as_str()) {
         (Some(b), Verb::Create | Verb::Update, "certificatesigningrequests")
             if matches!(req.field_validation.as_str(), "" | "Warn") =>
         {
@@ -1022,15 +1022,17 @@ async fn resource(
     // Wait for the cluster without blocking the worker thread: while one request is inside
     // `Cluster::apply`, the other worker keeps doing TLS, parsing and responses.
     let turn = state.apply_turn.acquire().await;
-    let (result, now) = state.with_cluster(|c| {
+    let (result, now, patch_warnings) = state.with_cluster(|c| {
+        c.take_warnings();
         let mut r = c.apply(who, req);
         if let (Err(st), Some(create)) = (&r, apply_create) {
             if st.code == 404 && st.reason == "NotFound" {
                 r = c.apply(who, create);
             }
         }
-        (r, c.now())
+        (r, c.now(), c.take_warnings())
     });
+    warnings.extend(patch_warnings);
     drop(turn);
     let mut resp = match result {
         Err(st) => status_response(&st),

@@ -133,6 +133,9 @@ pub struct Cluster {
     slots: Vec<Slot>,
     timers: BinaryHeap<Reverse<Timer>>,
     timer_seq: u64,
+    /// `Warning` texts of the requests applied since the last [`Cluster::take_warnings`]
+    /// (unknown fields of a patched CSR under `fieldValidation=Warn`).
+    warnings: Vec<String>,
     settling: bool,
     /// The cluster's CAs. // wiring: pki
     pki: crate::pki::Pki, // wiring: pki
@@ -389,6 +392,7 @@ impl Cluster {
             slots: Vec::new(),
             timers: BinaryHeap::new(),
             timer_seq: 0,
+            warnings: Vec::new(),
             settling: false,
             clock_ms,
             store,
@@ -502,6 +506,12 @@ impl Cluster {
     }
 
     /// RBAC decision for these attributes (what a SubjectAccessReview would answer).
+    /// The unknown fields found by the requests applied since the last call (see
+    /// `registry::csr::strict_patch_check`); the server answers them as `Warning` headers.
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
+
     pub fn authorize(&self, a: &Attributes) -> Decision {
         self.rbac.authorize(a)
     }
@@ -1004,6 +1014,15 @@ impl Cluster {
                 }
                 if !patched.is_object() {
                     return Err(Status::bad_request("patch did not produce an object"));
+                }
+                if info.resource == "certificatesigningrequests" {
+                    let unknown = csr_strategy::strict_patch_check(
+                        pt,
+                        body,
+                        &patched,
+                        &req.field_validation,
+                    )?;
+                    self.warnings.extend(unknown);
                 }
                 self.update(
                     who,
