@@ -159,6 +159,34 @@ fn reference_flow_with(bin: &str, server_args: &[&str]) {
             "{err}"
         );
         s.ok(bin, &["delete", "csr", "typo"], None);
+        // `kubectl explain` reads the OpenAPI v3 document (src/server/openapi.rs).
+        let out = s.ok(bin, &["explain", "csr.spec.signerName"], None);
+        assert!(
+            out.contains("KIND:       CertificateSigningRequest"),
+            "{out}"
+        );
+        assert!(out.contains("FIELD: signerName <string>"), "{out}");
+        // A client-side apply that changes the object computes its patch from kubectl's own
+        // types (the v3 document advertises no strategic merge patch): no warning.
+        let relabel = manifest(
+            "myuser",
+            &d.join("myuser.csr"),
+            "kubernetes.io/kube-apiserver-client",
+            &["client auth"],
+            Some(86400),
+        )
+        .replace(
+            "metadata:\n",
+            "metadata:\n  labels: {relabelled: \"yes\"}\n",
+        );
+        assert!(relabel.contains("relabelled"), "{relabel}");
+        let o = s.kubectl(bin, &["apply", "-f", "-"], Some(&relabel));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success() && err.trim().is_empty(), "{err}");
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout).trim(),
+            "certificatesigningrequest.certificates.k8s.io/myuser configured"
+        );
     }
 
     // Get the list of CSRs: server-side Table with the exact columns.

@@ -21,6 +21,7 @@ pub mod auth;
 pub mod durability;
 pub mod kubeconfig;
 pub mod negotiation;
+pub mod openapi;
 pub mod protobuf;
 pub mod routing;
 pub mod tls;
@@ -765,6 +766,15 @@ async fn serve(
     }
     let resp = match route {
         Route::Health | Route::Version => unreachable!("answered above"),
+        Route::OpenApiV3Index => json_response(200, &openapi::index(), "application/json"),
+        Route::OpenApiV3(gv) => match openapi::document(&gv) {
+            Some(d) => Response::builder()
+                .status(200)
+                .header("Content-Type", "application/json")
+                .body(full(Bytes::from_static(d.json.as_slice())))
+                .expect("response"),
+            None => status_response(&routing::not_found()),
+        },
         Route::OpenApiV2 => Response::builder()
             .status(200)
             .header("Content-Type", "application/octet-stream")

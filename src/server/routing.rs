@@ -24,6 +24,10 @@ pub enum Route {
     Health,
     Version,
     OpenApiV2,
+    /// `GET /openapi/v3`: the index of group-version documents.
+    OpenApiV3Index,
+    /// `GET /openapi/v3/<api/v1 | apis/<group>/<version>>`.
+    OpenApiV3(String),
     Clock,
     Metrics,
     /// `GET /api`
@@ -89,7 +93,7 @@ pub fn parse_query(q: &str) -> BTreeMap<String, String> {
     m
 }
 
-fn not_found() -> Status {
+pub fn not_found() -> Status {
     let mut st = Status::failure(
         404,
         "NotFound",
@@ -151,6 +155,7 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
         "/healthz" | "/livez" | "/readyz" => return get_only(Route::Health),
         "/version" => return get_only(Route::Version),
         "/openapi/v2" => return get_only(Route::OpenApiV2),
+        "/openapi/v3" => return get_only(Route::OpenApiV3Index),
         "/metrics" => return get_only(Route::Metrics),
         CLOCK_PATH => {
             return if matches!(method, "GET" | "POST") {
@@ -162,6 +167,9 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
         "/api" => return get_only(Route::ApiVersions),
         "/apis" => return get_only(Route::ApiGroupList),
         _ => {}
+    }
+    if let Some(gv) = trimmed.strip_prefix("/openapi/v3/") {
+        return get_only(Route::OpenApiV3(gv.to_string()));
     }
     if trimmed.starts_with("/healthz/")
         || trimmed.starts_with("/livez/")
