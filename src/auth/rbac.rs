@@ -549,8 +549,11 @@ pub fn node_rules() -> Vec<PolicyRule> {
     ]
 }
 
+/// Built once: this runs on every request a node makes (a fleet's creates and the approver's
+/// checks), and building the rules allocated a dozen strings each time.
 fn node_rules_allow(a: &Attributes) -> bool {
-    rules_allow(a, &node_rules())
+    static RULES: std::sync::OnceLock<Vec<PolicyRule>> = std::sync::OnceLock::new();
+    rules_allow(a, RULES.get_or_init(node_rules))
 }
 
 #[cfg(test)]

@@ -120,7 +120,15 @@ pub struct Store {
 /// Store key of an object.
 pub fn key(group: &str, resource: &str, namespace: &str, name: &str) -> String {
     let g = if group.is_empty() { "core" } else { group };
-    format!("{g}/{resource}/{namespace}/{name}")
+    // Every request builds one: concatenated directly, not through `format!`.
+    let mut k = String::with_capacity(g.len() + resource.len() + namespace.len() + name.len() + 3);
+    for (i, part) in [g, resource, namespace, name].into_iter().enumerate() {
+        if i > 0 {
+            k.push('/');
+        }
+        k.push_str(part);
+    }
+    k
 }
 
 /// Prefix of all objects of a resource (optionally in one namespace).
@@ -363,4 +371,25 @@ pub fn rv_of(bytes: &[u8]) -> Option<u64> {
     }
     let m: M = serde_json::from_slice(bytes).ok()?;
     m.metadata.resource_version.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    /// Keys are `<group or core>/<resource>/<namespace>/<name>`; cluster-scoped objects have
+    /// an empty namespace segment (the layout on disk, so it must never change).
+    #[test]
+    fn key_layout() {
+        assert_eq!(
+            super::key("", "secrets", "kube-system", "t"),
+            "core/secrets/kube-system/t"
+        );
+        assert_eq!(
+            super::key("certificates.k8s.io", "certificatesigningrequests", "", "n"),
+            "certificates.k8s.io/certificatesigningrequests//n"
+        );
+        assert_eq!(
+            super::prefix("rbac.authorization.k8s.io", "roles", Some("default")),
+            "rbac.authorization.k8s.io/roles/default/"
+        );
+    }
 }
