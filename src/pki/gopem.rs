@@ -81,7 +81,7 @@ pub fn decode(data: &[u8]) -> Option<(Block, &[u8])> {
     let hit = RECENT.with(|r| {
         r.borrow()
             .iter()
-            .find(|(k, _, _)| k.as_slice() == data)
+            .find(|(k, _, _)| super::same_bytes(k, data))
             .map(|(_, b, off)| (b.clone(), *off))
     });
     if let Some((block, off)) = hit {

@@ -235,3 +235,30 @@ fn load_or_store(dir: &Path, stem: &str, ca: &mut Ca) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// `a == b` for encoded objects (PEM, DER): the last 64 bytes are compared first. Requests
+/// and certificates share long prefixes (headers, algorithm, similar subjects) and differ in
+/// their signatures at the end, so the caches that look them up mostly reject a candidate
+/// there instead of comparing every shared byte.
+pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    n == b.len() && a[n.saturating_sub(64)..] == b[n.saturating_sub(64)..] && a == b
+}
+
+#[cfg(test)]
+mod same_bytes_tests {
+    /// Equal exactly when the slices are equal, whatever their length or where they differ.
+    #[test]
+    fn same_bytes_is_equality() {
+        let a: Vec<u8> = (0..300u32).map(|i| (i % 251) as u8).collect();
+        for i in [0, 1, 100, 235, 236, 299] {
+            let mut b = a.clone();
+            b[i] ^= 1;
+            assert!(!super::same_bytes(&a, &b), "differs at {i}");
+        }
+        assert!(super::same_bytes(&a, &a.clone()));
+        assert!(!super::same_bytes(&a, &a[..299]));
+        assert!(super::same_bytes(b"ab", b"ab") && !super::same_bytes(b"ab", b"ac"));
+        assert!(super::same_bytes(b"", b""));
+    }
+}

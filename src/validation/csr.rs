@@ -65,7 +65,7 @@ pub fn parse_request(pem: &[u8]) -> Result<Vec<u8>, String> {
     let hit = PARSED.with(|c| {
         c.borrow()
             .iter()
-            .find(|(p, _)| p.as_slice() == pem)
+            .find(|(p, _)| crate::pki::same_bytes(p, pem))
             .map(|(_, der)| der.clone())
     });
     if let Some(der) = hit {
@@ -80,7 +80,7 @@ pub fn parse_request(pem: &[u8]) -> Result<Vec<u8>, String> {
     check_csr_der(&block.bytes)?;
     PARSED.with(|c| {
         let mut c = c.borrow_mut();
-        if !c.iter().any(|(p, _)| p.as_slice() == pem) {
+        if !c.iter().any(|(p, _)| crate::pki::same_bytes(p, pem)) {
             if c.len() == PARSED_CACHE_SIZE {
                 c.pop_front();
             }
