@@ -7,12 +7,13 @@
 //! of `p256::ecdsa::SigningKey` (RFC 6979 nonce, same `r`, `s`): the tests compare them.
 //! Not constant-time — this is a simulator's key, never a real secret.
 
-use p256::elliptic_curve::group::Group;
+use super::p256field::{
+    batch_to_affine, be_bytes, inv_mod_vartime, limbs_be, mul_vartime, Affine, Jacobian, N, N_BE,
+    N_NEG_INV,
+};
 use p256::elliptic_curve::ops::Reduce;
-use p256::elliptic_curve::point::AffineCoordinates;
-use p256::elliptic_curve::sec1::ToEncodedPoint;
 use p256::elliptic_curve::{Field, PrimeField};
-use p256::{AffinePoint, FieldBytes, ProjectivePoint, Scalar, U256};
+use p256::{FieldBytes, Scalar, U256};
 use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
@@ -22,54 +23,62 @@ const WINDOWS: usize = 33;
 /// Points per window: `j·256^i·G` for j = 1..=128 (negative digits negate `y`).
 const PER_WINDOW: usize = 128;
 
-/// `TABLE[i·128 + j − 1] = j·256^i·G` (33 × 128 affine points, ≈ 300 KB, built once: ≈ 30 ms,
-/// on the first signature; p256 0.13 has no batched inversion for its field). Signed 8-bit digits need at most 33 mixed additions per `k·G` (the
-/// unsigned 4-bit comb this replaced took 64; each addition is ~12 field multiplications).
-fn table() -> &'static [AffinePoint] {
+/// `TABLE[i·128 + j − 1] = j·256^i·G` (33 × 128 affine points, 270 KB, built once on first
+/// use in ≈ 2 ms: Jacobian additions, then one batched inversion per window). Signed 8-bit
+/// digits need at most 33 mixed additions per `k·G`.
+fn table() -> &'static [Affine] {
     TABLE.get_or_init(|| {
         let mut points = Vec::with_capacity(WINDOWS * PER_WINDOW);
-        let mut base = ProjectivePoint::GENERATOR;
+        let mut base = Affine::generator();
         for _ in 0..WINDOWS {
-            let mut acc = base;
+            let mut window = Vec::with_capacity(PER_WINDOW);
+            let mut acc = base.to_jacobian();
             for _ in 0..PER_WINDOW {
-                points.push(acc.to_affine());
-                acc += base;
+                window.push(acc);
+                acc = acc.add_affine(&base);
             }
-            // base ← 256·base
-            for _ in 0..8 {
-                base = base.double();
-            }
+            let affine = batch_to_affine(&window);
+            points.extend(affine.iter().map(|p| p.expect("j·B ≠ O for j < n")));
+            // base ← 256·base = 2·(128·base)
+            base = window[PER_WINDOW - 1]
+                .double()
+                .to_affine()
+                .expect("256^i·G ≠ O");
         }
         points
     })
 }
 
-static TABLE: OnceLock<Vec<AffinePoint>> = OnceLock::new();
+static TABLE: OnceLock<Vec<Affine>> = OnceLock::new();
 
-/// Multiplications done the generic way before the table is built. A process that makes a
-/// handful of signatures (`csrsim serve` creating its CAs and serving certificate, most tests)
-/// never pays the table's ≈ 30 ms: that was on `csrsim serve`'s cold start. The point is the
-/// same either way, so signatures do not depend on when the table arrived.
+/// Multiplications done the generic way (wNAF) before the table is built. A process that
+/// makes a handful of signatures (`csrsim serve` creating its CAs and serving certificate,
+/// most tests) never pays for the table: that was on `csrsim serve`'s cold start. The point
+/// is the same either way, so signatures do not depend on when the table arrived.
 const GENERIC_BEFORE_TABLE: usize = 32;
 static GENERIC_USES: AtomicUsize = AtomicUsize::new(0);
 
 /// `k·G` by the signed-digit comb: k = Σ dᵢ·256^i with dᵢ ∈ [−128, 128].
-pub fn mul_generator(k: &Scalar) -> ProjectivePoint {
+pub fn mul_generator(k: &Scalar) -> Jacobian {
+    let bytes = k.to_bytes(); // big-endian
     if TABLE.get().is_none() && GENERIC_USES.fetch_add(1, Ordering::Relaxed) < GENERIC_BEFORE_TABLE
     {
-        return ProjectivePoint::GENERATOR * k;
+        return mul_vartime(&Affine::generator(), &limbs_be(&bytes.into()));
     }
-    let bytes = k.to_bytes(); // big-endian
     let t = table();
-    let mut acc = ProjectivePoint::IDENTITY;
+    let mut acc = Jacobian::IDENTITY;
     let mut carry = 0i32;
     for i in 0..WINDOWS {
         let v = if i < 32 { bytes[31 - i] as i32 } else { 0 } + carry;
         let d = if v > 128 { v - 256 } else { v };
         carry = (v > 128) as i32;
         if d != 0 {
-            let p = t[i * PER_WINDOW + d.unsigned_abs() as usize - 1];
-            acc += if d < 0 { -p } else { p };
+            let p = &t[i * PER_WINDOW + d.unsigned_abs() as usize - 1];
+            acc = if d < 0 {
+                acc.add_affine(&p.neg())
+            } else {
+                acc.add_affine(p)
+            };
         }
     }
     acc
@@ -91,8 +100,8 @@ impl FastKey {
         }
         let point = mul_generator(&d)
             .to_affine()
-            .to_encoded_point(false)
-            .as_bytes()
+            .expect("d·G ≠ O for 0 < d < n")
+            .to_uncompressed()
             .to_vec();
         Some(FastKey { d, point })
     }
@@ -105,12 +114,14 @@ impl FastKey {
     /// ECDSA/SHA-256 over `msg` with the RFC 6979 nonce; DER-encoded `(r, s)`.
     pub fn sign(&self, msg: &[u8]) -> Vec<u8> {
         let z_bytes: FieldBytes = Sha256::digest(msg);
-        let n = FieldBytes::from(hex_order());
+        let n = FieldBytes::from(N_BE);
         let k_bytes = rfc6979::generate_k::<Sha256, _>(&self.d.to_bytes(), &n, &z_bytes, &[]);
         let k = Option::<Scalar>::from(Scalar::from_repr(k_bytes)).expect("RFC 6979 k < n");
         let z = <Scalar as Reduce<U256>>::reduce_bytes(&z_bytes);
-        let r_point = mul_generator(&k).to_affine();
-        let r = <Scalar as Reduce<U256>>::reduce_bytes(&r_point.x());
+        let r_point = mul_generator(&k)
+            .to_affine()
+            .expect("k·G ≠ O for 0 < k < n");
+        let r = <Scalar as Reduce<U256>>::reduce_bytes(&r_point.x.to_be_bytes().into());
         let k_inv = invert_vartime(&k);
         let s = k_inv * (z + r * self.d);
         let sig = p256::ecdsa::Signature::from_scalars(r, s).expect("r, s ≠ 0");
@@ -118,118 +129,20 @@ impl FastKey {
     }
 }
 
-/// `k⁻¹ mod n` by the binary extended Euclidean algorithm (variable time, ~5× faster than
-/// `Scalar::invert`'s fixed exponentiation; the result is the same field element). `k ≠ 0`.
+/// `k⁻¹ mod n` by the binary extended Euclidean algorithm (variable time, several times
+/// faster than `Scalar::invert`'s fixed exponentiation; the same field element). `k ≠ 0`.
 pub fn invert_vartime(k: &Scalar) -> Scalar {
-    let n = limbs(&hex_order());
-    let mut u = limbs(&k.to_bytes().into());
-    let mut v = n;
-    let (mut x1, mut x2) = ([1u64, 0, 0, 0], [0u64; 4]);
-    let one = [1u64, 0, 0, 0];
-    while u != one && v != one {
-        while u[0] & 1 == 0 {
-            shr1(&mut u, false);
-            half_mod(&mut x1, &n);
-        }
-        while v[0] & 1 == 0 {
-            shr1(&mut v, false);
-            half_mod(&mut x2, &n);
-        }
-        if !less(&u, &v) {
-            sub(&mut u, &v);
-            sub_mod(&mut x1, &x2, &n);
-        } else {
-            sub(&mut v, &u);
-            sub_mod(&mut x2, &x1, &n);
-        }
-    }
-    let r = if u == one { x1 } else { x2 };
-    let mut be = [0u8; 32];
-    for (i, l) in r.iter().enumerate() {
-        be[24 - 8 * i..32 - 8 * i].copy_from_slice(&l.to_be_bytes());
-    }
-    Option::<Scalar>::from(Scalar::from_repr(FieldBytes::from(be))).expect("inverse < n")
-}
-
-/// Big-endian 32 bytes → little-endian 64-bit limbs.
-fn limbs(be: &[u8; 32]) -> [u64; 4] {
-    let mut l = [0u64; 4];
-    for (i, x) in l.iter_mut().enumerate() {
-        *x = u64::from_be_bytes(be[24 - 8 * i..32 - 8 * i].try_into().expect("8 bytes"));
-    }
-    l
-}
-
-fn shr1(a: &mut [u64; 4], top: bool) {
-    for i in 0..3 {
-        a[i] = (a[i] >> 1) | (a[i + 1] << 63);
-    }
-    a[3] = (a[3] >> 1) | ((top as u64) << 63);
-}
-
-/// `a += b`, returning the carry.
-fn add(a: &mut [u64; 4], b: &[u64; 4]) -> bool {
-    let mut carry = false;
-    for i in 0..4 {
-        let (s1, c1) = a[i].overflowing_add(b[i]);
-        let (s2, c2) = s1.overflowing_add(carry as u64);
-        a[i] = s2;
-        carry = c1 || c2;
-    }
-    carry
-}
-
-/// `a -= b` (wrapping), returning the borrow.
-fn sub(a: &mut [u64; 4], b: &[u64; 4]) -> bool {
-    let mut borrow = false;
-    for i in 0..4 {
-        let (d1, b1) = a[i].overflowing_sub(b[i]);
-        let (d2, b2) = d1.overflowing_sub(borrow as u64);
-        a[i] = d2;
-        borrow = b1 || b2;
-    }
-    borrow
-}
-
-fn less(a: &[u64; 4], b: &[u64; 4]) -> bool {
-    for i in (0..4).rev() {
-        if a[i] != b[i] {
-            return a[i] < b[i];
-        }
-    }
-    false
-}
-
-/// `x ← x/2 mod n` for `x < n`, n odd.
-fn half_mod(x: &mut [u64; 4], n: &[u64; 4]) {
-    if x[0] & 1 == 0 {
-        shr1(x, false);
-    } else {
-        let carry = add(x, n);
-        shr1(x, carry);
-    }
-}
-
-/// `x ← x − y mod n` for `x, y < n`.
-fn sub_mod(x: &mut [u64; 4], y: &[u64; 4], n: &[u64; 4]) {
-    if sub(x, y) {
-        add(x, n);
-    }
-}
-
-/// The group order n of P-256, big-endian.
-fn hex_order() -> [u8; 32] {
-    [
-        0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63,
-        0x25, 0x51,
-    ]
+    let inv = inv_mod_vartime(&limbs_be(&k.to_bytes().into()), &N, N_NEG_INV);
+    Option::<Scalar>::from(Scalar::from_repr(FieldBytes::from(be_bytes(&inv))))
+        .expect("inverse < n")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use p256::ecdsa::signature::Signer;
+    use p256::elliptic_curve::sec1::ToEncodedPoint;
+    use p256::ProjectivePoint;
 
     #[test]
     fn comb_table_matches_generic_multiplication_and_signatures_match_p256() {
@@ -263,7 +176,7 @@ mod tests {
                 .to_encoded_point(false)
                 .as_bytes()
         );
-        let mut nm1 = hex_order();
+        let mut nm1 = N_BE;
         nm1[31] -= 1;
         let neg = FastKey::from_scalar_bytes(&nm1).unwrap();
         assert_eq!(
@@ -273,7 +186,7 @@ mod tests {
                 .to_encoded_point(false)
                 .as_bytes()
         );
-        assert!(FastKey::from_scalar_bytes(&hex_order()).is_none());
+        assert!(FastKey::from_scalar_bytes(&N_BE).is_none());
         // The variable-time inverse is the field inverse.
         for x in [1u8, 2, 3] {
             let k = Scalar::from(x as u64);
@@ -312,7 +225,7 @@ mod tests {
         }
         alternating[0] = 0x7f;
         cases.push(alternating);
-        let mut nm1 = hex_order();
+        let mut nm1 = N_BE;
         nm1[31] -= 1;
         cases.push(nm1);
         for _ in 0..=GENERIC_BEFORE_TABLE {
@@ -321,8 +234,11 @@ mod tests {
         for b in cases {
             let k = Option::<Scalar>::from(Scalar::from_repr(FieldBytes::from(b))).unwrap();
             assert_eq!(
-                mul_generator(&k).to_affine(),
-                (ProjectivePoint::GENERATOR * k).to_affine(),
+                mul_generator(&k).to_affine().unwrap().to_uncompressed(),
+                (ProjectivePoint::GENERATOR * k)
+                    .to_affine()
+                    .to_encoded_point(false)
+                    .as_bytes(),
                 "{b:02x?}"
             );
         }
