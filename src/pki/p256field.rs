@@ -580,26 +580,6 @@ impl Jacobian {
             y: self.y.mul(&zi2).mul(&zi),
         })
     }
-
-    /// Is the affine x of this point, reduced mod n, equal to `r` (`0 < r < n`)? No inversion:
-    /// `x ≡ r (mod n)` with x < p < 2n means x = r or x = r + n (when below p), and
-    /// x = X/Z² is checked as `X = x·Z²`.
-    pub fn x_mod_n_equals(&self, r: &[u64; 4]) -> bool {
-        if self.is_identity() {
-            return false;
-        }
-        let z2 = self.z.square();
-        let matches = |cand: &[u64; 4]| {
-            // cand < p here, so it is a field element.
-            let c = Fe(*cand).mul(&Fe(R2));
-            c.mul(&z2) == self.x
-        };
-        if matches(r) {
-            return true;
-        }
-        let (rn, carry) = add4(r, &N);
-        carry == 0 && less(&rn, &P) && matches(&rn)
-    }
 }
 
 /// Affine forms of many Jacobian points with one inversion (Montgomery's trick); `None` for
@@ -872,39 +852,6 @@ mod tests {
                     assert!(x % 2 != 0 && x.abs() < 16);
                     assert!(d[i + 1..(i + 5).min(257)].iter().all(|&y| y == 0));
                 }
-            }
-        }
-    }
-
-    #[test]
-    fn x_mod_n_comparison_handles_both_representatives() {
-        let g = Affine::generator();
-        let j = g.to_jacobian().double().add_affine(&g); // 3G with z ≠ 1
-        let a = j.to_affine().unwrap();
-        let x = a.x.to_canonical();
-        // x < n for 3G; reduce would not change it.
-        assert!(j.x_mod_n_equals(&x));
-        let mut x1 = x;
-        x1[0] ^= 1;
-        assert!(!j.x_mod_n_equals(&x1));
-        assert!(!Jacobian::IDENTITY.x_mod_n_equals(&x));
-        // A point whose x is in [n, p): x − n must match. Find one by trying x = n + t.
-        let mut t = 0u64;
-        loop {
-            t += 1;
-            let (cand, _) = add4(&N, &[t, 0, 0, 0]);
-            let xf = Fe(cand).mul(&Fe(R2));
-            let rhs = xf
-                .square()
-                .mul(&xf)
-                .sub(&xf.double().add(&xf))
-                .add(&curve_b());
-            if let Some(y) = rhs.sqrt() {
-                let p = Affine { x: xf, y };
-                let jp = p.to_jacobian().double().add_affine(&p.neg()); // same point, z ≠ 1
-                assert!(jp.x_mod_n_equals(&[t, 0, 0, 0]));
-                assert!(!jp.x_mod_n_equals(&[t + 1, 0, 0, 0]));
-                break;
             }
         }
     }
