@@ -283,18 +283,22 @@ fn primitives() {
         }
     });
     let d = Scalar::from(777u64).to_bytes();
-    per("rfc6979::generate_k", 10_000, &mut || {
-        for i in 0..10_000u32 {
-            let mut z = [0u8; 32];
-            z[..4].copy_from_slice(&i.to_be_bytes());
-            std::hint::black_box(rfc6979::generate_k::<sha2::Sha256, _>(
-                &d,
-                &csrsim::pki::p256field::N_BE.into(),
-                &z.into(),
-                &[],
-            ));
-        }
-    });
+    per(
+        "rfc6979::generate_k (the crate; FastKey::sign has its own)",
+        10_000,
+        &mut || {
+            for i in 0..10_000u32 {
+                let mut z = [0u8; 32];
+                z[..4].copy_from_slice(&i.to_be_bytes());
+                std::hint::black_box(rfc6979::generate_k::<sha2::Sha256, _>(
+                    &d,
+                    &csrsim::pki::p256field::N_BE.into(),
+                    &z.into(),
+                    &[],
+                ));
+            }
+        },
+    );
     per(
         "mul_generator, first 33 (32 generic, then the table is built)",
         33,
