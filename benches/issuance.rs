@@ -4,6 +4,9 @@
 //!    → build the TBSCertificate → sign with the deterministic P-256 CA (RFC 6979).
 //! 2. `cluster` — end to end through `Cluster::apply`: create (RBAC, validation, admission,
 //!    store) + approve through `/approval` + the csrsigning controller issuing through `/status`.
+//! 3. `cargo bench --bench issuance -- primitives`: wall-clock ns per P-256 primitive (p256's
+//!    field and points next to `pki::p256field`'s, the comb, affine conversion, inversions,
+//!    RFC 6979, keygen, signing, ring's CSR verification); run it on a quiet machine.
 //!
 //! Prints the median of several runs; compare with the floor in design.md §8 (full path with
 //! a deterministic P-256 CA: 9.7k/s on one core).
