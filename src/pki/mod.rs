@@ -16,6 +16,7 @@ pub mod der;
 pub mod fastkey;
 pub mod gopem;
 pub mod issue;
+pub mod p256field;
 pub mod pem;
 
 use crate::api::csr::{
