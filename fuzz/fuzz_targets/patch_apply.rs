@@ -24,6 +24,14 @@ fuzz_target!(|data: &[u8]| {
         Ok(out) => {
             // The result serializes, and a merge patch is idempotent.
             let _ = serde_json::to_vec(&out).expect("patched value serializes");
+            // fieldValidation on the patched object (a CSR patch's check): never panics,
+            // refuses only with 422, and Warn/Ignore never refuse.
+            for v in ["Strict", "Warn", "Ignore", ""] {
+                match csrsim::registry::csr::strict_patch_check(t, &p, &out, v) {
+                    Ok(_) => {}
+                    Err(s) => assert!(v == "Strict" && s.code == 422, "{v}: {s:?}"),
+                }
+            }
             if t == PatchType::Merge {
                 assert_eq!(patch::apply(t, &out, &p).ok(), Some(out));
             }
