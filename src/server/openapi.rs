@@ -132,30 +132,24 @@ fn operation(r: &ResourceInfo, action: &str, subresource: &str, schema: &str) ->
         "x-kubernetes-group-version-kind": gvk(r),
     });
     let mut params = vec![];
+    if matches!(action, "post" | "put" | "patch") {
+        // The write options every create, update and patch takes (kubectl checks the last).
+        params.push(query_param(
+            "dryRun",
+            "`All` to process the request without persisting it",
+        ));
+        params.push(query_param("fieldManager", "the actor making the change"));
+        params.push(query_param(
+            "fieldValidation",
+            "Ignore, Warn or Strict: what to do with fields the type does not have",
+        ));
+    }
     match action {
         "post" | "put" => {
-            params.push(query_param(
-                "dryRun",
-                "`All` to process the request without persisting it",
-            ));
-            params.push(query_param("fieldManager", "the actor making the change"));
-            params.push(query_param(
-                "fieldValidation",
-                "Ignore, Warn or Strict: what to do with fields the type does not have",
-            ));
             op["requestBody"] =
                 json!({"required": true, "content": json_content(schema_ref(schema))});
         }
         "patch" => {
-            params.push(query_param(
-                "dryRun",
-                "`All` to process the request without persisting it",
-            ));
-            params.push(query_param("fieldManager", "the actor making the change"));
-            params.push(query_param(
-                "fieldValidation",
-                "Ignore, Warn or Strict: what to do with fields the type does not have",
-            ));
             params.push(query_param(
                 "force",
                 "server-side apply: take over conflicting fields",
