@@ -145,12 +145,14 @@ impl EcdsaKey {
         crate::pki::fastkey::FastKey::from_scalar_bytes(bytes).map(|k| EcdsaKey { k })
     }
 
-    /// A fresh key from the `keys` RNG stream of the cluster.
+    /// A fresh key from the `keys` RNG stream of the cluster. It is remembered by
+    /// [`crate::pki::own_keys`], so the API server verifies its CSRs through the scalar.
     pub fn generate(rngs: &mut crate::sim::rng::Rngs) -> EcdsaKey {
         loop {
             let mut b = [0u8; 32];
             rngs.fill("keys", &mut b);
             if let Some(k) = EcdsaKey::from_scalar(&b) {
+                crate::pki::own_keys::remember(&k.k);
                 return k;
             }
         }

@@ -516,6 +516,12 @@ pub fn check_signature(csr: &ParsedCsr) -> Result<(), String> {
     if verified_before(&csr.der) {
         return Ok(());
     }
+    if csr.key == KeyKind::EcdsaP256
+        && super::own_keys::verify_request(&csr.der, &csr.spki_der).is_some()
+    {
+        remember_verified(&csr.der);
+        return Ok(());
+    }
     let (_, req) = X509CertificationRequest::from_der(&csr.der)
         .map_err(|_| "asn1: structure error: tags don't match".to_string())?;
     let r = req.verify_signature().map_err(|e| match (&csr.key, e) {

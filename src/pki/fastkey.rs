@@ -125,6 +125,11 @@ impl FastKey {
         Some(FastKey { d, point })
     }
 
+    /// The private scalar (the simulator's own keys verify through it: [`super::own_keys`]).
+    pub fn scalar(&self) -> &Scalar {
+        &self.d
+    }
+
     /// Uncompressed SEC1 public point (65 bytes).
     pub fn public_point(&self) -> &[u8] {
         &self.point

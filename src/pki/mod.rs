@@ -16,6 +16,8 @@ pub mod der;
 pub mod fastkey;
 pub mod gopem;
 pub mod issue;
+pub mod modinv;
+pub mod own_keys;
 pub mod p256field;
 pub mod pem;
 
