@@ -117,8 +117,8 @@ pub fn is_issued_expired(csr: &CertificateSigningRequest, now: Time) -> bool {
 /// NotAfter of the first certificate of the first PEM block (None if it does not parse).
 pub fn cert_not_after(pem: &[u8]) -> Option<Time> {
     let (block, _) = crate::pki::gopem::decode(pem)?;
-    let (_, cert) = x509_parser::parse_x509_certificate(&block.bytes).ok()?;
-    Some(Time(cert.validity().not_after.timestamp()))
+    let (cert, _) = crate::pki::cert_facts::parse_first(&block.bytes).ok()?;
+    Some(Time(cert.not_after))
 }
 
 /// Which rule (if any) collects this CSR now; the name is used in the trace.

@@ -375,50 +375,20 @@ impl CertInfo {
 
 /// Parse the first certificate of `status.certificate` (PEM, possibly a chain).
 pub fn parse_issued(pem: &[u8]) -> Result<CertInfo, String> {
-    use x509_parser::extensions::GeneralName;
     let (block, _) = crate::pki::gopem::decode(pem).ok_or("no PEM data found")?;
     if block.type_ != "CERTIFICATE" {
         return Err(format!("unexpected PEM block type {:?}", block.type_));
     }
-    let (_, cert) = x509_parser::parse_x509_certificate(&block.bytes)
+    let (cert, _) = crate::pki::cert_facts::parse_first(&block.bytes)
         .map_err(|e| format!("unable to parse certificate: {e}"))?;
-    let subj = cert.subject();
-    let cn = subj
-        .iter_common_name()
-        .next()
-        .and_then(|a| a.as_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let orgs = subj
-        .iter_organization()
-        .filter_map(|a| a.as_str().ok())
-        .map(|s| s.to_string())
-        .collect();
-    let mut dns_names = Vec::new();
-    let mut ips = Vec::new();
-    if let Ok(Some(san)) = cert.subject_alternative_name() {
-        for n in &san.value.general_names {
-            match n {
-                GeneralName::DNSName(d) => dns_names.push(d.to_string()),
-                GeneralName::IPAddress(b) => {
-                    if let Ok(a) = <[u8; 4]>::try_from(*b) {
-                        ips.push(IpAddr::from(a));
-                    } else if let Ok(a) = <[u8; 16]>::try_from(*b) {
-                        ips.push(IpAddr::from(a));
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
     Ok(CertInfo {
-        not_before: Time(cert.validity().not_before.timestamp()),
-        not_after: Time(cert.validity().not_after.timestamp()),
-        common_name: cn,
-        organizations: orgs,
-        dns_names,
-        ips,
-        serial: cert.tbs_certificate.raw_serial_as_string().replace(':', ""),
+        not_before: Time(cert.not_before),
+        not_after: Time(cert.not_after),
+        common_name: cert.common_name.clone(),
+        organizations: cert.organizations.clone(),
+        dns_names: cert.dns_names.clone(),
+        ips: cert.ips.clone(),
+        serial: cert.serial.clone(),
     })
 }
 

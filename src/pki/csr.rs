@@ -419,61 +419,19 @@ pub const VERIFIED_CACHE_SIZE: usize = 4096;
 
 /// Recently verified CSR DERs. The same request is verified on create, on every update
 /// (validation re-runs `CheckSignature`, as upstream) and by the signer; the answer for the same
-/// bytes never changes, so a success is remembered (exact bytes, bounded FIFO). Entries are
-/// found by the DER's last 32 bytes — the signature, which differs between requests — before
-/// the full comparison: requests share long prefixes, and ordering whole DERs spent 1 % of a
-/// fleet run in `memcmp`.
-static VERIFIED: std::sync::Mutex<Verified> = std::sync::Mutex::new(Verified {
-    by_tail: std::collections::BTreeMap::new(),
-    order: std::collections::VecDeque::new(),
-});
-
-struct Verified {
-    by_tail: std::collections::BTreeMap<[u8; 32], Vec<Vec<u8>>>,
-    /// Insertion order (by tail; within one tail, its list is in insertion order too).
-    order: std::collections::VecDeque<[u8; 32]>,
-}
-
-fn der_tail(der: &[u8]) -> [u8; 32] {
-    let mut t = [0u8; 32];
-    let n = der.len().min(32);
-    t[32 - n..].copy_from_slice(&der[der.len() - n..]);
-    t
-}
+/// bytes never changes, so a success is remembered (exact bytes, bounded FIFO).
+static VERIFIED: std::sync::Mutex<super::der_memo::DerMemo<()>> =
+    std::sync::Mutex::new(super::der_memo::DerMemo::new(VERIFIED_CACHE_SIZE));
 
 /// Has this exact DER passed signature verification recently?
 pub fn verified_before(der: &[u8]) -> bool {
-    VERIFIED
-        .lock()
-        .map(|g| {
-            g.by_tail
-                .get(&der_tail(der))
-                .is_some_and(|l| l.iter().any(|d| d.as_slice() == der))
-        })
-        .unwrap_or(false)
+    VERIFIED.lock().is_ok_and(|g| g.get(der).is_some())
 }
 
 /// Remember that this exact DER passed signature verification.
 pub fn remember_verified(der: &[u8]) {
     if let Ok(mut g) = VERIFIED.lock() {
-        let tail = der_tail(der);
-        let list = g.by_tail.entry(tail).or_default();
-        if list.iter().any(|d| d.as_slice() == der) {
-            return;
-        }
-        list.push(der.to_vec());
-        g.order.push_back(tail);
-        while g.order.len() > VERIFIED_CACHE_SIZE {
-            let Some(old) = g.order.pop_front() else {
-                break;
-            };
-            if let Some(l) = g.by_tail.get_mut(&old) {
-                l.remove(0);
-                if l.is_empty() {
-                    g.by_tail.remove(&old);
-                }
-            }
-        }
+        g.insert(der, ());
     }
 }
 
@@ -481,8 +439,7 @@ pub fn remember_verified(der: &[u8]) {
 /// verification itself.
 pub fn forget_verified() {
     if let Ok(mut g) = VERIFIED.lock() {
-        g.by_tail.clear();
-        g.order.clear();
+        g.clear();
     }
 }
 

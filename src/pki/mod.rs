@@ -11,8 +11,10 @@
 //! so the RNG streams advance identically with or without a data dir.
 
 pub mod ca;
+pub mod cert_facts;
 pub mod csr;
 pub mod der;
+pub mod der_memo;
 pub mod fastkey;
 pub mod gopem;
 pub mod issue;

@@ -154,8 +154,8 @@ pub fn check_certificate_pem(mut data: &[u8]) -> Result<(), String> {
 fn parse_certificates(mut der: &[u8]) -> Result<usize, String> {
     let mut n = 0;
     while !der.is_empty() {
-        match x509_parser::parse_x509_certificate(der) {
-            Ok((rest, _)) => {
+        match crate::pki::cert_facts::parse_first(der) {
+            Ok((_, rest)) => {
                 der = rest;
                 n += 1;
             }

@@ -1,0 +1,130 @@
+//! What the control plane reads from an issued certificate, parsed once per DER.
+//!
+//! The same certificate is parsed by the API server when the signer writes it to
+//! `status.certificate` (`validateCertificate`), by the kubelet that receives it, and by the
+//! cleaner on every hourly pass while the CSR lives (for its NotAfter). Those were three
+//! x509 parses or more per certificate, about a tenth of a fleet run; the parse result for
+//! the same bytes never changes, so it is remembered ([`super::der_memo`]). Only DERs that
+//! are exactly one certificate are remembered; failures are never remembered.
+
+use super::der_memo::DerMemo;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+/// Certificates remembered: a fleet's live issued CSRs between two cleaner passes.
+pub const CERT_FACTS_CAPACITY: usize = 8192;
+
+/// The fields of a certificate the simulator reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertFacts {
+    /// NotBefore and NotAfter, seconds since the epoch.
+    pub not_before: i64,
+    pub not_after: i64,
+    /// The first subject CN (empty if none) and the subject O values in order.
+    pub common_name: String,
+    pub organizations: Vec<String>,
+    /// DNS and IP SANs in order.
+    pub dns_names: Vec<String>,
+    pub ips: Vec<IpAddr>,
+    /// Serial number, lowercase hex without separators.
+    pub serial: String,
+}
+
+static MEMO: Mutex<DerMemo<Arc<CertFacts>>> = Mutex::new(DerMemo::new(CERT_FACTS_CAPACITY));
+
+fn read(cert: &x509_parser::certificate::X509Certificate) -> CertFacts {
+    use x509_parser::extensions::GeneralName;
+    let subj = cert.subject();
+    let common_name = subj
+        .iter_common_name()
+        .next()
+        .and_then(|a| a.as_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let organizations = subj
+        .iter_organization()
+        .filter_map(|a| a.as_str().ok())
+        .map(str::to_string)
+        .collect();
+    let (mut dns_names, mut ips) = (Vec::new(), Vec::new());
+    if let Ok(Some(san)) = cert.subject_alternative_name() {
+        for n in &san.value.general_names {
+            match n {
+                GeneralName::DNSName(d) => dns_names.push(d.to_string()),
+                GeneralName::IPAddress(b) => {
+                    if let Ok(a) = <[u8; 4]>::try_from(*b) {
+                        ips.push(IpAddr::from(a));
+                    } else if let Ok(a) = <[u8; 16]>::try_from(*b) {
+                        ips.push(IpAddr::from(a));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    CertFacts {
+        not_before: cert.validity().not_before.timestamp(),
+        not_after: cert.validity().not_after.timestamp(),
+        common_name,
+        organizations,
+        dns_names,
+        ips,
+        serial: cert.tbs_certificate.raw_serial_as_string().replace(':', ""),
+    }
+}
+
+/// The certificate at the start of `der` and the bytes after it; the error is x509-parser's
+/// text. Exactly the answer of a fresh parse, remembered when `der` is that one certificate.
+pub fn parse_first(der: &[u8]) -> Result<(Arc<CertFacts>, &[u8]), String> {
+    if let Some(f) = MEMO.lock().ok().and_then(|m| m.get(der)) {
+        return Ok((f, &[]));
+    }
+    let (rest, cert) = x509_parser::parse_x509_certificate(der).map_err(|e| e.to_string())?;
+    let facts = Arc::new(read(&cert));
+    if rest.is_empty() {
+        if let Ok(mut m) = MEMO.lock() {
+            m.insert(der, facts.clone());
+        }
+    }
+    Ok((facts, rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A remembered answer equals a fresh parse; two certificates in one DER are read one at
+    /// a time and not remembered as one; garbage is an error every time.
+    #[test]
+    fn remembered_answers_equal_fresh_parses() {
+        let mut rngs = crate::sim::rng::Rngs::new(4);
+        let now = crate::api::Time(1_900_000_000);
+        let ca =
+            crate::pki::Ca::generate(&mut rngs, "facts-ca", now, crate::api::Time(now.0 + 86400));
+        let der = ca.cert_der.clone();
+        let fresh = {
+            let (_, c) = x509_parser::parse_x509_certificate(&der).unwrap();
+            read(&c)
+        };
+        assert_eq!(fresh.common_name, "facts-ca");
+        assert_eq!((fresh.not_before, fresh.not_after), (now.0, now.0 + 86400));
+        let (first, rest) = parse_first(&der).unwrap();
+        assert!(rest.is_empty());
+        assert_eq!(*first, fresh);
+        let (again, _) = parse_first(&der).unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "the second answer is the remembered one"
+        );
+
+        let two = [der.clone(), der.clone()].concat();
+        let (a, rest) = parse_first(&two).unwrap();
+        assert_eq!((*a == fresh, rest.len()), (true, der.len()));
+        assert!(MEMO.lock().unwrap().get(&two).is_none());
+
+        let mut bad = der.clone();
+        bad[1] ^= 0x7f;
+        assert!(parse_first(&bad).is_err());
+        assert!(parse_first(&bad).is_err());
+    }
+}
