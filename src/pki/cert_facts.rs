@@ -1,8 +1,8 @@
 //! What the control plane reads from an issued certificate, parsed once per DER.
 //!
 //! The same certificate is parsed by the API server when the signer writes it to
-//! `status.certificate` (`validateCertificate`), by the kubelet that receives it, and by the
-//! cleaner on every hourly pass while the CSR lives (for its NotAfter). Those were three
+//! `status.certificate` (`validateCertificate`, then the duration metric), by the kubelet that
+//! receives it, and by the cleaner on every hourly pass while the CSR lives (for its NotAfter). Those were three
 //! x509 parses or more per certificate, about a tenth of a fleet run; the parse result for
 //! the same bytes never changes, so it is remembered ([`super::der_memo`]). Only DERs that
 //! are exactly one certificate are remembered; failures are never remembered.

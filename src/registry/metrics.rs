@@ -52,10 +52,10 @@ pub fn observe(
     let Some((block, _)) = crate::pki::gopem::decode(&new.status.certificate) else {
         return out;
     };
-    let Ok((_, cert)) = x509_parser::parse_x509_certificate(&block.bytes) else {
+    let Ok((cert, _)) = crate::pki::cert_facts::parse_first(&block.bytes) else {
         return out;
     };
-    let got = cert.validity().not_after.timestamp() - cert.validity().not_before.timestamp();
+    let got = cert.not_after - cert.not_before;
     if is_duration_honored(want as i64, got) {
         out.push((HONORED, signer));
     }
