@@ -159,6 +159,20 @@ fn reference_flow_with(bin: &str, server_args: &[&str]) {
             "{err}"
         );
         s.ok(bin, &["delete", "csr", "typo"], None);
+        // Server-side apply refuses an unknown field in the field manager's typed conversion,
+        // whatever --validate says: a plain 500 (apiserver `applyPatcher`, apimachinery
+        // `structuredMergeManager.Apply`), and nothing is created.
+        for v in ["--validate=strict", "--validate=warn", "--validate=ignore"] {
+            let o = s.kubectl(bin, &["apply", "--server-side", "-f", "-", v], Some(&typo));
+            assert!(!o.status.success(), "{v}");
+            assert_eq!(
+                String::from_utf8_lossy(&o.stderr).trim(),
+                "Error from server: failed to create typed patch object (/typo; certificates.k8s.io/v1, Kind=CertificateSigningRequest): .spec.expirationSecond: field not declared in schema",
+                "{v}"
+            );
+        }
+        let o = s.kubectl(bin, &["get", "csr", "typo"], None);
+        assert!(!o.status.success());
         // `kubectl explain` reads the OpenAPI v3 document (src/server/openapi.rs).
         let out = s.ok(bin, &["explain", "csr.spec.signerName"], None);
         assert!(

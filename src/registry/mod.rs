@@ -1,6 +1,7 @@
 //! Registry strategies: what each write path does to an object before validation, plus the
 //! generic machinery (selectors, patches) every resource shares.
 
+pub mod apply;
 pub mod csr;
 pub mod metrics;
 pub mod patch;

@@ -1019,6 +1019,7 @@ async fn resource(
         create.name.clear();
         create
     });
+    let url_name = req.name.clone();
     // fieldValidation Warn (the default) and Ignore drop unknown fields; Warn names them in
     // `Warning` headers, which kubectl prints ("Warning: unknown field \"spec.foo\"").
     let mut warnings: Vec<String> = match (&req.body, verb, req.resource.as_str()) {
@@ -1037,7 +1038,11 @@ async fn resource(
         let mut r = c.apply(who, req);
         if let (Err(st), Some(create)) = (&r, apply_create) {
             if st.code == 404 && st.reason == "NotFound" {
-                r = c.apply(who, create);
+                r = crate::registry::apply::check_create_name(
+                    create.body.as_ref().unwrap_or(&serde_json::Value::Null),
+                    &url_name,
+                )
+                .and_then(|()| c.apply(who, create));
             }
         }
         (r, c.now(), c.take_warnings())

@@ -935,6 +935,7 @@ impl Cluster {
         if !decision.allowed() {
             return Err(crate::auth::forbidden_status(&attrs, &decision));
         }
+        req.validate_options()?;
         if !info.stored {
             let body = req
                 .body
@@ -1001,6 +1002,9 @@ impl Cluster {
                         "the body of the request was in an unknown format",
                     )
                 })?;
+                if pt == crate::sim::PatchType::Apply {
+                    crate::registry::apply::check_config(&info, body)?;
+                }
                 let key = store::key(info.group, info.resource, &namespace, &req.name);
                 let current: Value = self
                     .store
