@@ -651,6 +651,8 @@ fn request_options_and_server_side_apply_checks() {
          "metadata.managedFields must be nil"),
         ("typed patch object: unknown field, even with Ignore", "PATCH", format!("{foo}?fieldManager=t&fieldValidation=Ignore"), apply, with(&|b| b["spec"]["foo"] = json!(1)), 500,
          "failed to create typed patch object (/foo; certificates.k8s.io/v1, Kind=CertificateSigningRequest): .spec.foo: field not declared in schema"),
+        ("storage Create: resourceVersion set", "POST", C.into(), "application/json", with(&|b| b["metadata"]["resourceVersion"] = json!("5")), 500,
+         "resourceVersion should not be set on objects to be created"),
         ("checkName on create: other name", "PATCH", format!("{foo}?fieldManager=t"), apply, with(&|b| b["metadata"]["name"] = json!("bar")), 400,
          "the name of the object (bar) does not match the name on the URL (foo)"),
         ("checkName on create: no name", "PATCH", format!("{foo}?fieldManager=t"), apply, with(&|b| b["metadata"] = json!({})), 400,
@@ -665,9 +667,18 @@ fn request_options_and_server_side_apply_checks() {
             assert!(st.get("reason").is_none(), "{case}: {text}");
         }
     }
-    // None of them created anything; a valid apply creates, a second one updates.
+    // None of them created anything; a dry run never reaches the storage's resourceVersion
+    // check; a valid apply creates, a second one updates.
     let (code, text) = s.curl("GET", &foo, &[], None);
     assert_eq!(code, 404, "{text}");
+    let rv_dry = with(&|b| b["metadata"]["resourceVersion"] = json!("5"));
+    let (code, text) = s.curl(
+        "POST",
+        &format!("{C}?dryRun=All"),
+        &[],
+        Some(("application/json", &rv_dry)),
+    );
+    assert_eq!(code, 201, "{text}");
     let ok = with(&|_| {});
     let (code, text) = s.curl(
         "PATCH",

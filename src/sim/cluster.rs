@@ -1342,6 +1342,21 @@ impl Cluster {
             ));
         }
         check_type_meta(info, body)?;
+        // The storage's `Create` refuses an object that carries a resourceVersion (one that
+        // parses as a non-zero uint64), after validation and admission, before it looks for
+        // an existing object; a dry run never reaches it. A plain error: 500, no reason.
+        let rv_set = !dry_run
+            && meta_str(body, "resourceVersion")
+                .parse::<u64>()
+                .unwrap_or(0)
+                != 0;
+        let rv_refused = || {
+            Status::failure(
+                500,
+                "",
+                "resourceVersion should not be set on objects to be created",
+            )
+        };
         let mut obj = body.clone();
         obj["apiVersion"] = json!(info.api_version());
         obj["kind"] = json!(info.kind);
@@ -1380,6 +1395,9 @@ impl Cluster {
         }
         if info.resource == "certificatesigningrequests" {
             let csr = self.create_csr_checks(who, obj)?;
+            if rv_set {
+                return Err(rv_refused());
+            }
             let key = Self::csr_key(&name);
             if self.store.contains(&key) {
                 return Err(Status::already_exists(&gr(info), &name));
@@ -1390,6 +1408,9 @@ impl Cluster {
             return self.write_csr(info, &key, csr, true);
         }
         let obj = self.create_generic_checks(who, info, obj)?;
+        if rv_set {
+            return Err(rv_refused());
+        }
         let key = store::key(info.group, info.resource, ns, &name);
         if self.store.contains(&key) {
             return Err(Status::already_exists(&gr(info), &name));
