@@ -694,4 +694,42 @@ fn request_options_and_server_side_apply_checks() {
         Some((apply, &ok)),
     );
     assert_eq!(code, 200, "{text}");
+    let obj: Value = serde_json::from_str(&text).unwrap();
+    let uid = obj["metadata"]["uid"].as_str().unwrap();
+    let rv = obj["metadata"]["resourceVersion"].as_str().unwrap();
+
+    // rest.BeforeDelete's preconditions: a Conflict on the *kind*.
+    let pre = |p: Value| json!({"preconditions": p}).to_string().into_bytes();
+    let (code, text) = s.curl(
+        "DELETE",
+        &foo,
+        &[],
+        Some(("application/json", &pre(json!({"uid": "abc"})))),
+    );
+    assert_eq!(code, 409, "{text}");
+    let st = status(&text);
+    assert_eq!(st["message"], format!("Operation cannot be fulfilled on CertificateSigningRequest.certificates.k8s.io \"foo\": the UID in the precondition (abc) does not match the UID in record ({uid}). The object might have been deleted and then recreated"));
+    assert_eq!(
+        st["details"],
+        json!({"name": "foo", "group": "certificates.k8s.io", "kind": "CertificateSigningRequest"})
+    );
+    let (code, text) = s.curl(
+        "DELETE",
+        &foo,
+        &[],
+        Some(("application/json", &pre(json!({"resourceVersion": "1"})))),
+    );
+    assert_eq!(code, 409, "{text}");
+    assert_eq!(status(&text)["message"], format!("Operation cannot be fulfilled on CertificateSigningRequest.certificates.k8s.io \"foo\": the ResourceVersion in the precondition (1) does not match the ResourceVersion in record ({rv}). The object might have been modified"));
+    // A DeleteOptions body replaces the query's options: `?dryRun=All` with a body that has
+    // no dryRun deletes for real.
+    let (code, text) = s.curl(
+        "DELETE",
+        &format!("{foo}?dryRun=All"),
+        &[],
+        Some(("application/json", b"{}")),
+    );
+    assert_eq!(code, 200, "{text}");
+    let (code, text) = s.curl("GET", &foo, &[], None);
+    assert_eq!(code, 404, "{text}");
 }

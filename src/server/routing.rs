@@ -282,6 +282,10 @@ pub fn apply_delete_options(req: &mut ApiRequest, body: &Value) -> Result<(), St
     if !body.is_object() {
         return Err(Status::bad_request("DeleteOptions must be a JSON object"));
     }
+    // The handler reads the options from the body when there is one, from the query only
+    // otherwise (`DeleteResource` in apiserver's `endpoints/handlers/delete.go`).
+    req.dry_run = false;
+    req.dry_run_values.clear();
     if let Some(p) = body.get("preconditions").filter(|p| !p.is_null()) {
         let pre: Preconditions = serde_json::from_value(p.clone())
             .map_err(|e| Status::bad_request(format!("error decoding request body: {e}")))?;

@@ -297,7 +297,11 @@ fn check_update_rv(
     Ok(())
 }
 
-/// A delete's preconditions against the stored object's uid and resourceVersion (409).
+/// A delete's preconditions against the stored object's uid and resourceVersion: 409 from
+/// `rest.BeforeDelete` (apiserver `registry/rest/delete.go`), which names the *kind* as the
+/// resource (`Operation cannot be fulfilled on CertificateSigningRequest.certificates.k8s.io
+/// "x": the UID in the precondition (…) does not match the UID in record (…). The object
+/// might have been deleted and then recreated`).
 fn check_preconditions(
     info: &ResourceInfo,
     name: &str,
@@ -306,20 +310,30 @@ fn check_preconditions(
     rv: &str,
 ) -> Result<(), Status> {
     let Some(p) = p else { return Ok(()) };
+    let kind_gr = GroupResource {
+        group: info.group.to_string(),
+        resource: info.kind.to_string(),
+    };
     if let Some(want) = &p.uid {
         if want != uid {
             return Err(Status::conflict(
-                &gr(info),
+                &kind_gr,
                 name,
                 &format!(
-                    "Precondition failed: UID in precondition: {want}, UID in object meta: {uid}"
+                    "the UID in the precondition ({want}) does not match the UID in record ({uid}). The object might have been deleted and then recreated"
                 ),
             ));
         }
     }
     if let Some(want) = &p.resource_version {
         if want != rv {
-            return Err(Status::conflict(&gr(info), name, &format!("Precondition failed: ResourceVersion in precondition: {want}, ResourceVersion in object meta: {rv}")));
+            return Err(Status::conflict(
+                &kind_gr,
+                name,
+                &format!(
+                    "the ResourceVersion in the precondition ({want}) does not match the ResourceVersion in record ({rv}). The object might have been modified"
+                ),
+            ));
         }
     }
     Ok(())
