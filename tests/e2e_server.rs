@@ -698,6 +698,25 @@ fn request_options_and_server_side_apply_checks() {
     let uid = obj["metadata"]["uid"].as_str().unwrap();
     let rv = obj["metadata"]["resourceVersion"].as_str().unwrap();
 
+    // A PUT body's uid is a storage precondition, checked before validation (the uid is
+    // immutable) and before a missing object's 404.
+    let put_uid = |name: &str| {
+        with(&|b| {
+            b["metadata"]["name"] = json!(name);
+            b["metadata"]["uid"] = json!("abc");
+        })
+    };
+    for (name, stored) in [("foo", uid), ("gone", "")] {
+        let (code, text) = s.curl(
+            "PUT",
+            &format!("{C}/{name}"),
+            &[],
+            Some(("application/json", &put_uid(name))),
+        );
+        assert_eq!(code, 409, "{text}");
+        assert_eq!(status(&text)["message"], format!("Operation cannot be fulfilled on certificatesigningrequests.certificates.k8s.io \"{name}\": StorageError: invalid object, Code: 4, Key: /registry/certificatesigningrequests/{name}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: abc, UID in object meta: {stored}"));
+    }
+
     // rest.BeforeDelete's preconditions: a Conflict on the *kind*.
     let pre = |p: Value| json!({"preconditions": p}).to_string().into_bytes();
     let (code, text) = s.curl(

@@ -992,6 +992,9 @@ impl Cluster {
                     (None, Some(c)) => UpdateBody::Value(to_value(&*c)),
                     (None, None) => return Err(Status::bad_request("request body required")),
                 };
+                if let UpdateBody::Value(v) = &body {
+                    self.update_uid_precondition(&info, &namespace, &req.name, v)?;
+                }
                 self.update(
                     who,
                     &info,
@@ -1654,6 +1657,50 @@ impl Cluster {
         if g == "core" && r == "secrets" {
             self.tokens.on_write(ns, name, obj);
         }
+    }
+
+    /// A PUT body's `metadata.uid` is a precondition (`defaultUpdatedObjectInfo.Preconditions`)
+    /// that the storage checks before anything else of the update — against an empty object
+    /// when there is none: 409 `Operation cannot be fulfilled on <gr> "<name>": StorageError:
+    /// invalid object, Code: 4, Key: /registry/<resource>/<name>, ResourceVersion: 0,
+    /// AdditionalErrorMsg: Precondition failed: UID in precondition: <uid>, UID in object meta:
+    /// <stored uid>`. The body's decode and name errors come first.
+    fn update_uid_precondition(
+        &self,
+        info: &ResourceInfo,
+        ns: &str,
+        name: &str,
+        body: &Value,
+    ) -> Result<(), Status> {
+        let want = meta_str(body, "uid");
+        if want.is_empty() || !body.is_object() {
+            return Ok(());
+        }
+        check_type_meta(info, body)?;
+        check_body_name(meta_str(body, "name"), name)?;
+        let stored = if info.resource == "certificatesigningrequests" {
+            self.csr_arc(name).map(|c| c.metadata.uid.clone())
+        } else {
+            self.store
+                .get(&store::key(info.group, info.resource, ns, name))
+                .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+                .map(|o| meta_str(&o, "uid").to_string())
+        }
+        .unwrap_or_default();
+        if want == stored {
+            return Ok(());
+        }
+        // The etcd key: `/registry/` + the resource prefix (+ namespace) + name.
+        let key = if info.namespaced {
+            format!("/registry/{}/{ns}/{name}", info.resource)
+        } else {
+            format!("/registry/{}/{name}", info.resource)
+        };
+        Err(Status::conflict(
+            &gr(info),
+            name,
+            &format!("StorageError: invalid object, Code: 4, Key: {key}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: {want}, UID in object meta: {stored}"),
+        ))
     }
 
     #[allow(clippy::too_many_arguments)]
