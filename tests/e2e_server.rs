@@ -651,6 +651,16 @@ fn request_options_and_server_side_apply_checks() {
          "metadata.managedFields must be nil"),
         ("typed patch object: unknown field, even with Ignore", "PATCH", format!("{foo}?fieldManager=t&fieldValidation=Ignore"), apply, with(&|b| b["spec"]["foo"] = json!(1)), 500,
          "failed to create typed patch object (/foo; certificates.k8s.io/v1, Kind=CertificateSigningRequest): .spec.foo: field not declared in schema"),
+        ("ValidateListOptions: resourceVersionMatch needs a resourceVersion", "GET", format!("{C}?resourceVersionMatch=NotOlderThan"), "", vec![], 422,
+         r#"ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"#),
+        ("ValidateListOptions: Exact at 0", "GET", format!("{C}?resourceVersionMatch=Exact&resourceVersion=0"), "", vec![], 422,
+         r#"ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0""#),
+        ("ValidateListOptions: no initial events for a list", "GET", format!("{C}?sendInitialEvents=false"), "", vec![], 422,
+         r#"ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is forbidden for list"#),
+        ("validateWatchOptions: initial events need NotOlderThan", "GET", format!("{C}?watch=true&sendInitialEvents=true"), "", vec![], 422,
+         r#"ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"#),
+        ("validateWatchOptions: resourceVersionMatch needs initial events", "GET", format!("{C}?watch=true&resourceVersionMatch=Exact"), "", vec![], 422,
+         r#"ListOptions.meta.k8s.io "" is invalid: [resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided, resourceVersionMatch: Unsupported value: "Exact": supported values: "NotOlderThan"]"#),
         ("storage Create: resourceVersion set", "POST", C.into(), "application/json", with(&|b| b["metadata"]["resourceVersion"] = json!("5")), 500,
          "resourceVersion should not be set on objects to be created"),
         ("checkName on create: other name", "PATCH", format!("{foo}?fieldManager=t"), apply, with(&|b| b["metadata"]["name"] = json!("bar")), 400,
@@ -659,7 +669,8 @@ fn request_options_and_server_side_apply_checks() {
          "the name of the object (foo based on URL) was undeterminable: name must be provided"),
     ];
     for (case, method, path, ct, b, code, msg) in rows {
-        let (got, text) = s.curl(method, &path, &[], Some((ct, &b)));
+        let body = (!ct.is_empty()).then_some((ct, b.as_slice()));
+        let (got, text) = s.curl(method, &path, &[], body);
         assert_eq!(got, code, "{case}: {text}");
         let st = status(&text);
         assert_eq!(st["message"], msg, "{case}");

@@ -269,6 +269,7 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
     req.dry_run = q.get("dryRun").is_some_and(|v| v == "All");
     req.dry_run_values = all_values(query, "dryRun");
     req.force = q.get("force").map(|v| truthy_str(v));
+    req.send_initial_events_given = q.contains_key("sendInitialEvents");
     req.field_manager = q.get("fieldManager").cloned().unwrap_or_default();
     req.field_validation = q.get("fieldValidation").cloned().unwrap_or_default();
     if empty_core {

@@ -72,6 +72,8 @@ pub struct ApiRequest {
     /// Every `dryRun` value as sent (query or DeleteOptions body), for the options
     /// validation; [`ApiRequest::dry_run`] is what they mean.
     pub dry_run_values: Vec<String>,
+    /// `sendInitialEvents` was in the query (whatever its value: upstream's `*bool`).
+    pub send_initial_events_given: bool,
     /// `fieldValidation`: `Strict` refuses unknown fields in create/update bodies (400);
     /// `Ignore`, `Warn` or empty (upstream's default, Warn) drop them.
     pub field_validation: String,
@@ -148,6 +150,7 @@ impl ApiRequest {
     pub fn validate_options(&self) -> Result<(), crate::api::Status> {
         use crate::validation::field::{quote, ErrorKind, FieldError};
         let (kind, write) = match self.verb {
+            Some(Verb::List | Verb::Watch) => return self.validate_list_options(),
             Some(Verb::Create) => ("CreateOptions", true),
             Some(Verb::Update) => ("UpdateOptions", true),
             Some(Verb::Patch) => ("PatchOptions", true),
@@ -196,6 +199,89 @@ impl ApiRequest {
             Ok(())
         } else {
             Err(crate::api::Status::invalid(kind, "meta.k8s.io", "", &errs))
+        }
+    }
+
+    /// apimachinery `ValidateListOptions` (`apis/meta/internalversion/validation`), with the
+    /// WatchList feature on: 422 `ListOptions.meta.k8s.io "" is invalid: …` — a list may not
+    /// ask for initial events and needs a resourceVersion for `resourceVersionMatch`; a watch
+    /// takes `resourceVersionMatch=NotOlderThan` only together with `sendInitialEvents`.
+    fn validate_list_options(&self) -> Result<(), crate::api::Status> {
+        use crate::validation::field::FieldError;
+        const EXACT: &str = "Exact";
+        const NOT_OLDER_THAN: &str = "NotOlderThan";
+        let o = &self.list;
+        let m = o.resource_version_match.as_str();
+        let rvm = "resourceVersionMatch";
+        let mut errs = Vec::new();
+        if self.verb == Some(Verb::Watch) {
+            if self.send_initial_events_given && m != NOT_OLDER_THAN {
+                errs.push(FieldError::forbidden(
+                    rvm,
+                    format!("sendInitialEvents requires setting resourceVersionMatch to {NOT_OLDER_THAN}"),
+                ));
+            }
+            if !m.is_empty() {
+                if !self.send_initial_events_given {
+                    errs.push(FieldError::forbidden(
+                        rvm,
+                        "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+                    ));
+                }
+                if m != NOT_OLDER_THAN {
+                    errs.push(FieldError::not_supported(rvm, m, &[NOT_OLDER_THAN]));
+                }
+                if !o.continue_.is_empty() {
+                    errs.push(FieldError::forbidden(
+                        rvm,
+                        "resourceVersionMatch is forbidden when continue is provided",
+                    ));
+                }
+            }
+        } else {
+            if !m.is_empty() {
+                if o.resource_version.is_empty() {
+                    errs.push(FieldError::forbidden(
+                        rvm,
+                        "resourceVersionMatch is forbidden unless resourceVersion is provided",
+                    ));
+                }
+                if !o.continue_.is_empty() {
+                    errs.push(FieldError::forbidden(
+                        rvm,
+                        "resourceVersionMatch is forbidden when continue is provided",
+                    ));
+                }
+                if m != EXACT && m != NOT_OLDER_THAN {
+                    errs.push(FieldError::not_supported(
+                        rvm,
+                        m,
+                        &[EXACT, NOT_OLDER_THAN, ""],
+                    ));
+                }
+                if m == EXACT && o.resource_version == "0" {
+                    errs.push(FieldError::forbidden(
+                        rvm,
+                        "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
+                    ));
+                }
+            }
+            if self.send_initial_events_given {
+                errs.push(FieldError::forbidden(
+                    "sendInitialEvents",
+                    "sendInitialEvents is forbidden for list",
+                ));
+            }
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::api::Status::invalid(
+                "ListOptions",
+                "meta.k8s.io",
+                "",
+                &errs,
+            ))
         }
     }
 }
