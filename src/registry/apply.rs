@@ -7,8 +7,9 @@
 //! 2. `structuredMergeManager.Apply`: `metadata.managedFields` must be absent → 400
 //!    `metadata.managedFields must be nil`;
 //! 3. the typed conversion of the configuration against the schema: a field the schema does
-//!    not declare is a plain Go error, so a **500** with reason `""`: `failed to create typed
-//!    patch object (<ns>/<name>; <gvk>): .spec.foo: field not declared in schema` — whatever
+//!    not declare, or a value of the wrong kind, is a plain Go error, so a **500** with reason
+//!    `""`: `failed to create typed patch object (<ns>/<name>; <gvk>): .spec.foo: field not
+//!    declared in schema` (see [`schema_errors`] for the other texts) — whatever
 //!    `fieldValidation` says (apply has no "drop unknown fields" mode; the directive only
 //!    governs duplicate keys in the YAML, which a parsed JSON value no longer has);
 //! 4. `checkName` on the merged object: 400 when its name is not the one in the URL (only
@@ -61,12 +62,8 @@ pub fn check_config(info: &ResourceInfo, config: &Value) -> Result<(), Status> {
         return Err(Status::bad_request("metadata.managedFields must be nil"));
     }
     if info.resource == "certificatesigningrequests" {
-        let unknown = undeclared_fields(config);
-        if !unknown.is_empty() {
-            let errs: Vec<String> = unknown
-                .iter()
-                .map(|p| format!("{p}: field not declared in schema"))
-                .collect();
+        let errs = schema_errors(config);
+        if !errs.is_empty() {
             // structured-merge-diff's `ValidationErrors.Error()`.
             let list = if errs.len() == 1 {
                 errs[0].clone()
@@ -88,37 +85,144 @@ pub fn check_config(info: &ResourceInfo, config: &Value) -> Result<(), Status> {
     Ok(())
 }
 
-/// The CSR fields of `config` the schema does not declare, as structured-merge-diff paths:
-/// `.spec.foo`, `.status.conditions[type="Approved"].bar` (conditions are a map list keyed
-/// by `type`). Sorted: upstream walks Go maps, whose order is random.
-fn undeclared_fields(config: &Value) -> Vec<String> {
-    let mut out: Vec<String> =
-        crate::api::gojson::unknown_fields(config, &crate::api::csr::go_types::CSR)
-            .into_iter()
-            .map(|p| format!(".{}", keyed_condition_path(config, &p)))
-            .collect();
+/// The typed conversion's errors for a CSR configuration, as structured-merge-diff words them
+/// (`typed/validate.go`, `typed/helpers.go`), sorted by path (upstream walks Go maps, whose
+/// order is random):
+/// - a field the schema does not declare: `.spec.foo: field not declared in schema`;
+/// - a scalar of the wrong kind: `.spec.signerName: expected string, got
+///   &value.valueUnstructured{Value:5}` (Go's `%#v`), `.spec.expirationSeconds: expected
+///   numeric (int or float), got string` (`%T`);
+/// - a list or map that is not one: `.spec.usages: expected list, got &{x}` (`%v`).
+///
+/// Paths: struct fields and map keys are `.name`, atomic list items `[i]`, conditions (a map
+/// list keyed by `type`) `[type="Approved"]`. `null` is valid everywhere.
+fn schema_errors(config: &Value) -> Vec<String> {
+    use crate::api::gojson::GoType;
+    let mut out = Vec::new();
+    if let Value::Object(m) = config {
+        for (k, v) in m {
+            if k == "apiVersion" || k == "kind" {
+                continue;
+            }
+            match crate::api::csr::go_types::CSR
+                .fields
+                .iter()
+                .find(|(n, _)| n == k)
+            {
+                None => out.push(format!(".{k}: field not declared in schema")),
+                Some((_, ty)) => walk(v, ty, &format!(".{k}"), &mut out),
+            }
+        }
+    }
+    fn walk(v: &Value, ty: &GoType, path: &str, out: &mut Vec<String>) {
+        if v.is_null() {
+            return;
+        }
+        let got_v = || format!("&{{{}}}", crate::api::gojson::go_sprint_v(v));
+        match ty {
+            // `metav1.Time` is a string in the schema; opaque list items (owner references)
+            // are not looked into.
+            GoType::Str(_) | GoType::Bytes | GoType::Opaque => {
+                let opaque_item = matches!(ty, GoType::Opaque) && (v.is_object() || v.is_array());
+                if !v.is_string() && !opaque_item {
+                    out.push(format!(
+                        "{path}: expected string, got &value.valueUnstructured{{Value:{}}}",
+                        go_sharp_v(v)
+                    ));
+                }
+            }
+            GoType::Int(..) => {
+                if !v.is_number() {
+                    out.push(format!(
+                        "{path}: expected numeric (int or float), got {}",
+                        go_type_name(v)
+                    ));
+                }
+            }
+            GoType::List(_, elem) => match v {
+                Value::Array(a) => {
+                    let keyed = path == ".status.conditions";
+                    for (i, x) in a.iter().enumerate() {
+                        let key = x
+                            .get("type")
+                            .and_then(|t| t.as_str())
+                            .filter(|_| keyed)
+                            .map(|t| format!("[type={}]", crate::validation::field::quote(t)))
+                            .unwrap_or_else(|| format!("[{i}]"));
+                        walk(x, elem, &format!("{path}{key}"), out);
+                    }
+                }
+                _ => out.push(format!("{path}: expected list, got {}", got_v())),
+            },
+            GoType::Map(_, elem) => match v {
+                Value::Object(m) => {
+                    for (k, x) in m {
+                        walk(x, elem, &format!("{path}.{k}"), out);
+                    }
+                }
+                _ => out.push(format!("{path}: expected map, got {}", got_v())),
+            },
+            GoType::Struct(st) => match v {
+                Value::Object(m) => {
+                    for (k, x) in m {
+                        match st.fields.iter().find(|(n, _)| n == k) {
+                            None => out.push(format!("{path}.{k}: field not declared in schema")),
+                            Some((_, t)) => walk(x, t, &format!("{path}.{k}"), out),
+                        }
+                    }
+                }
+                _ => out.push(format!("{path}: expected map, got {}", got_v())),
+            },
+        }
+    }
     out.sort();
     out
 }
 
-/// `status.conditions[2].x` → `status.conditions[type="Denied"].x` when item 2 has a type.
-fn keyed_condition_path(config: &Value, path: &str) -> String {
-    const PREFIX: &str = "status.conditions[";
-    let Some(rest) = path.strip_prefix(PREFIX) else {
-        return path.to_string();
-    };
-    let Some((idx, tail)) = rest.split_once(']') else {
-        return path.to_string();
-    };
-    let ty = idx
-        .parse::<usize>()
-        .ok()
-        .and_then(|i| config["status"]["conditions"].get(i))
-        .and_then(|c| c.get("type"))
-        .and_then(|t| t.as_str());
-    match ty {
-        Some(t) => format!("{PREFIX}type={}]{tail}", crate::validation::field::quote(t)),
-        None => path.to_string(),
+/// Go's `%T` of a value `util/yaml.Unmarshal` decoded (integers are int64, other numbers
+/// float64).
+fn go_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "<nil>",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_i64() => "int64",
+        Value::Number(_) => "float64",
+        Value::String(_) => "string",
+        Value::Array(_) => "[]interface {}",
+        Value::Object(_) => "map[string]interface {}",
+    }
+}
+
+/// Go's `%#v` of such a value inside an `interface{}`: `"x"`, `5`, `1.5`, `true`,
+/// `[]interface {}{"a", 1}`, `map[string]interface {}{"a":"b"}` (keys sorted).
+fn go_sharp_v(v: &Value) -> String {
+    match v {
+        Value::Null => "interface {}(nil)".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => i.to_string(),
+            None => crate::api::gojson::go_float_v(n.as_f64().unwrap_or(0.0)),
+        },
+        Value::String(s) => crate::validation::field::quote(s),
+        Value::Array(a) => format!(
+            "[]interface {{}}{{{}}}",
+            a.iter().map(go_sharp_v).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let items: Vec<String> = keys
+                .iter()
+                .map(|k| {
+                    format!(
+                        "{}:{}",
+                        crate::validation::field::quote(k),
+                        go_sharp_v(&m[*k])
+                    )
+                })
+                .collect();
+            format!("map[string]interface {{}}{{{}}}", items.join(", "))
+        }
     }
 }
 
@@ -193,6 +297,19 @@ mod tests {
                 500,
                 "failed to create typed patch object (/foo; certificates.k8s.io/v1, Kind=CertificateSigningRequest): errors:\n  .status.conditions[type=\"Approved\"].bar: field not declared in schema\n  .zz: field not declared in schema",
             ),
+            (
+                "typed patch object: wrong scalar kinds",
+                json!({"spec": {"signerName": 5, "expirationSeconds": "3600", "uid": {"a": [1.5, null]}}}),
+                500,
+                "failed to create typed patch object (/foo; certificates.k8s.io/v1, Kind=CertificateSigningRequest): errors:\n  .spec.expirationSeconds: expected numeric (int or float), got string\n  .spec.signerName: expected string, got &value.valueUnstructured{Value:5}\n  .spec.uid: expected string, got &value.valueUnstructured{Value:map[string]interface {}{\"a\":[]interface {}{1.5, interface {}(nil)}}}",
+            ),
+            (
+                "typed patch object: not a list, not a map",
+                json!({"spec": {"usages": "client auth", "extra": ["x"]}, "metadata": {"labels": {"a": true}}}),
+                500,
+                "failed to create typed patch object (/foo; certificates.k8s.io/v1, Kind=CertificateSigningRequest): errors:\n  .metadata.labels.a: expected string, got &value.valueUnstructured{Value:true}\n  .spec.extra: expected map, got &{[x]}\n  .spec.usages: expected list, got &{client auth}",
+            ),
+            ("a null item is valid", json!({"spec": {"groups": ["a", null]}}), 0, ""),
         ];
         for (case, change, code, msg) in rows {
             let r = check_config(&CSR, &csr(change.clone()));
