@@ -960,6 +960,9 @@ async fn resource(
     mut req: ApiRequest,
     body: &[u8],
 ) -> Response<Body> {
+    if let Some((_, ua)) = head.headers.iter().find(|(k, _)| k == "user-agent") {
+        req.user_agent = ua.clone();
+    }
     let verb = req.verb.unwrap_or(Verb::Get);
     if verb == Verb::List {
         if let Some(l) = req.list.limit {
@@ -1016,6 +1019,7 @@ async fn resource(
         let mut create = req.clone();
         create.verb = Some(Verb::Create);
         create.patch_type = None;
+        create.from_apply = true;
         create.name.clear();
         create
     });

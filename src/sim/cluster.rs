@@ -18,7 +18,7 @@ use crate::auth::rbac::Rbac;
 use crate::auth::{Attributes, Decision, Identity};
 use crate::controller::{Controller, SyncResult};
 use crate::registry::selectors::{FieldSelector, LabelSelector};
-use crate::registry::{csr as csr_strategy, patch};
+use crate::registry::{csr as csr_strategy, managed_fields, patch};
 use crate::sim::clock::DEFAULT_START;
 use crate::sim::request::{ApiRequest, ApiResponse, Verb, WatchCursor, WatchStream};
 use crate::sim::rng::Rngs;
@@ -976,6 +976,8 @@ impl Cluster {
             Verb::Create => {
                 if req.body.is_none() {
                     req.body = req.csr_body.take().map(|c| to_value(&*c));
+                } else if is_csr {
+                    self.track_create_fields(&mut req)?;
                 }
                 let body = req
                     .body
@@ -995,6 +997,15 @@ impl Cluster {
                 if let UpdateBody::Value(v) = &body {
                     self.update_uid_precondition(&info, &namespace, &req.name, v)?;
                 }
+                let body = match body {
+                    UpdateBody::Value(mut v) if is_csr => {
+                        if let Some(live) = self.csr_arc(&req.name) {
+                            self.track_fields(&req, &to_value(&*live), &mut v, None)?;
+                        }
+                        UpdateBody::Value(v)
+                    }
+                    b => b,
+                };
                 self.update(
                     who,
                     &info,
@@ -1036,6 +1047,7 @@ impl Cluster {
                 if !patched.is_object() {
                     return Err(Status::bad_request("patch did not produce an object"));
                 }
+                let mut patched = patched;
                 if info.resource == "certificatesigningrequests" {
                     let unknown = csr_strategy::strict_patch_check(
                         pt,
@@ -1044,6 +1056,8 @@ impl Cluster {
                         &req.field_validation,
                     )?;
                     self.warnings.extend(unknown);
+                    let config = (pt == crate::sim::PatchType::Apply).then_some(body);
+                    self.track_fields(&req, &current, &mut patched, config)?;
                 }
                 self.update(
                     who,
@@ -1657,6 +1671,60 @@ impl Cluster {
         if g == "core" && r == "secrets" {
             self.tokens.on_write(ns, name, obj);
         }
+    }
+
+    /// `metadata.managedFields` of a CSR create by an API client (`registry::managed_fields`):
+    /// an update from the empty object, or the apply of its configuration when a server-side
+    /// apply creates.
+    fn track_create_fields(&self, req: &mut ApiRequest) -> Result<(), Status> {
+        let manager = managed_fields::manager_name(&req.field_manager, &req.user_agent);
+        let Some(body) = req.body.as_mut().filter(|b| b.is_object()) else {
+            return Ok(());
+        };
+        if manager.is_empty() || body.get("metadata").is_some_and(|m| !m.is_object()) {
+            return Ok(());
+        }
+        let empty = managed_fields::empty_csr();
+        let mf = if req.from_apply {
+            let config = body.clone();
+            managed_fields::apply(&empty, &config, &config, &manager, "", true, self.now())?
+        } else {
+            managed_fields::update(&empty, body, &manager, "", self.now())
+        };
+        set_meta(body, "managedFields", mf);
+        Ok(())
+    }
+
+    /// `metadata.managedFields` of a CSR update, patch or apply by an API client, written into
+    /// `new` (the request object before the strategy); `config` is an apply's configuration.
+    fn track_fields(
+        &self,
+        req: &ApiRequest,
+        live: &Value,
+        new: &mut Value,
+        config: Option<&Value>,
+    ) -> Result<(), Status> {
+        let manager = managed_fields::manager_name(&req.field_manager, &req.user_agent);
+        if manager.is_empty()
+            || !new.is_object()
+            || new.get("metadata").is_some_and(|m| !m.is_object())
+        {
+            return Ok(());
+        }
+        let mf = match config {
+            Some(c) => managed_fields::apply(
+                live,
+                c,
+                new,
+                &manager,
+                &req.subresource,
+                req.force.unwrap_or(false),
+                self.now(),
+            )?,
+            None => managed_fields::update(live, new, &manager, &req.subresource, self.now()),
+        };
+        set_meta(new, "managedFields", mf);
+        Ok(())
     }
 
     /// A PUT body's `metadata.uid` is a precondition (`defaultUpdatedObjectInfo.Preconditions`)

@@ -74,6 +74,12 @@ pub struct ApiRequest {
     pub dry_run_values: Vec<String>,
     /// `sendInitialEvents` was in the query (whatever its value: upstream's `*bool`).
     pub send_initial_events_given: bool,
+    /// The client's User-Agent: names the field manager when `fieldManager` is empty. With
+    /// both empty (in-process callers) CSR writes leave `managedFields` as they are.
+    pub user_agent: String,
+    /// A create that a server-side apply of an absent object turned into (its body is the
+    /// applied configuration).
+    pub from_apply: bool,
     /// `fieldValidation`: `Strict` refuses unknown fields in create/update bodies (400);
     /// `Ignore`, `Warn` or empty (upstream's default, Warn) drop them.
     pub field_validation: String,
