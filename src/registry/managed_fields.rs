@@ -440,15 +440,20 @@ pub fn empty_csr() -> Value {
 /// the strategy): the new `managedFields`. The base entries are `new`'s own on the main
 /// resource when it has any (a client may set them), else `live`'s.
 pub fn update(live: &Value, new: &Value, manager: &str, subresource: &str, now: Time) -> Value {
-    let from_new = subresource.is_empty()
-        && new["metadata"]["managedFields"]
-            .as_array()
-            .is_some_and(|a| !a.is_empty());
-    let mut entries = decode(if from_new {
-        new["metadata"].get("managedFields")
+    let sent = new["metadata"]["managedFields"].as_array();
+    // `isResetManagedFields`: `[]` or `[{}]` clears them.
+    let reset = subresource.is_empty()
+        && sent.is_some_and(|a| a.is_empty() || (a.len() == 1 && a[0] == json!({})));
+    let from_new = subresource.is_empty() && sent.is_some_and(|a| !a.is_empty());
+    let mut entries = if reset {
+        Vec::new()
     } else {
-        live["metadata"].get("managedFields")
-    });
+        decode(if from_new {
+            new["metadata"].get("managedFields")
+        } else {
+            live["metadata"].get("managedFields")
+        })
+    };
     let ignored = reset_fields(subresource);
     let c = diff(live, new);
     let changed: FieldSet = without(c.added.union(&c.modified).cloned().collect(), &ignored);
@@ -720,6 +725,28 @@ mod tests {
         let got = apply(&live, &other, &merged, "kubectl", "", true, NOW).unwrap();
         assert_eq!(got[1]["manager"], "kubectl-create");
         assert_eq!(got[1]["fieldsV1"], json!({"f:metadata": {"f:labels": {}}}));
+    }
+
+    /// `isResetManagedFields`: a main-resource update sending `[]` starts from no entry.
+    #[test]
+    fn an_empty_list_resets_them() {
+        let mut live = csr(json!({"name": "a", "labels": {"k": "v"}}), json!({}));
+        live["metadata"]["managedFields"] = update(&empty_csr(), &live, "creator", "", NOW);
+        let mut new = live.clone();
+        new["metadata"]["managedFields"] = json!([]);
+        new["metadata"]["annotations"] = json!({"x": "y"});
+        let got = update(&live, &new, "m", "", NOW);
+        let managers: Vec<&str> = got
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["manager"].as_str().unwrap())
+            .collect();
+        assert_eq!(managers, ["m"]);
+        // Without the reset the creator keeps its label.
+        new["metadata"]["managedFields"] = live["metadata"]["managedFields"].clone();
+        let got = update(&live, &new, "m", "", NOW);
+        assert_eq!(got.as_array().unwrap().len(), 2);
     }
 
     #[test]
