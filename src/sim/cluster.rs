@@ -998,7 +998,10 @@ impl Cluster {
                     self.update_uid_precondition(&info, &namespace, &req.name, v)?;
                 }
                 let body = match body {
-                    UpdateBody::Value(mut v) if is_csr => {
+                    UpdateBody::Value(mut v)
+                        if is_csr
+                            && !(req.field_manager.is_empty() && req.user_agent.is_empty()) =>
+                    {
                         if let Some(live) = self.csr_arc(&req.name) {
                             self.track_fields(&req, &to_value(&*live), &mut v, None)?;
                         }
