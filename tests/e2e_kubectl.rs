@@ -159,6 +159,20 @@ fn reference_flow_with(bin: &str, server_args: &[&str]) {
             "{err}"
         );
         s.ok(bin, &["delete", "csr", "typo"], None);
+        // Server-side apply refuses an unknown field in the field manager's typed conversion,
+        // whatever --validate says: a plain 500 (apiserver `applyPatcher`, apimachinery
+        // `structuredMergeManager.Apply`), and nothing is created.
+        for v in ["--validate=strict", "--validate=warn", "--validate=ignore"] {
+            let o = s.kubectl(bin, &["apply", "--server-side", "-f", "-", v], Some(&typo));
+            assert!(!o.status.success(), "{v}");
+            assert_eq!(
+                String::from_utf8_lossy(&o.stderr).trim(),
+                "Error from server: failed to create typed patch object (/typo; certificates.k8s.io/v1, Kind=CertificateSigningRequest): .spec.expirationSecond: field not declared in schema",
+                "{v}"
+            );
+        }
+        let o = s.kubectl(bin, &["get", "csr", "typo"], None);
+        assert!(!o.status.success());
         // `kubectl explain` reads the OpenAPI v3 document (src/server/openapi.rs).
         let out = s.ok(bin, &["explain", "csr.spec.signerName"], None);
         assert!(
@@ -565,4 +579,109 @@ fn watch_prints_changes_as_table_rows() {
         );
         assert!(out.lines().any(|l| l.contains("60m")), "{out}");
     }
+}
+
+/// test/cmd/apply.sh's field-manager checks on a CSR (with a label: the CSR strategies reset
+/// `spec` and `status`, so a CSR without metadata fields has no managed fields upstream):
+/// a server-side apply is owned by `kubectl`, `--field-manager` adds its own entry, another
+/// value for an owned field is a conflict unless forced, a client-side apply is owned by
+/// `kubectl-client-side-apply`, and `kubectl certificate approve` owns the condition it
+/// added on `/approval`.
+#[test]
+fn field_managers_as_apply_sh_checks_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let d = tmp.path();
+    sh(d, "openssl req -new -newkey rsa:2048 -nodes -keyout m.key -out m.csr -subj '/CN=m' 2>/dev/null", &[]);
+    let labelled = |v: &str| {
+        manifest(
+            "m",
+            &d.join("m.csr"),
+            "kubernetes.io/kube-apiserver-client",
+            &["client auth"],
+            None,
+        )
+        .replace(
+            "metadata:\n",
+            &format!("metadata:\n  labels: {{tier: \"{v}\"}}\n"),
+        )
+    };
+    let managers = || {
+        s.ok(
+            KUBECTL,
+            &[
+                "get",
+                "csr",
+                "m",
+                "-o",
+                "jsonpath={.metadata.managedFields[*].manager}",
+            ],
+            None,
+        )
+    };
+    s.ok(
+        KUBECTL,
+        &["apply", "--server-side", "-f", "-"],
+        Some(&labelled("a")),
+    );
+    assert_eq!(managers(), "kubectl");
+    s.ok(
+        KUBECTL,
+        &[
+            "apply",
+            "--server-side",
+            "--field-manager=my-field-manager",
+            "--force-conflicts",
+            "-f",
+            "-",
+        ],
+        Some(&labelled("a")),
+    );
+    let m = managers();
+    assert!(
+        m.contains("my-field-manager") && m.contains("kubectl"),
+        "{m}"
+    );
+    let o = s.kubectl(
+        KUBECTL,
+        &["apply", "--server-side", "--field-manager=other", "-f", "-"],
+        Some(&labelled("b")),
+    );
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(
+            "Apply failed with 1 conflict: conflict with \"kubectl\": .metadata.labels.tier"
+        ) || err.contains("Apply failed with 2 conflicts: conflicts with \"kubectl\":"),
+        "{err}"
+    );
+    s.ok(
+        KUBECTL,
+        &[
+            "apply",
+            "--server-side",
+            "--field-manager=other",
+            "--force-conflicts",
+            "-f",
+            "-",
+        ],
+        Some(&labelled("b")),
+    );
+    assert_eq!(managers(), "other");
+    s.ok(KUBECTL, &["certificate", "approve", "m"], None);
+    let approval = s.ok(
+        KUBECTL,
+        &[
+            "get",
+            "csr",
+            "m",
+            "-o",
+            "jsonpath={.metadata.managedFields[?(@.subresource==\"approval\")].manager}",
+        ],
+        None,
+    );
+    assert_eq!(approval, "kubectl");
+    s.ok(KUBECTL, &["delete", "csr", "m"], None);
+    s.ok(KUBECTL, &["apply", "-f", "-"], Some(&labelled("a")));
+    assert_eq!(managers(), "kubectl-client-side-apply");
 }

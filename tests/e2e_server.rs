@@ -613,3 +613,153 @@ fn compact(body: &str) -> String {
         .map(|v| v.to_string())
         .unwrap_or_else(|_| body.trim().to_string())
 }
+
+/// Request options and server-side apply over HTTP, each row an upstream check with its exact
+/// text: apimachinery `ValidatePatchOptions`/`ValidateCreateOptions`/`ValidateDeleteOptions`
+/// (422 before the object is read), the field manager's `versionCheckManager` and
+/// `structuredMergeManager.Apply` (400s, the typed conversion's plain-error 500), and the
+/// patch handler's `checkName` on an apply that creates.
+#[test]
+fn request_options_and_server_side_apply_checks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let body: Value = serde_json::from_slice(&csr_body(d, "foo")).unwrap();
+    let with = |f: &dyn Fn(&mut Value)| {
+        let mut b = body.clone();
+        f(&mut b);
+        b.to_string().into_bytes()
+    };
+    let apply = "application/apply-patch+yaml";
+    let merge = "application/merge-patch+json";
+    let foo = format!("{C}/foo");
+    type Row<'a> = (&'a str, &'a str, String, &'a str, Vec<u8>, u16, &'a str);
+    let rows: Vec<Row> = vec![
+        ("ValidatePatchOptions: apply needs a field manager", "PATCH", foo.clone(), apply, with(&|_| {}), 422,
+         r#"PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch"#),
+        ("ValidatePatchOptions: force only on apply", "PATCH", format!("{foo}?force=true"), merge, b"{}".to_vec(), 422,
+         r#"PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch"#),
+        ("ValidateCreateOptions: dryRun values", "POST", format!("{C}?dryRun=All&dryRun=Foo"), "application/json", with(&|_| {}), 422,
+         r#"CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: []string{"All", "Foo"}: supported values: "All""#),
+        ("ValidateCreateOptions: fieldValidation values", "POST", format!("{C}?fieldValidation=strict"), "application/json", with(&|_| {}), 422,
+         r#"CreateOptions.meta.k8s.io "" is invalid: fieldValidation: Unsupported value: "strict": supported values: "", "Ignore", "Strict", "Warn""#),
+        ("ValidateDeleteOptions: dryRun in the body", "DELETE", foo.clone(), "application/json", br#"{"dryRun":["all"]}"#.to_vec(), 422,
+         r#"DeleteOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: []string{"all"}: supported values: "All""#),
+        ("versionCheckManager", "PATCH", format!("{foo}?fieldManager=t"), apply, with(&|b| b["apiVersion"] = json!("certificates.k8s.io/v1beta1")), 400,
+         "invalid object type: certificates.k8s.io/v1beta1, Kind=CertificateSigningRequest"),
+        ("structuredMergeManager: managedFields", "PATCH", format!("{foo}?fieldManager=t"), apply, with(&|b| b["metadata"]["managedFields"] = json!([{"manager": "x"}])), 400,
+         "metadata.managedFields must be nil"),
+        ("typed patch object: unknown field, even with Ignore", "PATCH", format!("{foo}?fieldManager=t&fieldValidation=Ignore"), apply, with(&|b| b["spec"]["foo"] = json!(1)), 500,
+         "failed to create typed patch object (/foo; certificates.k8s.io/v1, Kind=CertificateSigningRequest): .spec.foo: field not declared in schema"),
+        ("ValidateListOptions: resourceVersionMatch needs a resourceVersion", "GET", format!("{C}?resourceVersionMatch=NotOlderThan"), "", vec![], 422,
+         r#"ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"#),
+        ("ValidateListOptions: Exact at 0", "GET", format!("{C}?resourceVersionMatch=Exact&resourceVersion=0"), "", vec![], 422,
+         r#"ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0""#),
+        ("ValidateListOptions: no initial events for a list", "GET", format!("{C}?sendInitialEvents=false"), "", vec![], 422,
+         r#"ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is forbidden for list"#),
+        ("validateWatchOptions: initial events need NotOlderThan", "GET", format!("{C}?watch=true&sendInitialEvents=true"), "", vec![], 422,
+         r#"ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"#),
+        ("validateWatchOptions: resourceVersionMatch needs initial events", "GET", format!("{C}?watch=true&resourceVersionMatch=Exact"), "", vec![], 422,
+         r#"ListOptions.meta.k8s.io "" is invalid: [resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided, resourceVersionMatch: Unsupported value: "Exact": supported values: "NotOlderThan"]"#),
+        ("storage Create: resourceVersion set", "POST", C.into(), "application/json", with(&|b| b["metadata"]["resourceVersion"] = json!("5")), 500,
+         "resourceVersion should not be set on objects to be created"),
+        ("checkName on create: other name", "PATCH", format!("{foo}?fieldManager=t"), apply, with(&|b| b["metadata"]["name"] = json!("bar")), 400,
+         "the name of the object (bar) does not match the name on the URL (foo)"),
+        ("checkName on create: no name", "PATCH", format!("{foo}?fieldManager=t"), apply, with(&|b| b["metadata"] = json!({})), 400,
+         "the name of the object (foo based on URL) was undeterminable: name must be provided"),
+    ];
+    for (case, method, path, ct, b, code, msg) in rows {
+        let body = (!ct.is_empty()).then_some((ct, b.as_slice()));
+        let (got, text) = s.curl(method, &path, &[], body);
+        assert_eq!(got, code, "{case}: {text}");
+        let st = status(&text);
+        assert_eq!(st["message"], msg, "{case}");
+        if code == 500 {
+            assert!(st.get("reason").is_none(), "{case}: {text}");
+        }
+    }
+    // None of them created anything; a dry run never reaches the storage's resourceVersion
+    // check; a valid apply creates, a second one updates.
+    let (code, text) = s.curl("GET", &foo, &[], None);
+    assert_eq!(code, 404, "{text}");
+    let rv_dry = with(&|b| b["metadata"]["resourceVersion"] = json!("5"));
+    let (code, text) = s.curl(
+        "POST",
+        &format!("{C}?dryRun=All"),
+        &[],
+        Some(("application/json", &rv_dry)),
+    );
+    assert_eq!(code, 201, "{text}");
+    let ok = with(&|_| {});
+    let (code, text) = s.curl(
+        "PATCH",
+        &format!("{foo}?fieldManager=t"),
+        &[],
+        Some((apply, &ok)),
+    );
+    assert_eq!(code, 201, "{text}");
+    let (code, text) = s.curl(
+        "PATCH",
+        &format!("{foo}?fieldManager=t&force=true"),
+        &[],
+        Some((apply, &ok)),
+    );
+    assert_eq!(code, 200, "{text}");
+    let obj: Value = serde_json::from_str(&text).unwrap();
+    let uid = obj["metadata"]["uid"].as_str().unwrap();
+    let rv = obj["metadata"]["resourceVersion"].as_str().unwrap();
+
+    // A PUT body's uid is a storage precondition, checked before validation (the uid is
+    // immutable) and before a missing object's 404.
+    let put_uid = |name: &str| {
+        with(&|b| {
+            b["metadata"]["name"] = json!(name);
+            b["metadata"]["uid"] = json!("abc");
+        })
+    };
+    for (name, stored) in [("foo", uid), ("gone", "")] {
+        let (code, text) = s.curl(
+            "PUT",
+            &format!("{C}/{name}"),
+            &[],
+            Some(("application/json", &put_uid(name))),
+        );
+        assert_eq!(code, 409, "{text}");
+        assert_eq!(status(&text)["message"], format!("Operation cannot be fulfilled on certificatesigningrequests.certificates.k8s.io \"{name}\": StorageError: invalid object, Code: 4, Key: /registry/certificatesigningrequests/{name}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: abc, UID in object meta: {stored}"));
+    }
+
+    // rest.BeforeDelete's preconditions: a Conflict on the *kind*.
+    let pre = |p: Value| json!({"preconditions": p}).to_string().into_bytes();
+    let (code, text) = s.curl(
+        "DELETE",
+        &foo,
+        &[],
+        Some(("application/json", &pre(json!({"uid": "abc"})))),
+    );
+    assert_eq!(code, 409, "{text}");
+    let st = status(&text);
+    assert_eq!(st["message"], format!("Operation cannot be fulfilled on CertificateSigningRequest.certificates.k8s.io \"foo\": the UID in the precondition (abc) does not match the UID in record ({uid}). The object might have been deleted and then recreated"));
+    assert_eq!(
+        st["details"],
+        json!({"name": "foo", "group": "certificates.k8s.io", "kind": "CertificateSigningRequest"})
+    );
+    let (code, text) = s.curl(
+        "DELETE",
+        &foo,
+        &[],
+        Some(("application/json", &pre(json!({"resourceVersion": "1"})))),
+    );
+    assert_eq!(code, 409, "{text}");
+    assert_eq!(status(&text)["message"], format!("Operation cannot be fulfilled on CertificateSigningRequest.certificates.k8s.io \"foo\": the ResourceVersion in the precondition (1) does not match the ResourceVersion in record ({rv}). The object might have been modified"));
+    // A DeleteOptions body replaces the query's options: `?dryRun=All` with a body that has
+    // no dryRun deletes for real.
+    let (code, text) = s.curl(
+        "DELETE",
+        &format!("{foo}?dryRun=All"),
+        &[],
+        Some(("application/json", b"{}")),
+    );
+    assert_eq!(code, 200, "{text}");
+    let (code, text) = s.curl("GET", &foo, &[], None);
+    assert_eq!(code, 404, "{text}");
+}

@@ -1,7 +1,9 @@
 //! Registry strategies: what each write path does to an object before validation, plus the
 //! generic machinery (selectors, patches) every resource shares.
 
+pub mod apply;
 pub mod csr;
+pub mod managed_fields;
 pub mod metrics;
 pub mod patch;
 pub mod selectors;

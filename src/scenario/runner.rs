@@ -970,11 +970,15 @@ impl<T: Target> Runner<'_, T> {
                     PatchKind::Strategic => PatchType::StrategicMerge,
                     PatchKind::Apply => PatchType::Apply,
                 };
-                let req = ApiRequest::new(Verb::Patch, gr, r)
+                let mut req = ApiRequest::new(Verb::Patch, gr, r)
                     .namespace(p.namespace.as_deref().unwrap_or(""))
                     .name(&name)
                     .subresource(p.subresource.as_deref().unwrap_or(""))
                     .patch(pt, p.patch.clone());
+                if pt == PatchType::Apply {
+                    // Apply patches must name their field manager (as the remote client does).
+                    req.field_manager = "csrsim".into();
+                }
                 let who = self.who(&p.who);
                 check_outcome(self.t.apply(&who, req), &p.error).map(|_| ())
             }

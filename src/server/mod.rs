@@ -960,6 +960,9 @@ async fn resource(
     mut req: ApiRequest,
     body: &[u8],
 ) -> Response<Body> {
+    if let Some((_, ua)) = head.headers.iter().find(|(k, _)| k == "user-agent") {
+        req.user_agent = ua.clone();
+    }
     let verb = req.verb.unwrap_or(Verb::Get);
     if verb == Verb::List {
         if let Some(l) = req.list.limit {
@@ -1016,9 +1019,11 @@ async fn resource(
         let mut create = req.clone();
         create.verb = Some(Verb::Create);
         create.patch_type = None;
+        create.from_apply = true;
         create.name.clear();
         create
     });
+    let url_name = req.name.clone();
     // fieldValidation Warn (the default) and Ignore drop unknown fields; Warn names them in
     // `Warning` headers, which kubectl prints ("Warning: unknown field \"spec.foo\"").
     let mut warnings: Vec<String> = match (&req.body, verb, req.resource.as_str()) {
@@ -1037,7 +1042,11 @@ async fn resource(
         let mut r = c.apply(who, req);
         if let (Err(st), Some(create)) = (&r, apply_create) {
             if st.code == 404 && st.reason == "NotFound" {
-                r = c.apply(who, create);
+                r = crate::registry::apply::check_create_name(
+                    create.body.as_ref().unwrap_or(&serde_json::Value::Null),
+                    &url_name,
+                )
+                .and_then(|()| c.apply(who, create));
             }
         }
         (r, c.now(), c.take_warnings())

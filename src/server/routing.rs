@@ -108,10 +108,22 @@ fn method_not_allowed() -> Status {
 }
 
 fn truthy(q: &BTreeMap<String, String>, k: &str) -> bool {
-    matches!(
-        q.get(k).map(|s| s.as_str()),
-        Some("true") | Some("1") | Some("True")
-    )
+    q.get(k).is_some_and(|v| truthy_str(v))
+}
+
+fn truthy_str(v: &str) -> bool {
+    matches!(v, "true" | "1" | "True")
+}
+
+/// Every value of a repeated query key, in order (`url.Values[k]`).
+fn all_values(query: &str, key: &str) -> Vec<String> {
+    query
+        .split('&')
+        .filter_map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k) == key).then(|| percent_decode(v))
+        })
+        .collect()
 }
 
 fn int_param(q: &BTreeMap<String, String>, k: &str) -> Result<Option<i64>, Status> {
@@ -255,6 +267,9 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
         .list_options(list);
     req.version = version.to_string();
     req.dry_run = q.get("dryRun").is_some_and(|v| v == "All");
+    req.dry_run_values = all_values(query, "dryRun");
+    req.force = q.get("force").map(|v| truthy_str(v));
+    req.send_initial_events_given = q.contains_key("sendInitialEvents");
     req.field_manager = q.get("fieldManager").cloned().unwrap_or_default();
     req.field_validation = q.get("fieldValidation").cloned().unwrap_or_default();
     if empty_core {
@@ -268,17 +283,23 @@ pub fn apply_delete_options(req: &mut ApiRequest, body: &Value) -> Result<(), St
     if !body.is_object() {
         return Err(Status::bad_request("DeleteOptions must be a JSON object"));
     }
+    // The handler reads the options from the body when there is one, from the query only
+    // otherwise (`DeleteResource` in apiserver's `endpoints/handlers/delete.go`).
+    req.dry_run = false;
+    req.dry_run_values.clear();
     if let Some(p) = body.get("preconditions").filter(|p| !p.is_null()) {
         let pre: Preconditions = serde_json::from_value(p.clone())
             .map_err(|e| Status::bad_request(format!("error decoding request body: {e}")))?;
         req.preconditions = Some(pre);
     }
-    if body
-        .get("dryRun")
-        .and_then(|d| d.as_array())
-        .is_some_and(|a| a.iter().any(|x| x == "All"))
-    {
-        req.dry_run = true;
+    if let Some(a) = body.get("dryRun").and_then(|d| d.as_array()) {
+        if a.iter().any(|x| x == "All") {
+            req.dry_run = true;
+        }
+        req.dry_run_values = a
+            .iter()
+            .map(|x| x.as_str().unwrap_or_default().to_string())
+            .collect();
     }
     Ok(())
 }

@@ -18,7 +18,7 @@ use crate::auth::rbac::Rbac;
 use crate::auth::{Attributes, Decision, Identity};
 use crate::controller::{Controller, SyncResult};
 use crate::registry::selectors::{FieldSelector, LabelSelector};
-use crate::registry::{csr as csr_strategy, patch};
+use crate::registry::{csr as csr_strategy, managed_fields, patch};
 use crate::sim::clock::DEFAULT_START;
 use crate::sim::request::{ApiRequest, ApiResponse, Verb, WatchCursor, WatchStream};
 use crate::sim::rng::Rngs;
@@ -297,7 +297,11 @@ fn check_update_rv(
     Ok(())
 }
 
-/// A delete's preconditions against the stored object's uid and resourceVersion (409).
+/// A delete's preconditions against the stored object's uid and resourceVersion: 409 from
+/// `rest.BeforeDelete` (apiserver `registry/rest/delete.go`), which names the *kind* as the
+/// resource (`Operation cannot be fulfilled on CertificateSigningRequest.certificates.k8s.io
+/// "x": the UID in the precondition (…) does not match the UID in record (…). The object
+/// might have been deleted and then recreated`).
 fn check_preconditions(
     info: &ResourceInfo,
     name: &str,
@@ -306,20 +310,30 @@ fn check_preconditions(
     rv: &str,
 ) -> Result<(), Status> {
     let Some(p) = p else { return Ok(()) };
+    let kind_gr = GroupResource {
+        group: info.group.to_string(),
+        resource: info.kind.to_string(),
+    };
     if let Some(want) = &p.uid {
         if want != uid {
             return Err(Status::conflict(
-                &gr(info),
+                &kind_gr,
                 name,
                 &format!(
-                    "Precondition failed: UID in precondition: {want}, UID in object meta: {uid}"
+                    "the UID in the precondition ({want}) does not match the UID in record ({uid}). The object might have been deleted and then recreated"
                 ),
             ));
         }
     }
     if let Some(want) = &p.resource_version {
         if want != rv {
-            return Err(Status::conflict(&gr(info), name, &format!("Precondition failed: ResourceVersion in precondition: {want}, ResourceVersion in object meta: {rv}")));
+            return Err(Status::conflict(
+                &kind_gr,
+                name,
+                &format!(
+                    "the ResourceVersion in the precondition ({want}) does not match the ResourceVersion in record ({rv}). The object might have been modified"
+                ),
+            ));
         }
     }
     Ok(())
@@ -935,6 +949,7 @@ impl Cluster {
         if !decision.allowed() {
             return Err(crate::auth::forbidden_status(&attrs, &decision));
         }
+        req.validate_options()?;
         if !info.stored {
             let body = req
                 .body
@@ -961,6 +976,8 @@ impl Cluster {
             Verb::Create => {
                 if req.body.is_none() {
                     req.body = req.csr_body.take().map(|c| to_value(&*c));
+                } else if is_csr {
+                    self.track_create_fields(&mut req)?;
                 }
                 let body = req
                     .body
@@ -976,6 +993,21 @@ impl Cluster {
                     (None, Some(c)) if is_csr => UpdateBody::Csr(c),
                     (None, Some(c)) => UpdateBody::Value(to_value(&*c)),
                     (None, None) => return Err(Status::bad_request("request body required")),
+                };
+                if let UpdateBody::Value(v) = &body {
+                    self.update_uid_precondition(&info, &namespace, &req.name, v)?;
+                }
+                let body = match body {
+                    UpdateBody::Value(mut v)
+                        if is_csr
+                            && !(req.field_manager.is_empty() && req.user_agent.is_empty()) =>
+                    {
+                        if let Some(live) = self.csr_arc(&req.name) {
+                            self.track_fields(&req, &to_value(&*live), &mut v, None)?;
+                        }
+                        UpdateBody::Value(v)
+                    }
+                    b => b,
                 };
                 self.update(
                     who,
@@ -1001,6 +1033,9 @@ impl Cluster {
                         "the body of the request was in an unknown format",
                     )
                 })?;
+                if pt == crate::sim::PatchType::Apply {
+                    crate::registry::apply::check_config(&info, body)?;
+                }
                 let key = store::key(info.group, info.resource, &namespace, &req.name);
                 let current: Value = self
                     .store
@@ -1015,6 +1050,7 @@ impl Cluster {
                 if !patched.is_object() {
                     return Err(Status::bad_request("patch did not produce an object"));
                 }
+                let mut patched = patched;
                 if info.resource == "certificatesigningrequests" {
                     let unknown = csr_strategy::strict_patch_check(
                         pt,
@@ -1023,6 +1059,8 @@ impl Cluster {
                         &req.field_validation,
                     )?;
                     self.warnings.extend(unknown);
+                    let config = (pt == crate::sim::PatchType::Apply).then_some(body);
+                    self.track_fields(&req, &current, &mut patched, config)?;
                 }
                 self.update(
                     who,
@@ -1338,6 +1376,21 @@ impl Cluster {
             ));
         }
         check_type_meta(info, body)?;
+        // The storage's `Create` refuses an object that carries a resourceVersion (one that
+        // parses as a non-zero uint64), after validation and admission, before it looks for
+        // an existing object; a dry run never reaches it. A plain error: 500, no reason.
+        let rv_set = !dry_run
+            && meta_str(body, "resourceVersion")
+                .parse::<u64>()
+                .unwrap_or(0)
+                != 0;
+        let rv_refused = || {
+            Status::failure(
+                500,
+                "",
+                "resourceVersion should not be set on objects to be created",
+            )
+        };
         let mut obj = body.clone();
         obj["apiVersion"] = json!(info.api_version());
         obj["kind"] = json!(info.kind);
@@ -1376,6 +1429,9 @@ impl Cluster {
         }
         if info.resource == "certificatesigningrequests" {
             let csr = self.create_csr_checks(who, obj)?;
+            if rv_set {
+                return Err(rv_refused());
+            }
             let key = Self::csr_key(&name);
             if self.store.contains(&key) {
                 return Err(Status::already_exists(&gr(info), &name));
@@ -1386,6 +1442,9 @@ impl Cluster {
             return self.write_csr(info, &key, csr, true);
         }
         let obj = self.create_generic_checks(who, info, obj)?;
+        if rv_set {
+            return Err(rv_refused());
+        }
         let key = store::key(info.group, info.resource, ns, &name);
         if self.store.contains(&key) {
             return Err(Status::already_exists(&gr(info), &name));
@@ -1615,6 +1674,104 @@ impl Cluster {
         if g == "core" && r == "secrets" {
             self.tokens.on_write(ns, name, obj);
         }
+    }
+
+    /// `metadata.managedFields` of a CSR create by an API client (`registry::managed_fields`):
+    /// an update from the empty object, or the apply of its configuration when a server-side
+    /// apply creates.
+    fn track_create_fields(&self, req: &mut ApiRequest) -> Result<(), Status> {
+        let manager = managed_fields::manager_name(&req.field_manager, &req.user_agent);
+        let Some(body) = req.body.as_mut().filter(|b| b.is_object()) else {
+            return Ok(());
+        };
+        if manager.is_empty() || body.get("metadata").is_some_and(|m| !m.is_object()) {
+            return Ok(());
+        }
+        let empty = managed_fields::empty_csr();
+        let mf = if req.from_apply {
+            let config = body.clone();
+            managed_fields::apply(&empty, &config, &config, &manager, "", true, self.now())?
+        } else {
+            managed_fields::update(&empty, body, &manager, "", self.now())
+        };
+        set_meta(body, "managedFields", mf);
+        Ok(())
+    }
+
+    /// `metadata.managedFields` of a CSR update, patch or apply by an API client, written into
+    /// `new` (the request object before the strategy); `config` is an apply's configuration.
+    fn track_fields(
+        &self,
+        req: &ApiRequest,
+        live: &Value,
+        new: &mut Value,
+        config: Option<&Value>,
+    ) -> Result<(), Status> {
+        let manager = managed_fields::manager_name(&req.field_manager, &req.user_agent);
+        if manager.is_empty()
+            || !new.is_object()
+            || new.get("metadata").is_some_and(|m| !m.is_object())
+        {
+            return Ok(());
+        }
+        let mf = match config {
+            Some(c) => managed_fields::apply(
+                live,
+                c,
+                new,
+                &manager,
+                &req.subresource,
+                req.force.unwrap_or(false),
+                self.now(),
+            )?,
+            None => managed_fields::update(live, new, &manager, &req.subresource, self.now()),
+        };
+        set_meta(new, "managedFields", mf);
+        Ok(())
+    }
+
+    /// A PUT body's `metadata.uid` is a precondition (`defaultUpdatedObjectInfo.Preconditions`)
+    /// that the storage checks before anything else of the update — against an empty object
+    /// when there is none: 409 `Operation cannot be fulfilled on <gr> "<name>": StorageError:
+    /// invalid object, Code: 4, Key: /registry/<resource>/<name>, ResourceVersion: 0,
+    /// AdditionalErrorMsg: Precondition failed: UID in precondition: <uid>, UID in object meta:
+    /// <stored uid>`. The body's decode and name errors come first.
+    fn update_uid_precondition(
+        &self,
+        info: &ResourceInfo,
+        ns: &str,
+        name: &str,
+        body: &Value,
+    ) -> Result<(), Status> {
+        let want = meta_str(body, "uid");
+        if want.is_empty() || !body.is_object() {
+            return Ok(());
+        }
+        check_type_meta(info, body)?;
+        check_body_name(meta_str(body, "name"), name)?;
+        let stored = if info.resource == "certificatesigningrequests" {
+            self.csr_arc(name).map(|c| c.metadata.uid.clone())
+        } else {
+            self.store
+                .get(&store::key(info.group, info.resource, ns, name))
+                .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+                .map(|o| meta_str(&o, "uid").to_string())
+        }
+        .unwrap_or_default();
+        if want == stored {
+            return Ok(());
+        }
+        // The etcd key: `/registry/` + the resource prefix (+ namespace) + name.
+        let key = if info.namespaced {
+            format!("/registry/{}/{ns}/{name}", info.resource)
+        } else {
+            format!("/registry/{}/{name}", info.resource)
+        };
+        Err(Status::conflict(
+            &gr(info),
+            name,
+            &format!("StorageError: invalid object, Code: 4, Key: {key}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: {want}, UID in object meta: {stored}"),
+        ))
     }
 
     #[allow(clippy::too_many_arguments)]

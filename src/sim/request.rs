@@ -65,8 +65,21 @@ pub struct ApiRequest {
     pub list: ListOptions,
     pub dry_run: bool,
     pub preconditions: Option<Preconditions>,
-    /// Server-side apply: field manager (accepted, not modelled).
+    /// Server-side apply: field manager (required for apply patches, else not modelled).
     pub field_manager: String,
+    /// `force` of a patch (`None`: absent); only apply patches may carry it.
+    pub force: Option<bool>,
+    /// Every `dryRun` value as sent (query or DeleteOptions body), for the options
+    /// validation; [`ApiRequest::dry_run`] is what they mean.
+    pub dry_run_values: Vec<String>,
+    /// `sendInitialEvents` was in the query (whatever its value: upstream's `*bool`).
+    pub send_initial_events_given: bool,
+    /// The client's User-Agent: names the field manager when `fieldManager` is empty. With
+    /// both empty (in-process callers) CSR writes leave `managedFields` as they are.
+    pub user_agent: String,
+    /// A create that a server-side apply of an absent object turned into (its body is the
+    /// applied configuration).
+    pub from_apply: bool,
     /// `fieldValidation`: `Strict` refuses unknown fields in create/update bodies (400);
     /// `Ignore`, `Warn` or empty (upstream's default, Warn) drop them.
     pub field_validation: String,
@@ -131,6 +144,151 @@ impl ApiRequest {
     pub fn list_options(mut self, o: ListOptions) -> Self {
         self.list = o;
         self
+    }
+
+    /// The request options as the apiserver's handlers validate them before touching the
+    /// object (apimachinery `apis/meta/v1/validation`: `ValidateCreateOptions`,
+    /// `ValidateUpdateOptions`, `ValidatePatchOptions`, `ValidateDeleteOptions`): 422
+    /// `PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for
+    /// apply patch`, `force: Forbidden: may not be specified for non-apply patch`, `dryRun:
+    /// Unsupported value: []string{"x"}: supported values: "All"`, `fieldValidation:
+    /// Unsupported value: "x": supported values: "", "Ignore", "Strict", "Warn"`.
+    pub fn validate_options(&self) -> Result<(), crate::api::Status> {
+        use crate::validation::field::{quote, ErrorKind, FieldError};
+        let (kind, write) = match self.verb {
+            Some(Verb::List | Verb::Watch) => return self.validate_list_options(),
+            Some(Verb::Create) => ("CreateOptions", true),
+            Some(Verb::Update) => ("UpdateOptions", true),
+            Some(Verb::Patch) => ("PatchOptions", true),
+            Some(Verb::Delete | Verb::DeleteCollection) => ("DeleteOptions", false),
+            _ => return Ok(()),
+        };
+        let mut errs = Vec::new();
+        if self.verb == Some(Verb::Patch) {
+            if self.patch_type != Some(PatchType::Apply) {
+                if self.force.is_some() {
+                    errs.push(FieldError::forbidden(
+                        "force",
+                        "may not be specified for non-apply patch",
+                    ));
+                }
+            } else if self.field_manager.is_empty() {
+                errs.push(FieldError::required(
+                    "fieldManager",
+                    "is required for apply patch",
+                ));
+            }
+        }
+        if self.dry_run_values.iter().any(|v| v != "All") {
+            // `field.NotSupported(path, []string, …)`: the value is Go's `%#v` of the slice.
+            let vals: Vec<String> = self.dry_run_values.iter().map(|v| quote(v)).collect();
+            errs.push(FieldError {
+                kind: ErrorKind::NotSupported,
+                field: "dryRun".into(),
+                value: Some(format!("[]string{{{}}}", vals.join(", "))),
+                detail: "supported values: \"All\"".into(),
+            });
+        }
+        if write
+            && !matches!(
+                self.field_validation.as_str(),
+                "" | "Ignore" | "Warn" | "Strict"
+            )
+        {
+            errs.push(FieldError::not_supported(
+                "fieldValidation",
+                &self.field_validation,
+                &["", "Ignore", "Strict", "Warn"],
+            ));
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::api::Status::invalid(kind, "meta.k8s.io", "", &errs))
+        }
+    }
+
+    /// apimachinery `ValidateListOptions` (`apis/meta/internalversion/validation`), with the
+    /// WatchList feature on: 422 `ListOptions.meta.k8s.io "" is invalid: …` — a list may not
+    /// ask for initial events and needs a resourceVersion for `resourceVersionMatch`; a watch
+    /// takes `resourceVersionMatch=NotOlderThan` only together with `sendInitialEvents`.
+    fn validate_list_options(&self) -> Result<(), crate::api::Status> {
+        use crate::validation::field::FieldError;
+        const EXACT: &str = "Exact";
+        const NOT_OLDER_THAN: &str = "NotOlderThan";
+        let o = &self.list;
+        let m = o.resource_version_match.as_str();
+        let rvm = "resourceVersionMatch";
+        let mut errs = Vec::new();
+        if self.verb == Some(Verb::Watch) {
+            if self.send_initial_events_given && m != NOT_OLDER_THAN {
+                errs.push(FieldError::forbidden(
+                    rvm,
+                    format!("sendInitialEvents requires setting resourceVersionMatch to {NOT_OLDER_THAN}"),
+                ));
+            }
+            if !m.is_empty() {
+                if !self.send_initial_events_given {
+                    errs.push(FieldError::forbidden(
+                        rvm,
+                        "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+                    ));
+                }
+                if m != NOT_OLDER_THAN {
+                    errs.push(FieldError::not_supported(rvm, m, &[NOT_OLDER_THAN]));
+                }
+                if !o.continue_.is_empty() {
+                    errs.push(FieldError::forbidden(
+                        rvm,
+                        "resourceVersionMatch is forbidden when continue is provided",
+                    ));
+                }
+            }
+        } else {
+            if !m.is_empty() {
+                if o.resource_version.is_empty() {
+                    errs.push(FieldError::forbidden(
+                        rvm,
+                        "resourceVersionMatch is forbidden unless resourceVersion is provided",
+                    ));
+                }
+                if !o.continue_.is_empty() {
+                    errs.push(FieldError::forbidden(
+                        rvm,
+                        "resourceVersionMatch is forbidden when continue is provided",
+                    ));
+                }
+                if m != EXACT && m != NOT_OLDER_THAN {
+                    errs.push(FieldError::not_supported(
+                        rvm,
+                        m,
+                        &[EXACT, NOT_OLDER_THAN, ""],
+                    ));
+                }
+                if m == EXACT && o.resource_version == "0" {
+                    errs.push(FieldError::forbidden(
+                        rvm,
+                        "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
+                    ));
+                }
+            }
+            if self.send_initial_events_given {
+                errs.push(FieldError::forbidden(
+                    "sendInitialEvents",
+                    "sendInitialEvents is forbidden for list",
+                ));
+            }
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::api::Status::invalid(
+                "ListOptions",
+                "meta.k8s.io",
+                "",
+                &errs,
+            ))
+        }
     }
 }
 

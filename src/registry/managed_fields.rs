@@ -1,0 +1,767 @@
+//! `metadata.managedFields` of CSRs written by API clients, as apimachinery's field manager
+//! (`util/managedfields/internal`) and structured-merge-diff compute them:
+//!
+//! - an **update** (create, PUT, JSON/merge/strategic patch) owns, for its manager (the
+//!   `fieldManager` option, else the User-Agent up to its first `/`), the fields it added or
+//!   changed (`TypedValue.Compare`), merged into that manager's earlier entry; those fields
+//!   leave every other entry, and so do removed ones; the entry's time is now;
+//! - an **apply** owns exactly the fields of its configuration (`ToFieldSet`) and takes a
+//!   changed field from another manager only with `force`, else 409 `Apply failed with …`;
+//! - each endpoint's reset fields are never owned (`GetResetFields` in the CSR strategy: the
+//!   main resource resets `spec` and `status`, `/status` resets `spec` and
+//!   `status.conditions`, `/approval` resets `spec` and `status.certificate`), nor are the
+//!   system fields (`StripMeta`: apiVersion, kind, name, namespace, uid, resourceVersion, …);
+//! - entries with no field are dropped; entries sort by operation, time, manager, apiVersion,
+//!   subresource; a subresource write never takes `managedFields` from its body.
+//!
+//! Only writes with a JSON body (API clients) are tracked; the in-process controllers' typed
+//! writes keep the entries they find (upstream they would add `kube-controller-manager`).
+
+use crate::api::gojson::GoType;
+use crate::api::{Status, Time};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeSet;
+
+/// A field path as FieldsV1 keys: `["f:metadata", "f:labels", "f:a"]`.
+type Path = Vec<String>;
+/// A set of field paths (structured-merge-diff `fieldpath.Set`).
+pub type FieldSet = BTreeSet<Path>;
+
+const API_VERSION: &str = "certificates.k8s.io/v1";
+/// `StripMeta`: metadata fields nobody owns.
+const STRIPPED_META: &[&str] = &[
+    "name",
+    "namespace",
+    "creationTimestamp",
+    "selfLink",
+    "uid",
+    "clusterName",
+    "generation",
+    "managedFields",
+    "resourceVersion",
+];
+
+fn f(name: &str) -> String {
+    format!("f:{name}")
+}
+
+/// The reset fields of an endpoint (`""`, `status`, `approval`).
+fn reset_fields(subresource: &str) -> FieldSet {
+    let p = |v: &[&str]| v.iter().map(|s| f(s)).collect::<Path>();
+    match subresource {
+        "status" => [p(&["spec"]), p(&["status", "conditions"])].into(),
+        "approval" => [p(&["spec"]), p(&["status", "certificate"])].into(),
+        _ => [p(&["spec"]), p(&["status"])].into(),
+    }
+}
+
+/// `RecursiveDifference`: drop every path at or under one of `ignored`.
+fn without(set: FieldSet, ignored: &FieldSet) -> FieldSet {
+    set.into_iter()
+        .filter(|p| !ignored.iter().any(|i| p.starts_with(i)))
+        .collect()
+}
+
+/// How a CSR field is shaped for structured-merge-diff.
+#[derive(Clone, Copy)]
+enum Shape<'a> {
+    Leaf,
+    Struct(&'a crate::api::gojson::GoStruct),
+    /// A granular map (labels, annotations, extra): elements are owned one by one.
+    Map(&'a GoType),
+    /// `+listType=map` keyed by `type` (conditions).
+    KeyedList(&'a GoType),
+    /// `+listType=set` of strings (finalizers).
+    SetList,
+}
+
+fn shape<'a>(ty: &'a GoType, path: &Path) -> Shape<'a> {
+    match ty {
+        GoType::Struct(st) => Shape::Struct(st),
+        GoType::Map(_, elem) => Shape::Map(elem),
+        GoType::List(_, elem) => match path.last().map(String::as_str) {
+            Some("f:conditions") => Shape::KeyedList(elem),
+            Some("f:finalizers") => Shape::SetList,
+            _ => Shape::Leaf,
+        },
+        _ => Shape::Leaf,
+    }
+}
+
+fn present(v: Option<&Value>) -> Option<&Value> {
+    v.filter(|x| !x.is_null())
+}
+
+/// The struct fields of `st` to walk at `path` (system fields stripped).
+fn fields_of<'a>(
+    st: &'a crate::api::gojson::GoStruct,
+    path: &Path,
+) -> impl Iterator<Item = &'a (&'static str, GoType)> {
+    let meta = path.len() == 1 && path[0] == "f:metadata";
+    st.fields
+        .iter()
+        .filter(move |(n, _)| !(meta && STRIPPED_META.contains(n)))
+}
+
+/// The elements of a keyed list by key (`k:{"type":"Approved"}`).
+fn keyed(v: Option<&Value>) -> Vec<(String, &Value)> {
+    let mut out = Vec::new();
+    for x in present(v).and_then(|a| a.as_array()).into_iter().flatten() {
+        if let Some(t) = x.get("type").and_then(|t| t.as_str()) {
+            out.push((format!("k:{}", json!({"type": t})), x));
+        }
+    }
+    out
+}
+
+fn set_items(v: Option<&Value>) -> Vec<(String, &Value)> {
+    present(v)
+        .and_then(|a| a.as_array())
+        .into_iter()
+        .flatten()
+        .map(|x| (format!("v:{x}"), x))
+        .collect()
+}
+
+fn find<'a>(items: &[(String, &'a Value)], key: &str) -> Option<&'a Value> {
+    items.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
+}
+
+/// `TypedValue.Compare`: fields added, modified and removed from `lhs` to `rhs`.
+#[derive(Default)]
+struct Comparison {
+    added: FieldSet,
+    modified: FieldSet,
+    removed: FieldSet,
+}
+
+fn compare(
+    lhs: Option<&Value>,
+    rhs: Option<&Value>,
+    ty: &GoType,
+    path: &mut Path,
+    c: &mut Comparison,
+) {
+    let (l, r) = (present(lhs), present(rhs));
+    if l.is_none() && r.is_none() {
+        return;
+    }
+    let leaf = |c: &mut Comparison, path: &Path| match (l, r) {
+        (None, Some(_)) => {
+            c.added.insert(path.clone());
+        }
+        (Some(_), None) => {
+            c.removed.insert(path.clone());
+        }
+        (Some(a), Some(b)) if a != b => {
+            c.modified.insert(path.clone());
+        }
+        _ => {}
+    };
+    let empty = |v: Option<&Value>| match v {
+        None => true,
+        Some(Value::Object(m)) => m.is_empty(),
+        Some(Value::Array(a)) => a.is_empty(),
+        _ => false,
+    };
+    let sh = shape(ty, path);
+    if matches!(sh, Shape::Leaf) || (empty(l) && empty(r)) {
+        leaf(c, path);
+        return;
+    }
+    let mut children: Vec<(String, Option<&Value>, Option<&Value>, &GoType)> = Vec::new();
+    match sh {
+        Shape::Struct(st) => {
+            for (n, t) in fields_of(st, path) {
+                children.push((
+                    f(n),
+                    l.and_then(|x| x.get(*n)),
+                    r.and_then(|x| x.get(*n)),
+                    t,
+                ));
+            }
+        }
+        Shape::Map(elem) => {
+            let mut keys: BTreeSet<&String> = BTreeSet::new();
+            for v in [l, r].into_iter().flatten() {
+                keys.extend(v.as_object().into_iter().flat_map(|m| m.keys()));
+            }
+            for k in keys {
+                children.push((
+                    f(k),
+                    l.and_then(|x| x.get(k)),
+                    r.and_then(|x| x.get(k)),
+                    elem,
+                ));
+            }
+        }
+        Shape::KeyedList(elem) => {
+            let (lk, rk) = (keyed(l), keyed(r));
+            let keys: BTreeSet<String> =
+                lk.iter().chain(rk.iter()).map(|(k, _)| k.clone()).collect();
+            for k in keys {
+                children.push((k.clone(), find(&lk, &k), find(&rk, &k), elem));
+            }
+        }
+        Shape::SetList => {
+            let (li, ri) = (set_items(l), set_items(r));
+            let keys: BTreeSet<String> =
+                li.iter().chain(ri.iter()).map(|(k, _)| k.clone()).collect();
+            for k in keys {
+                children.push((k.clone(), find(&li, &k), find(&ri, &k), &GoType::Opaque));
+            }
+        }
+        Shape::Leaf => unreachable!(),
+    }
+    for (k, cl, cr, t) in children {
+        path.push(k);
+        compare(cl, cr, t, path, c);
+        path.pop();
+    }
+    // A container added or removed as a whole is itself in the set (FieldsV1 `.`).
+    if l.is_none() {
+        c.added.insert(path.clone());
+    } else if r.is_none() {
+        c.removed.insert(path.clone());
+    }
+}
+
+/// `TypedValue.ToFieldSet` of an applied configuration.
+fn to_field_set(v: &Value, ty: &GoType, path: &mut Path, out: &mut FieldSet) {
+    match shape(ty, path) {
+        Shape::Leaf => {
+            out.insert(path.clone());
+        }
+        Shape::Struct(st) => {
+            for (n, t) in fields_of(st, path) {
+                if let Some(x) = v.get(*n) {
+                    path.push(f(n));
+                    to_field_set(x, t, path, out);
+                    path.pop();
+                }
+            }
+        }
+        Shape::Map(elem) => {
+            for (k, x) in v.as_object().into_iter().flatten() {
+                path.push(f(k));
+                to_field_set(x, elem, path, out);
+                out.insert(path.clone());
+                path.pop();
+            }
+        }
+        Shape::KeyedList(elem) => {
+            for (k, x) in keyed(Some(v)) {
+                path.push(k);
+                to_field_set(x, elem, path, out);
+                out.insert(path.clone());
+                path.pop();
+            }
+        }
+        Shape::SetList => {
+            for (k, _) in set_items(Some(v)) {
+                path.push(k);
+                out.insert(path.clone());
+                path.pop();
+            }
+        }
+    }
+}
+
+const CSR_TYPE: GoType = GoType::Struct(&crate::api::csr::go_types::CSR);
+
+fn diff(live: &Value, new: &Value) -> Comparison {
+    let mut c = Comparison::default();
+    compare(Some(live), Some(new), &CSR_TYPE, &mut Vec::new(), &mut c);
+    c
+}
+
+/// FieldsV1 of a set: nested `f:`/`k:`/`v:` keys, `"."` for a member that has children.
+pub fn to_fields_v1(set: &FieldSet) -> Value {
+    fn insert(node: &mut Map<String, Value>, path: &[String]) {
+        let child = node
+            .entry(path[0].clone())
+            .or_insert_with(|| Value::Object(Map::new()));
+        let m = child.as_object_mut().expect("object");
+        if path.len() == 1 {
+            if !m.is_empty() {
+                m.insert(".".into(), json!({}));
+            }
+            m.insert("\u{0}member".into(), Value::Null);
+        } else {
+            if m.contains_key("\u{0}member") {
+                m.insert(".".into(), json!({}));
+            }
+            insert(m, &path[1..]);
+        }
+    }
+    fn clean(v: &mut Value) {
+        if let Value::Object(m) = v {
+            m.remove("\u{0}member");
+            for x in m.values_mut() {
+                clean(x);
+            }
+        }
+    }
+    let mut root = Map::new();
+    for p in set {
+        insert(&mut root, p);
+    }
+    let mut v = Value::Object(root);
+    clean(&mut v);
+    v
+}
+
+/// The set a FieldsV1 value describes (the inverse of [`to_fields_v1`]).
+fn from_fields_v1(v: &Value, path: &mut Path, out: &mut FieldSet) {
+    for (k, x) in v.as_object().into_iter().flatten() {
+        if k == "." {
+            out.insert(path.clone());
+            continue;
+        }
+        path.push(k.clone());
+        if x.as_object().is_none_or(|m| m.is_empty()) {
+            out.insert(path.clone());
+        } else {
+            from_fields_v1(x, path, out);
+        }
+        path.pop();
+    }
+}
+
+/// One decoded `managedFields` entry.
+#[derive(Clone, Debug)]
+struct Entry {
+    manager: String,
+    operation: String,
+    api_version: String,
+    time: Option<Value>,
+    subresource: String,
+    set: FieldSet,
+}
+
+impl Entry {
+    /// `BuildManagerIdentifier`: an applier's identity has no apiVersion.
+    fn same_as(&self, manager: &str, operation: &str, subresource: &str) -> bool {
+        self.manager == manager
+            && self.operation == operation
+            && self.subresource == subresource
+            && (operation == "Apply" || self.api_version == API_VERSION)
+    }
+    fn encode(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("manager".into(), json!(self.manager));
+        m.insert("operation".into(), json!(self.operation));
+        m.insert("apiVersion".into(), json!(self.api_version));
+        if let Some(t) = &self.time {
+            m.insert("time".into(), t.clone());
+        }
+        m.insert("fieldsType".into(), json!("FieldsV1"));
+        m.insert("fieldsV1".into(), to_fields_v1(&self.set));
+        if !self.subresource.is_empty() {
+            m.insert("subresource".into(), json!(self.subresource));
+        }
+        Value::Object(m)
+    }
+}
+
+fn decode(entries: Option<&Value>) -> Vec<Entry> {
+    let mut out = Vec::new();
+    for e in entries.and_then(|v| v.as_array()).into_iter().flatten() {
+        let s = |k: &str| e.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+        let mut set = FieldSet::new();
+        if let Some(fv) = e.get("fieldsV1") {
+            from_fields_v1(fv, &mut Vec::new(), &mut set);
+        }
+        out.push(Entry {
+            manager: s("manager"),
+            operation: s("operation"),
+            api_version: s("apiVersion"),
+            time: e.get("time").filter(|t| !t.is_null()).cloned(),
+            subresource: s("subresource"),
+            set,
+        });
+    }
+    out
+}
+
+/// Entries sorted as `sortEncodedManagedFields`, empty ones dropped, as JSON.
+fn encode(mut entries: Vec<Entry>) -> Value {
+    entries.retain(|e| !e.set.is_empty());
+    entries.sort_by(|a, b| {
+        let secs = |e: &Entry| {
+            e.time
+                .as_ref()
+                .and_then(|t| serde_json::from_value::<Time>(t.clone()).ok())
+                .map_or(0, |t| t.0)
+        };
+        (
+            &a.operation,
+            secs(a),
+            &a.manager,
+            &a.api_version,
+            &a.subresource,
+        )
+            .cmp(&(
+                &b.operation,
+                secs(b),
+                &b.manager,
+                &b.api_version,
+                &b.subresource,
+            ))
+    });
+    Value::Array(entries.iter().map(Entry::encode).collect())
+}
+
+/// The manager of a request: its `fieldManager`, else its User-Agent up to the first `/`
+/// (printable characters, at most 128 bytes: `prefixFromUserAgent`).
+pub fn manager_name(field_manager: &str, user_agent: &str) -> String {
+    if !field_manager.is_empty() {
+        return field_manager.to_string();
+    }
+    let mut out = String::new();
+    for c in user_agent.split('/').next().unwrap_or("").chars() {
+        if c.is_control() {
+            continue;
+        }
+        if out.len() + c.len_utf8() > 128 {
+            break;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The empty object a create compares against (Go's zero CSR as JSON).
+pub fn empty_csr() -> Value {
+    json!({"metadata": {"creationTimestamp": null}, "spec": {"request": null}, "status": {}})
+}
+
+/// An update by `manager` on `subresource` from `live` to `new` (the request object, before
+/// the strategy): the new `managedFields`. The base entries are `new`'s own on the main
+/// resource when it has any (a client may set them), else `live`'s.
+pub fn update(live: &Value, new: &Value, manager: &str, subresource: &str, now: Time) -> Value {
+    let sent = new["metadata"]["managedFields"].as_array();
+    // `isResetManagedFields`: `[]` or `[{}]` clears them.
+    let reset = subresource.is_empty()
+        && sent.is_some_and(|a| a.is_empty() || (a.len() == 1 && a[0] == json!({})));
+    let from_new = subresource.is_empty() && sent.is_some_and(|a| !a.is_empty());
+    let mut entries = if reset {
+        Vec::new()
+    } else {
+        decode(if from_new {
+            new["metadata"].get("managedFields")
+        } else {
+            live["metadata"].get("managedFields")
+        })
+    };
+    let ignored = reset_fields(subresource);
+    let c = diff(live, new);
+    let changed: FieldSet = without(c.added.union(&c.modified).cloned().collect(), &ignored);
+    for e in entries.iter_mut() {
+        e.set = e
+            .set
+            .iter()
+            .filter(|p| !changed.contains(*p) && !c.removed.contains(*p))
+            .cloned()
+            .collect();
+    }
+    if !changed.is_empty() {
+        let now_v = serde_json::to_value(now).unwrap_or(Value::Null);
+        match entries
+            .iter_mut()
+            .find(|e| e.same_as(manager, "Update", subresource))
+        {
+            Some(e) => {
+                e.set.extend(changed);
+                e.time = Some(now_v);
+            }
+            None => entries.push(Entry {
+                manager: manager.to_string(),
+                operation: "Update".into(),
+                api_version: API_VERSION.into(),
+                time: Some(now_v),
+                subresource: subresource.to_string(),
+                set: changed,
+            }),
+        }
+    }
+    encode(entries)
+}
+
+/// A server-side apply by `manager` of `config` over `live`, `merged` being the result: the
+/// new `managedFields`, or the 409 of a field another manager set to another value.
+pub fn apply(
+    live: &Value,
+    config: &Value,
+    merged: &Value,
+    manager: &str,
+    subresource: &str,
+    force: bool,
+    now: Time,
+) -> Result<Value, Status> {
+    let mut entries = decode(live["metadata"].get("managedFields"));
+    let ignored = reset_fields(subresource);
+    let mut owned = FieldSet::new();
+    to_field_set(config, &CSR_TYPE, &mut Vec::new(), &mut owned);
+    let owned = without(owned, &ignored);
+    let c = diff(live, merged);
+    let changed: FieldSet = without(c.added.union(&c.modified).cloned().collect(), &ignored);
+    let me = |e: &Entry| e.same_as(manager, "Apply", subresource);
+    let mut conflicts: Vec<(String, Path)> = Vec::new();
+    for e in entries.iter().filter(|e| !me(e)) {
+        for p in e.set.intersection(&changed) {
+            conflicts.push((print_manager(e), p.clone()));
+        }
+    }
+    if !conflicts.is_empty() && !force {
+        return Err(conflict_status(conflicts));
+    }
+    for e in entries.iter_mut().filter(|e| !me(e)) {
+        e.set = e
+            .set
+            .iter()
+            .filter(|p| !changed.contains(*p) && !c.removed.contains(*p))
+            .cloned()
+            .collect();
+    }
+    let time = (live != merged).then(|| serde_json::to_value(now).unwrap_or(Value::Null));
+    match entries.iter_mut().find(|e| me(e)) {
+        Some(e) => {
+            e.set = owned;
+            e.api_version = API_VERSION.into();
+            if time.is_some() {
+                e.time = time;
+            }
+        }
+        None => entries.push(Entry {
+            manager: manager.to_string(),
+            operation: "Apply".into(),
+            api_version: API_VERSION.into(),
+            time,
+            subresource: subresource.to_string(),
+            set: owned,
+        }),
+    }
+    Ok(encode(entries))
+}
+
+/// `printManager` of a manager identity (no time in an identity).
+fn print_manager(e: &Entry) -> String {
+    let mut s = format!("{:?}", e.manager);
+    if !e.subresource.is_empty() {
+        s = format!("{s} with subresource {:?}", e.subresource);
+    }
+    if e.operation == "Update" {
+        s = format!("{s} using {}", e.api_version);
+    }
+    s
+}
+
+/// A FieldsV1 path as structured-merge-diff prints it: `.metadata.labels.a`,
+/// `.status.conditions[type="Approved"]`.
+fn print_path(p: &Path) -> String {
+    let mut s = String::new();
+    for k in p {
+        if let Some(n) = k.strip_prefix("f:") {
+            s.push('.');
+            s.push_str(n);
+        } else if let Some(kv) = k.strip_prefix("k:") {
+            let m: Map<String, Value> = serde_json::from_str(kv).unwrap_or_default();
+            let parts: Vec<String> = m.iter().map(|(a, b)| format!("{a}={b}")).collect();
+            s.push_str(&format!("[{}]", parts.join(",")));
+        } else if let Some(v) = k.strip_prefix("v:") {
+            s.push_str(&format!("[={v}]"));
+        }
+    }
+    s
+}
+
+/// `NewConflictError`: 409 Conflict, one cause per field.
+fn conflict_status(conflicts: Vec<(String, Path)>) -> Status {
+    let message = if conflicts.len() == 1 {
+        format!(
+            "Apply failed with 1 conflict: conflict with {}: {}",
+            conflicts[0].0,
+            print_path(&conflicts[0].1)
+        )
+    } else {
+        let mut by: std::collections::BTreeMap<&String, Vec<String>> = Default::default();
+        for (m, p) in &conflicts {
+            by.entry(m).or_default().push(print_path(p));
+        }
+        let mut lines = Vec::new();
+        for (m, ps) in by {
+            lines.push(format!("conflicts with {m}:"));
+            lines.extend(ps.into_iter().map(|p| format!("- {p}")));
+        }
+        format!(
+            "Apply failed with {} conflicts: {}",
+            conflicts.len(),
+            lines.join("\n")
+        )
+    };
+    let mut st = Status::failure(409, "Conflict", message);
+    st.details = Some(crate::api::status::StatusDetails {
+        causes: conflicts
+            .iter()
+            .map(|(m, p)| crate::api::status::StatusCause {
+                reason: "FieldManagerConflict".into(),
+                message: format!("conflict with {m}"),
+                field: print_path(p),
+            })
+            .collect(),
+        ..Default::default()
+    });
+    st
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: Time = Time(1_893_456_000); // 2030-01-01T00:00:00Z
+
+    fn csr(meta: Value, status: Value) -> Value {
+        json!({"apiVersion": API_VERSION, "kind": "CertificateSigningRequest",
+            "metadata": meta, "spec": {"request": "eA==", "signerName": "x/y", "usages": ["client auth"]},
+            "status": status})
+    }
+
+    /// Rows: (case, live, new, subresource, FieldsV1 of the one entry or null for none).
+    #[test]
+    fn update_owns_the_changed_fields_but_not_the_reset_ones() {
+        let rows: Vec<(&str, Value, Value, &str, Value)> = vec![
+            (
+                "create without labels: spec is reset on the main resource, nothing owned",
+                empty_csr(),
+                csr(json!({"name": "a"}), json!({})),
+                "",
+                Value::Null,
+            ),
+            (
+                "create with labels: the map added as a whole is a member (`.`)",
+                empty_csr(),
+                csr(json!({"name": "a", "labels": {"k": "v"}}), json!({})),
+                "",
+                json!({"f:metadata": {"f:labels": {".": {}, "f:k": {}}}}),
+            ),
+            (
+                "approval: the conditions, keyed by type; certificate reset",
+                csr(json!({"name": "a"}), json!({})),
+                csr(
+                    json!({"name": "a"}),
+                    json!({"certificate": "eA==", "conditions": [{"type": "Approved", "status": "True", "reason": "R"}]}),
+                ),
+                "approval",
+                json!({"f:status": {"f:conditions": {".": {}, "k:{\"type\":\"Approved\"}": {".": {}, "f:reason": {}, "f:status": {}, "f:type": {}}}}}),
+            ),
+            (
+                "status: the certificate; conditions reset",
+                csr(
+                    json!({"name": "a"}),
+                    json!({"conditions": [{"type": "Approved", "status": "True"}]}),
+                ),
+                csr(
+                    json!({"name": "a"}),
+                    json!({"certificate": "eA==", "conditions": [{"type": "Approved", "status": "True"}, {"type": "Failed", "status": "True"}]}),
+                ),
+                "status",
+                json!({"f:status": {"f:certificate": {}}}),
+            ),
+        ];
+        for (case, live, new, sub, want) in rows {
+            let got = update(&live, &new, "m", sub, NOW);
+            if want.is_null() {
+                assert_eq!(got, json!([]), "{case}");
+            } else {
+                assert_eq!(got.as_array().unwrap().len(), 1, "{case}: {got}");
+                let e = &got[0];
+                assert_eq!(e["fieldsV1"], want, "{case}");
+                assert_eq!(
+                    (e["manager"].as_str(), e["operation"].as_str()),
+                    (Some("m"), Some("Update")),
+                    "{case}"
+                );
+                assert_eq!(e["time"], json!("2030-01-01T00:00:00Z"), "{case}");
+                assert_eq!(
+                    e.get("subresource").and_then(|s| s.as_str()).unwrap_or(""),
+                    sub,
+                    "{case}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn apply_owns_its_configuration_and_conflicts_without_force() {
+        let created = csr(json!({"name": "a", "labels": {"k": "v"}}), json!({}));
+        let mf = update(&empty_csr(), &created, "kubectl-create", "", NOW);
+        let mut live = created.clone();
+        live["metadata"]["managedFields"] = mf;
+        // Same value: shared, no conflict; the applier owns labels.k.
+        let same = csr(json!({"name": "a", "labels": {"k": "v"}}), json!({}));
+        let got = apply(&live, &same, &live, "kubectl", "", false, NOW).unwrap();
+        let managers: Vec<&str> = got
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["manager"].as_str().unwrap())
+            .collect();
+        assert_eq!(managers, ["kubectl", "kubectl-create"]);
+        assert_eq!(got[0]["operation"], "Apply");
+        assert_eq!(
+            got[0]["fieldsV1"],
+            json!({"f:metadata": {"f:labels": {"f:k": {}}}})
+        );
+        // Another value: 409 naming the other manager, unless forced (then it loses the field).
+        let other = csr(json!({"name": "a", "labels": {"k": "w"}}), json!({}));
+        let merged = crate::registry::patch::merge(&live, &other);
+        let st = apply(&live, &other, &merged, "kubectl", "", false, NOW).unwrap_err();
+        assert_eq!(
+            (st.code, st.message.as_str()),
+            (409, "Apply failed with 1 conflict: conflict with \"kubectl-create\" using certificates.k8s.io/v1: .metadata.labels.k")
+        );
+        // Forced: the creator keeps only the labels map itself.
+        let got = apply(&live, &other, &merged, "kubectl", "", true, NOW).unwrap();
+        assert_eq!(got[1]["manager"], "kubectl-create");
+        assert_eq!(got[1]["fieldsV1"], json!({"f:metadata": {"f:labels": {}}}));
+    }
+
+    /// `isResetManagedFields`: a main-resource update sending `[]` starts from no entry.
+    #[test]
+    fn an_empty_list_resets_them() {
+        let mut live = csr(json!({"name": "a", "labels": {"k": "v"}}), json!({}));
+        live["metadata"]["managedFields"] = update(&empty_csr(), &live, "creator", "", NOW);
+        let mut new = live.clone();
+        new["metadata"]["managedFields"] = json!([]);
+        new["metadata"]["annotations"] = json!({"x": "y"});
+        let got = update(&live, &new, "m", "", NOW);
+        let managers: Vec<&str> = got
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["manager"].as_str().unwrap())
+            .collect();
+        assert_eq!(managers, ["m"]);
+        // Without the reset the creator keeps its label.
+        new["metadata"]["managedFields"] = live["metadata"]["managedFields"].clone();
+        let got = update(&live, &new, "m", "", NOW);
+        assert_eq!(got.as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn manager_from_user_agent() {
+        assert_eq!(
+            manager_name("", "kubectl/v1.33.1 (linux/amd64) kubernetes/8adc0f0"),
+            "kubectl"
+        );
+        assert_eq!(
+            manager_name("", "OpenAPI-Generator/37.0.2/python"),
+            "OpenAPI-Generator"
+        );
+        assert_eq!(
+            manager_name("kubectl-create", "kubectl/v1.33.1"),
+            "kubectl-create"
+        );
+    }
+}
