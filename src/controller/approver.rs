@@ -303,15 +303,18 @@ impl Controller for Approver {
 
     fn sync(&mut self, cx: &mut Cluster, name: &str) -> SyncResult {
         // certificate_controller.syncFunc: gone or issued → nothing to do.
-        let Some(mut csr) = cx.get_csr(name) else {
+        let Some(current) = cx.csr_arc(name) else {
             self.failures.remove(name);
             return SyncResult::Done;
         };
-        let outcome = decide(self.variant, &csr, &mut |a| Ok(cx.authorize(a).allowed()));
+        let outcome = decide(self.variant, &current, &mut |a| {
+            Ok(cx.authorize(a).allowed())
+        });
         let err = match outcome {
             Outcome::Skip => None,
             Outcome::Error { message, .. } => Some(message),
             Outcome::Approve(message) => {
+                let mut csr = (*current).clone();
                 csr.status.conditions.push(approval_condition(message));
                 let req = ApiRequest::csr(Verb::Update)
                     .name(name)

@@ -141,13 +141,14 @@ impl Controller for Signer {
     }
 
     fn sync(&mut self, cx: &mut Cluster, name: &str) -> SyncResult {
-        let Some(mut csr) = cx.get_csr(name) else {
+        let Some(current) = cx.csr_arc(name) else {
             self.failures.remove(name);
             return SyncResult::Done;
         };
-        if skip(&csr) {
+        if skip(&current) {
             return SyncResult::Done;
         }
+        let mut csr = (*current).clone();
         let ca = cx.pki().ca_for(&csr.spec.signer_name).cloned();
         let ttl = cx.config().signing_duration_secs;
         let now = cx.now();

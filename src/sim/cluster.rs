@@ -810,8 +810,9 @@ impl Cluster {
     }
 
     /// The stored CSR `name`, typed: from [`CsrCache`] when it holds the current bytes, else
-    /// parsed (and remembered).
-    fn csr_arc(&self, name: &str) -> Option<Arc<CertificateSigningRequest>> {
+    /// parsed (and remembered). Shared, not copied: controllers that usually only look
+    /// (most syncs end in "nothing to do") copy it only to write.
+    pub fn csr_arc(&self, name: &str) -> Option<Arc<CertificateSigningRequest>> {
         let b = self.store.get(&Self::csr_key(name))?;
         if let Some(c) = self.csr_cache.borrow().get(name, b) {
             return Some(c);
