@@ -59,29 +59,37 @@ pub fn small_int(v: u8) -> Vec<u8> {
     uint(&[v])
 }
 
-/// OID from dotted text (`"2.5.4.3"`).
+/// OID from dotted text (`"2.5.4.3"`). Encoded straight into the output, without
+/// collecting the arcs: every certificate built encodes a dozen of these.
 pub fn oid(dotted: &str) -> Vec<u8> {
-    let arcs: Vec<u64> = dotted
+    let mut arcs = dotted
         .split('.')
-        .map(|a| a.parse().expect("static OID"))
-        .collect();
-    let mut body = Vec::new();
-    push_base128(&mut body, arcs[0] * 40 + arcs[1]);
-    for &a in &arcs[2..] {
+        .map(|a| a.parse::<u64>().expect("static OID"));
+    let mut body = Vec::with_capacity(dotted.len());
+    let (first, second) = (arcs.next(), arcs.next());
+    push_base128(
+        &mut body,
+        first.expect("static OID") * 40 + second.expect("static OID"),
+    );
+    for a in arcs {
         push_base128(&mut body, a);
     }
     tlv(OID, &body)
 }
 
+/// `v` in base 128, most significant group first, continuation bit on all but the last.
 fn push_base128(out: &mut Vec<u8>, mut v: u64) {
-    let mut tmp = vec![(v & 0x7f) as u8];
-    v >>= 7;
-    while v > 0 {
-        tmp.push(0x80 | (v & 0x7f) as u8);
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = (v & 0x7f) as u8 | if i == buf.len() - 1 { 0 } else { 0x80 };
         v >>= 7;
+        if v == 0 {
+            break;
+        }
     }
-    tmp.reverse();
-    out.extend_from_slice(&tmp);
+    out.extend_from_slice(&buf[i..]);
 }
 
 /// BIT STRING with `unused` padding bits in the last byte.
@@ -149,6 +157,13 @@ mod tests {
             oid("1.2.840.10045.4.3.2"),
             [6, 8, 0x2a, 0x86, 0x48, 0xce, 0x3d, 4, 3, 2]
         );
+        // Arcs of one to four base-128 groups, and a first pair above 127 (2.999).
+        assert_eq!(
+            oid("1.3.6.1.4.1.311.21.7"),
+            [6, 9, 0x2b, 6, 1, 4, 1, 0x82, 0x37, 0x15, 7]
+        );
+        assert_eq!(oid("2.999.16384"), [6, 5, 0x88, 0x37, 0x81, 0x80, 0]);
+        assert_eq!(oid("1.2.268435456")[2..], [0x2a, 0x81, 0x80, 0x80, 0x80, 0]);
         assert_eq!(uint(&[0, 0]), [2, 1, 0]);
         assert_eq!(uint(&[0x80]), [2, 2, 0, 0x80]);
         assert_eq!(tlv(4, &[0; 200])[..3], [4, 0x81, 200]);
