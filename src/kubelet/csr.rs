@@ -170,7 +170,9 @@ impl rcgen::PublicKeyData for EcdsaKey {
 
 impl rcgen::SigningKey for EcdsaKey {
     fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
-        Ok(self.k.sign(msg))
+        let (sig, k, r) = self.k.sign_with_nonce(msg);
+        crate::pki::own_keys::remember_nonce(&self.k, k, r);
+        Ok(sig)
     }
 }
 

@@ -11,8 +11,11 @@ use super::der_memo::DerMemo;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
-/// Certificates remembered: a fleet's live issued CSRs between two cleaner passes.
-pub const CERT_FACTS_CAPACITY: usize = 8192;
+/// Certificates remembered: a fleet's live issued CSRs between two cleaner passes (about
+/// 600 at 10,000 nodes), with room to spare. Each entry holds a copy of its DER, so the
+/// memo is kept small enough to stay warm in the cache (with 8,192 entries, inserting took
+/// 2.4 % of a fleet run).
+pub const CERT_FACTS_CAPACITY: usize = 2048;
 
 /// The fields of a certificate the simulator reads.
 #[derive(Clone, Debug, PartialEq, Eq)]

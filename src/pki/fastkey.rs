@@ -137,6 +137,11 @@ impl FastKey {
 
     /// ECDSA/SHA-256 over `msg` with the RFC 6979 nonce; DER-encoded `(r, s)`.
     pub fn sign(&self, msg: &[u8]) -> Vec<u8> {
+        self.sign_with_nonce(msg).0
+    }
+
+    /// [`FastKey::sign`], also returning the nonce `k` and `r = x(k·G) mod n`.
+    pub fn sign_with_nonce(&self, msg: &[u8]) -> (Vec<u8>, Scalar, Scalar) {
         let z_bytes: FieldBytes = Sha256::digest(msg);
         let k = rfc6979_nonce(&self.d.to_bytes().into(), &z_bytes.into());
         let z = <Scalar as Reduce<U256>>::reduce_bytes(&z_bytes);
@@ -147,7 +152,7 @@ impl FastKey {
         let k_inv = invert_vartime(&k);
         let s = k_inv * (z + r * self.d);
         let sig = p256::ecdsa::Signature::from_scalars(r, s).expect("r, s ≠ 0");
-        sig.to_der().as_bytes().to_vec()
+        (sig.to_der().as_bytes().to_vec(), k, r)
     }
 }
 

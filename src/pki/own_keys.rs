@@ -44,8 +44,15 @@ const ECDSA_SHA256_ALG: [u8; 12] = [
     0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02,
 ];
 
+/// A remembered key: its scalar, and the nonce `k` of its last signature with `x(k·G) mod n`.
+#[derive(Clone, Copy)]
+struct Own {
+    d: Scalar,
+    last_nonce: Option<(Scalar, Scalar)>,
+}
+
 struct OwnKeys {
-    by_point: BTreeMap<[u8; 65], Scalar>,
+    by_point: BTreeMap<[u8; 65], Own>,
     order: VecDeque<[u8; 65]>,
 }
 
@@ -70,7 +77,11 @@ pub fn remember(key: &FastKey) {
         return;
     };
     if let Ok(mut g) = OWN_KEYS.lock() {
-        if g.by_point.insert(point, *key.scalar()).is_none() {
+        let own = Own {
+            d: *key.scalar(),
+            last_nonce: None,
+        };
+        if g.by_point.insert(point, own).is_none() {
             g.order.push_back(point);
         }
         while g.order.len() > OWN_KEYS_CAPACITY {
@@ -81,9 +92,22 @@ pub fn remember(key: &FastKey) {
     }
 }
 
-/// The scalar of a remembered key with this SubjectPublicKeyInfo, if the SPKI is the
-/// canonical P-256 encoding.
-fn scalar_for(spki_der: &[u8]) -> Option<Scalar> {
+/// Remember that a remembered key's last signature used nonce `k`, with `r = x(k·G) mod n`
+/// as the signer computed it: verifying that signature then needs no multiplication.
+pub fn remember_nonce(key: &FastKey, k: Scalar, r: Scalar) {
+    let Ok(point) = <[u8; 65]>::try_from(key.public_point()) else {
+        return;
+    };
+    if let Ok(mut g) = OWN_KEYS.lock() {
+        if let Some(own) = g.by_point.get_mut(&point) {
+            own.last_nonce = Some((k, r));
+        }
+    }
+}
+
+/// The remembered key with this SubjectPublicKeyInfo, if the SPKI is the canonical P-256
+/// encoding.
+fn own_for(spki_der: &[u8]) -> Option<Own> {
     if spki_der.len() != P256_SPKI_PREFIX.len() + 65 || spki_der[..26] != P256_SPKI_PREFIX {
         return None;
     }
@@ -136,8 +160,15 @@ fn split_request(der: &[u8]) -> Option<(&[u8], &[u8])> {
 }
 
 /// Does `sig` (DER `(r, s)`) sign `msg` with ECDSA/SHA-256 for the key whose scalar is `d`?
-/// Only canonical encodings with `0 < r, s < n` are accepted.
-pub fn verify_with_scalar(d: &Scalar, msg: &[u8], sig: &[u8]) -> bool {
+/// Only canonical encodings with `0 < r, s < n` are accepted. `known` is a nonce `k0` with
+/// `x(k0·G) mod n = r0` computed when signing: when the nonce the signature implies is `k0`
+/// and `r = r0`, the point is already known.
+pub fn verify_with_scalar(
+    d: &Scalar,
+    known: Option<(Scalar, Scalar)>,
+    msg: &[u8],
+    sig: &[u8],
+) -> bool {
     let Ok(parsed) = p256::ecdsa::Signature::from_der(sig) else {
         return false;
     };
@@ -151,6 +182,9 @@ pub fn verify_with_scalar(d: &Scalar, msg: &[u8], sig: &[u8]) -> bool {
     let k = invert_vartime(&s) * (z + r * d);
     if bool::from(k.is_zero()) {
         return false;
+    }
+    if known == Some((k, r)) {
+        return true;
     }
     // x(R) = X/Z² equals r when r·Z² = X: no inversion. (x(R) = r + n, possible only for
     // r < p − n, is not accepted here and goes to ring.)
@@ -168,9 +202,9 @@ pub fn verify_request(der: &[u8], spki_der: &[u8]) -> Option<()> {
     if !ENABLED.load(Ordering::Relaxed) {
         return None;
     }
-    let d = scalar_for(spki_der)?;
+    let own = own_for(spki_der)?;
     let (info, sig) = split_request(der)?;
-    verify_with_scalar(&d, info, sig).then_some(())
+    verify_with_scalar(&own.d, own.last_nonce, info, sig).then_some(())
 }
 
 #[cfg(test)]
@@ -206,11 +240,13 @@ mod tests {
             let k = key(&mut r);
             let other = key(&mut r);
             let msg = format!("message {i}").into_bytes();
-            let sig = k.sign(&msg);
+            let (sig, k0, r0) = k.sign_with_nonce(&msg);
+            assert_eq!(sig, k.sign(&msg));
             assert!(
-                verify_with_scalar(k.scalar(), &msg, &sig),
+                verify_with_scalar(k.scalar(), None, &msg, &sig),
                 "valid, case {i}"
             );
+            assert!(verify_with_scalar(k.scalar(), Some((k0, r0)), &msg, &sig));
             assert!(p256_accepts(k.public_point(), &msg, &sig));
             let parsed = p256::ecdsa::Signature::from_der(&sig).unwrap();
             let (rr, ss) = parsed.split_scalars();
@@ -257,12 +293,18 @@ mod tests {
             let mut trailing = sig.clone();
             trailing.push(0);
             cases.push((msg.clone(), trailing, &k));
+            // The same verdicts with the signing nonce known (the shortcut only fires when
+            // the signature implies exactly that nonce and r), and with a wrong one.
+            let wrong = Some((k0 + p256::Scalar::ONE, r0));
             for (m, s, key) in cases {
-                assert_eq!(
-                    verify_with_scalar(key.scalar(), &m, &s),
-                    p256_accepts(key.public_point(), &m, &s),
-                    "case {i}: sig {s:02x?}"
-                );
+                let want = p256_accepts(key.public_point(), &m, &s);
+                for known in [None, Some((k0, r0)), wrong] {
+                    assert_eq!(
+                        verify_with_scalar(key.scalar(), known, &m, &s),
+                        want,
+                        "case {i}: sig {s:02x?}"
+                    );
+                }
             }
         }
     }
