@@ -14,7 +14,8 @@ use csrsim::kubelet::{Fleet, FleetOptions, NodeSpec, Phase};
 use kubelet_support::*;
 use std::time::{Duration, Instant};
 
-/// The same allocator as the `csrsim` binary (src/main.rs), so the figure is the product's.
+/// The same allocator, with the same tuning (`csrsim::allocator`), as the `csrsim` binary
+/// (src/main.rs), so the figure is the product's.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -31,6 +32,7 @@ fn cpu_secs() -> f64 {
 }
 
 fn main() {
+    csrsim::allocator::slow_memory_purge();
     let all: Vec<String> = std::env::args().skip(1).collect();
     if all.iter().any(|a| a == "--ring-verify") {
         csrsim::pki::own_keys::set_enabled(false);

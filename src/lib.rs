@@ -23,6 +23,7 @@
 //! (enforced by `clippy.toml`).
 
 pub mod admission;
+pub mod allocator;
 pub mod api;
 pub mod auth;
 pub mod bench;

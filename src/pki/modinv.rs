@@ -199,7 +199,8 @@ pub fn inv_mod(a: &[u64; 4], m: &[u64; 4], m_neg_inv: u64) -> [u64; 4] {
     let (mut f, mut g) = (m62, to_signed62(a));
     let (mut d, mut e): (Signed62, Signed62) = ([0; LIMBS], [1, 0, 0, 0, 0]);
     let mut eta = -1i64;
-    while g != [0; LIMBS] {
+    // (OR of the limbs: an array comparison compiles to a `memcmp` call here.)
+    while g.iter().fold(0, |acc, &l| acc | l) != 0 {
         let (next, t) = divsteps_62(eta, f[0] as u64, g[0] as u64);
         eta = next;
         update_fg(&mut f, &mut g, t);
