@@ -253,7 +253,7 @@ fn primitives() {
             x = x.invert_vartime().unwrap();
         }
     });
-    let p_limbs = csrsim::pki::p256field::limbs_be(&hex_p());
+    let p_limbs = csrsim::pki::p256field::P;
     let mut a = [0x1234_5678_9abc_def1u64, 7, 9, 11];
     per("divsteps modinv::inv_mod (mod p)", 10_000, &mut || {
         for _ in 0..10_000 {
@@ -389,13 +389,4 @@ fn primitives() {
             }
         },
     );
-}
-
-/// P-256's field prime, big-endian.
-fn hex_p() -> [u8; 32] {
-    let mut b = [0xffu8; 32];
-    b[..4].copy_from_slice(&[0xff, 0xff, 0xff, 0xff]);
-    b[4..8].copy_from_slice(&[0, 0, 0, 1]);
-    b[8..20].copy_from_slice(&[0; 12]);
-    b
 }

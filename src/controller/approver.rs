@@ -79,17 +79,8 @@ pub fn parse_request(pem: &[u8]) -> Result<ParsedRequest, String> {
     };
     let (_, req) = X509CertificationRequest::from_der(&der)
         .map_err(|_| "asn1: structure error: tags don't match".to_string())?;
-    let subj = &req.certification_request_info.subject;
-    let organizations = subj
-        .iter_organization()
-        .filter_map(|a| a.as_str().ok().map(String::from))
-        .collect();
-    let common_name = subj
-        .iter_common_name()
-        .next()
-        .and_then(|a| a.as_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let (common_name, organizations) =
+        crate::pki::cert_facts::cn_and_orgs(&req.certification_request_info.subject);
     let mut has_sans = false;
     if let Some(exts) = req.requested_extensions() {
         for e in exts {

@@ -118,7 +118,7 @@ pub fn is_issued_expired(csr: &CertificateSigningRequest, now: Time) -> bool {
 pub fn cert_not_after(pem: &[u8]) -> Option<Time> {
     let (block, _) = crate::pki::gopem::decode(pem)?;
     let (cert, _) = crate::pki::cert_facts::parse_first(&block.bytes).ok()?;
-    Some(Time(cert.not_after))
+    Some(cert.not_after)
 }
 
 /// Which rule (if any) collects this CSR now; the name is used in the trace.

@@ -12,7 +12,6 @@
 //! provided (PKCS#8 DER, RSA or ECDSA) — the model of an operator-provisioned
 //! `kubelet-client.key.tmp`; upstream kubelets only ever generate ECDSA P-256 keys themselves.
 
-use crate::api::Time;
 use crate::auth::identity::{NODE_USER_PREFIX, SYSTEM_NODES};
 use crate::auth::Identity;
 use base64::Engine;
@@ -343,18 +342,8 @@ pub fn request_pem(t: &Template, key: &Key) -> Result<String, String> {
     req.pem().map_err(|e| e.to_string())
 }
 
-/// What the kubelet reads from an issued certificate.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CertInfo {
-    pub not_before: Time,
-    pub not_after: Time,
-    pub common_name: String,
-    pub organizations: Vec<String>,
-    pub dns_names: Vec<String>,
-    pub ips: Vec<IpAddr>,
-    /// Serial number, lowercase hex.
-    pub serial: String,
-}
+/// What the kubelet reads from an issued certificate (the shared parse of it).
+pub type CertInfo = crate::pki::cert_facts::CertFacts;
 
 impl CertInfo {
     /// The identity the apiserver's x509 authenticator derives from this certificate:
@@ -383,15 +372,7 @@ pub fn parse_issued(pem: &[u8]) -> Result<CertInfo, String> {
     }
     let (cert, _) = crate::pki::cert_facts::parse_first(&block.bytes)
         .map_err(|e| format!("unable to parse certificate: {e}"))?;
-    Ok(CertInfo {
-        not_before: Time(cert.not_before),
-        not_after: Time(cert.not_after),
-        common_name: cert.common_name.clone(),
-        organizations: cert.organizations.clone(),
-        dns_names: cert.dns_names.clone(),
-        ips: cert.ips.clone(),
-        serial: cert.serial.clone(),
-    })
+    Ok((*cert).clone())
 }
 
 /// Subject CN/O and PKIX public key of a PEM request (for `ensureCompatible`).
@@ -621,8 +602,8 @@ mod tests {
     #[test]
     fn template_satisfaction() {
         let cert = CertInfo {
-            not_before: Time(0),
-            not_after: Time(10),
+            not_before: crate::api::Time(0),
+            not_after: crate::api::Time(10),
             common_name: "system:node:n1".into(),
             organizations: vec!["system:nodes".into(), "extra".into()],
             dns_names: vec!["a".into(), "b".into()],

@@ -8,6 +8,7 @@
 //! are exactly one certificate are remembered; failures are never remembered.
 
 use super::der_memo::DerMemo;
+use crate::api::Time;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
@@ -20,9 +21,8 @@ pub const CERT_FACTS_CAPACITY: usize = 2048;
 /// The fields of a certificate the simulator reads.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CertFacts {
-    /// NotBefore and NotAfter, seconds since the epoch.
-    pub not_before: i64,
-    pub not_after: i64,
+    pub not_before: Time,
+    pub not_after: Time,
     /// The first subject CN (empty if none) and the subject O values in order.
     pub common_name: String,
     pub organizations: Vec<String>,
@@ -35,20 +35,26 @@ pub struct CertFacts {
 
 static MEMO: Mutex<DerMemo<Arc<CertFacts>>> = Mutex::new(DerMemo::new(CERT_FACTS_CAPACITY));
 
-fn read(cert: &x509_parser::certificate::X509Certificate) -> CertFacts {
-    use x509_parser::extensions::GeneralName;
-    let subj = cert.subject();
-    let common_name = subj
+/// The first CN (empty if none) and the O values in order: the user and groups an x509
+/// authenticator, or the approver, reads from a name.
+pub fn cn_and_orgs(name: &x509_parser::x509::X509Name) -> (String, Vec<String>) {
+    let common_name = name
         .iter_common_name()
         .next()
         .and_then(|a| a.as_str().ok())
         .unwrap_or("")
         .to_string();
-    let organizations = subj
+    let organizations = name
         .iter_organization()
         .filter_map(|a| a.as_str().ok())
         .map(str::to_string)
         .collect();
+    (common_name, organizations)
+}
+
+fn read(cert: &x509_parser::certificate::X509Certificate) -> CertFacts {
+    use x509_parser::extensions::GeneralName;
+    let (common_name, organizations) = cn_and_orgs(cert.subject());
     let (mut dns_names, mut ips) = (Vec::new(), Vec::new());
     if let Ok(Some(san)) = cert.subject_alternative_name() {
         for n in &san.value.general_names {
@@ -66,8 +72,8 @@ fn read(cert: &x509_parser::certificate::X509Certificate) -> CertFacts {
         }
     }
     CertFacts {
-        not_before: cert.validity().not_before.timestamp(),
-        not_after: cert.validity().not_after.timestamp(),
+        not_before: Time(cert.validity().not_before.timestamp()),
+        not_after: Time(cert.validity().not_after.timestamp()),
         common_name,
         organizations,
         dns_names,
@@ -110,7 +116,10 @@ mod tests {
             read(&c)
         };
         assert_eq!(fresh.common_name, "facts-ca");
-        assert_eq!((fresh.not_before, fresh.not_after), (now.0, now.0 + 86400));
+        assert_eq!(
+            (fresh.not_before.0, fresh.not_after.0),
+            (now.0, now.0 + 86400)
+        );
         let (first, rest) = parse_first(&der).unwrap();
         assert!(rest.is_empty());
         assert_eq!(*first, fresh);

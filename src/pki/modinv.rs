@@ -131,29 +131,17 @@ fn update_de(d: &mut Signed62, e: &mut Signed62, t: Matrix, m: &Signed62, m_neg_
 /// Bring `x` ∈ (−m, 2m), limbs below the top in `[0, 2^62)`, into `[0, m)`.
 fn normalize(x: &mut Signed62, m: &Signed62) {
     if x[LIMBS - 1] < 0 {
-        add(x, m);
+        add_signed(x, m, 1);
     } else if !less(x, m) {
-        sub(x, m);
+        add_signed(x, m, -1);
     }
 }
 
-fn add(x: &mut Signed62, y: &Signed62) {
+/// `x + sign·y` (sign ±1), carrying so the limbs below the top are in `[0, 2^62)`.
+fn add_signed(x: &mut Signed62, y: &Signed62, sign: i64) {
     let mut c = 0i64;
     for i in 0..LIMBS {
-        let s = x[i] + y[i] + c;
-        if i < LIMBS - 1 {
-            x[i] = s & M62 as i64;
-            c = s >> STEPS;
-        } else {
-            x[i] = s;
-        }
-    }
-}
-
-fn sub(x: &mut Signed62, y: &Signed62) {
-    let mut c = 0i64;
-    for i in 0..LIMBS {
-        let s = x[i] - y[i] + c;
+        let s = x[i] + sign * y[i] + c;
         if i < LIMBS - 1 {
             x[i] = s & M62 as i64;
             c = s >> STEPS;
@@ -212,7 +200,7 @@ pub fn inv_mod(a: &[u64; 4], m: &[u64; 4], m_neg_inv: u64) -> [u64; 4] {
     );
     if f[LIMBS - 1] < 0 && d != [0; LIMBS] {
         let mut neg = m62;
-        sub(&mut neg, &d);
+        add_signed(&mut neg, &d, -1);
         d = neg;
     }
     from_signed62(&d)
@@ -221,15 +209,7 @@ pub fn inv_mod(a: &[u64; 4], m: &[u64; 4], m_neg_inv: u64) -> [u64; 4] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pki::p256field::{be_bytes, limbs_be, N, N_NEG_INV};
-
-    /// p and −p⁻¹ mod 2^64 (= 1).
-    const P: [u64; 4] = [
-        0xffff_ffff_ffff_ffff,
-        0x0000_0000_ffff_ffff,
-        0,
-        0xffff_ffff_0000_0001,
-    ];
+    use crate::pki::p256field::{be_bytes, limbs_be, N, N_NEG_INV, P};
 
     /// `a·b ≡ 1 (mod m)` by p256's own field and scalar arithmetic.
     fn is_inverse(a: &[u64; 4], b: &[u64; 4], m: &[u64; 4]) -> bool {

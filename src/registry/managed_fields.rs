@@ -457,14 +457,7 @@ pub fn update(live: &Value, new: &Value, manager: &str, subresource: &str, now: 
     let ignored = reset_fields(subresource);
     let c = diff(live, new);
     let changed: FieldSet = without(c.added.union(&c.modified).cloned().collect(), &ignored);
-    for e in entries.iter_mut() {
-        e.set = e
-            .set
-            .iter()
-            .filter(|p| !changed.contains(*p) && !c.removed.contains(*p))
-            .cloned()
-            .collect();
-    }
+    disown(entries.iter_mut(), &changed, &c.removed);
     if !changed.is_empty() {
         let now_v = serde_json::to_value(now).unwrap_or(Value::Null);
         match entries
@@ -486,6 +479,18 @@ pub fn update(live: &Value, new: &Value, manager: &str, subresource: &str, now: 
         }
     }
     encode(entries)
+}
+
+/// The fields a write changed or removed are no longer owned by these entries.
+fn disown<'a>(
+    entries: impl Iterator<Item = &'a mut Entry>,
+    changed: &FieldSet,
+    removed: &FieldSet,
+) {
+    for e in entries {
+        e.set
+            .retain(|p| !changed.contains(p) && !removed.contains(p));
+    }
 }
 
 /// A server-side apply by `manager` of `config` over `live`, `merged` being the result: the
@@ -516,14 +521,7 @@ pub fn apply(
     if !conflicts.is_empty() && !force {
         return Err(conflict_status(conflicts));
     }
-    for e in entries.iter_mut().filter(|e| !me(e)) {
-        e.set = e
-            .set
-            .iter()
-            .filter(|p| !changed.contains(*p) && !c.removed.contains(*p))
-            .cloned()
-            .collect();
-    }
+    disown(entries.iter_mut().filter(|e| !me(e)), &changed, &c.removed);
     let time = (live != merged).then(|| serde_json::to_value(now).unwrap_or(Value::Null));
     match entries.iter_mut().find(|e| me(e)) {
         Some(e) => {

@@ -55,7 +55,7 @@ pub fn observe(
     let Ok((cert, _)) = crate::pki::cert_facts::parse_first(&block.bytes) else {
         return out;
     };
-    let got = cert.not_after - cert.not_before;
+    let got = cert.not_after.0 - cert.not_before.0;
     if is_duration_honored(want as i64, got) {
         out.push((HONORED, signer));
     }
