@@ -30,6 +30,7 @@ pub mod bench;
 pub mod check; // wiring: pki (`csrsim check`)
 pub mod controller;
 pub mod kubelet;
+pub mod lookup;
 pub mod pki;
 pub mod registry;
 pub mod remote;

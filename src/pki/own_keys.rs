@@ -21,11 +21,12 @@
 
 use super::fastkey::{invert_vartime, mul_generator, FastKey};
 use super::p256field::Fe;
+use crate::lookup::LookupMap;
 use p256::elliptic_curve::ops::Reduce;
 use p256::elliptic_curve::Field;
 use p256::{Scalar, U256};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
@@ -52,12 +53,12 @@ struct Own {
 }
 
 struct OwnKeys {
-    by_point: BTreeMap<[u8; 65], Own>,
+    by_point: LookupMap<[u8; 65], Own>,
     order: VecDeque<[u8; 65]>,
 }
 
 static OWN_KEYS: Mutex<OwnKeys> = Mutex::new(OwnKeys {
-    by_point: BTreeMap::new(),
+    by_point: LookupMap::new(),
     order: VecDeque::new(),
 });
 static ENABLED: AtomicBool = AtomicBool::new(true);

@@ -234,6 +234,27 @@ fn to_json_exact<T: serde::Serialize>(obj: &T) -> Result<Vec<u8>, Status> {
     })
 }
 
+/// `stored` (an object's JSON as this process serialized it) with its `metadata.resourceVersion`
+/// `old_rv` replaced by `new_rv`; `None` if the field is not found where expected. The first
+/// `"resourceVersion":"` in the bytes is metadata's: `kind`, `apiVersion` and the metadata
+/// fields before it are strings (a `"` inside a string is escaped, so the pattern cannot occur
+/// there), and every map that could hold such a key (labels, annotations, managedFields) comes
+/// after it.
+fn with_resource_version(stored: &[u8], old_rv: &str, new_rv: u64) -> Option<Vec<u8>> {
+    const FIELD: &[u8] = b"\"resourceVersion\":\"";
+    let at = stored.windows(FIELD.len()).position(|w| w == FIELD)? + FIELD.len();
+    let end = at + old_rv.len();
+    if old_rv.is_empty() || stored.get(at..end)? != old_rv.as_bytes() || stored.get(end)? != &b'"' {
+        return None;
+    }
+    let new_rv = new_rv.to_string();
+    let mut out = Vec::with_capacity(stored.len() + new_rv.len());
+    out.extend_from_slice(&stored[..at]);
+    out.extend_from_slice(new_rv.as_bytes());
+    out.extend_from_slice(&stored[end..]);
+    Some(out)
+}
+
 fn to_value<T: serde::Serialize>(t: &T) -> Value {
     serde_json::to_value(t).expect("wire types always serialize")
 }
@@ -1959,7 +1980,7 @@ impl Cluster {
         }
         // Finalizers gone on an object being deleted: the delete completes.
         if new.metadata.deletion_timestamp.is_some() && new.metadata.finalizers.is_empty() {
-            self.remove_csr(info, &key, &new)?;
+            self.remove_csr(info, &key, &new, false)?;
             return Ok(to_value(&new));
         }
         // The status-update metrics, counted once the write succeeds; the written object
@@ -2004,15 +2025,45 @@ impl Cluster {
 
     /// Delete a stored CSR (its final state, with the deletion's resourceVersion, goes to the
     /// watch log).
+    /// Delete a CSR; its DELETED event shows `csr` stamped with the deletion's
+    /// resourceVersion. When `csr` is the stored object itself (`is_stored`), that event's
+    /// bytes are the stored bytes with the new resourceVersion spliced in, not a fresh
+    /// serialization (2.5 % of a fleet run went to cloning and re-serializing the object).
     fn remove_csr(
         &mut self,
         info: &ResourceInfo,
         key: &str,
         csr: &CertificateSigningRequest,
+        is_stored: bool,
     ) -> Result<(), Status> {
-        let mut last = csr.clone();
-        last.metadata.resource_version = self.store.next_rv().to_string();
-        let rv = self.delete_json(key, &last)?;
+        let next = self.store.next_rv();
+        let spliced = if is_stored {
+            self.store
+                .get(key)
+                .and_then(|b| with_resource_version(b, &csr.metadata.resource_version, next))
+        } else {
+            None
+        };
+        let serialize = || {
+            let mut last = csr.clone();
+            last.metadata.resource_version = next.to_string();
+            to_json_exact(&last)
+        };
+        let bytes = match spliced {
+            Some(b) => {
+                debug_assert_eq!(
+                    String::from_utf8_lossy(&b),
+                    String::from_utf8_lossy(&serialize()?),
+                    "spliced DELETED event differs from the serialized object"
+                );
+                b
+            }
+            None => serialize()?,
+        };
+        let rv = self
+            .store
+            .delete(key, bytes, self.clock_ms)
+            .map_err(|e| Status::internal(format!("storage error: {e}")))?;
         self.csr_cache
             .get_mut()
             .map
@@ -2177,7 +2228,7 @@ impl Cluster {
             }
             return Ok(to_value(&*old));
         }
-        self.remove_csr(info, &key, &old)?;
+        self.remove_csr(info, &key, &old, true)?;
         Ok(success())
     }
 
@@ -2371,5 +2422,42 @@ impl WatchFilter {
     /// Whether the object passes the label and field selectors.
     pub fn matches_object(&self, obj: &Value) -> bool {
         Cluster::matches(&self.sel, obj)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The splice finds metadata's resourceVersion even when a name, a label or an
+    /// annotation spells the same text, and refuses when the field is not the expected one.
+    #[test]
+    fn resource_version_splice_matches_reserialization() {
+        let mut c = CertificateSigningRequest {
+            kind: "CertificateSigningRequest".into(),
+            api_version: "certificates.k8s.io/v1".into(),
+            ..Default::default()
+        };
+        c.metadata.name = r#"x"resourceVersion":"7"#.into();
+        c.metadata.resource_version = "7".into();
+        c.metadata
+            .annotations
+            .insert("resourceVersion".into(), "7".into());
+        c.metadata
+            .labels
+            .insert("resourceVersion".into(), "7".into());
+        let stored = to_json_exact(&c).unwrap();
+        let spliced = with_resource_version(&stored, "7", 12345).expect("found");
+        c.metadata.resource_version = "12345".into();
+        assert_eq!(
+            String::from_utf8(spliced).unwrap(),
+            String::from_utf8(to_json_exact(&c).unwrap()).unwrap()
+        );
+        // Not the value the object holds, a prefix of it, or no resourceVersion: refused.
+        assert_eq!(with_resource_version(&stored, "8", 9), None);
+        assert_eq!(with_resource_version(&stored, "", 9), None);
+        let long = br#"{"metadata":{"resourceVersion":"77"}}"#;
+        assert_eq!(with_resource_version(long, "7", 9), None);
+        assert_eq!(with_resource_version(br#"{"metadata":{}}"#, "7", 9), None);
     }
 }
