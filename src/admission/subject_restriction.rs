@@ -38,6 +38,14 @@ pub fn subject_organizations(request: &[u8]) -> Result<Vec<String>, String> {
 
 /// (organizations, common name) of the CSR's subject.
 pub fn subject(request: &[u8]) -> Result<(Vec<String>, String), String> {
+    match crate::pki::csr::parsed_pem_before(request) {
+        Some(p) => Ok((p.organizations(), p.first_common_name().to_string())),
+        None => subject_uncached(request),
+    }
+}
+
+/// [`subject`] without the shortcut through a remembered parse.
+pub(crate) fn subject_uncached(request: &[u8]) -> Result<(Vec<String>, String), String> {
     use x509_parser::prelude::*;
     let der = match crate::pki::gopem::decode(request) {
         Some((b, _)) if b.type_ == "CERTIFICATE REQUEST" => b.bytes,

@@ -71,6 +71,18 @@ pub struct ParsedRequest {
 /// `capihelper.ParseCSR`: PEM `CERTIFICATE REQUEST` then DER. The DER error text is Go's
 /// asn1 message for the commonest corruption (not every Go message is reproduced).
 pub fn parse_request(pem: &[u8]) -> Result<ParsedRequest, String> {
+    match crate::pki::csr::parsed_pem_before(pem) {
+        Some(p) => Ok(ParsedRequest {
+            common_name: p.first_common_name().to_string(),
+            organizations: p.organizations(),
+            has_sans: p.has_sans(),
+        }),
+        None => parse_request_uncached(pem),
+    }
+}
+
+/// [`parse_request`] without the shortcut through a remembered parse.
+pub(crate) fn parse_request_uncached(pem: &[u8]) -> Result<ParsedRequest, String> {
     use x509_parser::extensions::{GeneralName, ParsedExtension};
     use x509_parser::prelude::*;
     let der = match crate::pki::gopem::decode(pem) {
@@ -324,6 +336,116 @@ impl Controller for Approver {
                 SyncResult::Done
             }
             Some(message) => SyncResult::RequeueAfter(self.backoff(name), message),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::der::{self, seq, set_of, tlv};
+
+    /// A CSR DER with these subject attributes `(oid, tag, value)` (one RDN each) and these
+    /// SAN GeneralNames (already encoded); the signature is not checked by a parse.
+    fn csr_pem(attrs: &[(&str, u8, &[u8])], sans: &[Vec<u8>]) -> String {
+        let key = crate::pki::fastkey::FastKey::from_scalar_bytes(&[7u8; 32]).unwrap();
+        let spki = seq(&[
+            &seq(&[
+                &der::oid("1.2.840.10045.2.1"),
+                &der::oid("1.2.840.10045.3.1.7"),
+            ]),
+            &der::bit_string(0, key.public_point()),
+        ]);
+        let rdns: Vec<Vec<u8>> = attrs
+            .iter()
+            .map(|(oid, tag, v)| set_of(vec![seq(&[&der::oid(oid), &tlv(*tag, v)])]))
+            .collect();
+        let name = seq(&rdns.iter().map(|r| r.as_slice()).collect::<Vec<_>>());
+        let mut attributes = Vec::new();
+        if !sans.is_empty() {
+            let names = seq(&sans.iter().map(|s| s.as_slice()).collect::<Vec<_>>());
+            let ext = seq(&[&der::oid("2.5.29.17"), &der::octet_string(&names)]);
+            attributes = seq(&[
+                &der::oid("1.2.840.113549.1.9.14"),
+                &set_of(vec![seq(&[&ext])]),
+            ]);
+        }
+        let attrs_field = der::explicit(0, &attributes);
+        let info = seq(&[&der::small_int(0), &name, &spki, &attrs_field]);
+        let alg = seq(&[&der::oid("1.2.840.10045.4.3.2")]);
+        let sig = der::bit_string(0, &key.sign(&info));
+        crate::pki::gopem::encode("CERTIFICATE REQUEST", &seq(&[&info, &alg, &sig]))
+    }
+
+    /// The shortcut through the shared parse (`parse_der_shared`) reads exactly what the
+    /// approver's and admission's own x509 parses read: first CN, every string O in order,
+    /// and "has SANs" for DNS, email, IP and URI names only.
+    #[test]
+    fn shared_parse_reads_what_the_own_parse_reads() {
+        const CN: &str = "2.5.4.3";
+        const O: &str = "2.5.4.10";
+        const OU: &str = "2.5.4.11";
+        let utf8 = der::UTF8_STRING;
+        let printable = der::PRINTABLE_STRING;
+        let dns = tlv(0x82, b"n1.example");
+        let email = tlv(0x81, b"a@example.com");
+        let ip = tlv(0x87, &[10, 0, 0, 1]);
+        let uri = tlv(0x86, b"spiffe://x/y");
+        let other = der::explicit(
+            0,
+            &[der::oid("1.2.3.4"), der::explicit(0, &tlv(utf8, b"v"))].concat(),
+        );
+        let cases: Vec<(&str, String)> = vec![
+            ("empty subject", csr_pem(&[], &[])),
+            (
+                "kubelet client",
+                csr_pem(
+                    &[(O, utf8, b"system:nodes"), (CN, utf8, b"system:node:n1")],
+                    &[],
+                ),
+            ),
+            (
+                "two CNs, two Os, an OU, a non-string O",
+                csr_pem(
+                    &[
+                        (CN, utf8, b"first"),
+                        (O, printable, b"a"),
+                        (OU, utf8, b"unit"),
+                        (O, der::INTEGER, &[5]),
+                        (O, utf8, b"b"),
+                        (CN, utf8, b"second"),
+                    ],
+                    &[],
+                ),
+            ),
+            ("non-string CN", csr_pem(&[(CN, der::INTEGER, &[1])], &[])),
+            ("DNS SAN", csr_pem(&[(CN, utf8, b"x")], &[dns])),
+            ("email SAN", csr_pem(&[(CN, utf8, b"x")], &[email])),
+            ("IP SAN", csr_pem(&[(CN, utf8, b"x")], &[ip])),
+            ("URI SAN", csr_pem(&[(CN, utf8, b"x")], &[uri])),
+            ("otherName SAN only", csr_pem(&[(CN, utf8, b"x")], &[other])),
+        ];
+        for (what, pem) in cases {
+            let own = parse_request_uncached(pem.as_bytes()).expect(what);
+            let own_subject =
+                crate::admission::subject_restriction::subject_uncached(pem.as_bytes())
+                    .expect(what);
+            assert!(
+                crate::pki::csr::parsed_pem_before(pem.as_bytes()).is_none(),
+                "{what}: not yet remembered"
+            );
+            crate::pki::csr::parse_pem_shared(pem.as_bytes()).expect(what);
+            assert!(crate::pki::csr::parsed_pem_before(pem.as_bytes()).is_some());
+            assert_eq!(parse_request(pem.as_bytes()).unwrap(), own, "{what}");
+            assert_eq!(
+                crate::admission::subject_restriction::subject(pem.as_bytes()).unwrap(),
+                own_subject,
+                "{what}"
+            );
+            assert_eq!((own.common_name.clone(), own.organizations.clone()), {
+                let (o, cn) = own_subject;
+                (cn, o)
+            });
         }
     }
 }

@@ -72,7 +72,7 @@ pub fn decide(
     }
     let Some(ca) = ca else { return Decision::Skip };
     let policy = policy_for(&csr.spec.signer_name).expect("checked by skip");
-    let req = match csr::parse_pem(&csr.spec.request) {
+    let req = match csr::parse_pem_shared(&csr.spec.request) {
         Ok(r) => r,
         Err(e) => {
             return Decision::Error(format!("unable to parse csr {:?}: {e}", csr.metadata.name))
