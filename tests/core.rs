@@ -618,3 +618,59 @@ fn typed_csr_reads_follow_every_kind_of_write() {
     assert_ne!(again.metadata.uid, first.metadata.uid);
     assert_eq!(agree(&mut c).unwrap(), again);
 }
+
+/// In-process callers that do not read the answer: a create with `identity_only` answers
+/// the name `generateName` gave and the uid, with `discard_object` nothing; a delete with
+/// `discard_object` answers nothing. The stored object and the watch events are the same.
+#[test]
+fn creates_and_deletes_answer_only_what_was_asked() {
+    let mut c = bare_cluster();
+    let admin = Identity::admin();
+    let pem = include_str!("fixtures/alice.csr");
+    let mut body = csr_body("", "example.com/s", &["client auth"], pem);
+    body["metadata"] = json!({"generateName": "csr-"});
+    let r = c
+        .apply(
+            &admin,
+            ApiRequest::csr(Verb::Create)
+                .body(body.clone())
+                .identity_only(),
+        )
+        .unwrap()
+        .into_value();
+    let name = r["metadata"]["name"].as_str().unwrap().to_string();
+    assert!(name.starts_with("csr-"), "{r}");
+    let stored = c.get_csr(&name).unwrap();
+    assert_eq!(
+        r,
+        json!({"metadata": {"name": name, "uid": stored.metadata.uid}}),
+        "name and uid only"
+    );
+    let r = c
+        .apply(
+            &admin,
+            ApiRequest::csr(Verb::Create).body(body).discard_object(),
+        )
+        .unwrap()
+        .into_value();
+    assert_eq!(r, Value::Null);
+    assert_eq!(c.list_csrs().len(), 2);
+    let r = c
+        .apply(
+            &admin,
+            ApiRequest::csr(Verb::Delete).name(&name).discard_object(),
+        )
+        .unwrap()
+        .into_value();
+    assert_eq!(r, Value::Null);
+    assert!(c.get_csr(&name).is_none());
+    let r = c
+        .apply(
+            &admin,
+            ApiRequest::csr(Verb::Delete).name(&c.list_csrs()[0].metadata.name.clone()),
+        )
+        .unwrap()
+        .into_value();
+    assert_eq!(r["kind"], "Status", "{r}");
+    assert_eq!(r["status"], "Success", "{r}");
+}

@@ -159,7 +159,7 @@ impl Cleaner {
         for csr in cx.list_csr_arcs() {
             if let Some(rule) = verdict(&csr, &self.cfg, now) {
                 let name = csr.metadata.name.clone();
-                match cx.apply(&Identity::controller_manager(), ApiRequest::csr(Verb::Delete).name(&name)) {
+                match cx.apply(&Identity::controller_manager(), ApiRequest::csr(Verb::Delete).name(&name).discard_object()) {
                     Ok(_) => {
                         deleted += 1;
                         cx.trace("cleaner-delete", json!({"csr": name, "rule": rule}));

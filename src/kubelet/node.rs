@@ -712,7 +712,10 @@ impl Node {
             "metadata": {"name": csr_name},
             "spec": {"request": b64(&pem), "signerName": CertKind::Client.signer_name(), "usages": usages},
         });
-        let created = env.cx.apply(&who, ApiRequest::csr(Verb::Create).body(body));
+        let created = env.cx.apply(
+            &who,
+            ApiRequest::csr(Verb::Create).body(body).identity_only(),
+        );
         let uid = match created {
             Ok(r) => {
                 self.csrs_created += 1;
@@ -965,7 +968,10 @@ impl Node {
             "metadata": {"generateName": csr::ROTATION_GENERATE_NAME},
             "spec": {"request": b64(&pem), "signerName": kind.signer_name(), "usages": usages},
         });
-        let (csr_name, uid) = match env.cx.apply(&who, ApiRequest::csr(Verb::Create).body(body)) {
+        let (csr_name, uid) = match env.cx.apply(
+            &who,
+            ApiRequest::csr(Verb::Create).body(body).identity_only(),
+        ) {
             Ok(r) => {
                 let v = r.into_value();
                 (

@@ -234,6 +234,25 @@ fn to_json_exact<T: serde::Serialize>(obj: &T) -> Result<Vec<u8>, Status> {
     })
 }
 
+/// What a create answers with (see [`ApiRequest::discard_object`] and
+/// [`ApiRequest::identity_only`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Render {
+    Object,
+    Identity,
+    Nothing,
+}
+
+impl Render {
+    fn answer(self, object: impl FnOnce() -> Value, name: &str, uid: &str) -> Value {
+        match self {
+            Render::Object => object(),
+            Render::Identity => json!({"metadata": {"name": name, "uid": uid}}),
+            Render::Nothing => Value::Null,
+        }
+    }
+}
+
 /// `stored` (an object's JSON as this process serialized it) with its `metadata.resourceVersion`
 /// `old_rv` replaced by `new_rv`; `None` if the field is not found where expected. The first
 /// `"resourceVersion":"` in the bytes is metadata's: `kind`, `apiVersion` and the metadata
@@ -1005,8 +1024,14 @@ impl Cluster {
                     .body
                     .as_ref()
                     .ok_or_else(|| Status::bad_request("request body required"))?;
-                self.create(who, &info, &namespace, body, req.dry_run)
-                    .map(|v| if req.discard_object { Value::Null } else { v })
+                let render = if req.discard_object {
+                    Render::Nothing
+                } else if req.identity_only {
+                    Render::Identity
+                } else {
+                    Render::Object
+                };
+                self.create(who, &info, &namespace, body, req.dry_run, render)
                     .map(ApiResponse::Created)
             }
             Verb::Update => {
@@ -1391,6 +1416,7 @@ impl Cluster {
         ns: &str,
         body: &Value,
         dry_run: bool,
+        render: Render,
     ) -> Result<Value, Status> {
         if !body.is_object() {
             return Err(Status::bad_request(
@@ -1459,9 +1485,10 @@ impl Cluster {
                 return Err(Status::already_exists(&gr(info), &name));
             }
             if dry_run {
-                return Ok(to_value(&csr));
+                return Ok(render.answer(|| to_value(&csr), &name, &uid));
             }
-            return self.write_csr(info, &key, csr, true);
+            let written = self.write_csr(info, &key, csr, render == Render::Object)?;
+            return Ok(render.answer(|| written, &name, &uid));
         }
         let obj = self.create_generic_checks(who, info, obj)?;
         if rv_set {
@@ -1472,9 +1499,10 @@ impl Cluster {
             return Err(Status::already_exists(&gr(info), &name));
         }
         if dry_run {
-            return Ok(obj);
+            return Ok(render.answer(|| obj, &name, &uid));
         }
-        self.write(info, &key, obj)
+        let written = self.write(info, &key, obj)?;
+        Ok(render.answer(|| written, &name, &uid))
     }
 
     /// Strategy, validation and admission of a CSR create.
@@ -1575,7 +1603,7 @@ impl Cluster {
                 if !self.store.contains(&store::key("", "namespaces", "", ns)) {
                     let obj =
                         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
-                    let _ = self.create(&admin, &ns_info, "", &obj, false);
+                    let _ = self.create(&admin, &ns_info, "", &obj, false, Render::Nothing);
                 }
             }
         }
@@ -1589,7 +1617,7 @@ impl Cluster {
             if self.store.contains(&key) {
                 continue;
             }
-            if let Err(e) = self.create(&admin, &info, "", &obj, false) {
+            if let Err(e) = self.create(&admin, &info, "", &obj, false, Render::Nothing) {
                 self.trace(
                     "bootstrap-policy-error",
                     json!({"resource": resource, "error": e.message}),
@@ -2023,8 +2051,6 @@ impl Cluster {
         Ok(if render { to_value(&*csr) } else { Value::Null })
     }
 
-    /// Delete a stored CSR (its final state, with the deletion's resourceVersion, goes to the
-    /// watch log).
     /// Delete a CSR; its DELETED event shows `csr` stamped with the deletion's
     /// resourceVersion. When `csr` is the stored object itself (`is_stored`), that event's
     /// bytes are the stored bytes with the new resourceVersion spliced in, not a fresh
@@ -2229,7 +2255,11 @@ impl Cluster {
             return Ok(to_value(&*old));
         }
         self.remove_csr(info, &key, &old, true)?;
-        Ok(success())
+        Ok(if req.discard_object {
+            Value::Null
+        } else {
+            success()
+        })
     }
 
     fn remove(&mut self, info: &ResourceInfo, key: &str, mut obj: Value) -> Result<(), Status> {

@@ -90,6 +90,10 @@ pub struct ApiRequest {
     /// The caller does not read the object of the answer: `Ok`/`Created` carry `Value::Null`
     /// instead of the rendered object (the controllers' writes).
     pub discard_object: bool,
+    /// The caller reads only the created object's name and uid: a create answers
+    /// `{"metadata": {"name", "uid"}}` instead of the rendered object (the simulated
+    /// kubelets, which learn the name `generateName` gave their CSR).
+    pub identity_only: bool,
 }
 
 impl ApiRequest {
@@ -134,6 +138,12 @@ impl ApiRequest {
     /// Do not render the object of the answer (see [`ApiRequest::discard_object`]).
     pub fn discard_object(mut self) -> Self {
         self.discard_object = true;
+        self
+    }
+    /// Answer a create with the new object's name and uid only (see
+    /// [`ApiRequest::identity_only`]).
+    pub fn identity_only(mut self) -> Self {
+        self.identity_only = true;
         self
     }
     pub fn patch(mut self, t: PatchType, v: Value) -> Self {
