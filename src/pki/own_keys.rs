@@ -179,13 +179,17 @@ pub fn verify_with_scalar(
     let (r, s) = parsed.split_scalars();
     let (r, s) = (*r, *s);
     let z = <Scalar as Reduce<U256>>::reduce_bytes(&Sha256::digest(msg));
-    // u1 + u2·d = (z + r·d)/s: the nonce the signer must have used.
-    let k = invert_vartime(&s) * (z + r * d);
+    let zrd = z + r * d;
+    // The nonce the signature implies is k = u1 + u2·d = (z + r·d)/s. When it is the known
+    // k0 (checked as s·k0 = z + r·d, no inversion) and r = x(k0·G) mod n, R = k0·G: valid.
+    if let Some((k0, r0)) = known {
+        if r0 == r && !bool::from(k0.is_zero()) && s * k0 == zrd {
+            return true;
+        }
+    }
+    let k = invert_vartime(&s) * zrd;
     if bool::from(k.is_zero()) {
         return false;
-    }
-    if known == Some((k, r)) {
-        return true;
     }
     // x(R) = X/Z² equals r when r·Z² = X: no inversion. (x(R) = r + n, possible only for
     // r < p − n, is not accepted here and goes to ring.)
