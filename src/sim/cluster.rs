@@ -1008,6 +1008,20 @@ impl Cluster {
                         }
                         UpdateBody::Value(v)
                     }
+                    UpdateBody::Csr(mut c) if !req.user_agent.is_empty() => {
+                        if let Some(live) = self.csr_arc(&req.name) {
+                            let manager =
+                                managed_fields::manager_name(&req.field_manager, &req.user_agent);
+                            c.metadata.managed_fields = managed_fields::update_typed(
+                                &live,
+                                &c,
+                                &manager,
+                                &req.subresource,
+                                self.now(),
+                            );
+                        }
+                        UpdateBody::Csr(c)
+                    }
                     b => b,
                 };
                 self.update(

@@ -75,7 +75,8 @@ pub struct ApiRequest {
     /// `sendInitialEvents` was in the query (whatever its value: upstream's `*bool`).
     pub send_initial_events_given: bool,
     /// The client's User-Agent: names the field manager when `fieldManager` is empty. With
-    /// both empty (in-process callers) CSR writes leave `managedFields` as they are.
+    /// both empty (in-process callers other than the controllers) CSR writes leave
+    /// `managedFields` as they are.
     pub user_agent: String,
     /// A create that a server-side apply of an absent object turned into (its body is the
     /// applied configuration).
@@ -129,6 +130,11 @@ impl ApiRequest {
     /// A typed CSR body (see [`ApiRequest::csr_body`]).
     pub fn csr_body(mut self, csr: CertificateSigningRequest) -> Self {
         self.csr_body = Some(Box::new(csr));
+        self
+    }
+    /// The client's User-Agent (names the field manager of a write).
+    pub fn user_agent(mut self, ua: &str) -> Self {
+        self.user_agent = ua.into();
         self
     }
     /// Do not render the object of the answer (see [`ApiRequest::discard_object`]).
