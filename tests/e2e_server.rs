@@ -777,3 +777,59 @@ fn request_options_and_server_side_apply_checks() {
     let (code, text) = s.curl("GET", &foo, &[], None);
     assert_eq!(code, 404, "{text}");
 }
+
+/// Strict decoding of a JSON body reports duplicate fields as sigs.k8s.io/json's strict mode
+/// does: `fieldValidation=Strict` refuses the create (400, in document order with the
+/// unknown fields), `Warn` (the default) creates it and names them in `Warning` headers.
+#[test]
+fn duplicate_fields_in_json_bodies_are_strict_decoding_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let body = String::from_utf8(csr_body(d, "dup")).unwrap();
+    assert!(body.contains(r#""metadata":{"name":"dup"}"#), "{body}");
+    let dup = body
+        .replace(
+            r#""metadata":{"name":"dup"}"#,
+            r#""metadata":{"name":"x","name":"dup"}"#,
+        )
+        .replace(r#""usages":"#, r#""foo":1,"usages":"#);
+    let (code, text) = s.curl(
+        "POST",
+        &format!("{C}?fieldValidation=Strict"),
+        &[],
+        Some(("application/json", dup.as_bytes())),
+    );
+    assert_eq!(code, 400, "{text}");
+    assert_eq!(
+        status(&text)["message"],
+        r#"CertificateSigningRequest in version "v1" cannot be handled as a CertificateSigningRequest: strict decoding error: duplicate field "metadata.name", unknown field "spec.foo""#
+    );
+    let headers = d.join("headers.txt");
+    let (code, text) = s.curl(
+        "POST",
+        C,
+        &["-D", headers.to_str().unwrap()],
+        Some(("application/json", dup.as_bytes())),
+    );
+    assert_eq!(code, 201, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["metadata"]["name"], "dup", "the last value wins");
+    let h = std::fs::read_to_string(&headers).unwrap();
+    let warnings: Vec<&str> = h
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("warning: ")
+                .or_else(|| l.strip_prefix("Warning: "))
+        })
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            r#"299 - "duplicate field \"metadata.name\"""#,
+            r#"299 - "unknown field \"spec.foo\"""#
+        ],
+        "{h}"
+    );
+}

@@ -550,3 +550,244 @@ mod tests {
         assert_eq!(csr.status.conditions[0].reason, "");
     }
 }
+
+/// The strict decoding errors of a JSON body decoded into the Go struct `root`, as
+/// sigs.k8s.io/json's strict mode (`DisallowUnknownFields`, `DisallowDuplicateFields`)
+/// reports them, in document order: `unknown field "spec.foo"`, `duplicate field
+/// "metadata.name"` (a struct field or a map key seen twice in one object; the path is the
+/// field stack, `.`-joined, `[i]` for list elements). Only the raw bytes keep duplicates, so
+/// this reads them; values of unknown fields, of the wrong JSON kind, or of types with their
+/// own decoding (`Opaque`) are skipped, as the decoder skips them. `apiVersion` and `kind` are
+/// the root's inline type meta. `None` when `body` is not one JSON object.
+pub fn strict_errors_json(body: &[u8], root: &'static GoStruct) -> Option<Vec<String>> {
+    let mut s = Scan {
+        b: body,
+        i: 0,
+        out: Vec::new(),
+    };
+    s.ws();
+    if s.peek() != Some(b'{') {
+        return None;
+    }
+    let mut stack = String::new();
+    s.object(Some(&GoType::Struct(root)), &mut stack, true)?;
+    Some(s.out)
+}
+
+struct Scan<'a> {
+    b: &'a [u8],
+    i: usize,
+    out: Vec<String>,
+}
+
+impl Scan<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
+    }
+    fn eat(&mut self, c: u8) -> Option<()> {
+        self.ws();
+        (self.peek()? == c).then(|| self.i += 1)
+    }
+    /// A string token, unescaped.
+    fn string(&mut self) -> Option<String> {
+        self.ws();
+        let start = self.i;
+        if self.peek()? != b'"' {
+            return None;
+        }
+        self.i += 1;
+        let mut escaped = false;
+        loop {
+            match *self.b.get(self.i)? {
+                b'\\' => {
+                    escaped = true;
+                    self.i += 2;
+                }
+                b'"' => {
+                    self.i += 1;
+                    break;
+                }
+                _ => self.i += 1,
+            }
+        }
+        let raw = &self.b[start..self.i];
+        if escaped {
+            serde_json::from_slice(raw).ok()
+        } else {
+            Some(String::from_utf8_lossy(&raw[1..raw.len() - 1]).into_owned())
+        }
+    }
+    /// A value: descended into only when `ty` is a container of its JSON kind.
+    fn value(&mut self, ty: Option<&GoType>, stack: &mut String) -> Option<()> {
+        self.ws();
+        match self.peek()? {
+            b'{' => {
+                let ty = ty.filter(|t| matches!(t, GoType::Struct(_) | GoType::Map(..)));
+                self.object(ty, stack, false)
+            }
+            b'[' => {
+                self.i += 1;
+                let elem = match ty {
+                    Some(GoType::List(_, e)) => Some(*e),
+                    _ => None,
+                };
+                let mut n = 0usize;
+                self.ws();
+                if self.peek()? == b']' {
+                    self.i += 1;
+                    return Some(());
+                }
+                loop {
+                    let len = stack.len();
+                    if elem.is_some() {
+                        stack.push_str(&format!("[{n}]"));
+                    }
+                    self.value(elem, stack)?;
+                    stack.truncate(len);
+                    n += 1;
+                    self.ws();
+                    match self.peek()? {
+                        b',' => self.i += 1,
+                        b']' => {
+                            self.i += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'"' => self.string().map(|_| ()),
+            _ => {
+                while matches!(self.peek(), Some(c) if !matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
+                {
+                    self.i += 1;
+                }
+                Some(())
+            }
+        }
+    }
+    /// An object decoded into `ty` (a struct or a map; `None`: skipped).
+    fn object(&mut self, ty: Option<&GoType>, stack: &mut String, root: bool) -> Option<()> {
+        self.eat(b'{')?;
+        let mut seen: Vec<String> = Vec::new();
+        self.ws();
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            let key = self.string()?;
+            self.eat(b':')?;
+            let path = if stack.is_empty() {
+                key.clone()
+            } else {
+                format!("{stack}.{key}")
+            };
+            let child: Option<&GoType> = match ty {
+                Some(GoType::Struct(st)) => {
+                    let f = st.fields.iter().find(|(n, _)| *n == key);
+                    let type_meta = root && (key == "apiVersion" || key == "kind");
+                    if f.is_none() && !type_meta {
+                        self.out.push(format!("unknown field {:?}", path));
+                    } else if seen.contains(&key) {
+                        self.out.push(format!("duplicate field {:?}", path));
+                    } else {
+                        seen.push(key.clone());
+                    }
+                    f.map(|(_, t)| t)
+                }
+                Some(GoType::Map(_, elem)) => {
+                    if seen.contains(&key) {
+                        self.out.push(format!("duplicate field {:?}", path));
+                    } else {
+                        seen.push(key.clone());
+                    }
+                    Some(*elem)
+                }
+                _ => None,
+            };
+            let known = ty.is_some() && child.is_some();
+            if known {
+                let len = stack.len();
+                *stack = path;
+                self.value(child, stack)?;
+                stack.truncate(len);
+            } else {
+                self.value(None, stack)?;
+            }
+            self.ws();
+            match self.peek()? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod strict_tests {
+    use super::*;
+
+    /// Rows: (body, errors in document order).
+    #[test]
+    fn unknown_and_duplicate_fields_in_document_order() {
+        let st = &crate::api::csr::go_types::CSR;
+        let rows: Vec<(&str, Vec<&str>)> = vec![
+            (
+                r#"{"apiVersion":"v1","kind":"K","metadata":{"name":"a"}}"#,
+                vec![],
+            ),
+            (
+                r#"{"metadata":{"name":"a","name":"b"}}"#,
+                vec![r#"duplicate field "metadata.name""#],
+            ),
+            (
+                r#"{"kind":"A","kind":"B","spec":{"foo":1,"usages":["a"],"usages":[]}}"#,
+                vec![
+                    r#"duplicate field "kind""#,
+                    r#"unknown field "spec.foo""#,
+                    r#"duplicate field "spec.usages""#,
+                ],
+            ),
+            (
+                r#"{"metadata":{"labels":{"a":"1","b":"2","a":"3"}},"spec":{"extra":{"k":["x"],"k":[]}}}"#,
+                vec![
+                    r#"duplicate field "metadata.labels.a""#,
+                    r#"duplicate field "spec.extra.k""#,
+                ],
+            ),
+            (
+                r#"{"status":{"conditions":[{"type":"A"},{"type":"B","type":"C","x":{"y":1,"y":2}}]}}"#,
+                vec![
+                    r#"duplicate field "status.conditions[1].type""#,
+                    r#"unknown field "status.conditions[1].x""#,
+                ],
+            ),
+            // Unknown subtrees and values of another kind are skipped whole.
+            (
+                r#"{"foo":{"a":1,"a":2},"spec":"x","metadata":{"na\u006de":"a","name":"b"}}"#,
+                vec![
+                    r#"unknown field "foo""#,
+                    r#"duplicate field "metadata.name""#,
+                ],
+            ),
+        ];
+        for (body, want) in rows {
+            assert_eq!(
+                strict_errors_json(body.as_bytes(), st).unwrap(),
+                want,
+                "{body}"
+            );
+        }
+        assert_eq!(strict_errors_json(b"[1]", st), None);
+    }
+}

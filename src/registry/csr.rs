@@ -31,20 +31,28 @@ pub fn decode_body(body: &serde_json::Value) -> Result<CertificateSigningRequest
 /// `fieldValidation=Strict` on a create or update: a body with fields the Go type does not
 /// have is 400 `… cannot be handled as a CertificateSigningRequest: strict decoding error:
 /// unknown field "spec.foo", unknown field "…"`. A body that does not decode at all is left to
-/// [`decode_body`] (the decoder's error comes first).
-pub fn strict_decode_check(body: &serde_json::Value) -> Result<(), Status> {
+/// [`decode_body`] (the decoder's error comes first). `raw_errors` are the strict errors the
+/// edge read from the body's bytes (unknown and duplicate fields, in document order:
+/// [`crate::api::gojson::strict_errors_json`]); without them the unknown fields of the
+/// decoded value are the list.
+pub fn strict_decode_check(
+    body: &serde_json::Value,
+    raw_errors: Option<&[String]>,
+) -> Result<(), Status> {
     let st = &crate::api::csr::go_types::CSR;
     if crate::api::gojson::type_error(body, st).is_some() {
         return Ok(());
     }
-    let unknown = crate::api::gojson::unknown_fields(body, st);
-    if unknown.is_empty() {
+    let list: Vec<String> = match raw_errors {
+        Some(e) => e.to_vec(),
+        None => crate::api::gojson::unknown_fields(body, st)
+            .iter()
+            .map(|f| format!("unknown field \"{f}\""))
+            .collect(),
+    };
+    if list.is_empty() {
         return Ok(());
     }
-    let list: Vec<String> = unknown
-        .iter()
-        .map(|f| format!("unknown field \"{f}\""))
-        .collect();
     Err(Status::bad_request(format!(
         "{KIND} in version \"v1\" cannot be handled as a {KIND}: strict decoding error: {}",
         list.join(", ")

@@ -999,6 +999,18 @@ async fn resource(
             let _ = crate::validation::csr::parse_request(&pem);
         }
     }
+    // Strict decoding reads the body's bytes: duplicate fields exist only there.
+    if matches!(verb, Verb::Create | Verb::Update)
+        && req.resource == "certificatesigningrequests"
+        && matches!(
+            negotiation::media_type(&head.content_type).as_str(),
+            "" | "application/json"
+        )
+        && matches!(decoded, Ok(Some(_)))
+    {
+        req.strict_errors =
+            crate::api::gojson::strict_errors_json(body, &crate::api::csr::go_types::CSR);
+    }
     match decoded {
         Ok(Some(v)) => req.body = Some(v),
         Ok(None) => {}
@@ -1030,7 +1042,13 @@ async fn resource(
         (Some(b), Verb::Create | Verb::Update, "certificatesigningrequests")
             if matches!(req.field_validation.as_str(), "" | "Warn") =>
         {
-            crate::api::gojson::unknown_fields(b, &crate::api::csr::go_types::CSR)
+            match &req.strict_errors {
+                Some(e) => e.clone(),
+                None => crate::api::gojson::unknown_fields(b, &crate::api::csr::go_types::CSR)
+                    .iter()
+                    .map(|f| format!("unknown field \"{f}\""))
+                    .collect(),
+            }
         }
         _ => Vec::new(),
     };
@@ -1051,7 +1069,11 @@ async fn resource(
         }
         (r, c.now(), c.take_warnings())
     });
-    warnings.extend(patch_warnings);
+    warnings.extend(
+        patch_warnings
+            .iter()
+            .map(|f| format!("unknown field \"{f}\"")),
+    );
     drop(turn);
     let mut resp = match result {
         Err(st) => status_response(&st),
@@ -1100,8 +1122,7 @@ async fn resource(
         }
     };
     if resp.status().is_success() {
-        for f in warnings {
-            let text = format!("unknown field \"{f}\"");
+        for text in warnings {
             if let Ok(h) = hyper::header::HeaderValue::from_str(&format!("299 - {text:?}")) {
                 resp.headers_mut().append("Warning", h);
             }

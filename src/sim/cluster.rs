@@ -967,7 +967,7 @@ impl Cluster {
             && req.field_validation == "Strict"
         {
             if let Some(body) = &req.body {
-                csr_strategy::strict_decode_check(body)?;
+                csr_strategy::strict_decode_check(body, req.strict_errors.as_deref())?;
             }
         }
         match verb {
