@@ -833,3 +833,101 @@ fn duplicate_fields_in_json_bodies_are_strict_decoding_errors() {
         "{h}"
     );
 }
+
+/// `resourceVersionMatch=Exact` lists the collection as of that resourceVersion (etcd's range
+/// read at a revision): later creations are absent, later changes and deletions undone, the
+/// list stamped with that resourceVersion; a future one is the storage's "Too large resource
+/// version" 504. A limit with a resourceVersion and no match is the same exact read.
+#[test]
+fn exact_lists_read_the_past() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let post = |name: &str| {
+        let (code, text) = s.curl(
+            "POST",
+            C,
+            &[],
+            Some(("application/json", &csr_body(d, name))),
+        );
+        assert_eq!(code, 201, "{text}");
+    };
+    let list = |q: &str| {
+        let (code, text) = s.curl("GET", &format!("{C}{q}"), &[], None);
+        let v: Value = serde_json::from_str(&text).unwrap();
+        (code, v)
+    };
+    let names = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                format!(
+                    "{}:{}",
+                    i["metadata"]["name"].as_str().unwrap(),
+                    i["metadata"]["labels"]["l"].as_str().unwrap_or("-")
+                )
+            })
+            .collect()
+    };
+    post("a");
+    let (_, v) = list("");
+    let rv1 = v["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    post("b");
+    let (code, text) = s.curl(
+        "PATCH",
+        &format!("{C}/a"),
+        &[],
+        Some((
+            "application/merge-patch+json",
+            br#"{"metadata":{"labels":{"l":"x"}}}"#,
+        )),
+    );
+    assert_eq!(code, 200, "{text}");
+    let (_, v) = list("");
+    assert_eq!(names(&v), ["a:x", "b:-"]);
+    let rv2 = v["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (code, _) = s.curl("DELETE", &format!("{C}/b"), &[], None);
+    assert_eq!(code, 200);
+    let (code, v) = list(&format!(
+        "?resourceVersion={rv1}&resourceVersionMatch=Exact"
+    ));
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(names(&v), ["a:-"]);
+    assert_eq!(v["metadata"]["resourceVersion"], json!(rv1));
+    let (_, v) = list(&format!(
+        "?resourceVersion={rv2}&resourceVersionMatch=Exact"
+    ));
+    assert_eq!(names(&v), ["a:x", "b:-"]);
+    let (_, v) = list(&format!("?resourceVersion={rv2}&limit=1"));
+    assert_eq!(names(&v), ["a:x"]);
+    assert_eq!(v["metadata"]["resourceVersion"], json!(rv2));
+    // NotOlderThan (and no match) read the current state.
+    let (_, v) = list(&format!(
+        "?resourceVersion={rv1}&resourceVersionMatch=NotOlderThan"
+    ));
+    assert_eq!(names(&v), ["a:x"]);
+    let future = rv2.parse::<u64>().unwrap() + 1000;
+    let (code, v) = list(&format!(
+        "?resourceVersion={future}&resourceVersionMatch=Exact"
+    ));
+    assert_eq!(code, 504, "{v}");
+    assert_eq!(v["reason"], "Timeout");
+    assert!(
+        v["message"].as_str().unwrap().starts_with(&format!(
+            "Timeout: Too large resource version: {future}, current: "
+        )),
+        "{v}"
+    );
+    assert_eq!(
+        v["details"]["causes"][0]["reason"],
+        "ResourceVersionTooLarge"
+    );
+}

@@ -1215,10 +1215,34 @@ impl Cluster {
                 req.list.resource_version
             )));
         }
+        // `resourceVersionMatch=Exact` (and the legacy exact read: a limit, a resourceVersion,
+        // no match) lists the collection as of that resourceVersion, as an etcd range read at
+        // that revision: rebuilt from the event window, 410 when it is older than the window.
+        let rv_q = req.list.resource_version.as_str();
+        let m = req.list.resource_version_match.as_str();
+        let exact_at = parse_rv(rv_q).filter(|r| {
+            *r != 0
+                && cont.is_none()
+                && (m == "Exact" || (m.is_empty() && limit.is_some()))
+                && *r != self.store.rv()
+        });
+        let past = match exact_at {
+            None => None,
+            Some(r) if r > self.store.rv() => {
+                return Err(too_large_resource_version(r, self.store.rv()));
+            }
+            Some(r) => Some(self.store.range_at(&prefix, r).ok_or_else(|| {
+                Status::expired("The resourceVersion for the provided list is too old.")
+            })?),
+        };
+        let source: Box<dyn Iterator<Item = (&String, &store::Bytes)>> = match &past {
+            Some(m) => Box::new(m.iter()),
+            None => Box::new(self.store.range(&prefix, after)),
+        };
         let mut items = Vec::new();
         let mut last_key = None;
         let mut more = false;
-        for (k, b) in self.store.range(&prefix, after) {
+        for (k, b) in source {
             let Ok(mut obj) = serde_json::from_slice::<Value>(b) else {
                 continue;
             };
@@ -1241,8 +1265,9 @@ impl Cluster {
         // A continued list reports the resourceVersion of its first page, as upstream's
         // snapshot list does, so a watch started from it misses nothing.
         // A negative rv (upstream: "continue from the latest") lists the current state.
-        let list_rv = match cont {
-            Some((_, rv)) if rv > 0 => rv as u64,
+        let list_rv = match (cont, exact_at) {
+            (Some((_, rv)), _) if rv > 0 => rv as u64,
+            (_, Some(r)) => r,
             _ => self.store.rv(),
         };
         let mut meta = ListMeta {
@@ -2386,4 +2411,24 @@ impl WatchFilter {
     pub fn matches_object(&self, obj: &Value) -> bool {
         Cluster::matches(&self.sel, obj)
     }
+}
+
+/// storage `NewTooLargeResourceVersionError`: 504 `Timeout: Too large resource version: <rv>,
+/// current: <current>`, cause `ResourceVersionTooLarge`.
+fn too_large_resource_version(rv: u64, current: u64) -> Status {
+    let mut st = Status::failure(
+        504,
+        "Timeout",
+        format!("Timeout: Too large resource version: {rv}, current: {current}"),
+    );
+    st.details = Some(crate::api::status::StatusDetails {
+        causes: vec![crate::api::status::StatusCause {
+            reason: "ResourceVersionTooLarge".into(),
+            message: "Too large resource version".into(),
+            field: String::new(),
+        }],
+        retry_after_seconds: Some(1),
+        ..Default::default()
+    });
+    st
 }
