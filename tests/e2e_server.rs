@@ -931,3 +931,43 @@ fn exact_lists_read_the_past() {
         "ResourceVersionTooLarge"
     );
 }
+
+/// A legacy watch (resourceVersion 0) that allows bookmarks: the synthetic ADDED events, no
+/// initial-events-end bookmark (that one is only for sendInitialEvents=true), and a plain
+/// BOOKMARK 2 s before its deadline when the deadline comes before the next periodic one
+/// (the cacher's nextBookmarkTime).
+#[test]
+fn legacy_watch_bookmarks_come_before_the_timeout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let (code, body) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", &csr_body(d, "a"))),
+    );
+    assert_eq!(code, 201, "{body}");
+    let (code, body) = s.curl(
+        "GET",
+        &format!("{C}?watch=true&resourceVersion=0&allowWatchBookmarks=true&timeoutSeconds=4"),
+        &[],
+        None,
+    );
+    assert_eq!(code, 200);
+    let ev = events(&body);
+    let types: Vec<&str> = ev.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["ADDED", "BOOKMARK"], "{body}");
+    assert!(
+        ev[1]["object"]["metadata"].get("annotations").is_none(),
+        "{body}"
+    );
+    let rv = |e: &Value| {
+        e["object"]["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    };
+    assert!(rv(&ev[1]) >= rv(&ev[0]), "{body}");
+}
