@@ -712,7 +712,12 @@ impl Node {
             "metadata": {"name": csr_name},
             "spec": {"request": b64(&pem), "signerName": CertKind::Client.signer_name(), "usages": usages},
         });
-        let created = env.cx.apply(&who, ApiRequest::csr(Verb::Create).body(body));
+        let created = env.cx.apply(
+            &who,
+            ApiRequest::csr(Verb::Create)
+                .body(body)
+                .user_agent(super::USER_AGENT),
+        );
         let uid = match created {
             Ok(r) => {
                 self.csrs_created += 1;
@@ -965,7 +970,10 @@ impl Node {
             "metadata": {"generateName": csr::ROTATION_GENERATE_NAME},
             "spec": {"request": b64(&pem), "signerName": kind.signer_name(), "usages": usages},
         });
-        let (csr_name, uid) = match env.cx.apply(&who, ApiRequest::csr(Verb::Create).body(body)) {
+        let create = ApiRequest::csr(Verb::Create)
+            .body(body)
+            .user_agent(super::USER_AGENT);
+        let (csr_name, uid) = match env.cx.apply(&who, create) {
             Ok(r) => {
                 let v = r.into_value();
                 (
