@@ -502,7 +502,10 @@ fn strict_field_validation_on_patches() {
         let want: Vec<String> = if v == "Ignore" {
             vec![]
         } else {
-            vec!["spec.foo".into(), "spec.n".into()]
+            vec![
+                "unknown field \"spec.foo\"".into(),
+                "unknown field \"spec.n\"".into(),
+            ]
         };
         assert_eq!(c.take_warnings(), want, "fieldValidation={v:?}");
     }

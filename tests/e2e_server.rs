@@ -971,3 +971,73 @@ fn legacy_watch_bookmarks_come_before_the_timeout() {
     };
     assert!(rv(&ev[1]) >= rv(&ev[0]), "{body}");
 }
+
+/// A patch document is decoded strictly before it is applied (`applyJSPatch`,
+/// `strategicPatchObject`): its duplicate keys come first, then the unknown fields of the
+/// patched object; Strict refuses (422 on field `patch`), Warn (the default) warns.
+#[test]
+fn duplicate_keys_in_patch_documents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let (code, text) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", &csr_body(d, "p"))),
+    );
+    assert_eq!(code, 201, "{text}");
+    let merge = br#"{"metadata":{"labels":{"a":"1","a":"2"}},"spec":{"foo":1}}"#;
+    let (code, text) = s.curl(
+        "PATCH",
+        &format!("{C}/p?fieldValidation=Strict"),
+        &[],
+        Some(("application/merge-patch+json", merge)),
+    );
+    assert_eq!(code, 422, "{text}");
+    let msg = status(&text)["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.ends_with(r#"strict decoding error: duplicate field "metadata.labels.a", unknown field "spec.foo""#),
+        "{msg}"
+    );
+    let json_patch = br#"[{"op":"add","path":"/metadata/labels","value":{"b":"1"},"foo":1}]"#;
+    let (code, text) = s.curl(
+        "PATCH",
+        &format!("{C}/p?fieldValidation=Strict"),
+        &[],
+        Some(("application/json-patch+json", json_patch)),
+    );
+    assert_eq!(code, 422, "{text}");
+    let msg = status(&text)["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.ends_with(r#"strict decoding error: json patch unknown field "[0].foo""#),
+        "{msg}"
+    );
+    let headers = d.join("h.txt");
+    let (code, text) = s.curl(
+        "PATCH",
+        &format!("{C}/p"),
+        &["-D", headers.to_str().unwrap()],
+        Some(("application/strategic-merge-patch+json", merge)),
+    );
+    assert_eq!(code, 200, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["metadata"]["labels"]["a"], "2", "the last value wins");
+    let h = std::fs::read_to_string(&headers).unwrap();
+    let warnings: Vec<&str> = h
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("warning: ")
+                .or_else(|| l.strip_prefix("Warning: "))
+        })
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            r#"299 - "duplicate field \"metadata.labels.a\"""#,
+            r#"299 - "unknown field \"spec.foo\"""#
+        ],
+        "{h}"
+    );
+}

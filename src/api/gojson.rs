@@ -29,6 +29,9 @@ pub enum GoType {
     Bytes,
     /// A type with its own `UnmarshalJSON` (`metav1.Time`): not described here.
     Opaque,
+    /// `interface{}`: any JSON; objects decode as `map[string]interface{}` (their duplicate
+    /// keys are strict errors, at any depth).
+    Any,
     /// A slice: its Go name and element type.
     List(&'static str, &'static GoType),
     /// A map with string keys: its Go name and value type.
@@ -96,7 +99,7 @@ fn check<'a>(v: &'a Value, ty: &GoType, ctx: &str, path: &mut Vec<&'a str>) -> O
         return None;
     }
     match ty {
-        GoType::Opaque => None,
+        GoType::Opaque | GoType::Any => None,
         GoType::Str(go) => match v {
             Value::String(_) => None,
             _ => mismatch(json_kind(v), go, path),
@@ -574,6 +577,34 @@ pub fn strict_errors_json(body: &[u8], root: &'static GoStruct) -> Option<Vec<St
     Some(s.out)
 }
 
+/// [`strict_errors_json`] of a body decoded into `root` (any type: `map[string]interface{}`
+/// for merge and strategic merge patches, `[]jsonPatchOp` for JSON patches). `None`: not JSON.
+pub fn strict_errors_json_as(body: &[u8], root: &'static GoType) -> Option<Vec<String>> {
+    let mut s = Scan {
+        b: body,
+        i: 0,
+        out: Vec::new(),
+    };
+    let mut stack = String::new();
+    s.value(Some(root), &mut stack)?;
+    Some(s.out)
+}
+
+/// apiserver's `jsonPatchOp`, what `fieldValidation` decodes a JSON patch into.
+pub static JSON_PATCH: GoType = GoType::List(
+    "[]handlers.jsonPatchOp",
+    &GoType::Struct(&GoStruct {
+        name: "jsonPatchOp",
+        go: "handlers.jsonPatchOp",
+        fields: &[
+            ("op", STRING),
+            ("path", STRING),
+            ("from", STRING),
+            ("value", GoType::Any),
+        ],
+    }),
+);
+
 struct Scan<'a> {
     b: &'a [u8],
     i: usize,
@@ -627,13 +658,15 @@ impl Scan<'_> {
         self.ws();
         match self.peek()? {
             b'{' => {
-                let ty = ty.filter(|t| matches!(t, GoType::Struct(_) | GoType::Map(..)));
+                let ty =
+                    ty.filter(|t| matches!(t, GoType::Struct(_) | GoType::Map(..) | GoType::Any));
                 self.object(ty, stack, false)
             }
             b'[' => {
                 self.i += 1;
                 let elem = match ty {
                     Some(GoType::List(_, e)) => Some(*e),
+                    Some(GoType::Any) => Some(&GoType::Any),
                     _ => None,
                 };
                 let mut n = 0usize;
@@ -708,6 +741,14 @@ impl Scan<'_> {
                         seen.push(key.clone());
                     }
                     Some(*elem)
+                }
+                Some(GoType::Any) => {
+                    if seen.contains(&key) {
+                        self.out.push(format!("duplicate field {:?}", path));
+                    } else {
+                        seen.push(key.clone());
+                    }
+                    Some(&GoType::Any)
                 }
                 _ => None,
             };
@@ -789,5 +830,38 @@ mod strict_tests {
             );
         }
         assert_eq!(strict_errors_json(b"[1]", st), None);
+    }
+
+    /// Patch documents: a merge/strategic patch is a `map[string]interface{}` (duplicate keys
+    /// at any depth), a JSON patch a `[]jsonPatchOp` (unknown op fields too).
+    #[test]
+    fn patch_documents() {
+        static ANY: GoType = GoType::Any;
+        let got = strict_errors_json_as(
+            br#"{"metadata":{"labels":{"a":"1","a":"2"}},"x":[{"k":1,"k":2}],"metadata":{}}"#,
+            &ANY,
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            [
+                r#"duplicate field "metadata.labels.a""#,
+                r#"duplicate field "x[0].k""#,
+                r#"duplicate field "metadata""#
+            ]
+        );
+        let got = strict_errors_json_as(
+            br#"[{"op":"add","op":"add","path":"/a","value":{"b":1,"b":2}},{"op":"remove","path":"/c","foo":1}]"#,
+            &JSON_PATCH,
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            [
+                r#"duplicate field "[0].op""#,
+                r#"duplicate field "[0].value.b""#,
+                r#"unknown field "[1].foo""#
+            ]
+        );
     }
 }

@@ -999,6 +999,24 @@ async fn resource(
             let _ = crate::validation::csr::parse_request(&pem);
         }
     }
+    // A patch document is decoded strictly too (duplicate keys; a JSON patch's unknown
+    // operation fields), before it is applied.
+    if verb == Verb::Patch
+        && req.resource == "certificatesigningrequests"
+        && req.field_validation != "Ignore"
+        && matches!(decoded, Ok(Some(_)))
+    {
+        use crate::api::gojson::{strict_errors_json_as, GoType, JSON_PATCH};
+        static ANY: GoType = GoType::Any;
+        req.strict_errors = match req.patch_type {
+            Some(crate::sim::PatchType::Json) => strict_errors_json_as(body, &JSON_PATCH)
+                .map(|e| e.into_iter().map(|x| format!("json patch {x}")).collect()),
+            Some(crate::sim::PatchType::Merge | crate::sim::PatchType::StrategicMerge) => {
+                strict_errors_json_as(body, &ANY)
+            }
+            _ => None,
+        };
+    }
     // Strict decoding reads the body's bytes: duplicate fields exist only there.
     if matches!(verb, Verb::Create | Verb::Update)
         && req.resource == "certificatesigningrequests"
@@ -1069,11 +1087,7 @@ async fn resource(
         }
         (r, c.now(), c.take_warnings())
     });
-    warnings.extend(
-        patch_warnings
-            .iter()
-            .map(|f| format!("unknown field \"{f}\"")),
-    );
+    warnings.extend(patch_warnings);
     drop(turn);
     let mut resp = match result {
         Err(st) => status_response(&st),

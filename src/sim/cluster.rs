@@ -520,8 +520,9 @@ impl Cluster {
     }
 
     /// RBAC decision for these attributes (what a SubjectAccessReview would answer).
-    /// The unknown fields found by the requests applied since the last call (see
-    /// `registry::csr::strict_patch_check`); the server answers them as `Warning` headers.
+    /// The strict decoding errors (`unknown field "spec.foo"`, `duplicate field "…"`) found by
+    /// the patches applied since the last call (see `registry::csr::strict_patch_check`); the
+    /// server answers them as `Warning` headers.
     pub fn take_warnings(&mut self) -> Vec<String> {
         std::mem::take(&mut self.warnings)
     }
@@ -1072,6 +1073,7 @@ impl Cluster {
                         body,
                         &patched,
                         &req.field_validation,
+                        req.strict_errors.as_deref(),
                     )?;
                     self.warnings.extend(unknown);
                     let config = (pt == crate::sim::PatchType::Apply).then_some(body);

@@ -77,7 +77,8 @@ pub struct ApiRequest {
     pub dry_run_values: Vec<String>,
     /// The strict decoding errors of a JSON create/update body, read from its bytes by the
     /// edge (`unknown field "…"`, `duplicate field "…"`, in document order); `None`: not
-    /// read (the core then finds the unknown fields of the decoded body).
+    /// read (the core then finds the unknown fields of the decoded body). For a patch: those
+    /// of the patch document itself (duplicate keys; `json patch …` for a JSON patch).
     pub strict_errors: Option<Vec<String>>,
     /// DeleteOptions `propagationPolicy` as sent (`None`: absent or null).
     pub propagation_policy: Option<String>,
