@@ -930,6 +930,34 @@ fn exact_lists_read_the_past() {
         v["details"]["causes"][0]["reason"],
         "ResourceVersionTooLarge"
     );
+    // Continue pages read the first page's snapshot (etcd at the token's revision).
+    post("c");
+    post("d");
+    let (_, v) = list("?limit=1");
+    assert_eq!(names(&v), ["a:x"]);
+    let rv0 = v["metadata"]["resourceVersion"].clone();
+    let mut token = v["metadata"]["continue"].as_str().unwrap().to_string();
+    let (code, _) = s.curl("DELETE", &format!("{C}/c"), &[], None);
+    assert_eq!(code, 200);
+    let (code, text) = s.curl(
+        "PATCH",
+        &format!("{C}/d"),
+        &[],
+        Some((
+            "application/merge-patch+json",
+            br#"{"metadata":{"labels":{"l":"y"}}}"#,
+        )),
+    );
+    assert_eq!(code, 200, "{text}");
+    let mut pages = Vec::new();
+    while !token.is_empty() {
+        let (code, v) = list(&format!("?limit=1&continue={token}"));
+        assert_eq!(code, 200, "{v}");
+        assert_eq!(v["metadata"]["resourceVersion"], rv0);
+        pages.extend(names(&v));
+        token = v["metadata"]["continue"].as_str().unwrap_or("").to_string();
+    }
+    assert_eq!(pages, ["c:-", "d:-"]);
 }
 
 /// A legacy watch (resourceVersion 0) that allows bookmarks: the synthetic ADDED events, no

@@ -1237,9 +1237,20 @@ impl Cluster {
                 Status::expired("The resourceVersion for the provided list is too old.")
             })?),
         };
-        let source: Box<dyn Iterator<Item = (&String, &store::Bytes)>> = match &past {
-            Some(m) => Box::new(m.iter()),
-            None => Box::new(self.store.range(&prefix, after)),
+        // A continued list reads the snapshot of its first page (etcd at the token's
+        // revision) while the event window still holds it; past that, the current state.
+        let past = past.or_else(|| match cont {
+            Some((_, rv)) if rv > 0 && (rv as u64) < self.store.rv() => {
+                self.store.range_at(&prefix, rv as u64)
+            }
+            _ => None,
+        });
+        let source: Box<dyn Iterator<Item = (&String, &store::Bytes)>> = match (&past, after) {
+            (Some(m), Some(a)) => Box::new(
+                m.range::<str, _>((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded)),
+            ),
+            (Some(m), None) => Box::new(m.iter()),
+            (None, _) => Box::new(self.store.range(&prefix, after)),
         };
         let mut items = Vec::new();
         let mut last_key = None;
