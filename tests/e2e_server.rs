@@ -1069,3 +1069,48 @@ fn duplicate_keys_in_patch_documents() {
         "{h}"
     );
 }
+
+/// Server-side apply decodes the patch once more with sigs.k8s.io/yaml's `UnmarshalStrict`
+/// after the field manager's apply: duplicate keys are yaml.v2's errors, with the line of the
+/// duplicate's value. Strict: 400 (on create and update); Warn: a warning, and the apply goes
+/// through.
+#[test]
+fn apply_patches_with_duplicate_keys() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let body: Value = serde_json::from_slice(&csr_body(d, "ap")).unwrap();
+    let pretty = serde_json::to_string_pretty(&body).unwrap();
+    // The duplicate goes on its own line, after "name".
+    let dup = pretty.replacen(
+        "\"name\": \"ap\"",
+        "\"name\": \"ap\",\n    \"name\": \"ap\"",
+        1,
+    );
+    let line = dup
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("\"name\": \"ap\""))
+        .nth(1)
+        .unwrap()
+        .0
+        + 1;
+    let apply = "application/apply-patch+yaml";
+    let url = format!("{C}/ap?fieldManager=t&fieldValidation=Strict");
+    let want = format!(
+        "error strict decoding YAML: error converting YAML to JSON: yaml: unmarshal errors:\n  line {line}: key \"name\" already set in map"
+    );
+    let (code, text) = s.curl("PATCH", &url, &[], Some((apply, dup.as_bytes())));
+    assert_eq!(code, 400, "{text}");
+    assert_eq!(status(&text)["message"], want.as_str(), "create");
+    let (code, text) = s.curl(
+        "PATCH",
+        &format!("{C}/ap?fieldManager=t"),
+        &[],
+        Some((apply, dup.as_bytes())),
+    );
+    assert_eq!(code, 201, "Warn creates: {text}");
+    let (code, text) = s.curl("PATCH", &url, &[], Some((apply, dup.as_bytes())));
+    assert_eq!(code, 400, "{text}");
+    assert_eq!(status(&text)["message"], want.as_str(), "update");
+}

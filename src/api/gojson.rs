@@ -865,3 +865,101 @@ mod strict_tests {
         );
     }
 }
+
+/// The duplicate keys of a JSON text as sigs.k8s.io/yaml's `UnmarshalStrict` (yaml.v2 in
+/// strict mode, decoding into `interface{}`) reports them: `line <n>: key "<k>" already set in
+/// map`, `n` the 1-based line of the duplicate's value, a value's own duplicates before the
+/// key it belongs to. `None` when `body` is not JSON (YAML documents are not read here).
+pub fn yaml_duplicate_keys_json(body: &[u8]) -> Option<Vec<String>> {
+    fn line_at(b: &[u8], i: usize) -> usize {
+        b[..i].iter().filter(|c| **c == b'\n').count() + 1
+    }
+    fn value(s: &mut Scan, out: &mut Vec<String>) -> Option<()> {
+        s.ws();
+        match s.peek()? {
+            b'{' => {
+                s.i += 1;
+                let mut seen: Vec<String> = Vec::new();
+                s.ws();
+                if s.peek()? == b'}' {
+                    s.i += 1;
+                    return Some(());
+                }
+                loop {
+                    let key = s.string()?;
+                    s.eat(b':')?;
+                    s.ws();
+                    let line = line_at(s.b, s.i);
+                    value(s, out)?;
+                    if seen.contains(&key) {
+                        out.push(format!(
+                            "line {line}: key {} already set in map",
+                            crate::validation::field::quote(&key)
+                        ));
+                    } else {
+                        seen.push(key);
+                    }
+                    s.ws();
+                    match s.peek()? {
+                        b',' => s.i += 1,
+                        b'}' => {
+                            s.i += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'[' => {
+                s.i += 1;
+                s.ws();
+                if s.peek()? == b']' {
+                    s.i += 1;
+                    return Some(());
+                }
+                loop {
+                    value(s, out)?;
+                    s.ws();
+                    match s.peek()? {
+                        b',' => s.i += 1,
+                        b']' => {
+                            s.i += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            _ => s.value(None, &mut String::new()),
+        }
+    }
+    let mut s = Scan {
+        b: body,
+        i: 0,
+        out: Vec::new(),
+    };
+    s.ws();
+    if s.peek() != Some(b'{') {
+        return None;
+    }
+    let mut out = Vec::new();
+    value(&mut s, &mut out)?;
+    Some(out)
+}
+
+#[cfg(test)]
+mod yaml_dup_tests {
+    /// yaml.v2's strict mapping: the line of the duplicate's value, inner duplicates first.
+    #[test]
+    fn duplicate_keys_with_their_lines() {
+        let body = b"{\n  \"a\": 1,\n  \"b\": {\"x\": 1,\n    \"x\": 2},\n  \"a\":\n    3\n}";
+        assert_eq!(
+            super::yaml_duplicate_keys_json(body).unwrap(),
+            [
+                r#"line 4: key "x" already set in map"#,
+                r#"line 6: key "a" already set in map"#
+            ]
+        );
+        assert_eq!(super::yaml_duplicate_keys_json(b"a: 1\na: 2"), None);
+    }
+}

@@ -1014,6 +1014,9 @@ async fn resource(
             Some(crate::sim::PatchType::Merge | crate::sim::PatchType::StrategicMerge) => {
                 strict_errors_json_as(body, &ANY)
             }
+            Some(crate::sim::PatchType::Apply) => {
+                crate::api::gojson::yaml_duplicate_keys_json(body)
+            }
             _ => None,
         };
     }

@@ -966,6 +966,7 @@ impl Cluster {
         if matches!(verb, Verb::Create | Verb::Update)
             && info.resource == "certificatesigningrequests"
             && req.field_validation == "Strict"
+            && !req.from_apply
         {
             if let Some(body) = &req.body {
                 csr_strategy::strict_decode_check(body, req.strict_errors.as_deref())?;
@@ -980,6 +981,9 @@ impl Cluster {
                     req.body = req.csr_body.take().map(|c| to_value(&*c));
                 } else if is_csr {
                     self.track_create_fields(&mut req)?;
+                    if req.from_apply {
+                        self.apply_strict_yaml(&req)?;
+                    }
                 }
                 let body = req
                     .body
@@ -1078,6 +1082,9 @@ impl Cluster {
                     self.warnings.extend(unknown);
                     let config = (pt == crate::sim::PatchType::Apply).then_some(body);
                     self.track_fields(&req, &current, &mut patched, config)?;
+                    if config.is_some() {
+                        self.apply_strict_yaml(&req)?;
+                    }
                 }
                 self.update(
                     who,
@@ -1726,6 +1733,31 @@ impl Cluster {
         // wiring: tokens (secrets)
         if g == "core" && r == "secrets" {
             self.tokens.on_write(ns, name, obj);
+        }
+    }
+
+    /// `applyPatcher.applyPatchToCurrentObject`, after the field manager's apply: the patch's
+    /// duplicate keys as sigs.k8s.io/yaml's `UnmarshalStrict` reports them (the edge read
+    /// them into `strict_errors`): `Strict` is 400 `error strict decoding YAML: error
+    /// converting YAML to JSON: yaml: unmarshal errors:\n  line <n>: key "<k>" already set in
+    /// map`, `Warn` (the default) a warning with the same text after `YAML: `.
+    fn apply_strict_yaml(&mut self, req: &ApiRequest) -> Result<(), Status> {
+        let Some(lines) = req.strict_errors.as_ref().filter(|l| !l.is_empty()) else {
+            return Ok(());
+        };
+        let err = format!(
+            "error converting YAML to JSON: yaml: unmarshal errors:\n  {}",
+            lines.join("\n  ")
+        );
+        match req.field_validation.as_str() {
+            "Strict" => Err(Status::bad_request(format!(
+                "error strict decoding YAML: {err}"
+            ))),
+            "" | "Warn" => {
+                self.warnings.push(err);
+                Ok(())
+            }
+            _ => Ok(()),
         }
     }
 
