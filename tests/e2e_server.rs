@@ -930,6 +930,14 @@ fn exact_lists_read_the_past() {
         v["details"]["causes"][0]["reason"],
         "ResourceVersionTooLarge"
     );
+    for q in ["&resourceVersionMatch=NotOlderThan", ""] {
+        let (code, v) = list(&format!("?resourceVersion={future}{q}"));
+        assert_eq!(code, 504, "{q}: {v}");
+        assert_eq!(
+            v["details"]["causes"][0]["reason"],
+            "ResourceVersionTooLarge"
+        );
+    }
     // Continue pages read the first page's snapshot (etcd at the token's revision).
     post("c");
     post("d");

@@ -1235,6 +1235,14 @@ impl Cluster {
                 && (m == "Exact" || (m.is_empty() && limit.is_some()))
                 && *r != self.store.rv()
         });
+        // NotOlderThan (and a resourceVersion with no match and no limit) from the future:
+        // the watch cache waits for it, then gives up with the same 504 (no wait here:
+        // nothing else writes while the request holds the cluster).
+        if let Some(r) = parse_rv(rv_q) {
+            if exact_at.is_none() && cont.is_none() && r > self.store.rv() {
+                return Err(too_large_resource_version(r, self.store.rv()));
+            }
+        }
         let past = match exact_at {
             None => None,
             Some(r) if r > self.store.rv() => {
