@@ -312,7 +312,15 @@ fn list_pages_and_continue_tokens() {
     }
     assert_eq!(&names[..5], ["a", "b", "c", "d", "e"]);
 
-    let good = b64(r#"{"v":"meta.k8s.io/v1","rv":5,"start":"b\u0000"}"#);
+    // A token at the current resourceVersion (a continued page reads the snapshot of its
+    // token's resourceVersion: at 5 there was no CSR yet).
+    let now_rv = list_page(&mut c, 100, "", "").unwrap()["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let good = b64(&format!(
+        r#"{{"v":"meta.k8s.io/v1","rv":{now_rv},"start":"b\u0000"}}"#
+    ));
     let e = |s: &str| format!("invalid continue token: continue key is not valid{s}");
     let rows: Vec<(&str, String, &str, String)> = vec![
         (
@@ -369,6 +377,11 @@ fn list_pages_and_continue_tokens() {
     // resourceVersion "0" is allowed with a continue token; the page starts after "b".
     let p = list_page(&mut c, 2, &good, "0").unwrap();
     assert_eq!(p["items"][0]["metadata"]["name"], "c");
+    assert_eq!(p["metadata"]["resourceVersion"], now_rv.as_str());
+    // At 5 there was no CSR yet: the snapshot is empty.
+    let old = b64(r#"{"v":"meta.k8s.io/v1","rv":5,"start":"b\u0000"}"#);
+    let p = list_page(&mut c, 2, &old, "").unwrap();
+    assert_eq!(p["items"], json!([]));
     assert_eq!(p["metadata"]["resourceVersion"], "5");
 }
 
@@ -502,7 +515,10 @@ fn strict_field_validation_on_patches() {
         let want: Vec<String> = if v == "Ignore" {
             vec![]
         } else {
-            vec!["spec.foo".into(), "spec.n".into()]
+            vec![
+                "unknown field \"spec.foo\"".into(),
+                "unknown field \"spec.n\"".into(),
+            ]
         };
         assert_eq!(c.take_warnings(), want, "fieldValidation={v:?}");
     }

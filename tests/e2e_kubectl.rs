@@ -685,3 +685,116 @@ fn field_managers_as_apply_sh_checks_them() {
     s.ok(KUBECTL, &["apply", "-f", "-"], Some(&labelled("a")));
     assert_eq!(managers(), "kubectl-client-side-apply");
 }
+
+/// kube-controller-manager's writes carry their `managedFields` entries: the approver's on
+/// `/approval`, the signer's on `/status` (manager `kube-controller-manager`, the first
+/// segment of its client-go User-Agent).
+#[test]
+fn controller_writes_show_kube_controller_manager_in_managed_fields() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let d = tmp.path();
+    sh(d, "openssl req -new -newkey rsa:2048 -nodes -keyout n.key -out n.csr -subj '/O=system:nodes/CN=system:node:n1' 2>/dev/null", &[]);
+    s.ok(
+        KUBECTL,
+        &["create", "-f", "-"],
+        Some(&manifest(
+            "n1",
+            &d.join("n.csr"),
+            "kubernetes.io/kube-apiserver-client-kubelet",
+            &["digital signature", "key encipherment", "client auth"],
+            None,
+        )),
+    );
+    let entries = s.ok(
+        KUBECTL,
+        &[
+            "get",
+            "csr",
+            "n1",
+            "-o",
+            "jsonpath={range .metadata.managedFields[*]}{.manager}/{.operation}/{.subresource};{end}",
+        ],
+        None,
+    );
+    assert_eq!(
+        entries,
+        "kube-controller-manager/Update/approval;kube-controller-manager/Update/status;"
+    );
+    let approval = s.ok(
+        KUBECTL,
+        &[
+            "get",
+            "csr",
+            "n1",
+            "-o",
+            "jsonpath={.metadata.managedFields[0].fieldsV1}",
+        ],
+        None,
+    );
+    let v: Value = serde_json::from_str(&approval).unwrap();
+    let cond = &v["f:status"]["f:conditions"]["k:{\"type\":\"Approved\"}"];
+    for f in [
+        "f:lastTransitionTime",
+        "f:lastUpdateTime",
+        "f:message",
+        "f:reason",
+        "f:status",
+        "f:type",
+    ] {
+        assert!(cond.get(f).is_some(), "{f} in {approval}");
+    }
+}
+
+/// `kubectl patch` with each patch type, and a JSON patch operation that fails: apiserver
+/// answers every failed operation with the generic 422 (json-patch's own text is not sent),
+/// which kubectl prints as "The request is invalid: …".
+#[test]
+fn kubectl_patch_types_and_a_failed_json_patch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let d = tmp.path();
+    sh(d, "openssl req -new -newkey rsa:2048 -nodes -keyout p.key -out p.csr -subj '/CN=p' 2>/dev/null", &[]);
+    s.ok(
+        KUBECTL,
+        &["create", "-f", "-"],
+        Some(&manifest(
+            "p",
+            &d.join("p.csr"),
+            "example.com/signer",
+            &["client auth"],
+            None,
+        )),
+    );
+    for (t, p) in [
+        (
+            "json",
+            r#"[{"op":"add","path":"/metadata/labels","value":{"a":"1"}}]"#,
+        ),
+        ("merge", r#"{"metadata":{"labels":{"b":"2"}}}"#),
+        ("strategic", r#"{"metadata":{"labels":{"a":null}}}"#),
+    ] {
+        let out = s.ok(KUBECTL, &["patch", "csr", "p", "--type", t, "-p", p], None);
+        assert!(
+            out.contains("certificatesigningrequest.certificates.k8s.io/p patched"),
+            "{out}"
+        );
+    }
+    let labels = s.ok(
+        KUBECTL,
+        &["get", "csr", "p", "-o", "jsonpath={.metadata.labels}"],
+        None,
+    );
+    assert_eq!(labels, r#"{"b":"2"}"#);
+    for p in [
+        r#"[{"op":"test","path":"/metadata/labels/b","value":"3"}]"#,
+        r#"[{"op":"remove","path":"/metadata/labels/nope"}]"#,
+    ] {
+        let err = s.fails(KUBECTL, &["patch", "csr", "p", "--type", "json", "-p", p]);
+        assert_eq!(
+            err.trim(),
+            "The request is invalid: the server rejected our request due to an error in our request",
+            "{p}"
+        );
+    }
+}

@@ -645,6 +645,20 @@ fn request_options_and_server_side_apply_checks() {
          r#"CreateOptions.meta.k8s.io "" is invalid: fieldValidation: Unsupported value: "strict": supported values: "", "Ignore", "Strict", "Warn""#),
         ("ValidateDeleteOptions: dryRun in the body", "DELETE", foo.clone(), "application/json", br#"{"dryRun":["all"]}"#.to_vec(), 422,
          r#"DeleteOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: []string{"all"}: supported values: "All""#),
+        ("ValidateDeleteOptions: propagationPolicy in the body", "DELETE", foo.clone(), "application/json", br#"{"propagationPolicy":"Foo"}"#.to_vec(), 422,
+         r#"DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "Foo": supported values: "Foreground", "Background", "Orphan", "nil""#),
+        ("ValidateDeleteOptions: propagationPolicy in the query", "DELETE", format!("{foo}?propagationPolicy=foreground"), "", vec![], 422,
+         r#"DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "foreground": supported values: "Foreground", "Background", "Orphan", "nil""#),
+        ("ValidateDeleteOptions: orphanDependents with propagationPolicy", "DELETE", foo.clone(), "application/json", br#"{"propagationPolicy":"Orphan","orphanDependents":true}"#.to_vec(), 422,
+         r#"DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Invalid value: "Orphan": orphanDependents and deletionPropagation cannot be both set"#),
+        ("ValidateDeleteOptions: on deletecollection too", "DELETE", format!("{C}?propagationPolicy=All"), "", vec![], 422,
+         r#"DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "All": supported values: "Foreground", "Background", "Orphan", "nil""#),
+        ("ValidateFieldManager: at most 128 bytes", "POST", format!("{C}?fieldManager={}", "m".repeat(129)), "application/json", with(&|_| {}), 422,
+         r#"CreateOptions.meta.k8s.io "" is invalid: fieldManager: Too long: must have at most 128 bytes"#),
+        ("ValidateFieldManager: printable characters", "PATCH", format!("{foo}?fieldManager=a%01b%09"), merge, b"{}".to_vec(), 422,
+         r#"PatchOptions.meta.k8s.io "" is invalid: [fieldManager: Invalid value: "a\x01b\t": invalid character U+0001 (at position 1), fieldManager: Invalid value: "a\x01b\t": invalid character U+0009 (at position 3)]"#),
+        ("ValidateFieldManager: on update", "PUT", format!("{foo}?fieldManager=%E2%80%8B"), "application/json", with(&|_| {}), 422,
+         r#"UpdateOptions.meta.k8s.io "" is invalid: fieldManager: Invalid value: "\u200b": invalid character U+200B (at position 0)"#),
         ("versionCheckManager", "PATCH", format!("{foo}?fieldManager=t"), apply, with(&|b| b["apiVersion"] = json!("certificates.k8s.io/v1beta1")), 400,
          "invalid object type: certificates.k8s.io/v1beta1, Kind=CertificateSigningRequest"),
         ("structuredMergeManager: managedFields", "PATCH", format!("{foo}?fieldManager=t"), apply, with(&|b| b["metadata"]["managedFields"] = json!([{"manager": "x"}])), 400,
@@ -762,4 +776,349 @@ fn request_options_and_server_side_apply_checks() {
     assert_eq!(code, 200, "{text}");
     let (code, text) = s.curl("GET", &foo, &[], None);
     assert_eq!(code, 404, "{text}");
+}
+
+/// Strict decoding of a JSON body reports duplicate fields as sigs.k8s.io/json's strict mode
+/// does: `fieldValidation=Strict` refuses the create (400, in document order with the
+/// unknown fields), `Warn` (the default) creates it and names them in `Warning` headers.
+#[test]
+fn duplicate_fields_in_json_bodies_are_strict_decoding_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let body = String::from_utf8(csr_body(d, "dup")).unwrap();
+    assert!(body.contains(r#""metadata":{"name":"dup"}"#), "{body}");
+    let dup = body
+        .replace(
+            r#""metadata":{"name":"dup"}"#,
+            r#""metadata":{"name":"x","name":"dup"}"#,
+        )
+        .replace(r#""usages":"#, r#""foo":1,"usages":"#);
+    let (code, text) = s.curl(
+        "POST",
+        &format!("{C}?fieldValidation=Strict"),
+        &[],
+        Some(("application/json", dup.as_bytes())),
+    );
+    assert_eq!(code, 400, "{text}");
+    assert_eq!(
+        status(&text)["message"],
+        r#"CertificateSigningRequest in version "v1" cannot be handled as a CertificateSigningRequest: strict decoding error: duplicate field "metadata.name", unknown field "spec.foo""#
+    );
+    let headers = d.join("headers.txt");
+    let (code, text) = s.curl(
+        "POST",
+        C,
+        &["-D", headers.to_str().unwrap()],
+        Some(("application/json", dup.as_bytes())),
+    );
+    assert_eq!(code, 201, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["metadata"]["name"], "dup", "the last value wins");
+    let h = std::fs::read_to_string(&headers).unwrap();
+    let warnings: Vec<&str> = h
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("warning: ")
+                .or_else(|| l.strip_prefix("Warning: "))
+        })
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            r#"299 - "duplicate field \"metadata.name\"""#,
+            r#"299 - "unknown field \"spec.foo\"""#
+        ],
+        "{h}"
+    );
+}
+
+/// `resourceVersionMatch=Exact` lists the collection as of that resourceVersion (etcd's range
+/// read at a revision): later creations are absent, later changes and deletions undone, the
+/// list stamped with that resourceVersion; a future one is the storage's "Too large resource
+/// version" 504. A limit with a resourceVersion and no match is the same exact read.
+#[test]
+fn exact_lists_read_the_past() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let post = |name: &str| {
+        let (code, text) = s.curl(
+            "POST",
+            C,
+            &[],
+            Some(("application/json", &csr_body(d, name))),
+        );
+        assert_eq!(code, 201, "{text}");
+    };
+    let list = |q: &str| {
+        let (code, text) = s.curl("GET", &format!("{C}{q}"), &[], None);
+        let v: Value = serde_json::from_str(&text).unwrap();
+        (code, v)
+    };
+    let names = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                format!(
+                    "{}:{}",
+                    i["metadata"]["name"].as_str().unwrap(),
+                    i["metadata"]["labels"]["l"].as_str().unwrap_or("-")
+                )
+            })
+            .collect()
+    };
+    post("a");
+    let (_, v) = list("");
+    let rv1 = v["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    post("b");
+    let (code, text) = s.curl(
+        "PATCH",
+        &format!("{C}/a"),
+        &[],
+        Some((
+            "application/merge-patch+json",
+            br#"{"metadata":{"labels":{"l":"x"}}}"#,
+        )),
+    );
+    assert_eq!(code, 200, "{text}");
+    let (_, v) = list("");
+    assert_eq!(names(&v), ["a:x", "b:-"]);
+    let rv2 = v["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (code, _) = s.curl("DELETE", &format!("{C}/b"), &[], None);
+    assert_eq!(code, 200);
+    let (code, v) = list(&format!(
+        "?resourceVersion={rv1}&resourceVersionMatch=Exact"
+    ));
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(names(&v), ["a:-"]);
+    assert_eq!(v["metadata"]["resourceVersion"], json!(rv1));
+    let (_, v) = list(&format!(
+        "?resourceVersion={rv2}&resourceVersionMatch=Exact"
+    ));
+    assert_eq!(names(&v), ["a:x", "b:-"]);
+    let (_, v) = list(&format!("?resourceVersion={rv2}&limit=1"));
+    assert_eq!(names(&v), ["a:x"]);
+    assert_eq!(v["metadata"]["resourceVersion"], json!(rv2));
+    // NotOlderThan (and no match) read the current state.
+    let (_, v) = list(&format!(
+        "?resourceVersion={rv1}&resourceVersionMatch=NotOlderThan"
+    ));
+    assert_eq!(names(&v), ["a:x"]);
+    let future = rv2.parse::<u64>().unwrap() + 1000;
+    let (code, v) = list(&format!(
+        "?resourceVersion={future}&resourceVersionMatch=Exact"
+    ));
+    assert_eq!(code, 504, "{v}");
+    assert_eq!(v["reason"], "Timeout");
+    assert!(
+        v["message"].as_str().unwrap().starts_with(&format!(
+            "Timeout: Too large resource version: {future}, current: "
+        )),
+        "{v}"
+    );
+    assert_eq!(
+        v["details"]["causes"][0]["reason"],
+        "ResourceVersionTooLarge"
+    );
+    for q in ["&resourceVersionMatch=NotOlderThan", ""] {
+        let (code, v) = list(&format!("?resourceVersion={future}{q}"));
+        assert_eq!(code, 504, "{q}: {v}");
+        assert_eq!(
+            v["details"]["causes"][0]["reason"],
+            "ResourceVersionTooLarge"
+        );
+    }
+    // Continue pages read the first page's snapshot (etcd at the token's revision).
+    post("c");
+    post("d");
+    let (_, v) = list("?limit=1");
+    assert_eq!(names(&v), ["a:x"]);
+    let rv0 = v["metadata"]["resourceVersion"].clone();
+    let mut token = v["metadata"]["continue"].as_str().unwrap().to_string();
+    let (code, _) = s.curl("DELETE", &format!("{C}/c"), &[], None);
+    assert_eq!(code, 200);
+    let (code, text) = s.curl(
+        "PATCH",
+        &format!("{C}/d"),
+        &[],
+        Some((
+            "application/merge-patch+json",
+            br#"{"metadata":{"labels":{"l":"y"}}}"#,
+        )),
+    );
+    assert_eq!(code, 200, "{text}");
+    let mut pages = Vec::new();
+    while !token.is_empty() {
+        let (code, v) = list(&format!("?limit=1&continue={token}"));
+        assert_eq!(code, 200, "{v}");
+        assert_eq!(v["metadata"]["resourceVersion"], rv0);
+        pages.extend(names(&v));
+        token = v["metadata"]["continue"].as_str().unwrap_or("").to_string();
+    }
+    assert_eq!(pages, ["c:-", "d:-"]);
+}
+
+/// A legacy watch (resourceVersion 0) that allows bookmarks: the synthetic ADDED events, no
+/// initial-events-end bookmark (that one is only for sendInitialEvents=true), and a plain
+/// BOOKMARK 2 s before its deadline when the deadline comes before the next periodic one
+/// (the cacher's nextBookmarkTime).
+#[test]
+fn legacy_watch_bookmarks_come_before_the_timeout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let (code, body) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", &csr_body(d, "a"))),
+    );
+    assert_eq!(code, 201, "{body}");
+    let (code, body) = s.curl(
+        "GET",
+        &format!("{C}?watch=true&resourceVersion=0&allowWatchBookmarks=true&timeoutSeconds=4"),
+        &[],
+        None,
+    );
+    assert_eq!(code, 200);
+    let ev = events(&body);
+    let types: Vec<&str> = ev.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["ADDED", "BOOKMARK"], "{body}");
+    assert!(
+        ev[1]["object"]["metadata"].get("annotations").is_none(),
+        "{body}"
+    );
+    let rv = |e: &Value| {
+        e["object"]["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    };
+    assert!(rv(&ev[1]) >= rv(&ev[0]), "{body}");
+}
+
+/// A patch document is decoded strictly before it is applied (`applyJSPatch`,
+/// `strategicPatchObject`): its duplicate keys come first, then the unknown fields of the
+/// patched object; Strict refuses (422 on field `patch`), Warn (the default) warns.
+#[test]
+fn duplicate_keys_in_patch_documents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let (code, text) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", &csr_body(d, "p"))),
+    );
+    assert_eq!(code, 201, "{text}");
+    let merge = br#"{"metadata":{"labels":{"a":"1","a":"2"}},"spec":{"foo":1}}"#;
+    let (code, text) = s.curl(
+        "PATCH",
+        &format!("{C}/p?fieldValidation=Strict"),
+        &[],
+        Some(("application/merge-patch+json", merge)),
+    );
+    assert_eq!(code, 422, "{text}");
+    let msg = status(&text)["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.ends_with(r#"strict decoding error: duplicate field "metadata.labels.a", unknown field "spec.foo""#),
+        "{msg}"
+    );
+    let json_patch = br#"[{"op":"add","path":"/metadata/labels","value":{"b":"1"},"foo":1}]"#;
+    let (code, text) = s.curl(
+        "PATCH",
+        &format!("{C}/p?fieldValidation=Strict"),
+        &[],
+        Some(("application/json-patch+json", json_patch)),
+    );
+    assert_eq!(code, 422, "{text}");
+    let msg = status(&text)["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.ends_with(r#"strict decoding error: json patch unknown field "[0].foo""#),
+        "{msg}"
+    );
+    let headers = d.join("h.txt");
+    let (code, text) = s.curl(
+        "PATCH",
+        &format!("{C}/p"),
+        &["-D", headers.to_str().unwrap()],
+        Some(("application/strategic-merge-patch+json", merge)),
+    );
+    assert_eq!(code, 200, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["metadata"]["labels"]["a"], "2", "the last value wins");
+    let h = std::fs::read_to_string(&headers).unwrap();
+    let warnings: Vec<&str> = h
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("warning: ")
+                .or_else(|| l.strip_prefix("Warning: "))
+        })
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            r#"299 - "duplicate field \"metadata.labels.a\"""#,
+            r#"299 - "unknown field \"spec.foo\"""#
+        ],
+        "{h}"
+    );
+}
+
+/// Server-side apply decodes the patch once more with sigs.k8s.io/yaml's `UnmarshalStrict`
+/// after the field manager's apply: duplicate keys are yaml.v2's errors, with the line of the
+/// duplicate's value. Strict: 400 (on create and update); Warn: a warning, and the apply goes
+/// through.
+#[test]
+fn apply_patches_with_duplicate_keys() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let body: Value = serde_json::from_slice(&csr_body(d, "ap")).unwrap();
+    let pretty = serde_json::to_string_pretty(&body).unwrap();
+    // The duplicate goes on its own line, after "name".
+    let dup = pretty.replacen(
+        "\"name\": \"ap\"",
+        "\"name\": \"ap\",\n    \"name\": \"ap\"",
+        1,
+    );
+    let line = dup
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("\"name\": \"ap\""))
+        .nth(1)
+        .unwrap()
+        .0
+        + 1;
+    let apply = "application/apply-patch+yaml";
+    let url = format!("{C}/ap?fieldManager=t&fieldValidation=Strict");
+    let want = format!(
+        "error strict decoding YAML: error converting YAML to JSON: yaml: unmarshal errors:\n  line {line}: key \"name\" already set in map"
+    );
+    let (code, text) = s.curl("PATCH", &url, &[], Some((apply, dup.as_bytes())));
+    assert_eq!(code, 400, "{text}");
+    assert_eq!(status(&text)["message"], want.as_str(), "create");
+    let (code, text) = s.curl(
+        "PATCH",
+        &format!("{C}/ap?fieldManager=t"),
+        &[],
+        Some((apply, dup.as_bytes())),
+    );
+    assert_eq!(code, 201, "Warn creates: {text}");
+    let (code, text) = s.curl("PATCH", &url, &[], Some((apply, dup.as_bytes())));
+    assert_eq!(code, 400, "{text}");
+    assert_eq!(status(&text)["message"], want.as_str(), "update");
 }

@@ -176,6 +176,33 @@ fn rotation_at_the_deadline_uses_the_node_certificate_and_generate_name() {
     assert_eq!(csr.spec.usages, vec!["digital signature", "client auth"]);
     let a = csr.condition(APPROVED).unwrap();
     assert_eq!(a.message, SELF_NODE_CLIENT_MESSAGE);
+    // managedFields as upstream shows them: the kubelet's create owns the generateName (spec
+    // and status are reset fields), kube-controller-manager the approval and the certificate.
+    let entries: Vec<String> = csr
+        .metadata
+        .managed_fields
+        .iter()
+        .map(|e| {
+            format!(
+                "{}/{}/{}",
+                e["manager"].as_str().unwrap(),
+                e["subresource"].as_str().unwrap_or(""),
+                e["fieldsV1"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        entries[2], r#"kubelet//{"f:metadata":{"f:generateName":{}}}"#,
+        "{entries:?}"
+    );
+    assert!(
+        entries[0].starts_with("kube-controller-manager/approval/"),
+        "{entries:?}"
+    );
+    assert_eq!(
+        entries[1],
+        r#"kube-controller-manager/status/{"f:status":{"f:certificate":{}}}"#
+    );
     assert_eq!(a.last_update_time, Some(Time(d / 1000)));
     let cert = st.client_cert.unwrap();
     assert_eq!(cert.not_before, Time(d / 1000 - 300));

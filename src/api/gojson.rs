@@ -29,6 +29,9 @@ pub enum GoType {
     Bytes,
     /// A type with its own `UnmarshalJSON` (`metav1.Time`): not described here.
     Opaque,
+    /// `interface{}`: any JSON; objects decode as `map[string]interface{}` (their duplicate
+    /// keys are strict errors, at any depth).
+    Any,
     /// A slice: its Go name and element type.
     List(&'static str, &'static GoType),
     /// A map with string keys: its Go name and value type.
@@ -96,7 +99,7 @@ fn check<'a>(v: &'a Value, ty: &GoType, ctx: &str, path: &mut Vec<&'a str>) -> O
         return None;
     }
     match ty {
-        GoType::Opaque => None,
+        GoType::Opaque | GoType::Any => None,
         GoType::Str(go) => match v {
             Value::String(_) => None,
             _ => mismatch(json_kind(v), go, path),
@@ -548,5 +551,415 @@ mod tests {
         assert_eq!(csr.spec.expiration_seconds, None);
         assert_eq!(csr.spec.groups, ["g"]);
         assert_eq!(csr.status.conditions[0].reason, "");
+    }
+}
+
+/// The strict decoding errors of a JSON body decoded into the Go struct `root`, as
+/// sigs.k8s.io/json's strict mode (`DisallowUnknownFields`, `DisallowDuplicateFields`)
+/// reports them, in document order: `unknown field "spec.foo"`, `duplicate field
+/// "metadata.name"` (a struct field or a map key seen twice in one object; the path is the
+/// field stack, `.`-joined, `[i]` for list elements). Only the raw bytes keep duplicates, so
+/// this reads them; values of unknown fields, of the wrong JSON kind, or of types with their
+/// own decoding (`Opaque`) are skipped, as the decoder skips them. `apiVersion` and `kind` are
+/// the root's inline type meta. `None` when `body` is not one JSON object.
+pub fn strict_errors_json(body: &[u8], root: &'static GoStruct) -> Option<Vec<String>> {
+    let mut s = Scan {
+        b: body,
+        i: 0,
+        out: Vec::new(),
+    };
+    s.ws();
+    if s.peek() != Some(b'{') {
+        return None;
+    }
+    let mut stack = String::new();
+    s.object(Some(&GoType::Struct(root)), &mut stack, true)?;
+    Some(s.out)
+}
+
+/// [`strict_errors_json`] of a body decoded into `root` (any type: `map[string]interface{}`
+/// for merge and strategic merge patches, `[]jsonPatchOp` for JSON patches). `None`: not JSON.
+pub fn strict_errors_json_as(body: &[u8], root: &'static GoType) -> Option<Vec<String>> {
+    let mut s = Scan {
+        b: body,
+        i: 0,
+        out: Vec::new(),
+    };
+    let mut stack = String::new();
+    s.value(Some(root), &mut stack)?;
+    Some(s.out)
+}
+
+/// apiserver's `jsonPatchOp`, what `fieldValidation` decodes a JSON patch into.
+pub static JSON_PATCH: GoType = GoType::List(
+    "[]handlers.jsonPatchOp",
+    &GoType::Struct(&GoStruct {
+        name: "jsonPatchOp",
+        go: "handlers.jsonPatchOp",
+        fields: &[
+            ("op", STRING),
+            ("path", STRING),
+            ("from", STRING),
+            ("value", GoType::Any),
+        ],
+    }),
+);
+
+struct Scan<'a> {
+    b: &'a [u8],
+    i: usize,
+    out: Vec<String>,
+}
+
+impl Scan<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
+    }
+    fn eat(&mut self, c: u8) -> Option<()> {
+        self.ws();
+        (self.peek()? == c).then(|| self.i += 1)
+    }
+    /// A string token, unescaped.
+    fn string(&mut self) -> Option<String> {
+        self.ws();
+        let start = self.i;
+        if self.peek()? != b'"' {
+            return None;
+        }
+        self.i += 1;
+        let mut escaped = false;
+        loop {
+            match *self.b.get(self.i)? {
+                b'\\' => {
+                    escaped = true;
+                    self.i += 2;
+                }
+                b'"' => {
+                    self.i += 1;
+                    break;
+                }
+                _ => self.i += 1,
+            }
+        }
+        let raw = &self.b[start..self.i];
+        if escaped {
+            serde_json::from_slice(raw).ok()
+        } else {
+            Some(String::from_utf8_lossy(&raw[1..raw.len() - 1]).into_owned())
+        }
+    }
+    /// A value: descended into only when `ty` is a container of its JSON kind.
+    fn value(&mut self, ty: Option<&GoType>, stack: &mut String) -> Option<()> {
+        self.ws();
+        match self.peek()? {
+            b'{' => {
+                let ty =
+                    ty.filter(|t| matches!(t, GoType::Struct(_) | GoType::Map(..) | GoType::Any));
+                self.object(ty, stack, false)
+            }
+            b'[' => {
+                self.i += 1;
+                let elem = match ty {
+                    Some(GoType::List(_, e)) => Some(*e),
+                    Some(GoType::Any) => Some(&GoType::Any),
+                    _ => None,
+                };
+                let mut n = 0usize;
+                self.ws();
+                if self.peek()? == b']' {
+                    self.i += 1;
+                    return Some(());
+                }
+                loop {
+                    let len = stack.len();
+                    if elem.is_some() {
+                        stack.push_str(&format!("[{n}]"));
+                    }
+                    self.value(elem, stack)?;
+                    stack.truncate(len);
+                    n += 1;
+                    self.ws();
+                    match self.peek()? {
+                        b',' => self.i += 1,
+                        b']' => {
+                            self.i += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'"' => self.string().map(|_| ()),
+            _ => {
+                while matches!(self.peek(), Some(c) if !matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
+                {
+                    self.i += 1;
+                }
+                Some(())
+            }
+        }
+    }
+    /// An object decoded into `ty` (a struct or a map; `None`: skipped).
+    fn object(&mut self, ty: Option<&GoType>, stack: &mut String, root: bool) -> Option<()> {
+        self.eat(b'{')?;
+        let mut seen: Vec<String> = Vec::new();
+        self.ws();
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            let key = self.string()?;
+            self.eat(b':')?;
+            let path = if stack.is_empty() {
+                key.clone()
+            } else {
+                format!("{stack}.{key}")
+            };
+            let child: Option<&GoType> = match ty {
+                Some(GoType::Struct(st)) => {
+                    let f = st.fields.iter().find(|(n, _)| *n == key);
+                    let type_meta = root && (key == "apiVersion" || key == "kind");
+                    if f.is_none() && !type_meta {
+                        self.out.push(format!("unknown field {:?}", path));
+                    } else if seen.contains(&key) {
+                        self.out.push(format!("duplicate field {:?}", path));
+                    } else {
+                        seen.push(key.clone());
+                    }
+                    f.map(|(_, t)| t)
+                }
+                Some(GoType::Map(_, elem)) => {
+                    if seen.contains(&key) {
+                        self.out.push(format!("duplicate field {:?}", path));
+                    } else {
+                        seen.push(key.clone());
+                    }
+                    Some(*elem)
+                }
+                Some(GoType::Any) => {
+                    if seen.contains(&key) {
+                        self.out.push(format!("duplicate field {:?}", path));
+                    } else {
+                        seen.push(key.clone());
+                    }
+                    Some(&GoType::Any)
+                }
+                _ => None,
+            };
+            let known = ty.is_some() && child.is_some();
+            if known {
+                let len = stack.len();
+                *stack = path;
+                self.value(child, stack)?;
+                stack.truncate(len);
+            } else {
+                self.value(None, stack)?;
+            }
+            self.ws();
+            match self.peek()? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod strict_tests {
+    use super::*;
+
+    /// Rows: (body, errors in document order).
+    #[test]
+    fn unknown_and_duplicate_fields_in_document_order() {
+        let st = &crate::api::csr::go_types::CSR;
+        let rows: Vec<(&str, Vec<&str>)> = vec![
+            (
+                r#"{"apiVersion":"v1","kind":"K","metadata":{"name":"a"}}"#,
+                vec![],
+            ),
+            (
+                r#"{"metadata":{"name":"a","name":"b"}}"#,
+                vec![r#"duplicate field "metadata.name""#],
+            ),
+            (
+                r#"{"kind":"A","kind":"B","spec":{"foo":1,"usages":["a"],"usages":[]}}"#,
+                vec![
+                    r#"duplicate field "kind""#,
+                    r#"unknown field "spec.foo""#,
+                    r#"duplicate field "spec.usages""#,
+                ],
+            ),
+            (
+                r#"{"metadata":{"labels":{"a":"1","b":"2","a":"3"}},"spec":{"extra":{"k":["x"],"k":[]}}}"#,
+                vec![
+                    r#"duplicate field "metadata.labels.a""#,
+                    r#"duplicate field "spec.extra.k""#,
+                ],
+            ),
+            (
+                r#"{"status":{"conditions":[{"type":"A"},{"type":"B","type":"C","x":{"y":1,"y":2}}]}}"#,
+                vec![
+                    r#"duplicate field "status.conditions[1].type""#,
+                    r#"unknown field "status.conditions[1].x""#,
+                ],
+            ),
+            // Unknown subtrees and values of another kind are skipped whole.
+            (
+                r#"{"foo":{"a":1,"a":2},"spec":"x","metadata":{"na\u006de":"a","name":"b"}}"#,
+                vec![
+                    r#"unknown field "foo""#,
+                    r#"duplicate field "metadata.name""#,
+                ],
+            ),
+        ];
+        for (body, want) in rows {
+            assert_eq!(
+                strict_errors_json(body.as_bytes(), st).unwrap(),
+                want,
+                "{body}"
+            );
+        }
+        assert_eq!(strict_errors_json(b"[1]", st), None);
+    }
+
+    /// Patch documents: a merge/strategic patch is a `map[string]interface{}` (duplicate keys
+    /// at any depth), a JSON patch a `[]jsonPatchOp` (unknown op fields too).
+    #[test]
+    fn patch_documents() {
+        static ANY: GoType = GoType::Any;
+        let got = strict_errors_json_as(
+            br#"{"metadata":{"labels":{"a":"1","a":"2"}},"x":[{"k":1,"k":2}],"metadata":{}}"#,
+            &ANY,
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            [
+                r#"duplicate field "metadata.labels.a""#,
+                r#"duplicate field "x[0].k""#,
+                r#"duplicate field "metadata""#
+            ]
+        );
+        let got = strict_errors_json_as(
+            br#"[{"op":"add","op":"add","path":"/a","value":{"b":1,"b":2}},{"op":"remove","path":"/c","foo":1}]"#,
+            &JSON_PATCH,
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            [
+                r#"duplicate field "[0].op""#,
+                r#"duplicate field "[0].value.b""#,
+                r#"unknown field "[1].foo""#
+            ]
+        );
+    }
+}
+
+/// The duplicate keys of a JSON text as sigs.k8s.io/yaml's `UnmarshalStrict` (yaml.v2 in
+/// strict mode, decoding into `interface{}`) reports them: `line <n>: key "<k>" already set in
+/// map`, `n` the 1-based line of the duplicate's value, a value's own duplicates before the
+/// key it belongs to. `None` when `body` is not JSON (YAML documents are not read here).
+pub fn yaml_duplicate_keys_json(body: &[u8]) -> Option<Vec<String>> {
+    fn line_at(b: &[u8], i: usize) -> usize {
+        b[..i].iter().filter(|c| **c == b'\n').count() + 1
+    }
+    fn value(s: &mut Scan, out: &mut Vec<String>) -> Option<()> {
+        s.ws();
+        match s.peek()? {
+            b'{' => {
+                s.i += 1;
+                let mut seen: Vec<String> = Vec::new();
+                s.ws();
+                if s.peek()? == b'}' {
+                    s.i += 1;
+                    return Some(());
+                }
+                loop {
+                    let key = s.string()?;
+                    s.eat(b':')?;
+                    s.ws();
+                    let line = line_at(s.b, s.i);
+                    value(s, out)?;
+                    if seen.contains(&key) {
+                        out.push(format!(
+                            "line {line}: key {} already set in map",
+                            crate::validation::field::quote(&key)
+                        ));
+                    } else {
+                        seen.push(key);
+                    }
+                    s.ws();
+                    match s.peek()? {
+                        b',' => s.i += 1,
+                        b'}' => {
+                            s.i += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'[' => {
+                s.i += 1;
+                s.ws();
+                if s.peek()? == b']' {
+                    s.i += 1;
+                    return Some(());
+                }
+                loop {
+                    value(s, out)?;
+                    s.ws();
+                    match s.peek()? {
+                        b',' => s.i += 1,
+                        b']' => {
+                            s.i += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            _ => s.value(None, &mut String::new()),
+        }
+    }
+    let mut s = Scan {
+        b: body,
+        i: 0,
+        out: Vec::new(),
+    };
+    s.ws();
+    if s.peek() != Some(b'{') {
+        return None;
+    }
+    let mut out = Vec::new();
+    value(&mut s, &mut out)?;
+    Some(out)
+}
+
+#[cfg(test)]
+mod yaml_dup_tests {
+    /// yaml.v2's strict mapping: the line of the duplicate's value, inner duplicates first.
+    #[test]
+    fn duplicate_keys_with_their_lines() {
+        let body = b"{\n  \"a\": 1,\n  \"b\": {\"x\": 1,\n    \"x\": 2},\n  \"a\":\n    3\n}";
+        assert_eq!(
+            super::yaml_duplicate_keys_json(body).unwrap(),
+            [
+                r#"line 4: key "x" already set in map"#,
+                r#"line 6: key "a" already set in map"#
+            ]
+        );
+        assert_eq!(super::yaml_duplicate_keys_json(b"a: 1\na: 2"), None);
     }
 }

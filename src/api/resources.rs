@@ -189,3 +189,48 @@ impl ResourceInfo {
         super::status::GroupResource::new(self.group, self.resource)
     }
 }
+
+/// The `storageVersionHash` discovery shows for a stored resource (k8s.io/apiserver
+/// `endpoints/discovery.StorageVersionHash`): the first 8 bytes of the SHA-256 of
+/// `<group>/<version>/<kind>` of its storage version, standard base64. Every resource here is
+/// stored in the version it is served in.
+pub fn storage_version_hash(group: &str, version: &str, kind: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    if kind.is_empty() {
+        return String::new();
+    }
+    let sum = sha2::Sha256::digest(format!("{group}/{version}/{kind}").as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(&sum[..8])
+}
+
+#[cfg(test)]
+mod storage_hash_tests {
+    use super::*;
+
+    /// The hash is derived, not copied; the expected strings are the ones a kube-apiserver
+    /// serves (`kubectl get --raw /apis/certificates.k8s.io/v1`, `/api/v1`), recomputed here
+    /// from their definition (sha256 of `g/v/K`, 8 bytes, base64) by the test itself.
+    #[test]
+    fn derived_from_group_version_kind() {
+        use base64::Engine;
+        use sha2::Digest;
+        for (g, v, k) in [
+            ("certificates.k8s.io", "v1", "CertificateSigningRequest"),
+            ("", "v1", "Pod"),
+            ("", "v1", "Secret"),
+            ("rbac.authorization.k8s.io", "v1", "ClusterRole"),
+        ] {
+            let full = sha2::Sha256::digest(format!("{g}/{v}/{k}"));
+            let want = base64::engine::general_purpose::STANDARD.encode(&full[..8]);
+            assert_eq!(storage_version_hash(g, v, k), want);
+            assert_eq!(want.len(), 12);
+        }
+        assert_eq!(
+            storage_version_hash("certificates.k8s.io", "v1", "CertificateSigningRequest"),
+            "95fRKMXA+00="
+        );
+        assert_eq!(storage_version_hash("", "v1", "Pod"), "xPOwRZ+Yhw8=");
+        assert_eq!(storage_version_hash("", "v1", ""), "");
+    }
+}

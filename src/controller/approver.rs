@@ -323,6 +323,7 @@ impl Controller for Approver {
                     .name(name)
                     .subresource("approval")
                     .csr_body(csr)
+                    .user_agent(super::USER_AGENT)
                     .discard_object();
                 match cx.apply(&Identity::controller_manager(), req) {
                     Ok(_) => None,

@@ -6,6 +6,11 @@ pub mod approver;
 
 use crate::sim::Cluster;
 
+/// The User-Agent of kube-controller-manager's clients (client-go's default: the binary's
+/// name, its version, platform and commit); its first segment, `kube-controller-manager`, is
+/// the field manager of the controllers' writes in `metadata.managedFields`.
+pub const USER_AGENT: &str = "kube-controller-manager/v1.33.0 (linux/amd64) kubernetes/csrsim";
+
 /// What a sync of one key asks for next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncResult {

@@ -126,6 +126,7 @@ impl Signer {
             .name(&csr.metadata.name)
             .subresource("status")
             .csr_body(csr)
+            .user_agent(super::USER_AGENT)
             .discard_object();
         match cx.apply(&Identity::controller_manager(), req) {
             Ok(_) => Ok(()),

@@ -42,6 +42,10 @@ pub use faults::Fault;
 pub use fleet::{BootstrapMode, Fleet, FleetHandle, FleetOptions};
 pub use node::{Attempt, KeyType, NodeSpec, NodeStatus, Phase, RotationRecord};
 
+/// The kubelet's client-go User-Agent; its first segment, `kubelet`, is the field manager of
+/// the CSRs it creates (a rotation CSR's entry owns `metadata.generateName`).
+pub const USER_AGENT: &str = "kubelet/v1.33.0 (linux/amd64) kubernetes/csrsim";
+
 /// `WaitForCertificate` timeout of the bootstrap (`bootstrap.go`: 3600 s).
 pub const BOOTSTRAP_WAIT_SECS: i64 = 3600;
 /// `certificateWaitTimeout` of the certificate manager: 15 minutes per attempt.

@@ -714,7 +714,10 @@ impl Node {
         });
         let created = env.cx.apply(
             &who,
-            ApiRequest::csr(Verb::Create).body(body).identity_only(),
+            ApiRequest::csr(Verb::Create)
+                .body(body)
+                .user_agent(super::USER_AGENT)
+                .identity_only(),
         );
         let uid = match created {
             Ok(r) => {
@@ -968,10 +971,11 @@ impl Node {
             "metadata": {"generateName": csr::ROTATION_GENERATE_NAME},
             "spec": {"request": b64(&pem), "signerName": kind.signer_name(), "usages": usages},
         });
-        let (csr_name, uid) = match env.cx.apply(
-            &who,
-            ApiRequest::csr(Verb::Create).body(body).identity_only(),
-        ) {
+        let create = ApiRequest::csr(Verb::Create)
+            .body(body)
+            .user_agent(super::USER_AGENT)
+            .identity_only();
+        let (csr_name, uid) = match env.cx.apply(&who, create) {
             Ok(r) => {
                 let v = r.into_value();
                 (

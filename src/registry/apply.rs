@@ -122,7 +122,7 @@ fn schema_errors(config: &Value) -> Vec<String> {
         match ty {
             // `metav1.Time` is a string in the schema; opaque list items (owner references)
             // are not looked into.
-            GoType::Str(_) | GoType::Bytes | GoType::Opaque => {
+            GoType::Str(_) | GoType::Bytes | GoType::Opaque | GoType::Any => {
                 let opaque_item = matches!(ty, GoType::Opaque) && (v.is_object() || v.is_array());
                 if !v.is_string() && !opaque_item {
                     out.push(format!(

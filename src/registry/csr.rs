@@ -31,20 +31,28 @@ pub fn decode_body(body: &serde_json::Value) -> Result<CertificateSigningRequest
 /// `fieldValidation=Strict` on a create or update: a body with fields the Go type does not
 /// have is 400 `… cannot be handled as a CertificateSigningRequest: strict decoding error:
 /// unknown field "spec.foo", unknown field "…"`. A body that does not decode at all is left to
-/// [`decode_body`] (the decoder's error comes first).
-pub fn strict_decode_check(body: &serde_json::Value) -> Result<(), Status> {
+/// [`decode_body`] (the decoder's error comes first). `raw_errors` are the strict errors the
+/// edge read from the body's bytes (unknown and duplicate fields, in document order:
+/// [`crate::api::gojson::strict_errors_json`]); without them the unknown fields of the
+/// decoded value are the list.
+pub fn strict_decode_check(
+    body: &serde_json::Value,
+    raw_errors: Option<&[String]>,
+) -> Result<(), Status> {
     let st = &crate::api::csr::go_types::CSR;
     if crate::api::gojson::type_error(body, st).is_some() {
         return Ok(());
     }
-    let unknown = crate::api::gojson::unknown_fields(body, st);
-    if unknown.is_empty() {
+    let list: Vec<String> = match raw_errors {
+        Some(e) => e.to_vec(),
+        None => crate::api::gojson::unknown_fields(body, st)
+            .iter()
+            .map(|f| format!("unknown field \"{f}\""))
+            .collect(),
+    };
+    if list.is_empty() {
         return Ok(());
     }
-    let list: Vec<String> = unknown
-        .iter()
-        .map(|f| format!("unknown field \"{f}\""))
-        .collect();
     Err(Status::bad_request(format!(
         "{KIND} in version \"v1\" cannot be handled as a {KIND}: strict decoding error: {}",
         list.join(", ")
@@ -59,11 +67,18 @@ pub fn strict_decode_check(body: &serde_json::Value) -> Result<(), Status> {
 /// strategic one — `Warn` (and the default) returns them as warnings, `Ignore` drops them.
 /// Server-side apply is not covered (upstream rejects unknown fields there in the field
 /// manager, with another message).
+///
+/// `patch_errors` are the strict errors of the patch document itself, which the edge read from
+/// its bytes (`applyJSPatch`/`strategicPatchObject` decode it strictly: duplicate keys of a
+/// merge or strategic patch, `json patch duplicate field "[0].op"` / `json patch unknown
+/// field "[0].foo"` of a JSON patch); they come first. The answer is the list of texts (for
+/// `Warning` headers) or the Strict 422.
 pub fn strict_patch_check(
     pt: crate::sim::PatchType,
     patch_body: &serde_json::Value,
     patched: &serde_json::Value,
     field_validation: &str,
+    patch_errors: Option<&[String]>,
 ) -> Result<Vec<String>, Status> {
     use crate::sim::PatchType;
     let st = &crate::api::csr::go_types::CSR;
@@ -73,18 +88,23 @@ pub fn strict_patch_check(
     {
         return Ok(Vec::new());
     }
-    let unknown = crate::api::gojson::unknown_fields(patched, st);
-    if unknown.is_empty() || field_validation != "Strict" {
-        return Ok(unknown);
+    let list: Vec<String> = patch_errors
+        .unwrap_or_default()
+        .iter()
+        .cloned()
+        .chain(
+            crate::api::gojson::unknown_fields(patched, st)
+                .iter()
+                .map(|f| format!("unknown field \"{f}\"")),
+        )
+        .collect();
+    if list.is_empty() || field_validation != "Strict" {
+        return Ok(list);
     }
     let value = match pt {
         PatchType::StrategicMerge => crate::api::gojson::go_sprint_v(patch_body),
         _ => crate::api::gojson::sorted_compact_json(patched),
     };
-    let list: Vec<String> = unknown
-        .iter()
-        .map(|f| format!("unknown field \"{f}\""))
-        .collect();
     let err = crate::validation::FieldError::invalid(
         "patch",
         &value,

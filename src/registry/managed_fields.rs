@@ -14,8 +14,13 @@
 //! - entries with no field are dropped; entries sort by operation, time, manager, apiVersion,
 //!   subresource; a subresource write never takes `managedFields` from its body.
 //!
-//! Only writes with a JSON body (API clients) are tracked; the in-process controllers' typed
-//! writes keep the entries they find (upstream they would add `kube-controller-manager`).
+//! The field manager compares typed Go objects, so a condition's `lastUpdateTime` and
+//! `lastTransitionTime` (`metav1.Time`, not pointers: `omitempty` never omits them) are
+//! present, as null, even when the client left them out: a new condition owns both.
+//!
+//! API clients' writes (a JSON body) and the in-process controllers' typed writes
+//! ([`update_typed`]: the manager `kube-controller-manager`, as the controller-manager's
+//! client-go user agent names it) are tracked alike.
 
 use crate::api::gojson::GoType;
 use crate::api::{Status, Time};
@@ -90,6 +95,26 @@ fn shape<'a>(ty: &'a GoType, path: &Path) -> Shape<'a> {
 
 fn present(v: Option<&Value>) -> Option<&Value> {
     v.filter(|x| !x.is_null())
+}
+
+/// A zero `metav1.Time` field of a present Go struct: a null value the field manager still
+/// sees (a leaf that is there, equal only to another zero time).
+static ZERO_TIME: Value = Value::Bool(false);
+
+/// `v`, or [`ZERO_TIME`] when `name` is a `metav1.Time` field of a condition and `parent`
+/// (the condition) is present.
+fn go_field<'a>(
+    st: &crate::api::gojson::GoStruct,
+    parent: Option<&'a Value>,
+    name: &str,
+) -> Option<&'a Value> {
+    let v = parent.and_then(|x| x.get(name));
+    let time_field = st.name == "CertificateSigningRequestCondition"
+        && matches!(name, "lastUpdateTime" | "lastTransitionTime");
+    if time_field && parent.is_some() && present(v).is_none() {
+        return Some(&ZERO_TIME);
+    }
+    v
 }
 
 /// The struct fields of `st` to walk at `path` (system fields stripped).
@@ -173,12 +198,7 @@ fn compare(
     match sh {
         Shape::Struct(st) => {
             for (n, t) in fields_of(st, path) {
-                children.push((
-                    f(n),
-                    l.and_then(|x| x.get(*n)),
-                    r.and_then(|x| x.get(*n)),
-                    t,
-                ));
+                children.push((f(n), go_field(st, l, n), go_field(st, r, n), t));
             }
         }
         Shape::Map(elem) => {
@@ -481,6 +501,28 @@ pub fn update(live: &Value, new: &Value, manager: &str, subresource: &str, now: 
     encode(entries)
 }
 
+/// [`update`] for a typed write (the in-process controllers' `/approval` and `/status`
+/// updates): the same entries from the object's metadata and status (`spec` is a reset
+/// field of every endpoint, so it is left out of the comparison).
+pub fn update_typed(
+    live: &crate::api::csr::CertificateSigningRequest,
+    new: &crate::api::csr::CertificateSigningRequest,
+    manager: &str,
+    subresource: &str,
+    now: Time,
+) -> Vec<Value> {
+    let view = |c: &crate::api::csr::CertificateSigningRequest| {
+        json!({
+            "metadata": serde_json::to_value(&c.metadata).unwrap_or(Value::Null),
+            "status": serde_json::to_value(&c.status).unwrap_or(Value::Null),
+        })
+    };
+    match update(&view(live), &view(new), manager, subresource, now) {
+        Value::Array(a) => a,
+        _ => Vec::new(),
+    }
+}
+
 /// The fields a write changed or removed are no longer owned by these entries.
 fn disown<'a>(
     entries: impl Iterator<Item = &'a mut Entry>,
@@ -651,7 +693,8 @@ mod tests {
                     json!({"certificate": "eA==", "conditions": [{"type": "Approved", "status": "True", "reason": "R"}]}),
                 ),
                 "approval",
-                json!({"f:status": {"f:conditions": {".": {}, "k:{\"type\":\"Approved\"}": {".": {}, "f:reason": {}, "f:status": {}, "f:type": {}}}}}),
+                // The condition's zero `metav1.Time` fields are there for the field manager.
+                json!({"f:status": {"f:conditions": {".": {}, "k:{\"type\":\"Approved\"}": {".": {}, "f:lastTransitionTime": {}, "f:lastUpdateTime": {}, "f:reason": {}, "f:status": {}, "f:type": {}}}}}),
             ),
             (
                 "status: the certificate; conditions reset",
@@ -745,6 +788,65 @@ mod tests {
         new["metadata"]["managedFields"] = live["metadata"]["managedFields"].clone();
         let got = update(&live, &new, "m", "", NOW);
         assert_eq!(got.as_array().unwrap().len(), 2);
+    }
+
+    /// The controllers' typed writes, as kube-controller-manager's client-go updates show
+    /// them: the approver's condition (sent without times, owned with both: zero
+    /// `metav1.Time` fields are present), then the signer's certificate on `/status`.
+    #[test]
+    fn controller_writes_are_tracked_like_client_updates() {
+        use crate::api::csr::{CertificateSigningRequest, CsrCondition};
+        let mut live = CertificateSigningRequest::default();
+        live.metadata.name = "a".into();
+        live.spec.request = b"x".to_vec();
+        live.metadata.managed_fields = update(
+            &empty_csr(),
+            &csr(json!({"name": "a", "labels": {"k": "v"}}), json!({})),
+            "kubelet",
+            "",
+            NOW,
+        )
+        .as_array()
+        .cloned()
+        .unwrap();
+        let mut approved = live.clone();
+        approved.status.conditions.push(CsrCondition {
+            type_: "Approved".into(),
+            status: "True".into(),
+            reason: "AutoApproved".into(),
+            message: "Auto approving kubelet client certificate after SubjectAccessReview.".into(),
+            ..Default::default()
+        });
+        let mf = update_typed(&live, &approved, "kube-controller-manager", "approval", NOW);
+        assert_eq!(mf.len(), 2, "{mf:?}");
+        assert_eq!(mf[0]["manager"], "kube-controller-manager");
+        assert_eq!(mf[0]["subresource"], "approval");
+        assert_eq!(mf[0]["operation"], "Update");
+        assert_eq!(
+            mf[0]["fieldsV1"],
+            json!({"f:status": {"f:conditions": {".": {}, "k:{\"type\":\"Approved\"}": {
+                ".": {}, "f:lastTransitionTime": {}, "f:lastUpdateTime": {}, "f:message": {},
+                "f:reason": {}, "f:status": {}, "f:type": {}}}}})
+        );
+        assert_eq!(mf[1]["manager"], "kubelet");
+        // The strategy stamped the times; the signer sends them back unchanged with the
+        // certificate: only the certificate is new.
+        let mut stored = approved.clone();
+        stored.metadata.managed_fields = mf;
+        stored.status.conditions[0].last_update_time = Some(NOW);
+        stored.status.conditions[0].last_transition_time = Some(NOW);
+        let mut issued = stored.clone();
+        issued.status.certificate = b"cert".to_vec();
+        let mf = update_typed(&stored, &issued, "kube-controller-manager", "status", NOW);
+        let subs: Vec<&str> = mf
+            .iter()
+            .map(|e| e.get("subresource").and_then(|s| s.as_str()).unwrap_or(""))
+            .collect();
+        assert_eq!(subs, ["approval", "status", ""], "{mf:?}");
+        assert_eq!(
+            mf[1]["fieldsV1"],
+            json!({"f:status": {"f:certificate": {}}})
+        );
     }
 
     #[test]

@@ -179,6 +179,22 @@ fn json_patch(doc: &Value, patch: &Value) -> Result<Value, Status> {
             ),
         ));
     }
+    // Every failure of `Patch.Apply` (a missing path, a failed test, an unknown op, the
+    // copy limit) is `NewGenericServerResponse(422, …, err.Error(), 0, false)` in apiserver's
+    // `handlers/patch.go`: reason Invalid, and the generic message only — json-patch's own
+    // text is not sent (not an unexpected response, so no cause either).
+    apply_ops(doc, ops).map_err(|_| {
+        let mut st = Status::failure(
+            422,
+            "Invalid",
+            "the server rejected our request due to an error in our request",
+        );
+        st.details = Some(crate::api::status::StatusDetails::default());
+        st
+    })
+}
+
+fn apply_ops(doc: &Value, ops: &[Value]) -> Result<Value, Status> {
     let mut doc = doc.clone();
     let mut copied = 0usize;
     for op in ops {
@@ -199,7 +215,7 @@ fn json_patch(doc: &Value, patch: &Value) -> Result<Value, Status> {
                 let want = op.get("value").cloned().unwrap_or(Value::Null);
                 let got = get(&doc, &parts);
                 if got != Some(&want) {
-                    return Err(Status::failure(422, "Invalid", format!("the server rejected our request due to an error in our request: testing value {path} failed")));
+                    return Err(Status::bad_request(format!("testing value {path} failed")));
                 }
             }
             "move" | "copy" => {
@@ -212,7 +228,7 @@ fn json_patch(doc: &Value, patch: &Value) -> Result<Value, Status> {
                 } else {
                     copied += serde_json::to_vec(&v).map_or(0, |b| b.len());
                     if copied > MAX_JSON_PATCH_COPY_BYTES {
-                        return Err(Status::failure(422, "Invalid", format!("the server rejected our request due to an error in our request: Unable to complete the copy, the accumulated size increase of copy is {copied}, exceeding the limit {MAX_JSON_PATCH_COPY_BYTES}")));
+                        return Err(Status::bad_request(format!("Unable to complete the copy, the accumulated size increase of copy is {copied}, exceeding the limit {MAX_JSON_PATCH_COPY_BYTES}")));
                     }
                 }
                 set(&mut doc, &parts, v, true)?;
@@ -352,16 +368,29 @@ mod tests {
             apply(PatchType::Json, &d, &p).unwrap(),
             json!({"status": {"conditions": [{"type": "C"}, {"type": "B"}]}})
         );
-        assert!(apply(
-            PatchType::Json,
-            &d,
-            &json!([{"op": "remove", "path": "/nope"}])
-        )
-        .is_err());
+        // Every failed operation is the same 422 (apiserver drops json-patch's text).
+        for bad in [
+            json!([{"op": "remove", "path": "/nope"}]),
+            json!([{"op": "test", "path": "/status/conditions/0/type", "value": "Z"}]),
+            json!([{"op": "add", "path": "/a/b/c", "value": 1}]),
+            json!([{"op": "frob", "path": "/status"}]),
+        ] {
+            let e = apply(PatchType::Json, &d, &bad).unwrap_err();
+            assert_eq!(
+                (e.code, e.reason.as_str(), e.message.as_str()),
+                (
+                    422,
+                    "Invalid",
+                    "the server rejected our request due to an error in our request"
+                ),
+                "{bad}"
+            );
+        }
     }
 
     /// Hostile patches: too many operations (413, upstream `maxJSONPatchOperations`) and
-    /// `copy` doubling the document (422, json-patch `AccumulatedCopySizeLimit`).
+    /// `copy` doubling the document (422, json-patch `AccumulatedCopySizeLimit`, reported as
+    /// every failed operation is).
     #[test]
     fn json_patch_limits() {
         let ops: Vec<Value> = (0..=MAX_JSON_PATCH_OPERATIONS)
@@ -380,10 +409,9 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.code, 422);
-        assert!(
-            e.message.contains("exceeding the limit 3145728"),
-            "{}",
-            e.message
+        assert_eq!(
+            e.message,
+            "the server rejected our request due to an error in our request"
         );
     }
 }

@@ -999,6 +999,39 @@ async fn resource(
             let _ = crate::validation::csr::parse_request(&pem);
         }
     }
+    // A patch document is decoded strictly too (duplicate keys; a JSON patch's unknown
+    // operation fields), before it is applied.
+    if verb == Verb::Patch
+        && req.resource == "certificatesigningrequests"
+        && req.field_validation != "Ignore"
+        && matches!(decoded, Ok(Some(_)))
+    {
+        use crate::api::gojson::{strict_errors_json_as, GoType, JSON_PATCH};
+        static ANY: GoType = GoType::Any;
+        req.strict_errors = match req.patch_type {
+            Some(crate::sim::PatchType::Json) => strict_errors_json_as(body, &JSON_PATCH)
+                .map(|e| e.into_iter().map(|x| format!("json patch {x}")).collect()),
+            Some(crate::sim::PatchType::Merge | crate::sim::PatchType::StrategicMerge) => {
+                strict_errors_json_as(body, &ANY)
+            }
+            Some(crate::sim::PatchType::Apply) => {
+                crate::api::gojson::yaml_duplicate_keys_json(body)
+            }
+            _ => None,
+        };
+    }
+    // Strict decoding reads the body's bytes: duplicate fields exist only there.
+    if matches!(verb, Verb::Create | Verb::Update)
+        && req.resource == "certificatesigningrequests"
+        && matches!(
+            negotiation::media_type(&head.content_type).as_str(),
+            "" | "application/json"
+        )
+        && matches!(decoded, Ok(Some(_)))
+    {
+        req.strict_errors =
+            crate::api::gojson::strict_errors_json(body, &crate::api::csr::go_types::CSR);
+    }
     match decoded {
         Ok(Some(v)) => req.body = Some(v),
         Ok(None) => {}
@@ -1030,7 +1063,13 @@ async fn resource(
         (Some(b), Verb::Create | Verb::Update, "certificatesigningrequests")
             if matches!(req.field_validation.as_str(), "" | "Warn") =>
         {
-            crate::api::gojson::unknown_fields(b, &crate::api::csr::go_types::CSR)
+            match &req.strict_errors {
+                Some(e) => e.clone(),
+                None => crate::api::gojson::unknown_fields(b, &crate::api::csr::go_types::CSR)
+                    .iter()
+                    .map(|f| format!("unknown field \"{f}\""))
+                    .collect(),
+            }
         }
         _ => Vec::new(),
     };
@@ -1100,8 +1139,7 @@ async fn resource(
         }
     };
     if resp.status().is_success() {
-        for f in warnings {
-            let text = format!("unknown field \"{f}\"");
+        for text in warnings {
             if let Ok(h) = hyper::header::HeaderValue::from_str(&format!("299 - {text:?}")) {
                 resp.headers_mut().append("Warning", h);
             }

@@ -270,6 +270,8 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
     req.dry_run_values = all_values(query, "dryRun");
     req.force = q.get("force").map(|v| truthy_str(v));
     req.send_initial_events_given = q.contains_key("sendInitialEvents");
+    req.propagation_policy = q.get("propagationPolicy").cloned();
+    req.orphan_dependents_given = q.contains_key("orphanDependents");
     req.field_manager = q.get("fieldManager").cloned().unwrap_or_default();
     req.field_validation = q.get("fieldValidation").cloned().unwrap_or_default();
     if empty_core {
@@ -287,6 +289,11 @@ pub fn apply_delete_options(req: &mut ApiRequest, body: &Value) -> Result<(), St
     // otherwise (`DeleteResource` in apiserver's `endpoints/handlers/delete.go`).
     req.dry_run = false;
     req.dry_run_values.clear();
+    req.propagation_policy = body
+        .get("propagationPolicy")
+        .and_then(|p| p.as_str())
+        .map(str::to_string);
+    req.orphan_dependents_given = body.get("orphanDependents").is_some_and(|o| !o.is_null());
     if let Some(p) = body.get("preconditions").filter(|p| !p.is_null()) {
         let pre: Preconditions = serde_json::from_value(p.clone())
             .map_err(|e| Status::bad_request(format!("error decoding request body: {e}")))?;
@@ -319,6 +326,12 @@ pub fn resource_list(group: &str, version: &str) -> Value {
         if !r.short_names.is_empty() {
             e["shortNames"] = json!(r.short_names);
         }
+        // The installer sets it for a main resource whose storage has a storage version
+        // (not for subresources, nor for the reviews, which are not stored).
+        if r.stored {
+            e["storageVersionHash"] =
+                json!(resources::storage_version_hash(r.group, r.version, r.kind));
+        }
         res.push(e);
         if r.resource == "certificatesigningrequests" {
             for sub in ["approval", "status"] {
@@ -332,6 +345,7 @@ pub fn resource_list(group: &str, version: &str) -> Value {
             if *plural == "pods" {
                 e["categories"] = json!(["all"]);
             }
+            e["storageVersionHash"] = json!(resources::storage_version_hash("", "v1", kind));
             res.push(e);
         }
         res.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
@@ -501,7 +515,32 @@ mod tests {
             ]
         );
         assert_eq!(l["resources"][0]["shortNames"], json!(["csr"]));
+        // storageVersionHash: the stored resource only, after shortNames (APIResource order).
+        assert_eq!(
+            l["resources"][0]["storageVersionHash"],
+            resources::storage_version_hash(
+                "certificates.k8s.io",
+                "v1",
+                "CertificateSigningRequest"
+            )
+        );
+        let keys: Vec<&String> = l["resources"][0].as_object().unwrap().keys().collect();
+        assert_eq!(keys.last().map(|k| k.as_str()), Some("storageVersionHash"));
+        assert!(l["resources"][1].get("storageVersionHash").is_none());
+        let authz = resource_list("authorization.k8s.io", "v1");
+        assert!(authz["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r.get("storageVersionHash").is_none()));
         let core = resource_list("", "v1");
+        assert!(core["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["storageVersionHash"]
+                .as_str()
+                .is_some_and(|h| h.len() == 12)));
         assert!(core["resources"]
             .as_array()
             .unwrap()

@@ -254,6 +254,19 @@ fn write_json_line(out: &mut Vec<u8>, t: EventType, object: &Value) {
     out.push(b'\n');
 }
 
+/// When a watch that allows bookmarks gets its next one (the cacher's `nextBookmarkTime`):
+/// after the bookmark interval, but no later than 2 s before the watch's deadline (a watch
+/// shorter than the interval still gets one); none once that moment has passed.
+fn next_bookmark_at(
+    now: tokio::time::Instant,
+    deadline: tokio::time::Instant,
+) -> Option<tokio::time::Instant> {
+    let heartbeat = now + BOOKMARK_INTERVAL;
+    let pre_timeout = deadline.checked_sub(Duration::from_secs(2))?;
+    let t = heartbeat.min(pre_timeout);
+    (t > now).then_some(t)
+}
+
 /// Drive one watch until the client goes away, the timeout passes or the history expires.
 /// It reads the log itself at the start (resume from its resourceVersion, or 410) and
 /// whenever it is behind the hub; otherwise it takes its events from the hub's batches.
@@ -291,10 +304,8 @@ pub async fn run(
     // One timer for the whole watch (not one per loop turn).
     let expiry = tokio::time::sleep(timeout);
     tokio::pin!(expiry);
-    let mut bookmarks = tokio::time::interval_at(
-        tokio::time::Instant::now() + BOOKMARK_INTERVAL,
-        BOOKMARK_INTERVAL,
-    );
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut next_bookmark = next_bookmark_at(tokio::time::Instant::now(), deadline);
     let mut behind = true;
     loop {
         if behind {
@@ -397,7 +408,9 @@ pub async fn run(
                 }
             }
             _ = &mut expiry => return,
-            _ = bookmarks.tick(), if cursor.bookmarks => {
+            _ = tokio::time::sleep_until(next_bookmark.unwrap_or(deadline)),
+                if cursor.bookmarks && next_bookmark.is_some() => {
+                next_bookmark = next_bookmark_at(tokio::time::Instant::now(), deadline);
                 let b = state.with_cluster(|c| c.bookmark(&cursor));
                 if let Some(b) = b {
                     if tx.send(render.line(b, now)).await.is_err() { return; }
@@ -443,6 +456,23 @@ mod tests {
         WatchEvent {
             type_: t,
             object: json!({"kind": "CertificateSigningRequest", "metadata": {"name": name, "resourceVersion": "5"}, "spec": {"request": ""}}),
+        }
+    }
+
+    /// `nextBookmarkTime`: every interval, but no later than 2 s before the deadline; none
+    /// after that.
+    #[test]
+    fn bookmarks_come_before_the_deadline() {
+        let t0 = tokio::time::Instant::now();
+        let s = Duration::from_secs;
+        let rows = [
+            (t0, t0 + s(3600), Some(t0 + BOOKMARK_INTERVAL)),
+            (t0, t0 + s(5), Some(t0 + s(3))),
+            (t0 + s(3), t0 + s(5), None),
+            (t0, t0 + s(1), None),
+        ];
+        for (now, deadline, want) in rows {
+            assert_eq!(next_bookmark_at(now, deadline), want);
         }
     }
 

@@ -560,8 +560,9 @@ impl Cluster {
     }
 
     /// RBAC decision for these attributes (what a SubjectAccessReview would answer).
-    /// The unknown fields found by the requests applied since the last call (see
-    /// `registry::csr::strict_patch_check`); the server answers them as `Warning` headers.
+    /// The strict decoding errors (`unknown field "spec.foo"`, `duplicate field "…"`) found by
+    /// the patches applied since the last call (see `registry::csr::strict_patch_check`); the
+    /// server answers them as `Warning` headers.
     pub fn take_warnings(&mut self) -> Vec<String> {
         std::mem::take(&mut self.warnings)
     }
@@ -1005,9 +1006,10 @@ impl Cluster {
         if matches!(verb, Verb::Create | Verb::Update)
             && info.resource == "certificatesigningrequests"
             && req.field_validation == "Strict"
+            && !req.from_apply
         {
             if let Some(body) = &req.body {
-                csr_strategy::strict_decode_check(body)?;
+                csr_strategy::strict_decode_check(body, req.strict_errors.as_deref())?;
             }
         }
         match verb {
@@ -1019,6 +1021,9 @@ impl Cluster {
                     req.body = req.csr_body.take().map(|c| to_value(&*c));
                 } else if is_csr {
                     self.track_create_fields(&mut req)?;
+                    if req.from_apply {
+                        self.apply_strict_yaml(&req)?;
+                    }
                 }
                 let body = req
                     .body
@@ -1053,6 +1058,20 @@ impl Cluster {
                             self.track_fields(&req, &to_value(&*live), &mut v, None)?;
                         }
                         UpdateBody::Value(v)
+                    }
+                    UpdateBody::Csr(mut c) if !req.user_agent.is_empty() => {
+                        if let Some(live) = self.csr_arc(&req.name) {
+                            let manager =
+                                managed_fields::manager_name(&req.field_manager, &req.user_agent);
+                            c.metadata.managed_fields = managed_fields::update_typed(
+                                &live,
+                                &c,
+                                &manager,
+                                &req.subresource,
+                                self.now(),
+                            );
+                        }
+                        UpdateBody::Csr(c)
                     }
                     b => b,
                 };
@@ -1104,10 +1123,14 @@ impl Cluster {
                         body,
                         &patched,
                         &req.field_validation,
+                        req.strict_errors.as_deref(),
                     )?;
                     self.warnings.extend(unknown);
                     let config = (pt == crate::sim::PatchType::Apply).then_some(body);
                     self.track_fields(&req, &current, &mut patched, config)?;
+                    if config.is_some() {
+                        self.apply_strict_yaml(&req)?;
+                    }
                 }
                 self.update(
                     who,
@@ -1247,10 +1270,53 @@ impl Cluster {
                 req.list.resource_version
             )));
         }
+        // `resourceVersionMatch=Exact` (and the legacy exact read: a limit, a resourceVersion,
+        // no match) lists the collection as of that resourceVersion, as an etcd range read at
+        // that revision: rebuilt from the event window, 410 when it is older than the window.
+        let rv_q = req.list.resource_version.as_str();
+        let m = req.list.resource_version_match.as_str();
+        let exact_at = parse_rv(rv_q).filter(|r| {
+            *r != 0
+                && cont.is_none()
+                && (m == "Exact" || (m.is_empty() && limit.is_some()))
+                && *r != self.store.rv()
+        });
+        // NotOlderThan (and a resourceVersion with no match and no limit) from the future:
+        // the watch cache waits for it, then gives up with the same 504 (no wait here:
+        // nothing else writes while the request holds the cluster).
+        if let Some(r) = parse_rv(rv_q) {
+            if exact_at.is_none() && cont.is_none() && r > self.store.rv() {
+                return Err(too_large_resource_version(r, self.store.rv()));
+            }
+        }
+        let past = match exact_at {
+            None => None,
+            Some(r) if r > self.store.rv() => {
+                return Err(too_large_resource_version(r, self.store.rv()));
+            }
+            Some(r) => Some(self.store.range_at(&prefix, r).ok_or_else(|| {
+                Status::expired("The resourceVersion for the provided list is too old.")
+            })?),
+        };
+        // A continued list reads the snapshot of its first page (etcd at the token's
+        // revision) while the event window still holds it; past that, the current state.
+        let past = past.or_else(|| match cont {
+            Some((_, rv)) if rv > 0 && (rv as u64) < self.store.rv() => {
+                self.store.range_at(&prefix, rv as u64)
+            }
+            _ => None,
+        });
+        let source: Box<dyn Iterator<Item = (&String, &store::Bytes)>> = match (&past, after) {
+            (Some(m), Some(a)) => Box::new(
+                m.range::<str, _>((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded)),
+            ),
+            (Some(m), None) => Box::new(m.iter()),
+            (None, _) => Box::new(self.store.range(&prefix, after)),
+        };
         let mut items = Vec::new();
         let mut last_key = None;
         let mut more = false;
-        for (k, b) in self.store.range(&prefix, after) {
+        for (k, b) in source {
             let Ok(mut obj) = serde_json::from_slice::<Value>(b) else {
                 continue;
             };
@@ -1273,8 +1339,9 @@ impl Cluster {
         // A continued list reports the resourceVersion of its first page, as upstream's
         // snapshot list does, so a watch started from it misses nothing.
         // A negative rv (upstream: "continue from the latest") lists the current state.
-        let list_rv = match cont {
-            Some((_, rv)) if rv > 0 => rv as u64,
+        let list_rv = match (cont, exact_at) {
+            (Some((_, rv)), _) if rv > 0 => rv as u64,
+            (_, Some(r)) => r,
             _ => self.store.rv(),
         };
         let mut meta = ListMeta {
@@ -1723,6 +1790,31 @@ impl Cluster {
         // wiring: tokens (secrets)
         if g == "core" && r == "secrets" {
             self.tokens.on_write(ns, name, obj);
+        }
+    }
+
+    /// `applyPatcher.applyPatchToCurrentObject`, after the field manager's apply: the patch's
+    /// duplicate keys as sigs.k8s.io/yaml's `UnmarshalStrict` reports them (the edge read
+    /// them into `strict_errors`): `Strict` is 400 `error strict decoding YAML: error
+    /// converting YAML to JSON: yaml: unmarshal errors:\n  line <n>: key "<k>" already set in
+    /// map`, `Warn` (the default) a warning with the same text after `YAML: `.
+    fn apply_strict_yaml(&mut self, req: &ApiRequest) -> Result<(), Status> {
+        let Some(lines) = req.strict_errors.as_ref().filter(|l| !l.is_empty()) else {
+            return Ok(());
+        };
+        let err = format!(
+            "error converting YAML to JSON: yaml: unmarshal errors:\n  {}",
+            lines.join("\n  ")
+        );
+        match req.field_validation.as_str() {
+            "Strict" => Err(Status::bad_request(format!(
+                "error strict decoding YAML: {err}"
+            ))),
+            "" | "Warn" => {
+                self.warnings.push(err);
+                Ok(())
+            }
+            _ => Ok(()),
         }
     }
 
@@ -2453,6 +2545,26 @@ impl WatchFilter {
     pub fn matches_object(&self, obj: &Value) -> bool {
         Cluster::matches(&self.sel, obj)
     }
+}
+
+/// storage `NewTooLargeResourceVersionError`: 504 `Timeout: Too large resource version: <rv>,
+/// current: <current>`, cause `ResourceVersionTooLarge`.
+fn too_large_resource_version(rv: u64, current: u64) -> Status {
+    let mut st = Status::failure(
+        504,
+        "Timeout",
+        format!("Timeout: Too large resource version: {rv}, current: {current}"),
+    );
+    st.details = Some(crate::api::status::StatusDetails {
+        causes: vec![crate::api::status::StatusCause {
+            reason: "ResourceVersionTooLarge".into(),
+            message: "Too large resource version".into(),
+            field: String::new(),
+        }],
+        retry_after_seconds: Some(1),
+        ..Default::default()
+    });
+    st
 }
 
 #[cfg(test)]

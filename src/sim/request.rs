@@ -6,6 +6,9 @@ use crate::api::meta::{ListOptions, Preconditions};
 use crate::api::WatchEvent;
 use serde_json::Value;
 
+/// apimachinery `FieldManagerMaxLength`.
+pub const FIELD_MANAGER_MAX_LENGTH: usize = 128;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verb {
     Create,
@@ -72,10 +75,20 @@ pub struct ApiRequest {
     /// Every `dryRun` value as sent (query or DeleteOptions body), for the options
     /// validation; [`ApiRequest::dry_run`] is what they mean.
     pub dry_run_values: Vec<String>,
+    /// The strict decoding errors of a JSON create/update body, read from its bytes by the
+    /// edge (`unknown field "…"`, `duplicate field "…"`, in document order); `None`: not
+    /// read (the core then finds the unknown fields of the decoded body). For a patch: those
+    /// of the patch document itself (duplicate keys; `json patch …` for a JSON patch).
+    pub strict_errors: Option<Vec<String>>,
+    /// DeleteOptions `propagationPolicy` as sent (`None`: absent or null).
+    pub propagation_policy: Option<String>,
+    /// DeleteOptions `orphanDependents` was set (query or body, not null).
+    pub orphan_dependents_given: bool,
     /// `sendInitialEvents` was in the query (whatever its value: upstream's `*bool`).
     pub send_initial_events_given: bool,
     /// The client's User-Agent: names the field manager when `fieldManager` is empty. With
-    /// both empty (in-process callers) CSR writes leave `managedFields` as they are.
+    /// both empty (in-process callers other than the controllers) CSR writes leave
+    /// `managedFields` as they are.
     pub user_agent: String,
     /// A create that a server-side apply of an absent object turned into (its body is the
     /// applied configuration).
@@ -135,6 +148,11 @@ impl ApiRequest {
         self.csr_body = Some(Box::new(csr));
         self
     }
+    /// The client's User-Agent (names the field manager of a write).
+    pub fn user_agent(mut self, ua: &str) -> Self {
+        self.user_agent = ua.into();
+        self
+    }
     /// Do not render the object of the answer (see [`ApiRequest::discard_object`]).
     pub fn discard_object(mut self) -> Self {
         self.discard_object = true;
@@ -187,6 +205,48 @@ impl ApiRequest {
                     "fieldManager",
                     "is required for apply patch",
                 ));
+            }
+        }
+        if !write {
+            // `ValidateDeleteOptions`: the value is the `*DeletionPropagation`, printed as
+            // its (quoted) string.
+            if let Some(p) = &self.propagation_policy {
+                if self.orphan_dependents_given {
+                    errs.push(FieldError::invalid(
+                        "propagationPolicy",
+                        p,
+                        "orphanDependents and deletionPropagation cannot be both set",
+                    ));
+                }
+                if !matches!(p.as_str(), "Foreground" | "Background" | "Orphan") {
+                    errs.push(FieldError::not_supported(
+                        "propagationPolicy",
+                        p,
+                        &["Foreground", "Background", "Orphan", "nil"],
+                    ));
+                }
+            }
+        } else {
+            // `ValidateFieldManager`: at most 128 bytes, printable characters only (each
+            // other one an error, at its byte offset).
+            let fm = &self.field_manager;
+            if fm.len() > FIELD_MANAGER_MAX_LENGTH {
+                errs.push(FieldError::too_long(
+                    "fieldManager",
+                    FIELD_MANAGER_MAX_LENGTH,
+                ));
+            }
+            for (i, c) in fm.char_indices() {
+                if !crate::validation::field::go_is_print(c) {
+                    errs.push(FieldError::invalid(
+                        "fieldManager",
+                        fm,
+                        format!(
+                            "invalid character {} (at position {i})",
+                            crate::validation::field::go_sharp_u(c)
+                        ),
+                    ));
+                }
             }
         }
         if self.dry_run_values.iter().any(|v| v != "All") {
