@@ -563,15 +563,7 @@ mod tests {
 /// own decoding (`Opaque`) are skipped, as the decoder skips them. `apiVersion` and `kind` are
 /// the root's inline type meta. `None` when `body` is not one JSON object.
 pub fn strict_errors_json(body: &[u8], root: &'static GoStruct) -> Option<Vec<String>> {
-    let mut s = Scan {
-        b: body,
-        i: 0,
-        out: Vec::new(),
-    };
-    s.ws();
-    if s.peek() != Some(b'{') {
-        return None;
-    }
+    let mut s = Scan::at_object(body)?;
     let mut stack = String::new();
     s.object(Some(&GoType::Struct(root)), &mut stack, true)?;
     Some(s.out)
@@ -580,11 +572,7 @@ pub fn strict_errors_json(body: &[u8], root: &'static GoStruct) -> Option<Vec<St
 /// [`strict_errors_json`] of a body decoded into `root` (any type: `map[string]interface{}`
 /// for merge and strategic merge patches, `[]jsonPatchOp` for JSON patches). `None`: not JSON.
 pub fn strict_errors_json_as(body: &[u8], root: &'static GoType) -> Option<Vec<String>> {
-    let mut s = Scan {
-        b: body,
-        i: 0,
-        out: Vec::new(),
-    };
+    let mut s = Scan::new(body);
     let mut stack = String::new();
     s.value(Some(root), &mut stack)?;
     Some(s.out)
@@ -611,7 +599,22 @@ struct Scan<'a> {
     out: Vec<String>,
 }
 
-impl Scan<'_> {
+impl<'a> Scan<'a> {
+    fn new(b: &'a [u8]) -> Self {
+        Scan {
+            b,
+            i: 0,
+            out: Vec::new(),
+        }
+    }
+
+    /// A scan positioned at the body's first `{` (`None`: the body is not a JSON object).
+    fn at_object(b: &'a [u8]) -> Option<Self> {
+        let mut s = Scan::new(b);
+        s.ws();
+        (s.peek() == Some(b'{')).then_some(s)
+    }
+
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
@@ -933,15 +936,7 @@ pub fn yaml_duplicate_keys_json(body: &[u8]) -> Option<Vec<String>> {
             _ => s.value(None, &mut String::new()),
         }
     }
-    let mut s = Scan {
-        b: body,
-        i: 0,
-        out: Vec::new(),
-    };
-    s.ws();
-    if s.peek() != Some(b'{') {
-        return None;
-    }
+    let mut s = Scan::at_object(body)?;
     let mut out = Vec::new();
     value(&mut s, &mut out)?;
     Some(out)
