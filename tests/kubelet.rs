@@ -181,6 +181,7 @@ fn rotation_at_the_deadline_uses_the_node_certificate_and_generate_name() {
     let entries: Vec<String> = csr
         .metadata
         .managed_fields
+        .to_json()
         .iter()
         .map(|e| {
             format!(

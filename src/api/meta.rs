@@ -1,5 +1,6 @@
 //! `meta.k8s.io/v1` ObjectMeta, ListMeta and helpers shared by every kind.
 
+use super::managed_fields::ManagedFields;
 use super::time::Time;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -10,7 +11,8 @@ fn is_false(b: &bool) -> bool {
 }
 
 /// `metav1.ObjectMeta` with the fields the CSR control plane uses. Fields we do not model
-/// (`ownerReferences`, `managedFields`) pass through untouched as JSON.
+/// (`ownerReferences`) pass through untouched as JSON; `managedFields` is
+/// [`ManagedFields`], shared between copies.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectMeta {
@@ -40,8 +42,8 @@ pub struct ObjectMeta {
     pub owner_references: Vec<Value>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub finalizers: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub managed_fields: Vec<Value>,
+    #[serde(default, skip_serializing_if = "ManagedFields::is_empty")]
+    pub managed_fields: ManagedFields,
 }
 
 /// `metav1.ListMeta`.

@@ -23,14 +23,14 @@
 //! client-go user agent names it) are tracked alike.
 
 use crate::api::gojson::GoType;
+pub use crate::api::managed_fields::{to_fields_v1, FieldSet};
+use crate::api::managed_fields::{
+    FieldPath as Path, FieldsEntry as Entry, ManagedFields, OwnedFields,
+};
 use crate::api::{Status, Time};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
-
-/// A field path as FieldsV1 keys: `["f:metadata", "f:labels", "f:a"]`.
-type Path = Vec<String>;
-/// A set of field paths (structured-merge-diff `fieldpath.Set`).
-pub type FieldSet = BTreeSet<Path>;
+use std::sync::Arc;
 
 const API_VERSION: &str = "certificates.k8s.io/v1";
 /// `StripMeta`: metadata fields nobody owns.
@@ -50,21 +50,20 @@ fn f(name: &str) -> String {
     format!("f:{name}")
 }
 
-/// The reset fields of an endpoint (`""`, `status`, `approval`).
-fn reset_fields(subresource: &str) -> FieldSet {
-    let p = |v: &[&str]| v.iter().map(|s| f(s)).collect::<Path>();
+/// The reset fields of an endpoint (`""`, `status`, `approval`), as FieldsV1 paths.
+fn reset_fields(subresource: &str) -> &'static [&'static [&'static str]] {
     match subresource {
-        "status" => [p(&["spec"]), p(&["status", "conditions"])].into(),
-        "approval" => [p(&["spec"]), p(&["status", "certificate"])].into(),
-        _ => [p(&["spec"]), p(&["status"])].into(),
+        "status" => &[&["f:spec"], &["f:status", "f:conditions"]],
+        "approval" => &[&["f:spec"], &["f:status", "f:certificate"]],
+        _ => &[&["f:spec"], &["f:status"]],
     }
 }
 
 /// `RecursiveDifference`: drop every path at or under one of `ignored`.
-fn without(set: FieldSet, ignored: &FieldSet) -> FieldSet {
-    set.into_iter()
-        .filter(|p| !ignored.iter().any(|i| p.starts_with(i)))
-        .collect()
+fn without(mut set: FieldSet, ignored: &[&[&str]]) -> FieldSet {
+    let under = |p: &Path, i: &[&str]| p.len() >= i.len() && p.iter().zip(i).all(|(a, b)| a == b);
+    set.retain(|p| !ignored.iter().any(|i| under(p, i)));
+    set
 }
 
 /// How a CSR field is shaped for structured-merge-diff.
@@ -295,71 +294,6 @@ fn diff(live: &Value, new: &Value) -> Comparison {
     c
 }
 
-/// FieldsV1 of a set: nested `f:`/`k:`/`v:` keys, `"."` for a member that has children.
-pub fn to_fields_v1(set: &FieldSet) -> Value {
-    fn insert(node: &mut Map<String, Value>, path: &[String]) {
-        let child = node
-            .entry(path[0].clone())
-            .or_insert_with(|| Value::Object(Map::new()));
-        let m = child.as_object_mut().expect("object");
-        if path.len() == 1 {
-            if !m.is_empty() {
-                m.insert(".".into(), json!({}));
-            }
-            m.insert("\u{0}member".into(), Value::Null);
-        } else {
-            if m.contains_key("\u{0}member") {
-                m.insert(".".into(), json!({}));
-            }
-            insert(m, &path[1..]);
-        }
-    }
-    fn clean(v: &mut Value) {
-        if let Value::Object(m) = v {
-            m.remove("\u{0}member");
-            for x in m.values_mut() {
-                clean(x);
-            }
-        }
-    }
-    let mut root = Map::new();
-    for p in set {
-        insert(&mut root, p);
-    }
-    let mut v = Value::Object(root);
-    clean(&mut v);
-    v
-}
-
-/// How many distinct field sets [`fields_v1_remembered`] keeps per thread.
-const FIELDS_V1_MEMO: usize = 32;
-
-thread_local! {
-    /// Recently encoded sets. The same few sets recur on every CSR (what the kubelet's create,
-    /// the approver and the signer own), and building the nested JSON maps was 6 % of a fleet
-    /// run.
-    static FIELDS_V1: std::cell::RefCell<std::collections::VecDeque<(FieldSet, Value)>> =
-        const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
-}
-
-/// [`to_fields_v1`], remembered for recently seen sets.
-fn fields_v1_remembered(set: &FieldSet) -> Value {
-    FIELDS_V1.with(|m| {
-        let Ok(mut m) = m.try_borrow_mut() else {
-            return to_fields_v1(set);
-        };
-        if let Some((_, v)) = m.iter().find(|(s, _)| s == set) {
-            return v.clone();
-        }
-        let v = to_fields_v1(set);
-        if m.len() == FIELDS_V1_MEMO {
-            m.pop_front();
-        }
-        m.push_back((set.clone(), v.clone()));
-        v
-    })
-}
-
 /// The set a FieldsV1 value describes (the inverse of [`to_fields_v1`]).
 fn from_fields_v1(v: &Value, path: &mut Path, out: &mut FieldSet) {
     for (k, x) in v.as_object().into_iter().flatten() {
@@ -377,39 +311,28 @@ fn from_fields_v1(v: &Value, path: &mut Path, out: &mut FieldSet) {
     }
 }
 
-/// One decoded `managedFields` entry.
-#[derive(Clone, Debug)]
-struct Entry {
-    manager: String,
-    operation: String,
-    api_version: String,
-    time: Option<Value>,
-    subresource: String,
-    set: FieldSet,
+/// `BuildManagerIdentifier`: an applier's identity has no apiVersion.
+fn same_as(e: &Entry, manager: &str, operation: &str, subresource: &str) -> bool {
+    e.manager == manager
+        && e.operation == operation
+        && e.subresource == subresource
+        && (operation == "Apply" || e.api_version == API_VERSION)
 }
 
-impl Entry {
-    /// `BuildManagerIdentifier`: an applier's identity has no apiVersion.
-    fn same_as(&self, manager: &str, operation: &str, subresource: &str) -> bool {
-        self.manager == manager
-            && self.operation == operation
-            && self.subresource == subresource
-            && (operation == "Apply" || self.api_version == API_VERSION)
-    }
-    fn encode(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("manager".into(), json!(self.manager));
-        m.insert("operation".into(), json!(self.operation));
-        m.insert("apiVersion".into(), json!(self.api_version));
-        if let Some(t) = &self.time {
-            m.insert("time".into(), t.clone());
-        }
-        m.insert("fieldsType".into(), json!("FieldsV1"));
-        m.insert("fieldsV1".into(), fields_v1_remembered(&self.set));
-        if !self.subresource.is_empty() {
-            m.insert("subresource".into(), json!(self.subresource));
-        }
-        Value::Object(m)
+fn new_entry(
+    manager: &str,
+    operation: &str,
+    time: Option<Value>,
+    subresource: &str,
+    set: FieldSet,
+) -> Entry {
+    Entry {
+        manager: manager.to_string(),
+        operation: operation.into(),
+        api_version: API_VERSION.into(),
+        time,
+        subresource: subresource.to_string(),
+        fields: Arc::new(OwnedFields::new(set)),
     }
 }
 
@@ -427,38 +350,41 @@ fn decode(entries: Option<&[Value]>) -> Vec<Entry> {
             api_version: s("apiVersion"),
             time: e.get("time").filter(|t| !t.is_null()).cloned(),
             subresource: s("subresource"),
-            set,
+            fields: Arc::new(OwnedFields::new(set)),
         });
     }
     out
 }
 
-/// Entries sorted as `sortEncodedManagedFields`, empty ones dropped, as JSON.
-fn encode(mut entries: Vec<Entry>) -> Value {
-    entries.retain(|e| !e.set.is_empty());
-    entries.sort_by(|a, b| {
-        let secs = |e: &Entry| {
-            e.time
-                .as_ref()
-                .and_then(|t| serde_json::from_value::<Time>(t.clone()).ok())
-                .map_or(0, |t| t.0)
-        };
-        (
-            &a.operation,
-            secs(a),
-            &a.manager,
-            &a.api_version,
-            &a.subresource,
-        )
-            .cmp(&(
-                &b.operation,
-                secs(b),
-                &b.manager,
-                &b.api_version,
-                &b.subresource,
-            ))
+/// Entries sorted as `sortEncodedManagedFields`, empty ones dropped.
+fn normalize(entries: Vec<Entry>) -> Vec<Entry> {
+    let secs = |e: &Entry| {
+        e.time
+            .as_ref()
+            .and_then(Value::as_str)
+            .and_then(|t| Time::parse_rfc3339(t).ok())
+            .map_or(0, |t| t.0)
+    };
+    let mut keyed: Vec<(i64, Entry)> = entries
+        .into_iter()
+        .filter(|e| !e.set().is_empty())
+        .map(|e| (secs(&e), e))
+        .collect();
+    keyed.sort_by(|(sa, a), (sb, b)| {
+        (&a.operation, sa, &a.manager, &a.api_version, &a.subresource).cmp(&(
+            &b.operation,
+            sb,
+            &b.manager,
+            &b.api_version,
+            &b.subresource,
+        ))
     });
-    Value::Array(entries.iter().map(Entry::encode).collect())
+    keyed.into_iter().map(|(_, e)| e).collect()
+}
+
+/// [`normalize`]d entries as JSON.
+fn encode(entries: Vec<Entry>) -> Value {
+    serde_json::to_value(normalize(entries)).unwrap_or(Value::Null)
 }
 
 /// The manager of a request: its `fieldManager`, else its User-Agent up to the first `/`
@@ -489,103 +415,197 @@ pub fn empty_csr() -> Value {
 /// the strategy): the new `managedFields`. The base entries are `new`'s own on the main
 /// resource when it has any (a client may set them), else `live`'s.
 pub fn update(live: &Value, new: &Value, manager: &str, subresource: &str, now: Time) -> Value {
-    let entries = base_entries(
-        live["metadata"]["managedFields"]
-            .as_array()
-            .map(Vec::as_slice),
-        new["metadata"]["managedFields"]
-            .as_array()
-            .map(Vec::as_slice),
-        subresource,
-    );
-    encode(update_entries(
-        entries,
-        live,
-        new,
-        manager,
-        subresource,
-        now,
-    ))
+    let sent = new["metadata"]["managedFields"]
+        .as_array()
+        .map(Vec::as_slice);
+    let entries = match base(sent, subresource) {
+        Base::Reset => Vec::new(),
+        Base::Sent => decode(sent),
+        Base::Live => decode(
+            live["metadata"]["managedFields"]
+                .as_array()
+                .map(Vec::as_slice),
+        ),
+    };
+    let c = diff(live, new);
+    encode(update_entries(entries, &c, manager, subresource, now).0)
 }
 
-/// The entries an update starts from: `new`'s own on the main resource when it has any (a
-/// client may set them; `[]` or `[{}]` clear them: `isResetManagedFields`), else `live`'s.
-fn base_entries(live: Option<&[Value]>, sent: Option<&[Value]>, subresource: &str) -> Vec<Entry> {
-    let reset = subresource.is_empty()
-        && sent.is_some_and(|a| a.is_empty() || (a.len() == 1 && a[0] == json!({})));
-    let from_new = subresource.is_empty() && sent.is_some_and(|a| !a.is_empty());
-    if reset {
-        Vec::new()
-    } else {
-        decode(if from_new { sent } else { live })
+/// Where an update's entries come from.
+enum Base {
+    /// None: the client cleared them (`[]` or `[{}]`: `isResetManagedFields`).
+    Reset,
+    /// The request object's own (a client may set them on the main resource).
+    Sent,
+    /// The live object's.
+    Live,
+}
+
+fn base(sent: Option<&[Value]>, subresource: &str) -> Base {
+    let main = subresource.is_empty();
+    match sent {
+        Some(a) if main && (a.is_empty() || (a.len() == 1 && a[0] == json!({}))) => Base::Reset,
+        Some(a) if main && !a.is_empty() => Base::Sent,
+        _ => Base::Live,
     }
 }
 
-/// `entries` after an update by `manager` from `live` to `new`: what it changed or removed
-/// is disowned by the others, what it changed is its own.
+/// `entries` after an update by `manager` with comparison `c`: what it changed or removed is
+/// disowned by the others, what it changed is its own. The flag says whether any entry
+/// changed.
 fn update_entries(
     mut entries: Vec<Entry>,
-    live: &Value,
-    new: &Value,
+    c: &Comparison,
     manager: &str,
     subresource: &str,
     now: Time,
-) -> Vec<Entry> {
+) -> (Vec<Entry>, bool) {
     let ignored = reset_fields(subresource);
-    let c = diff(live, new);
-    let changed: FieldSet = without(c.added.union(&c.modified).cloned().collect(), &ignored);
-    disown(entries.iter_mut(), &changed, &c.removed);
+    let changed: FieldSet = without(c.added.union(&c.modified).cloned().collect(), ignored);
+    let mut touched = disown(entries.iter_mut(), &changed, &c.removed);
     if !changed.is_empty() {
+        touched = true;
         let now_v = serde_json::to_value(now).unwrap_or(Value::Null);
         match entries
             .iter_mut()
-            .find(|e| e.same_as(manager, "Update", subresource))
+            .find(|e| same_as(e, manager, "Update", subresource))
         {
             Some(e) => {
-                e.set.extend(changed);
+                e.update_set(|s| s.extend(changed));
                 e.time = Some(now_v);
             }
-            None => entries.push(Entry {
-                manager: manager.to_string(),
-                operation: "Update".into(),
-                api_version: API_VERSION.into(),
-                time: Some(now_v),
-                subresource: subresource.to_string(),
-                set: changed,
-            }),
+            None => entries.push(new_entry(
+                manager,
+                "Update",
+                Some(now_v),
+                subresource,
+                changed,
+            )),
         }
     }
-    entries
+    (entries, touched)
 }
 
 /// [`update`] for a typed write (the in-process controllers' `/approval` and `/status`
-/// updates): the same entries, compared on the object's metadata and status (`spec` is a
-/// reset field of every endpoint) without serializing `managedFields` into the views — the
-/// comparison strips them (`StripMeta`) and the base entries are read from the typed lists.
+/// updates): the same entries, kept decoded. It compares only what can differ in the ways
+/// that matter: `spec` is a reset field of every endpoint; metadata and conditions are
+/// compared only when they differ; the certificate (a leaf) only by equality, never
+/// serialized; `managedFields` are stripped from the comparison anyway (`StripMeta`).
 pub fn update_typed(
     live: &crate::api::csr::CertificateSigningRequest,
     new: &crate::api::csr::CertificateSigningRequest,
     manager: &str,
     subresource: &str,
     now: Time,
-) -> Vec<Value> {
-    let view = |c: &crate::api::csr::CertificateSigningRequest| {
-        json!({
-            "metadata": serde_json::to_value(meta_without_managed_fields(&c.metadata))
-                .unwrap_or(Value::Null),
-            "status": serde_json::to_value(&c.status).unwrap_or(Value::Null),
-        })
+) -> ManagedFields {
+    // An empty list is absent in JSON (`skip_serializing_if`), as `update` would see it;
+    // decoded entries are never `[{}]`.
+    let sent = match &new.metadata.managed_fields {
+        ManagedFields::Empty => base(None, subresource),
+        ManagedFields::Json(v) => base(Some(v), subresource),
+        ManagedFields::Entries(_) => base(Some(&[json!(1)]), subresource),
     };
-    // An empty list is absent in JSON (`skip_serializing_if`), as `update` would see it.
-    fn mf(c: &crate::api::csr::CertificateSigningRequest) -> Option<&[Value]> {
-        (!c.metadata.managed_fields.is_empty()).then_some(c.metadata.managed_fields.as_slice())
+    let (from, entries) = match sent {
+        Base::Reset => (None, Vec::new()),
+        Base::Sent => (
+            Some(&new.metadata.managed_fields),
+            entries_of(&new.metadata.managed_fields),
+        ),
+        Base::Live => (
+            Some(&live.metadata.managed_fields),
+            entries_of(&live.metadata.managed_fields),
+        ),
+    };
+    let (lv, nv) = typed_views(live, new);
+    let c = diff(&lv, &nv);
+    let (entries, touched) = update_entries(entries, &c, manager, subresource, now);
+    match from {
+        // Decoded entries are already normalized: unchanged, they are the same list.
+        Some(mf @ (ManagedFields::Entries(_) | ManagedFields::Empty)) if !touched => mf.clone(),
+        _ => ManagedFields::from_entries(normalize(entries)),
     }
-    let entries = base_entries(mf(live), mf(new), subresource);
-    let entries = update_entries(entries, &view(live), &view(new), manager, subresource, now);
-    match encode(entries) {
-        Value::Array(a) => a,
-        _ => Vec::new(),
+}
+
+/// The entries of `mf`, decoded.
+fn entries_of(mf: &ManagedFields) -> Vec<Entry> {
+    match mf {
+        ManagedFields::Empty => Vec::new(),
+        ManagedFields::Json(v) => decode(Some(v)),
+        ManagedFields::Entries(v) => v.to_vec(),
     }
+}
+
+/// The two sides [`update_typed`] compares, as JSON: metadata (without `managedFields`)
+/// only when it differs, status always (an object, maybe empty), its conditions only when
+/// they differ, and its certificate as a marker: `true` for the live one, and for the new one
+/// whether it is the live one.
+fn typed_views(
+    live: &crate::api::csr::CertificateSigningRequest,
+    new: &crate::api::csr::CertificateSigningRequest,
+) -> (Value, Value) {
+    let (mut l, mut n) = (Map::new(), Map::new());
+    if !meta_equal_but_managed_fields(&live.metadata, &new.metadata) {
+        let meta = |m| serde_json::to_value(meta_without_managed_fields(m)).unwrap_or(Value::Null);
+        l.insert("metadata".into(), meta(&live.metadata));
+        n.insert("metadata".into(), meta(&new.metadata));
+    }
+    let (mut ls, mut ns) = (Map::new(), Map::new());
+    let (a, b) = (&live.status, &new.status);
+    if a.conditions != b.conditions {
+        let conds =
+            |c: &Vec<crate::api::CsrCondition>| serde_json::to_value(c).unwrap_or(Value::Null);
+        if !a.conditions.is_empty() {
+            ls.insert("conditions".into(), conds(&a.conditions));
+        }
+        if !b.conditions.is_empty() {
+            ns.insert("conditions".into(), conds(&b.conditions));
+        }
+    }
+    if !a.certificate.is_empty() {
+        ls.insert("certificate".into(), Value::Bool(true));
+    }
+    if !b.certificate.is_empty() {
+        ns.insert(
+            "certificate".into(),
+            Value::Bool(a.certificate == b.certificate),
+        );
+    }
+    l.insert("status".into(), Value::Object(ls));
+    n.insert("status".into(), Value::Object(ns));
+    (Value::Object(l), Value::Object(n))
+}
+
+/// Whether `a` and `b` are equal but for `managedFields`.
+fn meta_equal_but_managed_fields(a: &crate::api::ObjectMeta, b: &crate::api::ObjectMeta) -> bool {
+    let crate::api::ObjectMeta {
+        name,
+        generate_name,
+        namespace,
+        uid,
+        resource_version,
+        generation,
+        creation_timestamp,
+        deletion_timestamp,
+        deletion_grace_period_seconds,
+        labels,
+        annotations,
+        owner_references,
+        finalizers,
+        managed_fields: _,
+    } = a;
+    *name == b.name
+        && *generate_name == b.generate_name
+        && *namespace == b.namespace
+        && *uid == b.uid
+        && *resource_version == b.resource_version
+        && *generation == b.generation
+        && *creation_timestamp == b.creation_timestamp
+        && *deletion_timestamp == b.deletion_timestamp
+        && *deletion_grace_period_seconds == b.deletion_grace_period_seconds
+        && *labels == b.labels
+        && *annotations == b.annotations
+        && *owner_references == b.owner_references
+        && *finalizers == b.finalizers
 }
 
 /// `m` without its `managedFields` (cloning the small fields only).
@@ -620,20 +640,27 @@ fn meta_without_managed_fields(m: &crate::api::ObjectMeta) -> crate::api::Object
         annotations: annotations.clone(),
         owner_references: owner_references.clone(),
         finalizers: finalizers.clone(),
-        managed_fields: Vec::new(),
+        managed_fields: ManagedFields::Empty,
     }
 }
 
-/// The fields a write changed or removed are no longer owned by these entries.
+/// The fields a write changed or removed are no longer owned by these entries. Whether any
+/// entry lost a field.
 fn disown<'a>(
     entries: impl Iterator<Item = &'a mut Entry>,
     changed: &FieldSet,
     removed: &FieldSet,
-) {
+) -> bool {
+    let gone = |p: &Path| changed.contains(p) || removed.contains(p);
+    let mut any = false;
     for e in entries {
-        e.set
-            .retain(|p| !changed.contains(p) && !removed.contains(p));
+        // Only an entry that loses a field is copied (its set may be shared).
+        if e.set().iter().any(gone) {
+            e.update_set(|s| s.retain(|p| !gone(p)));
+            any = true;
+        }
     }
+    any
 }
 
 /// A server-side apply by `manager` of `config` over `live`, `merged` being the result: the
@@ -656,13 +683,13 @@ pub fn apply(
     let ignored = reset_fields(subresource);
     let mut owned = FieldSet::new();
     to_field_set(config, &CSR_TYPE, &mut Vec::new(), &mut owned);
-    let owned = without(owned, &ignored);
+    let owned = without(owned, ignored);
     let c = diff(live, merged);
-    let changed: FieldSet = without(c.added.union(&c.modified).cloned().collect(), &ignored);
-    let me = |e: &Entry| e.same_as(manager, "Apply", subresource);
+    let changed: FieldSet = without(c.added.union(&c.modified).cloned().collect(), ignored);
+    let me = |e: &Entry| same_as(e, manager, "Apply", subresource);
     let mut conflicts: Vec<(String, Path)> = Vec::new();
     for e in entries.iter().filter(|e| !me(e)) {
-        for p in e.set.intersection(&changed) {
+        for p in e.set().intersection(&changed) {
             conflicts.push((print_manager(e), p.clone()));
         }
     }
@@ -673,20 +700,13 @@ pub fn apply(
     let time = (live != merged).then(|| serde_json::to_value(now).unwrap_or(Value::Null));
     match entries.iter_mut().find(|e| me(e)) {
         Some(e) => {
-            e.set = owned;
+            e.update_set(|s| *s = owned);
             e.api_version = API_VERSION.into();
             if time.is_some() {
                 e.time = time;
             }
         }
-        None => entries.push(Entry {
-            manager: manager.to_string(),
-            operation: "Apply".into(),
-            api_version: API_VERSION.into(),
-            time,
-            subresource: subresource.to_string(),
-            set: owned,
-        }),
+        None => entries.push(new_entry(manager, "Apply", time, subresource, owned)),
     }
     Ok(encode(entries))
 }
@@ -905,16 +925,18 @@ mod tests {
         let mut live = CertificateSigningRequest::default();
         live.metadata.name = "a".into();
         live.spec.request = b"x".to_vec();
-        live.metadata.managed_fields = update(
-            &empty_csr(),
-            &csr(json!({"name": "a", "labels": {"k": "v"}}), json!({})),
-            "kubelet",
-            "",
-            NOW,
-        )
-        .as_array()
-        .cloned()
-        .unwrap();
+        live.metadata.managed_fields = ManagedFields::from_json(
+            update(
+                &empty_csr(),
+                &csr(json!({"name": "a", "labels": {"k": "v"}}), json!({})),
+                "kubelet",
+                "",
+                NOW,
+            )
+            .as_array()
+            .cloned()
+            .unwrap(),
+        );
         let mut approved = live.clone();
         approved.status.conditions.push(CsrCondition {
             type_: "Approved".into(),
@@ -923,19 +945,21 @@ mod tests {
             message: "Auto approving kubelet client certificate after SubjectAccessReview.".into(),
             ..Default::default()
         });
-        let mf = update_typed(&live, &approved, "kube-controller-manager", "approval", NOW);
+        let typed = update_typed(&live, &approved, "kube-controller-manager", "approval", NOW);
+        let mf = typed.to_json().into_owned();
         // The typed path (no managedFields in its views, fieldsV1 remembered) gives what the
         // JSON path gives on the whole objects, the second time too.
         let whole = |c: &CertificateSigningRequest| serde_json::to_value(c).unwrap();
         for _ in 0..2 {
             assert_eq!(
-                Value::Array(update_typed(
+                serde_json::to_value(update_typed(
                     &live,
                     &approved,
                     "kube-controller-manager",
                     "approval",
                     NOW
-                )),
+                ))
+                .unwrap(),
                 update(
                     &whole(&live),
                     &whole(&approved),
@@ -959,12 +983,14 @@ mod tests {
         // The strategy stamped the times; the signer sends them back unchanged with the
         // certificate: only the certificate is new.
         let mut stored = approved.clone();
-        stored.metadata.managed_fields = mf;
+        stored.metadata.managed_fields = typed;
         stored.status.conditions[0].last_update_time = Some(NOW);
         stored.status.conditions[0].last_transition_time = Some(NOW);
         let mut issued = stored.clone();
         issued.status.certificate = b"cert".to_vec();
-        let mf = update_typed(&stored, &issued, "kube-controller-manager", "status", NOW);
+        let mf = update_typed(&stored, &issued, "kube-controller-manager", "status", NOW)
+            .to_json()
+            .into_owned();
         let subs: Vec<&str> = mf
             .iter()
             .map(|e| e.get("subresource").and_then(|s| s.as_str()).unwrap_or(""))
@@ -974,6 +1000,99 @@ mod tests {
             mf[1]["fieldsV1"],
             json!({"f:status": {"f:certificate": {}}})
         );
+    }
+
+    /// The typed path gives what the JSON path gives on the whole objects, for every pair of
+    /// these states on every endpoint, whether the live entries are JSON or decoded.
+    #[test]
+    fn typed_updates_equal_json_updates() {
+        use crate::api::csr::{CertificateSigningRequest, CsrCondition};
+        let cond = |t: &str, reason: &str, at: Option<Time>| CsrCondition {
+            type_: t.into(),
+            status: "True".into(),
+            reason: reason.into(),
+            last_update_time: at,
+            last_transition_time: at,
+            ..Default::default()
+        };
+        let base = {
+            let mut c = CertificateSigningRequest::default();
+            c.metadata.name = "a".into();
+            c.metadata.uid = "u".into();
+            c.metadata.resource_version = "7".into();
+            c.metadata.labels.insert("k".into(), "v".into());
+            c.spec.request = b"x".to_vec();
+            c
+        };
+        let mut states = vec![base.clone()];
+        let mut s = base.clone();
+        s.status.conditions.push(cond("Approved", "A", None));
+        states.push(s.clone());
+        s.status.conditions[0].last_update_time = Some(NOW);
+        s.status.conditions[0].last_transition_time = Some(NOW);
+        states.push(s.clone());
+        s.status.certificate = b"c1".to_vec();
+        states.push(s.clone());
+        s.status.certificate = b"c2".to_vec();
+        states.push(s.clone());
+        s.status.conditions.push(cond("Failed", "F", Some(NOW)));
+        states.push(s.clone());
+        s.metadata.labels.insert("k".into(), "w".into());
+        s.metadata.annotations.insert("n".into(), "1".into());
+        states.push(s.clone());
+        s.metadata.labels.clear();
+        s.metadata.finalizers.push("f".into());
+        states.push(s.clone());
+        s.status.conditions.remove(0);
+        s.status.certificate.clear();
+        states.push(s);
+        // Live entries: a kubelet's create with the label, then an approval on top.
+        let created = update(
+            &empty_csr(),
+            &serde_json::to_value(&base).unwrap(),
+            "kubelet",
+            "",
+            NOW,
+        );
+        let created = created.as_array().cloned().unwrap();
+        let whole = |c: &CertificateSigningRequest| serde_json::to_value(c).unwrap();
+        let mut checked = 0;
+        for mf in [
+            ManagedFields::from_json(created.clone()),
+            update_typed(
+                &base,
+                &states[1],
+                "kube-controller-manager",
+                "approval",
+                NOW,
+            ),
+            ManagedFields::Empty,
+        ] {
+            let mf = if mf.is_empty() {
+                ManagedFields::from_json(created.clone())
+            } else {
+                mf
+            };
+            for (i, a) in states.iter().enumerate() {
+                for (j, b) in states.iter().enumerate() {
+                    for sub in ["", "status", "approval"] {
+                        let (mut live, mut new) = (a.clone(), b.clone());
+                        live.metadata.managed_fields = mf.clone();
+                        new.metadata.managed_fields = mf.clone();
+                        let later = Time(NOW.0 + 60);
+                        let typed = update_typed(&live, &new, "m", sub, later);
+                        let json = update(&whole(&live), &whole(&new), "m", sub, later);
+                        assert_eq!(
+                            serde_json::to_value(&typed).unwrap(),
+                            json,
+                            "states {i} -> {j} on {sub:?}"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 3 * 9 * 9 * 3);
     }
 
     #[test]
