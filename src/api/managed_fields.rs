@@ -369,7 +369,10 @@ mod tests {
             let other = ManagedFields::from_entries(other);
             assert_ne!(typed, other);
             assert_ne!(from_json, other);
-            assert_ne!(ManagedFields::from_json(other.to_json().into_owned()), typed);
+            assert_ne!(
+                ManagedFields::from_json(other.to_json().into_owned()),
+                typed
+            );
         }
         assert!(ManagedFields::from_json(Vec::new()).is_empty());
     }

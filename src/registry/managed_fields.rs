@@ -132,10 +132,15 @@ fn keyed(v: Option<&Value>) -> Vec<(String, &Value)> {
     let mut out = Vec::new();
     for x in present(v).and_then(|a| a.as_array()).into_iter().flatten() {
         if let Some(t) = x.get("type").and_then(|t| t.as_str()) {
-            out.push((format!("k:{}", json!({"type": t})), x));
+            out.push((condition_key(t), x));
         }
     }
     out
+}
+
+/// The FieldsV1 key of a condition: `k:{"type":"Approved"}`.
+fn condition_key(t: &str) -> String {
+    format!("k:{}", json!({ "type": t }))
 }
 
 fn set_items(v: Option<&Value>) -> Vec<(String, &Value)> {
@@ -415,6 +420,27 @@ pub fn empty_csr() -> Value {
 /// the strategy): the new `managedFields`. The base entries are `new`'s own on the main
 /// resource when it has any (a client may set them), else `live`'s.
 pub fn update(live: &Value, new: &Value, manager: &str, subresource: &str, now: Time) -> Value {
+    encode(update_json(live, new, manager, subresource, now))
+}
+
+/// [`update`], decoded (what an object holds; the same JSON).
+pub fn update_decoded(
+    live: &Value,
+    new: &Value,
+    manager: &str,
+    subresource: &str,
+    now: Time,
+) -> ManagedFields {
+    ManagedFields::from_entries(normalize(update_json(live, new, manager, subresource, now)))
+}
+
+fn update_json(
+    live: &Value,
+    new: &Value,
+    manager: &str,
+    subresource: &str,
+    now: Time,
+) -> Vec<Entry> {
     let sent = new["metadata"]["managedFields"]
         .as_array()
         .map(Vec::as_slice);
@@ -428,7 +454,7 @@ pub fn update(live: &Value, new: &Value, manager: &str, subresource: &str, now: 
         ),
     };
     let c = diff(live, new);
-    encode(update_entries(entries, &c, manager, subresource, now).0)
+    update_entries(entries, &c, manager, subresource, now).0
 }
 
 /// Where an update's entries come from.
@@ -516,8 +542,7 @@ pub fn update_typed(
             entries_of(&live.metadata.managed_fields),
         ),
     };
-    let (lv, nv) = typed_views(live, new);
-    let c = diff(&lv, &nv);
+    let c = diff_typed(live, new);
     let (entries, touched) = update_entries(entries, &c, manager, subresource, now);
     match from {
         // Decoded entries are already normalized: unchanged, they are the same list.
@@ -535,44 +560,134 @@ fn entries_of(mf: &ManagedFields) -> Vec<Entry> {
     }
 }
 
-/// The two sides [`update_typed`] compares, as JSON: metadata (without `managedFields`)
-/// only when it differs, status always (an object, maybe empty), its conditions only when
-/// they differ, and its certificate as a marker: `true` for the live one, and for the new one
-/// whether it is the live one.
-fn typed_views(
+/// [`diff`] of two typed objects' metadata and status (`spec` is a reset field of every
+/// endpoint): metadata through JSON only when it differs, the status typed, as `compare` walks
+/// it (`typed_updates_equal_json_updates` checks that they agree).
+fn diff_typed(
     live: &crate::api::csr::CertificateSigningRequest,
     new: &crate::api::csr::CertificateSigningRequest,
-) -> (Value, Value) {
-    let (mut l, mut n) = (Map::new(), Map::new());
+) -> Comparison {
+    let mut c = Comparison::default();
     if !meta_equal_but_managed_fields(&live.metadata, &new.metadata) {
-        let meta = |m| serde_json::to_value(meta_without_managed_fields(m)).unwrap_or(Value::Null);
-        l.insert("metadata".into(), meta(&live.metadata));
-        n.insert("metadata".into(), meta(&new.metadata));
+        let view = |m| json!({"metadata": meta_without_managed_fields(m)});
+        let (l, n) = (view(&live.metadata), view(&new.metadata));
+        compare(Some(&l), Some(&n), &CSR_TYPE, &mut Vec::new(), &mut c);
     }
-    let (mut ls, mut ns) = (Map::new(), Map::new());
     let (a, b) = (&live.status, &new.status);
     if a.conditions != b.conditions {
-        let conds =
-            |c: &Vec<crate::api::CsrCondition>| serde_json::to_value(c).unwrap_or(Value::Null);
-        if !a.conditions.is_empty() {
-            ls.insert("conditions".into(), conds(&a.conditions));
+        compare_conditions(&a.conditions, &b.conditions, &mut c);
+    }
+    let path = || vec!["f:status".to_string(), "f:certificate".to_string()];
+    match (a.certificate.is_empty(), b.certificate.is_empty()) {
+        (true, false) => {
+            c.added.insert(path());
         }
-        if !b.conditions.is_empty() {
-            ns.insert("conditions".into(), conds(&b.conditions));
+        (false, true) => {
+            c.removed.insert(path());
         }
+        (false, false) if a.certificate != b.certificate => {
+            c.modified.insert(path());
+        }
+        _ => {}
     }
-    if !a.certificate.is_empty() {
-        ls.insert("certificate".into(), Value::Bool(true));
+    c
+}
+
+/// A condition's field as its JSON shows it to `compare`: `reason` and `message` are omitted
+/// when empty; the two `metav1.Time` fields are always there (a zero time is `None`).
+#[derive(PartialEq)]
+enum ConditionField<'a> {
+    Str(&'a str),
+    Time(Option<crate::api::Time>),
+}
+
+fn condition_field<'a>(x: &'a crate::api::CsrCondition, name: &str) -> Option<ConditionField<'a>> {
+    let text = |s: &'a String| (!s.is_empty()).then_some(ConditionField::Str(s));
+    match name {
+        "type" => Some(ConditionField::Str(&x.type_)),
+        "status" => Some(ConditionField::Str(&x.status)),
+        "reason" => text(&x.reason),
+        "message" => text(&x.message),
+        "lastUpdateTime" => Some(ConditionField::Time(x.last_update_time)),
+        "lastTransitionTime" => Some(ConditionField::Time(x.last_transition_time)),
+        _ => None,
     }
-    if !b.certificate.is_empty() {
-        ns.insert(
-            "certificate".into(),
-            Value::Bool(a.certificate == b.certificate),
-        );
+}
+
+/// `compare` of `status.conditions` (a list keyed by `type`; the first element of a type
+/// stands for it), on the typed conditions.
+fn compare_conditions(
+    l: &[crate::api::CsrCondition],
+    r: &[crate::api::CsrCondition],
+    c: &mut Comparison,
+) {
+    if l.is_empty() && r.is_empty() {
+        return;
     }
-    l.insert("status".into(), Value::Object(ls));
-    n.insert("status".into(), Value::Object(ns));
-    (Value::Object(l), Value::Object(n))
+    let mut path: Path = vec!["f:status".into(), "f:conditions".into()];
+    let keyed = |v: &'_ [crate::api::CsrCondition]| -> Vec<(String, usize)> {
+        v.iter()
+            .enumerate()
+            .map(|(i, x)| (condition_key(&x.type_), i))
+            .collect()
+    };
+    let (lk, rk) = (keyed(l), keyed(r));
+    let find = |ks: &[(String, usize)], k: &str| ks.iter().find(|(x, _)| x == k).map(|(_, i)| *i);
+    let keys: BTreeSet<&String> = lk.iter().chain(rk.iter()).map(|(k, _)| k).collect();
+    let GoType::Struct(condition) = condition_type() else {
+        unreachable!("conditions are structs")
+    };
+    for k in keys {
+        let (a, b) = (find(&lk, k).map(|i| &l[i]), find(&rk, k).map(|i| &r[i]));
+        path.push(k.clone());
+        for (name, _) in condition.fields {
+            let (fa, fb) = (
+                a.and_then(|x| condition_field(x, name)),
+                b.and_then(|x| condition_field(x, name)),
+            );
+            let set = match (&fa, &fb) {
+                (None, Some(_)) => Some(&mut c.added),
+                (Some(_), None) => Some(&mut c.removed),
+                (Some(x), Some(y)) if x != y => Some(&mut c.modified),
+                _ => None,
+            };
+            if let Some(set) = set {
+                path.push(f(name));
+                set.insert(path.clone());
+                path.pop();
+            }
+        }
+        if a.is_none() {
+            c.added.insert(path.clone());
+        } else if b.is_none() {
+            c.removed.insert(path.clone());
+        }
+        path.pop();
+    }
+    if l.is_empty() {
+        c.added.insert(path);
+    } else if r.is_empty() {
+        c.removed.insert(path);
+    }
+}
+
+/// The Go type of one condition.
+fn condition_type() -> &'static GoType {
+    let GoType::Struct(csr) = &CSR_TYPE else {
+        unreachable!()
+    };
+    let status = csr
+        .fields
+        .iter()
+        .find(|(n, _)| *n == "status")
+        .map(|(_, t)| t);
+    let Some(GoType::Struct(status)) = status else {
+        unreachable!("status is a struct")
+    };
+    match status.fields.iter().find(|(n, _)| *n == "conditions") {
+        Some((_, GoType::List(_, elem))) => elem,
+        _ => unreachable!("conditions are a list"),
+    }
 }
 
 /// Whether `a` and `b` are equal but for `managedFields`.
@@ -1037,6 +1152,10 @@ mod tests {
         states.push(s.clone());
         s.status.conditions.push(cond("Failed", "F", Some(NOW)));
         states.push(s.clone());
+        s.status.conditions[1].reason.clear();
+        s.status.conditions[1].message = "m".into();
+        s.status.conditions[1].status = String::new();
+        states.push(s.clone());
         s.metadata.labels.insert("k".into(), "w".into());
         s.metadata.annotations.insert("n".into(), "1".into());
         states.push(s.clone());
@@ -1092,7 +1211,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 3 * 9 * 9 * 3);
+        assert_eq!(checked, 3 * 10 * 10 * 3);
     }
 
     #[test]

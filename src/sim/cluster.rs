@@ -11,6 +11,7 @@
 
 use crate::admission;
 use crate::api::csr::CertificateSigningRequest;
+use crate::api::managed_fields::ManagedFields;
 use crate::api::meta::ListMeta;
 use crate::api::resources::{self, ResourceInfo};
 use crate::api::{EventType, GroupResource, Status, Time, WatchEvent};
@@ -1017,10 +1018,11 @@ impl Cluster {
             Verb::List => self.list(&info, &namespace, &req).map(ApiResponse::Ok),
             Verb::Watch => self.watch(&info, &namespace, &req).map(ApiResponse::Watch),
             Verb::Create => {
+                let mut fields = None;
                 if req.body.is_none() {
                     req.body = req.csr_body.take().map(|c| to_value(&*c));
                 } else if is_csr {
-                    self.track_create_fields(&mut req)?;
+                    fields = self.track_create_fields(&mut req)?;
                     if req.from_apply {
                         self.apply_strict_yaml(&req)?;
                     }
@@ -1036,7 +1038,7 @@ impl Cluster {
                 } else {
                     Render::Object
                 };
-                self.create(who, &info, &namespace, body, req.dry_run, render)
+                self.create(who, &info, &namespace, body, fields, req.dry_run, render)
                     .map(ApiResponse::Created)
             }
             Verb::Update => {
@@ -1476,12 +1478,14 @@ impl Cluster {
         self.rngs.uuid().to_string()
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn create(
         &mut self,
         who: &Identity,
         info: &ResourceInfo,
         ns: &str,
         body: &Value,
+        fields: Option<ManagedFields>,
         dry_run: bool,
         render: Render,
     ) -> Result<Value, Status> {
@@ -1543,7 +1547,10 @@ impl Cluster {
             set_meta(&mut obj, f, Value::Null);
         }
         if info.resource == "certificatesigningrequests" {
-            let csr = self.create_csr_checks(who, obj)?;
+            let mut csr = self.create_csr_checks(who, obj)?;
+            if let Some(f) = fields {
+                csr.metadata.managed_fields = f;
+            }
             if rv_set {
                 return Err(rv_refused());
             }
@@ -1670,7 +1677,7 @@ impl Cluster {
                 if !self.store.contains(&store::key("", "namespaces", "", ns)) {
                     let obj =
                         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
-                    let _ = self.create(&admin, &ns_info, "", &obj, false, Render::Nothing);
+                    let _ = self.create(&admin, &ns_info, "", &obj, None, false, Render::Nothing);
                 }
             }
         }
@@ -1684,7 +1691,7 @@ impl Cluster {
             if self.store.contains(&key) {
                 continue;
             }
-            if let Err(e) = self.create(&admin, &info, "", &obj, false, Render::Nothing) {
+            if let Err(e) = self.create(&admin, &info, "", &obj, None, false, Render::Nothing) {
                 self.trace(
                     "bootstrap-policy-error",
                     json!({"resource": resource, "error": e.message}),
@@ -1820,24 +1827,29 @@ impl Cluster {
 
     /// `metadata.managedFields` of a CSR create by an API client (`registry::managed_fields`):
     /// an update from the empty object, or the apply of its configuration when a server-side
-    /// apply creates.
-    fn track_create_fields(&self, req: &mut ApiRequest) -> Result<(), Status> {
+    /// apply creates. An update's entries are returned decoded, for the created object (the
+    /// body's own are dropped: they were its base); an apply's are written into the body.
+    fn track_create_fields(&self, req: &mut ApiRequest) -> Result<Option<ManagedFields>, Status> {
         let manager = managed_fields::manager_name(&req.field_manager, &req.user_agent);
         let Some(body) = req.body.as_mut().filter(|b| b.is_object()) else {
-            return Ok(());
+            return Ok(None);
         };
         if manager.is_empty() || body.get("metadata").is_some_and(|m| !m.is_object()) {
-            return Ok(());
+            return Ok(None);
         }
         let empty = managed_fields::empty_csr();
-        let mf = if req.from_apply {
+        if req.from_apply {
             let config = body.clone();
-            managed_fields::apply(&empty, &config, &config, &manager, "", true, self.now())?
-        } else {
-            managed_fields::update(&empty, body, &manager, "", self.now())
-        };
-        set_meta(body, "managedFields", mf);
-        Ok(())
+            let mf =
+                managed_fields::apply(&empty, &config, &config, &manager, "", true, self.now())?;
+            set_meta(body, "managedFields", mf);
+            return Ok(None);
+        }
+        let mf = managed_fields::update_decoded(&empty, body, &manager, "", self.now());
+        if let Some(m) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+            m.shift_remove("managedFields");
+        }
+        Ok(Some(mf))
     }
 
     /// `metadata.managedFields` of a CSR update, patch or apply by an API client, written into
