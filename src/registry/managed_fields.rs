@@ -140,7 +140,17 @@ fn keyed(v: Option<&Value>) -> Vec<(String, &Value)> {
 
 /// The FieldsV1 key of a condition: `k:{"type":"Approved"}`.
 fn condition_key(t: &str) -> String {
-    format!("k:{}", json!({ "type": t }))
+    let mut k = String::with_capacity(t.len() + 12);
+    k.push_str("k:{\"type\":");
+    if t.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        k.push_str(&Value::from(t).to_string());
+    } else {
+        k.push('"');
+        k.push_str(t);
+        k.push('"');
+    }
+    k.push('}');
+    k
 }
 
 fn set_items(v: Option<&Value>) -> Vec<(String, &Value)> {
@@ -202,7 +212,11 @@ fn compare(
     match sh {
         Shape::Struct(st) => {
             for (n, t) in fields_of(st, path) {
-                children.push((f(n), go_field(st, l, n), go_field(st, r, n), t));
+                let (cl, cr) = (go_field(st, l, n), go_field(st, r, n));
+                // absent on both sides: nothing to compare (and no key to build)
+                if present(cl).is_some() || present(cr).is_some() {
+                    children.push((f(n), cl, cr, t));
+                }
             }
         }
         Shape::Map(elem) => {
@@ -398,8 +412,13 @@ pub fn manager_name(field_manager: &str, user_agent: &str) -> String {
     if !field_manager.is_empty() {
         return field_manager.to_string();
     }
+    let prefix = user_agent.split('/').next().unwrap_or("");
+    // The usual case: printable ASCII that fits.
+    if prefix.len() <= 128 && prefix.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return prefix.to_string();
+    }
     let mut out = String::new();
-    for c in user_agent.split('/').next().unwrap_or("").chars() {
+    for c in prefix.chars() {
         if c.is_control() {
             continue;
         }
@@ -432,6 +451,28 @@ pub fn update_decoded(
     now: Time,
 ) -> ManagedFields {
     ManagedFields::from_entries(normalize(update_json(live, new, manager, subresource, now)))
+}
+
+/// The entries of a create by `manager` of `body` (an update from [`empty_csr`]), decoded.
+/// Only the body's metadata is walked: `spec` and `status` are reset fields of the main
+/// resource, and nothing can be removed from the empty object there, so all they could add is
+/// filtered out again. They stay in the view as empty objects when the body has them, so
+/// that a missing one still counts as removed, as in the whole comparison.
+pub fn create_decoded(body: &Value, manager: &str, now: Time) -> ManagedFields {
+    let mut view = Map::new();
+    for (k, v) in body.as_object().into_iter().flatten() {
+        match k.as_str() {
+            "metadata" => {
+                view.insert(k.clone(), v.clone());
+            }
+            "spec" | "status" if !v.is_null() => {
+                view.insert(k.clone(), json!({}));
+            }
+            _ => {}
+        }
+    }
+    static EMPTY: std::sync::LazyLock<Value> = std::sync::LazyLock::new(empty_csr);
+    update_decoded(&EMPTY, &Value::Object(view), manager, "", now)
 }
 
 fn update_json(
@@ -1214,6 +1255,40 @@ mod tests {
         assert_eq!(checked, 3 * 10 * 10 * 3);
     }
 
+    /// A create's entries from the metadata-only view equal the whole comparison's.
+    #[test]
+    fn create_entries_equal_the_whole_comparison() {
+        let bodies = [
+            json!({"metadata": {"name": "a"}, "spec": {"request": "eA==", "signerName": "x/y", "usages": ["client auth"]}}),
+            json!({"metadata": {"generateName": "csr-", "labels": {"k": "v"}}, "spec": {"request": "eA=="}}),
+            json!({"metadata": {"name": "a"}}),
+            json!({"metadata": {"name": "a"}, "spec": null, "status": {"conditions": [{"type": "Approved"}]}}),
+            json!({"metadata": {"name": "a"}, "spec": {"request": "eA=="}, "status": {}}),
+            json!({"spec": {"request": "eA=="}}),
+            json!({"metadata": {"name": "a", "managedFields": [{"manager": "x", "operation": "Update",
+                "apiVersion": API_VERSION, "fieldsType": "FieldsV1",
+                "fieldsV1": {"f:spec": {"f:request": {}}, "f:metadata": {"f:name": {}}}}]},
+                "spec": {"request": "eA=="}}),
+            json!({"metadata": {"name": "a", "managedFields": [{"manager": "x", "operation": "Update",
+                "apiVersion": API_VERSION, "fieldsType": "FieldsV1",
+                "fieldsV1": {"f:spec": {"f:request": {}}, "f:status": {}}}]}}),
+        ];
+        for body in bodies {
+            assert_eq!(
+                serde_json::to_value(create_decoded(&body, "m", NOW)).unwrap(),
+                update(&empty_csr(), &body, "m", "", NOW),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn condition_keys_are_compact_json() {
+        for t in ["Approved", "", "a\"b", "back\\slash", "tab\there", "ünï"] {
+            assert_eq!(condition_key(t), format!("k:{}", json!({ "type": t })), "{t:?}");
+        }
+    }
+
     #[test]
     fn manager_from_user_agent() {
         assert_eq!(
@@ -1227,6 +1302,13 @@ mod tests {
         assert_eq!(
             manager_name("kubectl-create", "kubectl/v1.33.1"),
             "kubectl-create"
+        );
+        // Control characters are dropped; at most 128 bytes, whole characters.
+        assert_eq!(manager_name("", "ku\tbe\u{7f}let/1.0"), "kubelet");
+        assert_eq!(manager_name("", &"a".repeat(200)), "a".repeat(128));
+        assert_eq!(
+            manager_name("", &format!("{}é", "a".repeat(127))),
+            "a".repeat(127)
         );
     }
 }

@@ -1845,7 +1845,7 @@ impl Cluster {
             set_meta(body, "managedFields", mf);
             return Ok(None);
         }
-        let mf = managed_fields::update_decoded(&empty, body, &manager, "", self.now());
+        let mf = managed_fields::create_decoded(body, &manager, self.now());
         if let Some(m) = body.get_mut("metadata").and_then(Value::as_object_mut) {
             m.shift_remove("managedFields");
         }
