@@ -278,7 +278,42 @@ pub fn sign_parsed(
         .map_err(|e| format!("unable to verify certificate request signature: {e}"))?;
     let serial = draw_serial(rngs);
     let tpl = leaf_template(req, serial, usages, ttl_secs, now, ca.not_after)?;
-    Ok(ca.sign_template(&tpl))
+    let der = ca.sign_template(&tpl);
+    if let Some(facts) = issued_facts(req, &tpl) {
+        super::cert_facts::remember_issued(&der, facts);
+    }
+    Ok(der)
+}
+
+/// What a parse of the certificate issued from `tpl` for `req` reads, when the names are plain
+/// printable ASCII (any other string type or character is left to the parse).
+fn issued_facts(req: &ParsedCsr, tpl: &Template) -> Option<super::cert_facts::CertFacts> {
+    let plain = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
+    let common_name = req.first_common_name().to_string();
+    let organizations = req.organizations();
+    let names_plain = req
+        .rdns
+        .iter()
+        .flatten()
+        .all(|a| a.value.as_deref().is_some_and(plain));
+    if !names_plain || !tpl.dns_names.iter().all(|d| plain(d)) {
+        return None;
+    }
+    // `raw_serial_as_string`: the INTEGER's content octets in hex.
+    let serial_tlv = der::uint(&tpl.serial);
+    let serial = serial_tlv[2..]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    Some(super::cert_facts::CertFacts {
+        not_before: tpl.not_before,
+        not_after: tpl.not_after,
+        common_name,
+        organizations,
+        dns_names: tpl.dns_names.clone(),
+        ips: tpl.ip_addresses.clone(),
+        serial,
+    })
 }
 
 /// `PermissiveSigningPolicy.apply` on the template built from the CSR.
@@ -312,6 +347,69 @@ pub fn leaf_template(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The facts the signer remembers for what it issued are what a parse reads (checked
+    /// inside `remember_issued` in this debug build), and are then found without a parse;
+    /// names that are not plain ASCII are left to the parse.
+    #[test]
+    fn issued_facts_are_those_a_parse_reads() {
+        use crate::kubelet::csr::{request_pem, EcdsaKey, Key, Template};
+        let mut rngs = Rngs::new(9);
+        let now = Time(1_900_000_000);
+        let ca = Ca::generate(&mut rngs, "facts-ca", now, Time(now.0 + 400 * 86400));
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let ip = |v: &str| v.parse::<IpAddr>().unwrap();
+        let rows = [
+            ("system:node:a", s(&["system:nodes"]), s(&[]), vec![], true),
+            (
+                "",
+                s(&[]),
+                s(&["a.example", "b"]),
+                vec![ip("10.0.0.1")],
+                true,
+            ),
+            (
+                "x",
+                s(&["a"]),
+                s(&["x"]),
+                vec![ip("::1"), ip("1.2.3.4")],
+                true,
+            ),
+            ("ünï", s(&["ö"]), s(&[]), vec![], false),
+        ];
+        for (cn, orgs, dns, ips, remembered) in rows {
+            let t = Template {
+                common_name: cn.into(),
+                organizations: orgs.clone(),
+                dns_names: dns.clone(),
+                ips: ips.clone(),
+            };
+            let key = Key::Ecdsa(EcdsaKey::generate(&mut rngs));
+            let pem = request_pem(&t, &key).unwrap();
+            let (block, _) = crate::pki::gopem::decode(pem.as_bytes()).unwrap();
+            let req = csr::parse_der(&block.bytes).unwrap();
+            let usages = s(&["digital signature", "client auth"]);
+            let der = sign_parsed(&ca, &req, &usages, 86400, now, &mut rngs).unwrap();
+            let tpl_facts = issued_facts(
+                &req,
+                &leaf_template(&req, [1; 16], &usages, 86400, now, ca.not_after).unwrap(),
+            );
+            assert_eq!(tpl_facts.is_some(), remembered, "{cn}");
+            let (facts, rest) = crate::pki::cert_facts::parse_first(&der).unwrap();
+            assert!(rest.is_empty());
+            assert_eq!(
+                (
+                    facts.common_name.as_str(),
+                    &facts.organizations,
+                    &facts.dns_names,
+                    &facts.ips
+                ),
+                (cn, &orgs, &dns, &ips)
+            );
+            let validity = lifetime::validity(now, 86400, ca.not_after).unwrap();
+            assert_eq!((facts.not_before, facts.not_after), validity);
+        }
+    }
 
     #[test]
     fn key_usage_bit_strings_match_go() {

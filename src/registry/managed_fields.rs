@@ -1285,7 +1285,11 @@ mod tests {
     #[test]
     fn condition_keys_are_compact_json() {
         for t in ["Approved", "", "a\"b", "back\\slash", "tab\there", "ünï"] {
-            assert_eq!(condition_key(t), format!("k:{}", json!({ "type": t })), "{t:?}");
+            assert_eq!(
+                condition_key(t),
+                format!("k:{}", json!({ "type": t })),
+                "{t:?}"
+            );
         }
     }
 
