@@ -690,3 +690,127 @@ fn creates_and_deletes_answer_only_what_was_asked() {
     assert_eq!(r["kind"], "Status", "{r}");
     assert_eq!(r["status"], "Success", "{r}");
 }
+
+/// `kubectl delete --cascade=foreground|orphan` (and any delete of an object with its own
+/// finalizers): the registry marks the object as being deleted and answers with it; the
+/// garbage collector removes `foregroundDeletion`/`orphan` (nothing has dependents) and the
+/// update that empties the finalizers deletes it. Watchers see MODIFIED (deletionTimestamp,
+/// the finalizer) and then DELETED with the last stored state.
+#[test]
+fn cascading_deletes_and_finalizers() {
+    use csrsim::api::EventType;
+    let mut c = bare_cluster();
+    let admin = Identity::admin();
+    let pem = csr_pem("alice", &[], &[]);
+    let mk = |c: &mut Cluster, name: &str, finalizers: &[&str]| {
+        let mut b = csr_body(name, "example.com/s", &["client auth"], &pem);
+        if !finalizers.is_empty() {
+            b["metadata"]["finalizers"] = json!(finalizers);
+        }
+        create(c, &Identity::admin(), b).unwrap();
+    };
+    let del = |c: &mut Cluster, name: &str, policy: Option<&str>, dry_run: bool| {
+        let mut r = ApiRequest::csr(Verb::Delete).name(name);
+        r.propagation_policy = policy.map(str::to_string);
+        r.dry_run = dry_run;
+        c.apply(&Identity::admin(), r).map(ApiResponse::into_value)
+    };
+    let ApiResponse::Watch(mut w) = c
+        .apply(
+            &admin,
+            ApiRequest::csr(Verb::Watch).list_options(Default::default()),
+        )
+        .unwrap()
+    else {
+        panic!()
+    };
+    for (name, policy, finalizer) in [
+        ("fg", "Foreground", "foregroundDeletion"),
+        ("or", "Orphan", "orphan"),
+    ] {
+        mk(&mut c, name, &[]);
+        // A dry run answers the marked object and changes nothing.
+        let dry = del(&mut c, name, Some(policy), true).unwrap();
+        assert_eq!(dry["metadata"]["finalizers"], json!([finalizer]), "{dry}");
+        assert!(get(&mut c, name).metadata.deletion_timestamp.is_none());
+        let out = del(&mut c, name, Some(policy), false).unwrap();
+        assert_eq!(out["kind"], "CertificateSigningRequest", "{out}");
+        assert_eq!(out["metadata"]["finalizers"], json!([finalizer]), "{out}");
+        assert_eq!(out["metadata"]["deletionGracePeriodSeconds"], 0, "{out}");
+        assert!(out["metadata"]["deletionTimestamp"].is_string(), "{out}");
+        assert!(
+            c.get_csr(name).is_none(),
+            "the collector finished the delete"
+        );
+        let ev: Vec<(EventType, Value)> = c
+            .watch_poll(&mut w.cursor)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.type_, e.object))
+            .collect();
+        let types: Vec<EventType> = ev.iter().map(|e| e.0).collect();
+        assert_eq!(
+            types,
+            [EventType::Added, EventType::Modified, EventType::Deleted]
+        );
+        for (_, o) in &ev[1..] {
+            assert_eq!(o["metadata"]["finalizers"], json!([finalizer]), "{o}");
+            assert!(o["metadata"]["deletionTimestamp"].is_string(), "{o}");
+        }
+    }
+
+    // A user's finalizer holds the object; the collector removes only its own.
+    mk(&mut c, "held", &["example.com/keep"]);
+    let out = del(&mut c, "held", Some("Foreground"), false).unwrap();
+    assert_eq!(
+        out["metadata"]["finalizers"],
+        json!(["example.com/keep", "foregroundDeletion"])
+    );
+    let held = get(&mut c, "held");
+    assert_eq!(held.metadata.finalizers, ["example.com/keep"]);
+    assert!(held.metadata.deletion_timestamp.is_some());
+    // Deleting again changes nothing (no new resourceVersion).
+    let rv = held.metadata.resource_version.clone();
+    let again = del(&mut c, "held", Some("Background"), false).unwrap();
+    assert_eq!(again["metadata"]["resourceVersion"], rv.as_str());
+    // No new finalizers while being deleted.
+    let patch = |c: &mut Cluster, doc: Value| {
+        c.apply(
+            &Identity::admin(),
+            ApiRequest::csr(Verb::Patch)
+                .name("held")
+                .patch(csrsim::sim::PatchType::Merge, doc),
+        )
+    };
+    let e = patch(
+        &mut c,
+        json!({"metadata": {"finalizers": ["example.com/keep", "example.com/new"]}}),
+    )
+    .unwrap_err();
+    assert_eq!(e.code, 422);
+    assert_eq!(
+        e.message,
+        "CertificateSigningRequest.certificates.k8s.io \"held\" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{\"example.com/new\"}"
+    );
+    let _ = c.watch_poll(&mut w.cursor).unwrap();
+    // Removing the last finalizer deletes it; DELETED shows the stored object.
+    let out = patch(&mut c, json!({"metadata": {"finalizers": null}})).unwrap();
+    assert!(out.into_value()["metadata"].get("finalizers").is_none());
+    assert!(c.get_csr("held").is_none());
+    let ev = c.watch_poll(&mut w.cursor).unwrap();
+    assert_eq!(ev.len(), 1);
+    assert_eq!(ev[0].type_, EventType::Deleted);
+    assert_eq!(
+        ev[0].object["metadata"]["finalizers"],
+        json!(["example.com/keep"])
+    );
+
+    // ValidateFinalizers on create.
+    let mut b = csr_body("bad", "example.com/s", &["client auth"], &pem);
+    b["metadata"]["finalizers"] = json!(["orphan", "foregroundDeletion", "-x"]);
+    let e = create(&mut c, &admin, b).unwrap_err();
+    assert_eq!(
+        e.message,
+        "CertificateSigningRequest.certificates.k8s.io \"bad\" is invalid: [metadata.finalizers: Invalid value: \"-x\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]'), metadata.finalizers: Invalid value: []string{\"orphan\", \"foregroundDeletion\", \"-x\"}: finalizer orphan and foregroundDeletion cannot be both set]"
+    );
+}

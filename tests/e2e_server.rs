@@ -1122,3 +1122,96 @@ fn apply_patches_with_duplicate_keys() {
     assert_eq!(code, 400, "{text}");
     assert_eq!(status(&text)["message"], want.as_str(), "update");
 }
+
+/// Cascading deletes over HTTPS: `kubectl delete --cascade=foreground|orphan` returns (the
+/// garbage collector removes its finalizer and the object goes), a DELETE that leaves the
+/// object behind answers it (202 when `orphanDependents: false` asked for cascading, as
+/// `DeleteResource` does), and a user's finalizer holds the object until it is removed.
+#[test]
+fn cascading_deletes_over_https() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    for (name, cascade) in [("fg", "foreground"), ("or", "orphan")] {
+        let (code, body) = s.curl(
+            "POST",
+            C,
+            &[],
+            Some(("application/json", &csr_body(d, name))),
+        );
+        assert_eq!(code, 201, "{body}");
+        let out = s.ok(
+            KUBECTL,
+            &[
+                "delete",
+                "csr",
+                name,
+                &format!("--cascade={cascade}"),
+                "--timeout=20s",
+            ],
+            None,
+        );
+        assert_eq!(
+            out.trim(),
+            format!("certificatesigningrequest.certificates.k8s.io \"{name}\" deleted")
+        );
+        let (code, _) = s.curl("GET", &format!("{C}/{name}"), &[], None);
+        assert_eq!(code, 404);
+    }
+    let mut held: Value = serde_json::from_slice(&csr_body(d, "held")).unwrap();
+    held["metadata"]["finalizers"] = json!(["example.com/keep"]);
+    let (code, body) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", held.to_string().as_bytes())),
+    );
+    assert_eq!(code, 201, "{body}");
+    let (code, body) = s.curl(
+        "DELETE",
+        &format!("{C}/held"),
+        &[],
+        Some(("application/json", br#"{"orphanDependents":false}"#)),
+    );
+    assert_eq!(code, 202, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["kind"], "CertificateSigningRequest", "{body}");
+    assert_eq!(v["metadata"]["finalizers"], json!(["example.com/keep"]));
+    assert!(v["metadata"]["deletionTimestamp"].is_string(), "{body}");
+    let (code, body) = s.curl(
+        "DELETE",
+        &format!("{C}/held"),
+        &[],
+        Some(("application/json", br#"{"propagationPolicy":"Background"}"#)),
+    );
+    assert_eq!(code, 200, "{body}");
+    let err = s.fails(
+        KUBECTL,
+        &[
+            "patch",
+            "csr",
+            "held",
+            "--type=merge",
+            "-p",
+            r#"{"metadata":{"finalizers":["example.com/keep","example.com/new"]}}"#,
+        ],
+    );
+    assert!(
+        err.contains("metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{\"example.com/new\"}"),
+        "{err}"
+    );
+    s.ok(
+        KUBECTL,
+        &[
+            "patch",
+            "csr",
+            "held",
+            "--type=json",
+            "-p",
+            r#"[{"op":"remove","path":"/metadata/finalizers"}]"#,
+        ],
+        None,
+    );
+    let (code, _) = s.curl("GET", &format!("{C}/held"), &[], None);
+    assert_eq!(code, 404);
+}

@@ -1075,6 +1075,9 @@ async fn resource(
     };
     // Wait for the cluster without blocking the worker thread: while one request is inside
     // `Cluster::apply`, the other worker keeps doing TLS, parsing and responses.
+    // `DeleteResource`: 202 when the object is still there (finalizers) and the client
+    // asked for cascading deletion with `orphanDependents: false`.
+    let accepted_if_kept = verb == Verb::Delete && req.orphan_dependents == Some(false);
     let turn = state.apply_turn.acquire().await;
     let (result, now, patch_warnings) = state.with_cluster(|c| {
         c.take_warnings();
@@ -1102,6 +1105,8 @@ async fn resource(
                     &negotiation::table(&resource_name, &v, now, true),
                     negotiation::TABLE_CONTENT_TYPE,
                 )
+            } else if accepted_if_kept && v.get("kind").and_then(|k| k.as_str()) != Some("Status") {
+                json_response(202, &v, "application/json")
             } else {
                 json_response(200, &v, "application/json")
             }

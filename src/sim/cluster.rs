@@ -18,7 +18,7 @@ use crate::auth::rbac::Rbac;
 use crate::auth::{Attributes, Decision, Identity};
 use crate::controller::{Controller, SyncResult};
 use crate::registry::selectors::{FieldSelector, LabelSelector};
-use crate::registry::{csr as csr_strategy, managed_fields, patch};
+use crate::registry::{csr as csr_strategy, deletion, managed_fields, patch};
 use crate::sim::clock::DEFAULT_START;
 use crate::sim::request::{ApiRequest, ApiResponse, Verb, WatchCursor, WatchStream};
 use crate::sim::rng::Rngs;
@@ -117,6 +117,14 @@ struct Timer {
     tag: String,
 }
 
+/// The garbage collector's identity (kube-controller-manager with
+/// `--use-service-account-credentials`).
+const GC_USER: &str = "system:serviceaccount:kube-system:generic-garbage-collector";
+
+fn info_csr() -> &'static ResourceInfo {
+    resources::find("certificates.k8s.io", "certificatesigningrequests").expect("served")
+}
+
 /// Prefix of timer tags that mean "put this CSR back on the controller's queue".
 const REQUEUE_TAG: &str = "\u{0}requeue:";
 
@@ -145,6 +153,9 @@ pub struct Cluster {
     defer_controllers: bool,
     /// Typed CSRs next to the stored bytes they were read from or written as (see [`CsrCache`]).
     csr_cache: std::cell::RefCell<CsrCache>,
+    /// Objects the garbage collector has to finalize (written being deleted with its
+    /// `orphan`/`foregroundDeletion` finalizer), in write order: kind, namespace, name.
+    gc_queue: VecDeque<(&'static ResourceInfo, String, String)>,
 }
 
 /// The typed form of recently written or read CSRs, by name, each next to the stored bytes it
@@ -454,6 +465,7 @@ impl Cluster {
             deferred: VecDeque::new(),
             defer_controllers,
             csr_cache: Default::default(),
+            gc_queue: VecDeque::new(),
         };
         // Rebuild projections (RBAC, tokens) from what the store holds. Only those keys are
         // parsed: with 100k stored CSRs, parsing every object dominated cold start.
@@ -805,6 +817,10 @@ impl Cluster {
         let mut steps = 0usize;
         loop {
             self.fire_due();
+            if let Some((info, ns, name)) = self.gc_queue.pop_front() {
+                self.collect_garbage(info, &ns, &name);
+                continue;
+            }
             let Some(i) = self
                 .slots
                 .iter()
@@ -1710,7 +1726,81 @@ impl Cluster {
         let obj = reorder_type_meta(obj);
         let (rv, t) = self.put_json(key, &obj)?;
         self.after_write(info, key, Some(&obj), t, rv);
+        let m = &obj["metadata"];
+        let collect = !m["deletionTimestamp"].is_null()
+            && m["finalizers"].as_array().is_some_and(|f| {
+                f.iter()
+                    .any(|x| x == deletion::ORPHAN || x == deletion::FOREGROUND)
+            });
+        if collect {
+            self.gc_queue.push_back((
+                resources::find(info.group, info.resource).expect("served"),
+                meta_str(&obj, "namespace").to_string(),
+                meta_str(&obj, "name").to_string(),
+            ));
+        }
         Ok(obj)
+    }
+
+    /// kube-controller-manager's garbage collector on one object it was told about: while
+    /// the object is being deleted with `foregroundDeletion` (or `orphan`), it removes that
+    /// finalizer once there are no dependents to delete (or orphan) — in csrsim, at once —
+    /// with a merge patch of `metadata.finalizers` at the object's resourceVersion; the
+    /// update that empties the finalizers deletes the object.
+    fn collect_garbage(&mut self, info: &'static ResourceInfo, ns: &str, name: &str) {
+        let key = store::key(info.group, info.resource, ns, name);
+        let Some(mut obj) = self
+            .store
+            .get(&key)
+            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+        else {
+            return;
+        };
+        if obj["metadata"]["deletionTimestamp"].is_null() {
+            return;
+        }
+        let finalizers: Vec<String> = obj["metadata"]["finalizers"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let Some(left) = deletion::collector_finalizers(&finalizers) else {
+            return;
+        };
+        match obj["metadata"].as_object_mut() {
+            Some(m) if left.is_empty() => {
+                m.remove("finalizers");
+            }
+            Some(m) => {
+                m.insert("finalizers".into(), json!(left));
+            }
+            None => return,
+        }
+        let who = Identity::user(
+            GC_USER,
+            &[
+                "system:serviceaccounts",
+                "system:serviceaccounts:kube-system",
+            ],
+        );
+        let r = self.update(
+            &who,
+            info,
+            ns,
+            name,
+            "",
+            UpdateBody::Value(obj),
+            false,
+            false,
+        );
+        if self.trace.enabled() {
+            let f = json!({"resource": info.resource, "name": name, "removed": finalizers.len() - left.len(),
+                "error": r.err().map(|e| e.message)});
+            self.trace("garbage-collector", f);
+        }
     }
 
     /// Serialize and store an object under `key` (its resourceVersion already stamped).
@@ -2010,7 +2100,9 @@ impl Cluster {
             .and_then(|f| f.as_array())
             .is_none_or(|a| a.is_empty());
         if deleting && finalizers_empty {
-            self.remove(info, &key, obj.clone())?;
+            // `deleteWithoutFinalizers`: the stored object is deleted (the watch's DELETED
+            // event shows it, finalizers and all); the answer is the updated object.
+            self.remove(info, &key, old)?;
             return Ok(obj);
         }
         self.write(info, &key, obj)
@@ -2100,7 +2192,9 @@ impl Cluster {
         }
         // Finalizers gone on an object being deleted: the delete completes.
         if new.metadata.deletion_timestamp.is_some() && new.metadata.finalizers.is_empty() {
-            self.remove_csr(info, &key, &new, false)?;
+            // `deleteWithoutFinalizers`: the stored object is deleted (the watch's DELETED
+            // event shows it, finalizers and all); the answer is the updated object.
+            self.remove_csr(info, &key, &old, true)?;
             return Ok(to_value(&new));
         }
         // The status-update metrics, counted once the write succeeds; the written object
@@ -2128,6 +2222,12 @@ impl Cluster {
         csr.metadata.resource_version = self.store.next_rv().to_string();
         let (rv, t) = self.put_json(key, &csr)?;
         let name = key.rsplit('/').next().unwrap_or("").to_string();
+        if csr.metadata.deletion_timestamp.is_some()
+            && deletion::has_collector_finalizer(&csr.metadata.finalizers)
+        {
+            self.gc_queue
+                .push_back((info_csr(), String::new(), csr.metadata.name.clone()));
+        }
         let csr = Arc::new(csr);
         if let Some(b) = self.store.get(key) {
             self.csr_cache
@@ -2246,6 +2346,22 @@ impl Cluster {
     ) -> Result<Value, Status> {
         let name = meta_str(&obj, "name").to_string();
         let mut errs = Vec::new();
+        // `ValidateObjectMetaUpdate`'s finalizer rule, and `ValidateFinalizers` of the
+        // kinds whose update validation includes their create validation.
+        let meta_of = |v: &Value| {
+            serde_json::from_value::<crate::api::ObjectMeta>(v["metadata"].clone()).ok()
+        };
+        if let (Some(new_meta), Some(old_meta)) = (meta_of(&obj), meta_of(old)) {
+            errs.extend(crate::validation::meta::validate_no_new_finalizers(
+                &new_meta.finalizers,
+                &old_meta,
+            ));
+            if info.resource != "namespaces" {
+                errs.extend(crate::validation::meta::validate_finalizers(
+                    &new_meta.finalizers,
+                ));
+            }
+        }
         if info.resource == "secrets" {
             normalize_secret(&mut obj, &mut errs);
             let ot = old.get("type").and_then(|t| t.as_str()).unwrap_or("Opaque");
@@ -2273,7 +2389,7 @@ impl Cluster {
         }
         let name = req.name.as_str();
         let key = store::key(info.group, info.resource, ns, name);
-        let mut obj: Value = self
+        let obj: Value = self
             .store
             .get(&key)
             .and_then(|b| serde_json::from_slice(b).ok())
@@ -2286,28 +2402,49 @@ impl Cluster {
             &uid,
             meta_str(&obj, "resourceVersion"),
         )?;
+        // `updateForGracefulDeletionAndFinalizers`: the garbage collector's finalizers as the
+        // options ask; with finalizers left the object is only marked as being deleted.
+        let finalizers: Vec<String> = obj
+            .get("metadata")
+            .and_then(|m| m.get("finalizers"))
+            .and_then(|f| f.as_array())
+            .map(|a| {
+                a.iter()
+                    .map(|x| x.as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let gc = deletion::gc_finalizers(&finalizers, req.gc_options());
+        let left = gc.as_ref().unwrap_or(&finalizers);
+        if !left.is_empty() {
+            let mut new = obj.clone();
+            if let Some(f) = &gc {
+                set_meta(&mut new, "finalizers", json!(f));
+            }
+            if new["metadata"]
+                .get("deletionTimestamp")
+                .is_none_or(|v| v.is_null())
+            {
+                set_meta(&mut new, "deletionTimestamp", json!(self.now()));
+                let generation = new["metadata"]["generation"].as_i64().unwrap_or(0);
+                if generation > 0 {
+                    set_meta(&mut new, "generation", json!(generation + 1));
+                }
+            }
+            set_meta(&mut new, "deletionGracePeriodSeconds", json!(0));
+            if new == obj || req.dry_run {
+                return Ok(new); // no-op update (etcd3 GuaranteedUpdate), or a dry run
+            }
+            return self.write(info, &key, new);
+        }
         if req.dry_run {
             return Ok(
                 serde_json::to_value(Status::success(&gr(info), name, info.resource, &uid))
                     .expect("status"),
             );
         }
-        let has_finalizers = obj
-            .get("metadata")
-            .and_then(|m| m.get("finalizers"))
-            .and_then(|f| f.as_array())
-            .is_some_and(|a| !a.is_empty());
-        if has_finalizers {
-            if obj["metadata"]
-                .get("deletionTimestamp")
-                .is_none_or(|v| v.is_null())
-            {
-                set_meta(&mut obj, "deletionTimestamp", json!(self.now()));
-                set_meta(&mut obj, "deletionGracePeriodSeconds", json!(0));
-                return self.write(info, &key, obj);
-            }
-            return Ok(obj);
-        }
+        // Deleted now: the watch shows the stored state (finalizers the options emptied
+        // included).
         self.remove(info, &key, obj)?;
         Ok(
             serde_json::to_value(Status::success(&gr(info), name, info.resource, &uid))
@@ -2334,17 +2471,27 @@ impl Cluster {
             serde_json::to_value(Status::success(&gr(info), name, info.resource, uid))
                 .expect("status")
         };
+        let gc = deletion::gc_finalizers(&old.metadata.finalizers, req.gc_options());
+        let left = gc.as_ref().unwrap_or(&old.metadata.finalizers);
+        if !left.is_empty() {
+            let mut c = (*old).clone();
+            if let Some(f) = gc {
+                c.metadata.finalizers = f;
+            }
+            if c.metadata.deletion_timestamp.is_none() {
+                c.metadata.deletion_timestamp = Some(self.now());
+                if let Some(g) = c.metadata.generation.filter(|g| *g > 0) {
+                    c.metadata.generation = Some(g + 1);
+                }
+            }
+            c.metadata.deletion_grace_period_seconds = Some(0);
+            if c == *old || req.dry_run {
+                return Ok(to_value(&c)); // no-op update, or a dry run
+            }
+            return self.write_csr(info, &key, c, !req.discard_object);
+        }
         if req.dry_run {
             return Ok(success());
-        }
-        if !old.metadata.finalizers.is_empty() {
-            if old.metadata.deletion_timestamp.is_none() {
-                let mut c = (*old).clone();
-                c.metadata.deletion_timestamp = Some(self.now());
-                c.metadata.deletion_grace_period_seconds = Some(0);
-                return self.write_csr(info, &key, c, !req.discard_object);
-            }
-            return Ok(to_value(&*old));
         }
         self.remove_csr(info, &key, &old, true)?;
         Ok(if req.discard_object {
