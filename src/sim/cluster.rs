@@ -1315,13 +1315,18 @@ impl Cluster {
             })?),
         };
         // A continued list reads the snapshot of its first page (etcd at the token's
-        // revision) while the event window still holds it; past that, the current state.
-        let past = past.or_else(|| match cont {
-            Some((_, rv)) if rv > 0 && (rv as u64) < self.store.rv() => {
-                self.store.range_at(&prefix, rv as u64)
+        // revision) while the event window still holds it; once compacted away, 410 (etcd's
+        // ErrCompacted). The rare snapshot the window cannot rebuild (an object last written
+        // before the window, changed since) reads the current state.
+        let past = match &cont {
+            Some((k, rv)) if past.is_none() && *rv > 0 && (*rv as u64) < self.store.rv() => {
+                if (*rv as u64) < self.store.log_start_rv() {
+                    return Err(expired_continue(k, &key_base));
+                }
+                self.store.range_at(&prefix, *rv as u64)
             }
-            _ => None,
-        });
+            _ => past,
+        };
         let source: Box<dyn Iterator<Item = (&String, &store::Bytes)>> = match (&past, after) {
             (Some(m), Some(a)) => Box::new(
                 m.range::<str, _>((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded)),
@@ -2593,10 +2598,35 @@ fn parse_rv(s: &str) -> Option<u64> {
 /// `{"v":"meta.k8s.io/v1","rv":…,"start":…}` where `start` is the last key returned, relative to
 /// the list's key prefix, followed by a NUL so the next page starts right after it.
 fn encode_continue(rv: u64, key: &str, prefix: &str) -> String {
-    use base64::Engine;
     let start = format!("{}\0", key.strip_prefix(prefix).unwrap_or(key));
+    encode_continue_start(rv as i64, &start)
+}
+
+/// A continue token from its fields (`rv` -1: "continue at the latest resourceVersion").
+fn encode_continue_start(rv: i64, start: &str) -> String {
+    use base64::Engine;
     let j = json!({"v": "meta.k8s.io/v1", "rv": rv, "start": start});
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(j.to_string())
+}
+
+/// etcd3's `handleCompactedErrorForPaging`: a continue token whose resourceVersion etcd has
+/// compacted is 410 Expired, with a token in the Status's ListMeta that continues from the
+/// same key at the latest resourceVersion (`rv` -1).
+fn expired_continue(key: &str, prefix: &str) -> Status {
+    let mut st = Status::expired(
+        "The provided continue parameter is too old to display a consistent list result. \
+         You can start a new list without the continue parameter, or use the continue token \
+         in this response to retrieve the remainder of the results. Continuing with the \
+         provided token results in an inconsistent list - objects that were created, \
+         modified, or deleted between the time the first chunk was returned and now may show \
+         up in the list.",
+    );
+    let start = key.strip_prefix(prefix).unwrap_or(key);
+    st.metadata.insert(
+        "continue".into(),
+        Value::String(encode_continue_start(-1, start)),
+    );
+    st
 }
 
 /// apiserver's `storage.DecodeContinue`: the store key to continue after and the
