@@ -362,6 +362,17 @@ fn watch_over_http() {
         json!({"k8s.io/initial-events-end": "true"})
     );
     assert_eq!(ev[1]["object"]["kind"], "CertificateSigningRequest");
+    // The watch cache's empty CSR with only the resourceVersion (and the annotation) set,
+    // as encoding/json writes it.
+    let rv = ev[1]["object"]["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        body.lines().nth(1).unwrap(),
+        format!(
+            r#"{{"type":"BOOKMARK","object":{{"kind":"CertificateSigningRequest","apiVersion":"certificates.k8s.io/v1","metadata":{{"resourceVersion":"{rv}","creationTimestamp":null,"annotations":{{"k8s.io/initial-events-end":"true"}}}},"spec":{{"request":null,"signerName":""}},"status":{{}}}}}}"#
+        )
+    );
     // Table watch: one-row Tables, column definitions in the first event.
     let table = "Accept: application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
     let (_, body) = s.curl(

@@ -1479,7 +1479,7 @@ impl Cluster {
         let info = resources::find(&cursor.group, &cursor.resource)?;
         Some(WatchEvent {
             type_: EventType::Bookmark,
-            object: json!({"kind": info.kind, "apiVersion": info.api_version(), "metadata": {"resourceVersion": cursor.rv.to_string()}}),
+            object: info.bookmark_object(cursor.rv),
         })
     }
 
