@@ -1132,6 +1132,14 @@ fn apply_patches_with_duplicate_keys() {
     let (code, text) = s.curl("PATCH", &url, &[], Some((apply, dup.as_bytes())));
     assert_eq!(code, 400, "{text}");
     assert_eq!(status(&text)["message"], want.as_str(), "update");
+    // A YAML (not JSON) configuration: the same yaml.v2 error, line of the duplicate's value.
+    let yaml = "apiVersion: certificates.k8s.io/v1\nkind: CertificateSigningRequest\nmetadata:\n  name: ap\n  labels:\n    a: \"1\"\n    a: \"2\"\n";
+    let (code, text) = s.curl("PATCH", &url, &[], Some((apply, yaml.as_bytes())));
+    assert_eq!(code, 400, "{text}");
+    assert_eq!(
+        status(&text)["message"],
+        "error strict decoding YAML: error converting YAML to JSON: yaml: unmarshal errors:\n  line 7: key \"a\" already set in map"
+    );
 }
 
 /// Cascading deletes over HTTPS: `kubectl delete --cascade=foreground|orphan` returns (the
@@ -1225,4 +1233,62 @@ fn cascading_deletes_over_https() {
     );
     let (code, _) = s.curl("GET", &format!("{C}/held"), &[], None);
     assert_eq!(code, 404);
+}
+
+/// A YAML create body (`application/yaml`): the serializer converts it with sigs.k8s.io/yaml's
+/// `YAMLToJSON` (a repeated key's last value wins, in opaque maps such as labels and
+/// spec.extra too) and, in strict mode, reports `YAMLToJSONStrict`'s duplicate keys as one
+/// yaml.v2 error before the unknown fields; under Warn each of its lines is a warning
+/// (`parseYAMLWarnings`).
+#[test]
+fn duplicate_keys_in_yaml_bodies() {
+    use base64::Engine;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let json: Value = serde_json::from_slice(&csr_body(d, "yb")).unwrap();
+    let req = json["spec"]["request"].as_str().unwrap();
+    assert!(base64::engine::general_purpose::STANDARD
+        .decode(req)
+        .is_ok());
+    let yaml = format!(
+        "apiVersion: certificates.k8s.io/v1\nkind: CertificateSigningRequest\nmetadata:\n  name: yb\n  labels:\n    a: \"1\"\n    a: \"2\"\nspec:\n  request: {req}\n  signerName: kubernetes.io/kube-apiserver-client\n  signerName: kubernetes.io/kube-apiserver-client\n  usages: [client auth]\n  extra:\n    k: [x]\n    k:\n    - z\n  foo: 1\n"
+    );
+    let (code, text) = s.curl(
+        "POST",
+        &format!("{C}?fieldValidation=Strict"),
+        &[],
+        Some(("application/yaml", yaml.as_bytes())),
+    );
+    assert_eq!(code, 400, "{text}");
+    assert_eq!(
+        status(&text)["message"],
+        "CertificateSigningRequest in version \"v1\" cannot be handled as a CertificateSigningRequest: strict decoding error: yaml: unmarshal errors:\n  line 7: key \"a\" already set in map\n  line 11: key \"signerName\" already set in map\n  line 16: key \"k\" already set in map, unknown field \"spec.foo\""
+    );
+    let headers = d.join("headers.txt");
+    let (code, text) = s.curl(
+        "POST",
+        C,
+        &["-D", headers.to_str().unwrap()],
+        Some(("application/yaml", yaml.as_bytes())),
+    );
+    assert_eq!(code, 201, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["metadata"]["labels"], json!({"a": "2"}));
+    let h = std::fs::read_to_string(&headers).unwrap();
+    let warnings: Vec<&str> = h
+        .lines()
+        .filter_map(|l| l.strip_prefix("warning: "))
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            r#"299 - "line 7: key \"a\" already set in map""#,
+            r#"299 - "line 11: key \"signerName\" already set in map""#,
+            r#"299 - "line 16: key \"k\" already set in map""#,
+            r#"299 - "unknown field \"spec.foo\"""#
+        ],
+        "{h}"
+    );
 }
