@@ -805,6 +805,20 @@ fn cascading_deletes_and_finalizers() {
         json!(["example.com/keep"])
     );
 
+    // A collection delete deletes each object with the request's options.
+    mk(&mut c, "c1", &[]);
+    let _ = c.watch_poll(&mut w.cursor).unwrap();
+    let mut r = ApiRequest::csr(Verb::DeleteCollection);
+    r.propagation_policy = Some("Foreground".into());
+    c.apply(&admin, r).unwrap();
+    let ev = c.watch_poll(&mut w.cursor).unwrap();
+    let types: Vec<EventType> = ev.iter().map(|e| e.type_).collect();
+    assert_eq!(types, [EventType::Modified, EventType::Deleted]);
+    assert_eq!(
+        ev[1].object["metadata"]["finalizers"],
+        json!(["foregroundDeletion"])
+    );
+
     // ValidateFinalizers on create.
     let mut b = csr_body("bad", "example.com/s", &["client auth"], &pem);
     b["metadata"]["finalizers"] = json!(["orphan", "foregroundDeletion", "-x"]);

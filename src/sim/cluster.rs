@@ -1174,10 +1174,13 @@ impl Cluster {
                 for item in list["items"].as_array().cloned().unwrap_or_default() {
                     let name = meta_str(&item, "name").to_string();
                     let ns = meta_str(&item, "namespace").to_string();
+                    // Each item is deleted with the request's DeleteOptions.
                     let r = ApiRequest {
                         name: name.clone(),
                         namespace: ns.clone(),
                         dry_run: req.dry_run,
+                        propagation_policy: req.propagation_policy.clone(),
+                        orphan_dependents: req.orphan_dependents,
                         ..Default::default()
                     };
                     if self.delete(&info, &ns, &r).is_ok() {
