@@ -792,6 +792,42 @@ fn cascading_deletes_and_finalizers() {
         e.message,
         "CertificateSigningRequest.certificates.k8s.io \"held\" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{\"example.com/new\"}"
     );
+    // An update cannot change the deletion timestamp (BeforeUpdate restores it)...
+    let before = get(&mut c, "held").metadata.resource_version;
+    let out = patch(
+        &mut c,
+        json!({"metadata": {"deletionTimestamp": "2031-01-01T00:00:00Z", "deletionGracePeriodSeconds": null}}),
+    )
+    .unwrap()
+    .into_value();
+    assert_eq!(out["metadata"]["resourceVersion"], before.as_str());
+    assert_eq!(out["metadata"]["deletionGracePeriodSeconds"], 0);
+    let e = patch(
+        &mut c,
+        json!({"metadata": {"deletionGracePeriodSeconds": 30}}),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.message,
+        "CertificateSigningRequest.certificates.k8s.io \"held\" is invalid: metadata.deletionGracePeriodSeconds: Invalid value: 30: field is immutable"
+    );
+    // ... nor set one on an object that is not being deleted.
+    mk(&mut c, "live", &[]);
+    let e = c
+        .apply(
+            &admin,
+            ApiRequest::csr(Verb::Patch).name("live").patch(
+                csrsim::sim::PatchType::Merge,
+                json!({"metadata": {"deletionTimestamp": "2031-01-01T00:00:00Z", "deletionGracePeriodSeconds": 5}}),
+            ),
+        )
+        .unwrap_err();
+    assert_eq!(
+        e.message,
+        "CertificateSigningRequest.certificates.k8s.io \"live\" is invalid: [metadata.deletionTimestamp: Invalid value: 2031-01-01 00:00:00 +0000 UTC: field is immutable, metadata.deletionGracePeriodSeconds: Invalid value: 5: field is immutable]"
+    );
+    c.apply(&admin, ApiRequest::csr(Verb::Delete).name("live"))
+        .unwrap();
     let _ = c.watch_poll(&mut w.cursor).unwrap();
     // Removing the last finalizer deletes it; DELETED shows the stored object.
     let out = patch(&mut c, json!({"metadata": {"finalizers": null}})).unwrap();

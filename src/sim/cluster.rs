@@ -2076,18 +2076,25 @@ impl Cluster {
         if meta_str(&obj, "uid").is_empty() {
             set_meta(&mut obj, "uid", json!(meta_str(&old, "uid")));
         }
-        for f in [
-            "creationTimestamp",
-            "deletionTimestamp",
-            "deletionGracePeriodSeconds",
-            "generation",
-        ] {
-            let v = old
-                .get("metadata")
+        let old_meta = |f: &str| {
+            old.get("metadata")
                 .and_then(|m| m.get(f))
                 .cloned()
-                .unwrap_or(Value::Null);
-            set_meta(&mut obj, f, v);
+                .unwrap_or(Value::Null)
+        };
+        for f in ["creationTimestamp", "generation"] {
+            set_meta(&mut obj, f, old_meta(f));
+        }
+        // An update never removes or changes a deletion timestamp or grace period, but
+        // one the object does not have is the client's (and immutable: 422).
+        for f in ["deletionTimestamp", "deletionGracePeriodSeconds"] {
+            let new_is_null = obj
+                .get("metadata")
+                .and_then(|m| m.get(f))
+                .is_none_or(Value::is_null);
+            if !old_meta(f).is_null() && (f == "deletionTimestamp" || new_is_null) {
+                set_meta(&mut obj, f, old_meta(f));
+            }
         }
         set_meta(&mut obj, "resourceVersion", json!(old_rv));
         let obj = self.update_generic_checks(who, info, &old, obj)?;
@@ -2160,16 +2167,26 @@ impl Cluster {
                     "creationTimestamp",
                     to_value(&om.creation_timestamp),
                 );
-                set_meta(
-                    &mut obj,
-                    "deletionTimestamp",
-                    to_value(&om.deletion_timestamp),
-                );
-                set_meta(
-                    &mut obj,
-                    "deletionGracePeriodSeconds",
-                    to_value(&om.deletion_grace_period_seconds),
-                );
+                // An update never removes or changes a deletion timestamp or grace period;
+                // one the object does not have is the client's (immutable: 422).
+                if om.deletion_timestamp.is_some() {
+                    set_meta(
+                        &mut obj,
+                        "deletionTimestamp",
+                        to_value(&om.deletion_timestamp),
+                    );
+                }
+                let grace_is_null = obj
+                    .get("metadata")
+                    .and_then(|m| m.get("deletionGracePeriodSeconds"))
+                    .is_none_or(Value::is_null);
+                if om.deletion_grace_period_seconds.is_some() && grace_is_null {
+                    set_meta(
+                        &mut obj,
+                        "deletionGracePeriodSeconds",
+                        to_value(&om.deletion_grace_period_seconds),
+                    );
+                }
                 set_meta(&mut obj, "generation", to_value(&om.generation));
                 set_meta(&mut obj, "resourceVersion", json!(old_rv));
                 csr_strategy::decode_body(&obj)?
@@ -2183,8 +2200,12 @@ impl Cluster {
                     c.metadata.uid = om.uid.clone();
                 }
                 c.metadata.creation_timestamp = om.creation_timestamp;
-                c.metadata.deletion_timestamp = om.deletion_timestamp;
-                c.metadata.deletion_grace_period_seconds = om.deletion_grace_period_seconds;
+                if om.deletion_timestamp.is_some() {
+                    c.metadata.deletion_timestamp = om.deletion_timestamp;
+                }
+                if c.metadata.deletion_grace_period_seconds.is_none() {
+                    c.metadata.deletion_grace_period_seconds = om.deletion_grace_period_seconds;
+                }
                 c.metadata.generation = om.generation;
                 c.metadata.resource_version = old_rv;
                 c
@@ -2363,6 +2384,9 @@ impl Cluster {
             errs.extend(crate::validation::meta::validate_no_new_finalizers(
                 &new_meta.finalizers,
                 &old_meta,
+            ));
+            errs.extend(crate::validation::meta::validate_deletion_fields_update(
+                &new_meta, &old_meta,
             ));
             if info.resource != "namespaces" {
                 errs.extend(crate::validation::meta::validate_finalizers(

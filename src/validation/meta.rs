@@ -160,5 +160,37 @@ pub fn validate_object_meta_update(new: &ObjectMeta, old: &ObjectMeta) -> Vec<Fi
             "field is immutable",
         ));
     }
+    errs.extend(validate_deletion_fields_update(new, old));
+    errs
+}
+
+/// `ValidateObjectMetaUpdate`'s `ValidateImmutableField` of `deletionTimestamp` and
+/// `deletionGracePeriodSeconds` (an update may only set them where `BeforeUpdate` did not
+/// restore the old ones: on an object not being deleted). The bad value is printed as
+/// field.Error does a dereferenced pointer: the time's `String()`, the number, or `"null"`.
+pub fn validate_deletion_fields_update(new: &ObjectMeta, old: &ObjectMeta) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    if new.deletion_timestamp != old.deletion_timestamp {
+        let v = match new.deletion_timestamp {
+            Some(t) => t.go_string(),
+            None => "\"null\"".to_string(),
+        };
+        errs.push(FieldError::invalid_raw(
+            "metadata.deletionTimestamp",
+            v,
+            "field is immutable",
+        ));
+    }
+    if new.deletion_grace_period_seconds != old.deletion_grace_period_seconds {
+        let v = match new.deletion_grace_period_seconds {
+            Some(n) => n.to_string(),
+            None => "\"null\"".to_string(),
+        };
+        errs.push(FieldError::invalid_raw(
+            "metadata.deletionGracePeriodSeconds",
+            v,
+            "field is immutable",
+        ));
+    }
     errs
 }
