@@ -792,6 +792,9 @@ fn cascading_deletes_and_finalizers() {
         e.message,
         "CertificateSigningRequest.certificates.k8s.io \"held\" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{\"example.com/new\"}"
     );
+    // BeforeUpdate's common ObjectMeta validation and the CSR strategy's both find it: one
+    // message (ToAggregate), two causes.
+    assert_eq!(e.details.as_ref().unwrap().causes.len(), 2);
     // An update cannot change the deletion timestamp (BeforeUpdate restores it)...
     let before = get(&mut c, "held").metadata.resource_version;
     let out = patch(

@@ -192,16 +192,19 @@ impl Status {
         } else {
             format!("{kind}.{group}")
         };
-        let list = if errs.len() == 1 {
-            errs[0].to_string()
+        // `ErrorList.ToAggregate`: the message lists each distinct error once (the causes
+        // keep every one).
+        let mut distinct: Vec<String> = Vec::new();
+        for e in errs {
+            let m = e.to_string();
+            if !distinct.contains(&m) {
+                distinct.push(m);
+            }
+        }
+        let list = if distinct.len() == 1 {
+            distinct.remove(0)
         } else {
-            format!(
-                "[{}]",
-                errs.iter()
-                    .map(|e| e.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+            format!("[{}]", distinct.join(", "))
         };
         let mut st = Status::failure(
             422,

@@ -2347,7 +2347,23 @@ impl Cluster {
                 UpdatePath::Main
             }
         };
-        let errs = csr_validation::validate_update(new, old, path);
+        // `rest.BeforeUpdate`: the common ObjectMeta validation of every kind
+        // (`validateCommonFields`: create rules with path-segment names, then the update
+        // rules), then the strategy's, which repeats the ObjectMeta rules for a CSR.
+        let name = &new.metadata.name;
+        let mut errs: Vec<FieldError> = names::path_segment_name(name)
+            .into_iter()
+            .map(|m| FieldError::invalid("metadata.name", name, m))
+            .collect();
+        errs.extend(crate::validation::meta::validate_object_meta(
+            &new.metadata,
+            false,
+        ));
+        errs.extend(crate::validation::meta::validate_object_meta_update(
+            &new.metadata,
+            &old.metadata,
+        ));
+        errs.extend(csr_validation::validate_update(new, old, path));
         if !errs.is_empty() {
             return Err(Status::invalid(
                 crate::api::csr::KIND,
