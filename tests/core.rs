@@ -928,3 +928,42 @@ fn compacted_continue_token_is_410_with_an_inconsistent_token() {
         c.resource_version().to_string()
     );
 }
+
+/// A limited list: with no selector the page says how many objects follow it
+/// (`remainingItemCount`, etcd's range count minus the limit); with one it cannot. At
+/// resourceVersion=0 the watch cache answers and ignores the limit (`computeListLimit`).
+#[test]
+fn remaining_item_count_and_the_cache_ignoring_limits() {
+    let mut c = bare_cluster();
+    let pem = csr_pem("alice", &[], &[]);
+    for n in ["a", "b", "c", "d"] {
+        let mut b = csr_body(n, "example.com/x", &["client auth"], &pem);
+        b["metadata"]["labels"] = json!({"k": "v"});
+        create(&mut c, &Identity::admin(), b).unwrap();
+    }
+    let p = list_page(&mut c, 1, "", "").unwrap();
+    assert_eq!(p["metadata"]["remainingItemCount"], 3);
+    let cont = p["metadata"]["continue"].as_str().unwrap().to_string();
+    let p = list_page(&mut c, 2, &cont, "").unwrap();
+    assert_eq!(p["metadata"]["remainingItemCount"], 1);
+    let cont = p["metadata"]["continue"].as_str().unwrap().to_string();
+    let p = list_page(&mut c, 2, &cont, "").unwrap();
+    assert!(p["metadata"].get("remainingItemCount").is_none(), "{p}");
+    assert!(p["metadata"].get("continue").is_none(), "{p}");
+    let sel = c
+        .apply(
+            &Identity::admin(),
+            ApiRequest::csr(Verb::List).list_options(csrsim::api::ListOptions {
+                limit: Some(1),
+                label_selector: "k=v".into(),
+                ..Default::default()
+            }),
+        )
+        .map(value)
+        .unwrap();
+    assert!(sel["metadata"]["continue"].is_string(), "{sel}");
+    assert!(sel["metadata"].get("remainingItemCount").is_none(), "{sel}");
+    let all = list_page(&mut c, 1, "", "0").unwrap();
+    assert_eq!(all["items"].as_array().unwrap().len(), 4);
+    assert!(all["metadata"].get("continue").is_none(), "{all}");
+}

@@ -1282,6 +1282,13 @@ impl Cluster {
             }
             Some(c)
         };
+        // The watch cache serves resourceVersion=0 and ignores the limit there
+        // (the cacher's `computeListLimit`): the whole collection, no continue token.
+        let limit = if cont.is_none() && req.list.resource_version == "0" {
+            None
+        } else {
+            limit
+        };
         let after = cont.as_ref().map(|(k, _)| k.as_str());
         if !req.list.resource_version.is_empty() && parse_rv(&req.list.resource_version).is_none() {
             return Err(Status::bad_request(format!(
@@ -1374,6 +1381,20 @@ impl Cluster {
         };
         if more {
             if let Some(k) = last_key {
+                // `PrepareContinueToken`: with no selector every object counts, so the
+                // objects after this page are known (etcd's range count minus the limit).
+                if sel.0.is_empty() && sel.1.is_empty() {
+                    let rest = match &past {
+                        Some(m) => m
+                            .range::<str, _>((
+                                std::ops::Bound::Excluded(k.as_str()),
+                                std::ops::Bound::Unbounded,
+                            ))
+                            .count(),
+                        None => self.store.range(&prefix, Some(&k)).count(),
+                    };
+                    meta.remaining_item_count = Some(rest as i64);
+                }
                 meta.continue_ = encode_continue(list_rv, &k, &key_base);
             }
         }
