@@ -769,6 +769,20 @@ fn cascading_deletes_and_finalizers() {
     let held = get(&mut c, "held");
     assert_eq!(held.metadata.finalizers, ["example.com/keep"]);
     assert!(held.metadata.deletion_timestamp.is_some());
+    // Its name is still taken.
+    let e = create(
+        &mut c,
+        &admin,
+        csr_body("held", "example.com/s", &["client auth"], &pem),
+    )
+    .unwrap_err();
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (
+            409,
+            "object is being deleted: certificatesigningrequests.certificates.k8s.io \"held\" already exists"
+        )
+    );
     // Deleting again changes nothing (no new resourceVersion).
     let rv = held.metadata.resource_version.clone();
     let again = del(&mut c, "held", Some("Background"), false).unwrap();

@@ -1594,7 +1594,7 @@ impl Cluster {
             }
             let key = Self::csr_key(&name);
             if self.store.contains(&key) {
-                return Err(Status::already_exists(&gr(info), &name));
+                return Err(self.already_exists(info, &key, &name));
             }
             if dry_run {
                 return Ok(render.answer(|| to_value(&csr), &name, &uid));
@@ -1608,7 +1608,7 @@ impl Cluster {
         }
         let key = store::key(info.group, info.resource, ns, &name);
         if self.store.contains(&key) {
-            return Err(Status::already_exists(&gr(info), &name));
+            return Err(self.already_exists(info, &key, &name));
         }
         if dry_run {
             return Ok(render.answer(|| obj, &name, &uid));
@@ -1644,6 +1644,21 @@ impl Cluster {
         admission::subject_restriction::admit(&csr)?;
         admission::node_restriction::admit(who, &csr, self.config.allow_insecure_kubelet_csrs)?;
         Ok(csr)
+    }
+
+    /// `Store.create`'s AlreadyExists: prefixed `object is being deleted: ` when the object in
+    /// the way has a deletionTimestamp (finalizers still hold it).
+    fn already_exists(&self, info: &ResourceInfo, key: &str, name: &str) -> Status {
+        let mut st = Status::already_exists(&gr(info), name);
+        let deleting = self
+            .store
+            .get(key)
+            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+            .is_some_and(|o| !o["metadata"]["deletionTimestamp"].is_null());
+        if deleting {
+            st.message = format!("object is being deleted: {}", st.message);
+        }
+        st
     }
 
     /// Validation of the other kinds (names, RBAC escalation, secrets).
