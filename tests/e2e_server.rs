@@ -1177,6 +1177,22 @@ fn cascading_deletes_over_https() {
         let (code, _) = s.curl("GET", &format!("{C}/{name}"), &[], None);
         assert_eq!(code, 404);
     }
+    // A plain delete answers finalizeDelete's Success Status, which has no code.
+    let (code, body) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", &csr_body(d, "plain"))),
+    );
+    assert_eq!(code, 201, "{body}");
+    let uid = serde_json::from_str::<Value>(&body).unwrap()["metadata"]["uid"].clone();
+    let (code, body) = s.curl("DELETE", &format!("{C}/plain"), &[], None);
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+            "details": {"name": "plain", "group": "certificates.k8s.io", "kind": "certificatesigningrequests", "uid": uid}})
+    );
     let mut held: Value = serde_json::from_slice(&csr_body(d, "held")).unwrap();
     held["metadata"]["finalizers"] = json!(["example.com/keep"]);
     let (code, body) = s.curl(

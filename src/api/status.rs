@@ -49,8 +49,14 @@ pub struct Status {
     pub reason: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<StatusDetails>,
-    #[serde(default)]
+    /// 0 (omitted, as Go's `omitempty` does) on the Success Status of a delete, which
+    /// `finalizeDelete` builds without a code.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub code: u16,
+}
+
+fn is_zero(c: &u16) -> bool {
+    *c == 0
 }
 
 impl fmt::Display for Status {
@@ -121,7 +127,7 @@ impl Status {
                 uid: uid.into(),
                 ..Default::default()
             }),
-            code: 200,
+            code: 0,
         }
     }
 
