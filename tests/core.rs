@@ -690,3 +690,294 @@ fn creates_and_deletes_answer_only_what_was_asked() {
     assert_eq!(r["kind"], "Status", "{r}");
     assert_eq!(r["status"], "Success", "{r}");
 }
+
+/// `kubectl delete --cascade=foreground|orphan` (and any delete of an object with its own
+/// finalizers): the registry marks the object as being deleted and answers with it; the
+/// garbage collector removes `foregroundDeletion`/`orphan` (nothing has dependents) and the
+/// update that empties the finalizers deletes it. Watchers see MODIFIED (deletionTimestamp,
+/// the finalizer) and then DELETED with the last stored state.
+#[test]
+fn cascading_deletes_and_finalizers() {
+    use csrsim::api::EventType;
+    let mut c = bare_cluster();
+    let admin = Identity::admin();
+    let pem = csr_pem("alice", &[], &[]);
+    let mk = |c: &mut Cluster, name: &str, finalizers: &[&str]| {
+        let mut b = csr_body(name, "example.com/s", &["client auth"], &pem);
+        if !finalizers.is_empty() {
+            b["metadata"]["finalizers"] = json!(finalizers);
+        }
+        create(c, &Identity::admin(), b).unwrap();
+    };
+    let del = |c: &mut Cluster, name: &str, policy: Option<&str>, dry_run: bool| {
+        let mut r = ApiRequest::csr(Verb::Delete).name(name);
+        r.propagation_policy = policy.map(str::to_string);
+        r.dry_run = dry_run;
+        c.apply(&Identity::admin(), r).map(ApiResponse::into_value)
+    };
+    let ApiResponse::Watch(mut w) = c
+        .apply(
+            &admin,
+            ApiRequest::csr(Verb::Watch).list_options(Default::default()),
+        )
+        .unwrap()
+    else {
+        panic!()
+    };
+    for (name, policy, finalizer) in [
+        ("fg", "Foreground", "foregroundDeletion"),
+        ("or", "Orphan", "orphan"),
+    ] {
+        mk(&mut c, name, &[]);
+        // A dry run answers the marked object and changes nothing.
+        let dry = del(&mut c, name, Some(policy), true).unwrap();
+        assert_eq!(dry["metadata"]["finalizers"], json!([finalizer]), "{dry}");
+        assert!(get(&mut c, name).metadata.deletion_timestamp.is_none());
+        let out = del(&mut c, name, Some(policy), false).unwrap();
+        assert_eq!(out["kind"], "CertificateSigningRequest", "{out}");
+        assert_eq!(out["metadata"]["finalizers"], json!([finalizer]), "{out}");
+        assert_eq!(out["metadata"]["deletionGracePeriodSeconds"], 0, "{out}");
+        assert!(out["metadata"]["deletionTimestamp"].is_string(), "{out}");
+        assert!(
+            c.get_csr(name).is_none(),
+            "the collector finished the delete"
+        );
+        let ev: Vec<(EventType, Value)> = c
+            .watch_poll(&mut w.cursor)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.type_, e.object))
+            .collect();
+        let types: Vec<EventType> = ev.iter().map(|e| e.0).collect();
+        assert_eq!(
+            types,
+            [EventType::Added, EventType::Modified, EventType::Deleted]
+        );
+        for (_, o) in &ev[1..] {
+            assert_eq!(o["metadata"]["finalizers"], json!([finalizer]), "{o}");
+            assert!(o["metadata"]["deletionTimestamp"].is_string(), "{o}");
+        }
+    }
+
+    // A user's finalizer holds the object; the collector removes only its own.
+    mk(&mut c, "held", &["example.com/keep"]);
+    let out = del(&mut c, "held", Some("Foreground"), false).unwrap();
+    assert_eq!(
+        out["metadata"]["finalizers"],
+        json!(["example.com/keep", "foregroundDeletion"])
+    );
+    let held = get(&mut c, "held");
+    assert_eq!(held.metadata.finalizers, ["example.com/keep"]);
+    assert!(held.metadata.deletion_timestamp.is_some());
+    // Its name is still taken.
+    let e = create(
+        &mut c,
+        &admin,
+        csr_body("held", "example.com/s", &["client auth"], &pem),
+    )
+    .unwrap_err();
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (
+            409,
+            "object is being deleted: certificatesigningrequests.certificates.k8s.io \"held\" already exists"
+        )
+    );
+    // Deleting again changes nothing (no new resourceVersion).
+    let rv = held.metadata.resource_version.clone();
+    let again = del(&mut c, "held", Some("Background"), false).unwrap();
+    assert_eq!(again["metadata"]["resourceVersion"], rv.as_str());
+    // No new finalizers while being deleted.
+    let patch = |c: &mut Cluster, doc: Value| {
+        c.apply(
+            &Identity::admin(),
+            ApiRequest::csr(Verb::Patch)
+                .name("held")
+                .patch(csrsim::sim::PatchType::Merge, doc),
+        )
+    };
+    let e = patch(
+        &mut c,
+        json!({"metadata": {"finalizers": ["example.com/keep", "example.com/new"]}}),
+    )
+    .unwrap_err();
+    assert_eq!(e.code, 422);
+    assert_eq!(
+        e.message,
+        "CertificateSigningRequest.certificates.k8s.io \"held\" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{\"example.com/new\"}"
+    );
+    // BeforeUpdate's common ObjectMeta validation and the CSR strategy's both find it: one
+    // message (ToAggregate), two causes.
+    assert_eq!(e.details.as_ref().unwrap().causes.len(), 2);
+    // An update cannot change the deletion timestamp (BeforeUpdate restores it)...
+    let before = get(&mut c, "held").metadata.resource_version;
+    let out = patch(
+        &mut c,
+        json!({"metadata": {"deletionTimestamp": "2031-01-01T00:00:00Z", "deletionGracePeriodSeconds": null}}),
+    )
+    .unwrap()
+    .into_value();
+    assert_eq!(out["metadata"]["resourceVersion"], before.as_str());
+    assert_eq!(out["metadata"]["deletionGracePeriodSeconds"], 0);
+    let e = patch(
+        &mut c,
+        json!({"metadata": {"deletionGracePeriodSeconds": 30}}),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.message,
+        "CertificateSigningRequest.certificates.k8s.io \"held\" is invalid: metadata.deletionGracePeriodSeconds: Invalid value: 30: field is immutable"
+    );
+    // ... nor set one on an object that is not being deleted.
+    mk(&mut c, "live", &[]);
+    let e = c
+        .apply(
+            &admin,
+            ApiRequest::csr(Verb::Patch).name("live").patch(
+                csrsim::sim::PatchType::Merge,
+                json!({"metadata": {"deletionTimestamp": "2031-01-01T00:00:00Z", "deletionGracePeriodSeconds": 5}}),
+            ),
+        )
+        .unwrap_err();
+    assert_eq!(
+        e.message,
+        "CertificateSigningRequest.certificates.k8s.io \"live\" is invalid: [metadata.deletionTimestamp: Invalid value: 2031-01-01 00:00:00 +0000 UTC: field is immutable, metadata.deletionGracePeriodSeconds: Invalid value: 5: field is immutable]"
+    );
+    c.apply(&admin, ApiRequest::csr(Verb::Delete).name("live"))
+        .unwrap();
+    let _ = c.watch_poll(&mut w.cursor).unwrap();
+    // Removing the last finalizer deletes it; DELETED shows the stored object.
+    let out = patch(&mut c, json!({"metadata": {"finalizers": null}})).unwrap();
+    assert!(out.into_value()["metadata"].get("finalizers").is_none());
+    assert!(c.get_csr("held").is_none());
+    let ev = c.watch_poll(&mut w.cursor).unwrap();
+    assert_eq!(ev.len(), 1);
+    assert_eq!(ev[0].type_, EventType::Deleted);
+    assert_eq!(
+        ev[0].object["metadata"]["finalizers"],
+        json!(["example.com/keep"])
+    );
+
+    // A collection delete deletes each object with the request's options.
+    mk(&mut c, "c1", &[]);
+    let _ = c.watch_poll(&mut w.cursor).unwrap();
+    let mut r = ApiRequest::csr(Verb::DeleteCollection);
+    r.propagation_policy = Some("Foreground".into());
+    c.apply(&admin, r).unwrap();
+    let ev = c.watch_poll(&mut w.cursor).unwrap();
+    let types: Vec<EventType> = ev.iter().map(|e| e.type_).collect();
+    assert_eq!(types, [EventType::Modified, EventType::Deleted]);
+    assert_eq!(
+        ev[1].object["metadata"]["finalizers"],
+        json!(["foregroundDeletion"])
+    );
+
+    // ValidateFinalizers on create.
+    let mut b = csr_body("bad", "example.com/s", &["client auth"], &pem);
+    b["metadata"]["finalizers"] = json!(["orphan", "foregroundDeletion", "-x"]);
+    let e = create(&mut c, &admin, b).unwrap_err();
+    assert_eq!(
+        e.message,
+        "CertificateSigningRequest.certificates.k8s.io \"bad\" is invalid: [metadata.finalizers: Invalid value: \"-x\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]'), metadata.finalizers: Invalid value: []string{\"orphan\", \"foregroundDeletion\", \"-x\"}: finalizer orphan and foregroundDeletion cannot be both set]"
+    );
+}
+
+/// A continue token whose first page etcd has compacted away: 410 Expired with etcd3's
+/// `inconsistentContinue` text and, in the Status's ListMeta, a token that continues from
+/// the same key at the latest resourceVersion (rv -1), which lists the rest of the current
+/// state.
+#[test]
+fn compacted_continue_token_is_410_with_an_inconsistent_token() {
+    use base64::Engine;
+    let mut c = Cluster::new(Config {
+        approver: false,
+        signer: false,
+        cleaner: false,
+        watch_window: 3,
+        ..Config::default()
+    })
+    .unwrap();
+    let pem = csr_pem("alice", &[], &[]);
+    let mk = |c: &mut Cluster, n: &str| {
+        create(
+            c,
+            &Identity::admin(),
+            csr_body(n, "example.com/x", &["client auth"], &pem),
+        )
+        .unwrap();
+    };
+    for n in ["a", "b", "c"] {
+        mk(&mut c, n);
+    }
+    let first = list_page(&mut c, 1, "", "").unwrap();
+    let cont = first["metadata"]["continue"].as_str().unwrap().to_string();
+    for n in ["d", "e", "f", "g"] {
+        mk(&mut c, n);
+    }
+    let err = list_page(&mut c, 1, &cont, "").unwrap_err();
+    assert_eq!((err.code, err.reason.as_str()), (410, "Expired"));
+    assert_eq!(
+        err.message,
+        "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list."
+    );
+    let next = err.metadata["continue"].as_str().unwrap().to_string();
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(&next)
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(raw).unwrap(),
+        r#"{"v":"meta.k8s.io/v1","rv":-1,"start":"a\u0000"}"#
+    );
+    // The new token lists the rest as it is now.
+    let p = list_page(&mut c, 10, &next, "").unwrap();
+    let names: Vec<&str> = p["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["b", "c", "d", "e", "f", "g"]);
+    assert_eq!(
+        p["metadata"]["resourceVersion"],
+        c.resource_version().to_string()
+    );
+}
+
+/// A limited list: with no selector the page says how many objects follow it
+/// (`remainingItemCount`, etcd's range count minus the limit); with one it cannot. At
+/// resourceVersion=0 the watch cache answers and ignores the limit (`computeListLimit`).
+#[test]
+fn remaining_item_count_and_the_cache_ignoring_limits() {
+    let mut c = bare_cluster();
+    let pem = csr_pem("alice", &[], &[]);
+    for n in ["a", "b", "c", "d"] {
+        let mut b = csr_body(n, "example.com/x", &["client auth"], &pem);
+        b["metadata"]["labels"] = json!({"k": "v"});
+        create(&mut c, &Identity::admin(), b).unwrap();
+    }
+    let p = list_page(&mut c, 1, "", "").unwrap();
+    assert_eq!(p["metadata"]["remainingItemCount"], 3);
+    let cont = p["metadata"]["continue"].as_str().unwrap().to_string();
+    let p = list_page(&mut c, 2, &cont, "").unwrap();
+    assert_eq!(p["metadata"]["remainingItemCount"], 1);
+    let cont = p["metadata"]["continue"].as_str().unwrap().to_string();
+    let p = list_page(&mut c, 2, &cont, "").unwrap();
+    assert!(p["metadata"].get("remainingItemCount").is_none(), "{p}");
+    assert!(p["metadata"].get("continue").is_none(), "{p}");
+    let sel = c
+        .apply(
+            &Identity::admin(),
+            ApiRequest::csr(Verb::List).list_options(csrsim::api::ListOptions {
+                limit: Some(1),
+                label_selector: "k=v".into(),
+                ..Default::default()
+            }),
+        )
+        .map(value)
+        .unwrap();
+    assert!(sel["metadata"]["continue"].is_string(), "{sel}");
+    assert!(sel["metadata"].get("remainingItemCount").is_none(), "{sel}");
+    let all = list_page(&mut c, 1, "", "0").unwrap();
+    assert_eq!(all["items"].as_array().unwrap().len(), 4);
+    assert!(all["metadata"].get("continue").is_none(), "{all}");
+}

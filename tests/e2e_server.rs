@@ -362,6 +362,17 @@ fn watch_over_http() {
         json!({"k8s.io/initial-events-end": "true"})
     );
     assert_eq!(ev[1]["object"]["kind"], "CertificateSigningRequest");
+    // The watch cache's empty CSR with only the resourceVersion (and the annotation) set,
+    // as encoding/json writes it.
+    let rv = ev[1]["object"]["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        body.lines().nth(1).unwrap(),
+        format!(
+            r#"{{"type":"BOOKMARK","object":{{"kind":"CertificateSigningRequest","apiVersion":"certificates.k8s.io/v1","metadata":{{"resourceVersion":"{rv}","creationTimestamp":null,"annotations":{{"k8s.io/initial-events-end":"true"}}}},"spec":{{"request":null,"signerName":""}},"status":{{}}}}}}"#
+        )
+    );
     // Table watch: one-row Tables, column definitions in the first event.
     let table = "Accept: application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
     let (_, body) = s.curl(
@@ -1121,4 +1132,179 @@ fn apply_patches_with_duplicate_keys() {
     let (code, text) = s.curl("PATCH", &url, &[], Some((apply, dup.as_bytes())));
     assert_eq!(code, 400, "{text}");
     assert_eq!(status(&text)["message"], want.as_str(), "update");
+    // A YAML (not JSON) configuration: the same yaml.v2 error, line of the duplicate's value.
+    let yaml = "apiVersion: certificates.k8s.io/v1\nkind: CertificateSigningRequest\nmetadata:\n  name: ap\n  labels:\n    a: \"1\"\n    a: \"2\"\n";
+    let (code, text) = s.curl("PATCH", &url, &[], Some((apply, yaml.as_bytes())));
+    assert_eq!(code, 400, "{text}");
+    assert_eq!(
+        status(&text)["message"],
+        "error strict decoding YAML: error converting YAML to JSON: yaml: unmarshal errors:\n  line 7: key \"a\" already set in map"
+    );
+}
+
+/// Cascading deletes over HTTPS: `kubectl delete --cascade=foreground|orphan` returns (the
+/// garbage collector removes its finalizer and the object goes), a DELETE that leaves the
+/// object behind answers it (202 when `orphanDependents: false` asked for cascading, as
+/// `DeleteResource` does), and a user's finalizer holds the object until it is removed.
+#[test]
+fn cascading_deletes_over_https() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    for (name, cascade) in [("fg", "foreground"), ("or", "orphan")] {
+        let (code, body) = s.curl(
+            "POST",
+            C,
+            &[],
+            Some(("application/json", &csr_body(d, name))),
+        );
+        assert_eq!(code, 201, "{body}");
+        let out = s.ok(
+            KUBECTL,
+            &[
+                "delete",
+                "csr",
+                name,
+                &format!("--cascade={cascade}"),
+                "--timeout=20s",
+            ],
+            None,
+        );
+        assert_eq!(
+            out.trim(),
+            format!("certificatesigningrequest.certificates.k8s.io \"{name}\" deleted")
+        );
+        let (code, _) = s.curl("GET", &format!("{C}/{name}"), &[], None);
+        assert_eq!(code, 404);
+    }
+    // A plain delete answers finalizeDelete's Success Status, which has no code.
+    let (code, body) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", &csr_body(d, "plain"))),
+    );
+    assert_eq!(code, 201, "{body}");
+    let uid = serde_json::from_str::<Value>(&body).unwrap()["metadata"]["uid"].clone();
+    let (code, body) = s.curl("DELETE", &format!("{C}/plain"), &[], None);
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+            "details": {"name": "plain", "group": "certificates.k8s.io", "kind": "certificatesigningrequests", "uid": uid}})
+    );
+    let mut held: Value = serde_json::from_slice(&csr_body(d, "held")).unwrap();
+    held["metadata"]["finalizers"] = json!(["example.com/keep"]);
+    let (code, body) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", held.to_string().as_bytes())),
+    );
+    assert_eq!(code, 201, "{body}");
+    let (code, body) = s.curl(
+        "DELETE",
+        &format!("{C}/held"),
+        &[],
+        Some(("application/json", br#"{"orphanDependents":false}"#)),
+    );
+    assert_eq!(code, 202, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["kind"], "CertificateSigningRequest", "{body}");
+    assert_eq!(v["metadata"]["finalizers"], json!(["example.com/keep"]));
+    assert!(v["metadata"]["deletionTimestamp"].is_string(), "{body}");
+    let (code, body) = s.curl(
+        "DELETE",
+        &format!("{C}/held"),
+        &[],
+        Some(("application/json", br#"{"propagationPolicy":"Background"}"#)),
+    );
+    assert_eq!(code, 200, "{body}");
+    let err = s.fails(
+        KUBECTL,
+        &[
+            "patch",
+            "csr",
+            "held",
+            "--type=merge",
+            "-p",
+            r#"{"metadata":{"finalizers":["example.com/keep","example.com/new"]}}"#,
+        ],
+    );
+    assert!(
+        err.contains("metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{\"example.com/new\"}"),
+        "{err}"
+    );
+    s.ok(
+        KUBECTL,
+        &[
+            "patch",
+            "csr",
+            "held",
+            "--type=json",
+            "-p",
+            r#"[{"op":"remove","path":"/metadata/finalizers"}]"#,
+        ],
+        None,
+    );
+    let (code, _) = s.curl("GET", &format!("{C}/held"), &[], None);
+    assert_eq!(code, 404);
+}
+
+/// A YAML create body (`application/yaml`): the serializer converts it with sigs.k8s.io/yaml's
+/// `YAMLToJSON` (a repeated key's last value wins, in opaque maps such as labels and
+/// spec.extra too) and, in strict mode, reports `YAMLToJSONStrict`'s duplicate keys as one
+/// yaml.v2 error before the unknown fields; under Warn each of its lines is a warning
+/// (`parseYAMLWarnings`).
+#[test]
+fn duplicate_keys_in_yaml_bodies() {
+    use base64::Engine;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let json: Value = serde_json::from_slice(&csr_body(d, "yb")).unwrap();
+    let req = json["spec"]["request"].as_str().unwrap();
+    assert!(base64::engine::general_purpose::STANDARD
+        .decode(req)
+        .is_ok());
+    let yaml = format!(
+        "apiVersion: certificates.k8s.io/v1\nkind: CertificateSigningRequest\nmetadata:\n  name: yb\n  labels:\n    a: \"1\"\n    a: \"2\"\nspec:\n  request: {req}\n  signerName: kubernetes.io/kube-apiserver-client\n  signerName: kubernetes.io/kube-apiserver-client\n  usages: [client auth]\n  extra:\n    k: [x]\n    k:\n    - z\n  foo: 1\n"
+    );
+    let (code, text) = s.curl(
+        "POST",
+        &format!("{C}?fieldValidation=Strict"),
+        &[],
+        Some(("application/yaml", yaml.as_bytes())),
+    );
+    assert_eq!(code, 400, "{text}");
+    assert_eq!(
+        status(&text)["message"],
+        "CertificateSigningRequest in version \"v1\" cannot be handled as a CertificateSigningRequest: strict decoding error: yaml: unmarshal errors:\n  line 7: key \"a\" already set in map\n  line 11: key \"signerName\" already set in map\n  line 16: key \"k\" already set in map, unknown field \"spec.foo\""
+    );
+    let headers = d.join("headers.txt");
+    let (code, text) = s.curl(
+        "POST",
+        C,
+        &["-D", headers.to_str().unwrap()],
+        Some(("application/yaml", yaml.as_bytes())),
+    );
+    assert_eq!(code, 201, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["metadata"]["labels"], json!({"a": "2"}));
+    let h = std::fs::read_to_string(&headers).unwrap();
+    let warnings: Vec<&str> = h
+        .lines()
+        .filter_map(|l| l.strip_prefix("warning: "))
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            r#"299 - "line 7: key \"a\" already set in map""#,
+            r#"299 - "line 11: key \"signerName\" already set in map""#,
+            r#"299 - "line 16: key \"k\" already set in map""#,
+            r#"299 - "unknown field \"spec.foo\"""#
+        ],
+        "{h}"
+    );
 }

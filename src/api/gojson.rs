@@ -958,3 +958,123 @@ mod yaml_dup_tests {
         assert_eq!(super::yaml_duplicate_keys_json(b"a: 1\na: 2"), None);
     }
 }
+
+/// The duplicate keys of a YAML document (the first one of the stream) as sigs.k8s.io/yaml's
+/// `YAMLToJSONStrict` (yaml.v2 `UnmarshalStrict` into `interface{}`) reports them: `line <n>:
+/// key <k> already set in map`, `n` the 1-based line where the duplicate's value starts, a
+/// value's own duplicates before the key it belongs to; `<k>` is Go's `%#v` of the resolved
+/// key (`"a"` for a string, `1`, `true`, `<nil>`). Merge keys (`<<`) are not compared.
+/// `None` when the text does not parse (the decoder reports that).
+pub fn yaml_duplicate_keys(text: &str) -> Option<Vec<String>> {
+    use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
+    /// One mapping being read: the keys seen (resolved, for comparison, and as printed),
+    /// the current key once read (`Some(None)`: a key that is not a scalar), and the line
+    /// where its value started.
+    struct Map {
+        seen: Vec<String>,
+        key: Option<Option<(String, String)>>,
+        value_line: Option<usize>,
+    }
+    enum Frame {
+        Map(Map),
+        Seq,
+    }
+    // yaml.v2's `resolve` of a plain scalar, as far as keys are compared and printed.
+    fn resolve(v: &str, style: ScalarStyle) -> (String, String) {
+        let quoted = || (format!("s:{v}"), crate::validation::field::quote(v));
+        if style != ScalarStyle::Plain {
+            return quoted();
+        }
+        match v {
+            "" | "~" | "null" | "Null" | "NULL" => ("n:".into(), "<nil>".into()),
+            "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => {
+                ("b:true".into(), "true".into())
+            }
+            "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False"
+            | "FALSE" => ("b:false".into(), "false".into()),
+            _ => match v.replace('_', "").parse::<i64>() {
+                Ok(i) if !v.starts_with('_') => (format!("i:{i}"), i.to_string()),
+                _ => quoted(),
+            },
+        }
+    }
+    fn node_start(stack: &mut [Frame], line: usize) {
+        if let Some(Frame::Map(m)) = stack.last_mut() {
+            if m.key.is_some() && m.value_line.is_none() {
+                m.value_line = Some(line);
+            }
+        }
+    }
+    fn node_end(stack: &mut [Frame], scalar_key: Option<(String, String)>, out: &mut Vec<String>) {
+        let Some(Frame::Map(m)) = stack.last_mut() else {
+            return;
+        };
+        match m.key.take() {
+            None => m.key = Some(scalar_key),
+            Some(key) => {
+                let line = m.value_line.take().unwrap_or(0);
+                if let Some((id, shown)) = key.filter(|(id, _)| id != "s:<<") {
+                    if m.seen.contains(&id) {
+                        out.push(format!("line {line}: key {shown} already set in map"));
+                    } else {
+                        m.seen.push(id);
+                    }
+                }
+            }
+        }
+    }
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut out = Vec::new();
+    for ev in Parser::new_from_str(text) {
+        let (ev, span) = ev.ok()?;
+        let line = span.start.line();
+        match ev {
+            Event::Scalar(v, style, ..) => {
+                node_start(&mut stack, line);
+                let key = resolve(&v, style);
+                node_end(&mut stack, Some(key), &mut out);
+            }
+            Event::Alias(..) => {
+                node_start(&mut stack, line);
+                node_end(&mut stack, None, &mut out);
+            }
+            Event::MappingStart(..) => {
+                node_start(&mut stack, line);
+                stack.push(Frame::Map(Map {
+                    seen: Vec::new(),
+                    key: None,
+                    value_line: None,
+                }));
+            }
+            Event::SequenceStart(..) => {
+                node_start(&mut stack, line);
+                stack.push(Frame::Seq);
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                stack.pop();
+                node_end(&mut stack, None, &mut out);
+            }
+            Event::DocumentEnd => break,
+            _ => {}
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod yaml_doc_dup_tests {
+    #[test]
+    fn duplicate_keys_of_a_yaml_document() {
+        let doc = "metadata:\n  name: d1\n  labels:\n    a: \"1\"\n    a: \"2\"\nspec:\n  signerName: x\n  signerName: x\n  extra:\n    k: [x]\n    k:\n    - y\n  1: a\n  \"1\": b\n  0x: c\n  yes: d\n  true: e\n---\nx: 1\nx: 2\n";
+        assert_eq!(
+            super::yaml_duplicate_keys(doc).unwrap(),
+            [
+                r#"line 5: key "a" already set in map"#,
+                r#"line 8: key "signerName" already set in map"#,
+                r#"line 12: key "k" already set in map"#,
+                "line 17: key true already set in map",
+            ]
+        );
+        assert_eq!(super::yaml_duplicate_keys("a: [").as_deref(), None);
+    }
+}

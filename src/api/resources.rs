@@ -188,6 +188,35 @@ impl ResourceInfo {
     pub fn group_resource(&self) -> super::status::GroupResource {
         super::status::GroupResource::new(self.group, self.resource)
     }
+
+    /// The object of a BOOKMARK watch event: the watch cache's empty object of this kind
+    /// (`newFunc()`) with only the resourceVersion set, as Go's `encoding/json` writes it —
+    /// struct fields without `omitempty` are there with their zero values (`null` for nil
+    /// slices and the zero `creationTimestamp`, `""` for strings, `{}` for structs).
+    pub fn bookmark_object(&self, rv: u64) -> serde_json::Value {
+        let mut o = serde_json::Map::new();
+        o.insert("kind".into(), self.kind.into());
+        o.insert("apiVersion".into(), self.api_version().into());
+        o.insert(
+            "metadata".into(),
+            serde_json::json!({"resourceVersion": rv.to_string(), "creationTimestamp": null}),
+        );
+        let zero = match self.kind {
+            "CertificateSigningRequest" => {
+                serde_json::json!({"spec": {"request": null, "signerName": ""}, "status": {}})
+            }
+            "Role" | "ClusterRole" => serde_json::json!({"rules": null}),
+            "RoleBinding" | "ClusterRoleBinding" => {
+                serde_json::json!({"roleRef": {"apiGroup": "", "kind": "", "name": ""}})
+            }
+            "Namespace" => serde_json::json!({"spec": {}, "status": {}}),
+            _ => serde_json::json!({}),
+        };
+        if let serde_json::Value::Object(m) = zero {
+            o.extend(m);
+        }
+        serde_json::Value::Object(o)
+    }
 }
 
 /// The `storageVersionHash` discovery shows for a stored resource (k8s.io/apiserver

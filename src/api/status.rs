@@ -49,8 +49,14 @@ pub struct Status {
     pub reason: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<StatusDetails>,
-    #[serde(default)]
+    /// 0 (omitted, as Go's `omitempty` does) on the Success Status of a delete, which
+    /// `finalizeDelete` builds without a code.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub code: u16,
+}
+
+fn is_zero(c: &u16) -> bool {
+    *c == 0
 }
 
 impl fmt::Display for Status {
@@ -121,7 +127,7 @@ impl Status {
                 uid: uid.into(),
                 ..Default::default()
             }),
-            code: 200,
+            code: 0,
         }
     }
 
@@ -192,16 +198,19 @@ impl Status {
         } else {
             format!("{kind}.{group}")
         };
-        let list = if errs.len() == 1 {
-            errs[0].to_string()
+        // `ErrorList.ToAggregate`: the message lists each distinct error once (the causes
+        // keep every one).
+        let mut distinct: Vec<String> = Vec::new();
+        for e in errs {
+            let m = e.to_string();
+            if !distinct.contains(&m) {
+                distinct.push(m);
+            }
+        }
+        let list = if distinct.len() == 1 {
+            distinct.remove(0)
         } else {
-            format!(
-                "[{}]",
-                errs.iter()
-                    .map(|e| e.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+            format!("[{}]", distinct.join(", "))
         };
         let mut st = Status::failure(
             422,

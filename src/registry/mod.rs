@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod csr;
+pub mod deletion;
 pub mod managed_fields;
 pub mod metrics;
 pub mod patch;

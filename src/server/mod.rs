@@ -47,6 +47,10 @@ use std::time::{Duration, Instant};
 /// google-cloud-sdk kubectl dispatcher runs `kubectl.1.<minor>` for this minor.
 pub const KUBE_MAJOR: &str = "1";
 pub const KUBE_MINOR: &str = "33";
+/// How yaml.v2 starts the error listing its unmarshal errors (one `line N: …` per line after
+/// it, each indented two spaces).
+const YAML_UNMARSHAL_ERRORS: &str = "yaml: unmarshal errors:\n  ";
+
 pub const KUBE_GIT_VERSION: &str = "v1.33.0";
 /// Real-clock mode: how often virtual time catches up with the wall clock.
 pub const REAL_CLOCK_TICK: Duration = Duration::from_millis(100);
@@ -1015,7 +1019,11 @@ async fn resource(
                 strict_errors_json_as(body, &ANY)
             }
             Some(crate::sim::PatchType::Apply) => {
-                crate::api::gojson::yaml_duplicate_keys_json(body)
+                crate::api::gojson::yaml_duplicate_keys_json(body).or_else(|| {
+                    std::str::from_utf8(body)
+                        .ok()
+                        .and_then(crate::api::gojson::yaml_duplicate_keys)
+                })
             }
             _ => None,
         };
@@ -1031,6 +1039,28 @@ async fn resource(
     {
         req.strict_errors =
             crate::api::gojson::strict_errors_json(body, &crate::api::csr::go_types::CSR);
+    }
+    // A YAML body: the serializer's strict decoding reports `YAMLToJSONStrict`'s duplicate
+    // keys (one yaml.v2 error listing them all), then the JSON decoder's unknown fields.
+    if let (Verb::Create | Verb::Update, "certificatesigningrequests", Ok(Some(v))) =
+        (verb, req.resource.as_str(), &decoded)
+    {
+        if negotiation::media_type(&head.content_type) == "application/yaml" {
+            let mut errs = Vec::new();
+            if let Some(d) = std::str::from_utf8(body)
+                .ok()
+                .and_then(crate::api::gojson::yaml_duplicate_keys)
+                .filter(|d| !d.is_empty())
+            {
+                errs.push(format!("{YAML_UNMARSHAL_ERRORS}{}", d.join("\n  ")));
+            }
+            errs.extend(
+                crate::api::gojson::unknown_fields(v, &crate::api::csr::go_types::CSR)
+                    .iter()
+                    .map(|f| format!("unknown field \"{f}\"")),
+            );
+            req.strict_errors = Some(errs);
+        }
     }
     match decoded {
         Ok(Some(v)) => req.body = Some(v),
@@ -1064,7 +1094,15 @@ async fn resource(
             if matches!(req.field_validation.as_str(), "" | "Warn") =>
         {
             match &req.strict_errors {
-                Some(e) => e.clone(),
+                // `addStrictDecodingWarnings`/`parseYAMLWarnings`: a yaml.v2 error is one
+                // warning per line.
+                Some(e) => e
+                    .iter()
+                    .flat_map(|x| match x.strip_prefix(YAML_UNMARSHAL_ERRORS) {
+                        Some(lines) => lines.split('\n').map(|l| l.trim().to_string()).collect(),
+                        None => vec![x.clone()],
+                    })
+                    .collect(),
                 None => crate::api::gojson::unknown_fields(b, &crate::api::csr::go_types::CSR)
                     .iter()
                     .map(|f| format!("unknown field \"{f}\""))
@@ -1075,6 +1113,9 @@ async fn resource(
     };
     // Wait for the cluster without blocking the worker thread: while one request is inside
     // `Cluster::apply`, the other worker keeps doing TLS, parsing and responses.
+    // `DeleteResource`: 202 when the object is still there (finalizers) and the client
+    // asked for cascading deletion with `orphanDependents: false`.
+    let accepted_if_kept = verb == Verb::Delete && req.orphan_dependents == Some(false);
     let turn = state.apply_turn.acquire().await;
     let (result, now, patch_warnings) = state.with_cluster(|c| {
         c.take_warnings();
@@ -1102,6 +1143,8 @@ async fn resource(
                     &negotiation::table(&resource_name, &v, now, true),
                     negotiation::TABLE_CONTENT_TYPE,
                 )
+            } else if accepted_if_kept && v.get("kind").and_then(|k| k.as_str()) != Some("Status") {
+                json_response(202, &v, "application/json")
             } else {
                 json_response(200, &v, "application/json")
             }

@@ -124,6 +124,9 @@ fn decode_yaml(body: &[u8]) -> Result<Value, Status> {
         .map_err(|_| Status::bad_request("error decoding request body: invalid UTF-8"))?;
     let mut options = serde_saphyr::Options::default();
     options.alias_limits.max_total_replayed_events = MAX_YAML_ALIAS_REPLAYED_EVENTS;
+    // sigs.k8s.io/yaml's `YAMLToJSON` (yaml.v2, not strict): a repeated key's last value
+    // wins; strict decoding reports the duplicates separately (`gojson::yaml_duplicate_keys`).
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
     serde_saphyr::from_str_with_options(text, options).map_err(|e| {
         if is_alias_bomb(&e) {
             Status::bad_request(format!("error decoding request body: {EXCESSIVE_ALIASING}"))

@@ -271,7 +271,7 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
     req.force = q.get("force").map(|v| truthy_str(v));
     req.send_initial_events_given = q.contains_key("sendInitialEvents");
     req.propagation_policy = q.get("propagationPolicy").cloned();
-    req.orphan_dependents_given = q.contains_key("orphanDependents");
+    req.orphan_dependents = q.get("orphanDependents").map(|v| truthy_str(v));
     req.field_manager = q.get("fieldManager").cloned().unwrap_or_default();
     req.field_validation = q.get("fieldValidation").cloned().unwrap_or_default();
     if empty_core {
@@ -293,7 +293,7 @@ pub fn apply_delete_options(req: &mut ApiRequest, body: &Value) -> Result<(), St
         .get("propagationPolicy")
         .and_then(|p| p.as_str())
         .map(str::to_string);
-    req.orphan_dependents_given = body.get("orphanDependents").is_some_and(|o| !o.is_null());
+    req.orphan_dependents = body.get("orphanDependents").and_then(|o| o.as_bool());
     if let Some(p) = body.get("preconditions").filter(|p| !p.is_null()) {
         let pre: Preconditions = serde_json::from_value(p.clone())
             .map_err(|e| Status::bad_request(format!("error decoding request body: {e}")))?;

@@ -19,7 +19,7 @@ use crate::auth::rbac::Rbac;
 use crate::auth::{Attributes, Decision, Identity};
 use crate::controller::{Controller, SyncResult};
 use crate::registry::selectors::{FieldSelector, LabelSelector};
-use crate::registry::{csr as csr_strategy, managed_fields, patch};
+use crate::registry::{csr as csr_strategy, deletion, managed_fields, patch};
 use crate::sim::clock::DEFAULT_START;
 use crate::sim::request::{ApiRequest, ApiResponse, Verb, WatchCursor, WatchStream};
 use crate::sim::rng::Rngs;
@@ -118,6 +118,14 @@ struct Timer {
     tag: String,
 }
 
+/// The garbage collector's identity (kube-controller-manager with
+/// `--use-service-account-credentials`).
+const GC_USER: &str = "system:serviceaccount:kube-system:generic-garbage-collector";
+
+fn info_csr() -> &'static ResourceInfo {
+    resources::find("certificates.k8s.io", "certificatesigningrequests").expect("served")
+}
+
 /// Prefix of timer tags that mean "put this CSR back on the controller's queue".
 const REQUEUE_TAG: &str = "\u{0}requeue:";
 
@@ -146,6 +154,9 @@ pub struct Cluster {
     defer_controllers: bool,
     /// Typed CSRs next to the stored bytes they were read from or written as (see [`CsrCache`]).
     csr_cache: std::cell::RefCell<CsrCache>,
+    /// Objects the garbage collector has to finalize (written being deleted with its
+    /// `orphan`/`foregroundDeletion` finalizer), in write order: kind, namespace, name.
+    gc_queue: VecDeque<(&'static ResourceInfo, String, String)>,
 }
 
 /// The typed form of recently written or read CSRs, by name, each next to the stored bytes it
@@ -455,6 +466,7 @@ impl Cluster {
             deferred: VecDeque::new(),
             defer_controllers,
             csr_cache: Default::default(),
+            gc_queue: VecDeque::new(),
         };
         // Rebuild projections (RBAC, tokens) from what the store holds. Only those keys are
         // parsed: with 100k stored CSRs, parsing every object dominated cold start.
@@ -806,6 +818,10 @@ impl Cluster {
         let mut steps = 0usize;
         loop {
             self.fire_due();
+            if let Some((info, ns, name)) = self.gc_queue.pop_front() {
+                self.collect_garbage(info, &ns, &name);
+                continue;
+            }
             let Some(i) = self
                 .slots
                 .iter()
@@ -1160,10 +1176,13 @@ impl Cluster {
                 for item in list["items"].as_array().cloned().unwrap_or_default() {
                     let name = meta_str(&item, "name").to_string();
                     let ns = meta_str(&item, "namespace").to_string();
+                    // Each item is deleted with the request's DeleteOptions.
                     let r = ApiRequest {
                         name: name.clone(),
                         namespace: ns.clone(),
                         dry_run: req.dry_run,
+                        propagation_policy: req.propagation_policy.clone(),
+                        orphan_dependents: req.orphan_dependents,
                         ..Default::default()
                     };
                     if self.delete(&info, &ns, &r).is_ok() {
@@ -1265,6 +1284,13 @@ impl Cluster {
             }
             Some(c)
         };
+        // The watch cache serves resourceVersion=0 and ignores the limit there
+        // (the cacher's `computeListLimit`): the whole collection, no continue token.
+        let limit = if cont.is_none() && req.list.resource_version == "0" {
+            None
+        } else {
+            limit
+        };
         let after = cont.as_ref().map(|(k, _)| k.as_str());
         if !req.list.resource_version.is_empty() && parse_rv(&req.list.resource_version).is_none() {
             return Err(Status::bad_request(format!(
@@ -1301,13 +1327,18 @@ impl Cluster {
             })?),
         };
         // A continued list reads the snapshot of its first page (etcd at the token's
-        // revision) while the event window still holds it; past that, the current state.
-        let past = past.or_else(|| match cont {
-            Some((_, rv)) if rv > 0 && (rv as u64) < self.store.rv() => {
-                self.store.range_at(&prefix, rv as u64)
+        // revision) while the event window still holds it; once compacted away, 410 (etcd's
+        // ErrCompacted). The rare snapshot the window cannot rebuild (an object last written
+        // before the window, changed since) reads the current state.
+        let past = match &cont {
+            Some((k, rv)) if past.is_none() && *rv > 0 && (*rv as u64) < self.store.rv() => {
+                if (*rv as u64) < self.store.log_start_rv() {
+                    return Err(expired_continue(k, &key_base));
+                }
+                self.store.range_at(&prefix, *rv as u64)
             }
-            _ => None,
-        });
+            _ => past,
+        };
         let source: Box<dyn Iterator<Item = (&String, &store::Bytes)>> = match (&past, after) {
             (Some(m), Some(a)) => Box::new(
                 m.range::<str, _>((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded)),
@@ -1352,6 +1383,20 @@ impl Cluster {
         };
         if more {
             if let Some(k) = last_key {
+                // `PrepareContinueToken`: with no selector every object counts, so the
+                // objects after this page are known (etcd's range count minus the limit).
+                if sel.0.is_empty() && sel.1.is_empty() {
+                    let rest = match &past {
+                        Some(m) => m
+                            .range::<str, _>((
+                                std::ops::Bound::Excluded(k.as_str()),
+                                std::ops::Bound::Unbounded,
+                            ))
+                            .count(),
+                        None => self.store.range(&prefix, Some(&k)).count(),
+                    };
+                    meta.remaining_item_count = Some(rest as i64);
+                }
                 meta.continue_ = encode_continue(list_rv, &k, &key_base);
             }
         }
@@ -1460,7 +1505,7 @@ impl Cluster {
         let info = resources::find(&cursor.group, &cursor.resource)?;
         Some(WatchEvent {
             type_: EventType::Bookmark,
-            object: json!({"kind": info.kind, "apiVersion": info.api_version(), "metadata": {"resourceVersion": cursor.rv.to_string()}}),
+            object: info.bookmark_object(cursor.rv),
         })
     }
 
@@ -1556,7 +1601,7 @@ impl Cluster {
             }
             let key = Self::csr_key(&name);
             if self.store.contains(&key) {
-                return Err(Status::already_exists(&gr(info), &name));
+                return Err(self.already_exists(info, &key, &name));
             }
             if dry_run {
                 return Ok(render.answer(|| to_value(&csr), &name, &uid));
@@ -1570,7 +1615,7 @@ impl Cluster {
         }
         let key = store::key(info.group, info.resource, ns, &name);
         if self.store.contains(&key) {
-            return Err(Status::already_exists(&gr(info), &name));
+            return Err(self.already_exists(info, &key, &name));
         }
         if dry_run {
             return Ok(render.answer(|| obj, &name, &uid));
@@ -1606,6 +1651,21 @@ impl Cluster {
         admission::subject_restriction::admit(&csr)?;
         admission::node_restriction::admit(who, &csr, self.config.allow_insecure_kubelet_csrs)?;
         Ok(csr)
+    }
+
+    /// `Store.create`'s AlreadyExists: prefixed `object is being deleted: ` when the object in
+    /// the way has a deletionTimestamp (finalizers still hold it).
+    fn already_exists(&self, info: &ResourceInfo, key: &str, name: &str) -> Status {
+        let mut st = Status::already_exists(&gr(info), name);
+        let deleting = self
+            .store
+            .get(key)
+            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+            .is_some_and(|o| !o["metadata"]["deletionTimestamp"].is_null());
+        if deleting {
+            st.message = format!("object is being deleted: {}", st.message);
+        }
+        st
     }
 
     /// Validation of the other kinds (names, RBAC escalation, secrets).
@@ -1717,7 +1777,81 @@ impl Cluster {
         let obj = reorder_type_meta(obj);
         let (rv, t) = self.put_json(key, &obj)?;
         self.after_write(info, key, Some(&obj), t, rv);
+        let m = &obj["metadata"];
+        let collect = !m["deletionTimestamp"].is_null()
+            && m["finalizers"].as_array().is_some_and(|f| {
+                f.iter()
+                    .any(|x| x == deletion::ORPHAN || x == deletion::FOREGROUND)
+            });
+        if collect {
+            self.gc_queue.push_back((
+                resources::find(info.group, info.resource).expect("served"),
+                meta_str(&obj, "namespace").to_string(),
+                meta_str(&obj, "name").to_string(),
+            ));
+        }
         Ok(obj)
+    }
+
+    /// kube-controller-manager's garbage collector on one object it was told about: while
+    /// the object is being deleted with `foregroundDeletion` (or `orphan`), it removes that
+    /// finalizer once there are no dependents to delete (or orphan) — in csrsim, at once —
+    /// with a merge patch of `metadata.finalizers` at the object's resourceVersion; the
+    /// update that empties the finalizers deletes the object.
+    fn collect_garbage(&mut self, info: &'static ResourceInfo, ns: &str, name: &str) {
+        let key = store::key(info.group, info.resource, ns, name);
+        let Some(mut obj) = self
+            .store
+            .get(&key)
+            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+        else {
+            return;
+        };
+        if obj["metadata"]["deletionTimestamp"].is_null() {
+            return;
+        }
+        let finalizers: Vec<String> = obj["metadata"]["finalizers"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let Some(left) = deletion::collector_finalizers(&finalizers) else {
+            return;
+        };
+        match obj["metadata"].as_object_mut() {
+            Some(m) if left.is_empty() => {
+                m.remove("finalizers");
+            }
+            Some(m) => {
+                m.insert("finalizers".into(), json!(left));
+            }
+            None => return,
+        }
+        let who = Identity::user(
+            GC_USER,
+            &[
+                "system:serviceaccounts",
+                "system:serviceaccounts:kube-system",
+            ],
+        );
+        let r = self.update(
+            &who,
+            info,
+            ns,
+            name,
+            "",
+            UpdateBody::Value(obj),
+            false,
+            false,
+        );
+        if self.trace.enabled() {
+            let f = json!({"resource": info.resource, "name": name, "removed": finalizers.len() - left.len(),
+                "error": r.err().map(|e| e.message)});
+            self.trace("garbage-collector", f);
+        }
     }
 
     /// Serialize and store an object under `key` (its resourceVersion already stamped).
@@ -1990,18 +2124,25 @@ impl Cluster {
         if meta_str(&obj, "uid").is_empty() {
             set_meta(&mut obj, "uid", json!(meta_str(&old, "uid")));
         }
-        for f in [
-            "creationTimestamp",
-            "deletionTimestamp",
-            "deletionGracePeriodSeconds",
-            "generation",
-        ] {
-            let v = old
-                .get("metadata")
+        let old_meta = |f: &str| {
+            old.get("metadata")
                 .and_then(|m| m.get(f))
                 .cloned()
-                .unwrap_or(Value::Null);
-            set_meta(&mut obj, f, v);
+                .unwrap_or(Value::Null)
+        };
+        for f in ["creationTimestamp", "generation"] {
+            set_meta(&mut obj, f, old_meta(f));
+        }
+        // An update never removes or changes a deletion timestamp or grace period, but
+        // one the object does not have is the client's (and immutable: 422).
+        for f in ["deletionTimestamp", "deletionGracePeriodSeconds"] {
+            let new_is_null = obj
+                .get("metadata")
+                .and_then(|m| m.get(f))
+                .is_none_or(Value::is_null);
+            if !old_meta(f).is_null() && (f == "deletionTimestamp" || new_is_null) {
+                set_meta(&mut obj, f, old_meta(f));
+            }
         }
         set_meta(&mut obj, "resourceVersion", json!(old_rv));
         let obj = self.update_generic_checks(who, info, &old, obj)?;
@@ -2022,7 +2163,9 @@ impl Cluster {
             .and_then(|f| f.as_array())
             .is_none_or(|a| a.is_empty());
         if deleting && finalizers_empty {
-            self.remove(info, &key, obj.clone())?;
+            // `deleteWithoutFinalizers`: the stored object is deleted (the watch's DELETED
+            // event shows it, finalizers and all); the answer is the updated object.
+            self.remove(info, &key, old)?;
             return Ok(obj);
         }
         self.write(info, &key, obj)
@@ -2072,16 +2215,26 @@ impl Cluster {
                     "creationTimestamp",
                     to_value(&om.creation_timestamp),
                 );
-                set_meta(
-                    &mut obj,
-                    "deletionTimestamp",
-                    to_value(&om.deletion_timestamp),
-                );
-                set_meta(
-                    &mut obj,
-                    "deletionGracePeriodSeconds",
-                    to_value(&om.deletion_grace_period_seconds),
-                );
+                // An update never removes or changes a deletion timestamp or grace period;
+                // one the object does not have is the client's (immutable: 422).
+                if om.deletion_timestamp.is_some() {
+                    set_meta(
+                        &mut obj,
+                        "deletionTimestamp",
+                        to_value(&om.deletion_timestamp),
+                    );
+                }
+                let grace_is_null = obj
+                    .get("metadata")
+                    .and_then(|m| m.get("deletionGracePeriodSeconds"))
+                    .is_none_or(Value::is_null);
+                if om.deletion_grace_period_seconds.is_some() && grace_is_null {
+                    set_meta(
+                        &mut obj,
+                        "deletionGracePeriodSeconds",
+                        to_value(&om.deletion_grace_period_seconds),
+                    );
+                }
                 set_meta(&mut obj, "generation", to_value(&om.generation));
                 set_meta(&mut obj, "resourceVersion", json!(old_rv));
                 csr_strategy::decode_body(&obj)?
@@ -2095,8 +2248,12 @@ impl Cluster {
                     c.metadata.uid = om.uid.clone();
                 }
                 c.metadata.creation_timestamp = om.creation_timestamp;
-                c.metadata.deletion_timestamp = om.deletion_timestamp;
-                c.metadata.deletion_grace_period_seconds = om.deletion_grace_period_seconds;
+                if om.deletion_timestamp.is_some() {
+                    c.metadata.deletion_timestamp = om.deletion_timestamp;
+                }
+                if c.metadata.deletion_grace_period_seconds.is_none() {
+                    c.metadata.deletion_grace_period_seconds = om.deletion_grace_period_seconds;
+                }
                 c.metadata.generation = om.generation;
                 c.metadata.resource_version = old_rv;
                 c
@@ -2112,7 +2269,9 @@ impl Cluster {
         }
         // Finalizers gone on an object being deleted: the delete completes.
         if new.metadata.deletion_timestamp.is_some() && new.metadata.finalizers.is_empty() {
-            self.remove_csr(info, &key, &new, false)?;
+            // `deleteWithoutFinalizers`: the stored object is deleted (the watch's DELETED
+            // event shows it, finalizers and all); the answer is the updated object.
+            self.remove_csr(info, &key, &old, true)?;
             return Ok(to_value(&new));
         }
         // The status-update metrics, counted once the write succeeds; the written object
@@ -2140,6 +2299,12 @@ impl Cluster {
         csr.metadata.resource_version = self.store.next_rv().to_string();
         let (rv, t) = self.put_json(key, &csr)?;
         let name = key.rsplit('/').next().unwrap_or("").to_string();
+        if csr.metadata.deletion_timestamp.is_some()
+            && deletion::has_collector_finalizer(&csr.metadata.finalizers)
+        {
+            self.gc_queue
+                .push_back((info_csr(), String::new(), csr.metadata.name.clone()));
+        }
         let csr = Arc::new(csr);
         if let Some(b) = self.store.get(key) {
             self.csr_cache
@@ -2230,7 +2395,23 @@ impl Cluster {
                 UpdatePath::Main
             }
         };
-        let errs = csr_validation::validate_update(new, old, path);
+        // `rest.BeforeUpdate`: the common ObjectMeta validation of every kind
+        // (`validateCommonFields`: create rules with path-segment names, then the update
+        // rules), then the strategy's, which repeats the ObjectMeta rules for a CSR.
+        let name = &new.metadata.name;
+        let mut errs: Vec<FieldError> = names::path_segment_name(name)
+            .into_iter()
+            .map(|m| FieldError::invalid("metadata.name", name, m))
+            .collect();
+        errs.extend(crate::validation::meta::validate_object_meta(
+            &new.metadata,
+            false,
+        ));
+        errs.extend(crate::validation::meta::validate_object_meta_update(
+            &new.metadata,
+            &old.metadata,
+        ));
+        errs.extend(csr_validation::validate_update(new, old, path));
         if !errs.is_empty() {
             return Err(Status::invalid(
                 crate::api::csr::KIND,
@@ -2258,6 +2439,25 @@ impl Cluster {
     ) -> Result<Value, Status> {
         let name = meta_str(&obj, "name").to_string();
         let mut errs = Vec::new();
+        // `ValidateObjectMetaUpdate`'s finalizer rule, and `ValidateFinalizers` of the
+        // kinds whose update validation includes their create validation.
+        let meta_of = |v: &Value| {
+            serde_json::from_value::<crate::api::ObjectMeta>(v["metadata"].clone()).ok()
+        };
+        if let (Some(new_meta), Some(old_meta)) = (meta_of(&obj), meta_of(old)) {
+            errs.extend(crate::validation::meta::validate_no_new_finalizers(
+                &new_meta.finalizers,
+                &old_meta,
+            ));
+            errs.extend(crate::validation::meta::validate_deletion_fields_update(
+                &new_meta, &old_meta,
+            ));
+            if info.resource != "namespaces" {
+                errs.extend(crate::validation::meta::validate_finalizers(
+                    &new_meta.finalizers,
+                ));
+            }
+        }
         if info.resource == "secrets" {
             normalize_secret(&mut obj, &mut errs);
             let ot = old.get("type").and_then(|t| t.as_str()).unwrap_or("Opaque");
@@ -2285,7 +2485,7 @@ impl Cluster {
         }
         let name = req.name.as_str();
         let key = store::key(info.group, info.resource, ns, name);
-        let mut obj: Value = self
+        let obj: Value = self
             .store
             .get(&key)
             .and_then(|b| serde_json::from_slice(b).ok())
@@ -2298,28 +2498,49 @@ impl Cluster {
             &uid,
             meta_str(&obj, "resourceVersion"),
         )?;
+        // `updateForGracefulDeletionAndFinalizers`: the garbage collector's finalizers as the
+        // options ask; with finalizers left the object is only marked as being deleted.
+        let finalizers: Vec<String> = obj
+            .get("metadata")
+            .and_then(|m| m.get("finalizers"))
+            .and_then(|f| f.as_array())
+            .map(|a| {
+                a.iter()
+                    .map(|x| x.as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let gc = deletion::gc_finalizers(&finalizers, req.gc_options());
+        let left = gc.as_ref().unwrap_or(&finalizers);
+        if !left.is_empty() {
+            let mut new = obj.clone();
+            if let Some(f) = &gc {
+                set_meta(&mut new, "finalizers", json!(f));
+            }
+            if new["metadata"]
+                .get("deletionTimestamp")
+                .is_none_or(|v| v.is_null())
+            {
+                set_meta(&mut new, "deletionTimestamp", json!(self.now()));
+                let generation = new["metadata"]["generation"].as_i64().unwrap_or(0);
+                if generation > 0 {
+                    set_meta(&mut new, "generation", json!(generation + 1));
+                }
+            }
+            set_meta(&mut new, "deletionGracePeriodSeconds", json!(0));
+            if new == obj || req.dry_run {
+                return Ok(new); // no-op update (etcd3 GuaranteedUpdate), or a dry run
+            }
+            return self.write(info, &key, new);
+        }
         if req.dry_run {
             return Ok(
                 serde_json::to_value(Status::success(&gr(info), name, info.resource, &uid))
                     .expect("status"),
             );
         }
-        let has_finalizers = obj
-            .get("metadata")
-            .and_then(|m| m.get("finalizers"))
-            .and_then(|f| f.as_array())
-            .is_some_and(|a| !a.is_empty());
-        if has_finalizers {
-            if obj["metadata"]
-                .get("deletionTimestamp")
-                .is_none_or(|v| v.is_null())
-            {
-                set_meta(&mut obj, "deletionTimestamp", json!(self.now()));
-                set_meta(&mut obj, "deletionGracePeriodSeconds", json!(0));
-                return self.write(info, &key, obj);
-            }
-            return Ok(obj);
-        }
+        // Deleted now: the watch shows the stored state (finalizers the options emptied
+        // included).
         self.remove(info, &key, obj)?;
         Ok(
             serde_json::to_value(Status::success(&gr(info), name, info.resource, &uid))
@@ -2346,17 +2567,27 @@ impl Cluster {
             serde_json::to_value(Status::success(&gr(info), name, info.resource, uid))
                 .expect("status")
         };
+        let gc = deletion::gc_finalizers(&old.metadata.finalizers, req.gc_options());
+        let left = gc.as_ref().unwrap_or(&old.metadata.finalizers);
+        if !left.is_empty() {
+            let mut c = (*old).clone();
+            if let Some(f) = gc {
+                c.metadata.finalizers = f;
+            }
+            if c.metadata.deletion_timestamp.is_none() {
+                c.metadata.deletion_timestamp = Some(self.now());
+                if let Some(g) = c.metadata.generation.filter(|g| *g > 0) {
+                    c.metadata.generation = Some(g + 1);
+                }
+            }
+            c.metadata.deletion_grace_period_seconds = Some(0);
+            if c == *old || req.dry_run {
+                return Ok(to_value(&c)); // no-op update, or a dry run
+            }
+            return self.write_csr(info, &key, c, !req.discard_object);
+        }
         if req.dry_run {
             return Ok(success());
-        }
-        if !old.metadata.finalizers.is_empty() {
-            if old.metadata.deletion_timestamp.is_none() {
-                let mut c = (*old).clone();
-                c.metadata.deletion_timestamp = Some(self.now());
-                c.metadata.deletion_grace_period_seconds = Some(0);
-                return self.write_csr(info, &key, c, !req.discard_object);
-            }
-            return Ok(to_value(&*old));
         }
         self.remove_csr(info, &key, &old, true)?;
         Ok(if req.discard_object {
@@ -2458,10 +2689,35 @@ fn parse_rv(s: &str) -> Option<u64> {
 /// `{"v":"meta.k8s.io/v1","rv":…,"start":…}` where `start` is the last key returned, relative to
 /// the list's key prefix, followed by a NUL so the next page starts right after it.
 fn encode_continue(rv: u64, key: &str, prefix: &str) -> String {
-    use base64::Engine;
     let start = format!("{}\0", key.strip_prefix(prefix).unwrap_or(key));
+    encode_continue_start(rv as i64, &start)
+}
+
+/// A continue token from its fields (`rv` -1: "continue at the latest resourceVersion").
+fn encode_continue_start(rv: i64, start: &str) -> String {
+    use base64::Engine;
     let j = json!({"v": "meta.k8s.io/v1", "rv": rv, "start": start});
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(j.to_string())
+}
+
+/// etcd3's `handleCompactedErrorForPaging`: a continue token whose resourceVersion etcd has
+/// compacted is 410 Expired, with a token in the Status's ListMeta that continues from the
+/// same key at the latest resourceVersion (`rv` -1).
+fn expired_continue(key: &str, prefix: &str) -> Status {
+    let mut st = Status::expired(
+        "The provided continue parameter is too old to display a consistent list result. \
+         You can start a new list without the continue parameter, or use the continue token \
+         in this response to retrieve the remainder of the results. Continuing with the \
+         provided token results in an inconsistent list - objects that were created, \
+         modified, or deleted between the time the first chunk was returned and now may show \
+         up in the list.",
+    );
+    let start = key.strip_prefix(prefix).unwrap_or(key);
+    st.metadata.insert(
+        "continue".into(),
+        Value::String(encode_continue_start(-1, start)),
+    );
+    st
 }
 
 /// apiserver's `storage.DecodeContinue`: the store key to continue after and the

@@ -82,8 +82,8 @@ pub struct ApiRequest {
     pub strict_errors: Option<Vec<String>>,
     /// DeleteOptions `propagationPolicy` as sent (`None`: absent or null).
     pub propagation_policy: Option<String>,
-    /// DeleteOptions `orphanDependents` was set (query or body, not null).
-    pub orphan_dependents_given: bool,
+    /// DeleteOptions `orphanDependents` (query or body; `None`: absent or null).
+    pub orphan_dependents: Option<bool>,
     /// `sendInitialEvents` was in the query (whatever its value: upstream's `*bool`).
     pub send_initial_events_given: bool,
     /// The client's User-Agent: names the field manager when `fieldManager` is empty. With
@@ -110,6 +110,14 @@ pub struct ApiRequest {
 }
 
 impl ApiRequest {
+    /// The DeleteOptions that choose the garbage collector's finalizers.
+    pub fn gc_options(&self) -> crate::registry::deletion::GcOptions<'_> {
+        crate::registry::deletion::GcOptions {
+            propagation_policy: self.propagation_policy.as_deref(),
+            orphan_dependents: self.orphan_dependents,
+        }
+    }
+
     fn base(verb: Verb, group: &str, resource: &str) -> Self {
         let version = "v1".to_string();
         ApiRequest {
@@ -211,7 +219,7 @@ impl ApiRequest {
             // `ValidateDeleteOptions`: the value is the `*DeletionPropagation`, printed as
             // its (quoted) string.
             if let Some(p) = &self.propagation_policy {
-                if self.orphan_dependents_given {
+                if self.orphan_dependents.is_some() {
                     errs.push(FieldError::invalid(
                         "propagationPolicy",
                         p,

@@ -40,7 +40,55 @@ pub fn validate_object_meta(m: &ObjectMeta, namespaced: bool) -> Vec<FieldError>
     if total > 256 * 1024 {
         errs.push(FieldError::too_long("metadata.annotations", 256 * 1024));
     }
+    errs.extend(validate_finalizers(&m.finalizers));
     errs
+}
+
+/// `ValidateFinalizers`: each name a qualified name; `orphan` and `foregroundDeletion` not
+/// both.
+pub fn validate_finalizers(finalizers: &[String]) -> Vec<FieldError> {
+    use crate::registry::deletion::{FOREGROUND, ORPHAN};
+    let mut errs = Vec::new();
+    for f in finalizers {
+        for msg in super::names::qualified_name(f) {
+            errs.push(FieldError::invalid("metadata.finalizers", f, msg));
+        }
+    }
+    if finalizers.iter().any(|f| f == ORPHAN) && finalizers.iter().any(|f| f == FOREGROUND) {
+        errs.push(FieldError::invalid_raw(
+            "metadata.finalizers",
+            go_string_slice(finalizers),
+            format!("finalizer {ORPHAN} and {FOREGROUND} cannot be both set"),
+        ));
+    }
+    errs
+}
+
+/// Go's `%#v` of a `[]string`: `[]string{"a", "b"}`.
+fn go_string_slice(xs: &[String]) -> String {
+    let items: Vec<String> = xs.iter().map(|s| super::field::quote(s)).collect();
+    format!("[]string{{{}}}", items.join(", "))
+}
+
+/// `ValidateNoNewFinalizers`, the first rule of `ValidateObjectMetaUpdate`: an object being
+/// deleted may lose finalizers but not gain any.
+pub fn validate_no_new_finalizers(new: &[String], old: &ObjectMeta) -> Vec<FieldError> {
+    if old.deletion_timestamp.is_none() {
+        return Vec::new();
+    }
+    let extra: std::collections::BTreeSet<&String> =
+        new.iter().filter(|f| !old.finalizers.contains(f)).collect();
+    if extra.is_empty() {
+        return Vec::new();
+    }
+    let extra: Vec<String> = extra.into_iter().cloned().collect();
+    vec![FieldError::forbidden(
+        "metadata.finalizers",
+        format!(
+            "no new finalizers can be added if the object is being deleted, found new finalizers {}",
+            go_string_slice(&extra)
+        ),
+    )]
 }
 
 fn label_value_ok(v: &str) -> bool {
@@ -79,7 +127,7 @@ fn qualified_name(k: &str) -> Vec<String> {
 
 /// `ValidateObjectMetaUpdate`: identity fields are immutable.
 pub fn validate_object_meta_update(new: &ObjectMeta, old: &ObjectMeta) -> Vec<FieldError> {
-    let mut errs = Vec::new();
+    let mut errs = validate_no_new_finalizers(&new.finalizers, old);
     if new.name != old.name {
         errs.push(FieldError::invalid(
             "metadata.name",
@@ -109,6 +157,38 @@ pub fn validate_object_meta_update(new: &ObjectMeta, old: &ObjectMeta) -> Vec<Fi
         errs.push(FieldError::invalid(
             "metadata.creationTimestamp",
             &v,
+            "field is immutable",
+        ));
+    }
+    errs.extend(validate_deletion_fields_update(new, old));
+    errs
+}
+
+/// `ValidateObjectMetaUpdate`'s `ValidateImmutableField` of `deletionTimestamp` and
+/// `deletionGracePeriodSeconds` (an update may only set them where `BeforeUpdate` did not
+/// restore the old ones: on an object not being deleted). The bad value is printed as
+/// field.Error does a dereferenced pointer: the time's `String()`, the number, or `"null"`.
+pub fn validate_deletion_fields_update(new: &ObjectMeta, old: &ObjectMeta) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    if new.deletion_timestamp != old.deletion_timestamp {
+        let v = match new.deletion_timestamp {
+            Some(t) => t.go_string(),
+            None => "\"null\"".to_string(),
+        };
+        errs.push(FieldError::invalid_raw(
+            "metadata.deletionTimestamp",
+            v,
+            "field is immutable",
+        ));
+    }
+    if new.deletion_grace_period_seconds != old.deletion_grace_period_seconds {
+        let v = match new.deletion_grace_period_seconds {
+            Some(n) => n.to_string(),
+            None => "\"null\"".to_string(),
+        };
+        errs.push(FieldError::invalid_raw(
+            "metadata.deletionGracePeriodSeconds",
+            v,
             "field is immutable",
         ));
     }
