@@ -25,7 +25,24 @@ pub type FieldSet = BTreeSet<FieldPath>;
 #[derive(Debug, Default)]
 pub struct OwnedFields {
     set: FieldSet,
-    v1: OnceLock<Arc<Value>>,
+    v1: OnceLock<Arc<FieldsV1>>,
+}
+
+/// A FieldsV1 value and its compact JSON text. Serializing an object writes the text as it is
+/// (`RawValue`): the keys of a FieldsV1 (`k:{"type":"Approved"}`) are mostly characters JSON
+/// escapes, and writing them again on every store write was the largest single cost that
+/// managedFields added to a fleet run.
+#[derive(Debug)]
+struct FieldsV1 {
+    value: Value,
+    text: Box<serde_json::value::RawValue>,
+}
+
+impl FieldsV1 {
+    fn new(value: Value) -> FieldsV1 {
+        let text = serde_json::value::to_raw_value(&value).expect("a JSON value serializes");
+        FieldsV1 { value, text }
+    }
 }
 
 impl Clone for OwnedFields {
@@ -55,6 +72,10 @@ impl OwnedFields {
 
     /// The FieldsV1 JSON of the set.
     pub fn fields_v1(&self) -> &Value {
+        &self.encoded().value
+    }
+
+    fn encoded(&self) -> &FieldsV1 {
         self.v1.get_or_init(|| fields_v1_remembered(&self.set))
     }
 }
@@ -95,7 +116,7 @@ impl Serialize for FieldsEntry {
             m.serialize_entry("time", t)?;
         }
         m.serialize_entry("fieldsType", "FieldsV1")?;
-        m.serialize_entry("fieldsV1", self.fields.fields_v1())?;
+        m.serialize_entry("fieldsV1", &self.fields.encoded().text)?;
         if !self.subresource.is_empty() {
             m.serialize_entry("subresource", &self.subresource)?;
         }
@@ -272,20 +293,20 @@ const FIELDS_V1_MEMO: usize = 32;
 thread_local! {
     /// Recently encoded sets. The same few sets recur on every CSR (what the kubelet's create,
     /// the approver and the signer own).
-    static FIELDS_V1: std::cell::RefCell<std::collections::VecDeque<(FieldSet, Arc<Value>)>> =
+    static FIELDS_V1: std::cell::RefCell<std::collections::VecDeque<(FieldSet, Arc<FieldsV1>)>> =
         const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
 }
 
 /// [`to_fields_v1`], shared for recently seen sets.
-fn fields_v1_remembered(set: &FieldSet) -> Arc<Value> {
+fn fields_v1_remembered(set: &FieldSet) -> Arc<FieldsV1> {
     FIELDS_V1.with(|m| {
         let Ok(mut m) = m.try_borrow_mut() else {
-            return Arc::new(to_fields_v1(set));
+            return Arc::new(FieldsV1::new(to_fields_v1(set)));
         };
         if let Some((_, v)) = m.iter().find(|(s, _)| s == set) {
             return v.clone();
         }
-        let v = Arc::new(to_fields_v1(set));
+        let v = Arc::new(FieldsV1::new(to_fields_v1(set)));
         if m.len() == FIELDS_V1_MEMO {
             m.pop_front();
         }
