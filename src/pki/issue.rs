@@ -291,11 +291,14 @@ fn issued_facts(req: &ParsedCsr, tpl: &Template) -> Option<super::cert_facts::Ce
     let plain = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
     let common_name = req.first_common_name().to_string();
     let organizations = req.organizations();
-    let names_plain = req
-        .rdns
-        .iter()
-        .flatten()
-        .all(|a| a.value.as_deref().is_some_and(plain));
+    // Each attribute type at most once, in single-valued RDNs: Go's re-encoded subject puts
+    // all values of a type into one RDN, a DER SET that its encoding re-orders.
+    let mut oids = std::collections::BTreeSet::new();
+    let names_plain = req.rdns.iter().all(|rdn| {
+        rdn.len() == 1
+            && oids.insert(rdn[0].oid.as_str())
+            && rdn[0].value.as_deref().is_some_and(plain)
+    });
     if !names_plain || !tpl.dns_names.iter().all(|d| plain(d)) {
         return None;
     }
