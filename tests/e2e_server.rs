@@ -357,9 +357,16 @@ fn watch_over_http() {
     assert_eq!(ev.len(), 2, "{body}");
     assert_eq!(ev[0]["type"], "ADDED");
     assert_eq!(ev[1]["type"], "BOOKMARK");
+    // kube-apiserver v1.32-v1.33 add the empty list of the kind, JSON-encoded, base64.
+    let blueprint = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(
+            "{\"kind\":\"CertificateSigningRequestList\",\"apiVersion\":\"certificates.k8s.io/v1\",\"metadata\":{},\"items\":null}\n",
+        )
+    };
     assert_eq!(
         ev[1]["object"]["metadata"]["annotations"],
-        json!({"k8s.io/initial-events-end": "true"})
+        json!({"k8s.io/initial-events-end": "true", "kubernetes.io/initial-events-list-blueprint": blueprint})
     );
     assert_eq!(ev[1]["object"]["kind"], "CertificateSigningRequest");
     // The watch cache's empty CSR with only the resourceVersion (and the annotation) set,
@@ -370,7 +377,7 @@ fn watch_over_http() {
     assert_eq!(
         body.lines().nth(1).unwrap(),
         format!(
-            r#"{{"type":"BOOKMARK","object":{{"kind":"CertificateSigningRequest","apiVersion":"certificates.k8s.io/v1","metadata":{{"resourceVersion":"{rv}","creationTimestamp":null,"annotations":{{"k8s.io/initial-events-end":"true"}}}},"spec":{{"request":null,"signerName":""}},"status":{{}}}}}}"#
+            r#"{{"type":"BOOKMARK","object":{{"kind":"CertificateSigningRequest","apiVersion":"certificates.k8s.io/v1","metadata":{{"resourceVersion":"{rv}","creationTimestamp":null,"annotations":{{"k8s.io/initial-events-end":"true","kubernetes.io/initial-events-list-blueprint":"{blueprint}"}}}},"spec":{{"request":null,"signerName":""}},"status":{{}}}}}}"#
         )
     );
     // Table watch: one-row Tables, column definitions in the first event.
