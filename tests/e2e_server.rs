@@ -1474,6 +1474,31 @@ fn client_managed_fields_decode_or_fail_validation() {
         status(&text)["message"],
         "CertificateSigningRequest.certificates.k8s.io \"mf-gen\" is invalid: metadata.generation: Invalid value: -1: must be greater than or equal to 0"
     );
+    // generateName is validated as a prefix by the kind's name function, before the name:
+    // a CSR by validateCommonFields' path-segment rule, a Secret as a DNS subdomain (a
+    // trailing '-' masked).
+    let mut body: Value = serde_json::from_slice(&csr_body(d, "mf-gen")).unwrap();
+    body["metadata"] = json!({"generateName": "a/"});
+    let (code, text) = post(C, &body);
+    assert_eq!(code, 422, "{text}");
+    let st = status(&text);
+    let generated = st["details"]["name"].as_str().unwrap();
+    assert_eq!(
+        st["message"],
+        format!("CertificateSigningRequest.certificates.k8s.io \"{generated}\" is invalid: [metadata.generateName: Invalid value: \"a/\": may not contain '/', metadata.name: Invalid value: \"{generated}\": may not contain '/']")
+    );
+    let (code, text) = post(
+        "/api/v1/namespaces/default/secrets",
+        &json!({"metadata": {"generateName": "Bad-"}}),
+    );
+    assert_eq!(code, 422, "{text}");
+    let st = status(&text);
+    let generated = st["details"]["name"].as_str().unwrap();
+    let subdomain = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+    assert_eq!(
+        st["message"],
+        format!("Secret \"{generated}\" is invalid: [metadata.generateName: Invalid value: \"Bad-\": {subdomain}, metadata.name: Invalid value: \"{generated}\": {subdomain}]")
+    );
     // The common ObjectMeta rules on updates of other kinds.
     let label_msg = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
     let mut upd = v.clone();

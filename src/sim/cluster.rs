@@ -1653,10 +1653,17 @@ impl Cluster {
         let name = csr.metadata.name.clone();
         let mut errs = csr_validation::validate_create_body(&csr, &obj);
         if errs.is_empty() {
-            errs = names::path_segment_name(&name)
+            // `validateCommonFields`: `ValidatePathSegmentName`, a prefix for generateName.
+            let gen = &csr.metadata.generate_name;
+            errs = names::path_segment_prefix(gen)
                 .into_iter()
-                .map(|m| FieldError::invalid("metadata.name", &name, m))
+                .map(|m| FieldError::invalid("metadata.generateName", gen, m))
                 .collect();
+            errs.extend(
+                names::path_segment_name(&name)
+                    .into_iter()
+                    .map(|m| FieldError::invalid("metadata.name", &name, m)),
+            );
         }
         if !errs.is_empty() {
             return Err(Status::invalid(
@@ -1695,18 +1702,40 @@ impl Cluster {
     ) -> Result<Value, Status> {
         let name = meta_str(&obj, "name").to_string();
         let meta: crate::api::ObjectMeta = decode(obj.get("metadata").unwrap_or(&Value::Null))?;
-        let mut errs = crate::validation::meta::validate_object_meta(&meta, info.namespaced);
-        if !name.is_empty() {
-            let msgs = match info.resource {
-                "secrets" => names::dns1123_subdomain(&name),
-                "namespaces" => names::dns1123_label(&name),
-                _ => names::path_segment_name(&name),
+        // `ValidateObjectMeta` with the kind's name function: generateName as a prefix (a
+        // trailing '-' masked for DNS names; RBAC's `ValidateRBACName` ignores the prefix
+        // flag), then the name, then the rest of the ObjectMeta rules.
+        let name_fn = |n: &str, prefix: bool| {
+            let masked = match n.strip_suffix('-') {
+                Some(head) if prefix => format!("{head}a"),
+                _ => n.to_string(),
             };
+            match info.resource {
+                "secrets" => names::dns1123_subdomain(&masked),
+                "namespaces" => names::dns1123_label(&masked),
+                _ => names::path_segment_name(n),
+            }
+        };
+        let mut errs = Vec::new();
+        let gen = &meta.generate_name;
+        if !gen.is_empty() {
             errs.extend(
-                msgs.into_iter()
+                name_fn(gen, true)
+                    .into_iter()
+                    .map(|m| FieldError::invalid("metadata.generateName", gen, m)),
+            );
+        }
+        if !name.is_empty() {
+            errs.extend(
+                name_fn(&name, false)
+                    .into_iter()
                     .map(|m| FieldError::invalid("metadata.name", &name, m)),
             );
         }
+        errs.extend(crate::validation::meta::validate_object_meta(
+            &meta,
+            info.namespaced,
+        ));
         if info.resource == "secrets" {
             normalize_secret(&mut obj, &mut errs);
         }
