@@ -1499,6 +1499,15 @@ fn client_managed_fields_decode_or_fail_validation() {
         st["message"],
         format!("Secret \"{generated}\" is invalid: [metadata.generateName: Invalid value: \"Bad-\": {subdomain}, metadata.name: Invalid value: \"{generated}\": {subdomain}]")
     );
+    // ValidateOwnerReferences.
+    let mut body: Value = serde_json::from_slice(&csr_body(d, "mf-owner")).unwrap();
+    body["metadata"]["ownerReferences"] = json!([{"apiVersion": "v1", "kind": "K", "name": "n"}]);
+    let (code, text) = post(C, &body);
+    assert_eq!(code, 422, "{text}");
+    assert_eq!(
+        status(&text)["message"],
+        "CertificateSigningRequest.certificates.k8s.io \"mf-owner\" is invalid: metadata.ownerReferences.uid: Invalid value: \"\": must not be empty"
+    );
     // The common ObjectMeta rules on updates of other kinds.
     let label_msg = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
     let mut upd = v.clone();

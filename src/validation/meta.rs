@@ -46,8 +46,44 @@ pub fn validate_object_meta(m: &ObjectMeta, namespaced: bool) -> Vec<FieldError>
     if total > 256 * 1024 {
         errs.push(FieldError::too_long("metadata.annotations", 256 * 1024));
     }
+    errs.extend(validate_owner_references(&m.owner_references));
     errs.extend(validate_finalizers(&m.finalizers));
     errs.extend(validate_managed_fields(&m.managed_fields));
+    errs
+}
+
+/// `validateOwnerReference` of each entry: the version of apiVersion
+/// (`schema.FromAPIVersionAndKind`: none when it is empty, ends in `/` or has two `/`), kind,
+/// name and uid must not be empty. (The banned-owner and single-controller rules print Go
+/// structs with pointers and are not modelled.)
+fn validate_owner_references(refs: &[Value]) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    for r in refs {
+        let s = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("");
+        let api_version = s("apiVersion");
+        let version = match api_version.matches('/').count() {
+            0 => api_version,
+            1 => api_version.split_once('/').map_or("", |(_, v)| v),
+            _ => "",
+        };
+        let path = "metadata.ownerReferences";
+        if version.is_empty() {
+            errs.push(FieldError::invalid(
+                format!("{path}.apiVersion"),
+                api_version,
+                "version must not be empty",
+            ));
+        }
+        for f in ["kind", "name", "uid"] {
+            if s(f).is_empty() {
+                errs.push(FieldError::invalid(
+                    format!("{path}.{f}"),
+                    "",
+                    "must not be empty",
+                ));
+            }
+        }
+    }
     errs
 }
 
@@ -574,6 +610,15 @@ mod tests {
             (json!({"labels": {"a": long.clone()}}), vec![format!("metadata.labels: Invalid value: \"{long}\": must be no more than 63 characters")]),
             (json!({"labels": {"a": "-x"}}), vec![format!("metadata.labels: Invalid value: \"-x\": {regex_value}")]),
             (json!({"annotations": {"a b": "x"}}), vec![format!("metadata.annotations: Invalid value: \"a b\": name part {regex_name}")]),
+            (json!({"ownerReferences": [{"apiVersion": "v1", "kind": "K", "name": "n", "uid": "u"}, {"apiVersion": "apps/", "kind": "", "name": "n", "uid": ""}]}), vec![
+                "metadata.ownerReferences.apiVersion: Invalid value: \"apps/\": version must not be empty".into(),
+                "metadata.ownerReferences.kind: Invalid value: \"\": must not be empty".into(),
+                "metadata.ownerReferences.uid: Invalid value: \"\": must not be empty".into(),
+            ]),
+            (json!({"ownerReferences": [{"apiVersion": "a/b/c", "kind": "K", "name": "", "uid": "u"}]}), vec![
+                "metadata.ownerReferences.apiVersion: Invalid value: \"a/b/c\": version must not be empty".into(),
+                "metadata.ownerReferences.name: Invalid value: \"\": must not be empty".into(),
+            ]),
         ];
         for (mut m, want) in cases {
             m["name"] = json!("n");
