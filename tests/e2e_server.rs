@@ -357,9 +357,16 @@ fn watch_over_http() {
     assert_eq!(ev.len(), 2, "{body}");
     assert_eq!(ev[0]["type"], "ADDED");
     assert_eq!(ev[1]["type"], "BOOKMARK");
+    // kube-apiserver v1.32-v1.33 add the empty list of the kind, JSON-encoded, base64.
+    let blueprint = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(
+            "{\"kind\":\"CertificateSigningRequestList\",\"apiVersion\":\"certificates.k8s.io/v1\",\"metadata\":{},\"items\":null}\n",
+        )
+    };
     assert_eq!(
         ev[1]["object"]["metadata"]["annotations"],
-        json!({"k8s.io/initial-events-end": "true"})
+        json!({"k8s.io/initial-events-end": "true", "kubernetes.io/initial-events-list-blueprint": blueprint})
     );
     assert_eq!(ev[1]["object"]["kind"], "CertificateSigningRequest");
     // The watch cache's empty CSR with only the resourceVersion (and the annotation) set,
@@ -370,7 +377,7 @@ fn watch_over_http() {
     assert_eq!(
         body.lines().nth(1).unwrap(),
         format!(
-            r#"{{"type":"BOOKMARK","object":{{"kind":"CertificateSigningRequest","apiVersion":"certificates.k8s.io/v1","metadata":{{"resourceVersion":"{rv}","creationTimestamp":null,"annotations":{{"k8s.io/initial-events-end":"true"}}}},"spec":{{"request":null,"signerName":""}},"status":{{}}}}}}"#
+            r#"{{"type":"BOOKMARK","object":{{"kind":"CertificateSigningRequest","apiVersion":"certificates.k8s.io/v1","metadata":{{"resourceVersion":"{rv}","creationTimestamp":null,"annotations":{{"k8s.io/initial-events-end":"true","kubernetes.io/initial-events-list-blueprint":"{blueprint}"}}}},"spec":{{"request":null,"signerName":""}},"status":{{}}}}}}"#
         )
     );
     // Table watch: one-row Tables, column definitions in the first event.
@@ -1306,5 +1313,233 @@ fn duplicate_keys_in_yaml_bodies() {
             r#"299 - "unknown field \"spec.foo\"""#
         ],
         "{h}"
+    );
+}
+
+/// The field manager's `decodeLiveOrNew` and meta/v1 `ValidateManagedFields`: client-sent
+/// `managedFields` that do not decode (operation, apiVersion, fieldsType, FieldsV1) are
+/// replaced by the live object's entries (none on a create) without an error, while entries
+/// that decode but carry a bad manager or subresource are 422s; a negative generation is
+/// `ValidateNonnegativeField`'s 422. Non-CSR kinds get the common ObjectMeta rules on update
+/// (`validateCommonFields`).
+#[test]
+fn client_managed_fields_decode_or_fail_validation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &[]);
+    let post = |path: &str, body: &Value| {
+        let b = body.to_string();
+        s.curl("POST", path, &[], Some(("application/json", b.as_bytes())))
+    };
+    let put = |path: &str, body: &Value| {
+        let b = body.to_string();
+        s.curl("PUT", path, &[], Some(("application/json", b.as_bytes())))
+    };
+    let entry = |manager: &str, op: &str, api: &str, ft: &str, fv: Value| json!({"manager": manager, "operation": op, "apiVersion": api, "fieldsType": ft, "fieldsV1": fv});
+    let csr_v = "certificates.k8s.io/v1";
+    let fv = json!({"f:metadata": {"f:labels": {"f:z": {}}}});
+    let managers = |v: &Value| -> Vec<String> {
+        v["metadata"]["managedFields"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| e["manager"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // Entries that do not decode are dropped on create: only the requester's entry remains.
+    let undecodable = [
+        ("op", entry("m", "Foo", csr_v, "FieldsV1", fv.clone())),
+        ("noapi", entry("m", "Update", "", "FieldsV1", fv.clone())),
+        ("noft", entry("m", "Update", csr_v, "", fv.clone())),
+        ("ft", entry("m", "Update", csr_v, "FieldsV2", fv.clone())),
+        (
+            "key",
+            entry(
+                "m",
+                "Update",
+                csr_v,
+                "FieldsV1",
+                json!({"f:spec": {"k:notjson": {}}}),
+            ),
+        ),
+        (
+            "idx",
+            entry("m", "Update", csr_v, "FieldsV1", json!({"i:x": {}})),
+        ),
+        (
+            "short",
+            entry("m", "Update", csr_v, "FieldsV1", json!({"f": {}})),
+        ),
+        (
+            "leaf",
+            entry("m", "Update", csr_v, "FieldsV1", json!({"f:spec": 1})),
+        ),
+    ];
+    for (case, e) in &undecodable {
+        let mut body: Value = serde_json::from_slice(&csr_body(d, &format!("mf-{case}"))).unwrap();
+        body["metadata"]["labels"] = json!({"a": "b"});
+        body["metadata"]["managedFields"] = json!([e]);
+        let (code, text) = post(C, &body);
+        assert_eq!(code, 201, "{case}: {text}");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(managers(&v), ["curl"], "{case}: {text}");
+    }
+    // One that decodes is kept; a path element of a type Set.FromJSON does not know is
+    // skipped with its value, not an error.
+    let mut body: Value = serde_json::from_slice(&csr_body(d, "mf-ok")).unwrap();
+    body["metadata"]["labels"] = json!({"a": "b"});
+    let mut fv_future = fv.clone();
+    fv_future["x:future"] = json!({"f:y": {}});
+    body["metadata"]["managedFields"] = json!([entry("m", "Update", csr_v, "FieldsV1", fv_future)]);
+    let (code, text) = post(C, &body);
+    assert_eq!(code, 201, "{text}");
+    let created: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(managers(&created), ["m", "curl"], "{text}");
+    assert_eq!(
+        created["metadata"]["managedFields"][0]["fieldsV1"], fv,
+        "{text}"
+    );
+    // An update whose entries do not decode keeps the live object's.
+    let mut upd = created.clone();
+    upd["metadata"]["managedFields"] = json!([entry("m", "Nope", csr_v, "FieldsV1", json!({}))]);
+    upd["metadata"]["labels"] = json!({"a": "b", "c": "d"});
+    let (code, text) = put(&format!("{C}/mf-ok"), &upd);
+    assert_eq!(code, 200, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(managers(&v), ["m", "curl"], "{text}");
+    assert_eq!(
+        v["metadata"]["managedFields"][1]["fieldsV1"],
+        json!({"f:metadata": {"f:labels": {".": {}, "f:a": {}, "f:c": {}}}}),
+        "{text}"
+    );
+    // Entries that decode with a bad manager or subresource are 422s.
+    let long = "m".repeat(129);
+    let mut sub = entry("m", "Update", csr_v, "FieldsV1", fv.clone());
+    sub["subresource"] = json!("s".repeat(257));
+    let invalid = [
+        ("long", entry(&long, "Update", csr_v, "FieldsV1", fv.clone()),
+         "metadata.managedFields[0].manager: Too long: must have at most 128 bytes"),
+        ("ctl", entry("m\u{7}x\u{1}", "Update", csr_v, "FieldsV1", fv.clone()),
+         "[metadata.managedFields[0].manager: Invalid value: \"m\\ax\\x01\": invalid character U+0007 (at position 1), metadata.managedFields[0].manager: Invalid value: \"m\\ax\\x01\": invalid character U+0001 (at position 3)]"),
+        ("sub", sub, "metadata.managedFields[0].subresource: Too long: must have at most 256 bytes"),
+    ];
+    for (case, e, msg) in invalid {
+        let name = format!("mf-bad-{case}");
+        let mut body: Value = serde_json::from_slice(&csr_body(d, &name)).unwrap();
+        body["metadata"]["managedFields"] = json!([e]);
+        let (code, text) = post(C, &body);
+        assert_eq!(code, 422, "{case}: {text}");
+        assert_eq!(
+            status(&text)["message"],
+            format!("CertificateSigningRequest.certificates.k8s.io \"{name}\" is invalid: {msg}"),
+            "{case}"
+        );
+    }
+    // ...also on an update, and for other kinds.
+    let mut upd = v.clone();
+    upd["metadata"]["managedFields"] =
+        json!([entry(&long, "Update", csr_v, "FieldsV1", fv.clone())]);
+    let (code, text) = put(&format!("{C}/mf-ok"), &upd);
+    assert_eq!(code, 422, "{text}");
+    assert_eq!(
+        status(&text)["message"],
+        "CertificateSigningRequest.certificates.k8s.io \"mf-ok\" is invalid: metadata.managedFields[0].manager: Too long: must have at most 128 bytes"
+    );
+    let cr = "/apis/rbac.authorization.k8s.io/v1/clusterroles";
+    let rbac_v = "rbac.authorization.k8s.io/v1";
+    let (code, text) = post(
+        cr,
+        &json!({"metadata": {"name": "mf-long", "managedFields": [entry(&long, "Update", rbac_v, "FieldsV1", json!({}))]}}),
+    );
+    assert_eq!(code, 422, "{text}");
+    assert_eq!(
+        status(&text)["message"],
+        "ClusterRole.rbac.authorization.k8s.io \"mf-long\" is invalid: metadata.managedFields[0].manager: Too long: must have at most 128 bytes"
+    );
+    let (code, text) = post(
+        cr,
+        &json!({"metadata": {"name": "mf-op", "managedFields": [entry("m", "Foo", rbac_v, "FieldsV1", json!({}))]}}),
+    );
+    assert_eq!(code, 201, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert!(!text.contains("\"Foo\""), "{text}");
+    // Generation: ValidateNonnegativeField on create.
+    let mut body: Value = serde_json::from_slice(&csr_body(d, "mf-gen")).unwrap();
+    body["metadata"]["generation"] = json!(-1);
+    let (code, text) = post(C, &body);
+    assert_eq!(code, 422, "{text}");
+    assert_eq!(
+        status(&text)["message"],
+        "CertificateSigningRequest.certificates.k8s.io \"mf-gen\" is invalid: metadata.generation: Invalid value: -1: must be greater than or equal to 0"
+    );
+    // generateName is validated as a prefix by the kind's name function, before the name:
+    // a CSR by validateCommonFields' path-segment rule, a Secret as a DNS subdomain (a
+    // trailing '-' masked).
+    let mut body: Value = serde_json::from_slice(&csr_body(d, "mf-gen")).unwrap();
+    body["metadata"] = json!({"generateName": "a/"});
+    let (code, text) = post(C, &body);
+    assert_eq!(code, 422, "{text}");
+    let st = status(&text);
+    let generated = st["details"]["name"].as_str().unwrap();
+    assert_eq!(
+        st["message"],
+        format!("CertificateSigningRequest.certificates.k8s.io \"{generated}\" is invalid: [metadata.generateName: Invalid value: \"a/\": may not contain '/', metadata.name: Invalid value: \"{generated}\": may not contain '/']")
+    );
+    let (code, text) = post(
+        "/api/v1/namespaces/default/secrets",
+        &json!({"metadata": {"generateName": "Bad-"}}),
+    );
+    assert_eq!(code, 422, "{text}");
+    let st = status(&text);
+    let generated = st["details"]["name"].as_str().unwrap();
+    let subdomain = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+    assert_eq!(
+        st["message"],
+        format!("Secret \"{generated}\" is invalid: [metadata.generateName: Invalid value: \"Bad-\": {subdomain}, metadata.name: Invalid value: \"{generated}\": {subdomain}]")
+    );
+    // ValidateOwnerReferences.
+    let mut body: Value = serde_json::from_slice(&csr_body(d, "mf-owner")).unwrap();
+    body["metadata"]["ownerReferences"] = json!([{"apiVersion": "v1", "kind": "K", "name": "n"}]);
+    let (code, text) = post(C, &body);
+    assert_eq!(code, 422, "{text}");
+    assert_eq!(
+        status(&text)["message"],
+        "CertificateSigningRequest.certificates.k8s.io \"mf-owner\" is invalid: metadata.ownerReferences.uid: Invalid value: \"\": must not be empty"
+    );
+    // The common ObjectMeta rules on updates of other kinds.
+    let label_msg = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+    let mut upd = v.clone();
+    upd["metadata"]["labels"] = json!({"-bad-": "x"});
+    let (code, text) = put(&format!("{cr}/mf-op"), &upd);
+    assert_eq!(code, 422, "{text}");
+    assert_eq!(
+        status(&text)["message"],
+        format!("ClusterRole.rbac.authorization.k8s.io \"mf-op\" is invalid: metadata.labels: Invalid value: \"-bad-\": {label_msg}")
+    );
+    let (code, text) = post(
+        "/api/v1/namespaces",
+        &json!({"metadata": {"name": "mf-ns"}}),
+    );
+    assert_eq!(code, 201, "{text}");
+    let mut ns: Value = serde_json::from_str(&text).unwrap();
+    ns["metadata"]["annotations"] = json!({"a": "x".repeat(256 * 1024)});
+    let (code, text) = put("/api/v1/namespaces/mf-ns", &ns);
+    assert_eq!(code, 422, "{text}");
+    assert_eq!(
+        status(&text)["message"],
+        "Namespace \"mf-ns\" is invalid: metadata.annotations: Too long: must have at most 262144 bytes"
+    );
+    let secrets = "/api/v1/namespaces/mf-ns/secrets";
+    let (code, text) = post(secrets, &json!({"metadata": {"name": "s"}}));
+    assert_eq!(code, 201, "{text}");
+    let mut sec: Value = serde_json::from_str(&text).unwrap();
+    sec["metadata"]["labels"] = json!({"a/b/c": "x"});
+    let (code, text) = put(&format!("{secrets}/s"), &sec);
+    assert_eq!(code, 422, "{text}");
+    assert_eq!(
+        status(&text)["message"],
+        "Secret \"s\" is invalid: metadata.labels: Invalid value: \"a/b/c\": a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
     );
 }

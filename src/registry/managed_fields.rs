@@ -320,6 +320,11 @@ fn from_fields_v1(v: &Value, path: &mut Path, out: &mut FieldSet) {
             out.insert(path.clone());
             continue;
         }
+        // `Set.FromJSON` skips a path element of a type it does not know (`x:…`) with its
+        // value (entries that do not decode at all never get here).
+        if !matches!(k.as_bytes().first(), Some(b'f' | b'k' | b'v' | b'i')) {
+            continue;
+        }
         path.push(k.clone());
         if x.as_object().is_none_or(|m| m.is_empty()) {
             out.insert(path.clone());

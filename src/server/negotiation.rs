@@ -122,6 +122,7 @@ pub const EXCESSIVE_ALIASING: &str = "yaml: document contains excessive aliasing
 fn decode_yaml(body: &[u8]) -> Result<Value, Status> {
     let text = std::str::from_utf8(body)
         .map_err(|_| Status::bad_request("error decoding request body: invalid UTF-8"))?;
+    let text = first_yaml_document(text);
     let mut options = serde_saphyr::Options::default();
     options.alias_limits.max_total_replayed_events = MAX_YAML_ALIAS_REPLAYED_EVENTS;
     // sigs.k8s.io/yaml's `YAMLToJSON` (yaml.v2, not strict): a repeated key's last value
@@ -134,6 +135,37 @@ fn decode_yaml(body: &[u8]) -> Result<Value, Status> {
             Status::bad_request(format!("error decoding request body: {e}"))
         }
     })
+}
+
+/// The first document of a YAML stream: yaml.v2's `Unmarshal` (under sigs.k8s.io/yaml's
+/// `YAMLToJSON`) decodes the first document and never reads the rest, so a body of several
+/// documents is its first one, whatever follows. A document ends at a `---` or `...` marker
+/// line (column 0, then a blank or the end of the line), which YAML forbids inside content;
+/// a `---` before any content (after comments, blank lines, directives) starts the first one.
+fn first_yaml_document(text: &str) -> &str {
+    let marker = |line: &str, m: &str| {
+        line.strip_prefix(m)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r']))
+    };
+    let mut started = false;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let content = line.trim_end_matches('\n');
+        if marker(content, "---") || marker(content, "...") {
+            if started {
+                return &text[..offset];
+            }
+            started = content.starts_with("---");
+        } else {
+            let t = content.trim();
+            let directive = content.starts_with('%') && !started;
+            if !(t.is_empty() || t.starts_with('#') || directive) {
+                started = true;
+            }
+        }
+        offset += line.len();
+    }
+    text
 }
 
 /// Whether a YAML error is one of the alias-expansion limits (under any wrapper).
@@ -373,6 +405,29 @@ pub fn table(resource: &str, v: &Value, now: Time, with_columns: bool) -> Value 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_yaml_body_is_its_first_document() {
+        let cases = [
+            ("a: 1\n", "a: 1\n"),
+            ("a: 1\n---\nb: 2\n", "a: 1\n"),
+            ("---\na: 1\n---\nb: 2\n", "---\na: 1\n"),
+            (
+                "# c\n%YAML 1.1\n--- \na: 1\n...\nb: [\n",
+                "# c\n%YAML 1.1\n--- \na: 1\n",
+            ),
+            ("a: |\n  x\n  ---\n---x: 1\n", "a: |\n  x\n  ---\n---x: 1\n"),
+            ("a: 1\r\n---\r\nb: 2\r\n", "a: 1\r\n"),
+        ];
+        for (text, first) in cases {
+            assert_eq!(first_yaml_document(text), first, "{text:?}");
+        }
+        // A later document is never read, even one that does not parse.
+        assert_eq!(
+            decode_yaml(b"kind: A\nmetadata:\n  name: y1\n---\n: : [bad\n").unwrap(),
+            serde_json::json!({"kind": "A", "metadata": {"name": "y1"}})
+        );
+    }
 
     #[test]
     fn human_duration_matches_apimachinery() {

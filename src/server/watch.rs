@@ -52,6 +52,23 @@ pub struct Render {
 
 /// Annotation of the bookmark that ends the initial events of a watch-list.
 pub const INITIAL_EVENTS_END: &str = "k8s.io/initial-events-end";
+/// The same bookmark's `metav1.InitialEventsListBlueprintAnnotationKey` (kube-apiserver
+/// v1.32.0 to v1.33: added by kubernetes#127587, removed in v1.34 by #132326; we serve v1.33).
+pub const INITIAL_EVENTS_LIST_BLUEPRINT: &str = "kubernetes.io/initial-events-list-blueprint";
+
+/// The handler's `watchListTransformer`: the empty versioned list of the watched kind
+/// (`ConvertToVersion(r.NewList())`, so `items` is null) as the negotiated JSON encoder writes
+/// it (with encoding/json's trailing newline), base64-encoded.
+pub fn initial_events_list_blueprint(bookmark: &Value) -> String {
+    use base64::Engine;
+    let s = |k: &str| bookmark.get(k).and_then(Value::as_str).unwrap_or("");
+    let list = format!(
+        "{{\"kind\":{},\"apiVersion\":{},\"metadata\":{{}},\"items\":null}}\n",
+        Value::from(format!("{}List", s("kind"))),
+        Value::from(s("apiVersion")),
+    );
+    base64::engine::general_purpose::STANDARD.encode(list)
+}
 
 impl Render {
     pub fn new(table_resource: Option<String>) -> Self {
@@ -295,7 +312,11 @@ pub async fn run(
     }
     if render.initial_events_end {
         if let Some(mut b) = state.with_cluster(|c| c.bookmark(&cursor)) {
-            b.object["metadata"]["annotations"] = json!({ INITIAL_EVENTS_END: "true" });
+            let blueprint = initial_events_list_blueprint(&b.object);
+            b.object["metadata"]["annotations"] = json!({
+                INITIAL_EVENTS_END: "true",
+                INITIAL_EVENTS_LIST_BLUEPRINT: blueprint,
+            });
             if tx.send(render.line(b, now)).await.is_err() {
                 return;
             }

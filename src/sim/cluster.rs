@@ -1035,6 +1035,9 @@ impl Cluster {
             Verb::Watch => self.watch(&info, &namespace, &req).map(ApiResponse::Watch),
             Verb::Create => {
                 let mut fields = None;
+                if let Some(b) = req.body.as_mut() {
+                    crate::validation::meta::replace_undecodable_managed_fields(b, None);
+                }
                 if req.body.is_none() {
                     req.body = req.csr_body.take().map(|c| to_value(&*c));
                 } else if is_csr {
@@ -1073,7 +1076,14 @@ impl Cluster {
                             && !(req.field_manager.is_empty() && req.user_agent.is_empty()) =>
                     {
                         if let Some(live) = self.csr_arc(&req.name) {
-                            self.track_fields(&req, &to_value(&*live), &mut v, None)?;
+                            let live = to_value(&*live);
+                            if req.subresource.is_empty() {
+                                crate::validation::meta::replace_undecodable_managed_fields(
+                                    &mut v,
+                                    Some(&live),
+                                );
+                            }
+                            self.track_fields(&req, &live, &mut v, None)?;
                         }
                         UpdateBody::Value(v)
                     }
@@ -1135,6 +1145,12 @@ impl Cluster {
                     return Err(Status::bad_request("patch did not produce an object"));
                 }
                 let mut patched = patched;
+                if req.subresource.is_empty() {
+                    crate::validation::meta::replace_undecodable_managed_fields(
+                        &mut patched,
+                        Some(&current),
+                    );
+                }
                 if info.resource == "certificatesigningrequests" {
                     let unknown = csr_strategy::strict_patch_check(
                         pt,
@@ -1592,10 +1608,7 @@ impl Cluster {
             set_meta(&mut obj, f, Value::Null);
         }
         if info.resource == "certificatesigningrequests" {
-            let mut csr = self.create_csr_checks(who, obj)?;
-            if let Some(f) = fields {
-                csr.metadata.managed_fields = f;
-            }
+            let csr = self.create_csr_checks(who, obj, fields)?;
             if rv_set {
                 return Err(rv_refused());
             }
@@ -1629,16 +1642,28 @@ impl Cluster {
         &mut self,
         who: &Identity,
         obj: Value,
+        fields: Option<ManagedFields>,
     ) -> Result<CertificateSigningRequest, Status> {
         let mut csr = csr_strategy::decode_body(&obj)?;
         csr_strategy::prepare_for_create(&mut csr, Some(who));
+        // The field manager ran before `rest.BeforeCreate`: validation sees its entries.
+        if let Some(f) = fields {
+            csr.metadata.managed_fields = f;
+        }
         let name = csr.metadata.name.clone();
         let mut errs = csr_validation::validate_create_body(&csr, &obj);
         if errs.is_empty() {
-            errs = names::path_segment_name(&name)
+            // `validateCommonFields`: `ValidatePathSegmentName`, a prefix for generateName.
+            let gen = &csr.metadata.generate_name;
+            errs = names::path_segment_prefix(gen)
                 .into_iter()
-                .map(|m| FieldError::invalid("metadata.name", &name, m))
+                .map(|m| FieldError::invalid("metadata.generateName", gen, m))
                 .collect();
+            errs.extend(
+                names::path_segment_name(&name)
+                    .into_iter()
+                    .map(|m| FieldError::invalid("metadata.name", &name, m)),
+            );
         }
         if !errs.is_empty() {
             return Err(Status::invalid(
@@ -1677,18 +1702,40 @@ impl Cluster {
     ) -> Result<Value, Status> {
         let name = meta_str(&obj, "name").to_string();
         let meta: crate::api::ObjectMeta = decode(obj.get("metadata").unwrap_or(&Value::Null))?;
-        let mut errs = crate::validation::meta::validate_object_meta(&meta, info.namespaced);
-        if !name.is_empty() {
-            let msgs = match info.resource {
-                "secrets" => names::dns1123_subdomain(&name),
-                "namespaces" => names::dns1123_label(&name),
-                _ => names::path_segment_name(&name),
+        // `ValidateObjectMeta` with the kind's name function: generateName as a prefix (a
+        // trailing '-' masked for DNS names; RBAC's `ValidateRBACName` ignores the prefix
+        // flag), then the name, then the rest of the ObjectMeta rules.
+        let name_fn = |n: &str, prefix: bool| {
+            let masked = match n.strip_suffix('-') {
+                Some(head) if prefix => format!("{head}a"),
+                _ => n.to_string(),
             };
+            match info.resource {
+                "secrets" => names::dns1123_subdomain(&masked),
+                "namespaces" => names::dns1123_label(&masked),
+                _ => names::path_segment_name(n),
+            }
+        };
+        let mut errs = Vec::new();
+        let gen = &meta.generate_name;
+        if !gen.is_empty() {
             errs.extend(
-                msgs.into_iter()
+                name_fn(gen, true)
+                    .into_iter()
+                    .map(|m| FieldError::invalid("metadata.generateName", gen, m)),
+            );
+        }
+        if !name.is_empty() {
+            errs.extend(
+                name_fn(&name, false)
+                    .into_iter()
                     .map(|m| FieldError::invalid("metadata.name", &name, m)),
             );
         }
+        errs.extend(crate::validation::meta::validate_object_meta(
+            &meta,
+            info.namespaced,
+        ));
         if info.resource == "secrets" {
             normalize_secret(&mut obj, &mut errs);
         }
@@ -2114,6 +2161,7 @@ impl Cluster {
         check_update_rv(info, name, meta_str(&body, "resourceVersion"), &old_rv)?;
         // rest.BeforeUpdate: system fields come from the old object.
         let mut obj = body;
+        crate::validation::meta::replace_undecodable_managed_fields(&mut obj, Some(&old));
         obj["apiVersion"] = json!(info.api_version());
         obj["kind"] = json!(info.kind);
         if info.namespaced {
@@ -2437,26 +2485,28 @@ impl Cluster {
         old: &Value,
         mut obj: Value,
     ) -> Result<Value, Status> {
+        use crate::validation::meta::{validate_object_meta, validate_object_meta_update};
         let name = meta_str(&obj, "name").to_string();
         let mut errs = Vec::new();
-        // `ValidateObjectMetaUpdate`'s finalizer rule, and `ValidateFinalizers` of the
-        // kinds whose update validation includes their create validation.
         let meta_of = |v: &Value| {
             serde_json::from_value::<crate::api::ObjectMeta>(v["metadata"].clone()).ok()
         };
         if let (Some(new_meta), Some(old_meta)) = (meta_of(&obj), meta_of(old)) {
-            errs.extend(crate::validation::meta::validate_no_new_finalizers(
-                &new_meta.finalizers,
-                &old_meta,
-            ));
-            errs.extend(crate::validation::meta::validate_deletion_fields_update(
-                &new_meta, &old_meta,
-            ));
+            // `rest.BeforeUpdate`'s `validateCommonFields` for every kind: the create rules
+            // of ObjectMeta with path-segment names, then the update rules.
+            errs.extend(
+                names::path_segment_name(&new_meta.name)
+                    .into_iter()
+                    .map(|m| FieldError::invalid("metadata.name", &new_meta.name, m)),
+            );
+            errs.extend(validate_object_meta(&new_meta, info.namespaced));
+            errs.extend(validate_object_meta_update(&new_meta, &old_meta));
+            // The strategy's own ObjectMeta rules: RBAC kinds and secrets validate the new
+            // object as on create, then the update rules; a namespace only the update rules.
             if info.resource != "namespaces" {
-                errs.extend(crate::validation::meta::validate_finalizers(
-                    &new_meta.finalizers,
-                ));
+                errs.extend(validate_object_meta(&new_meta, info.namespaced));
             }
+            errs.extend(validate_object_meta_update(&new_meta, &old_meta));
         }
         if info.resource == "secrets" {
             normalize_secret(&mut obj, &mut errs);

@@ -199,9 +199,28 @@ pub fn path_segment_name(name: &str) -> Vec<String> {
     errs
 }
 
+/// `IsValidPathSegmentPrefix` (`ValidatePathSegmentName` with `prefix`): a generateName may
+/// be `.` or `..` (a suffix follows) but not contain `/` or `%`.
+pub fn path_segment_prefix(prefix: &str) -> Vec<String> {
+    ["/", "%"]
+        .into_iter()
+        .filter(|bad| prefix.contains(bad))
+        .map(|bad| format!("may not contain '{bad}'"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn path_segment_prefixes() {
+        assert!(path_segment_prefix("..").is_empty());
+        assert_eq!(
+            path_segment_prefix("a/%"),
+            ["may not contain '/'", "may not contain '%'"]
+        );
+    }
 
     fn msgs(s: &str) -> Vec<String> {
         validate_signer_name("spec.signerName", s)
