@@ -571,11 +571,12 @@ pub fn update_typed(
     now: Time,
 ) -> ManagedFields {
     // An empty list is absent in JSON (`skip_serializing_if`), as `update` would see it;
-    // decoded entries are never `[{}]`.
+    // decoded entries are never a reset (`[{}]`).
     let sent = match &new.metadata.managed_fields {
-        ManagedFields::Empty => base(None, subresource),
+        ManagedFields::Empty => Base::Live,
         ManagedFields::Json(v) => base(Some(v), subresource),
-        ManagedFields::Entries(_) => base(Some(&[json!(1)]), subresource),
+        ManagedFields::Entries(_) if subresource.is_empty() => Base::Sent,
+        ManagedFields::Entries(_) => Base::Live,
     };
     let (from, entries) = match sent {
         Base::Reset => (None, Vec::new()),
@@ -615,7 +616,15 @@ fn diff_typed(
 ) -> Comparison {
     let mut c = Comparison::default();
     if !meta_equal_but_managed_fields(&live.metadata, &new.metadata) {
-        let view = |m| json!({"metadata": meta_without_managed_fields(m)});
+        // `StripMeta` drops managedFields from the comparison anyway (this path is rare: the
+        // controllers seldom change metadata).
+        let view = |m: &crate::api::ObjectMeta| {
+            let mut meta = serde_json::to_value(m).unwrap_or(Value::Null);
+            if let Some(o) = meta.as_object_mut() {
+                o.shift_remove("managedFields");
+            }
+            json!({ "metadata": meta })
+        };
         let (l, n) = (view(&live.metadata), view(&new.metadata));
         compare(Some(&l), Some(&n), &CSR_TYPE, &mut Vec::new(), &mut c);
     }
@@ -767,42 +776,6 @@ fn meta_equal_but_managed_fields(a: &crate::api::ObjectMeta, b: &crate::api::Obj
         && *annotations == b.annotations
         && *owner_references == b.owner_references
         && *finalizers == b.finalizers
-}
-
-/// `m` without its `managedFields` (cloning the small fields only).
-fn meta_without_managed_fields(m: &crate::api::ObjectMeta) -> crate::api::ObjectMeta {
-    let crate::api::ObjectMeta {
-        name,
-        generate_name,
-        namespace,
-        uid,
-        resource_version,
-        generation,
-        creation_timestamp,
-        deletion_timestamp,
-        deletion_grace_period_seconds,
-        labels,
-        annotations,
-        owner_references,
-        finalizers,
-        managed_fields: _,
-    } = m;
-    crate::api::ObjectMeta {
-        name: name.clone(),
-        generate_name: generate_name.clone(),
-        namespace: namespace.clone(),
-        uid: uid.clone(),
-        resource_version: resource_version.clone(),
-        generation: *generation,
-        creation_timestamp: *creation_timestamp,
-        deletion_timestamp: *deletion_timestamp,
-        deletion_grace_period_seconds: *deletion_grace_period_seconds,
-        labels: labels.clone(),
-        annotations: annotations.clone(),
-        owner_references: owner_references.clone(),
-        finalizers: finalizers.clone(),
-        managed_fields: ManagedFields::Empty,
-    }
 }
 
 /// The fields a write changed or removed are no longer owned by these entries. Whether any

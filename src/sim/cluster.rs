@@ -2018,8 +2018,8 @@ impl Cluster {
         if manager.is_empty() || body.get("metadata").is_some_and(|m| !m.is_object()) {
             return Ok(None);
         }
-        let empty = managed_fields::empty_csr();
         if req.from_apply {
+            let empty = managed_fields::empty_csr();
             let config = body.clone();
             let mf =
                 managed_fields::apply(&empty, &config, &config, &manager, "", true, self.now())?;
