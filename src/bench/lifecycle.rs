@@ -7,10 +7,26 @@ use crate::api::Time;
 use crate::auth::Identity;
 use crate::sim::{ApiRequest, ApiResponse, Cluster, Config, Verb};
 use serde_json::json;
-use std::time::Instant;
+
+/// CPU time of the calling thread, in seconds: the benchmark is "per second on one core", and
+/// CPU time (user + system, page faults included) does not count the time another process held
+/// the core, as wall time on a shared 2-core machine would.
+fn thread_cpu_seconds() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec through a valid pointer.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+}
 
 /// Lifecycle throughput / floor throughput the issue asks for.
 pub const TARGET_RATIO: f64 = 0.8;
+
+/// Interleaved floor/lifecycle passes; the best of each is reported.
+const PASSES: usize = 3;
 
 /// Floor: decode the PEM, then `issue::sign_csr` (parse the DER, verify the CSR signature,
 /// build the TBS certificate, ECDSA-sign it) — what any signer must do per CSR.
@@ -20,13 +36,13 @@ fn floor(pems: &[String]) -> Result<f64, String> {
     let now = Time(1_900_000_000);
     let ca = crate::pki::Ca::generate(&mut rngs, "bench-ca", now, Time(now.0 + 10 * 365 * 86400));
     let usages = vec!["digital signature".to_string(), "client auth".to_string()];
-    let t = Instant::now();
+    let t = thread_cpu_seconds();
     for pem in pems {
         let (block, _) = crate::pki::gopem::decode(pem.as_bytes()).ok_or("bad pem")?;
         let der = crate::pki::issue::sign_csr(&ca, &block.bytes, &usages, 86400, now, &mut rngs)?;
         std::hint::black_box(der);
     }
-    Ok(iterations as f64 / t.elapsed().as_secs_f64())
+    Ok(iterations as f64 / (thread_cpu_seconds() - t))
 }
 
 /// One full lifecycle through `Cluster::apply` as the admin; the signer controller issues
@@ -85,11 +101,11 @@ fn lifecycle(pems: &[String]) -> Result<f64, String> {
         ..Config::default()
     })?;
     let admin = Identity::admin();
-    let t = Instant::now();
+    let t = thread_cpu_seconds();
     for (i, b) in b64.iter().enumerate() {
         one(&mut c, &admin, &format!("life-{i:07}"), b)?;
     }
-    Ok(iterations as f64 / t.elapsed().as_secs_f64())
+    Ok(iterations as f64 / (thread_cpu_seconds() - t))
 }
 
 /// `n` distinct CSRs (own key each), as a real fleet sends: nothing is verified twice across
@@ -105,16 +121,18 @@ pub fn run(args: &BenchArgs, rows: &mut Vec<String>) -> Result<(), String> {
     // warm-up, then interleave so both see the same machine load; fresh CSRs for every pass
     floor(&fresh(n / 10)?)?;
     lifecycle(&fresh(n / 10)?)?;
-    let f1 = floor(&fresh(n)?)?;
-    let l1 = lifecycle(&fresh(n)?)?;
-    let f2 = floor(&fresh(n)?)?;
-    let l2 = lifecycle(&fresh(n)?)?;
-    let (f, l) = (f1.max(f2), l1.max(l2));
+    let (mut f, mut l) = (0f64, 0f64);
+    for _ in 0..PASSES {
+        f = f.max(floor(&fresh(n)?)?);
+        l = l.max(lifecycle(&fresh(n)?)?);
+    }
     let ratio = l / f;
     report(
         rows,
         "lifecycle (in-process, 1 core)",
-        &format!("{l:.0} CSRs/s; ratio {ratio:.2} (best of 2 × {n} distinct CSRs)"),
+        &format!(
+            "{l:.0} CSRs/s of CPU time; ratio {ratio:.2} (best of {PASSES} × {n} distinct CSRs)"
+        ),
         &format!("ratio ≥ {TARGET_RATIO}"),
         &format!("floor parse+verify+build+sign: {f:.0}/s"),
     );

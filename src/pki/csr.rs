@@ -445,11 +445,12 @@ fn key_kind(spki: &SubjectPublicKeyInfo) -> Result<KeyKind, String> {
 /// How many parsed requests [`parse_der_shared`] remembers.
 pub const PARSED_CACHE_SIZE: usize = 4096;
 
-/// Recently parsed CSR DERs. A request is parsed on create (validation), by admission, by the
-/// approver and by the signer: four x509 parses of the same bytes, 2.5 % of a fleet run. Only
-/// successful parses are remembered (exact bytes, bounded FIFO); a failure is re-parsed so
-/// that every caller keeps its own error text.
-static PARSED: std::sync::Mutex<super::der_memo::DerMemo<std::sync::Arc<ParsedCsr>>> =
+/// Recently parsed CSR DERs, each with whether its signature was verified. A request is
+/// parsed on create (validation), by admission, by the approver and by the signer: four x509
+/// parses of the same bytes, 2.5 % of a fleet run. Only successful parses are remembered
+/// (exact bytes, bounded FIFO); a failure is re-parsed so that every caller keeps its own
+/// error text.
+static PARSED: std::sync::Mutex<super::der_memo::DerMemo<(std::sync::Arc<ParsedCsr>, bool)>> =
     std::sync::Mutex::new(super::der_memo::DerMemo::new(PARSED_CACHE_SIZE));
 
 /// [`parse_der`], remembered by exact DER.
@@ -459,7 +460,8 @@ pub fn parse_der_shared(der: &[u8]) -> Result<std::sync::Arc<ParsedCsr>, String>
     }
     let p = std::sync::Arc::new(parse_der(der)?);
     if let Ok(mut g) = PARSED.lock() {
-        g.insert(der, p.clone());
+        let verified = VERIFIED.lock().is_ok_and(|v| v.get(der).is_some());
+        g.insert(der, (p.clone(), verified));
     }
     Ok(p)
 }
@@ -474,7 +476,7 @@ pub fn parse_pem_shared(pem: &[u8]) -> Result<std::sync::Arc<ParsedCsr>, String>
 
 /// The remembered parse of this exact DER, if [`parse_der_shared`] parsed it recently.
 pub fn parsed_before(der: &[u8]) -> Option<std::sync::Arc<ParsedCsr>> {
-    PARSED.lock().ok()?.get(der)
+    PARSED.lock().ok()?.get(der).map(|(p, _)| p)
 }
 
 /// The remembered parse of the request in `pem` (a `CERTIFICATE REQUEST` block), if any.
@@ -487,31 +489,46 @@ pub fn parsed_pem_before(pem: &[u8]) -> Option<std::sync::Arc<ParsedCsr>> {
     }
 }
 
-/// How many verified CSRs [`verified_before`] remembers.
+/// How many verified CSRs that were not parsed through [`parse_der_shared`] are remembered.
 pub const VERIFIED_CACHE_SIZE: usize = 4096;
 
-/// Recently verified CSR DERs. The same request is verified on create, on every update
-/// (validation re-runs `CheckSignature`, as upstream) and by the signer; the answer for the same
-/// bytes never changes, so a success is remembered (exact bytes, bounded FIFO).
+/// The same request is verified on create, on every update (validation re-runs
+/// `CheckSignature`, as upstream) and by the signer; the answer for the same bytes never
+/// changes, so a success is remembered: as the flag of its [`PARSED`] entry (no second copy
+/// of the DER: a lifecycle spent 2 % keeping one), or here for bytes parsed another way.
 static VERIFIED: std::sync::Mutex<super::der_memo::DerMemo<()>> =
     std::sync::Mutex::new(super::der_memo::DerMemo::new(VERIFIED_CACHE_SIZE));
 
 /// Has this exact DER passed signature verification recently?
 pub fn verified_before(der: &[u8]) -> bool {
+    if let Some(verified) = PARSED.lock().ok().and_then(|g| g.get(der).map(|(_, v)| v)) {
+        if verified {
+            return true;
+        }
+    }
     VERIFIED.lock().is_ok_and(|g| g.get(der).is_some())
 }
 
 /// Remember that this exact DER passed signature verification.
 pub fn remember_verified(der: &[u8]) {
+    if let Ok(mut g) = PARSED.lock() {
+        if let Some((_, verified)) = g.get_mut(der) {
+            *verified = true;
+            return;
+        }
+    }
     if let Ok(mut g) = VERIFIED.lock() {
         g.insert(der, ());
     }
 }
 
 /// Forget every remembered verification, so a benchmark that reuses its CSRs measures the
-/// verification itself.
+/// verification itself (remembered parses go too: they carry the flags).
 pub fn forget_verified() {
     if let Ok(mut g) = VERIFIED.lock() {
+        g.clear();
+    }
+    if let Ok(mut g) = PARSED.lock() {
         g.clear();
     }
 }
@@ -605,5 +622,38 @@ mod tests {
             0xB000_0000 + VERIFIED_CACHE_SIZE as u32,
             (VERIFIED_CACHE_SIZE % 251) as u8
         )));
+    }
+}
+
+#[cfg(test)]
+mod verified_flag_tests {
+    use super::*;
+
+    /// A request parsed through [`parse_der_shared`] keeps its verification as the flag of its
+    /// remembered parse, not as a second copy in [`VERIFIED`]; a verification remembered
+    /// before the parse is carried into the new entry.
+    #[test]
+    fn verification_of_a_parsed_request_is_its_entry_flag() {
+        let pem = crate::bench::serve::request_pem("verified-flag-a").unwrap();
+        let (block, _) = super::super::gopem::decode(pem.as_bytes()).unwrap();
+        let der = block.bytes;
+        parse_der_shared(&der).unwrap();
+        assert!(!verified_before(&der));
+        remember_verified(&der);
+        assert!(verified_before(&der));
+        assert!(PARSED.lock().unwrap().get(&der).unwrap().1, "flag set");
+        assert!(
+            VERIFIED.lock().unwrap().get(&der).is_none(),
+            "no second copy of the DER"
+        );
+
+        let pem = crate::bench::serve::request_pem("verified-flag-b").unwrap();
+        let (block, _) = super::super::gopem::decode(pem.as_bytes()).unwrap();
+        let der = block.bytes;
+        remember_verified(&der);
+        assert!(verified_before(&der), "remembered without a parse");
+        parse_der_shared(&der).unwrap();
+        assert!(PARSED.lock().unwrap().get(&der).unwrap().1, "carried over");
+        check_signature(&parse_der_shared(&der).unwrap()).unwrap();
     }
 }

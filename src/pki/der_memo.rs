@@ -44,6 +44,15 @@ impl<V: Clone> DerMemo<V> {
             .map(|(_, v)| v.clone())
     }
 
+    /// The value remembered for exactly these bytes, to change in place.
+    pub fn get_mut(&mut self, der: &[u8]) -> Option<&mut V> {
+        self.by_tail
+            .get_mut(&der_tail(der))?
+            .iter_mut()
+            .find(|(d, _)| **d == *der)
+            .map(|(_, v)| v)
+    }
+
     /// Remember `value` for these bytes (kept as first remembered if already there).
     pub fn insert(&mut self, der: &[u8], value: V) {
         let tail = der_tail(der);
