@@ -18,5 +18,5 @@ pub fn certificates(pem: &[u8]) -> Vec<Vec<u8>> {
 
 /// One `CERTIFICATE` block (what the signer writes to `status.certificate`).
 pub fn certificate_pem(der: &[u8]) -> String {
-    gopem::encode("CERTIFICATE", der)
+    gopem::encode_remembered("CERTIFICATE", der)
 }

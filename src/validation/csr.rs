@@ -227,13 +227,12 @@ pub fn validate(csr: &CertificateSigningRequest, opts: &Options) -> Vec<FieldErr
         errs.push(FieldError::required("spec.usages", ""));
     }
     if !opts.allow_unknown_usages {
-        let supported = sorted_usages();
         for (i, u) in csr.spec.usages.iter().enumerate() {
             if !ALL_USAGES.contains(&u.as_str()) {
                 errs.push(FieldError::not_supported(
                     format!("spec.usages[{i}]"),
                     u,
-                    &supported,
+                    &sorted_usages(),
                 ));
             }
         }
