@@ -664,7 +664,7 @@ mod tests {
     #[test]
     fn request_der_equals_rcgen() {
         let long = "n".repeat(200);
-        let templates = vec![
+        let templates = [
             Template::client("n1"),
             Template::client(&long),
             Template {
