@@ -287,7 +287,7 @@ pub fn explain(args: &CheckArgs, out: &mut String) -> i32 {
         w(out, format!("  approved: {} — {}", c.reason, c.message));
     } else {
         let why = approver::decide(approver::ApproverVariant::Stable, &csr, &mut |a| {
-            Ok(cx.authorize(a).allowed())
+            Ok(cx.allows(a))
         });
         match why {
             approver::Outcome::Error { message, .. } => w(out, format!("  not approved: {message}")),

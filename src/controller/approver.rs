@@ -310,9 +310,7 @@ impl Controller for Approver {
             self.failures.remove(name);
             return SyncResult::Done;
         };
-        let outcome = decide(self.variant, &current, &mut |a| {
-            Ok(cx.authorize(a).allowed())
-        });
+        let outcome = decide(self.variant, &current, &mut |a| Ok(cx.allows(a)));
         let err = match outcome {
             Outcome::Skip => None,
             Outcome::Error { message, .. } => Some(message),

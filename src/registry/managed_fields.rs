@@ -694,6 +694,12 @@ fn compare_conditions(
     };
     for k in keys {
         let (a, b) = (find(&lk, k).map(|i| &l[i]), find(&rk, k).map(|i| &r[i]));
+        if let (Some(x), Some(y)) = (a, b) {
+            if x == y {
+                // Equal conditions: no field differs (most writes change one condition at most).
+                continue;
+            }
+        }
         path.push(k.clone());
         for (name, _) in condition.fields {
             let (fa, fb) = (

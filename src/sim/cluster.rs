@@ -604,6 +604,11 @@ impl Cluster {
         self.rbac.authorize(a)
     }
 
+    /// Whether [`Self::authorize`] allows `a`, without building the decision's reasons.
+    pub fn allows(&self, a: &Attributes) -> bool {
+        self.rbac.allows(a)
+    }
+
     // ------------------------------------------------------------------ controllers & time
 
     /// Register a controller; its `start` runs at once (or, on a cluster from
@@ -755,7 +760,8 @@ impl Cluster {
 
     fn enqueue(&mut self, slot: usize, name: &str) {
         let s = &mut self.slots[slot];
-        if s.queued.insert(name.to_string()) {
+        if !s.queued.contains(name) {
+            s.queued.insert(name.to_string());
             s.queue.push_back(name.to_string());
         }
     }
@@ -1024,8 +1030,8 @@ impl Cluster {
             name: req.name.clone(),
             path: String::new(),
         };
-        let decision = self.authorize(&attrs);
-        if !decision.allowed() {
+        if !self.allows(&attrs) {
+            let decision = self.authorize(&attrs);
             return Err(crate::auth::forbidden_status(&attrs, &decision));
         }
         req.validate_options()?;
@@ -2504,7 +2510,14 @@ impl Cluster {
             ));
         }
         let rbac = &self.rbac;
-        let authz = |a: &Attributes| rbac.authorize(a);
+        // Admission asks only whether: the reasons are not built.
+        let authz = |a: &Attributes| {
+            if rbac.allows(a) {
+                crate::auth::Decision::Allow(String::new())
+            } else {
+                crate::auth::Decision::NoOpinion(String::new())
+            }
+        };
         match path {
             UpdatePath::Approval => admission::approval::admit(&authz, who, old)?,
             UpdatePath::Status => admission::signing::admit(&authz, who, old, new)?,
