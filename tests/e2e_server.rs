@@ -1026,6 +1026,51 @@ fn legacy_watch_bookmarks_come_before_the_timeout() {
     assert!(rv(&ev[1]) >= rv(&ev[0]), "{body}");
 }
 
+/// A Table watch converts a BOOKMARK's object too (handlers' watchEmbeddedEncoder runs
+/// `doTransformObject` on every event but a Status): a Table of one row for the kind's empty
+/// object, its resourceVersion in the Table's metadata and in the row's
+/// PartialObjectMetadata; column definitions only in the first event.
+#[test]
+fn table_watch_bookmarks_are_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let (code, body) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", &csr_body(d, "a"))),
+    );
+    assert_eq!(code, 201, "{body}");
+    let table = "Accept: application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
+    let (code, body) = s.curl(
+        "GET",
+        &format!("{C}?watch=true&resourceVersion=0&allowWatchBookmarks=true&timeoutSeconds=3"),
+        &["-H", table],
+        None,
+    );
+    assert_eq!(code, 200);
+    let ev = events(&body);
+    let types: Vec<&str> = ev.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["ADDED", "BOOKMARK"], "{body}");
+    let b = &ev[1]["object"];
+    let rv = b["metadata"]["resourceVersion"].as_str().unwrap();
+    assert_eq!(
+        b,
+        &json!({
+            "kind": "Table", "apiVersion": "meta.k8s.io/v1",
+            "metadata": {"resourceVersion": rv},
+            "columnDefinitions": null,
+            "rows": [{
+                "cells": ["", "<unknown>", "<none>", "", "<none>", "Pending"],
+                "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                    "metadata": {"resourceVersion": rv, "creationTimestamp": null}},
+            }],
+        }),
+        "{body}"
+    );
+}
+
 /// A patch document is decoded strictly before it is applied (`applyJSPatch`,
 /// `strategicPatchObject`): its duplicate keys come first, then the unknown fields of the
 /// patched object; Strict refuses (422 on field `patch`), Warn (the default) warns.
@@ -1507,6 +1552,60 @@ fn client_managed_fields_decode_or_fail_validation() {
     assert_eq!(
         status(&text)["message"],
         "CertificateSigningRequest.certificates.k8s.io \"mf-owner\" is invalid: metadata.ownerReferences.uid: Invalid value: \"\": must not be empty"
+    );
+    // BannedOwners (core v1 Event), the reference printed as Go's %#v of the struct.
+    body["metadata"]["ownerReferences"] =
+        json!([{"apiVersion": "v1", "kind": "Event", "name": "e", "uid": "u"}]);
+    let (code, text) = post(C, &body);
+    assert_eq!(code, 422, "{text}");
+    let st = status(&text);
+    assert_eq!(
+        st["message"],
+        "CertificateSigningRequest.certificates.k8s.io \"mf-owner\" is invalid: metadata.ownerReferences: Invalid value: v1.OwnerReference{APIVersion:\"v1\", Kind:\"Event\", Name:\"e\", UID:\"u\", Controller:(*bool)(nil), BlockOwnerDeletion:(*bool)(nil)}: /v1, Kind=Event is disallowed from being an owner"
+    );
+    assert_eq!(
+        st["details"]["causes"][0]["field"],
+        "metadata.ownerReferences"
+    );
+    // Only one controller.
+    body["metadata"]["ownerReferences"] = json!([
+        {"apiVersion": "v1", "kind": "Pod", "name": "a", "uid": "1", "controller": true},
+        {"apiVersion": "apps/v1", "kind": "Deployment", "name": "b", "uid": "2", "controller": true},
+    ]);
+    let (code, text) = post(C, &body);
+    assert_eq!(code, 422, "{text}");
+    let msg = status(&text)["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.starts_with("CertificateSigningRequest.certificates.k8s.io \"mf-owner\" is invalid: metadata.ownerReferences: Invalid value: []v1.OwnerReference{v1.OwnerReference{APIVersion:\"v1\", Kind:\"Pod\""),
+        "{msg}"
+    );
+    assert!(
+        msg.ends_with("}}: Only one reference can have Controller set to true. Found \"true\" in references for Pod/a and Deployment/b"),
+        "{msg}"
+    );
+    // On an update, the CSR's ObjectMeta rules run four times (validateCommonFields' create
+    // and update rules, then the strategy's): four causes, one message.
+    let mut body: Value = serde_json::from_slice(&csr_body(d, "mf-owner")).unwrap();
+    let (code, text) = post(C, &body);
+    assert_eq!(code, 201, "{text}");
+    let created: Value = serde_json::from_str(&text).unwrap();
+    body["metadata"] = created["metadata"].clone();
+    body["metadata"]["ownerReferences"] =
+        json!([{"apiVersion": "v1", "kind": "Event", "name": "e", "uid": "u"}]);
+    let (code, text) = put(&format!("{C}/mf-owner"), &body);
+    assert_eq!(code, 422, "{text}");
+    let st = status(&text);
+    assert!(
+        st["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("}: /v1, Kind=Event is disallowed from being an owner"),
+        "{text}"
+    );
+    assert_eq!(
+        st["details"]["causes"].as_array().unwrap().len(),
+        4,
+        "{text}"
     );
     // The common ObjectMeta rules on updates of other kinds.
     let label_msg = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";

@@ -78,9 +78,15 @@ impl Render {
             first: true,
         }
     }
+    /// A Table watch converts every event's object but an ERROR's Status (the
+    /// watchEmbeddedEncoder's `doTransformObject`), a BOOKMARK's too: its object is the
+    /// kind's empty object, one row of empty cells.
     fn line(&mut self, e: WatchEvent, now: crate::api::Time) -> Bytes {
         let object = match (&self.table_resource, e.type_) {
-            (Some(res), EventType::Added | EventType::Modified | EventType::Deleted) => {
+            (
+                Some(res),
+                EventType::Added | EventType::Modified | EventType::Deleted | EventType::Bookmark,
+            ) => {
                 let t = negotiation::table(res, &e.object, now, self.first);
                 self.first = false;
                 t
