@@ -798,3 +798,71 @@ fn kubectl_patch_types_and_a_failed_json_patch() {
         );
     }
 }
+
+/// `-l` and `--field-selector` go to the server as written; it parses them as apimachinery
+/// does (`labels.Parse`, `fields.ParseSelector`): set-based and `gt`/`lt` requirements match,
+/// and a bad selector is a 400 whose text kubectl wraps in its "Unable to find" line.
+#[test]
+fn kubectl_label_and_field_selectors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let d = tmp.path();
+    sh(d, "openssl req -new -newkey rsa:2048 -nodes -keyout p.key -out p.csr -subj '/CN=p' 2>/dev/null", &[]);
+    for (name, tier) in [("s1", "1"), ("s2", "3")] {
+        s.ok(
+            KUBECTL,
+            &["create", "-f", "-"],
+            Some(&manifest(
+                name,
+                &d.join("p.csr"),
+                "example.com/signer",
+                &["client auth"],
+                None,
+            )),
+        );
+        s.ok(
+            KUBECTL,
+            &["label", "csr", name, &format!("tier={tier}")],
+            None,
+        );
+    }
+    let names = |args: &[&str]| {
+        let mut a = vec!["get", "csr", "-o", "name"];
+        a.extend_from_slice(args);
+        s.ok(KUBECTL, &a, None)
+    };
+    assert_eq!(
+        names(&["-l", "tier>2"]).trim(),
+        "certificatesigningrequest.certificates.k8s.io/s2"
+    );
+    assert_eq!(
+        names(&["-l", "tier in (1, 5),!missing"]).trim(),
+        "certificatesigningrequest.certificates.k8s.io/s1"
+    );
+    assert_eq!(
+        names(&[
+            "--field-selector",
+            "metadata.name!=s1,spec.signerName=example.com/signer"
+        ])
+        .trim(),
+        "certificatesigningrequest.certificates.k8s.io/s2"
+    );
+    let err = s.fails(KUBECTL, &["get", "csr", "-l", "tier:1"]);
+    assert!(
+        err.contains(r#"that match label selector "tier:1", field selector "": unable to parse requirement: <nil>: Invalid value: "tier:1": name part must consist of alphanumeric characters"#),
+        "{err}"
+    );
+    let err = s.fails(KUBECTL, &["get", "csr", "-l", "tier===1"]);
+    assert!(
+        err.ends_with("unable to parse requirement: found '=', expected: identifier\n"),
+        "{err:?}"
+    );
+    let err = s.fails(
+        KUBECTL,
+        &["get", "csr", "--field-selector", "metadata.name=a=b"],
+    );
+    assert!(
+        err.ends_with("invalid field selector: unescaped character in value: 61\n"),
+        "{err:?}"
+    );
+}

@@ -387,7 +387,7 @@ pub fn validate_no_new_finalizers(new: &[String], old: &ObjectMeta) -> Vec<Field
 }
 
 /// `IsValidLabelValue`: at most 63 characters, and empty or the label-value pattern.
-fn label_value(v: &str) -> Vec<&'static str> {
+pub(crate) fn label_value(v: &str) -> Vec<&'static str> {
     let mut errs = Vec::new();
     if v.len() > 63 {
         errs.push("must be no more than 63 characters");
