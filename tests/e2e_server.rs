@@ -1642,3 +1642,75 @@ fn client_managed_fields_decode_or_fail_validation() {
         "Secret \"s\" is invalid: metadata.labels: Invalid value: \"a/b/c\": a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
     );
 }
+
+/// `dedupOwnerReferencesAndAddWarning`: an owner reference repeated exactly is dropped with
+/// a warning — before admission on a create or an update, after it (its own text) on a
+/// patch; entries sharing a uid but differing in a field are kept.
+#[test]
+fn duplicate_owner_references_are_dropped_with_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let headers = d.join("headers.txt");
+    let warnings = || -> Vec<String> {
+        std::fs::read_to_string(&headers)
+            .unwrap()
+            .lines()
+            .filter_map(|l| {
+                l.strip_prefix("warning: ")
+                    .or_else(|| l.strip_prefix("Warning: "))
+            })
+            .map(|w| w.trim().to_string())
+            .collect()
+    };
+    let text = |after: &str, uids: &str| {
+        format!("299 - \".metadata.ownerReferences contains duplicate entries{after}; API server dedups owner references in 1.20+, and may reject such requests as early as 1.24; please fix your requests; duplicate UID(s) observed: {uids}\"")
+    };
+    let o = |name: &str, uid: &str| json!({"apiVersion": "v1", "kind": "ConfigMap", "name": name, "uid": uid});
+    let mut body: Value = serde_json::from_slice(&csr_body(d, "own")).unwrap();
+    body["metadata"]["ownerReferences"] = json!([
+        o("a", "1"),
+        o("b", "2"),
+        o("a", "1"),
+        o("other", "1"),
+        o("b", "2")
+    ]);
+    let (code, created) = s.curl(
+        "POST",
+        C,
+        &["-D", headers.to_str().unwrap()],
+        Some(("application/json", body.to_string().as_bytes())),
+    );
+    assert_eq!(code, 201, "{created}");
+    assert_eq!(warnings(), [text("", "1, 2")]);
+    let created: Value = serde_json::from_str(&created).unwrap();
+    assert_eq!(
+        created["metadata"]["ownerReferences"],
+        json!([o("a", "1"), o("b", "2"), o("other", "1")])
+    );
+    // update
+    let mut upd = created.clone();
+    upd["metadata"]["ownerReferences"] = json!([o("a", "1"), o("a", "1")]);
+    let (code, text_) = s.curl(
+        "PUT",
+        &format!("{C}/own"),
+        &["-D", headers.to_str().unwrap()],
+        Some(("application/json", upd.to_string().as_bytes())),
+    );
+    assert_eq!(code, 200, "{text_}");
+    assert_eq!(warnings(), [text("", "1")]);
+    let v: Value = serde_json::from_str(&text_).unwrap();
+    assert_eq!(v["metadata"]["ownerReferences"], json!([o("a", "1")]));
+    // patch
+    let patch = json!({"metadata": {"ownerReferences": [o("c", "3"), o("c", "3")]}});
+    let (code, text_) = s.curl(
+        "PATCH",
+        &format!("{C}/own"),
+        &["-D", headers.to_str().unwrap()],
+        Some(("application/merge-patch+json", patch.to_string().as_bytes())),
+    );
+    assert_eq!(code, 200, "{text_}");
+    assert_eq!(warnings(), [text(" after mutating admission happens", "3")]);
+    let v: Value = serde_json::from_str(&text_).unwrap();
+    assert_eq!(v["metadata"]["ownerReferences"], json!([o("c", "3")]));
+}

@@ -1036,6 +1036,8 @@ impl Cluster {
             Verb::Create => {
                 let mut fields = None;
                 if let Some(b) = req.body.as_mut() {
+                    // A create by server-side apply is a patch: deduped after admission.
+                    self.dedup_owner_references(b, req.from_apply);
                     crate::validation::meta::replace_undecodable_managed_fields(b, None);
                 }
                 if req.body.is_none() {
@@ -1067,7 +1069,9 @@ impl Cluster {
                     (None, Some(c)) => UpdateBody::Value(to_value(&*c)),
                     (None, None) => return Err(Status::bad_request("request body required")),
                 };
-                if let UpdateBody::Value(v) = &body {
+                let mut body = body;
+                if let UpdateBody::Value(v) = &mut body {
+                    self.dedup_owner_references(v, false);
                     self.update_uid_precondition(&info, &namespace, &req.name, v)?;
                 }
                 let body = match body {
@@ -1145,6 +1149,7 @@ impl Cluster {
                     return Err(Status::bad_request("patch did not produce an object"));
                 }
                 let mut patched = patched;
+                self.dedup_owner_references(&mut patched, true);
                 if req.subresource.is_empty() {
                     crate::validation::meta::replace_undecodable_managed_fields(
                         &mut patched,
@@ -1986,6 +1991,26 @@ impl Cluster {
     /// them into `strict_errors`): `Strict` is 400 `error strict decoding YAML: error
     /// converting YAML to JSON: yaml: unmarshal errors:\n  line <n>: key "<k>" already set in
     /// map`, `Warn` (the default) a warning with the same text after `YAML: `.
+    /// `dedupOwnerReferencesAndAddWarning` (apiserver handlers): duplicate owner references
+    /// are dropped with a warning — create and update dedup the request body before the field
+    /// manager and admission, a patch (server-side apply included) the patched object after
+    /// mutating admission, each with its own text.
+    fn dedup_owner_references(&mut self, obj: &mut Value, after_mutating_admission: bool) {
+        let dups = crate::validation::meta::dedup_owner_references(obj);
+        if dups.is_empty() {
+            return;
+        }
+        let when = if after_mutating_admission {
+            " after mutating admission happens"
+        } else {
+            ""
+        };
+        self.warnings.push(format!(
+            ".metadata.ownerReferences contains duplicate entries{when}; API server dedups owner references in 1.20+, and may reject such requests as early as 1.24; please fix your requests; duplicate UID(s) observed: {}",
+            dups.join(", ")
+        ));
+    }
+
     fn apply_strict_yaml(&mut self, req: &ApiRequest) -> Result<(), Status> {
         let Some(lines) = req.strict_errors.as_ref().filter(|l| !l.is_empty()) else {
             return Ok(());

@@ -119,6 +119,58 @@ fn validate_owner_references(refs: &[Value]) -> Vec<FieldError> {
     errs
 }
 
+/// The handlers' `dedupOwnerReferences`: an entry whose uid was seen and which equals an
+/// entry kept so far (as the decoded `metav1.OwnerReference`: the four strings and the two
+/// `*bool`s; unknown keys and `null` do not count) is dropped. Returns the dropped entries'
+/// uids, in order; nothing changes when there are none.
+pub fn dedup_owner_references(obj: &mut Value) -> Vec<String> {
+    let Some(refs) = obj
+        .get_mut("metadata")
+        .and_then(|m| m.get_mut("ownerReferences"))
+        .and_then(Value::as_array_mut)
+    else {
+        return Vec::new();
+    };
+    type Decoded<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a str,
+        Option<bool>,
+        Option<bool>,
+    );
+    fn decoded(r: &Value) -> Decoded<'_> {
+        let s = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("");
+        let b = |k: &str| r.get(k).and_then(Value::as_bool);
+        (
+            s("apiVersion"),
+            s("kind"),
+            s("name"),
+            s("uid"),
+            b("controller"),
+            b("blockOwnerDeletion"),
+        )
+    }
+    let mut keep = Vec::with_capacity(refs.len());
+    let mut duplicates = Vec::new();
+    for (i, r) in refs.iter().enumerate() {
+        let d = decoded(r);
+        if keep.iter().any(|&j: &usize| decoded(&refs[j]) == d) {
+            duplicates.push(d.3.to_string());
+        } else {
+            keep.push(i);
+        }
+    }
+    if !duplicates.is_empty() {
+        let mut i = 0;
+        refs.retain(|_| {
+            i += 1;
+            keep.contains(&(i - 1))
+        });
+    }
+    duplicates
+}
+
 /// Go's `%#v` of a `[]metav1.OwnerReference`, as field.Error prints the list.
 fn go_owner_references(refs: &[Value]) -> String {
     let items: Vec<String> = refs
