@@ -866,3 +866,93 @@ fn kubectl_label_and_field_selectors() {
         "{err:?}"
     );
 }
+
+/// NamespaceLifecycle admission and the namespace controller: no content is created in a
+/// namespace that does not exist (404 for the namespace), `default`, `kube-system` and
+/// `kube-public` may not be deleted (403), and deleting a namespace deletes what is in it.
+#[test]
+fn namespace_lifecycle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let err = s.fails(
+        KUBECTL,
+        &[
+            "create",
+            "secret",
+            "generic",
+            "s",
+            "-n",
+            "nope",
+            "--from-literal=a=b",
+        ],
+    );
+    assert_eq!(
+        err.trim(),
+        r#"error: failed to create secret namespaces "nope" not found"#
+    );
+    let err = s.fails(
+        KUBECTL,
+        &[
+            "create",
+            "role",
+            "r",
+            "-n",
+            "nope",
+            "--verb=get",
+            "--resource=secrets",
+        ],
+    );
+    assert_eq!(
+        err.trim(),
+        r#"Error from server (NotFound): namespaces "nope" not found"#
+    );
+    for ns in ["default", "kube-system", "kube-public"] {
+        let err = s.fails(KUBECTL, &["delete", "namespace", ns]);
+        assert_eq!(
+            err.trim(),
+            format!(
+                r#"Error from server (Forbidden): namespaces "{ns}" is forbidden: this namespace may not be deleted"#
+            )
+        );
+    }
+    s.ok(KUBECTL, &["create", "namespace", "t1"], None);
+    s.ok(
+        KUBECTL,
+        &[
+            "create",
+            "secret",
+            "generic",
+            "s",
+            "-n",
+            "t1",
+            "--from-literal=a=b",
+        ],
+        None,
+    );
+    s.ok(
+        KUBECTL,
+        &[
+            "create",
+            "role",
+            "r",
+            "-n",
+            "t1",
+            "--verb=get",
+            "--resource=secrets",
+        ],
+        None,
+    );
+    s.ok(
+        KUBECTL,
+        &["create", "secret", "generic", "keep", "--from-literal=a=b"],
+        None,
+    );
+    s.ok(KUBECTL, &["delete", "namespace", "t1"], None);
+    let o = s.kubectl(KUBECTL, &["get", "secrets,roles", "-n", "t1"], None);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr).trim(),
+        "No resources found in t1 namespace."
+    );
+    let out = s.ok(KUBECTL, &["get", "secret", "keep", "-o", "name"], None);
+    assert_eq!(out.trim(), "secret/keep");
+}

@@ -120,6 +120,8 @@ struct Timer {
 
 /// The garbage collector's identity (kube-controller-manager with
 /// `--use-service-account-credentials`).
+/// NamespaceLifecycle's immortal namespaces.
+const IMMORTAL_NAMESPACES: [&str; 3] = ["default", "kube-system", "kube-public"];
 const GC_USER: &str = "system:serviceaccount:kube-system:generic-garbage-collector";
 
 fn info_csr() -> &'static ResourceInfo {
@@ -1586,6 +1588,10 @@ impl Cluster {
                 return Err(Status::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
             }
             set_meta(&mut obj, "namespace", json!(ns));
+            // NamespaceLifecycle admission: no content in a namespace that does not exist.
+            if !self.store.contains(&store::key("", "namespaces", "", ns)) {
+                return Err(Status::not_found(&GroupResource::new("", "namespaces"), ns));
+            }
         } else {
             set_meta(&mut obj, "namespace", Value::Null);
         }
@@ -2191,6 +2197,10 @@ impl Cluster {
         obj["kind"] = json!(info.kind);
         if info.namespaced {
             set_meta(&mut obj, "namespace", json!(ns));
+            // NamespaceLifecycle admission: no content in a namespace that does not exist.
+            if !self.store.contains(&store::key("", "namespaces", "", ns)) {
+                return Err(Status::not_found(&GroupResource::new("", "namespaces"), ns));
+            }
         } else {
             set_meta(&mut obj, "namespace", Value::Null);
         }
@@ -2573,6 +2583,14 @@ impl Cluster {
             &uid,
             meta_str(&obj, "resourceVersion"),
         )?;
+        // NamespaceLifecycle admission: the immortal namespaces may not be deleted.
+        if info.resource == "namespaces" && IMMORTAL_NAMESPACES.contains(&name) {
+            return Err(Status::forbidden(
+                &gr(info),
+                name,
+                "this namespace may not be deleted",
+            ));
+        }
         // `updateForGracefulDeletionAndFinalizers`: the garbage collector's finalizers as the
         // options ask; with finalizers left the object is only marked as being deleted.
         let finalizers: Vec<String> = obj
@@ -2614,6 +2632,11 @@ impl Cluster {
                     .expect("status"),
             );
         }
+        // A namespace's content goes first, as the namespace controller removes it before
+        // the namespace's own finalizer lets it go.
+        if info.resource == "namespaces" {
+            self.remove_namespace_content(name)?;
+        }
         // Deleted now: the watch shows the stored state (finalizers the options emptied
         // included).
         self.remove(info, &key, obj)?;
@@ -2621,6 +2644,29 @@ impl Cluster {
             serde_json::to_value(Status::success(&gr(info), name, info.resource, &uid))
                 .expect("status"),
         )
+    }
+
+    /// What kube-controller-manager's namespace controller deletes from a namespace being
+    /// deleted: every stored object of a namespaced kind in it.
+    fn remove_namespace_content(&mut self, ns: &str) -> Result<(), Status> {
+        for info in resources::ALL.iter().filter(|r| r.namespaced && r.stored) {
+            let prefix = store::prefix(info.group, info.resource, Some(ns));
+            let keys: Vec<String> = self
+                .store
+                .range(&prefix, None)
+                .map(|(k, _)| k.clone())
+                .collect();
+            for key in keys {
+                if let Some(obj) = self
+                    .store
+                    .get(&key)
+                    .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+                {
+                    self.remove(info, &key, obj)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// [`Cluster::delete`] for a CSR, from the typed object in [`CsrCache`].
