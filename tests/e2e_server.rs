@@ -1714,3 +1714,107 @@ fn duplicate_owner_references_are_dropped_with_a_warning() {
     let v: Value = serde_json::from_str(&text_).unwrap();
     assert_eq!(v["metadata"]["ownerReferences"], json!([o("c", "3")]));
 }
+
+/// A watch with a selector judges an update on the object before and after it (the cacher's
+/// `convertToWatchEvent`): leaving the selection is DELETED with the old object at the
+/// event's resourceVersion, entering it is ADDED — both when the watch replays the log and
+/// when it follows live changes, and in Tables.
+#[test]
+fn selector_watches_see_objects_enter_and_leave() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let mut body: Value = serde_json::from_slice(&csr_body(d, "w")).unwrap();
+    body["metadata"]["labels"] = json!({"team": "a"});
+    let (code, text) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", body.to_string().as_bytes())),
+    );
+    assert_eq!(code, 201, "{text}");
+    let rv0 = serde_json::from_str::<Value>(&text).unwrap()["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path =
+        format!("{C}?watch=true&labelSelector=team%3Da&resourceVersion={rv0}&timeoutSeconds=2");
+    let (c, k) = s.admin_cert_files();
+    let spawn_watch = |accept: &'static str| {
+        let (url, ca) = (format!("{}{path}", s.url), d.join("ca.crt"));
+        let (c, k) = (c.clone(), k.clone());
+        std::thread::spawn(move || {
+            let o = std::process::Command::new("curl")
+                .args(["-s", "--http1.1", "-H", accept, "--cacert"])
+                .arg(ca)
+                .arg("--cert")
+                .arg(c)
+                .arg("--key")
+                .arg(k)
+                .arg(url)
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&o.stdout).into_owned()
+        })
+    };
+    let live = spawn_watch("Accept: application/json");
+    let table = spawn_watch("Accept: application/json;as=Table;g=meta.k8s.io;v=v1");
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let label = |v: &str| {
+        let p = json!({"metadata": {"labels": {"team": v}}}).to_string();
+        let (code, text) = s.curl(
+            "PATCH",
+            &format!("{C}/w"),
+            &[],
+            Some(("application/merge-patch+json", p.as_bytes())),
+        );
+        assert_eq!(code, 200, "{text}");
+        serde_json::from_str::<Value>(&text).unwrap()["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let rv_b = label("b");
+    label("c"); // outside the selection before and after: not seen
+    let rv_a = label("a");
+    let want = |objects: Vec<(String, Value)>| -> Vec<(String, String, Value)> {
+        objects
+            .into_iter()
+            .map(|(t, o)| {
+                (
+                    t,
+                    o["metadata"]["resourceVersion"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                    o["metadata"]["labels"].clone(),
+                )
+            })
+            .collect()
+    };
+    let expected = vec![
+        ("DELETED".to_string(), rv_b.clone(), json!({"team": "a"})),
+        ("ADDED".to_string(), rv_a.clone(), json!({"team": "a"})),
+    ];
+    let got = |body: &str, table: bool| {
+        want(
+            events(body)
+                .into_iter()
+                .map(|e| {
+                    let o = if table {
+                        e["object"]["rows"][0]["object"].clone()
+                    } else {
+                        e["object"].clone()
+                    };
+                    (e["type"].as_str().unwrap().to_string(), o)
+                })
+                .collect(),
+        )
+    };
+    assert_eq!(got(&live.join().unwrap(), false), expected, "live");
+    assert_eq!(got(&table.join().unwrap(), true), expected, "table");
+    // The same from the log.
+    let (code, body) = s.curl("GET", &path, &[], None);
+    assert_eq!(code, 200);
+    assert_eq!(got(&body, false), expected, "replayed");
+}

@@ -116,6 +116,8 @@ pub struct SharedEvent {
     pub key: String,
     pub type_: EventType,
     pub object: Value,
+    /// The stored object this write replaced (selector watches judge updates on both).
+    pub prev: Option<crate::store::Bytes>,
     /// Where its line (`{"type":…,"object":…}` and a newline: what a plain JSON watch
     /// sends) is in the batch's `lines`.
     pub span: std::ops::Range<usize>,
@@ -235,6 +237,7 @@ async fn pump(
                     key: e.key,
                     type_: e.type_,
                     object,
+                    prev: e.prev,
                     span,
                 })
             })
@@ -377,14 +380,30 @@ pub async fn run(
                                 behind = true;
                                 break;
                             }
-                            let wanted = |e: &SharedEvent| {
-                                e.rv > cursor.rv
-                                    && filter.matches_key(&e.key)
-                                    && filter.matches_object(&e.object)
-                            };
-                            if render.table_resource.is_some() {
+                            let wanted =
+                                |e: &SharedEvent| e.rv > cursor.rv && filter.matches_key(&e.key);
+                            if render.table_resource.is_some() || !filter.is_trivial() {
+                                // Selectors judge an update on both objects
+                                // (`convertToWatchEvent`); Tables render per watch.
                                 for e in batch.events.iter().filter(|e| wanted(e)) {
-                                    chunk.push(render.line_of(e, batch.now));
+                                    let prev = e.prev.as_deref().map(|b| b.as_slice());
+                                    match filter.convert(e.type_, &e.object, prev, e.rv) {
+                                        None => {}
+                                        Some((t, None)) if t == e.type_ => {
+                                            if render.table_resource.is_some() {
+                                                chunk.push(render.line_of(e, batch.now));
+                                            } else {
+                                                chunk.push(batch.lines.slice(e.span.clone()));
+                                            }
+                                        }
+                                        Some((type_, object)) => {
+                                            let object =
+                                                object.unwrap_or_else(|| e.object.clone());
+                                            chunk.push(
+                                                render.line(WatchEvent { type_, object }, batch.now),
+                                            );
+                                        }
+                                    }
                                 }
                             } else {
                                 // runs of consecutive wanted events: slices of the hub's

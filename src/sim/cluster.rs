@@ -1502,13 +1502,11 @@ impl Cluster {
             let Ok(obj) = serde_json::from_slice::<Value>(&e.object) else {
                 continue;
             };
-            if !filter.matches_object(&obj) {
-                continue;
+            match filter.convert(e.type_, &obj, e.prev.as_deref().map(|b| b.as_slice()), e.rv) {
+                None => {}
+                Some((type_, None)) => out.push(WatchEvent { type_, object: obj }),
+                Some((type_, Some(object))) => out.push(WatchEvent { type_, object }),
             }
-            out.push(WatchEvent {
-                type_: e.type_,
-                object: obj,
-            });
         }
         cursor.rv = last.max(cursor.rv);
         Ok(out)
@@ -2933,6 +2931,48 @@ impl WatchFilter {
     /// Whether the object passes the label and field selectors.
     pub fn matches_object(&self, obj: &Value) -> bool {
         Cluster::matches(&self.sel, obj)
+    }
+
+    /// Whether the watch has no selector (every event of its resource passes as it is).
+    pub fn is_trivial(&self) -> bool {
+        self.sel.0.is_empty() && self.sel.1.is_empty()
+    }
+
+    /// The cacher's `convertToWatchEvent`: with selectors an update is judged on the object
+    /// before and after it — both pass: MODIFIED; only the new one: ADDED; only the old one:
+    /// DELETED, showing the old object with the event's resourceVersion (returned); neither:
+    /// nothing. `prev` is the stored object the write replaced (for a DELETED event the
+    /// object itself is its last state). `None`: the watch does not see the event.
+    pub fn convert(
+        &self,
+        type_: EventType,
+        object: &Value,
+        prev: Option<&[u8]>,
+        rv: u64,
+    ) -> Option<(EventType, Option<Value>)> {
+        if self.is_trivial() {
+            return Some((type_, None));
+        }
+        let cur = self.matches_object(object);
+        match type_ {
+            EventType::Modified => {
+                let prev = prev.and_then(|b| serde_json::from_slice::<Value>(b).ok());
+                let old = prev.as_ref().map_or(cur, |p| self.matches_object(p));
+                match (cur, old) {
+                    (true, true) => Some((EventType::Modified, None)),
+                    (true, false) => Some((EventType::Added, None)),
+                    (false, true) => {
+                        let mut p = prev.expect("old passes only when known");
+                        if let Some(m) = p.get_mut("metadata").and_then(Value::as_object_mut) {
+                            m.insert("resourceVersion".into(), json!(rv.to_string()));
+                        }
+                        Some((EventType::Deleted, Some(p)))
+                    }
+                    (false, false) => None,
+                }
+            }
+            _ => cur.then_some((type_, None)),
+        }
     }
 }
 
