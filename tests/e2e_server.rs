@@ -1818,3 +1818,29 @@ fn selector_watches_see_objects_enter_and_leave() {
     assert_eq!(code, 200);
     assert_eq!(got(&body, false), expected, "replayed");
 }
+
+/// A list's items are the objects without kind and apiVersion, their fields in the Go
+/// struct's order (metadata, spec, status), not reordered by removing the two.
+#[test]
+fn list_items_keep_their_field_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let (code, text) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", &csr_body(d, "ord"))),
+    );
+    assert_eq!(code, 201, "{text}");
+    let (code, text) = s.curl("GET", C, &[], None);
+    assert_eq!(code, 200);
+    let compact: String = text.split_whitespace().collect();
+    assert!(
+        compact.contains(r#""items":[{"metadata":{"name":"ord","#),
+        "{text}"
+    );
+    let item = &serde_json::from_str::<Value>(&text).unwrap()["items"][0];
+    let keys: Vec<&String> = item.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["metadata", "spec", "status"]);
+}

@@ -1386,8 +1386,8 @@ impl Cluster {
                 }
             }
             if let Some(m) = obj.as_object_mut() {
-                m.remove("apiVersion");
-                m.remove("kind");
+                m.shift_remove("apiVersion");
+                m.shift_remove("kind");
             }
             items.push(obj);
             last_key = Some(k.clone());
@@ -1879,7 +1879,7 @@ impl Cluster {
         };
         match obj["metadata"].as_object_mut() {
             Some(m) if left.is_empty() => {
-                m.remove("finalizers");
+                m.shift_remove("finalizers");
             }
             Some(m) => {
                 m.insert("finalizers".into(), json!(left));
@@ -2753,7 +2753,10 @@ fn normalize_secret(obj: &mut Value, errs: &mut Vec<FieldError>) {
     {
         obj["type"] = json!("Opaque");
     }
-    if let Some(Value::Object(sd)) = obj.as_object_mut().and_then(|m| m.remove("stringData")) {
+    if let Some(Value::Object(sd)) = obj
+        .as_object_mut()
+        .and_then(|m| m.shift_remove("stringData"))
+    {
         if !obj.get("data").is_some_and(|d| d.is_object()) {
             obj["data"] = json!({});
         }
