@@ -1844,3 +1844,83 @@ fn list_items_keep_their_field_order() {
     let keys: Vec<&String> = item.as_object().unwrap().keys().collect();
     assert_eq!(keys, ["metadata", "spec", "status"]);
 }
+
+/// `Accept: …;as=PartialObjectMetadata(List);g=meta.k8s.io;v=v1` (client-go's metadata
+/// client): the object's metadata only, a list of them (no items: null), 406 NotAcceptable
+/// for an object asked as a list or the reverse, and watch events of PartialObjectMetadata.
+#[test]
+fn partial_object_metadata_answers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let (code, text) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", &csr_body(d, "pm"))),
+    );
+    assert_eq!(code, 201, "{text}");
+    let created: Value = serde_json::from_str(&text).unwrap();
+    let one = "Accept: application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+    let list = "Accept: application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+    let (code, text) = s.curl("GET", &format!("{C}/pm"), &["-H", one], None);
+    assert_eq!(code, 200, "{text}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap(),
+        json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": created["metadata"]})
+    );
+    let (code, text) = s.curl("GET", C, &["-H", list], None);
+    assert_eq!(code, 200, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["kind"], "PartialObjectMetadataList");
+    assert_eq!(v["items"][0]["kind"], "PartialObjectMetadata");
+    assert_eq!(v["items"][0]["metadata"], created["metadata"]);
+    let (code, text) = s.curl(
+        "GET",
+        "/api/v1/namespaces/default/secrets",
+        &["-H", list],
+        None,
+    );
+    assert_eq!(code, 200, "{text}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap()["items"],
+        Value::Null
+    );
+    let (code, text) = s.curl("GET", C, &["-H", one], None);
+    assert_eq!(code, 406, "{text}");
+    assert_eq!(
+        status(&text)["message"],
+        "you requested PartialObjectMetadata, but the requested object is a list (*certificates.CertificateSigningRequestList)"
+    );
+    let (code, text) = s.curl("GET", &format!("{C}/pm"), &["-H", list], None);
+    assert_eq!(code, 406, "{text}");
+    assert_eq!(
+        status(&text)["message"],
+        "you requested PartialObjectMetadataList, but the requested object is not a list (*certificates.CertificateSigningRequest)"
+    );
+    // A Table asked first wins.
+    let (code, text) = s.curl(
+        "GET",
+        C,
+        &["-H", "Accept: application/json;as=Table;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"],
+        None,
+    );
+    assert_eq!(code, 200, "{text}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap()["kind"],
+        "Table"
+    );
+    let (code, body) = s.curl(
+        "GET",
+        &format!("{C}?watch=true&resourceVersion=0&timeoutSeconds=1"),
+        &["-H", one],
+        None,
+    );
+    assert_eq!(code, 200);
+    let ev = events(&body);
+    assert_eq!(ev.len(), 1, "{body}");
+    assert_eq!(
+        ev[0],
+        json!({"type": "ADDED", "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": created["metadata"]}})
+    );
+}

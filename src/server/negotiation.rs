@@ -38,6 +38,109 @@ pub fn wants_table(accept: &str) -> bool {
     })
 }
 
+/// A `meta.k8s.io` PartialObjectMetadata transform and the apiVersion it answers in
+/// (`meta.k8s.io/v1` or `meta.k8s.io/v1beta1`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Partial {
+    Object(&'static str),
+    List(&'static str),
+}
+
+/// Does the Accept header ask for `PartialObjectMetadata(List)`? The clauses are read in
+/// order: a clause without `as` (no transform) or with another kind (a Table) decides
+/// against; one for another group or version is skipped (the endpoint does not allow it).
+pub fn wants_partial(accept: &str) -> Option<Partial> {
+    for part in accept.split(',') {
+        let params: Vec<String> = part
+            .split(';')
+            .skip(1)
+            .map(|p| p.trim().replace(' ', ""))
+            .collect();
+        let get = |k: &str| {
+            params
+                .iter()
+                .find_map(|p| p.strip_prefix(k).and_then(|r| r.strip_prefix('=')))
+        };
+        let kind = get("as")?;
+        if get("g") != Some("meta.k8s.io") {
+            continue;
+        }
+        let version = match get("v") {
+            Some("v1") => "meta.k8s.io/v1",
+            Some("v1beta1") => "meta.k8s.io/v1beta1",
+            _ => continue,
+        };
+        return match kind {
+            "PartialObjectMetadata" => Some(Partial::Object(version)),
+            "PartialObjectMetadataList" => Some(Partial::List(version)),
+            _ => None,
+        };
+    }
+    None
+}
+
+/// `asPartialObjectMetadata`: the object's metadata under `PartialObjectMetadata`.
+pub fn partial_object(v: &Value, api_version: &str) -> Value {
+    json!({
+        "kind": "PartialObjectMetadata",
+        "apiVersion": api_version,
+        "metadata": v.get("metadata").cloned().unwrap_or(json!({})),
+    })
+}
+
+/// `asPartialObjectMetadataList`: each item as a `PartialObjectMetadata` (its kind set), the
+/// list's resourceVersion, continue and remainingItemCount; no items is `null` (the list is
+/// built by appending).
+pub fn partial_list(v: &Value, api_version: &str) -> Value {
+    let items: Vec<Value> = v
+        .get("items")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().map(|o| partial_object(o, api_version)).collect())
+        .unwrap_or_default();
+    let mut meta = serde_json::Map::new();
+    for k in ["resourceVersion", "continue", "remainingItemCount"] {
+        if let Some(x) = v.get("metadata").and_then(|m| m.get(k)) {
+            meta.insert(k.into(), x.clone());
+        }
+    }
+    json!({
+        "kind": "PartialObjectMetadataList",
+        "apiVersion": api_version,
+        "metadata": meta,
+        "items": if items.is_empty() { Value::Null } else { Value::Array(items) },
+    })
+}
+
+/// A GET or list answer in the PartialObjectMetadata form asked for, or the 406
+/// `errNotAcceptable` of asking an object for a list or a list for an object (`%T` of the
+/// registry's internal type).
+pub fn partial_response(
+    p: Partial,
+    v: &Value,
+    group: &str,
+    kind: &str,
+) -> Result<Value, crate::api::Status> {
+    let is_list = v.get("items").is_some_and(Value::is_array);
+    let package = match group {
+        "" => "core",
+        g => g.split('.').next().unwrap_or(g),
+    };
+    match (p, is_list) {
+        (Partial::Object(av), false) => Ok(partial_object(v, av)),
+        (Partial::List(av), true) => Ok(partial_list(v, av)),
+        (Partial::Object(_), true) => Err(crate::api::Status::failure(
+            406,
+            "NotAcceptable",
+            format!("you requested PartialObjectMetadata, but the requested object is a list (*{package}.{kind}List)"),
+        )),
+        (Partial::List(_), false) => Err(crate::api::Status::failure(
+            406,
+            "NotAcceptable",
+            format!("you requested PartialObjectMetadataList, but the requested object is not a list (*{package}.{kind})"),
+        )),
+    }
+}
+
 /// Is some offered type one we can answer (JSON, anything, or protobuf answered as JSON)?
 pub fn acceptable(accept: &str) -> bool {
     if accept.trim().is_empty() {

@@ -47,6 +47,8 @@ pub struct Render {
     /// `sendInitialEvents=true` with bookmarks: mark the end of the initial events with a
     /// BOOKMARK annotated `k8s.io/initial-events-end: "true"` (the watch-list protocol).
     pub initial_events_end: bool,
+    /// `Some(apiVersion)` for PartialObjectMetadata watches.
+    pub partial: Option<&'static str>,
     first: bool,
 }
 
@@ -75,6 +77,7 @@ impl Render {
         Render {
             table_resource,
             initial_events_end: false,
+            partial: None,
             first: true,
         }
     }
@@ -91,9 +94,20 @@ impl Render {
                 self.first = false;
                 t
             }
+            (None, EventType::Error) => e.object,
+            (None, _) => match self.partial {
+                Some(av) => negotiation::partial_object(&e.object, av),
+                None => e.object,
+            },
             _ => e.object,
         };
         json_line(e.type_, &object)
+    }
+
+    /// Whether each event is rendered for this watch (a Table or PartialObjectMetadata)
+    /// rather than sent as the shared line.
+    fn transforms(&self) -> bool {
+        self.table_resource.is_some() || self.partial.is_some()
     }
     /// The line of a hub event for a Table watch (its row rendered for this watch).
     fn line_of(&mut self, e: &SharedEvent, now: crate::api::Time) -> Bytes {
@@ -103,6 +117,10 @@ impl Render {
                 self.first = false;
                 json_line(e.type_, &t)
             }
+            (None, t) if t != EventType::Error && self.partial.is_some() => json_line(
+                t,
+                &negotiation::partial_object(&e.object, self.partial.unwrap_or_default()),
+            ),
             _ => json_line(e.type_, &e.object),
         }
     }
@@ -321,7 +339,19 @@ pub async fn run(
     }
     if render.initial_events_end {
         if let Some(mut b) = state.with_cluster(|c| c.bookmark(&cursor)) {
-            let blueprint = initial_events_list_blueprint(&b.object);
+            let blueprint = match render.partial {
+                // `transformInitialEventsListBlueprint`: the empty list as a
+                // PartialObjectMetadataList.
+                Some(av) => {
+                    use base64::Engine;
+                    let list = format!(
+                        "{{\"kind\":\"PartialObjectMetadataList\",\"apiVersion\":{},\"metadata\":{{}},\"items\":null}}\n",
+                        Value::from(av)
+                    );
+                    base64::engine::general_purpose::STANDARD.encode(list)
+                }
+                None => initial_events_list_blueprint(&b.object),
+            };
             b.object["metadata"]["annotations"] = json!({
                 INITIAL_EVENTS_END: "true",
                 INITIAL_EVENTS_LIST_BLUEPRINT: blueprint,
@@ -382,7 +412,7 @@ pub async fn run(
                             }
                             let wanted =
                                 |e: &SharedEvent| e.rv > cursor.rv && filter.matches_key(&e.key);
-                            if render.table_resource.is_some() || !filter.is_trivial() {
+                            if render.transforms() || !filter.is_trivial() {
                                 // Selectors judge an update on both objects
                                 // (`convertToWatchEvent`); Tables render per watch.
                                 for e in batch.events.iter().filter(|e| wanted(e)) {
@@ -390,7 +420,7 @@ pub async fn run(
                                     match filter.convert(e.type_, &e.object, prev, e.rv) {
                                         None => {}
                                         Some((t, None)) if t == e.type_ => {
-                                            if render.table_resource.is_some() {
+                                            if render.transforms() {
                                                 chunk.push(render.line_of(e, batch.now));
                                             } else {
                                                 chunk.push(batch.lines.slice(e.span.clone()));
