@@ -647,6 +647,42 @@ mod tests {
         }
     }
 
+    /// apimachinery's TestSelectorParse lists, labels and fields.
+    #[test]
+    fn upstream_selector_parse_cases() {
+        for good in [
+            "x=a,y=b,z=c",
+            "",
+            "x!=a,y=b",
+            "x=",
+            "x= ",
+            "x=,z= ",
+            "x= ,z= ",
+            "!x",
+            "x>1",
+            "x>1,z<5",
+        ] {
+            assert!(LabelSelector::parse(good).is_ok(), "{good:?}");
+        }
+        for bad in ["x=a||y=b", "x==a==b", "!x=a", "x<a"] {
+            assert!(LabelSelector::parse(bad).is_err(), "{bad:?}");
+        }
+        let any = ["x", "y", "z"];
+        for good in ["x=a,y=b,z=c", "", "x!=a,y=b", r"x=a||y\=b", r"x=a\=\=b"] {
+            assert!(FieldSelector::parse(good, &any).is_ok(), "{good:?}");
+        }
+        for bad in [
+            "x=a||y=b",
+            "x==a==b",
+            "x=a,b",
+            "x in (a)",
+            "x in (a,b,c)",
+            "x",
+        ] {
+            assert!(FieldSelector::parse(bad, &any).is_err(), "{bad:?}");
+        }
+    }
+
     /// `fields.ParseSelector` then the field-label conversion: sorted terms, escapes, no
     /// trimming.
     #[test]
