@@ -956,3 +956,40 @@ fn namespace_lifecycle() {
     let out = s.ok(KUBECTL, &["get", "secret", "keep", "-o", "name"], None);
     assert_eq!(out.trim(), "secret/keep");
 }
+
+/// `kubectl get --sort-by` asks the Table with `includeObject=Object` and sorts the rows by
+/// their objects: each row must carry the whole object, not its metadata only.
+#[test]
+fn kubectl_get_sort_by_a_spec_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let d = tmp.path();
+    sh(d, "openssl req -new -newkey rsa:2048 -nodes -keyout p.key -out p.csr -subj '/CN=p' 2>/dev/null", &[]);
+    for (name, signer) in [
+        ("a1", "example.com/zzz"),
+        ("b1", "example.com/aaa"),
+        ("c1", "example.com/mmm"),
+    ] {
+        s.ok(
+            KUBECTL,
+            &["create", "-f", "-"],
+            Some(&manifest(
+                name,
+                &d.join("p.csr"),
+                signer,
+                &["client auth"],
+                None,
+            )),
+        );
+    }
+    let out = s.ok(
+        KUBECTL,
+        &["get", "csr", "--sort-by=.spec.signerName", "--no-headers"],
+        None,
+    );
+    let names: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(names, ["b1", "c1", "a1"], "{out}");
+}

@@ -1924,3 +1924,44 @@ fn partial_object_metadata_answers() {
         json!({"type": "ADDED", "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": created["metadata"]}})
     );
 }
+
+/// A Table's `includeObject`: `Metadata` (the default) a PartialObjectMetadata per row,
+/// `None` null, `Object` the whole object with its kind; anything else is the 400 of
+/// `ValidateTableOptions`.
+#[test]
+fn table_include_object() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let (code, text) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", &csr_body(d, "io"))),
+    );
+    assert_eq!(code, 201, "{text}");
+    let t = "Accept: application/json;as=Table;g=meta.k8s.io;v=v1";
+    let row_object = |q: &str| {
+        let (code, text) = s.curl("GET", &format!("{C}?{q}"), &["-H", t], None);
+        assert_eq!(code, 200, "{text}");
+        serde_json::from_str::<Value>(&text).unwrap()["rows"][0]["object"].clone()
+    };
+    assert_eq!(
+        row_object("includeObject=Metadata")["kind"],
+        "PartialObjectMetadata"
+    );
+    assert_eq!(row_object("includeObject=None"), Value::Null);
+    let o = row_object("includeObject=Object");
+    assert_eq!(o["kind"], "CertificateSigningRequest");
+    assert_eq!(o["apiVersion"], "certificates.k8s.io/v1");
+    assert_eq!(
+        o["spec"]["signerName"],
+        "kubernetes.io/kube-apiserver-client"
+    );
+    let (code, text) = s.curl("GET", &format!("{C}?includeObject=Bad"), &["-H", t], None);
+    assert_eq!(code, 400, "{text}");
+    assert_eq!(
+        status(&text)["message"],
+        r#"Unable to convert to Table as requested: includeObject: Unsupported value: "Bad": supported values: "Metadata", "None", "Object""#
+    );
+}

@@ -1075,6 +1075,7 @@ async fn resource(
         .map(|i| (i.group, i.kind))
         .unwrap_or(("", ""));
     let resource_name = req.resource.clone();
+    let include_object = routing::parse_query(&head.query).remove("includeObject");
     let timeout = req
         .list
         .timeout_seconds
@@ -1144,11 +1145,14 @@ async fn resource(
         Ok(ApiResponse::Ok(v)) => {
             let is_status = v.get("kind").and_then(|k| k.as_str()) == Some("Status");
             if table && !is_status {
-                json_response(
-                    200,
-                    &negotiation::table(&resource_name, &v, now, true),
-                    negotiation::TABLE_CONTENT_TYPE,
-                )
+                match negotiation::IncludeObject::parse(include_object.as_deref()) {
+                    Ok(include) => json_response(
+                        200,
+                        &negotiation::table_with(&resource_name, &v, now, true, include),
+                        negotiation::TABLE_CONTENT_TYPE,
+                    ),
+                    Err(st) => status_response(&st),
+                }
             } else if let (Some(p), false) = (partial, is_status) {
                 match negotiation::partial_response(p, &v, partial_kind.0, partial_kind.1) {
                     Ok(out) => json_response(200, &out, "application/json"),
@@ -1161,6 +1165,14 @@ async fn resource(
             }
         }
         Ok(ApiResponse::Watch(stream)) => {
+            let include = if table {
+                match negotiation::IncludeObject::parse(include_object.as_deref()) {
+                    Ok(i) => i,
+                    Err(st) => return status_response(&st),
+                }
+            } else {
+                negotiation::IncludeObject::Metadata
+            };
             let Some(slot) = state.open_watch(&who.user) else {
                 return status_response(&Status::failure(
                     429,
@@ -1174,6 +1186,7 @@ async fn resource(
             let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(64);
             let mut render = watch::Render::new(table.then_some(resource_name));
             render.initial_events_end = initial_events_end;
+            render.include = include;
             if let Some(negotiation::Partial::Object(av)) = partial {
                 render.partial = Some(av);
             }

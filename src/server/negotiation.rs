@@ -471,27 +471,96 @@ pub fn cells(resource: &str, obj: &Value, now: Time) -> Vec<Value> {
     }
 }
 
-fn row(resource: &str, obj: &Value, now: Time) -> Value {
-    let meta = obj.get("metadata").cloned().unwrap_or(json!({}));
+/// `TableOptions.includeObject`: what each row's `object` holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IncludeObject {
+    /// `Metadata` (the default): a PartialObjectMetadata.
+    #[default]
+    Metadata,
+    /// `None`: nothing (`null`).
+    None,
+    /// `Object`: the whole object in the endpoint's version, kind and apiVersion set.
+    Object,
+}
+
+impl IncludeObject {
+    /// `optionsForTransform`: the query's `includeObject`, checked by `ValidateTableOptions`
+    /// (400 `Unable to convert to Table as requested: …`).
+    pub fn parse(v: Option<&str>) -> Result<IncludeObject, Status> {
+        match v.unwrap_or("") {
+            "" | "Metadata" => Ok(IncludeObject::Metadata),
+            "None" => Ok(IncludeObject::None),
+            "Object" => Ok(IncludeObject::Object),
+            other => Err(Status::bad_request(format!(
+                "Unable to convert to Table as requested: {}",
+                crate::validation::FieldError::not_supported(
+                    "includeObject",
+                    other,
+                    &["Metadata", "None", "Object"]
+                )
+            ))),
+        }
+    }
+}
+
+fn row(resource: &str, obj: &Value, now: Time, include: IncludeObject) -> Value {
+    let object = match include {
+        IncludeObject::Metadata => {
+            let meta = obj.get("metadata").cloned().unwrap_or(json!({}));
+            json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta})
+        }
+        IncludeObject::None => Value::Null,
+        IncludeObject::Object => {
+            // List items carry no kind and apiVersion; the conversion to the endpoint's
+            // version sets them first.
+            let mut out = serde_json::Map::new();
+            if let Some(info) = crate::api::resources::ALL
+                .iter()
+                .find(|r| r.resource == resource)
+            {
+                out.insert("kind".into(), json!(info.kind));
+                out.insert("apiVersion".into(), json!(info.api_version()));
+            }
+            if let Some(m) = obj.as_object() {
+                for (k, v) in m {
+                    if !out.contains_key(k) {
+                        out.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            Value::Object(out)
+        }
+    };
     json!({
         "cells": cells(resource, obj, now),
-        "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta},
+        "object": object,
     })
 }
 
 /// A Table for a list (`items`) or a single object. `with_columns` is false for watch events
 /// after the first (the apiserver's watch encoder sets NoHeaders after the first event).
 pub fn table(resource: &str, v: &Value, now: Time, with_columns: bool) -> Value {
+    table_with(resource, v, now, with_columns, IncludeObject::Metadata)
+}
+
+/// [`table`] with the request's `includeObject`.
+pub fn table_with(
+    resource: &str,
+    v: &Value,
+    now: Time,
+    with_columns: bool,
+    include: IncludeObject,
+) -> Value {
     let (rows, mut meta) = match v.get("items").and_then(|i| i.as_array()) {
         Some(items) => (
             items
                 .iter()
-                .map(|o| row(resource, o, now))
+                .map(|o| row(resource, o, now, include))
                 .collect::<Vec<_>>(),
             v.get("metadata").cloned().unwrap_or(json!({})),
         ),
         None => (
-            vec![row(resource, v, now)],
+            vec![row(resource, v, now, include)],
             json!({"resourceVersion": s(v, "/metadata/resourceVersion")}),
         ),
     };

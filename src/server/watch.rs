@@ -49,6 +49,8 @@ pub struct Render {
     pub initial_events_end: bool,
     /// `Some(apiVersion)` for PartialObjectMetadata watches.
     pub partial: Option<&'static str>,
+    /// A Table watch's `includeObject`.
+    pub include: negotiation::IncludeObject,
     first: bool,
 }
 
@@ -78,6 +80,7 @@ impl Render {
             table_resource,
             initial_events_end: false,
             partial: None,
+            include: negotiation::IncludeObject::Metadata,
             first: true,
         }
     }
@@ -90,7 +93,7 @@ impl Render {
                 Some(res),
                 EventType::Added | EventType::Modified | EventType::Deleted | EventType::Bookmark,
             ) => {
-                let t = negotiation::table(res, &e.object, now, self.first);
+                let t = negotiation::table_with(res, &e.object, now, self.first, self.include);
                 self.first = false;
                 t
             }
@@ -113,7 +116,7 @@ impl Render {
     fn line_of(&mut self, e: &SharedEvent, now: crate::api::Time) -> Bytes {
         match (&self.table_resource, e.type_) {
             (Some(res), EventType::Added | EventType::Modified | EventType::Deleted) => {
-                let t = negotiation::table(res, &e.object, now, self.first);
+                let t = negotiation::table_with(res, &e.object, now, self.first, self.include);
                 self.first = false;
                 json_line(e.type_, &t)
             }
