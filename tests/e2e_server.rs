@@ -1965,3 +1965,48 @@ fn table_include_object() {
         r#"Unable to convert to Table as requested: includeObject: Unsupported value: "Bad": supported values: "Metadata", "None", "Object""#
     );
 }
+
+/// Owner references decode as `metav1.OwnerReference`: unknown keys are dropped (and named
+/// in a warning), the fields come back in the struct's order with `null` pointers omitted,
+/// and a wrong type is the decoder's 400.
+#[test]
+fn owner_references_decode_as_the_go_struct() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let headers = d.join("headers.txt");
+    let mut body: Value = serde_json::from_slice(&csr_body(d, "od")).unwrap();
+    body["metadata"]["ownerReferences"] = json!([{"uid": "1", "foo": 1, "controller": false, "name": "c", "kind": "ConfigMap", "apiVersion": "v1", "blockOwnerDeletion": null}]);
+    let (code, text) = s.curl(
+        "POST",
+        C,
+        &["-D", headers.to_str().unwrap()],
+        Some(("application/json", body.to_string().as_bytes())),
+    );
+    assert_eq!(code, 201, "{text}");
+    let h = std::fs::read_to_string(&headers)
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(
+        h.contains(r#"warning: 299 - "unknown field \"metadata.ownerreferences[0].foo\"""#),
+        "{h}"
+    );
+    let compact: String = text.split_whitespace().collect();
+    assert!(
+        compact.contains(r#""ownerReferences":[{"apiVersion":"v1","kind":"ConfigMap","name":"c","uid":"1","controller":false}]"#),
+        "{text}"
+    );
+    body["metadata"]["name"] = json!("od2");
+    body["metadata"]["ownerReferences"] = json!([{"uid": "1", "controller": "yes"}]);
+    let (code, text) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", body.to_string().as_bytes())),
+    );
+    assert_eq!(code, 400, "{text}");
+    assert_eq!(
+        status(&text)["message"],
+        "CertificateSigningRequest in version \"v1\" cannot be handled as a CertificateSigningRequest: json: cannot unmarshal string into Go struct field OwnerReference.metadata.ownerReferences.controller of type bool"
+    );
+}
