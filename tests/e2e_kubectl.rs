@@ -798,3 +798,198 @@ fn kubectl_patch_types_and_a_failed_json_patch() {
         );
     }
 }
+
+/// `-l` and `--field-selector` go to the server as written; it parses them as apimachinery
+/// does (`labels.Parse`, `fields.ParseSelector`): set-based and `gt`/`lt` requirements match,
+/// and a bad selector is a 400 whose text kubectl wraps in its "Unable to find" line.
+#[test]
+fn kubectl_label_and_field_selectors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let d = tmp.path();
+    sh(d, "openssl req -new -newkey rsa:2048 -nodes -keyout p.key -out p.csr -subj '/CN=p' 2>/dev/null", &[]);
+    for (name, tier) in [("s1", "1"), ("s2", "3")] {
+        s.ok(
+            KUBECTL,
+            &["create", "-f", "-"],
+            Some(&manifest(
+                name,
+                &d.join("p.csr"),
+                "example.com/signer",
+                &["client auth"],
+                None,
+            )),
+        );
+        s.ok(
+            KUBECTL,
+            &["label", "csr", name, &format!("tier={tier}")],
+            None,
+        );
+    }
+    let names = |args: &[&str]| {
+        let mut a = vec!["get", "csr", "-o", "name"];
+        a.extend_from_slice(args);
+        s.ok(KUBECTL, &a, None)
+    };
+    assert_eq!(
+        names(&["-l", "tier>2"]).trim(),
+        "certificatesigningrequest.certificates.k8s.io/s2"
+    );
+    assert_eq!(
+        names(&["-l", "tier in (1, 5),!missing"]).trim(),
+        "certificatesigningrequest.certificates.k8s.io/s1"
+    );
+    assert_eq!(
+        names(&[
+            "--field-selector",
+            "metadata.name!=s1,spec.signerName=example.com/signer"
+        ])
+        .trim(),
+        "certificatesigningrequest.certificates.k8s.io/s2"
+    );
+    let err = s.fails(KUBECTL, &["get", "csr", "-l", "tier:1"]);
+    assert!(
+        err.contains(r#"that match label selector "tier:1", field selector "": unable to parse requirement: <nil>: Invalid value: "tier:1": name part must consist of alphanumeric characters"#),
+        "{err}"
+    );
+    let err = s.fails(KUBECTL, &["get", "csr", "-l", "tier===1"]);
+    assert!(
+        err.ends_with("unable to parse requirement: found '=', expected: identifier\n"),
+        "{err:?}"
+    );
+    let err = s.fails(
+        KUBECTL,
+        &["get", "csr", "--field-selector", "metadata.name=a=b"],
+    );
+    assert!(
+        err.ends_with("invalid field selector: unescaped character in value: 61\n"),
+        "{err:?}"
+    );
+}
+
+/// NamespaceLifecycle admission and the namespace controller: no content is created in a
+/// namespace that does not exist (404 for the namespace), `default`, `kube-system` and
+/// `kube-public` may not be deleted (403), and deleting a namespace deletes what is in it.
+#[test]
+fn namespace_lifecycle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let err = s.fails(
+        KUBECTL,
+        &[
+            "create",
+            "secret",
+            "generic",
+            "s",
+            "-n",
+            "nope",
+            "--from-literal=a=b",
+        ],
+    );
+    assert_eq!(
+        err.trim(),
+        r#"error: failed to create secret namespaces "nope" not found"#
+    );
+    let err = s.fails(
+        KUBECTL,
+        &[
+            "create",
+            "role",
+            "r",
+            "-n",
+            "nope",
+            "--verb=get",
+            "--resource=secrets",
+        ],
+    );
+    assert_eq!(
+        err.trim(),
+        r#"Error from server (NotFound): namespaces "nope" not found"#
+    );
+    for ns in ["default", "kube-system", "kube-public"] {
+        let err = s.fails(KUBECTL, &["delete", "namespace", ns]);
+        assert_eq!(
+            err.trim(),
+            format!(
+                r#"Error from server (Forbidden): namespaces "{ns}" is forbidden: this namespace may not be deleted"#
+            )
+        );
+    }
+    s.ok(KUBECTL, &["create", "namespace", "t1"], None);
+    s.ok(
+        KUBECTL,
+        &[
+            "create",
+            "secret",
+            "generic",
+            "s",
+            "-n",
+            "t1",
+            "--from-literal=a=b",
+        ],
+        None,
+    );
+    s.ok(
+        KUBECTL,
+        &[
+            "create",
+            "role",
+            "r",
+            "-n",
+            "t1",
+            "--verb=get",
+            "--resource=secrets",
+        ],
+        None,
+    );
+    s.ok(
+        KUBECTL,
+        &["create", "secret", "generic", "keep", "--from-literal=a=b"],
+        None,
+    );
+    s.ok(KUBECTL, &["delete", "namespace", "t1"], None);
+    let o = s.kubectl(KUBECTL, &["get", "secrets,roles", "-n", "t1"], None);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr).trim(),
+        "No resources found in t1 namespace."
+    );
+    let out = s.ok(KUBECTL, &["get", "secret", "keep", "-o", "name"], None);
+    assert_eq!(out.trim(), "secret/keep");
+}
+
+/// `kubectl get --sort-by` asks the Table with `includeObject=Object` and sorts the rows by
+/// their objects: each row must carry the whole object, not its metadata only.
+#[test]
+fn kubectl_get_sort_by_a_spec_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let d = tmp.path();
+    sh(d, "openssl req -new -newkey rsa:2048 -nodes -keyout p.key -out p.csr -subj '/CN=p' 2>/dev/null", &[]);
+    for (name, signer) in [
+        ("a1", "example.com/zzz"),
+        ("b1", "example.com/aaa"),
+        ("c1", "example.com/mmm"),
+    ] {
+        s.ok(
+            KUBECTL,
+            &["create", "-f", "-"],
+            Some(&manifest(
+                name,
+                &d.join("p.csr"),
+                signer,
+                &["client auth"],
+                None,
+            )),
+        );
+    }
+    let out = s.ok(
+        KUBECTL,
+        &["get", "csr", "--sort-by=.spec.signerName", "--no-headers"],
+        None,
+    );
+    let names: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(names, ["b1", "c1", "a1"], "{out}");
+}

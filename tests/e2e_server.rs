@@ -1026,6 +1026,51 @@ fn legacy_watch_bookmarks_come_before_the_timeout() {
     assert!(rv(&ev[1]) >= rv(&ev[0]), "{body}");
 }
 
+/// A Table watch converts a BOOKMARK's object too (handlers' watchEmbeddedEncoder runs
+/// `doTransformObject` on every event but a Status): a Table of one row for the kind's empty
+/// object, its resourceVersion in the Table's metadata and in the row's
+/// PartialObjectMetadata; column definitions only in the first event.
+#[test]
+fn table_watch_bookmarks_are_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let (code, body) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", &csr_body(d, "a"))),
+    );
+    assert_eq!(code, 201, "{body}");
+    let table = "Accept: application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
+    let (code, body) = s.curl(
+        "GET",
+        &format!("{C}?watch=true&resourceVersion=0&allowWatchBookmarks=true&timeoutSeconds=3"),
+        &["-H", table],
+        None,
+    );
+    assert_eq!(code, 200);
+    let ev = events(&body);
+    let types: Vec<&str> = ev.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["ADDED", "BOOKMARK"], "{body}");
+    let b = &ev[1]["object"];
+    let rv = b["metadata"]["resourceVersion"].as_str().unwrap();
+    assert_eq!(
+        b,
+        &json!({
+            "kind": "Table", "apiVersion": "meta.k8s.io/v1",
+            "metadata": {"resourceVersion": rv},
+            "columnDefinitions": null,
+            "rows": [{
+                "cells": ["", "<unknown>", "<none>", "", "<none>", "Pending"],
+                "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                    "metadata": {"resourceVersion": rv, "creationTimestamp": null}},
+            }],
+        }),
+        "{body}"
+    );
+}
+
 /// A patch document is decoded strictly before it is applied (`applyJSPatch`,
 /// `strategicPatchObject`): its duplicate keys come first, then the unknown fields of the
 /// patched object; Strict refuses (422 on field `patch`), Warn (the default) warns.
@@ -1508,6 +1553,60 @@ fn client_managed_fields_decode_or_fail_validation() {
         status(&text)["message"],
         "CertificateSigningRequest.certificates.k8s.io \"mf-owner\" is invalid: metadata.ownerReferences.uid: Invalid value: \"\": must not be empty"
     );
+    // BannedOwners (core v1 Event), the reference printed as Go's %#v of the struct.
+    body["metadata"]["ownerReferences"] =
+        json!([{"apiVersion": "v1", "kind": "Event", "name": "e", "uid": "u"}]);
+    let (code, text) = post(C, &body);
+    assert_eq!(code, 422, "{text}");
+    let st = status(&text);
+    assert_eq!(
+        st["message"],
+        "CertificateSigningRequest.certificates.k8s.io \"mf-owner\" is invalid: metadata.ownerReferences: Invalid value: v1.OwnerReference{APIVersion:\"v1\", Kind:\"Event\", Name:\"e\", UID:\"u\", Controller:(*bool)(nil), BlockOwnerDeletion:(*bool)(nil)}: /v1, Kind=Event is disallowed from being an owner"
+    );
+    assert_eq!(
+        st["details"]["causes"][0]["field"],
+        "metadata.ownerReferences"
+    );
+    // Only one controller.
+    body["metadata"]["ownerReferences"] = json!([
+        {"apiVersion": "v1", "kind": "Pod", "name": "a", "uid": "1", "controller": true},
+        {"apiVersion": "apps/v1", "kind": "Deployment", "name": "b", "uid": "2", "controller": true},
+    ]);
+    let (code, text) = post(C, &body);
+    assert_eq!(code, 422, "{text}");
+    let msg = status(&text)["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.starts_with("CertificateSigningRequest.certificates.k8s.io \"mf-owner\" is invalid: metadata.ownerReferences: Invalid value: []v1.OwnerReference{v1.OwnerReference{APIVersion:\"v1\", Kind:\"Pod\""),
+        "{msg}"
+    );
+    assert!(
+        msg.ends_with("}}: Only one reference can have Controller set to true. Found \"true\" in references for Pod/a and Deployment/b"),
+        "{msg}"
+    );
+    // On an update, the CSR's ObjectMeta rules run four times (validateCommonFields' create
+    // and update rules, then the strategy's): four causes, one message.
+    let mut body: Value = serde_json::from_slice(&csr_body(d, "mf-owner")).unwrap();
+    let (code, text) = post(C, &body);
+    assert_eq!(code, 201, "{text}");
+    let created: Value = serde_json::from_str(&text).unwrap();
+    body["metadata"] = created["metadata"].clone();
+    body["metadata"]["ownerReferences"] =
+        json!([{"apiVersion": "v1", "kind": "Event", "name": "e", "uid": "u"}]);
+    let (code, text) = put(&format!("{C}/mf-owner"), &body);
+    assert_eq!(code, 422, "{text}");
+    let st = status(&text);
+    assert!(
+        st["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("}: /v1, Kind=Event is disallowed from being an owner"),
+        "{text}"
+    );
+    assert_eq!(
+        st["details"]["causes"].as_array().unwrap().len(),
+        4,
+        "{text}"
+    );
     // The common ObjectMeta rules on updates of other kinds.
     let label_msg = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
     let mut upd = v.clone();
@@ -1541,5 +1640,373 @@ fn client_managed_fields_decode_or_fail_validation() {
     assert_eq!(
         status(&text)["message"],
         "Secret \"s\" is invalid: metadata.labels: Invalid value: \"a/b/c\": a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
+    );
+}
+
+/// `dedupOwnerReferencesAndAddWarning`: an owner reference repeated exactly is dropped with
+/// a warning — before admission on a create or an update, after it (its own text) on a
+/// patch; entries sharing a uid but differing in a field are kept.
+#[test]
+fn duplicate_owner_references_are_dropped_with_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let headers = d.join("headers.txt");
+    let warnings = || -> Vec<String> {
+        std::fs::read_to_string(&headers)
+            .unwrap()
+            .lines()
+            .filter_map(|l| {
+                l.strip_prefix("warning: ")
+                    .or_else(|| l.strip_prefix("Warning: "))
+            })
+            .map(|w| w.trim().to_string())
+            .collect()
+    };
+    let text = |after: &str, uids: &str| {
+        format!("299 - \".metadata.ownerReferences contains duplicate entries{after}; API server dedups owner references in 1.20+, and may reject such requests as early as 1.24; please fix your requests; duplicate UID(s) observed: {uids}\"")
+    };
+    let o = |name: &str, uid: &str| json!({"apiVersion": "v1", "kind": "ConfigMap", "name": name, "uid": uid});
+    let mut body: Value = serde_json::from_slice(&csr_body(d, "own")).unwrap();
+    body["metadata"]["ownerReferences"] = json!([
+        o("a", "1"),
+        o("b", "2"),
+        o("a", "1"),
+        o("other", "1"),
+        o("b", "2")
+    ]);
+    let (code, created) = s.curl(
+        "POST",
+        C,
+        &["-D", headers.to_str().unwrap()],
+        Some(("application/json", body.to_string().as_bytes())),
+    );
+    assert_eq!(code, 201, "{created}");
+    assert_eq!(warnings(), [text("", "1, 2")]);
+    let created: Value = serde_json::from_str(&created).unwrap();
+    assert_eq!(
+        created["metadata"]["ownerReferences"],
+        json!([o("a", "1"), o("b", "2"), o("other", "1")])
+    );
+    // update
+    let mut upd = created.clone();
+    upd["metadata"]["ownerReferences"] = json!([o("a", "1"), o("a", "1")]);
+    let (code, text_) = s.curl(
+        "PUT",
+        &format!("{C}/own"),
+        &["-D", headers.to_str().unwrap()],
+        Some(("application/json", upd.to_string().as_bytes())),
+    );
+    assert_eq!(code, 200, "{text_}");
+    assert_eq!(warnings(), [text("", "1")]);
+    let v: Value = serde_json::from_str(&text_).unwrap();
+    assert_eq!(v["metadata"]["ownerReferences"], json!([o("a", "1")]));
+    // patch
+    let patch = json!({"metadata": {"ownerReferences": [o("c", "3"), o("c", "3")]}});
+    let (code, text_) = s.curl(
+        "PATCH",
+        &format!("{C}/own"),
+        &["-D", headers.to_str().unwrap()],
+        Some(("application/merge-patch+json", patch.to_string().as_bytes())),
+    );
+    assert_eq!(code, 200, "{text_}");
+    assert_eq!(warnings(), [text(" after mutating admission happens", "3")]);
+    let v: Value = serde_json::from_str(&text_).unwrap();
+    assert_eq!(v["metadata"]["ownerReferences"], json!([o("c", "3")]));
+}
+
+/// A watch with a selector judges an update on the object before and after it (the cacher's
+/// `convertToWatchEvent`): leaving the selection is DELETED with the old object at the
+/// event's resourceVersion, entering it is ADDED — both when the watch replays the log and
+/// when it follows live changes, and in Tables.
+#[test]
+fn selector_watches_see_objects_enter_and_leave() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let mut body: Value = serde_json::from_slice(&csr_body(d, "w")).unwrap();
+    body["metadata"]["labels"] = json!({"team": "a"});
+    let (code, text) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", body.to_string().as_bytes())),
+    );
+    assert_eq!(code, 201, "{text}");
+    let rv0 = serde_json::from_str::<Value>(&text).unwrap()["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path =
+        format!("{C}?watch=true&labelSelector=team%3Da&resourceVersion={rv0}&timeoutSeconds=2");
+    let (c, k) = s.admin_cert_files();
+    let spawn_watch = |accept: &'static str| {
+        let (url, ca) = (format!("{}{path}", s.url), d.join("ca.crt"));
+        let (c, k) = (c.clone(), k.clone());
+        std::thread::spawn(move || {
+            let o = std::process::Command::new("curl")
+                .args(["-s", "--http1.1", "-H", accept, "--cacert"])
+                .arg(ca)
+                .arg("--cert")
+                .arg(c)
+                .arg("--key")
+                .arg(k)
+                .arg(url)
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&o.stdout).into_owned()
+        })
+    };
+    let live = spawn_watch("Accept: application/json");
+    let table = spawn_watch("Accept: application/json;as=Table;g=meta.k8s.io;v=v1");
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let label = |v: &str| {
+        let p = json!({"metadata": {"labels": {"team": v}}}).to_string();
+        let (code, text) = s.curl(
+            "PATCH",
+            &format!("{C}/w"),
+            &[],
+            Some(("application/merge-patch+json", p.as_bytes())),
+        );
+        assert_eq!(code, 200, "{text}");
+        serde_json::from_str::<Value>(&text).unwrap()["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let rv_b = label("b");
+    label("c"); // outside the selection before and after: not seen
+    let rv_a = label("a");
+    let want = |objects: Vec<(String, Value)>| -> Vec<(String, String, Value)> {
+        objects
+            .into_iter()
+            .map(|(t, o)| {
+                (
+                    t,
+                    o["metadata"]["resourceVersion"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                    o["metadata"]["labels"].clone(),
+                )
+            })
+            .collect()
+    };
+    let expected = vec![
+        ("DELETED".to_string(), rv_b.clone(), json!({"team": "a"})),
+        ("ADDED".to_string(), rv_a.clone(), json!({"team": "a"})),
+    ];
+    let got = |body: &str, table: bool| {
+        want(
+            events(body)
+                .into_iter()
+                .map(|e| {
+                    let o = if table {
+                        e["object"]["rows"][0]["object"].clone()
+                    } else {
+                        e["object"].clone()
+                    };
+                    (e["type"].as_str().unwrap().to_string(), o)
+                })
+                .collect(),
+        )
+    };
+    assert_eq!(got(&live.join().unwrap(), false), expected, "live");
+    assert_eq!(got(&table.join().unwrap(), true), expected, "table");
+    // The same from the log.
+    let (code, body) = s.curl("GET", &path, &[], None);
+    assert_eq!(code, 200);
+    assert_eq!(got(&body, false), expected, "replayed");
+}
+
+/// A list's items are the objects without kind and apiVersion, their fields in the Go
+/// struct's order (metadata, spec, status), not reordered by removing the two.
+#[test]
+fn list_items_keep_their_field_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let (code, text) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", &csr_body(d, "ord"))),
+    );
+    assert_eq!(code, 201, "{text}");
+    let (code, text) = s.curl("GET", C, &[], None);
+    assert_eq!(code, 200);
+    let compact: String = text.split_whitespace().collect();
+    assert!(
+        compact.contains(r#""items":[{"metadata":{"name":"ord","#),
+        "{text}"
+    );
+    let item = &serde_json::from_str::<Value>(&text).unwrap()["items"][0];
+    let keys: Vec<&String> = item.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["metadata", "spec", "status"]);
+}
+
+/// `Accept: …;as=PartialObjectMetadata(List);g=meta.k8s.io;v=v1` (client-go's metadata
+/// client): the object's metadata only, a list of them (no items: null), 406 NotAcceptable
+/// for an object asked as a list or the reverse, and watch events of PartialObjectMetadata.
+#[test]
+fn partial_object_metadata_answers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let (code, text) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", &csr_body(d, "pm"))),
+    );
+    assert_eq!(code, 201, "{text}");
+    let created: Value = serde_json::from_str(&text).unwrap();
+    let one = "Accept: application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+    let list = "Accept: application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+    let (code, text) = s.curl("GET", &format!("{C}/pm"), &["-H", one], None);
+    assert_eq!(code, 200, "{text}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap(),
+        json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": created["metadata"]})
+    );
+    let (code, text) = s.curl("GET", C, &["-H", list], None);
+    assert_eq!(code, 200, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["kind"], "PartialObjectMetadataList");
+    assert_eq!(v["items"][0]["kind"], "PartialObjectMetadata");
+    assert_eq!(v["items"][0]["metadata"], created["metadata"]);
+    let (code, text) = s.curl(
+        "GET",
+        "/api/v1/namespaces/default/secrets",
+        &["-H", list],
+        None,
+    );
+    assert_eq!(code, 200, "{text}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap()["items"],
+        Value::Null
+    );
+    let (code, text) = s.curl("GET", C, &["-H", one], None);
+    assert_eq!(code, 406, "{text}");
+    assert_eq!(
+        status(&text)["message"],
+        "you requested PartialObjectMetadata, but the requested object is a list (*certificates.CertificateSigningRequestList)"
+    );
+    let (code, text) = s.curl("GET", &format!("{C}/pm"), &["-H", list], None);
+    assert_eq!(code, 406, "{text}");
+    assert_eq!(
+        status(&text)["message"],
+        "you requested PartialObjectMetadataList, but the requested object is not a list (*certificates.CertificateSigningRequest)"
+    );
+    // A Table asked first wins.
+    let (code, text) = s.curl(
+        "GET",
+        C,
+        &["-H", "Accept: application/json;as=Table;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"],
+        None,
+    );
+    assert_eq!(code, 200, "{text}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap()["kind"],
+        "Table"
+    );
+    let (code, body) = s.curl(
+        "GET",
+        &format!("{C}?watch=true&resourceVersion=0&timeoutSeconds=1"),
+        &["-H", one],
+        None,
+    );
+    assert_eq!(code, 200);
+    let ev = events(&body);
+    assert_eq!(ev.len(), 1, "{body}");
+    assert_eq!(
+        ev[0],
+        json!({"type": "ADDED", "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": created["metadata"]}})
+    );
+}
+
+/// A Table's `includeObject`: `Metadata` (the default) a PartialObjectMetadata per row,
+/// `None` null, `Object` the whole object with its kind; anything else is the 400 of
+/// `ValidateTableOptions`.
+#[test]
+fn table_include_object() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let (code, text) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", &csr_body(d, "io"))),
+    );
+    assert_eq!(code, 201, "{text}");
+    let t = "Accept: application/json;as=Table;g=meta.k8s.io;v=v1";
+    let row_object = |q: &str| {
+        let (code, text) = s.curl("GET", &format!("{C}?{q}"), &["-H", t], None);
+        assert_eq!(code, 200, "{text}");
+        serde_json::from_str::<Value>(&text).unwrap()["rows"][0]["object"].clone()
+    };
+    assert_eq!(
+        row_object("includeObject=Metadata")["kind"],
+        "PartialObjectMetadata"
+    );
+    assert_eq!(row_object("includeObject=None"), Value::Null);
+    let o = row_object("includeObject=Object");
+    assert_eq!(o["kind"], "CertificateSigningRequest");
+    assert_eq!(o["apiVersion"], "certificates.k8s.io/v1");
+    assert_eq!(
+        o["spec"]["signerName"],
+        "kubernetes.io/kube-apiserver-client"
+    );
+    let (code, text) = s.curl("GET", &format!("{C}?includeObject=Bad"), &["-H", t], None);
+    assert_eq!(code, 400, "{text}");
+    assert_eq!(
+        status(&text)["message"],
+        r#"Unable to convert to Table as requested: includeObject: Unsupported value: "Bad": supported values: "Metadata", "None", "Object""#
+    );
+}
+
+/// Owner references decode as `metav1.OwnerReference`: unknown keys are dropped (and named
+/// in a warning), the fields come back in the struct's order with `null` pointers omitted,
+/// and a wrong type is the decoder's 400.
+#[test]
+fn owner_references_decode_as_the_go_struct() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let headers = d.join("headers.txt");
+    let mut body: Value = serde_json::from_slice(&csr_body(d, "od")).unwrap();
+    body["metadata"]["ownerReferences"] = json!([{"uid": "1", "foo": 1, "controller": false, "name": "c", "kind": "ConfigMap", "apiVersion": "v1", "blockOwnerDeletion": null}]);
+    let (code, text) = s.curl(
+        "POST",
+        C,
+        &["-D", headers.to_str().unwrap()],
+        Some(("application/json", body.to_string().as_bytes())),
+    );
+    assert_eq!(code, 201, "{text}");
+    let h = std::fs::read_to_string(&headers)
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(
+        h.contains(r#"warning: 299 - "unknown field \"metadata.ownerreferences[0].foo\"""#),
+        "{h}"
+    );
+    let compact: String = text.split_whitespace().collect();
+    assert!(
+        compact.contains(r#""ownerReferences":[{"apiVersion":"v1","kind":"ConfigMap","name":"c","uid":"1","controller":false}]"#),
+        "{text}"
+    );
+    body["metadata"]["name"] = json!("od2");
+    body["metadata"]["ownerReferences"] = json!([{"uid": "1", "controller": "yes"}]);
+    let (code, text) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", body.to_string().as_bytes())),
+    );
+    assert_eq!(code, 400, "{text}");
+    assert_eq!(
+        status(&text)["message"],
+        "CertificateSigningRequest in version \"v1\" cannot be handled as a CertificateSigningRequest: json: cannot unmarshal string into Go struct field OwnerReference.metadata.ownerReferences.controller of type bool"
     );
 }

@@ -27,6 +27,8 @@ pub enum GoType {
     Int(&'static str, i64, i64),
     /// `[]byte`: a base64 string.
     Bytes,
+    /// `bool` (or `*bool`).
+    Bool,
     /// A type with its own `UnmarshalJSON` (`metav1.Time`): not described here.
     Opaque,
     /// `interface{}`: any JSON; objects decode as `map[string]interface{}` (their duplicate
@@ -114,6 +116,10 @@ fn check<'a>(v: &'a Value, ty: &GoType, ctx: &str, path: &mut Vec<&'a str>) -> O
         GoType::Bytes => match v {
             Value::String(s) => decode_base64_std(s.as_bytes()).err(),
             _ => mismatch(json_kind(v), "[]uint8", path),
+        },
+        GoType::Bool => match v {
+            Value::Bool(_) => None,
+            _ => mismatch(json_kind(v), "bool", path),
         },
         GoType::List(go, elem) => match v {
             Value::Array(a) => a.iter().find_map(|x| check(x, elem, ctx, path)),
@@ -418,6 +424,20 @@ pub const STRING: GoType = GoType::Str("string");
 const STRINGS: GoType = GoType::List("[]string", &STRING);
 const STRING_MAP: GoType = GoType::Map("map[string]string", &STRING);
 
+/// `metav1.OwnerReference`.
+pub static OWNER_REFERENCE: GoStruct = GoStruct {
+    name: "OwnerReference",
+    go: "v1.OwnerReference",
+    fields: &[
+        ("apiVersion", STRING),
+        ("kind", STRING),
+        ("name", STRING),
+        ("uid", GoType::Str("types.UID")),
+        ("controller", GoType::Bool),
+        ("blockOwnerDeletion", GoType::Bool),
+    ],
+};
+
 /// `metav1.ObjectMeta`.
 pub static OBJECT_META: GoStruct = GoStruct {
     name: "ObjectMeta",
@@ -437,7 +457,7 @@ pub static OBJECT_META: GoStruct = GoStruct {
         ("annotations", STRING_MAP),
         (
             "ownerReferences",
-            GoType::List("[]v1.OwnerReference", &GoType::Opaque),
+            GoType::List("[]v1.OwnerReference", &GoType::Struct(&OWNER_REFERENCE)),
         ),
         ("finalizers", STRINGS),
         (

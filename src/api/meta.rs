@@ -38,7 +38,11 @@ pub struct ObjectMeta {
     pub labels: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "owner_references_as_decoded"
+    )]
     pub owner_references: Vec<Value>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub finalizers: Vec<String>,
@@ -90,4 +94,31 @@ pub struct Preconditions {
     pub uid: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_version: Option<String>,
+}
+
+/// `ownerReferences` as `[]metav1.OwnerReference` holds them once decoded: the struct's
+/// fields in its order, unknown keys dropped, the strings always present (`null` is ""), the
+/// two `*bool`s only when set. (Type errors are reported before, from the raw body.)
+fn owner_references_as_decoded<'de, D>(d: D) -> Result<Vec<Value>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let raw: Option<Vec<Value>> = serde::Deserialize::deserialize(d)?;
+    Ok(raw
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| {
+            let mut out = serde_json::Map::new();
+            for k in ["apiVersion", "kind", "name", "uid"] {
+                let v = r.get(k).and_then(Value::as_str).unwrap_or("");
+                out.insert(k.into(), Value::String(v.into()));
+            }
+            for k in ["controller", "blockOwnerDeletion"] {
+                if let Some(b) = r.get(k).and_then(Value::as_bool) {
+                    out.insert(k.into(), Value::Bool(b));
+                }
+            }
+            Value::Object(out)
+        })
+        .collect())
 }

@@ -42,7 +42,7 @@ pub fn merge(target: &Value, patch: &Value) -> Value {
             };
             for (k, v) in p {
                 if v.is_null() {
-                    out.remove(k);
+                    out.shift_remove(k);
                 } else {
                     let cur = out.get(k).cloned().unwrap_or(Value::Null);
                     out.insert(k.clone(), merge(&cur, v));
@@ -69,7 +69,7 @@ fn strategic_obj(target: &Value, p: &Map<String, Value>, path: &str) -> Value {
             "delete" => return Value::Null,
             "replace" => {
                 let mut m = p.clone();
-                m.remove("$patch");
+                m.shift_remove("$patch");
                 return Value::Object(m);
             }
             _ => {}
@@ -95,13 +95,13 @@ fn strategic_obj(target: &Value, p: &Map<String, Value>, path: &str) -> Value {
         let child = format!("{path}/{k}");
         match v {
             Value::Null => {
-                out.remove(k);
+                out.shift_remove(k);
             }
             Value::Object(po) => {
                 let cur = out.get(k).cloned().unwrap_or(Value::Null);
                 let merged = strategic_obj(&cur, po, &child);
                 if merged.is_null() {
-                    out.remove(k);
+                    out.shift_remove(k);
                 } else {
                     out.insert(k.clone(), merged);
                 }
@@ -312,7 +312,7 @@ fn remove(doc: &mut Value, parts: &[String]) -> Result<(), Status> {
         .ok_or_else(|| Status::bad_request(format!("doc is missing path: /{}", parts.join("/"))))?;
     }
     let ok = match cur {
-        Value::Object(m) => m.remove(last).is_some(),
+        Value::Object(m) => m.shift_remove(last).is_some(),
         Value::Array(a) => match last.parse::<usize>() {
             Ok(i) if i < a.len() => {
                 a.remove(i);

@@ -1069,7 +1069,13 @@ async fn resource(
     }
     let table = negotiation::wants_table(&head.accept)
         && matches!(verb, Verb::Get | Verb::List | Verb::Watch);
+    let partial = negotiation::wants_partial(&head.accept)
+        .filter(|_| !table && matches!(verb, Verb::Get | Verb::List | Verb::Watch));
+    let partial_kind = crate::api::resources::find(&req.group, &req.resource)
+        .map(|i| (i.group, i.kind))
+        .unwrap_or(("", ""));
     let resource_name = req.resource.clone();
+    let include_object = routing::parse_query(&head.query).remove("includeObject");
     let timeout = req
         .list
         .timeout_seconds
@@ -1137,12 +1143,21 @@ async fn resource(
         Err(st) => status_response(&st),
         Ok(ApiResponse::Created(v)) => json_response(201, &v, "application/json"),
         Ok(ApiResponse::Ok(v)) => {
-            if table && v.get("kind").and_then(|k| k.as_str()) != Some("Status") {
-                json_response(
-                    200,
-                    &negotiation::table(&resource_name, &v, now, true),
-                    negotiation::TABLE_CONTENT_TYPE,
-                )
+            let is_status = v.get("kind").and_then(|k| k.as_str()) == Some("Status");
+            if table && !is_status {
+                match negotiation::IncludeObject::parse(include_object.as_deref()) {
+                    Ok(include) => json_response(
+                        200,
+                        &negotiation::table_with(&resource_name, &v, now, true, include),
+                        negotiation::TABLE_CONTENT_TYPE,
+                    ),
+                    Err(st) => status_response(&st),
+                }
+            } else if let (Some(p), false) = (partial, is_status) {
+                match negotiation::partial_response(p, &v, partial_kind.0, partial_kind.1) {
+                    Ok(out) => json_response(200, &out, "application/json"),
+                    Err(st) => status_response(&st),
+                }
             } else if accepted_if_kept && v.get("kind").and_then(|k| k.as_str()) != Some("Status") {
                 json_response(202, &v, "application/json")
             } else {
@@ -1150,6 +1165,14 @@ async fn resource(
             }
         }
         Ok(ApiResponse::Watch(stream)) => {
+            let include = if table {
+                match negotiation::IncludeObject::parse(include_object.as_deref()) {
+                    Ok(i) => i,
+                    Err(st) => return status_response(&st),
+                }
+            } else {
+                negotiation::IncludeObject::Metadata
+            };
             let Some(slot) = state.open_watch(&who.user) else {
                 return status_response(&Status::failure(
                     429,
@@ -1163,6 +1186,10 @@ async fn resource(
             let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(64);
             let mut render = watch::Render::new(table.then_some(resource_name));
             render.initial_events_end = initial_events_end;
+            render.include = include;
+            if let Some(negotiation::Partial::Object(av)) = partial {
+                render.partial = Some(av);
+            }
             let st2 = state.clone();
             tokio::spawn(async move {
                 let _slot = slot;

@@ -38,6 +38,109 @@ pub fn wants_table(accept: &str) -> bool {
     })
 }
 
+/// A `meta.k8s.io` PartialObjectMetadata transform and the apiVersion it answers in
+/// (`meta.k8s.io/v1` or `meta.k8s.io/v1beta1`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Partial {
+    Object(&'static str),
+    List(&'static str),
+}
+
+/// Does the Accept header ask for `PartialObjectMetadata(List)`? The clauses are read in
+/// order: a clause without `as` (no transform) or with another kind (a Table) decides
+/// against; one for another group or version is skipped (the endpoint does not allow it).
+pub fn wants_partial(accept: &str) -> Option<Partial> {
+    for part in accept.split(',') {
+        let params: Vec<String> = part
+            .split(';')
+            .skip(1)
+            .map(|p| p.trim().replace(' ', ""))
+            .collect();
+        let get = |k: &str| {
+            params
+                .iter()
+                .find_map(|p| p.strip_prefix(k).and_then(|r| r.strip_prefix('=')))
+        };
+        let kind = get("as")?;
+        if get("g") != Some("meta.k8s.io") {
+            continue;
+        }
+        let version = match get("v") {
+            Some("v1") => "meta.k8s.io/v1",
+            Some("v1beta1") => "meta.k8s.io/v1beta1",
+            _ => continue,
+        };
+        return match kind {
+            "PartialObjectMetadata" => Some(Partial::Object(version)),
+            "PartialObjectMetadataList" => Some(Partial::List(version)),
+            _ => None,
+        };
+    }
+    None
+}
+
+/// `asPartialObjectMetadata`: the object's metadata under `PartialObjectMetadata`.
+pub fn partial_object(v: &Value, api_version: &str) -> Value {
+    json!({
+        "kind": "PartialObjectMetadata",
+        "apiVersion": api_version,
+        "metadata": v.get("metadata").cloned().unwrap_or(json!({})),
+    })
+}
+
+/// `asPartialObjectMetadataList`: each item as a `PartialObjectMetadata` (its kind set), the
+/// list's resourceVersion, continue and remainingItemCount; no items is `null` (the list is
+/// built by appending).
+pub fn partial_list(v: &Value, api_version: &str) -> Value {
+    let items: Vec<Value> = v
+        .get("items")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().map(|o| partial_object(o, api_version)).collect())
+        .unwrap_or_default();
+    let mut meta = serde_json::Map::new();
+    for k in ["resourceVersion", "continue", "remainingItemCount"] {
+        if let Some(x) = v.get("metadata").and_then(|m| m.get(k)) {
+            meta.insert(k.into(), x.clone());
+        }
+    }
+    json!({
+        "kind": "PartialObjectMetadataList",
+        "apiVersion": api_version,
+        "metadata": meta,
+        "items": if items.is_empty() { Value::Null } else { Value::Array(items) },
+    })
+}
+
+/// A GET or list answer in the PartialObjectMetadata form asked for, or the 406
+/// `errNotAcceptable` of asking an object for a list or a list for an object (`%T` of the
+/// registry's internal type).
+pub fn partial_response(
+    p: Partial,
+    v: &Value,
+    group: &str,
+    kind: &str,
+) -> Result<Value, crate::api::Status> {
+    let is_list = v.get("items").is_some_and(Value::is_array);
+    let package = match group {
+        "" => "core",
+        g => g.split('.').next().unwrap_or(g),
+    };
+    match (p, is_list) {
+        (Partial::Object(av), false) => Ok(partial_object(v, av)),
+        (Partial::List(av), true) => Ok(partial_list(v, av)),
+        (Partial::Object(_), true) => Err(crate::api::Status::failure(
+            406,
+            "NotAcceptable",
+            format!("you requested PartialObjectMetadata, but the requested object is a list (*{package}.{kind}List)"),
+        )),
+        (Partial::List(_), false) => Err(crate::api::Status::failure(
+            406,
+            "NotAcceptable",
+            format!("you requested PartialObjectMetadataList, but the requested object is not a list (*{package}.{kind})"),
+        )),
+    }
+}
+
 /// Is some offered type one we can answer (JSON, anything, or protobuf answered as JSON)?
 pub fn acceptable(accept: &str) -> bool {
     if accept.trim().is_empty() {
@@ -368,27 +471,96 @@ pub fn cells(resource: &str, obj: &Value, now: Time) -> Vec<Value> {
     }
 }
 
-fn row(resource: &str, obj: &Value, now: Time) -> Value {
-    let meta = obj.get("metadata").cloned().unwrap_or(json!({}));
+/// `TableOptions.includeObject`: what each row's `object` holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IncludeObject {
+    /// `Metadata` (the default): a PartialObjectMetadata.
+    #[default]
+    Metadata,
+    /// `None`: nothing (`null`).
+    None,
+    /// `Object`: the whole object in the endpoint's version, kind and apiVersion set.
+    Object,
+}
+
+impl IncludeObject {
+    /// `optionsForTransform`: the query's `includeObject`, checked by `ValidateTableOptions`
+    /// (400 `Unable to convert to Table as requested: …`).
+    pub fn parse(v: Option<&str>) -> Result<IncludeObject, Status> {
+        match v.unwrap_or("") {
+            "" | "Metadata" => Ok(IncludeObject::Metadata),
+            "None" => Ok(IncludeObject::None),
+            "Object" => Ok(IncludeObject::Object),
+            other => Err(Status::bad_request(format!(
+                "Unable to convert to Table as requested: {}",
+                crate::validation::FieldError::not_supported(
+                    "includeObject",
+                    other,
+                    &["Metadata", "None", "Object"]
+                )
+            ))),
+        }
+    }
+}
+
+fn row(resource: &str, obj: &Value, now: Time, include: IncludeObject) -> Value {
+    let object = match include {
+        IncludeObject::Metadata => {
+            let meta = obj.get("metadata").cloned().unwrap_or(json!({}));
+            json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta})
+        }
+        IncludeObject::None => Value::Null,
+        IncludeObject::Object => {
+            // List items carry no kind and apiVersion; the conversion to the endpoint's
+            // version sets them first.
+            let mut out = serde_json::Map::new();
+            if let Some(info) = crate::api::resources::ALL
+                .iter()
+                .find(|r| r.resource == resource)
+            {
+                out.insert("kind".into(), json!(info.kind));
+                out.insert("apiVersion".into(), json!(info.api_version()));
+            }
+            if let Some(m) = obj.as_object() {
+                for (k, v) in m {
+                    if !out.contains_key(k) {
+                        out.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            Value::Object(out)
+        }
+    };
     json!({
         "cells": cells(resource, obj, now),
-        "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta},
+        "object": object,
     })
 }
 
 /// A Table for a list (`items`) or a single object. `with_columns` is false for watch events
 /// after the first (the apiserver's watch encoder sets NoHeaders after the first event).
 pub fn table(resource: &str, v: &Value, now: Time, with_columns: bool) -> Value {
+    table_with(resource, v, now, with_columns, IncludeObject::Metadata)
+}
+
+/// [`table`] with the request's `includeObject`.
+pub fn table_with(
+    resource: &str,
+    v: &Value,
+    now: Time,
+    with_columns: bool,
+    include: IncludeObject,
+) -> Value {
     let (rows, mut meta) = match v.get("items").and_then(|i| i.as_array()) {
         Some(items) => (
             items
                 .iter()
-                .map(|o| row(resource, o, now))
+                .map(|o| row(resource, o, now, include))
                 .collect::<Vec<_>>(),
             v.get("metadata").cloned().unwrap_or(json!({})),
         ),
         None => (
-            vec![row(resource, v, now)],
+            vec![row(resource, v, now, include)],
             json!({"resourceVersion": s(v, "/metadata/resourceVersion")}),
         ),
     };

@@ -47,6 +47,10 @@ pub struct Render {
     /// `sendInitialEvents=true` with bookmarks: mark the end of the initial events with a
     /// BOOKMARK annotated `k8s.io/initial-events-end: "true"` (the watch-list protocol).
     pub initial_events_end: bool,
+    /// `Some(apiVersion)` for PartialObjectMetadata watches.
+    pub partial: Option<&'static str>,
+    /// A Table watch's `includeObject`.
+    pub include: negotiation::IncludeObject,
     first: bool,
 }
 
@@ -75,28 +79,51 @@ impl Render {
         Render {
             table_resource,
             initial_events_end: false,
+            partial: None,
+            include: negotiation::IncludeObject::Metadata,
             first: true,
         }
     }
+    /// A Table watch converts every event's object but an ERROR's Status (the
+    /// watchEmbeddedEncoder's `doTransformObject`), a BOOKMARK's too: its object is the
+    /// kind's empty object, one row of empty cells.
     fn line(&mut self, e: WatchEvent, now: crate::api::Time) -> Bytes {
         let object = match (&self.table_resource, e.type_) {
-            (Some(res), EventType::Added | EventType::Modified | EventType::Deleted) => {
-                let t = negotiation::table(res, &e.object, now, self.first);
+            (
+                Some(res),
+                EventType::Added | EventType::Modified | EventType::Deleted | EventType::Bookmark,
+            ) => {
+                let t = negotiation::table_with(res, &e.object, now, self.first, self.include);
                 self.first = false;
                 t
             }
+            (None, EventType::Error) => e.object,
+            (None, _) => match self.partial {
+                Some(av) => negotiation::partial_object(&e.object, av),
+                None => e.object,
+            },
             _ => e.object,
         };
         json_line(e.type_, &object)
+    }
+
+    /// Whether each event is rendered for this watch (a Table or PartialObjectMetadata)
+    /// rather than sent as the shared line.
+    fn transforms(&self) -> bool {
+        self.table_resource.is_some() || self.partial.is_some()
     }
     /// The line of a hub event for a Table watch (its row rendered for this watch).
     fn line_of(&mut self, e: &SharedEvent, now: crate::api::Time) -> Bytes {
         match (&self.table_resource, e.type_) {
             (Some(res), EventType::Added | EventType::Modified | EventType::Deleted) => {
-                let t = negotiation::table(res, &e.object, now, self.first);
+                let t = negotiation::table_with(res, &e.object, now, self.first, self.include);
                 self.first = false;
                 json_line(e.type_, &t)
             }
+            (None, t) if t != EventType::Error && self.partial.is_some() => json_line(
+                t,
+                &negotiation::partial_object(&e.object, self.partial.unwrap_or_default()),
+            ),
             _ => json_line(e.type_, &e.object),
         }
     }
@@ -110,6 +137,8 @@ pub struct SharedEvent {
     pub key: String,
     pub type_: EventType,
     pub object: Value,
+    /// The stored object this write replaced (selector watches judge updates on both).
+    pub prev: Option<crate::store::Bytes>,
     /// Where its line (`{"type":…,"object":…}` and a newline: what a plain JSON watch
     /// sends) is in the batch's `lines`.
     pub span: std::ops::Range<usize>,
@@ -229,6 +258,7 @@ async fn pump(
                     key: e.key,
                     type_: e.type_,
                     object,
+                    prev: e.prev,
                     span,
                 })
             })
@@ -312,7 +342,19 @@ pub async fn run(
     }
     if render.initial_events_end {
         if let Some(mut b) = state.with_cluster(|c| c.bookmark(&cursor)) {
-            let blueprint = initial_events_list_blueprint(&b.object);
+            let blueprint = match render.partial {
+                // `transformInitialEventsListBlueprint`: the empty list as a
+                // PartialObjectMetadataList.
+                Some(av) => {
+                    use base64::Engine;
+                    let list = format!(
+                        "{{\"kind\":\"PartialObjectMetadataList\",\"apiVersion\":{},\"metadata\":{{}},\"items\":null}}\n",
+                        Value::from(av)
+                    );
+                    base64::engine::general_purpose::STANDARD.encode(list)
+                }
+                None => initial_events_list_blueprint(&b.object),
+            };
             b.object["metadata"]["annotations"] = json!({
                 INITIAL_EVENTS_END: "true",
                 INITIAL_EVENTS_LIST_BLUEPRINT: blueprint,
@@ -371,14 +413,30 @@ pub async fn run(
                                 behind = true;
                                 break;
                             }
-                            let wanted = |e: &SharedEvent| {
-                                e.rv > cursor.rv
-                                    && filter.matches_key(&e.key)
-                                    && filter.matches_object(&e.object)
-                            };
-                            if render.table_resource.is_some() {
+                            let wanted =
+                                |e: &SharedEvent| e.rv > cursor.rv && filter.matches_key(&e.key);
+                            if render.transforms() || !filter.is_trivial() {
+                                // Selectors judge an update on both objects
+                                // (`convertToWatchEvent`); Tables render per watch.
                                 for e in batch.events.iter().filter(|e| wanted(e)) {
-                                    chunk.push(render.line_of(e, batch.now));
+                                    let prev = e.prev.as_deref().map(|b| b.as_slice());
+                                    match filter.convert(e.type_, &e.object, prev, e.rv) {
+                                        None => {}
+                                        Some((t, None)) if t == e.type_ => {
+                                            if render.transforms() {
+                                                chunk.push(render.line_of(e, batch.now));
+                                            } else {
+                                                chunk.push(batch.lines.slice(e.span.clone()));
+                                            }
+                                        }
+                                        Some((type_, object)) => {
+                                            let object =
+                                                object.unwrap_or_else(|| e.object.clone());
+                                            chunk.push(
+                                                render.line(WatchEvent { type_, object }, batch.now),
+                                            );
+                                        }
+                                    }
                                 }
                             } else {
                                 // runs of consecutive wanted events: slices of the hub's

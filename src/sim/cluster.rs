@@ -120,6 +120,8 @@ struct Timer {
 
 /// The garbage collector's identity (kube-controller-manager with
 /// `--use-service-account-credentials`).
+/// NamespaceLifecycle's immortal namespaces.
+const IMMORTAL_NAMESPACES: [&str; 3] = ["default", "kube-system", "kube-public"];
 const GC_USER: &str = "system:serviceaccount:kube-system:generic-garbage-collector";
 
 fn info_csr() -> &'static ResourceInfo {
@@ -1062,6 +1064,8 @@ impl Cluster {
             Verb::Create => {
                 let mut fields = None;
                 if let Some(b) = req.body.as_mut() {
+                    // A create by server-side apply is a patch: deduped after admission.
+                    self.dedup_owner_references(b, req.from_apply);
                     crate::validation::meta::replace_undecodable_managed_fields(b, None);
                 }
                 if req.body.is_none() {
@@ -1093,7 +1097,9 @@ impl Cluster {
                     (None, Some(c)) => UpdateBody::Value(to_value(&*c)),
                     (None, None) => return Err(Status::bad_request("request body required")),
                 };
-                if let UpdateBody::Value(v) = &body {
+                let mut body = body;
+                if let UpdateBody::Value(v) = &mut body {
+                    self.dedup_owner_references(v, false);
                     self.update_uid_precondition(&info, &namespace, &req.name, v)?;
                 }
                 let body = match body {
@@ -1171,6 +1177,7 @@ impl Cluster {
                     return Err(Status::bad_request("patch did not produce an object"));
                 }
                 let mut patched = patched;
+                self.dedup_owner_references(&mut patched, true);
                 if req.subresource.is_empty() {
                     crate::validation::meta::replace_undecodable_managed_fields(
                         &mut patched,
@@ -1419,8 +1426,8 @@ impl Cluster {
                 }
             }
             if let Some(m) = obj.as_object_mut() {
-                m.remove("apiVersion");
-                m.remove("kind");
+                m.shift_remove("apiVersion");
+                m.shift_remove("kind");
             }
             items.push(obj);
             last_key = Some(k.clone());
@@ -1535,13 +1542,11 @@ impl Cluster {
             let Ok(obj) = serde_json::from_slice::<Value>(&e.object) else {
                 continue;
             };
-            if !filter.matches_object(&obj) {
-                continue;
+            match filter.convert(e.type_, &obj, e.prev.as_deref().map(|b| b.as_slice()), e.rv) {
+                None => {}
+                Some((type_, None)) => out.push(WatchEvent { type_, object: obj }),
+                Some((type_, Some(object))) => out.push(WatchEvent { type_, object }),
             }
-            out.push(WatchEvent {
-                type_: e.type_,
-                object: obj,
-            });
         }
         cursor.rv = last.max(cursor.rv);
         Ok(out)
@@ -1622,6 +1627,10 @@ impl Cluster {
                 return Err(Status::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
             }
             set_meta(&mut obj, "namespace", json!(ns));
+            // NamespaceLifecycle admission: no content in a namespace that does not exist.
+            if !self.store.contains(&store::key("", "namespaces", "", ns)) {
+                return Err(Status::not_found(&GroupResource::new("", "namespaces"), ns));
+            }
         } else {
             set_meta(&mut obj, "namespace", Value::Null);
         }
@@ -1911,7 +1920,7 @@ impl Cluster {
         };
         match obj["metadata"].as_object_mut() {
             Some(m) if left.is_empty() => {
-                m.remove("finalizers");
+                m.shift_remove("finalizers");
             }
             Some(m) => {
                 m.insert("finalizers".into(), json!(left));
@@ -2027,6 +2036,26 @@ impl Cluster {
     /// them into `strict_errors`): `Strict` is 400 `error strict decoding YAML: error
     /// converting YAML to JSON: yaml: unmarshal errors:\n  line <n>: key "<k>" already set in
     /// map`, `Warn` (the default) a warning with the same text after `YAML: `.
+    /// `dedupOwnerReferencesAndAddWarning` (apiserver handlers): duplicate owner references
+    /// are dropped with a warning — create and update dedup the request body before the field
+    /// manager and admission, a patch (server-side apply included) the patched object after
+    /// mutating admission, each with its own text.
+    fn dedup_owner_references(&mut self, obj: &mut Value, after_mutating_admission: bool) {
+        let dups = crate::validation::meta::dedup_owner_references(obj);
+        if dups.is_empty() {
+            return;
+        }
+        let when = if after_mutating_admission {
+            " after mutating admission happens"
+        } else {
+            ""
+        };
+        self.warnings.push(format!(
+            ".metadata.ownerReferences contains duplicate entries{when}; API server dedups owner references in 1.20+, and may reject such requests as early as 1.24; please fix your requests; duplicate UID(s) observed: {}",
+            dups.join(", ")
+        ));
+    }
+
     fn apply_strict_yaml(&mut self, req: &ApiRequest) -> Result<(), Status> {
         let Some(lines) = req.strict_errors.as_ref().filter(|l| !l.is_empty()) else {
             return Ok(());
@@ -2207,6 +2236,10 @@ impl Cluster {
         obj["kind"] = json!(info.kind);
         if info.namespaced {
             set_meta(&mut obj, "namespace", json!(ns));
+            // NamespaceLifecycle admission: no content in a namespace that does not exist.
+            if !self.store.contains(&store::key("", "namespaces", "", ns)) {
+                return Err(Status::not_found(&GroupResource::new("", "namespaces"), ns));
+            }
         } else {
             set_meta(&mut obj, "namespace", Value::Null);
         }
@@ -2596,6 +2629,14 @@ impl Cluster {
             &uid,
             meta_str(&obj, "resourceVersion"),
         )?;
+        // NamespaceLifecycle admission: the immortal namespaces may not be deleted.
+        if info.resource == "namespaces" && IMMORTAL_NAMESPACES.contains(&name) {
+            return Err(Status::forbidden(
+                &gr(info),
+                name,
+                "this namespace may not be deleted",
+            ));
+        }
         // `updateForGracefulDeletionAndFinalizers`: the garbage collector's finalizers as the
         // options ask; with finalizers left the object is only marked as being deleted.
         let finalizers: Vec<String> = obj
@@ -2637,6 +2678,11 @@ impl Cluster {
                     .expect("status"),
             );
         }
+        // A namespace's content goes first, as the namespace controller removes it before
+        // the namespace's own finalizer lets it go.
+        if info.resource == "namespaces" {
+            self.remove_namespace_content(name)?;
+        }
         // Deleted now: the watch shows the stored state (finalizers the options emptied
         // included).
         self.remove(info, &key, obj)?;
@@ -2644,6 +2690,29 @@ impl Cluster {
             serde_json::to_value(Status::success(&gr(info), name, info.resource, &uid))
                 .expect("status"),
         )
+    }
+
+    /// What kube-controller-manager's namespace controller deletes from a namespace being
+    /// deleted: every stored object of a namespaced kind in it.
+    fn remove_namespace_content(&mut self, ns: &str) -> Result<(), Status> {
+        for info in resources::ALL.iter().filter(|r| r.namespaced && r.stored) {
+            let prefix = store::prefix(info.group, info.resource, Some(ns));
+            let keys: Vec<String> = self
+                .store
+                .range(&prefix, None)
+                .map(|(k, _)| k.clone())
+                .collect();
+            for key in keys {
+                if let Some(obj) = self
+                    .store
+                    .get(&key)
+                    .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+                {
+                    self.remove(info, &key, obj)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// [`Cluster::delete`] for a CSR, from the typed object in [`CsrCache`].
@@ -2732,7 +2801,10 @@ fn normalize_secret(obj: &mut Value, errs: &mut Vec<FieldError>) {
     {
         obj["type"] = json!("Opaque");
     }
-    if let Some(Value::Object(sd)) = obj.as_object_mut().and_then(|m| m.remove("stringData")) {
+    if let Some(Value::Object(sd)) = obj
+        .as_object_mut()
+        .and_then(|m| m.shift_remove("stringData"))
+    {
         if !obj.get("data").is_some_and(|d| d.is_object()) {
             obj["data"] = json!({});
         }
@@ -2910,6 +2982,48 @@ impl WatchFilter {
     /// Whether the object passes the label and field selectors.
     pub fn matches_object(&self, obj: &Value) -> bool {
         Cluster::matches(&self.sel, obj)
+    }
+
+    /// Whether the watch has no selector (every event of its resource passes as it is).
+    pub fn is_trivial(&self) -> bool {
+        self.sel.0.is_empty() && self.sel.1.is_empty()
+    }
+
+    /// The cacher's `convertToWatchEvent`: with selectors an update is judged on the object
+    /// before and after it — both pass: MODIFIED; only the new one: ADDED; only the old one:
+    /// DELETED, showing the old object with the event's resourceVersion (returned); neither:
+    /// nothing. `prev` is the stored object the write replaced (for a DELETED event the
+    /// object itself is its last state). `None`: the watch does not see the event.
+    pub fn convert(
+        &self,
+        type_: EventType,
+        object: &Value,
+        prev: Option<&[u8]>,
+        rv: u64,
+    ) -> Option<(EventType, Option<Value>)> {
+        if self.is_trivial() {
+            return Some((type_, None));
+        }
+        let cur = self.matches_object(object);
+        match type_ {
+            EventType::Modified => {
+                let prev = prev.and_then(|b| serde_json::from_slice::<Value>(b).ok());
+                let old = prev.as_ref().map_or(cur, |p| self.matches_object(p));
+                match (cur, old) {
+                    (true, true) => Some((EventType::Modified, None)),
+                    (true, false) => Some((EventType::Added, None)),
+                    (false, true) => {
+                        let mut p = prev.expect("old passes only when known");
+                        if let Some(m) = p.get_mut("metadata").and_then(Value::as_object_mut) {
+                            m.insert("resourceVersion".into(), json!(rv.to_string()));
+                        }
+                        Some((EventType::Deleted, Some(p)))
+                    }
+                    (false, false) => None,
+                }
+            }
+            _ => cur.then_some((type_, None)),
+        }
     }
 }
 

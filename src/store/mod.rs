@@ -103,6 +103,9 @@ pub struct LogEntry {
     pub type_: EventType,
     /// The object after the write (for DELETED: the last state, stamped with the delete's rv).
     pub object: Bytes,
+    /// The object the write replaced or deleted, as it was stored (none for ADDED): what a
+    /// watch with selectors compares against (the watch cache's `PrevObject`).
+    pub prev: Option<Bytes>,
 }
 
 pub struct Store {
@@ -260,11 +263,11 @@ impl Store {
         )?;
         self.rv = rv;
         self.clock_ms = now_ms;
-        let t = if self
+        let prev = self
             .objects
             .insert(key.to_string(), (rv, bytes.clone()))
-            .is_some()
-        {
+            .map(|(_, b)| b);
+        let t = if prev.is_some() {
             EventType::Modified
         } else {
             EventType::Added
@@ -275,6 +278,7 @@ impl Store {
             key: key.to_string(),
             type_: t,
             object: bytes,
+            prev,
         });
         self.maybe_compact();
         Ok((rv, t))
@@ -293,13 +297,14 @@ impl Store {
         )?;
         self.rv = rv;
         self.clock_ms = now_ms;
-        self.objects.remove(key);
+        let prev = self.objects.remove(key).map(|(_, b)| b);
         self.append(LogEntry {
             rv,
             at_ms: now_ms,
             key: key.to_string(),
             type_: EventType::Deleted,
             object: Arc::new(final_bytes),
+            prev,
         });
         self.maybe_compact();
         Ok(rv)
