@@ -80,6 +80,35 @@ impl OwnedFields {
     }
 }
 
+/// Distinct owned-field sets shared between objects, per thread.
+const SHARED_SETS: usize = 64;
+
+thread_local! {
+    /// The most recent distinct sets, oldest first.
+    static SHARED: std::cell::RefCell<std::collections::VecDeque<Arc<OwnedFields>>> =
+        const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
+}
+
+/// `fields`, or an equal set some object already holds. Objects of a kind are written by the
+/// same few managers touching the same fields (every kubelet's create, every approval, every
+/// issuance), so their entries can share one set and its encoding instead of each keeping
+/// (and later freeing) its own tree of paths: 2 % of a fleet run went to dropping them.
+pub fn shared_fields(fields: Arc<OwnedFields>) -> Arc<OwnedFields> {
+    SHARED.with(|m| {
+        let Ok(mut m) = m.try_borrow_mut() else {
+            return fields;
+        };
+        if let Some(f) = m.iter().find(|f| f.set == fields.set) {
+            return f.clone();
+        }
+        if m.len() == SHARED_SETS {
+            m.pop_front();
+        }
+        m.push_back(fields.clone());
+        fields
+    })
+}
+
 /// One `managedFields` entry, decoded.
 #[derive(Clone, Debug)]
 pub struct FieldsEntry {
@@ -332,6 +361,25 @@ mod tests {
             subresource: subresource.into(),
             fields: Arc::new(OwnedFields::new(set)),
         }
+    }
+
+    /// Equal sets end up as one shared set; changing an entry's set copies it first, so the
+    /// other holders keep theirs.
+    #[test]
+    fn equal_sets_are_shared_and_copied_on_change() {
+        let paths: &[&[&str]] = &[&["f:spec", "f:request"], &["f:spec", "f:usages"]];
+        let a = entry("kubelet", paths, "");
+        let mut b = entry("kubelet", paths, "");
+        let other = entry("kubelet", &[&["f:spec", "f:signerName"]], "");
+        let (a, b_shared) = (shared_fields(a.fields), shared_fields(b.fields.clone()));
+        assert!(Arc::ptr_eq(&a, &b_shared), "equal sets share one");
+        assert!(!Arc::ptr_eq(&a, &shared_fields(other.fields)));
+        b.fields = b_shared;
+        b.update_set(|s| {
+            s.insert(vec!["f:metadata".to_string(), "f:labels".to_string()]);
+        });
+        assert_eq!(a.set().len(), 2, "the shared set is unchanged");
+        assert_eq!(b.set().len(), 3);
     }
 
     /// The decoded form serializes as the JSON form of the same entries, and they compare equal.

@@ -403,7 +403,13 @@ fn normalize(entries: Vec<Entry>) -> Vec<Entry> {
             &b.subresource,
         ))
     });
-    keyed.into_iter().map(|(_, e)| e).collect()
+    keyed
+        .into_iter()
+        .map(|(_, mut e)| {
+            e.fields = crate::api::managed_fields::shared_fields(e.fields);
+            e
+        })
+        .collect()
 }
 
 /// [`normalize`]d entries as JSON.
