@@ -459,8 +459,9 @@ pub fn parse_der_shared(der: &[u8]) -> Result<std::sync::Arc<ParsedCsr>, String>
         return Ok(p);
     }
     let p = std::sync::Arc::new(parse_der(der)?);
+    // Verified before this parse (bytes remembered in VERIFIED): carried into the entry.
+    let verified = VERIFIED.lock().is_ok_and(|v| v.get(der).is_some());
     if let Ok(mut g) = PARSED.lock() {
-        let verified = VERIFIED.lock().is_ok_and(|v| v.get(der).is_some());
         g.insert(der, (p.clone(), verified));
     }
     Ok(p)
