@@ -509,6 +509,43 @@ fn watch_over_http() {
             .starts_with("too old resource version: 1 ("),
         "{body}"
     );
+    // A watch list from a resourceVersion the cache never reaches: the ERROR event holds
+    // `NewTooLargeResourceVersionError` (504 Timeout, cause ResourceVersionTooLarge).
+    let (code, body) = s.curl(
+        "GET",
+        &format!(
+            "{C}?watch=true&timeoutSeconds=1&sendInitialEvents=true&allowWatchBookmarks=true\
+             &resourceVersionMatch=NotOlderThan&resourceVersion=99999999"
+        ),
+        &[],
+        None,
+    );
+    assert_eq!(code, 200, "{body}");
+    let evs = events(&body);
+    assert_eq!(evs.len(), 1, "{body}");
+    let st = &evs[0]["object"];
+    assert_eq!(
+        (
+            evs[0]["type"].as_str(),
+            st["code"].as_u64(),
+            st["reason"].as_str(),
+            st["details"]["causes"][0]["reason"].as_str()
+        ),
+        (
+            Some("ERROR"),
+            Some(504),
+            Some("Timeout"),
+            Some("ResourceVersionTooLarge")
+        ),
+        "{body}"
+    );
+    assert!(
+        st["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Timeout: Too large resource version: 99999999, current: "),
+        "{body}"
+    );
 }
 
 #[test]

@@ -1141,10 +1141,13 @@ async fn resource(
     drop(turn);
     let mut resp = match result {
         // `Cacher.Watch`: once authorization and the resourceVersion have passed, an expired
-        // resourceVersion is an ERROR event of a 200 stream that then ends, not an HTTP 410
+        // (or, for a watch list, a too large) resourceVersion is an ERROR event of a 200 stream that then ends, not an HTTP 410
         // ("To match the uncached watch implementation … must fail with a watch event of type
         // ERROR"): kubectl prints the Status and exits 0, the Python client raises 410.
-        Err(st) if verb == Verb::Watch && st.code == 410 => {
+        Err(st)
+            if verb == Verb::Watch
+                && (st.code == 410 || (st.code == 504 && st.reason == "Timeout")) =>
+        {
             let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(1);
             let _ = tx.try_send(watch::error_line(&mut watch::Render::new(None), st));
             drop(tx);

@@ -1486,6 +1486,13 @@ impl Cluster {
             bookmarks: req.list.allow_watch_bookmarks,
         };
         let mut initial = Vec::new();
+        // `waitUntilWatchCacheFreshAndForceAllEvents`: a watch-list request waits (3 s) for the
+        // cache to reach its resourceVersion; one from the future ends as too large.
+        if req.list.send_initial_events && !rv_s.is_empty() && rv_s != "0" {
+            if let Some(rv) = parse_rv(rv_s).filter(|rv| *rv > self.store.rv()) {
+                return Err(too_large_resource_version(rv, self.store.rv()));
+            }
+        }
         if rv_s.is_empty() || rv_s == "0" || req.list.send_initial_events {
             let list = self.list(
                 info,
