@@ -330,10 +330,55 @@ fn list_pages_and_continue_tokens() {
             e(": illegal base64 data at input byte 0"),
         ),
         (
-            "not JSON",
+            "not JSON (a later syntax error keeps serde's text)",
             b64("nope"),
             "",
             e(": expected ident at line 1 column 2"),
+        ),
+        // Go's RawURLEncoding is not Strict(): non-zero trailing bits decode; the bytes are
+        // then no JSON value (encoding/json's quoteChar of 0x81 is '\u0081')
+        (
+            "trailing bits, not JSON",
+            "garbage".into(),
+            "",
+            e(": invalid character '\\u0081' looking for beginning of value"),
+        ),
+        ("empty JSON", b64("  "), "", e(": unexpected end of JSON input")),
+        (
+            "one symbol left over",
+            "abcde".into(),
+            "",
+            e(": illegal base64 data at input byte 4"),
+        ),
+        (
+            "padding in a raw token",
+            "YWI=".into(),
+            "",
+            e(": illegal base64 data at input byte 3"),
+        ),
+        (
+            "a JSON array",
+            b64("[1]"),
+            "",
+            e(": json: cannot unmarshal array into Go value of type storage.continueToken"),
+        ),
+        (
+            "rv of the wrong type",
+            b64(r#"{"v":"meta.k8s.io/v1","rv":"5","start":"b"}"#),
+            "",
+            e(": json: cannot unmarshal string into Go struct field continueToken.rv of type int64"),
+        ),
+        (
+            "rv not an integer",
+            b64(r#"{"v":"meta.k8s.io/v1","rv":1.5,"start":"b"}"#),
+            "",
+            e(": json: cannot unmarshal number 1.5 into Go struct field continueToken.rv of type int64"),
+        ),
+        (
+            "start of the wrong type",
+            b64(r#"{"v":"meta.k8s.io/v1","rv":5,"start":7}"#),
+            "",
+            e(": json: cannot unmarshal number into Go struct field continueToken.start of type string"),
         ),
         (
             "unknown version",

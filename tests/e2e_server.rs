@@ -487,14 +487,63 @@ fn watch_over_http() {
         &[],
         None,
     );
-    let expired = if code == 410 {
-        status(&body)
-    } else {
-        events(&body).pop().unwrap()["object"].clone()
-    };
+    // As the apiserver's cacher does it: a 200 stream whose one event is the ERROR Status.
+    assert_eq!(code, 200, "{body}");
+    let evs = events(&body);
+    assert_eq!(evs.len(), 1, "{body}");
+    let expired = &evs[0]["object"];
     assert_eq!(
-        (expired["code"].as_u64(), expired["reason"].as_str()),
-        (Some(410), Some("Expired")),
+        (
+            evs[0]["type"].as_str(),
+            expired["kind"].as_str(),
+            expired["code"].as_u64(),
+            expired["reason"].as_str()
+        ),
+        (Some("ERROR"), Some("Status"), Some(410), Some("Expired")),
+        "{body}"
+    );
+    assert!(
+        expired["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("too old resource version: 1 ("),
+        "{body}"
+    );
+    // A watch list from a resourceVersion the cache never reaches: the ERROR event holds
+    // `NewTooLargeResourceVersionError` (504 Timeout, cause ResourceVersionTooLarge).
+    let (code, body) = s.curl(
+        "GET",
+        &format!(
+            "{C}?watch=true&timeoutSeconds=1&sendInitialEvents=true&allowWatchBookmarks=true\
+             &resourceVersionMatch=NotOlderThan&resourceVersion=99999999"
+        ),
+        &[],
+        None,
+    );
+    assert_eq!(code, 200, "{body}");
+    let evs = events(&body);
+    assert_eq!(evs.len(), 1, "{body}");
+    let st = &evs[0]["object"];
+    assert_eq!(
+        (
+            evs[0]["type"].as_str(),
+            st["code"].as_u64(),
+            st["reason"].as_str(),
+            st["details"]["causes"][0]["reason"].as_str()
+        ),
+        (
+            Some("ERROR"),
+            Some(504),
+            Some("Timeout"),
+            Some("ResourceVersionTooLarge")
+        ),
+        "{body}"
+    );
+    assert!(
+        st["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Timeout: Too large resource version: 99999999, current: "),
         "{body}"
     );
 }

@@ -493,6 +493,11 @@ fn ca_is_stored_in_the_data_dir_and_reloaded() {
         "critical|Digital Signature, Key Encipherment, Certificate Sign"
     );
     assert!(text.contains("X509v3 Subject Key Identifier"));
+    // certutil.NewSelfSignedCACert: `DNSNames: []string{cfg.CommonName}`
+    assert_eq!(
+        field_line(&text, "X509v3 Subject Alternative Name:"),
+        "|DNS:kubernetes"
+    );
 }
 
 #[test]

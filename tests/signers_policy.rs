@@ -336,6 +336,65 @@ fn csr_parsing_and_signature_policy() {
     let r = csr::parse_pem(&pem).unwrap();
     assert_eq!(r.key, KeyKind::EcdsaP521);
     assert!(csr::check_signature(&r).unwrap_err().contains("P-521"));
+    // `spec.request` validation (ParseCertificateRequest + CheckSignature): P-224 and P-521
+    // are Go curves (our verifier's divergence is named); secp256k1 is not one of Go's curves:
+    // the parse fails with Go's text.
+    for (curve, want) in [
+        (
+            "P-521",
+            "csrsim cannot verify ECDSA P-521 signatures (upstream accepts P-521 keys)",
+        ),
+        (
+            "P-224",
+            "csrsim cannot verify ECDSA P-224 signatures (upstream accepts P-224 keys)",
+        ),
+        ("secp256k1", "x509: unsupported elliptic curve"),
+    ] {
+        let pem = openssl(
+            &[
+                "req",
+                "-new",
+                "-nodes",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                &format!("ec_paramgen_curve:{curve}"),
+                "-keyout",
+                "k.pem",
+                "-subj",
+                "/CN=x",
+                "-out",
+                "r.csr",
+            ],
+            p,
+        );
+        assert_eq!(
+            csrsim::validation::csr::parse_request(&pem).unwrap_err(),
+            want,
+            "{curve}"
+        );
+    }
+    for (args, want) in [
+        (
+            vec!["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-sha1"],
+            "csrsim cannot verify ecdsa-with-SHA1 signatures (upstream accepts SHA-1 CSR signatures)",
+        ),
+        (
+            vec!["-newkey", "rsa:1024"],
+            "csrsim cannot verify RSA keys shorter than 2048 bits (got 1024; upstream accepts them from 1024 bits)",
+        ),
+    ] {
+        let mut a = vec![
+            "req", "-new", "-nodes", "-keyout", "k.pem", "-subj", "/CN=x", "-out", "r.csr",
+        ];
+        a.extend(args.iter().copied());
+        let pem = openssl(&a, p);
+        assert_eq!(
+            csrsim::validation::csr::parse_request(&pem).unwrap_err(),
+            want,
+            "{args:?}"
+        );
+    }
     // SHA-1 RSA signature: Go's CertificateRequest.CheckSignature allows SHA-1 → accepted.
     let pem = openssl(
         &[

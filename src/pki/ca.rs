@@ -4,6 +4,7 @@
 //!
 //! The CA looks like kubeadm's (`certutil.NewSelfSignedCACert`): subject `CN=kubernetes`,
 //! KeyUsage digitalSignature|keyEncipherment|keyCertSign (critical), CA:TRUE (critical),
+//! a DNS SAN equal to the common name (`DNSNames: []string{cfg.CommonName}`),
 //! SubjectKeyId = first 20 bytes of SHA-256 of the public key bits (Go ≥1.25's RFC 7093
 //! method; older Go used SHA-1), no AuthorityKeyId (self-signed: issuer == subject).
 //!
@@ -130,7 +131,8 @@ impl Ca {
             ext_key_usages: vec![],
             is_ca: true,
             subject_key_id: Some(ski.clone()),
-            dns_names: vec![],
+            // `certutil.NewSelfSignedCACert`: `DNSNames: []string{cfg.CommonName}`
+            dns_names: vec![common_name.to_string()],
             email_addresses: vec![],
             ip_addresses: vec![],
             uris: vec![],

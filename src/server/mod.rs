@@ -1140,6 +1140,31 @@ async fn resource(
     warnings.extend(patch_warnings);
     drop(turn);
     let mut resp = match result {
+        // `Cacher.Watch`: once authorization and the resourceVersion have passed, an expired
+        // (or, for a watch list, a too large) resourceVersion is an ERROR event of a 200 stream that then ends, not an HTTP 410
+        // ("To match the uncached watch implementation … must fail with a watch event of type
+        // ERROR"): kubectl prints the Status and exits 0, the Python client raises 410.
+        Err(st)
+            if verb == Verb::Watch
+                && (st.code == 410 || (st.code == 504 && st.reason == "Timeout")) =>
+        {
+            let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(1);
+            let _ = tx.try_send(watch::error_line(&mut watch::Render::new(None), st));
+            drop(tx);
+            Response::builder()
+                .status(200)
+                .header(
+                    "Content-Type",
+                    if table {
+                        negotiation::TABLE_CONTENT_TYPE
+                    } else {
+                        "application/json"
+                    },
+                )
+                .header("Cache-Control", "no-cache, private")
+                .body(watch::ChannelBody { rx }.boxed())
+                .expect("response")
+        }
         Err(st) => status_response(&st),
         Ok(ApiResponse::Created(v)) => json_response(201, &v, "application/json"),
         Ok(ApiResponse::Ok(v)) => {

@@ -518,7 +518,7 @@ impl Chunk {
 }
 
 /// The ERROR event that ends a watch (410 Expired, bad selectors).
-fn error_line(render: &mut Render, status: crate::api::Status) -> Bytes {
+pub(crate) fn error_line(render: &mut Render, status: crate::api::Status) -> Bytes {
     let e = WatchEvent {
         type_: EventType::Error,
         object: serde_json::to_value(status).expect("status"),

@@ -1486,6 +1486,13 @@ impl Cluster {
             bookmarks: req.list.allow_watch_bookmarks,
         };
         let mut initial = Vec::new();
+        // `waitUntilWatchCacheFreshAndForceAllEvents`: a watch-list request waits (3 s) for the
+        // cache to reach its resourceVersion; one from the future ends as too large.
+        if req.list.send_initial_events && !rv_s.is_empty() && rv_s != "0" {
+            if let Some(rv) = parse_rv(rv_s).filter(|rv| *rv > self.store.rv()) {
+                return Err(too_large_resource_version(rv, self.store.rv()));
+            }
+        }
         if rv_s.is_empty() || rv_s == "0" || req.list.send_initial_events {
             let list = self.list(
                 info,
@@ -2895,31 +2902,81 @@ fn expired_continue(key: &str, prefix: &str) -> Status {
 /// can never reach outside the list's prefix (upstream's path-traversal defence). The errors
 /// are upstream's texts; the caller wraps them as "invalid continue token: …" (400).
 fn decode_continue(token: &str, prefix: &str) -> Result<(String, i64), String> {
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
     use base64::Engine;
     const GENERIC: &str = "continue key is not valid";
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(token)
-        .map_err(|e| {
-            let at = match e {
-                base64::DecodeError::InvalidByte(i, _)
-                | base64::DecodeError::InvalidLastSymbol(i, _) => i,
-                _ => token.len(),
+    // Go's `base64.RawURLEncoding` is not `Strict()`: non-zero trailing bits are ignored.
+    const RAW_URL: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        GeneralPurposeConfig::new()
+            .with_encode_padding(false)
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(DecodePaddingMode::RequireNone),
+    );
+    let raw = RAW_URL.decode(token).map_err(|e| {
+        let at = match e {
+            base64::DecodeError::InvalidByte(i, _)
+            | base64::DecodeError::InvalidLastSymbol(i, _) => i,
+            // '=' is not in the raw alphabet: Go points at the first one
+            base64::DecodeError::InvalidPadding => token.find('=').unwrap_or(token.len()),
+            // one symbol left over: Go points at it
+            _ => token.len().saturating_sub(1),
+        };
+        format!("{GENERIC}: illegal base64 data at input byte {at}")
+    })?;
+    let v: Value = serde_json::from_slice(&raw).map_err(|e| {
+        // Go's scanner on the first byte (random bytes usually fail there); later syntax
+        // errors keep serde's text.
+        match raw
+            .iter()
+            .find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        {
+            None => format!("{GENERIC}: unexpected end of JSON input"),
+            Some(&c) if !b"{[\"-0123456789tfn".contains(&c) => format!(
+                "{GENERIC}: invalid character {} looking for beginning of value",
+                go_quote_char(c)
+            ),
+            Some(_) => format!("{GENERIC}: {e}"),
+        }
+    })?;
+    // `json.Unmarshal` into `storage.continueToken`: a wrong JSON type is Go's
+    // `UnmarshalTypeError`.
+    static TOKEN: crate::api::gojson::GoStruct = crate::api::gojson::GoStruct {
+        name: "continueToken",
+        go: "storage.continueToken",
+        fields: &[
+            ("v", crate::api::gojson::GoType::Str("string")),
+            (
+                "rv",
+                crate::api::gojson::GoType::Int("int64", i64::MIN, i64::MAX),
+            ),
+            ("start", crate::api::gojson::GoType::Str("string")),
+        ],
+    };
+    match &v {
+        Value::Object(_) | Value::Null => {}
+        other => {
+            let kind = match other {
+                Value::String(_) => "string",
+                Value::Number(_) => "number",
+                Value::Bool(_) => "bool",
+                _ => "array",
             };
-            format!("{GENERIC}: illegal base64 data at input byte {at}")
-        })?;
-    let v: Value = serde_json::from_slice(&raw).map_err(|e| format!("{GENERIC}: {e}"))?;
+            return Err(format!(
+                "{GENERIC}: json: cannot unmarshal {kind} into Go value of type storage.continueToken"
+            ));
+        }
+    }
+    if let Some(e) = crate::api::gojson::type_error(&v, &TOKEN) {
+        return Err(format!("{GENERIC}: {e}"));
+    }
     let version = v.get("v").and_then(Value::as_str).unwrap_or("");
     if version != "meta.k8s.io/v1" {
         return Err(format!(
             "{GENERIC}: server does not recognize this encoded version {version}"
         ));
     }
-    let rv = match v.get("rv") {
-        None | Some(Value::Null) => 0,
-        Some(x) => x
-            .as_i64()
-            .ok_or_else(|| format!("{GENERIC}: cannot unmarshal rv {x} into int64"))?,
-    };
+    let rv = v.get("rv").and_then(Value::as_i64).unwrap_or(0);
     if rv == 0 {
         return Err(format!(
             "{GENERIC}: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"
@@ -2928,7 +2985,7 @@ fn decode_continue(token: &str, prefix: &str) -> Result<(String, i64), String> {
     let start = match v.get("start") {
         None | Some(Value::Null) => "",
         Some(Value::String(s)) => s.as_str(),
-        Some(x) => return Err(format!("{GENERIC}: cannot unmarshal start {x} into string")),
+        Some(_) => "", // a wrong type was reported above
     };
     if start.is_empty() {
         return Err(format!(
@@ -2940,6 +2997,29 @@ fn decode_continue(token: &str, prefix: &str) -> Result<(String, i64), String> {
         return Err(format!("{GENERIC}: {start}"));
     }
     Ok((format!("{prefix}{rel}"), rv))
+}
+
+/// encoding/json's `quoteChar`: a byte as `'c'`, escaped as `strconv.Quote` escapes the rune
+/// of that value.
+fn go_quote_char(c: u8) -> String {
+    match c {
+        b'\'' => "'\\''".into(),
+        b'"' => "'\"'".into(),
+        0x07 => "'\\a'".into(),
+        0x08 => "'\\b'".into(),
+        0x0c => "'\\f'".into(),
+        b'\n' => "'\\n'".into(),
+        b'\r' => "'\\r'".into(),
+        b'\t' => "'\\t'".into(),
+        0x0b => "'\\v'".into(),
+        b'\\' => "'\\\\'".into(),
+        0x20..=0x7e => format!("'{}'", c as char),
+        0x00..=0x1f | 0x7f => format!("'\\x{c:02x}'"),
+        // U+0080..U+009F, U+00A0 (no-break space) and U+00AD (soft hyphen) are not
+        // `unicode.IsPrint`; the rest of Latin-1 prints as itself
+        0x80..=0xa0 | 0xad => format!("'\\u{c:04x}'"),
+        _ => format!("'{}'", char::from(c)),
+    }
 }
 
 /// Go's `path.Clean("/" + p) == "/" + p`: no empty, `.` or `..` segment, no trailing slash.

@@ -104,6 +104,10 @@ pub fn check_csr_der(der: &[u8]) -> Result<(), String> {
             crate::pki::csr::remember_verified(der);
             return Ok(());
         }
+        // The same policy as the signer's check: keys and algorithms Go verifies but our
+        // verifier cannot (ecdsa-with-SHA1, RSA under 2048 bits, P-521) get their named
+        // divergence, not a bogus "verification failure".
+        return crate::pki::csr::check_signature(&p);
     }
     let (rest, req) = X509CertificationRequest::from_der(der)
         .map_err(|_| "asn1: structure error: tags don't match".to_string())?;
@@ -114,6 +118,29 @@ pub fn check_csr_der(der: &[u8]) -> Result<(), String> {
         return Ok(());
     }
     let spki = req.certification_request_info.subject_pki.raw;
+    // `parsePublicKey`: Go knows the curves P-224, P-256, P-384 and P-521; any other curve
+    // fails the parse. Go verifies P-224 and P-521 signatures, our verifier (ring) cannot.
+    let key_alg = &req.certification_request_info.subject_pki.algorithm;
+    if key_alg.algorithm.to_id_string() == "1.2.840.10045.2.1" {
+        let curve = key_alg.parameters.as_ref().map(|p| p.as_oid());
+        match curve.as_ref().map(|c| c.as_ref().map(|o| o.to_id_string())) {
+            Some(Ok(c)) => match c.as_str() {
+                "1.2.840.10045.3.1.7" | "1.3.132.0.34" => {}
+                "1.3.132.0.33" | "1.3.132.0.35" => {
+                    let name = if c == "1.3.132.0.33" {
+                        "P-224"
+                    } else {
+                        "P-521"
+                    };
+                    return Err(format!(
+                        "csrsim cannot verify ECDSA {name} signatures (upstream accepts {name} keys)"
+                    ));
+                }
+                _ => return Err("x509: unsupported elliptic curve".into()),
+            },
+            _ => return Err("x509: invalid ECDSA parameters".into()),
+        }
+    }
     if crate::pki::own_keys::verify_request(der, spki).is_some() || req.verify_signature().is_ok() {
         crate::pki::csr::remember_verified(der);
     } else {
