@@ -25,7 +25,7 @@ pub type FieldSet = BTreeSet<FieldPath>;
 #[derive(Debug, Default)]
 pub struct OwnedFields {
     set: FieldSet,
-    v1: OnceLock<Arc<FieldsV1>>,
+    v1: OnceLock<FieldsV1>,
 }
 
 /// A FieldsV1 value and its compact JSON text. Serializing an object writes the text as it is
@@ -76,7 +76,9 @@ impl OwnedFields {
     }
 
     fn encoded(&self) -> &FieldsV1 {
-        self.v1.get_or_init(|| fields_v1_remembered(&self.set))
+        // Encoded once per set: written objects hold the shared sets of [`shared_fields`].
+        self.v1
+            .get_or_init(|| FieldsV1::new(to_fields_v1(&self.set)))
     }
 }
 
@@ -319,34 +321,6 @@ pub fn to_fields_v1(set: &FieldSet) -> Value {
     let mut v = Value::Object(root);
     clean(&mut v);
     v
-}
-
-/// How many distinct field sets [`fields_v1_remembered`] keeps per thread.
-const FIELDS_V1_MEMO: usize = 32;
-
-thread_local! {
-    /// Recently encoded sets. The same few sets recur on every CSR (what the kubelet's create,
-    /// the approver and the signer own).
-    static FIELDS_V1: std::cell::RefCell<std::collections::VecDeque<(FieldSet, Arc<FieldsV1>)>> =
-        const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
-}
-
-/// [`to_fields_v1`], shared for recently seen sets.
-fn fields_v1_remembered(set: &FieldSet) -> Arc<FieldsV1> {
-    FIELDS_V1.with(|m| {
-        let Ok(mut m) = m.try_borrow_mut() else {
-            return Arc::new(FieldsV1::new(to_fields_v1(set)));
-        };
-        if let Some((_, v)) = m.iter().find(|(s, _)| s == set) {
-            return v.clone();
-        }
-        let v = Arc::new(FieldsV1::new(to_fields_v1(set)));
-        if m.len() == FIELDS_V1_MEMO {
-            m.pop_front();
-        }
-        m.push_back((set.clone(), v.clone()));
-        v
-    })
 }
 
 #[cfg(test)]

@@ -365,7 +365,7 @@ mod tests {
             let names = seq(&sans.iter().map(|s| s.as_slice()).collect::<Vec<_>>());
             let ext = seq(&[&der::oid("2.5.29.17"), &der::octet_string(&names)]);
             attributes = seq(&[
-                &der::oid("1.2.840.113549.1.9.14"),
+                &der::oid(crate::pki::csr::OID_EXTENSION_REQUEST),
                 &set_of(vec![seq(&[&ext])]),
             ]);
         }

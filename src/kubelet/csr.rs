@@ -314,15 +314,6 @@ pub fn serving_template(
     })
 }
 
-/// OIDs of a simulated kubelet's request (RFC 2986 PKCS #10, RFC 5280, RFC 5480).
-const OID_EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
-const OID_PRIME256V1: &str = "1.2.840.10045.3.1.7";
-const OID_ECDSA_WITH_SHA256: &str = "1.2.840.10045.4.3.2";
-const OID_EXTENSION_REQUEST: &str = "1.2.840.113549.1.9.14";
-const OID_SUBJECT_ALT_NAME: &str = "2.5.29.17";
-const OID_ORGANIZATION: &str = "2.5.4.10";
-const OID_COMMON_NAME: &str = "2.5.4.3";
-
 /// The PEM `CERTIFICATE REQUEST` for a template, signed by `key`. Subject written as Go does:
 /// O before CN; SANs DNS first, then IPs.
 pub fn request_pem(t: &Template, key: &Key) -> Result<String, String> {
@@ -334,11 +325,12 @@ pub fn request_pem(t: &Template, key: &Key) -> Result<String, String> {
     rcgen_request_pem(t, key)
 }
 
-/// The request of a deterministic key, written with [`crate::pki::der`]: the same bytes as
-/// rcgen writes (`request_der_equals_rcgen`), without its DER writer's per-node allocations
-/// (3–4 % of a fleet run). `None` (rcgen's path, with its error) for a DNS name that is not
-/// an IA5String.
+/// The request of a deterministic key, written by [`crate::pki::csr::request_der`] with the
+/// name as rcgen writes it (UTF8String values): the same bytes as rcgen
+/// (`request_der_equals_rcgen`), without its DER writer's per-node allocations (3–4 % of a
+/// fleet run). `None` (rcgen's path, with its error) for a DNS name that is not an IA5String.
 fn ecdsa_request_der(t: &Template, key: &EcdsaKey) -> Option<Vec<u8>> {
+    use crate::pki::csr::{OID_COMMON_NAME, OID_EC, OID_ORGANIZATION, OID_P256};
     use crate::pki::der::{self, seq, tlv};
     if !t.dns_names.iter().all(|d| d.is_ascii()) {
         return None;
@@ -353,45 +345,20 @@ fn ecdsa_request_der(t: &Template, key: &EcdsaKey) -> Option<Vec<u8>> {
         name.extend(rdn(OID_ORGANIZATION, o));
     }
     name.extend(rdn(OID_COMMON_NAME, &t.common_name));
-    let algorithm = seq(&[&der::oid(OID_EC_PUBLIC_KEY), &der::oid(OID_PRIME256V1)]);
+    let algorithm = seq(&[&der::oid(OID_EC), &der::oid(OID_P256)]);
     let spki = seq(&[&algorithm, &der::bit_string(0, key.k.public_point())]);
-    // attributes [0] IMPLICIT SET OF Attribute: the extension request when there are SANs
-    // (not critical: the subject is never empty).
-    let mut attributes = Vec::new();
-    if !t.dns_names.is_empty() || !t.ips.is_empty() {
-        let mut names = Vec::new();
-        for d in &t.dns_names {
-            names.extend(der::implicit(2, d.as_bytes()));
-        }
-        for ip in &t.ips {
-            match ip {
-                IpAddr::V4(a) => names.extend(der::implicit(7, &a.octets())),
-                IpAddr::V6(a) => names.extend(der::implicit(7, &a.octets())),
-            }
-        }
-        let san = seq(&[
-            &der::oid(OID_SUBJECT_ALT_NAME),
-            &der::octet_string(&tlv(der::SEQUENCE, &names)),
-        ]);
-        let extensions = seq(&[&san]);
-        attributes = seq(&[
-            &der::oid(OID_EXTENSION_REQUEST),
-            &tlv(der::SET, &extensions),
-        ]);
-    }
-    let info = seq(&[
-        &der::small_int(0),
-        &tlv(der::SEQUENCE, &name),
+    let name = tlv(der::SEQUENCE, &name);
+    Some(crate::pki::csr::request_der(
+        &name,
         &spki,
-        &der::explicit(0, &attributes),
-    ]);
-    let (sig, k, r) = key.k.sign_with_nonce(&info);
-    crate::pki::own_keys::remember_nonce(&key.k, k, r);
-    Some(seq(&[
-        &info,
-        &seq(&[&der::oid(OID_ECDSA_WITH_SHA256)]),
-        &der::bit_string(0, &sig),
-    ]))
+        &t.dns_names,
+        &t.ips,
+        |info| {
+            let (sig, k, r) = key.k.sign_with_nonce(info);
+            crate::pki::own_keys::remember_nonce(&key.k, k, r);
+            sig
+        },
+    ))
 }
 
 /// The request through rcgen (provided keys, and names our writer leaves to it).

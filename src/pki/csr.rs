@@ -28,9 +28,11 @@ pub const OID_COMMON_NAME: &str = "2.5.4.3";
 pub const OID_SERIAL_NUMBER: &str = "2.5.4.5";
 
 const OID_RSA: &str = "1.2.840.113549.1.1.1";
-const OID_EC: &str = "1.2.840.10045.2.1";
+pub const OID_EC: &str = "1.2.840.10045.2.1";
 const OID_ED25519: &str = "1.3.101.112";
-const OID_P256: &str = "1.2.840.10045.3.1.7";
+pub const OID_P256: &str = "1.2.840.10045.3.1.7";
+/// PKCS #9 `extensionRequest` attribute (RFC 2985).
+pub const OID_EXTENSION_REQUEST: &str = "1.2.840.113549.1.9.14";
 const OID_P384: &str = "1.3.132.0.34";
 const OID_P521: &str = "1.3.132.0.35";
 const OID_SIG_ECDSA_SHA1: &str = "1.2.840.10045.4.1";
@@ -265,8 +267,25 @@ pub fn encode_request(
     dns_names: &[String],
     ips: &[IpAddr],
 ) -> String {
-    use super::der;
     use p256::ecdsa::signature::Signer;
+    let req = request_der(&subject.to_der(), &key.spki_der(), dns_names, ips, |info| {
+        let sig: p256::ecdsa::Signature = key.key.sign(info);
+        sig.to_der().as_bytes().to_vec()
+    });
+    super::gopem::encode("CERTIFICATE REQUEST", &req)
+}
+
+/// The DER of a PKCS#10 request signed with ECDSA-with-SHA256: version 0, the encoded
+/// `name`, the key's SubjectPublicKeyInfo, and DNS/IP SANs (DNS first) as a non-critical
+/// extension request; `sign` returns the DER signature of the `CertificationRequestInfo`.
+pub fn request_der(
+    name: &[u8],
+    spki: &[u8],
+    dns_names: &[String],
+    ips: &[IpAddr],
+    sign: impl FnOnce(&[u8]) -> Vec<u8>,
+) -> Vec<u8> {
+    use super::der;
     let mut names = Vec::new();
     for d in dns_names {
         names.extend(der::implicit(2, d.as_bytes()));
@@ -285,21 +304,15 @@ pub fn encode_request(
             &der::octet_string(&der::tlv(der::SEQUENCE, &names)),
         ]);
         let ext_req = der::seq(&[
-            &der::oid("1.2.840.113549.1.9.14"),
+            &der::oid(OID_EXTENSION_REQUEST),
             &der::set_of(vec![der::seq(&[&san])]),
         ]);
         der::explicit(0, &ext_req)
     };
-    let info = der::seq(&[
-        &der::small_int(0),
-        &subject.to_der(),
-        &key.spki_der(),
-        &attrs,
-    ]);
-    let sig: p256::ecdsa::Signature = key.key.sign(&info);
+    let info = der::seq(&[&der::small_int(0), name, spki, &attrs]);
+    let sig = sign(&info);
     let alg = der::seq(&[&der::oid(super::issue::OID_ECDSA_SHA256)]);
-    let req = der::seq(&[&info, &alg, &der::bit_string(0, sig.to_der().as_bytes())]);
-    super::gopem::encode("CERTIFICATE REQUEST", &req)
+    der::seq(&[&info, &alg, &der::bit_string(0, &sig)])
 }
 
 /// `capihelper.ParseCSR`: the first PEM block must be `CERTIFICATE REQUEST`, then DER.
@@ -502,12 +515,10 @@ static VERIFIED: std::sync::Mutex<super::der_memo::DerMemo<()>> =
 
 /// Has this exact DER passed signature verification recently?
 pub fn verified_before(der: &[u8]) -> bool {
-    if let Some(verified) = PARSED.lock().ok().and_then(|g| g.get(der).map(|(_, v)| v)) {
-        if verified {
-            return true;
-        }
-    }
-    VERIFIED.lock().is_ok_and(|g| g.get(der).is_some())
+    let flagged = PARSED
+        .lock()
+        .is_ok_and(|g| g.get(der).is_some_and(|(_, verified)| verified));
+    flagged || VERIFIED.lock().is_ok_and(|g| g.get(der).is_some())
 }
 
 /// Remember that this exact DER passed signature verification.
