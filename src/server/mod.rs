@@ -22,6 +22,7 @@ pub mod durability;
 pub mod kubeconfig;
 pub mod negotiation;
 pub mod openapi;
+pub mod openapi_v2;
 pub mod protobuf;
 pub mod routing;
 pub mod tls;
@@ -779,11 +780,35 @@ async fn serve(
                 .expect("response"),
             None => status_response(&routing::not_found()),
         },
-        Route::OpenApiV2 => Response::builder()
-            .status(200)
-            .header("Content-Type", "application/octet-stream")
-            .body(full(Bytes::new()))
-            .expect("response"),
+        Route::OpenApiV2 => {
+            // kube-openapi's handler: JSON or gnostic protobuf by Accept, else 406.
+            let doc = openapi_v2::document();
+            match openapi_v2::negotiate(&head.accept) {
+                Some(protobuf) => Response::builder()
+                    .status(200)
+                    .header(
+                        "Content-Type",
+                        if protobuf {
+                            openapi_v2::PROTOBUF_CONTENT_TYPE
+                        } else {
+                            "application/json"
+                        },
+                    )
+                    .header("Etag", format!("\"{}\"", doc.etag))
+                    .header("Vary", "Accept")
+                    .body(full(Bytes::from_static(if protobuf {
+                        doc.protobuf.as_slice()
+                    } else {
+                        doc.json.as_slice()
+                    })))
+                    .expect("response"),
+                None => Response::builder()
+                    .status(406)
+                    .header("Vary", "Accept")
+                    .body(full(Bytes::new()))
+                    .expect("response"),
+            }
+        }
         Route::Metrics => {
             // A non-resource request: RBAC must allow `get` on the path (system:monitoring).
             let a = crate::auth::Attributes {

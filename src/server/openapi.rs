@@ -15,7 +15,7 @@
 //! client-side `kubectl apply` would compute its patch from these schemas, which lack the
 //! patch-merge keys; without it kubectl uses its compiled-in types, which are correct for
 //! every kind served here (docs/client-wire-surface notes, §9.9). kubectl ≤ 1.26 and the
-//! Python client never ask for these documents; `/openapi/v2` stays an empty document.
+//! Python client never ask for these documents; `/openapi/v2` is [`super::openapi_v2`].
 
 use crate::api::resources::{ResourceInfo, ALL};
 use serde_json::{json, Map, Value};
@@ -63,14 +63,14 @@ fn gv_path(group: &str, version: &str) -> String {
 }
 
 /// The Go package of a group's types: the prefix of its schema names.
-fn package(group: &str) -> String {
+pub(super) fn package(group: &str) -> String {
     match group {
         "" => "io.k8s.api.core.v1".into(),
         g => format!("io.k8s.api.{}.v1", g.split('.').next().unwrap_or(g)),
     }
 }
 
-const META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1";
+pub(super) const META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1";
 
 fn schema_ref(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
@@ -281,34 +281,64 @@ fn top_level_schema(r: &ResourceInfo) -> Value {
         "metadata".into(),
         object_field(&format!("{META}.ObjectMeta"), "Standard object metadata."),
     );
-    let extra: &[(&str, &str)] = match r.kind {
-        "Role" | "ClusterRole" => &[("rules", "The PolicyRules of this role.")],
-        "RoleBinding" | "ClusterRoleBinding" => &[
-            ("roleRef", "The Role or ClusterRole being granted."),
+    let object = || json!({"type": "object"});
+    let objects = || json!({"type": "array", "items": {"type": "object"}});
+    let extra: Vec<(&str, Value, &str)> = match r.kind {
+        "Role" => vec![("rules", objects(), "The PolicyRules of this role.")],
+        "ClusterRole" => vec![
+            ("rules", objects(), "The PolicyRules of this role."),
+            (
+                "aggregationRule",
+                object(),
+                "Selectors of the ClusterRoles whose rules are aggregated into this one.",
+            ),
+        ],
+        "RoleBinding" | "ClusterRoleBinding" => vec![
+            (
+                "roleRef",
+                object(),
+                "The Role or ClusterRole being granted.",
+            ),
             (
                 "subjects",
+                objects(),
                 "The users, groups and service accounts the role is granted to.",
             ),
         ],
-        "Secret" => &[
-            ("data", "Secret data, base64-encoded values."),
+        "Secret" => vec![
+            (
+                "data",
+                json!({"type": "object", "additionalProperties": {"type": "string", "format": "byte"}}),
+                "Secret data, base64-encoded values.",
+            ),
             (
                 "stringData",
+                json!({"type": "object", "additionalProperties": {"type": "string"}}),
                 "Write-only secret data as plain strings, merged into data.",
             ),
-            ("type", "Used to ease programmatic handling of secret data."),
+            (
+                "type",
+                json!({"type": "string"}),
+                "Used to ease programmatic handling of secret data.",
+            ),
+            (
+                "immutable",
+                json!({"type": "boolean"}),
+                "When true, data cannot be updated.",
+            ),
         ],
-        "Namespace" => &[
-            ("spec", "The behaviour of the namespace."),
-            ("status", "The status of the namespace."),
+        "Namespace" => vec![
+            ("spec", object(), "The behaviour of the namespace."),
+            ("status", object(), "The status of the namespace."),
         ],
-        _ => &[
-            ("spec", "The request."),
-            ("status", "The answer, filled in by the server."),
+        _ => vec![
+            ("spec", object(), "The request."),
+            ("status", object(), "The answer, filled in by the server."),
         ],
     };
-    for (f, d) in extra {
-        props.insert((*f).into(), json!({"type": "object", "description": d}));
+    for (f, mut schema, d) in extra {
+        schema["description"] = d.into();
+        props.insert(f.into(), schema);
     }
     json!({
         "type": "object",
@@ -318,7 +348,7 @@ fn top_level_schema(r: &ResourceInfo) -> Value {
     })
 }
 
-fn list_schema_for(r: &ResourceInfo, item: &str) -> Value {
+pub(super) fn list_schema_for(r: &ResourceInfo, item: &str) -> Value {
     let mut props = Map::new();
     type_meta_fields(&mut props);
     props.insert(
@@ -339,7 +369,7 @@ fn list_schema_for(r: &ResourceInfo, item: &str) -> Value {
 }
 
 /// CertificateSigningRequest and its parts, described for `kubectl explain`.
-fn csr_schemas(pkg: &str, schemas: &mut Map<String, Value>) {
+pub(super) fn csr_schemas(pkg: &str, schemas: &mut Map<String, Value>) {
     let csr = &crate::api::resources::CSR;
     let mut props = Map::new();
     type_meta_fields(&mut props);
@@ -447,7 +477,7 @@ fn csr_schemas(pkg: &str, schemas: &mut Map<String, Value>) {
     );
 }
 
-fn meta_schemas(schemas: &mut Map<String, Value>) {
+pub(super) fn meta_schemas(schemas: &mut Map<String, Value>) {
     let mut om = Map::new();
     om.insert("name".into(), string_field("Unique name of the object within its namespace (or cluster-wide for cluster-scoped kinds)."));
     om.insert(
@@ -480,8 +510,15 @@ fn meta_schemas(schemas: &mut Map<String, Value>) {
     );
     om.insert("labels".into(), json!({"type": "object", "additionalProperties": {"type": "string", "default": ""}, "description": "String keys and values used to organize and select objects."}));
     om.insert("annotations".into(), json!({"type": "object", "additionalProperties": {"type": "string", "default": ""}, "description": "Arbitrary non-identifying metadata."}));
-    om.insert("finalizers".into(), json!({"type": "array", "items": {"type": "string", "default": ""}, "description": "Entries that must be removed before the object is deleted.", "x-kubernetes-list-type": "set"}));
-    om.insert("ownerReferences".into(), json!({"type": "array", "items": {"type": "object"}, "description": "Objects this object depends on."}));
+    om.insert("deletionGracePeriodSeconds".into(), json!({"type": "integer", "format": "int64", "description": "Seconds allowed for a graceful deletion (set by the server)."}));
+    om.insert(
+        "selfLink".into(),
+        string_field("Deprecated; not set by the server."),
+    );
+    // The patch extensions are the Go struct's `patchStrategy`/`patchMergeKey` tags: a
+    // client-side `kubectl apply` merges these lists by them (openapi_v2.rs).
+    om.insert("finalizers".into(), json!({"type": "array", "items": {"type": "string", "default": ""}, "description": "Entries that must be removed before the object is deleted.", "x-kubernetes-list-type": "set", "x-kubernetes-patch-strategy": "merge"}));
+    om.insert("ownerReferences".into(), json!({"type": "array", "items": {"type": "object"}, "description": "Objects this object depends on.", "x-kubernetes-list-map-keys": ["uid"], "x-kubernetes-list-type": "map", "x-kubernetes-patch-merge-key": "uid", "x-kubernetes-patch-strategy": "merge"}));
     om.insert("managedFields".into(), json!({"type": "array", "items": {"type": "object"}, "description": "Which field manager set which fields (server-side apply)."}));
     schemas.insert(
         format!("{META}.ObjectMeta"),
