@@ -1124,3 +1124,78 @@ fn openapi_v2_dry_run_diff_explain_and_validation() {
         }
     }
 }
+
+/// RBAC objects and Secrets are decoded and validated as upstream's registries do: unknown
+/// fields are a strict decoding error (kubectl ≥ 1.27 sends `fieldValidation=Strict`) or a
+/// warning and dropped; policy rules and bindings get `pkg/apis/rbac/validation`'s 422s; a
+/// binding's empty API groups are defaulted; its roleRef cannot change.
+#[test]
+fn rbac_and_secret_bodies_are_decoded_and_validated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let bin = KUBECTL;
+    if client_minor(&s, bin) < 27 {
+        eprintln!("SKIP: needs a kubectl that sends fieldValidation");
+        return;
+    }
+    let bad_role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: bad\nrules:\n- verb: [get]\n";
+    let run = |args: &[&str], stdin: &str| s.kubectl(bin, args, Some(stdin));
+    let o = run(&["create", "-f", "-"], bad_role);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr).trim(),
+        r#"Error from server (BadRequest): error when creating "STDIN": Role in version "v1" cannot be handled as a Role: strict decoding error: unknown field "rules[0].verb""#
+    );
+    let o = run(&["create", "-f", "-", "--validate=warn"], bad_role);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr).trim(),
+        "Warning: unknown field \"rules[0].verb\"\nThe Role \"bad\" is invalid: \n* rules[0].verbs: Required value: verbs must contain at least one value\n* rules[0].apiGroups: Required value: resource rules must supply at least one api group\n* rules[0].resources: Required value: resource rules must supply at least one resource"
+    );
+    let secret =
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: sx\nfoo: bar\ndata:\n  a: YQ==\n";
+    let o = run(&["create", "-f", "-", "--validate=warn"], secret);
+    assert!(o.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr).trim(),
+        r#"Warning: unknown field "foo""#
+    );
+    let got = s.ok(bin, &["get", "secret", "sx", "-o", "json"], None);
+    let v: Value = serde_json::from_str(&got).unwrap();
+    assert!(v.get("foo").is_none(), "unknown field stored: {v}");
+    let binding = "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: rb\nsubjects:\n- kind: User\n  name: u\nroleRef:\n  kind: Role\n  name: r\n";
+    let out = s.ok(
+        bin,
+        &[
+            "create",
+            "-f",
+            "-",
+            "-o",
+            "jsonpath={.roleRef.apiGroup} {.subjects[0].apiGroup}",
+        ],
+        Some(binding),
+    );
+    assert_eq!(out, "rbac.authorization.k8s.io rbac.authorization.k8s.io");
+    let err = s.fails(
+        bin,
+        &[
+            "patch",
+            "rolebinding",
+            "rb",
+            "--type",
+            "merge",
+            "-p",
+            r#"{"roleRef":{"name":"r2"}}"#,
+        ],
+    );
+    assert_eq!(
+        err.trim(),
+        r#"The RoleBinding "rb" is invalid: roleRef: Invalid value: rbac.RoleRef{APIGroup:"rbac.authorization.k8s.io", Kind:"Role", Name:"r2"}: cannot change roleRef"#
+    );
+    let o = run(
+        &["create", "-f", "-"],
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: crb\nsubjects:\n- kind: ServiceAccount\n  name: sa\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: r\n",
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr).trim(),
+        "The ClusterRoleBinding \"crb\" is invalid: \n* roleRef.kind: Unsupported value: \"Role\": supported values: \"ClusterRole\"\n* subjects[0].namespace: Required value"
+    );
+}

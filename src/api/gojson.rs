@@ -180,6 +180,37 @@ fn unknown_in(v: &Value, ty: &GoType, path: String, out: &mut Vec<String>) {
     }
 }
 
+/// Drop the fields `root` does not have, at every depth (`apiVersion` and `kind` stay at the
+/// top): what decoding into the Go struct does to them, so they are never stored.
+pub fn prune_unknown(v: &mut Value, root: &GoStruct) {
+    if let Value::Object(m) = v {
+        m.retain(|k, _| {
+            k == "apiVersion" || k == "kind" || root.fields.iter().any(|(n, _)| n == k)
+        });
+        for (k, x) in m.iter_mut() {
+            if let Some((_, ty)) = root.fields.iter().find(|(n, _)| n == k) {
+                prune_in(x, ty);
+            }
+        }
+    }
+}
+
+fn prune_in(v: &mut Value, ty: &GoType) {
+    match (ty, v) {
+        (GoType::Struct(st), Value::Object(m)) => {
+            m.retain(|k, _| st.fields.iter().any(|(n, _)| n == k));
+            for (k, x) in m.iter_mut() {
+                if let Some((_, t)) = st.fields.iter().find(|(n, _)| n == k) {
+                    prune_in(x, t);
+                }
+            }
+        }
+        (GoType::List(_, elem), Value::Array(a)) => a.iter_mut().for_each(|x| prune_in(x, elem)),
+        (GoType::Map(_, elem), Value::Object(m)) => m.values_mut().for_each(|x| prune_in(x, elem)),
+        _ => {}
+    }
+}
+
 /// Go's `fmt.Sprintf("%+v", x)` of a decoded JSON value (`map[string]interface{}`,
 /// `[]interface{}`, `float64`, `string`, `bool`, `nil`): `map[a:1 b:[x y]]`, keys sorted.
 pub fn go_sprint_v(v: &Value) -> String {

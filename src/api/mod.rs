@@ -6,6 +6,7 @@
 
 pub mod csr;
 pub mod depth;
+pub mod go_types;
 pub mod gojson;
 pub mod managed_fields;
 pub mod meta;

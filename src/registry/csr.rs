@@ -59,7 +59,8 @@ pub fn strict_decode_check(
     )))
 }
 
-/// `fieldValidation` on a JSON, merge or strategic merge patch of a CSR
+/// `fieldValidation` on a JSON, merge or strategic merge patch of a CSR (or, with its struct,
+/// of another kind)
 /// (`jsonPatcher`/`smpPatcher.applyPatchToCurrentObject` in apiserver's `handlers/patch.go`):
 /// the unknown fields are those of the *patched* object (a strategic merge patch's `$…`
 /// directives are gone by then). `Strict` answers 422 Invalid on field `patch` — the value is
@@ -74,6 +75,7 @@ pub fn strict_decode_check(
 /// field "[0].foo"` of a JSON patch); they come first. The answer is the list of texts (for
 /// `Warning` headers) or the Strict 422.
 pub fn strict_patch_check(
+    st: &crate::api::gojson::GoStruct,
     pt: crate::sim::PatchType,
     patch_body: &serde_json::Value,
     patched: &serde_json::Value,
@@ -81,7 +83,6 @@ pub fn strict_patch_check(
     patch_errors: Option<&[String]>,
 ) -> Result<Vec<String>, Status> {
     use crate::sim::PatchType;
-    let st = &crate::api::csr::go_types::CSR;
     if pt == PatchType::Apply
         || field_validation == "Ignore"
         || crate::api::gojson::type_error(patched, st).is_some()

@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod csr;
+pub mod decode;
 pub mod deletion;
 pub mod managed_fields;
 pub mod metrics;

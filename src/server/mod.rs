@@ -22,6 +22,7 @@ pub mod durability;
 pub mod kubeconfig;
 pub mod negotiation;
 pub mod openapi;
+pub mod openapi_schemas;
 pub mod openapi_v2;
 pub mod protobuf;
 pub mod routing;
@@ -1140,6 +1141,20 @@ async fn resource(
                     .collect(),
             }
         }
+        // The other kinds: the unknown fields of the decoded body (the core drops them).
+        (Some(b), Verb::Create | Verb::Update, r)
+            if matches!(req.field_validation.as_str(), "" | "Warn") =>
+        {
+            match crate::api::go_types::for_resource(r) {
+                Some(st) if crate::api::gojson::type_error(b, st).is_none() => {
+                    crate::api::gojson::unknown_fields(b, st)
+                        .iter()
+                        .map(|f| format!("unknown field \"{f}\""))
+                        .collect()
+                }
+                _ => Vec::new(),
+            }
+        }
         _ => Vec::new(),
     };
     // Wait for the cluster without blocking the worker thread: while one request is inside
@@ -1258,7 +1273,10 @@ async fn resource(
                 .expect("response")
         }
     };
-    if resp.status().is_success() {
+    // The decoder's warnings are recorded before admission, validation and storage run, so
+    // their failures (404, 409, 422) carry them too; authorization and decoding failures
+    // come first and do not.
+    if resp.status().is_success() || matches!(resp.status().as_u16(), 404 | 409 | 422) {
         for text in warnings {
             if let Ok(h) = hyper::header::HeaderValue::from_str(&format!("299 - {text:?}")) {
                 resp.headers_mut().append("Warning", h);

@@ -72,16 +72,16 @@ pub(super) fn package(group: &str) -> String {
 
 pub(super) const META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1";
 
-fn schema_ref(name: &str) -> Value {
+pub(super) fn schema_ref(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
 
 /// A field whose type is another schema, as kube-openapi writes it (with a default of `{}`).
-fn object_field(name: &str, description: &str) -> Value {
+pub(super) fn object_field(name: &str, description: &str) -> Value {
     json!({"allOf": [schema_ref(name)], "default": {}, "description": description})
 }
 
-fn string_field(description: &str) -> Value {
+pub(super) fn string_field(description: &str) -> Value {
     json!({"type": "string", "description": description})
 }
 
@@ -246,7 +246,7 @@ fn build(group: &str, version: &str) -> Value {
         }
         if r.kind == "CertificateSigningRequest" {
             csr_schemas(&pkg, &mut schemas);
-        } else {
+        } else if !super::openapi_schemas::insert(r, &pkg, &mut schemas) {
             schemas.insert(kind_schema.clone(), top_level_schema(r));
         }
         if !r.list_kind.is_empty() {
@@ -262,7 +262,7 @@ fn build(group: &str, version: &str) -> Value {
     })
 }
 
-fn type_meta_fields(props: &mut Map<String, Value>) {
+pub(super) fn type_meta_fields(props: &mut Map<String, Value>) {
     props.insert(
         "apiVersion".into(),
         string_field("The versioned schema of this representation of an object (group/version)."),
@@ -273,7 +273,8 @@ fn type_meta_fields(props: &mut Map<String, Value>) {
     );
 }
 
-/// A kind served without a detailed schema: its type meta, metadata, and the top-level fields.
+/// A kind served without a full schema (the access reviews): its type meta, metadata, and
+/// the top-level fields.
 fn top_level_schema(r: &ResourceInfo) -> Value {
     let mut props = Map::new();
     type_meta_fields(&mut props);
@@ -281,64 +282,11 @@ fn top_level_schema(r: &ResourceInfo) -> Value {
         "metadata".into(),
         object_field(&format!("{META}.ObjectMeta"), "Standard object metadata."),
     );
-    let object = || json!({"type": "object"});
-    let objects = || json!({"type": "array", "items": {"type": "object"}});
-    let extra: Vec<(&str, Value, &str)> = match r.kind {
-        "Role" => vec![("rules", objects(), "The PolicyRules of this role.")],
-        "ClusterRole" => vec![
-            ("rules", objects(), "The PolicyRules of this role."),
-            (
-                "aggregationRule",
-                object(),
-                "Selectors of the ClusterRoles whose rules are aggregated into this one.",
-            ),
-        ],
-        "RoleBinding" | "ClusterRoleBinding" => vec![
-            (
-                "roleRef",
-                object(),
-                "The Role or ClusterRole being granted.",
-            ),
-            (
-                "subjects",
-                objects(),
-                "The users, groups and service accounts the role is granted to.",
-            ),
-        ],
-        "Secret" => vec![
-            (
-                "data",
-                json!({"type": "object", "additionalProperties": {"type": "string", "format": "byte"}}),
-                "Secret data, base64-encoded values.",
-            ),
-            (
-                "stringData",
-                json!({"type": "object", "additionalProperties": {"type": "string"}}),
-                "Write-only secret data as plain strings, merged into data.",
-            ),
-            (
-                "type",
-                json!({"type": "string"}),
-                "Used to ease programmatic handling of secret data.",
-            ),
-            (
-                "immutable",
-                json!({"type": "boolean"}),
-                "When true, data cannot be updated.",
-            ),
-        ],
-        "Namespace" => vec![
-            ("spec", object(), "The behaviour of the namespace."),
-            ("status", object(), "The status of the namespace."),
-        ],
-        _ => vec![
-            ("spec", object(), "The request."),
-            ("status", object(), "The answer, filled in by the server."),
-        ],
-    };
-    for (f, mut schema, d) in extra {
-        schema["description"] = d.into();
-        props.insert(f.into(), schema);
+    for (f, d) in [
+        ("spec", "The request."),
+        ("status", "The answer, filled in by the server."),
+    ] {
+        props.insert(f.into(), json!({"type": "object", "description": d}));
     }
     json!({
         "type": "object",

@@ -132,7 +132,7 @@ fn path_param(name: &str, description: &str) -> Value {
 
 /// The definition a kind's operations answer with, when this document has one.
 fn has_definition(r: &ResourceInfo) -> bool {
-    r.kind == "CertificateSigningRequest"
+    r.kind == "CertificateSigningRequest" || super::openapi_schemas::FULL.contains(&r.kind)
 }
 
 fn response_schema(name: Option<String>) -> Value {
@@ -337,11 +337,14 @@ fn build() -> Value {
     let mut v3 = Map::new();
     let pkg = openapi::package("certificates.k8s.io");
     openapi::csr_schemas(&pkg, &mut v3);
-    let csr = &crate::api::resources::CSR;
-    v3.insert(
-        format!("{pkg}.{}", csr.list_kind),
-        openapi::list_schema_for(csr, &format!("{pkg}.{}", csr.kind)),
-    );
+    for r in ALL.iter().filter(|r| has_definition(r)) {
+        let pkg = openapi::package(r.group);
+        super::openapi_schemas::insert(r, &pkg, &mut v3);
+        v3.insert(
+            format!("{pkg}.{}", r.list_kind),
+            openapi::list_schema_for(r, &format!("{pkg}.{}", r.kind)),
+        );
+    }
     openapi::meta_schemas(&mut v3);
     for (name, schema) in v3 {
         definitions.insert(name, to_v2_schema(schema));

@@ -1076,10 +1076,11 @@ impl Cluster {
                         self.apply_strict_yaml(&req)?;
                     }
                 }
-                let body = req
+                let mut body = req
                     .body
                     .take()
                     .ok_or_else(|| Status::bad_request("request body required"))?;
+                self.decode_generic_body(&info, &req.field_validation, &mut body)?;
                 let render = if req.discard_object {
                     Render::Nothing
                 } else if req.identity_only {
@@ -1099,6 +1100,7 @@ impl Cluster {
                 };
                 let mut body = body;
                 if let UpdateBody::Value(v) = &mut body {
+                    self.decode_generic_body(&info, &req.field_validation, v)?;
                     self.dedup_owner_references(v, false);
                     self.update_uid_precondition(&info, &namespace, &req.name, v)?;
                 }
@@ -1184,8 +1186,23 @@ impl Cluster {
                         Some(&current),
                     );
                 }
+                if info.resource != "certificatesigningrequests" {
+                    if let Some(st) = crate::api::go_types::for_resource(info.resource) {
+                        let unknown = csr_strategy::strict_patch_check(
+                            st,
+                            pt,
+                            body,
+                            &patched,
+                            &req.field_validation,
+                            req.strict_errors.as_deref(),
+                        )?;
+                        self.warnings.extend(unknown);
+                        crate::api::gojson::prune_unknown(&mut patched, st);
+                    }
+                }
                 if info.resource == "certificatesigningrequests" {
                     let unknown = csr_strategy::strict_patch_check(
+                        &crate::api::csr::go_types::CSR,
                         pt,
                         body,
                         &patched,
@@ -1750,6 +1767,23 @@ impl Cluster {
         st
     }
 
+    /// The JSON decoding of a create/update body of a kind other than CSR (the CSR path
+    /// decodes into its typed struct): type errors and Strict unknown fields are a 400; the
+    /// unknown fields are dropped (`registry::decode`).
+    fn decode_generic_body(
+        &self,
+        info: &ResourceInfo,
+        field_validation: &str,
+        body: &mut Value,
+    ) -> Result<(), Status> {
+        match crate::api::go_types::for_resource(info.resource) {
+            Some(st) if info.resource != "certificatesigningrequests" => {
+                crate::registry::decode::decode_generic(st, info.version, body, field_validation)
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Validation of the other kinds (names, RBAC escalation, secrets).
     fn create_generic_checks(
         &mut self,
@@ -1793,6 +1827,8 @@ impl Cluster {
             &meta,
             info.namespaced,
         ));
+        crate::validation::rbac::set_defaults(info.resource, &mut obj);
+        errs.extend(crate::validation::rbac::validate(info.resource, &obj));
         if info.resource == "secrets" {
             normalize_secret(&mut obj, &mut errs);
         }
@@ -2594,7 +2630,14 @@ impl Cluster {
             if info.resource != "namespaces" {
                 errs.extend(validate_object_meta(&new_meta, info.namespaced));
             }
+            crate::validation::rbac::set_defaults(info.resource, &mut obj);
+            errs.extend(crate::validation::rbac::validate(info.resource, &obj));
             errs.extend(validate_object_meta_update(&new_meta, &old_meta));
+            errs.extend(crate::validation::rbac::validate_update(
+                info.resource,
+                &obj,
+                old,
+            ));
         }
         if info.resource == "secrets" {
             normalize_secret(&mut obj, &mut errs);
