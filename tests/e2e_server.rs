@@ -2059,3 +2059,99 @@ fn owner_references_decode_as_the_go_struct() {
         "CertificateSigningRequest in version \"v1\" cannot be handled as a CertificateSigningRequest: json: cannot unmarshal string into Go struct field OwnerReference.metadata.ownerReferences.controller of type bool"
     );
 }
+
+/// The field manager of every kind (`fieldmanager` in the apiserver's handlers): kubectl's
+/// creates of a namespace and a Role carry `managedFields` (`kubectl-create`, Update, the
+/// kind's apiVersion), a named namespace is labelled `kubernetes.io/metadata.name`
+/// (`SetDefaults_Namespace`), and server-side apply conflicts on an atomic `rules` list with
+/// structured-merge-diff's text until `--force-conflicts`; fields no longer applied go.
+#[test]
+fn other_kinds_track_managed_fields_and_server_side_apply() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let get = |args: &[&str]| -> Value {
+        let mut a = vec!["get"];
+        a.extend_from_slice(args);
+        a.extend_from_slice(&["-o", "json", "--show-managed-fields"]);
+        serde_json::from_str(&s.ok(KUBECTL, &a, None)).unwrap()
+    };
+    s.ok(KUBECTL, &["create", "namespace", "team"], None);
+    let ns = get(&["namespace", "team"]);
+    assert_eq!(
+        ns["metadata"]["labels"],
+        json!({"kubernetes.io/metadata.name": "team"})
+    );
+    let mf = &ns["metadata"]["managedFields"][0];
+    assert_eq!(
+        (&mf["manager"], &mf["operation"], &mf["apiVersion"]),
+        (&json!("kubectl-create"), &json!("Update"), &json!("v1"))
+    );
+    assert_eq!(
+        mf["fieldsV1"],
+        json!({"f:metadata": {"f:labels": {".": {}, "f:kubernetes.io/metadata.name": {}}}})
+    );
+    s.ok(
+        KUBECTL,
+        &[
+            "create",
+            "role",
+            "reader",
+            "--verb=get",
+            "--resource=secrets",
+            "-n",
+            "team",
+        ],
+        None,
+    );
+    let role = get(&["role", "reader", "-n", "team"]);
+    let mf = &role["metadata"]["managedFields"];
+    assert_eq!(mf.as_array().unwrap().len(), 1, "{mf}");
+    assert_eq!(mf[0]["manager"], "kubectl-create");
+    assert_eq!(mf[0]["apiVersion"], "rbac.authorization.k8s.io/v1");
+    assert_eq!(mf[0]["fieldsV1"], json!({"f:rules": {}}));
+    let config = |verbs: &str, labels: &str| {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: reader\n  namespace: team\n{labels}rules:\n- apiGroups: [\"\"]\n  resources: [secrets]\n  verbs: [{verbs}]\n"
+        )
+    };
+    let o = s.kubectl(
+        KUBECTL,
+        &["apply", "--server-side", "-f", "-"],
+        Some(&config("get, list", "")),
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("Apply failed with 1 conflict: conflict with \"kubectl-create\" using rbac.authorization.k8s.io/v1: .rules"),
+        "{err}"
+    );
+    s.ok(
+        KUBECTL,
+        &["apply", "--server-side", "--force-conflicts", "-f", "-"],
+        Some(&config(
+            "get, list",
+            "  labels:\n    a: \"1\"\n    b: \"2\"\n",
+        )),
+    );
+    let role = get(&["role", "reader", "-n", "team"]);
+    assert_eq!(role["rules"][0]["verbs"], json!(["get", "list"]));
+    let mf = &role["metadata"]["managedFields"];
+    assert_eq!(mf.as_array().unwrap().len(), 1, "{mf}");
+    assert_eq!(
+        (&mf[0]["manager"], &mf[0]["operation"]),
+        (&json!("kubectl"), &json!("Apply"))
+    );
+    assert_eq!(
+        mf[0]["fieldsV1"],
+        json!({"f:metadata": {"f:labels": {"f:a": {}, "f:b": {}}}, "f:rules": {}})
+    );
+    // Applied again without label b: b goes, a stays.
+    s.ok(
+        KUBECTL,
+        &["apply", "--server-side", "-f", "-"],
+        Some(&config("get, list", "  labels:\n    a: \"1\"\n")),
+    );
+    let role = get(&["role", "reader", "-n", "team"]);
+    assert_eq!(role["metadata"]["labels"], json!({"a": "1"}));
+}

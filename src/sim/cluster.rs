@@ -1075,6 +1075,11 @@ impl Cluster {
                     if req.from_apply {
                         self.apply_strict_yaml(&req)?;
                     }
+                } else if let Some(schema) = managed_fields::schema(info.resource) {
+                    if let Some(b) = req.body.as_mut() {
+                        default_namespace_label(&info, b);
+                    }
+                    self.track_generic_create(schema, &mut req)?;
                 }
                 let body = req
                     .body
@@ -1115,7 +1120,30 @@ impl Cluster {
                                     Some(&live),
                                 );
                             }
-                            self.track_fields(&req, &live, &mut v, None)?;
+                            self.track_fields(&managed_fields::CSR, &req, &live, &mut v, None)?;
+                        }
+                        UpdateBody::Value(v)
+                    }
+                    UpdateBody::Value(mut v)
+                        if !(is_csr
+                            || req.field_manager.is_empty() && req.user_agent.is_empty()) =>
+                    {
+                        default_namespace_label(&info, &mut v);
+                        let key = store::key(info.group, info.resource, &namespace, &req.name);
+                        let live: Option<Value> = self
+                            .store
+                            .get(&key)
+                            .and_then(|b| serde_json::from_slice(b).ok());
+                        if let (Some(live), Some(schema)) =
+                            (live, managed_fields::schema(info.resource))
+                        {
+                            crate::validation::meta::replace_undecodable_managed_fields(
+                                &mut v,
+                                Some(&live),
+                            );
+                            if !sent_managed_fields_invalid(&v) {
+                                self.track_fields(schema, &req, &live, &mut v, None)?;
+                            }
                         }
                         UpdateBody::Value(v)
                     }
@@ -1168,7 +1196,14 @@ impl Cluster {
                     .get(&key)
                     .and_then(|b| serde_json::from_slice(b).ok())
                     .ok_or_else(|| Status::not_found(&gr(&info), &req.name))?;
-                let patched = patch::apply(pt, &current, body)?;
+                let schema = managed_fields::schema(info.resource);
+                let patched = match schema {
+                    // Server-side apply merges by the kind's schema (list types and all).
+                    Some(s) if pt == crate::sim::PatchType::Apply => {
+                        managed_fields::merge_applied(s, &current, body)
+                    }
+                    _ => patch::apply(pt, &current, body)?,
+                };
                 if let Err(s) = crate::api::depth::check_depth(&patched) {
                     crate::api::depth::drop_flat(patched);
                     return Err(s);
@@ -1194,10 +1229,14 @@ impl Cluster {
                     )?;
                     self.warnings.extend(unknown);
                     let config = (pt == crate::sim::PatchType::Apply).then_some(body);
-                    self.track_fields(&req, &current, &mut patched, config)?;
+                    self.track_fields(&managed_fields::CSR, &req, &current, &mut patched, config)?;
                     if config.is_some() {
                         self.apply_strict_yaml(&req)?;
                     }
+                } else if let Some(schema) = schema {
+                    default_namespace_label(&info, &mut patched);
+                    let config = (pt == crate::sim::PatchType::Apply).then_some(body);
+                    self.track_fields(schema, &req, &current, &mut patched, config)?;
                 }
                 self.update(
                     who,
@@ -1797,6 +1836,7 @@ impl Cluster {
             normalize_secret(&mut obj, &mut errs);
         }
         if info.resource == "namespaces" {
+            default_namespace_label(info, &mut obj);
             obj["status"] = json!({"phase": "Active"});
             if obj.get("spec").is_none() {
                 obj["spec"] = json!({"finalizers": ["kubernetes"]});
@@ -2110,10 +2150,39 @@ impl Cluster {
         Ok(Some(mf))
     }
 
+    /// `metadata.managedFields` of a create of another kind by an API client, written into the
+    /// body: an update from the kind's zero object, or the apply of its configuration.
+    fn track_generic_create(
+        &self,
+        schema: &managed_fields::Schema,
+        req: &mut ApiRequest,
+    ) -> Result<(), Status> {
+        let manager = managed_fields::manager_name(&req.field_manager, &req.user_agent);
+        let Some(body) = req.body.as_mut().filter(|b| b.is_object()) else {
+            return Ok(());
+        };
+        if manager.is_empty()
+            || body.get("metadata").is_some_and(|m| !m.is_object())
+            || sent_managed_fields_invalid(body)
+        {
+            return Ok(());
+        }
+        let zero = (schema.zero)();
+        let mf = if req.from_apply {
+            let config = body.clone();
+            managed_fields::apply_for(schema, &zero, &config, body, &manager, "", true, self.now())?
+        } else {
+            managed_fields::update_for(schema, &zero, body, &manager, "", self.now())
+        };
+        set_meta(body, "managedFields", mf);
+        Ok(())
+    }
+
     /// `metadata.managedFields` of a CSR update, patch or apply by an API client, written into
     /// `new` (the request object before the strategy); `config` is an apply's configuration.
     fn track_fields(
         &self,
+        schema: &managed_fields::Schema,
         req: &ApiRequest,
         live: &Value,
         new: &mut Value,
@@ -2127,7 +2196,8 @@ impl Cluster {
             return Ok(());
         }
         let mf = match config {
-            Some(c) => managed_fields::apply(
+            Some(c) => managed_fields::apply_for(
+                schema,
                 live,
                 c,
                 new,
@@ -2136,7 +2206,14 @@ impl Cluster {
                 req.force.unwrap_or(false),
                 self.now(),
             )?,
-            None => managed_fields::update(live, new, &manager, &req.subresource, self.now()),
+            None => managed_fields::update_for(
+                schema,
+                live,
+                new,
+                &manager,
+                &req.subresource,
+                self.now(),
+            ),
         };
         set_meta(new, "managedFields", mf);
         Ok(())
@@ -2605,6 +2682,7 @@ impl Cluster {
             }
         }
         if info.resource == "namespaces" {
+            default_namespace_label(info, &mut obj);
             obj["status"] = old
                 .get("status")
                 .cloned()
@@ -2837,6 +2915,33 @@ fn normalize_secret(obj: &mut Value, errs: &mut Vec<FieldError>) {
 }
 
 /// Put `apiVersion`, `kind`, `metadata` first (as Go's struct order does).
+/// Whether a body's own `managedFields` fail `ValidateManagedFields`: validation then answers
+/// 422 about them, as it does for CSRs, so the field manager's entries must not replace them.
+fn sent_managed_fields_invalid(body: &Value) -> bool {
+    let Some(a) = body["metadata"]["managedFields"].as_array() else {
+        return false;
+    };
+    let mf = ManagedFields::from_json(a.clone());
+    !crate::validation::meta::validate_managed_fields(&mf).is_empty()
+}
+
+/// `SetDefaults_Namespace` (and the namespace strategy's `Canonicalize`): a named namespace
+/// carries the label `kubernetes.io/metadata.name` with its name.
+fn default_namespace_label(info: &ResourceInfo, obj: &mut Value) {
+    if info.resource != "namespaces" {
+        return;
+    }
+    let name = meta_str(obj, "name").to_string();
+    if name.is_empty() || !obj.get("metadata").is_some_and(Value::is_object) {
+        return;
+    }
+    let labels = &mut obj["metadata"]["labels"];
+    if !labels.is_object() {
+        *labels = json!({});
+    }
+    labels["kubernetes.io/metadata.name"] = json!(name);
+}
+
 fn reorder_type_meta(v: Value) -> Value {
     let Value::Object(mut m) = v else { return v };
     let mut out = serde_json::Map::new();
