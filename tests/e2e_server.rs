@@ -2155,3 +2155,202 @@ fn other_kinds_track_managed_fields_and_server_side_apply() {
     let role = get(&["role", "reader", "-n", "team"]);
     assert_eq!(role["metadata"]["labels"], json!({"a": "1"}));
 }
+
+/// Namespace termination as the namespace registry, NamespaceLifecycle admission and the
+/// namespace controller do it: the first DELETE answers the namespace `Terminating` with its
+/// `deletionTimestamp` (the `kubernetes` finalizer still in `spec.finalizers`); content
+/// without finalizers goes at once; while an object with finalizers remains the namespace
+/// stays `Terminating`, creates in it are 403 and another DELETE is 409; once that object
+/// is gone the namespace is finalized and deleted.
+#[test]
+fn namespace_termination_waits_for_its_content() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let post = |path: &str, body: Value| {
+        let (code, text) = s.curl(
+            "POST",
+            path,
+            &[],
+            Some(("application/json", body.to_string().as_bytes())),
+        );
+        (code, serde_json::from_str::<Value>(&text).unwrap())
+    };
+    let call = |method: &str, path: &str| {
+        let (code, text) = s.curl(method, path, &[], None);
+        (code, serde_json::from_str::<Value>(&text).unwrap())
+    };
+    let ns = "/api/v1/namespaces";
+    let secrets = "/api/v1/namespaces/gone/secrets";
+    assert_eq!(post(ns, json!({"metadata": {"name": "gone"}})).0, 201);
+    assert_eq!(
+        post(
+            secrets,
+            json!({"metadata": {"name": "held", "finalizers": ["example.com/keep"]}})
+        )
+        .0,
+        201
+    );
+    assert_eq!(post(secrets, json!({"metadata": {"name": "plain"}})).0, 201);
+    let (code, v) = call("DELETE", &format!("{ns}/gone"));
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(v["kind"], "Namespace");
+    assert_eq!(v["status"]["phase"], "Terminating");
+    assert_eq!(v["spec"]["finalizers"], json!(["kubernetes"]));
+    assert!(v["metadata"]["deletionTimestamp"].is_string(), "{v}");
+    let (code, v) = call("GET", &format!("{ns}/gone"));
+    assert_eq!((code, &v["status"]["phase"]), (200, &json!("Terminating")));
+    // `namespaceConditionUpdater`: five conditions, the remaining content named.
+    let conditions: Vec<(&str, &str, &str, &str)> = v["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["type"].as_str().unwrap(),
+                c["status"].as_str().unwrap(),
+                c["reason"].as_str().unwrap(),
+                c["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        conditions,
+        [
+            (
+                "NamespaceDeletionDiscoveryFailure",
+                "False",
+                "ResourcesDiscovered",
+                "All resources successfully discovered"
+            ),
+            (
+                "NamespaceDeletionGroupVersionParsingFailure",
+                "False",
+                "ParsedGroupVersions",
+                "All legacy kube types successfully parsed"
+            ),
+            (
+                "NamespaceDeletionContentFailure",
+                "False",
+                "ContentDeleted",
+                "All content successfully deleted, may be waiting on finalization"
+            ),
+            (
+                "NamespaceContentRemaining",
+                "True",
+                "SomeResourcesRemain",
+                "Some resources are remaining: secrets. has 1 resource instances"
+            ),
+            (
+                "NamespaceFinalizersRemaining",
+                "True",
+                "SomeFinalizerRemain",
+                "Some finalizers are remaining: example.com/keep in 1 resource instances"
+            ),
+        ]
+    );
+    assert_eq!(call("GET", &format!("{secrets}/plain")).0, 404);
+    let (code, held) = call("GET", &format!("{secrets}/held"));
+    assert_eq!(code, 200);
+    assert!(held["metadata"]["deletionTimestamp"].is_string(), "{held}");
+    let (code, st) = post(secrets, json!({"metadata": {"name": "new"}}));
+    assert_eq!(code, 403, "{st}");
+    assert_eq!(
+        st["message"],
+        "secrets \"new\" is forbidden: unable to create new content in namespace gone because it is being terminated"
+    );
+    assert_eq!(
+        st["details"]["causes"],
+        json!([{"reason": "NamespaceTerminating", "message": "namespace gone is being terminated", "field": "metadata.namespace"}])
+    );
+    let (code, st) = call("DELETE", &format!("{ns}/gone"));
+    assert_eq!(code, 409, "{st}");
+    assert_eq!(
+        st["message"],
+        "Operation cannot be fulfilled on namespaces \"gone\": The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system."
+    );
+    // The finalizer removed: the secret goes, then the namespace.
+    let (code, _) = s.curl(
+        "PATCH",
+        &format!("{secrets}/held"),
+        &[],
+        Some((
+            "application/merge-patch+json",
+            br#"{"metadata":{"finalizers":null}}"#,
+        )),
+    );
+    assert_eq!(code, 200);
+    assert_eq!(call("GET", &format!("{secrets}/held")).0, 404);
+    assert_eq!(call("GET", &format!("{ns}/gone")).0, 404);
+    // An empty namespace is gone by the time kubectl's delete returns.
+    s.ok(KUBECTL, &["create", "namespace", "t2"], None);
+    let out = s.ok(KUBECTL, &["delete", "namespace", "t2"], None);
+    assert_eq!(out.trim(), "namespace \"t2\" deleted");
+    assert_eq!(call("GET", &format!("{ns}/t2")).0, 404);
+}
+
+/// A plain watch from a resourceVersion the server has not reached: the cacher neither
+/// waits nor fails (only a watch list waits, then ends in 504 `Too large resource version`);
+/// its watcher sends only events newer than that resourceVersion (`cacheWatcher.process`).
+#[test]
+fn plain_watch_from_a_future_resource_version_skips_what_it_has_not_reached() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let secrets = "/api/v1/namespaces/default/secrets";
+    let (code, body) = s.curl("GET", secrets, &[], None);
+    assert_eq!(code, 200);
+    let current: u64 = serde_json::from_str::<Value>(&body).unwrap()["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let future = current + 1;
+    std::thread::scope(|scope| {
+        let watch = scope.spawn(|| {
+            s.curl(
+                "GET",
+                &format!(
+                    "{secrets}?watch=true&resourceVersion={future}&allowWatchBookmarks=true&timeoutSeconds=2"
+                ),
+                &[],
+                None,
+            )
+        });
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        for name in ["first", "second"] {
+            let (code, body) = s.curl(
+                "POST",
+                secrets,
+                &[],
+                Some((
+                    "application/json",
+                    json!({"metadata": {"name": name}}).to_string().as_bytes(),
+                )),
+            );
+            assert_eq!(code, 201, "{body}");
+        }
+        let (code, body) = watch.join().unwrap();
+        assert_eq!(code, 200, "{body}");
+        let ev = events(&body);
+        let added: Vec<(&str, &str)> = ev
+            .iter()
+            .filter(|e| e["type"] != "BOOKMARK")
+            .map(|e| {
+                (
+                    e["type"].as_str().unwrap(),
+                    e["object"]["metadata"]["name"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(added, [("ADDED", "second")], "{body}");
+        for b in ev.iter().filter(|e| e["type"] == "BOOKMARK") {
+            let rv: u64 = b["object"]["metadata"]["resourceVersion"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(rv > future, "{body}");
+        }
+    });
+}

@@ -159,6 +159,9 @@ pub struct Cluster {
     /// Objects the garbage collector has to finalize (written being deleted with its
     /// `orphan`/`foregroundDeletion` finalizer), in write order: kind, namespace, name.
     gc_queue: VecDeque<(&'static ResourceInfo, String, String)>,
+    /// Namespaces the namespace controller is to look at (being deleted, or content in them
+    /// gone).
+    ns_queue: VecDeque<String>,
 }
 
 /// The typed form of recently written or read CSRs, by name, each next to the stored bytes it
@@ -489,6 +492,7 @@ impl Cluster {
             defer_controllers,
             csr_cache: Default::default(),
             gc_queue: VecDeque::new(),
+            ns_queue: VecDeque::new(),
         };
         // Rebuild projections (RBAC, tokens) from what the store holds. Only those keys are
         // parsed: with 100k stored CSRs, parsing every object dominated cold start.
@@ -848,6 +852,10 @@ impl Cluster {
             self.fire_due();
             if let Some((info, ns, name)) = self.gc_queue.pop_front() {
                 self.collect_garbage(info, &ns, &name);
+                continue;
+            }
+            if let Some(ns) = self.ns_queue.pop_front() {
+                self.sync_namespace(&ns);
                 continue;
             }
             let Some(i) = self
@@ -1564,7 +1572,10 @@ impl Cluster {
                     self.store.log_start_rv()
                 )));
             }
-            cursor.rv = rv.min(self.store.rv());
+            // `Cacher.Watch` of a plain watch: no wait, no error for a resourceVersion the
+            // cache has not reached; its watcher sends only events newer than it
+            // (`cacheWatcher.process`), bookmarks included.
+            cursor.rv = rv;
         }
         Ok(WatchStream { initial, cursor })
     }
@@ -1606,7 +1617,7 @@ impl Cluster {
 
     /// A BOOKMARK event at the current resourceVersion for a watch (when it asked for them).
     pub fn bookmark(&self, cursor: &WatchCursor) -> Option<WatchEvent> {
-        if !cursor.bookmarks {
+        if !cursor.bookmarks || cursor.rv > self.store.rv() {
             return None;
         }
         let info = resources::find(&cursor.group, &cursor.resource)?;
@@ -1673,9 +1684,13 @@ impl Cluster {
                 return Err(Status::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
             }
             set_meta(&mut obj, "namespace", json!(ns));
-            // NamespaceLifecycle admission: no content in a namespace that does not exist.
+            // NamespaceLifecycle admission: no content in a namespace that does not exist,
+            // nor in one being terminated.
             if !self.store.contains(&store::key("", "namespaces", "", ns)) {
                 return Err(Status::not_found(&GroupResource::new("", "namespaces"), ns));
+            }
+            if self.namespace_terminating(ns) {
+                return Err(terminating_namespace(info, meta_str(&obj, "name"), ns));
             }
         } else {
             set_meta(&mut obj, "namespace", Value::Null);
@@ -2722,6 +2737,11 @@ impl Cluster {
                 "this namespace may not be deleted",
             ));
         }
+        if info.resource == "namespaces" {
+            if let Some(answer) = self.delete_namespace(info, &key, &obj, req)? {
+                return Ok(answer);
+            }
+        }
         // `updateForGracefulDeletionAndFinalizers`: the garbage collector's finalizers as the
         // options ask; with finalizers left the object is only marked as being deleted.
         let finalizers: Vec<String> = obj
@@ -2763,11 +2783,6 @@ impl Cluster {
                     .expect("status"),
             );
         }
-        // A namespace's content goes first, as the namespace controller removes it before
-        // the namespace's own finalizer lets it go.
-        if info.resource == "namespaces" {
-            self.remove_namespace_content(name)?;
-        }
         // Deleted now: the watch shows the stored state (finalizers the options emptied
         // included).
         self.remove(info, &key, obj)?;
@@ -2777,27 +2792,164 @@ impl Cluster {
         )
     }
 
-    /// What kube-controller-manager's namespace controller deletes from a namespace being
-    /// deleted: every stored object of a namespaced kind in it.
-    fn remove_namespace_content(&mut self, ns: &str) -> Result<(), Status> {
-        for info in resources::ALL.iter().filter(|r| r.namespaced && r.stored) {
-            let prefix = store::prefix(info.group, info.resource, Some(ns));
+    /// Whether the namespace `ns` is being terminated (`status.phase` `Terminating`).
+    fn namespace_terminating(&self, ns: &str) -> bool {
+        self.store
+            .get(&store::key("", "namespaces", "", ns))
+            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+            .is_some_and(|v| v["status"]["phase"] == "Terminating")
+    }
+
+    /// The namespace registry's `Delete` (`pkg/registry/core/namespace/storage`): the first
+    /// delete only marks the namespace (`deletionTimestamp`, `status.phase: Terminating`;
+    /// `orphanDependents: false` drops the orphan finalizer) and answers it, for the namespace
+    /// controller to empty and finalize; a later one is 409 while `spec.finalizers` is not
+    /// empty. `None`: the store's delete goes on.
+    fn delete_namespace(
+        &mut self,
+        info: &ResourceInfo,
+        key: &str,
+        obj: &Value,
+        req: &ApiRequest,
+    ) -> Result<Option<Value>, Status> {
+        let name = meta_str(obj, "name").to_string();
+        if obj["metadata"]["deletionTimestamp"].is_null() {
+            let mut new = obj.clone();
+            set_meta(&mut new, "deletionTimestamp", json!(self.now()));
+            new["status"]["phase"] = json!("Terminating");
+            if req.orphan_dependents == Some(false) {
+                if let Some(f) = new["metadata"]["finalizers"].as_array_mut() {
+                    f.retain(|x| x != deletion::ORPHAN);
+                }
+            }
+            if req.dry_run {
+                return Ok(Some(new));
+            }
+            let written = self.write(info, key, new)?;
+            self.queue_namespace(&name);
+            return Ok(Some(written));
+        }
+        let spec_finalizers = obj["spec"]["finalizers"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty());
+        if spec_finalizers {
+            return Err(Status::conflict(
+                &gr(info),
+                &name,
+                "The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.",
+            ));
+        }
+        Ok(None)
+    }
+
+    fn queue_namespace(&mut self, ns: &str) {
+        if !self.ns_queue.iter().any(|n| n == ns) {
+            self.ns_queue.push_back(ns.to_string());
+        }
+    }
+
+    /// kube-controller-manager's namespace controller on a namespace being terminated: it
+    /// deletes every object of a namespaced kind in it (an object with finalizers is only
+    /// marked, and stays until they are gone: the namespace waits for it), then removes its
+    /// `kubernetes` finalizer from `spec.finalizers` (`/finalize`) and deletes the
+    /// namespace. In csrsim all of it happens in the settle step after the request that
+    /// started it or that removed the last object.
+    fn sync_namespace(&mut self, ns: &str) {
+        let info = resources::find("", "namespaces").expect("served");
+        let key = store::key("", "namespaces", "", ns);
+        let Some(obj) = self
+            .store
+            .get(&key)
+            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+        else {
+            return;
+        };
+        if obj["metadata"]["deletionTimestamp"].is_null() {
+            return;
+        }
+        let mut remaining = false;
+        let mut by_resource: Vec<(String, usize)> = Vec::new();
+        let mut by_finalizer: Vec<(String, usize)> = Vec::new();
+        for kind in resources::ALL.iter().filter(|r| r.namespaced && r.stored) {
+            let prefix = store::prefix(kind.group, kind.resource, Some(ns));
             let keys: Vec<String> = self
                 .store
                 .range(&prefix, None)
                 .map(|(k, _)| k.clone())
                 .collect();
-            for key in keys {
-                if let Some(obj) = self
+            for k in keys {
+                let Some(mut item) = self
                     .store
-                    .get(&key)
+                    .get(&k)
                     .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+                else {
+                    continue;
+                };
+                let finalized = item["metadata"]["finalizers"]
+                    .as_array()
+                    .is_none_or(|a| a.is_empty());
+                if finalized {
+                    let _ = self.remove(kind, &k, item);
+                    continue;
+                }
+                remaining = true;
+                let gr = format!("{}.{}", kind.resource, kind.group);
+                count(&mut by_resource, &gr);
+                for f in item["metadata"]["finalizers"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
                 {
-                    self.remove(info, &key, obj)?;
+                    count(&mut by_finalizer, f.as_str().unwrap_or_default());
+                }
+                if item["metadata"]["deletionTimestamp"].is_null() {
+                    set_meta(&mut item, "deletionTimestamp", json!(self.now()));
+                    set_meta(&mut item, "deletionGracePeriodSeconds", json!(0));
+                    let _ = self.write(kind, &k, item);
                 }
             }
         }
-        Ok(())
+        let mut obj = obj;
+        if let Some(status) =
+            namespace_deletion_conditions(&obj["status"], &by_resource, &by_finalizer, self.now())
+        {
+            obj["status"] = status;
+            match self.write(info, &key, obj) {
+                Ok(w) => obj = w,
+                Err(_) => return,
+            }
+        }
+        if remaining {
+            return;
+        }
+        let kept: Vec<Value> = obj["spec"]["finalizers"]
+            .as_array()
+            .map(|a| a.iter().filter(|f| *f != "kubernetes").cloned().collect())
+            .unwrap_or_default();
+        if obj["spec"]["finalizers"]
+            .as_array()
+            .is_some_and(|a| a.len() != kept.len())
+        {
+            match obj["spec"].as_object_mut() {
+                Some(spec) if kept.is_empty() => {
+                    spec.shift_remove("finalizers");
+                }
+                Some(spec) => {
+                    spec.insert("finalizers".into(), Value::Array(kept.clone()));
+                }
+                None => {}
+            }
+            match self.write(info, &key, obj) {
+                Ok(w) => obj = w,
+                Err(_) => return,
+            }
+        }
+        let meta_finalizers = obj["metadata"]["finalizers"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty());
+        if kept.is_empty() && !meta_finalizers {
+            let _ = self.remove(info, &key, obj);
+        }
     }
 
     /// [`Cluster::delete`] for a CSR, from the typed object in [`CsrCache`].
@@ -2854,6 +3006,14 @@ impl Cluster {
         set_meta(&mut obj, "resourceVersion", json!(rv.to_string()));
         let rv = self.delete_json(key, &obj)?;
         self.after_write(info, key, None, EventType::Deleted, rv);
+        // The last object with finalizers of a terminating namespace gone: the namespace
+        // controller looks again.
+        if info.namespaced {
+            let ns = meta_str(&obj, "namespace").to_string();
+            if !obj["metadata"]["deletionTimestamp"].is_null() && self.namespace_terminating(&ns) {
+                self.queue_namespace(&ns);
+            }
+        }
         Ok(())
     }
 
@@ -2940,6 +3100,136 @@ fn default_namespace_label(info: &ResourceInfo, obj: &mut Value) {
         *labels = json!({});
     }
     labels["kubernetes.io/metadata.name"] = json!(name);
+}
+
+fn count(v: &mut Vec<(String, usize)>, key: &str) {
+    match v.iter_mut().find(|(k, _)| k == key) {
+        Some((_, n)) => *n += 1,
+        None => v.push((key.to_string(), 1)),
+    }
+}
+
+/// The namespace controller's deletion conditions (`namespaceConditionUpdater` in
+/// `pkg/controller/namespace/deletion/status_condition_utils.go`): its five condition types
+/// in order, `False` with their "ok" reason and message unless content remains
+/// (`SomeResourcesRemain`, `SomeFinalizerRemain`, lines sorted); an existing condition keeps
+/// its transition time unless its status changes. `None` when nothing changed.
+fn namespace_deletion_conditions(
+    status: &Value,
+    by_resource: &[(String, usize)],
+    by_finalizer: &[(String, usize)],
+    now: Time,
+) -> Option<Value> {
+    let remaining = |items: &[(String, usize)], what: &str| -> Option<String> {
+        if items.is_empty() {
+            return None;
+        }
+        let mut lines: Vec<String> = items
+            .iter()
+            .map(|(k, n)| format!("{k}{what}{n} resource instances"))
+            .collect();
+        lines.sort();
+        Some(lines.join(", "))
+    };
+    let content = remaining(by_resource, " has ");
+    let finalizers = remaining(by_finalizer, " in ");
+    let wanted: [(&str, &str, String, bool); 5] = [
+        (
+            "NamespaceDeletionDiscoveryFailure",
+            "ResourcesDiscovered",
+            "All resources successfully discovered".into(),
+            false,
+        ),
+        (
+            "NamespaceDeletionGroupVersionParsingFailure",
+            "ParsedGroupVersions",
+            "All legacy kube types successfully parsed".into(),
+            false,
+        ),
+        (
+            "NamespaceDeletionContentFailure",
+            "ContentDeleted",
+            "All content successfully deleted, may be waiting on finalization".into(),
+            false,
+        ),
+        match &content {
+            Some(m) => (
+                "NamespaceContentRemaining",
+                "SomeResourcesRemain",
+                format!("Some resources are remaining: {m}"),
+                true,
+            ),
+            None => (
+                "NamespaceContentRemaining",
+                "ContentRemoved",
+                "All content successfully removed".into(),
+                false,
+            ),
+        },
+        match &finalizers {
+            Some(m) => (
+                "NamespaceFinalizersRemaining",
+                "SomeFinalizerRemain",
+                format!("Some finalizers are remaining: {m}"),
+                true,
+            ),
+            None => (
+                "NamespaceFinalizersRemaining",
+                "ContentRemoved",
+                "All content successfully removed".into(),
+                false,
+            ),
+        },
+    ];
+    let mut conditions: Vec<Value> = status["conditions"].as_array().cloned().unwrap_or_default();
+    let mut changed = false;
+    for (ty, reason, message, on) in wanted {
+        let st = if on { "True" } else { "False" };
+        match conditions.iter_mut().find(|c| c["type"] == ty) {
+            None => {
+                conditions.push(json!({"type": ty, "status": st, "lastTransitionTime": now,
+                    "reason": reason, "message": message}));
+                changed = true;
+            }
+            Some(c) if c["status"] != st || c["reason"] != reason || c["message"] != message => {
+                if c["status"] != st {
+                    c["lastTransitionTime"] = json!(now);
+                }
+                c["status"] = json!(st);
+                c["reason"] = json!(reason);
+                c["message"] = json!(message);
+                changed = true;
+            }
+            Some(_) => {}
+        }
+    }
+    if !changed {
+        return None;
+    }
+    let mut status = status.clone();
+    if !status.is_object() {
+        status = json!({});
+    }
+    status["conditions"] = Value::Array(conditions);
+    Some(status)
+}
+
+/// NamespaceLifecycle's refusal of a create in a namespace being terminated: 403 with a
+/// `NamespaceTerminating` cause on `metadata.namespace`.
+fn terminating_namespace(info: &ResourceInfo, name: &str, ns: &str) -> Status {
+    let mut st = Status::forbidden(
+        &gr(info),
+        name,
+        &format!("unable to create new content in namespace {ns} because it is being terminated"),
+    );
+    if let Some(d) = st.details.as_mut() {
+        d.causes.push(crate::api::status::StatusCause {
+            reason: "NamespaceTerminating".into(),
+            message: format!("namespace {ns} is being terminated"),
+            field: "metadata.namespace".into(),
+        });
+    }
+    st
 }
 
 fn reorder_type_meta(v: Value) -> Value {
