@@ -60,8 +60,8 @@ fn reset_fields(subresource: &str) -> &'static [&'static [&'static str]] {
 }
 
 /// What the field manager knows of a kind: the apiVersion of its entries, its Go type (the
-/// list types of its OpenAPI schema: see [`shape`]; `+structType=atomic` structs and lists
-/// without a list type are [`GoType::Opaque`] leaves), the reset fields of each endpoint and
+/// list types of its OpenAPI schema: see [`shape`]; lists without a list type are atomic,
+/// `+structType=atomic` structs [`GoType::Opaque`] leaves), the reset fields of each endpoint and
 /// its zero object (what a create compares against).
 pub struct Schema {
     pub api_version: &'static str,
@@ -85,6 +85,9 @@ mod kinds {
 
     const META: GoType = GoType::Struct(&OBJECT_META);
     const STRING_MAP: GoType = GoType::Map("map[string]string", &STRING);
+    /// Lists without a list type are atomic ([`super::shape`] makes them leaves); their
+    /// items are not looked into.
+    const RULES: GoType = GoType::List("[]v1.PolicyRule", &GoType::Opaque);
 
     /// `v1.Secret`: `data` and `stringData` are granular maps.
     pub static SECRET: GoStruct = GoStruct {
@@ -121,7 +124,10 @@ mod kinds {
                 GoType::Struct(&GoStruct {
                     name: "NamespaceSpec",
                     go: "v1.NamespaceSpec",
-                    fields: &[("finalizers", GoType::Opaque)],
+                    fields: &[(
+                        "finalizers",
+                        GoType::List("[]v1.FinalizerName", &GoType::Str("v1.FinalizerName")),
+                    )],
                 }),
             ),
             (
@@ -147,7 +153,7 @@ mod kinds {
     pub static ROLE: GoStruct = GoStruct {
         name: "Role",
         go: "v1.Role",
-        fields: &[("metadata", META), ("rules", GoType::Opaque)],
+        fields: &[("metadata", META), ("rules", RULES)],
     };
     /// `ClusterRole`: `rules` and `aggregationRule.clusterRoleSelectors` are atomic.
     pub static CLUSTER_ROLE: GoStruct = GoStruct {
@@ -155,13 +161,16 @@ mod kinds {
         go: "v1.ClusterRole",
         fields: &[
             ("metadata", META),
-            ("rules", GoType::Opaque),
+            ("rules", RULES),
             (
                 "aggregationRule",
                 GoType::Struct(&GoStruct {
                     name: "AggregationRule",
                     go: "v1.AggregationRule",
-                    fields: &[("clusterRoleSelectors", GoType::Opaque)],
+                    fields: &[(
+                        "clusterRoleSelectors",
+                        GoType::List("[]v1.LabelSelector", &GoType::Opaque),
+                    )],
                 }),
             ),
         ],
@@ -173,7 +182,7 @@ mod kinds {
         go: "v1.RoleBinding",
         fields: &[
             ("metadata", META),
-            ("subjects", GoType::Opaque),
+            ("subjects", GoType::List("[]v1.Subject", &GoType::Opaque)),
             ("roleRef", GoType::Opaque),
         ],
     };
