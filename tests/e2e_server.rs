@@ -2076,6 +2076,22 @@ fn other_kinds_track_managed_fields_and_server_side_apply() {
         a.extend_from_slice(&["-o", "json", "--show-managed-fields"]);
         serde_json::from_str(&s.ok(KUBECTL, &a, None)).unwrap()
     };
+    // What the apiserver makes at start is its own (`kube-apiserver`, Update).
+    let default = get(&["namespace", "default"]);
+    let mf = &default["metadata"]["managedFields"];
+    assert_eq!(
+        (&mf[0]["manager"], &mf[0]["operation"]),
+        (&json!("kube-apiserver"), &json!("Update")),
+        "{mf}"
+    );
+    let role = get(&["clusterrole", "system:node-bootstrapper"]);
+    let mf = &role["metadata"]["managedFields"];
+    assert_eq!(mf[0]["manager"], "kube-apiserver");
+    assert_eq!(
+        mf[0]["fieldsV1"],
+        json!({"f:metadata": {"f:annotations": {".": {}, "f:rbac.authorization.kubernetes.io/autoupdate": {}},
+            "f:labels": {".": {}, "f:kubernetes.io/bootstrapping": {}}}, "f:rules": {}})
+    );
     s.ok(KUBECTL, &["create", "namespace", "team"], None);
     let ns = get(&["namespace", "team"]);
     assert_eq!(
@@ -2282,6 +2298,56 @@ fn namespace_termination_waits_for_its_content() {
     assert_eq!(code, 200);
     assert_eq!(call("GET", &format!("{secrets}/held")).0, 404);
     assert_eq!(call("GET", &format!("{ns}/gone")).0, 404);
+    // A finalizer of someone else's in `spec.finalizers` (`kubernetes` is appended on
+    // create) holds the namespace after the controller's own is gone, until `/finalize`
+    // (update only) empties them: that update deletes it.
+    let (code, v) = post(
+        ns,
+        json!({"metadata": {"name": "stuck"}, "spec": {"finalizers": ["example.com/hold"]}}),
+    );
+    assert_eq!(code, 201, "{v}");
+    assert_eq!(
+        v["spec"]["finalizers"],
+        json!(["example.com/hold", "kubernetes"])
+    );
+    let (code, st) = post(
+        ns,
+        json!({"metadata": {"name": "bad"}, "spec": {"finalizers": ["hold"]}}),
+    );
+    assert_eq!(code, 422, "{st}");
+    assert_eq!(
+        st["message"],
+        "Namespace \"bad\" is invalid: spec.finalizers[0]: Invalid value: \"hold\": name is neither a standard finalizer name nor is it fully qualified"
+    );
+    assert_eq!(call("DELETE", &format!("{ns}/stuck")).0, 200);
+    let (code, v) = call("GET", &format!("{ns}/stuck"));
+    assert_eq!(code, 200);
+    assert_eq!(v["spec"]["finalizers"], json!(["example.com/hold"]));
+    assert_eq!(v["status"]["phase"], "Terminating");
+    // The main resource keeps `spec.finalizers` (PrepareForUpdate); `/status` reads it.
+    let mut put = v.clone();
+    put["spec"]["finalizers"] = json!([]);
+    let (code, text) = s.curl(
+        "PUT",
+        &format!("{ns}/stuck"),
+        &[],
+        Some(("application/json", put.to_string().as_bytes())),
+    );
+    assert_eq!(code, 200, "{text}");
+    let (code, v) = call("GET", &format!("{ns}/stuck/status"));
+    assert_eq!(code, 200);
+    assert_eq!(v["spec"]["finalizers"], json!(["example.com/hold"]));
+    assert_eq!(call("GET", &format!("{ns}/stuck/finalize")).0, 405);
+    let mut fin = v.clone();
+    fin["spec"]["finalizers"] = json!([]);
+    let (code, text) = s.curl(
+        "PUT",
+        &format!("{ns}/stuck/finalize"),
+        &[],
+        Some(("application/json", fin.to_string().as_bytes())),
+    );
+    assert_eq!(code, 200, "{text}");
+    assert_eq!(call("GET", &format!("{ns}/stuck")).0, 404);
     // An empty namespace is gone by the time kubectl's delete returns.
     s.ok(KUBECTL, &["create", "namespace", "t2"], None);
     let out = s.ok(KUBECTL, &["delete", "namespace", "t2"], None);

@@ -192,12 +192,13 @@ fn no_reset(_: &str) -> &'static [&'static [&'static str]] {
     &[]
 }
 
-/// `namespaceStrategy.GetResetFields`: the main resource and `/finalize` reset `status`,
-/// `/status` resets `spec`.
+/// The namespace strategies' reset fields: the main resource resets `status` and
+/// `spec.finalizers`, `/status` resets `spec`, `/finalize` resets `status`.
 fn namespace_reset(subresource: &str) -> &'static [&'static [&'static str]] {
     match subresource {
         "status" => &[&["f:spec"]],
-        _ => &[&["f:status"]],
+        "finalize" => &[&["f:status"]],
+        _ => &[&["f:status"], &["f:spec", "f:finalizers"]],
     }
 }
 
@@ -1752,12 +1753,16 @@ mod tests {
             mf[0]["fieldsV1"],
             json!({"f:data": {".": {}, "f:k": {}}, "f:type": {}})
         );
-        // A namespace's main resource resets `status`; `spec.finalizers` is atomic.
+        // A namespace's main resource resets `status` and `spec.finalizers`; `/finalize`
+        // owns the (atomic) finalizers.
         let ns = schema("namespaces").unwrap();
         let body = json!({"metadata": {"name": "n"}, "spec": {"finalizers": ["kubernetes"]},
             "status": {"phase": "Active"}});
         let mf = update_for(ns, &(ns.zero)(), &body, "m", "", NOW);
+        assert_eq!(mf, json!([]));
+        let mf = update_for(ns, &(ns.zero)(), &body, "m", "finalize", NOW);
         assert_eq!(mf[0]["fieldsV1"], json!({"f:spec": {"f:finalizers": {}}}));
+        assert_eq!(mf[0]["subresource"], "finalize");
     }
 
     /// Apply of another kind: conflicts name its apiVersion; `force` takes the field.

@@ -1016,6 +1016,18 @@ impl Cluster {
                     ));
                 }
             }
+            // A namespace's `/status` (get, update, patch) and `/finalize` (update only).
+            "status" | "finalize" if info.resource == "namespaces" => {
+                let allowed = match req.subresource.as_str() {
+                    "status" => matches!(verb, Verb::Get | Verb::Update | Verb::Patch),
+                    _ => verb == Verb::Update,
+                };
+                if !allowed {
+                    return Err(Status::method_not_allowed(
+                        "the server does not allow this method on the requested resource",
+                    ));
+                }
+            }
             _ => return Err(not_found()),
         }
         if !info.verbs.contains(&verb.as_str()) {
@@ -1853,9 +1865,20 @@ impl Cluster {
         if info.resource == "namespaces" {
             default_namespace_label(info, &mut obj);
             obj["status"] = json!({"phase": "Active"});
-            if obj.get("spec").is_none() {
-                obj["spec"] = json!({"finalizers": ["kubernetes"]});
+            // `PrepareForCreate`: the `kubernetes` finalizer is required (appended).
+            if !obj["spec"].is_object() {
+                obj["spec"] = json!({});
             }
+            let spec = &mut obj["spec"];
+            if !spec["finalizers"].is_array() {
+                spec["finalizers"] = json!([]);
+            }
+            if let Some(f) = spec["finalizers"].as_array_mut() {
+                if !f.iter().any(|x| x == "kubernetes") {
+                    f.push(json!("kubernetes"));
+                }
+            }
+            errs.extend(validate_namespace_finalizers(&obj));
         }
         if !errs.is_empty() {
             return Err(Status::invalid(info.kind, info.group, &name, &errs));
@@ -1894,8 +1917,10 @@ impl Cluster {
         if let Some(ns_info) = resources::find("", "namespaces").copied() {
             for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
                 if !self.store.contains(&store::key("", "namespaces", "", ns)) {
-                    let obj =
+                    let mut obj =
                         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+                    default_namespace_label(&ns_info, &mut obj);
+                    self.bootstrap_managed_fields(&ns_info, &mut obj);
                     let _ = self.create(&admin, &ns_info, "", obj, None, false, Render::Nothing);
                 }
             }
@@ -1910,6 +1935,8 @@ impl Cluster {
             if self.store.contains(&key) {
                 continue;
             }
+            let mut obj = obj;
+            self.bootstrap_managed_fields(&info, &mut obj);
             if let Err(e) = self.create(&admin, &info, "", obj, None, false, Render::Nothing) {
                 self.trace(
                     "bootstrap-policy-error",
@@ -1917,6 +1944,22 @@ impl Cluster {
                 );
             }
         }
+    }
+
+    /// The `managedFields` of an object the cluster makes at start, as its creator's client-go
+    /// user agent names it: `kubeadm` for kubeadm's objects (`kubeadm:` names), else
+    /// `kube-apiserver` (the bootstrap policy and system namespaces controllers).
+    fn bootstrap_managed_fields(&self, info: &ResourceInfo, obj: &mut Value) {
+        let Some(schema) = managed_fields::schema(info.resource) else {
+            return;
+        };
+        let manager = if meta_str(obj, "name").starts_with("kubeadm:") {
+            "kubeadm"
+        } else {
+            "kube-apiserver"
+        };
+        let mf = managed_fields::update_for(schema, &(schema.zero)(), obj, manager, "", self.now());
+        set_meta(obj, "managedFields", mf);
     }
 
     /// Authenticate a bearer token (bootstrap token Secret or static token) at virtual now.
@@ -2366,7 +2409,7 @@ impl Cluster {
             }
         }
         set_meta(&mut obj, "resourceVersion", json!(old_rv));
-        let obj = self.update_generic_checks(who, info, &old, obj)?;
+        let obj = self.update_generic_checks(who, info, sub, &old, obj)?;
         if obj == old {
             return Ok(old); // no-op update: no write, no event (etcd3 GuaranteedUpdate)
         }
@@ -2383,13 +2426,24 @@ impl Cluster {
             .and_then(|m| m.get("finalizers"))
             .and_then(|f| f.as_array())
             .is_none_or(|a| a.is_empty());
-        if deleting && finalizers_empty {
+        // `ShouldDeleteNamespaceDuringUpdate`: a namespace also needs `spec.finalizers` empty.
+        let spec_finalizers_left = info.resource == "namespaces"
+            && obj["spec"]["finalizers"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty());
+        if deleting && finalizers_empty && !spec_finalizers_left {
             // `deleteWithoutFinalizers`: the stored object is deleted (the watch's DELETED
             // event shows it, finalizers and all); the answer is the updated object.
             self.remove(info, &key, old)?;
             return Ok(obj);
         }
-        self.write(info, &key, obj)
+        let terminating = info.resource == "namespaces" && deleting;
+        let written = self.write(info, &key, obj)?;
+        if terminating {
+            // The namespace controller looks again (its finalizer may be gone by `/finalize`).
+            self.queue_namespace(name);
+        }
+        Ok(written)
     }
 
     /// A CSR update (main resource, `/approval` or `/status`): the old object from
@@ -2662,6 +2716,7 @@ impl Cluster {
         &mut self,
         who: &Identity,
         info: &ResourceInfo,
+        sub: &str,
         old: &Value,
         mut obj: Value,
     ) -> Result<Value, Status> {
@@ -2698,10 +2753,42 @@ impl Cluster {
         }
         if info.resource == "namespaces" {
             default_namespace_label(info, &mut obj);
-            obj["status"] = old
-                .get("status")
-                .cloned()
-                .unwrap_or(json!({"phase": "Active"}));
+            let old_status = || {
+                old.get("status")
+                    .cloned()
+                    .unwrap_or(json!({"phase": "Active"}))
+            };
+            // The three strategies' `PrepareForUpdate`: the main resource keeps the old
+            // `spec.finalizers` and status, `/status` the old spec, `/finalize` the old status.
+            match sub {
+                "status" => match old.get("spec") {
+                    Some(spec) => obj["spec"] = spec.clone(),
+                    None => {
+                        if let Some(o) = obj.as_object_mut() {
+                            o.shift_remove("spec");
+                        }
+                    }
+                },
+                "finalize" => {
+                    obj["status"] = old_status();
+                    errs.extend(validate_namespace_finalizers(&obj));
+                }
+                _ => {
+                    obj["status"] = old_status();
+                    let kept = old["spec"].get("finalizers").cloned();
+                    if !obj["spec"].is_object() {
+                        obj["spec"] = json!({});
+                    }
+                    match kept {
+                        Some(f) => obj["spec"]["finalizers"] = f,
+                        None => {
+                            if let Some(spec) = obj["spec"].as_object_mut() {
+                                spec.shift_remove("finalizers");
+                            }
+                        }
+                    }
+                }
+            }
         }
         if !errs.is_empty() {
             return Err(Status::invalid(info.kind, info.group, &name, &errs));
@@ -2926,29 +3013,23 @@ impl Cluster {
             .as_array()
             .map(|a| a.iter().filter(|f| *f != "kubernetes").cloned().collect())
             .unwrap_or_default();
-        if obj["spec"]["finalizers"]
-            .as_array()
-            .is_some_and(|a| a.len() != kept.len())
-        {
-            match obj["spec"].as_object_mut() {
-                Some(spec) if kept.is_empty() => {
-                    spec.shift_remove("finalizers");
-                }
-                Some(spec) => {
-                    spec.insert("finalizers".into(), Value::Array(kept.clone()));
-                }
-                None => {}
-            }
-            match self.write(info, &key, obj) {
-                Ok(w) => obj = w,
-                Err(_) => return,
+        let stored = obj.clone();
+        if let Some(spec) = obj["spec"].as_object_mut() {
+            if kept.is_empty() {
+                spec.shift_remove("finalizers");
+            } else {
+                spec.insert("finalizers".into(), Value::Array(kept.clone()));
             }
         }
         let meta_finalizers = obj["metadata"]["finalizers"]
             .as_array()
             .is_some_and(|a| !a.is_empty());
         if kept.is_empty() && !meta_finalizers {
+            // `/finalize` with nothing left: `ShouldDeleteNamespaceDuringUpdate` deletes it
+            // in that update (one DELETED event).
             let _ = self.remove(info, &key, obj);
+        } else if obj != stored {
+            let _ = self.write(info, &key, obj);
         }
     }
 
@@ -3100,6 +3181,32 @@ fn default_namespace_label(info: &ResourceInfo, obj: &mut Value) {
         *labels = json!({});
     }
     labels["kubernetes.io/metadata.name"] = json!(name);
+}
+
+/// `validateFinalizerName` of each of a namespace's `spec.finalizers`: a qualified name, and
+/// one without a `/` must be a standard one (`kubernetes`, `orphan`, `foregroundDeletion`).
+fn validate_namespace_finalizers(obj: &Value) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    for (i, f) in obj["spec"]["finalizers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let f = f.as_str().unwrap_or_default();
+        let path = format!("spec.finalizers[{i}]");
+        for msg in names::qualified_name(f) {
+            errs.push(FieldError::invalid(&path, f, msg));
+        }
+        if !f.contains('/') && !matches!(f, "kubernetes" | "orphan" | "foregroundDeletion") {
+            errs.push(FieldError::invalid(
+                &path,
+                f,
+                "name is neither a standard finalizer name nor is it fully qualified",
+            ));
+        }
+    }
+    errs
 }
 
 fn count(v: &mut Vec<(String, usize)>, key: &str) {
