@@ -416,6 +416,36 @@ fn check_preconditions(
     Ok(())
 }
 
+/// The namespace registry's own precondition checks (before the store's): 409 on
+/// `namespaces` with `Precondition failed: UID in precondition: <uid>, UID in object meta:
+/// <uid>` (then the same for the ResourceVersion).
+fn namespace_preconditions(
+    info: &ResourceInfo,
+    name: &str,
+    p: Option<&crate::api::meta::Preconditions>,
+    uid: &str,
+    rv: &str,
+) -> Result<(), Status> {
+    let Some(p) = p else { return Ok(()) };
+    if let Some(want) = p.uid.as_deref().filter(|w| *w != uid) {
+        return Err(Status::conflict(
+            &gr(info),
+            name,
+            &format!("Precondition failed: UID in precondition: {want}, UID in object meta: {uid}"),
+        ));
+    }
+    if let Some(want) = p.resource_version.as_deref().filter(|w| *w != rv) {
+        return Err(Status::conflict(
+            &gr(info),
+            name,
+            &format!(
+                "Precondition failed: ResourceVersion in precondition: {want}, ResourceVersion in object meta: {rv}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn meta_str<'a>(v: &'a Value, field: &str) -> &'a str {
     v.get("metadata")
         .and_then(|m| m.get(field))
@@ -2809,13 +2839,23 @@ impl Cluster {
             .and_then(|b| serde_json::from_slice(b).ok())
             .ok_or_else(|| Status::not_found(&gr(info), name))?;
         let uid = meta_str(&obj, "uid").to_string();
-        check_preconditions(
-            info,
-            name,
-            req.preconditions.as_ref(),
-            &uid,
-            meta_str(&obj, "resourceVersion"),
-        )?;
+        if info.resource == "namespaces" {
+            namespace_preconditions(
+                info,
+                name,
+                req.preconditions.as_ref(),
+                &uid,
+                meta_str(&obj, "resourceVersion"),
+            )?;
+        } else {
+            check_preconditions(
+                info,
+                name,
+                req.preconditions.as_ref(),
+                &uid,
+                meta_str(&obj, "resourceVersion"),
+            )?;
+        }
         // NamespaceLifecycle admission: the immortal namespaces may not be deleted.
         if info.resource == "namespaces" && IMMORTAL_NAMESPACES.contains(&name) {
             return Err(Status::forbidden(
@@ -2888,10 +2928,10 @@ impl Cluster {
     }
 
     /// The namespace registry's `Delete` (`pkg/registry/core/namespace/storage`): the first
-    /// delete only marks the namespace (`deletionTimestamp`, `status.phase: Terminating`;
-    /// `orphanDependents: false` drops the orphan finalizer) and answers it, for the namespace
-    /// controller to empty and finalize; a later one is 409 while `spec.finalizers` is not
-    /// empty. `None`: the store's delete goes on.
+    /// delete only marks the namespace (`deletionTimestamp`, `status.phase: Terminating`, the
+    /// garbage collector's finalizers as the options ask) and answers it, for the namespace
+    /// controller to empty and finalize; a later one answers the namespace as it is while
+    /// `spec.finalizers` is not empty. `None`: the store's delete goes on.
     fn delete_namespace(
         &mut self,
         info: &ResourceInfo,
@@ -2904,10 +2944,16 @@ impl Cluster {
             let mut new = obj.clone();
             set_meta(&mut new, "deletionTimestamp", json!(self.now()));
             new["status"]["phase"] = json!("Terminating");
-            if req.orphan_dependents == Some(false) {
-                if let Some(f) = new["metadata"]["finalizers"].as_array_mut() {
-                    f.retain(|x| x != deletion::ORPHAN);
-                }
+            // The garbage collector's finalizers as the options ask
+            // (`shouldHaveOrphanFinalizer`, `shouldHaveDeleteDependentsFinalizer`).
+            let finalizers: Vec<String> = obj["metadata"]["finalizers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f.as_str().map(str::to_string))
+                .collect();
+            if let Some(f) = deletion::gc_finalizers(&finalizers, req.gc_options()) {
+                set_meta(&mut new, "finalizers", json!(f));
             }
             if req.dry_run {
                 return Ok(Some(new));
@@ -2916,15 +2962,12 @@ impl Cluster {
             self.queue_namespace(&name);
             return Ok(Some(written));
         }
+        // Not finalized yet: the namespace as it is (no error, nothing deleted).
         let spec_finalizers = obj["spec"]["finalizers"]
             .as_array()
             .is_some_and(|a| !a.is_empty());
         if spec_finalizers {
-            return Err(Status::conflict(
-                &gr(info),
-                &name,
-                "The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.",
-            ));
+            return Ok(Some(obj.clone()));
         }
         Ok(None)
     }
