@@ -563,13 +563,28 @@ mod tests {
             .iter()
             .all(|r| r.get("storageVersionHash").is_none()));
         let core = resource_list("", "v1");
-        assert!(core["resources"]
+        assert!(core["resources"].as_array().unwrap().iter().all(|r| {
+            let hashed = r["storageVersionHash"]
+                .as_str()
+                .is_some_and(|h| h.len() == 12);
+            let main = !r["name"].as_str().unwrap().contains('/');
+            hashed == main
+        }));
+        // A namespace's subresources: `/finalize` (update) and `/status`.
+        let subs: Vec<(&str, &Value)> = core["resources"]
             .as_array()
             .unwrap()
             .iter()
-            .all(|r| r["storageVersionHash"]
-                .as_str()
-                .is_some_and(|h| h.len() == 12)));
+            .filter(|r| r["name"].as_str().unwrap().starts_with("namespaces/"))
+            .map(|r| (r["name"].as_str().unwrap(), &r["verbs"]))
+            .collect();
+        assert_eq!(
+            subs,
+            [
+                ("namespaces/finalize", &json!(["update"])),
+                ("namespaces/status", &json!(["get", "patch", "update"]))
+            ]
+        );
         assert!(core["resources"]
             .as_array()
             .unwrap()
