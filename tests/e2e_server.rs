@@ -2216,6 +2216,26 @@ fn namespace_termination_waits_for_its_content() {
     assert!(v["metadata"]["deletionTimestamp"].is_string(), "{v}");
     let (code, v) = call("GET", &format!("{ns}/gone"));
     assert_eq!((code, &v["status"]["phase"]), (200, &json!("Terminating")));
+    // The controller's status update is its own in managedFields.
+    let kcm: Vec<&Value> = v["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["manager"] == "kube-controller-manager")
+        .collect();
+    assert_eq!(kcm.len(), 1, "{v}");
+    assert_eq!(
+        (&kcm[0]["operation"], &kcm[0]["subresource"]),
+        (&json!("Update"), &json!("status"))
+    );
+    let owned = kcm[0]["fieldsV1"]["f:status"]["f:conditions"]
+        .as_object()
+        .unwrap();
+    assert_eq!(owned.len(), 6, "{owned:?}"); // `.` and the five conditions
+    assert_eq!(
+        owned["k:{\"type\":\"NamespaceContentRemaining\"}"],
+        json!({".": {}, "f:lastTransitionTime": {}, "f:message": {}, "f:reason": {}, "f:status": {}, "f:type": {}})
+    );
     // `namespaceConditionUpdater`: five conditions, the remaining content named.
     let conditions: Vec<(&str, &str, &str, &str)> = v["status"]["conditions"]
         .as_array()

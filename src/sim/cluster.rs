@@ -3043,7 +3043,21 @@ impl Cluster {
         if let Some(status) =
             namespace_deletion_conditions(&obj["status"], &by_resource, &by_finalizer, self.now())
         {
-            obj["status"] = status;
+            // Written through `/status` by kube-controller-manager's client.
+            let mut new = obj.clone();
+            new["status"] = status;
+            if let Some(schema) = managed_fields::schema("namespaces") {
+                let mf = managed_fields::update_for(
+                    schema,
+                    &obj,
+                    &new,
+                    "kube-controller-manager",
+                    "status",
+                    self.now(),
+                );
+                set_meta(&mut new, "managedFields", mf);
+            }
+            obj = new;
             match self.write(info, &key, obj) {
                 Ok(w) => obj = w,
                 Err(_) => return,
