@@ -147,3 +147,15 @@ fn upstream_integration_field_selector() {
         &[],
     );
 }
+
+/// `kubernetes.dynamic.DynamicClient`: discovery (and its cache file), resources.get by
+/// apiVersion and kind, get/list/create/patch/replace/delete/watch, the `/approval`
+/// subresource, server-side apply with conflicts and force, an RBAC kind and a namespace.
+#[test]
+fn python_dynamic_client() {
+    run_script(
+        "dynamic_client.py",
+        "python dynamic client: ok",
+        &["--clock", "virtual"],
+    );
+}

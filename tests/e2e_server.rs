@@ -2059,3 +2059,396 @@ fn owner_references_decode_as_the_go_struct() {
         "CertificateSigningRequest in version \"v1\" cannot be handled as a CertificateSigningRequest: json: cannot unmarshal string into Go struct field OwnerReference.metadata.ownerReferences.controller of type bool"
     );
 }
+
+/// The field manager of every kind (`fieldmanager` in the apiserver's handlers): kubectl's
+/// creates of a namespace and a Role carry `managedFields` (`kubectl-create`, Update, the
+/// kind's apiVersion), a named namespace is labelled `kubernetes.io/metadata.name`
+/// (`SetDefaults_Namespace`), and server-side apply conflicts on an atomic `rules` list with
+/// structured-merge-diff's text until `--force-conflicts`; fields no longer applied go.
+#[test]
+fn other_kinds_track_managed_fields_and_server_side_apply() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let get = |args: &[&str]| -> Value {
+        let mut a = vec!["get"];
+        a.extend_from_slice(args);
+        a.extend_from_slice(&["-o", "json", "--show-managed-fields"]);
+        serde_json::from_str(&s.ok(KUBECTL, &a, None)).unwrap()
+    };
+    // What the apiserver makes at start is its own (`kube-apiserver`, Update).
+    let default = get(&["namespace", "default"]);
+    let mf = &default["metadata"]["managedFields"];
+    assert_eq!(
+        (&mf[0]["manager"], &mf[0]["operation"]),
+        (&json!("kube-apiserver"), &json!("Update")),
+        "{mf}"
+    );
+    let role = get(&["clusterrole", "system:node-bootstrapper"]);
+    let mf = &role["metadata"]["managedFields"];
+    assert_eq!(mf[0]["manager"], "kube-apiserver");
+    assert_eq!(
+        mf[0]["fieldsV1"],
+        json!({"f:metadata": {"f:annotations": {".": {}, "f:rbac.authorization.kubernetes.io/autoupdate": {}},
+            "f:labels": {".": {}, "f:kubernetes.io/bootstrapping": {}}}, "f:rules": {}})
+    );
+    s.ok(KUBECTL, &["create", "namespace", "team"], None);
+    let ns = get(&["namespace", "team"]);
+    assert_eq!(
+        ns["metadata"]["labels"],
+        json!({"kubernetes.io/metadata.name": "team"})
+    );
+    let mf = &ns["metadata"]["managedFields"][0];
+    assert_eq!(
+        (&mf["manager"], &mf["operation"], &mf["apiVersion"]),
+        (&json!("kubectl-create"), &json!("Update"), &json!("v1"))
+    );
+    assert_eq!(
+        mf["fieldsV1"],
+        json!({"f:metadata": {"f:labels": {".": {}, "f:kubernetes.io/metadata.name": {}}}})
+    );
+    s.ok(
+        KUBECTL,
+        &[
+            "create",
+            "role",
+            "reader",
+            "--verb=get",
+            "--resource=secrets",
+            "-n",
+            "team",
+        ],
+        None,
+    );
+    let role = get(&["role", "reader", "-n", "team"]);
+    let mf = &role["metadata"]["managedFields"];
+    assert_eq!(mf.as_array().unwrap().len(), 1, "{mf}");
+    assert_eq!(mf[0]["manager"], "kubectl-create");
+    assert_eq!(mf[0]["apiVersion"], "rbac.authorization.k8s.io/v1");
+    assert_eq!(mf[0]["fieldsV1"], json!({"f:rules": {}}));
+    let config = |verbs: &str, labels: &str| {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: reader\n  namespace: team\n{labels}rules:\n- apiGroups: [\"\"]\n  resources: [secrets]\n  verbs: [{verbs}]\n"
+        )
+    };
+    let o = s.kubectl(
+        KUBECTL,
+        &["apply", "--server-side", "-f", "-"],
+        Some(&config("get, list", "")),
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("Apply failed with 1 conflict: conflict with \"kubectl-create\" using rbac.authorization.k8s.io/v1: .rules"),
+        "{err}"
+    );
+    s.ok(
+        KUBECTL,
+        &["apply", "--server-side", "--force-conflicts", "-f", "-"],
+        Some(&config(
+            "get, list",
+            "  labels:\n    a: \"1\"\n    b: \"2\"\n",
+        )),
+    );
+    let role = get(&["role", "reader", "-n", "team"]);
+    assert_eq!(role["rules"][0]["verbs"], json!(["get", "list"]));
+    let mf = &role["metadata"]["managedFields"];
+    assert_eq!(mf.as_array().unwrap().len(), 1, "{mf}");
+    assert_eq!(
+        (&mf[0]["manager"], &mf[0]["operation"]),
+        (&json!("kubectl"), &json!("Apply"))
+    );
+    assert_eq!(
+        mf[0]["fieldsV1"],
+        json!({"f:metadata": {"f:labels": {"f:a": {}, "f:b": {}}}, "f:rules": {}})
+    );
+    // Applied again without label b: b goes, a stays.
+    s.ok(
+        KUBECTL,
+        &["apply", "--server-side", "-f", "-"],
+        Some(&config("get, list", "  labels:\n    a: \"1\"\n")),
+    );
+    let role = get(&["role", "reader", "-n", "team"]);
+    assert_eq!(role["metadata"]["labels"], json!({"a": "1"}));
+}
+
+/// Namespace termination as the namespace registry, NamespaceLifecycle admission and the
+/// namespace controller do it: the first DELETE answers the namespace `Terminating` with its
+/// `deletionTimestamp` (the `kubernetes` finalizer still in `spec.finalizers`); content
+/// without finalizers goes at once; while an object with finalizers remains the namespace
+/// stays `Terminating`, creates in it are 403 and another DELETE is 409; once that object
+/// is gone the namespace is finalized and deleted.
+#[test]
+fn namespace_termination_waits_for_its_content() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let post = |path: &str, body: Value| {
+        let (code, text) = s.curl(
+            "POST",
+            path,
+            &[],
+            Some(("application/json", body.to_string().as_bytes())),
+        );
+        (code, serde_json::from_str::<Value>(&text).unwrap())
+    };
+    let call = |method: &str, path: &str| {
+        let (code, text) = s.curl(method, path, &[], None);
+        (code, serde_json::from_str::<Value>(&text).unwrap())
+    };
+    let ns = "/api/v1/namespaces";
+    let secrets = "/api/v1/namespaces/gone/secrets";
+    assert_eq!(post(ns, json!({"metadata": {"name": "gone"}})).0, 201);
+    assert_eq!(
+        post(
+            secrets,
+            json!({"metadata": {"name": "held", "finalizers": ["example.com/keep"]}})
+        )
+        .0,
+        201
+    );
+    assert_eq!(post(secrets, json!({"metadata": {"name": "plain"}})).0, 201);
+    let (code, v) = call("DELETE", &format!("{ns}/gone"));
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(v["kind"], "Namespace");
+    assert_eq!(v["status"]["phase"], "Terminating");
+    assert_eq!(v["spec"]["finalizers"], json!(["kubernetes"]));
+    assert!(v["metadata"]["deletionTimestamp"].is_string(), "{v}");
+    let (code, v) = call("GET", &format!("{ns}/gone"));
+    assert_eq!((code, &v["status"]["phase"]), (200, &json!("Terminating")));
+    // The controller's status update is its own in managedFields.
+    let kcm: Vec<&Value> = v["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["manager"] == "kube-controller-manager")
+        .collect();
+    assert_eq!(kcm.len(), 1, "{v}");
+    assert_eq!(
+        (&kcm[0]["operation"], &kcm[0]["subresource"]),
+        (&json!("Update"), &json!("status"))
+    );
+    let owned = kcm[0]["fieldsV1"]["f:status"]["f:conditions"]
+        .as_object()
+        .unwrap();
+    assert_eq!(owned.len(), 6, "{owned:?}"); // `.` and the five conditions
+    assert_eq!(
+        owned["k:{\"type\":\"NamespaceContentRemaining\"}"],
+        json!({".": {}, "f:lastTransitionTime": {}, "f:message": {}, "f:reason": {}, "f:status": {}, "f:type": {}})
+    );
+    // `namespaceConditionUpdater`: five conditions, the remaining content named.
+    let conditions: Vec<(&str, &str, &str, &str)> = v["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["type"].as_str().unwrap(),
+                c["status"].as_str().unwrap(),
+                c["reason"].as_str().unwrap(),
+                c["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        conditions,
+        [
+            (
+                "NamespaceDeletionDiscoveryFailure",
+                "False",
+                "ResourcesDiscovered",
+                "All resources successfully discovered"
+            ),
+            (
+                "NamespaceDeletionGroupVersionParsingFailure",
+                "False",
+                "ParsedGroupVersions",
+                "All legacy kube types successfully parsed"
+            ),
+            (
+                "NamespaceDeletionContentFailure",
+                "False",
+                "ContentDeleted",
+                "All content successfully deleted, may be waiting on finalization"
+            ),
+            (
+                "NamespaceContentRemaining",
+                "True",
+                "SomeResourcesRemain",
+                "Some resources are remaining: secrets. has 1 resource instances"
+            ),
+            (
+                "NamespaceFinalizersRemaining",
+                "True",
+                "SomeFinalizerRemain",
+                "Some finalizers are remaining: example.com/keep in 1 resource instances"
+            ),
+        ]
+    );
+    assert_eq!(call("GET", &format!("{secrets}/plain")).0, 404);
+    let (code, held) = call("GET", &format!("{secrets}/held"));
+    assert_eq!(code, 200);
+    assert!(held["metadata"]["deletionTimestamp"].is_string(), "{held}");
+    let (code, st) = post(secrets, json!({"metadata": {"name": "new"}}));
+    assert_eq!(code, 403, "{st}");
+    assert_eq!(
+        st["message"],
+        "secrets \"new\" is forbidden: unable to create new content in namespace gone because it is being terminated"
+    );
+    assert_eq!(
+        st["details"]["causes"],
+        json!([{"reason": "NamespaceTerminating", "message": "namespace gone is being terminated", "field": "metadata.namespace"}])
+    );
+    // Another DELETE answers the namespace as it is; its own precondition texts.
+    let (code, again) = call("DELETE", &format!("{ns}/gone"));
+    assert_eq!(
+        (code, &again["status"]["phase"]),
+        (200, &json!("Terminating"))
+    );
+    let (code, text) = s.curl(
+        "DELETE",
+        &format!("{ns}/gone"),
+        &[],
+        Some(("application/json", br#"{"preconditions":{"uid":"nope"}}"#)),
+    );
+    assert_eq!(code, 409, "{text}");
+    let uid = again["metadata"]["uid"].as_str().unwrap();
+    assert_eq!(
+        status(&text)["message"],
+        format!("Operation cannot be fulfilled on namespaces \"gone\": Precondition failed: UID in precondition: nope, UID in object meta: {uid}")
+    );
+    // The finalizer removed: the secret goes, then the namespace.
+    let (code, _) = s.curl(
+        "PATCH",
+        &format!("{secrets}/held"),
+        &[],
+        Some((
+            "application/merge-patch+json",
+            br#"{"metadata":{"finalizers":null}}"#,
+        )),
+    );
+    assert_eq!(code, 200);
+    assert_eq!(call("GET", &format!("{secrets}/held")).0, 404);
+    assert_eq!(call("GET", &format!("{ns}/gone")).0, 404);
+    // A finalizer of someone else's in `spec.finalizers` (`kubernetes` is appended on
+    // create) holds the namespace after the controller's own is gone, until `/finalize`
+    // (update only) empties them: that update deletes it.
+    let (code, v) = post(
+        ns,
+        json!({"metadata": {"name": "stuck"}, "spec": {"finalizers": ["example.com/hold"]}}),
+    );
+    assert_eq!(code, 201, "{v}");
+    assert_eq!(
+        v["spec"]["finalizers"],
+        json!(["example.com/hold", "kubernetes"])
+    );
+    let (code, st) = post(
+        ns,
+        json!({"metadata": {"name": "bad"}, "spec": {"finalizers": ["hold"]}}),
+    );
+    assert_eq!(code, 422, "{st}");
+    assert_eq!(
+        st["message"],
+        "Namespace \"bad\" is invalid: spec.finalizers[0]: Invalid value: \"hold\": name is neither a standard finalizer name nor is it fully qualified"
+    );
+    assert_eq!(call("DELETE", &format!("{ns}/stuck")).0, 200);
+    let (code, v) = call("GET", &format!("{ns}/stuck"));
+    assert_eq!(code, 200);
+    assert_eq!(v["spec"]["finalizers"], json!(["example.com/hold"]));
+    assert_eq!(v["status"]["phase"], "Terminating");
+    // The main resource keeps `spec.finalizers` (PrepareForUpdate); `/status` reads it.
+    let mut put = v.clone();
+    put["spec"]["finalizers"] = json!([]);
+    let (code, text) = s.curl(
+        "PUT",
+        &format!("{ns}/stuck"),
+        &[],
+        Some(("application/json", put.to_string().as_bytes())),
+    );
+    assert_eq!(code, 200, "{text}");
+    let (code, v) = call("GET", &format!("{ns}/stuck/status"));
+    assert_eq!(code, 200);
+    assert_eq!(v["spec"]["finalizers"], json!(["example.com/hold"]));
+    assert_eq!(call("GET", &format!("{ns}/stuck/finalize")).0, 405);
+    let mut fin = v.clone();
+    fin["spec"]["finalizers"] = json!([]);
+    let (code, text) = s.curl(
+        "PUT",
+        &format!("{ns}/stuck/finalize"),
+        &[],
+        Some(("application/json", fin.to_string().as_bytes())),
+    );
+    assert_eq!(code, 200, "{text}");
+    assert_eq!(call("GET", &format!("{ns}/stuck")).0, 404);
+    // An empty namespace is gone by the time kubectl's delete returns.
+    s.ok(KUBECTL, &["create", "namespace", "t2"], None);
+    let out = s.ok(KUBECTL, &["delete", "namespace", "t2"], None);
+    assert_eq!(out.trim(), "namespace \"t2\" deleted");
+    assert_eq!(call("GET", &format!("{ns}/t2")).0, 404);
+}
+
+/// A plain watch from a resourceVersion the server has not reached: the cacher neither
+/// waits nor fails (only a watch list waits, then ends in 504 `Too large resource version`);
+/// its watcher sends only events newer than that resourceVersion (`cacheWatcher.process`).
+#[test]
+fn plain_watch_from_a_future_resource_version_skips_what_it_has_not_reached() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let secrets = "/api/v1/namespaces/default/secrets";
+    let (code, body) = s.curl("GET", secrets, &[], None);
+    assert_eq!(code, 200);
+    let current: u64 = serde_json::from_str::<Value>(&body).unwrap()["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let future = current + 1;
+    std::thread::scope(|scope| {
+        let watch = scope.spawn(|| {
+            s.curl(
+                "GET",
+                &format!(
+                    "{secrets}?watch=true&resourceVersion={future}&allowWatchBookmarks=true&timeoutSeconds=2"
+                ),
+                &[],
+                None,
+            )
+        });
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        for name in ["first", "second"] {
+            let (code, body) = s.curl(
+                "POST",
+                secrets,
+                &[],
+                Some((
+                    "application/json",
+                    json!({"metadata": {"name": name}}).to_string().as_bytes(),
+                )),
+            );
+            assert_eq!(code, 201, "{body}");
+        }
+        let (code, body) = watch.join().unwrap();
+        assert_eq!(code, 200, "{body}");
+        let ev = events(&body);
+        let added: Vec<(&str, &str)> = ev
+            .iter()
+            .filter(|e| e["type"] != "BOOKMARK")
+            .map(|e| {
+                (
+                    e["type"].as_str().unwrap(),
+                    e["object"]["metadata"]["name"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(added, [("ADDED", "second")], "{body}");
+        for b in ev.iter().filter(|e| e["type"] == "BOOKMARK") {
+            let rv: u64 = b["object"]["metadata"]["resourceVersion"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(rv > future, "{body}");
+        }
+    });
+}

@@ -61,8 +61,12 @@ pub fn check_config(info: &ResourceInfo, config: &Value) -> Result<(), Status> {
     {
         return Err(Status::bad_request("metadata.managedFields must be nil"));
     }
-    if info.resource == "certificatesigningrequests" {
-        let errs = schema_errors(config);
+    let root = match crate::registry::managed_fields::schema(info.resource).map(|s| &s.root) {
+        Some(crate::api::gojson::GoType::Struct(st)) => Some(*st),
+        _ => None,
+    };
+    if let Some(root) = root {
+        let errs = schema_errors(config, root);
         if !errs.is_empty() {
             // structured-merge-diff's `ValidationErrors.Error()`.
             let list = if errs.len() == 1 {
@@ -85,7 +89,8 @@ pub fn check_config(info: &ResourceInfo, config: &Value) -> Result<(), Status> {
     Ok(())
 }
 
-/// The typed conversion's errors for a CSR configuration, as structured-merge-diff words them
+/// The typed conversion's errors for a configuration of the kind whose Go type is `root`
+/// (`registry::managed_fields::schema`), as structured-merge-diff words them
 /// (`typed/validate.go`, `typed/helpers.go`), sorted by path (upstream walks Go maps, whose
 /// order is random):
 /// - a field the schema does not declare: `.spec.foo: field not declared in schema`;
@@ -96,7 +101,7 @@ pub fn check_config(info: &ResourceInfo, config: &Value) -> Result<(), Status> {
 ///
 /// Paths: struct fields and map keys are `.name`, atomic list items `[i]`, conditions (a map
 /// list keyed by `type`) `[type="Approved"]`. `null` is valid everywhere.
-fn schema_errors(config: &Value) -> Vec<String> {
+fn schema_errors(config: &Value, root: &crate::api::gojson::GoStruct) -> Vec<String> {
     use crate::api::gojson::GoType;
     let mut out = Vec::new();
     if let Value::Object(m) = config {
@@ -104,11 +109,7 @@ fn schema_errors(config: &Value) -> Vec<String> {
             if k == "apiVersion" || k == "kind" {
                 continue;
             }
-            match crate::api::csr::go_types::CSR
-                .fields
-                .iter()
-                .find(|(n, _)| n == k)
-            {
+            match root.fields.iter().find(|(n, _)| n == k) {
                 None => out.push(format!(".{k}: field not declared in schema")),
                 Some((_, ty)) => walk(v, ty, &format!(".{k}"), &mut out),
             }
@@ -327,6 +328,35 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Other kinds are checked against their own schemas.
+    #[test]
+    fn other_kinds_configurations_are_typed_by_their_schema() {
+        let role = crate::api::resources::find("rbac.authorization.k8s.io", "roles").unwrap();
+        let config = |extra: Value| {
+            let v = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+                "metadata": {"name": "r", "namespace": "n"},
+                "rules": [{"verbs": ["get"], "resources": ["secrets"], "apiGroups": [""]}]});
+            crate::registry::patch::merge(&v, &extra)
+        };
+        assert!(check_config(role, &config(json!({}))).is_ok());
+        let st = check_config(role, &config(json!({"rulez": [], "rules": "x"}))).unwrap_err();
+        assert_eq!(
+            (st.code, st.reason.as_str(), st.message.as_str()),
+            (500, "", "failed to create typed patch object (n/r; rbac.authorization.k8s.io/v1, Kind=Role): errors:\n  .rules: expected list, got &{x}\n  .rulez: field not declared in schema")
+        );
+        let ns = crate::api::resources::find("", "namespaces").unwrap();
+        let st = check_config(
+            ns,
+            &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x"},
+                "spec": {"finalizers": [1]}}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            st.message,
+            "failed to create typed patch object (/x; /v1, Kind=Namespace): .spec.finalizers[0]: expected string, got &value.valueUnstructured{Value:1}"
+        );
     }
 
     #[test]

@@ -59,6 +59,201 @@ fn reset_fields(subresource: &str) -> &'static [&'static [&'static str]] {
     }
 }
 
+/// What the field manager knows of a kind: the apiVersion of its entries, its Go type (the
+/// list types of its OpenAPI schema: see [`shape`]; lists without a list type are atomic,
+/// `+structType=atomic` structs [`GoType::Opaque`] leaves), the reset fields of each endpoint and
+/// its zero object (what a create compares against).
+pub struct Schema {
+    pub api_version: &'static str,
+    pub root: GoType,
+    pub reset: fn(&str) -> &'static [&'static [&'static str]],
+    pub zero: fn() -> Value,
+}
+
+/// CertificateSigningRequests.
+pub static CSR: Schema = Schema {
+    api_version: API_VERSION,
+    root: CSR_TYPE,
+    reset: reset_fields,
+    zero: empty_csr,
+};
+
+/// The other kinds csrsim stores (`api::resources`), from `k8s.io/api` `core/v1` and
+/// `rbac/v1` `types.go`.
+mod kinds {
+    use crate::api::gojson::{GoStruct, GoType, OBJECT_META, STRING};
+
+    const META: GoType = GoType::Struct(&OBJECT_META);
+    const STRING_MAP: GoType = GoType::Map("map[string]string", &STRING);
+    /// Lists without a list type are atomic ([`super::shape`] makes them leaves); their
+    /// items are not looked into.
+    const RULES: GoType = GoType::List("[]v1.PolicyRule", &GoType::Opaque);
+
+    /// `v1.Secret`: `data` and `stringData` are granular maps.
+    pub static SECRET: GoStruct = GoStruct {
+        name: "Secret",
+        go: "v1.Secret",
+        fields: &[
+            ("metadata", META),
+            ("immutable", GoType::Bool),
+            ("data", GoType::Map("map[string][]byte", &GoType::Bytes)),
+            ("stringData", STRING_MAP),
+            ("type", GoType::Str("v1.SecretType")),
+        ],
+    };
+    static NAMESPACE_CONDITION: GoStruct = GoStruct {
+        name: "NamespaceCondition",
+        go: "v1.NamespaceCondition",
+        fields: &[
+            ("type", STRING),
+            ("status", STRING),
+            ("lastTransitionTime", GoType::Opaque),
+            ("reason", STRING),
+            ("message", STRING),
+        ],
+    };
+    /// `v1.Namespace`: `spec.finalizers` is `+listType=atomic`; `status.conditions` a map
+    /// keyed by `type`.
+    pub static NAMESPACE: GoStruct = GoStruct {
+        name: "Namespace",
+        go: "v1.Namespace",
+        fields: &[
+            ("metadata", META),
+            (
+                "spec",
+                GoType::Struct(&GoStruct {
+                    name: "NamespaceSpec",
+                    go: "v1.NamespaceSpec",
+                    fields: &[(
+                        "finalizers",
+                        GoType::List("[]v1.FinalizerName", &GoType::Str("v1.FinalizerName")),
+                    )],
+                }),
+            ),
+            (
+                "status",
+                GoType::Struct(&GoStruct {
+                    name: "NamespaceStatus",
+                    go: "v1.NamespaceStatus",
+                    fields: &[
+                        ("phase", STRING),
+                        (
+                            "conditions",
+                            GoType::List(
+                                "[]v1.NamespaceCondition",
+                                &GoType::Struct(&NAMESPACE_CONDITION),
+                            ),
+                        ),
+                    ],
+                }),
+            ),
+        ],
+    };
+    /// `Role`: `rules` has no list type (atomic).
+    pub static ROLE: GoStruct = GoStruct {
+        name: "Role",
+        go: "v1.Role",
+        fields: &[("metadata", META), ("rules", RULES)],
+    };
+    /// `ClusterRole`: `rules` and `aggregationRule.clusterRoleSelectors` are atomic.
+    pub static CLUSTER_ROLE: GoStruct = GoStruct {
+        name: "ClusterRole",
+        go: "v1.ClusterRole",
+        fields: &[
+            ("metadata", META),
+            ("rules", RULES),
+            (
+                "aggregationRule",
+                GoType::Struct(&GoStruct {
+                    name: "AggregationRule",
+                    go: "v1.AggregationRule",
+                    fields: &[(
+                        "clusterRoleSelectors",
+                        GoType::List("[]v1.LabelSelector", &GoType::Opaque),
+                    )],
+                }),
+            ),
+        ],
+    };
+    /// `RoleBinding`, `ClusterRoleBinding`: `subjects` atomic, `roleRef`
+    /// `+structType=atomic`.
+    pub static BINDING: GoStruct = GoStruct {
+        name: "RoleBinding",
+        go: "v1.RoleBinding",
+        fields: &[
+            ("metadata", META),
+            ("subjects", GoType::List("[]v1.Subject", &GoType::Opaque)),
+            ("roleRef", GoType::Opaque),
+        ],
+    };
+}
+
+fn no_reset(_: &str) -> &'static [&'static [&'static str]] {
+    &[]
+}
+
+/// The namespace strategies' reset fields: the main resource resets `status` and
+/// `spec.finalizers`, `/status` resets `spec`, `/finalize` resets `status`.
+fn namespace_reset(subresource: &str) -> &'static [&'static [&'static str]] {
+    match subresource {
+        "status" => &[&["f:spec"]],
+        "finalize" => &[&["f:status"]],
+        _ => &[&["f:status"], &["f:spec", "f:finalizers"]],
+    }
+}
+
+fn zero_object() -> Value {
+    json!({"metadata": {"creationTimestamp": null}})
+}
+
+fn zero_namespace() -> Value {
+    json!({"metadata": {"creationTimestamp": null}, "spec": {}, "status": {}})
+}
+
+static SECRET: Schema = Schema {
+    api_version: "v1",
+    root: GoType::Struct(&kinds::SECRET),
+    reset: no_reset,
+    zero: zero_object,
+};
+static NAMESPACE: Schema = Schema {
+    api_version: "v1",
+    root: GoType::Struct(&kinds::NAMESPACE),
+    reset: namespace_reset,
+    zero: zero_namespace,
+};
+static ROLE: Schema = Schema {
+    api_version: "rbac.authorization.k8s.io/v1",
+    root: GoType::Struct(&kinds::ROLE),
+    reset: no_reset,
+    zero: zero_object,
+};
+static CLUSTER_ROLE: Schema = Schema {
+    api_version: "rbac.authorization.k8s.io/v1",
+    root: GoType::Struct(&kinds::CLUSTER_ROLE),
+    reset: no_reset,
+    zero: zero_object,
+};
+static BINDING: Schema = Schema {
+    api_version: "rbac.authorization.k8s.io/v1",
+    root: GoType::Struct(&kinds::BINDING),
+    reset: no_reset,
+    zero: zero_object,
+};
+
+/// The schema of a stored resource (by its plural name), if it has one.
+pub fn schema(resource: &str) -> Option<&'static Schema> {
+    match resource {
+        "certificatesigningrequests" => Some(&CSR),
+        "secrets" => Some(&SECRET),
+        "namespaces" => Some(&NAMESPACE),
+        "roles" => Some(&ROLE),
+        "clusterroles" => Some(&CLUSTER_ROLE),
+        "rolebindings" | "clusterrolebindings" => Some(&BINDING),
+        _ => None,
+    }
+}
+
 /// `RecursiveDifference`: drop every path at or under one of `ignored`.
 fn without(mut set: FieldSet, ignored: &[&[&str]]) -> FieldSet {
     let under = |p: &Path, i: &[&str]| p.len() >= i.len() && p.iter().zip(i).all(|(a, b)| a == b);
@@ -73,8 +268,8 @@ enum Shape<'a> {
     Struct(&'a crate::api::gojson::GoStruct),
     /// A granular map (labels, annotations, extra): elements are owned one by one.
     Map(&'a GoType),
-    /// `+listType=map` keyed by `type` (conditions).
-    KeyedList(&'a GoType),
+    /// `+listType=map` keyed by one field: `type` (conditions), `uid` (ownerReferences).
+    KeyedList(&'a GoType, &'static str),
     /// `+listType=set` of strings (finalizers).
     SetList,
 }
@@ -83,9 +278,17 @@ fn shape<'a>(ty: &'a GoType, path: &Path) -> Shape<'a> {
     match ty {
         GoType::Struct(st) => Shape::Struct(st),
         GoType::Map(_, elem) => Shape::Map(elem),
-        GoType::List(_, elem) => match path.last().map(String::as_str) {
-            Some("f:conditions") => Shape::KeyedList(elem),
-            Some("f:finalizers") => Shape::SetList,
+        GoType::List(go, elem) => match *go {
+            "[]v1.CertificateSigningRequestCondition" | "[]v1.NamespaceCondition" => {
+                Shape::KeyedList(elem, "type")
+            }
+            // `metav1.ObjectMeta`: `+listType=map`, `+listMapKey=uid`.
+            "[]v1.OwnerReference" => Shape::KeyedList(elem, "uid"),
+            // `metadata.finalizers`: `+listType=set` (a namespace's `spec.finalizers` is
+            // atomic, as every list without a list type).
+            _ if path.len() == 2 && path[0] == "f:metadata" && path[1] == "f:finalizers" => {
+                Shape::SetList
+            }
             _ => Shape::Leaf,
         },
         _ => Shape::Leaf,
@@ -108,8 +311,8 @@ fn go_field<'a>(
     name: &str,
 ) -> Option<&'a Value> {
     let v = parent.and_then(|x| x.get(name));
-    let time_field = st.name == "CertificateSigningRequestCondition"
-        && matches!(name, "lastUpdateTime" | "lastTransitionTime");
+    let time_field =
+        st.name.ends_with("Condition") && matches!(name, "lastUpdateTime" | "lastTransitionTime");
     if time_field && parent.is_some() && present(v).is_none() {
         return Some(&ZERO_TIME);
     }
@@ -127,12 +330,12 @@ fn fields_of<'a>(
         .filter(move |(n, _)| !(meta && STRIPPED_META.contains(n)))
 }
 
-/// The elements of a keyed list by key (`k:{"type":"Approved"}`).
-fn keyed(v: Option<&Value>) -> Vec<(String, &Value)> {
+/// The elements of a list keyed by `key` (`k:{"type":"Approved"}`).
+fn keyed<'v>(v: Option<&'v Value>, key: &str) -> Vec<(String, &'v Value)> {
     let mut out = Vec::new();
     for x in present(v).and_then(|a| a.as_array()).into_iter().flatten() {
-        if let Some(t) = x.get("type").and_then(|t| t.as_str()) {
-            out.push((condition_key(t), x));
+        if let Some(t) = x.get(key).and_then(|t| t.as_str()) {
+            out.push((list_key(key, t), x));
         }
     }
     out
@@ -140,8 +343,15 @@ fn keyed(v: Option<&Value>) -> Vec<(String, &Value)> {
 
 /// The FieldsV1 key of a condition: `k:{"type":"Approved"}`.
 fn condition_key(t: &str) -> String {
-    let mut k = String::with_capacity(t.len() + 12);
-    k.push_str("k:{\"type\":");
+    list_key("type", t)
+}
+
+/// The FieldsV1 key of a list element: `k:{"<key>":"<value>"}`.
+fn list_key(key: &str, t: &str) -> String {
+    let mut k = String::with_capacity(t.len() + key.len() + 8);
+    k.push_str("k:{\"");
+    k.push_str(key);
+    k.push_str("\":");
     if t.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
         k.push_str(&Value::from(t).to_string());
     } else {
@@ -233,8 +443,8 @@ fn compare(
                 ));
             }
         }
-        Shape::KeyedList(elem) => {
-            let (lk, rk) = (keyed(l), keyed(r));
+        Shape::KeyedList(elem, key) => {
+            let (lk, rk) = (keyed(l, key), keyed(r, key));
             let keys: BTreeSet<String> =
                 lk.iter().chain(rk.iter()).map(|(k, _)| k.clone()).collect();
             for k in keys {
@@ -287,8 +497,8 @@ fn to_field_set(v: &Value, ty: &GoType, path: &mut Path, out: &mut FieldSet) {
                 path.pop();
             }
         }
-        Shape::KeyedList(elem) => {
-            for (k, x) in keyed(Some(v)) {
+        Shape::KeyedList(elem, key) => {
+            for (k, x) in keyed(Some(v), key) {
                 path.push(k);
                 to_field_set(x, elem, path, out);
                 out.insert(path.clone());
@@ -307,9 +517,9 @@ fn to_field_set(v: &Value, ty: &GoType, path: &mut Path, out: &mut FieldSet) {
 
 const CSR_TYPE: GoType = GoType::Struct(&crate::api::csr::go_types::CSR);
 
-fn diff(live: &Value, new: &Value) -> Comparison {
+fn diff(schema: &Schema, live: &Value, new: &Value) -> Comparison {
     let mut c = Comparison::default();
-    compare(Some(live), Some(new), &CSR_TYPE, &mut Vec::new(), &mut c);
+    compare(Some(live), Some(new), &schema.root, &mut Vec::new(), &mut c);
     c
 }
 
@@ -336,14 +546,15 @@ fn from_fields_v1(v: &Value, path: &mut Path, out: &mut FieldSet) {
 }
 
 /// `BuildManagerIdentifier`: an applier's identity has no apiVersion.
-fn same_as(e: &Entry, manager: &str, operation: &str, subresource: &str) -> bool {
+fn same_as(schema: &Schema, e: &Entry, manager: &str, operation: &str, subresource: &str) -> bool {
     e.manager == manager
         && e.operation == operation
         && e.subresource == subresource
-        && (operation == "Apply" || e.api_version == API_VERSION)
+        && (operation == "Apply" || e.api_version == schema.api_version)
 }
 
 fn new_entry(
+    schema: &Schema,
     manager: &str,
     operation: &str,
     time: Option<Value>,
@@ -353,7 +564,7 @@ fn new_entry(
     Entry {
         manager: manager.to_string(),
         operation: operation.into(),
-        api_version: API_VERSION.into(),
+        api_version: schema.api_version.into(),
         time,
         subresource: subresource.to_string(),
         fields: Arc::new(OwnedFields::new(set)),
@@ -450,7 +661,19 @@ pub fn empty_csr() -> Value {
 /// the strategy): the new `managedFields`. The base entries are `new`'s own on the main
 /// resource when it has any (a client may set them), else `live`'s.
 pub fn update(live: &Value, new: &Value, manager: &str, subresource: &str, now: Time) -> Value {
-    encode(update_json(live, new, manager, subresource, now))
+    update_for(&CSR, live, new, manager, subresource, now)
+}
+
+/// [`update`] of an object of `schema`'s kind.
+pub fn update_for(
+    schema: &Schema,
+    live: &Value,
+    new: &Value,
+    manager: &str,
+    subresource: &str,
+    now: Time,
+) -> Value {
+    encode(update_json(schema, live, new, manager, subresource, now))
 }
 
 /// [`update`], decoded (what an object holds; the same JSON).
@@ -461,7 +684,14 @@ pub fn update_decoded(
     subresource: &str,
     now: Time,
 ) -> ManagedFields {
-    ManagedFields::from_entries(normalize(update_json(live, new, manager, subresource, now)))
+    ManagedFields::from_entries(normalize(update_json(
+        &CSR,
+        live,
+        new,
+        manager,
+        subresource,
+        now,
+    )))
 }
 
 /// The entries of a create by `manager` of `body` (an update from [`empty_csr`]), decoded.
@@ -487,6 +717,7 @@ pub fn create_decoded(body: &Value, manager: &str, now: Time) -> ManagedFields {
 }
 
 fn update_json(
+    schema: &Schema,
     live: &Value,
     new: &Value,
     manager: &str,
@@ -505,8 +736,8 @@ fn update_json(
                 .map(Vec::as_slice),
         ),
     };
-    let c = diff(live, new);
-    update_entries(entries, &c, manager, subresource, now).0
+    let c = diff(schema, live, new);
+    update_entries(schema, entries, &c, manager, subresource, now).0
 }
 
 /// Where an update's entries come from.
@@ -532,13 +763,14 @@ fn base(sent: Option<&[Value]>, subresource: &str) -> Base {
 /// disowned by the others, what it changed is its own. The flag says whether any entry
 /// changed.
 fn update_entries(
+    schema: &Schema,
     mut entries: Vec<Entry>,
     c: &Comparison,
     manager: &str,
     subresource: &str,
     now: Time,
 ) -> (Vec<Entry>, bool) {
-    let ignored = reset_fields(subresource);
+    let ignored = (schema.reset)(subresource);
     let changed: FieldSet = without(c.added.union(&c.modified).cloned().collect(), ignored);
     let mut touched = disown(entries.iter_mut(), &changed, &c.removed);
     if !changed.is_empty() {
@@ -546,13 +778,14 @@ fn update_entries(
         let now_v = serde_json::to_value(now).unwrap_or(Value::Null);
         match entries
             .iter_mut()
-            .find(|e| same_as(e, manager, "Update", subresource))
+            .find(|e| same_as(schema, e, manager, "Update", subresource))
         {
             Some(e) => {
                 e.update_set(|s| s.extend(changed));
                 e.time = Some(now_v);
             }
             None => entries.push(new_entry(
+                schema,
                 manager,
                 "Update",
                 Some(now_v),
@@ -596,7 +829,7 @@ pub fn update_typed(
         ),
     };
     let c = diff_typed(live, new);
-    let (entries, touched) = update_entries(entries, &c, manager, subresource, now);
+    let (entries, touched) = update_entries(&CSR, entries, &c, manager, subresource, now);
     match from {
         // Decoded entries are already normalized: unchanged, they are the same list.
         Some(mf @ (ManagedFields::Entries(_) | ManagedFields::Empty)) if !touched => mf.clone(),
@@ -820,19 +1053,46 @@ pub fn apply(
     force: bool,
     now: Time,
 ) -> Result<Value, Status> {
+    let mut merged = merged.clone();
+    apply_for(
+        &CSR,
+        live,
+        config,
+        &mut merged,
+        manager,
+        subresource,
+        force,
+        now,
+    )
+}
+
+/// [`apply`] for an object of `schema`'s kind; `merged` (the configuration merged into the
+/// live object, [`merge_applied`]) loses the fields the manager applied last time, no longer
+/// applies and nobody else owns (`structuredMergeManager`'s prune).
+#[allow(clippy::too_many_arguments)]
+pub fn apply_for(
+    schema: &Schema,
+    live: &Value,
+    config: &Value,
+    merged: &mut Value,
+    manager: &str,
+    subresource: &str,
+    force: bool,
+    now: Time,
+) -> Result<Value, Status> {
     let mut entries = decode(
         live["metadata"]
             .get("managedFields")
             .and_then(Value::as_array)
             .map(Vec::as_slice),
     );
-    let ignored = reset_fields(subresource);
+    let ignored = (schema.reset)(subresource);
     let mut owned = FieldSet::new();
-    to_field_set(config, &CSR_TYPE, &mut Vec::new(), &mut owned);
+    to_field_set(config, &schema.root, &mut Vec::new(), &mut owned);
     let owned = without(owned, ignored);
-    let c = diff(live, merged);
+    let c = diff(schema, live, merged);
     let changed: FieldSet = without(c.added.union(&c.modified).cloned().collect(), ignored);
-    let me = |e: &Entry| same_as(e, manager, "Apply", subresource);
+    let me = |e: &Entry| same_as(schema, e, manager, "Apply", subresource);
     let mut conflicts: Vec<(String, Path)> = Vec::new();
     for e in entries.iter().filter(|e| !me(e)) {
         for p in e.set().intersection(&changed) {
@@ -842,19 +1102,187 @@ pub fn apply(
     if !conflicts.is_empty() && !force {
         return Err(conflict_status(conflicts));
     }
-    disown(entries.iter_mut().filter(|e| !me(e)), &changed, &c.removed);
-    let time = (live != merged).then(|| serde_json::to_value(now).unwrap_or(Value::Null));
+    disown(
+        entries.iter_mut().filter(|e| !me(e)),
+        &changed,
+        &FieldSet::new(),
+    );
+    // Fields applied last time and no longer: removed unless another manager owns them (or
+    // something under them).
+    let last: FieldSet = entries
+        .iter()
+        .find(|e| me(e))
+        .map(|e| e.set().clone())
+        .unwrap_or_default();
+    let others: Vec<&Path> = entries
+        .iter()
+        .filter(|e| !me(e))
+        .flat_map(|e| e.set().iter())
+        .collect();
+    let mut gone: Vec<&Path> = last
+        .iter()
+        .filter(|p| !owned.contains(*p))
+        .filter(|p| !others.iter().any(|o| o.starts_with(p)))
+        .collect();
+    // Shallowest first: a list element goes whole (its fields then match nothing).
+    gone.sort_by_key(|p| p.len());
+    for p in gone {
+        remove_path(merged, p);
+    }
+    let c = diff(schema, live, merged);
+    disown(
+        entries.iter_mut().filter(|e| !me(e)),
+        &FieldSet::new(),
+        &c.removed,
+    );
+    let time = (live != &*merged).then(|| serde_json::to_value(now).unwrap_or(Value::Null));
     match entries.iter_mut().find(|e| me(e)) {
         Some(e) => {
             e.update_set(|s| *s = owned);
-            e.api_version = API_VERSION.into();
+            e.api_version = schema.api_version.into();
             if time.is_some() {
                 e.time = time;
             }
         }
-        None => entries.push(new_entry(manager, "Apply", time, subresource, owned)),
+        None => entries.push(new_entry(
+            schema,
+            manager,
+            "Apply",
+            time,
+            subresource,
+            owned,
+        )),
     }
     Ok(encode(entries))
+}
+
+/// Remove the field at FieldsV1 path `p` from `v`; a map or list the removal empties goes too
+/// (Go's `omitempty` drops it when the merged object is decoded).
+fn remove_path(v: &mut Value, p: &[String]) -> bool {
+    let Some((first, rest)) = p.split_first() else {
+        return false;
+    };
+    let matches = |x: &Value| -> bool {
+        if let Some(kv) = first.strip_prefix("k:") {
+            let key: Map<String, Value> = serde_json::from_str(kv).unwrap_or_default();
+            !key.is_empty() && key.iter().all(|(k, want)| x.get(k) == Some(want))
+        } else if let Some(val) = first.strip_prefix("v:") {
+            serde_json::from_str::<Value>(val).is_ok_and(|w| &w == x)
+        } else {
+            false
+        }
+    };
+    match v {
+        Value::Object(m) => {
+            let Some(name) = first.strip_prefix("f:") else {
+                return false;
+            };
+            if rest.is_empty() {
+                m.shift_remove(name).is_some()
+            } else if let Some(child) = m.get_mut(name) {
+                let r = remove_path(child, rest);
+                if r && is_empty_container(child) {
+                    m.shift_remove(name);
+                }
+                r
+            } else {
+                false
+            }
+        }
+        Value::Array(a) => match a.iter().position(matches) {
+            Some(i) if rest.is_empty() => {
+                a.remove(i);
+                true
+            }
+            Some(i) => remove_path(&mut a[i], rest),
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+fn is_empty_container(v: &Value) -> bool {
+    match v {
+        Value::Object(m) => m.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    }
+}
+
+/// structured-merge-diff's `Merge` of an applied configuration into the live object: struct
+/// fields and map entries one by one, lists of a list type element by element (the live
+/// elements in their order, merged with the configuration's of the same key, then the
+/// configuration's new ones in its order), everything else (atomic lists and structs,
+/// scalars) replaced; a `null` removes the field (decoding the merged object drops it).
+pub fn merge_applied(schema: &Schema, live: &Value, config: &Value) -> Value {
+    merge_value(Some(live), config, &schema.root, &mut Vec::new())
+}
+
+fn merge_value(l: Option<&Value>, r: &Value, ty: &GoType, path: &mut Path) -> Value {
+    let sh = shape(ty, path);
+    match (sh, r) {
+        (Shape::Struct(_) | Shape::Map(_), Value::Object(rm)) => {
+            let mut out = match l {
+                Some(Value::Object(m)) => m.clone(),
+                _ => Map::new(),
+            };
+            for (k, rv) in rm {
+                if rv.is_null() {
+                    out.shift_remove(k);
+                    continue;
+                }
+                let child_ty = match sh {
+                    Shape::Struct(st) => st
+                        .fields
+                        .iter()
+                        .find(|(n, _)| n == k)
+                        .map_or(&GoType::Opaque, |(_, t)| t),
+                    Shape::Map(elem) => elem,
+                    _ => &GoType::Opaque,
+                };
+                path.push(f(k));
+                let merged = merge_value(out.get(k), rv, child_ty, path);
+                path.pop();
+                out.insert(k.clone(), merged);
+            }
+            Value::Object(out)
+        }
+        (Shape::KeyedList(_, _) | Shape::SetList, Value::Array(ra)) => {
+            let Some(Value::Array(la)) = l else {
+                return r.clone();
+            };
+            let (lk, rk) = match sh {
+                Shape::KeyedList(_, key) => (keyed(l, key), keyed(Some(r), key)),
+                _ => (set_items(l), set_items(Some(r))),
+            };
+            let elem = match sh {
+                Shape::KeyedList(elem, _) => elem,
+                _ => &GoType::Opaque,
+            };
+            if lk.len() != la.len() || rk.len() != ra.len() {
+                // Elements without their key: nothing to match by.
+                return r.clone();
+            }
+            let mut out = Vec::with_capacity(la.len().max(ra.len()));
+            for (k, lv) in &lk {
+                match find(&rk, k) {
+                    Some(rv) => {
+                        path.push(k.clone());
+                        out.push(merge_value(Some(lv), rv, elem, path));
+                        path.pop();
+                    }
+                    None => out.push((*lv).clone()),
+                }
+            }
+            for (k, rv) in &rk {
+                if find(&lk, k).is_none() {
+                    out.push((*rv).clone());
+                }
+            }
+            Value::Array(out)
+        }
+        _ => r.clone(),
+    }
 }
 
 /// `printManager` of a manager identity (no time in an identity).
@@ -1281,6 +1709,150 @@ mod tests {
                 "{t:?}"
             );
         }
+    }
+
+    fn role_binding(subjects: Value, extra_meta: Value) -> Value {
+        let mut meta = json!({"name": "rb", "namespace": "ns"});
+        for (k, v) in extra_meta.as_object().unwrap() {
+            meta[k] = v.clone();
+        }
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": meta, "subjects": subjects,
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r"}})
+    }
+
+    /// Other kinds: their apiVersion, atomic `subjects`/`roleRef`/`rules`, granular maps.
+    #[test]
+    fn other_kinds_are_tracked_by_their_schema() {
+        let rb = schema("rolebindings").unwrap();
+        let body = role_binding(
+            json!([{"kind": "User", "name": "u", "apiGroup": "rbac.authorization.k8s.io"}]),
+            json!({"labels": {"a": "1"}}),
+        );
+        let mf = update_for(rb, &(rb.zero)(), &body, "kubectl-create", "", NOW);
+        assert_eq!(
+            mf,
+            json!([{"manager": "kubectl-create", "operation": "Update",
+                "apiVersion": "rbac.authorization.k8s.io/v1", "time": "2030-01-01T00:00:00Z",
+                "fieldsType": "FieldsV1", "fieldsV1": {"f:metadata": {"f:labels": {".": {}, "f:a": {}}},
+                    "f:roleRef": {}, "f:subjects": {}}}])
+        );
+        let role = schema("clusterroles").unwrap();
+        let body = json!({"metadata": {"name": "c"}, "rules": [{"verbs": ["get"]}],
+            "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"x": "y"}}]}});
+        let mf = update_for(role, &(role.zero)(), &body, "m", "", NOW);
+        assert_eq!(
+            mf[0]["fieldsV1"],
+            json!({"f:aggregationRule": {".": {}, "f:clusterRoleSelectors": {}}, "f:rules": {}})
+        );
+        let secret = schema("secrets").unwrap();
+        let body = json!({"metadata": {"name": "s"}, "data": {"k": "eA=="}, "type": "Opaque"});
+        let mf = update_for(secret, &(secret.zero)(), &body, "m", "", NOW);
+        assert_eq!(mf[0]["apiVersion"], "v1");
+        assert_eq!(
+            mf[0]["fieldsV1"],
+            json!({"f:data": {".": {}, "f:k": {}}, "f:type": {}})
+        );
+        // A namespace's main resource resets `status` and `spec.finalizers`; `/finalize`
+        // owns the (atomic) finalizers.
+        let ns = schema("namespaces").unwrap();
+        let body = json!({"metadata": {"name": "n"}, "spec": {"finalizers": ["kubernetes"]},
+            "status": {"phase": "Active"}});
+        let mf = update_for(ns, &(ns.zero)(), &body, "m", "", NOW);
+        assert_eq!(mf, json!([]));
+        let mf = update_for(ns, &(ns.zero)(), &body, "m", "finalize", NOW);
+        assert_eq!(mf[0]["fieldsV1"], json!({"f:spec": {"f:finalizers": {}}}));
+        assert_eq!(mf[0]["subresource"], "finalize");
+    }
+
+    /// Apply of another kind: conflicts name its apiVersion; `force` takes the field.
+    #[test]
+    fn other_kinds_apply_with_conflicts_and_force() {
+        let rb = schema("rolebindings").unwrap();
+        let created = role_binding(json!([{"kind": "User", "name": "u"}]), json!({}));
+        let mut live = created.clone();
+        live["metadata"]["managedFields"] =
+            update_for(rb, &(rb.zero)(), &created, "kubectl-create", "", NOW);
+        let config = role_binding(json!([{"kind": "User", "name": "v"}]), json!({}));
+        let mut merged = merge_applied(rb, &live, &config);
+        assert_eq!(merged["subjects"], json!([{"kind": "User", "name": "v"}]));
+        let st = apply_for(
+            rb,
+            &live,
+            &config,
+            &mut merged.clone(),
+            "kubectl",
+            "",
+            false,
+            NOW,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (st.code, st.message.as_str()),
+            (409, "Apply failed with 1 conflict: conflict with \"kubectl-create\" using rbac.authorization.k8s.io/v1: .subjects")
+        );
+        let got = apply_for(rb, &live, &config, &mut merged, "kubectl", "", true, NOW).unwrap();
+        assert_eq!(got[0]["manager"], "kubectl");
+        assert_eq!(got[0]["operation"], "Apply");
+        assert_eq!(got[0]["apiVersion"], "rbac.authorization.k8s.io/v1");
+        assert_eq!(
+            got[0]["fieldsV1"],
+            json!({"f:roleRef": {}, "f:subjects": {}})
+        );
+        // The creator shares the unchanged roleRef.
+        assert_eq!(got[1]["manager"], "kubectl-create");
+        assert_eq!(got[1]["fieldsV1"], json!({"f:roleRef": {}}));
+    }
+
+    /// `ownerReferences` merge by `uid` (`+listType=map`), `finalizers` as a set, for CSRs
+    /// too; fields applied before and no longer are removed unless another manager owns them.
+    #[test]
+    fn apply_merges_metadata_lists_and_prunes_what_it_no_longer_applies() {
+        let owner =
+            |uid: &str| json!({"apiVersion": "v1", "kind": "ConfigMap", "name": "o", "uid": uid});
+        let created = csr(
+            json!({"name": "a", "ownerReferences": [owner("1")], "finalizers": ["x/a"],
+                "labels": {"keep": "1"}}),
+            json!({}),
+        );
+        let mut live = created.clone();
+        live["metadata"]["managedFields"] = update(&empty_csr(), &created, "creator", "", NOW);
+        assert_eq!(
+            live["metadata"]["managedFields"][0]["fieldsV1"]["f:metadata"]["f:ownerReferences"],
+            json!({".": {}, "k:{\"uid\":\"1\"}": {".": {}, "f:apiVersion": {}, "f:kind": {},
+                "f:name": {}, "f:uid": {}}})
+        );
+        let config = csr(
+            json!({"name": "a", "ownerReferences": [owner("2")], "finalizers": ["x/b"],
+                "labels": {"mine": "1", "other": "2"}}),
+            json!({}),
+        );
+        let mut merged = merge_applied(&CSR, &live, &config);
+        assert_eq!(
+            merged["metadata"]["ownerReferences"],
+            json!([owner("1"), owner("2")])
+        );
+        assert_eq!(merged["metadata"]["finalizers"], json!(["x/a", "x/b"]));
+        let mf = apply_for(&CSR, &live, &config, &mut merged, "ap", "", false, NOW).unwrap();
+        assert_eq!(
+            mf[0]["fieldsV1"]["f:metadata"]["f:finalizers"],
+            json!({"v:\"x/b\"": {}})
+        );
+        assert!(mf[0]["fieldsV1"]["f:metadata"]["f:ownerReferences"]
+            .get("k:{\"uid\":\"2\"}")
+            .is_some());
+        // The next apply drops `other` and the owner 2: both go; the creator's stay.
+        let mut live2 = merged.clone();
+        live2["metadata"]["managedFields"] = mf;
+        let config2 = csr(json!({"name": "a", "labels": {"mine": "1"}}), json!({}));
+        let mut merged2 = merge_applied(&CSR, &live2, &config2);
+        apply_for(&CSR, &live2, &config2, &mut merged2, "ap", "", false, NOW).unwrap();
+        assert_eq!(
+            merged2["metadata"]["labels"],
+            json!({"keep": "1", "mine": "1"})
+        );
+        assert_eq!(merged2["metadata"]["ownerReferences"], json!([owner("1")]));
+        assert_eq!(merged2["metadata"]["finalizers"], json!(["x/a"]));
     }
 
     #[test]

@@ -212,12 +212,16 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
         return get_only(Route::ResourceList(group.to_string(), version.to_string()));
     }
     // [namespaces/<ns>/]<resource>[/<name>[/<subresource>]]
-    // (`/api/v1/namespaces/<name>` with fewer parts is the namespace object itself.)
-    let (namespace, rest): (&str, &[&str]) = if rest[0] == "namespaces" && rest.len() >= 3 {
-        (rest[1], &rest[2..])
-    } else {
-        ("", rest)
-    };
+    // (`/api/v1/namespaces/<name>` with fewer parts is the namespace object itself, and so is
+    // `/api/v1/namespaces/<name>/status` or `/finalize`: its subresources.)
+    let namespace_subresource =
+        group.is_empty() && rest.len() == 3 && matches!(rest[2], "status" | "finalize");
+    let (namespace, rest): (&str, &[&str]) =
+        if rest[0] == "namespaces" && rest.len() >= 3 && !namespace_subresource {
+            (rest[1], &rest[2..])
+        } else {
+            ("", rest)
+        };
     if rest.len() > 3 || rest.iter().any(|s| s.is_empty()) {
         return Err(not_found());
     }
@@ -338,6 +342,10 @@ pub fn resource_list(group: &str, version: &str) -> Value {
                 res.push(json!({"name": format!("{}/{sub}", r.resource), "singularName": "", "namespaced": false, "kind": r.kind, "verbs": ["get", "patch", "update"]}));
             }
         }
+        if r.resource == "namespaces" {
+            res.push(json!({"name": "namespaces/finalize", "singularName": "", "namespaced": false, "kind": r.kind, "verbs": ["update"]}));
+            res.push(json!({"name": "namespaces/status", "singularName": "", "namespaced": false, "kind": r.kind, "verbs": ["get", "patch", "update"]}));
+        }
     }
     if group.is_empty() {
         for (plural, singular, kind, short) in EMPTY_CORE {
@@ -400,6 +408,27 @@ mod tests {
             Route::Resource(r) | Route::Empty(r) => r,
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn namespace_subresource_paths() {
+        let r = res("PUT", "/api/v1/namespaces/x/finalize", "");
+        assert_eq!(
+            (
+                r.resource.as_str(),
+                r.name.as_str(),
+                r.subresource.as_str(),
+                r.namespace.as_str()
+            ),
+            ("namespaces", "x", "finalize", "")
+        );
+        let r = res("GET", "/api/v1/namespaces/x/status", "");
+        assert_eq!((r.name.as_str(), r.subresource.as_str()), ("x", "status"));
+        let r = res("GET", "/api/v1/namespaces/x/secrets", "");
+        assert_eq!(
+            (r.resource.as_str(), r.namespace.as_str()),
+            ("secrets", "x")
+        );
     }
 
     #[test]
@@ -534,13 +563,28 @@ mod tests {
             .iter()
             .all(|r| r.get("storageVersionHash").is_none()));
         let core = resource_list("", "v1");
-        assert!(core["resources"]
+        assert!(core["resources"].as_array().unwrap().iter().all(|r| {
+            let hashed = r["storageVersionHash"]
+                .as_str()
+                .is_some_and(|h| h.len() == 12);
+            let main = !r["name"].as_str().unwrap().contains('/');
+            hashed == main
+        }));
+        // A namespace's subresources: `/finalize` (update) and `/status`.
+        let subs: Vec<(&str, &Value)> = core["resources"]
             .as_array()
             .unwrap()
             .iter()
-            .all(|r| r["storageVersionHash"]
-                .as_str()
-                .is_some_and(|h| h.len() == 12)));
+            .filter(|r| r["name"].as_str().unwrap().starts_with("namespaces/"))
+            .map(|r| (r["name"].as_str().unwrap(), &r["verbs"]))
+            .collect();
+        assert_eq!(
+            subs,
+            [
+                ("namespaces/finalize", &json!(["update"])),
+                ("namespaces/status", &json!(["get", "patch", "update"]))
+            ]
+        );
         assert!(core["resources"]
             .as_array()
             .unwrap()

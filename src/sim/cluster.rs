@@ -159,6 +159,9 @@ pub struct Cluster {
     /// Objects the garbage collector has to finalize (written being deleted with its
     /// `orphan`/`foregroundDeletion` finalizer), in write order: kind, namespace, name.
     gc_queue: VecDeque<(&'static ResourceInfo, String, String)>,
+    /// Namespaces the namespace controller is to look at (being deleted, or content in them
+    /// gone).
+    ns_queue: VecDeque<String>,
 }
 
 /// The typed form of recently written or read CSRs, by name, each next to the stored bytes it
@@ -413,6 +416,36 @@ fn check_preconditions(
     Ok(())
 }
 
+/// The namespace registry's own precondition checks (before the store's): 409 on
+/// `namespaces` with `Precondition failed: UID in precondition: <uid>, UID in object meta:
+/// <uid>` (then the same for the ResourceVersion).
+fn namespace_preconditions(
+    info: &ResourceInfo,
+    name: &str,
+    p: Option<&crate::api::meta::Preconditions>,
+    uid: &str,
+    rv: &str,
+) -> Result<(), Status> {
+    let Some(p) = p else { return Ok(()) };
+    if let Some(want) = p.uid.as_deref().filter(|w| *w != uid) {
+        return Err(Status::conflict(
+            &gr(info),
+            name,
+            &format!("Precondition failed: UID in precondition: {want}, UID in object meta: {uid}"),
+        ));
+    }
+    if let Some(want) = p.resource_version.as_deref().filter(|w| *w != rv) {
+        return Err(Status::conflict(
+            &gr(info),
+            name,
+            &format!(
+                "Precondition failed: ResourceVersion in precondition: {want}, ResourceVersion in object meta: {rv}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn meta_str<'a>(v: &'a Value, field: &str) -> &'a str {
     v.get("metadata")
         .and_then(|m| m.get(field))
@@ -489,6 +522,7 @@ impl Cluster {
             defer_controllers,
             csr_cache: Default::default(),
             gc_queue: VecDeque::new(),
+            ns_queue: VecDeque::new(),
         };
         // Rebuild projections (RBAC, tokens) from what the store holds. Only those keys are
         // parsed: with 100k stored CSRs, parsing every object dominated cold start.
@@ -850,6 +884,10 @@ impl Cluster {
                 self.collect_garbage(info, &ns, &name);
                 continue;
             }
+            if let Some(ns) = self.ns_queue.pop_front() {
+                self.sync_namespace(&ns);
+                continue;
+            }
             let Some(i) = self
                 .slots
                 .iter()
@@ -1008,6 +1046,18 @@ impl Cluster {
                     ));
                 }
             }
+            // A namespace's `/status` (get, update, patch) and `/finalize` (update only).
+            "status" | "finalize" if info.resource == "namespaces" => {
+                let allowed = match req.subresource.as_str() {
+                    "status" => matches!(verb, Verb::Get | Verb::Update | Verb::Patch),
+                    _ => verb == Verb::Update,
+                };
+                if !allowed {
+                    return Err(Status::method_not_allowed(
+                        "the server does not allow this method on the requested resource",
+                    ));
+                }
+            }
             _ => return Err(not_found()),
         }
         if !info.verbs.contains(&verb.as_str()) {
@@ -1075,6 +1125,11 @@ impl Cluster {
                     if req.from_apply {
                         self.apply_strict_yaml(&req)?;
                     }
+                } else if let Some(schema) = managed_fields::schema(info.resource) {
+                    if let Some(b) = req.body.as_mut() {
+                        default_namespace_label(&info, b);
+                    }
+                    self.track_generic_create(schema, &mut req)?;
                 }
                 let mut body = req
                     .body
@@ -1117,7 +1172,30 @@ impl Cluster {
                                     Some(&live),
                                 );
                             }
-                            self.track_fields(&req, &live, &mut v, None)?;
+                            self.track_fields(&managed_fields::CSR, &req, &live, &mut v, None)?;
+                        }
+                        UpdateBody::Value(v)
+                    }
+                    UpdateBody::Value(mut v)
+                        if !(is_csr
+                            || req.field_manager.is_empty() && req.user_agent.is_empty()) =>
+                    {
+                        default_namespace_label(&info, &mut v);
+                        let key = store::key(info.group, info.resource, &namespace, &req.name);
+                        let live: Option<Value> = self
+                            .store
+                            .get(&key)
+                            .and_then(|b| serde_json::from_slice(b).ok());
+                        if let (Some(live), Some(schema)) =
+                            (live, managed_fields::schema(info.resource))
+                        {
+                            crate::validation::meta::replace_undecodable_managed_fields(
+                                &mut v,
+                                Some(&live),
+                            );
+                            if !sent_managed_fields_invalid(&v) {
+                                self.track_fields(schema, &req, &live, &mut v, None)?;
+                            }
                         }
                         UpdateBody::Value(v)
                     }
@@ -1170,7 +1248,14 @@ impl Cluster {
                     .get(&key)
                     .and_then(|b| serde_json::from_slice(b).ok())
                     .ok_or_else(|| Status::not_found(&gr(&info), &req.name))?;
-                let patched = patch::apply(pt, &current, body)?;
+                let schema = managed_fields::schema(info.resource);
+                let patched = match schema {
+                    // Server-side apply merges by the kind's schema (list types and all).
+                    Some(s) if pt == crate::sim::PatchType::Apply => {
+                        managed_fields::merge_applied(s, &current, body)
+                    }
+                    _ => patch::apply(pt, &current, body)?,
+                };
                 if let Err(s) = crate::api::depth::check_depth(&patched) {
                     crate::api::depth::drop_flat(patched);
                     return Err(s);
@@ -1211,10 +1296,14 @@ impl Cluster {
                     )?;
                     self.warnings.extend(unknown);
                     let config = (pt == crate::sim::PatchType::Apply).then_some(body);
-                    self.track_fields(&req, &current, &mut patched, config)?;
+                    self.track_fields(&managed_fields::CSR, &req, &current, &mut patched, config)?;
                     if config.is_some() {
                         self.apply_strict_yaml(&req)?;
                     }
+                } else if let Some(schema) = schema {
+                    default_namespace_label(&info, &mut patched);
+                    let config = (pt == crate::sim::PatchType::Apply).then_some(body);
+                    self.track_fields(schema, &req, &current, &mut patched, config)?;
                 }
                 self.update(
                     who,
@@ -1542,7 +1631,10 @@ impl Cluster {
                     self.store.log_start_rv()
                 )));
             }
-            cursor.rv = rv.min(self.store.rv());
+            // `Cacher.Watch` of a plain watch: no wait, no error for a resourceVersion the
+            // cache has not reached; its watcher sends only events newer than it
+            // (`cacheWatcher.process`), bookmarks included.
+            cursor.rv = rv;
         }
         Ok(WatchStream { initial, cursor })
     }
@@ -1584,7 +1676,7 @@ impl Cluster {
 
     /// A BOOKMARK event at the current resourceVersion for a watch (when it asked for them).
     pub fn bookmark(&self, cursor: &WatchCursor) -> Option<WatchEvent> {
-        if !cursor.bookmarks {
+        if !cursor.bookmarks || cursor.rv > self.store.rv() {
             return None;
         }
         let info = resources::find(&cursor.group, &cursor.resource)?;
@@ -1651,9 +1743,13 @@ impl Cluster {
                 return Err(Status::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
             }
             set_meta(&mut obj, "namespace", json!(ns));
-            // NamespaceLifecycle admission: no content in a namespace that does not exist.
+            // NamespaceLifecycle admission: no content in a namespace that does not exist,
+            // nor in one being terminated.
             if !self.store.contains(&store::key("", "namespaces", "", ns)) {
                 return Err(Status::not_found(&GroupResource::new("", "namespaces"), ns));
+            }
+            if self.namespace_terminating(ns) {
+                return Err(terminating_namespace(info, meta_str(&obj, "name"), ns));
             }
         } else {
             set_meta(&mut obj, "namespace", Value::Null);
@@ -1833,10 +1929,22 @@ impl Cluster {
             normalize_secret(&mut obj, &mut errs);
         }
         if info.resource == "namespaces" {
+            default_namespace_label(info, &mut obj);
             obj["status"] = json!({"phase": "Active"});
-            if obj.get("spec").is_none() {
-                obj["spec"] = json!({"finalizers": ["kubernetes"]});
+            // `PrepareForCreate`: the `kubernetes` finalizer is required (appended).
+            if !obj["spec"].is_object() {
+                obj["spec"] = json!({});
             }
+            let spec = &mut obj["spec"];
+            if !spec["finalizers"].is_array() {
+                spec["finalizers"] = json!([]);
+            }
+            if let Some(f) = spec["finalizers"].as_array_mut() {
+                if !f.iter().any(|x| x == "kubernetes") {
+                    f.push(json!("kubernetes"));
+                }
+            }
+            errs.extend(validate_namespace_finalizers(&obj));
         }
         if !errs.is_empty() {
             return Err(Status::invalid(info.kind, info.group, &name, &errs));
@@ -1875,8 +1983,10 @@ impl Cluster {
         if let Some(ns_info) = resources::find("", "namespaces").copied() {
             for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
                 if !self.store.contains(&store::key("", "namespaces", "", ns)) {
-                    let obj =
+                    let mut obj =
                         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+                    default_namespace_label(&ns_info, &mut obj);
+                    self.bootstrap_managed_fields(&ns_info, &mut obj);
                     let _ = self.create(&admin, &ns_info, "", obj, None, false, Render::Nothing);
                 }
             }
@@ -1891,6 +2001,8 @@ impl Cluster {
             if self.store.contains(&key) {
                 continue;
             }
+            let mut obj = obj;
+            self.bootstrap_managed_fields(&info, &mut obj);
             if let Err(e) = self.create(&admin, &info, "", obj, None, false, Render::Nothing) {
                 self.trace(
                     "bootstrap-policy-error",
@@ -1898,6 +2010,22 @@ impl Cluster {
                 );
             }
         }
+    }
+
+    /// The `managedFields` of an object the cluster makes at start, as its creator's client-go
+    /// user agent names it: `kubeadm` for kubeadm's objects (`kubeadm:` names), else
+    /// `kube-apiserver` (the bootstrap policy and system namespaces controllers).
+    fn bootstrap_managed_fields(&self, info: &ResourceInfo, obj: &mut Value) {
+        let Some(schema) = managed_fields::schema(info.resource) else {
+            return;
+        };
+        let manager = if meta_str(obj, "name").starts_with("kubeadm:") {
+            "kubeadm"
+        } else {
+            "kube-apiserver"
+        };
+        let mf = managed_fields::update_for(schema, &(schema.zero)(), obj, manager, "", self.now());
+        set_meta(obj, "managedFields", mf);
     }
 
     /// Authenticate a bearer token (bootstrap token Secret or static token) at virtual now.
@@ -2146,10 +2274,39 @@ impl Cluster {
         Ok(Some(mf))
     }
 
+    /// `metadata.managedFields` of a create of another kind by an API client, written into the
+    /// body: an update from the kind's zero object, or the apply of its configuration.
+    fn track_generic_create(
+        &self,
+        schema: &managed_fields::Schema,
+        req: &mut ApiRequest,
+    ) -> Result<(), Status> {
+        let manager = managed_fields::manager_name(&req.field_manager, &req.user_agent);
+        let Some(body) = req.body.as_mut().filter(|b| b.is_object()) else {
+            return Ok(());
+        };
+        if manager.is_empty()
+            || body.get("metadata").is_some_and(|m| !m.is_object())
+            || sent_managed_fields_invalid(body)
+        {
+            return Ok(());
+        }
+        let zero = (schema.zero)();
+        let mf = if req.from_apply {
+            let config = body.clone();
+            managed_fields::apply_for(schema, &zero, &config, body, &manager, "", true, self.now())?
+        } else {
+            managed_fields::update_for(schema, &zero, body, &manager, "", self.now())
+        };
+        set_meta(body, "managedFields", mf);
+        Ok(())
+    }
+
     /// `metadata.managedFields` of a CSR update, patch or apply by an API client, written into
     /// `new` (the request object before the strategy); `config` is an apply's configuration.
     fn track_fields(
         &self,
+        schema: &managed_fields::Schema,
         req: &ApiRequest,
         live: &Value,
         new: &mut Value,
@@ -2163,7 +2320,8 @@ impl Cluster {
             return Ok(());
         }
         let mf = match config {
-            Some(c) => managed_fields::apply(
+            Some(c) => managed_fields::apply_for(
+                schema,
                 live,
                 c,
                 new,
@@ -2172,7 +2330,14 @@ impl Cluster {
                 req.force.unwrap_or(false),
                 self.now(),
             )?,
-            None => managed_fields::update(live, new, &manager, &req.subresource, self.now()),
+            None => managed_fields::update_for(
+                schema,
+                live,
+                new,
+                &manager,
+                &req.subresource,
+                self.now(),
+            ),
         };
         set_meta(new, "managedFields", mf);
         Ok(())
@@ -2310,7 +2475,7 @@ impl Cluster {
             }
         }
         set_meta(&mut obj, "resourceVersion", json!(old_rv));
-        let obj = self.update_generic_checks(who, info, &old, obj)?;
+        let obj = self.update_generic_checks(who, info, sub, &old, obj)?;
         if obj == old {
             return Ok(old); // no-op update: no write, no event (etcd3 GuaranteedUpdate)
         }
@@ -2327,13 +2492,24 @@ impl Cluster {
             .and_then(|m| m.get("finalizers"))
             .and_then(|f| f.as_array())
             .is_none_or(|a| a.is_empty());
-        if deleting && finalizers_empty {
+        // `ShouldDeleteNamespaceDuringUpdate`: a namespace also needs `spec.finalizers` empty.
+        let spec_finalizers_left = info.resource == "namespaces"
+            && obj["spec"]["finalizers"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty());
+        if deleting && finalizers_empty && !spec_finalizers_left {
             // `deleteWithoutFinalizers`: the stored object is deleted (the watch's DELETED
             // event shows it, finalizers and all); the answer is the updated object.
             self.remove(info, &key, old)?;
             return Ok(obj);
         }
-        self.write(info, &key, obj)
+        let terminating = info.resource == "namespaces" && deleting;
+        let written = self.write(info, &key, obj)?;
+        if terminating {
+            // The namespace controller looks again (its finalizer may be gone by `/finalize`).
+            self.queue_namespace(name);
+        }
+        Ok(written)
     }
 
     /// A CSR update (main resource, `/approval` or `/status`): the old object from
@@ -2606,6 +2782,7 @@ impl Cluster {
         &mut self,
         who: &Identity,
         info: &ResourceInfo,
+        sub: &str,
         old: &Value,
         mut obj: Value,
     ) -> Result<Value, Status> {
@@ -2648,10 +2825,43 @@ impl Cluster {
             }
         }
         if info.resource == "namespaces" {
-            obj["status"] = old
-                .get("status")
-                .cloned()
-                .unwrap_or(json!({"phase": "Active"}));
+            default_namespace_label(info, &mut obj);
+            let old_status = || {
+                old.get("status")
+                    .cloned()
+                    .unwrap_or(json!({"phase": "Active"}))
+            };
+            // The three strategies' `PrepareForUpdate`: the main resource keeps the old
+            // `spec.finalizers` and status, `/status` the old spec, `/finalize` the old status.
+            match sub {
+                "status" => match old.get("spec") {
+                    Some(spec) => obj["spec"] = spec.clone(),
+                    None => {
+                        if let Some(o) = obj.as_object_mut() {
+                            o.shift_remove("spec");
+                        }
+                    }
+                },
+                "finalize" => {
+                    obj["status"] = old_status();
+                    errs.extend(validate_namespace_finalizers(&obj));
+                }
+                _ => {
+                    obj["status"] = old_status();
+                    let kept = old["spec"].get("finalizers").cloned();
+                    if !obj["spec"].is_object() {
+                        obj["spec"] = json!({});
+                    }
+                    match kept {
+                        Some(f) => obj["spec"]["finalizers"] = f,
+                        None => {
+                            if let Some(spec) = obj["spec"].as_object_mut() {
+                                spec.shift_remove("finalizers");
+                            }
+                        }
+                    }
+                }
+            }
         }
         if !errs.is_empty() {
             return Err(Status::invalid(info.kind, info.group, &name, &errs));
@@ -2672,13 +2882,23 @@ impl Cluster {
             .and_then(|b| serde_json::from_slice(b).ok())
             .ok_or_else(|| Status::not_found(&gr(info), name))?;
         let uid = meta_str(&obj, "uid").to_string();
-        check_preconditions(
-            info,
-            name,
-            req.preconditions.as_ref(),
-            &uid,
-            meta_str(&obj, "resourceVersion"),
-        )?;
+        if info.resource == "namespaces" {
+            namespace_preconditions(
+                info,
+                name,
+                req.preconditions.as_ref(),
+                &uid,
+                meta_str(&obj, "resourceVersion"),
+            )?;
+        } else {
+            check_preconditions(
+                info,
+                name,
+                req.preconditions.as_ref(),
+                &uid,
+                meta_str(&obj, "resourceVersion"),
+            )?;
+        }
         // NamespaceLifecycle admission: the immortal namespaces may not be deleted.
         if info.resource == "namespaces" && IMMORTAL_NAMESPACES.contains(&name) {
             return Err(Status::forbidden(
@@ -2686,6 +2906,11 @@ impl Cluster {
                 name,
                 "this namespace may not be deleted",
             ));
+        }
+        if info.resource == "namespaces" {
+            if let Some(answer) = self.delete_namespace(info, &key, &obj, req)? {
+                return Ok(answer);
+            }
         }
         // `updateForGracefulDeletionAndFinalizers`: the garbage collector's finalizers as the
         // options ask; with finalizers left the object is only marked as being deleted.
@@ -2728,11 +2953,6 @@ impl Cluster {
                     .expect("status"),
             );
         }
-        // A namespace's content goes first, as the namespace controller removes it before
-        // the namespace's own finalizer lets it go.
-        if info.resource == "namespaces" {
-            self.remove_namespace_content(name)?;
-        }
         // Deleted now: the watch shows the stored state (finalizers the options emptied
         // included).
         self.remove(info, &key, obj)?;
@@ -2742,27 +2962,175 @@ impl Cluster {
         )
     }
 
-    /// What kube-controller-manager's namespace controller deletes from a namespace being
-    /// deleted: every stored object of a namespaced kind in it.
-    fn remove_namespace_content(&mut self, ns: &str) -> Result<(), Status> {
-        for info in resources::ALL.iter().filter(|r| r.namespaced && r.stored) {
-            let prefix = store::prefix(info.group, info.resource, Some(ns));
+    /// Whether the namespace `ns` is being terminated (`status.phase` `Terminating`).
+    fn namespace_terminating(&self, ns: &str) -> bool {
+        self.store
+            .get(&store::key("", "namespaces", "", ns))
+            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+            .is_some_and(|v| v["status"]["phase"] == "Terminating")
+    }
+
+    /// The namespace registry's `Delete` (`pkg/registry/core/namespace/storage`): the first
+    /// delete only marks the namespace (`deletionTimestamp`, `status.phase: Terminating`, the
+    /// garbage collector's finalizers as the options ask) and answers it, for the namespace
+    /// controller to empty and finalize; a later one answers the namespace as it is while
+    /// `spec.finalizers` is not empty. `None`: the store's delete goes on.
+    fn delete_namespace(
+        &mut self,
+        info: &ResourceInfo,
+        key: &str,
+        obj: &Value,
+        req: &ApiRequest,
+    ) -> Result<Option<Value>, Status> {
+        let name = meta_str(obj, "name").to_string();
+        if obj["metadata"]["deletionTimestamp"].is_null() {
+            let mut new = obj.clone();
+            set_meta(&mut new, "deletionTimestamp", json!(self.now()));
+            new["status"]["phase"] = json!("Terminating");
+            // The garbage collector's finalizers as the options ask
+            // (`shouldHaveOrphanFinalizer`, `shouldHaveDeleteDependentsFinalizer`).
+            let finalizers: Vec<String> = obj["metadata"]["finalizers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f.as_str().map(str::to_string))
+                .collect();
+            if let Some(f) = deletion::gc_finalizers(&finalizers, req.gc_options()) {
+                set_meta(&mut new, "finalizers", json!(f));
+            }
+            if req.dry_run {
+                return Ok(Some(new));
+            }
+            let written = self.write(info, key, new)?;
+            self.queue_namespace(&name);
+            return Ok(Some(written));
+        }
+        // Not finalized yet: the namespace as it is (no error, nothing deleted).
+        let spec_finalizers = obj["spec"]["finalizers"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty());
+        if spec_finalizers {
+            return Ok(Some(obj.clone()));
+        }
+        Ok(None)
+    }
+
+    fn queue_namespace(&mut self, ns: &str) {
+        if !self.ns_queue.iter().any(|n| n == ns) {
+            self.ns_queue.push_back(ns.to_string());
+        }
+    }
+
+    /// kube-controller-manager's namespace controller on a namespace being terminated: it
+    /// deletes every object of a namespaced kind in it (an object with finalizers is only
+    /// marked, and stays until they are gone: the namespace waits for it), then removes its
+    /// `kubernetes` finalizer from `spec.finalizers` (`/finalize`) and deletes the
+    /// namespace. In csrsim all of it happens in the settle step after the request that
+    /// started it or that removed the last object.
+    fn sync_namespace(&mut self, ns: &str) {
+        let info = resources::find("", "namespaces").expect("served");
+        let key = store::key("", "namespaces", "", ns);
+        let Some(obj) = self
+            .store
+            .get(&key)
+            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+        else {
+            return;
+        };
+        if obj["metadata"]["deletionTimestamp"].is_null() {
+            return;
+        }
+        let mut remaining = false;
+        let mut by_resource: Vec<(String, usize)> = Vec::new();
+        let mut by_finalizer: Vec<(String, usize)> = Vec::new();
+        for kind in resources::ALL.iter().filter(|r| r.namespaced && r.stored) {
+            let prefix = store::prefix(kind.group, kind.resource, Some(ns));
             let keys: Vec<String> = self
                 .store
                 .range(&prefix, None)
                 .map(|(k, _)| k.clone())
                 .collect();
-            for key in keys {
-                if let Some(obj) = self
+            for k in keys {
+                let Some(mut item) = self
                     .store
-                    .get(&key)
+                    .get(&k)
                     .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+                else {
+                    continue;
+                };
+                let finalized = item["metadata"]["finalizers"]
+                    .as_array()
+                    .is_none_or(|a| a.is_empty());
+                if finalized {
+                    let _ = self.remove(kind, &k, item);
+                    continue;
+                }
+                remaining = true;
+                let gr = format!("{}.{}", kind.resource, kind.group);
+                count(&mut by_resource, &gr);
+                for f in item["metadata"]["finalizers"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
                 {
-                    self.remove(info, &key, obj)?;
+                    count(&mut by_finalizer, f.as_str().unwrap_or_default());
+                }
+                if item["metadata"]["deletionTimestamp"].is_null() {
+                    set_meta(&mut item, "deletionTimestamp", json!(self.now()));
+                    set_meta(&mut item, "deletionGracePeriodSeconds", json!(0));
+                    let _ = self.write(kind, &k, item);
                 }
             }
         }
-        Ok(())
+        let mut obj = obj;
+        if let Some(status) =
+            namespace_deletion_conditions(&obj["status"], &by_resource, &by_finalizer, self.now())
+        {
+            // Written through `/status` by kube-controller-manager's client.
+            let mut new = obj.clone();
+            new["status"] = status;
+            if let Some(schema) = managed_fields::schema("namespaces") {
+                let mf = managed_fields::update_for(
+                    schema,
+                    &obj,
+                    &new,
+                    "kube-controller-manager",
+                    "status",
+                    self.now(),
+                );
+                set_meta(&mut new, "managedFields", mf);
+            }
+            obj = new;
+            match self.write(info, &key, obj) {
+                Ok(w) => obj = w,
+                Err(_) => return,
+            }
+        }
+        if remaining {
+            return;
+        }
+        let kept: Vec<Value> = obj["spec"]["finalizers"]
+            .as_array()
+            .map(|a| a.iter().filter(|f| *f != "kubernetes").cloned().collect())
+            .unwrap_or_default();
+        let stored = obj.clone();
+        if let Some(spec) = obj["spec"].as_object_mut() {
+            if kept.is_empty() {
+                spec.shift_remove("finalizers");
+            } else {
+                spec.insert("finalizers".into(), Value::Array(kept.clone()));
+            }
+        }
+        let meta_finalizers = obj["metadata"]["finalizers"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty());
+        if kept.is_empty() && !meta_finalizers {
+            // `/finalize` with nothing left: `ShouldDeleteNamespaceDuringUpdate` deletes it
+            // in that update (one DELETED event).
+            let _ = self.remove(info, &key, obj);
+        } else if obj != stored {
+            let _ = self.write(info, &key, obj);
+        }
     }
 
     /// [`Cluster::delete`] for a CSR, from the typed object in [`CsrCache`].
@@ -2819,6 +3187,14 @@ impl Cluster {
         set_meta(&mut obj, "resourceVersion", json!(rv.to_string()));
         let rv = self.delete_json(key, &obj)?;
         self.after_write(info, key, None, EventType::Deleted, rv);
+        // The last object with finalizers of a terminating namespace gone: the namespace
+        // controller looks again.
+        if info.namespaced {
+            let ns = meta_str(&obj, "namespace").to_string();
+            if !obj["metadata"]["deletionTimestamp"].is_null() && self.namespace_terminating(&ns) {
+                self.queue_namespace(&ns);
+            }
+        }
         Ok(())
     }
 
@@ -2880,6 +3256,189 @@ fn normalize_secret(obj: &mut Value, errs: &mut Vec<FieldError>) {
 }
 
 /// Put `apiVersion`, `kind`, `metadata` first (as Go's struct order does).
+/// Whether a body's own `managedFields` fail `ValidateManagedFields`: validation then answers
+/// 422 about them, as it does for CSRs, so the field manager's entries must not replace them.
+fn sent_managed_fields_invalid(body: &Value) -> bool {
+    let Some(a) = body["metadata"]["managedFields"].as_array() else {
+        return false;
+    };
+    let mf = ManagedFields::from_json(a.clone());
+    !crate::validation::meta::validate_managed_fields(&mf).is_empty()
+}
+
+/// `SetDefaults_Namespace` (and the namespace strategy's `Canonicalize`): a named namespace
+/// carries the label `kubernetes.io/metadata.name` with its name.
+fn default_namespace_label(info: &ResourceInfo, obj: &mut Value) {
+    if info.resource != "namespaces" {
+        return;
+    }
+    let name = meta_str(obj, "name").to_string();
+    if name.is_empty() || !obj.get("metadata").is_some_and(Value::is_object) {
+        return;
+    }
+    let labels = &mut obj["metadata"]["labels"];
+    if !labels.is_object() {
+        *labels = json!({});
+    }
+    labels["kubernetes.io/metadata.name"] = json!(name);
+}
+
+/// `validateFinalizerName` of each of a namespace's `spec.finalizers`: a qualified name, and
+/// one without a `/` must be a standard one (`kubernetes`, `orphan`, `foregroundDeletion`).
+fn validate_namespace_finalizers(obj: &Value) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    for (i, f) in obj["spec"]["finalizers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let f = f.as_str().unwrap_or_default();
+        let path = format!("spec.finalizers[{i}]");
+        for msg in names::qualified_name(f) {
+            errs.push(FieldError::invalid(&path, f, msg));
+        }
+        if !f.contains('/') && !matches!(f, "kubernetes" | "orphan" | "foregroundDeletion") {
+            errs.push(FieldError::invalid(
+                &path,
+                f,
+                "name is neither a standard finalizer name nor is it fully qualified",
+            ));
+        }
+    }
+    errs
+}
+
+fn count(v: &mut Vec<(String, usize)>, key: &str) {
+    match v.iter_mut().find(|(k, _)| k == key) {
+        Some((_, n)) => *n += 1,
+        None => v.push((key.to_string(), 1)),
+    }
+}
+
+/// The namespace controller's deletion conditions (`namespaceConditionUpdater` in
+/// `pkg/controller/namespace/deletion/status_condition_utils.go`): its five condition types
+/// in order, `False` with their "ok" reason and message unless content remains
+/// (`SomeResourcesRemain`, `SomeFinalizerRemain`, lines sorted); an existing condition keeps
+/// its transition time unless its status changes. `None` when nothing changed.
+fn namespace_deletion_conditions(
+    status: &Value,
+    by_resource: &[(String, usize)],
+    by_finalizer: &[(String, usize)],
+    now: Time,
+) -> Option<Value> {
+    let remaining = |items: &[(String, usize)], what: &str| -> Option<String> {
+        if items.is_empty() {
+            return None;
+        }
+        let mut lines: Vec<String> = items
+            .iter()
+            .map(|(k, n)| format!("{k}{what}{n} resource instances"))
+            .collect();
+        lines.sort();
+        Some(lines.join(", "))
+    };
+    let content = remaining(by_resource, " has ");
+    let finalizers = remaining(by_finalizer, " in ");
+    let wanted: [(&str, &str, String, bool); 5] = [
+        (
+            "NamespaceDeletionDiscoveryFailure",
+            "ResourcesDiscovered",
+            "All resources successfully discovered".into(),
+            false,
+        ),
+        (
+            "NamespaceDeletionGroupVersionParsingFailure",
+            "ParsedGroupVersions",
+            "All legacy kube types successfully parsed".into(),
+            false,
+        ),
+        (
+            "NamespaceDeletionContentFailure",
+            "ContentDeleted",
+            "All content successfully deleted, may be waiting on finalization".into(),
+            false,
+        ),
+        match &content {
+            Some(m) => (
+                "NamespaceContentRemaining",
+                "SomeResourcesRemain",
+                format!("Some resources are remaining: {m}"),
+                true,
+            ),
+            None => (
+                "NamespaceContentRemaining",
+                "ContentRemoved",
+                "All content successfully removed".into(),
+                false,
+            ),
+        },
+        match &finalizers {
+            Some(m) => (
+                "NamespaceFinalizersRemaining",
+                "SomeFinalizerRemain",
+                format!("Some finalizers are remaining: {m}"),
+                true,
+            ),
+            None => (
+                "NamespaceFinalizersRemaining",
+                "ContentRemoved",
+                "All content successfully removed".into(),
+                false,
+            ),
+        },
+    ];
+    let mut conditions: Vec<Value> = status["conditions"].as_array().cloned().unwrap_or_default();
+    let mut changed = false;
+    for (ty, reason, message, on) in wanted {
+        let st = if on { "True" } else { "False" };
+        match conditions.iter_mut().find(|c| c["type"] == ty) {
+            None => {
+                conditions.push(json!({"type": ty, "status": st, "lastTransitionTime": now,
+                    "reason": reason, "message": message}));
+                changed = true;
+            }
+            Some(c) if c["status"] != st || c["reason"] != reason || c["message"] != message => {
+                if c["status"] != st {
+                    c["lastTransitionTime"] = json!(now);
+                }
+                c["status"] = json!(st);
+                c["reason"] = json!(reason);
+                c["message"] = json!(message);
+                changed = true;
+            }
+            Some(_) => {}
+        }
+    }
+    if !changed {
+        return None;
+    }
+    let mut status = status.clone();
+    if !status.is_object() {
+        status = json!({});
+    }
+    status["conditions"] = Value::Array(conditions);
+    Some(status)
+}
+
+/// NamespaceLifecycle's refusal of a create in a namespace being terminated: 403 with a
+/// `NamespaceTerminating` cause on `metadata.namespace`.
+fn terminating_namespace(info: &ResourceInfo, name: &str, ns: &str) -> Status {
+    let mut st = Status::forbidden(
+        &gr(info),
+        name,
+        &format!("unable to create new content in namespace {ns} because it is being terminated"),
+    );
+    if let Some(d) = st.details.as_mut() {
+        d.causes.push(crate::api::status::StatusCause {
+            reason: "NamespaceTerminating".into(),
+            message: format!("namespace {ns} is being terminated"),
+            field: "metadata.namespace".into(),
+        });
+    }
+    st
+}
+
 fn reorder_type_meta(v: Value) -> Value {
     let Value::Object(mut m) = v else { return v };
     let mut out = serde_json::Map::new();
