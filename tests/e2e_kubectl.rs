@@ -993,3 +993,578 @@ fn kubectl_get_sort_by_a_spec_field() {
         .collect();
     assert_eq!(names, ["b1", "c1", "a1"], "{out}");
 }
+
+/// `hack/testdata/csr.yml` of kubernetes/kubernetes, as `test/cmd/certificate.sh` creates it.
+const UPSTREAM_CSR_YML: &str = "apiVersion: certificates.k8s.io/v1
+kind: CertificateSigningRequest
+metadata:
+  name: foo
+spec:
+  request: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0KTUlJQ2d6Q0NBV3NDQVFBd0ZURVRNQkVHQTFVRUF4TUthM1ZpWlMxaFpHMXBiakNDQVNJd0RRWUpLb1pJaHZjTgpBUUVCQlFBRGdnRVBBRENDQVFvQ2dnRUJBTlJ5dFhkcWV6ZTFBdXFjZkpWYlFBY1BJejZWY2pXSTZ5WmlQa3lrCjAzUW9GaHJGRXhUQXNPTGVFUHlrQXc1YndUOWZiajRXMzZmR2k4RGxsd1FzVGoyYzVUTnBnQkkwbElDbzI4aGcKbHYvTDJsMnRsWUVKdDdTbVhjblNvaGJ5S0h4TERRUHVmTVBBTkZsaEFmTUdCWEhRcmZMajhrTk1MUDA4UlBsbAp0N3V4RDVRdFA0cHlGL1Nhbm1XVEtRNU56WlJ4TC82UmhJMEpxSHJmNFFjQmg2dlR5bnFaRGVmMWVxNjBnQXllClNPRkpKYWRuK3h2VEFqLzgxZk1TbjdOSlNnaktDYkNEeXQ1eS9UZHd0SzZnVUQzM01paE5uNXhKTVF0MUZXUVAKRzY3eTA1QVh6b0pqTm5sWVA1MnJsTlhvNzh6aVMrN1E4RklxQzY0c05vWWhxeGNDQXdFQUFhQXBNQ2NHQ1NxRwpTSWIzRFFFSkRqRWFNQmd3Q1FZRFZSMFRCQUl3QURBTEJnTlZIUThFQkFNQ0JlQXdEUVlKS29aSWh2Y05BUUVMCkJRQURnZ0VCQU5CazlwaHpWYUJBci9xZHN4bXdPR1NQa094UkZlR1lyemRvaW5LTzVGUGZER2JkU0VWQ0o1K0wKeWJTNUtmaUZYU1EvNmk0RE9WRWtxcnFrVElIc1JNSlJwbTZ5Zjk1TU4zSWVLak9jQlV2b2VWVlpxMUNOUU8zagp2dklmK1A1NStLdXpvK0NIT1F5RWlvTlRPaUtGWTJseStEZEEwMXMxbU9FMTZSWGlWeFhGcFhGeGRJVmRPK0oxClZ1MW5yWG5ZVFJQRmtyaG80MTlpaDQzNjRPcGZqYXFXVCtmd20ySVZQSlBoaUJpYi9RRzRhUGJJcFh3amlCUUMKemV6WlM2L01nQkt1bUdMZ3Z5MitXNU9UWTJ5ZFFMZFVxbERFNEU2MFhmdVZ6bk5zWjZDS0tYY1pVaW1ZTkkwNgpKa0t4bGRjd0V2cmI0SmN3M2RFQjdOOUwvSW9ZNXFBPQotLS0tLUVORCBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0K
+  signerName: kubernetes.io/kube-apiserver-client
+  usages:
+    - digital signature
+    - key encipherment
+    - client auth
+";
+
+/// `kube::test::get_object_assert OBJ TEMPLATE`: the go-template output of `kubectl get`.
+fn get_template(s: &Server, args: &[&str], template: &str) -> String {
+    let t = format!("go-template={template}");
+    let mut a = vec!["get"];
+    a.extend_from_slice(args);
+    a.extend_from_slice(&["-o", &t]);
+    s.ok(KUBECTL, &a, None)
+}
+
+/// `test/cmd/certificate.sh`, step by step: approve and deny, by name and with `-f`, the
+/// conditions read back with a go-template, delete with `-f`; then what the script does not
+/// run but its commands allow: `--force` on a decided request, several names, `-o name`.
+#[test]
+fn certificate_sh_of_test_cmd() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let file = tmp.path().join("csr.yml");
+    std::fs::write(&file, UPSTREAM_CSR_YML).unwrap();
+    let f = file.to_str().unwrap();
+    let conditions = |s: &Server| {
+        get_template(
+            s,
+            &["csr/foo"],
+            "{{range.status.conditions}}{{.type}}{{end}}",
+        )
+    };
+    for (verb, by_file, want) in [
+        ("approve", false, "Approved"),
+        ("approve", true, "Approved"),
+        ("deny", false, "Denied"),
+        ("deny", true, "Denied"),
+    ] {
+        let out = s.ok(KUBECTL, &["create", "-f", f], None);
+        assert_eq!(
+            out.trim(),
+            "certificatesigningrequest.certificates.k8s.io/foo created"
+        );
+        assert_eq!(conditions(&s), "");
+        let out = if by_file {
+            s.ok(KUBECTL, &["certificate", verb, "-f", f], None)
+        } else {
+            s.ok(KUBECTL, &["certificate", verb, "foo"], None)
+        };
+        let past = if verb == "approve" {
+            "approved"
+        } else {
+            "denied"
+        };
+        assert_eq!(
+            out.trim(),
+            format!("certificatesigningrequest.certificates.k8s.io/foo {past}")
+        );
+        let list: Value =
+            serde_json::from_str(&s.ok(KUBECTL, &["get", "csr", "-o", "json"], None)).unwrap();
+        assert_eq!(list["items"][0]["metadata"]["name"], "foo");
+        assert_eq!(conditions(&s), want);
+        let out = s.ok(KUBECTL, &["delete", "-f", f], None);
+        assert_eq!(
+            out.trim(),
+            r#"certificatesigningrequest.certificates.k8s.io "foo" deleted"#
+        );
+        assert_eq!(
+            get_template(&s, &["csr"], "{{range.items}}{{.metadata.name}}{{end}}"),
+            ""
+        );
+    }
+
+    // A decided request cannot be decided the other way, not even with --force.
+    s.ok(KUBECTL, &["create", "-f", f], None);
+    s.ok(
+        KUBECTL,
+        &["create", "-f", "-"],
+        Some(&UPSTREAM_CSR_YML.replace("name: foo", "name: bar")),
+    );
+    s.ok(KUBECTL, &["certificate", "deny", "foo"], None);
+    for extra in [&[][..], &["--force"][..]] {
+        let mut a = vec!["certificate", "approve", "foo"];
+        a.extend_from_slice(extra);
+        let err = s.fails(KUBECTL, &a);
+        assert_eq!(
+            err.trim(),
+            r#"error: certificate signing request "foo" is already Denied"#
+        );
+    }
+    // Denying again is a no-op; with --force it is written again.
+    let out = s.ok(KUBECTL, &["certificate", "deny", "foo", "--force"], None);
+    assert_eq!(
+        out.trim(),
+        "certificatesigningrequest.certificates.k8s.io/foo denied"
+    );
+    assert_eq!(conditions(&s), "Denied");
+    // Several names, -o name: the decided one fails, the other is printed by name.
+    let o = s.kubectl(
+        KUBECTL,
+        &["certificate", "approve", "bar", "foo", "-o", "name"],
+        None,
+    );
+    assert!(!o.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "certificatesigningrequest.certificates.k8s.io/bar"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr).trim(),
+        r#"error: certificate signing request "foo" is already Denied"#
+    );
+    let err = s.fails(KUBECTL, &["certificate", "approve", "nope"]);
+    assert_eq!(
+        err.trim(),
+        r#"Error from server (NotFound): certificatesigningrequests.certificates.k8s.io "nope" not found"#
+    );
+}
+
+/// `test/cmd/rbac.sh` (`run_clusterroles_tests`, `run_role_tests`) with the kinds csrsim
+/// serves in place of deployments and replicasets.
+#[test]
+fn rbac_sh_of_test_cmd() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    s.ok(KUBECTL, &["create", "namespace", "namespace1"], None);
+    let n = ["-n", "namespace1"];
+    let t = |obj: &str, tmpl: &str| get_template(&s, &[obj, n[0], n[1]], tmpl);
+    const VERBS: &str = "{{range.rules}}{{range.verbs}}{{.}}:{{end}}{{end}}";
+    const RES: &str = "{{range.rules}}{{range.resources}}{{.}}:{{end}}{{end}}";
+    const GROUPS: &str = "{{range.rules}}{{range.apiGroups}}{{.}}:{{end}}{{end}}";
+    const NAMES: &str = "{{range.rules}}{{range.resourceNames}}{{.}}:{{end}}{{end}}";
+    const SUBJECTS: &str = "{{range.subjects}}{{.name}}:{{end}}";
+    const SUBJECT_NS: &str = "{{range.subjects}}{{.namespace}}:{{end}}";
+    let create = |args: &[&str]| {
+        let mut a = vec!["create"];
+        a.extend_from_slice(args);
+        a.extend_from_slice(&n);
+        s.ok(KUBECTL, &a, None)
+    };
+    assert_eq!(
+        t("clusterroles/cluster-admin", "{{.metadata.name}}"),
+        "cluster-admin"
+    );
+    assert_eq!(
+        t("clusterrolebindings/cluster-admin", "{{.metadata.name}}"),
+        "cluster-admin"
+    );
+    create(&["clusterrole", "pod-admin", "--verb=*", "--resource=pods"]);
+    assert_eq!(t("clusterrole/pod-admin", VERBS), "*:");
+    let o = s.kubectl(
+        KUBECTL,
+        &["delete", "clusterrole", "pod-admin", "-n", "test"],
+        None,
+    );
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        all.to_ascii_lowercase()
+            .contains("warning: deleting cluster-scoped resources"),
+        "{all}"
+    );
+    assert!(
+        all.contains(r#"clusterrole.rbac.authorization.k8s.io "pod-admin" deleted"#),
+        "{all}"
+    );
+    create(&["clusterrole", "pod-admin", "--verb=*", "--resource=pods"]);
+    assert_eq!(t("clusterrole/pod-admin", RES), "pods:");
+    assert_eq!(t("clusterrole/pod-admin", GROUPS), ":");
+    create(&[
+        "clusterrole",
+        "resource-reader",
+        "--verb=get,list",
+        "--resource=pods,certificatesigningrequests.certificates.k8s.io",
+    ]);
+    assert_eq!(
+        t("clusterrole/resource-reader", VERBS),
+        "get:list:get:list:"
+    );
+    assert_eq!(
+        t("clusterrole/resource-reader", RES),
+        "pods:certificatesigningrequests:"
+    );
+    assert_eq!(
+        t("clusterrole/resource-reader", GROUPS),
+        ":certificates.k8s.io:"
+    );
+    create(&[
+        "clusterrole",
+        "resourcename-reader",
+        "--verb=get,list",
+        "--resource=pods",
+        "--resource-name=foo",
+    ]);
+    assert_eq!(t("clusterrole/resourcename-reader", NAMES), "foo:");
+    create(&[
+        "clusterrole",
+        "url-reader",
+        "--verb=get",
+        "--non-resource-url=/logs/*",
+        "--non-resource-url=/healthz/*",
+    ]);
+    assert_eq!(
+        t(
+            "clusterrole/url-reader",
+            "{{range.rules}}{{range.nonResourceURLs}}{{.}}:{{end}}{{end}}"
+        ),
+        "/logs/*:/healthz/*:"
+    );
+    create(&[
+        "clusterrole",
+        "aggregation-reader",
+        "--aggregation-rule=foo1=foo2",
+    ]);
+    assert_eq!(
+        t("clusterrole/aggregation-reader", "{{.metadata.name}}"),
+        "aggregation-reader"
+    );
+
+    let set = |args: &[&str]| {
+        let mut a = vec!["set", "subject"];
+        a.extend_from_slice(args);
+        a.extend_from_slice(&n);
+        s.ok(KUBECTL, &a, None)
+    };
+    create(&[
+        "clusterrolebinding",
+        "super-admin",
+        "--clusterrole=admin",
+        "--user=super-admin",
+    ]);
+    set(&["clusterrolebinding", "super-admin", "--user=foo"]);
+    assert_eq!(
+        t("clusterrolebinding/super-admin", SUBJECTS),
+        "super-admin:foo:"
+    );
+    create(&[
+        "clusterrolebinding",
+        "multi-users",
+        "--clusterrole=admin",
+        "--user=user-1",
+        "--user=user-2",
+    ]);
+    assert_eq!(
+        t("clusterrolebinding/multi-users", SUBJECTS),
+        "user-1:user-2:"
+    );
+    create(&[
+        "clusterrolebinding",
+        "super-group",
+        "--clusterrole=admin",
+        "--group=the-group",
+    ]);
+    set(&["clusterrolebinding", "super-group", "--group=foo"]);
+    assert_eq!(
+        t("clusterrolebinding/super-group", SUBJECTS),
+        "the-group:foo:"
+    );
+    create(&[
+        "clusterrolebinding",
+        "super-sa",
+        "--clusterrole=admin",
+        "--serviceaccount=otherns:sa-name",
+    ]);
+    set(&[
+        "clusterrolebinding",
+        "super-sa",
+        "--serviceaccount=otherfoo:foo",
+    ]);
+    assert_eq!(
+        t("clusterrolebinding/super-sa", SUBJECT_NS),
+        "otherns:otherfoo:"
+    );
+    assert_eq!(t("clusterrolebinding/super-sa", SUBJECTS), "sa-name:foo:");
+    set(&["clusterrolebinding", "--all", "--user=test-all-user"]);
+    assert_eq!(
+        t("clusterrolebinding/super-admin", SUBJECTS),
+        "super-admin:foo:test-all-user:"
+    );
+    assert_eq!(
+        t("clusterrolebinding/super-sa", SUBJECTS),
+        "sa-name:foo:test-all-user:"
+    );
+    create(&[
+        "rolebinding",
+        "admin",
+        "--clusterrole=admin",
+        "--user=default-admin",
+    ]);
+    assert_eq!(t("rolebinding/admin", "{{.roleRef.kind}}"), "ClusterRole");
+    set(&["rolebinding", "admin", "--user=foo"]);
+    create(&[
+        "rolebinding",
+        "localrole",
+        "--role=localrole",
+        "--group=the-group",
+    ]);
+    assert_eq!(t("rolebinding/localrole", "{{.roleRef.kind}}"), "Role");
+    set(&["rolebinding", "localrole", "--group=foo"]);
+    create(&[
+        "rolebinding",
+        "sarole",
+        "--role=localrole",
+        "--serviceaccount=otherns:sa-name",
+    ]);
+    set(&["rolebinding", "sarole", "--serviceaccount=otherfoo:foo"]);
+    assert_eq!(t("rolebinding/sarole", SUBJECT_NS), "otherns:otherfoo:");
+    set(&["rolebinding", "--all", "--user=test-all-user"]);
+    assert_eq!(
+        t("rolebinding/admin", SUBJECTS),
+        "default-admin:foo:test-all-user:"
+    );
+    assert_eq!(
+        t("rolebinding/localrole", SUBJECTS),
+        "the-group:foo:test-all-user:"
+    );
+    assert_eq!(
+        t("rolebinding/sarole", SUBJECTS),
+        "sa-name:foo:test-all-user:"
+    );
+
+    // run_role_tests
+    create(&["role", "pod-admin", "--verb=*", "--resource=pods"]);
+    assert_eq!(t("role/pod-admin", VERBS), "*:");
+    assert_eq!(t("role/pod-admin", GROUPS), ":");
+    let fails = |args: &[&str]| {
+        let mut a = vec!["create"];
+        a.extend_from_slice(args);
+        a.extend_from_slice(&n);
+        s.fails(KUBECTL, &a)
+    };
+    let e = fails(&[
+        "role",
+        "invalid-pod-admin",
+        "--verb=*",
+        "--resource=invalid-resource",
+    ]);
+    assert!(
+        e.contains(r#"the server doesn't have a resource type "invalid-resource""#),
+        "{e}"
+    );
+    let e = fails(&[
+        "role",
+        "invalid-group",
+        "--verb=get,list",
+        "--resource=secrets.invalid-group",
+    ]);
+    assert!(
+        e.contains(r#"the server doesn't have a resource type "secrets" in group "invalid-group""#),
+        "{e}"
+    );
+    create(&[
+        "role",
+        "group-reader",
+        "--verb=get,list",
+        "--resource=roles.rbac.authorization.k8s.io",
+    ]);
+    assert_eq!(t("role/group-reader", RES), "roles:");
+    assert_eq!(t("role/group-reader", GROUPS), "rbac.authorization.k8s.io:");
+    create(&[
+        "role",
+        "subresource-reader",
+        "--verb=get,list",
+        "--resource=pods/status",
+    ]);
+    assert_eq!(t("role/subresource-reader", RES), "pods/status:");
+    create(&[
+        "role",
+        "group-subresource-reader",
+        "--verb=get,list",
+        "--resource=csr.certificates.k8s.io/approval",
+    ]);
+    assert_eq!(
+        t("role/group-subresource-reader", RES),
+        "certificatesigningrequests/approval:"
+    );
+    assert_eq!(
+        t("role/group-subresource-reader", GROUPS),
+        "certificates.k8s.io:"
+    );
+    let e = fails(&[
+        "role",
+        "invalid-group",
+        "--verb=get,list",
+        "--resource=rs.invalid-group/scale",
+    ]);
+    assert!(
+        e.contains(r#"the server doesn't have a resource type "rs" in group "invalid-group""#),
+        "{e}"
+    );
+    create(&[
+        "role",
+        "resourcename-reader",
+        "--verb=get,list",
+        "--resource=pods",
+        "--resource-name=foo",
+    ]);
+    assert_eq!(t("role/resourcename-reader", NAMES), "foo:");
+    create(&[
+        "role",
+        "resource-reader",
+        "--verb=get,list",
+        "--resource=pods/status,roles.rbac.authorization.k8s.io",
+    ]);
+    assert_eq!(t("role/resource-reader", VERBS), "get:list:get:list:");
+    assert_eq!(t("role/resource-reader", RES), "pods/status:roles:");
+    assert_eq!(
+        t("role/resource-reader", GROUPS),
+        ":rbac.authorization.k8s.io:"
+    );
+}
+
+/// `test/cmd/authorization.sh` and what `kubectl auth` shows of impersonation: a service
+/// account's username brings its groups (`serviceaccount.MakeGroupNames` in
+/// `filters/impersonation.go`); groups without a user are the filter's plain-text 500.
+#[test]
+fn authorization_sh_and_impersonated_service_accounts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let sar = r#"{
+  "apiVersion": "authorization.k8s.io/v1",
+  "kind": "SubjectAccessReview",
+  "spec": {
+    "user": "bob",
+    "groups": ["the-group"],
+    "resourceAttributes": {"namespace": "ns", "verb": "create", "group": "autoscaling", "resource": "horizontalpodautoscalers"}
+  }
+}"#;
+    let f = tmp.path().join("sar-v1.json");
+    std::fs::write(&f, sar).unwrap();
+    let out = s.ok(
+        KUBECTL,
+        &["create", "-f", f.to_str().unwrap(), "--validate=false"],
+        None,
+    );
+    assert_eq!(
+        out.trim(),
+        "subjectaccessreview.authorization.k8s.io/<unknown> created"
+    );
+    // kubectl refuses groups without a user before sending anything.
+    let e = s.fails(KUBECTL, &["get", "secrets", "--as-group=foo"]);
+    assert!(e.contains("without impersonating a user"), "{e}");
+
+    let out = s.ok(
+        KUBECTL,
+        &[
+            "auth",
+            "whoami",
+            "-o",
+            "jsonpath={.status.userInfo.groups}",
+            "--as=system:serviceaccount:ns1:sa1",
+        ],
+        None,
+    );
+    assert_eq!(
+        out,
+        r#"["system:serviceaccounts","system:serviceaccounts:ns1","system:authenticated"]"#
+    );
+    // explicit groups replace them
+    let out = s.ok(
+        KUBECTL,
+        &[
+            "auth",
+            "whoami",
+            "-o",
+            "jsonpath={.status.userInfo.groups}",
+            "--as=system:serviceaccount:ns1:sa1",
+            "--as-group=g1",
+        ],
+        None,
+    );
+    assert_eq!(out, r#"["g1","system:authenticated"]"#);
+    // a binding to system:serviceaccounts reaches the impersonated service account
+    s.ok(
+        KUBECTL,
+        &[
+            "create",
+            "clusterrolebinding",
+            "sa-admin",
+            "--clusterrole=cluster-admin",
+            "--group=system:serviceaccounts",
+        ],
+        None,
+    );
+    let out = s.ok(
+        KUBECTL,
+        &[
+            "auth",
+            "can-i",
+            "list",
+            "secrets",
+            "-n",
+            "default",
+            "--as=system:serviceaccount:ns1:sa1",
+        ],
+        None,
+    );
+    assert_eq!(out.trim(), "yes");
+
+    let (code, body) = s.curl(
+        "GET",
+        "/api/v1/namespaces?limit=1&x=y",
+        &["-H", "Impersonate-Group: foo"],
+        None,
+    );
+    assert_eq!(code, 500, "{body}");
+    assert_eq!(
+        body,
+        "Internal Server Error: \"/api/v1/namespaces?limit=1&amp;x=y\": requested [{Group  foo    }] without impersonating a user\n"
+    );
+}
+
+/// Namespaces have no `deletecollection` (`api/discovery/api__v1.json`), and every response
+/// carries an `Audit-Id` (`WithAuditInit`): the client's own, or a new UUID.
+#[test]
+fn namespace_verbs_and_audit_id() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let out = s.ok(KUBECTL, &["api-resources", "-o", "wide"], None);
+    let line = out.lines().find(|l| l.starts_with("namespaces ")).unwrap();
+    assert_eq!(
+        line.split_whitespace().collect::<Vec<_>>(),
+        [
+            "namespaces",
+            "ns",
+            "v1",
+            "false",
+            "Namespace",
+            "create,delete,get,list,patch,update,watch"
+        ]
+    );
+    let out = s.ok(
+        KUBECTL,
+        &["api-resources", "--verbs=deletecollection", "-o", "name"],
+        None,
+    );
+    assert!(!out.lines().any(|l| l == "namespaces"), "{out}");
+    let (code, body) = s.curl("DELETE", "/api/v1/namespaces", &[], None);
+    assert_eq!(code, 405, "{body}");
+
+    let (_, head) = s.curl("GET", "/api/v1/namespaces", &["-i"], None);
+    let ids: Vec<&str> = head
+        .lines()
+        .filter_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("audit-id").then_some(v.trim())
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "{head}");
+    assert_eq!(ids[0].len(), 36, "{head}");
+    let (_, head2) = s.curl("GET", "/api/v1/namespaces", &["-i"], None);
+    assert!(!head2.contains(ids[0]), "a new id per request");
+    let (_, head) = s.curl(
+        "GET",
+        "/apis/certificates.k8s.io/v1/certificatesigningrequests/nope",
+        &["-i", "-H", "Audit-ID: my-audit-id"],
+        None,
+    );
+    assert!(
+        head.to_ascii_lowercase().contains("audit-id: my-audit-id"),
+        "{head}"
+    );
+}

@@ -645,11 +645,22 @@ async fn handle(
             Err(_) => (status_response(&too_large()), String::new()),
         }
     };
-    let resp = if pretty_print(&head) {
+    let mut resp = if pretty_print(&head) {
         prettify(resp).await
     } else {
         resp
     };
+    // `WithAuditInit`: every response carries the request's audit ID — the client's own
+    // `Audit-ID` header when it sent one, else a new UUID.
+    let audit_id = head
+        .headers
+        .iter()
+        .find(|(k, v)| k == "audit-id" && !v.is_empty())
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(new_audit_id);
+    if let Ok(v) = hyper::header::HeaderValue::from_str(&audit_id) {
+        resp.headers_mut().insert("Audit-Id", v);
+    }
     tracing::info!(
         method = %head.method,
         path = %head.path,
@@ -659,6 +670,33 @@ async fn handle(
         "request"
     );
     resp
+}
+
+/// A fresh random-looking UUID (version 4 layout) for `Audit-Id`: the SHA-256 of this
+/// process's start, its id and a counter (edge module: no seeded stream is spent on it).
+fn new_audit_id() -> String {
+    use sha2::Digest;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    static START: OnceLock<u128> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let start = *START.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default()
+    });
+    let mut h = sha2::Sha256::new();
+    h.update(start.to_le_bytes());
+    h.update(std::process::id().to_le_bytes());
+    h.update(NEXT.fetch_add(1, Ordering::Relaxed).to_le_bytes());
+    let d = h.finalize();
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&d[..16]);
+    uuid::Builder::from_random_bytes(b)
+        .into_uuid()
+        .hyphenated()
+        .to_string()
 }
 
 /// apiserver's `isPrettyPrint`: `?pretty=` parsed as Go's `strconv.ParseBool` wins; otherwise
@@ -851,8 +889,35 @@ fn authn(
                 tracing::debug!(%reason, "unauthorized");
                 status_response(&Status::unauthorized())
             })?;
-        auth::impersonate(c, &id, &head.headers).map_err(|st| status_response(&st))
+        auth::impersonate(c, &id, &head.headers).map_err(|st| {
+            if st.code == 500 {
+                // `responsewriters.InternalError`: Go's `http.Error` with
+                // `Internal Server Error: %q: %v` of the request URI, `&<>` HTML-escaped.
+                let uri = if head.query.is_empty() {
+                    head.path.clone()
+                } else {
+                    format!("{}?{}", head.path, head.query)
+                };
+                let text = format!("Internal Server Error: {}: {}", go_quote(&uri), st.message)
+                    .replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;");
+                let mut r = text_response(500, &format!("{text}\n"));
+                r.headers_mut().insert(
+                    "X-Content-Type-Options",
+                    hyper::header::HeaderValue::from_static("nosniff"),
+                );
+                r
+            } else {
+                status_response(&st)
+            }
+        })
     })
+}
+
+/// Go's `%q` of a request URI (printable ASCII; `"` and `\\` escaped).
+fn go_quote(s: &str) -> String {
+    serde_json::to_string(s).expect("json string")
 }
 
 fn clock(state: &State, head: &Head, who: &Identity, body: &[u8]) -> Response<Body> {
