@@ -1568,3 +1568,105 @@ fn namespace_verbs_and_audit_id() {
         "{head}"
     );
 }
+
+/// `test/cmd/testdata/authorization.txtar` runs against an apiserver that allows everything
+/// (`--authorization-mode=AlwaysAllow`): the SubjectAccessReview of `sar-v1.json` is allowed,
+/// and an impersonated `user1` creates the CSR, which records the impersonated identity.
+#[test]
+fn authorization_txtar_with_always_allow() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(
+        tmp.path(),
+        &["--clock", "virtual", "--authorization-mode=AlwaysAllow"],
+    );
+    let sar = r#"{"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+  "spec": {"user": "bob", "groups": ["the-group"], "resourceAttributes":
+    {"namespace": "ns", "verb": "create", "group": "autoscaling", "resource": "horizontalpodautoscalers"}}}"#;
+    let out = s.ok(
+        KUBECTL,
+        &[
+            "create",
+            "-f",
+            "-",
+            "--validate=false",
+            "-o",
+            "jsonpath={.status}",
+        ],
+        Some(sar),
+    );
+    assert_eq!(out, r#"{"allowed":true}"#);
+    let file = tmp.path().join("csr.yml");
+    std::fs::write(&file, UPSTREAM_CSR_YML).unwrap();
+    let f = file.to_str().unwrap();
+    s.ok(KUBECTL, &["create", "-f", f, "--as=user1"], None);
+    assert_eq!(
+        s.ok(
+            KUBECTL,
+            &[
+                "get",
+                "csr/foo",
+                "-o",
+                "jsonpath={.spec.username} {.spec.groups}"
+            ],
+            None
+        ),
+        r#"user1 ["system:authenticated"]"#
+    );
+    s.ok(KUBECTL, &["delete", "-f", f], None);
+    s.ok(
+        KUBECTL,
+        &[
+            "create",
+            "-f",
+            f,
+            "--as=user1",
+            "--as-uid=abc123",
+            "--as-group=group2",
+            "--as-group=group1",
+            "--as-group=,,,chameleon",
+        ],
+        None,
+    );
+    assert_eq!(
+        s.ok(
+            KUBECTL,
+            &[
+                "get",
+                "csr/foo",
+                "-o",
+                "jsonpath={.spec.uid} {.spec.groups}"
+            ],
+            None
+        ),
+        r#"abc123 ["group2","group1",",,,chameleon","system:authenticated"]"#
+    );
+    // alwaysAllowAuthorizer.RulesFor: everything
+    let out = s.ok(KUBECTL, &["auth", "can-i", "--list", "--as=bob"], None);
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows[0], ["*.*", "[]", "[]", "[*]"], "{out}");
+    assert_eq!(rows[1], ["[*]", "[]", "[*]"], "{out}");
+}
+
+/// `--authorization-mode=AlwaysDeny`: only `system:masters` is allowed; everyone else is
+/// refused with the always-deny authorizer's reason.
+#[test]
+fn authorization_mode_always_deny() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(
+        tmp.path(),
+        &["--clock", "virtual", "--authorization-mode=AlwaysDeny"],
+    );
+    assert_eq!(
+        s.ok(KUBECTL, &["auth", "can-i", "get", "csr"], None).trim(),
+        "yes"
+    );
+    let e = s.fails(KUBECTL, &["get", "csr", "--as=bob"]);
+    assert_eq!(
+        e.trim(),
+        r#"Error from server (Forbidden): certificatesigningrequests.certificates.k8s.io is forbidden: User "bob" cannot list resource "certificatesigningrequests" in API group "certificates.k8s.io" at the cluster scope: Everything is forbidden."#
+    );
+}

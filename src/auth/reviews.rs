@@ -165,15 +165,43 @@ fn user_info(u: &Identity) -> Value {
 /// `RulesFor` of the apiserver's rule resolvers (Node, then RBAC): resource rules,
 /// non-resource rules, incomplete, evaluation error.
 pub fn rules_review_status(rbac: &Rbac, user: &Identity, namespace: &str) -> Value {
+    use super::rbac::AuthorizationMode;
+    use crate::api::rbac::PolicyRule;
     let mut errs = Vec::new();
     let mut incomplete = false;
-    if user.node_name().is_some() {
-        incomplete = true;
-        errs.push(NODE_RULES_ERROR.to_string());
-    }
-    let (rules, rbac_err) = rbac.rules_for(user, namespace);
-    if let Some(e) = rbac_err {
-        errs.push(e);
+    let mut rules: Vec<PolicyRule> = Vec::new();
+    for mode in rbac.modes() {
+        match mode {
+            AuthorizationMode::Node => {
+                if user.node_name().is_some() {
+                    incomplete = true;
+                    errs.push(NODE_RULES_ERROR.to_string());
+                }
+            }
+            AuthorizationMode::Rbac => {
+                let (r, rbac_err) = rbac.rules_for(user, namespace);
+                rules.extend(r);
+                if let Some(e) = rbac_err {
+                    errs.push(e);
+                }
+            }
+            // `alwaysAllowAuthorizer.RulesFor`: every verb on every resource and URL.
+            AuthorizationMode::AlwaysAllow => {
+                let all = vec!["*".to_string()];
+                rules.push(PolicyRule {
+                    verbs: all.clone(),
+                    api_groups: all.clone(),
+                    resources: all,
+                    ..Default::default()
+                });
+                rules.push(PolicyRule {
+                    verbs: vec!["*".into()],
+                    non_resource_urls: vec!["*".into()],
+                    ..Default::default()
+                });
+            }
+            AuthorizationMode::AlwaysDeny => {}
+        }
     }
     let mut resource_rules = Vec::new();
     let mut non_resource_rules = Vec::new();

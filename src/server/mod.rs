@@ -117,6 +117,10 @@ pub struct ServeArgs {
     /// Largest list page: a larger `limit` is lowered to this.
     #[arg(long, default_value_t = DEFAULT_MAX_LIST_LIMIT)]
     pub max_list_limit: i64,
+    /// kube-apiserver's authorizer chain after system:masters, comma-separated: AlwaysAllow,
+    /// AlwaysDeny, Node, RBAC (`AlwaysAllow` is what test/cmd's apiserver runs with).
+    #[arg(long, default_value = "Node,RBAC")]
+    pub authorization_mode: String,
 }
 
 impl ServeArgs {
@@ -136,6 +140,7 @@ impl ServeArgs {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_watches_per_user: DEFAULT_MAX_WATCHES_PER_USER,
             max_list_limit: DEFAULT_MAX_LIST_LIMIT,
+            authorization_mode: "Node,RBAC".into(),
         }
     }
 }
@@ -356,6 +361,8 @@ async fn start_with(
     if !args.bootstrap_tokens.is_empty() {
         config.kubeadm_bindings = true;
     }
+    config.authorization_modes =
+        crate::auth::rbac::AuthorizationMode::parse_list(&args.authorization_mode)?;
     let mut cluster = if defer_controllers {
         Cluster::new_deferred(config)?
     } else {

@@ -77,6 +77,8 @@ pub struct Config {
     pub cleaner_config: crate::controller::cleaner::CleanerConfig,
     /// CA lifetime and layout (one cluster CA, or one per signer). // wiring: pki
     pub pki: crate::pki::PkiConfig, // wiring: pki
+    /// `--authorization-mode`: the authorizer chain after `system:masters`.
+    pub authorization_modes: Vec<crate::auth::rbac::AuthorizationMode>,
 }
 
 impl Default for Config {
@@ -97,6 +99,7 @@ impl Default for Config {
             approver_variant: Default::default(),
             cleaner_config: Default::default(),
             pki: Default::default(), // wiring: pki
+            authorization_modes: crate::auth::rbac::DEFAULT_AUTHORIZATION_MODES.to_vec(),
         }
     }
 }
@@ -474,7 +477,11 @@ impl Cluster {
             pki,  // wiring: pki
             rngs, // wiring: pki
             trace: Trace::new(config.trace),
-            rbac: Rbac::new(),
+            rbac: {
+                let mut r = Rbac::new();
+                r.set_modes(&config.authorization_modes);
+                r
+            },
             tokens: crate::auth::tokens::TokenAuth::new(),
             metrics: Default::default(),
             slots: Vec::new(),
