@@ -1670,3 +1670,46 @@ fn authorization_mode_always_deny() {
         r#"Error from server (Forbidden): certificatesigningrequests.certificates.k8s.io is forbidden: User "bob" cannot list resource "certificatesigningrequests" in API group "certificates.k8s.io" at the cluster scope: Everything is forbidden."#
     );
 }
+
+/// `test/cmd/discovery.sh`: short names and categories in `/api/v1`, and `kubectl explain`
+/// of the core kinds discovery lists (`explain pods`, `po`, `po.status.message`), plus the
+/// fields of the other served core kinds with their types.
+#[test]
+fn discovery_sh_short_names_categories_and_explain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let raw = s.ok(KUBECTL, &["get", "--raw=/api/v1"], None);
+    assert!(raw.contains(r#"{"name":"secrets","singularName":"secret","namespaced":true,"kind":"Secret","verbs":["create","delete","deletecollection","get","list","patch","update","watch"],"storageVersionHash":"#), "{raw}");
+    assert!(raw.contains(r#"{"name":"namespaces","singularName":"namespace","namespaced":false,"kind":"Namespace","verbs":["create","delete","get","list","patch","update","watch"],"shortNames":["ns"],"storageVersionHash":"#), "{raw}");
+    let pods = raw.split(r#""name":"pods""#).nth(1).unwrap();
+    assert!(
+        pods.split('}')
+            .next()
+            .unwrap()
+            .contains(r#""categories":["all"]"#),
+        "{raw}"
+    );
+    for what in ["pods", "po"] {
+        let out = s.ok(KUBECTL, &["explain", what], None);
+        assert!(
+            out.starts_with("KIND:       Pod\nVERSION:    v1\n"),
+            "{out}"
+        );
+    }
+    let field = |path: &str| {
+        let out = s.ok(KUBECTL, &["explain", path], None);
+        out.lines()
+            .find(|l| l.starts_with("FIELD:"))
+            .unwrap_or_else(|| panic!("{out}"))
+            .to_string()
+    };
+    assert_eq!(field("po.status.message"), "FIELD: message <string>");
+    assert_eq!(field("ns.status.phase"), "FIELD: phase <string>");
+    assert_eq!(field("secret.type"), "FIELD: type <string>");
+    assert_eq!(field("secret.data"), "FIELD: data <map[string]string>");
+    assert_eq!(field("ev.count"), "FIELD: count <integer>");
+    assert_eq!(
+        field("clusterrole.aggregationRule"),
+        "FIELD: aggregationRule <Object>"
+    );
+}

@@ -6,7 +6,9 @@
 //!   of its paths' operations, then renders the schema in `components.schemas` carrying that
 //!   kind (`kubectl/pkg/explain/v2/templates/plaintext.tmpl`). CertificateSigningRequest has a
 //!   full schema with descriptions (written for csrsim); the other kinds have their top-level
-//!   fields only.
+//!   fields with their types (a namespace's `status.phase`, a pod's `status.message`), in
+//!   upstream's words. Pods and events, which discovery lists without storing, are described
+//!   too, so that `kubectl explain pods` (test/cmd/discovery.sh) works.
 //! - The field-validation check (`cli-runtime/pkg/resource/query_param_verifier_v3.go`): a
 //!   kind whose PATCH operations list the `fieldValidation` parameter is validated by the
 //!   server, so kubectl skips client-side validation and sends `fieldValidation=Strict`.
@@ -186,10 +188,12 @@ fn build(group: &str, version: &str) -> Value {
     let mut paths = Map::new();
     let mut schemas = Map::new();
     let prefix = format!("/{}", gv_path(group, version));
-    for r in ALL
+    let served: Vec<&ResourceInfo> = ALL
         .iter()
+        .chain(if group.is_empty() { EMPTY_CORE } else { &[] })
         .filter(|r| r.group == group && r.version == version)
-    {
+        .collect();
+    for r in served {
         let pkg = package(group);
         let kind_schema = format!("{pkg}.{}", r.kind);
         let list_schema = format!("{pkg}.{}", r.list_kind);
@@ -246,6 +250,8 @@ fn build(group: &str, version: &str) -> Value {
         }
         if r.kind == "CertificateSigningRequest" {
             csr_schemas(&pkg, &mut schemas);
+        } else if r.kind == "Pod" {
+            pod_schemas(r, &pkg, &mut schemas);
         } else {
             schemas.insert(kind_schema.clone(), top_level_schema(r));
         }
@@ -281,34 +287,53 @@ fn top_level_schema(r: &ResourceInfo) -> Value {
         "metadata".into(),
         object_field(&format!("{META}.ObjectMeta"), "Standard object metadata."),
     );
-    let extra: &[(&str, &str)] = match r.kind {
-        "Role" | "ClusterRole" => &[("rules", "The PolicyRules of this role.")],
-        "RoleBinding" | "ClusterRoleBinding" => &[
-            ("roleRef", "The Role or ClusterRole being granted."),
-            (
-                "subjects",
-                "The users, groups and service accounts the role is granted to.",
-            ),
+    let obj = |d: &str| json!({"type": "object", "description": d});
+    let arr = |d: &str| json!({"type": "array", "items": {"type": "object"}, "description": d, "x-kubernetes-list-type": "atomic"});
+    let strings = |d: &str| json!({"type": "array", "items": {"type": "string", "default": ""}, "description": d, "x-kubernetes-list-type": "atomic"});
+    let extra: Vec<(&str, Value)> = match r.kind {
+        "Role" | "ClusterRole" => {
+            let mut v = vec![("rules", arr("Rules holds all the PolicyRules for this Role"))];
+            if r.kind == "ClusterRole" {
+                v.push(("aggregationRule", obj("AggregationRule is an optional field that describes how to build the Rules for this ClusterRole. If AggregationRule is set, then the Rules are controller managed and direct changes to Rules will be stomped by the controller.")));
+            }
+            v
+        }
+        "RoleBinding" | "ClusterRoleBinding" => vec![
+            ("roleRef", obj("RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable.")),
+            ("subjects", arr("Subjects holds references to the objects the role applies to.")),
         ],
-        "Secret" => &[
-            ("data", "Secret data, base64-encoded values."),
-            (
-                "stringData",
-                "Write-only secret data as plain strings, merged into data.",
-            ),
-            ("type", "Used to ease programmatic handling of secret data."),
+        "Secret" => vec![
+            ("data", json!({"type": "object", "additionalProperties": {"type": "string", "format": "byte"}, "description": "Data contains the secret data. Each key must consist of alphanumeric characters, '-', '_' or '.'. The serialized form of the secret data is a base64 encoded string."})),
+            ("immutable", json!({"type": "boolean", "description": "Immutable, if set to true, ensures that data stored in the Secret cannot be updated (only object metadata can be modified)."})),
+            ("stringData", json!({"type": "object", "additionalProperties": {"type": "string", "default": ""}, "description": "stringData allows specifying non-binary secret data in string form. It is provided as a write-only input field for convenience. All keys and values are merged into the data field on write, overwriting any existing values. The stringData field is never output when reading from the API."})),
+            ("type", string_field("Used to facilitate programmatic handling of secret data.")),
         ],
-        "Namespace" => &[
-            ("spec", "The behaviour of the namespace."),
-            ("status", "The status of the namespace."),
+        "Namespace" => vec![
+            ("spec", json!({"type": "object", "description": "Spec defines the behavior of the Namespace.",
+                "properties": {"finalizers": strings("Finalizers is an opaque list of values that must be empty to permanently remove object from storage.")}})),
+            ("status", json!({"type": "object", "description": "Status describes the current status of a Namespace.",
+                "properties": {
+                    "phase": string_field("Phase is the current lifecycle phase of the namespace.\n\nPossible enum values:\n - `\"Active\"` means the namespace is available for use in the system\n - `\"Terminating\"` means the namespace is undergoing graceful termination"),
+                    "conditions": arr("Represents the latest available observations of a namespace's current state."),
+                }})),
         ],
-        _ => &[
-            ("spec", "The request."),
-            ("status", "The answer, filled in by the server."),
+        "Event" => vec![
+            ("involvedObject", obj("The object that this event is about.")),
+            ("reason", string_field("This should be a short, machine understandable string that gives the reason for the transition into the object's current status.")),
+            ("message", string_field("A human-readable description of the status of this operation.")),
+            ("type", string_field("Type of this event (Normal, Warning), new types could be added in the future")),
+            ("count", json!({"type": "integer", "format": "int32", "description": "The number of times this event has occurred."})),
+            ("source", obj("The component reporting this event. Should be a short machine understandable string.")),
+            ("firstTimestamp", object_field(&format!("{META}.Time"), "The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)")),
+            ("lastTimestamp", object_field(&format!("{META}.Time"), "The time at which the most recent occurrence of this event was recorded.")),
+        ],
+        _ => vec![
+            ("spec", obj("The request.")),
+            ("status", obj("The answer, filled in by the server.")),
         ],
     };
-    for (f, d) in extra {
-        props.insert((*f).into(), json!({"type": "object", "description": d}));
+    for (f, v) in extra {
+        props.insert(f.into(), v);
     }
     json!({
         "type": "object",
@@ -316,6 +341,117 @@ fn top_level_schema(r: &ResourceInfo) -> Value {
         "properties": props,
         "x-kubernetes-group-version-kind": [gvk(r)],
     })
+}
+
+/// The kinds discovery lists in the core group without storing them (`routing::EMPTY_CORE`:
+/// every list is empty); described so that `kubectl explain pods` (test/cmd/discovery.sh)
+/// finds them.
+const EMPTY_CORE: &[ResourceInfo] = &[
+    ResourceInfo {
+        group: "",
+        version: "v1",
+        resource: "pods",
+        singular: "pod",
+        kind: "Pod",
+        list_kind: "PodList",
+        namespaced: true,
+        short_names: &["po"],
+        verbs: &[
+            "create",
+            "delete",
+            "deletecollection",
+            "get",
+            "list",
+            "patch",
+            "update",
+            "watch",
+        ],
+        stored: false,
+    },
+    ResourceInfo {
+        group: "",
+        version: "v1",
+        resource: "events",
+        singular: "event",
+        kind: "Event",
+        list_kind: "EventList",
+        namespaced: true,
+        short_names: &["ev"],
+        verbs: &[
+            "create",
+            "delete",
+            "deletecollection",
+            "get",
+            "list",
+            "patch",
+            "update",
+            "watch",
+        ],
+        stored: false,
+    },
+];
+
+/// Pod with its spec and status, their descriptions as in the core/v1 OpenAPI document.
+fn pod_schemas(r: &ResourceInfo, pkg: &str, schemas: &mut Map<String, Value>) {
+    let mut props = Map::new();
+    type_meta_fields(&mut props);
+    props.insert(
+        "metadata".into(),
+        object_field(&format!("{META}.ObjectMeta"), "Standard object's metadata."),
+    );
+    props.insert(
+        "spec".into(),
+        object_field(
+            &format!("{pkg}.PodSpec"),
+            "Specification of the desired behavior of the pod.",
+        ),
+    );
+    props.insert("status".into(), object_field(&format!("{pkg}.PodStatus"),
+        "Most recently observed status of the pod. This data may not be up to date. Populated by the system. Read-only."));
+    schemas.insert(format!("{pkg}.Pod"), json!({
+        "type": "object",
+        "description": "Pod is a collection of containers that can run on a host. This resource is created by clients and scheduled onto hosts.",
+        "properties": props,
+        "x-kubernetes-group-version-kind": [gvk(r)],
+    }));
+    let mut spec = Map::new();
+    spec.insert("containers".into(), json!({"type": "array", "items": {"type": "object"},
+        "description": "List of containers belonging to the pod. Containers cannot currently be added or removed. There must be at least one container in a Pod. Cannot be updated.",
+        "x-kubernetes-list-map-keys": ["name"], "x-kubernetes-list-type": "map",
+        "x-kubernetes-patch-merge-key": "name", "x-kubernetes-patch-strategy": "merge"}));
+    spec.insert("nodeName".into(), string_field("NodeName indicates in which node this pod is scheduled. If empty, this pod is a candidate for scheduling by the scheduler defined in schedulerName."));
+    spec.insert(
+        "serviceAccountName".into(),
+        string_field(
+            "ServiceAccountName is the name of the ServiceAccount to use to run this pod.",
+        ),
+    );
+    schemas.insert(
+        format!("{pkg}.PodSpec"),
+        json!({
+            "type": "object",
+            "description": "PodSpec is a description of a pod.",
+            "required": ["containers"],
+            "properties": spec,
+        }),
+    );
+    let mut status = Map::new();
+    status.insert(
+        "message".into(),
+        string_field(
+            "A human readable message indicating details about why the pod is in this condition.",
+        ),
+    );
+    status.insert("phase".into(), string_field("The phase of a Pod is a simple, high-level summary of where the Pod is in its lifecycle: Pending, Running, Succeeded, Failed or Unknown."));
+    status.insert("reason".into(), string_field("A brief CamelCase message indicating details about why the pod is in this state. e.g. 'Evicted'"));
+    status.insert("hostIP".into(), string_field("hostIP holds the IP address of the host to which the pod is assigned. Empty if the pod has not started yet."));
+    status.insert("podIP".into(), string_field("podIP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated."));
+    status.insert("startTime".into(), object_field(&format!("{META}.Time"), "RFC 3339 date and time at which the object was acknowledged by the Kubelet. This is before the Kubelet pulled the container image(s) for the pod."));
+    schemas.insert(format!("{pkg}.PodStatus"), json!({
+        "type": "object",
+        "description": "PodStatus represents information about the status of a pod. Status may trail the actual state of a system, especially if the node that hosts the pod cannot contact the control plane.",
+        "properties": status,
+    }));
 }
 
 fn list_schema_for(r: &ResourceInfo, item: &str) -> Value {
