@@ -1713,3 +1713,59 @@ fn discovery_sh_short_names_categories_and_explain() {
         "FIELD: aggregationRule <Object>"
     );
 }
+
+/// `test/cmd/testdata/create.txtar`: `kubectl create --raw` of a YAML file sends its bytes as
+/// JSON; the serializer cannot read apiVersion/kind and the handler answers
+/// `the object provided is unrecognized` (`transformDecodeError`, `summarizeData`).
+#[test]
+fn create_raw_of_a_yaml_body_is_unrecognized() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let pod = tmp.path().join("valid-pod.yaml");
+    std::fs::write(
+        &pod,
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: valid-pod\n",
+    )
+    .unwrap();
+    let e = s.fails(
+        KUBECTL,
+        &[
+            "create",
+            "--raw",
+            "/api/v1/namespaces",
+            "-f",
+            pod.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        e.trim(),
+        "Error from server (BadRequest): the object provided is unrecognized (must be of type Namespace): couldn't get version/kind; json parse error: invalid character 'a' looking for beginning of value (61706956657273696f6e3a2076310a6b696e643a20506f640a6d65746164 ...)"
+    );
+    let (code, body) = s.curl(
+        "POST",
+        "/apis/certificates.k8s.io/v1/certificatesigningrequests",
+        &[],
+        Some((
+            "application/json",
+            br#"{"kind":"CertificateSigningRequest","#,
+        )),
+    );
+    assert_eq!(code, 400, "{body}");
+    let st: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        st["message"],
+        r#"the object provided is unrecognized (must be of type CertificateSigningRequest): couldn't get version/kind; json parse error: unexpected end of JSON input ({"kind":"CertificateSigningReq ...)"#
+    );
+    let (code, body) = s.curl(
+        "POST",
+        "/api/v1/namespaces/default/secrets",
+        &[],
+        Some(("application/json", b"[]")),
+    );
+    assert_eq!(code, 400, "{body}");
+    let st: Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        st["message"].as_str().unwrap().starts_with("the object provided is unrecognized (must be of type Secret): couldn't get version/kind; json parse error: json: cannot unmarshal array into Go value of type struct {"),
+        "{body}"
+    );
+}

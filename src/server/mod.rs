@@ -679,6 +679,18 @@ async fn handle(
     resp
 }
 
+/// The kind of a served resource (stored, review, or listed-only core kind).
+fn kind_of(group: &str, resource: &str) -> Option<&'static str> {
+    crate::api::resources::find(group, resource)
+        .map(|r| r.kind)
+        .or_else(|| {
+            routing::EMPTY_CORE
+                .iter()
+                .find(|e| group.is_empty() && e.0 == resource)
+                .map(|e| e.2)
+        })
+}
+
 /// A fresh random-looking UUID (version 4 layout) for `Audit-Id`: the SHA-256 of this
 /// process's start, its id and a counter (edge module: no seeded stream is spent on it).
 fn new_audit_id() -> String {
@@ -1049,7 +1061,30 @@ async fn resource(
     }
     let decoded = match verb {
         Verb::Create | Verb::Update => {
-            negotiation::decode_object(&head.content_type, body).map(Some)
+            let decoded = negotiation::decode_object(&head.content_type, body);
+            // Not a JSON object with string apiVersion/kind: the JSON serializer's
+            // `Interpret` fails first, and the handler says so in its own words.
+            let interpret_fails = match &decoded {
+                Ok(Value::Object(m)) => ["apiVersion", "kind"]
+                    .iter()
+                    .any(|k| m.get(*k).is_some_and(|v| !v.is_string() && !v.is_null())),
+                Ok(Value::Null) => false,
+                Ok(_) => true,
+                Err(_) => true,
+            };
+            let json = matches!(
+                negotiation::media_type(&head.content_type).as_str(),
+                "" | "application/json"
+            );
+            match kind_of(&req.group, &req.resource) {
+                Some(kind) if interpret_fails && json => {
+                    match crate::api::goscan::unrecognized(kind, body) {
+                        Some(msg) => Err(Status::bad_request(msg)),
+                        None => decoded.map(Some),
+                    }
+                }
+                _ => decoded.map(Some),
+            }
         }
         Verb::Patch => negotiation::patch_type(&head.content_type).and_then(|pt| {
             req.patch_type = Some(pt);
