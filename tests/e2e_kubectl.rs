@@ -1567,6 +1567,17 @@ fn namespace_verbs_and_audit_id() {
         head.to_ascii_lowercase().contains("audit-id: my-audit-id"),
         "{head}"
     );
+    // `WithCacheControl` marks every response, health checks and metrics included.
+    for path in [
+        "/healthz", "/readyz", "/livez", "/metrics", "/version", "/api/v1",
+    ] {
+        let (_, head) = s.curl("GET", path, &["-i"], None);
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("cache-control: no-cache, private"),
+            "{path}: {head}"
+        );
+    }
 }
 
 /// `test/cmd/testdata/authorization.txtar` runs against an apiserver that allows everything

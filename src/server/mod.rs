@@ -668,6 +668,13 @@ async fn handle(
     if let Ok(v) = hyper::header::HeaderValue::from_str(&audit_id) {
         resp.headers_mut().insert("Audit-Id", v);
     }
+    // `WithCacheControl`: every response not otherwise marked (health checks, metrics too).
+    if !resp.headers().contains_key("cache-control") {
+        resp.headers_mut().insert(
+            "Cache-Control",
+            hyper::header::HeaderValue::from_static("no-cache, private"),
+        );
+    }
     tracing::info!(
         method = %head.method,
         path = %head.path,
