@@ -1780,3 +1780,126 @@ fn create_raw_of_a_yaml_body_is_unrecognized() {
         "{body}"
     );
 }
+
+/// test/cmd/legacy-script.sh's `kubectl auth can-i` and `kubectl auth reconcile` section, on
+/// an apiserver run with `--authorization-mode=AlwaysAllow` as the script's is ("so kubectl
+/// can-i always returns yes"), with `test/fixtures/pkg/kubectl/cmd/auth/rbac-resource-plus.yaml`
+/// (a List: ClusterRole, a Pod the command skips, ClusterRoleBinding, RoleBinding and Role
+/// in a namespace that does not exist yet).
+#[test]
+fn legacy_script_auth_can_i_and_reconcile() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(
+        tmp.path(),
+        &["--clock", "virtual", "--authorization-mode=AlwaysAllow"],
+    );
+    let all = |args: &[&str]| {
+        let o = s.kubectl(KUBECTL, args, None);
+        (
+            o.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+        )
+    };
+    assert_eq!(all(&["auth", "can-i", "*", "*"]), (Some(0), "yes\n".into()));
+    assert_eq!(
+        all(&["auth", "can-i", "get", "pods", "--subresource=log"]),
+        (Some(0), "yes\n".into())
+    );
+    let (_, out) = all(&["auth", "can-i", "get", "invalid_resource"]);
+    assert!(
+        out.contains("the server doesn't have a resource type"),
+        "{out}"
+    );
+    assert_eq!(
+        all(&["auth", "can-i", "get", "/logs/"]),
+        (Some(0), "yes\n".into())
+    );
+    let (code, out) = all(&["auth", "can-i", "get", "/logs/", "--subresource=log"]);
+    assert_ne!(code, Some(0));
+    assert!(
+        out.contains("subresource can not be used with NonResourceURL"),
+        "{out}"
+    );
+    assert_eq!(
+        all(&[
+            "auth",
+            "can-i",
+            "get",
+            "pods",
+            "--subresource=log",
+            "--quiet"
+        ]),
+        (Some(0), String::new())
+    );
+    let (_, out) = all(&["auth", "can-i", "get", "*"]);
+    assert!(!out.contains("Warning"), "{out}");
+    let (_, out) = all(&["auth", "can-i", "get", "pods"]);
+    assert!(!out.contains("Warning"), "{out}");
+    let (_, out) = all(&["auth", "can-i", "get", "csr"]);
+    assert!(
+        out.contains("Warning: resource 'certificatesigningrequests' is not namespace scoped in group 'certificates.k8s.io'"),
+        "{out}"
+    );
+    let (_, out) = all(&["auth", "can-i", "get", "csr", "--all-namespaces"]);
+    assert!(!out.contains("not namespace scoped"), "{out}");
+
+    let f = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/rbac-resource-plus.yaml"
+    );
+    let names = |what: &[&str]| {
+        let mut a = vec!["get"];
+        a.extend_from_slice(what);
+        a.extend_from_slice(&[
+            "-l",
+            "test-cmd=auth",
+            "-o",
+            "go-template={{range.items}}{{.metadata.name}}:{{end}}",
+        ]);
+        s.ok(KUBECTL, &a, None)
+    };
+    let kinds: [&[&str]; 4] = [
+        &["rolebindings", "-n", "some-other-random"],
+        &["roles", "-n", "some-other-random"],
+        &["clusterrolebindings"],
+        &["clusterroles"],
+    ];
+    s.ok(
+        KUBECTL,
+        &["auth", "reconcile", "--dry-run=client", "-f", f],
+        None,
+    );
+    for k in kinds {
+        assert_eq!(names(k), "", "{k:?}");
+    }
+    let out = s.ok(KUBECTL, &["auth", "reconcile", "-f", f], None);
+    assert_eq!(
+        out,
+        "clusterrole.rbac.authorization.k8s.io/testing-CR reconciled\nclusterrolebinding.rbac.authorization.k8s.io/testing-CRB reconciled\nrolebinding.rbac.authorization.k8s.io/testing-RB reconciled\nrole.rbac.authorization.k8s.io/testing-R reconciled\n"
+    );
+    for (k, want) in kinds
+        .iter()
+        .zip(["testing-RB:", "testing-R:", "testing-CRB:", "testing-CR:"])
+    {
+        assert_eq!(names(k), want, "{k:?}");
+    }
+    s.ok(
+        KUBECTL,
+        &[
+            "delete",
+            "rolebindings,role,clusterroles,clusterrolebindings",
+            "-n",
+            "some-other-random",
+            "-l",
+            "test-cmd=auth",
+        ],
+        None,
+    );
+    for k in kinds {
+        assert_eq!(names(k), "", "{k:?}");
+    }
+}
