@@ -566,13 +566,6 @@ mod tests {
             .iter()
             .any(|r| r["name"] == "pods"));
         assert_eq!(core["groupVersion"], "v1");
-        let g = group_list();
-        let names: Vec<&str> = g["groups"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["name"].as_str().unwrap())
-            .collect();
         let rbac = resource_list("rbac.authorization.k8s.io", "v1");
         let names: Vec<&str> = rbac["resources"]
             .as_array()
