@@ -1903,3 +1903,121 @@ fn legacy_script_auth_can_i_and_reconcile() {
         assert_eq!(names(k), "", "{k:?}");
     }
 }
+
+/// What kube-apiserver writes for the generic kinds, as a raw client sees it: Go's field
+/// order (TypeMeta, ObjectMeta in struct order, the kind's fields), map keys sorted, a role
+/// without rules as `"rules":null`; and every namespace labelled
+/// `kubernetes.io/metadata.name=<name>` by the namespace strategy, even after removing it.
+#[test]
+fn generic_objects_in_go_field_order_and_the_namespace_name_label() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let out = s.ok(
+        KUBECTL,
+        &["get", "ns", "--show-labels", "--no-headers"],
+        None,
+    );
+    for l in out.lines() {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        assert_eq!(
+            f[3],
+            format!("kubernetes.io/metadata.name={}", f[0]),
+            "{out}"
+        );
+    }
+    s.ok(KUBECTL, &["create", "ns", "lab"], None);
+    s.ok(
+        KUBECTL,
+        &[
+            "label",
+            "ns",
+            "lab",
+            "kubernetes.io/metadata.name-",
+            "zz=1",
+            "aa=2",
+        ],
+        None,
+    );
+    let raw = |p: &str| s.ok(KUBECTL, &["get", "--raw", p], None);
+    let keys = |json: &str, ptr: &str| -> Vec<String> {
+        // serde_json keeps the document's order (preserve_order)
+        let v: Value = serde_json::from_str(json).unwrap();
+        v.pointer(ptr)
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    };
+    let ns = raw("/api/v1/namespaces/lab");
+    assert_eq!(
+        keys(&ns, ""),
+        ["kind", "apiVersion", "metadata", "spec", "status"]
+    );
+    assert_eq!(
+        keys(&ns, "/metadata"),
+        [
+            "name",
+            "uid",
+            "resourceVersion",
+            "creationTimestamp",
+            "labels"
+        ]
+    );
+    assert_eq!(
+        keys(&ns, "/metadata/labels"),
+        ["aa", "kubernetes.io/metadata.name", "zz"]
+    );
+    s.ok(
+        KUBECTL,
+        &["create", "secret", "generic", "s1", "--from-literal=a=b"],
+        None,
+    );
+    s.ok(KUBECTL, &["annotate", "secret", "s1", "z=1", "a=2"], None);
+    let sec = raw("/api/v1/namespaces/default/secrets/s1");
+    assert_eq!(
+        keys(&sec, ""),
+        ["kind", "apiVersion", "metadata", "data", "type"]
+    );
+    assert_eq!(
+        keys(&sec, "/metadata"),
+        [
+            "name",
+            "namespace",
+            "uid",
+            "resourceVersion",
+            "creationTimestamp",
+            "annotations"
+        ]
+    );
+    assert_eq!(keys(&sec, "/metadata/annotations"), ["a", "z"]);
+    s.ok(
+        KUBECTL,
+        &[
+            "create",
+            "rolebinding",
+            "rb",
+            "--clusterrole=view",
+            "--user=u",
+        ],
+        None,
+    );
+    let rb = raw("/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings/rb");
+    assert_eq!(
+        keys(&rb, ""),
+        ["kind", "apiVersion", "metadata", "subjects", "roleRef"]
+    );
+    s.ok(
+        KUBECTL,
+        &["create", "clusterrole", "agg", "--aggregation-rule=a=b"],
+        None,
+    );
+    let cr = raw("/apis/rbac.authorization.k8s.io/v1/clusterroles/agg");
+    assert_eq!(
+        keys(&cr, ""),
+        ["kind", "apiVersion", "metadata", "rules", "aggregationRule"]
+    );
+    let v: Value = serde_json::from_str(&cr).unwrap();
+    assert!(v["rules"].is_null(), "{cr}");
+}

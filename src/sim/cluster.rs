@@ -1695,7 +1695,7 @@ impl Cluster {
             return Err(self.already_exists(info, &key, &name));
         }
         if dry_run {
-            return Ok(render.answer(|| obj, &name, &uid));
+            return Ok(render.answer(|| reorder_type_meta(obj), &name, &uid));
         }
         let written = self.write(info, &key, obj)?;
         Ok(render.answer(|| written, &name, &uid))
@@ -1808,6 +1808,7 @@ impl Cluster {
             if obj.get("spec").is_none() {
                 obj["spec"] = json!({"finalizers": ["kubernetes"]});
             }
+            set_namespace_name_label(&mut obj);
         }
         if !errs.is_empty() {
             return Err(Status::invalid(info.kind, info.group, &name, &errs));
@@ -2286,7 +2287,7 @@ impl Cluster {
             return Ok(old); // no-op update: no write, no event (etcd3 GuaranteedUpdate)
         }
         if dry_run {
-            return Ok(obj);
+            return Ok(reorder_type_meta(obj));
         }
         // Finalizers gone on an object being deleted: the delete completes.
         let deleting = obj
@@ -2616,6 +2617,7 @@ impl Cluster {
                 .get("status")
                 .cloned()
                 .unwrap_or(json!({"phase": "Active"}));
+            set_namespace_name_label(&mut obj);
         }
         if !errs.is_empty() {
             return Err(Status::invalid(info.kind, info.group, &name, &errs));
@@ -2846,9 +2848,78 @@ fn normalize_secret(obj: &mut Value, errs: &mut Vec<FieldError>) {
 /// Put `apiVersion`, `kind`, `metadata` first (as Go's struct order does).
 fn reorder_type_meta(v: Value) -> Value {
     let Value::Object(mut m) = v else { return v };
+    // Go's struct field order: TypeMeta, ObjectMeta, then the kind's own fields.
+    let own: &[&str] = match m.get("kind").and_then(Value::as_str) {
+        Some("Namespace") => &["spec", "status"],
+        Some("Secret") => &["immutable", "data", "stringData", "type"],
+        Some("Role") => &["rules"],
+        Some("ClusterRole") => &["rules", "aggregationRule"],
+        Some("RoleBinding" | "ClusterRoleBinding") => &["subjects", "roleRef"],
+        _ => &[],
+    };
+    // `Rules []PolicyRule json:"rules"` has no omitempty: a role without rules says `null`.
+    if own.first() == Some(&"rules") && !m.contains_key("rules") {
+        m.insert("rules".into(), Value::Null);
+    }
     let mut out = serde_json::Map::new();
-    for k in ["kind", "apiVersion", "metadata"] {
-        if let Some(x) = m.remove(k) {
+    for k in ["kind", "apiVersion", "metadata"].iter().chain(own) {
+        if let Some(mut x) = m.remove(*k) {
+            if *k == "metadata" {
+                x = reorder_object_meta(x);
+            }
+            out.insert(k.to_string(), x);
+        }
+    }
+    for (k, x) in m {
+        out.insert(k, x);
+    }
+    Value::Object(out)
+}
+
+/// The namespace strategy's `Canonicalize` (and `SetDefaults_Namespace`): every namespace
+/// carries `kubernetes.io/metadata.name=<its name>`, whatever the request said.
+fn set_namespace_name_label(obj: &mut Value) {
+    let name = meta_str(obj, "name").to_string();
+    if name.is_empty() {
+        return;
+    }
+    if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+        if !m.get("labels").is_some_and(Value::is_object) {
+            m.insert("labels".into(), json!({}));
+        }
+        if let Some(l) = m.get_mut("labels").and_then(Value::as_object_mut) {
+            l.insert("kubernetes.io/metadata.name".into(), json!(name));
+        }
+    }
+}
+
+/// ObjectMeta as Go writes it: its fields in struct order, label and annotation keys sorted
+/// (`encoding/json` sorts map keys).
+fn reorder_object_meta(v: Value) -> Value {
+    const ORDER: [&str; 15] = [
+        "name",
+        "generateName",
+        "namespace",
+        "selfLink",
+        "uid",
+        "resourceVersion",
+        "generation",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "labels",
+        "annotations",
+        "ownerReferences",
+        "finalizers",
+        "managedFields",
+    ];
+    let Value::Object(mut m) = v else { return v };
+    let mut out = serde_json::Map::new();
+    for k in ORDER {
+        if let Some(mut x) = m.remove(k) {
+            if let (true, Value::Object(map)) = (k == "labels" || k == "annotations", &mut x) {
+                map.sort_keys();
+            }
             out.insert(k.to_string(), x);
         }
     }
