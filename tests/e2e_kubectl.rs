@@ -2021,3 +2021,87 @@ fn generic_objects_in_go_field_order_and_the_namespace_name_label() {
     let v: Value = serde_json::from_str(&cr).unwrap();
     assert!(v["rules"].is_null(), "{cr}");
 }
+
+/// LocalSubjectAccessReview (authorization.k8s.io/v1, namespaced): discovery lists it with the
+/// other reviews; `kubectl create -f` answers it in the request's namespace;
+/// `ValidateLocalSubjectAccessReview` refuses another namespace in the resource attributes
+/// and any non-resource attributes.
+#[test]
+fn local_subject_access_reviews() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let out = s.ok(
+        KUBECTL,
+        &[
+            "api-resources",
+            "--api-group=authorization.k8s.io",
+            "-o",
+            "name",
+        ],
+        None,
+    );
+    assert_eq!(
+        out,
+        "localsubjectaccessreviews.authorization.k8s.io\nselfsubjectaccessreviews.authorization.k8s.io\nselfsubjectrulesreviews.authorization.k8s.io\nsubjectaccessreviews.authorization.k8s.io\n"
+    );
+    s.ok(
+        KUBECTL,
+        &[
+            "create",
+            "rolebinding",
+            "bob-view",
+            "--clusterrole=admin",
+            "--user=bob",
+            "-n",
+            "default",
+        ],
+        None,
+    );
+    let lsar = |ns: &str, verb: &str| {
+        format!(
+            r#"{{"apiVersion": "authorization.k8s.io/v1", "kind": "LocalSubjectAccessReview",
+            "spec": {{"user": "bob", "resourceAttributes": {{"namespace": "{ns}", "verb": "{verb}", "resource": "secrets"}}}}}}"#
+        )
+    };
+    let out = s.ok(
+        KUBECTL,
+        &["create", "-n", "default", "-f", "-", "-o", "json"],
+        Some(&lsar("default", "get")),
+    );
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["metadata"]["namespace"], "default");
+    assert_eq!(v["status"]["allowed"], true, "{out}");
+    assert!(
+        v["status"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains(r#"RBAC: allowed by RoleBinding "bob-view/default" of ClusterRole "admin" to User "bob""#),
+        "{out}"
+    );
+    let o = s.kubectl(
+        KUBECTL,
+        &["create", "-n", "default", "-f", "-"],
+        Some(&lsar("kube-system", "get")),
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr).trim(),
+        r#"The LocalSubjectAccessReview "" is invalid: spec.resourceAttributes.namespace: Invalid value: "kube-system": must match metadata.namespace"#
+    );
+    let o = s.kubectl(
+        KUBECTL,
+        &["create", "-n", "default", "-f", "-"],
+        Some(r#"{"apiVersion":"authorization.k8s.io/v1","kind":"LocalSubjectAccessReview","spec":{"user":"bob","nonResourceAttributes":{"path":"/x","verb":"get"}}}"#),
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr).trim(),
+        r#"The LocalSubjectAccessReview "" is invalid: spec.nonResourceAttributes: Invalid value: authorization.NonResourceAttributes{Path:"/x", Verb:"get"}: disallowed on this kind of request"#
+    );
+    // the cluster-scoped path does not exist
+    let (code, _) = s.curl(
+        "POST",
+        "/apis/authorization.k8s.io/v1/localsubjectaccessreviews",
+        &[],
+        Some(("application/json", lsar("default", "get").as_bytes())),
+    );
+    assert_eq!(code, 404);
+}

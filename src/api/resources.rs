@@ -135,6 +135,18 @@ pub const ALL: &[ResourceInfo] = &[
     ResourceInfo {
         group: "authorization.k8s.io",
         version: "v1",
+        resource: "localsubjectaccessreviews",
+        singular: "localsubjectaccessreview",
+        kind: "LocalSubjectAccessReview",
+        list_kind: "",
+        namespaced: true,
+        short_names: &[],
+        verbs: CREATE_ONLY,
+        stored: false,
+    },
+    ResourceInfo {
+        group: "authorization.k8s.io",
+        version: "v1",
         resource: "selfsubjectaccessreviews",
         singular: "selfsubjectaccessreview",
         kind: "SelfSubjectAccessReview",

@@ -1049,7 +1049,9 @@ impl Cluster {
                 .body
                 .clone()
                 .ok_or_else(|| Status::bad_request("request body required"))?;
-            return self.review(who, &info, &body).map(ApiResponse::Created);
+            return self
+                .review(who, &info, &req.namespace, &body)
+                .map(ApiResponse::Created);
         }
         if info.namespaced && req.namespace.is_empty() && !matches!(verb, Verb::List | Verb::Watch)
         {
@@ -2793,14 +2795,32 @@ impl Cluster {
         &mut self,
         who: &Identity,
         info: &ResourceInfo,
+        ns: &str,
         body: &Value,
     ) -> Result<Value, Status> {
         check_type_meta(info, body)?;
+        let mut body = body.clone();
+        if info.namespaced {
+            // LocalSubjectAccessReview: only under /namespaces/<ns>/, where the handler's
+            // `EnsureObjectNamespaceMatchesRequestNamespace` gives the object that namespace.
+            if ns.is_empty() {
+                return Err(Status::failure(
+                    404,
+                    "NotFound",
+                    "the server could not find the requested resource",
+                ));
+            }
+            let body_ns = meta_str(&body, "namespace");
+            if !body_ns.is_empty() && body_ns != ns {
+                return Err(Status::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
+            }
+            set_meta(&mut body, "namespace", json!(ns));
+        }
         crate::auth::reviews::handle_review_at(
             &self.rbac,
             who,
             info.resource,
-            body,
+            &body,
             Some(self.now()),
         )
     }
