@@ -2105,3 +2105,87 @@ fn local_subject_access_reviews() {
     );
     assert_eq!(code, 404);
 }
+
+/// `ValidateSecret` / `ValidateSecretUpdate` (pkg/apis/core/validation/validation.go): data
+/// keys are config-map keys, each built-in type requires its data, an immutable secret keeps
+/// its data and its immutability.
+#[test]
+fn secret_validation_as_upstream() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let create = |name: &str, ty: &str, data: &str| {
+        let doc = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\ntype: {ty}\ndata:\n{data}\n"
+        );
+        let o = s.kubectl(KUBECTL, &["create", "-f", "-"], Some(&doc));
+        String::from_utf8_lossy(&o.stderr).trim().to_string()
+    };
+    assert_eq!(
+        create("t1", "kubernetes.io/tls", "  tls.crt: YQ=="),
+        r#"The Secret "t1" is invalid: data[tls.key]: Required value"#
+    );
+    assert_eq!(
+        create("t2", "kubernetes.io/dockerconfigjson", "  x: YQ=="),
+        r#"The Secret "t2" is invalid: data[.dockerconfigjson]: Required value"#
+    );
+    assert_eq!(
+        create(
+            "t3",
+            "kubernetes.io/dockerconfigjson",
+            "  .dockerconfigjson: W10="
+        ),
+        r#"The Secret "t3" is invalid: data[.dockerconfigjson]: Invalid value: "<secret contents redacted>": json: cannot unmarshal array into Go value of type map[string]interface {}"#
+    );
+    assert_eq!(
+        create("t3b", "kubernetes.io/dockercfg", "  .dockercfg: e30K"),
+        ""
+    );
+    assert_eq!(
+        create("t4", "kubernetes.io/basic-auth", "  x: YQ=="),
+        "The Secret \"t4\" is invalid: \n* data[username]: Required value\n* data[password]: Required value"
+    );
+    assert_eq!(
+        create("t5", "Opaque", "  \"a b\": YQ=="),
+        r#"The Secret "t5" is invalid: data[a b]: Invalid value: "a b": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"#
+    );
+    assert_eq!(
+        create("t6", "Opaque", "  \"..x\": YQ=="),
+        r#"The Secret "t6" is invalid: data[..x]: Invalid value: "..x": must not start with '..'"#
+    );
+    assert_eq!(
+        create("t7", "kubernetes.io/service-account-token", "  x: YQ=="),
+        r#"The Secret "t7" is invalid: metadata.annotations[kubernetes.io/service-account.name]: Required value"#
+    );
+    assert_eq!(
+        create("t8", "kubernetes.io/ssh-auth", "  ssh-privatekey: \"\""),
+        r#"The Secret "t8" is invalid: data[ssh-privatekey]: Required value"#
+    );
+    s.ok(
+        KUBECTL,
+        &["create", "secret", "generic", "imm", "--from-literal=a=b"],
+        None,
+    );
+    s.ok(
+        KUBECTL,
+        &["patch", "secret", "imm", "-p", r#"{"immutable":true}"#],
+        None,
+    );
+    let e = s.fails(
+        KUBECTL,
+        &["patch", "secret", "imm", "-p", r#"{"data":{"a":"Yw=="}}"#],
+    );
+    assert_eq!(
+        e.trim(),
+        r#"The Secret "imm" is invalid: data: Forbidden: field is immutable when `immutable` is set"#
+    );
+    let e = s.fails(
+        KUBECTL,
+        &["patch", "secret", "imm", "-p", r#"{"immutable":false}"#],
+    );
+    assert_eq!(
+        e.trim(),
+        r#"The Secret "imm" is invalid: immutable: Forbidden: field is immutable when `immutable` is set"#
+    );
+    // metadata stays writable
+    s.ok(KUBECTL, &["label", "secret", "imm", "x=y"], None);
+}

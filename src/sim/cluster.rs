@@ -1804,6 +1804,7 @@ impl Cluster {
         ));
         if info.resource == "secrets" {
             normalize_secret(&mut obj, &mut errs);
+            errs.extend(validate_secret(&obj));
         }
         if info.resource == "namespaces" {
             obj["status"] = json!({"phase": "Active"});
@@ -2613,6 +2614,29 @@ impl Cluster {
             if ot != nt {
                 errs.push(FieldError::invalid("type", nt, "field is immutable"));
             }
+            // `ValidateSecretUpdate`: an immutable secret stays immutable, its data unchanged.
+            if old.get("immutable") == Some(&json!(true)) {
+                if obj.get("immutable") != Some(&json!(true)) {
+                    errs.push(FieldError::forbidden(
+                        "immutable",
+                        "field is immutable when `immutable` is set",
+                    ));
+                }
+                let data = |v: &Value| v.get("data").cloned().filter(|d| !d.is_null());
+                let empty = |d: &Option<Value>| {
+                    d.as_ref()
+                        .and_then(Value::as_object)
+                        .is_none_or(|m| m.is_empty())
+                };
+                let (nd, od) = (data(&obj), data(old));
+                if nd != od && !(empty(&nd) && empty(&od)) {
+                    errs.push(FieldError::forbidden(
+                        "data",
+                        "field is immutable when `immutable` is set",
+                    ));
+                }
+            }
+            errs.extend(validate_secret(&obj));
         }
         if info.resource == "namespaces" {
             obj["status"] = old
@@ -2863,6 +2887,98 @@ fn normalize_secret(obj: &mut Value, errs: &mut Vec<FieldError>) {
             }
         }
     }
+}
+
+/// `ValidateSecret` after ObjectMeta: data keys, total size, and what each built-in type
+/// requires in its data (`pkg/apis/core/validation/validation.go`).
+fn validate_secret(obj: &Value) -> Vec<FieldError> {
+    use base64::Engine;
+    let mut errs = Vec::new();
+    let empty = serde_json::Map::new();
+    let data = obj.get("data").and_then(Value::as_object).unwrap_or(&empty);
+    let bytes = |k: &str| {
+        data.get(k)
+            .and_then(Value::as_str)
+            .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
+    };
+    let mut total = 0;
+    for (k, _) in data {
+        for msg in crate::validation::names::config_map_key(k) {
+            errs.push(FieldError::invalid(format!("data[{k}]"), k, msg));
+        }
+        total += bytes(k).map_or(0, |b| b.len());
+    }
+    if total > 1024 * 1024 {
+        errs.push(FieldError::too_long("data", 1024 * 1024));
+    }
+    let required = |k: &str| FieldError::required(format!("data[{k}]"), "");
+    // `json.Unmarshal(b, &map[string]interface{}{})`
+    let json_map_error = |b: &[u8]| -> Option<String> {
+        if let Some(e) = crate::api::goscan::syntax_error(b) {
+            return Some(e);
+        }
+        let v: Value = serde_json::from_slice(b).ok()?;
+        let t = match v {
+            Value::Object(_) | Value::Null => return None,
+            Value::Array(_) => "array",
+            Value::String(_) => "string",
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+        };
+        Some(format!(
+            "json: cannot unmarshal {t} into Go value of type map[string]interface {{}}"
+        ))
+    };
+    match obj.get("type").and_then(Value::as_str).unwrap_or("") {
+        "kubernetes.io/service-account-token" => {
+            let sa = obj["metadata"]["annotations"]["kubernetes.io/service-account.name"]
+                .as_str()
+                .unwrap_or("");
+            if sa.is_empty() {
+                errs.push(FieldError::required(
+                    "metadata.annotations[kubernetes.io/service-account.name]",
+                    "",
+                ));
+            }
+        }
+        t @ ("kubernetes.io/dockercfg" | "kubernetes.io/dockerconfigjson") => {
+            let key = if t == "kubernetes.io/dockercfg" {
+                ".dockercfg"
+            } else {
+                ".dockerconfigjson"
+            };
+            match bytes(key) {
+                None if !data.contains_key(key) => errs.push(required(key)),
+                b => {
+                    if let Some(e) = json_map_error(&b.unwrap_or_default()) {
+                        errs.push(FieldError::invalid_raw(
+                            format!("data[{key}]"),
+                            "\"<secret contents redacted>\"",
+                            e,
+                        ));
+                    }
+                }
+            }
+        }
+        "kubernetes.io/basic-auth"
+            if !data.contains_key("username") && !data.contains_key("password") =>
+        {
+            errs.push(required("username"));
+            errs.push(required("password"));
+        }
+        "kubernetes.io/ssh-auth" if bytes("ssh-privatekey").is_none_or(|b| b.is_empty()) => {
+            errs.push(required("ssh-privatekey"));
+        }
+        "kubernetes.io/tls" => {
+            for k in ["tls.crt", "tls.key"] {
+                if !data.contains_key(k) {
+                    errs.push(required(k));
+                }
+            }
+        }
+        _ => {}
+    }
+    errs
 }
 
 /// Put `apiVersion`, `kind`, `metadata` first (as Go's struct order does).
