@@ -2188,4 +2188,25 @@ fn secret_validation_as_upstream() {
     );
     // metadata stays writable
     s.ok(KUBECTL, &["label", "secret", "imm", "x=y"], None);
+    // data that is not Go base64 fails the decoder, before validation
+    assert_eq!(
+        create(
+            "t9",
+            "Opaque",
+            "  a: YQ==
+  b: aGk=YQ=="
+        ),
+        r#"Error from server (BadRequest): error when creating "STDIN": Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 4"#
+    );
+    // Go skips newlines in base64 and writes the bytes back canonical
+    let doc = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: t10\ndata:\n  a: \"aG\\nk=\"\n";
+    s.ok(KUBECTL, &["create", "-f", "-"], Some(doc));
+    assert_eq!(
+        s.ok(
+            KUBECTL,
+            &["get", "secret", "t10", "-o", "jsonpath={.data.a}"],
+            None
+        ),
+        "aGk="
+    );
 }

@@ -1066,6 +1066,11 @@ impl Cluster {
                 csr_strategy::strict_decode_check(body, req.strict_errors.as_deref())?;
             }
         }
+        if matches!(verb, Verb::Create | Verb::Update) && info.resource == "secrets" {
+            if let Some(body) = &req.body {
+                secret_base64_check(body)?;
+            }
+        }
         match verb {
             Verb::Get => self.get(&info, &namespace, &req.name).map(ApiResponse::Ok),
             Verb::List => self.list(&info, &namespace, &req).map(ApiResponse::Ok),
@@ -2873,20 +2878,46 @@ fn normalize_secret(obj: &mut Value, errs: &mut Vec<FieldError>) {
             obj["data"][k] = json!(base64::engine::general_purpose::STANDARD.encode(s));
         }
     }
-    if let Some(Value::Object(d)) = obj.get("data") {
-        for (k, v) in d {
-            let ok = v
+    if let Some(Value::Object(d)) = obj.get_mut("data") {
+        for (k, v) in d.iter_mut() {
+            // Go decodes `[]byte` as `base64.StdEncoding` does (newlines skipped) and writes
+            // it back canonical.
+            match v
                 .as_str()
-                .is_some_and(|s| base64::engine::general_purpose::STANDARD.decode(s).is_ok());
-            if !ok {
-                errs.push(FieldError::invalid(
+                .map(|s| crate::api::gojson::decode_base64_std(s.as_bytes()))
+            {
+                Some(Ok(b)) => {
+                    *v = json!(base64::engine::general_purpose::STANDARD.encode(b));
+                }
+                Some(Err(_)) | None if v.is_null() => {}
+                _ => errs.push(FieldError::invalid(
                     format!("data[{k}]"),
                     "<secret data>",
                     "must be base64-encoded",
-                ));
+                )),
             }
         }
     }
+}
+
+/// A Secret body's `data` as the JSON decoder reads it into `[]byte`: the first value that is
+/// not Go base64 is the decoder's error, before anything else looks at the object.
+#[allow(clippy::result_large_err)]
+fn secret_base64_check(body: &Value) -> Result<(), Status> {
+    let Some(Value::Object(d)) = body.get("data") else {
+        return Ok(());
+    };
+    for v in d.values() {
+        if let Some(Err(e)) = v
+            .as_str()
+            .map(|s| crate::api::gojson::decode_base64_std(s.as_bytes()))
+        {
+            return Err(Status::bad_request(format!(
+                "Secret in version \"v1\" cannot be handled as a Secret: {e}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `ValidateSecret` after ObjectMeta: data keys, total size, and what each built-in type
