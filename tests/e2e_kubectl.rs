@@ -2210,3 +2210,49 @@ fn secret_validation_as_upstream() {
         "aGk="
     );
 }
+
+/// The RBAC kinds' v1 defaults and validation (`pkg/apis/rbac/v1/defaults.go`,
+/// `pkg/apis/rbac/validation/validation.go`) as kubectl shows them.
+#[test]
+fn rbac_defaults_and_validation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let create = |doc: &str| {
+        let o = s.kubectl(KUBECTL, &["create", "-f", "-"], Some(doc));
+        String::from_utf8_lossy(&o.stderr).trim().to_string()
+    };
+    assert_eq!(
+        create("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: r1\nrules:\n- resources: [pods]\n"),
+        "The Role \"r1\" is invalid: \n* rules[0].verbs: Required value: verbs must contain at least one value\n* rules[0].apiGroups: Required value: resource rules must supply at least one api group"
+    );
+    assert_eq!(
+        create("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: r2\nrules:\n- verbs: [get]\n  nonResourceURLs: [/x]\n"),
+        r#"The Role "r2" is invalid: rules[0].nonResourceURLs: Invalid value: []string{"/x"}: namespaced rules cannot apply to non-resource URLs"#
+    );
+    assert_eq!(
+        create("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: b1\nroleRef:\n  kind: Role\n  name: x\nsubjects:\n- kind: ServiceAccount\n  name: sa\n"),
+        "The ClusterRoleBinding \"b1\" is invalid: \n* roleRef.kind: Unsupported value: \"Role\": supported values: \"ClusterRole\"\n* subjects[0].namespace: Required value"
+    );
+    // defaults: the roleRef's and a User subject's apiGroup
+    let out = s.ok(
+        KUBECTL,
+        &["create", "-f", "-", "-o", "jsonpath={.roleRef.apiGroup} {.subjects[0].apiGroup}"],
+        Some("apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: b2\nroleRef:\n  kind: ClusterRole\n  name: view\nsubjects:\n- kind: User\n  name: u\n"),
+    );
+    assert_eq!(out, "rbac.authorization.k8s.io rbac.authorization.k8s.io");
+    let e = s.fails(
+        KUBECTL,
+        &[
+            "patch",
+            "rolebinding",
+            "b2",
+            "--type=merge",
+            "-p",
+            r#"{"roleRef":{"name":"edit"}}"#,
+        ],
+    );
+    assert_eq!(
+        e.trim(),
+        r#"The RoleBinding "b2" is invalid: roleRef: Invalid value: rbac.RoleRef{APIGroup:"rbac.authorization.k8s.io", Kind:"ClusterRole", Name:"edit"}: cannot change roleRef"#
+    );
+}

@@ -1807,6 +1807,10 @@ impl Cluster {
             &meta,
             info.namespaced,
         ));
+        if info.group == "rbac.authorization.k8s.io" {
+            crate::validation::rbac::set_defaults(info.kind, &mut obj);
+            errs.extend(crate::validation::rbac::validate(info.kind, &obj));
+        }
         if info.resource == "secrets" {
             normalize_secret(&mut obj, &mut errs);
             errs.extend(validate_secret(&obj));
@@ -2611,6 +2615,13 @@ impl Cluster {
                 errs.extend(validate_object_meta(&new_meta, info.namespaced));
             }
             errs.extend(validate_object_meta_update(&new_meta, &old_meta));
+        }
+        if info.group == "rbac.authorization.k8s.io" {
+            crate::validation::rbac::set_defaults(info.kind, &mut obj);
+            errs.extend(crate::validation::rbac::validate(info.kind, &obj));
+            errs.extend(crate::validation::rbac::validate_update(
+                info.kind, &obj, old,
+            ));
         }
         if info.resource == "secrets" {
             normalize_secret(&mut obj, &mut errs);

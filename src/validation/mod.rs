@@ -5,5 +5,6 @@ pub mod csr;
 pub mod field;
 pub mod meta;
 pub mod names;
+pub mod rbac;
 
 pub use field::{ErrorKind, FieldError};
