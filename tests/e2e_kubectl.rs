@@ -999,6 +999,1271 @@ fn kubectl_get_sort_by_a_spec_field() {
     assert_eq!(names, ["b1", "c1", "a1"], "{out}");
 }
 
+/// `hack/testdata/csr.yml` of kubernetes/kubernetes, as `test/cmd/certificate.sh` creates it.
+const UPSTREAM_CSR_YML: &str = "apiVersion: certificates.k8s.io/v1
+kind: CertificateSigningRequest
+metadata:
+  name: foo
+spec:
+  request: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0KTUlJQ2d6Q0NBV3NDQVFBd0ZURVRNQkVHQTFVRUF4TUthM1ZpWlMxaFpHMXBiakNDQVNJd0RRWUpLb1pJaHZjTgpBUUVCQlFBRGdnRVBBRENDQVFvQ2dnRUJBTlJ5dFhkcWV6ZTFBdXFjZkpWYlFBY1BJejZWY2pXSTZ5WmlQa3lrCjAzUW9GaHJGRXhUQXNPTGVFUHlrQXc1YndUOWZiajRXMzZmR2k4RGxsd1FzVGoyYzVUTnBnQkkwbElDbzI4aGcKbHYvTDJsMnRsWUVKdDdTbVhjblNvaGJ5S0h4TERRUHVmTVBBTkZsaEFmTUdCWEhRcmZMajhrTk1MUDA4UlBsbAp0N3V4RDVRdFA0cHlGL1Nhbm1XVEtRNU56WlJ4TC82UmhJMEpxSHJmNFFjQmg2dlR5bnFaRGVmMWVxNjBnQXllClNPRkpKYWRuK3h2VEFqLzgxZk1TbjdOSlNnaktDYkNEeXQ1eS9UZHd0SzZnVUQzM01paE5uNXhKTVF0MUZXUVAKRzY3eTA1QVh6b0pqTm5sWVA1MnJsTlhvNzh6aVMrN1E4RklxQzY0c05vWWhxeGNDQXdFQUFhQXBNQ2NHQ1NxRwpTSWIzRFFFSkRqRWFNQmd3Q1FZRFZSMFRCQUl3QURBTEJnTlZIUThFQkFNQ0JlQXdEUVlKS29aSWh2Y05BUUVMCkJRQURnZ0VCQU5CazlwaHpWYUJBci9xZHN4bXdPR1NQa094UkZlR1lyemRvaW5LTzVGUGZER2JkU0VWQ0o1K0wKeWJTNUtmaUZYU1EvNmk0RE9WRWtxcnFrVElIc1JNSlJwbTZ5Zjk1TU4zSWVLak9jQlV2b2VWVlpxMUNOUU8zagp2dklmK1A1NStLdXpvK0NIT1F5RWlvTlRPaUtGWTJseStEZEEwMXMxbU9FMTZSWGlWeFhGcFhGeGRJVmRPK0oxClZ1MW5yWG5ZVFJQRmtyaG80MTlpaDQzNjRPcGZqYXFXVCtmd20ySVZQSlBoaUJpYi9RRzRhUGJJcFh3amlCUUMKemV6WlM2L01nQkt1bUdMZ3Z5MitXNU9UWTJ5ZFFMZFVxbERFNEU2MFhmdVZ6bk5zWjZDS0tYY1pVaW1ZTkkwNgpKa0t4bGRjd0V2cmI0SmN3M2RFQjdOOUwvSW9ZNXFBPQotLS0tLUVORCBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0K
+  signerName: kubernetes.io/kube-apiserver-client
+  usages:
+    - digital signature
+    - key encipherment
+    - client auth
+";
+
+/// `kube::test::get_object_assert OBJ TEMPLATE`: the go-template output of `kubectl get`.
+fn get_template(s: &Server, args: &[&str], template: &str) -> String {
+    let t = format!("go-template={template}");
+    let mut a = vec!["get"];
+    a.extend_from_slice(args);
+    a.extend_from_slice(&["-o", &t]);
+    s.ok(KUBECTL, &a, None)
+}
+
+/// `test/cmd/certificate.sh`, step by step: approve and deny, by name and with `-f`, the
+/// conditions read back with a go-template, delete with `-f`; then what the script does not
+/// run but its commands allow: `--force` on a decided request, several names, `-o name`.
+#[test]
+fn certificate_sh_of_test_cmd() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let file = tmp.path().join("csr.yml");
+    std::fs::write(&file, UPSTREAM_CSR_YML).unwrap();
+    let f = file.to_str().unwrap();
+    let conditions = |s: &Server| {
+        get_template(
+            s,
+            &["csr/foo"],
+            "{{range.status.conditions}}{{.type}}{{end}}",
+        )
+    };
+    for (verb, by_file, want) in [
+        ("approve", false, "Approved"),
+        ("approve", true, "Approved"),
+        ("deny", false, "Denied"),
+        ("deny", true, "Denied"),
+    ] {
+        let out = s.ok(KUBECTL, &["create", "-f", f], None);
+        assert_eq!(
+            out.trim(),
+            "certificatesigningrequest.certificates.k8s.io/foo created"
+        );
+        assert_eq!(conditions(&s), "");
+        let out = if by_file {
+            s.ok(KUBECTL, &["certificate", verb, "-f", f], None)
+        } else {
+            s.ok(KUBECTL, &["certificate", verb, "foo"], None)
+        };
+        let past = if verb == "approve" {
+            "approved"
+        } else {
+            "denied"
+        };
+        assert_eq!(
+            out.trim(),
+            format!("certificatesigningrequest.certificates.k8s.io/foo {past}")
+        );
+        let list: Value =
+            serde_json::from_str(&s.ok(KUBECTL, &["get", "csr", "-o", "json"], None)).unwrap();
+        assert_eq!(list["items"][0]["metadata"]["name"], "foo");
+        assert_eq!(conditions(&s), want);
+        let out = s.ok(KUBECTL, &["delete", "-f", f], None);
+        assert_eq!(
+            out.trim(),
+            r#"certificatesigningrequest.certificates.k8s.io "foo" deleted"#
+        );
+        assert_eq!(
+            get_template(&s, &["csr"], "{{range.items}}{{.metadata.name}}{{end}}"),
+            ""
+        );
+    }
+
+    // A decided request cannot be decided the other way, not even with --force.
+    s.ok(KUBECTL, &["create", "-f", f], None);
+    s.ok(
+        KUBECTL,
+        &["create", "-f", "-"],
+        Some(&UPSTREAM_CSR_YML.replace("name: foo", "name: bar")),
+    );
+    s.ok(KUBECTL, &["certificate", "deny", "foo"], None);
+    for extra in [&[][..], &["--force"][..]] {
+        let mut a = vec!["certificate", "approve", "foo"];
+        a.extend_from_slice(extra);
+        let err = s.fails(KUBECTL, &a);
+        assert_eq!(
+            err.trim(),
+            r#"error: certificate signing request "foo" is already Denied"#
+        );
+    }
+    // Denying again is a no-op; with --force it is written again.
+    let out = s.ok(KUBECTL, &["certificate", "deny", "foo", "--force"], None);
+    assert_eq!(
+        out.trim(),
+        "certificatesigningrequest.certificates.k8s.io/foo denied"
+    );
+    assert_eq!(conditions(&s), "Denied");
+    // Several names, -o name: the decided one fails, the other is printed by name.
+    let o = s.kubectl(
+        KUBECTL,
+        &["certificate", "approve", "bar", "foo", "-o", "name"],
+        None,
+    );
+    assert!(!o.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "certificatesigningrequest.certificates.k8s.io/bar"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr).trim(),
+        r#"error: certificate signing request "foo" is already Denied"#
+    );
+    let err = s.fails(KUBECTL, &["certificate", "approve", "nope"]);
+    assert_eq!(
+        err.trim(),
+        r#"Error from server (NotFound): certificatesigningrequests.certificates.k8s.io "nope" not found"#
+    );
+}
+
+/// `test/cmd/rbac.sh` (`run_clusterroles_tests`, `run_role_tests`) with the kinds csrsim
+/// serves in place of deployments and replicasets.
+#[test]
+fn rbac_sh_of_test_cmd() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    s.ok(KUBECTL, &["create", "namespace", "namespace1"], None);
+    let n = ["-n", "namespace1"];
+    let t = |obj: &str, tmpl: &str| get_template(&s, &[obj, n[0], n[1]], tmpl);
+    const VERBS: &str = "{{range.rules}}{{range.verbs}}{{.}}:{{end}}{{end}}";
+    const RES: &str = "{{range.rules}}{{range.resources}}{{.}}:{{end}}{{end}}";
+    const GROUPS: &str = "{{range.rules}}{{range.apiGroups}}{{.}}:{{end}}{{end}}";
+    const NAMES: &str = "{{range.rules}}{{range.resourceNames}}{{.}}:{{end}}{{end}}";
+    const SUBJECTS: &str = "{{range.subjects}}{{.name}}:{{end}}";
+    const SUBJECT_NS: &str = "{{range.subjects}}{{.namespace}}:{{end}}";
+    let create = |args: &[&str]| {
+        let mut a = vec!["create"];
+        a.extend_from_slice(args);
+        a.extend_from_slice(&n);
+        s.ok(KUBECTL, &a, None)
+    };
+    assert_eq!(
+        t("clusterroles/cluster-admin", "{{.metadata.name}}"),
+        "cluster-admin"
+    );
+    assert_eq!(
+        t("clusterrolebindings/cluster-admin", "{{.metadata.name}}"),
+        "cluster-admin"
+    );
+    create(&["clusterrole", "pod-admin", "--verb=*", "--resource=pods"]);
+    assert_eq!(t("clusterrole/pod-admin", VERBS), "*:");
+    let o = s.kubectl(
+        KUBECTL,
+        &["delete", "clusterrole", "pod-admin", "-n", "test"],
+        None,
+    );
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        all.to_ascii_lowercase()
+            .contains("warning: deleting cluster-scoped resources"),
+        "{all}"
+    );
+    assert!(
+        all.contains(r#"clusterrole.rbac.authorization.k8s.io "pod-admin" deleted"#),
+        "{all}"
+    );
+    create(&["clusterrole", "pod-admin", "--verb=*", "--resource=pods"]);
+    assert_eq!(t("clusterrole/pod-admin", RES), "pods:");
+    assert_eq!(t("clusterrole/pod-admin", GROUPS), ":");
+    create(&[
+        "clusterrole",
+        "resource-reader",
+        "--verb=get,list",
+        "--resource=pods,certificatesigningrequests.certificates.k8s.io",
+    ]);
+    assert_eq!(
+        t("clusterrole/resource-reader", VERBS),
+        "get:list:get:list:"
+    );
+    assert_eq!(
+        t("clusterrole/resource-reader", RES),
+        "pods:certificatesigningrequests:"
+    );
+    assert_eq!(
+        t("clusterrole/resource-reader", GROUPS),
+        ":certificates.k8s.io:"
+    );
+    create(&[
+        "clusterrole",
+        "resourcename-reader",
+        "--verb=get,list",
+        "--resource=pods",
+        "--resource-name=foo",
+    ]);
+    assert_eq!(t("clusterrole/resourcename-reader", NAMES), "foo:");
+    create(&[
+        "clusterrole",
+        "url-reader",
+        "--verb=get",
+        "--non-resource-url=/logs/*",
+        "--non-resource-url=/healthz/*",
+    ]);
+    assert_eq!(
+        t(
+            "clusterrole/url-reader",
+            "{{range.rules}}{{range.nonResourceURLs}}{{.}}:{{end}}{{end}}"
+        ),
+        "/logs/*:/healthz/*:"
+    );
+    create(&[
+        "clusterrole",
+        "aggregation-reader",
+        "--aggregation-rule=foo1=foo2",
+    ]);
+    assert_eq!(
+        t("clusterrole/aggregation-reader", "{{.metadata.name}}"),
+        "aggregation-reader"
+    );
+
+    let set = |args: &[&str]| {
+        let mut a = vec!["set", "subject"];
+        a.extend_from_slice(args);
+        a.extend_from_slice(&n);
+        s.ok(KUBECTL, &a, None)
+    };
+    create(&[
+        "clusterrolebinding",
+        "super-admin",
+        "--clusterrole=admin",
+        "--user=super-admin",
+    ]);
+    set(&["clusterrolebinding", "super-admin", "--user=foo"]);
+    assert_eq!(
+        t("clusterrolebinding/super-admin", SUBJECTS),
+        "super-admin:foo:"
+    );
+    create(&[
+        "clusterrolebinding",
+        "multi-users",
+        "--clusterrole=admin",
+        "--user=user-1",
+        "--user=user-2",
+    ]);
+    assert_eq!(
+        t("clusterrolebinding/multi-users", SUBJECTS),
+        "user-1:user-2:"
+    );
+    create(&[
+        "clusterrolebinding",
+        "super-group",
+        "--clusterrole=admin",
+        "--group=the-group",
+    ]);
+    set(&["clusterrolebinding", "super-group", "--group=foo"]);
+    assert_eq!(
+        t("clusterrolebinding/super-group", SUBJECTS),
+        "the-group:foo:"
+    );
+    create(&[
+        "clusterrolebinding",
+        "super-sa",
+        "--clusterrole=admin",
+        "--serviceaccount=otherns:sa-name",
+    ]);
+    set(&[
+        "clusterrolebinding",
+        "super-sa",
+        "--serviceaccount=otherfoo:foo",
+    ]);
+    assert_eq!(
+        t("clusterrolebinding/super-sa", SUBJECT_NS),
+        "otherns:otherfoo:"
+    );
+    assert_eq!(t("clusterrolebinding/super-sa", SUBJECTS), "sa-name:foo:");
+    set(&["clusterrolebinding", "--all", "--user=test-all-user"]);
+    assert_eq!(
+        t("clusterrolebinding/super-admin", SUBJECTS),
+        "super-admin:foo:test-all-user:"
+    );
+    assert_eq!(
+        t("clusterrolebinding/super-sa", SUBJECTS),
+        "sa-name:foo:test-all-user:"
+    );
+    create(&[
+        "rolebinding",
+        "admin",
+        "--clusterrole=admin",
+        "--user=default-admin",
+    ]);
+    assert_eq!(t("rolebinding/admin", "{{.roleRef.kind}}"), "ClusterRole");
+    set(&["rolebinding", "admin", "--user=foo"]);
+    create(&[
+        "rolebinding",
+        "localrole",
+        "--role=localrole",
+        "--group=the-group",
+    ]);
+    assert_eq!(t("rolebinding/localrole", "{{.roleRef.kind}}"), "Role");
+    set(&["rolebinding", "localrole", "--group=foo"]);
+    create(&[
+        "rolebinding",
+        "sarole",
+        "--role=localrole",
+        "--serviceaccount=otherns:sa-name",
+    ]);
+    set(&["rolebinding", "sarole", "--serviceaccount=otherfoo:foo"]);
+    assert_eq!(t("rolebinding/sarole", SUBJECT_NS), "otherns:otherfoo:");
+    set(&["rolebinding", "--all", "--user=test-all-user"]);
+    assert_eq!(
+        t("rolebinding/admin", SUBJECTS),
+        "default-admin:foo:test-all-user:"
+    );
+    assert_eq!(
+        t("rolebinding/localrole", SUBJECTS),
+        "the-group:foo:test-all-user:"
+    );
+    assert_eq!(
+        t("rolebinding/sarole", SUBJECTS),
+        "sa-name:foo:test-all-user:"
+    );
+
+    // run_role_tests
+    create(&["role", "pod-admin", "--verb=*", "--resource=pods"]);
+    assert_eq!(t("role/pod-admin", VERBS), "*:");
+    assert_eq!(t("role/pod-admin", GROUPS), ":");
+    let fails = |args: &[&str]| {
+        let mut a = vec!["create"];
+        a.extend_from_slice(args);
+        a.extend_from_slice(&n);
+        s.fails(KUBECTL, &a)
+    };
+    let e = fails(&[
+        "role",
+        "invalid-pod-admin",
+        "--verb=*",
+        "--resource=invalid-resource",
+    ]);
+    assert!(
+        e.contains(r#"the server doesn't have a resource type "invalid-resource""#),
+        "{e}"
+    );
+    let e = fails(&[
+        "role",
+        "invalid-group",
+        "--verb=get,list",
+        "--resource=secrets.invalid-group",
+    ]);
+    assert!(
+        e.contains(r#"the server doesn't have a resource type "secrets" in group "invalid-group""#),
+        "{e}"
+    );
+    create(&[
+        "role",
+        "group-reader",
+        "--verb=get,list",
+        "--resource=roles.rbac.authorization.k8s.io",
+    ]);
+    assert_eq!(t("role/group-reader", RES), "roles:");
+    assert_eq!(t("role/group-reader", GROUPS), "rbac.authorization.k8s.io:");
+    create(&[
+        "role",
+        "subresource-reader",
+        "--verb=get,list",
+        "--resource=pods/status",
+    ]);
+    assert_eq!(t("role/subresource-reader", RES), "pods/status:");
+    create(&[
+        "role",
+        "group-subresource-reader",
+        "--verb=get,list",
+        "--resource=csr.certificates.k8s.io/approval",
+    ]);
+    assert_eq!(
+        t("role/group-subresource-reader", RES),
+        "certificatesigningrequests/approval:"
+    );
+    assert_eq!(
+        t("role/group-subresource-reader", GROUPS),
+        "certificates.k8s.io:"
+    );
+    let e = fails(&[
+        "role",
+        "invalid-group",
+        "--verb=get,list",
+        "--resource=rs.invalid-group/scale",
+    ]);
+    assert!(
+        e.contains(r#"the server doesn't have a resource type "rs" in group "invalid-group""#),
+        "{e}"
+    );
+    create(&[
+        "role",
+        "resourcename-reader",
+        "--verb=get,list",
+        "--resource=pods",
+        "--resource-name=foo",
+    ]);
+    assert_eq!(t("role/resourcename-reader", NAMES), "foo:");
+    create(&[
+        "role",
+        "resource-reader",
+        "--verb=get,list",
+        "--resource=pods/status,roles.rbac.authorization.k8s.io",
+    ]);
+    assert_eq!(t("role/resource-reader", VERBS), "get:list:get:list:");
+    assert_eq!(t("role/resource-reader", RES), "pods/status:roles:");
+    assert_eq!(
+        t("role/resource-reader", GROUPS),
+        ":rbac.authorization.k8s.io:"
+    );
+}
+
+/// `test/cmd/authorization.sh` and what `kubectl auth` shows of impersonation: a service
+/// account's username brings its groups (`serviceaccount.MakeGroupNames` in
+/// `filters/impersonation.go`); groups without a user are the filter's plain-text 500.
+#[test]
+fn authorization_sh_and_impersonated_service_accounts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let sar = r#"{
+  "apiVersion": "authorization.k8s.io/v1",
+  "kind": "SubjectAccessReview",
+  "spec": {
+    "user": "bob",
+    "groups": ["the-group"],
+    "resourceAttributes": {"namespace": "ns", "verb": "create", "group": "autoscaling", "resource": "horizontalpodautoscalers"}
+  }
+}"#;
+    let f = tmp.path().join("sar-v1.json");
+    std::fs::write(&f, sar).unwrap();
+    let out = s.ok(
+        KUBECTL,
+        &["create", "-f", f.to_str().unwrap(), "--validate=false"],
+        None,
+    );
+    assert_eq!(
+        out.trim(),
+        "subjectaccessreview.authorization.k8s.io/<unknown> created"
+    );
+    // kubectl refuses groups without a user before sending anything.
+    let e = s.fails(KUBECTL, &["get", "secrets", "--as-group=foo"]);
+    assert!(e.contains("without impersonating a user"), "{e}");
+
+    let out = s.ok(
+        KUBECTL,
+        &[
+            "auth",
+            "whoami",
+            "-o",
+            "jsonpath={.status.userInfo.groups}",
+            "--as=system:serviceaccount:ns1:sa1",
+        ],
+        None,
+    );
+    assert_eq!(
+        out,
+        r#"["system:serviceaccounts","system:serviceaccounts:ns1","system:authenticated"]"#
+    );
+    // explicit groups replace them
+    let out = s.ok(
+        KUBECTL,
+        &[
+            "auth",
+            "whoami",
+            "-o",
+            "jsonpath={.status.userInfo.groups}",
+            "--as=system:serviceaccount:ns1:sa1",
+            "--as-group=g1",
+        ],
+        None,
+    );
+    assert_eq!(out, r#"["g1","system:authenticated"]"#);
+    // a binding to system:serviceaccounts reaches the impersonated service account
+    s.ok(
+        KUBECTL,
+        &[
+            "create",
+            "clusterrolebinding",
+            "sa-admin",
+            "--clusterrole=cluster-admin",
+            "--group=system:serviceaccounts",
+        ],
+        None,
+    );
+    let out = s.ok(
+        KUBECTL,
+        &[
+            "auth",
+            "can-i",
+            "list",
+            "secrets",
+            "-n",
+            "default",
+            "--as=system:serviceaccount:ns1:sa1",
+        ],
+        None,
+    );
+    assert_eq!(out.trim(), "yes");
+
+    let (code, body) = s.curl(
+        "GET",
+        "/api/v1/namespaces?limit=1&x=y",
+        &["-H", "Impersonate-Group: foo"],
+        None,
+    );
+    assert_eq!(code, 500, "{body}");
+    assert_eq!(
+        body,
+        "Internal Server Error: \"/api/v1/namespaces?limit=1&amp;x=y\": requested [{Group  foo    }] without impersonating a user\n"
+    );
+}
+
+/// Namespaces have no `deletecollection` (`api/discovery/api__v1.json`), and every response
+/// carries an `Audit-Id` (`WithAuditInit`): the client's own, or a new UUID.
+#[test]
+fn namespace_verbs_and_audit_id() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let out = s.ok(KUBECTL, &["api-resources", "-o", "wide"], None);
+    let line = out.lines().find(|l| l.starts_with("namespaces ")).unwrap();
+    assert_eq!(
+        line.split_whitespace().collect::<Vec<_>>(),
+        [
+            "namespaces",
+            "ns",
+            "v1",
+            "false",
+            "Namespace",
+            "create,delete,get,list,patch,update,watch"
+        ]
+    );
+    let out = s.ok(
+        KUBECTL,
+        &["api-resources", "--verbs=deletecollection", "-o", "name"],
+        None,
+    );
+    assert!(!out.lines().any(|l| l == "namespaces"), "{out}");
+    let (code, body) = s.curl("DELETE", "/api/v1/namespaces", &[], None);
+    assert_eq!(code, 405, "{body}");
+
+    let (_, head) = s.curl("GET", "/api/v1/namespaces", &["-i"], None);
+    let ids: Vec<&str> = head
+        .lines()
+        .filter_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("audit-id").then_some(v.trim())
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "{head}");
+    assert_eq!(ids[0].len(), 36, "{head}");
+    let (_, head2) = s.curl("GET", "/api/v1/namespaces", &["-i"], None);
+    assert!(!head2.contains(ids[0]), "a new id per request");
+    let (_, head) = s.curl(
+        "GET",
+        "/apis/certificates.k8s.io/v1/certificatesigningrequests/nope",
+        &["-i", "-H", "Audit-ID: my-audit-id"],
+        None,
+    );
+    assert!(
+        head.to_ascii_lowercase().contains("audit-id: my-audit-id"),
+        "{head}"
+    );
+    // `WithCacheControl` marks every response, health checks and metrics included.
+    for path in [
+        "/healthz", "/readyz", "/livez", "/metrics", "/version", "/api/v1",
+    ] {
+        let (_, head) = s.curl("GET", path, &["-i"], None);
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("cache-control: no-cache, private"),
+            "{path}: {head}"
+        );
+    }
+}
+
+/// `test/cmd/testdata/authorization.txtar` runs against an apiserver that allows everything
+/// (`--authorization-mode=AlwaysAllow`): the SubjectAccessReview of `sar-v1.json` is allowed,
+/// and an impersonated `user1` creates the CSR, which records the impersonated identity.
+#[test]
+fn authorization_txtar_with_always_allow() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(
+        tmp.path(),
+        &["--clock", "virtual", "--authorization-mode=AlwaysAllow"],
+    );
+    let sar = r#"{"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+  "spec": {"user": "bob", "groups": ["the-group"], "resourceAttributes":
+    {"namespace": "ns", "verb": "create", "group": "autoscaling", "resource": "horizontalpodautoscalers"}}}"#;
+    let out = s.ok(
+        KUBECTL,
+        &[
+            "create",
+            "-f",
+            "-",
+            "--validate=false",
+            "-o",
+            "jsonpath={.status}",
+        ],
+        Some(sar),
+    );
+    assert_eq!(out, r#"{"allowed":true}"#);
+    let file = tmp.path().join("csr.yml");
+    std::fs::write(&file, UPSTREAM_CSR_YML).unwrap();
+    let f = file.to_str().unwrap();
+    s.ok(KUBECTL, &["create", "-f", f, "--as=user1"], None);
+    assert_eq!(
+        s.ok(
+            KUBECTL,
+            &[
+                "get",
+                "csr/foo",
+                "-o",
+                "jsonpath={.spec.username} {.spec.groups}"
+            ],
+            None
+        ),
+        r#"user1 ["system:authenticated"]"#
+    );
+    s.ok(KUBECTL, &["delete", "-f", f], None);
+    s.ok(
+        KUBECTL,
+        &[
+            "create",
+            "-f",
+            f,
+            "--as=user1",
+            "--as-uid=abc123",
+            "--as-group=group2",
+            "--as-group=group1",
+            "--as-group=,,,chameleon",
+        ],
+        None,
+    );
+    assert_eq!(
+        s.ok(
+            KUBECTL,
+            &[
+                "get",
+                "csr/foo",
+                "-o",
+                "jsonpath={.spec.uid} {.spec.groups}"
+            ],
+            None
+        ),
+        r#"abc123 ["group2","group1",",,,chameleon","system:authenticated"]"#
+    );
+    // alwaysAllowAuthorizer.RulesFor: everything
+    let out = s.ok(KUBECTL, &["auth", "can-i", "--list", "--as=bob"], None);
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows[0], ["*.*", "[]", "[]", "[*]"], "{out}");
+    assert_eq!(rows[1], ["[*]", "[]", "[*]"], "{out}");
+}
+
+/// `--authorization-mode=AlwaysDeny`: only `system:masters` is allowed; everyone else is
+/// refused with the always-deny authorizer's reason.
+#[test]
+fn authorization_mode_always_deny() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(
+        tmp.path(),
+        &["--clock", "virtual", "--authorization-mode=AlwaysDeny"],
+    );
+    assert_eq!(
+        s.ok(KUBECTL, &["auth", "can-i", "get", "csr"], None).trim(),
+        "yes"
+    );
+    let e = s.fails(KUBECTL, &["get", "csr", "--as=bob"]);
+    assert_eq!(
+        e.trim(),
+        r#"Error from server (Forbidden): certificatesigningrequests.certificates.k8s.io is forbidden: User "bob" cannot list resource "certificatesigningrequests" in API group "certificates.k8s.io" at the cluster scope: Everything is forbidden."#
+    );
+}
+
+/// `test/cmd/discovery.sh`: short names and categories in `/api/v1`, and `kubectl explain`
+/// of the core kinds discovery lists (`explain pods`, `po`, `po.status.message`), plus the
+/// fields of the other served core kinds with their types.
+#[test]
+fn discovery_sh_short_names_categories_and_explain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let raw = s.ok(KUBECTL, &["get", "--raw=/api/v1"], None);
+    assert!(raw.contains(r#"{"name":"secrets","singularName":"secret","namespaced":true,"kind":"Secret","verbs":["create","delete","deletecollection","get","list","patch","update","watch"],"storageVersionHash":"#), "{raw}");
+    assert!(raw.contains(r#"{"name":"namespaces","singularName":"namespace","namespaced":false,"kind":"Namespace","verbs":["create","delete","get","list","patch","update","watch"],"shortNames":["ns"],"storageVersionHash":"#), "{raw}");
+    let pods = raw.split(r#""name":"pods""#).nth(1).unwrap();
+    assert!(
+        pods.split('}')
+            .next()
+            .unwrap()
+            .contains(r#""categories":["all"]"#),
+        "{raw}"
+    );
+    for what in ["pods", "po"] {
+        let out = s.ok(KUBECTL, &["explain", what], None);
+        assert!(
+            out.starts_with("KIND:       Pod\nVERSION:    v1\n"),
+            "{out}"
+        );
+    }
+    let field = |path: &str| {
+        let out = s.ok(KUBECTL, &["explain", path], None);
+        out.lines()
+            .find(|l| l.starts_with("FIELD:"))
+            .unwrap_or_else(|| panic!("{out}"))
+            .to_string()
+    };
+    assert_eq!(field("po.status.message"), "FIELD: message <string>");
+    assert_eq!(field("ns.status.phase"), "FIELD: phase <string>");
+    assert_eq!(field("secret.type"), "FIELD: type <string>");
+    assert_eq!(field("secret.data"), "FIELD: data <map[string]string>");
+    assert_eq!(field("ev.count"), "FIELD: count <integer>");
+    assert_eq!(
+        field("clusterrole.aggregationRule"),
+        "FIELD: aggregationRule <AggregationRule>"
+    );
+}
+
+/// `test/cmd/testdata/create.txtar`: `kubectl create --raw` of a YAML file sends its bytes as
+/// JSON; the serializer cannot read apiVersion/kind and the handler answers
+/// `the object provided is unrecognized` (`transformDecodeError`, `summarizeData`).
+#[test]
+fn create_raw_of_a_yaml_body_is_unrecognized() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let pod = tmp.path().join("valid-pod.yaml");
+    std::fs::write(
+        &pod,
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: valid-pod\n",
+    )
+    .unwrap();
+    let e = s.fails(
+        KUBECTL,
+        &[
+            "create",
+            "--raw",
+            "/api/v1/namespaces",
+            "-f",
+            pod.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        e.trim(),
+        "Error from server (BadRequest): the object provided is unrecognized (must be of type Namespace): couldn't get version/kind; json parse error: invalid character 'a' looking for beginning of value (61706956657273696f6e3a2076310a6b696e643a20506f640a6d65746164 ...)"
+    );
+    let (code, body) = s.curl(
+        "POST",
+        "/apis/certificates.k8s.io/v1/certificatesigningrequests",
+        &[],
+        Some((
+            "application/json",
+            br#"{"kind":"CertificateSigningRequest","#,
+        )),
+    );
+    assert_eq!(code, 400, "{body}");
+    let st: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        st["message"],
+        r#"the object provided is unrecognized (must be of type CertificateSigningRequest): couldn't get version/kind; json parse error: unexpected end of JSON input ({"kind":"CertificateSigningReq ...)"#
+    );
+    let (code, body) = s.curl(
+        "POST",
+        "/api/v1/namespaces/default/secrets",
+        &[],
+        Some(("application/json", b"[]")),
+    );
+    assert_eq!(code, 400, "{body}");
+    let st: Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        st["message"].as_str().unwrap().starts_with("the object provided is unrecognized (must be of type Secret): couldn't get version/kind; json parse error: json: cannot unmarshal array into Go value of type struct {"),
+        "{body}"
+    );
+}
+
+/// test/cmd/legacy-script.sh's `kubectl auth can-i` and `kubectl auth reconcile` section, on
+/// an apiserver run with `--authorization-mode=AlwaysAllow` as the script's is ("so kubectl
+/// can-i always returns yes"), with `test/fixtures/pkg/kubectl/cmd/auth/rbac-resource-plus.yaml`
+/// (a List: ClusterRole, a Pod the command skips, ClusterRoleBinding, RoleBinding and Role
+/// in a namespace that does not exist yet).
+#[test]
+fn legacy_script_auth_can_i_and_reconcile() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(
+        tmp.path(),
+        &["--clock", "virtual", "--authorization-mode=AlwaysAllow"],
+    );
+    let all = |args: &[&str]| {
+        let o = s.kubectl(KUBECTL, args, None);
+        (
+            o.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+        )
+    };
+    assert_eq!(all(&["auth", "can-i", "*", "*"]), (Some(0), "yes\n".into()));
+    assert_eq!(
+        all(&["auth", "can-i", "get", "pods", "--subresource=log"]),
+        (Some(0), "yes\n".into())
+    );
+    let (_, out) = all(&["auth", "can-i", "get", "invalid_resource"]);
+    assert!(
+        out.contains("the server doesn't have a resource type"),
+        "{out}"
+    );
+    assert_eq!(
+        all(&["auth", "can-i", "get", "/logs/"]),
+        (Some(0), "yes\n".into())
+    );
+    let (code, out) = all(&["auth", "can-i", "get", "/logs/", "--subresource=log"]);
+    assert_ne!(code, Some(0));
+    assert!(
+        out.contains("subresource can not be used with NonResourceURL"),
+        "{out}"
+    );
+    assert_eq!(
+        all(&[
+            "auth",
+            "can-i",
+            "get",
+            "pods",
+            "--subresource=log",
+            "--quiet"
+        ]),
+        (Some(0), String::new())
+    );
+    let (_, out) = all(&["auth", "can-i", "get", "*"]);
+    assert!(!out.contains("Warning"), "{out}");
+    let (_, out) = all(&["auth", "can-i", "get", "pods"]);
+    assert!(!out.contains("Warning"), "{out}");
+    let (_, out) = all(&["auth", "can-i", "get", "csr"]);
+    assert!(
+        out.contains("Warning: resource 'certificatesigningrequests' is not namespace scoped in group 'certificates.k8s.io'"),
+        "{out}"
+    );
+    let (_, out) = all(&["auth", "can-i", "get", "csr", "--all-namespaces"]);
+    assert!(!out.contains("not namespace scoped"), "{out}");
+
+    let f = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/rbac-resource-plus.yaml"
+    );
+    let names = |what: &[&str]| {
+        let mut a = vec!["get"];
+        a.extend_from_slice(what);
+        a.extend_from_slice(&[
+            "-l",
+            "test-cmd=auth",
+            "-o",
+            "go-template={{range.items}}{{.metadata.name}}:{{end}}",
+        ]);
+        s.ok(KUBECTL, &a, None)
+    };
+    let kinds: [&[&str]; 4] = [
+        &["rolebindings", "-n", "some-other-random"],
+        &["roles", "-n", "some-other-random"],
+        &["clusterrolebindings"],
+        &["clusterroles"],
+    ];
+    s.ok(
+        KUBECTL,
+        &["auth", "reconcile", "--dry-run=client", "-f", f],
+        None,
+    );
+    for k in kinds {
+        assert_eq!(names(k), "", "{k:?}");
+    }
+    let out = s.ok(KUBECTL, &["auth", "reconcile", "-f", f], None);
+    assert_eq!(
+        out,
+        "clusterrole.rbac.authorization.k8s.io/testing-CR reconciled\nclusterrolebinding.rbac.authorization.k8s.io/testing-CRB reconciled\nrolebinding.rbac.authorization.k8s.io/testing-RB reconciled\nrole.rbac.authorization.k8s.io/testing-R reconciled\n"
+    );
+    for (k, want) in kinds
+        .iter()
+        .zip(["testing-RB:", "testing-R:", "testing-CRB:", "testing-CR:"])
+    {
+        assert_eq!(names(k), want, "{k:?}");
+    }
+    s.ok(
+        KUBECTL,
+        &[
+            "delete",
+            "rolebindings,role,clusterroles,clusterrolebindings",
+            "-n",
+            "some-other-random",
+            "-l",
+            "test-cmd=auth",
+        ],
+        None,
+    );
+    for k in kinds {
+        assert_eq!(names(k), "", "{k:?}");
+    }
+}
+
+/// What kube-apiserver writes for the generic kinds, as a raw client sees it: Go's field
+/// order (TypeMeta, ObjectMeta in struct order, the kind's fields), map keys sorted, a role
+/// without rules as `"rules":null`; and every namespace labelled
+/// `kubernetes.io/metadata.name=<name>` by the namespace strategy, even after removing it.
+#[test]
+fn generic_objects_in_go_field_order_and_the_namespace_name_label() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let out = s.ok(
+        KUBECTL,
+        &["get", "ns", "--show-labels", "--no-headers"],
+        None,
+    );
+    for l in out.lines() {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        assert_eq!(
+            f[3],
+            format!("kubernetes.io/metadata.name={}", f[0]),
+            "{out}"
+        );
+    }
+    s.ok(KUBECTL, &["create", "ns", "lab"], None);
+    s.ok(
+        KUBECTL,
+        &[
+            "label",
+            "ns",
+            "lab",
+            "kubernetes.io/metadata.name-",
+            "zz=1",
+            "aa=2",
+        ],
+        None,
+    );
+    let raw = |p: &str| s.ok(KUBECTL, &["get", "--raw", p], None);
+    let keys = |json: &str, ptr: &str| -> Vec<String> {
+        // serde_json keeps the document's order (preserve_order)
+        let v: Value = serde_json::from_str(json).unwrap();
+        v.pointer(ptr)
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    };
+    let ns = raw("/api/v1/namespaces/lab");
+    assert_eq!(
+        keys(&ns, ""),
+        ["kind", "apiVersion", "metadata", "spec", "status"]
+    );
+    assert_eq!(
+        keys(&ns, "/metadata"),
+        [
+            "name",
+            "uid",
+            "resourceVersion",
+            "creationTimestamp",
+            "labels",
+            "managedFields"
+        ]
+    );
+    assert_eq!(
+        keys(&ns, "/metadata/labels"),
+        ["aa", "kubernetes.io/metadata.name", "zz"]
+    );
+    s.ok(
+        KUBECTL,
+        &["create", "secret", "generic", "s1", "--from-literal=a=b"],
+        None,
+    );
+    s.ok(KUBECTL, &["annotate", "secret", "s1", "z=1", "a=2"], None);
+    let sec = raw("/api/v1/namespaces/default/secrets/s1");
+    assert_eq!(
+        keys(&sec, ""),
+        ["kind", "apiVersion", "metadata", "data", "type"]
+    );
+    assert_eq!(
+        keys(&sec, "/metadata"),
+        [
+            "name",
+            "namespace",
+            "uid",
+            "resourceVersion",
+            "creationTimestamp",
+            "annotations",
+            "managedFields"
+        ]
+    );
+    assert_eq!(keys(&sec, "/metadata/annotations"), ["a", "z"]);
+    s.ok(
+        KUBECTL,
+        &[
+            "create",
+            "rolebinding",
+            "rb",
+            "--clusterrole=view",
+            "--user=u",
+        ],
+        None,
+    );
+    let rb = raw("/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings/rb");
+    assert_eq!(
+        keys(&rb, ""),
+        ["kind", "apiVersion", "metadata", "subjects", "roleRef"]
+    );
+    s.ok(
+        KUBECTL,
+        &["create", "clusterrole", "agg", "--aggregation-rule=a=b"],
+        None,
+    );
+    let cr = raw("/apis/rbac.authorization.k8s.io/v1/clusterroles/agg");
+    assert_eq!(
+        keys(&cr, ""),
+        ["kind", "apiVersion", "metadata", "rules", "aggregationRule"]
+    );
+    let v: Value = serde_json::from_str(&cr).unwrap();
+    assert!(v["rules"].is_null(), "{cr}");
+}
+
+/// LocalSubjectAccessReview (authorization.k8s.io/v1, namespaced): discovery lists it with the
+/// other reviews; `kubectl create -f` answers it in the request's namespace;
+/// `ValidateLocalSubjectAccessReview` refuses another namespace in the resource attributes
+/// and any non-resource attributes.
+#[test]
+fn local_subject_access_reviews() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let out = s.ok(
+        KUBECTL,
+        &[
+            "api-resources",
+            "--api-group=authorization.k8s.io",
+            "-o",
+            "name",
+        ],
+        None,
+    );
+    assert_eq!(
+        out,
+        "localsubjectaccessreviews.authorization.k8s.io\nselfsubjectaccessreviews.authorization.k8s.io\nselfsubjectrulesreviews.authorization.k8s.io\nsubjectaccessreviews.authorization.k8s.io\n"
+    );
+    s.ok(
+        KUBECTL,
+        &[
+            "create",
+            "rolebinding",
+            "bob-view",
+            "--clusterrole=admin",
+            "--user=bob",
+            "-n",
+            "default",
+        ],
+        None,
+    );
+    let lsar = |ns: &str, verb: &str| {
+        format!(
+            r#"{{"apiVersion": "authorization.k8s.io/v1", "kind": "LocalSubjectAccessReview",
+            "spec": {{"user": "bob", "resourceAttributes": {{"namespace": "{ns}", "verb": "{verb}", "resource": "secrets"}}}}}}"#
+        )
+    };
+    let out = s.ok(
+        KUBECTL,
+        &["create", "-n", "default", "-f", "-", "-o", "json"],
+        Some(&lsar("default", "get")),
+    );
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["metadata"]["namespace"], "default");
+    assert_eq!(v["status"]["allowed"], true, "{out}");
+    assert!(
+        v["status"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains(r#"RBAC: allowed by RoleBinding "bob-view/default" of ClusterRole "admin" to User "bob""#),
+        "{out}"
+    );
+    let o = s.kubectl(
+        KUBECTL,
+        &["create", "-n", "default", "-f", "-"],
+        Some(&lsar("kube-system", "get")),
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr).trim(),
+        r#"The LocalSubjectAccessReview "" is invalid: spec.resourceAttributes.namespace: Invalid value: "kube-system": must match metadata.namespace"#
+    );
+    let o = s.kubectl(
+        KUBECTL,
+        &["create", "-n", "default", "-f", "-"],
+        Some(r#"{"apiVersion":"authorization.k8s.io/v1","kind":"LocalSubjectAccessReview","spec":{"user":"bob","nonResourceAttributes":{"path":"/x","verb":"get"}}}"#),
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr).trim(),
+        r#"The LocalSubjectAccessReview "" is invalid: spec.nonResourceAttributes: Invalid value: authorization.NonResourceAttributes{Path:"/x", Verb:"get"}: disallowed on this kind of request"#
+    );
+    // the cluster-scoped path does not exist
+    let (code, _) = s.curl(
+        "POST",
+        "/apis/authorization.k8s.io/v1/localsubjectaccessreviews",
+        &[],
+        Some(("application/json", lsar("default", "get").as_bytes())),
+    );
+    assert_eq!(code, 404);
+}
+
+/// `ValidateSecret` / `ValidateSecretUpdate` (pkg/apis/core/validation/validation.go): data
+/// keys are config-map keys, each built-in type requires its data, an immutable secret keeps
+/// its data and its immutability.
+#[test]
+fn secret_validation_as_upstream() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let create = |name: &str, ty: &str, data: &str| {
+        let doc = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\ntype: {ty}\ndata:\n{data}\n"
+        );
+        let o = s.kubectl(KUBECTL, &["create", "-f", "-"], Some(&doc));
+        String::from_utf8_lossy(&o.stderr).trim().to_string()
+    };
+    assert_eq!(
+        create("t1", "kubernetes.io/tls", "  tls.crt: YQ=="),
+        r#"The Secret "t1" is invalid: data[tls.key]: Required value"#
+    );
+    assert_eq!(
+        create("t2", "kubernetes.io/dockerconfigjson", "  x: YQ=="),
+        r#"The Secret "t2" is invalid: data[.dockerconfigjson]: Required value"#
+    );
+    assert_eq!(
+        create(
+            "t3",
+            "kubernetes.io/dockerconfigjson",
+            "  .dockerconfigjson: W10="
+        ),
+        r#"The Secret "t3" is invalid: data[.dockerconfigjson]: Invalid value: "<secret contents redacted>": json: cannot unmarshal array into Go value of type map[string]interface {}"#
+    );
+    assert_eq!(
+        create("t3b", "kubernetes.io/dockercfg", "  .dockercfg: e30K"),
+        ""
+    );
+    assert_eq!(
+        create("t4", "kubernetes.io/basic-auth", "  x: YQ=="),
+        "The Secret \"t4\" is invalid: \n* data[username]: Required value\n* data[password]: Required value"
+    );
+    assert_eq!(
+        create("t5", "Opaque", "  \"a b\": YQ=="),
+        r#"The Secret "t5" is invalid: data[a b]: Invalid value: "a b": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"#
+    );
+    assert_eq!(
+        create("t6", "Opaque", "  \"..x\": YQ=="),
+        r#"The Secret "t6" is invalid: data[..x]: Invalid value: "..x": must not start with '..'"#
+    );
+    assert_eq!(
+        create("t7", "kubernetes.io/service-account-token", "  x: YQ=="),
+        r#"The Secret "t7" is invalid: metadata.annotations[kubernetes.io/service-account.name]: Required value"#
+    );
+    assert_eq!(
+        create("t8", "kubernetes.io/ssh-auth", "  ssh-privatekey: \"\""),
+        r#"The Secret "t8" is invalid: data[ssh-privatekey]: Required value"#
+    );
+    s.ok(
+        KUBECTL,
+        &["create", "secret", "generic", "imm", "--from-literal=a=b"],
+        None,
+    );
+    s.ok(
+        KUBECTL,
+        &["patch", "secret", "imm", "-p", r#"{"immutable":true}"#],
+        None,
+    );
+    let e = s.fails(
+        KUBECTL,
+        &["patch", "secret", "imm", "-p", r#"{"data":{"a":"Yw=="}}"#],
+    );
+    assert_eq!(
+        e.trim(),
+        r#"The Secret "imm" is invalid: data: Forbidden: field is immutable when `immutable` is set"#
+    );
+    let e = s.fails(
+        KUBECTL,
+        &["patch", "secret", "imm", "-p", r#"{"immutable":false}"#],
+    );
+    assert_eq!(
+        e.trim(),
+        r#"The Secret "imm" is invalid: immutable: Forbidden: field is immutable when `immutable` is set"#
+    );
+    // metadata stays writable
+    s.ok(KUBECTL, &["label", "secret", "imm", "x=y"], None);
+    // data that is not Go base64 fails the decoder, before validation
+    assert_eq!(
+        create(
+            "t9",
+            "Opaque",
+            "  a: YQ==
+  b: aGk=YQ=="
+        ),
+        r#"Error from server (BadRequest): error when creating "STDIN": Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 4"#
+    );
+    // Go skips newlines in base64 and writes the bytes back canonical
+    let doc = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: t10\ndata:\n  a: \"aG\\nk=\"\n";
+    s.ok(KUBECTL, &["create", "-f", "-"], Some(doc));
+    assert_eq!(
+        s.ok(
+            KUBECTL,
+            &["get", "secret", "t10", "-o", "jsonpath={.data.a}"],
+            None
+        ),
+        "aGk="
+    );
+}
+
+/// The RBAC kinds' v1 defaults and validation (`pkg/apis/rbac/v1/defaults.go`,
+/// `pkg/apis/rbac/validation/validation.go`) as kubectl shows them.
+#[test]
+fn rbac_defaults_and_validation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let create = |doc: &str| {
+        let o = s.kubectl(KUBECTL, &["create", "-f", "-"], Some(doc));
+        String::from_utf8_lossy(&o.stderr).trim().to_string()
+    };
+    assert_eq!(
+        create("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: r1\nrules:\n- resources: [pods]\n"),
+        "The Role \"r1\" is invalid: \n* rules[0].verbs: Required value: verbs must contain at least one value\n* rules[0].apiGroups: Required value: resource rules must supply at least one api group"
+    );
+    assert_eq!(
+        create("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: r2\nrules:\n- verbs: [get]\n  nonResourceURLs: [/x]\n"),
+        r#"The Role "r2" is invalid: rules[0].nonResourceURLs: Invalid value: []string{"/x"}: namespaced rules cannot apply to non-resource URLs"#
+    );
+    assert_eq!(
+        create("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: b1\nroleRef:\n  kind: Role\n  name: x\nsubjects:\n- kind: ServiceAccount\n  name: sa\n"),
+        "The ClusterRoleBinding \"b1\" is invalid: \n* roleRef.kind: Unsupported value: \"Role\": supported values: \"ClusterRole\"\n* subjects[0].namespace: Required value"
+    );
+    // defaults: the roleRef's and a User subject's apiGroup
+    let out = s.ok(
+        KUBECTL,
+        &["create", "-f", "-", "-o", "jsonpath={.roleRef.apiGroup} {.subjects[0].apiGroup}"],
+        Some("apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: b2\nroleRef:\n  kind: ClusterRole\n  name: view\nsubjects:\n- kind: User\n  name: u\n"),
+    );
+    assert_eq!(out, "rbac.authorization.k8s.io rbac.authorization.k8s.io");
+    let e = s.fails(
+        KUBECTL,
+        &[
+            "patch",
+            "rolebinding",
+            "b2",
+            "--type=merge",
+            "-p",
+            r#"{"roleRef":{"name":"edit"}}"#,
+        ],
+    );
+    assert_eq!(
+        e.trim(),
+        r#"The RoleBinding "b2" is invalid: roleRef: Invalid value: rbac.RoleRef{APIGroup:"rbac.authorization.k8s.io", Kind:"ClusterRole", Name:"edit"}: cannot change roleRef"#
+    );
+}
+
 /// What kubectl reads from `/openapi/v2` (Debian's 1.20 reads nothing else): server-side dry
 /// run and `kubectl diff` (its dry-run check looks for the kind's PATCH with `dryRun`),
 /// `kubectl explain`, client-side validation against the CSR definition, and `kubectl

@@ -8,6 +8,7 @@ pub mod csr;
 pub mod depth;
 pub mod go_types;
 pub mod gojson;
+pub mod goscan;
 pub mod managed_fields;
 pub mod meta;
 pub mod rbac;

@@ -26,6 +26,11 @@ const CRUD: &[&str] = &[
     "update",
     "watch",
 ];
+/// Namespaces: the namespace REST storage has no DeleteCollection
+/// (`api/discovery/api__v1.json`), so `DELETE /api/v1/namespaces` is a 405.
+const NAMESPACE_VERBS: &[&str] = &[
+    "create", "delete", "get", "list", "patch", "update", "watch",
+];
 const CREATE_ONLY: &[&str] = &["create"];
 
 pub const CSR: ResourceInfo = ResourceInfo {
@@ -112,7 +117,7 @@ pub const ALL: &[ResourceInfo] = &[
         list_kind: "NamespaceList",
         namespaced: false,
         short_names: &["ns"],
-        verbs: CRUD,
+        verbs: NAMESPACE_VERBS,
         stored: true,
     },
     ResourceInfo {
@@ -123,6 +128,18 @@ pub const ALL: &[ResourceInfo] = &[
         kind: "SubjectAccessReview",
         list_kind: "",
         namespaced: false,
+        short_names: &[],
+        verbs: CREATE_ONLY,
+        stored: false,
+    },
+    ResourceInfo {
+        group: "authorization.k8s.io",
+        version: "v1",
+        resource: "localsubjectaccessreviews",
+        singular: "localsubjectaccessreview",
+        kind: "LocalSubjectAccessReview",
+        list_kind: "",
+        namespaced: true,
         short_names: &[],
         verbs: CREATE_ONLY,
         stored: false,

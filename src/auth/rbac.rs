@@ -41,9 +41,59 @@ struct BindingEntry {
     role_ref: RoleRef,
 }
 
+/// One of kube-apiserver's `--authorization-mode` values that csrsim has. The chain is the
+/// privileged group `system:masters` (always first, as `BuildAuthorizer` adds it), then the
+/// modes in the order given; the rule resolvers of `SelfSubjectRulesReview` follow the same
+/// order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthorizationMode {
+    /// `authorizerfactory.NewAlwaysAllowAuthorizer`: Allow, no reason; rules `*`.
+    AlwaysAllow,
+    /// `authorizerfactory.NewAlwaysDenyAuthorizer`: NoOpinion `Everything is forbidden.`.
+    AlwaysDeny,
+    /// The Node authorizer (static node rules).
+    Node,
+    /// RBAC.
+    Rbac,
+}
+
+/// kube-apiserver's `--authorization-mode` as kubeadm sets it.
+pub const DEFAULT_AUTHORIZATION_MODES: &[AuthorizationMode] =
+    &[AuthorizationMode::Node, AuthorizationMode::Rbac];
+
+impl AuthorizationMode {
+    /// A comma-separated `--authorization-mode` list, checked as kube-apiserver's
+    /// `BuiltInAuthorizationOptions.Validate` does (known names, no repeats, not empty).
+    pub fn parse_list(s: &str) -> Result<Vec<AuthorizationMode>, String> {
+        let mut out = Vec::new();
+        for m in s.split(',') {
+            let mode = match m {
+                "AlwaysAllow" => AuthorizationMode::AlwaysAllow,
+                "AlwaysDeny" => AuthorizationMode::AlwaysDeny,
+                "Node" => AuthorizationMode::Node,
+                "RBAC" => AuthorizationMode::Rbac,
+                _ => {
+                    return Err(format!(
+                        "authorization-mode {m:?} is not a valid mode (csrsim has AlwaysAllow, AlwaysDeny, Node, RBAC)"
+                    ))
+                }
+            };
+            if out.contains(&mode) {
+                return Err(format!(
+                    "authorization-mode {m:?} has mode specified more than once"
+                ));
+            }
+            out.push(mode);
+        }
+        Ok(out)
+    }
+}
+
 /// The RBAC index.
 #[derive(Default, Clone, Debug)]
 pub struct Rbac {
+    /// The authorizer chain after `system:masters`; empty means [`DEFAULT_AUTHORIZATION_MODES`].
+    modes: Vec<AuthorizationMode>,
     roles: BTreeMap<(String, String), Vec<PolicyRule>>,
     cluster_roles: BTreeMap<String, ClusterRoleEntry>,
     role_bindings: BTreeMap<(String, String), BindingEntry>,
@@ -127,6 +177,20 @@ fn describe_subject(s: &Subject, binding_namespace: &str) -> String {
 impl Rbac {
     pub fn new() -> Self {
         Rbac::default()
+    }
+
+    /// Set the authorizer chain (`--authorization-mode`).
+    pub fn set_modes(&mut self, modes: &[AuthorizationMode]) {
+        self.modes = modes.to_vec();
+    }
+
+    /// The authorizer chain after `system:masters`.
+    pub fn modes(&self) -> &[AuthorizationMode] {
+        if self.modes.is_empty() {
+            DEFAULT_AUTHORIZATION_MODES
+        } else {
+            &self.modes
+        }
     }
 
     /// Keep the index current: `obj` is the new object, or `None` after a delete. Objects that
@@ -424,15 +488,23 @@ impl Rbac {
             return Decision::Allow(String::new());
         }
         let mut reasons = Vec::new();
-        if a.user.node_name().is_some() && node_rules_allow(a) {
-            return Decision::Allow(String::new());
-        }
-        match self.authorize_rbac_with(a, with_reasons) {
-            Decision::Allow(r) => return Decision::Allow(r),
-            Decision::NoOpinion(r) | Decision::Deny(r) => {
-                if !r.is_empty() {
-                    reasons.push(r)
+        for mode in self.modes() {
+            match mode {
+                AuthorizationMode::AlwaysAllow => return Decision::Allow(String::new()),
+                AuthorizationMode::AlwaysDeny => reasons.push("Everything is forbidden.".into()),
+                AuthorizationMode::Node => {
+                    if a.user.node_name().is_some() && node_rules_allow(a) {
+                        return Decision::Allow(String::new());
+                    }
                 }
+                AuthorizationMode::Rbac => match self.authorize_rbac_with(a, with_reasons) {
+                    Decision::Allow(r) => return Decision::Allow(r),
+                    Decision::NoOpinion(r) | Decision::Deny(r) => {
+                        if !r.is_empty() {
+                            reasons.push(r)
+                        }
+                    }
+                },
             }
         }
         Decision::NoOpinion(reasons.join("\n"))
@@ -989,5 +1061,43 @@ mod tests {
                 ""
             ))
             .allowed());
+    }
+
+    #[test]
+    fn authorization_mode_lists() {
+        use AuthorizationMode::*;
+        for (arg, want) in [
+            ("Node,RBAC", Ok(vec![Node, Rbac])),
+            ("AlwaysAllow", Ok(vec![AlwaysAllow])),
+            ("RBAC,AlwaysDeny", Ok(vec![Rbac, AlwaysDeny])),
+            (
+                "RBAC,RBAC",
+                Err(r#"authorization-mode "RBAC" has mode specified more than once"#.to_string()),
+            ),
+            (
+                "rbac",
+                Err(r#"authorization-mode "rbac" is not a valid mode (csrsim has AlwaysAllow, AlwaysDeny, Node, RBAC)"#.to_string()),
+            ),
+        ] {
+            assert_eq!(AuthorizationMode::parse_list(arg), want, "{arg}");
+        }
+        let bob = Identity::user("bob", &[]);
+        let a = attrs(bob, "get", "", "secrets", "", "default", "");
+        let mut r = super::Rbac::new();
+        assert_eq!(r.authorize(&a), Decision::NoOpinion(String::new()));
+        r.set_modes(&[AlwaysDeny, AlwaysAllow]);
+        assert_eq!(
+            r.authorize(&a),
+            Decision::Allow(String::new()),
+            "AlwaysDeny has no opinion; the next authorizer decides"
+        );
+        r.set_modes(&[Rbac, AlwaysDeny]);
+        assert_eq!(
+            r.authorize(&a),
+            Decision::NoOpinion("Everything is forbidden.".into())
+        );
+        let admin = Identity::admin();
+        let a = attrs(admin, "get", "", "secrets", "", "default", "");
+        assert!(r.authorize(&a).allowed(), "system:masters comes first");
     }
 }

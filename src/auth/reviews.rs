@@ -16,6 +16,7 @@ use crate::validation::field::{quote, ErrorKind, FieldError};
 use serde_json::{json, Map, Value};
 
 pub const SUBJECT_ACCESS_REVIEWS: &str = "subjectaccessreviews";
+pub const LOCAL_SUBJECT_ACCESS_REVIEWS: &str = "localsubjectaccessreviews";
 pub const SELF_SUBJECT_ACCESS_REVIEWS: &str = "selfsubjectaccessreviews";
 pub const SELF_SUBJECT_RULES_REVIEWS: &str = "selfsubjectrulesreviews";
 pub const SELF_SUBJECT_REVIEWS: &str = "selfsubjectreviews";
@@ -84,6 +85,41 @@ fn validate_spec(spec: &Value, sar: bool) -> Vec<FieldError> {
                 detail: "at least one of user or group must be specified".into(),
             });
         }
+    }
+    errs
+}
+
+/// `ValidateLocalSubjectAccessReview`'s own rules after the spec's: the resource attributes'
+/// namespace is the object's (the request's), and non-resource attributes have no namespace.
+fn validate_local(spec: &Value, body: &Value) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    let ns = body
+        .get("metadata")
+        .and_then(|m| m.get("namespace"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if let Some(ra) = present(spec.get("resourceAttributes")) {
+        let ra_ns = s(Some(ra), "namespace");
+        if ra_ns != ns {
+            errs.push(FieldError {
+                kind: ErrorKind::Invalid,
+                field: "spec.resourceAttributes.namespace".into(),
+                value: Some(quote(&ra_ns)),
+                detail: "must match metadata.namespace".into(),
+            });
+        }
+    }
+    if let Some(nra) = present(spec.get("nonResourceAttributes")) {
+        errs.push(FieldError {
+            kind: ErrorKind::Invalid,
+            field: "spec.nonResourceAttributes".into(),
+            value: Some(go_struct(
+                "NonResourceAttributes",
+                nra,
+                &[("Path", "path"), ("Verb", "verb")],
+            )),
+            detail: "disallowed on this kind of request".into(),
+        });
     }
     errs
 }
@@ -165,15 +201,43 @@ fn user_info(u: &Identity) -> Value {
 /// `RulesFor` of the apiserver's rule resolvers (Node, then RBAC): resource rules,
 /// non-resource rules, incomplete, evaluation error.
 pub fn rules_review_status(rbac: &Rbac, user: &Identity, namespace: &str) -> Value {
+    use super::rbac::AuthorizationMode;
+    use crate::api::rbac::PolicyRule;
     let mut errs = Vec::new();
     let mut incomplete = false;
-    if user.node_name().is_some() {
-        incomplete = true;
-        errs.push(NODE_RULES_ERROR.to_string());
-    }
-    let (rules, rbac_err) = rbac.rules_for(user, namespace);
-    if let Some(e) = rbac_err {
-        errs.push(e);
+    let mut rules: Vec<PolicyRule> = Vec::new();
+    for mode in rbac.modes() {
+        match mode {
+            AuthorizationMode::Node => {
+                if user.node_name().is_some() {
+                    incomplete = true;
+                    errs.push(NODE_RULES_ERROR.to_string());
+                }
+            }
+            AuthorizationMode::Rbac => {
+                let (r, rbac_err) = rbac.rules_for(user, namespace);
+                rules.extend(r);
+                if let Some(e) = rbac_err {
+                    errs.push(e);
+                }
+            }
+            // `alwaysAllowAuthorizer.RulesFor`: every verb on every resource and URL.
+            AuthorizationMode::AlwaysAllow => {
+                let all = vec!["*".to_string()];
+                rules.push(PolicyRule {
+                    verbs: all.clone(),
+                    api_groups: all.clone(),
+                    resources: all,
+                    ..Default::default()
+                });
+                rules.push(PolicyRule {
+                    verbs: vec!["*".into()],
+                    non_resource_urls: vec!["*".into()],
+                    ..Default::default()
+                });
+            }
+            AuthorizationMode::AlwaysDeny => {}
+        }
     }
     let mut resource_rules = Vec::new();
     let mut non_resource_rules = Vec::new();
@@ -237,14 +301,20 @@ pub fn handle_review_at(
             out["status"] = json!({"userInfo": user_info(user)});
             Ok(out)
         }
-        SELF_SUBJECT_ACCESS_REVIEWS | SUBJECT_ACCESS_REVIEWS => {
-            let sar = resource == SUBJECT_ACCESS_REVIEWS;
-            let kind = if sar {
+        SELF_SUBJECT_ACCESS_REVIEWS | SUBJECT_ACCESS_REVIEWS | LOCAL_SUBJECT_ACCESS_REVIEWS => {
+            let local = resource == LOCAL_SUBJECT_ACCESS_REVIEWS;
+            let sar = resource != SELF_SUBJECT_ACCESS_REVIEWS;
+            let kind = if local {
+                "LocalSubjectAccessReview"
+            } else if sar {
                 "SubjectAccessReview"
             } else {
                 "SelfSubjectAccessReview"
             };
-            let errs = validate_spec(&spec, sar);
+            let mut errs = validate_spec(&spec, sar);
+            if local {
+                errs.extend(validate_local(&spec, body));
+            }
             if !errs.is_empty() {
                 let name = body
                     .get("metadata")

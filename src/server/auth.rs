@@ -7,8 +7,7 @@
 
 use super::tls;
 use crate::api::Status;
-use crate::auth::identity::{ANONYMOUS, SYSTEM_AUTHENTICATED, SYSTEM_UNAUTHENTICATED};
-use crate::auth::{forbidden_status, Attributes, Decision, Identity};
+use crate::auth::Identity;
 use crate::sim::Cluster;
 use std::collections::BTreeMap;
 
@@ -16,7 +15,6 @@ pub const IMPERSONATE_USER: &str = "impersonate-user";
 pub const IMPERSONATE_UID: &str = "impersonate-uid";
 pub const IMPERSONATE_GROUP: &str = "impersonate-group";
 pub const IMPERSONATE_EXTRA_PREFIX: &str = "impersonate-extra-";
-const SERVICE_ACCOUNT_PREFIX: &str = "system:serviceaccount:";
 
 /// The credentials of a request, as the HTTP layer saw them.
 pub struct Credentials<'a> {
@@ -143,71 +141,15 @@ pub fn impersonate(
                 .push(v.clone());
         }
     }
-    if users.is_empty() && groups.is_empty() && uids.is_empty() && extra.is_empty() {
-        return Ok(who.clone());
-    }
-    if users.is_empty() {
-        return Err(Status::bad_request(format!(
-            "requested {} without impersonating a user",
-            if !groups.is_empty() {
-                "groups"
-            } else if !uids.is_empty() {
-                "uid"
-            } else {
-                "extra"
-            }
-        )));
-    }
-    let check = |verb_attrs: Attributes| -> Result<(), Status> {
-        match cluster.authorize(&verb_attrs) {
-            Decision::Allow(_) => Ok(()),
-            d => Err(forbidden_status(&verb_attrs, &d)),
-        }
-    };
-    let attrs = |group: &str, resource: &str, sub: &str, ns: &str, name: &str| Attributes {
-        user: who.clone(),
-        verb: "impersonate".into(),
-        resource_request: true,
-        api_group: group.into(),
-        api_version: String::new(),
-        resource: resource.into(),
-        subresource: sub.into(),
-        namespace: ns.into(),
-        name: name.into(),
-        path: String::new(),
-    };
-    let user = users[0].clone();
-    if let Some(sa) = user.strip_prefix(SERVICE_ACCOUNT_PREFIX) {
-        let (ns, name) = sa.split_once(':').unwrap_or(("", sa));
-        check(attrs("", "serviceaccounts", "", ns, name))?;
-    } else {
-        check(attrs("", "users", "", "", &user))?;
-    }
-    for g in &groups {
-        check(attrs("", "groups", "", "", g))?;
-    }
-    for u in &uids {
-        check(attrs("authentication.k8s.io", "uids", "", "", u))?;
-    }
-    for (k, vs) in &extra {
-        for v in vs {
-            check(attrs("authentication.k8s.io", "userextras", k, "", v))?;
-        }
-    }
-    let mut out = Identity {
-        user: user.clone(),
-        uid: uids.first().cloned().unwrap_or_default(),
-        groups,
-        extra,
-    };
-    if user == ANONYMOUS {
-        if !out.in_group(SYSTEM_UNAUTHENTICATED) {
-            out.groups.push(SYSTEM_UNAUTHENTICATED.into());
-        }
-    } else if !out.in_group(SYSTEM_AUTHENTICATED) {
-        out.groups.push(SYSTEM_AUTHENTICATED.into());
-    }
-    Ok(out)
+    // `req.Header.Get`: the first Impersonate-User and Impersonate-Uid; every group and extra.
+    crate::auth::impersonation::impersonate(
+        cluster.rbac(),
+        who,
+        users.first().map(String::as_str),
+        &groups,
+        uids.first().map(String::as_str),
+        &extra,
+    )
 }
 
 #[cfg(test)]
@@ -322,7 +264,22 @@ mod tests {
             impersonate(&cluster, &admin, &h(&[("impersonate-group", "devs")]))
                 .unwrap_err()
                 .code,
-            400
+            500
+        );
+        // a service account's groups come with it, as `serviceaccount.MakeGroupNames`
+        let sa = impersonate(
+            &cluster,
+            &admin,
+            &h(&[("impersonate-user", "system:serviceaccount:ns1:sa1")]),
+        )
+        .unwrap();
+        assert_eq!(
+            sa.groups,
+            [
+                "system:serviceaccounts",
+                "system:serviceaccounts:ns1",
+                "system:authenticated"
+            ]
         );
         assert_eq!(impersonate(&cluster, &alice, &[]).unwrap(), alice);
     }

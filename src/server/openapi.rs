@@ -6,7 +6,9 @@
 //!   of its paths' operations, then renders the schema in `components.schemas` carrying that
 //!   kind (`kubectl/pkg/explain/v2/templates/plaintext.tmpl`). CertificateSigningRequest has a
 //!   full schema with descriptions (written for csrsim); the other kinds have their top-level
-//!   fields only.
+//!   fields with their types (a namespace's `status.phase`, a pod's `status.message`), in
+//!   upstream's words. Pods and events, which discovery lists without storing, are described
+//!   too, so that `kubectl explain pods` (test/cmd/discovery.sh) works.
 //! - The field-validation check (`cli-runtime/pkg/resource/query_param_verifier_v3.go`): a
 //!   kind whose PATCH operations list the `fieldValidation` parameter is validated by the
 //!   server, so kubectl skips client-side validation and sends `fieldValidation=Strict`.
@@ -186,10 +188,12 @@ fn build(group: &str, version: &str) -> Value {
     let mut paths = Map::new();
     let mut schemas = Map::new();
     let prefix = format!("/{}", gv_path(group, version));
-    for r in ALL
+    let served: Vec<&ResourceInfo> = ALL
         .iter()
+        .chain(if group.is_empty() { EMPTY_CORE } else { &[] })
         .filter(|r| r.group == group && r.version == version)
-    {
+        .collect();
+    for r in served {
         let pkg = package(group);
         let kind_schema = format!("{pkg}.{}", r.kind);
         let list_schema = format!("{pkg}.{}", r.list_kind);
@@ -246,6 +250,8 @@ fn build(group: &str, version: &str) -> Value {
         }
         if r.kind == "CertificateSigningRequest" {
             csr_schemas(&pkg, &mut schemas);
+        } else if r.kind == "Pod" {
+            pod_schemas(r, &pkg, &mut schemas);
         } else if !super::openapi_schemas::insert(r, &pkg, &mut schemas) {
             schemas.insert(kind_schema.clone(), top_level_schema(r));
         }
@@ -273,8 +279,8 @@ pub(super) fn type_meta_fields(props: &mut Map<String, Value>) {
     );
 }
 
-/// A kind served without a full schema (the access reviews): its type meta, metadata, and
-/// the top-level fields.
+/// A kind served without a full schema (the access reviews, events): its type meta,
+/// metadata, and the top-level fields.
 fn top_level_schema(r: &ResourceInfo) -> Value {
     let mut props = Map::new();
     type_meta_fields(&mut props);
@@ -282,11 +288,25 @@ fn top_level_schema(r: &ResourceInfo) -> Value {
         "metadata".into(),
         object_field(&format!("{META}.ObjectMeta"), "Standard object metadata."),
     );
-    for (f, d) in [
-        ("spec", "The request."),
-        ("status", "The answer, filled in by the server."),
-    ] {
-        props.insert(f.into(), json!({"type": "object", "description": d}));
+    let obj = |d: &str| json!({"type": "object", "description": d});
+    let extra: Vec<(&str, Value)> = match r.kind {
+        "Event" => vec![
+            ("involvedObject", obj("The object that this event is about.")),
+            ("reason", string_field("This should be a short, machine understandable string that gives the reason for the transition into the object's current status.")),
+            ("message", string_field("A human-readable description of the status of this operation.")),
+            ("type", string_field("Type of this event (Normal, Warning), new types could be added in the future")),
+            ("count", json!({"type": "integer", "format": "int32", "description": "The number of times this event has occurred."})),
+            ("source", obj("The component reporting this event. Should be a short machine understandable string.")),
+            ("firstTimestamp", object_field(&format!("{META}.Time"), "The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)")),
+            ("lastTimestamp", object_field(&format!("{META}.Time"), "The time at which the most recent occurrence of this event was recorded.")),
+        ],
+        _ => vec![
+            ("spec", obj("The request.")),
+            ("status", obj("The answer, filled in by the server.")),
+        ],
+    };
+    for (f, v) in extra {
+        props.insert(f.into(), v);
     }
     json!({
         "type": "object",
@@ -294,6 +314,117 @@ fn top_level_schema(r: &ResourceInfo) -> Value {
         "properties": props,
         "x-kubernetes-group-version-kind": [gvk(r)],
     })
+}
+
+/// The kinds discovery lists in the core group without storing them (`routing::EMPTY_CORE`:
+/// every list is empty); described so that `kubectl explain pods` (test/cmd/discovery.sh)
+/// finds them.
+const EMPTY_CORE: &[ResourceInfo] = &[
+    ResourceInfo {
+        group: "",
+        version: "v1",
+        resource: "pods",
+        singular: "pod",
+        kind: "Pod",
+        list_kind: "PodList",
+        namespaced: true,
+        short_names: &["po"],
+        verbs: &[
+            "create",
+            "delete",
+            "deletecollection",
+            "get",
+            "list",
+            "patch",
+            "update",
+            "watch",
+        ],
+        stored: false,
+    },
+    ResourceInfo {
+        group: "",
+        version: "v1",
+        resource: "events",
+        singular: "event",
+        kind: "Event",
+        list_kind: "EventList",
+        namespaced: true,
+        short_names: &["ev"],
+        verbs: &[
+            "create",
+            "delete",
+            "deletecollection",
+            "get",
+            "list",
+            "patch",
+            "update",
+            "watch",
+        ],
+        stored: false,
+    },
+];
+
+/// Pod with its spec and status, their descriptions as in the core/v1 OpenAPI document.
+fn pod_schemas(r: &ResourceInfo, pkg: &str, schemas: &mut Map<String, Value>) {
+    let mut props = Map::new();
+    type_meta_fields(&mut props);
+    props.insert(
+        "metadata".into(),
+        object_field(&format!("{META}.ObjectMeta"), "Standard object's metadata."),
+    );
+    props.insert(
+        "spec".into(),
+        object_field(
+            &format!("{pkg}.PodSpec"),
+            "Specification of the desired behavior of the pod.",
+        ),
+    );
+    props.insert("status".into(), object_field(&format!("{pkg}.PodStatus"),
+        "Most recently observed status of the pod. This data may not be up to date. Populated by the system. Read-only."));
+    schemas.insert(format!("{pkg}.Pod"), json!({
+        "type": "object",
+        "description": "Pod is a collection of containers that can run on a host. This resource is created by clients and scheduled onto hosts.",
+        "properties": props,
+        "x-kubernetes-group-version-kind": [gvk(r)],
+    }));
+    let mut spec = Map::new();
+    spec.insert("containers".into(), json!({"type": "array", "items": {"type": "object"},
+        "description": "List of containers belonging to the pod. Containers cannot currently be added or removed. There must be at least one container in a Pod. Cannot be updated.",
+        "x-kubernetes-list-map-keys": ["name"], "x-kubernetes-list-type": "map",
+        "x-kubernetes-patch-merge-key": "name", "x-kubernetes-patch-strategy": "merge"}));
+    spec.insert("nodeName".into(), string_field("NodeName indicates in which node this pod is scheduled. If empty, this pod is a candidate for scheduling by the scheduler defined in schedulerName."));
+    spec.insert(
+        "serviceAccountName".into(),
+        string_field(
+            "ServiceAccountName is the name of the ServiceAccount to use to run this pod.",
+        ),
+    );
+    schemas.insert(
+        format!("{pkg}.PodSpec"),
+        json!({
+            "type": "object",
+            "description": "PodSpec is a description of a pod.",
+            "required": ["containers"],
+            "properties": spec,
+        }),
+    );
+    let mut status = Map::new();
+    status.insert(
+        "message".into(),
+        string_field(
+            "A human readable message indicating details about why the pod is in this condition.",
+        ),
+    );
+    status.insert("phase".into(), string_field("The phase of a Pod is a simple, high-level summary of where the Pod is in its lifecycle: Pending, Running, Succeeded, Failed or Unknown."));
+    status.insert("reason".into(), string_field("A brief CamelCase message indicating details about why the pod is in this state. e.g. 'Evicted'"));
+    status.insert("hostIP".into(), string_field("hostIP holds the IP address of the host to which the pod is assigned. Empty if the pod has not started yet."));
+    status.insert("podIP".into(), string_field("podIP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated."));
+    status.insert("startTime".into(), object_field(&format!("{META}.Time"), "RFC 3339 date and time at which the object was acknowledged by the Kubelet. This is before the Kubelet pulled the container image(s) for the pod."));
+    schemas.insert(format!("{pkg}.PodStatus"), json!({
+        "type": "object",
+        "description": "PodStatus represents information about the status of a pod. Status may trail the actual state of a system, especially if the node that hosts the pod cannot contact the control plane.",
+        "properties": status,
+    }));
 }
 
 pub(super) fn list_schema_for(r: &ResourceInfo, item: &str) -> Value {

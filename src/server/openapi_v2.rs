@@ -210,10 +210,11 @@ fn operation(r: &ResourceInfo, action: &str, subresource: &str) -> Value {
             "fieldManager",
             "The name associated with the actor or entity that is making these changes.",
         ));
-        params.push(query(
-            "fieldValidation",
-            "Ignore, Warn or Strict: how the server handles fields the type does not have.",
-        ));
+        // No `fieldValidation` here: kubectl ≥ 1.27 asks /openapi/v3 first and falls back to
+        // this document only for kinds without a PATCH there (the access reviews). If the
+        // Namespace PATCH here listed it, kubectl would then look the kind up among
+        // CustomResourceDefinitions, which csrsim does not serve, and every `kubectl create
+        // -f` of a review would fail (`failed to check CRD: failed to list CRDs`).
     }
     if action == "patch" {
         params.push(json!({"uniqueItems": true, "type": "boolean", "description": "Force is going to \"force\" Apply requests.", "name": "force", "in": "query"}));

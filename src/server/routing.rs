@@ -356,8 +356,10 @@ pub fn resource_list(group: &str, version: &str) -> Value {
             e["storageVersionHash"] = json!(resources::storage_version_hash("", "v1", kind));
             res.push(e);
         }
-        res.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
     }
+    // The installer registers every group version's paths in name order
+    // (`api/discovery/apis__rbac.authorization.k8s.io__v1.json`: clusterrolebindings first).
+    res.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
     let gv = if group.is_empty() {
         version.to_string()
     } else {
@@ -375,6 +377,15 @@ fn group_entry(g: &str) -> Value {
     json!({"name": g, "versions": versions.clone(), "preferredVersion": versions[0]})
 }
 
+/// kube-apiserver's order of the groups in `/apis` (`api/discovery/apis.json`: the
+/// aggregator sorts by group priority), for the groups csrsim serves.
+const GROUP_ORDER: &[&str] = &[
+    "authentication.k8s.io",
+    "authorization.k8s.io",
+    "certificates.k8s.io",
+    "rbac.authorization.k8s.io",
+];
+
 /// `APIGroupList` (`GET /apis`).
 pub fn group_list() -> Value {
     let mut groups: Vec<&str> = Vec::new();
@@ -383,14 +394,22 @@ pub fn group_list() -> Value {
             groups.push(g);
         }
     }
+    groups.sort_by_key(|g| {
+        GROUP_ORDER
+            .iter()
+            .position(|o| o == g)
+            .unwrap_or(usize::MAX)
+    });
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups.into_iter().map(group_entry).collect::<Vec<_>>()})
 }
 
 /// `APIGroup` (`GET /apis/<group>`).
 pub fn api_group(g: &str) -> Value {
-    let mut e = group_entry(g);
-    e["kind"] = json!("APIGroup");
-    e["apiVersion"] = json!("v1");
+    // Go's field order: the TypeMeta first.
+    let mut e = json!({"kind": "APIGroup", "apiVersion": "v1"});
+    if let (Some(m), Value::Object(entry)) = (e.as_object_mut(), group_entry(g)) {
+        m.extend(entry);
+    }
     e
 }
 
@@ -591,6 +610,22 @@ mod tests {
             .iter()
             .any(|r| r["name"] == "pods"));
         assert_eq!(core["groupVersion"], "v1");
+        let rbac = resource_list("rbac.authorization.k8s.io", "v1");
+        let names: Vec<&str> = rbac["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "clusterrolebindings",
+                "clusterroles",
+                "rolebindings",
+                "roles"
+            ]
+        );
         let g = group_list();
         let names: Vec<&str> = g["groups"]
             .as_array()
@@ -598,6 +633,21 @@ mod tests {
             .iter()
             .map(|r| r["name"].as_str().unwrap())
             .collect();
+        // kube-apiserver's order (api/discovery/apis.json)
+        assert_eq!(
+            names,
+            [
+                "authentication.k8s.io",
+                "authorization.k8s.io",
+                "certificates.k8s.io",
+                "rbac.authorization.k8s.io"
+            ]
+        );
+        // APIGroup: Go's field order, TypeMeta first
+        assert_eq!(
+            serde_json::to_string(&api_group("certificates.k8s.io")).unwrap(),
+            r#"{"kind":"APIGroup","apiVersion":"v1","name":"certificates.k8s.io","versions":[{"groupVersion":"certificates.k8s.io/v1","version":"v1"}],"preferredVersion":{"groupVersion":"certificates.k8s.io/v1","version":"v1"}}"#
+        );
         assert!(
             names.contains(&"certificates.k8s.io")
                 && names.contains(&"rbac.authorization.k8s.io")

@@ -77,6 +77,8 @@ pub struct Config {
     pub cleaner_config: crate::controller::cleaner::CleanerConfig,
     /// CA lifetime and layout (one cluster CA, or one per signer). // wiring: pki
     pub pki: crate::pki::PkiConfig, // wiring: pki
+    /// `--authorization-mode`: the authorizer chain after `system:masters`.
+    pub authorization_modes: Vec<crate::auth::rbac::AuthorizationMode>,
 }
 
 impl Default for Config {
@@ -97,6 +99,7 @@ impl Default for Config {
             approver_variant: Default::default(),
             cleaner_config: Default::default(),
             pki: Default::default(), // wiring: pki
+            authorization_modes: crate::auth::rbac::DEFAULT_AUTHORIZATION_MODES.to_vec(),
         }
     }
 }
@@ -507,7 +510,11 @@ impl Cluster {
             pki,  // wiring: pki
             rngs, // wiring: pki
             trace: Trace::new(config.trace),
-            rbac: Rbac::new(),
+            rbac: {
+                let mut r = Rbac::new();
+                r.set_modes(&config.authorization_modes);
+                r
+            },
             tokens: crate::auth::tokens::TokenAuth::new(),
             metrics: Default::default(),
             slots: Vec::new(),
@@ -1092,7 +1099,9 @@ impl Cluster {
                 .body
                 .clone()
                 .ok_or_else(|| Status::bad_request("request body required"))?;
-            return self.review(who, &info, &body).map(ApiResponse::Created);
+            return self
+                .review(who, &info, &req.namespace, &body)
+                .map(ApiResponse::Created);
         }
         if info.namespaced && req.namespace.is_empty() && !matches!(verb, Verb::List | Verb::Watch)
         {
@@ -1105,6 +1114,11 @@ impl Cluster {
         {
             if let Some(body) = &req.body {
                 csr_strategy::strict_decode_check(body, req.strict_errors.as_deref())?;
+            }
+        }
+        if matches!(verb, Verb::Create | Verb::Update) && info.resource == "secrets" {
+            if let Some(body) = &req.body {
+                secret_base64_check(body)?;
             }
         }
         match verb {
@@ -1801,7 +1815,7 @@ impl Cluster {
             return Err(self.already_exists(info, &key, &name));
         }
         if dry_run {
-            return Ok(render.answer(|| obj, &name, &uid));
+            return Ok(render.answer(|| reorder_type_meta(obj), &name, &uid));
         }
         let written = self.write(info, &key, obj)?;
         Ok(render.answer(|| written, &name, &uid))
@@ -1927,6 +1941,7 @@ impl Cluster {
         errs.extend(crate::validation::rbac::validate(info.resource, &obj));
         if info.resource == "secrets" {
             normalize_secret(&mut obj, &mut errs);
+            errs.extend(validate_secret(&obj));
         }
         if info.resource == "namespaces" {
             default_namespace_label(info, &mut obj);
@@ -2480,7 +2495,7 @@ impl Cluster {
             return Ok(old); // no-op update: no write, no event (etcd3 GuaranteedUpdate)
         }
         if dry_run {
-            return Ok(obj);
+            return Ok(reorder_type_meta(obj));
         }
         // Finalizers gone on an object being deleted: the delete completes.
         let deleting = obj
@@ -2823,6 +2838,29 @@ impl Cluster {
             if ot != nt {
                 errs.push(FieldError::invalid("type", nt, "field is immutable"));
             }
+            // `ValidateSecretUpdate`: an immutable secret stays immutable, its data unchanged.
+            if old.get("immutable") == Some(&json!(true)) {
+                if obj.get("immutable") != Some(&json!(true)) {
+                    errs.push(FieldError::forbidden(
+                        "immutable",
+                        "field is immutable when `immutable` is set",
+                    ));
+                }
+                let data = |v: &Value| v.get("data").cloned().filter(|d| !d.is_null());
+                let empty = |d: &Option<Value>| {
+                    d.as_ref()
+                        .and_then(Value::as_object)
+                        .is_none_or(|m| m.is_empty())
+                };
+                let (nd, od) = (data(&obj), data(old));
+                if nd != od && !(empty(&nd) && empty(&od)) {
+                    errs.push(FieldError::forbidden(
+                        "data",
+                        "field is immutable when `immutable` is set",
+                    ));
+                }
+            }
+            errs.extend(validate_secret(&obj));
         }
         if info.resource == "namespaces" {
             default_namespace_label(info, &mut obj);
@@ -3203,14 +3241,32 @@ impl Cluster {
         &mut self,
         who: &Identity,
         info: &ResourceInfo,
+        ns: &str,
         body: &Value,
     ) -> Result<Value, Status> {
         check_type_meta(info, body)?;
+        let mut body = body.clone();
+        if info.namespaced {
+            // LocalSubjectAccessReview: only under /namespaces/<ns>/, where the handler's
+            // `EnsureObjectNamespaceMatchesRequestNamespace` gives the object that namespace.
+            if ns.is_empty() {
+                return Err(Status::failure(
+                    404,
+                    "NotFound",
+                    "the server could not find the requested resource",
+                ));
+            }
+            let body_ns = meta_str(&body, "namespace");
+            if !body_ns.is_empty() && body_ns != ns {
+                return Err(Status::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
+            }
+            set_meta(&mut body, "namespace", json!(ns));
+        }
         crate::auth::reviews::handle_review_at(
             &self.rbac,
             who,
             info.resource,
-            body,
+            &body,
             Some(self.now()),
         )
     }
@@ -3239,20 +3295,138 @@ fn normalize_secret(obj: &mut Value, errs: &mut Vec<FieldError>) {
             obj["data"][k] = json!(base64::engine::general_purpose::STANDARD.encode(s));
         }
     }
-    if let Some(Value::Object(d)) = obj.get("data") {
-        for (k, v) in d {
-            let ok = v
+    if let Some(Value::Object(d)) = obj.get_mut("data") {
+        for (k, v) in d.iter_mut() {
+            // Go decodes `[]byte` as `base64.StdEncoding` does (newlines skipped) and writes
+            // it back canonical.
+            match v
                 .as_str()
-                .is_some_and(|s| base64::engine::general_purpose::STANDARD.decode(s).is_ok());
-            if !ok {
-                errs.push(FieldError::invalid(
+                .map(|s| crate::api::gojson::decode_base64_std(s.as_bytes()))
+            {
+                Some(Ok(b)) => {
+                    *v = json!(base64::engine::general_purpose::STANDARD.encode(b));
+                }
+                Some(Err(_)) | None if v.is_null() => {}
+                _ => errs.push(FieldError::invalid(
                     format!("data[{k}]"),
                     "<secret data>",
                     "must be base64-encoded",
-                ));
+                )),
             }
         }
     }
+}
+
+/// A Secret body's `data` as the JSON decoder reads it into `[]byte`: the first value that is
+/// not Go base64 is the decoder's error, before anything else looks at the object.
+#[allow(clippy::result_large_err)]
+fn secret_base64_check(body: &Value) -> Result<(), Status> {
+    let Some(Value::Object(d)) = body.get("data") else {
+        return Ok(());
+    };
+    for v in d.values() {
+        if let Some(Err(e)) = v
+            .as_str()
+            .map(|s| crate::api::gojson::decode_base64_std(s.as_bytes()))
+        {
+            return Err(Status::bad_request(format!(
+                "Secret in version \"v1\" cannot be handled as a Secret: {e}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `ValidateSecret` after ObjectMeta: data keys, total size, and what each built-in type
+/// requires in its data (`pkg/apis/core/validation/validation.go`).
+fn validate_secret(obj: &Value) -> Vec<FieldError> {
+    use base64::Engine;
+    let mut errs = Vec::new();
+    let empty = serde_json::Map::new();
+    let data = obj.get("data").and_then(Value::as_object).unwrap_or(&empty);
+    let bytes = |k: &str| {
+        data.get(k)
+            .and_then(Value::as_str)
+            .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
+    };
+    let mut total = 0;
+    for (k, _) in data {
+        for msg in crate::validation::names::config_map_key(k) {
+            errs.push(FieldError::invalid(format!("data[{k}]"), k, msg));
+        }
+        total += bytes(k).map_or(0, |b| b.len());
+    }
+    if total > 1024 * 1024 {
+        errs.push(FieldError::too_long("data", 1024 * 1024));
+    }
+    let required = |k: &str| FieldError::required(format!("data[{k}]"), "");
+    // `json.Unmarshal(b, &map[string]interface{}{})`
+    let json_map_error = |b: &[u8]| -> Option<String> {
+        if let Some(e) = crate::api::goscan::syntax_error(b) {
+            return Some(e);
+        }
+        let v: Value = serde_json::from_slice(b).ok()?;
+        let t = match v {
+            Value::Object(_) | Value::Null => return None,
+            Value::Array(_) => "array",
+            Value::String(_) => "string",
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+        };
+        Some(format!(
+            "json: cannot unmarshal {t} into Go value of type map[string]interface {{}}"
+        ))
+    };
+    match obj.get("type").and_then(Value::as_str).unwrap_or("") {
+        "kubernetes.io/service-account-token" => {
+            let sa = obj["metadata"]["annotations"]["kubernetes.io/service-account.name"]
+                .as_str()
+                .unwrap_or("");
+            if sa.is_empty() {
+                errs.push(FieldError::required(
+                    "metadata.annotations[kubernetes.io/service-account.name]",
+                    "",
+                ));
+            }
+        }
+        t @ ("kubernetes.io/dockercfg" | "kubernetes.io/dockerconfigjson") => {
+            let key = if t == "kubernetes.io/dockercfg" {
+                ".dockercfg"
+            } else {
+                ".dockerconfigjson"
+            };
+            match bytes(key) {
+                None if !data.contains_key(key) => errs.push(required(key)),
+                b => {
+                    if let Some(e) = json_map_error(&b.unwrap_or_default()) {
+                        errs.push(FieldError::invalid_raw(
+                            format!("data[{key}]"),
+                            "\"<secret contents redacted>\"",
+                            e,
+                        ));
+                    }
+                }
+            }
+        }
+        "kubernetes.io/basic-auth"
+            if !data.contains_key("username") && !data.contains_key("password") =>
+        {
+            errs.push(required("username"));
+            errs.push(required("password"));
+        }
+        "kubernetes.io/ssh-auth" if bytes("ssh-privatekey").is_none_or(|b| b.is_empty()) => {
+            errs.push(required("ssh-privatekey"));
+        }
+        "kubernetes.io/tls" => {
+            for k in ["tls.crt", "tls.key"] {
+                if !data.contains_key(k) {
+                    errs.push(required(k));
+                }
+            }
+        }
+        _ => {}
+    }
+    errs
 }
 
 /// Put `apiVersion`, `kind`, `metadata` first (as Go's struct order does).
@@ -3441,9 +3615,61 @@ fn terminating_namespace(info: &ResourceInfo, name: &str, ns: &str) -> Status {
 
 fn reorder_type_meta(v: Value) -> Value {
     let Value::Object(mut m) = v else { return v };
+    // Go's struct field order: TypeMeta, ObjectMeta, then the kind's own fields.
+    let own: &[&str] = match m.get("kind").and_then(Value::as_str) {
+        Some("Namespace") => &["spec", "status"],
+        Some("Secret") => &["immutable", "data", "stringData", "type"],
+        Some("Role") => &["rules"],
+        Some("ClusterRole") => &["rules", "aggregationRule"],
+        Some("RoleBinding" | "ClusterRoleBinding") => &["subjects", "roleRef"],
+        _ => &[],
+    };
+    // `Rules []PolicyRule json:"rules"` has no omitempty: a role without rules says `null`.
+    if own.first() == Some(&"rules") && !m.contains_key("rules") {
+        m.insert("rules".into(), Value::Null);
+    }
     let mut out = serde_json::Map::new();
-    for k in ["kind", "apiVersion", "metadata"] {
-        if let Some(x) = m.remove(k) {
+    for k in ["kind", "apiVersion", "metadata"].iter().chain(own) {
+        if let Some(mut x) = m.remove(*k) {
+            if *k == "metadata" {
+                x = reorder_object_meta(x);
+            }
+            out.insert(k.to_string(), x);
+        }
+    }
+    for (k, x) in m {
+        out.insert(k, x);
+    }
+    Value::Object(out)
+}
+
+/// ObjectMeta as Go writes it: its fields in struct order, label and annotation keys sorted
+/// (`encoding/json` sorts map keys).
+fn reorder_object_meta(v: Value) -> Value {
+    const ORDER: [&str; 15] = [
+        "name",
+        "generateName",
+        "namespace",
+        "selfLink",
+        "uid",
+        "resourceVersion",
+        "generation",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "labels",
+        "annotations",
+        "ownerReferences",
+        "finalizers",
+        "managedFields",
+    ];
+    let Value::Object(mut m) = v else { return v };
+    let mut out = serde_json::Map::new();
+    for k in ORDER {
+        if let Some(mut x) = m.remove(k) {
+            if let (true, Value::Object(map)) = (k == "labels" || k == "annotations", &mut x) {
+                map.sort_keys();
+            }
             out.insert(k.to_string(), x);
         }
     }
