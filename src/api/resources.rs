@@ -26,6 +26,36 @@ const CRUD: &[&str] = &[
     "update",
     "watch",
 ];
+
+/// Kinds the core group's discovery lists without storing any (`pods`, `events`): every list
+/// is empty, so that `create role --resource=pods`, `get pods`, `describe` and `explain pods`
+/// work as against a cluster with no workloads.
+pub const LISTED_ONLY_CORE: &[ResourceInfo] = &[
+    ResourceInfo {
+        group: "",
+        version: "v1",
+        resource: "pods",
+        singular: "pod",
+        kind: "Pod",
+        list_kind: "PodList",
+        namespaced: true,
+        short_names: &["po"],
+        verbs: CRUD,
+        stored: false,
+    },
+    ResourceInfo {
+        group: "",
+        version: "v1",
+        resource: "events",
+        singular: "event",
+        kind: "Event",
+        list_kind: "EventList",
+        namespaced: true,
+        short_names: &["ev"],
+        verbs: CRUD,
+        stored: false,
+    },
+];
 /// Namespaces: the namespace REST storage has no DeleteCollection
 /// (`api/discovery/api__v1.json`), so `DELETE /api/v1/namespaces` is a 405.
 const NAMESPACE_VERBS: &[&str] = &[

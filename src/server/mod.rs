@@ -693,10 +693,10 @@ fn kind_of(group: &str, resource: &str) -> Option<&'static str> {
     crate::api::resources::find(group, resource)
         .map(|r| r.kind)
         .or_else(|| {
-            routing::EMPTY_CORE
+            crate::api::resources::LISTED_ONLY_CORE
                 .iter()
-                .find(|e| group.is_empty() && e.0 == resource)
-                .map(|e| e.2)
+                .find(|e| group.is_empty() && e.resource == resource)
+                .map(|e| e.kind)
         })
 }
 

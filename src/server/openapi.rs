@@ -190,7 +190,11 @@ fn build(group: &str, version: &str) -> Value {
     let prefix = format!("/{}", gv_path(group, version));
     let served: Vec<&ResourceInfo> = ALL
         .iter()
-        .chain(if group.is_empty() { EMPTY_CORE } else { &[] })
+        .chain(if group.is_empty() {
+            crate::api::resources::LISTED_ONLY_CORE
+        } else {
+            &[]
+        })
         .filter(|r| r.group == group && r.version == version)
         .collect();
     for r in served {
@@ -315,54 +319,6 @@ fn top_level_schema(r: &ResourceInfo) -> Value {
         "x-kubernetes-group-version-kind": [gvk(r)],
     })
 }
-
-/// The kinds discovery lists in the core group without storing them (`routing::EMPTY_CORE`:
-/// every list is empty); described so that `kubectl explain pods` (test/cmd/discovery.sh)
-/// finds them.
-const EMPTY_CORE: &[ResourceInfo] = &[
-    ResourceInfo {
-        group: "",
-        version: "v1",
-        resource: "pods",
-        singular: "pod",
-        kind: "Pod",
-        list_kind: "PodList",
-        namespaced: true,
-        short_names: &["po"],
-        verbs: &[
-            "create",
-            "delete",
-            "deletecollection",
-            "get",
-            "list",
-            "patch",
-            "update",
-            "watch",
-        ],
-        stored: false,
-    },
-    ResourceInfo {
-        group: "",
-        version: "v1",
-        resource: "events",
-        singular: "event",
-        kind: "Event",
-        list_kind: "EventList",
-        namespaced: true,
-        short_names: &["ev"],
-        verbs: &[
-            "create",
-            "delete",
-            "deletecollection",
-            "get",
-            "list",
-            "patch",
-            "update",
-            "watch",
-        ],
-        stored: false,
-    },
-];
 
 /// Pod with its spec and status, their descriptions as in the core/v1 OpenAPI document.
 fn pod_schemas(r: &ResourceInfo, pkg: &str, schemas: &mut Map<String, Value>) {

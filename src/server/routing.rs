@@ -12,13 +12,6 @@ use std::collections::BTreeMap;
 /// Path of the simulator's clock endpoint.
 pub const CLOCK_PATH: &str = "/sim/v1/clock";
 
-/// Core resources served by the server itself (always empty; authorized through RBAC) so
-/// that `kubectl create role --resource=pods`, `get pods` and `describe`'s events work.
-pub const EMPTY_CORE: &[(&str, &str, &str, &[&str])] = &[
-    ("pods", "pod", "Pod", &["po"]),
-    ("events", "event", "Event", &["ev"]),
-];
-
 #[derive(Debug, Clone)]
 pub enum Route {
     Health,
@@ -228,7 +221,10 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
     let resource = rest[0];
     let mut name = rest.get(1).copied().unwrap_or("").to_string();
     let subresource = rest.get(2).copied().unwrap_or("");
-    let empty_core = group.is_empty() && EMPTY_CORE.iter().any(|e| e.0 == resource);
+    let empty_core = group.is_empty()
+        && resources::LISTED_ONLY_CORE
+            .iter()
+            .any(|e| e.resource == resource);
     let info: Option<&ResourceInfo> = resources::find(group, resource);
     if info.is_none() && !empty_core {
         return Err(not_found());
@@ -348,12 +344,12 @@ pub fn resource_list(group: &str, version: &str) -> Value {
         }
     }
     if group.is_empty() {
-        for (plural, singular, kind, short) in EMPTY_CORE {
-            let mut e = json!({"name": plural, "singularName": singular, "namespaced": true, "kind": kind, "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"], "shortNames": short});
-            if *plural == "pods" {
+        for r in resources::LISTED_ONLY_CORE {
+            let mut e = json!({"name": r.resource, "singularName": r.singular, "namespaced": r.namespaced, "kind": r.kind, "verbs": r.verbs, "shortNames": r.short_names});
+            if r.resource == "pods" {
                 e["categories"] = json!(["all"]);
             }
-            e["storageVersionHash"] = json!(resources::storage_version_hash("", "v1", kind));
+            e["storageVersionHash"] = json!(resources::storage_version_hash("", "v1", r.kind));
             res.push(e);
         }
     }
