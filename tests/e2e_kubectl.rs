@@ -2439,6 +2439,27 @@ fn rbac_and_secret_bodies_are_decoded_and_validated() {
         Some(binding),
     );
     assert_eq!(out, "rbac.authorization.k8s.io rbac.authorization.k8s.io");
+    // Applying a manifest without the defaulted API groups again changes nothing: the
+    // defaults are applied as the body is decoded, before the field manager and the no-op
+    // check, so there is no write (the resourceVersion stays).
+    let applied = binding.replace("name: rb\n", "name: rb2\n");
+    s.ok(bin, &["apply", "-f", "-"], Some(&applied));
+    let rv = |s: &Server| {
+        s.ok(
+            bin,
+            &[
+                "get",
+                "rolebinding",
+                "rb2",
+                "-o",
+                "jsonpath={.metadata.resourceVersion}",
+            ],
+            None,
+        )
+    };
+    let before = rv(&s);
+    s.ok(bin, &["apply", "-f", "-"], Some(&applied));
+    assert_eq!(rv(&s), before);
     let err = s.fails(
         bin,
         &[

@@ -1140,7 +1140,10 @@ impl Cluster {
                         self.apply_strict_yaml(&req)?;
                     }
                 } else if let Some(schema) = managed_fields::schema(info.resource) {
+                    // Decoding (unknown fields dropped, defaults) comes before the field
+                    // manager, as the handler decodes the body first.
                     if let Some(b) = req.body.as_mut() {
+                        self.decode_generic_body(&info, &req.field_validation, b)?;
                         default_namespace_label(&info, b);
                     }
                     self.track_generic_create(schema, &mut req)?;
@@ -1149,7 +1152,9 @@ impl Cluster {
                     .body
                     .take()
                     .ok_or_else(|| Status::bad_request("request body required"))?;
-                self.decode_generic_body(&info, &req.field_validation, &mut body)?;
+                if managed_fields::schema(info.resource).is_none() {
+                    self.decode_generic_body(&info, &req.field_validation, &mut body)?;
+                }
                 let render = if req.discard_object {
                     Render::Nothing
                 } else if req.identity_only {
@@ -1297,6 +1302,7 @@ impl Cluster {
                         )?;
                         self.warnings.extend(unknown);
                         crate::api::gojson::prune_unknown(&mut patched, st);
+                        crate::validation::rbac::set_defaults(info.resource, &mut patched);
                     }
                 }
                 if info.resource == "certificatesigningrequests" {
@@ -1888,7 +1894,10 @@ impl Cluster {
     ) -> Result<(), Status> {
         match crate::api::go_types::for_resource(info.resource) {
             Some(st) if info.resource != "certificatesigningrequests" => {
-                crate::registry::decode::decode_generic(st, info.version, body, field_validation)
+                crate::registry::decode::decode_generic(st, info.version, body, field_validation)?;
+                // The codec applies the v1 defaults as it decodes.
+                crate::validation::rbac::set_defaults(info.resource, body);
+                Ok(())
             }
             _ => Ok(()),
         }
