@@ -2356,6 +2356,12 @@ fn openapi_v2_dry_run_diff_explain_and_validation() {
             );
             assert!(out.contains("certificates.k8s.io"), "{out}");
         }
+        // Pods are listed (always empty) and described in both documents.
+        let out = s.ok(bin, &["explain", "po.status.message"], None);
+        assert!(
+            out.contains("message") && out.contains("<string>"),
+            "kubectl {minor}: {out}"
+        );
         // A misspelt field: 1.20 validates against the definition before sending; later
         // versions send fieldValidation=Strict and the server refuses it.
         let bad = csr("c").replace("  signerName:", "  signername:");

@@ -285,7 +285,7 @@ pub(super) fn type_meta_fields(props: &mut Map<String, Value>) {
 
 /// A kind served without a full schema (the access reviews, events): its type meta,
 /// metadata, and the top-level fields.
-fn top_level_schema(r: &ResourceInfo) -> Value {
+pub(super) fn top_level_schema(r: &ResourceInfo) -> Value {
     let mut props = Map::new();
     type_meta_fields(&mut props);
     props.insert(
@@ -321,7 +321,7 @@ fn top_level_schema(r: &ResourceInfo) -> Value {
 }
 
 /// Pod with its spec and status, their descriptions as in the core/v1 OpenAPI document.
-fn pod_schemas(r: &ResourceInfo, pkg: &str, schemas: &mut Map<String, Value>) {
+pub(super) fn pod_schemas(r: &ResourceInfo, pkg: &str, schemas: &mut Map<String, Value>) {
     let mut props = Map::new();
     type_meta_fields(&mut props);
     props.insert(

@@ -14,12 +14,12 @@
 //! apply's patch from this document for kinds whose v3 PATCH does not list strategic merge
 //! (all of ours, see [`super::openapi`]).
 //!
-//! Paths are listed for every served resource. Definitions exist for CertificateSigningRequest
-//! (its full schema, the same as v3's) and the meta types it references; the other kinds have
-//! none, so kubectl skips client-side validation for them and builds apply patches from its
-//! compiled-in types, as it did when this document was empty. Their v3 schemas are top-level
-//! only, and an inexact schema here would reject valid manifests (kube-openapi's validation
-//! refuses unknown fields and wrong types).
+//! Paths are listed for every served resource. Definitions exist for CertificateSigningRequest,
+//! the RBAC kinds, Secret and Namespace (their full schemas, shared with v3), pods and events
+//! (as v3 describes them) and the meta types they reference. The access reviews have none, so
+//! kubectl skips client-side validation for them, as it did when this document was empty: an
+//! inexact schema here would reject valid manifests (kube-openapi's validation refuses unknown
+//! fields and wrong types).
 
 use super::openapi::{self, META};
 use crate::api::resources::{ResourceInfo, ALL};
@@ -345,6 +345,17 @@ fn build() -> Value {
             format!("{pkg}.{}", r.list_kind),
             openapi::list_schema_for(r, &format!("{pkg}.{}", r.kind)),
         );
+    }
+    // Pods and events: listed by discovery (always empty), described for `kubectl explain`
+    // as in v3. 1.20 validates pod manifests against this partial schema, but a pod create
+    // is refused (405) either way.
+    for r in crate::api::resources::LISTED_ONLY_CORE {
+        let pkg = openapi::package(r.group);
+        if r.kind == "Pod" {
+            openapi::pod_schemas(r, &pkg, &mut v3);
+        } else {
+            v3.insert(format!("{pkg}.{}", r.kind), openapi::top_level_schema(r));
+        }
     }
     openapi::meta_schemas(&mut v3);
     for (name, schema) in v3 {
