@@ -152,6 +152,14 @@ pub fn unknown_fields(v: &Value, root: &GoStruct) -> Vec<String> {
     out
 }
 
+/// [`unknown_fields`] as the strict decoder words them: `unknown field "spec.foo"`.
+pub fn unknown_field_errors(v: &Value, root: &GoStruct) -> Vec<String> {
+    unknown_fields(v, root)
+        .iter()
+        .map(|f| format!("unknown field \"{f}\""))
+        .collect()
+}
+
 fn unknown_in_field(k: &str, v: &Value, st: &GoStruct, path: String, out: &mut Vec<String>) {
     match st.fields.iter().find(|(name, _)| *name == k) {
         None => out.push(path),

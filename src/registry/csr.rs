@@ -45,10 +45,7 @@ pub fn strict_decode_check(
     }
     let list: Vec<String> = match raw_errors {
         Some(e) => e.to_vec(),
-        None => crate::api::gojson::unknown_fields(body, st)
-            .iter()
-            .map(|f| format!("unknown field \"{f}\""))
-            .collect(),
+        None => crate::api::gojson::unknown_field_errors(body, st),
     };
     if list.is_empty() {
         return Ok(());
@@ -93,11 +90,7 @@ pub fn strict_patch_check(
         .unwrap_or_default()
         .iter()
         .cloned()
-        .chain(
-            crate::api::gojson::unknown_fields(patched, st)
-                .iter()
-                .map(|f| format!("unknown field \"{f}\"")),
-        )
+        .chain(crate::api::gojson::unknown_field_errors(patched, st))
         .collect();
     if list.is_empty() || field_validation != "Strict" {
         return Ok(list);

@@ -26,10 +26,7 @@ pub fn decode_generic(
         return Err(cannot_handle(st.name, version, &e));
     }
     if field_validation == "Strict" {
-        let unknown: Vec<String> = gojson::unknown_fields(body, st)
-            .iter()
-            .map(|f| format!("unknown field \"{f}\""))
-            .collect();
+        let unknown: Vec<String> = gojson::unknown_field_errors(body, st);
         if !unknown.is_empty() {
             return Err(cannot_handle(
                 st.name,

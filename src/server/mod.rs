@@ -1194,11 +1194,10 @@ async fn resource(
             {
                 errs.push(format!("{YAML_UNMARSHAL_ERRORS}{}", d.join("\n  ")));
             }
-            errs.extend(
-                crate::api::gojson::unknown_fields(v, &crate::api::csr::go_types::CSR)
-                    .iter()
-                    .map(|f| format!("unknown field \"{f}\"")),
-            );
+            errs.extend(crate::api::gojson::unknown_field_errors(
+                v,
+                &crate::api::csr::go_types::CSR,
+            ));
             req.strict_errors = Some(errs);
         }
     }
@@ -1249,10 +1248,9 @@ async fn resource(
                         None => vec![x.clone()],
                     })
                     .collect(),
-                None => crate::api::gojson::unknown_fields(b, &crate::api::csr::go_types::CSR)
-                    .iter()
-                    .map(|f| format!("unknown field \"{f}\""))
-                    .collect(),
+                None => {
+                    crate::api::gojson::unknown_field_errors(b, &crate::api::csr::go_types::CSR)
+                }
             }
         }
         // The other kinds: the unknown fields of the decoded body (the core drops them).
@@ -1261,10 +1259,7 @@ async fn resource(
         {
             match crate::api::go_types::for_resource(r) {
                 Some(st) if crate::api::gojson::type_error(b, st).is_none() => {
-                    crate::api::gojson::unknown_fields(b, st)
-                        .iter()
-                        .map(|f| format!("unknown field \"{f}\""))
-                        .collect()
+                    crate::api::gojson::unknown_field_errors(b, st)
                 }
                 _ => Vec::new(),
             }

@@ -72,6 +72,17 @@ pub(super) fn package(group: &str) -> String {
     }
 }
 
+/// The path of a resource's collection, as the documents list it:
+/// `/apis/<group>/<version>[/namespaces/{namespace}]/<resource>` (`/api/v1/…` for core).
+pub(super) fn collection_path(r: &ResourceInfo) -> String {
+    let prefix = format!("/{}", gv_path(r.group, r.version));
+    if r.namespaced {
+        format!("{prefix}/namespaces/{{namespace}}/{}", r.resource)
+    } else {
+        format!("{prefix}/{}", r.resource)
+    }
+}
+
 pub(super) const META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1";
 
 pub(super) fn schema_ref(name: &str) -> Value {
@@ -187,7 +198,6 @@ fn operation(r: &ResourceInfo, action: &str, subresource: &str, schema: &str) ->
 fn build(group: &str, version: &str) -> Value {
     let mut paths = Map::new();
     let mut schemas = Map::new();
-    let prefix = format!("/{}", gv_path(group, version));
     let served: Vec<&ResourceInfo> = ALL
         .iter()
         .chain(if group.is_empty() {
@@ -201,11 +211,7 @@ fn build(group: &str, version: &str) -> Value {
         let pkg = package(group);
         let kind_schema = format!("{pkg}.{}", r.kind);
         let list_schema = format!("{pkg}.{}", r.list_kind);
-        let collection = if r.namespaced {
-            format!("{prefix}/namespaces/{{namespace}}/{}", r.resource)
-        } else {
-            format!("{prefix}/{}", r.resource)
-        };
+        let collection = collection_path(r);
         let mut common = vec![];
         if r.namespaced {
             common.push(path_param("namespace", "object name and auth scope"));

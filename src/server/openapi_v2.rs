@@ -109,13 +109,16 @@ fn group_camel(group: &str) -> String {
     group
         .trim_end_matches(".k8s.io")
         .split('.')
-        .map(|p| {
-            let mut c = p.chars();
-            c.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                .unwrap_or_default()
-        })
+        .map(capitalized)
         .collect()
+}
+
+/// `approval` → `Approval`, `v1` → `V1`.
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+        .unwrap_or_default()
 }
 
 fn gvk(r: &ResourceInfo) -> Value {
@@ -149,35 +152,16 @@ fn operation(r: &ResourceInfo, action: &str, subresource: &str) -> Value {
     let kind_def = has_definition(r).then(|| format!("{pkg}.{}", r.kind));
     let list_def = has_definition(r).then(|| format!("{pkg}.{}", r.list_kind));
     let scope = if r.namespaced { "Namespaced" } else { "" };
-    let sub = {
-        let mut c = subresource.chars();
-        c.next()
-            .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-            .unwrap_or_default()
-    };
-    let verb = match action {
-        "get" => "read",
-        "put" => "replace",
-        "post" => "create",
-        a => a,
-    };
-    let collection = if action == "deletecollection" {
-        "Collection"
-    } else {
-        ""
-    };
-    let verb = if action == "deletecollection" {
-        "delete"
-    } else {
-        verb
+    let sub = capitalized(subresource);
+    let (verb, collection) = match action {
+        "get" => ("read", ""),
+        "put" => ("replace", ""),
+        "post" => ("create", ""),
+        "deletecollection" => ("delete", "Collection"),
+        a => (a, ""),
     };
     let camel = group_camel(r.group);
-    let version = {
-        let mut c = r.version.chars();
-        c.next()
-            .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-            .unwrap_or_default()
-    };
+    let version = capitalized(r.version);
     let mut tag = camel.clone();
     if let Some(f) = tag.get_mut(0..1) {
         f.make_ascii_lowercase();
@@ -274,16 +258,7 @@ fn operation(r: &ResourceInfo, action: &str, subresource: &str) -> Value {
 fn build() -> Value {
     let mut paths = Map::new();
     for r in ALL.iter() {
-        let prefix = if r.group.is_empty() {
-            format!("/api/{}", r.version)
-        } else {
-            format!("/apis/{}/{}", r.group, r.version)
-        };
-        let collection = if r.namespaced {
-            format!("{prefix}/namespaces/{{namespace}}/{}", r.resource)
-        } else {
-            format!("{prefix}/{}", r.resource)
-        };
+        let collection = openapi::collection_path(r);
         let mut common = vec![];
         if r.namespaced {
             common.push(path_param(

@@ -1128,6 +1128,9 @@ impl Cluster {
             Verb::Create => {
                 let mut fields = None;
                 if let Some(b) = req.body.as_mut() {
+                    // Decoding (unknown fields dropped, defaults) comes first, before the
+                    // field manager, as in the handler.
+                    self.decode_generic_body(&info, &req.field_validation, b)?;
                     // A create by server-side apply is a patch: deduped after admission.
                     self.dedup_owner_references(b, req.from_apply);
                     crate::validation::meta::replace_undecodable_managed_fields(b, None);
@@ -1140,21 +1143,12 @@ impl Cluster {
                         self.apply_strict_yaml(&req)?;
                     }
                 } else if let Some(schema) = managed_fields::schema(info.resource) {
-                    // Decoding (unknown fields dropped, defaults) comes before the field
-                    // manager, as the handler decodes the body first.
-                    if let Some(b) = req.body.as_mut() {
-                        self.decode_generic_body(&info, &req.field_validation, b)?;
-                        default_namespace_label(&info, b);
-                    }
                     self.track_generic_create(schema, &mut req)?;
                 }
-                let mut body = req
+                let body = req
                     .body
                     .take()
                     .ok_or_else(|| Status::bad_request("request body required"))?;
-                if managed_fields::schema(info.resource).is_none() {
-                    self.decode_generic_body(&info, &req.field_validation, &mut body)?;
-                }
                 let render = if req.discard_object {
                     Render::Nothing
                 } else if req.identity_only {
@@ -1199,7 +1193,6 @@ impl Cluster {
                         if !(is_csr
                             || req.field_manager.is_empty() && req.user_agent.is_empty()) =>
                     {
-                        default_namespace_label(&info, &mut v);
                         let key = store::key(info.group, info.resource, &namespace, &req.name);
                         let live: Option<Value> = self
                             .store
@@ -1290,21 +1283,6 @@ impl Cluster {
                         Some(&current),
                     );
                 }
-                if info.resource != "certificatesigningrequests" {
-                    if let Some(st) = crate::api::go_types::for_resource(info.resource) {
-                        let unknown = csr_strategy::strict_patch_check(
-                            st,
-                            pt,
-                            body,
-                            &patched,
-                            &req.field_validation,
-                            req.strict_errors.as_deref(),
-                        )?;
-                        self.warnings.extend(unknown);
-                        crate::api::gojson::prune_unknown(&mut patched, st);
-                        crate::validation::rbac::set_defaults(info.resource, &mut patched);
-                    }
-                }
                 if info.resource == "certificatesigningrequests" {
                     let unknown = csr_strategy::strict_patch_check(
                         &crate::api::csr::go_types::CSR,
@@ -1320,10 +1298,26 @@ impl Cluster {
                     if config.is_some() {
                         self.apply_strict_yaml(&req)?;
                     }
-                } else if let Some(schema) = schema {
-                    default_namespace_label(&info, &mut patched);
-                    let config = (pt == crate::sim::PatchType::Apply).then_some(body);
-                    self.track_fields(schema, &req, &current, &mut patched, config)?;
+                } else {
+                    // The patched object is decoded (unknown fields dropped, defaults) before
+                    // the field manager sees it.
+                    if let Some(st) = crate::api::go_types::for_resource(info.resource) {
+                        let unknown = csr_strategy::strict_patch_check(
+                            st,
+                            pt,
+                            body,
+                            &patched,
+                            &req.field_validation,
+                            req.strict_errors.as_deref(),
+                        )?;
+                        self.warnings.extend(unknown);
+                        crate::api::gojson::prune_unknown(&mut patched, st);
+                        set_v1_defaults(&info, &mut patched);
+                    }
+                    if let Some(schema) = schema {
+                        let config = (pt == crate::sim::PatchType::Apply).then_some(body);
+                        self.track_fields(schema, &req, &current, &mut patched, config)?;
+                    }
                 }
                 self.update(
                     who,
@@ -1895,8 +1889,7 @@ impl Cluster {
         match crate::api::go_types::for_resource(info.resource) {
             Some(st) if info.resource != "certificatesigningrequests" => {
                 crate::registry::decode::decode_generic(st, info.version, body, field_validation)?;
-                // The codec applies the v1 defaults as it decodes.
-                crate::validation::rbac::set_defaults(info.resource, body);
+                set_v1_defaults(info, body);
                 Ok(())
             }
             _ => Ok(()),
@@ -1946,14 +1939,15 @@ impl Cluster {
             &meta,
             info.namespaced,
         ));
-        crate::validation::rbac::set_defaults(info.resource, &mut obj);
+        // Requests were defaulted as they were decoded; this covers objects the cluster
+        // writes itself (the bootstrap policy).
+        set_v1_defaults(info, &mut obj);
         errs.extend(crate::validation::rbac::validate(info.resource, &obj));
         if info.resource == "secrets" {
             normalize_secret(&mut obj, &mut errs);
             errs.extend(validate_secret(&obj));
         }
         if info.resource == "namespaces" {
-            default_namespace_label(info, &mut obj);
             obj["status"] = json!({"phase": "Active"});
             // `PrepareForCreate`: the `kubernetes` finalizer is required (appended).
             if !obj["spec"].is_object() {
@@ -2831,7 +2825,7 @@ impl Cluster {
             if info.resource != "namespaces" {
                 errs.extend(validate_object_meta(&new_meta, info.namespaced));
             }
-            crate::validation::rbac::set_defaults(info.resource, &mut obj);
+            set_v1_defaults(info, &mut obj);
             errs.extend(crate::validation::rbac::validate(info.resource, &obj));
             errs.extend(validate_object_meta_update(&new_meta, &old_meta));
             errs.extend(crate::validation::rbac::validate_update(
@@ -2872,7 +2866,6 @@ impl Cluster {
             errs.extend(validate_secret(&obj));
         }
         if info.resource == "namespaces" {
-            default_namespace_label(info, &mut obj);
             let old_status = || {
                 old.get("status")
                     .cloned()
@@ -3447,6 +3440,13 @@ fn sent_managed_fields_invalid(body: &Value) -> bool {
     };
     let mf = ManagedFields::from_json(a.clone());
     !crate::validation::meta::validate_managed_fields(&mf).is_empty()
+}
+
+/// The v1 defaults the codec applies as it decodes a body: the RBAC group of bindings and
+/// subjects, and the namespace name label.
+fn set_v1_defaults(info: &ResourceInfo, obj: &mut Value) {
+    crate::validation::rbac::set_defaults(info.resource, obj);
+    default_namespace_label(info, obj);
 }
 
 /// `SetDefaults_Namespace` (and the namespace strategy's `Canonicalize`): a named namespace
