@@ -985,6 +985,13 @@ impl Cluster {
             .collect()
     }
 
+    /// The stored object at `key` as JSON (None when absent or not JSON).
+    fn stored_value(&self, key: &str) -> Option<Value> {
+        self.store
+            .get(key)
+            .and_then(|b| serde_json::from_slice(b).ok())
+    }
+
     /// Any stored object as JSON, without authorization.
     pub fn get_object(
         &self,
@@ -993,9 +1000,7 @@ impl Cluster {
         namespace: &str,
         name: &str,
     ) -> Option<Value> {
-        self.store
-            .get(&store::key(group, resource, namespace, name))
-            .and_then(|b| serde_json::from_slice(b).ok())
+        self.stored_value(&store::key(group, resource, namespace, name))
     }
 
     /// Every stored object of a resource (all namespaces), without authorization.
@@ -1194,10 +1199,7 @@ impl Cluster {
                             || req.field_manager.is_empty() && req.user_agent.is_empty()) =>
                     {
                         let key = store::key(info.group, info.resource, &namespace, &req.name);
-                        let live: Option<Value> = self
-                            .store
-                            .get(&key)
-                            .and_then(|b| serde_json::from_slice(b).ok());
+                        let live: Option<Value> = self.stored_value(&key);
                         if let (Some(live), Some(schema)) =
                             (live, managed_fields::schema(info.resource))
                         {
@@ -1256,9 +1258,7 @@ impl Cluster {
                 }
                 let key = store::key(info.group, info.resource, &namespace, &req.name);
                 let current: Value = self
-                    .store
-                    .get(&key)
-                    .and_then(|b| serde_json::from_slice(b).ok())
+                    .stored_value(&key)
                     .ok_or_else(|| Status::not_found(&gr(&info), &req.name))?;
                 let schema = managed_fields::schema(info.resource);
                 let patched = match schema {
@@ -1867,9 +1867,7 @@ impl Cluster {
     fn already_exists(&self, info: &ResourceInfo, key: &str, name: &str) -> Status {
         let mut st = Status::already_exists(&gr(info), name);
         let deleting = self
-            .store
-            .get(key)
-            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+            .stored_value(key)
             .is_some_and(|o| !o["metadata"]["deletionTimestamp"].is_null());
         if deleting {
             st.message = format!("object is being deleted: {}", st.message);
@@ -2086,11 +2084,7 @@ impl Cluster {
     /// update that empties the finalizers deletes the object.
     fn collect_garbage(&mut self, info: &'static ResourceInfo, ns: &str, name: &str) {
         let key = store::key(info.group, info.resource, ns, name);
-        let Some(mut obj) = self
-            .store
-            .get(&key)
-            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
-        else {
+        let Some(mut obj) = self.stored_value(&key) else {
             return;
         };
         if obj["metadata"]["deletionTimestamp"].is_null() {
@@ -2383,9 +2377,7 @@ impl Cluster {
         let stored = if info.resource == "certificatesigningrequests" {
             self.csr_arc(name).map(|c| c.metadata.uid.clone())
         } else {
-            self.store
-                .get(&store::key(info.group, info.resource, ns, name))
-                .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+            self.stored_value(&store::key(info.group, info.resource, ns, name))
                 .map(|o| meta_str(&o, "uid").to_string())
         }
         .unwrap_or_default();
@@ -2449,9 +2441,7 @@ impl Cluster {
         }
         let key = store::key(info.group, info.resource, ns, name);
         let old: Value = self
-            .store
-            .get(&key)
-            .and_then(|b| serde_json::from_slice(b).ok())
+            .stored_value(&key)
             .ok_or_else(|| Status::not_found(&gr(info), name))?;
         let old_rv = meta_str(&old, "resourceVersion").to_string();
         check_update_rv(info, name, meta_str(&body, "resourceVersion"), &old_rv)?;
@@ -2917,9 +2907,7 @@ impl Cluster {
         let name = req.name.as_str();
         let key = store::key(info.group, info.resource, ns, name);
         let obj: Value = self
-            .store
-            .get(&key)
-            .and_then(|b| serde_json::from_slice(b).ok())
+            .stored_value(&key)
             .ok_or_else(|| Status::not_found(&gr(info), name))?;
         let uid = meta_str(&obj, "uid").to_string();
         if info.resource == "namespaces" {
@@ -3004,9 +2992,7 @@ impl Cluster {
 
     /// Whether the namespace `ns` is being terminated (`status.phase` `Terminating`).
     fn namespace_terminating(&self, ns: &str) -> bool {
-        self.store
-            .get(&store::key("", "namespaces", "", ns))
-            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+        self.stored_value(&store::key("", "namespaces", "", ns))
             .is_some_and(|v| v["status"]["phase"] == "Terminating")
     }
 
@@ -3070,11 +3056,7 @@ impl Cluster {
     fn sync_namespace(&mut self, ns: &str) {
         let info = resources::find("", "namespaces").expect("served");
         let key = store::key("", "namespaces", "", ns);
-        let Some(obj) = self
-            .store
-            .get(&key)
-            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
-        else {
+        let Some(obj) = self.stored_value(&key) else {
             return;
         };
         if obj["metadata"]["deletionTimestamp"].is_null() {
@@ -3091,11 +3073,7 @@ impl Cluster {
                 .map(|(k, _)| k.clone())
                 .collect();
             for k in keys {
-                let Some(mut item) = self
-                    .store
-                    .get(&k)
-                    .and_then(|b| serde_json::from_slice::<Value>(b).ok())
-                else {
+                let Some(mut item) = self.stored_value(&k) else {
                     continue;
                 };
                 let finalized = item["metadata"]["finalizers"]
