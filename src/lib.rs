@@ -17,6 +17,10 @@
 //! - [`scenario`] — the YAML scenario language, its loader, runner and reports (`csrsim run`).
 //! - [`sim`] — the virtual clock, timers, seeded RNG, trace, and [`sim::Cluster`], the single
 //!   entry point every driver uses.
+//! - [`server`] — `csrsim serve`, the HTTPS API server (edge); [`remote`] — the HTTPS client of
+//!   the conformance mode (edge); [`bench`] — `csrsim bench` (edge); [`check`] — `csrsim check`.
+//! - [`lookup`] — an iteration-free hash map for lookup-only tables; [`allocator`] — mimalloc
+//!   tuning shared by the binary and the benchmarks.
 //!
 //! Architecture invariant: nothing under `sim`, `store`, `registry`, `validation`,
 //! `admission`, `auth`, `pki`, `signer` or `controller` reads the wall clock or OS randomness

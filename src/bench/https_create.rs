@@ -1,5 +1,6 @@
-//! Durable CSR creates over HTTPS (full validation and admission, sled flushed before 201) at
-//! several connection counts, side by side with etcd puts of the same JSON in the same run.
+//! Durable CSR creates over HTTPS (full validation and admission; the log store's `fdatasync`,
+//! by group commit, before each 201) at several connection counts, side by side with etcd puts
+//! of the same JSON in the same run.
 
 use super::client::{runtime, Conn, Tls};
 use super::etcd::{put_body, Etcd};

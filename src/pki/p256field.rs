@@ -5,7 +5,7 @@
 //! multiplications and one verification per CSR, and those dominated its CPU. Here the field is
 //! 4×64-bit Montgomery with a reduction specialised to p = 2^256 − 2^224 + 2^192 + 2^96 − 1,
 //! points are Jacobian (mixed addition 7M+4S, doubling with a = −3 in 3M+5S) and inversion is
-//! a variable-time binary extended Euclid. [`crate::pki::fastkey`] builds its comb table and
+//! variable-time Bernstein–Yang divsteps ([`super::modinv`]). [`crate::pki::fastkey`] builds its comb table and
 //! signs with these; [`mul_vartime`] (wNAF) serves its first multiplications before the table
 //! exists. **Not constant-time**: every secret here is a simulator's key. The tests compare
 //! each primitive with the `p256` crate.

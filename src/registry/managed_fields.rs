@@ -1,5 +1,6 @@
-//! `metadata.managedFields` of CSRs written by API clients, as apimachinery's field manager
-//! (`util/managedfields/internal`) and structured-merge-diff compute them:
+//! `metadata.managedFields` of the writes of every stored kind (a [`Schema`] per kind), as
+//! apimachinery's field manager (`util/managedfields/internal`) and structured-merge-diff
+//! compute them:
 //!
 //! - an **update** (create, PUT, JSON/merge/strategic patch) owns, for its manager (the
 //!   `fieldManager` option, else the User-Agent up to its first `/`), the fields it added or

@@ -5,8 +5,9 @@
 //! Profiles say what the target offers:
 //! - `full`: a complete control plane (built-in signers, approver, cleaner, RBAC), e.g.
 //!   `csrsim serve` or a kube-controller-manager cluster: every scenario applies;
-//! - `custom-signer`: an external signer for `example.com/*` under test: only the scenarios
-//!   that `require: [custom_signer]` (scenarios/conformance/) apply.
+//! - `custom-signer`: an external signer under test (the library's `example.com/test`, or the
+//!   name given with `--signer-name`): only the scenarios that `requires: [custom_signer]`
+//!   (scenarios/conformance/) apply.
 //!
 //! Edge module: network I/O, Ctrl-C handling, wall clock (through the remote target).
 #![allow(clippy::disallowed_methods)]
@@ -31,7 +32,7 @@ pub const DEFAULT_POLL: Duration = Duration::from_millis(200);
 pub enum Profile {
     /// A complete control plane: built-in signers, approver, cleaner, RBAC.
     Full,
-    /// Only an external signer for `example.com/*` is under test.
+    /// Only an external signer is under test (`example.com/test`, or `--signer-name`).
     CustomSigner,
 }
 

@@ -15,7 +15,8 @@ pub struct Loaded {
     /// Index of the YAML document in the file (0 for single-document files).
     pub doc: usize,
     pub scenario: Scenario,
-    /// The file's text (for locating steps in reports).
+    /// The scenario file's folder: `file:` paths of requests and certificates are relative
+    /// to it.
     pub base_dir: PathBuf,
 }
 

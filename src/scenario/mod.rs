@@ -62,20 +62,20 @@ pub struct RunArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Run only shard K of N (1-based), for CI fan-out: every Nth scenario from the Kth.
-    #[arg(long, value_parser = parse_shard, conflicts_with = "kubeconfig")]
+    #[arg(long, value_parser = parse_shard, conflicts_with = "kubeconfig", value_name = "K/N")]
     pub shard: Option<Shard>,
     /// Write the JSONL trace of every scenario to FILE (in-process runs).
-    #[arg(long, conflicts_with = "kubeconfig")]
+    #[arg(long, conflicts_with = "kubeconfig", value_name = "FILE")]
     pub trace: Option<PathBuf>,
     /// Report format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
     /// Write the report to FILE instead of stdout (the text summary still goes to stdout).
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Draw each CSR's states and certificate validity over virtual time into FILE.svg
     /// (in-process runs).
-    #[arg(long, conflicts_with = "kubeconfig")]
+    #[arg(long, conflicts_with = "kubeconfig", value_name = "FILE.svg")]
     pub timeline: Option<PathBuf>,
     /// Worker threads (default: number of cores; in-process runs — a conformance run is
     /// sequential).
@@ -83,7 +83,7 @@ pub struct RunArgs {
     pub jobs: Option<usize>,
     // conformance: run against a live API server instead of in-process.
     /// Conformance mode: run against the API server of this kubeconfig (see docs/conformance.md).
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
     /// Kubeconfig context (default: current-context).
     #[arg(long, requires = "kubeconfig")]

@@ -145,7 +145,8 @@ pub enum Step {
     Sign(Sign),
     /// A signer reporting failure: PUT /status appending a Failed condition.
     Fail(Fail),
-    /// GET an object, optionally checking it like `expect`.
+    /// GET an object or a subresource; checks only the outcome (success, or `error:`), not
+    /// the object (that is `expect`).
     Get(Get),
     /// PUT an object (main resource or a subresource), edited from the current one.
     Update(Update),

@@ -83,24 +83,28 @@ pub enum LogFormat {
 /// `csrsim serve` options (the contract of issue 7).
 #[derive(clap::Args, Clone, Debug)]
 pub struct ServeArgs {
-    /// Keep objects, the CA and the clock here; admin.kubeconfig and ca.crt are written here.
-    #[arg(long)]
+    /// Keep objects, the CA and the clock here; admin.kubeconfig and ca.crt are written here
+    /// (default: objects in memory, files in a temporary directory).
+    #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:6443")]
     pub listen: SocketAddr,
+    /// How virtual time moves.
     #[arg(long, value_enum, default_value = "real")]
     pub clock: ClockMode,
     /// Virtual start time (RFC 3339). Default: 2030-01-01T00:00:00Z with --clock virtual, now with --clock real.
     #[arg(long)]
     pub start_time: Option<String>,
+    /// Seed of the simulation's random streams (uids, generated names, keys, serials).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// A bootstrap token ID.SECRET (repeatable); turns on kubeadm's default bindings.
-    #[arg(long = "bootstrap-token")]
+    /// A bootstrap token ID.SECRET (repeatable), stored as its kube-system Secret; also installs
+    /// kubeadm's TLS-bootstrap and auto-approval ClusterRoleBindings.
+    #[arg(long = "bootstrap-token", value_name = "ID.SECRET")]
     pub bootstrap_tokens: Vec<String>,
     /// kube-apiserver static token CSV: token,user,uid,"group1,group2".
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub token_auth_file: Option<PathBuf>,
     /// Maximum certificate lifetime (a duration: 8760h, 90m, 1h30m).
     #[arg(long, default_value = "8760h")]
@@ -108,6 +112,7 @@ pub struct ServeArgs {
     /// Treat requests without credentials as system:anonymous (default: 401).
     #[arg(long, default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     pub anonymous_auth: bool,
+    /// Format of the request log on stderr (filter with RUST_LOG).
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
     /// Open client connections at most; more are closed at accept.
@@ -301,8 +306,8 @@ impl State {
     }
 }
 
-/// Parse a duration (humantime: `25h`, `1h30m`, `90s`, `8760h`; Go's fractional `1.5h` is not
-/// accepted).
+/// Parse a duration (humantime: `25h`, `1h30m`, `90s`, `8760h`; fractions such as `1.5h` are
+/// accepted too).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s.trim()).map_err(|e| format!("invalid duration {s:?}: {e}"))
 }

@@ -1,4 +1,5 @@
-//! TLS for `csrsim serve`: the cluster CA (until the core's `Pki` is wired in), the serving
+//! TLS for `csrsim serve`: the cluster CA as TLS material (the core's `Pki` CA, through
+//! [`ClusterCa::from_pem`]; [`cluster_ca`] makes a standalone one for unit tests), the serving
 //! certificate, the admin client certificate, and per-request client-certificate checks.
 //!
 //! Client certificates are *requested* but never required or judged during the handshake: the
