@@ -2452,3 +2452,64 @@ fn plain_watch_from_a_future_resource_version_skips_what_it_has_not_reached() {
         }
     });
 }
+
+/// HTTP/2 over ALPN with kube-apiserver's settings: 100 streams per connection unless
+/// `--http2-max-streams-per-connection` says otherwise (`SecureServingInfo.Serve`), and
+/// watches multiplexed on one connection each get their events.
+#[test]
+fn http2_streams_per_connection_as_kube_apiserver() {
+    use csrsim::bench::client::{connect_h2, start_h2_stream, Tls};
+    for (extra, want) in [
+        (&[][..], 100usize),
+        (&["--http2-max-streams-per-connection", "7"][..], 7),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = Server::start(tmp.path(), extra);
+        let tls = Tls::from_data_dir(&s.dir).unwrap();
+        let addr = s.url.trim_start_matches("https://").to_string();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut send = connect_h2(&addr, &tls).await.expect("h2 connection");
+            let path =
+                "/apis/certificates.k8s.io/v1/certificatesigningrequests?watch=1&timeoutSeconds=5";
+            let mut bodies = Vec::new();
+            for _ in 0..3 {
+                let (st, body) = start_h2_stream(&mut send, path).await.expect("watch");
+                assert_eq!(st, 200);
+                bodies.push(body);
+            }
+            // the server's SETTINGS came before the first response's headers
+            assert_eq!(send.current_max_send_streams(), want, "{extra:?}");
+            let (st, mut create) = {
+                let req = http::Request::post(format!(
+                    "https://127.0.0.1/apis/certificates.k8s.io/v1/certificatesigningrequests"
+                ))
+                .header("content-type", "application/json")
+                .body(())
+                .unwrap();
+                let (resp, mut stream) = send.send_request(req, false).unwrap();
+                stream
+                    .send_data(csr_body(&s.dir, "over-h2").into(), true)
+                    .unwrap();
+                let resp = resp.await.unwrap();
+                (resp.status().as_u16(), resp.into_body())
+            };
+            while create.data().await.is_some() {}
+            assert_eq!(st, 201);
+            for mut b in bodies {
+                let mut got = Vec::new();
+                while !got.ends_with(b"\n") {
+                    let d = b.data().await.expect("an event").unwrap();
+                    let _ = b.flow_control().release_capacity(d.len());
+                    got.extend_from_slice(&d);
+                }
+                let e: Value = serde_json::from_slice(&got).unwrap();
+                assert_eq!(e["type"], "ADDED");
+                assert_eq!(e["object"]["metadata"]["name"], "over-h2");
+            }
+        });
+    }
+}

@@ -15,7 +15,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 /// TLS settings to reach `csrsim serve` as its admin (cluster CA + admin client certificate).
 #[derive(Clone)]
 pub struct Tls {
+    /// ALPN `http/1.1`.
     pub connector: tokio_rustls::TlsConnector,
+    /// ALPN `h2`.
+    pub h2_connector: tokio_rustls::TlsConnector,
 }
 
 impl Tls {
@@ -54,9 +57,12 @@ impl Tls {
             .with_root_certificates(roots)
             .with_client_auth_cert(chain, key)
             .map_err(|e| format!("client auth: {e}"))?;
+        let mut h2 = cfg.clone();
         cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+        h2.alpn_protocols = vec![b"h2".to_vec()];
         Ok(Tls {
             connector: tokio_rustls::TlsConnector::from(Arc::new(cfg)),
+            h2_connector: tokio_rustls::TlsConnector::from(Arc::new(h2)),
         })
     }
 }
@@ -275,6 +281,54 @@ impl Conn {
         let (status, _, _) = self.head().await?;
         Ok(status)
     }
+}
+
+/// Go's HTTP/2 transport windows (`transportDefaultStreamFlow`, `transportDefaultConnFlow` in
+/// golang.org/x/net/http2/transport.go): what client-go advertises, so the server is never
+/// held back by the client's flow control.
+const GO_STREAM_WINDOW: u32 = 4 << 20;
+const GO_CONN_WINDOW: u32 = 1 << 30;
+
+/// One HTTP/2 connection over TLS (ALPN h2) to `addr`, driven by a spawned task.
+pub async fn connect_h2(
+    addr: &str,
+    tls: &Tls,
+) -> io::Result<h2::client::SendRequest<bytes::Bytes>> {
+    let tcp = TcpStream::connect(addr).await?;
+    tcp.set_nodelay(true)?;
+    let name = rustls_pki_types::ServerName::try_from("127.0.0.1")
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    let tcp = BufReader::with_capacity(TLS_READ_BUFFER, tcp);
+    let s = tls.h2_connector.connect(name.to_owned(), tcp).await?;
+    if s.get_ref().1.alpn_protocol() != Some(b"h2") {
+        return Err(io::Error::other("the server did not agree to h2"));
+    }
+    let (send, conn) = h2::client::Builder::new()
+        .initial_window_size(GO_STREAM_WINDOW)
+        .initial_connection_window_size(GO_CONN_WINDOW)
+        .handshake(s)
+        .await
+        .map_err(io::Error::other)?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    send.ready().await.map_err(io::Error::other)
+}
+
+/// Start a GET `path` stream on an HTTP/2 connection: the status and the body's stream.
+pub async fn start_h2_stream(
+    send: &mut h2::client::SendRequest<bytes::Bytes>,
+    path: &str,
+) -> io::Result<(u16, h2::RecvStream)> {
+    let req = http::Request::get(format!("https://127.0.0.1{path}"))
+        .header("accept", "application/json")
+        .body(())
+        .map_err(io::Error::other)?;
+    let ready = send.clone().ready().await.map_err(io::Error::other)?;
+    *send = ready;
+    let (resp, _) = send.send_request(req, true).map_err(io::Error::other)?;
+    let resp = resp.await.map_err(io::Error::other)?;
+    Ok((resp.status().as_u16(), resp.into_body()))
 }
 
 /// `host:port` of a `https://host:port` URL.

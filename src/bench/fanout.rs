@@ -2,9 +2,9 @@
 //! every ADDED event is counted at every watcher and its delivery latency (write sent →
 //! event read) is recorded.
 
-use super::client::{Conn, Tls};
+use super::client::{connect_h2, start_h2_stream, Conn, Tls};
 use super::serve::{cpu_ticks_of, request_pem, Server};
-use super::{percentile, report, BenchArgs, WorkDir};
+use super::{percentile, report, BenchArgs, WatchTransport, WorkDir};
 use serde_json::json;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,8 +19,97 @@ pub const DRAIN: Duration = Duration::from_secs(10);
 /// Target p99.
 pub const TARGET_P99_MS: f64 = 50.0;
 
+/// One run per transport `--watch-transport` names.
 pub fn run(args: &BenchArgs, work: &WorkDir, rows: &mut Vec<String>) -> Result<(), String> {
-    let dir = work.sub("fanout");
+    let modes: &[Transport] = match args.watch_transport {
+        WatchTransport::H1 => &[Transport::H1],
+        WatchTransport::H2 => &[Transport::H2],
+        WatchTransport::Both => &[Transport::H1, Transport::H2],
+    };
+    for &m in modes {
+        run_one(args, work, rows, m)?;
+    }
+    Ok(())
+}
+
+/// How the watchers reach the server.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Transport {
+    /// One HTTP/1.1 connection per watcher.
+    H1,
+    /// Watches multiplexed as HTTP/2 streams, a new connection when one reaches the server's
+    /// stream limit (as Go's transport does for client-go).
+    H2,
+}
+
+/// A watcher's response body.
+enum Watch {
+    H1(Conn),
+    /// An HTTP/2 stream and the bytes after its last whole event.
+    H2(h2::RecvStream, Vec<u8>),
+}
+
+impl Watch {
+    /// The next piece of the stream: its length, and in `found` the sequence numbers of the
+    /// events completed by it. `None` at the end of the stream.
+    async fn next(
+        &mut self,
+        scratch: &mut Vec<u8>,
+        found: &mut Vec<usize>,
+    ) -> std::io::Result<Option<usize>> {
+        match self {
+            Watch::H1(c) => {
+                c.chunk_with(scratch, |chunk| {
+                    seqs(chunk, found);
+                    chunk.len()
+                })
+                .await
+            }
+            Watch::H2(body, carry) => {
+                let Some(data) = body.data().await else {
+                    return Ok(None);
+                };
+                let data = data.map_err(std::io::Error::other)?;
+                let _ = body.flow_control().release_capacity(data.len());
+                // DATA frames do not end at event boundaries: scan up to the last newline
+                // (in place when nothing is carried over) and keep the rest.
+                if carry.is_empty() {
+                    match memchr::memrchr(b'\n', &data) {
+                        Some(i) => {
+                            seqs(&data[..=i], found);
+                            carry.extend_from_slice(&data[i + 1..]);
+                        }
+                        None => {
+                            found.clear();
+                            carry.extend_from_slice(&data);
+                        }
+                    }
+                } else {
+                    carry.extend_from_slice(&data);
+                    match memchr::memrchr(b'\n', carry) {
+                        Some(i) => {
+                            seqs(&carry[..=i], found);
+                            carry.drain(..=i);
+                        }
+                        None => found.clear(),
+                    }
+                }
+                Ok(Some(data.len()))
+            }
+        }
+    }
+}
+
+fn run_one(
+    args: &BenchArgs,
+    work: &WorkDir,
+    rows: &mut Vec<String>,
+    transport: Transport,
+) -> Result<(), String> {
+    let dir = work.sub(match transport {
+        Transport::H1 => "fanout-h1",
+        Transport::H2 => "fanout-h2",
+    });
     let srv = Server::start(&args.server_bin(), &dir, "127.0.0.1:0", &[])?;
     let tls = Tls::from_data_dir(&dir)?;
     let addr = srv.addr();
@@ -48,17 +137,42 @@ pub fn run(args: &BenchArgs, work: &WorkDir, rows: &mut Vec<String>) -> Result<(
         let lat = Arc::new(Mutex::new(Vec::<Vec<f64>>::with_capacity(watchers)));
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut ws = Vec::new();
+        let path = format!(
+            "/apis/certificates.k8s.io/v1/certificatesigningrequests?watch=1&timeoutSeconds={}",
+            secs + 60
+        );
+        // HTTP/2: the connection being filled and the streams on it
+        let mut h2: Option<(h2::client::SendRequest<bytes::Bytes>, usize)> = None;
+        let mut connections = 0usize;
         for _ in 0..watchers {
-            let mut c = Conn::connect(&addr, Some(&tls))
-                .await
-                .map_err(|e| format!("watcher connect: {e}"))?;
-            let st = c
-                .start_stream(&format!(
-                    "/apis/certificates.k8s.io/v1/certificatesigningrequests?watch=1&timeoutSeconds={}",
-                    secs + 60
-                ))
-                .await
-                .map_err(|e| format!("watch: {e}"))?;
+            let (st, mut c) = match transport {
+                Transport::H1 => {
+                    let mut c = Conn::connect(&addr, Some(&tls))
+                        .await
+                        .map_err(|e| format!("watcher connect: {e}"))?;
+                    connections += 1;
+                    let st = c.start_stream(&path).await.map_err(|e| format!("watch: {e}"))?;
+                    (st, Watch::H1(c))
+                }
+                Transport::H2 => {
+                    let full = h2
+                        .as_ref()
+                        .is_none_or(|(s, n)| *n >= s.current_max_send_streams());
+                    if full {
+                        let s = connect_h2(&addr, &tls)
+                            .await
+                            .map_err(|e| format!("watcher connect (h2): {e}"))?;
+                        h2 = Some((s, 0));
+                        connections += 1;
+                    }
+                    let (s, n) = h2.as_mut().expect("connected above");
+                    let (st, body) = start_h2_stream(s, &path)
+                        .await
+                        .map_err(|e| format!("watch (h2): {e}"))?;
+                    *n += 1;
+                    (st, Watch::H2(body, Vec::new()))
+                }
+            };
             if st != 200 {
                 return Err(format!("watch answered {st}"));
             }
@@ -78,10 +192,7 @@ pub fn run(args: &BenchArgs, work: &WorkDir, rows: &mut Vec<String>) -> Result<(
                 loop {
                     // a chunk carries one or more whole events: their sequence numbers
                     let read = tokio::select! {
-                        c = c.chunk_with(&mut scratch, |chunk| {
-                            seqs(chunk, &mut found);
-                            chunk.len()
-                        }) => c,
+                        c = c.next(&mut scratch, &mut found) => c,
                         _ = done.wait_for(|v| *v) => break,
                     };
                     let Ok(Some(len)) = read else { break };
@@ -101,7 +212,10 @@ pub fn run(args: &BenchArgs, work: &WorkDir, rows: &mut Vec<String>) -> Result<(
                 n
             }));
         }
-        eprintln!("watch-fanout: {watchers} watchers connected in {:.1} s", t0.elapsed().as_secs_f64());
+        eprintln!(
+            "watch-fanout: {watchers} watchers connected ({transport:?}, {connections} connections) in {:.1} s",
+            t0.elapsed().as_secs_f64()
+        );
         // writers: write i at start + i/rate
         let start = Instant::now();
         let cpu0 = (cpu_ticks_of(server_pid), cpu_ticks_of(std::process::id()));
@@ -167,9 +281,9 @@ pub fn run(args: &BenchArgs, work: &WorkDir, rows: &mut Vec<String>) -> Result<(
             counts.push(h.await.unwrap_or(0));
         }
         let lat = std::mem::take(&mut *lat.lock().expect("lat")).concat();
-        Ok::<_, String>(((counts, wrote, write_secs, cpu), lat))
+        Ok::<_, String>(((counts, wrote, write_secs, cpu, connections), lat))
     })?;
-    let (counts, wrote, write_secs, (server_ticks, client_ticks)) = counts;
+    let (counts, wrote, write_secs, (server_ticks, client_ticks), connections) = counts;
     let complete = counts.iter().filter(|&&n| n == wrote).count();
     let delivered: u64 = counts.iter().sum();
     let p50 = percentile(&mut lat, 50.0);
@@ -179,7 +293,13 @@ pub fn run(args: &BenchArgs, work: &WorkDir, rows: &mut Vec<String>) -> Result<(
     let us = |ticks: u64| ticks as f64 * 10_000.0 / delivered.max(1) as f64;
     report(
         rows,
-        &format!("watch-fanout, {watchers} watchers × {rate} CSRs/s target"),
+        &format!(
+            "watch-fanout, {watchers} watchers × {rate} CSRs/s target, {}",
+            match transport {
+                Transport::H1 => format!("HTTP/1.1 ({connections} connections)"),
+                Transport::H2 => format!("HTTP/2 ({connections} connections)"),
+            }
+        ),
         &format!(
             "wrote {wrote} in {write_secs:.1} s ({:.0}/s); {delivered} of {} events delivered; {complete}/{watchers} watchers got all ({per_event} bytes per event); p50 {p50:.1} ms, p99 {p99:.1} ms; CPU per event: server {:.2} µs, bench client {:.2} µs",
             wrote as f64 / write_secs,

@@ -39,6 +39,11 @@ pub struct BenchArgs {
     /// Target write rate (CSRs/s) for watch-fanout.
     #[arg(long, default_value_t = 1000)]
     pub rate: u64,
+    /// How watch-fanout's watchers connect: `h1` (one HTTP/1.1 connection per watcher), `h2`
+    /// (watches multiplexed over HTTP/2 connections up to the server's stream limit, as one
+    /// client-go process opens them), or `both` (two runs).
+    #[arg(long, value_enum, default_value = "both")]
+    pub watch_transport: WatchTransport,
     /// The etcd binary for https-create (Debian's etcd-server package).
     #[arg(long, default_value = "/usr/bin/etcd")]
     pub etcd: PathBuf,
@@ -57,6 +62,14 @@ pub struct BenchArgs {
     /// The csrsim binary to start as the server (default: this executable).
     #[arg(long)]
     pub server_bin: Option<PathBuf>,
+}
+
+/// `--watch-transport` of watch-fanout.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WatchTransport {
+    H1,
+    H2,
+    Both,
 }
 
 impl Default for BenchArgs {

@@ -64,6 +64,15 @@ pub const DEFAULT_MAX_WATCHES_PER_USER: usize = 1024;
 /// `continue`). Lists without `limit` are not paged, as on kube-apiserver.
 pub const DEFAULT_MAX_LIST_LIMIT: i64 = 10_000;
 
+/// kube-apiserver's HTTP/2 streams per connection when `--http2-max-streams-per-connection`
+/// is 0 (its default): 100, "match http2.initialMaxConcurrentStreams used by clients"
+/// (`SecureServingInfo.Serve`, staging/src/k8s.io/apiserver/pkg/server/secure_serving.go).
+/// A Go client (kubectl, client-go informers) opens another connection past it.
+pub const DEFAULT_HTTP2_MAX_STREAMS: u32 = 100;
+/// The same function's `resourceBody99Percentile` (256 KiB): the largest HTTP/2 frame it reads
+/// and each stream's receive window; the connection's window is this × the stream limit.
+pub const HTTP2_RESOURCE_BODY_99_PERCENTILE: u32 = 256 * 1024;
+
 pub type Body = BoxBody<Bytes, Infallible>;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,6 +137,9 @@ pub struct ServeArgs {
     /// AlwaysDeny, Node, RBAC (`AlwaysAllow` is what test/cmd's apiserver runs with).
     #[arg(long, default_value = "Node,RBAC")]
     pub authorization_mode: String,
+    /// HTTP/2 streams a client may open on one connection; 0 is kube-apiserver's default, 100.
+    #[arg(long, default_value_t = 0)]
+    pub http2_max_streams_per_connection: u32,
 }
 
 impl ServeArgs {
@@ -148,6 +160,15 @@ impl ServeArgs {
             max_watches_per_user: DEFAULT_MAX_WATCHES_PER_USER,
             max_list_limit: DEFAULT_MAX_LIST_LIMIT,
             authorization_mode: "Node,RBAC".into(),
+            http2_max_streams_per_connection: 0,
+        }
+    }
+
+    /// The HTTP/2 stream limit in force (`--http2-max-streams-per-connection`, 0 = 100).
+    pub fn http2_max_streams(&self) -> u32 {
+        match self.http2_max_streams_per_connection {
+            0 => DEFAULT_HTTP2_MAX_STREAMS,
+            n => n,
         }
     }
 }
@@ -459,6 +480,7 @@ async fn start_with(
         });
     }
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls_config));
+    let http2_streams = args.http2_max_streams();
     let st = state.clone();
     let conns = Arc::new(tokio::sync::Semaphore::new(args.max_connections));
     tokio::spawn(async move {
@@ -493,11 +515,20 @@ async fn start_with(
                     let cert = cert.clone();
                     async move { Ok::<_, Infallible>(handle(st, req, cert).await) }
                 });
-                let _ = hyper_util::server::conn::auto::Builder::new(
+                let mut conn = hyper_util::server::conn::auto::Builder::new(
                     hyper_util::rt::TokioExecutor::new(),
-                )
-                .serve_connection(hyper_util::rt::TokioIo::new(tls_stream), svc)
-                .await;
+                );
+                // kube-apiserver's HTTP/2 settings (see DEFAULT_HTTP2_MAX_STREAMS)
+                conn.http2()
+                    .max_concurrent_streams(http2_streams)
+                    .max_frame_size(HTTP2_RESOURCE_BODY_99_PERCENTILE)
+                    .initial_stream_window_size(HTTP2_RESOURCE_BODY_99_PERCENTILE)
+                    .initial_connection_window_size(
+                        HTTP2_RESOURCE_BODY_99_PERCENTILE.saturating_mul(http2_streams),
+                    );
+                let _ = conn
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls_stream), svc)
+                    .await;
             });
         }
     });
