@@ -2491,3 +2491,226 @@ fn rbac_and_secret_bodies_are_decoded_and_validated() {
         "The ClusterRoleBinding \"crb\" is invalid: \n* roleRef.kind: Unsupported value: \"Role\": supported values: \"ClusterRole\"\n* subjects[0].namespace: Required value"
     );
 }
+
+/// The Roles and RoleBindings kube-apiserver keeps in `kube-system` and `kube-public`
+/// (`bootstrappolicy/namespace_policy.go`; golden files `testdata/namespace-roles.yaml` and
+/// `namespace-role-bindings.yaml`, here with 1.33's leader-locking rules), and the RBAC
+/// authorizer honouring them.
+#[test]
+fn namespaced_bootstrap_policy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let out = s.ok(
+        KUBECTL,
+        &[
+            "get",
+            "roles,rolebindings",
+            "-A",
+            "-l",
+            "kubernetes.io/bootstrapping=rbac-defaults",
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    let list: Value = serde_json::from_str(&out).unwrap();
+    let got: Vec<Value> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            let m = &o["metadata"];
+            let mut v = serde_json::json!({"kind": o["kind"], "namespace": m["namespace"], "name": m["name"],
+                "labels": m["labels"], "annotations": m["annotations"]});
+            for f in ["rules", "roleRef", "subjects"] {
+                if !o[f].is_null() {
+                    v[f] = o[f].clone();
+                }
+            }
+            v
+        })
+        .collect();
+    let meta = r#""labels": {"kubernetes.io/bootstrapping": "rbac-defaults"}, "annotations": {"rbac.authorization.kubernetes.io/autoupdate": "true"}"#;
+    let events = r#"{"apiGroups": ["", "events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch", "update"]}"#;
+    let locking = |c: &str| {
+        format!(
+            r#"[{{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["watch"]}},
+            {{"apiGroups": [""], "resourceNames": ["{c}"], "resources": ["configmaps"], "verbs": ["get", "update"]}},
+            {{"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create", "get", "list", "update", "watch"]}},
+            {{"apiGroups": ["coordination.k8s.io"], "resources": ["leasecandidates"], "verbs": ["create", "get", "list", "update", "watch"]}}]"#
+        )
+    };
+    let role = |ns: &str, name: &str, rules: &str| {
+        format!(
+            r#"{{"kind": "Role", "namespace": "{ns}", "name": "{name}", {meta}, "rules": {rules}}}"#
+        )
+    };
+    let sa = |n: &str| {
+        format!(r#"{{"kind": "ServiceAccount", "name": "{n}", "namespace": "kube-system"}}"#)
+    };
+    let user = |n: &str| {
+        format!(r#"{{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "{n}"}}"#)
+    };
+    let binding = |ns: &str, name: &str, role: &str, subjects: &[String]| {
+        format!(
+            r#"{{"kind": "RoleBinding", "namespace": "{ns}", "name": "{name}", {meta},
+            "roleRef": {{"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "{role}"}},
+            "subjects": [{}]}}"#,
+            subjects.join(",")
+        )
+    };
+    let kcm = user("system:kube-controller-manager");
+    let sched = user("system:kube-scheduler");
+    let signer = "system:controller:bootstrap-signer";
+    let want = [
+        role(
+            "kube-public",
+            signer,
+            &format!(
+                r#"[{{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch"]}},
+            {{"apiGroups": [""], "resourceNames": ["cluster-info"], "resources": ["configmaps"], "verbs": ["update"]}}, {events}]"#
+            ),
+        ),
+        role(
+            "kube-system",
+            "extension-apiserver-authentication-reader",
+            r#"[{"apiGroups": [""], "resourceNames": ["extension-apiserver-authentication"], "resources": ["configmaps"], "verbs": ["get", "list", "watch"]}]"#,
+        ),
+        role(
+            "kube-system",
+            "system::leader-locking-kube-controller-manager",
+            &locking("kube-controller-manager"),
+        ),
+        role(
+            "kube-system",
+            "system::leader-locking-kube-scheduler",
+            &locking("kube-scheduler"),
+        ),
+        role(
+            "kube-system",
+            signer,
+            r#"[{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch"]}]"#,
+        ),
+        role(
+            "kube-system",
+            "system:controller:cloud-provider",
+            r#"[{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["create", "get", "list", "watch"]}]"#,
+        ),
+        role(
+            "kube-system",
+            "system:controller:token-cleaner",
+            &format!(
+                r#"[{{"apiGroups": [""], "resources": ["secrets"], "verbs": ["delete", "get", "list", "watch"]}}, {events}]"#
+            ),
+        ),
+        binding("kube-public", signer, signer, &[sa("bootstrap-signer")]),
+        binding(
+            "kube-system",
+            "system::extension-apiserver-authentication-reader",
+            "extension-apiserver-authentication-reader",
+            &[kcm.clone(), sched.clone()],
+        ),
+        binding(
+            "kube-system",
+            "system::leader-locking-kube-controller-manager",
+            "system::leader-locking-kube-controller-manager",
+            &[
+                kcm,
+                sa("kube-controller-manager"),
+                sa("leader-election-controller"),
+            ],
+        ),
+        binding(
+            "kube-system",
+            "system::leader-locking-kube-scheduler",
+            "system::leader-locking-kube-scheduler",
+            &[sched, sa("kube-scheduler")],
+        ),
+        binding("kube-system", signer, signer, &[sa("bootstrap-signer")]),
+        binding(
+            "kube-system",
+            "system:controller:cloud-provider",
+            "system:controller:cloud-provider",
+            &[sa("cloud-provider")],
+        ),
+        binding(
+            "kube-system",
+            "system:controller:token-cleaner",
+            "system:controller:token-cleaner",
+            &[sa("token-cleaner")],
+        ),
+    ];
+    let want: Vec<Value> = want
+        .iter()
+        .map(|w| serde_json::from_str(w).unwrap())
+        .collect();
+    assert_eq!(got.len(), want.len(), "{got:#?}");
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(g, w);
+    }
+    // `eventsRule()`'s verbs come sorted by the rule builder in the cluster roles too
+    // (`testdata/controller-roles.yaml`).
+    let out = s.ok(
+        KUBECTL,
+        &[
+            "get",
+            "clusterrole",
+            "system:controller:certificate-controller",
+            "-o",
+            "jsonpath={.rules[5].verbs}",
+        ],
+        None,
+    );
+    assert_eq!(out, r#"["create","patch","update"]"#);
+    // The authorizer sees them.
+    let can = |args: &[&str]| {
+        let o = s.kubectl(KUBECTL, &[&["auth", "can-i"][..], args].concat(), None);
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    let signer_sa = "--as=system:serviceaccount:kube-system:bootstrap-signer";
+    let cleaner_sa = "--as=system:serviceaccount:kube-system:token-cleaner";
+    for (args, want) in [
+        (
+            &[
+                "update",
+                "configmaps/cluster-info",
+                "-n",
+                "kube-public",
+                signer_sa,
+            ][..],
+            "yes",
+        ),
+        (
+            &["update", "configmaps/other", "-n", "kube-public", signer_sa][..],
+            "no",
+        ),
+        (
+            &["list", "secrets", "-n", "kube-system", signer_sa][..],
+            "yes",
+        ),
+        (
+            &["list", "secrets", "-n", "kube-public", signer_sa][..],
+            "no",
+        ),
+        (
+            &["delete", "secrets", "-n", "kube-system", cleaner_sa][..],
+            "yes",
+        ),
+        (
+            &["delete", "secrets", "-n", "default", cleaner_sa][..],
+            "no",
+        ),
+        (
+            &[
+                "get",
+                "configmaps/extension-apiserver-authentication",
+                "-n",
+                "kube-system",
+                "--as=system:kube-scheduler",
+            ][..],
+            "yes",
+        ),
+    ] {
+        assert_eq!(can(args), want, "{args:?}");
+    }
+}
