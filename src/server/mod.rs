@@ -688,16 +688,11 @@ async fn handle(
     resp
 }
 
-/// The kind of a served resource (stored, review, or listed-only core kind).
+/// The kind of a served resource (stored, review, or listed-only kind).
 fn kind_of(group: &str, resource: &str) -> Option<&'static str> {
     crate::api::resources::find(group, resource)
+        .or_else(|| crate::api::resources::find_listed_only(group, resource))
         .map(|r| r.kind)
-        .or_else(|| {
-            crate::api::resources::LISTED_ONLY_CORE
-                .iter()
-                .find(|e| group.is_empty() && e.resource == resource)
-                .map(|e| e.kind)
-        })
 }
 
 /// A fresh random-looking UUID (version 4 layout) for `Audit-Id`: the SHA-256 of this
@@ -1013,7 +1008,7 @@ fn empty_resource(state: &State, head: &Head, who: &Identity, req: ApiRequest) -
         user: who.clone(),
         verb: verb.as_str().into(),
         resource_request: true,
-        api_group: String::new(),
+        api_group: req.group.clone(),
         api_version: "v1".into(),
         resource: req.resource.clone(),
         subresource: req.subresource.clone(),
@@ -1026,13 +1021,15 @@ fn empty_resource(state: &State, head: &Head, who: &Identity, req: ApiRequest) -
     if !decision.allowed() {
         return status_response(&crate::auth::forbidden_status(&a, &decision));
     }
-    let list_kind = match req.resource.as_str() {
-        "pods" => "PodList",
-        _ => "EventList",
+    let Some(info) = crate::api::resources::find_listed_only(&req.group, &req.resource) else {
+        return status_response(&Status::not_found(
+            &crate::api::GroupResource::new(&req.group, &req.resource),
+            &req.name,
+        ));
     };
     match verb {
         Verb::List => {
-            let list = json!({"kind": list_kind, "apiVersion": "v1", "metadata": {"resourceVersion": rv.to_string()}, "items": []});
+            let list = json!({"kind": info.list_kind, "apiVersion": info.api_version(), "metadata": {"resourceVersion": rv.to_string()}, "items": []});
             if negotiation::wants_table(&head.accept) {
                 json_response(
                     200,
@@ -1044,7 +1041,7 @@ fn empty_resource(state: &State, head: &Head, who: &Identity, req: ApiRequest) -
             }
         }
         Verb::Get => status_response(&Status::not_found(
-            &crate::api::GroupResource::new("", &req.resource),
+            &crate::api::GroupResource::new(&req.group, &req.resource),
             &req.name,
         )),
         Verb::Watch => {

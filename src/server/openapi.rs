@@ -85,6 +85,16 @@ pub(super) fn collection_path(r: &ResourceInfo) -> String {
 
 pub(super) const META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1";
 
+/// The listed-only kinds the documents describe: pods and events (`kubectl explain pods`,
+/// test/cmd/discovery.sh). The others (configmaps, services, the workload groups, …) are
+/// listed by discovery only, for `kubectl apply --prune`'s allowlist; without a schema here
+/// rather than with a wrong one.
+pub(super) fn described_listed_only() -> impl Iterator<Item = &'static ResourceInfo> {
+    crate::api::resources::LISTED_ONLY
+        .iter()
+        .filter(|r| r.group.is_empty() && matches!(r.kind, "Pod" | "Event"))
+}
+
 /// The subresources of a kind that the documents list, each with its operations (kube-openapi's
 /// `x-kubernetes-action`s), as upstream's `api/openapi-spec` has them: a CSR's `/approval` and
 /// `/status`; a namespace's `/finalize` (update only) and `/status`.
@@ -214,11 +224,7 @@ fn build(group: &str, version: &str) -> Value {
     let mut schemas = Map::new();
     let served: Vec<&ResourceInfo> = ALL
         .iter()
-        .chain(if group.is_empty() {
-            crate::api::resources::LISTED_ONLY_CORE
-        } else {
-            &[]
-        })
+        .chain(described_listed_only())
         .filter(|r| r.group == group && r.version == version)
         .collect();
     for r in served {

@@ -323,7 +323,7 @@ fn build() -> Value {
     // Pods and events: listed by discovery (always empty), described for `kubectl explain`
     // as in v3. 1.20 validates pod manifests against this partial schema, but a pod create
     // is refused (405) either way.
-    for r in crate::api::resources::LISTED_ONLY_CORE {
+    for r in openapi::described_listed_only() {
         let pkg = openapi::package(r.group);
         if r.kind == "Pod" {
             openapi::pod_schemas(r, &pkg, &mut v3);
