@@ -2787,3 +2787,47 @@ fn apply_prune_with_the_default_allowlist() {
         assert_eq!(out, "", "{bin}");
     }
 }
+
+/// kubectl 1.33 asks `/api` and `/apis` for aggregated discovery first; answered in that form,
+/// it needs no per-group-version documents (`-v=8` shows the requests).
+#[test]
+fn kubectl_uses_aggregated_discovery() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    if client_minor(&s, KUBECTL) < 30 {
+        eprintln!("SKIP: kubectl on PATH predates aggregated discovery v2");
+        return;
+    }
+    let cache = tmp.path().join("cache");
+    let o = s.kubectl(
+        KUBECTL,
+        &["get", "csr", "-v=8", "--cache-dir", cache.to_str().unwrap()],
+        None,
+    );
+    assert!(o.status.success());
+    let log = String::from_utf8_lossy(&o.stderr);
+    let requests: Vec<&str> = log
+        .lines()
+        .filter_map(|l| l.split_once(r#""Request" verb="GET" url=""#))
+        .map(|(_, rest)| rest.split('"').next().unwrap())
+        .map(|url| url.split_once("://").unwrap().1)
+        .map(|hp| &hp[hp.find('/').unwrap()..])
+        .collect();
+    assert_eq!(
+        requests,
+        [
+            "/api?timeout=32s",
+            "/apis?timeout=32s",
+            "/apis/certificates.k8s.io/v1/certificatesigningrequests?limit=500"
+        ],
+        "{log}"
+    );
+    assert_eq!(
+        log.matches(
+            "Content-Type: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+        )
+        .count(),
+        2,
+        "{log}"
+    );
+}

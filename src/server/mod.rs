@@ -577,6 +577,45 @@ fn json_response(code: u16, v: &Value, content_type: &str) -> Response<Body> {
         .expect("response")
 }
 
+/// `/api` or `/apis` as aggregated discovery, as the apiserver's `ServeHTTPWithETag` answers
+/// it: `ETag` (the quoted upper-case hex SHA-512 of the document's JSON), `Vary: Accept`,
+/// `Cache-Control: public`, and a bodiless 304 when `If-None-Match` carries that ETag.
+fn aggregated_discovery_response(head: &Head, core: bool) -> Response<Body> {
+    use sha2::Digest;
+    let mut body = serde_json::to_vec(&routing::aggregated_discovery(core)).expect("json");
+    let etag = format!(
+        "\"{}\"",
+        sha2::Sha512::digest(&body)
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<String>()
+    );
+    let builder = Response::builder()
+        .header("Cache-Control", "public")
+        .header("Etag", &etag)
+        .header("Vary", "Accept");
+    let cached = head
+        .headers
+        .iter()
+        .find(|(k, _)| k == "if-none-match")
+        .is_some_and(|(_, v)| *v == etag);
+    if cached {
+        return builder
+            .status(304)
+            .body(full(Vec::new()))
+            .expect("response");
+    }
+    body.push(b'\n');
+    builder
+        .status(200)
+        .header(
+            "Content-Type",
+            negotiation::AGGREGATED_DISCOVERY_CONTENT_TYPE,
+        )
+        .body(full(body))
+        .expect("response")
+}
+
 fn status_response(st: &Status) -> Response<Body> {
     let code = if st.code == 0 { 500 } else { st.code };
     json_response(
@@ -888,9 +927,19 @@ async fn serve(
                 .lock()
                 .map(|a| a.clone())
                 .unwrap_or_default();
-            json_response(200, &routing::api_versions(&addr), "application/json")
+            if negotiation::wants_aggregated_discovery(&head.accept) {
+                aggregated_discovery_response(head, true)
+            } else {
+                json_response(200, &routing::api_versions(&addr), "application/json")
+            }
         }
-        Route::ApiGroupList => json_response(200, &routing::group_list(), "application/json"),
+        Route::ApiGroupList => {
+            if negotiation::wants_aggregated_discovery(&head.accept) {
+                aggregated_discovery_response(head, false)
+            } else {
+                json_response(200, &routing::group_list(), "application/json")
+            }
+        }
         Route::ApiGroup(g) => json_response(200, &routing::api_group(&g), "application/json"),
         Route::ResourceList(g, v) => {
             json_response(200, &routing::resource_list(&g, &v), "application/json")

@@ -405,6 +405,80 @@ pub fn group_list() -> Value {
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups.into_iter().map(group_entry).collect::<Vec<_>>()})
 }
 
+/// Aggregated discovery (`apidiscovery.k8s.io/v2` `APIGroupDiscoveryList`): of the core group
+/// for `/api`, of every other group, in `/apis`' order, for `/apis`. Built from the
+/// unaggregated documents as the apiserver converts them: one entry per resource with its
+/// subresources inside, `responseKind` with the group and version left empty (they are the
+/// document's), `scope` `Namespaced` or `Cluster`, no storage version hash.
+pub fn aggregated_discovery(core: bool) -> Value {
+    let groups: Vec<String> = if core {
+        vec![String::new()]
+    } else {
+        group_list()["groups"]
+            .as_array()
+            .map(|gs| {
+                gs.iter()
+                    .filter_map(|g| g["name"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let items: Vec<Value> = groups
+        .iter()
+        .map(|g| {
+            let versions: Vec<Value> = served_group_versions()
+                .into_iter()
+                .filter(|(sg, _)| sg == g)
+                .map(|(_, v)| {
+                    json!({"version": v, "resources": aggregated_resources(g, v), "freshness": "Current"})
+                })
+                .collect();
+            // ObjectMeta: the name (omitted when empty) and a zero creationTimestamp (`null`).
+            let metadata = if g.is_empty() {
+                json!({"creationTimestamp": null})
+            } else {
+                json!({"name": g, "creationTimestamp": null})
+            };
+            json!({"metadata": metadata, "versions": versions})
+        })
+        .collect();
+    json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items})
+}
+
+/// A group version's `APIResourceDiscovery` entries, from its `APIResourceList`.
+fn aggregated_resources(group: &str, version: &str) -> Vec<Value> {
+    let list = resource_list(group, version);
+    let mut out: Vec<Value> = Vec::new();
+    for r in list["resources"].as_array().into_iter().flatten() {
+        let name = r["name"].as_str().unwrap_or_default();
+        let kind = json!({"group": "", "version": "", "kind": r["kind"]});
+        if let Some((parent, sub)) = name.split_once('/') {
+            let entry = json!({"subresource": sub, "responseKind": kind, "verbs": r["verbs"]});
+            if let Some(p) = out.iter_mut().find(|p| p["resource"] == parent) {
+                match p["subresources"].as_array_mut() {
+                    Some(subs) => subs.push(entry),
+                    None => p["subresources"] = json!([entry]),
+                }
+            }
+            continue;
+        }
+        let scope = if r["namespaced"] == true {
+            "Namespaced"
+        } else {
+            "Cluster"
+        };
+        let mut e = json!({"resource": name, "responseKind": kind, "scope": scope,
+            "singularResource": r["singularName"], "verbs": r["verbs"]});
+        for f in ["shortNames", "categories"] {
+            if r[f].as_array().is_some_and(|a| !a.is_empty()) {
+                e[f] = r[f].clone();
+            }
+        }
+        out.push(e);
+    }
+    out
+}
+
 /// `APIGroup` (`GET /apis/<group>`).
 pub fn api_group(g: &str) -> Value {
     // Go's field order: the TypeMeta first.
