@@ -2785,6 +2785,20 @@ fn apply_prune_with_the_default_allowlist() {
             None,
         );
         assert_eq!(out, "", "{bin}");
+        // Nothing to delete: a named object of a listed-only kind is not found.
+        for (what, want) in [
+            (
+                &["deployment", "d1"][..],
+                r#"Error from server (NotFound): deployments.apps "d1" not found"#,
+            ),
+            (
+                &["pod", "p1"][..],
+                r#"Error from server (NotFound): pods "p1" not found"#,
+            ),
+        ] {
+            let e = s.fails(bin, &[&["delete"][..], what].concat());
+            assert_eq!(e.trim(), want, "{bin}");
+        }
     }
 }
 

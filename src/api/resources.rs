@@ -27,8 +27,8 @@ const CRUD: &[&str] = &[
     "watch",
 ];
 
-/// Kinds discovery lists without csrsim storing any: every list is empty, a get is a 404 and
-/// writes are refused (405), so that `create role --resource=pods`, `get pods`, `describe`,
+/// Kinds discovery lists without csrsim storing any: every list is empty, a get or delete is a
+/// 404 and the other writes are refused (405), so that `create role --resource=pods`, `get pods`, `describe`,
 /// `explain pods` and `get all` work as against a cluster with no workloads, and `kubectl
 /// apply --prune` finds every kind of its default allowlist (`kubectl/pkg/util/prune`:
 /// without one it refuses to prune at all, `no matches for kind "ConfigMap" in version "v1"`).

@@ -1089,7 +1089,8 @@ fn empty_resource(state: &State, head: &Head, who: &Identity, req: ApiRequest) -
                 json_response(200, &list, "application/json")
             }
         }
-        Verb::Get => status_response(&Status::not_found(
+        // Nothing is ever stored: a named object is never there, to read or to delete.
+        Verb::Get | Verb::Delete => status_response(&Status::not_found(
             &crate::api::GroupResource::new(&req.group, &req.resource),
             &req.name,
         )),
