@@ -2491,3 +2491,357 @@ fn rbac_and_secret_bodies_are_decoded_and_validated() {
         "The ClusterRoleBinding \"crb\" is invalid: \n* roleRef.kind: Unsupported value: \"Role\": supported values: \"ClusterRole\"\n* subjects[0].namespace: Required value"
     );
 }
+
+/// The Roles and RoleBindings kube-apiserver keeps in `kube-system` and `kube-public`
+/// (`bootstrappolicy/namespace_policy.go`; golden files `testdata/namespace-roles.yaml` and
+/// `namespace-role-bindings.yaml`, here with 1.33's leader-locking rules), and the RBAC
+/// authorizer honouring them.
+#[test]
+fn namespaced_bootstrap_policy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let out = s.ok(
+        KUBECTL,
+        &[
+            "get",
+            "roles,rolebindings",
+            "-A",
+            "-l",
+            "kubernetes.io/bootstrapping=rbac-defaults",
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    let list: Value = serde_json::from_str(&out).unwrap();
+    let got: Vec<Value> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            let m = &o["metadata"];
+            let mut v = serde_json::json!({"kind": o["kind"], "namespace": m["namespace"], "name": m["name"],
+                "labels": m["labels"], "annotations": m["annotations"]});
+            for f in ["rules", "roleRef", "subjects"] {
+                if !o[f].is_null() {
+                    v[f] = o[f].clone();
+                }
+            }
+            v
+        })
+        .collect();
+    let meta = r#""labels": {"kubernetes.io/bootstrapping": "rbac-defaults"}, "annotations": {"rbac.authorization.kubernetes.io/autoupdate": "true"}"#;
+    let events = r#"{"apiGroups": ["", "events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch", "update"]}"#;
+    let locking = |c: &str| {
+        format!(
+            r#"[{{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["watch"]}},
+            {{"apiGroups": [""], "resourceNames": ["{c}"], "resources": ["configmaps"], "verbs": ["get", "update"]}},
+            {{"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create", "get", "list", "update", "watch"]}},
+            {{"apiGroups": ["coordination.k8s.io"], "resources": ["leasecandidates"], "verbs": ["create", "get", "list", "update", "watch"]}}]"#
+        )
+    };
+    let role = |ns: &str, name: &str, rules: &str| {
+        format!(
+            r#"{{"kind": "Role", "namespace": "{ns}", "name": "{name}", {meta}, "rules": {rules}}}"#
+        )
+    };
+    let sa = |n: &str| {
+        format!(r#"{{"kind": "ServiceAccount", "name": "{n}", "namespace": "kube-system"}}"#)
+    };
+    let user = |n: &str| {
+        format!(r#"{{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "{n}"}}"#)
+    };
+    let binding = |ns: &str, name: &str, role: &str, subjects: &[String]| {
+        format!(
+            r#"{{"kind": "RoleBinding", "namespace": "{ns}", "name": "{name}", {meta},
+            "roleRef": {{"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "{role}"}},
+            "subjects": [{}]}}"#,
+            subjects.join(",")
+        )
+    };
+    let kcm = user("system:kube-controller-manager");
+    let sched = user("system:kube-scheduler");
+    let signer = "system:controller:bootstrap-signer";
+    let want = [
+        role(
+            "kube-public",
+            signer,
+            &format!(
+                r#"[{{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch"]}},
+            {{"apiGroups": [""], "resourceNames": ["cluster-info"], "resources": ["configmaps"], "verbs": ["update"]}}, {events}]"#
+            ),
+        ),
+        role(
+            "kube-system",
+            "extension-apiserver-authentication-reader",
+            r#"[{"apiGroups": [""], "resourceNames": ["extension-apiserver-authentication"], "resources": ["configmaps"], "verbs": ["get", "list", "watch"]}]"#,
+        ),
+        role(
+            "kube-system",
+            "system::leader-locking-kube-controller-manager",
+            &locking("kube-controller-manager"),
+        ),
+        role(
+            "kube-system",
+            "system::leader-locking-kube-scheduler",
+            &locking("kube-scheduler"),
+        ),
+        role(
+            "kube-system",
+            signer,
+            r#"[{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch"]}]"#,
+        ),
+        role(
+            "kube-system",
+            "system:controller:cloud-provider",
+            r#"[{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["create", "get", "list", "watch"]}]"#,
+        ),
+        role(
+            "kube-system",
+            "system:controller:token-cleaner",
+            &format!(
+                r#"[{{"apiGroups": [""], "resources": ["secrets"], "verbs": ["delete", "get", "list", "watch"]}}, {events}]"#
+            ),
+        ),
+        binding("kube-public", signer, signer, &[sa("bootstrap-signer")]),
+        binding(
+            "kube-system",
+            "system::extension-apiserver-authentication-reader",
+            "extension-apiserver-authentication-reader",
+            &[kcm.clone(), sched.clone()],
+        ),
+        binding(
+            "kube-system",
+            "system::leader-locking-kube-controller-manager",
+            "system::leader-locking-kube-controller-manager",
+            &[
+                kcm,
+                sa("kube-controller-manager"),
+                sa("leader-election-controller"),
+            ],
+        ),
+        binding(
+            "kube-system",
+            "system::leader-locking-kube-scheduler",
+            "system::leader-locking-kube-scheduler",
+            &[sched, sa("kube-scheduler")],
+        ),
+        binding("kube-system", signer, signer, &[sa("bootstrap-signer")]),
+        binding(
+            "kube-system",
+            "system:controller:cloud-provider",
+            "system:controller:cloud-provider",
+            &[sa("cloud-provider")],
+        ),
+        binding(
+            "kube-system",
+            "system:controller:token-cleaner",
+            "system:controller:token-cleaner",
+            &[sa("token-cleaner")],
+        ),
+    ];
+    let want: Vec<Value> = want
+        .iter()
+        .map(|w| serde_json::from_str(w).unwrap())
+        .collect();
+    assert_eq!(got.len(), want.len(), "{got:#?}");
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(g, w);
+    }
+    // `eventsRule()`'s verbs come sorted by the rule builder in the cluster roles too
+    // (`testdata/controller-roles.yaml`).
+    let out = s.ok(
+        KUBECTL,
+        &[
+            "get",
+            "clusterrole",
+            "system:controller:certificate-controller",
+            "-o",
+            "jsonpath={.rules[5].verbs}",
+        ],
+        None,
+    );
+    assert_eq!(out, r#"["create","patch","update"]"#);
+    // The authorizer sees them.
+    let can = |args: &[&str]| {
+        let o = s.kubectl(KUBECTL, &[&["auth", "can-i"][..], args].concat(), None);
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    let signer_sa = "--as=system:serviceaccount:kube-system:bootstrap-signer";
+    let cleaner_sa = "--as=system:serviceaccount:kube-system:token-cleaner";
+    for (args, want) in [
+        (
+            &[
+                "update",
+                "configmaps/cluster-info",
+                "-n",
+                "kube-public",
+                signer_sa,
+            ][..],
+            "yes",
+        ),
+        (
+            &["update", "configmaps/other", "-n", "kube-public", signer_sa][..],
+            "no",
+        ),
+        (
+            &["list", "secrets", "-n", "kube-system", signer_sa][..],
+            "yes",
+        ),
+        (
+            &["list", "secrets", "-n", "kube-public", signer_sa][..],
+            "no",
+        ),
+        (
+            &["delete", "secrets", "-n", "kube-system", cleaner_sa][..],
+            "yes",
+        ),
+        (
+            &["delete", "secrets", "-n", "default", cleaner_sa][..],
+            "no",
+        ),
+        (
+            &[
+                "get",
+                "configmaps/extension-apiserver-authentication",
+                "-n",
+                "kube-system",
+                "--as=system:kube-scheduler",
+            ][..],
+            "yes",
+        ),
+    ] {
+        assert_eq!(can(args), want, "{args:?}");
+    }
+}
+
+/// `kubectl apply --prune -l …` without an allowlist maps every kind of kubectl's default one
+/// (`kubectl/pkg/util/prune`: ConfigMap, Endpoints, PVC, Pod, RC, Secret, Service, batch Job
+/// and CronJob, Ingress, the apps workloads, Namespace, PV) through discovery and refuses to
+/// prune if one is missing. csrsim lists those it does not store as always empty, so kubectl
+/// 1.33 prunes; Debian's 1.20 (`CSRSIM_E2E_KUBECTL`) names `batch/v1beta1` CronJob, which a
+/// 1.33 apiserver no longer serves, and fails as it would there.
+#[test]
+fn apply_prune_with_the_default_allowlist() {
+    let mut bins = vec![KUBECTL.to_string()];
+    match std::env::var("CSRSIM_E2E_KUBECTL") {
+        Ok(b) => bins.push(b),
+        Err(_) => eprintln!("SKIP (second client): CSRSIM_E2E_KUBECTL not set"),
+    }
+    for bin in bins.iter().map(String::as_str).filter(|b| have(b)) {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+        let minor = client_minor(&s, bin);
+        let dir = tmp.path().join("manifests");
+        std::fs::create_dir(&dir).unwrap();
+        let secret = |name: &str| {
+            format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n  labels:\n    app: pruned\ndata:\n  k: dg==\n")
+        };
+        std::fs::write(dir.join("s1.yaml"), secret("s1")).unwrap();
+        std::fs::write(dir.join("s2.yaml"), secret("s2")).unwrap();
+        let d = dir.to_str().unwrap();
+        s.ok(bin, &["apply", "-f", d], None);
+        std::fs::remove_file(dir.join("s2.yaml")).unwrap();
+        let prune = ["apply", "--prune", "-l", "app=pruned", "-f", d];
+        if minor >= 27 {
+            let out = s.ok(bin, &prune, None);
+            assert_eq!(out, "secret/s1 unchanged\nsecret/s2 pruned\n", "{bin}");
+        } else {
+            let e = s.fails(bin, &prune);
+            assert!(
+                e.contains(r#"error retrieving RESTMappings to prune: invalid resource batch/v1beta1, Kind=CronJob, Namespaced=true: no matches for kind "CronJob" in version "batch/v1beta1""#),
+                "{bin}: {e}"
+            );
+            let out = s.ok(
+                bin,
+                &[&prune[..], &["--prune-whitelist=core/v1/Secret"]].concat(),
+                None,
+            );
+            assert_eq!(out, "secret/s1 unchanged\nsecret/s2 pruned\n", "{bin}");
+        }
+        let out = s.ok(
+            bin,
+            &["get", "secrets", "-l", "app=pruned", "-o", "name"],
+            None,
+        );
+        assert_eq!(out, "secret/s1\n", "{bin}");
+        // The listed-only kinds: empty lists, in every group kubectl asks.
+        let o = s.kubectl(bin, &["get", "all"], None);
+        assert!(o.status.success(), "{bin}");
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr).trim(),
+            "No resources found in default namespace.",
+            "{bin}"
+        );
+        let out = s.ok(
+            bin,
+            &[
+                "get",
+                "deployments.apps,cronjobs.batch,ingresses.networking.k8s.io,configmaps,persistentvolumes",
+                "-A",
+                "-o",
+                "name",
+            ],
+            None,
+        );
+        assert_eq!(out, "", "{bin}");
+        // Nothing to delete: a named object of a listed-only kind is not found.
+        for (what, want) in [
+            (
+                &["deployment", "d1"][..],
+                r#"Error from server (NotFound): deployments.apps "d1" not found"#,
+            ),
+            (
+                &["pod", "p1"][..],
+                r#"Error from server (NotFound): pods "p1" not found"#,
+            ),
+        ] {
+            let e = s.fails(bin, &[&["delete"][..], what].concat());
+            assert_eq!(e.trim(), want, "{bin}");
+        }
+    }
+}
+
+/// kubectl 1.33 asks `/api` and `/apis` for aggregated discovery first; answered in that form,
+/// it needs no per-group-version documents (`-v=8` shows the requests).
+#[test]
+fn kubectl_uses_aggregated_discovery() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    if client_minor(&s, KUBECTL) < 30 {
+        eprintln!("SKIP: kubectl on PATH predates aggregated discovery v2");
+        return;
+    }
+    let cache = tmp.path().join("cache");
+    let o = s.kubectl(
+        KUBECTL,
+        &["get", "csr", "-v=8", "--cache-dir", cache.to_str().unwrap()],
+        None,
+    );
+    assert!(o.status.success());
+    let log = String::from_utf8_lossy(&o.stderr);
+    let requests: Vec<&str> = log
+        .lines()
+        .filter_map(|l| l.split_once(r#""Request" verb="GET" url=""#))
+        .map(|(_, rest)| rest.split('"').next().unwrap())
+        .map(|url| url.split_once("://").unwrap().1)
+        .map(|hp| &hp[hp.find('/').unwrap()..])
+        .collect();
+    assert_eq!(
+        requests,
+        [
+            "/api?timeout=32s",
+            "/apis?timeout=32s",
+            "/apis/certificates.k8s.io/v1/certificatesigningrequests?limit=500"
+        ],
+        "{log}"
+    );
+    assert_eq!(
+        log.matches(
+            "Content-Type: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+        )
+        .count(),
+        2,
+        "{log}"
+    );
+}

@@ -2484,9 +2484,9 @@ fn http2_streams_per_connection_as_kube_apiserver() {
             // the server's SETTINGS came before the first response's headers
             assert_eq!(send.current_max_send_streams(), want, "{extra:?}");
             let (st, mut create) = {
-                let req = http::Request::post(format!(
-                    "https://127.0.0.1/apis/certificates.k8s.io/v1/certificatesigningrequests"
-                ))
+                let req = http::Request::post(
+                    "https://127.0.0.1/apis/certificates.k8s.io/v1/certificatesigningrequests",
+                )
                 .header("content-type", "application/json")
                 .body(())
                 .unwrap();
@@ -2511,5 +2511,141 @@ fn http2_streams_per_connection_as_kube_apiserver() {
                 assert_eq!(e["object"]["metadata"]["name"], "over-h2");
             }
         });
+
+/// Aggregated discovery (`apidiscovery.k8s.io/v2`, `k8s.io/api/apidiscovery/v2` types) on
+/// `/api` and `/apis` for the Accept header client-go ≥ 1.30 sends first, with the apiserver's
+/// `ServeHTTPWithETag` headers and 304; other Accept headers keep the unaggregated documents.
+#[test]
+fn aggregated_discovery_documents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let accept = "Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
+    let header = |head: &str, name: &str| {
+        head.lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+            })
+            .unwrap_or_default()
+    };
+    let split = |text: &str| {
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        (head.to_string(), body.to_string())
+    };
+    let (code, text) = s.curl("GET", "/apis", &["-i", "-H", accept], None);
+    assert_eq!(code, 200, "{text}");
+    let (head, body) = split(&text);
+    assert_eq!(
+        header(&head, "content-type"),
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+    );
+    assert_eq!(header(&head, "vary"), "Accept");
+    assert_eq!(header(&head, "cache-control"), "public");
+    let etag = header(&head, "etag");
+    assert!(
+        etag.len() == 130 && etag.starts_with('"') && etag.ends_with('"'),
+        "{etag}"
+    );
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["kind"], "APIGroupDiscoveryList");
+    assert_eq!(v["apiVersion"], "apidiscovery.k8s.io/v2");
+    assert_eq!(v["metadata"], json!({}));
+    let names: Vec<&str> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "apps",
+            "authentication.k8s.io",
+            "authorization.k8s.io",
+            "batch",
+            "certificates.k8s.io",
+            "networking.k8s.io",
+            "rbac.authorization.k8s.io"
+        ]
+    );
+    let certs = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["metadata"]["name"] == "certificates.k8s.io")
+        .unwrap();
+    let kind = json!({"group": "", "version": "", "kind": "CertificateSigningRequest"});
+    let rw = json!(["get", "patch", "update"]);
+    assert_eq!(
+        certs,
+        &json!({"metadata": {"name": "certificates.k8s.io", "creationTimestamp": null}, "versions": [{
+            "version": "v1",
+            "resources": [{
+                "resource": "certificatesigningrequests", "responseKind": kind, "scope": "Cluster",
+                "singularResource": "certificatesigningrequest",
+                "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
+                "shortNames": ["csr"],
+                "subresources": [
+                    {"subresource": "approval", "responseKind": kind, "verbs": rw},
+                    {"subresource": "status", "responseKind": kind, "verbs": rw},
+                ],
+            }],
+            "freshness": "Current",
+        }]})
+    );
+    let apps = &v["items"][0]["versions"][0]["resources"][1];
+    assert_eq!(apps["resource"], "deployments");
+    assert_eq!(apps["scope"], "Namespaced");
+    assert_eq!(apps["categories"], json!(["all"]));
+    // Unchanged since: 304 without a body.
+    let (code, text) = s.curl(
+        "GET",
+        "/apis",
+        &["-i", "-H", accept, "-H", &format!("If-None-Match: {etag}")],
+        None,
+    );
+    assert_eq!(code, 304, "{text}");
+    assert_eq!(header(&text, "etag"), etag);
+    // The core group at /api: no name.
+    let (code, text) = s.curl("GET", "/api", &["-H", accept], None);
+    assert_eq!(code, 200, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let items = v["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["metadata"], json!({"creationTimestamp": null}));
+    let versions = items[0]["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 1);
+    assert_eq!(versions[0]["version"], "v1");
+    let ns = versions[0]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["resource"] == "namespaces")
+        .unwrap();
+    let ns_kind = json!({"group": "", "version": "", "kind": "Namespace"});
+    assert_eq!(
+        ns,
+        &json!({"resource": "namespaces", "responseKind": ns_kind, "scope": "Cluster",
+        "singularResource": "namespace",
+        "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"],
+        "shortNames": ["ns"],
+        "subresources": [
+            {"subresource": "finalize", "responseKind": ns_kind, "verbs": ["update"]},
+            {"subresource": "status", "responseKind": ns_kind, "verbs": ["get", "patch", "update"]},
+        ]})
+    );
+    // v2beta1 is not served (1.33): the unaggregated documents.
+    for (path, kind) in [("/apis", "APIGroupList"), ("/api", "APIVersions")] {
+        let (code, text) = s.curl(
+            "GET",
+            path,
+            &["-i", "-H", "Accept: application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json"],
+            None,
+        );
+        assert_eq!(code, 200, "{text}");
+        let (head, body) = split(&text);
+        assert_eq!(header(&head, "content-type"), "application/json");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["kind"], kind);
     }
 }

@@ -27,35 +27,165 @@ const CRUD: &[&str] = &[
     "watch",
 ];
 
-/// Kinds the core group's discovery lists without storing any (`pods`, `events`): every list
-/// is empty, so that `create role --resource=pods`, `get pods`, `describe` and `explain pods`
-/// work as against a cluster with no workloads.
-pub const LISTED_ONLY_CORE: &[ResourceInfo] = &[
-    ResourceInfo {
-        group: "",
-        version: "v1",
-        resource: "pods",
-        singular: "pod",
-        kind: "Pod",
-        list_kind: "PodList",
-        namespaced: true,
-        short_names: &["po"],
-        verbs: CRUD,
-        stored: false,
-    },
-    ResourceInfo {
-        group: "",
-        version: "v1",
-        resource: "events",
-        singular: "event",
-        kind: "Event",
-        list_kind: "EventList",
-        namespaced: true,
-        short_names: &["ev"],
-        verbs: CRUD,
-        stored: false,
-    },
+/// Kinds discovery lists without csrsim storing any: every list is empty, a get or delete is a
+/// 404 and the other writes are refused (405), so that `create role --resource=pods`, `get pods`, `describe`,
+/// `explain pods` and `get all` work as against a cluster with no workloads, and `kubectl
+/// apply --prune` finds every kind of its default allowlist (`kubectl/pkg/util/prune`:
+/// without one it refuses to prune at all, `no matches for kind "ConfigMap" in version "v1"`).
+/// Names, short names and scopes as `api/discovery/api__v1.json`, `apis__apps__v1.json`, ….
+pub const LISTED_ONLY: &[ResourceInfo] = &[
+    listed_only(
+        "",
+        "configmaps",
+        "configmap",
+        "ConfigMap",
+        "ConfigMapList",
+        true,
+        &["cm"],
+    ),
+    listed_only(
+        "",
+        "endpoints",
+        "endpoints",
+        "Endpoints",
+        "EndpointsList",
+        true,
+        &["ep"],
+    ),
+    listed_only("", "events", "event", "Event", "EventList", true, &["ev"]),
+    listed_only(
+        "",
+        "persistentvolumeclaims",
+        "persistentvolumeclaim",
+        "PersistentVolumeClaim",
+        "PersistentVolumeClaimList",
+        true,
+        &["pvc"],
+    ),
+    listed_only(
+        "",
+        "persistentvolumes",
+        "persistentvolume",
+        "PersistentVolume",
+        "PersistentVolumeList",
+        false,
+        &["pv"],
+    ),
+    listed_only("", "pods", "pod", "Pod", "PodList", true, &["po"]),
+    listed_only(
+        "",
+        "replicationcontrollers",
+        "replicationcontroller",
+        "ReplicationController",
+        "ReplicationControllerList",
+        true,
+        &["rc"],
+    ),
+    listed_only(
+        "",
+        "services",
+        "service",
+        "Service",
+        "ServiceList",
+        true,
+        &["svc"],
+    ),
+    listed_only(
+        "apps",
+        "daemonsets",
+        "daemonset",
+        "DaemonSet",
+        "DaemonSetList",
+        true,
+        &["ds"],
+    ),
+    listed_only(
+        "apps",
+        "deployments",
+        "deployment",
+        "Deployment",
+        "DeploymentList",
+        true,
+        &["deploy"],
+    ),
+    listed_only(
+        "apps",
+        "replicasets",
+        "replicaset",
+        "ReplicaSet",
+        "ReplicaSetList",
+        true,
+        &["rs"],
+    ),
+    listed_only(
+        "apps",
+        "statefulsets",
+        "statefulset",
+        "StatefulSet",
+        "StatefulSetList",
+        true,
+        &["sts"],
+    ),
+    listed_only(
+        "batch",
+        "cronjobs",
+        "cronjob",
+        "CronJob",
+        "CronJobList",
+        true,
+        &["cj"],
+    ),
+    listed_only("batch", "jobs", "job", "Job", "JobList", true, &[]),
+    listed_only(
+        "networking.k8s.io",
+        "ingresses",
+        "ingress",
+        "Ingress",
+        "IngressList",
+        true,
+        &["ing"],
+    ),
 ];
+
+const fn listed_only(
+    group: &'static str,
+    resource: &'static str,
+    singular: &'static str,
+    kind: &'static str,
+    list_kind: &'static str,
+    namespaced: bool,
+    short_names: &'static [&'static str],
+) -> ResourceInfo {
+    ResourceInfo {
+        group,
+        version: "v1",
+        resource,
+        singular,
+        kind,
+        list_kind,
+        namespaced,
+        short_names,
+        verbs: CRUD,
+        stored: false,
+    }
+}
+
+/// A listed-only kind (see [`LISTED_ONLY`]) by group and plural name.
+pub fn find_listed_only(group: &str, resource: &str) -> Option<&'static ResourceInfo> {
+    LISTED_ONLY
+        .iter()
+        .find(|r| r.group == group && r.resource == resource)
+}
+
+/// Discovery's `categories` of a kind: `all` for the workload kinds (`kubectl get all`).
+pub fn categories(r: &ResourceInfo) -> &'static [&'static str] {
+    match (r.group, r.resource) {
+        ("", "pods" | "replicationcontrollers" | "services")
+        | ("apps", "daemonsets" | "deployments" | "replicasets" | "statefulsets")
+        | ("batch", "cronjobs" | "jobs") => &["all"],
+        _ => &[],
+    }
+}
 /// Namespaces: the namespace REST storage has no DeleteCollection
 /// (`api/discovery/api__v1.json`), so `DELETE /api/v1/namespaces` is a 405.
 const NAMESPACE_VERBS: &[&str] = &[

@@ -1,5 +1,7 @@
 //! The default RBAC objects kube-apiserver reconciles at startup
-//! (`plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go`, `controller_policy.go`) and,
+//! (`plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go`, `controller_policy.go`), the
+//! Roles and RoleBindings it keeps in `kube-system` and `kube-public` (`namespace_policy.go`,
+//! golden files `testdata/namespace-roles.yaml`, `namespace-role-bindings.yaml`) and,
 //! optionally, the bindings `kubeadm init` adds for TLS bootstrap and rotation
 //! (`cmd/kubeadm/app/phases/bootstraptoken/node/tlsbootstrap.go`, `.../kubeconfig`).
 //!
@@ -99,10 +101,10 @@ fn r(verbs: &[&str], groups: &[&str], resources: &[&str]) -> PolicyRule {
     PolicyRule::resource(verbs, groups, resources)
 }
 
-/// `eventsRule()`.
+/// `eventsRule()` (the rule builder sorts verbs: create, patch, update).
 fn events_rule() -> PolicyRule {
     r(
-        &["create", "update", "patch"],
+        &["create", "patch", "update"],
         &["", "events.k8s.io"],
         &["events"],
     )
@@ -448,15 +450,159 @@ pub fn default_objects(kubeadm: bool) -> Vec<(&'static str, Value)> {
     out
 }
 
-/// An [`super::rbac::Rbac`] loaded with [`default_objects`] (for tests and tools).
+/// `namespace_policy.go`: the Roles, then the RoleBindings, the apiserver keeps in the `kube-`
+/// namespaces, as its golden files list them (by namespace, then name). Rules are those of
+/// 1.33: the leader-locking roles still carry the configmap lock rules (dropped in 1.35) next
+/// to leases and coordinated leader election's leasecandidates (1.31).
+pub fn namespace_objects() -> Vec<(&'static str, Value)> {
+    let read = &["get", "list", "watch"];
+    let lock = &["create", "get", "list", "update", "watch"];
+    let leader_locking = |component: &str| {
+        vec![
+            r(&["watch"], &[""], &["configmaps"]),
+            r(&["get", "update"], &[""], &["configmaps"]).names(&[component]),
+            r(lock, &["coordination.k8s.io"], &["leases"]),
+            r(lock, &["coordination.k8s.io"], &["leasecandidates"]),
+        ]
+    };
+    let kcm = Subject::user(KUBE_CONTROLLER_MANAGER_USER);
+    let scheduler = Subject::user("system:kube-scheduler");
+    let sa = |name: &str| Subject::service_account("kube-system", name);
+    vec![
+        namespace_role(
+            "kube-public",
+            "system:controller:bootstrap-signer",
+            vec![
+                r(read, &[""], &["configmaps"]),
+                r(&["update"], &[""], &["configmaps"]).names(&["cluster-info"]),
+                events_rule(),
+            ],
+        ),
+        namespace_role(
+            "kube-system",
+            "extension-apiserver-authentication-reader",
+            vec![r(read, &[""], &["configmaps"]).names(&["extension-apiserver-authentication"])],
+        ),
+        namespace_role(
+            "kube-system",
+            "system::leader-locking-kube-controller-manager",
+            leader_locking("kube-controller-manager"),
+        ),
+        namespace_role(
+            "kube-system",
+            "system::leader-locking-kube-scheduler",
+            leader_locking("kube-scheduler"),
+        ),
+        namespace_role(
+            "kube-system",
+            "system:controller:bootstrap-signer",
+            vec![r(read, &[""], &["secrets"])],
+        ),
+        namespace_role(
+            "kube-system",
+            "system:controller:cloud-provider",
+            vec![r(
+                &["create", "get", "list", "watch"],
+                &[""],
+                &["configmaps"],
+            )],
+        ),
+        namespace_role(
+            "kube-system",
+            "system:controller:token-cleaner",
+            vec![
+                r(&["delete", "get", "list", "watch"], &[""], &["secrets"]),
+                events_rule(),
+            ],
+        ),
+        namespace_binding(
+            "kube-public",
+            "system:controller:bootstrap-signer",
+            "system:controller:bootstrap-signer",
+            vec![sa("bootstrap-signer")],
+        ),
+        namespace_binding(
+            "kube-system",
+            "system::extension-apiserver-authentication-reader",
+            "extension-apiserver-authentication-reader",
+            vec![kcm.clone(), scheduler.clone()],
+        ),
+        namespace_binding(
+            "kube-system",
+            "system::leader-locking-kube-controller-manager",
+            "system::leader-locking-kube-controller-manager",
+            vec![
+                kcm,
+                sa("kube-controller-manager"),
+                sa("leader-election-controller"),
+            ],
+        ),
+        namespace_binding(
+            "kube-system",
+            "system::leader-locking-kube-scheduler",
+            "system::leader-locking-kube-scheduler",
+            vec![scheduler, sa("kube-scheduler")],
+        ),
+        namespace_binding(
+            "kube-system",
+            "system:controller:bootstrap-signer",
+            "system:controller:bootstrap-signer",
+            vec![sa("bootstrap-signer")],
+        ),
+        namespace_binding(
+            "kube-system",
+            "system:controller:cloud-provider",
+            "system:controller:cloud-provider",
+            vec![sa("cloud-provider")],
+        ),
+        namespace_binding(
+            "kube-system",
+            "system:controller:token-cleaner",
+            "system:controller:token-cleaner",
+            vec![sa("token-cleaner")],
+        ),
+    ]
+}
+
+fn namespaced_meta(namespace: &str, name: &str) -> Value {
+    let mut meta = bootstrap_meta(name, &[]);
+    meta["namespace"] = json!(namespace);
+    meta
+}
+
+fn namespace_role(namespace: &str, name: &str, rules: Vec<PolicyRule>) -> (&'static str, Value) {
+    (
+        "roles",
+        json!({"apiVersion": API_VERSION, "kind": "Role", "metadata": namespaced_meta(namespace, name), "rules": rules}),
+    )
+}
+
+fn namespace_binding(
+    namespace: &str,
+    name: &str,
+    role: &str,
+    subjects: Vec<Subject>,
+) -> (&'static str, Value) {
+    (
+        "rolebindings",
+        json!({"apiVersion": API_VERSION, "kind": "RoleBinding", "metadata": namespaced_meta(namespace, name),
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role},
+               "subjects": subjects}),
+    )
+}
+
+/// An [`super::rbac::Rbac`] loaded with [`default_objects`] and [`namespace_objects`] (for
+/// tests and tools).
 pub fn default_rbac(kubeadm: bool) -> super::rbac::Rbac {
     let mut rbac = super::rbac::Rbac::new();
-    for (res, obj) in default_objects(kubeadm) {
-        let name = obj["metadata"]["name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        rbac.on_write(res, "", &name, Some(&obj));
+    for (res, obj) in default_objects(kubeadm)
+        .into_iter()
+        .chain(namespace_objects())
+    {
+        let meta = &obj["metadata"];
+        let name = meta["name"].as_str().unwrap_or_default().to_string();
+        let namespace = meta["namespace"].as_str().unwrap_or_default().to_string();
+        rbac.on_write(res, &namespace, &name, Some(&obj));
     }
     rbac
 }

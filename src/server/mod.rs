@@ -613,6 +613,45 @@ fn json_response(code: u16, v: &Value, content_type: &str) -> Response<Body> {
         .expect("response")
 }
 
+/// `/api` or `/apis` as aggregated discovery, as the apiserver's `ServeHTTPWithETag` answers
+/// it: `ETag` (the quoted upper-case hex SHA-512 of the document's JSON), `Vary: Accept`,
+/// `Cache-Control: public`, and a bodiless 304 when `If-None-Match` carries that ETag.
+fn aggregated_discovery_response(head: &Head, core: bool) -> Response<Body> {
+    use sha2::Digest;
+    let mut body = serde_json::to_vec(&routing::aggregated_discovery(core)).expect("json");
+    let etag = format!(
+        "\"{}\"",
+        sha2::Sha512::digest(&body)
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<String>()
+    );
+    let builder = Response::builder()
+        .header("Cache-Control", "public")
+        .header("Etag", &etag)
+        .header("Vary", "Accept");
+    let cached = head
+        .headers
+        .iter()
+        .find(|(k, _)| k == "if-none-match")
+        .is_some_and(|(_, v)| *v == etag);
+    if cached {
+        return builder
+            .status(304)
+            .body(full(Vec::new()))
+            .expect("response");
+    }
+    body.push(b'\n');
+    builder
+        .status(200)
+        .header(
+            "Content-Type",
+            negotiation::AGGREGATED_DISCOVERY_CONTENT_TYPE,
+        )
+        .body(full(body))
+        .expect("response")
+}
+
 fn status_response(st: &Status) -> Response<Body> {
     let code = if st.code == 0 { 500 } else { st.code };
     json_response(
@@ -724,16 +763,11 @@ async fn handle(
     resp
 }
 
-/// The kind of a served resource (stored, review, or listed-only core kind).
+/// The kind of a served resource (stored, review, or listed-only kind).
 fn kind_of(group: &str, resource: &str) -> Option<&'static str> {
     crate::api::resources::find(group, resource)
+        .or_else(|| crate::api::resources::find_listed_only(group, resource))
         .map(|r| r.kind)
-        .or_else(|| {
-            crate::api::resources::LISTED_ONLY_CORE
-                .iter()
-                .find(|e| group.is_empty() && e.resource == resource)
-                .map(|e| e.kind)
-        })
 }
 
 /// A fresh random-looking UUID (version 4 layout) for `Audit-Id`: the SHA-256 of this
@@ -929,9 +963,19 @@ async fn serve(
                 .lock()
                 .map(|a| a.clone())
                 .unwrap_or_default();
-            json_response(200, &routing::api_versions(&addr), "application/json")
+            if negotiation::wants_aggregated_discovery(&head.accept) {
+                aggregated_discovery_response(head, true)
+            } else {
+                json_response(200, &routing::api_versions(&addr), "application/json")
+            }
         }
-        Route::ApiGroupList => json_response(200, &routing::group_list(), "application/json"),
+        Route::ApiGroupList => {
+            if negotiation::wants_aggregated_discovery(&head.accept) {
+                aggregated_discovery_response(head, false)
+            } else {
+                json_response(200, &routing::group_list(), "application/json")
+            }
+        }
         Route::ApiGroup(g) => json_response(200, &routing::api_group(&g), "application/json"),
         Route::ResourceList(g, v) => {
             json_response(200, &routing::resource_list(&g, &v), "application/json")
@@ -1049,7 +1093,7 @@ fn empty_resource(state: &State, head: &Head, who: &Identity, req: ApiRequest) -
         user: who.clone(),
         verb: verb.as_str().into(),
         resource_request: true,
-        api_group: String::new(),
+        api_group: req.group.clone(),
         api_version: "v1".into(),
         resource: req.resource.clone(),
         subresource: req.subresource.clone(),
@@ -1062,13 +1106,15 @@ fn empty_resource(state: &State, head: &Head, who: &Identity, req: ApiRequest) -
     if !decision.allowed() {
         return status_response(&crate::auth::forbidden_status(&a, &decision));
     }
-    let list_kind = match req.resource.as_str() {
-        "pods" => "PodList",
-        _ => "EventList",
+    let Some(info) = crate::api::resources::find_listed_only(&req.group, &req.resource) else {
+        return status_response(&Status::not_found(
+            &crate::api::GroupResource::new(&req.group, &req.resource),
+            &req.name,
+        ));
     };
     match verb {
         Verb::List => {
-            let list = json!({"kind": list_kind, "apiVersion": "v1", "metadata": {"resourceVersion": rv.to_string()}, "items": []});
+            let list = json!({"kind": info.list_kind, "apiVersion": info.api_version(), "metadata": {"resourceVersion": rv.to_string()}, "items": []});
             if negotiation::wants_table(&head.accept) {
                 json_response(
                     200,
@@ -1079,8 +1125,9 @@ fn empty_resource(state: &State, head: &Head, who: &Identity, req: ApiRequest) -
                 json_response(200, &list, "application/json")
             }
         }
-        Verb::Get => status_response(&Status::not_found(
-            &crate::api::GroupResource::new("", &req.resource),
+        // Nothing is ever stored: a named object is never there, to read or to delete.
+        Verb::Get | Verb::Delete => status_response(&Status::not_found(
+            &crate::api::GroupResource::new(&req.group, &req.resource),
             &req.name,
         )),
         Verb::Watch => {

@@ -79,6 +79,57 @@ pub fn wants_partial(accept: &str) -> Option<Partial> {
     None
 }
 
+/// Content-Type of an aggregated discovery answer (`WriteObjectNegotiated` with the GVK in the
+/// content type: `;g=…;v=…;as=…` after the serializer's media type).
+pub const AGGREGATED_DISCOVERY_CONTENT_TYPE: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+/// Does the Accept header of a `/api` or `/apis` request choose aggregated discovery
+/// (`apidiscovery.k8s.io/v2` `APIGroupDiscoveryList`)? The clauses are read by preference
+/// (`q`, then order, as goautoneg sorts them): the first JSON clause without a conversion
+/// decides for the unaggregated documents; one asking for a conversion the endpoint does not
+/// serve (`v2beta1`, which 1.33 no longer serves, or any other kind) is skipped
+/// (`DiscoveryEndpointRestrictions`); protobuf clauses are skipped too (csrsim answers
+/// discovery in JSON only).
+pub fn wants_aggregated_discovery(accept: &str) -> bool {
+    let mut clauses: Vec<(f32, Vec<String>, String)> = accept
+        .split(',')
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| {
+            let params: Vec<String> = c
+                .split(';')
+                .skip(1)
+                .map(|p| p.trim().replace(' ', ""))
+                .collect();
+            let q = params
+                .iter()
+                .find_map(|p| p.strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (q, params, media_type(c))
+        })
+        .collect();
+    clauses.sort_by(|a, b| b.0.total_cmp(&a.0));
+    for (q, params, media) in clauses {
+        if q <= 0.0 || !matches!(media.as_str(), "application/json" | "application/*" | "*/*") {
+            continue;
+        }
+        let get = |k: &str| {
+            params
+                .iter()
+                .find_map(|p| p.strip_prefix(k).and_then(|r| r.strip_prefix('=')))
+        };
+        match (get("g"), get("v"), get("as")) {
+            (None, None, None) => return false,
+            (Some("apidiscovery.k8s.io"), Some("v2"), Some("APIGroupDiscoveryList")) => {
+                return true
+            }
+            _ => continue,
+        }
+    }
+    false
+}
+
 /// `asPartialObjectMetadata`: the object's metadata under `PartialObjectMetadata`.
 pub fn partial_object(v: &Value, api_version: &str) -> Value {
     json!({
@@ -577,6 +628,35 @@ pub fn table_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Which Accept headers get aggregated discovery on `/api` and `/apis`
+    /// (`aggregated.WrappedHandler`: the negotiated clause's conversion decides).
+    #[test]
+    fn aggregated_discovery_negotiation() {
+        let v2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+        let v2beta1 = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList";
+        let kubectl = format!("{v2},{v2beta1},application/json");
+        let cases: Vec<(String, bool)> = vec![
+            (kubectl, true),
+            (v2.into(), true),
+            ("application/json; g=apidiscovery.k8s.io; v=v2; as=APIGroupDiscoveryList".into(), true),
+            ("".into(), false),
+            ("application/json".into(), false),
+            ("*/*".into(), false),
+            // 1.33 serves no v2beta1: the plain clause after it decides.
+            (format!("{v2beta1},application/json"), false),
+            (format!("application/json,{v2}"), false),
+            // preference by q before order
+            (format!("application/json;q=0.5,{v2}"), true),
+            (format!("{v2};q=0,application/json"), false),
+            // a protobuf clause is skipped (discovery is answered in JSON only)
+            (format!("application/vnd.kubernetes.protobuf;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,{v2}"), true),
+            ("application/json;g=meta.k8s.io;v=v1;as=Table,application/json".into(), false),
+        ];
+        for (accept, want) in cases {
+            assert_eq!(wants_aggregated_discovery(&accept), want, "{accept}");
+        }
+    }
 
     #[test]
     fn a_yaml_body_is_its_first_document() {

@@ -85,6 +85,30 @@ pub(super) fn collection_path(r: &ResourceInfo) -> String {
 
 pub(super) const META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1";
 
+/// The listed-only kinds the documents describe: pods and events (`kubectl explain pods`,
+/// test/cmd/discovery.sh). The others (configmaps, services, the workload groups, …) are
+/// listed by discovery only, for `kubectl apply --prune`'s allowlist; without a schema here
+/// rather than with a wrong one.
+pub(super) fn described_listed_only() -> impl Iterator<Item = &'static ResourceInfo> {
+    crate::api::resources::LISTED_ONLY
+        .iter()
+        .filter(|r| r.group.is_empty() && matches!(r.kind, "Pod" | "Event"))
+}
+
+/// The subresources of a kind that the documents list, each with its operations (kube-openapi's
+/// `x-kubernetes-action`s), as upstream's `api/openapi-spec` has them: a CSR's `/approval` and
+/// `/status`; a namespace's `/finalize` (update only) and `/status`.
+pub(super) fn subresources(r: &ResourceInfo) -> &'static [(&'static str, &'static [&'static str])] {
+    const READ_WRITE: &[&str] = &["get", "put", "patch"];
+    match (r.group, r.kind) {
+        ("certificates.k8s.io", "CertificateSigningRequest") => {
+            &[("approval", READ_WRITE), ("status", READ_WRITE)]
+        }
+        ("", "Namespace") => &[("finalize", &["put"]), ("status", READ_WRITE)],
+        _ => &[],
+    }
+}
+
 pub(super) fn schema_ref(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
@@ -200,11 +224,7 @@ fn build(group: &str, version: &str) -> Value {
     let mut schemas = Map::new();
     let served: Vec<&ResourceInfo> = ALL
         .iter()
-        .chain(if group.is_empty() {
-            crate::api::resources::LISTED_ONLY_CORE
-        } else {
-            &[]
-        })
+        .chain(described_listed_only())
         .filter(|r| r.group == group && r.version == version)
         .collect();
     for r in served {
@@ -247,15 +267,13 @@ fn build(group: &str, version: &str) -> Value {
             );
             item.insert("parameters".into(), Value::Array(named_params.clone()));
             paths.insert(format!("{collection}/{{name}}"), Value::Object(item));
-            if r.kind == "CertificateSigningRequest" {
-                for sub in ["approval", "status"] {
-                    let mut s = Map::new();
-                    s.insert("get".into(), operation(r, "get", sub, &kind_schema));
-                    s.insert("put".into(), operation(r, "put", sub, &kind_schema));
-                    s.insert("patch".into(), operation(r, "patch", sub, &kind_schema));
-                    s.insert("parameters".into(), Value::Array(named_params.clone()));
-                    paths.insert(format!("{collection}/{{name}}/{sub}"), Value::Object(s));
+            for (sub, actions) in subresources(r) {
+                let mut s = Map::new();
+                for action in actions.iter() {
+                    s.insert((*action).into(), operation(r, action, sub, &kind_schema));
                 }
+                s.insert("parameters".into(), Value::Array(named_params.clone()));
+                paths.insert(format!("{collection}/{{name}}/{sub}"), Value::Object(s));
             }
         }
         if r.kind == "CertificateSigningRequest" {
@@ -656,5 +674,48 @@ mod tests {
             let name = &part[..part.find('"').unwrap()];
             assert!(doc["components"]["schemas"].get(name).is_some(), "{name}");
         }
+    }
+
+    /// A namespace's subresources are in `api/v1` as upstream's `api__v1_openapi.json` lists
+    /// them: `/status` (get, put, patch) and `/finalize` (put only), on the Namespace kind.
+    #[test]
+    fn namespace_subresources_in_the_core_document() {
+        let d = document("api/v1").unwrap();
+        let doc: Value = serde_json::from_slice(&d.json).unwrap();
+        let cases: &[(&str, &[&str])] = &[
+            ("/api/v1/namespaces/{name}/status", &["get", "patch", "put"]),
+            ("/api/v1/namespaces/{name}/finalize", &["put"]),
+        ];
+        for (path, want) in cases {
+            let item = doc["paths"][path].as_object().expect(path);
+            let mut got: Vec<&str> = item
+                .keys()
+                .map(|k| k.as_str())
+                .filter(|k| *k != "parameters")
+                .collect();
+            got.sort();
+            assert_eq!(got, *want, "{path}");
+            for m in *want {
+                assert_eq!(
+                    item[*m]["x-kubernetes-group-version-kind"],
+                    json!({"group": "", "version": "v1", "kind": "Namespace"}),
+                    "{path} {m}"
+                );
+            }
+            let params: Vec<&str> = item["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["name"].as_str().unwrap())
+                .collect();
+            assert_eq!(params, ["name"], "{path}");
+        }
+        let put = &doc["paths"]["/api/v1/namespaces/{name}/finalize"]["put"];
+        assert_eq!(put["x-kubernetes-action"], "put");
+        assert!(put["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "fieldValidation"));
     }
 }

@@ -288,18 +288,17 @@ fn build() -> Value {
         }
         let mut named = vec![path_param("name", &format!("name of the {}", r.kind))];
         named.extend(common);
-        let mut subs = vec![""];
-        if r.kind == "CertificateSigningRequest" {
-            subs.extend(["approval", "status"]);
-        }
-        for sub in subs {
+        let main: &[&str] = if has("delete") {
+            &["delete", "get", "patch", "put"]
+        } else {
+            &["get", "patch", "put"]
+        };
+        let subs = std::iter::once(("", main)).chain(openapi::subresources(r).iter().copied());
+        for (sub, actions) in subs {
             let mut item = Map::new();
-            if sub.is_empty() && has("delete") {
-                item.insert("delete".into(), operation(r, "delete", sub));
+            for action in actions {
+                item.insert((*action).into(), operation(r, action, sub));
             }
-            item.insert("get".into(), operation(r, "get", sub));
-            item.insert("patch".into(), operation(r, "patch", sub));
-            item.insert("put".into(), operation(r, "put", sub));
             item.insert("parameters".into(), Value::Array(named.clone()));
             let path = if sub.is_empty() {
                 format!("{collection}/{{name}}")
@@ -324,7 +323,7 @@ fn build() -> Value {
     // Pods and events: listed by discovery (always empty), described for `kubectl explain`
     // as in v3. 1.20 validates pod manifests against this partial schema, but a pod create
     // is refused (405) either way.
-    for r in crate::api::resources::LISTED_ONLY_CORE {
+    for r in openapi::described_listed_only() {
         let pkg = openapi::package(r.group);
         if r.kind == "Pod" {
             openapi::pod_schemas(r, &pkg, &mut v3);
@@ -703,6 +702,48 @@ mod tests {
                 ["operationId"],
             "listRbacAuthorizationV1NamespacedRole"
         );
+    }
+
+    /// A namespace's `/status` and `/finalize` as upstream's `api/openapi-spec/swagger.json`
+    /// has them: the operations, their ids and the Namespace kind.
+    #[test]
+    fn namespace_subresources_as_swagger_json() {
+        let v = build();
+        let ns = json!({"group": "", "kind": "Namespace", "version": "v1"});
+        let cases: &[(&str, &[(&str, &str)])] = &[
+            (
+                "/api/v1/namespaces/{name}/status",
+                &[
+                    ("get", "readCoreV1NamespaceStatus"),
+                    ("patch", "patchCoreV1NamespaceStatus"),
+                    ("put", "replaceCoreV1NamespaceStatus"),
+                ],
+            ),
+            (
+                "/api/v1/namespaces/{name}/finalize",
+                &[("put", "replaceCoreV1NamespaceFinalize")],
+            ),
+        ];
+        for (path, ops) in cases {
+            let item = v["paths"][path].as_object().expect(path);
+            let methods: Vec<&str> = item
+                .keys()
+                .map(|k| k.as_str())
+                .filter(|k| *k != "parameters")
+                .collect();
+            let want: Vec<&str> = ops.iter().map(|(m, _)| *m).collect();
+            assert_eq!(methods, want, "{path}");
+            for (m, id) in *ops {
+                assert_eq!(item[*m]["operationId"], *id, "{path}");
+                assert_eq!(item[*m]["x-kubernetes-group-version-kind"], ns, "{path}");
+            }
+        }
+        let put = &v["paths"]["/api/v1/namespaces/{name}/finalize"]["put"];
+        assert!(put["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|q| q["name"] == "dryRun"));
     }
 
     /// Every `$ref` in the document resolves: kube-openapi's parser refuses the whole

@@ -40,7 +40,7 @@ pub enum Route {
 /// Served group versions (core is `""`).
 pub fn served_group_versions() -> Vec<(&'static str, &'static str)> {
     let mut out: Vec<(&str, &str)> = Vec::new();
-    for r in resources::ALL {
+    for r in resources::ALL.iter().chain(resources::LISTED_ONLY) {
         if !out.contains(&(r.group, r.version)) {
             out.push((r.group, r.version));
         }
@@ -221,12 +221,9 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
     let resource = rest[0];
     let mut name = rest.get(1).copied().unwrap_or("").to_string();
     let subresource = rest.get(2).copied().unwrap_or("");
-    let empty_core = group.is_empty()
-        && resources::LISTED_ONLY_CORE
-            .iter()
-            .any(|e| e.resource == resource);
+    let listed_only = resources::find_listed_only(group, resource).is_some();
     let info: Option<&ResourceInfo> = resources::find(group, resource);
-    if info.is_none() && !empty_core {
+    if info.is_none() && !listed_only {
         return Err(not_found());
     }
     let mut list = list_options(&q)?;
@@ -274,7 +271,7 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
     req.orphan_dependents = q.get("orphanDependents").map(|v| truthy_str(v));
     req.field_manager = q.get("fieldManager").cloned().unwrap_or_default();
     req.field_validation = q.get("fieldValidation").cloned().unwrap_or_default();
-    if empty_core {
+    if listed_only {
         return Ok(Route::Empty(req));
     }
     Ok(Route::Resource(req))
@@ -343,15 +340,21 @@ pub fn resource_list(group: &str, version: &str) -> Value {
             res.push(json!({"name": "namespaces/status", "singularName": "", "namespaced": false, "kind": r.kind, "verbs": ["get", "patch", "update"]}));
         }
     }
-    if group.is_empty() {
-        for r in resources::LISTED_ONLY_CORE {
-            let mut e = json!({"name": r.resource, "singularName": r.singular, "namespaced": r.namespaced, "kind": r.kind, "verbs": r.verbs, "shortNames": r.short_names});
-            if r.resource == "pods" {
-                e["categories"] = json!(["all"]);
-            }
-            e["storageVersionHash"] = json!(resources::storage_version_hash("", "v1", r.kind));
-            res.push(e);
+    for r in resources::LISTED_ONLY
+        .iter()
+        .filter(|r| r.group == group && r.version == version)
+    {
+        let mut e = json!({"name": r.resource, "singularName": r.singular, "namespaced": r.namespaced, "kind": r.kind, "verbs": r.verbs});
+        if !r.short_names.is_empty() {
+            e["shortNames"] = json!(r.short_names);
         }
+        let categories = resources::categories(r);
+        if !categories.is_empty() {
+            e["categories"] = json!(categories);
+        }
+        e["storageVersionHash"] =
+            json!(resources::storage_version_hash(r.group, r.version, r.kind));
+        res.push(e);
     }
     // The installer registers every group version's paths in name order
     // (`api/discovery/apis__rbac.authorization.k8s.io__v1.json`: clusterrolebindings first).
@@ -376,9 +379,12 @@ fn group_entry(g: &str) -> Value {
 /// kube-apiserver's order of the groups in `/apis` (`api/discovery/apis.json`: the
 /// aggregator sorts by group priority), for the groups csrsim serves.
 const GROUP_ORDER: &[&str] = &[
+    "apps",
     "authentication.k8s.io",
     "authorization.k8s.io",
+    "batch",
     "certificates.k8s.io",
+    "networking.k8s.io",
     "rbac.authorization.k8s.io",
 ];
 
@@ -397,6 +403,80 @@ pub fn group_list() -> Value {
             .unwrap_or(usize::MAX)
     });
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups.into_iter().map(group_entry).collect::<Vec<_>>()})
+}
+
+/// Aggregated discovery (`apidiscovery.k8s.io/v2` `APIGroupDiscoveryList`): of the core group
+/// for `/api`, of every other group, in `/apis`' order, for `/apis`. Built from the
+/// unaggregated documents as the apiserver converts them: one entry per resource with its
+/// subresources inside, `responseKind` with the group and version left empty (they are the
+/// document's), `scope` `Namespaced` or `Cluster`, no storage version hash.
+pub fn aggregated_discovery(core: bool) -> Value {
+    let groups: Vec<String> = if core {
+        vec![String::new()]
+    } else {
+        group_list()["groups"]
+            .as_array()
+            .map(|gs| {
+                gs.iter()
+                    .filter_map(|g| g["name"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let items: Vec<Value> = groups
+        .iter()
+        .map(|g| {
+            let versions: Vec<Value> = served_group_versions()
+                .into_iter()
+                .filter(|(sg, _)| sg == g)
+                .map(|(_, v)| {
+                    json!({"version": v, "resources": aggregated_resources(g, v), "freshness": "Current"})
+                })
+                .collect();
+            // ObjectMeta: the name (omitted when empty) and a zero creationTimestamp (`null`).
+            let metadata = if g.is_empty() {
+                json!({"creationTimestamp": null})
+            } else {
+                json!({"name": g, "creationTimestamp": null})
+            };
+            json!({"metadata": metadata, "versions": versions})
+        })
+        .collect();
+    json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items})
+}
+
+/// A group version's `APIResourceDiscovery` entries, from its `APIResourceList`.
+fn aggregated_resources(group: &str, version: &str) -> Vec<Value> {
+    let list = resource_list(group, version);
+    let mut out: Vec<Value> = Vec::new();
+    for r in list["resources"].as_array().into_iter().flatten() {
+        let name = r["name"].as_str().unwrap_or_default();
+        let kind = json!({"group": "", "version": "", "kind": r["kind"]});
+        if let Some((parent, sub)) = name.split_once('/') {
+            let entry = json!({"subresource": sub, "responseKind": kind, "verbs": r["verbs"]});
+            if let Some(p) = out.iter_mut().find(|p| p["resource"] == parent) {
+                match p["subresources"].as_array_mut() {
+                    Some(subs) => subs.push(entry),
+                    None => p["subresources"] = json!([entry]),
+                }
+            }
+            continue;
+        }
+        let scope = if r["namespaced"] == true {
+            "Namespaced"
+        } else {
+            "Cluster"
+        };
+        let mut e = json!({"resource": name, "responseKind": kind, "scope": scope,
+            "singularResource": r["singularName"], "verbs": r["verbs"]});
+        for f in ["shortNames", "categories"] {
+            if r[f].as_array().is_some_and(|a| !a.is_empty()) {
+                e[f] = r[f].clone();
+            }
+        }
+        out.push(e);
+    }
+    out
 }
 
 /// `APIGroup` (`GET /apis/<group>`).
@@ -633,9 +713,12 @@ mod tests {
         assert_eq!(
             names,
             [
+                "apps",
                 "authentication.k8s.io",
                 "authorization.k8s.io",
+                "batch",
                 "certificates.k8s.io",
+                "networking.k8s.io",
                 "rbac.authorization.k8s.io"
             ]
         );
@@ -651,6 +734,133 @@ mod tests {
                 && names.contains(&"authentication.k8s.io")
         );
         assert_eq!(percent_decode("a%3Db+c%2"), "a=b c%2");
+    }
+
+    /// The listed-only kinds as upstream's discovery lists them (`api/discovery/api__v1.json`,
+    /// `apis__apps__v1.json`, `apis__batch__v1.json`, `apis__networking.k8s.io__v1.json`): name,
+    /// singular, short names, categories and storage version hash; and their routes answer
+    /// as listed-only (`Route::Empty`).
+    #[test]
+    fn listed_only_kinds_in_discovery() {
+        let cases: &[(&str, &str, &str, &[&str], &[&str], &str)] = &[
+            ("", "configmaps", "configmap", &["cm"], &[], "qFsyl6wFWjQ="),
+            ("", "endpoints", "endpoints", &["ep"], &[], "fWeeMqaN/OA="),
+            ("", "events", "event", &["ev"], &[], "r2yiGXH7wu8="),
+            (
+                "",
+                "persistentvolumeclaims",
+                "persistentvolumeclaim",
+                &["pvc"],
+                &[],
+                "QWTyNDq0dC4=",
+            ),
+            (
+                "",
+                "persistentvolumes",
+                "persistentvolume",
+                &["pv"],
+                &[],
+                "HN/zwEC+JgM=",
+            ),
+            ("", "pods", "pod", &["po"], &["all"], "xPOwRZ+Yhw8="),
+            (
+                "",
+                "replicationcontrollers",
+                "replicationcontroller",
+                &["rc"],
+                &["all"],
+                "Jond2If31h0=",
+            ),
+            (
+                "",
+                "services",
+                "service",
+                &["svc"],
+                &["all"],
+                "0/CO1lhkEBI=",
+            ),
+            (
+                "apps",
+                "daemonsets",
+                "daemonset",
+                &["ds"],
+                &["all"],
+                "dd7pWHUlMKQ=",
+            ),
+            (
+                "apps",
+                "deployments",
+                "deployment",
+                &["deploy"],
+                &["all"],
+                "8aSe+NMegvE=",
+            ),
+            (
+                "apps",
+                "replicasets",
+                "replicaset",
+                &["rs"],
+                &["all"],
+                "P1RzHs8/mWQ=",
+            ),
+            (
+                "apps",
+                "statefulsets",
+                "statefulset",
+                &["sts"],
+                &["all"],
+                "H+vl74LkKdo=",
+            ),
+            (
+                "batch",
+                "cronjobs",
+                "cronjob",
+                &["cj"],
+                &["all"],
+                "sd5LIXh4Fjs=",
+            ),
+            ("batch", "jobs", "job", &[], &["all"], "mudhfqk/qZY="),
+            (
+                "networking.k8s.io",
+                "ingresses",
+                "ingress",
+                &["ing"],
+                &[],
+                "39NQlfNR+bo=",
+            ),
+        ];
+        for (group, name, singular, short, categories, hash) in cases {
+            let list = resource_list(group, "v1");
+            let e = list["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["name"] == *name)
+                .unwrap_or_else(|| panic!("{group} {name}"));
+            assert_eq!(e["singularName"], *singular, "{name}");
+            assert_eq!(e["storageVersionHash"], *hash, "{name}");
+            let list_or_absent = |v: &Value| v.as_array().cloned().unwrap_or_default();
+            assert_eq!(
+                list_or_absent(&e["shortNames"]),
+                json!(short).as_array().unwrap().clone(),
+                "{name}"
+            );
+            assert_eq!(
+                list_or_absent(&e["categories"]),
+                json!(categories).as_array().unwrap().clone(),
+                "{name}"
+            );
+            let path = match (group.is_empty(), e["namespaced"].as_bool().unwrap()) {
+                (true, true) => format!("/api/v1/namespaces/ns/{name}"),
+                (true, false) => format!("/api/v1/{name}"),
+                (false, _) => format!("/apis/{group}/v1/namespaces/ns/{name}"),
+            };
+            let r = route("GET", &path, "").unwrap();
+            assert!(
+                matches!(&r, Route::Empty(q) if q.group == *group && q.resource == *name),
+                "{path}"
+            );
+        }
     }
 
     proptest::proptest! {

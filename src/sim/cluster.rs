@@ -2007,19 +2007,23 @@ impl Cluster {
                 }
             }
         }
-        for (resource, obj) in
-            crate::auth::bootstrap_policy::default_objects(self.config.kubeadm_bindings)
-        {
+        // Cluster-scoped policy (and kubeadm's), then the Roles and RoleBindings of the `kube-`
+        // namespaces, in the hook's order.
+        let policy = crate::auth::bootstrap_policy::default_objects(self.config.kubeadm_bindings)
+            .into_iter()
+            .chain(crate::auth::bootstrap_policy::namespace_objects());
+        for (resource, obj) in policy {
             let Some(info) = resources::find("rbac.authorization.k8s.io", resource).copied() else {
                 continue;
             };
-            let key = store::key(info.group, info.resource, "", meta_str(&obj, "name"));
+            let ns = meta_str(&obj, "namespace").to_string();
+            let key = store::key(info.group, info.resource, &ns, meta_str(&obj, "name"));
             if self.store.contains(&key) {
                 continue;
             }
             let mut obj = obj;
             self.bootstrap_managed_fields(&info, &mut obj);
-            if let Err(e) = self.create(&admin, &info, "", obj, None, false, Render::Nothing) {
+            if let Err(e) = self.create(&admin, &info, &ns, obj, None, false, Render::Nothing) {
                 self.trace(
                     "bootstrap-policy-error",
                     json!({"resource": resource, "error": e.message}),
