@@ -2511,6 +2511,8 @@ fn http2_streams_per_connection_as_kube_apiserver() {
                 assert_eq!(e["object"]["metadata"]["name"], "over-h2");
             }
         });
+    }
+}
 
 /// Aggregated discovery (`apidiscovery.k8s.io/v2`, `k8s.io/api/apidiscovery/v2` types) on
 /// `/api` and `/apis` for the Accept header client-go ≥ 1.30 sends first, with the apiserver's
