@@ -15,6 +15,11 @@ use std::path::Path;
 /// sled's page cache. Every object also lives in the store's map and is never read back from
 /// sled after `load`, so a large cache (sled's default is 1 GiB) only doubles resident memory.
 pub const SLED_CACHE_BYTES: u64 = 16 * 1024 * 1024;
+/// How long `open` waits for sled's file lock. A `Db` dropped in this process lets go of the
+/// lock only when its background flusher thread has finished, a moment later; another
+/// process holding it is reported once this has passed.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+const LOCK_RETRY: std::time::Duration = std::time::Duration::from_millis(20);
 
 pub struct SledBackend {
     db: sled::Db,
@@ -25,12 +30,28 @@ pub struct SledBackend {
 
 impl SledBackend {
     pub fn open(dir: &Path) -> Result<SledBackend, String> {
-        let db = sled::Config::new()
-            .path(dir.join("store"))
-            .mode(sled::Mode::HighThroughput)
-            .cache_capacity(SLED_CACHE_BYTES)
-            .open()
-            .map_err(|e| format!("cannot open store in {}: {e}", dir.display()))?;
+        let mut waited = std::time::Duration::ZERO;
+        let db = loop {
+            let r = sled::Config::new()
+                .path(dir.join("store"))
+                .mode(sled::Mode::HighThroughput)
+                .cache_capacity(SLED_CACHE_BYTES)
+                .open();
+            match r {
+                // sled reports the lock as an `Other` I/O error with this text
+                Err(sled::Error::Io(e))
+                    if e.to_string().starts_with("could not acquire lock")
+                        && waited < LOCK_WAIT =>
+                {
+                    // a sleep, not the clock: the wait is bounded by counting the retries
+                    std::thread::sleep(LOCK_RETRY);
+                    waited += LOCK_RETRY;
+                }
+                r => {
+                    break r.map_err(|e| format!("cannot open store in {}: {e}", dir.display()))?
+                }
+            }
+        };
         Ok(SledBackend {
             db,
             deferred: false,
@@ -95,5 +116,25 @@ impl Backend for SledBackend {
 
     fn name(&self) -> &'static str {
         "sled"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A second open waits for the lock a dropped (or dropping) `Db` still holds, instead
+    /// of failing at once (`store_backends` reopens a data dir right after closing it).
+    #[test]
+    fn open_waits_for_a_lock_that_is_being_released() {
+        let d = tempfile::tempdir().unwrap();
+        let first = SledBackend::open(d.path()).unwrap();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            drop(first);
+        });
+        let second = SledBackend::open(d.path());
+        t.join().unwrap();
+        assert!(second.is_ok(), "{:?}", second.err());
     }
 }
