@@ -2820,10 +2820,14 @@ fn kubectl_uses_aggregated_discovery() {
     );
     assert!(o.status.success());
     let log = String::from_utf8_lossy(&o.stderr);
+    // 1.33 logs `"Request" verb="GET" url="…"`, 1.32 `] GET https://…`
     let requests: Vec<&str> = log
         .lines()
-        .filter_map(|l| l.split_once(r#""Request" verb="GET" url=""#))
-        .map(|(_, rest)| rest.split('"').next().unwrap())
+        .filter_map(|l| {
+            l.split_once(r#""Request" verb="GET" url=""#)
+                .map(|(_, rest)| rest.split('"').next().unwrap())
+                .or_else(|| l.split_once("] GET ").map(|(_, url)| url.trim()))
+        })
         .map(|url| url.split_once("://").unwrap().1)
         .map(|hp| &hp[hp.find('/').unwrap()..])
         .collect();
