@@ -71,29 +71,7 @@ impl Watch {
                 };
                 let data = data.map_err(std::io::Error::other)?;
                 let _ = body.flow_control().release_capacity(data.len());
-                // DATA frames do not end at event boundaries: scan up to the last newline
-                // (in place when nothing is carried over) and keep the rest.
-                if carry.is_empty() {
-                    match memchr::memrchr(b'\n', &data) {
-                        Some(i) => {
-                            seqs(&data[..=i], found);
-                            carry.extend_from_slice(&data[i + 1..]);
-                        }
-                        None => {
-                            found.clear();
-                            carry.extend_from_slice(&data);
-                        }
-                    }
-                } else {
-                    carry.extend_from_slice(&data);
-                    match memchr::memrchr(b'\n', carry) {
-                        Some(i) => {
-                            seqs(&carry[..=i], found);
-                            carry.drain(..=i);
-                        }
-                        None => found.clear(),
-                    }
-                }
+                scan_frame(carry, &data, found);
                 Ok(Some(data.len()))
             }
         }
@@ -314,6 +292,33 @@ fn run_one(
     Ok(())
 }
 
+/// One HTTP/2 DATA frame of a watch: frames do not end at event boundaries, so the events
+/// up to the last newline are scanned (in place when nothing is carried over) and the rest is
+/// kept in `carry` for the next frame.
+fn scan_frame(carry: &mut Vec<u8>, data: &[u8], found: &mut Vec<usize>) {
+    if carry.is_empty() {
+        match memchr::memrchr(b'\n', data) {
+            Some(i) => {
+                seqs(&data[..=i], found);
+                carry.extend_from_slice(&data[i + 1..]);
+            }
+            None => {
+                found.clear();
+                carry.extend_from_slice(data);
+            }
+        }
+    } else {
+        carry.extend_from_slice(data);
+        match memchr::memrchr(b'\n', carry) {
+            Some(i) => {
+                seqs(&carry[..=i], found);
+                carry.drain(..=i);
+            }
+            None => found.clear(),
+        }
+    }
+}
+
 /// The writer sequence numbers in an event chunk (`"name":"w-00000042"`, once per event),
 /// into `out` (cleared first).
 fn seqs(chunk: &[u8], out: &mut Vec<usize>) {
@@ -342,6 +347,24 @@ fn seqs(chunk: &[u8], out: &mut Vec<usize>) {
 
 #[cfg(test)]
 mod tests {
+    /// An event split across DATA frames is counted once, when its line is complete.
+    #[test]
+    fn frames_split_inside_an_event() {
+        let stream = br#"{"type":"ADDED","object":{"metadata":{"name":"w-00000001"}}}
+{"type":"ADDED","object":{"metadata":{"name":"w-00000002"}}}
+{"type":"ADDED","object":{"metadata":{"name":"w-00000003"}}}
+"#;
+        for cut in [1, 30, 45, 62, 63, 100, 150, stream.len() - 1] {
+            let (mut carry, mut found, mut all) = (Vec::new(), Vec::new(), Vec::new());
+            for part in [&stream[..cut], &stream[cut..]] {
+                super::scan_frame(&mut carry, part, &mut found);
+                all.extend_from_slice(&found);
+            }
+            assert_eq!(all, vec![1, 2, 3], "cut at {cut}");
+            assert!(carry.is_empty());
+        }
+    }
+
     #[test]
     fn seqs_finds_every_event_of_a_chunk() {
         let c = br#"{"type":"ADDED","object":{"metadata":{"name":"w-00000042"}}}
