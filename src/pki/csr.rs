@@ -8,9 +8,13 @@
 //!
 //! Signature policy: Go's `CertificateRequest.CheckSignature` calls `checkSignature(..., allowSHA1
 //! = true)`, so Go ≥1.18 still *accepts* SHA-1 CSR signatures (only certificate signatures lost
-//! SHA-1). We accept `sha1WithRSAEncryption` too. `ecdsa-with-SHA1` and P-521 keys cannot be
-//! verified by our verifier (ring), nor RSA keys under 2048 bits: they are refused with an
-//! explicit error (a documented divergence: upstream would sign them).
+//! SHA-1). We accept `sha1WithRSAEncryption` too, `ecdsa-with-SHA1` on P-256 (the p256 crate
+//! over a SHA-1 digest), and RSA keys of 1024..2047 bits with PKCS#1 v1.5 over SHA-1, SHA-256
+//! or SHA-512 (ring's legacy algorithms); RSA keys under 1024 bits get Go 1.24's
+//! `crypto/rsa: N-bit keys are insecure` (kube-apiserver 1.33 is built with Go 1.24). Still
+//! refused with an explicit error (a documented divergence: upstream would sign them): P-521
+//! and P-224 keys, `ecdsa-with-SHA1` on P-384, and RSA keys under 2048 bits signed with SHA-384
+//! or RSASSA-PSS — nothing here verifies those.
 
 use std::net::IpAddr;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
@@ -36,8 +40,13 @@ pub const OID_EXTENSION_REQUEST: &str = "1.2.840.113549.1.9.14";
 const OID_P384: &str = "1.3.132.0.34";
 const OID_P521: &str = "1.3.132.0.35";
 const OID_SIG_ECDSA_SHA1: &str = "1.2.840.10045.4.1";
-/// ring verifies RSA signatures only for 2048..=8192-bit moduli.
+/// ring's regular RSA algorithms verify 2048..=8192-bit moduli; below that, `legacy_rsa`.
 pub const MIN_RSA_BITS: usize = 2048;
+/// Go 1.24's `crypto/rsa` floor (`checkKeySize`, GODEBUG `rsa1024min=1` by default).
+pub const GO_MIN_RSA_BITS: usize = 1024;
+const OID_SIG_RSA_SHA1: &str = "1.2.840.113549.1.1.5";
+const OID_SIG_RSA_SHA256: &str = "1.2.840.113549.1.1.11";
+const OID_SIG_RSA_SHA512: &str = "1.2.840.113549.1.1.13";
 
 /// Short name of a DN attribute for display (`CN`, `O`, ...), or the dotted OID.
 pub fn attr_short_name(oid: &str) -> String {
@@ -560,17 +569,17 @@ pub fn check_signature(csr: &ParsedCsr) -> Result<(), String> {
         _ => {}
     }
     if let KeyKind::Rsa { bits } = csr.key {
-        if bits < MIN_RSA_BITS {
+        if bits < GO_MIN_RSA_BITS {
             return Err(format!(
-                "csrsim cannot verify RSA keys shorter than {MIN_RSA_BITS} bits (got {bits}; upstream accepts them from 1024 bits)"
+                "crypto/rsa: {bits}-bit keys are insecure (see https://go.dev/pkg/crypto/rsa#hdr-Minimum_key_size)"
             ));
+        }
+        if bits < MIN_RSA_BITS {
+            return check_legacy(csr, bits);
         }
     }
     if csr.signature_algorithm == OID_SIG_ECDSA_SHA1 {
-        return Err(
-            "csrsim cannot verify ecdsa-with-SHA1 signatures (upstream accepts SHA-1 CSR signatures)"
-                .into(),
-        );
+        return check_legacy(csr, 0);
     }
     if verified_before(&csr.der) {
         return Ok(());
@@ -595,6 +604,67 @@ pub fn check_signature(csr: &ParsedCsr) -> Result<(), String> {
         remember_verified(&csr.der);
     }
     r
+}
+
+/// The signatures x509-parser's verifier does not take: RSA keys of 1024..2047 bits
+/// (PKCS#1 v1.5 with SHA-1, SHA-256 or SHA-512, through ring's legacy algorithms) and
+/// `ecdsa-with-SHA1` on P-256 (the p256 crate over ring's SHA-1 digest). Anything else is the
+/// documented divergence. Go's texts on failure.
+fn check_legacy(csr: &ParsedCsr, rsa_bits: usize) -> Result<(), String> {
+    if verified_before(&csr.der) {
+        return Ok(());
+    }
+    let (_, req) = X509CertificationRequest::from_der(&csr.der)
+        .map_err(|_| "asn1: structure error: tags don't match".to_string())?;
+    let info = req.certification_request_info.raw;
+    let sig = req.signature_value.data.as_ref();
+    let key = req
+        .certification_request_info
+        .subject_pki
+        .subject_public_key
+        .data
+        .as_ref();
+    let ok = match (&csr.key, csr.signature_algorithm.as_str()) {
+        (KeyKind::Rsa { .. }, alg) => {
+            use ring::signature as rs;
+            let algorithm: &dyn rs::VerificationAlgorithm = match alg {
+                OID_SIG_RSA_SHA1 => &rs::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
+                OID_SIG_RSA_SHA256 => &rs::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
+                OID_SIG_RSA_SHA512 => &rs::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY,
+                _ => {
+                    return Err(format!(
+                        "csrsim cannot verify this signature algorithm ({alg}) for RSA keys shorter than {MIN_RSA_BITS} bits (got {rsa_bits}; upstream accepts them from {GO_MIN_RSA_BITS} bits)"
+                    ))
+                }
+            };
+            if rs::UnparsedPublicKey::new(algorithm, key)
+                .verify(info, sig)
+                .is_err()
+            {
+                return Err("crypto/rsa: verification error".into());
+            }
+            true
+        }
+        (KeyKind::EcdsaP256, OID_SIG_ECDSA_SHA1) => {
+            use p256::ecdsa::signature::hazmat::PrehashVerifier;
+            let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, info);
+            p256::ecdsa::VerifyingKey::from_sec1_bytes(key)
+                .ok()
+                .zip(p256::ecdsa::Signature::from_der(sig).ok())
+                .is_some_and(|(vk, s)| vk.verify_prehash(digest.as_ref(), &s).is_ok())
+        }
+        _ => {
+            return Err(
+                "csrsim cannot verify ecdsa-with-SHA1 signatures on this curve (upstream accepts SHA-1 CSR signatures)"
+                    .into(),
+            )
+        }
+    };
+    if !ok {
+        return Err("x509: ECDSA verification failure".into());
+    }
+    remember_verified(&csr.der);
+    Ok(())
 }
 
 #[cfg(test)]
