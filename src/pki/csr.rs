@@ -8,13 +8,13 @@
 //!
 //! Signature policy: Go's `CertificateRequest.CheckSignature` calls `checkSignature(..., allowSHA1
 //! = true)`, so Go ≥1.18 still *accepts* SHA-1 CSR signatures (only certificate signatures lost
-//! SHA-1). We accept `sha1WithRSAEncryption` too, `ecdsa-with-SHA1` on P-256 (the p256 crate
-//! over a SHA-1 digest), and RSA keys of 1024..2047 bits with PKCS#1 v1.5 over SHA-1, SHA-256
-//! or SHA-512 (ring's legacy algorithms); RSA keys under 1024 bits get Go 1.24's
-//! `crypto/rsa: N-bit keys are insecure` (kube-apiserver 1.33 is built with Go 1.24). Still
-//! refused with an explicit error (a documented divergence: upstream would sign them): P-521
-//! and P-224 keys, `ecdsa-with-SHA1` on P-384, and RSA keys under 2048 bits signed with SHA-384
-//! or RSASSA-PSS — nothing here verifies those.
+//! SHA-1). What Go verifies, we verify: RSA from 1024 bits (ring; 1024..2047-bit keys through
+//! its legacy PKCS#1 algorithms with SHA-1, SHA-256 or SHA-512), ECDSA on P-224, P-256, P-384
+//! and P-521 with SHA-1, SHA-256, SHA-384 or SHA-512 (ring for P-256/P-384 with SHA-256/384,
+//! `pki::ecdsa_nist` for the other pairs), Ed25519. RSA keys under 1024 bits get Go 1.24's
+//! `crypto/rsa: N-bit keys are insecure` (kube-apiserver 1.33 is built with Go 1.24). One
+//! documented divergence is left, refused with an explicit error where upstream would sign:
+//! RSA keys of 1024..2047 bits signed with SHA-384 or RSASSA-PSS (ring has no legacy variant).
 
 use std::net::IpAddr;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
@@ -39,6 +39,10 @@ pub const OID_P256: &str = "1.2.840.10045.3.1.7";
 pub const OID_EXTENSION_REQUEST: &str = "1.2.840.113549.1.9.14";
 const OID_P384: &str = "1.3.132.0.34";
 const OID_P521: &str = "1.3.132.0.35";
+const OID_P224: &str = "1.3.132.0.33";
+const OID_SIG_ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
+const OID_SIG_ECDSA_SHA384: &str = "1.2.840.10045.4.3.3";
+const OID_SIG_ECDSA_SHA512: &str = "1.2.840.10045.4.3.4";
 const OID_SIG_ECDSA_SHA1: &str = "1.2.840.10045.4.1";
 /// ring's regular RSA algorithms verify 2048..=8192-bit moduli; below that, `legacy_rsa`.
 pub const MIN_RSA_BITS: usize = 2048;
@@ -163,6 +167,7 @@ pub enum KeyKind {
     EcdsaP256,
     EcdsaP384,
     EcdsaP521,
+    EcdsaP224,
     Ed25519,
     /// Any other algorithm (dotted OID, with the curve OID for EC keys on other curves).
     Other(String),
@@ -175,6 +180,7 @@ impl std::fmt::Display for KeyKind {
             KeyKind::EcdsaP256 => f.write_str("ECDSA P-256"),
             KeyKind::EcdsaP384 => f.write_str("ECDSA P-384"),
             KeyKind::EcdsaP521 => f.write_str("ECDSA P-521"),
+            KeyKind::EcdsaP224 => f.write_str("ECDSA P-224"),
             KeyKind::Ed25519 => f.write_str("Ed25519"),
             KeyKind::Other(o) => write!(f, "unsupported key algorithm {o}"),
         }
@@ -456,6 +462,7 @@ fn key_kind(spki: &SubjectPublicKeyInfo) -> Result<KeyKind, String> {
                 OID_P256 => KeyKind::EcdsaP256,
                 OID_P384 => KeyKind::EcdsaP384,
                 OID_P521 => KeyKind::EcdsaP521,
+                OID_P224 => KeyKind::EcdsaP224,
                 _ => return Err("x509: unsupported elliptic curve".into()),
             }
         }
@@ -557,16 +564,8 @@ pub fn forget_verified() {
 /// `CertificateRequest.CheckSignature` with Go's error texts where the failure is a bad
 /// signature; keys/algorithms our verifier cannot handle get an explicit csrsim text.
 pub fn check_signature(csr: &ParsedCsr) -> Result<(), String> {
-    match &csr.key {
-        KeyKind::EcdsaP521 => {
-            return Err(
-                "csrsim cannot verify ECDSA P-521 signatures (upstream accepts P-521 keys)".into(),
-            )
-        }
-        KeyKind::Other(_) => {
-            return Err("x509: cannot verify signature: algorithm unimplemented".into())
-        }
-        _ => {}
+    if let KeyKind::Other(_) = &csr.key {
+        return Err("x509: cannot verify signature: algorithm unimplemented".into());
     }
     if let KeyKind::Rsa { bits } = csr.key {
         if bits < GO_MIN_RSA_BITS {
@@ -578,7 +577,18 @@ pub fn check_signature(csr: &ParsedCsr) -> Result<(), String> {
             return check_legacy(csr, bits);
         }
     }
-    if csr.signature_algorithm == OID_SIG_ECDSA_SHA1 {
+    // ECDSA pairs ring verifies: P-256 and P-384 with SHA-256 or SHA-384; the rest (P-224,
+    // P-521, SHA-1, SHA-512) through pki::ecdsa_nist.
+    let ring_pair = matches!(csr.key, KeyKind::EcdsaP256 | KeyKind::EcdsaP384)
+        && matches!(
+            csr.signature_algorithm.as_str(),
+            OID_SIG_ECDSA_SHA256 | OID_SIG_ECDSA_SHA384
+        );
+    let ecdsa = matches!(
+        csr.key,
+        KeyKind::EcdsaP224 | KeyKind::EcdsaP256 | KeyKind::EcdsaP384 | KeyKind::EcdsaP521
+    );
+    if ecdsa && !ring_pair {
         return check_legacy(csr, 0);
     }
     if verified_before(&csr.der) {
@@ -607,9 +617,8 @@ pub fn check_signature(csr: &ParsedCsr) -> Result<(), String> {
 }
 
 /// The signatures x509-parser's verifier does not take: RSA keys of 1024..2047 bits
-/// (PKCS#1 v1.5 with SHA-1, SHA-256 or SHA-512, through ring's legacy algorithms) and
-/// `ecdsa-with-SHA1` on P-256 (the p256 crate over ring's SHA-1 digest). Anything else is the
-/// documented divergence. Go's texts on failure.
+/// (PKCS#1 v1.5 with SHA-1, SHA-256 or SHA-512, through ring's legacy algorithms) and the
+/// ECDSA curve/digest pairs outside ring's list (`pki::ecdsa_nist`). Go's texts on failure.
 fn check_legacy(csr: &ParsedCsr, rsa_bits: usize) -> Result<(), String> {
     if verified_before(&csr.der) {
         return Ok(());
@@ -645,19 +654,25 @@ fn check_legacy(csr: &ParsedCsr, rsa_bits: usize) -> Result<(), String> {
             }
             true
         }
-        (KeyKind::EcdsaP256, OID_SIG_ECDSA_SHA1) => {
-            use p256::ecdsa::signature::hazmat::PrehashVerifier;
-            let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, info);
-            p256::ecdsa::VerifyingKey::from_sec1_bytes(key)
-                .ok()
-                .zip(p256::ecdsa::Signature::from_der(sig).ok())
-                .is_some_and(|(vk, s)| vk.verify_prehash(digest.as_ref(), &s).is_ok())
-        }
-        _ => {
-            return Err(
-                "csrsim cannot verify ecdsa-with-SHA1 signatures on this curve (upstream accepts SHA-1 CSR signatures)"
-                    .into(),
-            )
+        (kind, alg) => {
+            let curve = match kind {
+                KeyKind::EcdsaP224 => super::ecdsa_nist::Curve::P224,
+                KeyKind::EcdsaP256 => super::ecdsa_nist::Curve::P256,
+                KeyKind::EcdsaP384 => super::ecdsa_nist::Curve::P384,
+                KeyKind::EcdsaP521 => super::ecdsa_nist::Curve::P521,
+                _ => return Err("x509: cannot verify signature: algorithm unimplemented".into()),
+            };
+            use ring::digest as d;
+            let digest = match alg {
+                OID_SIG_ECDSA_SHA1 => &d::SHA1_FOR_LEGACY_USE_ONLY,
+                OID_SIG_ECDSA_SHA256 => &d::SHA256,
+                OID_SIG_ECDSA_SHA384 => &d::SHA384,
+                OID_SIG_ECDSA_SHA512 => &d::SHA512,
+                // Go pairs ECDSA keys with these four digests only
+                _ => return Err("x509: cannot verify signature: algorithm unimplemented".into()),
+            };
+            let hash = d::digest(digest, info);
+            super::ecdsa_nist::verify(curve, key, hash.as_ref(), sig)
         }
     };
     if !ok {

@@ -15,6 +15,7 @@ pub mod cert_facts;
 pub mod csr;
 pub mod der;
 pub mod der_memo;
+pub mod ecdsa_nist;
 pub mod fastkey;
 pub mod gopem;
 pub mod issue;

@@ -104,9 +104,7 @@ pub fn check_csr_der(der: &[u8]) -> Result<(), String> {
             crate::pki::csr::remember_verified(der);
             return Ok(());
         }
-        // The same policy as the signer's check: keys and algorithms Go verifies but our
-        // verifier cannot (ecdsa-with-SHA1, RSA under 2048 bits, P-521) get their named
-        // divergence, not a bogus "verification failure".
+        // The same check as the signer's (every key and digest Go verifies, with Go's texts).
         return crate::pki::csr::check_signature(&p);
     }
     let (rest, req) = X509CertificationRequest::from_der(der)
@@ -119,25 +117,13 @@ pub fn check_csr_der(der: &[u8]) -> Result<(), String> {
     }
     let spki = req.certification_request_info.subject_pki.raw;
     // `parsePublicKey`: Go knows the curves P-224, P-256, P-384 and P-521; any other curve
-    // fails the parse. Go verifies P-224 and P-521 signatures, our verifier (ring) cannot.
+    // fails the parse.
     let key_alg = &req.certification_request_info.subject_pki.algorithm;
     if key_alg.algorithm.to_id_string() == "1.2.840.10045.2.1" {
         let curve = key_alg.parameters.as_ref().map(|p| p.as_oid());
         match curve.as_ref().map(|c| c.as_ref().map(|o| o.to_id_string())) {
-            Some(Ok(c)) => match c.as_str() {
-                "1.2.840.10045.3.1.7" | "1.3.132.0.34" => {}
-                "1.3.132.0.33" | "1.3.132.0.35" => {
-                    let name = if c == "1.3.132.0.33" {
-                        "P-224"
-                    } else {
-                        "P-521"
-                    };
-                    return Err(format!(
-                        "csrsim cannot verify ECDSA {name} signatures (upstream accepts {name} keys)"
-                    ));
-                }
-                _ => return Err("x509: unsupported elliptic curve".into()),
-            },
+            Some(Ok(c)) if crate::pki::ecdsa_nist::Curve::from_oid(&c).is_some() => {}
+            Some(Ok(_)) => return Err("x509: unsupported elliptic curve".into()),
             _ => return Err("x509: invalid ECDSA parameters".into()),
         }
     }
