@@ -403,6 +403,20 @@ fn csr_parsing_and_signature_policy() {
             vec!["-newkey", "rsa:1000"],
             Err("crypto/rsa: 1000-bit keys are insecure (see https://go.dev/pkg/crypto/rsa#hdr-Minimum_key_size)"),
         ),
+        // RSASSA-PSS: Go knows the three parameter sets with the hash's length as salt;
+        // openssl's default (the largest salt) is an unknown algorithm to Go.
+        (
+            vec!["-newkey", "rsa:2048", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:digest", "-sha256"],
+            Ok(""),
+        ),
+        (
+            vec!["-newkey", "rsa:2048", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:digest", "-sha512"],
+            Ok(""),
+        ),
+        (
+            vec!["-newkey", "rsa:2048", "-sigopt", "rsa_padding_mode:pss", "-sha256"],
+            Err("x509: cannot verify signature: algorithm unimplemented"),
+        ),
         // what nothing here verifies: the named divergence
         (
             vec!["-newkey", "rsa:1024", "-sha384"],

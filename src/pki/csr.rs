@@ -51,6 +51,7 @@ pub const GO_MIN_RSA_BITS: usize = 1024;
 const OID_SIG_RSA_SHA1: &str = "1.2.840.113549.1.1.5";
 const OID_SIG_RSA_SHA256: &str = "1.2.840.113549.1.1.11";
 const OID_SIG_RSA_SHA512: &str = "1.2.840.113549.1.1.13";
+const OID_SIG_RSA_PSS: &str = "1.2.840.113549.1.1.10";
 
 /// Short name of a DN attribute for display (`CN`, `O`, ...), or the dotted OID.
 pub fn attr_short_name(oid: &str) -> String {
@@ -567,6 +568,9 @@ pub fn check_signature(csr: &ParsedCsr) -> Result<(), String> {
     if let KeyKind::Other(_) = &csr.key {
         return Err("x509: cannot verify signature: algorithm unimplemented".into());
     }
+    if csr.signature_algorithm == OID_SIG_RSA_PSS && !go_knows_pss_params(&csr.der) {
+        return Err("x509: cannot verify signature: algorithm unimplemented".into());
+    }
     if let KeyKind::Rsa { bits } = csr.key {
         if bits < GO_MIN_RSA_BITS {
             return Err(format!(
@@ -614,6 +618,36 @@ pub fn check_signature(csr: &ParsedCsr) -> Result<(), String> {
         remember_verified(&csr.der);
     }
     r
+}
+
+/// Go's `getSignatureAlgorithmFromAI` for RSASSA-PSS: only the three parameter sets it names
+/// (SHA-256/384/512, MGF1 with the same hash, the hash's length as salt, trailer 1) are a known
+/// algorithm; any other is `UnknownSignatureAlgorithm`, which `CheckSignature` refuses as
+/// unimplemented before looking at the signature.
+fn go_knows_pss_params(der: &[u8]) -> bool {
+    use x509_parser::signature_algorithm::RsaSsaPssParams;
+    let Ok((_, req)) = X509CertificationRequest::from_der(der) else {
+        return false;
+    };
+    let Some(params) = req
+        .signature_algorithm
+        .parameters
+        .as_ref()
+        .and_then(|a| RsaSsaPssParams::try_from(a).ok())
+    else {
+        return false;
+    };
+    let hash = params.hash_algorithm_oid().to_id_string();
+    let salt = match hash.as_str() {
+        "2.16.840.1.101.3.4.2.1" => 32,
+        "2.16.840.1.101.3.4.2.2" => 48,
+        "2.16.840.1.101.3.4.2.3" => 64,
+        _ => return false,
+    };
+    let mgf_ok = params.mask_gen_algorithm().is_ok_and(|m| {
+        m.mgf.to_id_string() == "1.2.840.113549.1.1.8" && m.hash.to_id_string() == hash
+    });
+    mgf_ok && params.salt_length() == salt && params.trailer_field() == 1
 }
 
 /// The signatures x509-parser's verifier does not take: RSA keys of 1024..2047 bits
