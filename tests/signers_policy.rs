@@ -316,6 +316,17 @@ fn csr_parsing_and_signature_policy() {
     }
     // Every curve Go knows, with every digest Go pairs with ECDSA: verified (ring or
     // pki::ecdsa_nist), and a flipped bit in the signature is Go's verification failure.
+    // an EC key's CSR on `curve`, signed with digest option `md`
+    let ec_csr = |curve: &str, md: &str| {
+        let curve = format!("ec_paramgen_curve:{curve}");
+        openssl(
+            &[
+                "req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt", &curve, md, "-keyout",
+                "k.pem", "-subj", "/CN=x", "-out", "r.csr",
+            ],
+            p,
+        )
+    };
     for (curve, kind) in [
         ("P-224", KeyKind::EcdsaP224),
         ("P-256", KeyKind::EcdsaP256),
@@ -323,25 +334,7 @@ fn csr_parsing_and_signature_policy() {
         ("P-521", KeyKind::EcdsaP521),
     ] {
         for md in ["-sha1", "-sha256", "-sha384", "-sha512"] {
-            let pem = openssl(
-                &[
-                    "req",
-                    "-new",
-                    "-nodes",
-                    "-newkey",
-                    "ec",
-                    "-pkeyopt",
-                    &format!("ec_paramgen_curve:{curve}"),
-                    md,
-                    "-keyout",
-                    "k.pem",
-                    "-subj",
-                    "/CN=x",
-                    "-out",
-                    "r.csr",
-                ],
-                p,
-            );
+            let pem = ec_csr(curve, md);
             let mut r = csr::parse_pem(&pem).unwrap();
             assert_eq!(r.key, kind);
             assert_eq!(
@@ -361,29 +354,9 @@ fn csr_parsing_and_signature_policy() {
         }
     }
     // secp256k1 is not one of Go's curves: the parse fails with Go's text.
-    let (curve, want) = ("secp256k1", "x509: unsupported elliptic curve");
-    let pem = openssl(
-        &[
-            "req",
-            "-new",
-            "-nodes",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            &format!("ec_paramgen_curve:{curve}"),
-            "-keyout",
-            "k.pem",
-            "-subj",
-            "/CN=x",
-            "-out",
-            "r.csr",
-        ],
-        p,
-    );
     assert_eq!(
-        csrsim::validation::csr::parse_request(&pem).unwrap_err(),
-        want,
-        "{curve}"
+        csrsim::validation::csr::parse_request(&ec_csr("secp256k1", "-sha256")).unwrap_err(),
+        "x509: unsupported elliptic curve"
     );
     // Go's CheckSignature accepts these (SHA-1 allowed for CSRs; RSA from 1024 bits in Go
     // 1.24); below 1024 bits it is crypto/rsa's error. Ok("") means accepted.
