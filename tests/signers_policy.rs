@@ -351,6 +351,28 @@ fn csr_parsing_and_signature_policy() {
                 "x509: ECDSA verification failure",
                 "{curve} {md}"
             );
+            // a public key off the curve fails Go's parse (elliptic.Unmarshal) first; the
+            // point (04 ‖ X ‖ Y) is the SPKI's tail
+            let spki = r.spki_der.clone();
+            let spki_end = r
+                .der
+                .windows(spki.len())
+                .position(|w| w == &spki[..])
+                .unwrap()
+                + spki.len();
+            let size = match curve {
+                "P-224" => 28,
+                "P-256" => 32,
+                "P-384" => 48,
+                _ => 66,
+            };
+            let x_at = spki_end - 2 * size;
+            r.der[x_at + 3] ^= 0x40;
+            assert_eq!(
+                csr::check_signature(&r).unwrap_err(),
+                "x509: failed to unmarshal elliptic curve point",
+                "{curve} {md}"
+            );
         }
     }
     // secp256k1 is not one of Go's curves: the parse fails with Go's text.

@@ -612,12 +612,39 @@ pub fn check_signature(csr: &ParsedCsr) -> Result<(), String> {
         }
         (KeyKind::Rsa { .. }, _) => "crypto/rsa: verification error".to_string(),
         (KeyKind::Ed25519, _) => "x509: Ed25519 verification failure".to_string(),
-        _ => "x509: ECDSA verification failure".to_string(),
+        _ => ecdsa_failure(csr),
     });
     if r.is_ok() {
         remember_verified(&csr.der);
     }
     r
+}
+
+/// The text of a failed ECDSA check: a public key that is not a point of its curve fails Go's
+/// parse first (`x509: failed to unmarshal elliptic curve point`), any other failure is the
+/// verification's.
+fn ecdsa_failure(csr: &ParsedCsr) -> String {
+    let curve = match csr.key {
+        KeyKind::EcdsaP224 => super::ecdsa_nist::Curve::P224,
+        KeyKind::EcdsaP256 => super::ecdsa_nist::Curve::P256,
+        KeyKind::EcdsaP384 => super::ecdsa_nist::Curve::P384,
+        KeyKind::EcdsaP521 => super::ecdsa_nist::Curve::P521,
+        _ => return "x509: ECDSA verification failure".into(),
+    };
+    match X509CertificationRequest::from_der(&csr.der) {
+        Ok((_, req))
+            if !super::ecdsa_nist::valid_point(
+                curve,
+                &req.certification_request_info
+                    .subject_pki
+                    .subject_public_key
+                    .data,
+            ) =>
+        {
+            "x509: failed to unmarshal elliptic curve point".into()
+        }
+        _ => "x509: ECDSA verification failure".into(),
+    }
 }
 
 /// Go's `getSignatureAlgorithmFromAI` for RSASSA-PSS: only the three parameter sets it names
@@ -710,7 +737,7 @@ fn check_legacy(csr: &ParsedCsr, rsa_bits: usize) -> Result<(), String> {
         }
     };
     if !ok {
-        return Err("x509: ECDSA verification failure".into());
+        return Err(ecdsa_failure(csr));
     }
     remember_verified(&csr.der);
     Ok(())

@@ -223,27 +223,42 @@ pub fn verify(curve: Curve, point: &[u8], hash: &[u8], sig: &[u8]) -> bool {
     verify_inner(curve, point, hash, sig).unwrap_or(false)
 }
 
-fn verify_inner(curve: Curve, point: &[u8], hash: &[u8], sig: &[u8]) -> Option<bool> {
+/// Go's `elliptic.Unmarshal`: `0x04 ‖ X ‖ Y`, both below p, on the curve. Without it,
+/// `x509.ParseCertificateRequest` fails with `x509: failed to unmarshal elliptic curve point`.
+pub fn valid_point(curve: Curve, point: &[u8]) -> bool {
     let c = curve.consts();
-    let (p, n) = (hex(c.p), hex(c.n));
-    let fp = DynResidueParams::new(&p);
-    let fnn = DynResidueParams::new(&n);
+    let p = hex(c.p);
+    decode_point(curve, point, &p, DynResidueParams::new(&p)).is_some()
+}
+
+fn decode_point(
+    curve: Curve,
+    point: &[u8],
+    p: &U576,
+    fp: DynResidueParams<LIMBS>,
+) -> Option<(Fe, Fe)> {
     let size = curve.bytes();
-    // the public key: 0x04 ‖ X ‖ Y, on the curve
     let (&form, xy) = point.split_first()?;
     if form != 0x04 || xy.len() != 2 * size {
         return None;
     }
     let (qx, qy) = (int(&xy[..size])?, int(&xy[size..])?);
-    if qx >= p || qy >= p {
+    if &qx >= p || &qy >= p {
         return None;
     }
-    let fe = |v: &U576| Fe::new(v, fp);
-    let (x, y) = (fe(&qx), fe(&qy));
+    let (x, y) = (Fe::new(&qx, fp), Fe::new(&qy, fp));
     let three_x = x.add(&x).add(&x);
-    if y.square() != x.square().mul(&x).sub(&three_x).add(&fe(&hex(c.b))) {
-        return None;
-    }
+    let b = Fe::new(&hex(curve.consts().b), fp);
+    (y.square() == x.square().mul(&x).sub(&three_x).add(&b)).then_some((x, y))
+}
+
+fn verify_inner(curve: Curve, point: &[u8], hash: &[u8], sig: &[u8]) -> Option<bool> {
+    let c = curve.consts();
+    let (p, n) = (hex(c.p), hex(c.n));
+    let fp = DynResidueParams::new(&p);
+    let fnn = DynResidueParams::new(&n);
+    let (x, y) = decode_point(curve, point, &p, fp)?;
+    let fe = |v: &U576| Fe::new(v, fp);
     // the signature: 0 < r, s < n
     let (r, s) = der_signature(sig)?;
     let (r, s) = (int(r)?, int(s)?);
