@@ -412,10 +412,41 @@ fn csr_parsing_and_signature_policy() {
             vec!["-newkey", "rsa:2048", "-sigopt", "rsa_padding_mode:pss", "-sha256"],
             Err("x509: cannot verify signature: algorithm unimplemented"),
         ),
-        // what nothing here verifies: the named divergence
+        // ring has no legacy algorithm for these: pki::rsa_small
+        (vec!["-newkey", "rsa:1024", "-sha384"], Ok("")),
         (
-            vec!["-newkey", "rsa:1024", "-sha384"],
-            Err("csrsim cannot verify this signature algorithm (1.2.840.113549.1.1.12) for RSA keys shorter than 2048 bits (got 1024; upstream accepts them from 1024 bits)"),
+            vec!["-newkey", "rsa:1024", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:digest", "-sha256"],
+            Ok(""),
+        ),
+        (
+            vec!["-newkey", "rsa:1536", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:digest", "-sha384"],
+            Ok(""),
+        ),
+        (
+            vec!["-newkey", "rsa:2047", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:digest", "-sha512"],
+            Ok(""),
+        ),
+        // algorithms Go's x509 refuses: MD5 by name, SHA-224 as unknown
+        (
+            vec!["-newkey", "rsa:2048", "-md5"],
+            Err("x509: cannot verify signature: insecure algorithm MD5-RSA"),
+        ),
+        (
+            vec!["-newkey", "rsa:1024", "-sha224"],
+            Err("x509: cannot verify signature: algorithm unimplemented"),
+        ),
+        (
+            vec!["-newkey", "rsa:2048", "-sha224"],
+            Err("x509: cannot verify signature: algorithm unimplemented"),
+        ),
+        // 1025 bits: the encoded message is one byte shorter than the modulus
+        (
+            vec!["-newkey", "rsa:1025", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:digest", "-sha256"],
+            Ok(""),
+        ),
+        (
+            vec!["-newkey", "rsa:1024", "-sigopt", "rsa_padding_mode:pss", "-sha256"],
+            Err("x509: cannot verify signature: algorithm unimplemented"),
         ),
     ] {
         let mut a = vec![

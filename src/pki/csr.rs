@@ -6,15 +6,15 @@
 //! them silently; we list them so `check` can say they are dropped), the requested extensions
 //! with criticality, the key type and size, and the raw subject public key info.
 //!
-//! Signature policy: Go's `CertificateRequest.CheckSignature` calls `checkSignature(..., allowSHA1
-//! = true)`, so Go ≥1.18 still *accepts* SHA-1 CSR signatures (only certificate signatures lost
-//! SHA-1). What Go verifies, we verify: RSA from 1024 bits (ring; 1024..2047-bit keys through
-//! its legacy PKCS#1 algorithms with SHA-1, SHA-256 or SHA-512), ECDSA on P-224, P-256, P-384
-//! and P-521 with SHA-1, SHA-256, SHA-384 or SHA-512 (ring for P-256/P-384 with SHA-256/384,
-//! `pki::ecdsa_nist` for the other pairs), Ed25519. RSA keys under 1024 bits get Go 1.24's
-//! `crypto/rsa: N-bit keys are insecure` (kube-apiserver 1.33 is built with Go 1.24). One
-//! documented divergence is left, refused with an explicit error where upstream would sign:
-//! RSA keys of 1024..2047 bits signed with SHA-384 or RSASSA-PSS (ring has no legacy variant).
+//! Signature policy: what Go 1.24's `CertificateRequest.CheckSignature` (kube-apiserver 1.33)
+//! accepts, we accept, with Go's texts otherwise. It calls `checkSignature(..., allowSHA1 =
+//! true)`, so SHA-1 CSR signatures are still accepted (only certificate signatures lost
+//! SHA-1); MD5 is `insecure algorithm MD5-RSA`. RSA from 1024 bits (ring; for 1024..2047-bit
+//! keys its legacy PKCS#1 algorithms, and `pki::rsa_small` for SHA-384 and PSS), RSASSA-PSS
+//! only with the parameter sets Go names, ECDSA on P-224, P-256, P-384 and P-521 with SHA-1,
+//! SHA-256, SHA-384 or SHA-512 (ring for P-256/P-384 with SHA-256/384, `pki::ecdsa_nist` for the
+//! other pairs), Ed25519. RSA keys under 1024 bits get Go 1.24's `crypto/rsa: N-bit keys are
+//! insecure`.
 
 use std::net::IpAddr;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
@@ -52,6 +52,8 @@ const OID_SIG_RSA_SHA1: &str = "1.2.840.113549.1.1.5";
 const OID_SIG_RSA_SHA256: &str = "1.2.840.113549.1.1.11";
 const OID_SIG_RSA_SHA512: &str = "1.2.840.113549.1.1.13";
 const OID_SIG_RSA_PSS: &str = "1.2.840.113549.1.1.10";
+const OID_SIG_RSA_SHA384: &str = "1.2.840.113549.1.1.12";
+const OID_SIG_RSA_MD5: &str = "1.2.840.113549.1.1.4";
 
 /// Short name of a DN attribute for display (`CN`, `O`, ...), or the dotted OID.
 pub fn attr_short_name(oid: &str) -> String {
@@ -568,6 +570,10 @@ pub fn check_signature(csr: &ParsedCsr) -> Result<(), String> {
     if let KeyKind::Other(_) = &csr.key {
         return Err("x509: cannot verify signature: algorithm unimplemented".into());
     }
+    // Go's checkSignature refuses MD5 by name (InsecureAlgorithmError) before any key work
+    if csr.signature_algorithm == OID_SIG_RSA_MD5 {
+        return Err("x509: cannot verify signature: insecure algorithm MD5-RSA".into());
+    }
     if csr.signature_algorithm == OID_SIG_RSA_PSS && !go_knows_pss_params(&csr.der) {
         return Err("x509: cannot verify signature: algorithm unimplemented".into());
     }
@@ -578,7 +584,7 @@ pub fn check_signature(csr: &ParsedCsr) -> Result<(), String> {
             ));
         }
         if bits < MIN_RSA_BITS {
-            return check_legacy(csr, bits);
+            return check_legacy(csr);
         }
     }
     // ECDSA pairs ring verifies: P-256 and P-384 with SHA-256 or SHA-384; the rest (P-224,
@@ -593,7 +599,7 @@ pub fn check_signature(csr: &ParsedCsr) -> Result<(), String> {
         KeyKind::EcdsaP224 | KeyKind::EcdsaP256 | KeyKind::EcdsaP384 | KeyKind::EcdsaP521
     );
     if ecdsa && !ring_pair {
-        return check_legacy(csr, 0);
+        return check_legacy(csr);
     }
     if verified_before(&csr.der) {
         return Ok(());
@@ -677,10 +683,28 @@ fn go_knows_pss_params(der: &[u8]) -> bool {
     mgf_ok && params.salt_length() == salt && params.trailer_field() == 1
 }
 
-/// The signatures x509-parser's verifier does not take: RSA keys of 1024..2047 bits
-/// (PKCS#1 v1.5 with SHA-1, SHA-256 or SHA-512, through ring's legacy algorithms) and the
-/// ECDSA curve/digest pairs outside ring's list (`pki::ecdsa_nist`). Go's texts on failure.
-fn check_legacy(csr: &ParsedCsr, rsa_bits: usize) -> Result<(), String> {
+/// The hash of an RSASSA-PSS signature whose parameters Go knows (see [`go_knows_pss_params`]).
+fn pss_hash(req: &X509CertificationRequest) -> Option<super::rsa_small::Hash> {
+    use super::rsa_small::Hash;
+    use x509_parser::signature_algorithm::RsaSsaPssParams;
+    let params = req
+        .signature_algorithm
+        .parameters
+        .as_ref()
+        .and_then(|a| RsaSsaPssParams::try_from(a).ok())?;
+    Some(match params.hash_algorithm_oid().to_id_string().as_str() {
+        "2.16.840.1.101.3.4.2.1" => Hash::Sha256,
+        "2.16.840.1.101.3.4.2.2" => Hash::Sha384,
+        "2.16.840.1.101.3.4.2.3" => Hash::Sha512,
+        _ => return None,
+    })
+}
+
+/// The signatures x509-parser's verifier does not take: RSA keys of 1024..2047 bits (PKCS#1
+/// v1.5 with SHA-1, SHA-256 or SHA-512 through ring's legacy algorithms; SHA-384 and PSS
+/// through `pki::rsa_small`) and the ECDSA curve/digest pairs outside ring's list
+/// (`pki::ecdsa_nist`). Go's texts on failure.
+fn check_legacy(csr: &ParsedCsr) -> Result<(), String> {
     if verified_before(&csr.der) {
         return Ok(());
     }
@@ -701,11 +725,31 @@ fn check_legacy(csr: &ParsedCsr, rsa_bits: usize) -> Result<(), String> {
                 OID_SIG_RSA_SHA1 => &rs::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
                 OID_SIG_RSA_SHA256 => &rs::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
                 OID_SIG_RSA_SHA512 => &rs::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY,
-                _ => {
-                    return Err(format!(
-                        "csrsim cannot verify this signature algorithm ({alg}) for RSA keys shorter than {MIN_RSA_BITS} bits (got {rsa_bits}; upstream accepts them from {GO_MIN_RSA_BITS} bits)"
-                    ))
+                OID_SIG_RSA_SHA384 | OID_SIG_RSA_PSS => {
+                    // what ring has no legacy algorithm for: pki::rsa_small
+                    use super::rsa_small::{Hash, Scheme};
+                    let (scheme, hash) = if alg == OID_SIG_RSA_SHA384 {
+                        (Scheme::Pkcs1v15, Some(Hash::Sha384))
+                    } else {
+                        (Scheme::Pss, pss_hash(&req))
+                    };
+                    let Some(hash) = hash else {
+                        return Err("x509: cannot verify signature: algorithm unimplemented".into());
+                    };
+                    let Ok(x509_parser::public_key::PublicKey::RSA(rsa)) =
+                        req.certification_request_info.subject_pki.parsed()
+                    else {
+                        return Err("crypto/rsa: verification error".into());
+                    };
+                    if !super::rsa_small::verify(rsa.modulus, rsa.exponent, scheme, hash, info, sig)
+                    {
+                        return Err("crypto/rsa: verification error".into());
+                    }
+                    remember_verified(&csr.der);
+                    return Ok(());
                 }
+                // SHA-224, MD2, …: an algorithm Go's x509 does not know
+                _ => return Err("x509: cannot verify signature: algorithm unimplemented".into()),
             };
             if rs::UnparsedPublicKey::new(algorithm, key)
                 .verify(info, sig)

@@ -23,6 +23,7 @@ pub mod modinv;
 pub mod own_keys;
 pub mod p256field;
 pub mod pem;
+pub mod rsa_small;
 
 use crate::api::csr::{
     KUBELET_SERVING, KUBE_APISERVER_CLIENT, KUBE_APISERVER_CLIENT_KUBELET, LEGACY_UNKNOWN,
