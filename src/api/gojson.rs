@@ -686,8 +686,8 @@ impl<'a> Scan<'a> {
         self.ws();
         (self.peek()? == c).then(|| self.i += 1)
     }
-    /// A string token, unescaped.
-    fn string(&mut self) -> Option<String> {
+    /// Past a string token: its raw bytes (quotes included) and whether it has escapes.
+    fn skip_string(&mut self) -> Option<(&'a [u8], bool)> {
         self.ws();
         let start = self.i;
         if self.peek()? != b'"' {
@@ -708,7 +708,11 @@ impl<'a> Scan<'a> {
                 _ => self.i += 1,
             }
         }
-        let raw = &self.b[start..self.i];
+        Some((&self.b[start..self.i], escaped))
+    }
+    /// A string token, unescaped.
+    fn string(&mut self) -> Option<String> {
+        let (raw, escaped) = self.skip_string()?;
         if escaped {
             serde_json::from_slice(raw).ok()
         } else {
@@ -756,7 +760,12 @@ impl<'a> Scan<'a> {
                     }
                 }
             }
-            b'"' => self.string().map(|_| ()),
+            // a string value is only stepped over (keys are what the scan reports)
+            b'"' => {
+                let (raw, escaped) = self.skip_string()?;
+                // an escaped one is still checked (a bad escape ends the scan, as before)
+                (!escaped || serde_json::from_slice::<String>(raw).is_ok()).then_some(())
+            }
             _ => {
                 while matches!(self.peek(), Some(c) if !matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
                 {
