@@ -176,6 +176,20 @@ pub enum KeyKind {
     Other(String),
 }
 
+impl KeyKind {
+    /// The curve of an ECDSA key.
+    pub fn ecdsa_curve(&self) -> Option<super::ecdsa_nist::Curve> {
+        use super::ecdsa_nist::Curve;
+        Some(match self {
+            KeyKind::EcdsaP224 => Curve::P224,
+            KeyKind::EcdsaP256 => Curve::P256,
+            KeyKind::EcdsaP384 => Curve::P384,
+            KeyKind::EcdsaP521 => Curve::P521,
+            _ => return None,
+        })
+    }
+}
+
 impl std::fmt::Display for KeyKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -574,7 +588,12 @@ pub fn check_signature(csr: &ParsedCsr) -> Result<(), String> {
     if csr.signature_algorithm == OID_SIG_RSA_MD5 {
         return Err("x509: cannot verify signature: insecure algorithm MD5-RSA".into());
     }
-    if csr.signature_algorithm == OID_SIG_RSA_PSS && !go_knows_pss_params(&csr.der) {
+    if csr.signature_algorithm == OID_SIG_RSA_PSS
+        && X509CertificationRequest::from_der(&csr.der)
+            .ok()
+            .and_then(|(_, req)| go_pss_hash(&req))
+            .is_none()
+    {
         return Err("x509: cannot verify signature: algorithm unimplemented".into());
     }
     if let KeyKind::Rsa { bits } = csr.key {
@@ -594,11 +613,7 @@ pub fn check_signature(csr: &ParsedCsr) -> Result<(), String> {
             csr.signature_algorithm.as_str(),
             OID_SIG_ECDSA_SHA256 | OID_SIG_ECDSA_SHA384
         );
-    let ecdsa = matches!(
-        csr.key,
-        KeyKind::EcdsaP224 | KeyKind::EcdsaP256 | KeyKind::EcdsaP384 | KeyKind::EcdsaP521
-    );
-    if ecdsa && !ring_pair {
+    if csr.key.ecdsa_curve().is_some() && !ring_pair {
         return check_legacy(csr);
     }
     if verified_before(&csr.der) {
@@ -630,12 +645,8 @@ pub fn check_signature(csr: &ParsedCsr) -> Result<(), String> {
 /// parse first (`x509: failed to unmarshal elliptic curve point`), any other failure is the
 /// verification's.
 fn ecdsa_failure(csr: &ParsedCsr) -> String {
-    let curve = match csr.key {
-        KeyKind::EcdsaP224 => super::ecdsa_nist::Curve::P224,
-        KeyKind::EcdsaP256 => super::ecdsa_nist::Curve::P256,
-        KeyKind::EcdsaP384 => super::ecdsa_nist::Curve::P384,
-        KeyKind::EcdsaP521 => super::ecdsa_nist::Curve::P521,
-        _ => return "x509: ECDSA verification failure".into(),
+    let Some(curve) = csr.key.ecdsa_curve() else {
+        return "x509: ECDSA verification failure".into();
     };
     match X509CertificationRequest::from_der(&csr.der) {
         Ok((_, req))
@@ -655,36 +666,9 @@ fn ecdsa_failure(csr: &ParsedCsr) -> String {
 
 /// Go's `getSignatureAlgorithmFromAI` for RSASSA-PSS: only the three parameter sets it names
 /// (SHA-256/384/512, MGF1 with the same hash, the hash's length as salt, trailer 1) are a known
-/// algorithm; any other is `UnknownSignatureAlgorithm`, which `CheckSignature` refuses as
-/// unimplemented before looking at the signature.
-fn go_knows_pss_params(der: &[u8]) -> bool {
-    use x509_parser::signature_algorithm::RsaSsaPssParams;
-    let Ok((_, req)) = X509CertificationRequest::from_der(der) else {
-        return false;
-    };
-    let Some(params) = req
-        .signature_algorithm
-        .parameters
-        .as_ref()
-        .and_then(|a| RsaSsaPssParams::try_from(a).ok())
-    else {
-        return false;
-    };
-    let hash = params.hash_algorithm_oid().to_id_string();
-    let salt = match hash.as_str() {
-        "2.16.840.1.101.3.4.2.1" => 32,
-        "2.16.840.1.101.3.4.2.2" => 48,
-        "2.16.840.1.101.3.4.2.3" => 64,
-        _ => return false,
-    };
-    let mgf_ok = params.mask_gen_algorithm().is_ok_and(|m| {
-        m.mgf.to_id_string() == "1.2.840.113549.1.1.8" && m.hash.to_id_string() == hash
-    });
-    mgf_ok && params.salt_length() == salt && params.trailer_field() == 1
-}
-
-/// The hash of an RSASSA-PSS signature whose parameters Go knows (see [`go_knows_pss_params`]).
-fn pss_hash(req: &X509CertificationRequest) -> Option<super::rsa_small::Hash> {
+/// algorithm, returned here by their hash; any other is `UnknownSignatureAlgorithm`, which
+/// `CheckSignature` refuses as unimplemented before looking at the signature.
+fn go_pss_hash(req: &X509CertificationRequest) -> Option<super::rsa_small::Hash> {
     use super::rsa_small::Hash;
     use x509_parser::signature_algorithm::RsaSsaPssParams;
     let params = req
@@ -692,12 +676,19 @@ fn pss_hash(req: &X509CertificationRequest) -> Option<super::rsa_small::Hash> {
         .parameters
         .as_ref()
         .and_then(|a| RsaSsaPssParams::try_from(a).ok())?;
-    Some(match params.hash_algorithm_oid().to_id_string().as_str() {
+    let oid = params.hash_algorithm_oid().to_id_string();
+    let hash = match oid.as_str() {
         "2.16.840.1.101.3.4.2.1" => Hash::Sha256,
         "2.16.840.1.101.3.4.2.2" => Hash::Sha384,
         "2.16.840.1.101.3.4.2.3" => Hash::Sha512,
         _ => return None,
-    })
+    };
+    let mgf_ok = params.mask_gen_algorithm().is_ok_and(|m| {
+        m.mgf.to_id_string() == "1.2.840.113549.1.1.8" && m.hash.to_id_string() == oid
+    });
+    let known =
+        mgf_ok && params.salt_length() as usize == hash.output_len() && params.trailer_field() == 1;
+    known.then_some(hash)
 }
 
 /// The signatures x509-parser's verifier does not take: RSA keys of 1024..2047 bits (PKCS#1
@@ -718,55 +709,48 @@ fn check_legacy(csr: &ParsedCsr) -> Result<(), String> {
         .subject_public_key
         .data
         .as_ref();
-    let ok = match (&csr.key, csr.signature_algorithm.as_str()) {
+    match (&csr.key, csr.signature_algorithm.as_str()) {
         (KeyKind::Rsa { .. }, alg) => {
+            use super::rsa_small::{Hash, Scheme};
             use ring::signature as rs;
-            let algorithm: &dyn rs::VerificationAlgorithm = match alg {
-                OID_SIG_RSA_SHA1 => &rs::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
-                OID_SIG_RSA_SHA256 => &rs::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
-                OID_SIG_RSA_SHA512 => &rs::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY,
-                OID_SIG_RSA_SHA384 | OID_SIG_RSA_PSS => {
-                    // what ring has no legacy algorithm for: pki::rsa_small
-                    use super::rsa_small::{Hash, Scheme};
-                    let (scheme, hash) = if alg == OID_SIG_RSA_SHA384 {
-                        (Scheme::Pkcs1v15, Some(Hash::Sha384))
-                    } else {
-                        (Scheme::Pss, pss_hash(&req))
-                    };
-                    let Some(hash) = hash else {
-                        return Err("x509: cannot verify signature: algorithm unimplemented".into());
-                    };
-                    let Ok(x509_parser::public_key::PublicKey::RSA(rsa)) =
-                        req.certification_request_info.subject_pki.parsed()
-                    else {
-                        return Err("crypto/rsa: verification error".into());
-                    };
-                    if !super::rsa_small::verify(rsa.modulus, rsa.exponent, scheme, hash, info, sig)
-                    {
-                        return Err("crypto/rsa: verification error".into());
-                    }
-                    remember_verified(&csr.der);
-                    return Ok(());
+            let ring_legacy = |algorithm: &'static dyn rs::VerificationAlgorithm| {
+                rs::UnparsedPublicKey::new(algorithm, key)
+                    .verify(info, sig)
+                    .is_ok()
+            };
+            // ring's legacy algorithms, then pki::rsa_small for what they lack
+            let small = |scheme, hash| match req.certification_request_info.subject_pki.parsed() {
+                Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => {
+                    super::rsa_small::verify(rsa.modulus, rsa.exponent, scheme, hash, info, sig)
+                        == Some(true)
+                }
+                _ => false,
+            };
+            let verified = match alg {
+                OID_SIG_RSA_SHA1 => ring_legacy(&rs::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY),
+                OID_SIG_RSA_SHA256 => {
+                    ring_legacy(&rs::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY)
+                }
+                OID_SIG_RSA_SHA512 => {
+                    ring_legacy(&rs::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY)
+                }
+                OID_SIG_RSA_SHA384 => small(Scheme::Pkcs1v15, Hash::Sha384),
+                OID_SIG_RSA_PSS => {
+                    let hash = go_pss_hash(&req)
+                        .ok_or("x509: cannot verify signature: algorithm unimplemented")?;
+                    small(Scheme::Pss, hash)
                 }
                 // SHA-224, MD2, …: an algorithm Go's x509 does not know
                 _ => return Err("x509: cannot verify signature: algorithm unimplemented".into()),
             };
-            if rs::UnparsedPublicKey::new(algorithm, key)
-                .verify(info, sig)
-                .is_err()
-            {
+            if !verified {
                 return Err("crypto/rsa: verification error".into());
             }
-            true
         }
         (kind, alg) => {
-            let curve = match kind {
-                KeyKind::EcdsaP224 => super::ecdsa_nist::Curve::P224,
-                KeyKind::EcdsaP256 => super::ecdsa_nist::Curve::P256,
-                KeyKind::EcdsaP384 => super::ecdsa_nist::Curve::P384,
-                KeyKind::EcdsaP521 => super::ecdsa_nist::Curve::P521,
-                _ => return Err("x509: cannot verify signature: algorithm unimplemented".into()),
-            };
+            let curve = kind
+                .ecdsa_curve()
+                .ok_or("x509: cannot verify signature: algorithm unimplemented")?;
             use ring::digest as d;
             let digest = match alg {
                 OID_SIG_ECDSA_SHA1 => &d::SHA1_FOR_LEGACY_USE_ONLY,
@@ -777,11 +761,10 @@ fn check_legacy(csr: &ParsedCsr) -> Result<(), String> {
                 _ => return Err("x509: cannot verify signature: algorithm unimplemented".into()),
             };
             let hash = d::digest(digest, info);
-            super::ecdsa_nist::verify(curve, key, hash.as_ref(), sig)
+            if !super::ecdsa_nist::verify(curve, key, hash.as_ref(), sig) {
+                return Err(ecdsa_failure(csr));
+            }
         }
-    };
-    if !ok {
-        return Err(ecdsa_failure(csr));
     }
     remember_verified(&csr.der);
     Ok(())
