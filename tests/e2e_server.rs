@@ -2651,3 +2651,34 @@ fn aggregated_discovery_documents() {
         assert_eq!(v["kind"], kind);
     }
 }
+
+/// A create answers with the object exactly as stored (the server writes the stored JSON out
+/// as it is): byte for byte what a GET of it answers next, one compact line, Go's field order.
+#[test]
+fn a_create_answers_the_stored_object_byte_for_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    // Not curl's User-Agent: the apiserver pretty-prints for curl.
+    let ua = ["-A", "e2e-test/1.0"];
+    let mut body: Value = serde_json::from_slice(&csr_body(d, "same-bytes")).unwrap();
+    body["metadata"]["labels"] = json!({"b": "2", "a": "1"});
+    let body = serde_json::to_vec(&body).unwrap();
+    let (code, created) = s.curl("POST", C, &ua, Some(("application/json", &body)));
+    assert_eq!(code, 201, "{created}");
+    let (code, got) = s.curl("GET", &format!("{C}/same-bytes"), &ua, None);
+    assert_eq!(code, 200, "{got}");
+    assert_eq!(created, got);
+    assert!(!created.trim_end().contains('\n'), "{created}");
+    assert!(
+        created.starts_with(r#"{"kind":"CertificateSigningRequest","apiVersion":"certificates.k8s.io/v1","metadata":{"name":"same-bytes","#),
+        "{created}"
+    );
+    let v: Value = serde_json::from_str(&created).unwrap();
+    // written by the create itself: the labels (sorted) and their field manager
+    assert_eq!(v["metadata"]["labels"], json!({"a": "1", "b": "2"}));
+    assert_eq!(
+        v["metadata"]["managedFields"][0]["manager"], "e2e-test",
+        "{created}"
+    );
+}

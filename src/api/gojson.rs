@@ -18,6 +18,7 @@
 //! from a [`GoStruct`] description of the Go type.
 
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// A Go type as `encoding/json` sees it, for [`type_error`].
 pub enum GoType {
@@ -696,19 +697,26 @@ impl<'a> Scan<'a> {
         self.i += 1;
         let mut escaped = false;
         loop {
-            match *self.b.get(self.i)? {
-                b'\\' => {
-                    escaped = true;
-                    self.i += 2;
-                }
-                b'"' => {
-                    self.i += 1;
-                    break;
-                }
-                _ => self.i += 1,
+            // memchr2 steps over the plain bytes (a CSR's base64 request is most of a body)
+            self.i += memchr::memchr2(b'"', b'\\', self.b.get(self.i..)?)?;
+            if self.b[self.i] == b'\\' {
+                escaped = true;
+                self.i += 2;
+            } else {
+                self.i += 1;
+                break;
             }
         }
         Some((&self.b[start..self.i], escaped))
+    }
+    /// An object key: borrowed from the body unless it has escapes or is not UTF-8.
+    fn key(&mut self) -> Option<Cow<'a, str>> {
+        let (raw, escaped) = self.skip_string()?;
+        if escaped {
+            serde_json::from_slice::<String>(raw).ok().map(Cow::Owned)
+        } else {
+            Some(String::from_utf8_lossy(&raw[1..raw.len() - 1]))
+        }
     }
     /// A string token, unescaped.
     fn string(&mut self) -> Option<String> {
@@ -744,7 +752,8 @@ impl<'a> Scan<'a> {
                 loop {
                     let len = stack.len();
                     if elem.is_some() {
-                        stack.push_str(&format!("[{n}]"));
+                        use std::fmt::Write;
+                        let _ = write!(stack, "[{n}]");
                     }
                     self.value(elem, stack)?;
                     stack.truncate(len);
@@ -778,58 +787,62 @@ impl<'a> Scan<'a> {
     /// An object decoded into `ty` (a struct or a map; `None`: skipped).
     fn object(&mut self, ty: Option<&GoType>, stack: &mut String, root: bool) -> Option<()> {
         self.eat(b'{')?;
-        let mut seen: Vec<String> = Vec::new();
+        // Keys borrow the body unless escaped; the path grows `stack` in place (no
+        // allocation per key: this scan runs on every create and update).
+        let mut seen: Vec<Cow<'a, str>> = Vec::new();
         self.ws();
         if self.peek()? == b'}' {
             self.i += 1;
             return Some(());
         }
         loop {
-            let key = self.string()?;
+            let key = self.key()?;
             self.eat(b':')?;
-            let path = if stack.is_empty() {
-                key.clone()
-            } else {
-                format!("{stack}.{key}")
-            };
+            let len = stack.len();
+            if !stack.is_empty() {
+                stack.push('.');
+            }
+            stack.push_str(&key);
+            let dup = seen.contains(&key);
             let child: Option<&GoType> = match ty {
                 Some(GoType::Struct(st)) => {
                     let f = st.fields.iter().find(|(n, _)| *n == key);
                     let type_meta = root && (key == "apiVersion" || key == "kind");
                     if f.is_none() && !type_meta {
-                        self.out.push(format!("unknown field {:?}", path));
-                    } else if seen.contains(&key) {
-                        self.out.push(format!("duplicate field {:?}", path));
+                        self.out.push(format!("unknown field {:?}", stack.as_str()));
+                    } else if dup {
+                        self.out
+                            .push(format!("duplicate field {:?}", stack.as_str()));
                     } else {
-                        seen.push(key.clone());
+                        seen.push(key);
                     }
                     f.map(|(_, t)| t)
                 }
                 Some(GoType::Map(_, elem)) => {
-                    if seen.contains(&key) {
-                        self.out.push(format!("duplicate field {:?}", path));
+                    if dup {
+                        self.out
+                            .push(format!("duplicate field {:?}", stack.as_str()));
                     } else {
-                        seen.push(key.clone());
+                        seen.push(key);
                     }
                     Some(*elem)
                 }
                 Some(GoType::Any) => {
-                    if seen.contains(&key) {
-                        self.out.push(format!("duplicate field {:?}", path));
+                    if dup {
+                        self.out
+                            .push(format!("duplicate field {:?}", stack.as_str()));
                     } else {
-                        seen.push(key.clone());
+                        seen.push(key);
                     }
                     Some(&GoType::Any)
                 }
                 _ => None,
             };
-            let known = ty.is_some() && child.is_some();
-            if known {
-                let len = stack.len();
-                *stack = path;
+            if ty.is_some() && child.is_some() {
                 self.value(child, stack)?;
                 stack.truncate(len);
             } else {
+                stack.truncate(len);
                 self.value(None, stack)?;
             }
             self.ws();

@@ -605,6 +605,11 @@ fn full(b: impl Into<Bytes>) -> Body {
 fn json_response(code: u16, v: &Value, content_type: &str) -> Response<Body> {
     let mut body = serde_json::to_vec(v).expect("json");
     body.push(b'\n');
+    bytes_response(code, body, content_type)
+}
+
+/// A response of `body` as it is (JSON already serialized, its newline included).
+fn bytes_response(code: u16, body: Vec<u8>, content_type: &str) -> Response<Body> {
     Response::builder()
         .status(code)
         .header("Content-Type", content_type)
@@ -1354,6 +1359,8 @@ async fn resource(
     // `DeleteResource`: 202 when the object is still there (finalizers) and the client
     // asked for cascading deletion with `orphanDependents: false`.
     let accepted_if_kept = verb == Verb::Delete && req.orphan_dependents == Some(false);
+    // The answer is written out as JSON: a create may answer with the stored bytes.
+    req.stored_json = true;
     let turn = state.apply_turn.acquire().await;
     let (result, now, patch_warnings) = state.with_cluster(|c| {
         c.take_warnings();
@@ -1399,6 +1406,12 @@ async fn resource(
         }
         Err(st) => status_response(&st),
         Ok(ApiResponse::Created(v)) => json_response(201, &v, "application/json"),
+        Ok(ApiResponse::CreatedJson(b)) => {
+            let mut body = Vec::with_capacity(b.len() + 1);
+            body.extend_from_slice(&b);
+            body.push(b'\n');
+            bytes_response(201, body, "application/json")
+        }
         Ok(ApiResponse::Ok(v)) => {
             let is_status = v.get("kind").and_then(|k| k.as_str()) == Some("Status");
             if table && !is_status {

@@ -279,6 +279,9 @@ fn to_json_exact<T: serde::Serialize>(obj: &T) -> Result<Vec<u8>, Status> {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Render {
     Object,
+    /// The stored bytes ([`ApiResponse::CreatedJson`]) where the object is stored as it is
+    /// answered; elsewhere the object.
+    Stored,
     Identity,
     Nothing,
 }
@@ -286,7 +289,7 @@ enum Render {
 impl Render {
     fn answer(self, object: impl FnOnce() -> Value, name: &str, uid: &str) -> Value {
         match self {
-            Render::Object => object(),
+            Render::Object | Render::Stored => object(),
             Render::Identity => json!({"metadata": {"name": name, "uid": uid}}),
             Render::Nothing => Value::Null,
         }
@@ -1158,11 +1161,12 @@ impl Cluster {
                     Render::Nothing
                 } else if req.identity_only {
                     Render::Identity
+                } else if req.stored_json {
+                    Render::Stored
                 } else {
                     Render::Object
                 };
                 self.create(who, &info, &namespace, body, fields, req.dry_run, render)
-                    .map(ApiResponse::Created)
             }
             Verb::Update => {
                 let body = match (req.body.take(), req.csr_body.take()) {
@@ -1724,7 +1728,7 @@ impl Cluster {
         fields: Option<ManagedFields>,
         dry_run: bool,
         render: Render,
-    ) -> Result<Value, Status> {
+    ) -> Result<ApiResponse, Status> {
         if !body.is_object() {
             return Err(Status::bad_request(
                 "the body of the request must be a JSON object",
@@ -1801,10 +1805,19 @@ impl Cluster {
                 return Err(self.already_exists(info, &key, &name));
             }
             if dry_run {
-                return Ok(render.answer(|| to_value(&csr), &name, &uid));
+                return Ok(ApiResponse::Created(render.answer(
+                    || to_value(&csr),
+                    &name,
+                    &uid,
+                )));
             }
             let written = self.write_csr(info, &key, csr, render == Render::Object)?;
-            return Ok(render.answer(|| written, &name, &uid));
+            if render == Render::Stored {
+                if let Some(b) = self.store.get(&key) {
+                    return Ok(ApiResponse::CreatedJson(b.clone()));
+                }
+            }
+            return Ok(ApiResponse::Created(render.answer(|| written, &name, &uid)));
         }
         let obj = self.create_generic_checks(who, info, obj)?;
         if rv_set {
@@ -1815,10 +1828,14 @@ impl Cluster {
             return Err(self.already_exists(info, &key, &name));
         }
         if dry_run {
-            return Ok(render.answer(|| reorder_type_meta(obj), &name, &uid));
+            return Ok(ApiResponse::Created(render.answer(
+                || reorder_type_meta(obj),
+                &name,
+                &uid,
+            )));
         }
         let written = self.write(info, &key, obj)?;
-        Ok(render.answer(|| written, &name, &uid))
+        Ok(ApiResponse::Created(render.answer(|| written, &name, &uid)))
     }
 
     /// Strategy, validation and admission of a CSR create.

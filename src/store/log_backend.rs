@@ -22,7 +22,7 @@
 //!   resourceVersion).
 //! - One process per data dir: the log file is locked (`flock`) while open.
 
-use super::{Backend, Bytes, LoadedObjects, Meta};
+use super::{entry_bytes, Backend, Bytes, LoadedObjects, Meta};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
@@ -54,8 +54,8 @@ pub struct LogBackend {
     len: u64,
     /// File size: `len` plus the zeros written ahead.
     allocated: u64,
-    /// Record bytes of the live objects at the last open or compaction.
-    live_at_compaction: u64,
+    /// After a failed compaction: no retry before the log reaches this length.
+    retry_at: u64,
     deferred: bool,
     /// Group commit: records appended so far, and how many of them are known synced (the
     /// flusher skips its `fdatasync` when there is nothing new).
@@ -325,7 +325,7 @@ impl LogBackend {
             file: Arc::new(Mutex::new(Arc::new(file))),
             len: 0,
             allocated: 0,
-            live_at_compaction: 0,
+            retry_at: 0,
             deferred: false,
             appended: Arc::new(AtomicU64::new(0)),
             synced: Arc::new(AtomicU64::new(0)),
@@ -383,7 +383,7 @@ impl LogBackend {
             Ok(n)
         };
         for (k, rv, b) in live {
-            batch_bytes += k.len() + b.len() + 17;
+            batch_bytes += entry_bytes(k, b) as usize;
             batch.push((k, rv, b));
             if batch_bytes >= SNAPSHOT_RECORD_BYTES {
                 total += flush_batch(&mut batch, &mut buf, &mut f)?;
@@ -399,7 +399,6 @@ impl LogBackend {
         *self.file.lock().unwrap_or_else(|p| p.into_inner()) = Arc::new(f);
         self.len = total;
         self.allocated = total;
-        self.live_at_compaction = total;
         self.synced.fetch_max(self.appended.load(SeqCst), SeqCst);
         Ok(())
     }
@@ -419,8 +418,11 @@ impl LogBackend {
         Ok(())
     }
 
-    fn wants_rewrite(&self) -> bool {
-        self.len > 2 * self.live_at_compaction + self.compact_slack
+    /// Superseded records outweigh the live ones by more than the slack: with
+    /// `live_bytes` counted as the store changes (not the size at the last compaction), a
+    /// log that grows only by new objects is never rewritten.
+    fn wants_rewrite(&self, live_bytes: u64) -> bool {
+        self.len > (2 * live_bytes + self.compact_slack).max(self.retry_at)
     }
 }
 
@@ -436,7 +438,6 @@ impl Backend for LogBackend {
             file.sync_data().map_err(io(&path))?;
             self.len = MAGIC.len() as u64;
             self.allocated = self.len;
-            self.live_at_compaction = self.len;
             return Ok((LoadedObjects::new(), None));
         }
         if buf.len() < MAGIC.len() || &buf[..MAGIC.len()] != MAGIC {
@@ -462,13 +463,8 @@ impl Backend for LogBackend {
             file.sync_all().map_err(io(&path))?;
             self.allocated = end;
         }
-        let live: u64 = objects
-            .iter()
-            .map(|(k, (_, b))| (k.len() + b.len() + 17) as u64)
-            .sum::<u64>()
-            + (MAGIC.len() + HEADER + 20) as u64;
-        self.live_at_compaction = live;
-        if self.wants_rewrite() {
+        let live: u64 = objects.iter().map(|(k, (_, b))| entry_bytes(k, b)).sum();
+        if self.wants_rewrite(live) {
             let m = meta.unwrap_or_default();
             self.rewrite(
                 &mut objects
@@ -539,8 +535,8 @@ impl Backend for LogBackend {
         Ok(())
     }
 
-    fn wants_compaction(&self) -> bool {
-        self.wants_rewrite()
+    fn wants_compaction(&self, live_bytes: u64) -> bool {
+        self.wants_rewrite(live_bytes)
     }
 
     fn compact(
@@ -551,7 +547,7 @@ impl Backend for LogBackend {
         let r = self.rewrite(live, meta);
         if r.is_err() {
             // Do not retry on every write (a full disk): wait for the log to grow again.
-            self.live_at_compaction = self.len;
+            self.retry_at = self.len + self.compact_slack;
         }
         r
     }
@@ -706,10 +702,11 @@ mod tests {
                 b.commit(&[put("same", &big)], meta(i + 1)).unwrap();
             }
             b.commit(&[put("small", "s")], meta(101)).unwrap();
-            assert!(b.wants_compaction());
             let live = [("same", 100u64, big.as_bytes()), ("small", 101, b"s")];
+            let live_bytes = live.iter().map(|(k, _, v)| entry_bytes(k, v)).sum();
+            assert!(b.wants_compaction(live_bytes));
             b.compact(&mut live.iter().copied(), meta(101)).unwrap();
-            assert!(!b.wants_compaction());
+            assert!(!b.wants_compaction(live_bytes));
             b.commit(&[put("after", "a")], meta(102)).unwrap();
         }
         let bytes = std::fs::read(&path).unwrap();
@@ -772,6 +769,39 @@ mod tests {
                 assert_eq!(b.as_slice(), obj(i).as_bytes());
             }
         }
+    }
+
+    #[test]
+    fn a_log_that_grows_only_by_new_objects_is_never_rewritten() {
+        use crate::store::Store;
+        use std::os::unix::fs::MetadataExt;
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join(LOG_DIR).join("log");
+        let b = LogBackend::open(d.path())
+            .unwrap()
+            .with_compact_slack(64 * 1024);
+        let mut s = Store::open(Box::new(b), 10, 1000).unwrap();
+        let ino = std::fs::metadata(&path).unwrap().ino();
+        // Held open so that a rewritten log cannot get the same inode number.
+        let _hold = File::open(&path).unwrap();
+        // 300 KB of new objects: 4x the slack, all of it live.
+        for i in 0..300 {
+            s.put(&format!("core/things//k{i}"), vec![b'x'; 1000], 0)
+                .unwrap();
+        }
+        assert_eq!(std::fs::metadata(&path).unwrap().ino(), ino, "rewritten");
+        // Superseding them does make it due: the file is replaced by a compacted one.
+        for round in 0..3 {
+            for i in 0..300 {
+                s.put(&format!("core/things//k{i}"), vec![round; 1000], 0)
+                    .unwrap();
+            }
+        }
+        assert_ne!(
+            std::fs::metadata(&path).unwrap().ino(),
+            ino,
+            "not rewritten"
+        );
     }
 
     #[test]

@@ -46,7 +46,8 @@ pub trait Backend: Send {
     /// A short name for docs and logs.
     fn name(&self) -> &'static str;
     /// Should the store hand its live objects to [`Backend::compact`] (after a write)?
-    fn wants_compaction(&self) -> bool {
+    /// `live_bytes`: the live objects' size as [`entry_bytes`] counts it.
+    fn wants_compaction(&self, _live_bytes: u64) -> bool {
         false
     }
     /// Rewrite persistent state as exactly these live objects (key, resourceVersion, bytes)
@@ -64,6 +65,12 @@ pub trait Backend: Send {
     fn defer_flush(&mut self) -> Option<Flusher> {
         None
     }
+}
+
+/// What one live object costs in a compacted log (its record entry: tag, key and value
+/// lengths, resourceVersion): the measure of [`Backend::wants_compaction`]'s `live_bytes`.
+pub fn entry_bytes(key: &str, value: &[u8]) -> u64 {
+    (key.len() + value.len() + 17) as u64
 }
 
 /// Makes every write applied before the call durable (group commit, see [`Backend::defer_flush`]).
@@ -118,6 +125,9 @@ pub struct Store {
     max_age_ms: i64,
     backend: Box<dyn Backend>,
     clock_ms: i64,
+    /// Σ [`entry_bytes`] over `objects`, kept as they change: compaction is due when the
+    /// log holds mostly superseded records, not merely when it grows.
+    live_bytes: u64,
 }
 
 /// Store key of an object.
@@ -154,6 +164,7 @@ impl Store {
         let max_rv = objects.values().map(|(rv, _)| *rv).max().unwrap_or(0);
         let meta = meta.unwrap_or_default();
         let rv = meta.rv.max(max_rv);
+        let live_bytes = objects.iter().map(|(k, (_, b))| entry_bytes(k, b)).sum();
         Ok(Store {
             objects,
             rv,
@@ -163,6 +174,7 @@ impl Store {
             max_age_ms,
             backend,
             clock_ms: meta.clock_ms,
+            live_bytes,
         })
     }
 
@@ -267,6 +279,10 @@ impl Store {
             .objects
             .insert(key.to_string(), (rv, bytes.clone()))
             .map(|(_, b)| b);
+        self.live_bytes += entry_bytes(key, &bytes);
+        if let Some(p) = &prev {
+            self.live_bytes -= entry_bytes(key, p);
+        }
         let t = if prev.is_some() {
             EventType::Modified
         } else {
@@ -298,6 +314,9 @@ impl Store {
         self.rv = rv;
         self.clock_ms = now_ms;
         let prev = self.objects.remove(key).map(|(_, b)| b);
+        if let Some(p) = &prev {
+            self.live_bytes -= entry_bytes(key, p);
+        }
         self.append(LogEntry {
             rv,
             at_ms: now_ms,
@@ -313,7 +332,7 @@ impl Store {
     /// Let the backend rewrite itself from the live objects when it asks to. A failed
     /// compaction is not a failed write: the write is already committed.
     fn maybe_compact(&mut self) {
-        if self.backend.wants_compaction() {
+        if self.backend.wants_compaction(self.live_bytes) {
             let meta = Meta {
                 rv: self.rv,
                 clock_ms: self.clock_ms,
