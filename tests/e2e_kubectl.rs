@@ -3718,6 +3718,55 @@ fn save_config_sh_of_test_cmd() {
         );
         s.ok(bin, &["delete", "-f", "secret.yaml"], None);
 
+        // `kubectl edit` without a change, and with one the server refuses: the reasons are
+        // written into the copy kubectl keeps.
+        s.ok(bin, &["create", "-f", "secret.yaml"], None);
+        let noop = tmp.path().join("noop-editor.sh");
+        std::fs::write(&noop, "#!/bin/sh\ntrue\n").unwrap();
+        let retype = tmp.path().join("retype-editor.sh");
+        std::fs::write(
+            &retype,
+            "#!/bin/sh\nsed -i \"s/type: Opaque/type: Other/\" \"$@\"\n",
+        )
+        .unwrap();
+        for e in [&noop, &retype] {
+            std::fs::set_permissions(e, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+                .unwrap();
+        }
+        let edit = |editor: &Path| {
+            kubectl_with_env(
+                &s,
+                bin,
+                &["edit", "secret", "test-secret"],
+                &[("EDITOR", editor.to_str().unwrap())],
+            )
+        };
+        let o = edit(&noop);
+        assert!(o.status.success(), "{bin}");
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr),
+            "Edit cancelled, no changes made.\n",
+            "{bin}"
+        );
+        let o = edit(&retype);
+        assert_eq!(o.status.code(), Some(1), "{bin}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.starts_with("error: secrets \"test-secret\" is invalid\n"),
+            "{bin}: {err}"
+        );
+        let copy = err
+            .split('"')
+            .find(|p| p.starts_with("/tmp/kubectl-edit-"))
+            .expect("copy path");
+        let text = std::fs::read_to_string(copy).unwrap();
+        let _ = std::fs::remove_file(copy);
+        assert!(
+            text.contains("# secrets \"test-secret\" was not valid:\n# * type: Invalid value: \"Other\": field is immutable\n"),
+            "{bin}: {text}"
+        );
+        s.ok(bin, &["delete", "-f", "secret.yaml"], None);
+
         s.ok(bin, &["create", "-f", "secret.yaml"], None);
         assert!(!annotated(&s), "{bin}");
         assert_eq!(
