@@ -4497,3 +4497,102 @@ fn diff_sh_of_test_cmd() {
         assert_eq!((code, out.as_str()), (Some(0), ""), "{bin}");
     }
 }
+
+/// `test/cmd/create.sh` and the `-k` parts of `get.sh`/`apply.sh` with Secrets, a Role and a
+/// Namespace: dry runs create nothing, `-l` filters the files of a directory (for `create` and
+/// `apply`), a kustomization (with a secretGenerator) is applied, listed, deleted and created.
+#[test]
+fn create_sh_and_kustomize_of_test_cmd() {
+    for bin in test_cmd_clients() {
+        let bin = bin.as_str();
+        let tmp = tempfile::tempdir().unwrap();
+        let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+        std::fs::write(tmp.path().join("secret.yaml"), APPLY_SECRET).unwrap();
+        let out = s.ok(
+            bin,
+            &["create", "--dry-run=client", "-f", "secret.yaml"],
+            None,
+        );
+        assert_eq!(out, "secret/test-secret created (dry run)\n");
+        let out = s.ok(
+            bin,
+            &["create", "--dry-run=server", "-f", "secret.yaml"],
+            None,
+        );
+        assert_eq!(out, "secret/test-secret created (server dry run)\n");
+        assert_eq!(s.ok(bin, &["get", "secrets", "-o", "name"], None), "");
+
+        let filter = tmp.path().join("filter");
+        std::fs::create_dir(&filter).unwrap();
+        std::fs::write(
+            filter.join("a.yaml"),
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: selector-test-secret\n  labels:\n    unique-label: bingbang\n    name: selector-test-secret\n",
+        )
+        .unwrap();
+        std::fs::write(
+            filter.join("b.yaml"),
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: selector-test-secret-dont-apply\n  labels:\n    unique-label: biz\n",
+        )
+        .unwrap();
+        for verb in ["create", "apply"] {
+            let out = s.ok(
+                bin,
+                &[verb, "-l", "unique-label=bingbang", "-f", "filter"],
+                None,
+            );
+            assert_eq!(out, "secret/selector-test-secret created\n", "{bin} {verb}");
+            let e = s.fails(bin, &["get", "secrets", "selector-test-secret-dont-apply"]);
+            assert_eq!(
+                e,
+                "Error from server (NotFound): secrets \"selector-test-secret-dont-apply\" not found\n"
+            );
+            s.ok(bin, &["delete", "secret", "selector-test-secret"], None);
+        }
+
+        let kz = tmp.path().join("kz");
+        std::fs::create_dir(&kz).unwrap();
+        std::fs::write(
+            kz.join("kustomization.yaml"),
+            "secretGenerator:\n- name: test-the-secret\n  literals:\n  - a=b\nresources:\n- role.yaml\n",
+        )
+        .unwrap();
+        std::fs::write(
+            kz.join("role.yaml"),
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: test-the-role\nrules: []\n",
+        )
+        .unwrap();
+        let out = s.ok(bin, &["apply", "-k", "kz"], None);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2, "{bin}: {out}");
+        assert_eq!(
+            lines[0],
+            "role.rbac.authorization.k8s.io/test-the-role created"
+        );
+        assert!(
+            lines[1].starts_with("secret/test-the-secret-") && lines[1].ends_with(" created"),
+            "{bin}: {out}"
+        );
+        let names = s.ok(
+            bin,
+            &["get", "-k", "kz", "-o", "jsonpath={..metadata.name}"],
+            None,
+        );
+        assert!(
+            names.starts_with("test-the-role test-the-secret-"),
+            "{bin}: {names}"
+        );
+        s.ok(bin, &["delete", "-k", "kz"], None);
+        assert_eq!(
+            s.ok(bin, &["get", "secrets,roles", "-o", "name"], None),
+            "",
+            "{bin}"
+        );
+        s.ok(bin, &["create", "-k", "kz"], None);
+        s.ok(bin, &["delete", "-k", "kz"], None);
+        assert_eq!(
+            s.ok(bin, &["get", "secrets,roles", "-o", "name"], None),
+            "",
+            "{bin}"
+        );
+    }
+}
