@@ -2849,3 +2849,1752 @@ fn kubectl_uses_aggregated_discovery() {
         "{log}"
     );
 }
+
+/// The kubectl binaries a test of `test/cmd` runs with: the one on PATH (1.33 here) and
+/// `CSRSIM_E2E_KUBECTL` (e.g. Debian's 1.20 at `/tmp/k120/root/usr/bin/kubectl`) when set.
+fn test_cmd_clients() -> Vec<String> {
+    let mut bins = vec![KUBECTL.to_string()];
+    match std::env::var("CSRSIM_E2E_KUBECTL") {
+        Ok(b) => bins.push(b),
+        Err(_) => eprintln!("SKIP (second client): CSRSIM_E2E_KUBECTL not set"),
+    }
+    bins.into_iter().filter(|b| have(b)).collect()
+}
+
+/// kubectl with extra environment variables (`EDITOR` for `kubectl edit`).
+fn kubectl_with_env(
+    s: &Server,
+    bin: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> std::process::Output {
+    let mut cmd = std::process::Command::new(bin);
+    cmd.args(args)
+        .env("KUBECONFIG", &s.kubeconfig)
+        .env("HOME", &s.dir)
+        .env("KUBECACHEDIR", s.dir.join("kube-cache"))
+        .current_dir(&s.dir)
+        .stdin(std::process::Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+/// `hack/testdata/pod.yaml` and `pod-apply.yaml` of `test/cmd/apply.sh`, as Secrets (pods are
+/// not served): the label `name` is what the script checks.
+const APPLY_SECRET: &str = "apiVersion: v1
+kind: Secret
+metadata:
+  name: test-secret
+  labels:
+    name: test-secret-label
+stringData:
+  key: value
+";
+
+fn apply_secret_applied() -> String {
+    APPLY_SECRET.replace("test-secret-label", "test-secret-applied")
+}
+
+/// `test/cmd/get.sh` (`run_kubectl_get_tests`), with secrets and CSRs in place of pods:
+/// not-found errors with every output format, "No resources found" only for human-readable
+/// output, `get all` asking every listed kind, `--chunk-size` paging, missing template keys,
+/// `--template` alone, `--subresource`, and `-w` with `-o name`/`-o yaml`/a missing object.
+#[test]
+fn get_sh_of_test_cmd() {
+    for bin in test_cmd_clients() {
+        let bin = bin.as_str();
+        let tmp = tempfile::tempdir().unwrap();
+        let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+        let minor = client_minor(&s, bin);
+        let run = |args: &[&str]| s.kubectl(bin, args, None);
+        let text = |o: &std::process::Output| {
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            )
+        };
+        // Retrieval of a missing object, with and without an output format.
+        for fmt in [&[][..], &["-o", "name"][..], &["-o", "json"][..]] {
+            let o = run(&[&["get", "secrets", "abc"][..], fmt].concat());
+            assert!(!o.status.success(), "{bin} {fmt:?}");
+            assert_eq!(o.stdout, b"", "{bin} {fmt:?}: no empty List printed");
+            assert_eq!(
+                String::from_utf8_lossy(&o.stderr),
+                "Error from server (NotFound): secrets \"abc\" not found\n",
+                "{bin} {fmt:?}"
+            );
+        }
+        // None exist: machine-readable formats print no "No resources found".
+        for fmt in [
+            "json",
+            "yaml",
+            "name",
+            "jsonpath={.items}",
+            "go-template={{.items}}",
+            "custom-columns=NAME:.metadata.name",
+        ] {
+            let o = run(&["get", "secrets", "-o", fmt]);
+            assert!(o.status.success(), "{bin} {fmt}");
+            assert!(!text(&o).contains("No resources found"), "{bin} {fmt}");
+        }
+        let o = run(&["get", "foobar"]);
+        assert!(!o.status.success());
+        assert_eq!(
+            text(&o),
+            "error: the server doesn't have a resource type \"foobar\"\n",
+            "{bin}"
+        );
+        for (args, shown) in [
+            (&["get", "secrets"][..], true),
+            (&["get", "secrets", "--ignore-not-found"][..], false),
+            (&["get", "secrets", "-o", "wide"][..], true),
+            (&["get", "csr"][..], true),
+        ] {
+            let o = run(args);
+            assert!(o.status.success(), "{bin} {args:?}");
+            assert_eq!(
+                text(&o).contains("No resources found"),
+                shown,
+                "{bin} {args:?}"
+            );
+        }
+        // A missing named object with --ignore-not-found: nothing at all, success.
+        let o = run(&["get", "csr", "abc", "--ignore-not-found"]);
+        assert!(o.status.success(), "{bin}");
+        assert_eq!(text(&o), "", "{bin}");
+
+        // `get all` lists every kind of the category, each answered 200.
+        let o = run(&[
+            "--v=6",
+            "--namespace",
+            "default",
+            "get",
+            "all",
+            "--chunk-size=0",
+        ]);
+        assert!(o.status.success(), "{bin}");
+        let log = text(&o);
+        let answered = |log: &str, path: &str| {
+            // 1.20: `GET https://h/path 200 OK in`; 1.33: `url="https://h/path" status="200 OK"`
+            log.contains(&format!("{path} 200 OK"))
+                || log.contains(&format!("{path}\" status=\"200 OK\""))
+        };
+        for path in [
+            "/api/v1/namespaces/default/pods",
+            "/api/v1/namespaces/default/replicationcontrollers",
+            "/api/v1/namespaces/default/services",
+            "/apis/apps/v1/namespaces/default/daemonsets",
+            "/apis/apps/v1/namespaces/default/deployments",
+            "/apis/apps/v1/namespaces/default/replicasets",
+            "/apis/apps/v1/namespaces/default/statefulsets",
+            // the preferred version of the group, as against a 1.33 kube-apiserver
+            "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers",
+            "/apis/batch/v1/namespaces/default/cronjobs",
+            "/apis/batch/v1/namespaces/default/jobs",
+        ] {
+            assert!(answered(&log, path), "{bin} {path}: {log}");
+        }
+        for args in [
+            &["get", "hpa"][..],
+            &["get", "hpa.v1.autoscaling", "-A"][..],
+        ] {
+            let o = run(args);
+            assert!(o.status.success(), "{bin} {args:?}");
+            assert!(text(&o).starts_with("No resources found"), "{bin} {args:?}");
+        }
+        let list: Value = serde_json::from_str(&s.ok(
+            bin,
+            &[
+                "get",
+                "--raw",
+                "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers",
+            ],
+            None,
+        ))
+        .unwrap();
+        assert_eq!(list["apiVersion"], "autoscaling/v1");
+        assert_eq!(list["kind"], "HorizontalPodAutoscalerList");
+        assert!(!log.contains("/apis/extensions/v1beta1/"), "{bin}");
+        // --chunk-size: a limit, then continue tokens; 500 by default.
+        let o = run(&["--v=6", "get", "clusterrole", "--chunk-size=10"]);
+        assert!(o.status.success());
+        let log = text(&o);
+        assert!(
+            answered(
+                &log,
+                "/apis/rbac.authorization.k8s.io/v1/clusterroles?limit=10"
+            ),
+            "{bin}: {log}"
+        );
+        assert!(log.contains("/v1/clusterroles?continue="), "{bin}");
+        let o = run(&["--v=6", "get", "clusterrole"]);
+        let log = text(&o);
+        assert!(
+            answered(
+                &log,
+                "/apis/rbac.authorization.k8s.io/v1/clusterroles?limit=500"
+            ),
+            "{bin}: {log}"
+        );
+        // Pages accumulate.
+        let out = s.ok(
+            bin,
+            &["get", "namespaces", "--chunk-size=1", "--no-headers"],
+            None,
+        );
+        for ns in ["default", "kube-public", "kube-system"] {
+            assert!(out.contains(ns), "{bin}: {out}");
+        }
+        // --watch with --chunk-size over several pages.
+        for name in ["one", "two", "three"] {
+            s.ok(bin, &["create", "secret", "generic", name], None);
+        }
+        for w in ["--watch", "--watch-only"] {
+            let o = run(&[
+                "get",
+                "secrets",
+                "--chunk-size=1",
+                w,
+                "--request-timeout=1s",
+            ]);
+            assert!(
+                !text(&o).contains("watch is only supported on individual resources"),
+                "{bin}"
+            );
+        }
+
+        // --allow-missing-template-keys (default true for both template kinds).
+        s.ok(
+            bin,
+            &[
+                "create",
+                "secret",
+                "generic",
+                "valid-secret",
+                "--from-literal=a=b",
+            ],
+            None,
+        );
+        let out = s.ok(
+            bin,
+            &["get", "secret", "valid-secret", "-o", "jsonpath={.missing}"],
+            None,
+        );
+        assert_eq!(out, "", "{bin}");
+        let out = s.ok(
+            bin,
+            &[
+                "get",
+                "secret",
+                "valid-secret",
+                "-o",
+                "go-template={{.missing}}",
+            ],
+            None,
+        );
+        assert_eq!(out, "<no value>", "{bin}");
+        let out = s.ok(
+            bin,
+            &[
+                "get",
+                "secret",
+                "valid-secret",
+                "--template={{.metadata.name}}:",
+            ],
+            None,
+        );
+        assert_eq!(out, "valid-secret:", "{bin}");
+        let e = s.fails(
+            bin,
+            &[
+                "get",
+                "secret",
+                "valid-secret",
+                "--allow-missing-template-keys=false",
+                "-o",
+                "jsonpath={.missing}",
+            ],
+        );
+        assert!(e.contains("missing is not found"), "{bin}: {e}");
+        let e = s.fails(
+            bin,
+            &[
+                "get",
+                "secret",
+                "valid-secret",
+                "--allow-missing-template-keys=false",
+                "-o",
+                "go-template={{.missing}}",
+            ],
+        );
+        assert!(
+            e.contains("map has no entry for key \"missing\""),
+            "{bin}: {e}"
+        );
+
+        // --subresource (kubectl ≥ 1.24): a CSR's and a namespace's status; a Secret has none.
+        if minor >= 24 {
+            std::fs::write(tmp.path().join("csr.yml"), UPSTREAM_CSR_YML).unwrap();
+            s.ok(bin, &["create", "-f", "csr.yml"], None);
+            // (before 1.32 kubectl itself allows only status and scale)
+            let approval = if minor >= 32 { "approval" } else { "status" };
+            for (what, sub) in [
+                ("csr/foo", "status"),
+                ("csr/foo", approval),
+                ("ns/default", "status"),
+            ] {
+                let out = s.ok(
+                    bin,
+                    &["get", what, &format!("--subresource={sub}"), "-o", "name"],
+                    None,
+                );
+                assert!(
+                    out.ends_with(&format!("/{}\n", what.split('/').nth(1).unwrap())),
+                    "{bin}: {out}"
+                );
+            }
+            let e = s.fails(
+                bin,
+                &["get", "secret", "valid-secret", "--subresource=status"],
+            );
+            assert_eq!(
+                e,
+                "Error from server (NotFound): the server could not find the requested resource\n",
+                "{bin}"
+            );
+            s.ok(bin, &["delete", "csr", "foo"], None);
+        }
+
+        // get -w: headers and rows; -o name and -o yaml print no headers; a missing object.
+        let out = s.ok(bin, &["get", "secrets", "-w", "--request-timeout=1"], None);
+        assert!(
+            out.contains("TYPE") && out.contains("valid-secret"),
+            "{bin}: {out}"
+        );
+        let out = s.ok(
+            bin,
+            &[
+                "get",
+                "secrets/valid-secret",
+                "-o",
+                "name",
+                "-w",
+                "--request-timeout=1",
+            ],
+            None,
+        );
+        assert_eq!(out, "secret/valid-secret\n", "{bin}");
+        let out = s.ok(
+            bin,
+            &[
+                "get",
+                "secrets/valid-secret",
+                "-o",
+                "yaml",
+                "-w",
+                "--request-timeout=1",
+            ],
+            None,
+        );
+        assert!(
+            out.contains("name: valid-secret") && !out.contains("TYPE"),
+            "{bin}: {out}"
+        );
+        let e = s.fails(
+            bin,
+            &["get", "secrets/invalid-secret", "-w", "--request-timeout=1"],
+        );
+        assert!(e.contains("\"invalid-secret\" not found"), "{bin}: {e}");
+
+        // `get -f <file> -o jsonpath` prints every item of the file.
+        std::fs::write(
+            tmp.path().join("multi.yaml"),
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: redis-master\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: valid-pod\n",
+        )
+        .unwrap();
+        s.ok(bin, &["create", "-f", "multi.yaml"], None);
+        let out = s.ok(
+            bin,
+            &[
+                "get",
+                "-f",
+                "multi.yaml",
+                "-o",
+                "jsonpath={..metadata.name}",
+            ],
+            None,
+        );
+        assert_eq!(out, "redis-master valid-pod", "{bin}");
+
+        // --all-namespaces shows the namespace; a cluster-scoped kind has no such column.
+        for ns in ["all-ns-test-1", "all-ns-test-2"] {
+            s.ok(bin, &["create", "namespace", ns], None);
+            s.ok(
+                bin,
+                &["create", "secret", "generic", "test", "-n", ns],
+                None,
+            );
+        }
+        for flag in ["--all-namespaces", "-A"] {
+            let out = s.ok(bin, &["get", "secrets", flag], None);
+            assert!(out.starts_with("NAMESPACE"), "{bin}: {out}");
+            assert!(
+                out.contains("all-ns-test-1") && out.contains("all-ns-test-2"),
+                "{bin}"
+            );
+        }
+        s.ok(
+            bin,
+            &["get", "secrets", "--all-namespaces", "--namespace=default"],
+            None,
+        );
+        let out = s.ok(bin, &["get", "clusterroles", "--all-namespaces"], None);
+        assert!(!out.contains("NAMESPACE"), "{bin}");
+
+        // `results.sh`: exit code, empty stdout, exact stderr.
+        let o = run(&["get", "pod/no-such-pod"]);
+        assert_eq!(o.status.code(), Some(1), "{bin}");
+        assert_eq!(o.stdout, b"");
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr),
+            "Error from server (NotFound): pods \"no-such-pod\" not found\n"
+        );
+    }
+}
+
+/// `test/cmd/apply.sh` (`run_kubectl_apply_tests`, `run_kubectl_server_side_apply_tests`) with a
+/// Secret in place of `hack/testdata/pod.yaml`: client-side apply and its annotation and
+/// manager, `set-last-applied` (dry runs change nothing), `--dry-run=client|server` (no
+/// resourceVersion change), server-side apply's managers, and the upgrade from client-side to
+/// server-side apply and back: kubectl's server-side apply may take over the fields its
+/// client-side apply set (`lastAppliedManager`), and it keeps the annotation up to date
+/// (`lastAppliedUpdater`).
+#[test]
+fn apply_sh_of_test_cmd() {
+    for bin in test_cmd_clients() {
+        let bin = bin.as_str();
+        let tmp = tempfile::tempdir().unwrap();
+        let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+        let minor = client_minor(&s, bin);
+        std::fs::write(tmp.path().join("secret.yaml"), APPLY_SECRET).unwrap();
+        std::fs::write(tmp.path().join("secret-apply.yaml"), apply_secret_applied()).unwrap();
+        let label = |s: &Server| {
+            s.ok(
+                bin,
+                &[
+                    "get",
+                    "secret",
+                    "test-secret",
+                    "-o",
+                    "go-template={{.metadata.labels.name}}",
+                ],
+                None,
+            )
+        };
+        let annotated = |s: &Server| {
+            s.ok(bin, &["get", "secret", "test-secret", "-o", "yaml"], None)
+                .contains("kubectl.kubernetes.io/last-applied-configuration:")
+        };
+        let managers = |s: &Server, show: bool| {
+            let mut a = vec![
+                "get",
+                "-f",
+                "secret.yaml",
+                "-o=jsonpath={.metadata.managedFields[*].manager}",
+            ];
+            if show {
+                a.push("--show-managed-fields");
+            }
+            s.ok(bin, &a, None)
+        };
+        let rv = |s: &Server| {
+            s.ok(
+                bin,
+                &[
+                    "get",
+                    "-f",
+                    "secret.yaml",
+                    "-o",
+                    "go-template={{ .metadata.resourceVersion }}",
+                ],
+                None,
+            )
+        };
+
+        // Client-side apply creates, with the annotation and its manager.
+        assert_eq!(
+            s.ok(bin, &["apply", "-f", "secret.yaml"], None),
+            "secret/test-secret created\n"
+        );
+        assert_eq!(label(&s), "test-secret-label");
+        assert!(annotated(&s), "{bin}");
+        if minor >= 21 {
+            assert_eq!(managers(&s, true), "kubectl-client-side-apply", "{bin}");
+        }
+        // What the field manager recorded is the decoded object: `stringData` was folded into
+        // `data` and `type` defaulted before it looked.
+        let mf: Value = serde_json::from_str(
+            &s.ok(
+                bin,
+                &[
+                    "get",
+                    "secret",
+                    "test-secret",
+                    "-o",
+                    "json",
+                    "--show-managed-fields",
+                ]
+                .iter()
+                .copied()
+                .filter(|a| minor >= 21 || *a != "--show-managed-fields")
+                .collect::<Vec<_>>(),
+                None,
+            ),
+        )
+        .unwrap();
+        let fields = &mf["metadata"]["managedFields"][0]["fieldsV1"];
+        assert_eq!(
+            fields["f:data"],
+            serde_json::json!({".": {}, "f:key": {}}),
+            "{bin}: {fields}"
+        );
+        assert_eq!(fields["f:type"], serde_json::json!({}), "{bin}: {fields}");
+        assert!(fields.get("f:stringData").is_none(), "{bin}: {fields}");
+        s.ok(bin, &["delete", "secret", "test-secret"], None);
+
+        // set-last-applied: dry runs leave the object alone.
+        s.ok(bin, &["create", "-f", "secret.yaml"], None);
+        assert!(!annotated(&s), "{bin}");
+        let dry = ["--dry-run=client", "--dry-run=server"];
+        for d in dry {
+            let out = s.ok(
+                bin,
+                &[
+                    "apply",
+                    "set-last-applied",
+                    d,
+                    "-f",
+                    "secret.yaml",
+                    "--create-annotation=true",
+                ],
+                None,
+            );
+            let how = if d.ends_with("client") {
+                "(dry run)"
+            } else {
+                "(server dry run)"
+            };
+            assert_eq!(
+                out,
+                format!("secret/test-secret configured {how}\n"),
+                "{bin}"
+            );
+        }
+        assert!(!annotated(&s), "{bin}");
+        s.ok(
+            bin,
+            &[
+                "apply",
+                "set-last-applied",
+                "-f",
+                "secret.yaml",
+                "--create-annotation=true",
+            ],
+            None,
+        );
+        assert!(annotated(&s), "{bin}");
+        s.ok(bin, &["delete", "secret", "test-secret"], None);
+
+        // --dry-run: nothing created, then nothing changed.
+        for d in dry {
+            s.ok(bin, &["apply", d, "-f", "secret.yaml"], None);
+        }
+        assert_eq!(s.ok(bin, &["get", "secrets", "-o", "name"], None), "");
+        s.ok(bin, &["apply", "-f", "secret.yaml"], None);
+        let before = rv(&s);
+        for d in dry {
+            s.ok(bin, &["apply", d, "-f", "secret-apply.yaml"], None);
+        }
+        assert_eq!(label(&s), "test-secret-label");
+        assert_eq!(rv(&s), before, "{bin}");
+        s.ok(bin, &["delete", "-f", "secret.yaml"], None);
+
+        // -n must match the file's namespace.
+        std::fs::write(
+            tmp.path().join("b.yaml"),
+            APPLY_SECRET.replace("  name: test-secret\n", "  name: b\n  namespace: nsb\n"),
+        )
+        .unwrap();
+        let e = s.fails(bin, &["apply", "-n", "foo", "-f", "b.yaml"]);
+        assert!(
+            e.contains(r#"the namespace from the provided object "nsb" does not match the namespace "foo". You must pass '--namespace=nsb' to perform this operation."#),
+            "{bin}: {e}"
+        );
+
+        // Several objects, one failing in the apply phase: the namespace first, the secret in
+        // it fails (not there yet), the second pass creates it.
+        std::fs::write(
+            tmp.path().join("multi-resource-1.yaml"),
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: multi-resource-ns\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: test-secret\n  namespace: multi-resource-ns\n",
+        )
+        .unwrap();
+        let o = s.kubectl(bin, &["apply", "-f", "multi-resource-1.yaml"], None);
+        let e = String::from_utf8_lossy(&o.stderr);
+        if !o.status.success() {
+            assert!(
+                e.contains(r#"namespaces "multi-resource-ns" not found"#),
+                "{bin}: {e}"
+            );
+            s.ok(bin, &["apply", "-f", "multi-resource-1.yaml"], None);
+        }
+        s.ok(
+            bin,
+            &["get", "secret", "test-secret", "-n", "multi-resource-ns"],
+            None,
+        );
+        // (The script deletes with `-f`, namespace first. csrsim's namespace controller empties
+        // the namespace in the step of the DELETE, so the secret's DELETE right after is a 404;
+        // a kube-apiserver's controller runs a moment later and the DELETE finds it.)
+        s.ok(
+            bin,
+            &["delete", "secret", "test-secret", "-n", "multi-resource-ns"],
+            None,
+        );
+        s.ok(bin, &["delete", "namespace", "multi-resource-ns"], None);
+
+        // One unknown kind among good objects: the good one is still applied.
+        std::fs::write(
+            tmp.path().join("multi-resource-2.yaml"),
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: foo\n---\napiVersion: example.com/v1\nkind: Bogus\nmetadata:\n  name: foo\n",
+        )
+        .unwrap();
+        let e = s.fails(bin, &["apply", "-f", "multi-resource-2.yaml"]);
+        assert!(
+            e.contains(r#"no matches for kind "Bogus" in version "example.com/v1""#),
+            "{bin}: {e}"
+        );
+        s.ok(bin, &["delete", "secret", "foo"], None);
+
+        // (kubectl 1.20 has no --show-managed-fields, and shows managedFields without it.)
+        let show: &[&str] = if minor >= 21 {
+            &["--show-managed-fields"]
+        } else {
+            &[]
+        };
+        // Server-side apply: the `kubectl` manager, then a custom one with --force-conflicts.
+        assert_eq!(
+            s.ok(bin, &["apply", "--server-side", "-f", "secret.yaml"], None),
+            "secret/test-secret serverside-applied\n"
+        );
+        assert_eq!(label(&s), "test-secret-label");
+        assert_eq!(managers(&s, minor >= 21), "kubectl", "{bin}");
+        s.ok(
+            bin,
+            &[
+                "apply",
+                "--server-side",
+                "--field-manager=my-field-manager",
+                "--force-conflicts",
+                "-f",
+                "secret.yaml",
+            ],
+            None,
+        );
+        assert!(managers(&s, false).contains("my-field-manager"), "{bin}");
+        // An applier owns what its configuration names, as sent: `stringData`, not the `data`
+        // it becomes nor the defaulted `type`. The stored object has no `stringData`, so each
+        // apply of it adds it again: the forced apply took it from `kubectl`.
+        let v: Value = serde_json::from_str(&s.ok(
+            bin,
+            &[&["get", "secret", "test-secret", "-o", "json"][..], show].concat(),
+            None,
+        ))
+        .unwrap();
+        let owned: Vec<(&str, &Value)> = v["metadata"]["managedFields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["manager"].as_str().unwrap(), &e["fieldsV1"]))
+            .collect();
+        assert_eq!(
+            owned,
+            [
+                (
+                    "kubectl",
+                    &serde_json::json!({"f:metadata": {"f:labels": {"f:name": {}}}})
+                ),
+                (
+                    "my-field-manager",
+                    &serde_json::json!({"f:metadata": {"f:labels": {"f:name": {}}}, "f:stringData": {"f:key": {}}})
+                ),
+            ],
+            "{bin}: {v}"
+        );
+        s.ok(bin, &["delete", "secret", "test-secret"], None);
+        // --dry-run=server with --server-side.
+        s.ok(
+            bin,
+            &[
+                "apply",
+                "--server-side",
+                "--dry-run=server",
+                "-f",
+                "secret.yaml",
+            ],
+            None,
+        );
+        assert_eq!(s.ok(bin, &["get", "secrets", "-o", "name"], None), "");
+        s.ok(bin, &["apply", "--server-side", "-f", "secret.yaml"], None);
+        let before = rv(&s);
+        s.ok(
+            bin,
+            &[
+                "apply",
+                "--server-side",
+                "--dry-run=server",
+                "-f",
+                "secret-apply.yaml",
+            ],
+            None,
+        );
+        assert_eq!(label(&s), "test-secret-label");
+        assert_eq!(rv(&s), before);
+        s.ok(bin, &["delete", "-f", "secret.yaml"], None);
+
+        // Upgrade from client-side apply: not for another manager (a conflict on the label
+        // only: the applier's `stringData` is not the client-side `data`) …
+        s.ok(bin, &["apply", "-f", "secret.yaml"], None);
+        let e = s.fails(
+            bin,
+            &[
+                "apply",
+                "--server-side",
+                "--field-manager=not-kubectl",
+                "-f",
+                "secret-apply.yaml",
+            ],
+        );
+        assert!(
+            e.starts_with("error: Apply failed with 1 conflict: conflict with \"kubectl-client-side-apply\" using v1: .metadata.labels.name\n"),
+            "{bin}: {e}"
+        );
+        // … but kubectl's own: the fields its last client-side apply set are taken over, and the
+        // annotation now holds the server-side configuration.
+        assert_eq!(
+            s.ok(
+                bin,
+                &["apply", "--server-side", "-f", "secret-apply.yaml"],
+                None
+            ),
+            "secret/test-secret serverside-applied\n"
+        );
+        assert_eq!(label(&s), "test-secret-applied");
+        assert!(annotated(&s), "{bin}");
+        let out = s.ok(
+            bin,
+            &[
+                "apply",
+                "view-last-applied",
+                "secret/test-secret",
+                "-o",
+                "json",
+            ],
+            None,
+        );
+        assert!(
+            out.contains(r#""name": "test-secret-applied""#),
+            "{bin}: {out}"
+        );
+        // Downgrade: server-side again with the old file, then client-side apply.
+        s.ok(bin, &["apply", "--server-side", "-f", "secret.yaml"], None);
+        assert!(annotated(&s), "{bin}");
+        let out = s.ok(
+            bin,
+            &[
+                "apply",
+                "view-last-applied",
+                "secret/test-secret",
+                "-o",
+                "json",
+            ],
+            None,
+        );
+        assert!(
+            out.contains(r#""name": "test-secret-label""#),
+            "{bin}: {out}"
+        );
+        s.ok(bin, &["apply", "-f", "secret-apply.yaml"], None);
+        assert_eq!(label(&s), "test-secret-applied");
+        s.ok(bin, &["delete", "-f", "secret.yaml"], None);
+
+        if minor < 26 {
+            // Older kubectl does not move the client-side apply manager's fields to `kubectl`
+            // after its first server-side apply (`csaupgrade`): the key below would stay owned
+            // by `kubectl-client-side-apply`, and stay, as against any apiserver.
+            continue;
+        }
+        // A key dropped from the server-side configuration is removed (the ConfigMap case of
+        // the script, with a Secret's `data`).
+        let with_legacy = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: test\ndata:\n  key: dmFsdWU=\n  legacy: dW51c2Vk\n";
+        s.ok(bin, &["apply", "-f", "-"], Some(with_legacy));
+        let has_legacy = |s: &Server| {
+            s.ok(bin, &["get", "secret", "test", "-o", "yaml"], None)
+                .contains("legacy: dW51c2Vk")
+        };
+        assert!(has_legacy(&s));
+        s.ok(
+            bin,
+            &["apply", "--server-side", "-f", "-"],
+            Some(with_legacy),
+        );
+        assert!(has_legacy(&s), "{bin}");
+        s.ok(
+            bin,
+            &["apply", "--server-side", "-f", "-"],
+            Some(&with_legacy.replace("  legacy: dW51c2Vk\n", "")),
+        );
+        assert!(!has_legacy(&s), "{bin}");
+        s.ok(bin, &["delete", "secret", "test"], None);
+    }
+}
+
+/// `test/cmd/save-config.sh` with a Secret: `create`, `edit` (non-interactive `EDITOR`) and
+/// `replace` with `--save-config` write the last-applied annotation; a plain create does not.
+#[test]
+fn save_config_sh_of_test_cmd() {
+    for bin in test_cmd_clients() {
+        let bin = bin.as_str();
+        let tmp = tempfile::tempdir().unwrap();
+        let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+        std::fs::write(tmp.path().join("secret.yaml"), APPLY_SECRET).unwrap();
+        let editor = tmp.path().join("tmp-editor.sh");
+        std::fs::write(
+            &editor,
+            "#!/usr/bin/env bash\nsed -i \"s/test-secret-label/test-secret-label-edited/g\" $@\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let annotated = |s: &Server| {
+            s.ok(bin, &["get", "secret", "test-secret", "-o", "yaml"], None)
+                .contains("kubectl.kubernetes.io/last-applied-configuration")
+        };
+        s.ok(bin, &["create", "-f", "secret.yaml", "--save-config"], None);
+        assert!(annotated(&s), "{bin}");
+        s.ok(bin, &["delete", "-f", "secret.yaml"], None);
+
+        s.ok(bin, &["create", "-f", "secret.yaml"], None);
+        assert!(!annotated(&s), "{bin}");
+        let o = kubectl_with_env(
+            &s,
+            bin,
+            &["edit", "secret", "test-secret", "--save-config"],
+            &[("EDITOR", editor.to_str().unwrap())],
+        );
+        assert!(
+            o.status.success(),
+            "{bin}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout),
+            "secret/test-secret edited\n"
+        );
+        assert!(annotated(&s), "{bin}");
+        assert_eq!(
+            s.ok(
+                bin,
+                &[
+                    "get",
+                    "secret",
+                    "test-secret",
+                    "-o",
+                    "go-template={{.metadata.labels.name}}"
+                ],
+                None
+            ),
+            "test-secret-label-edited"
+        );
+        s.ok(bin, &["delete", "-f", "secret.yaml"], None);
+
+        // `kubectl edit` without a change, and with one the server refuses: the reasons are
+        // written into the copy kubectl keeps.
+        s.ok(bin, &["create", "-f", "secret.yaml"], None);
+        let noop = tmp.path().join("noop-editor.sh");
+        std::fs::write(&noop, "#!/bin/sh\ntrue\n").unwrap();
+        let retype = tmp.path().join("retype-editor.sh");
+        std::fs::write(
+            &retype,
+            "#!/bin/sh\nsed -i \"s/type: Opaque/type: Other/\" \"$@\"\n",
+        )
+        .unwrap();
+        for e in [&noop, &retype] {
+            std::fs::set_permissions(e, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+                .unwrap();
+        }
+        let edit = |editor: &Path| {
+            kubectl_with_env(
+                &s,
+                bin,
+                &["edit", "secret", "test-secret"],
+                &[("EDITOR", editor.to_str().unwrap())],
+            )
+        };
+        let o = edit(&noop);
+        assert!(o.status.success(), "{bin}");
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr),
+            "Edit cancelled, no changes made.\n",
+            "{bin}"
+        );
+        let o = edit(&retype);
+        assert_eq!(o.status.code(), Some(1), "{bin}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.starts_with("error: secrets \"test-secret\" is invalid\n"),
+            "{bin}: {err}"
+        );
+        let copy = err
+            .split('"')
+            .find(|p| p.contains("-edit-") && p.ends_with(".yaml"))
+            .expect("copy path");
+        let text = std::fs::read_to_string(copy).unwrap();
+        let _ = std::fs::remove_file(copy);
+        assert!(
+            text.contains("# secrets \"test-secret\" was not valid:\n# * type: Invalid value: \"Other\": field is immutable\n"),
+            "{bin}: {text}"
+        );
+        s.ok(bin, &["delete", "-f", "secret.yaml"], None);
+
+        s.ok(bin, &["create", "-f", "secret.yaml"], None);
+        assert!(!annotated(&s), "{bin}");
+        assert_eq!(
+            s.ok(
+                bin,
+                &["replace", "-f", "secret.yaml", "--save-config"],
+                None
+            ),
+            "secret/test-secret replaced\n"
+        );
+        assert!(annotated(&s), "{bin}");
+        s.ok(bin, &["delete", "-f", "secret.yaml"], None);
+    }
+}
+
+/// `test/cmd/template-output.sh`: `--template` on the commands that write the kinds csrsim
+/// serves (a Secret for the script's pod; RBAC kinds, namespaces and secrets as they are).
+#[test]
+fn template_output_sh_of_test_cmd() {
+    for bin in test_cmd_clients() {
+        let bin = bin.as_str();
+        let tmp = tempfile::tempdir().unwrap();
+        let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+        std::fs::write(tmp.path().join("secret.yaml"), APPLY_SECRET).unwrap();
+        std::fs::write(
+            tmp.path().join("rbac-resource-plus.yaml"),
+            RBAC_RESOURCE_PLUS,
+        )
+        .unwrap();
+        s.ok(bin, &["create", "-f", "secret.yaml"], None);
+        let t = "--template={{ .metadata.name }}:";
+        let cases: &[(&[&str], &str)] = &[
+            (
+                &[
+                    "patch",
+                    "--dry-run=client",
+                    "secret/test-secret",
+                    "-p",
+                    r#"{"patched":"value3"}"#,
+                    "--type=merge",
+                    t,
+                ],
+                "test-secret:",
+            ),
+            (
+                &[
+                    "label",
+                    "--dry-run=client",
+                    "secret/test-secret",
+                    "label=value",
+                    t,
+                ],
+                "test-secret:",
+            ),
+            (
+                &[
+                    "annotate",
+                    "--dry-run=client",
+                    "secret/test-secret",
+                    "annotation=value",
+                    t,
+                ],
+                "test-secret:",
+            ),
+            (
+                &["apply", "--dry-run=client", "-f", "secret.yaml", t],
+                "test-secret:",
+            ),
+            (
+                &["create", "-f", "secret.yaml", "--dry-run=client", t],
+                "test-secret:",
+            ),
+            (
+                &[
+                    "apply",
+                    "set-last-applied",
+                    "-f",
+                    "secret.yaml",
+                    "--dry-run=client",
+                    "--create-annotation",
+                    t,
+                ],
+                "test-secret:",
+            ),
+            (
+                &[
+                    "auth",
+                    "reconcile",
+                    "--dry-run=client",
+                    "-f",
+                    "rbac-resource-plus.yaml",
+                    t,
+                ],
+                "testing-CR:testing-CRB:testing-RB:testing-R:",
+            ),
+            (
+                &[
+                    "create",
+                    "clusterrole",
+                    t,
+                    "--verb",
+                    "get",
+                    "myclusterrole",
+                    "--non-resource-url",
+                    "/logs/",
+                    "--resource",
+                    "pods",
+                ],
+                "myclusterrole:",
+            ),
+            (
+                &[
+                    "create",
+                    "clusterrolebinding",
+                    "foo",
+                    "--clusterrole=myclusterrole",
+                    t,
+                ],
+                "foo:",
+            ),
+            (&["create", "ns", "bar", "--dry-run=client", t], "bar:"),
+            (
+                &[
+                    "create",
+                    "rolebinding",
+                    "foo",
+                    "--clusterrole=myclusterrole",
+                    "--dry-run=client",
+                    t,
+                ],
+                "foo:",
+            ),
+            (
+                &[
+                    "create",
+                    "role",
+                    "--dry-run=client",
+                    t,
+                    "--verb",
+                    "get",
+                    "myrole",
+                    "--resource",
+                    "pods",
+                ],
+                "myrole:",
+            ),
+            (
+                &[
+                    "set",
+                    "subject",
+                    "clusterrolebinding/foo",
+                    "--user=foo",
+                    "--dry-run=client",
+                    t,
+                ],
+                "foo:",
+            ),
+            (
+                &[
+                    "create",
+                    "secret",
+                    "docker-registry",
+                    "foo",
+                    "--docker-username",
+                    "user",
+                    "--docker-password",
+                    "pass",
+                    "--docker-email",
+                    "foo@bar.baz",
+                    "--dry-run=client",
+                    t,
+                ],
+                "foo:",
+            ),
+            (
+                &[
+                    "create",
+                    "secret",
+                    "generic",
+                    "foo",
+                    "--from-literal=key1=value1",
+                    "--dry-run=client",
+                    t,
+                ],
+                "foo:",
+            ),
+            (&["config", "view", "--template={{ .kind }}:"], "Config:"),
+        ];
+        for (args, want) in cases {
+            let out = s.ok(bin, args, None);
+            assert_eq!(out, *want, "{bin} {args:?}");
+        }
+        // A non-template --output wins over --template.
+        let out = s.ok(
+            bin,
+            &[
+                "create",
+                "secret",
+                "generic",
+                "cm",
+                "--dry-run=client",
+                t,
+                "--output",
+                "yaml",
+            ],
+            None,
+        );
+        assert!(out.contains("kind: Secret"), "{bin}: {out}");
+        // The dry runs created nothing; the real creates did.
+        assert_eq!(
+            s.ok(
+                bin,
+                &["get", "ns", "bar", "--ignore-not-found", "-o", "name"],
+                None
+            ),
+            ""
+        );
+        s.ok(bin, &["delete", "clusterrole", "myclusterrole"], None);
+        s.ok(bin, &["delete", "clusterrolebinding", "foo"], None);
+    }
+}
+
+/// `test/fixtures/pkg/kubectl/cmd/auth/rbac-resource-plus.yaml` (names and kinds as upstream).
+const RBAC_RESOURCE_PLUS: &str = "apiVersion: v1
+kind: List
+items:
+- apiVersion: rbac.authorization.k8s.io/v1
+  kind: ClusterRole
+  metadata:
+    name: testing-CR
+  rules:
+  - apiGroups: [\"\"]
+    resources: [\"pods\"]
+    verbs: [\"get\"]
+- apiVersion: rbac.authorization.k8s.io/v1
+  kind: ClusterRoleBinding
+  metadata:
+    name: testing-CRB
+  roleRef:
+    apiGroup: rbac.authorization.k8s.io
+    kind: ClusterRole
+    name: testing-CR
+  subjects:
+  - kind: Group
+    name: system:masters
+    apiGroup: rbac.authorization.k8s.io
+- apiVersion: rbac.authorization.k8s.io/v1
+  kind: RoleBinding
+  metadata:
+    name: testing-RB
+    namespace: some-other-random
+  roleRef:
+    apiGroup: rbac.authorization.k8s.io
+    kind: ClusterRole
+    name: testing-CR
+  subjects:
+  - kind: Group
+    name: system:masters
+    apiGroup: rbac.authorization.k8s.io
+- apiVersion: rbac.authorization.k8s.io/v1
+  kind: Role
+  metadata:
+    name: testing-R
+    namespace: some-other-random
+  rules:
+  - apiGroups: [\"\"]
+    resources: [\"pods\"]
+    verbs: [\"get\"]
+";
+
+/// `test/cmd/core.sh` `run_secrets_test`: generic, docker-registry and tls secrets in a
+/// namespace, `stringData` merged over `data` and gone, `--output=go-template`.
+#[test]
+fn core_sh_run_secrets_test() {
+    for bin in test_cmd_clients() {
+        let bin = bin.as_str();
+        let tmp = tempfile::tempdir().unwrap();
+        let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+        sh(
+            tmp.path(),
+            "openssl req -x509 -newkey rsa:2048 -nodes -keyout tls.key -out tls.crt -subj /CN=test -days 1 2>/dev/null",
+            &[],
+        );
+        let out = s.ok(
+            bin,
+            &[
+                "create",
+                "secret",
+                "generic",
+                "test",
+                "--from-literal=key1=value1",
+                "--dry-run=client",
+                "-o",
+                "yaml",
+                "--server=example.com",
+                "--v=6",
+            ],
+            None,
+        );
+        for want in ["kind: Secret", "apiVersion: v1", "key1: dmFsdWUx"] {
+            assert!(out.contains(want), "{bin}: {out}");
+        }
+        assert!(!out.contains("example.com"));
+        let ns = ["--namespace=test-secrets"];
+        let get = |s: &Server, t: &str| {
+            s.ok(
+                bin,
+                &[
+                    "get",
+                    "secret/test-secret",
+                    ns[0],
+                    "-o",
+                    &format!("go-template={t}"),
+                ],
+                None,
+            )
+        };
+        s.ok(bin, &["create", "namespace", "test-secrets"], None);
+        assert_eq!(
+            s.ok(bin, &["get", "secrets", ns[0], "-o", "name"], None),
+            ""
+        );
+        s.ok(
+            bin,
+            &[
+                "create",
+                "secret",
+                "generic",
+                "test-secret",
+                "--from-literal=key1=value1",
+                "--type=test-type",
+                ns[0],
+            ],
+            None,
+        );
+        assert_eq!(
+            get(&s, "{{.metadata.name}} {{.type}} {{.data.key1}}"),
+            "test-secret test-type dmFsdWUx"
+        );
+        s.ok(bin, &["delete", "secret", "test-secret", ns[0]], None);
+
+        s.ok(
+            bin,
+            &[
+                "create",
+                "secret",
+                "docker-registry",
+                "test-secret",
+                "--docker-username=test-user",
+                "--docker-password=test-password",
+                "--docker-email=test-user@test.com",
+                ns[0],
+            ],
+            None,
+        );
+        assert_eq!(get(&s, "{{.type}}"), "kubernetes.io/dockerconfigjson");
+        let yaml = s.ok(
+            bin,
+            &["get", "secret/test-secret", ns[0], "-o", "yaml"],
+            None,
+        );
+        assert!(yaml.contains(".dockerconfigjson: eyJhdXRocyI6eyJodHRwczovL2luZGV4LmRvY2tlci5pby92MS8iOnsidXNlcm5hbWUiOiJ0ZXN0LXVzZXIiLCJwYXNzd29yZCI6InRlc3QtcGFzc3dvcmQiLCJlbWFpbCI6InRlc3QtdXNlckB0ZXN0LmNvbSIsImF1dGgiOiJkR1Z6ZEMxMWMyVnlPblJsYzNRdGNHRnpjM2R2Y21RPSJ9fX0="), "{bin}: {yaml}");
+        s.ok(bin, &["delete", "secret", "test-secret", ns[0]], None);
+
+        s.ok(
+            bin,
+            &[
+                "create",
+                "secret",
+                "tls",
+                "test-secret",
+                ns[0],
+                "--key=tls.key",
+                "--cert=tls.crt",
+            ],
+            None,
+        );
+        assert_eq!(get(&s, "{{.type}}"), "kubernetes.io/tls");
+        s.ok(bin, &["delete", "secret", "test-secret", ns[0]], None);
+
+        let body = r#"{"kind":"Secret","apiVersion":"v1","metadata":{"name":"secret-string-data"},"data":{"k1":"djE=","k2":""},"stringData":{"k2":"v2"}}"#;
+        s.ok(bin, &["create", ns[0], "-f", "-"], Some(body));
+        let out = s.ok(
+            bin,
+            &[
+                "get",
+                "secret/secret-string-data",
+                ns[0],
+                "-o",
+                "go-template={{.data}} {{.stringData}}",
+            ],
+            None,
+        );
+        assert_eq!(out, "map[k1:djE= k2:djI=] <no value>", "{bin}");
+        s.ok(
+            bin,
+            &["delete", "secret", "secret-string-data", ns[0]],
+            None,
+        );
+
+        let out = s.ok(
+            bin,
+            &[
+                "create",
+                "secret",
+                "generic",
+                "test-secret",
+                ns[0],
+                "--from-literal=key1=value1",
+                "--output=go-template",
+                "--template=\"{{.metadata.name}}:\"",
+            ],
+            None,
+        );
+        assert_eq!(out, "\"test-secret:\"", "{bin}");
+        s.ok(bin, &["delete", "secret", "test-secret", ns[0]], None);
+        s.ok(bin, &["delete", "namespace", "test-secrets"], None);
+    }
+}
+
+/// `test/cmd/delete.sh` (`run_kubectl_delete_allnamespaces_tests`) with secrets for the
+/// script's configmaps: dry runs across namespaces delete nothing, the real one both.
+#[test]
+fn delete_sh_of_test_cmd() {
+    for bin in test_cmd_clients() {
+        let bin = bin.as_str();
+        let tmp = tempfile::tempdir().unwrap();
+        let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+        for (ns, name) in [("ns-one", "one"), ("ns-two", "two")] {
+            s.ok(bin, &["create", "namespace", ns], None);
+            s.ok(bin, &["create", "secret", "generic", name, "-n", ns], None);
+            s.ok(
+                bin,
+                &["label", "secret", name, "-n", ns, "deletetest=true"],
+                None,
+            );
+        }
+        let listed = |s: &Server, ns: &str| {
+            s.ok(
+                bin,
+                &[
+                    "get",
+                    "secret",
+                    "-l",
+                    "deletetest",
+                    "-n",
+                    ns,
+                    "-o",
+                    "go-template={{range.items}}{{.metadata.name}}:{{end}}",
+                ],
+                None,
+            )
+        };
+        for (dry, how) in [
+            ("--dry-run=client", "(dry run)"),
+            ("--dry-run=server", "(server dry run)"),
+        ] {
+            let out = s.ok(
+                bin,
+                &[
+                    "delete",
+                    "secret",
+                    dry,
+                    "-l",
+                    "deletetest=true",
+                    "--all-namespaces",
+                ],
+                None,
+            );
+            assert_eq!(
+                out,
+                format!("secret \"one\" deleted {how}\nsecret \"two\" deleted {how}\n"),
+                "{bin}"
+            );
+        }
+        assert_eq!(listed(&s, "ns-one"), "one:");
+        assert_eq!(listed(&s, "ns-two"), "two:");
+        s.ok(
+            bin,
+            &[
+                "delete",
+                "secret",
+                "-l",
+                "deletetest=true",
+                "--all-namespaces",
+            ],
+            None,
+        );
+        assert_eq!(listed(&s, "ns-one"), "");
+        assert_eq!(listed(&s, "ns-two"), "");
+    }
+}
+
+/// `test/cmd/wait.sh` with secrets for the script's deployments, plus CSR conditions:
+/// `--for=jsonpath` times out on a missing field and is met with or without a value,
+/// `--for=delete --all` while another kubectl deletes them, an unknown condition times out
+/// after `--timeout`, and `--for=condition=Approved` on an approved CSR.
+#[test]
+fn wait_sh_of_test_cmd() {
+    for bin in test_cmd_clients() {
+        let bin = bin.as_str();
+        let tmp = tempfile::tempdir().unwrap();
+        let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+        let minor = client_minor(&s, bin);
+        s.ok(bin, &["create", "secret", "generic", "test-1"], None);
+        s.ok(bin, &["create", "secret", "generic", "test-2"], None);
+        if minor >= 27 {
+            let e = s.fails(
+                bin,
+                &[
+                    "wait",
+                    "--for=jsonpath=.status.readyReplicas=1",
+                    "secret/test-1",
+                    "--timeout=1s",
+                ],
+            );
+            assert_eq!(
+                e, "error: timed out waiting for the condition on secrets/test-1\n",
+                "{bin}"
+            );
+        }
+        // Deleted by another client while waiting.
+        let deleter = {
+            let (kc, home) = (s.kubeconfig.clone(), s.dir.clone());
+            let bin = bin.to_string();
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_secs(2));
+                std::process::Command::new(bin)
+                    .args(["delete", "secret", "--all"])
+                    .env("KUBECONFIG", kc)
+                    .env("HOME", &home)
+                    .env("KUBECACHEDIR", home.join("kube-cache-2"))
+                    .output()
+                    .unwrap()
+            })
+        };
+        let out = s.ok(
+            bin,
+            &["wait", "secret", "--for=delete", "--all", "--timeout=30s"],
+            None,
+        );
+        assert!(deleter.join().unwrap().status.success());
+        assert!(out.contains("secret/test-1 condition met"), "{bin}: {out}");
+        assert!(out.contains("secret/test-2 condition met"), "{bin}: {out}");
+        // An unknown condition: timed out after --timeout.
+        s.ok(bin, &["create", "secret", "generic", "dtest"], None);
+        s.ok(bin, &["label", "secret", "dtest", "app=dtest"], None);
+        let t0 = std::time::Instant::now();
+        let e = s.fails(
+            bin,
+            &[
+                "wait",
+                "secret",
+                "--selector=app=dtest",
+                "--for=condition=InvalidCondition",
+                "--timeout=1s",
+            ],
+        );
+        let took = t0.elapsed();
+        assert!(
+            e.contains("timed out waiting for the condition "),
+            "{bin}: {e}"
+        );
+        assert!(
+            took >= std::time::Duration::from_secs(1) && took < std::time::Duration::from_secs(3),
+            "{took:?}"
+        );
+        s.ok(bin, &["delete", "secret", "dtest"], None);
+        // jsonpath without a value (kubectl ≥ 1.28), and with one.
+        if minor >= 28 {
+            s.ok(bin, &["create", "secret", "generic", "test-3"], None);
+            for cond in ["--for=jsonpath={.type}", "--for=jsonpath={.type}=Opaque"] {
+                let out = s.ok(bin, &["wait", cond, "secret/test-3"], None);
+                assert_eq!(out, "secret/test-3 condition met\n", "{bin} {cond}");
+            }
+        }
+        // A CSR's conditions.
+        std::fs::write(tmp.path().join("csr.yml"), UPSTREAM_CSR_YML).unwrap();
+        s.ok(bin, &["create", "-f", "csr.yml"], None);
+        s.ok(bin, &["certificate", "approve", "foo"], None);
+        let out = s.ok(
+            bin,
+            &[
+                "wait",
+                "--for=condition=Approved",
+                "csr/foo",
+                "--timeout=5s",
+            ],
+            None,
+        );
+        assert_eq!(
+            out,
+            "certificatesigningrequest.certificates.k8s.io/foo condition met\n"
+        );
+        for cond in ["--for=condition=Denied", "--for=condition=Approved=false"] {
+            let e = s.fails(bin, &["wait", cond, "csr/foo", "--timeout=1s"]);
+            assert_eq!(
+                e, "error: timed out waiting for the condition on certificatesigningrequests/foo\n",
+                "{bin} {cond}"
+            );
+        }
+    }
+}
+
+/// `test/cmd/diff.sh` with a Secret for `hack/testdata/pod.yaml`: exit 1 with the object when
+/// it does not exist (and nothing created), 0 right after apply, 1 with the change (client-side
+/// and `--server-side`, the resourceVersion unchanged), above 1 on an invalid object; then
+/// `--prune` of a labelled object of the same group.
+#[test]
+fn diff_sh_of_test_cmd() {
+    for bin in test_cmd_clients() {
+        let bin = bin.as_str();
+        let tmp = tempfile::tempdir().unwrap();
+        let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+        let minor = client_minor(&s, bin);
+        std::fs::write(tmp.path().join("secret.yaml"), APPLY_SECRET).unwrap();
+        std::fs::write(
+            tmp.path().join("secret-changed.yaml"),
+            APPLY_SECRET.replace("key: value", "key: changed"),
+        )
+        .unwrap();
+        std::fs::write(
+            tmp.path().join("invalid.yaml"),
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: Bad_Name\n",
+        )
+        .unwrap();
+        let diff = |s: &Server, args: &[&str]| {
+            let o = s.kubectl(bin, &[&["diff"][..], args].concat(), None);
+            (
+                o.status.code(),
+                String::from_utf8_lossy(&o.stdout).into_owned(),
+            )
+        };
+        let rv = |s: &Server| {
+            s.ok(
+                bin,
+                &[
+                    "get",
+                    "-f",
+                    "secret.yaml",
+                    "-o",
+                    "go-template={{ .metadata.resourceVersion }}",
+                ],
+                None,
+            )
+        };
+        for ssa in [false, true] {
+            let flags: &[&str] = if ssa { &["--server-side"] } else { &[] };
+            let (code, out) = diff(&s, &[&["-f", "secret.yaml"][..], flags].concat());
+            assert_eq!(code, Some(1), "{bin} {flags:?}");
+            assert!(out.contains("test-secret"), "{bin}: {out}");
+            assert_eq!(
+                s.ok(bin, &["get", "secrets", "-o", "name"], None),
+                "",
+                "{bin}"
+            );
+            if ssa {
+                s.ok(bin, &["apply", "--server-side", "-f", "secret.yaml"], None);
+            } else {
+                s.ok(bin, &["apply", "-f", "secret.yaml"], None);
+            }
+            let before = rv(&s);
+            let (code, out) = diff(&s, &[&["-f", "secret.yaml"][..], flags].concat());
+            assert_eq!((code, out.as_str()), (Some(0), ""), "{bin} {flags:?}");
+            for extra in [&[][..], &["--server-side"][..]] {
+                let (code, out) = diff(&s, &[&["-f", "secret-changed.yaml"][..], extra].concat());
+                assert_eq!(code, Some(1), "{bin} {flags:?} {extra:?}: {out}");
+                // kubectl ≥ 1.27 masks Secret data in diffs
+                let changed = if minor >= 27 {
+                    "+  key: '*** (after)'"
+                } else {
+                    "+  key: Y2hhbmdlZA=="
+                };
+                assert!(out.contains(changed), "{bin} {flags:?} {extra:?}: {out}");
+                assert_eq!(rv(&s), before, "{bin}: a diff writes nothing");
+            }
+            let (code, _) = diff(&s, &["-f", "invalid.yaml"]);
+            assert!(code.unwrap_or(0) > 1, "{bin}: {code:?}");
+            s.ok(bin, &["delete", "-f", "secret.yaml"], None);
+        }
+        if minor < 27 {
+            continue; // `diff --prune` is newer
+        }
+        s.ok(bin, &["create", "ns", "nsb"], None);
+        let labelled = |name: &str| {
+            format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n  namespace: nsb\n  labels:\n    prune-group: \"true\"\n")
+        };
+        std::fs::write(tmp.path().join("a.yaml"), labelled("a")).unwrap();
+        std::fs::write(tmp.path().join("b.yaml"), labelled("b")).unwrap();
+        s.ok(
+            bin,
+            &[
+                "apply",
+                "--namespace",
+                "nsb",
+                "-l",
+                "prune-group=true",
+                "-f",
+                "a.yaml",
+            ],
+            None,
+        );
+        let (code, out) = diff(&s, &["-l", "prune-group=true", "-f", "b.yaml"]);
+        assert_eq!(code, Some(1));
+        assert!(!out.contains("name: a"), "{bin}: {out}");
+        let (code, out) = diff(&s, &["--prune", "-l", "prune-group=true", "-f", "b.yaml"]);
+        assert_eq!(code, Some(1));
+        assert!(out.contains("name: a"), "{bin}: {out}");
+        s.ok(
+            bin,
+            &[
+                "apply",
+                "--prune",
+                "--namespace",
+                "nsb",
+                "-l",
+                "prune-group=true",
+                "-f",
+                "b.yaml",
+            ],
+            None,
+        );
+        assert_eq!(
+            s.ok(bin, &["get", "secrets", "-n", "nsb", "-o", "name"], None),
+            "secret/b\n"
+        );
+        let (code, out) = diff(&s, &["--prune", "-l", "prune-group=true", "-f", "b.yaml"]);
+        assert_eq!((code, out.as_str()), (Some(0), ""), "{bin}");
+    }
+}
+
+/// `test/cmd/create.sh` and the `-k` parts of `get.sh`/`apply.sh` with Secrets, a Role and a
+/// Namespace: dry runs create nothing, `-l` filters the files of a directory (for `create` and
+/// `apply`), a kustomization (with a secretGenerator) is applied, listed, deleted and created.
+#[test]
+fn create_sh_and_kustomize_of_test_cmd() {
+    for bin in test_cmd_clients() {
+        let bin = bin.as_str();
+        let tmp = tempfile::tempdir().unwrap();
+        let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+        std::fs::write(tmp.path().join("secret.yaml"), APPLY_SECRET).unwrap();
+        let out = s.ok(
+            bin,
+            &["create", "--dry-run=client", "-f", "secret.yaml"],
+            None,
+        );
+        assert_eq!(out, "secret/test-secret created (dry run)\n");
+        let out = s.ok(
+            bin,
+            &["create", "--dry-run=server", "-f", "secret.yaml"],
+            None,
+        );
+        assert_eq!(out, "secret/test-secret created (server dry run)\n");
+        assert_eq!(s.ok(bin, &["get", "secrets", "-o", "name"], None), "");
+
+        let filter = tmp.path().join("filter");
+        std::fs::create_dir(&filter).unwrap();
+        std::fs::write(
+            filter.join("a.yaml"),
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: selector-test-secret\n  labels:\n    unique-label: bingbang\n    name: selector-test-secret\n",
+        )
+        .unwrap();
+        std::fs::write(
+            filter.join("b.yaml"),
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: selector-test-secret-dont-apply\n  labels:\n    unique-label: biz\n",
+        )
+        .unwrap();
+        for verb in ["create", "apply"] {
+            let out = s.ok(
+                bin,
+                &[verb, "-l", "unique-label=bingbang", "-f", "filter"],
+                None,
+            );
+            assert_eq!(out, "secret/selector-test-secret created\n", "{bin} {verb}");
+            let e = s.fails(bin, &["get", "secrets", "selector-test-secret-dont-apply"]);
+            assert_eq!(
+                e,
+                "Error from server (NotFound): secrets \"selector-test-secret-dont-apply\" not found\n"
+            );
+            s.ok(bin, &["delete", "secret", "selector-test-secret"], None);
+        }
+
+        let kz = tmp.path().join("kz");
+        std::fs::create_dir(&kz).unwrap();
+        std::fs::write(
+            kz.join("kustomization.yaml"),
+            "secretGenerator:\n- name: test-the-secret\n  literals:\n  - a=b\nresources:\n- role.yaml\n",
+        )
+        .unwrap();
+        std::fs::write(
+            kz.join("role.yaml"),
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: test-the-role\nrules: []\n",
+        )
+        .unwrap();
+        let out = s.ok(bin, &["apply", "-k", "kz"], None);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2, "{bin}: {out}");
+        assert_eq!(
+            lines[0],
+            "role.rbac.authorization.k8s.io/test-the-role created"
+        );
+        assert!(
+            lines[1].starts_with("secret/test-the-secret-") && lines[1].ends_with(" created"),
+            "{bin}: {out}"
+        );
+        let names = s.ok(
+            bin,
+            &["get", "-k", "kz", "-o", "jsonpath={..metadata.name}"],
+            None,
+        );
+        assert!(
+            names.starts_with("test-the-role test-the-secret-"),
+            "{bin}: {names}"
+        );
+        s.ok(bin, &["delete", "-k", "kz"], None);
+        assert_eq!(
+            s.ok(bin, &["get", "secrets,roles", "-o", "name"], None),
+            "",
+            "{bin}"
+        );
+        s.ok(bin, &["create", "-k", "kz"], None);
+        s.ok(bin, &["delete", "-k", "kz"], None);
+        assert_eq!(
+            s.ok(bin, &["get", "secrets,roles", "-o", "name"], None),
+            "",
+            "{bin}"
+        );
+    }
+}

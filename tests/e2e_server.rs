@@ -2564,6 +2564,7 @@ fn aggregated_discovery_documents() {
             "apps",
             "authentication.k8s.io",
             "authorization.k8s.io",
+            "autoscaling",
             "batch",
             "certificates.k8s.io",
             "networking.k8s.io",

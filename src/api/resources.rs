@@ -126,6 +126,27 @@ pub const LISTED_ONLY: &[ResourceInfo] = &[
         true,
         &["sts"],
     ),
+    // autoscaling: v2 is the preferred version (listed first), v1 still served
+    // (`api/discovery/apis__autoscaling.json`).
+    listed_only_at(
+        "autoscaling",
+        "v2",
+        "horizontalpodautoscalers",
+        "horizontalpodautoscaler",
+        "HorizontalPodAutoscaler",
+        "HorizontalPodAutoscalerList",
+        true,
+        &["hpa"],
+    ),
+    listed_only(
+        "autoscaling",
+        "horizontalpodautoscalers",
+        "horizontalpodautoscaler",
+        "HorizontalPodAutoscaler",
+        "HorizontalPodAutoscalerList",
+        true,
+        &["hpa"],
+    ),
     listed_only(
         "batch",
         "cronjobs",
@@ -156,9 +177,32 @@ const fn listed_only(
     namespaced: bool,
     short_names: &'static [&'static str],
 ) -> ResourceInfo {
+    listed_only_at(
+        group,
+        "v1",
+        resource,
+        singular,
+        kind,
+        list_kind,
+        namespaced,
+        short_names,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+const fn listed_only_at(
+    group: &'static str,
+    version: &'static str,
+    resource: &'static str,
+    singular: &'static str,
+    kind: &'static str,
+    list_kind: &'static str,
+    namespaced: bool,
+    short_names: &'static [&'static str],
+) -> ResourceInfo {
     ResourceInfo {
         group,
-        version: "v1",
+        version,
         resource,
         singular,
         kind,
@@ -170,11 +214,33 @@ const fn listed_only(
     }
 }
 
-/// A listed-only kind (see [`LISTED_ONLY`]) by group and plural name.
+/// A listed-only kind (see [`LISTED_ONLY`]) by group and plural name (its preferred version).
 pub fn find_listed_only(group: &str, resource: &str) -> Option<&'static ResourceInfo> {
     LISTED_ONLY
         .iter()
         .find(|r| r.group == group && r.resource == resource)
+}
+
+/// A listed-only kind at one group version.
+pub fn find_listed_only_at(
+    group: &str,
+    version: &str,
+    resource: &str,
+) -> Option<&'static ResourceInfo> {
+    LISTED_ONLY
+        .iter()
+        .find(|r| r.group == group && r.version == version && r.resource == resource)
+}
+
+/// The version a kind is stored at, whose group/version/kind its discovery
+/// `storageVersionHash` is derived from in every version that serves it: autoscaling/v2 for
+/// HorizontalPodAutoscalers (`api/discovery/apis__autoscaling__v1.json` and `…__v2.json`
+/// have the same hash).
+pub fn storage_version(r: &ResourceInfo) -> &'static str {
+    match (r.group, r.resource) {
+        ("autoscaling", "horizontalpodautoscalers") => "v2",
+        _ => r.version,
+    }
 }
 
 /// Discovery's `categories` of a kind: `all` for the workload kinds (`kubectl get all`).
@@ -182,6 +248,7 @@ pub fn categories(r: &ResourceInfo) -> &'static [&'static str] {
     match (r.group, r.resource) {
         ("", "pods" | "replicationcontrollers" | "services")
         | ("apps", "daemonsets" | "deployments" | "replicasets" | "statefulsets")
+        | ("autoscaling", "horizontalpodautoscalers")
         | ("batch", "cronjobs" | "jobs") => &["all"],
         _ => &[],
     }

@@ -1101,7 +1101,21 @@ pub fn apply_for(
         }
     }
     if !conflicts.is_empty() && !force {
-        return Err(conflict_status(conflicts));
+        // `lastAppliedManager`: kubectl's own server-side apply may take over, without
+        // `--force-conflicts`, the fields its client-side apply set last (the annotation) that
+        // still hold the value it gave them.
+        let allowed = if manager == KUBECTL_MANAGER {
+            allowed_from_last_applied(schema, live)
+        } else {
+            None
+        };
+        let Some(allowed) = allowed else {
+            return Err(conflict_status(conflicts));
+        };
+        conflicts.retain(|(_, p)| !allowed.contains(p));
+        if !conflicts.is_empty() {
+            return Err(conflict_status(conflicts));
+        }
     }
     disown(
         entries.iter_mut().filter(|e| !me(e)),
@@ -1120,9 +1134,13 @@ pub fn apply_for(
         .filter(|e| !me(e))
         .flat_map(|e| e.set().iter())
         .collect();
+    // A map or list the manager owned as a whole (a `.` member, e.g. sets kubectl's
+    // client-side to server-side upgrade moved over) stays while anything under it is still
+    // applied: the prune removes fields, then adds back what any manager, the applier's new
+    // configuration included, owns (`addBackOwnedItems`).
     let mut gone: Vec<&Path> = last
         .iter()
-        .filter(|p| !owned.contains(*p))
+        .filter(|p| !owned.iter().any(|o| o.starts_with(p)))
         .filter(|p| !others.iter().any(|o| o.starts_with(p)))
         .collect();
     // Shallowest first: a list element goes whole (its fields then match nothing).
@@ -1137,6 +1155,9 @@ pub fn apply_for(
         &c.removed,
     );
     let time = (live != &*merged).then(|| serde_json::to_value(now).unwrap_or(Value::Null));
+    if manager == KUBECTL_MANAGER {
+        update_last_applied(config, merged);
+    }
     match entries.iter_mut().find(|e| me(e)) {
         Some(e) => {
             e.update_set(|s| *s = owned);
@@ -1155,6 +1176,70 @@ pub fn apply_for(
         )),
     }
     Ok(encode(entries))
+}
+
+/// The annotation of kubectl's client-side apply (`kubectl.kubernetes.io/last-applied-configuration`).
+pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+/// The one field manager whose applies keep the client-side apply annotation in step
+/// (`lastappliedmanager.go`, `lastappliedupdater.go`: "only from kubectl server-side-apply").
+const KUBECTL_MANAGER: &str = "kubectl";
+/// `ValidateAnnotationsSize`'s limit: 256 KiB of keys and values together.
+const TOTAL_ANNOTATION_SIZE_LIMIT: usize = 256 * 1024;
+
+/// `lastAppliedManager.allowedConflictsFromLastApplied`: the fields of the live object's
+/// last-applied configuration that still have the value it gave them; `None` when there is no
+/// usable annotation (absent or empty, not a JSON object with a kind, or of another
+/// apiVersion), and the conflicts then stand.
+fn allowed_from_last_applied(schema: &Schema, live: &Value) -> Option<FieldSet> {
+    let text = live["metadata"]["annotations"][LAST_APPLIED].as_str()?;
+    if text.is_empty() {
+        return None;
+    }
+    let last: Value = serde_json::from_str(text).ok()?;
+    if !last.is_object() || last["kind"].as_str().unwrap_or("").is_empty() {
+        return None;
+    }
+    if last["apiVersion"].as_str() != Some(schema.api_version) {
+        return None;
+    }
+    let mut set = FieldSet::new();
+    to_field_set(&last, &schema.root, &mut Vec::new(), &mut set);
+    let c = diff(schema, &last, live);
+    set.retain(|p| !(c.modified.contains(p) || c.added.contains(p) || c.removed.contains(p)));
+    Some(set)
+}
+
+/// `lastAppliedUpdater`: after kubectl's server-side apply, an object that carries the
+/// client-side apply annotation gets the applied configuration as its new value (the
+/// configuration without that annotation, as `json.Encoder` writes it: sorted keys, compact,
+/// a newline); dropped instead when it would make the annotations exceed 256 KiB.
+fn update_last_applied(config: &Value, merged: &mut Value) {
+    let has = merged["metadata"]["annotations"][LAST_APPLIED]
+        .as_str()
+        .is_some_and(|s| !s.is_empty());
+    if !has {
+        return;
+    }
+    let mut config = config.clone();
+    if let Some(a) = config
+        .get_mut("metadata")
+        .and_then(|m| m.get_mut("annotations"))
+        .and_then(Value::as_object_mut)
+    {
+        a.shift_remove(LAST_APPLIED);
+    }
+    let value = format!("{}\n", crate::api::gojson::sorted_compact_json(&config));
+    let Some(annotations) = merged["metadata"]["annotations"].as_object_mut() else {
+        return;
+    };
+    annotations.insert(LAST_APPLIED.to_string(), Value::String(value));
+    let total: usize = annotations
+        .iter()
+        .map(|(k, v)| k.len() + v.as_str().map_or(0, str::len))
+        .sum();
+    if total > TOTAL_ANNOTATION_SIZE_LIMIT {
+        annotations.shift_remove(LAST_APPLIED);
+    }
 }
 
 /// Remove the field at FieldsV1 path `p` from `v`; a map or list the removal empties goes too
@@ -1361,6 +1446,59 @@ mod tests {
     use super::*;
 
     const NOW: Time = Time(1_893_456_000); // 2030-01-01T00:00:00Z
+
+    /// `lastAppliedManager` and `lastAppliedUpdater` on a Secret a client-side apply wrote:
+    /// only the manager `kubectl` may take over the fields the annotation still agrees with
+    /// the live object on; a field changed since (here `b`) stays a conflict; on success the
+    /// annotation becomes the configuration (sorted, compact, HTML-escaped, a newline).
+    #[test]
+    fn kubectl_takes_over_its_client_side_apply() {
+        let schema = schema("secrets").unwrap();
+        let last = r#"{"apiVersion":"v1","kind":"Secret","metadata":{"labels":{"a":"1","b":"2"},"name":"s","namespace":"default"}}
+"#;
+        let csa = json!([{"manager": "kubectl-client-side-apply", "operation": "Update",
+            "apiVersion": "v1", "time": "2030-01-01T00:00:00Z", "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:metadata": {"f:annotations": {".": {}, "f:kubectl.kubernetes.io/last-applied-configuration": {}},
+                "f:labels": {".": {}, "f:a": {}, "f:b": {}}}}}]);
+        let live = |b: &str| {
+            json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "default",
+                "labels": {"a": "1", "b": b}, "annotations": {LAST_APPLIED: last},
+                "managedFields": csa.clone()}, "type": "Opaque"})
+        };
+        let config = json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "s", "labels": {"a": "<x>", "b": "3"}}});
+        let run = |live: &Value, manager: &str| {
+            let mut merged = merge_applied(schema, live, &config);
+            apply_for(schema, live, &config, &mut merged, manager, "", false, NOW)
+                .map(|_| merged)
+                .map_err(|e| e.message)
+        };
+        // Another manager: both labels conflict.
+        assert_eq!(
+            run(&live("2"), "not-kubectl").unwrap_err(),
+            "Apply failed with 2 conflicts: conflicts with \"kubectl-client-side-apply\" using v1:\n- .metadata.labels.a\n- .metadata.labels.b"
+        );
+        // kubectl: taken over, and the annotation follows the configuration.
+        let merged = run(&live("2"), "kubectl").unwrap();
+        assert_eq!(merged["metadata"]["labels"], json!({"a": "<x>", "b": "3"}));
+        assert_eq!(
+            merged["metadata"]["annotations"][LAST_APPLIED],
+            "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"labels\":{\"a\":\"\\u003cx\\u003e\",\"b\":\"3\"},\"name\":\"s\"}}\n"
+        );
+        // `b` was changed since the client-side apply: still a conflict for kubectl.
+        assert_eq!(
+            run(&live("9"), "kubectl").unwrap_err(),
+            "Apply failed with 1 conflict: conflict with \"kubectl-client-side-apply\" using v1: .metadata.labels.b"
+        );
+        // No annotation: no takeover, and none is added.
+        let mut bare = live("2");
+        bare["metadata"]["annotations"] = json!({});
+        assert!(run(&bare, "kubectl").is_err());
+        let mut ok = bare.clone();
+        ok["metadata"]["managedFields"] = json!([]);
+        let merged = run(&ok, "kubectl").unwrap();
+        assert_eq!(merged["metadata"]["annotations"], json!({}));
+    }
 
     fn csr(meta: Value, status: Value) -> Value {
         json!({"apiVersion": API_VERSION, "kind": "CertificateSigningRequest",

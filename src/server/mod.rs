@@ -1111,7 +1111,9 @@ fn empty_resource(state: &State, head: &Head, who: &Identity, req: ApiRequest) -
     if !decision.allowed() {
         return status_response(&crate::auth::forbidden_status(&a, &decision));
     }
-    let Some(info) = crate::api::resources::find_listed_only(&req.group, &req.resource) else {
+    let Some(info) =
+        crate::api::resources::find_listed_only_at(&req.group, &req.version, &req.resource)
+    else {
         return status_response(&Status::not_found(
             &crate::api::GroupResource::new(&req.group, &req.resource),
             &req.name,

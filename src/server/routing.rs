@@ -221,7 +221,7 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
     let resource = rest[0];
     let mut name = rest.get(1).copied().unwrap_or("").to_string();
     let subresource = rest.get(2).copied().unwrap_or("");
-    let listed_only = resources::find_listed_only(group, resource).is_some();
+    let listed_only = resources::find_listed_only_at(group, version, resource).is_some();
     let info: Option<&ResourceInfo> = resources::find(group, resource);
     if info.is_none() && !listed_only {
         return Err(not_found());
@@ -352,8 +352,11 @@ pub fn resource_list(group: &str, version: &str) -> Value {
         if !categories.is_empty() {
             e["categories"] = json!(categories);
         }
-        e["storageVersionHash"] =
-            json!(resources::storage_version_hash(r.group, r.version, r.kind));
+        e["storageVersionHash"] = json!(resources::storage_version_hash(
+            r.group,
+            resources::storage_version(r),
+            r.kind
+        ));
         res.push(e);
     }
     // The installer registers every group version's paths in name order
@@ -382,6 +385,7 @@ const GROUP_ORDER: &[&str] = &[
     "apps",
     "authentication.k8s.io",
     "authorization.k8s.io",
+    "autoscaling",
     "batch",
     "certificates.k8s.io",
     "networking.k8s.io",
@@ -716,6 +720,7 @@ mod tests {
                 "apps",
                 "authentication.k8s.io",
                 "authorization.k8s.io",
+                "autoscaling",
                 "batch",
                 "certificates.k8s.io",
                 "networking.k8s.io",
@@ -821,6 +826,14 @@ mod tests {
             ),
             ("batch", "jobs", "job", &[], &["all"], "mudhfqk/qZY="),
             (
+                "autoscaling",
+                "horizontalpodautoscalers",
+                "horizontalpodautoscaler",
+                &["hpa"],
+                &["all"],
+                "qwQve8ut294=",
+            ),
+            (
                 "networking.k8s.io",
                 "ingresses",
                 "ingress",
@@ -861,6 +874,21 @@ mod tests {
                 "{path}"
             );
         }
+        // autoscaling: v2 preferred, v1 served too, one storage version hash
+        // (`api/discovery/apis__autoscaling.json`, `apis__autoscaling__v2.json`).
+        let g = api_group("autoscaling");
+        assert_eq!(
+            g["versions"],
+            json!([{"groupVersion": "autoscaling/v2", "version": "v2"}, {"groupVersion": "autoscaling/v1", "version": "v1"}])
+        );
+        assert_eq!(
+            g["preferredVersion"],
+            json!({"groupVersion": "autoscaling/v2", "version": "v2"})
+        );
+        let v2 = resource_list("autoscaling", "v2");
+        assert_eq!(v2["resources"][0]["name"], "horizontalpodautoscalers");
+        assert_eq!(v2["resources"][0]["storageVersionHash"], "qwQve8ut294=");
+        assert_eq!(v2["resources"][0]["categories"], json!(["all"]));
     }
 
     proptest::proptest! {

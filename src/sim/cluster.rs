@@ -1138,7 +1138,7 @@ impl Cluster {
                 if let Some(b) = req.body.as_mut() {
                     // Decoding (unknown fields dropped, defaults) comes first, before the
                     // field manager, as in the handler.
-                    self.decode_generic_body(&info, &req.field_validation, b)?;
+                    self.decode_generic_body(&info, &req.field_validation, b, req.from_apply)?;
                     // A create by server-side apply is a patch: deduped after admission.
                     self.dedup_owner_references(b, req.from_apply);
                     crate::validation::meta::replace_undecodable_managed_fields(b, None);
@@ -1177,7 +1177,7 @@ impl Cluster {
                 };
                 let mut body = body;
                 if let UpdateBody::Value(v) = &mut body {
-                    self.decode_generic_body(&info, &req.field_validation, v)?;
+                    self.decode_generic_body(&info, &req.field_validation, v, false)?;
                     self.dedup_owner_references(v, false);
                     self.update_uid_precondition(&info, &namespace, &req.name, v)?;
                 }
@@ -1316,7 +1316,20 @@ impl Cluster {
                         )?;
                         self.warnings.extend(unknown);
                         crate::api::gojson::prune_unknown(&mut patched, st);
+                        // Server-side apply compares the merged object as the client wrote
+                        // it: a Secret's `stringData` is folded into `data` after the field
+                        // manager (the update's `normalize_secret`), so an applier owns it.
+                        let string_data = (pt == crate::sim::PatchType::Apply)
+                            .then(|| {
+                                patched
+                                    .as_object_mut()
+                                    .and_then(|m| m.shift_remove("stringData"))
+                            })
+                            .flatten();
                         set_v1_defaults(&info, &mut patched);
+                        if let Some(sd) = string_data {
+                            patched["stringData"] = sd;
+                        }
                     }
                     if let Some(schema) = schema {
                         let config = (pt == crate::sim::PatchType::Apply).then_some(body);
@@ -1900,11 +1913,19 @@ impl Cluster {
         info: &ResourceInfo,
         field_validation: &str,
         body: &mut Value,
+        from_apply: bool,
     ) -> Result<(), Status> {
         match crate::api::go_types::for_resource(info.resource) {
             Some(st) if info.resource != "certificatesigningrequests" => {
                 crate::registry::decode::decode_generic(st, info.version, body, field_validation)?;
-                set_v1_defaults(info, body);
+                if from_apply && info.resource == "secrets" {
+                    // A create by server-side apply is tracked on the configuration as sent
+                    // (`Apply` of the patch over an empty object): a Secret's `type` default
+                    // and `stringData` folding wait for the create's `normalize_secret`.
+                    crate::validation::rbac::set_defaults(info.resource, body);
+                } else {
+                    set_v1_defaults(info, body);
+                }
                 Ok(())
             }
             _ => Ok(()),
@@ -3446,6 +3467,53 @@ fn sent_managed_fields_invalid(body: &Value) -> bool {
 fn set_v1_defaults(info: &ResourceInfo, obj: &mut Value) {
     crate::validation::rbac::set_defaults(info.resource, obj);
     default_namespace_label(info, obj);
+    decode_secret(info, obj);
+}
+
+/// What decoding does to a v1 Secret before anything else sees it: `SetDefaults_Secret` (an
+/// empty `type` is `Opaque`) and `Convert_v1_Secret_To_core_Secret` (`stringData` is written
+/// over `data`, and is gone: the internal type has no such field). The field manager of a
+/// create, update or patch therefore records `f:data` and `f:type`, never `f:stringData`.
+fn decode_secret(info: &ResourceInfo, obj: &mut Value) {
+    use base64::Engine;
+    if info.resource != "secrets" {
+        return;
+    }
+    let Some(m) = obj.as_object_mut() else {
+        return;
+    };
+    if m.get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .is_empty()
+    {
+        m.insert("type".into(), json!("Opaque"));
+    }
+    match m.get("stringData") {
+        Some(Value::Object(sd)) if !sd.is_empty() => {}
+        Some(Value::Object(_)) | Some(Value::Null) => {
+            m.shift_remove("stringData");
+            return;
+        }
+        _ => return,
+    }
+    let Some(Value::Object(sd)) = m.shift_remove("stringData") else {
+        return;
+    };
+    if !m.get("data").is_some_and(Value::is_object) {
+        m.insert("data".into(), json!({}));
+    }
+    let data = m
+        .get_mut("data")
+        .and_then(Value::as_object_mut)
+        .expect("data is an object");
+    for (k, v) in sd {
+        let s = v.as_str().unwrap_or("");
+        data.insert(
+            k,
+            json!(base64::engine::general_purpose::STANDARD.encode(s)),
+        );
+    }
 }
 
 /// `SetDefaults_Namespace` (and the namespace strategy's `Canonicalize`): a named namespace
