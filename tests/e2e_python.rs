@@ -159,3 +159,45 @@ fn python_dynamic_client() {
         &["--clock", "virtual"],
     );
 }
+
+// test/e2e conformance tests of the kinds csrsim stores, one script per upstream file.
+
+/// test/e2e/apimachinery/namespace.go: patch, status get/patch/update, update, finalize.
+#[test]
+fn upstream_e2e_namespace() {
+    run_script("upstream_namespace.py", "upstream namespace: ok", &[]);
+}
+
+/// test/e2e/auth/subjectreviews.go and selfsubjectreviews.go.
+#[test]
+fn upstream_e2e_subject_reviews() {
+    run_script(
+        "upstream_subject_reviews.py",
+        "upstream subject reviews: ok",
+        &[],
+    );
+}
+
+/// test/e2e/apimachinery/watch.go, with Secrets for ConfigMaps.
+#[test]
+fn upstream_e2e_watch() {
+    run_script("upstream_watch.py", "upstream watch: ok", &[]);
+}
+
+/// test/e2e/apimachinery/chunking.go, with Secrets for PodTemplates; the compaction of the
+/// first page's revision is driven by the virtual clock.
+#[test]
+fn upstream_e2e_chunking() {
+    run_script(
+        "upstream_chunking.py",
+        "upstream chunking: ok",
+        &["--clock", "virtual"],
+    );
+}
+
+/// test/e2e/apimachinery/table_conversion.go: v1beta1 Tables of a Secret and a CSR, chunked
+/// Table lists, namespaces for nodes, and the 406 of a SelfSubjectAccessReview as a Table.
+#[test]
+fn upstream_e2e_tables() {
+    run_script("upstream_tables.py", "upstream tables: ok", &[]);
+}

@@ -898,8 +898,12 @@ async fn serve(
         Err(resp) => return (resp, String::new()),
     };
     let user = who.user.clone();
+    // The reviews have no TableConvertor: an Accept of only Table clauses has no answer.
+    let no_table = matches!(&route, Route::Resource(r)
+        if matches!(r.group.as_str(), "authorization.k8s.io" | "authentication.k8s.io"));
     if matches!(route, Route::Resource(_) | Route::Empty(_))
-        && !negotiation::acceptable(&head.accept)
+        && (!negotiation::acceptable(&head.accept)
+            || (no_table && !negotiation::acceptable_without_table(&head.accept)))
     {
         let st = Status::failure(406, "NotAcceptable", "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf");
         return (status_response(&st), user);
@@ -1115,11 +1119,18 @@ fn empty_resource(state: &State, head: &Head, who: &Identity, req: ApiRequest) -
     match verb {
         Verb::List => {
             let list = json!({"kind": info.list_kind, "apiVersion": info.api_version(), "metadata": {"resourceVersion": rv.to_string()}, "items": []});
-            if negotiation::wants_table(&head.accept) {
+            if let Some(tv) = negotiation::table_version(&head.accept) {
                 json_response(
                     200,
-                    &negotiation::table(&req.resource, &list, now, true),
-                    negotiation::TABLE_CONTENT_TYPE,
+                    &negotiation::table_with(
+                        &req.resource,
+                        &list,
+                        now,
+                        true,
+                        negotiation::IncludeObject::Metadata,
+                        tv,
+                    ),
+                    negotiation::table_content_type(tv),
                 )
             } else {
                 json_response(200, &list, "application/json")
@@ -1289,6 +1300,7 @@ async fn resource(
         Ok(None) => {}
         Err(st) => return status_response(&st),
     }
+    let table_version = negotiation::table_version(&head.accept).unwrap_or(negotiation::TABLE_V1);
     let table = negotiation::wants_table(&head.accept)
         && matches!(verb, Verb::Get | Verb::List | Verb::Watch);
     let partial = negotiation::wants_partial(&head.accept)
@@ -1388,7 +1400,7 @@ async fn resource(
                 .header(
                     "Content-Type",
                     if table {
-                        negotiation::TABLE_CONTENT_TYPE
+                        negotiation::table_content_type(table_version)
                     } else {
                         "application/json"
                     },
@@ -1405,8 +1417,15 @@ async fn resource(
                 match negotiation::IncludeObject::parse(include_object.as_deref()) {
                     Ok(include) => json_response(
                         200,
-                        &negotiation::table_with(&resource_name, &v, now, true, include),
-                        negotiation::TABLE_CONTENT_TYPE,
+                        &negotiation::table_with(
+                            &resource_name,
+                            &v,
+                            now,
+                            true,
+                            include,
+                            table_version,
+                        ),
+                        negotiation::table_content_type(table_version),
                     ),
                     Err(st) => status_response(&st),
                 }
@@ -1444,6 +1463,7 @@ async fn resource(
             let mut render = watch::Render::new(table.then_some(resource_name));
             render.initial_events_end = initial_events_end;
             render.include = include;
+            render.table_version = table_version;
             if let Some(negotiation::Partial::Object(av)) = partial {
                 render.partial = Some(av);
             }
@@ -1453,7 +1473,7 @@ async fn resource(
                 watch::run(st2, stream, render, timeout, tx).await
             });
             let ct = if table {
-                negotiation::TABLE_CONTENT_TYPE
+                negotiation::table_content_type(table_version)
             } else {
                 "application/json"
             };

@@ -28,14 +28,44 @@ pub fn media_type(content_type: &str) -> String {
 
 /// Does the Accept header ask for a `meta.k8s.io` Table (v1 or v1beta1)?
 pub fn wants_table(accept: &str) -> bool {
-    accept.split(',').any(|part| {
+    table_version(accept).is_some()
+}
+
+/// The apiVersion of the Table the Accept header asks for: the first `as=Table;g=meta.k8s.io`
+/// clause decides; `v=v1beta1` is `meta.k8s.io/v1beta1` (upstream's `asTable` sets the
+/// negotiated group version on the Table and on each row's PartialObjectMetadata), any other
+/// version `meta.k8s.io/v1`.
+pub fn table_version(accept: &str) -> Option<&'static str> {
+    accept.split(',').find_map(|part| {
         let params: Vec<String> = part
             .split(';')
             .skip(1)
             .map(|p| p.trim().replace(' ', ""))
             .collect();
-        params.iter().any(|p| p == "as=Table") && params.iter().any(|p| p == "g=meta.k8s.io")
+        let table =
+            params.iter().any(|p| p == "as=Table") && params.iter().any(|p| p == "g=meta.k8s.io");
+        table.then(|| {
+            if params.iter().any(|p| p == "v=v1beta1") {
+                TABLE_V1BETA1
+            } else {
+                TABLE_V1
+            }
+        })
     })
+}
+
+/// The two Table apiVersions.
+pub const TABLE_V1: &str = "meta.k8s.io/v1";
+pub const TABLE_V1BETA1: &str = "meta.k8s.io/v1beta1";
+
+/// The Content-Type of a Table answer in `api_version` (`WriteObjectNegotiated`: the
+/// serializer's media type with the conversion's `as`, `v` and `g`).
+pub fn table_content_type(api_version: &str) -> &'static str {
+    if api_version == TABLE_V1BETA1 {
+        "application/json;as=Table;v=v1beta1;g=meta.k8s.io"
+    } else {
+        TABLE_CONTENT_TYPE
+    }
 }
 
 /// A `meta.k8s.io` PartialObjectMetadata transform and the apiVersion it answers in
@@ -210,6 +240,19 @@ pub fn acceptable(accept: &str) -> bool {
                 | "application/vnd.kubernetes.protobuf;stream=watch"
         ) || t.starts_with("application/json")
     })
+}
+
+/// [`acceptable`] for an endpoint without a `TableConvertor` (the access and self-subject
+/// reviews): `AllowsMediaTypeTransform` refuses an `as=Table` clause, so it is skipped, and
+/// an Accept header of only such clauses is the 406 of `NegotiateOutputMediaType`.
+pub fn acceptable_without_table(accept: &str) -> bool {
+    if accept.trim().is_empty() {
+        return true;
+    }
+    accept
+        .split(',')
+        .filter(|part| !part.split(';').skip(1).any(|p| p.trim() == "as=Table"))
+        .any(acceptable)
 }
 
 /// 415 as the apiserver's `NewUnsupportedMediaTypeError` words it.
@@ -554,11 +597,17 @@ impl IncludeObject {
     }
 }
 
-fn row(resource: &str, obj: &Value, now: Time, include: IncludeObject) -> Value {
+fn row(
+    resource: &str,
+    obj: &Value,
+    now: Time,
+    include: IncludeObject,
+    table_version: &str,
+) -> Value {
     let object = match include {
         IncludeObject::Metadata => {
             let meta = obj.get("metadata").cloned().unwrap_or(json!({}));
-            json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta})
+            json!({"kind": "PartialObjectMetadata", "apiVersion": table_version, "metadata": meta})
         }
         IncludeObject::None => Value::Null,
         IncludeObject::Object => {
@@ -591,7 +640,14 @@ fn row(resource: &str, obj: &Value, now: Time, include: IncludeObject) -> Value 
 /// A Table for a list (`items`) or a single object. `with_columns` is false for watch events
 /// after the first (the apiserver's watch encoder sets NoHeaders after the first event).
 pub fn table(resource: &str, v: &Value, now: Time, with_columns: bool) -> Value {
-    table_with(resource, v, now, with_columns, IncludeObject::Metadata)
+    table_with(
+        resource,
+        v,
+        now,
+        with_columns,
+        IncludeObject::Metadata,
+        TABLE_V1,
+    )
 }
 
 /// [`table`] with the request's `includeObject`.
@@ -601,24 +657,25 @@ pub fn table_with(
     now: Time,
     with_columns: bool,
     include: IncludeObject,
+    api_version: &str,
 ) -> Value {
     let (rows, mut meta) = match v.get("items").and_then(|i| i.as_array()) {
         Some(items) => (
             items
                 .iter()
-                .map(|o| row(resource, o, now, include))
+                .map(|o| row(resource, o, now, include, api_version))
                 .collect::<Vec<_>>(),
             v.get("metadata").cloned().unwrap_or(json!({})),
         ),
         None => (
-            vec![row(resource, v, now, include)],
+            vec![row(resource, v, now, include, api_version)],
             json!({"resourceVersion": s(v, "/metadata/resourceVersion")}),
         ),
     };
     if !meta.is_object() {
         meta = json!({});
     }
-    let mut t = json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": meta, "columnDefinitions": Value::Null, "rows": rows});
+    let mut t = json!({"kind": "Table", "apiVersion": api_version, "metadata": meta, "columnDefinitions": Value::Null, "rows": rows});
     if with_columns {
         t["columnDefinitions"] = Value::Array(columns(resource));
     }
@@ -780,6 +837,61 @@ mod tests {
             json!(["b", "Role/developer", "<unknown>", "myuser", "", ""])
         );
         assert_eq!(t["rows"][0]["object"]["kind"], "PartialObjectMetadata");
+    }
+
+    /// `asTable`: the negotiated `meta.k8s.io` version is the Table's and its rows'
+    /// PartialObjectMetadata's apiVersion, and the answer's Content-Type names it.
+    #[test]
+    fn table_version_is_the_negotiated_one() {
+        let b1 = "application/json;as=Table;v=v1beta1;g=meta.k8s.io";
+        let v1 = "application/json;as=Table;v=v1;g=meta.k8s.io";
+        let cases = [
+            (b1.to_string(), Some(TABLE_V1BETA1)),
+            (v1.to_string(), Some(TABLE_V1)),
+            (format!("{v1},{b1},application/json"), Some(TABLE_V1)),
+            (format!("{b1},{v1},application/json"), Some(TABLE_V1BETA1)),
+            (
+                "application/json; as=Table; v=v1beta1; g=meta.k8s.io".into(),
+                Some(TABLE_V1BETA1),
+            ),
+            ("application/json".into(), None),
+        ];
+        for (accept, want) in cases {
+            assert_eq!(table_version(&accept), want, "{accept}");
+        }
+        let now = Time(1_893_456_000);
+        let s = json!({"metadata": {"name": "s", "resourceVersion": "3"}, "type": "Opaque"});
+        let t = table_with(
+            "secrets",
+            &s,
+            now,
+            true,
+            IncludeObject::Metadata,
+            TABLE_V1BETA1,
+        );
+        assert_eq!(t["apiVersion"], "meta.k8s.io/v1beta1");
+        assert_eq!(t["rows"][0]["object"]["apiVersion"], "meta.k8s.io/v1beta1");
+        assert_eq!(t["rows"][0]["object"]["kind"], "PartialObjectMetadata");
+        assert_eq!(
+            table_content_type(TABLE_V1BETA1),
+            "application/json;as=Table;v=v1beta1;g=meta.k8s.io"
+        );
+        assert_eq!(table_content_type(TABLE_V1), TABLE_CONTENT_TYPE);
+    }
+
+    /// table_conversion.go "should return a 406 for a backend which does not implement
+    /// metadata": a review endpoint skips Table clauses.
+    #[test]
+    fn review_endpoints_skip_table_clauses() {
+        let t = "application/json;as=Table;v=v1;g=meta.k8s.io";
+        assert!(!acceptable_without_table(t));
+        assert!(!acceptable_without_table(&format!(
+            "{t},application/json;as=Table;v=v1beta1;g=meta.k8s.io"
+        )));
+        assert!(acceptable_without_table(&format!("{t},application/json")));
+        assert!(acceptable_without_table(""));
+        assert!(acceptable_without_table("application/json"));
+        assert!(!acceptable_without_table("text/html"));
     }
 
     #[test]
