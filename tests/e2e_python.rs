@@ -201,3 +201,23 @@ fn upstream_e2e_chunking() {
 fn upstream_e2e_tables() {
     run_script("upstream_tables.py", "upstream tables: ok", &[]);
 }
+
+/// test/e2e/apimachinery/discovery.go, server_version.go and health_handlers.go, and a
+/// TokenReview of a `--token-auth-file` token.
+#[test]
+fn upstream_e2e_discovery() {
+    let tokens =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("upstream_discovery_tokens.csv");
+    std::fs::write(&tokens, "e2e-token,e2e-user,e2e-uid,e2e-group\n").unwrap();
+    run_script(
+        "upstream_discovery.py",
+        "upstream discovery: ok",
+        &["--token-auth-file", tokens.to_str().unwrap()],
+    );
+}
+
+/// test/e2e/common/node/secrets.go: the empty-key 422 and "should patch a secret".
+#[test]
+fn upstream_e2e_secrets() {
+    run_script("upstream_secrets.py", "upstream secrets: ok", &[]);
+}

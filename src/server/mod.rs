@@ -19,6 +19,7 @@
 
 pub mod auth;
 pub mod durability;
+pub mod health;
 pub mod kubeconfig;
 pub mod negotiation;
 pub mod openapi;
@@ -884,7 +885,15 @@ async fn serve(
     };
     // Public-info endpoints (the system:public-info-viewer role) answer without credentials.
     match route {
-        Route::Health => return (text_response(200, "ok"), String::new()),
+        Route::Health => {
+            let body = health::root_body(&head.path, &head.query).unwrap_or_else(|| "ok".into());
+            let mut resp = text_response(200, &body);
+            resp.headers_mut().insert(
+                "X-Content-Type-Options",
+                hyper::header::HeaderValue::from_static("nosniff"),
+            );
+            return (resp, String::new());
+        }
         Route::Version => {
             return (
                 json_response(200, &version_info(), "application/json"),
