@@ -216,7 +216,8 @@ fn upstream_e2e_discovery() {
     );
 }
 
-/// test/e2e/common/node/secrets.go: the empty-key 422 and "should patch a secret".
+/// test/e2e/common/node/secrets.go (the empty-key 422, "should patch a secret") and
+/// test/e2e/common/storage/secrets_volume.go "should be immutable if `immutable` field is set".
 #[test]
 fn upstream_e2e_secrets() {
     run_script("upstream_secrets.py", "upstream secrets: ok", &[]);
