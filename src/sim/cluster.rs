@@ -2868,14 +2868,17 @@ impl Cluster {
             // The three strategies' `PrepareForUpdate`: the main resource keeps the old
             // `spec.finalizers` and status, `/status` the old spec, `/finalize` the old status.
             match sub {
-                "status" => match old.get("spec") {
-                    Some(spec) => obj["spec"] = spec.clone(),
-                    None => {
-                        if let Some(o) = obj.as_object_mut() {
-                            o.shift_remove("spec");
+                "status" => {
+                    match old.get("spec") {
+                        Some(spec) => obj["spec"] = spec.clone(),
+                        None => {
+                            if let Some(o) = obj.as_object_mut() {
+                                o.shift_remove("spec");
+                            }
                         }
                     }
-                },
+                    errs.extend(validate_namespace_phase(&obj));
+                }
                 "finalize" => {
                     obj["status"] = old_status();
                     errs.extend(validate_namespace_finalizers(&obj));
@@ -3477,6 +3480,41 @@ fn sent_managed_fields_invalid(body: &Value) -> bool {
 fn set_v1_defaults(info: &ResourceInfo, obj: &mut Value) {
     crate::validation::rbac::set_defaults(info.resource, obj);
     default_namespace_label(info, obj);
+    default_namespace_phase(info, obj);
+}
+
+/// `SetDefaults_NamespaceStatus`: an empty `status.phase` is `Active` (the status is a
+/// struct, so every decoded Namespace is defaulted, with or without a `status`).
+fn default_namespace_phase(info: &ResourceInfo, obj: &mut Value) {
+    if info.resource != "namespaces" || !obj.is_object() {
+        return;
+    }
+    if !obj["status"].is_object() {
+        obj["status"] = json!({});
+    }
+    if obj["status"]["phase"].as_str().unwrap_or("").is_empty() {
+        obj["status"]["phase"] = json!("Active");
+    }
+}
+
+/// `ValidateNamespaceStatusUpdate`: the phase follows `metadata.deletionTimestamp` (the field
+/// path is upstream's `status.Phase`).
+fn validate_namespace_phase(obj: &Value) -> Vec<FieldError> {
+    let phase = obj["status"]["phase"].as_str().unwrap_or("");
+    let deleting = !obj["metadata"]["deletionTimestamp"].is_null();
+    match (deleting, phase) {
+        (false, "Active") | (true, "Terminating") => Vec::new(),
+        (false, p) => vec![FieldError::invalid(
+            "status.Phase",
+            p,
+            "may only be 'Active' if `deletionTimestamp` is empty",
+        )],
+        (true, p) => vec![FieldError::invalid(
+            "status.Phase",
+            p,
+            "may only be 'Terminating' if `deletionTimestamp` is not empty",
+        )],
+    }
 }
 
 /// `SetDefaults_Namespace` (and the namespace strategy's `Canonicalize`): a named namespace

@@ -76,6 +76,35 @@ main_try.status.conditions = []
 after = core.replace_namespace(ns, main_try)
 assert len(after.status.conditions) == 2, after.status
 
+# ValidateNamespaceStatusUpdate: the phase follows metadata.deletionTimestamp; an empty phase
+# is defaulted to Active (SetDefaults_NamespaceStatus) before it is checked
+bad = core.read_namespace_status(ns)
+bad.status.phase = "Terminating"
+try:
+    core.replace_namespace_status(ns, bad)
+    raise AssertionError("a live namespace became Terminating")
+except client.exceptions.ApiException as e:
+    code, st = e.status, json.loads(e.body)
+assert code == 422 and st["message"] == (
+    'Namespace "%s" is invalid: status.Phase: Invalid value: "Terminating": '
+    "may only be 'Active' if `deletionTimestamp` is empty" % ns), st
+assert st["details"]["causes"][0]["field"] == "status.Phase", st
+assert core.patch_namespace_status(ns, {"status": {"phase": ""}}).status.phase == "Active"
+held = core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(
+    generate_name="nsphase-", finalizers=["e2e.example.com/hold"]))).metadata.name
+core.delete_namespace(held)
+going = core.read_namespace_status(held)
+assert going.status.phase == "Terminating" and going.metadata.deletion_timestamp, going
+going.status.phase = "Active"
+try:
+    core.replace_namespace_status(held, going)
+    raise AssertionError("a deleted namespace became Active")
+except client.exceptions.ApiException as e:
+    code, st = e.status, json.loads(e.body)
+assert code == 422 and st["message"] == (
+    'Namespace "%s" is invalid: status.Phase: Invalid value: "Active": '
+    "may only be 'Terminating' if `deletionTimestamp` is not empty" % held), st
+
 # --- should apply an update to a Namespace
 upd = core.read_namespace(ns)
 upd.metadata.labels[ns] = "updated"
