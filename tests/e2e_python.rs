@@ -178,7 +178,7 @@ fn upstream_e2e_subject_reviews() {
     );
 }
 
-/// test/e2e/apimachinery/watch.go, with Secrets for ConfigMaps.
+/// test/e2e/apimachinery/watch.go and protocol.go, with Secrets for ConfigMaps.
 #[test]
 fn upstream_e2e_watch() {
     run_script("upstream_watch.py", "upstream watch: ok", &[]);

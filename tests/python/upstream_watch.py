@@ -2,9 +2,11 @@
 v1.11/v1.15) with Secrets instead of ConfigMaps (csrsim lists configmaps but does not store
 them): multiple label-selector watchers, watch from a resourceVersion, restart from the last
 observed resourceVersion, an object leaving and re-entering a selector (DELETED/ADDED), and
-concurrent watches started at each event's resourceVersion receiving the same order.
+concurrent watches started at each event's resourceVersion receiving the same order; and
+protocol.go's watch under each Accept client-go sends.
 `setConfigMapData(cm, "mutation", "N")` becomes `stringData: {"mutation": "N"}`.
 Usage: KUBECONFIG=... python3 upstream_watch.py WORKDIR"""
+import json
 import queue
 import random
 import threading
@@ -222,5 +224,28 @@ stop.set()
 producer.join()
 for wc in wcs:
     wc.w.stop()
+
+# test/e2e/apimachinery/protocol.go "client-go should negotiate watch and report errors with
+# accept …" (Secrets for ConfigMaps): a watch from a list's resourceVersion by metadata.name,
+# under each Accept client-go may send; its first event is the object's ADDED (csrsim answers
+# every one in JSON, which client-go decodes by the response's Content-Type)
+name = "e2e-client-go-test-negotiation"
+before = core.list_namespaced_secret(ns).metadata.resource_version
+core.create_namespaced_secret(ns, client.V1Secret(metadata=client.V1ObjectMeta(name=name)))
+api = core.api_client
+for accept in ["application/json", "application/vnd.kubernetes.protobuf",
+               "application/vnd.kubernetes.protobuf,application/json",
+               "application/json,application/vnd.kubernetes.protobuf"]:
+    m, url, headers, _, _ = api.param_serialize(
+        "GET", "/api/v1/namespaces/%s/secrets" % ns, header_params={"Accept": accept},
+        query_params=[("watch", "true"), ("resourceVersion", before),
+                      ("fieldSelector", "metadata.name=" + name), ("timeoutSeconds", "1")],
+        auth_settings=["BearerToken"])
+    r = api.call_api(m, url, header_params=headers)
+    r.read()
+    assert r.status == 200, (accept, r.status, r.data)
+    assert r.getheader("content-type") == "application/json", (accept, r.getheaders())
+    first = json.loads(r.data.split(b"\n")[0])
+    assert first["type"] in ("ADDED", "MODIFIED") and first["object"]["metadata"]["name"] == name, first
 
 print("upstream watch: ok")
