@@ -31,27 +31,60 @@ pub fn wants_table(accept: &str) -> bool {
     table_version(accept).is_some()
 }
 
-/// The apiVersion of the Table the Accept header asks for: the first `as=Table;g=meta.k8s.io`
-/// clause decides; `v=v1beta1` is `meta.k8s.io/v1beta1` (upstream's `asTable` sets the
-/// negotiated group version on the Table and on each row's PartialObjectMetadata), any other
-/// version `meta.k8s.io/v1`.
+/// The apiVersion of the Table the Accept header asks for. As `NegotiateMediaTypeOptions`
+/// reads the clauses in order, the first one the endpoint can answer decides: a
+/// `as=Table;g=meta.k8s.io` clause of `v=v1` or `v=v1beta1` is that Table (upstream's
+/// `asTable` sets the negotiated group version on the Table and on each row's
+/// PartialObjectMetadata); a plain clause or a PartialObjectMetadata one is no Table; a
+/// conversion the endpoint does not serve (another version, group or kind) is skipped.
 pub fn table_version(accept: &str) -> Option<&'static str> {
-    accept.split(',').find_map(|part| {
-        let params: Vec<String> = part
-            .split(';')
-            .skip(1)
-            .map(|p| p.trim().replace(' ', ""))
-            .collect();
-        let table =
-            params.iter().any(|p| p == "as=Table") && params.iter().any(|p| p == "g=meta.k8s.io");
-        table.then(|| {
-            if params.iter().any(|p| p == "v=v1beta1") {
-                TABLE_V1BETA1
-            } else {
-                TABLE_V1
-            }
-        })
-    })
+    for part in accept.split(',') {
+        if !acceptable_media(part) {
+            continue;
+        }
+        match conversion(part) {
+            Conversion::Unsupported => continue,
+            Conversion::Table(v) => return Some(v),
+            Conversion::None | Conversion::Partial => return None,
+        }
+    }
+    None
+}
+
+/// The `as=` conversion one Accept clause asks for (`AllowsMediaTypeTransform`: only
+/// `meta.k8s.io` `v1`/`v1beta1` Tables and PartialObjectMetadata(List)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Conversion {
+    None,
+    Table(&'static str),
+    Partial,
+    Unsupported,
+}
+
+fn conversion(part: &str) -> Conversion {
+    let params: Vec<String> = part
+        .split(';')
+        .skip(1)
+        .map(|p| p.trim().replace(' ', ""))
+        .collect();
+    let get = |k: &str| {
+        params
+            .iter()
+            .find_map(|p| p.strip_prefix(k).and_then(|r| r.strip_prefix('=')))
+    };
+    let Some(kind) = get("as") else {
+        return Conversion::None;
+    };
+    let version = match (get("g"), get("v")) {
+        (Some("meta.k8s.io"), Some("v1")) => TABLE_V1,
+        (Some("meta.k8s.io"), Some("v1beta1")) => TABLE_V1BETA1,
+        _ => return Conversion::Unsupported,
+    };
+    match kind {
+        "Table" => Conversion::Table(version),
+        "PartialObjectMetadata" | "PartialObjectMetadataList" => Conversion::Partial,
+        _ => Conversion::Unsupported,
+    }
 }
 
 /// The two Table apiVersions.
@@ -222,24 +255,30 @@ pub fn partial_response(
     }
 }
 
-/// Is some offered type one we can answer (JSON, anything, or protobuf answered as JSON)?
+/// Is some offered type one we can answer (JSON, anything, or protobuf answered as JSON),
+/// with no conversion or one the endpoint serves?
 pub fn acceptable(accept: &str) -> bool {
     if accept.trim().is_empty() {
         return true;
     }
-    accept.split(',').any(|part| {
-        let t = media_type(part);
-        matches!(
-            t.as_str(),
-            "*/*"
-                | "application/*"
-                | "application/json"
-                | PROTOBUF
-                | "application/yaml"
-                | "text/plain"
-                | "application/vnd.kubernetes.protobuf;stream=watch"
-        ) || t.starts_with("application/json")
-    })
+    accept
+        .split(',')
+        .any(|part| acceptable_media(part) && conversion(part) != Conversion::Unsupported)
+}
+
+/// One clause's media type, conversions aside.
+fn acceptable_media(part: &str) -> bool {
+    let t = media_type(part);
+    matches!(
+        t.as_str(),
+        "*/*"
+            | "application/*"
+            | "application/json"
+            | PROTOBUF
+            | "application/yaml"
+            | "text/plain"
+            | "application/vnd.kubernetes.protobuf;stream=watch"
+    ) || t.starts_with("application/json")
 }
 
 /// [`acceptable`] for an endpoint without a `TableConvertor` (the access and self-subject
@@ -249,10 +288,9 @@ pub fn acceptable_without_table(accept: &str) -> bool {
     if accept.trim().is_empty() {
         return true;
     }
-    accept
-        .split(',')
-        .filter(|part| !part.split(';').skip(1).any(|p| p.trim() == "as=Table"))
-        .any(acceptable)
+    accept.split(',').any(|part| {
+        acceptable_media(part) && matches!(conversion(part), Conversion::None | Conversion::Partial)
+    })
 }
 
 /// 415 as the apiserver's `NewUnsupportedMediaTypeError` words it.
@@ -890,6 +928,13 @@ mod tests {
         )));
         assert!(acceptable_without_table(&format!("{t},application/json")));
         assert!(acceptable_without_table(""));
+        let partial = "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io";
+        assert!(acceptable_without_table(partial));
+        // a conversion no endpoint serves is no answer at all
+        assert!(!acceptable("application/json;as=Table;v=v2;g=meta.k8s.io"));
+        assert!(!acceptable("application/json;as=Table;v=v1;g=example.com"));
+        assert!(!acceptable("application/json;as=Pod;v=v1;g=meta.k8s.io"));
+        assert!(acceptable(t) && acceptable(partial));
         assert!(acceptable_without_table("application/json"));
         assert!(!acceptable_without_table("text/html"));
     }

@@ -90,6 +90,19 @@ assert len(t["columnDefinitions"]) >= 2 and t["rows"], t
 assert t["metadata"]["resourceVersion"], t["metadata"]
 assert ns in [r["cells"][0] for r in t["rows"]]
 
+# NegotiateMediaTypeOptions: the first clause the endpoint can answer decides, and a Table of a
+# version meta.k8s.io does not have is no answer (406 when nothing else is offered)
+secrets_path = "/api/v1/namespaces/%s/secrets" % ns
+status, got = request("GET", secrets_path, "application/json," + TABLE_V1)
+assert status == 200 and got["kind"] == "SecretList", (status, got.get("kind"))
+v2 = "application/json;as=Table;v=v2;g=meta.k8s.io"
+status, got = request("GET", secrets_path, v2 + "," + TABLE_V1B1)
+assert status == 200 and got["kind"] == "Table" and got["apiVersion"] == "meta.k8s.io/v1beta1", got.get("apiVersion")
+status, got = request("GET", secrets_path, v2 + ",application/json")
+assert status == 200 and got["kind"] == "SecretList", (status, got.get("kind"))
+status, got = request("GET", secrets_path, v2)
+assert status == 406 and got["reason"] == "NotAcceptable", (status, got)
+
 # "should return a 406 for a backend which does not implement metadata" (conformance, v1.16)
 sar = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
        "spec": {"nonResourceAttributes": {"path": "/", "verb": "get"}}}
