@@ -38,7 +38,23 @@ pub fn wants_table(accept: &str) -> bool {
 /// PartialObjectMetadata); a plain clause or a PartialObjectMetadata one is no Table; a
 /// conversion the endpoint does not serve (another version, group or kind) is skipped.
 pub fn table_version(accept: &str) -> Option<&'static str> {
-    for part in accept.split(',') {
+    // goautoneg's order: by `q`, then concrete types before wildcards; otherwise as sent.
+    let mut clauses: Vec<(f32, bool, bool, &str)> = accept
+        .split(',')
+        .map(|part| {
+            let q = part
+                .split(';')
+                .skip(1)
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let t = media_type(part);
+            let (ty, sub) = t.split_once('/').unwrap_or((t.as_str(), ""));
+            (q, ty == "*", sub == "*", part)
+        })
+        .collect();
+    clauses.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    for (_, _, _, part) in clauses {
         if !acceptable_media(part) {
             continue;
         }
