@@ -202,7 +202,8 @@ fn upstream_e2e_tables() {
     run_script("upstream_tables.py", "upstream tables: ok", &[]);
 }
 
-/// test/e2e/apimachinery/discovery.go, server_version.go and health_handlers.go, and a
+/// test/e2e/apimachinery/discovery.go, server_version.go, health_handlers.go and
+/// request_timeout.go, and a
 /// TokenReview of a `--token-auth-file` token.
 #[test]
 fn upstream_e2e_discovery() {

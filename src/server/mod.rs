@@ -18,6 +18,7 @@
 #![allow(clippy::disallowed_methods)] // edge module: wall clock for latency and --clock real
 
 pub mod auth;
+pub mod deadline;
 pub mod durability;
 pub mod health;
 pub mod kubeconfig;
@@ -872,6 +873,10 @@ async fn serve(
     body: Bytes,
     cert: Option<&auth::ConnCert>,
 ) -> (Response<Body>, String) {
+    // `WithRequestDeadline` runs before authentication, on every path.
+    if let Some(st) = deadline::check(&head.method, &head.path, &head.query) {
+        return (status_response(&st), String::new());
+    }
     let route = match routing::route(&head.method, &head.path, &head.query) {
         Ok(r) => r,
         Err(st) => {

@@ -2,7 +2,8 @@
 and missing resources", "should validate PreferredVersion for each APIGroup" and "should
 locate the groupVersion and a resource within each APIGroup", for the groups csrsim serves),
 server_version.go ("should find the server version") and health_handlers.go ("should contain
-necessary checks": `?verbose` lists `[+]<check> ok` lines, then `<name> check passed`), plus
+necessary checks": `?verbose` lists `[+]<check> ok` lines, then `<name> check passed`),
+request_timeout.go (a `timeout` Go cannot parse is a 400), plus
 a TokenReview, the resource discovery.go looks up in authentication.k8s.io/v1.
 The CRD storage-version-hash test needs CustomResourceDefinitions, which csrsim does not serve.
 Usage: KUBECONFIG=... python3 upstream_discovery.py WORKDIR"""
@@ -118,5 +119,14 @@ for path, name in [("/healthz", "healthz"), ("/livez", "livez"), ("/readyz", "re
         assert "[+]%s ok" % c in checks, (path, c, text)
     status, text, _ = get(path, accept="*/*")
     assert status == 200 and text == "ok", (path, status, text)
+
+# request_timeout.go ("Server request timeout"): GET /version?timeout=…
+for timeout, code in [("invalid", 400), ("3m", 200), ("0s", 200)]:
+    status, text, _ = get("/version?timeout=" + timeout)
+    assert status == code, (timeout, status, text)
+    if code == 400:
+        st = json.loads(text)
+        assert st["reason"] == "BadRequest" and st["message"] == (
+            'invalid timeout specified in the request URL - time: invalid duration "invalid"'), st
 
 print("upstream discovery: ok")
