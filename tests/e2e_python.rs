@@ -159,3 +159,67 @@ fn python_dynamic_client() {
         &["--clock", "virtual"],
     );
 }
+
+// test/e2e conformance tests of the kinds csrsim stores, one script per upstream file.
+
+/// test/e2e/apimachinery/namespace.go: patch, status get/patch/update, update, finalize.
+#[test]
+fn upstream_e2e_namespace() {
+    run_script("upstream_namespace.py", "upstream namespace: ok", &[]);
+}
+
+/// test/e2e/auth/subjectreviews.go and selfsubjectreviews.go.
+#[test]
+fn upstream_e2e_subject_reviews() {
+    run_script(
+        "upstream_subject_reviews.py",
+        "upstream subject reviews: ok",
+        &[],
+    );
+}
+
+/// test/e2e/apimachinery/watch.go and protocol.go, with Secrets for ConfigMaps.
+#[test]
+fn upstream_e2e_watch() {
+    run_script("upstream_watch.py", "upstream watch: ok", &[]);
+}
+
+/// test/e2e/apimachinery/chunking.go, with Secrets for PodTemplates; the compaction of the
+/// first page's revision is driven by the virtual clock.
+#[test]
+fn upstream_e2e_chunking() {
+    run_script(
+        "upstream_chunking.py",
+        "upstream chunking: ok",
+        &["--clock", "virtual"],
+    );
+}
+
+/// test/e2e/apimachinery/table_conversion.go: v1beta1 Tables of a Secret and a CSR, chunked
+/// Table lists, namespaces for nodes, and the 406 of a SelfSubjectAccessReview as a Table.
+#[test]
+fn upstream_e2e_tables() {
+    run_script("upstream_tables.py", "upstream tables: ok", &[]);
+}
+
+/// test/e2e/apimachinery/discovery.go, server_version.go, health_handlers.go and
+/// request_timeout.go, and a
+/// TokenReview of a `--token-auth-file` token.
+#[test]
+fn upstream_e2e_discovery() {
+    let tokens =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("upstream_discovery_tokens.csv");
+    std::fs::write(&tokens, "e2e-token,e2e-user,e2e-uid,e2e-group\n").unwrap();
+    run_script(
+        "upstream_discovery.py",
+        "upstream discovery: ok",
+        &["--token-auth-file", tokens.to_str().unwrap()],
+    );
+}
+
+/// test/e2e/common/node/secrets.go (the empty-key 422, "should patch a secret") and
+/// test/e2e/common/storage/secrets_volume.go "should be immutable if `immutable` field is set".
+#[test]
+fn upstream_e2e_secrets() {
+    run_script("upstream_secrets.py", "upstream secrets: ok", &[]);
+}

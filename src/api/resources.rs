@@ -407,6 +407,19 @@ pub const ALL: &[ResourceInfo] = &[
         verbs: CREATE_ONLY,
         stored: false,
     },
+    // `pkg/registry/authentication/tokenreview`: the request authenticator's answer for a token.
+    ResourceInfo {
+        group: "authentication.k8s.io",
+        version: "v1",
+        resource: "tokenreviews",
+        singular: "tokenreview",
+        kind: "TokenReview",
+        list_kind: "",
+        namespaced: false,
+        short_names: &[],
+        verbs: CREATE_ONLY,
+        stored: false,
+    },
 ];
 
 /// Look a resource up by group and plural name.

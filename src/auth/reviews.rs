@@ -20,6 +20,9 @@ pub const LOCAL_SUBJECT_ACCESS_REVIEWS: &str = "localsubjectaccessreviews";
 pub const SELF_SUBJECT_ACCESS_REVIEWS: &str = "selfsubjectaccessreviews";
 pub const SELF_SUBJECT_RULES_REVIEWS: &str = "selfsubjectrulesreviews";
 pub const SELF_SUBJECT_REVIEWS: &str = "selfsubjectreviews";
+pub const TOKEN_REVIEWS: &str = "tokenreviews";
+/// kube-apiserver's `--api-audiences`, defaulted to the service account issuer kubeadm sets.
+pub const API_AUDIENCES: &[&str] = &["https://kubernetes.default.svc.cluster.local"];
 const AUTHZ_GROUP: &str = "authorization.k8s.io";
 const AUTHN_GROUP: &str = "authentication.k8s.io";
 /// The Node authorizer's `RulesFor` error for node identities.
@@ -266,6 +269,30 @@ pub fn rules_review_status(rbac: &Rbac, user: &Identity, namespace: &str) -> Val
     st
 }
 
+/// The TokenReview sent back: the request (its spec echoed) with `status`: `user` always (an
+/// empty UserInfo for a token that does not authenticate), `authenticated`, `audiences` and
+/// the user when `who` is the token's identity (the request authenticator's
+/// `AuthenticatedGroupAdder` adds `system:authenticated`), else `error`.
+pub fn token_review_answer(body: &Value, who: Option<&Identity>, audiences: &[String]) -> Value {
+    let mut out = envelope("TokenReview", AUTHN_GROUP, body);
+    out["spec"] = body
+        .get("spec")
+        .cloned()
+        .filter(|v| v.is_object())
+        .unwrap_or_else(|| json!({}));
+    out["status"] = match who {
+        Some(id) => {
+            let mut id = id.clone();
+            if !id.groups.iter().any(|g| g == "system:authenticated") {
+                id.groups.push("system:authenticated".into());
+            }
+            json!({"authenticated": true, "user": user_info(&id), "audiences": audiences})
+        }
+        None => json!({"user": {}, "error": "invalid bearer token"}),
+    };
+    out
+}
+
 /// Answer a review `create`: `resource` is one of the four review resources, `user` the
 /// authenticated requester, `body` the decoded request. Returns the object to send back (201).
 #[allow(clippy::result_large_err)]
@@ -368,6 +395,25 @@ pub fn handle_review_at(
 mod tests {
     use super::*;
     use crate::auth::bootstrap_policy::default_rbac;
+
+    /// TokenReview: the field order of TokenReviewStatus (authenticated, user, audiences,
+    /// error), the empty `user` of a failure, `system:authenticated` added once.
+    #[test]
+    fn token_review_shape() {
+        let body = json!({"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"t"}});
+        let id = Identity::user("alice", &["dev"]);
+        let auds = vec![API_AUDIENCES[0].to_string()];
+        let out = token_review_answer(&body, Some(&id), &auds);
+        assert_eq!(
+            serde_json::to_string(&out).unwrap(),
+            r#"{"kind":"TokenReview","apiVersion":"authentication.k8s.io/v1","metadata":{"creationTimestamp":null},"spec":{"token":"t"},"status":{"authenticated":true,"user":{"username":"alice","groups":["dev","system:authenticated"]},"audiences":["https://kubernetes.default.svc.cluster.local"]}}"#
+        );
+        let out = token_review_answer(&body, None, &[]);
+        assert_eq!(
+            out["status"],
+            json!({"user": {}, "error": "invalid bearer token"})
+        );
+    }
 
     #[test]
     fn whoami_shape() {

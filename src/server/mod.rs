@@ -18,7 +18,9 @@
 #![allow(clippy::disallowed_methods)] // edge module: wall clock for latency and --clock real
 
 pub mod auth;
+pub mod deadline;
 pub mod durability;
+pub mod health;
 pub mod kubeconfig;
 pub mod negotiation;
 pub mod openapi;
@@ -876,6 +878,10 @@ async fn serve(
     body: Bytes,
     cert: Option<&auth::ConnCert>,
 ) -> (Response<Body>, String) {
+    // `WithRequestDeadline` runs before authentication, on every path.
+    if let Some(st) = deadline::check(&head.method, &head.path, &head.query) {
+        return (status_response(&st), String::new());
+    }
     let route = match routing::route(&head.method, &head.path, &head.query) {
         Ok(r) => r,
         Err(st) => {
@@ -889,7 +895,15 @@ async fn serve(
     };
     // Public-info endpoints (the system:public-info-viewer role) answer without credentials.
     match route {
-        Route::Health => return (text_response(200, "ok"), String::new()),
+        Route::Health => {
+            let body = health::root_body(&head.path, &head.query).unwrap_or_else(|| "ok".into());
+            let mut resp = text_response(200, &body);
+            resp.headers_mut().insert(
+                "X-Content-Type-Options",
+                hyper::header::HeaderValue::from_static("nosniff"),
+            );
+            return (resp, String::new());
+        }
         Route::Version => {
             return (
                 json_response(200, &version_info(), "application/json"),
@@ -903,8 +917,12 @@ async fn serve(
         Err(resp) => return (resp, String::new()),
     };
     let user = who.user.clone();
+    // The reviews have no TableConvertor: an Accept of only Table clauses has no answer.
+    let no_table = matches!(&route, Route::Resource(r)
+        if matches!(r.group.as_str(), "authorization.k8s.io" | "authentication.k8s.io"));
     if matches!(route, Route::Resource(_) | Route::Empty(_))
-        && !negotiation::acceptable(&head.accept)
+        && (!negotiation::acceptable(&head.accept)
+            || (no_table && !negotiation::acceptable_without_table(&head.accept)))
     {
         let st = Status::failure(406, "NotAcceptable", "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf");
         return (status_response(&st), user);
@@ -1122,11 +1140,18 @@ fn empty_resource(state: &State, head: &Head, who: &Identity, req: ApiRequest) -
     match verb {
         Verb::List => {
             let list = json!({"kind": info.list_kind, "apiVersion": info.api_version(), "metadata": {"resourceVersion": rv.to_string()}, "items": []});
-            if negotiation::wants_table(&head.accept) {
+            if let Some(tv) = negotiation::table_version(&head.accept) {
                 json_response(
                     200,
-                    &negotiation::table(&req.resource, &list, now, true),
-                    negotiation::TABLE_CONTENT_TYPE,
+                    &negotiation::table_with(
+                        &req.resource,
+                        &list,
+                        now,
+                        true,
+                        negotiation::IncludeObject::Metadata,
+                        tv,
+                    ),
+                    negotiation::table_content_type(tv),
                 )
             } else {
                 json_response(200, &list, "application/json")
@@ -1296,6 +1321,7 @@ async fn resource(
         Ok(None) => {}
         Err(st) => return status_response(&st),
     }
+    let table_version = negotiation::table_version(&head.accept).unwrap_or(negotiation::TABLE_V1);
     let table = negotiation::wants_table(&head.accept)
         && matches!(verb, Verb::Get | Verb::List | Verb::Watch);
     let partial = negotiation::wants_partial(&head.accept)
@@ -1397,7 +1423,7 @@ async fn resource(
                 .header(
                     "Content-Type",
                     if table {
-                        negotiation::TABLE_CONTENT_TYPE
+                        negotiation::table_content_type(table_version)
                     } else {
                         "application/json"
                     },
@@ -1420,8 +1446,15 @@ async fn resource(
                 match negotiation::IncludeObject::parse(include_object.as_deref()) {
                     Ok(include) => json_response(
                         200,
-                        &negotiation::table_with(&resource_name, &v, now, true, include),
-                        negotiation::TABLE_CONTENT_TYPE,
+                        &negotiation::table_with(
+                            &resource_name,
+                            &v,
+                            now,
+                            true,
+                            include,
+                            table_version,
+                        ),
+                        negotiation::table_content_type(table_version),
                     ),
                     Err(st) => status_response(&st),
                 }
@@ -1459,6 +1492,7 @@ async fn resource(
             let mut render = watch::Render::new(table.then_some(resource_name));
             render.initial_events_end = initial_events_end;
             render.include = include;
+            render.table_version = table_version;
             if let Some(negotiation::Partial::Object(av)) = partial {
                 render.partial = Some(av);
             }
@@ -1468,7 +1502,7 @@ async fn resource(
                 watch::run(st2, stream, render, timeout, tx).await
             });
             let ct = if table {
-                negotiation::TABLE_CONTENT_TYPE
+                negotiation::table_content_type(table_version)
             } else {
                 "application/json"
             };

@@ -28,14 +28,93 @@ pub fn media_type(content_type: &str) -> String {
 
 /// Does the Accept header ask for a `meta.k8s.io` Table (v1 or v1beta1)?
 pub fn wants_table(accept: &str) -> bool {
-    accept.split(',').any(|part| {
-        let params: Vec<String> = part
-            .split(';')
-            .skip(1)
-            .map(|p| p.trim().replace(' ', ""))
-            .collect();
-        params.iter().any(|p| p == "as=Table") && params.iter().any(|p| p == "g=meta.k8s.io")
-    })
+    table_version(accept).is_some()
+}
+
+/// The apiVersion of the Table the Accept header asks for. As `NegotiateMediaTypeOptions`
+/// reads the clauses in order, the first one the endpoint can answer decides: a
+/// `as=Table;g=meta.k8s.io` clause of `v=v1` or `v=v1beta1` is that Table (upstream's
+/// `asTable` sets the negotiated group version on the Table and on each row's
+/// PartialObjectMetadata); a plain clause or a PartialObjectMetadata one is no Table; a
+/// conversion the endpoint does not serve (another version, group or kind) is skipped.
+pub fn table_version(accept: &str) -> Option<&'static str> {
+    // goautoneg's order: by `q`, then concrete types before wildcards; otherwise as sent.
+    let mut clauses: Vec<(f32, bool, bool, &str)> = accept
+        .split(',')
+        .map(|part| {
+            let q = part
+                .split(';')
+                .skip(1)
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let t = media_type(part);
+            let (ty, sub) = t.split_once('/').unwrap_or((t.as_str(), ""));
+            (q, ty == "*", sub == "*", part)
+        })
+        .collect();
+    clauses.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    for (_, _, _, part) in clauses {
+        if !acceptable_media(part) {
+            continue;
+        }
+        match conversion(part) {
+            Conversion::Unsupported => continue,
+            Conversion::Table(v) => return Some(v),
+            Conversion::None | Conversion::Partial => return None,
+        }
+    }
+    None
+}
+
+/// The `as=` conversion one Accept clause asks for (`AllowsMediaTypeTransform`: only
+/// `meta.k8s.io` `v1`/`v1beta1` Tables and PartialObjectMetadata(List)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Conversion {
+    None,
+    Table(&'static str),
+    Partial,
+    Unsupported,
+}
+
+fn conversion(part: &str) -> Conversion {
+    let params: Vec<String> = part
+        .split(';')
+        .skip(1)
+        .map(|p| p.trim().replace(' ', ""))
+        .collect();
+    let get = |k: &str| {
+        params
+            .iter()
+            .find_map(|p| p.strip_prefix(k).and_then(|r| r.strip_prefix('=')))
+    };
+    let Some(kind) = get("as") else {
+        return Conversion::None;
+    };
+    let version = match (get("g"), get("v")) {
+        (Some("meta.k8s.io"), Some("v1")) => TABLE_V1,
+        (Some("meta.k8s.io"), Some("v1beta1")) => TABLE_V1BETA1,
+        _ => return Conversion::Unsupported,
+    };
+    match kind {
+        "Table" => Conversion::Table(version),
+        "PartialObjectMetadata" | "PartialObjectMetadataList" => Conversion::Partial,
+        _ => Conversion::Unsupported,
+    }
+}
+
+/// The two Table apiVersions.
+pub const TABLE_V1: &str = "meta.k8s.io/v1";
+pub const TABLE_V1BETA1: &str = "meta.k8s.io/v1beta1";
+
+/// The Content-Type of a Table answer in `api_version` (`WriteObjectNegotiated`: the
+/// serializer's media type with the conversion's `as`, `v` and `g`).
+pub fn table_content_type(api_version: &str) -> &'static str {
+    if api_version == TABLE_V1BETA1 {
+        "application/json;as=Table;v=v1beta1;g=meta.k8s.io"
+    } else {
+        TABLE_CONTENT_TYPE
+    }
 }
 
 /// A `meta.k8s.io` PartialObjectMetadata transform and the apiVersion it answers in
@@ -192,23 +271,41 @@ pub fn partial_response(
     }
 }
 
-/// Is some offered type one we can answer (JSON, anything, or protobuf answered as JSON)?
+/// Is some offered type one we can answer (JSON, anything, or protobuf answered as JSON),
+/// with no conversion or one the endpoint serves?
 pub fn acceptable(accept: &str) -> bool {
     if accept.trim().is_empty() {
         return true;
     }
+    accept
+        .split(',')
+        .any(|part| acceptable_media(part) && conversion(part) != Conversion::Unsupported)
+}
+
+/// One clause's media type, conversions aside.
+fn acceptable_media(part: &str) -> bool {
+    let t = media_type(part);
+    matches!(
+        t.as_str(),
+        "*/*"
+            | "application/*"
+            | "application/json"
+            | PROTOBUF
+            | "application/yaml"
+            | "text/plain"
+            | "application/vnd.kubernetes.protobuf;stream=watch"
+    ) || t.starts_with("application/json")
+}
+
+/// [`acceptable`] for an endpoint without a `TableConvertor` (the access and self-subject
+/// reviews): `AllowsMediaTypeTransform` refuses an `as=Table` clause, so it is skipped, and
+/// an Accept header of only such clauses is the 406 of `NegotiateOutputMediaType`.
+pub fn acceptable_without_table(accept: &str) -> bool {
+    if accept.trim().is_empty() {
+        return true;
+    }
     accept.split(',').any(|part| {
-        let t = media_type(part);
-        matches!(
-            t.as_str(),
-            "*/*"
-                | "application/*"
-                | "application/json"
-                | PROTOBUF
-                | "application/yaml"
-                | "text/plain"
-                | "application/vnd.kubernetes.protobuf;stream=watch"
-        ) || t.starts_with("application/json")
+        acceptable_media(part) && matches!(conversion(part), Conversion::None | Conversion::Partial)
     })
 }
 
@@ -554,11 +651,17 @@ impl IncludeObject {
     }
 }
 
-fn row(resource: &str, obj: &Value, now: Time, include: IncludeObject) -> Value {
+fn row(
+    resource: &str,
+    obj: &Value,
+    now: Time,
+    include: IncludeObject,
+    table_version: &str,
+) -> Value {
     let object = match include {
         IncludeObject::Metadata => {
             let meta = obj.get("metadata").cloned().unwrap_or(json!({}));
-            json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta})
+            json!({"kind": "PartialObjectMetadata", "apiVersion": table_version, "metadata": meta})
         }
         IncludeObject::None => Value::Null,
         IncludeObject::Object => {
@@ -591,7 +694,14 @@ fn row(resource: &str, obj: &Value, now: Time, include: IncludeObject) -> Value 
 /// A Table for a list (`items`) or a single object. `with_columns` is false for watch events
 /// after the first (the apiserver's watch encoder sets NoHeaders after the first event).
 pub fn table(resource: &str, v: &Value, now: Time, with_columns: bool) -> Value {
-    table_with(resource, v, now, with_columns, IncludeObject::Metadata)
+    table_with(
+        resource,
+        v,
+        now,
+        with_columns,
+        IncludeObject::Metadata,
+        TABLE_V1,
+    )
 }
 
 /// [`table`] with the request's `includeObject`.
@@ -601,24 +711,25 @@ pub fn table_with(
     now: Time,
     with_columns: bool,
     include: IncludeObject,
+    api_version: &str,
 ) -> Value {
     let (rows, mut meta) = match v.get("items").and_then(|i| i.as_array()) {
         Some(items) => (
             items
                 .iter()
-                .map(|o| row(resource, o, now, include))
+                .map(|o| row(resource, o, now, include, api_version))
                 .collect::<Vec<_>>(),
             v.get("metadata").cloned().unwrap_or(json!({})),
         ),
         None => (
-            vec![row(resource, v, now, include)],
+            vec![row(resource, v, now, include, api_version)],
             json!({"resourceVersion": s(v, "/metadata/resourceVersion")}),
         ),
     };
     if !meta.is_object() {
         meta = json!({});
     }
-    let mut t = json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": meta, "columnDefinitions": Value::Null, "rows": rows});
+    let mut t = json!({"kind": "Table", "apiVersion": api_version, "metadata": meta, "columnDefinitions": Value::Null, "rows": rows});
     if with_columns {
         t["columnDefinitions"] = Value::Array(columns(resource));
     }
@@ -780,6 +891,68 @@ mod tests {
             json!(["b", "Role/developer", "<unknown>", "myuser", "", ""])
         );
         assert_eq!(t["rows"][0]["object"]["kind"], "PartialObjectMetadata");
+    }
+
+    /// `asTable`: the negotiated `meta.k8s.io` version is the Table's and its rows'
+    /// PartialObjectMetadata's apiVersion, and the answer's Content-Type names it.
+    #[test]
+    fn table_version_is_the_negotiated_one() {
+        let b1 = "application/json;as=Table;v=v1beta1;g=meta.k8s.io";
+        let v1 = "application/json;as=Table;v=v1;g=meta.k8s.io";
+        let cases = [
+            (b1.to_string(), Some(TABLE_V1BETA1)),
+            (v1.to_string(), Some(TABLE_V1)),
+            (format!("{v1},{b1},application/json"), Some(TABLE_V1)),
+            (format!("{b1},{v1},application/json"), Some(TABLE_V1BETA1)),
+            (
+                "application/json; as=Table; v=v1beta1; g=meta.k8s.io".into(),
+                Some(TABLE_V1BETA1),
+            ),
+            ("application/json".into(), None),
+        ];
+        for (accept, want) in cases {
+            assert_eq!(table_version(&accept), want, "{accept}");
+        }
+        let now = Time(1_893_456_000);
+        let s = json!({"metadata": {"name": "s", "resourceVersion": "3"}, "type": "Opaque"});
+        let t = table_with(
+            "secrets",
+            &s,
+            now,
+            true,
+            IncludeObject::Metadata,
+            TABLE_V1BETA1,
+        );
+        assert_eq!(t["apiVersion"], "meta.k8s.io/v1beta1");
+        assert_eq!(t["rows"][0]["object"]["apiVersion"], "meta.k8s.io/v1beta1");
+        assert_eq!(t["rows"][0]["object"]["kind"], "PartialObjectMetadata");
+        assert_eq!(
+            table_content_type(TABLE_V1BETA1),
+            "application/json;as=Table;v=v1beta1;g=meta.k8s.io"
+        );
+        assert_eq!(table_content_type(TABLE_V1), TABLE_CONTENT_TYPE);
+    }
+
+    /// table_conversion.go "should return a 406 for a backend which does not implement
+    /// metadata": a review endpoint skips Table clauses.
+    #[test]
+    fn review_endpoints_skip_table_clauses() {
+        let t = "application/json;as=Table;v=v1;g=meta.k8s.io";
+        assert!(!acceptable_without_table(t));
+        assert!(!acceptable_without_table(&format!(
+            "{t},application/json;as=Table;v=v1beta1;g=meta.k8s.io"
+        )));
+        assert!(acceptable_without_table(&format!("{t},application/json")));
+        assert!(acceptable_without_table(""));
+        let partial = "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io";
+        assert!(acceptable_without_table(partial));
+        // a conversion no endpoint serves is no answer at all
+        assert!(!acceptable("application/json;as=Table;v=v2;g=meta.k8s.io"));
+        assert!(!acceptable("application/json;as=Table;v=v1;g=example.com"));
+        assert!(!acceptable("application/json;as=Pod;v=v1;g=meta.k8s.io"));
+        assert!(acceptable(t) && acceptable(partial));
+        assert!(acceptable_without_table("application/json"));
+        assert!(!acceptable_without_table("text/html"));
     }
 
     #[test]

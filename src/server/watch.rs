@@ -51,6 +51,8 @@ pub struct Render {
     pub partial: Option<&'static str>,
     /// A Table watch's `includeObject`.
     pub include: negotiation::IncludeObject,
+    /// A Table watch's Table apiVersion (`meta.k8s.io/v1` or `v1beta1`).
+    pub table_version: &'static str,
     first: bool,
 }
 
@@ -81,6 +83,7 @@ impl Render {
             initial_events_end: false,
             partial: None,
             include: negotiation::IncludeObject::Metadata,
+            table_version: negotiation::TABLE_V1,
             first: true,
         }
     }
@@ -93,7 +96,14 @@ impl Render {
                 Some(res),
                 EventType::Added | EventType::Modified | EventType::Deleted | EventType::Bookmark,
             ) => {
-                let t = negotiation::table_with(res, &e.object, now, self.first, self.include);
+                let t = negotiation::table_with(
+                    res,
+                    &e.object,
+                    now,
+                    self.first,
+                    self.include,
+                    self.table_version,
+                );
                 self.first = false;
                 t
             }
@@ -116,7 +126,14 @@ impl Render {
     fn line_of(&mut self, e: &SharedEvent, now: crate::api::Time) -> Bytes {
         match (&self.table_resource, e.type_) {
             (Some(res), EventType::Added | EventType::Modified | EventType::Deleted) => {
-                let t = negotiation::table_with(res, &e.object, now, self.first, self.include);
+                let t = negotiation::table_with(
+                    res,
+                    &e.object,
+                    now,
+                    self.first,
+                    self.include,
+                    self.table_version,
+                );
                 self.first = false;
                 json_line(e.type_, &t)
             }

@@ -2906,14 +2906,17 @@ impl Cluster {
             // The three strategies' `PrepareForUpdate`: the main resource keeps the old
             // `spec.finalizers` and status, `/status` the old spec, `/finalize` the old status.
             match sub {
-                "status" => match old.get("spec") {
-                    Some(spec) => obj["spec"] = spec.clone(),
-                    None => {
-                        if let Some(o) = obj.as_object_mut() {
-                            o.shift_remove("spec");
+                "status" => {
+                    match old.get("spec") {
+                        Some(spec) => obj["spec"] = spec.clone(),
+                        None => {
+                            if let Some(o) = obj.as_object_mut() {
+                                o.shift_remove("spec");
+                            }
                         }
                     }
-                },
+                    errs.extend(validate_namespace_phase(&obj));
+                }
                 "finalize" => {
                     obj["status"] = old_status();
                     errs.extend(validate_namespace_finalizers(&obj));
@@ -3284,6 +3287,9 @@ impl Cluster {
             }
             set_meta(&mut body, "namespace", json!(ns));
         }
+        if info.resource == crate::auth::reviews::TOKEN_REVIEWS {
+            return self.token_review(&body);
+        }
         crate::auth::reviews::handle_review_at(
             &self.rbac,
             who,
@@ -3291,6 +3297,51 @@ impl Cluster {
             &body,
             Some(self.now()),
         )
+    }
+
+    /// A TokenReview (`pkg/registry/authentication/tokenreview/storage.go`): the token is
+    /// authenticated as a bearer token of a request would be, for the review's audiences (its
+    /// `spec.audiences`, else the API audiences). csrsim's token authenticators (the static
+    /// token file, bootstrap tokens) are audience-agnostic (`WrapAudienceAgnosticToken`): they
+    /// answer only for audiences that meet the API audiences, and the review's
+    /// `status.audiences` is that intersection. A failure is the bearer-token authenticator's
+    /// `invalid bearer token`, in `status.error` of a 201.
+    fn token_review(&self, body: &Value) -> Result<Value, Status> {
+        let spec = body.get("spec").filter(|v| v.is_object());
+        let token = spec
+            .and_then(|s| s.get("token"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if token.is_empty() {
+            return Err(Status::bad_request(
+                "token is required for TokenReview in authentication",
+            ));
+        }
+        let wanted: Vec<String> = spec
+            .and_then(|s| s.get("audiences"))
+            .and_then(|a| serde_json::from_value::<Vec<String>>(a.clone()).ok())
+            .filter(|a| !a.is_empty())
+            .unwrap_or_else(|| {
+                crate::auth::reviews::API_AUDIENCES
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect()
+            });
+        let auds: Vec<String> = crate::auth::reviews::API_AUDIENCES
+            .iter()
+            .filter(|a| wanted.iter().any(|w| w == *a))
+            .map(|a| a.to_string())
+            .collect();
+        let who = if auds.is_empty() {
+            None
+        } else {
+            self.authenticate_token(token)
+        };
+        Ok(crate::auth::reviews::token_review_answer(
+            body,
+            who.as_ref(),
+            &auds,
+        ))
     }
 }
 
@@ -3468,6 +3519,7 @@ fn set_v1_defaults(info: &ResourceInfo, obj: &mut Value) {
     crate::validation::rbac::set_defaults(info.resource, obj);
     default_namespace_label(info, obj);
     decode_secret(info, obj);
+    default_namespace_phase(info, obj);
 }
 
 /// What decoding does to a v1 Secret before anything else sees it: `SetDefaults_Secret` (an
@@ -3513,6 +3565,40 @@ fn decode_secret(info: &ResourceInfo, obj: &mut Value) {
             k,
             json!(base64::engine::general_purpose::STANDARD.encode(s)),
         );
+    }
+}
+
+/// `SetDefaults_NamespaceStatus`: an empty `status.phase` is `Active` (the status is a
+/// struct, so every decoded Namespace is defaulted, with or without a `status`).
+fn default_namespace_phase(info: &ResourceInfo, obj: &mut Value) {
+    if info.resource != "namespaces" || !obj.is_object() {
+        return;
+    }
+    if !obj["status"].is_object() {
+        obj["status"] = json!({});
+    }
+    if obj["status"]["phase"].as_str().unwrap_or("").is_empty() {
+        obj["status"]["phase"] = json!("Active");
+    }
+}
+
+/// `ValidateNamespaceStatusUpdate`: the phase follows `metadata.deletionTimestamp` (the field
+/// path is upstream's `status.Phase`).
+fn validate_namespace_phase(obj: &Value) -> Vec<FieldError> {
+    let phase = obj["status"]["phase"].as_str().unwrap_or("");
+    let deleting = !obj["metadata"]["deletionTimestamp"].is_null();
+    match (deleting, phase) {
+        (false, "Active") | (true, "Terminating") => Vec::new(),
+        (false, p) => vec![FieldError::invalid(
+            "status.Phase",
+            p,
+            "may only be 'Active' if `deletionTimestamp` is empty",
+        )],
+        (true, p) => vec![FieldError::invalid(
+            "status.Phase",
+            p,
+            "may only be 'Terminating' if `deletionTimestamp` is not empty",
+        )],
     }
 }
 
