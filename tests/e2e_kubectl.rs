@@ -3455,15 +3455,12 @@ fn apply_sh_of_test_cmd() {
             &["get", "secret", "test-secret", "-n", "multi-resource-ns"],
             None,
         );
-        // (The script deletes with `-f`, namespace first. csrsim's namespace controller empties
-        // the namespace in the step of the DELETE, so the secret's DELETE right after is a 404;
-        // a kube-apiserver's controller runs a moment later and the DELETE finds it.)
-        s.ok(
-            bin,
-            &["delete", "secret", "test-secret", "-n", "multi-resource-ns"],
-            None,
+        // As the script: `-f`, namespace first; the namespace controller comes a moment
+        // later, so the secret's DELETE right after still finds it.
+        assert_eq!(
+            s.ok(bin, &["delete", "-f", "multi-resource-1.yaml"], None),
+            "namespace \"multi-resource-ns\" deleted\nsecret \"test-secret\" deleted\n"
         );
-        s.ok(bin, &["delete", "namespace", "multi-resource-ns"], None);
 
         // One unknown kind among good objects: the good one is still applied.
         std::fs::write(
@@ -4596,5 +4593,54 @@ fn create_sh_and_kustomize_of_test_cmd() {
             "",
             "{bin}"
         );
+    }
+}
+
+/// test/cmd/core.sh `run_namespace_tests` and apply.sh's multi-resource delete: a deleted
+/// namespace stays Terminating a moment (kube-controller-manager's namespace controller comes
+/// later) — on the real clock for `--namespace-deletion-delay`, on the virtual one until the
+/// next request. `delete --wait=false` then `wait --for=delete` (kubectl 1.20 fails on a
+/// namespace already gone), and `delete -f` of a namespace and an object in it.
+#[test]
+fn namespace_deletion_takes_a_moment() {
+    for bin in test_cmd_clients() {
+        let bin = bin.as_str();
+        for clock in ["real", "virtual"] {
+            let tmp = tempfile::tempdir().unwrap();
+            let s = Server::start(tmp.path(), &["--clock", clock]);
+            s.ok(bin, &["create", "namespace", "my-namespace"], None);
+            s.ok(
+                bin,
+                &["delete", "namespace", "my-namespace", "--wait=false"],
+                None,
+            );
+            if clock == "real" {
+                // (on the virtual clock this read would be the request after which it goes)
+                let phase = s.ok(
+                    bin,
+                    &["get", "ns/my-namespace", "-o", "jsonpath={.status.phase}"],
+                    None,
+                );
+                assert_eq!(phase, "Terminating", "{bin} {clock}");
+            }
+            s.ok(bin, &["wait", "--for=delete", "ns/my-namespace"], None);
+            let e = s.fails(bin, &["get", "ns/my-namespace"]);
+            assert!(e.contains(" not found"), "{bin} {clock}: {e}");
+
+            std::fs::write(
+                tmp.path().join("mr.yaml"),
+                "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: mr\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: mr\n",
+            )
+            .unwrap();
+            s.ok(bin, &["create", "namespace", "mr"], None);
+            s.ok(bin, &["apply", "-f", "mr.yaml"], None);
+            assert_eq!(
+                s.ok(bin, &["delete", "-f", "mr.yaml"], None),
+                "namespace \"mr\" deleted\nsecret \"s\" deleted\n",
+                "{bin} {clock}"
+            );
+            let e = s.fails(bin, &["get", "ns/mr"]);
+            assert!(e.contains(" not found"), "{bin} {clock}: {e}");
+        }
     }
 }

@@ -2214,6 +2214,11 @@ fn namespace_termination_waits_for_its_content() {
     assert_eq!(v["status"]["phase"], "Terminating");
     assert_eq!(v["spec"]["finalizers"], json!(["kubernetes"]));
     assert!(v["metadata"]["deletionTimestamp"].is_string(), "{v}");
+    // On the virtual clock the namespace controller runs after the next request: this one
+    // still sees the namespace as the DELETE left it.
+    let (code, v) = call("GET", &format!("{ns}/gone"));
+    assert_eq!((code, &v["status"]["phase"]), (200, &json!("Terminating")));
+    assert!(v["status"]["conditions"].is_null(), "{v}");
     let (code, v) = call("GET", &format!("{ns}/gone"));
     assert_eq!((code, &v["status"]["phase"]), (200, &json!("Terminating")));
     // The controller's status update is its own in managedFields.
@@ -2352,6 +2357,8 @@ fn namespace_termination_waits_for_its_content() {
         "Namespace \"bad\" is invalid: spec.finalizers[0]: Invalid value: \"hold\": name is neither a standard finalizer name nor is it fully qualified"
     );
     assert_eq!(call("DELETE", &format!("{ns}/stuck")).0, 200);
+    // (the request after which the namespace controller runs)
+    assert_eq!(call("GET", &format!("{ns}/stuck")).0, 200);
     let (code, v) = call("GET", &format!("{ns}/stuck"));
     assert_eq!(code, 200);
     assert_eq!(v["spec"]["finalizers"], json!(["example.com/hold"]));

@@ -135,6 +135,13 @@ pub struct ServeArgs {
     /// Largest list page: a larger `limit` is lowered to this.
     #[arg(long, default_value_t = DEFAULT_MAX_LIST_LIMIT)]
     pub max_list_limit: i64,
+    /// With --clock real: how long a deleted namespace stays Terminating before the namespace
+    /// controller empties and removes it (a duration; 0s: at once). With --clock virtual it is
+    /// done after the next API request. kube-controller-manager takes a while too, and kubectl
+    /// relies on it: `delete -f` of a namespace and then an object in it, or `delete ns
+    /// --wait=false` then `wait --for=delete` (kubectl 1.20 fails on a namespace already gone).
+    #[arg(long, default_value = "1s", value_name = "DURATION")]
+    pub namespace_deletion_delay: String,
     /// kube-apiserver's authorizer chain after system:masters, comma-separated: AlwaysAllow,
     /// AlwaysDeny, Node, RBAC (`AlwaysAllow` is what test/cmd's apiserver runs with).
     #[arg(long, default_value = "Node,RBAC")]
@@ -163,6 +170,7 @@ impl ServeArgs {
             max_list_limit: DEFAULT_MAX_LIST_LIMIT,
             authorization_mode: "Node,RBAC".into(),
             http2_max_streams_per_connection: 0,
+            namespace_deletion_delay: "1s".into(),
         }
     }
 
@@ -388,6 +396,12 @@ async fn start_with(
         config.start = t;
     }
     config.signing_duration_secs = parse_duration(&args.cluster_signing_duration)?.as_secs() as i64;
+    config.namespace_finalize = match args.clock {
+        ClockMode::Real => crate::sim::cluster::NamespaceFinalize::AfterMs(
+            parse_duration(&args.namespace_deletion_delay)?.as_millis() as i64,
+        ),
+        ClockMode::Virtual => crate::sim::cluster::NamespaceFinalize::NextRequest,
+    };
     if !args.bootstrap_tokens.is_empty() {
         config.kubeadm_bindings = true;
     }

@@ -79,6 +79,9 @@ pub struct Config {
     pub pki: crate::pki::PkiConfig, // wiring: pki
     /// `--authorization-mode`: the authorizer chain after `system:masters`.
     pub authorization_modes: Vec<crate::auth::rbac::AuthorizationMode>,
+    /// When the namespace controller first empties and finalizes a namespace marked for
+    /// deletion (scenarios: at once, in the settle step of the deleting request).
+    pub namespace_finalize: NamespaceFinalize,
 }
 
 impl Default for Config {
@@ -100,8 +103,24 @@ impl Default for Config {
             cleaner_config: Default::default(),
             pki: Default::default(), // wiring: pki
             authorization_modes: crate::auth::rbac::DEFAULT_AUTHORIZATION_MODES.to_vec(),
+            namespace_finalize: NamespaceFinalize::AtOnce,
         }
     }
+}
+
+/// When a namespace marked for deletion is first emptied and finalized. kube-controller-manager
+/// takes a moment, and kubectl relies on it: `delete -f` of a namespace and then an object in
+/// it deletes the object, and kubectl 1.20's `wait --for=delete` after `delete --wait=false`
+/// fails on a namespace already gone. `csrsim serve` therefore waits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NamespaceFinalize {
+    /// In the settle step of the request that marked it.
+    AtOnce,
+    /// Once the virtual clock has moved this many ms (`csrsim serve --clock real`).
+    AfterMs(i64),
+    /// In the settle step of the next API request (`csrsim serve --clock virtual`, whose clock
+    /// may never move).
+    NextRequest,
 }
 
 struct Slot {
@@ -165,6 +184,11 @@ pub struct Cluster {
     /// Namespaces the namespace controller is to look at (being deleted, or content in them
     /// gone).
     ns_queue: VecDeque<String>,
+    /// Namespaces to queue once the clock reaches the first number or the request count the
+    /// second (see [`NamespaceFinalize`]), in the order they were marked.
+    ns_timers: VecDeque<(i64, u64, String)>,
+    /// API requests so far ([`Cluster::apply`] calls).
+    requests: u64,
 }
 
 /// The typed form of recently written or read CSRs, by name, each next to the stored bytes it
@@ -533,6 +557,8 @@ impl Cluster {
             csr_cache: Default::default(),
             gc_queue: VecDeque::new(),
             ns_queue: VecDeque::new(),
+            ns_timers: VecDeque::new(),
+            requests: 0,
         };
         // Rebuild projections (RBAC, tokens) from what the store holds. Only those keys are
         // parsed: with 100k stored CSRs, parsing every object dominated cold start.
@@ -845,17 +871,28 @@ impl Cluster {
         }
     }
 
-    /// The time of the next timer of a running controller due at or before `limit`.
+    /// The time of the next timer of a running controller (or of a namespace waiting for the
+    /// namespace controller) due at or before `limit`.
     fn next_due(&self, limit: i64) -> Option<i64> {
         self.timers
             .iter()
             .filter(|t| t.0.at_ms <= limit && !self.slots[t.0.slot].paused)
             .map(|t| t.0.at_ms)
+            .chain(self.ns_timers.iter().map(|t| t.0).filter(|at| *at <= limit))
             .min()
     }
 
     /// Fire every timer due at or before now whose controller is running.
     fn fire_due(&mut self) {
+        // the delay is the same for all: the ones due are at the front
+        while self
+            .ns_timers
+            .front()
+            .is_some_and(|t| t.0 <= self.clock_ms || t.1 <= self.requests)
+        {
+            let (_, _, ns) = self.ns_timers.pop_front().expect("front");
+            self.queue_namespace(&ns);
+        }
         let mut deferred = Vec::new();
         while let Some(Reverse(t)) = self.timers.peek() {
             if t.at_ms > self.clock_ms {
@@ -1032,6 +1069,10 @@ impl Cluster {
                 return Err(s);
             }
             req.body = Some(body);
+        }
+        if !self.settling {
+            // a client's request, not a controller's write
+            self.requests += 1;
         }
         let r = self.apply_inner(who, req);
         self.settle();
@@ -3073,7 +3114,19 @@ impl Cluster {
                 return Ok(Some(new));
             }
             let written = self.write(info, key, new)?;
-            self.queue_namespace(&name);
+            match self.config.namespace_finalize {
+                NamespaceFinalize::AtOnce | NamespaceFinalize::AfterMs(0) => {
+                    self.queue_namespace(&name)
+                }
+                NamespaceFinalize::AfterMs(ms) => {
+                    self.ns_timers
+                        .push_back((self.clock_ms.saturating_add(ms), u64::MAX, name))
+                }
+                NamespaceFinalize::NextRequest => {
+                    self.ns_timers
+                        .push_back((i64::MAX, self.requests + 1, name))
+                }
+            }
             return Ok(Some(written));
         }
         // Not finalized yet: the namespace as it is (no error, nothing deleted).
