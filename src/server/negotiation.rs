@@ -77,17 +77,24 @@ enum Conversion {
     Unsupported,
 }
 
-fn conversion(part: &str) -> Conversion {
-    let params: Vec<String> = part
-        .split(';')
+/// The parameters of one Accept clause (`as=Table`, `v=v1`, …), blanks removed.
+fn clause_params(part: &str) -> Vec<String> {
+    part.split(';')
         .skip(1)
         .map(|p| p.trim().replace(' ', ""))
-        .collect();
-    let get = |k: &str| {
-        params
-            .iter()
-            .find_map(|p| p.strip_prefix(k).and_then(|r| r.strip_prefix('=')))
-    };
+        .collect()
+}
+
+/// The value of parameter `k` among [`clause_params`].
+fn clause_param<'a>(params: &'a [String], k: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find_map(|p| p.strip_prefix(k).and_then(|r| r.strip_prefix('=')))
+}
+
+fn conversion(part: &str) -> Conversion {
+    let params = clause_params(part);
+    let get = |k: &str| clause_param(&params, k);
     let Some(kind) = get("as") else {
         return Conversion::None;
     };
@@ -130,16 +137,8 @@ pub enum Partial {
 /// against; one for another group or version is skipped (the endpoint does not allow it).
 pub fn wants_partial(accept: &str) -> Option<Partial> {
     for part in accept.split(',') {
-        let params: Vec<String> = part
-            .split(';')
-            .skip(1)
-            .map(|p| p.trim().replace(' ', ""))
-            .collect();
-        let get = |k: &str| {
-            params
-                .iter()
-                .find_map(|p| p.strip_prefix(k).and_then(|r| r.strip_prefix('=')))
-        };
+        let params = clause_params(part);
+        let get = |k: &str| clause_param(&params, k);
         let kind = get("as")?;
         if get("g") != Some("meta.k8s.io") {
             continue;

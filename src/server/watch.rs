@@ -96,16 +96,8 @@ impl Render {
                 Some(res),
                 EventType::Added | EventType::Modified | EventType::Deleted | EventType::Bookmark,
             ) => {
-                let t = negotiation::table_with(
-                    res,
-                    &e.object,
-                    now,
-                    self.first,
-                    self.include,
-                    self.table_version,
-                );
-                self.first = false;
-                t
+                let res = res.clone();
+                self.table(&res, &e.object, now)
             }
             (None, EventType::Error) => e.object,
             (None, _) => match self.partial {
@@ -117,6 +109,20 @@ impl Render {
         json_line(e.type_, &object)
     }
 
+    /// `object` as this watch's Table (column definitions in the first one only).
+    fn table(&mut self, res: &str, object: &Value, now: crate::api::Time) -> Value {
+        let t = negotiation::table_with(
+            res,
+            object,
+            now,
+            self.first,
+            self.include,
+            self.table_version,
+        );
+        self.first = false;
+        t
+    }
+
     /// Whether each event is rendered for this watch (a Table or PartialObjectMetadata)
     /// rather than sent as the shared line.
     fn transforms(&self) -> bool {
@@ -126,15 +132,8 @@ impl Render {
     fn line_of(&mut self, e: &SharedEvent, now: crate::api::Time) -> Bytes {
         match (&self.table_resource, e.type_) {
             (Some(res), EventType::Added | EventType::Modified | EventType::Deleted) => {
-                let t = negotiation::table_with(
-                    res,
-                    &e.object,
-                    now,
-                    self.first,
-                    self.include,
-                    self.table_version,
-                );
-                self.first = false;
+                let res = res.clone();
+                let t = self.table(&res, &e.object, now);
                 json_line(e.type_, &t)
             }
             (None, t) if t != EventType::Error && self.partial.is_some() => json_line(
