@@ -33,6 +33,18 @@ const CRUD: &[&str] = &[
 /// apply --prune` finds every kind of its default allowlist (`kubectl/pkg/util/prune`:
 /// without one it refuses to prune at all, `no matches for kind "ConfigMap" in version "v1"`).
 /// Names, short names and scopes as `api/discovery/api__v1.json`, `apis__apps__v1.json`, ….
+/// HorizontalPodAutoscalers at autoscaling/v2, their preferred version.
+const HPA_V2: ResourceInfo = listed_only_at(
+    "autoscaling",
+    "v2",
+    "horizontalpodautoscalers",
+    "horizontalpodautoscaler",
+    "HorizontalPodAutoscaler",
+    "HorizontalPodAutoscalerList",
+    true,
+    &["hpa"],
+);
+
 pub const LISTED_ONLY: &[ResourceInfo] = &[
     listed_only(
         "",
@@ -128,25 +140,11 @@ pub const LISTED_ONLY: &[ResourceInfo] = &[
     ),
     // autoscaling: v2 is the preferred version (listed first), v1 still served
     // (`api/discovery/apis__autoscaling.json`).
-    listed_only_at(
-        "autoscaling",
-        "v2",
-        "horizontalpodautoscalers",
-        "horizontalpodautoscaler",
-        "HorizontalPodAutoscaler",
-        "HorizontalPodAutoscalerList",
-        true,
-        &["hpa"],
-    ),
-    listed_only(
-        "autoscaling",
-        "horizontalpodautoscalers",
-        "horizontalpodautoscaler",
-        "HorizontalPodAutoscaler",
-        "HorizontalPodAutoscalerList",
-        true,
-        &["hpa"],
-    ),
+    HPA_V2,
+    ResourceInfo {
+        version: "v1",
+        ..HPA_V2
+    },
     listed_only(
         "batch",
         "cronjobs",

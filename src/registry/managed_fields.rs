@@ -1183,8 +1183,6 @@ pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration
 /// The one field manager whose applies keep the client-side apply annotation in step
 /// (`lastappliedmanager.go`, `lastappliedupdater.go`: "only from kubectl server-side-apply").
 const KUBECTL_MANAGER: &str = "kubectl";
-/// `ValidateAnnotationsSize`'s limit: 256 KiB of keys and values together.
-const TOTAL_ANNOTATION_SIZE_LIMIT: usize = 256 * 1024;
 
 /// `lastAppliedManager.allowedConflictsFromLastApplied`: the fields of the live object's
 /// last-applied configuration that still have the value it gave them; `None` when there is no
@@ -1237,7 +1235,7 @@ fn update_last_applied(config: &Value, merged: &mut Value) {
         .iter()
         .map(|(k, v)| k.len() + v.as_str().map_or(0, str::len))
         .sum();
-    if total > TOTAL_ANNOTATION_SIZE_LIMIT {
+    if total > crate::validation::meta::TOTAL_ANNOTATION_SIZE_LIMIT {
         annotations.shift_remove(LAST_APPLIED);
     }
 }

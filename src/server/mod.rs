@@ -1335,9 +1335,9 @@ async fn resource(
         Ok(None) => {}
         Err(st) => return status_response(&st),
     }
-    let table_version = negotiation::table_version(&head.accept).unwrap_or(negotiation::TABLE_V1);
-    let table = negotiation::wants_table(&head.accept)
-        && matches!(verb, Verb::Get | Verb::List | Verb::Watch);
+    let asked_table = negotiation::table_version(&head.accept);
+    let table = asked_table.is_some() && matches!(verb, Verb::Get | Verb::List | Verb::Watch);
+    let table_version = asked_table.unwrap_or(negotiation::TABLE_V1);
     let partial = negotiation::wants_partial(&head.accept)
         .filter(|_| !table && matches!(verb, Verb::Get | Verb::List | Verb::Watch));
     let partial_kind = crate::api::resources::find(&req.group, &req.resource)

@@ -26,11 +26,6 @@ pub fn media_type(content_type: &str) -> String {
         .to_ascii_lowercase()
 }
 
-/// Does the Accept header ask for a `meta.k8s.io` Table (v1 or v1beta1)?
-pub fn wants_table(accept: &str) -> bool {
-    table_version(accept).is_some()
-}
-
 /// The apiVersion of the Table the Accept header asks for. As `NegotiateMediaTypeOptions`
 /// reads the clauses in order, the first one the endpoint can answer decides: a
 /// `as=Table;g=meta.k8s.io` clause of `v=v1` or `v=v1beta1` is that Table (upstream's
@@ -273,12 +268,15 @@ pub fn partial_response(
 /// Is some offered type one we can answer (JSON, anything, or protobuf answered as JSON),
 /// with no conversion or one the endpoint serves?
 pub fn acceptable(accept: &str) -> bool {
-    if accept.trim().is_empty() {
-        return true;
-    }
-    accept
-        .split(',')
-        .any(|part| acceptable_media(part) && conversion(part) != Conversion::Unsupported)
+    some_clause(accept, |c| c != Conversion::Unsupported)
+}
+
+/// An empty Accept header, or one clause of a type we answer whose conversion passes `ok`.
+fn some_clause(accept: &str, ok: impl Fn(Conversion) -> bool) -> bool {
+    accept.trim().is_empty()
+        || accept
+            .split(',')
+            .any(|part| acceptable_media(part) && ok(conversion(part)))
 }
 
 /// One clause's media type, conversions aside.
@@ -300,11 +298,8 @@ fn acceptable_media(part: &str) -> bool {
 /// reviews): `AllowsMediaTypeTransform` refuses an `as=Table` clause, so it is skipped, and
 /// an Accept header of only such clauses is the 406 of `NegotiateOutputMediaType`.
 pub fn acceptable_without_table(accept: &str) -> bool {
-    if accept.trim().is_empty() {
-        return true;
-    }
-    accept.split(',').any(|part| {
-        acceptable_media(part) && matches!(conversion(part), Conversion::None | Conversion::Partial)
+    some_clause(accept, |c| {
+        matches!(c, Conversion::None | Conversion::Partial)
     })
 }
 
@@ -690,20 +685,9 @@ fn row(
     })
 }
 
-/// A Table for a list (`items`) or a single object. `with_columns` is false for watch events
-/// after the first (the apiserver's watch encoder sets NoHeaders after the first event).
-pub fn table(resource: &str, v: &Value, now: Time, with_columns: bool) -> Value {
-    table_with(
-        resource,
-        v,
-        now,
-        with_columns,
-        IncludeObject::Metadata,
-        TABLE_V1,
-    )
-}
-
-/// [`table`] with the request's `includeObject`.
+/// A Table (of `api_version`, v1 or v1beta1) for a list (`items`) or a single object, its
+/// rows' objects as `includeObject` asks. `with_columns` is false for watch events after the
+/// first (the apiserver's watch encoder sets NoHeaders after the first event).
 pub fn table_with(
     resource: &str,
     v: &Value,
@@ -738,6 +722,18 @@ pub fn table_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A v1 Table with metadata rows.
+    fn table(resource: &str, v: &Value, now: Time, with_columns: bool) -> Value {
+        table_with(
+            resource,
+            v,
+            now,
+            with_columns,
+            IncludeObject::Metadata,
+            TABLE_V1,
+        )
+    }
 
     /// Which Accept headers get aggregated discovery on `/api` and `/apis`
     /// (`aggregated.WrappedHandler`: the negotiated clause's conversion decides).
@@ -956,8 +952,8 @@ mod tests {
 
     #[test]
     fn accept_and_content_types() {
-        assert!(wants_table("application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"));
-        assert!(!wants_table("application/json"));
+        assert!(table_version("application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json").is_some());
+        assert!(table_version("application/json").is_none());
         assert!(acceptable(
             "application/vnd.kubernetes.protobuf,application/json"
         ));

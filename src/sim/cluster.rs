@@ -3401,25 +3401,10 @@ impl Cluster {
 /// Secrets: default `type`, fold `stringData` into `data`, check base64 values.
 fn normalize_secret(obj: &mut Value, errs: &mut Vec<FieldError>) {
     use base64::Engine;
-    if obj
-        .get("type")
-        .and_then(|t| t.as_str())
-        .unwrap_or("")
-        .is_empty()
-    {
-        obj["type"] = json!("Opaque");
-    }
-    if let Some(Value::Object(sd)) = obj
-        .as_object_mut()
-        .and_then(|m| m.shift_remove("stringData"))
-    {
-        if !obj.get("data").is_some_and(|d| d.is_object()) {
-            obj["data"] = json!({});
-        }
-        for (k, v) in sd {
-            let s = v.as_str().unwrap_or("").to_string();
-            obj["data"][k] = json!(base64::engine::general_purpose::STANDARD.encode(s));
-        }
+    default_secret_and_fold_string_data(obj);
+    if let Some(m) = obj.as_object_mut() {
+        // not an object: the internal type has no such field either
+        m.shift_remove("stringData");
     }
     if let Some(Value::Object(d)) = obj.get_mut("data") {
         for (k, v) in d.iter_mut() {
@@ -3580,10 +3565,16 @@ fn set_v1_defaults(info: &ResourceInfo, obj: &mut Value) {
 /// over `data`, and is gone: the internal type has no such field). The field manager of a
 /// create, update or patch therefore records `f:data` and `f:type`, never `f:stringData`.
 fn decode_secret(info: &ResourceInfo, obj: &mut Value) {
-    use base64::Engine;
-    if info.resource != "secrets" {
-        return;
+    if info.resource == "secrets" {
+        default_secret_and_fold_string_data(obj);
     }
+}
+
+/// `SetDefaults_Secret` (an empty `type` is `Opaque`) and the conversion's fold of a non-empty
+/// `stringData` object over `data` (base64 of each value); an empty or null `stringData` is
+/// dropped, any other value is left for the caller.
+fn default_secret_and_fold_string_data(obj: &mut Value) {
+    use base64::Engine;
     let Some(m) = obj.as_object_mut() else {
         return;
     };

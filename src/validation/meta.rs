@@ -6,6 +6,9 @@ use crate::api::managed_fields::ManagedFields;
 use crate::api::ObjectMeta;
 use serde_json::Value;
 
+/// `ValidateAnnotationsSize`: the annotations' keys and values together, at most 256 KiB.
+pub const TOTAL_ANNOTATION_SIZE_LIMIT: usize = 256 * 1024;
+
 /// `ValidateObjectMeta` with a no-op name validator (CSR names are free-form), plus the
 /// namespace rule for cluster- vs namespace-scoped kinds and label/annotation checks.
 pub fn validate_object_meta(m: &ObjectMeta, namespaced: bool) -> Vec<FieldError> {
@@ -53,8 +56,11 @@ fn validate_labels_annotations_owners(m: &ObjectMeta) -> Vec<FieldError> {
         }
     }
     let total: usize = m.annotations.iter().map(|(k, v)| k.len() + v.len()).sum();
-    if total > 256 * 1024 {
-        errs.push(FieldError::too_long("metadata.annotations", 256 * 1024));
+    if total > TOTAL_ANNOTATION_SIZE_LIMIT {
+        errs.push(FieldError::too_long(
+            "metadata.annotations",
+            TOTAL_ANNOTATION_SIZE_LIMIT,
+        ));
     }
     errs.extend(validate_owner_references(&m.owner_references));
     errs
