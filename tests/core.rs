@@ -1026,3 +1026,40 @@ fn remaining_item_count_and_the_cache_ignoring_limits() {
     assert_eq!(all["items"].as_array().unwrap().len(), 4);
     assert!(all["metadata"].get("continue").is_none(), "{all}");
 }
+
+/// `typed_answer`: an in-process get answers the stored CSR typed — the same object a JSON
+/// get renders, through the same authorization, and the same NotFound.
+#[test]
+fn a_typed_get_answers_what_the_json_get_renders() {
+    let mut c = bare_cluster();
+    let pem = csr_pem("alice", &["devs"], &[]);
+    let body = csr_body("typed", "example.com/signer", &["client auth"], &pem);
+    create(&mut c, &Identity::admin(), body).unwrap();
+    approve_as(&mut c, &Identity::admin(), "typed", "Approved").unwrap();
+    let get = |c: &mut Cluster, who: &Identity, name: &str| {
+        c.apply(who, ApiRequest::csr(Verb::Get).name(name).typed_answer())
+    };
+    let Ok(ApiResponse::Csr(typed)) = get(&mut c, &Identity::admin(), "typed") else {
+        panic!("a typed get answers ApiResponse::Csr");
+    };
+    let json = c
+        .apply(&Identity::admin(), ApiRequest::csr(Verb::Get).name("typed"))
+        .unwrap()
+        .into_value();
+    assert_eq!(serde_json::to_value(&*typed).unwrap(), json);
+    assert_eq!(
+        ApiResponse::Csr(typed.clone()).into_value(),
+        json,
+        "into_value renders it"
+    );
+    assert_eq!(typed.status.conditions[0].type_, "Approved");
+    let missing = get(&mut c, &Identity::admin(), "nope").unwrap_err();
+    assert_eq!(missing.code, 404);
+    assert_eq!(
+        missing.message,
+        r#"certificatesigningrequests.certificates.k8s.io "nope" not found"#
+    );
+    let nobody = Identity::user("mallory", &["system:authenticated"]);
+    let denied = get(&mut c, &nobody, "typed").unwrap_err();
+    assert_eq!(denied.code, 403);
+}

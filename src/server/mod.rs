@@ -1448,6 +1448,8 @@ async fn resource(
         }
         Err(st) => status_response(&st),
         Ok(ApiResponse::Created(v)) => json_response(201, &v, "application/json"),
+        // Only in-process callers ask for typed answers; rendered here all the same.
+        Ok(r @ ApiResponse::Csr(_)) => json_response(200, &r.into_value(), "application/json"),
         Ok(ApiResponse::CreatedJson(b)) => {
             let mut body = Vec::with_capacity(b.len() + 1);
             body.extend_from_slice(&b);

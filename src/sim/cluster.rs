@@ -280,15 +280,34 @@ thread_local! {
     static JSON_SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// An object as the store writes it: the bytes `serde_json::to_writer` writes.
+trait StoredJson {
+    fn write_stored(&self, out: &mut Vec<u8>) -> serde_json::Result<()>;
+}
+
+impl StoredJson for Value {
+    fn write_stored(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        serde_json::to_writer(out, self)
+    }
+}
+
+impl StoredJson for CertificateSigningRequest {
+    /// The same bytes, by the CSR's own writer (see [`CertificateSigningRequest::write_json`]).
+    fn write_stored(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        self.write_json(out)
+    }
+}
+
 /// `serde_json::to_vec`, with an exactly sized result.
-fn to_json_exact<T: serde::Serialize>(obj: &T) -> Result<Vec<u8>, Status> {
+fn to_json_exact<T: StoredJson + serde::Serialize>(obj: &T) -> Result<Vec<u8>, Status> {
     JSON_SCRATCH.with(|b| {
         let Ok(mut buf) = b.try_borrow_mut() else {
             // re-entered (cannot happen today): allocate
             return serde_json::to_vec(obj).map_err(|e| Status::internal(e.to_string()));
         };
         buf.clear();
-        serde_json::to_writer(&mut *buf, obj).map_err(|e| Status::internal(e.to_string()))?;
+        obj.write_stored(&mut buf)
+            .map_err(|e| Status::internal(e.to_string()))?;
         let out = buf.to_vec();
         if buf.capacity() > 1 << 20 {
             // one huge object must not pin its buffer for the thread's life
@@ -1171,6 +1190,10 @@ impl Cluster {
             }
         }
         match verb {
+            Verb::Get if is_csr && req.typed_answer => self
+                .csr_arc(&req.name)
+                .map(ApiResponse::Csr)
+                .ok_or_else(|| Status::not_found(&gr(&info), &req.name)),
             Verb::Get => self.get(&info, &namespace, &req.name).map(ApiResponse::Ok),
             Verb::List => self.list(&info, &namespace, &req).map(ApiResponse::Ok),
             Verb::Watch => self.watch(&info, &namespace, &req).map(ApiResponse::Watch),
@@ -2218,7 +2241,7 @@ impl Cluster {
     }
 
     /// Serialize and store an object under `key` (its resourceVersion already stamped).
-    fn put_json<T: serde::Serialize>(
+    fn put_json<T: StoredJson + serde::Serialize>(
         &mut self,
         key: &str,
         obj: &T,
@@ -2241,7 +2264,11 @@ impl Cluster {
 
     /// Delete `key`; `last` (its final state, with the deletion's resourceVersion stamped)
     /// goes to the watch log. Returns the deletion's resourceVersion.
-    fn delete_json<T: serde::Serialize>(&mut self, key: &str, last: &T) -> Result<u64, Status> {
+    fn delete_json<T: StoredJson + serde::Serialize>(
+        &mut self,
+        key: &str,
+        last: &T,
+    ) -> Result<u64, Status> {
         let bytes = to_json_exact(last)?;
         self.store
             .delete(key, bytes, self.clock_ms)
