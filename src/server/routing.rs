@@ -221,10 +221,24 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
     let resource = rest[0];
     let mut name = rest.get(1).copied().unwrap_or("").to_string();
     let subresource = rest.get(2).copied().unwrap_or("");
-    let listed_only = resources::find_listed_only_at(group, version, resource).is_some();
+    let listed = resources::find_listed_only_at(group, version, resource);
+    let listed_only = listed.is_some();
     let info: Option<&ResourceInfo> = resources::find(group, resource);
-    if info.is_none() && !listed_only {
+    let Some(scope) = info.or(listed) else {
         return Err(not_found());
+    };
+    // `registerResourceHandlers`: a cluster-scoped resource has no route under
+    // `namespaces/<ns>/`; a namespaced one, without a namespace, only its list and watch (a
+    // `GET` of the collection path; go-restful answers another method there with 405).
+    if scope.namespaced == namespace.is_empty() {
+        let lister = scope.verbs.contains(&"list");
+        if scope.namespaced && lister && rest.len() == 1 {
+            if !matches!(method, "GET" | "HEAD") {
+                return Err(method_not_allowed());
+            }
+        } else {
+            return Err(not_found());
+        }
     }
     let mut list = list_options(&q)?;
     let verb = match (method, name.is_empty()) {
@@ -507,6 +521,73 @@ mod tests {
             Route::Resource(r) | Route::Empty(r) => r,
             other => panic!("{other:?}"),
         }
+    }
+
+    /// `APIInstaller.registerResourceHandlers`: a cluster-scoped resource has no route under
+    /// `namespaces/<ns>/`, and a namespaced one only a list and a watch without a namespace;
+    /// go-restful answers another path with 404 and another method on the list path with
+    /// 405.
+    #[test]
+    fn paths_follow_the_resource_scope() {
+        let err = |m: &str, p: &str| route(m, p, "").err().map(|s| (s.code, s.message));
+        let nf = Some((
+            404,
+            "the server could not find the requested resource".to_string(),
+        ));
+        let na = Some((
+            405,
+            "the server does not allow this method on the requested resource".to_string(),
+        ));
+        let csr = "/apis/certificates.k8s.io/v1/namespaces/default/certificatesigningrequests";
+        assert_eq!(err("GET", csr), nf);
+        assert_eq!(err("POST", csr), nf);
+        assert_eq!(err("GET", &format!("{csr}/a")), nf);
+        assert_eq!(err("PUT", &format!("{csr}/a/approval")), nf);
+        assert_eq!(
+            err("GET", "/api/v1/namespaces/default/namespaces/default"),
+            nf
+        );
+        assert_eq!(
+            err(
+                "GET",
+                "/apis/rbac.authorization.k8s.io/v1/namespaces/x/clusterroles"
+            ),
+            nf
+        );
+        assert_eq!(err("GET", "/api/v1/secrets/s"), nf);
+        assert_eq!(err("DELETE", "/api/v1/secrets/s"), nf);
+        assert_eq!(err("GET", "/api/v1/configmaps/c"), nf);
+        assert_eq!(err("POST", "/api/v1/secrets"), na);
+        assert_eq!(err("DELETE", "/api/v1/secrets"), na);
+        assert_eq!(
+            err(
+                "POST",
+                "/apis/authorization.k8s.io/v1/localsubjectaccessreviews"
+            ),
+            nf
+        );
+        // What is served stays routed.
+        assert_eq!(res("GET", "/api/v1/secrets", "").namespace, "");
+        assert_eq!(res("GET", "/api/v1/secrets", "watch=1").namespace, "");
+        assert_eq!(res("GET", "/api/v1/configmaps", "").namespace, "");
+        assert_eq!(
+            res(
+                "GET",
+                "/apis/certificates.k8s.io/v1/certificatesigningrequests/a",
+                ""
+            )
+            .name,
+            "a"
+        );
+        assert_eq!(
+            res(
+                "POST",
+                "/apis/authorization.k8s.io/v1/namespaces/x/localsubjectaccessreviews",
+                ""
+            )
+            .namespace,
+            "x"
+        );
     }
 
     #[test]
