@@ -962,6 +962,39 @@ fn namespace_lifecycle() {
     assert_eq!(out.trim(), "secret/keep");
 }
 
+/// `kubectl describe namespace` lists the namespace's ResourceQuotas and LimitRanges
+/// (`NamespaceDescriber`) and shows them only when the server serves the two kinds, as
+/// kube-apiserver does: "No resource quota." and "No LimitRange resource." for none.
+#[test]
+fn describe_namespace_shows_no_quota_and_no_limit_range() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let mut bins = vec![KUBECTL.to_string()];
+    bins.extend(std::env::var("CSRSIM_E2E_KUBECTL"));
+    for bin in &bins {
+        let out = s.ok(bin, &["describe", "namespace", "default"], None);
+        assert_eq!(
+            out,
+            "Name:         default\n\
+             Labels:       kubernetes.io/metadata.name=default\n\
+             Annotations:  <none>\n\
+             Status:       Active\n\
+             \n\
+             No resource quota.\n\
+             \n\
+             No LimitRange resource.\n",
+            "{bin}"
+        );
+        let o = s.kubectl(bin, &["get", "quota,limits"], None);
+        assert!(o.status.success(), "{bin}");
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr).trim(),
+            "No resources found in default namespace.",
+            "{bin}"
+        );
+    }
+}
+
 /// `kubectl get --sort-by` asks the Table with `includeObject=Object` and sorts the rows by
 /// their objects: each row must carry the whole object, not its metadata only.
 #[test]

@@ -834,6 +834,22 @@ mod tests {
             ("", "events", "event", &["ev"], &[], "r2yiGXH7wu8="),
             (
                 "",
+                "limitranges",
+                "limitrange",
+                &["limits"],
+                &[],
+                "EBKMFVe6cwo=",
+            ),
+            (
+                "",
+                "resourcequotas",
+                "resourcequota",
+                &["quota"],
+                &[],
+                "8uhSgffRX6w=",
+            ),
+            (
+                "",
                 "persistentvolumeclaims",
                 "persistentvolumeclaim",
                 &["pvc"],
