@@ -906,9 +906,23 @@ fn cascading_deletes_and_finalizers() {
     // A collection delete deletes each object with the request's options.
     mk(&mut c, "c1", &[]);
     let _ = c.watch_poll(&mut w.cursor).unwrap();
+    let listed = c
+        .apply(&admin, ApiRequest::csr(Verb::List))
+        .unwrap()
+        .into_value();
     let mut r = ApiRequest::csr(Verb::DeleteCollection);
     r.propagation_policy = Some("Foreground".into());
-    c.apply(&admin, r).unwrap();
+    let out = c.apply(&admin, r).unwrap().into_value();
+    // `Store.DeleteCollection` answers with the list it listed (TypeMeta in Go's order, the
+    // list's resourceVersion from before the deletes).
+    assert!(
+        serde_json::to_string(&out)
+            .unwrap()
+            .starts_with(r#"{"kind":"CertificateSigningRequestList","apiVersion":"certificates.k8s.io/v1","metadata":{"resourceVersion":"#),
+        "{out}"
+    );
+    assert_eq!(out["metadata"], listed["metadata"]);
+    assert_eq!(out["items"][0]["metadata"]["name"], "c1");
     let ev = c.watch_poll(&mut w.cursor).unwrap();
     let types: Vec<EventType> = ev.iter().map(|e| e.type_).collect();
     assert_eq!(types, [EventType::Modified, EventType::Deleted]);

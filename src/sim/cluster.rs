@@ -1416,9 +1416,11 @@ impl Cluster {
                         deleted.push(item);
                     }
                 }
-                Ok(ApiResponse::Ok(
-                    json!({"apiVersion": info.api_version(), "kind": info.list_kind, "metadata": {"resourceVersion": self.store.rv().to_string()}, "items": deleted}),
-                ))
+                // `Store.DeleteCollection` answers with the list it listed (its
+                // resourceVersion is from before the deletes).
+                let mut out = list;
+                out["items"] = Value::Array(deleted);
+                Ok(ApiResponse::Ok(out))
             }
         }
     }
