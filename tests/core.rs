@@ -1040,3 +1040,65 @@ fn remaining_item_count_and_the_cache_ignoring_limits() {
     assert_eq!(all["items"].as_array().unwrap().len(), 4);
     assert!(all["metadata"].get("continue").is_none(), "{all}");
 }
+
+/// A get with a resourceVersion is served by the watch cache once it is at least that fresh
+/// (`Cacher.Get`, `WaitUntilFreshAndGet`): one from the future is the same 504 as a list's;
+/// one that is no number is `APIObjectVersioner.ParseResourceVersion`'s storage error, which
+/// no status wraps (500, reason unknown).
+#[test]
+fn get_with_a_resource_version_from_the_cache() {
+    let mut c = bare_cluster();
+    let pem = csr_pem("alice", &[], &[]);
+    create(
+        &mut c,
+        &Identity::admin(),
+        csr_body("a", "example.com/x", &["client auth"], &pem),
+    )
+    .unwrap();
+    let now = c.resource_version();
+    let get = |c: &mut Cluster, rv: &str| {
+        c.apply(
+            &Identity::admin(),
+            ApiRequest::csr(Verb::Get)
+                .name("a")
+                .list_options(csrsim::api::ListOptions {
+                    resource_version: rv.into(),
+                    ..Default::default()
+                }),
+        )
+        .map(value)
+    };
+    for rv in ["", "0", "1", &now.to_string()] {
+        assert_eq!(get(&mut c, rv).unwrap()["metadata"]["name"], "a", "{rv}");
+    }
+    let e = get(&mut c, &(now + 1).to_string()).unwrap_err();
+    assert_eq!(
+        (e.code, e.reason.as_str(), e.message.as_str()),
+        (
+            504,
+            "Timeout",
+            format!(
+                "Timeout: Too large resource version: {}, current: {now}",
+                now + 1
+            )
+            .as_str()
+        )
+    );
+    for (rv, why) in [
+        ("abc", "invalid syntax"),
+        ("-1", "invalid syntax"),
+        ("99999999999999999999", "value out of range"),
+    ] {
+        let e = get(&mut c, rv).unwrap_err();
+        assert_eq!(
+            (e.code, e.reason.as_str(), e.message),
+            (
+                500,
+                "",
+                format!(
+                    "resourceVersion: Invalid value: \"{rv}\": strconv.ParseUint: parsing \"{rv}\": {why}"
+                )
+            )
+        );
+    }
+}

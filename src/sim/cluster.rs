@@ -1171,7 +1171,10 @@ impl Cluster {
             }
         }
         match verb {
-            Verb::Get => self.get(&info, &namespace, &req.name).map(ApiResponse::Ok),
+            Verb::Get => {
+                self.fresh_enough(&req.list.resource_version)?;
+                self.get(&info, &namespace, &req.name).map(ApiResponse::Ok)
+            }
             Verb::List => self.list(&info, &namespace, &req).map(ApiResponse::Ok),
             Verb::Watch => self.watch(&info, &namespace, &req).map(ApiResponse::Watch),
             Verb::Create => {
@@ -1423,6 +1426,36 @@ impl Cluster {
                 Ok(ApiResponse::Ok(out))
             }
         }
+    }
+
+    /// `Cacher.Get` with a resourceVersion: the watch cache answers once it is at least that
+    /// fresh, else the 504 of one from the future (no wait here: nothing else writes while
+    /// the request holds the cluster); a resourceVersion that is no number is
+    /// `APIObjectVersioner.ParseResourceVersion`'s storage error, which reaches the client as
+    /// a 500 of unknown reason.
+    fn fresh_enough(&self, rv: &str) -> Result<(), Status> {
+        if rv.is_empty() {
+            return Ok(());
+        }
+        let Some(r) = parse_rv(rv) else {
+            let why = if rv.bytes().all(|b| b.is_ascii_digit()) {
+                "value out of range"
+            } else {
+                "invalid syntax"
+            };
+            let q = crate::validation::field::quote(rv);
+            return Err(Status::failure(
+                500,
+                "",
+                format!(
+                    "resourceVersion: Invalid value: {q}: strconv.ParseUint: parsing {q}: {why}"
+                ),
+            ));
+        };
+        if r > self.store.rv() {
+            return Err(too_large_resource_version(r, self.store.rv()));
+        }
+        Ok(())
     }
 
     fn get(&self, info: &ResourceInfo, ns: &str, name: &str) -> Result<Value, Status> {
