@@ -145,6 +145,89 @@ pub fn list_options(q: &BTreeMap<String, String>) -> Result<ListOptions, Status>
     })
 }
 
+/// apiserver's `RequestInfoFactory.NewRequestInfo`: what a request is to the authorizer,
+/// whether or not anything serves its path (the authorization filter runs before routing;
+/// `user` is left empty). Paths outside `/api/<v>/…` and `/apis/<g>/<v>/…` are non-resource
+/// requests whose verb is the lower-case method; the others are resource requests: the verb
+/// from the method (`get` without a name is `list`, or `watch` with `watch=true`; `delete`
+/// without a name `deletecollection`), `watch/` in front of the resource a watch,
+/// `namespaces/<ns>/` a namespace, then resource, name and subresource.
+pub fn request_attributes(method: &str, path: &str, query: &str) -> crate::auth::Attributes {
+    let mut a = crate::auth::Attributes {
+        verb: method.to_ascii_lowercase(),
+        path: path.to_string(),
+        ..Default::default()
+    };
+    let trimmed = path.trim_matches('/');
+    let mut parts: Vec<&str> = if trimmed.is_empty() {
+        Vec::new()
+    } else {
+        trimmed.split('/').collect()
+    };
+    if parts.len() < 3 || !matches!(parts[0], "api" | "apis") {
+        return a;
+    }
+    if parts[0] == "apis" {
+        if parts.len() < 4 {
+            return a;
+        }
+        a.api_group = parts[1].to_string();
+        parts.drain(..2);
+    } else {
+        parts.drain(..1);
+    }
+    a.resource_request = true;
+    a.api_version = parts.remove(0).to_string();
+    if matches!(parts[0], "watch" | "proxy") && parts.len() >= 2 {
+        a.verb = parts.remove(0).to_string();
+    } else {
+        a.verb = match method {
+            "POST" => "create",
+            "GET" | "HEAD" => "get",
+            "PUT" => "update",
+            "PATCH" => "patch",
+            "DELETE" => "delete",
+            _ => "",
+        }
+        .to_string();
+    }
+    if parts[0] == "namespaces" && parts.len() > 1 {
+        a.namespace = parts[1].to_string();
+        if parts.len() > 2 && !matches!(parts[2], "status" | "finalize") {
+            parts.drain(..2);
+        }
+    }
+    if parts.len() >= 3 && a.verb != "proxy" {
+        a.subresource = parts[2].to_string();
+    }
+    if parts.len() >= 2 {
+        a.name = parts[1].to_string();
+    }
+    a.resource = parts[0].to_string();
+    let q = parse_query(query);
+    if a.name.is_empty() && a.verb == "get" {
+        a.verb = if truthy(&q, "watch") { "watch" } else { "list" }.to_string();
+        if let Some(sel) = q.get("fieldSelector") {
+            let exact: Vec<&str> = sel
+                .split(',')
+                .filter_map(|t| {
+                    t.strip_prefix("metadata.name==")
+                        .or_else(|| t.strip_prefix("metadata.name="))
+                })
+                .collect();
+            if let [name] = exact.as_slice() {
+                if !name.is_empty() && *name != "." && *name != ".." && !name.contains(['/', '%']) {
+                    a.name = name.to_string();
+                }
+            }
+        }
+    }
+    if a.name.is_empty() && a.verb == "delete" {
+        a.verb = "deletecollection".to_string();
+    }
+    a
+}
+
 /// Route a request. The body is filled in later by the caller.
 pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
     let q = parse_query(query);
@@ -527,6 +610,72 @@ mod tests {
     /// `namespaces/<ns>/`, and a namespaced one only a list and a watch without a namespace;
     /// go-restful answers another path with 404 and another method on the list path with
     /// 405.
+    /// `RequestInfoFactory.NewRequestInfo`'s reading of paths, as the authorizer sees them.
+    #[test]
+    fn request_info_of_any_path() {
+        let row = |m: &str, p: &str, q: &str| {
+            let a = request_attributes(m, p, q);
+            format!(
+                "{}|{}|{}|{}|{}|{}|{}",
+                a.resource_request,
+                a.verb,
+                a.api_group,
+                a.namespace,
+                a.resource,
+                a.name,
+                a.subresource
+            )
+        };
+        let cases = [
+            ("GET", "/foo", "", "false|get|||||"),
+            ("POST", "/apis/foo", "", "false|post|||||"),
+            ("GET", "/api/v1", "", "false|get|||||"),
+            ("GET", "/apis/g/v1", "", "false|get|||||"),
+            ("GET", "/api/v1/pods", "", "true|list|||pods||"),
+            ("GET", "/api/v1/pods", "watch=true", "true|watch|||pods||"),
+            (
+                "GET",
+                "/api/v1/pods",
+                "fieldSelector=metadata.name%3Dp",
+                "true|list|||pods|p|",
+            ),
+            (
+                "GET",
+                "/api/v1/watch/namespaces/n/pods",
+                "",
+                "true|watch||n|pods||",
+            ),
+            (
+                "DELETE",
+                "/api/v1/namespaces/n/pods",
+                "",
+                "true|deletecollection||n|pods||",
+            ),
+            (
+                "PUT",
+                "/api/v1/namespaces/n/status",
+                "",
+                "true|update||n|namespaces|n|status",
+            ),
+            (
+                "GET",
+                "/api/v1/namespaces/n",
+                "",
+                "true|get||n|namespaces|n|",
+            ),
+            (
+                "PATCH",
+                "/apis/g/v1/namespaces/n/rs/x/scale/more",
+                "",
+                "true|patch|g|n|rs|x|scale",
+            ),
+            ("POST", "/apis/g/v1/xs", "", "true|create|g||xs||"),
+        ];
+        for (m, p, q, want) in cases {
+            assert_eq!(row(m, p, q), want, "{m} {p}?{q}");
+        }
+    }
+
     #[test]
     fn paths_follow_the_resource_scope() {
         let err = |m: &str, p: &str| route(m, p, "").err().map(|s| (s.code, s.message));

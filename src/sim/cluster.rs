@@ -1092,6 +1092,29 @@ impl Cluster {
         if !req.version.is_empty() && req.version != info.version {
             return Err(not_found());
         }
+        let namespace = if info.namespaced {
+            req.namespace.clone()
+        } else {
+            String::new()
+        };
+        let attrs = Attributes {
+            user: who.clone(),
+            verb: verb.as_str().into(),
+            resource_request: true,
+            api_group: info.group.into(),
+            api_version: info.version.into(),
+            resource: info.resource.into(),
+            subresource: req.subresource.clone(),
+            namespace: namespace.clone(),
+            name: req.name.clone(),
+            path: String::new(),
+        };
+        if !self.allows(&attrs) {
+            let decision = self.authorize(&attrs);
+            return Err(crate::auth::forbidden_status(&attrs, &decision));
+        }
+        // What the endpoint serves is known only past the authorization filter (the mux
+        // routes after it): an unknown subresource or verb is a 404 or 405 to the authorized.
         let is_csr = info.resource == "certificatesigningrequests";
         match req.subresource.as_str() {
             "" => {}
@@ -1120,27 +1143,6 @@ impl Cluster {
             return Err(Status::method_not_allowed(
                 "the server does not allow this method on the requested resource",
             ));
-        }
-        let namespace = if info.namespaced {
-            req.namespace.clone()
-        } else {
-            String::new()
-        };
-        let attrs = Attributes {
-            user: who.clone(),
-            verb: verb.as_str().into(),
-            resource_request: true,
-            api_group: info.group.into(),
-            api_version: info.version.into(),
-            resource: info.resource.into(),
-            subresource: req.subresource.clone(),
-            namespace: namespace.clone(),
-            name: req.name.clone(),
-            path: String::new(),
-        };
-        if !self.allows(&attrs) {
-            let decision = self.authorize(&attrs);
-            return Err(crate::auth::forbidden_status(&attrs, &decision));
         }
         req.validate_options()?;
         if !info.stored {
