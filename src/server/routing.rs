@@ -263,7 +263,11 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
         || trimmed.starts_with("/livez/")
         || trimmed.starts_with("/readyz/")
     {
-        return get_only(Route::Health);
+        return if super::health::is_check_path(trimmed) {
+            get_only(Route::Health)
+        } else {
+            Err(not_found())
+        };
     }
     let parts: Vec<&str> = trimmed.split('/').skip(1).collect();
     let (group, version, rest) = match parts.as_slice() {
@@ -673,6 +677,23 @@ mod tests {
         ];
         for (m, p, q, want) in cases {
             assert_eq!(row(m, p, q), want, "{m} {p}?{q}");
+        }
+    }
+
+    /// The health installer registers the root and one path per check; another path under
+    /// a root is the mux's 404, not a check that passes.
+    #[test]
+    fn health_check_paths() {
+        assert!(matches!(
+            route("GET", "/healthz/ping", ""),
+            Ok(Route::Health)
+        ));
+        assert!(matches!(
+            route("GET", "/readyz/shutdown", ""),
+            Ok(Route::Health)
+        ));
+        for p in ["/healthz/nope", "/livez/shutdown", "/readyz/x/y"] {
+            assert_eq!(route("GET", p, "").err().map(|s| s.code), Some(404), "{p}");
         }
     }
 
