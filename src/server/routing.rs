@@ -291,6 +291,17 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
     if rest.is_empty() {
         return get_only(Route::ResourceList(group.to_string(), version.to_string()));
     }
+    // The deprecated `watch/` paths (`WATCHLIST`, `WATCH`: `watch/[namespaces/<ns>/]<resource>
+    // [/<name>]`, GET only) watch as `?watch=true` does.
+    let watch_path = rest[0] == "watch" && rest.len() >= 2;
+    let rest = if watch_path {
+        if !matches!(method, "GET" | "HEAD") {
+            return Err(method_not_allowed());
+        }
+        &rest[1..]
+    } else {
+        rest
+    };
     // [namespaces/<ns>/]<resource>[/<name>[/<subresource>]]
     // (`/api/v1/namespaces/<name>` with fewer parts is the namespace object itself, and so is
     // `/api/v1/namespaces/<name>/status` or `/finalize`: its subresources.)
@@ -327,17 +338,21 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
             return Err(not_found());
         }
     }
+    if watch_path && (!subresource.is_empty() || !scope.verbs.contains(&"watch")) {
+        return Err(not_found());
+    }
     let mut list = list_options(&q)?;
+    let watch = watch_path || truthy(&q, "watch");
     let verb = match (method, name.is_empty()) {
         ("GET" | "HEAD", true) => {
-            if truthy(&q, "watch") {
+            if watch {
                 Verb::Watch
             } else {
                 Verb::List
             }
         }
         ("GET" | "HEAD", false) => {
-            if truthy(&q, "watch") {
+            if watch {
                 // A watch on a single object is a watch with a name field selector.
                 let sel = format!("metadata.name={name}");
                 list.field_selector = if list.field_selector.is_empty() {
@@ -695,6 +710,54 @@ mod tests {
         for p in ["/healthz/nope", "/livez/shutdown", "/readyz/x/y"] {
             assert_eq!(route("GET", p, "").err().map(|s| s.code), Some(404), "{p}");
         }
+    }
+
+    /// The deprecated `watch/` paths are watches, as `?watch=true` (a name: a name field
+    /// selector); only GET, only main resources that watch.
+    #[test]
+    fn deprecated_watch_paths() {
+        let csr = "/apis/certificates.k8s.io/v1";
+        let r = res(
+            "GET",
+            &format!("{csr}/watch/certificatesigningrequests"),
+            "",
+        );
+        assert_eq!(r.verb, Some(Verb::Watch));
+        let r = res(
+            "GET",
+            &format!("{csr}/watch/certificatesigningrequests/a"),
+            "",
+        );
+        assert_eq!(
+            (r.verb, r.name.as_str(), r.list.field_selector.as_str()),
+            (Some(Verb::Watch), "", "metadata.name=a")
+        );
+        let r = res("GET", "/api/v1/watch/namespaces/n/secrets", "");
+        assert_eq!((r.verb, r.namespace.as_str()), (Some(Verb::Watch), "n"));
+        let r = res("GET", "/api/v1/watch/secrets", "");
+        assert_eq!((r.verb, r.namespace.as_str()), (Some(Verb::Watch), ""));
+        let r = res("GET", "/api/v1/watch/namespaces", "");
+        assert_eq!(
+            (r.verb, r.resource.as_str()),
+            (Some(Verb::Watch), "namespaces")
+        );
+        let code = |m: &str, p: &str| route(m, p, "").err().map(|s| s.code);
+        assert_eq!(code("POST", "/api/v1/watch/secrets"), Some(405));
+        assert_eq!(
+            code(
+                "GET",
+                &format!("{csr}/watch/certificatesigningrequests/a/status")
+            ),
+            Some(404)
+        );
+        assert_eq!(
+            code(
+                "GET",
+                "/apis/authorization.k8s.io/v1/watch/subjectaccessreviews"
+            ),
+            Some(404)
+        );
+        assert_eq!(code("GET", "/api/v1/watch"), Some(404));
     }
 
     #[test]
