@@ -208,18 +208,7 @@ pub fn request_attributes(method: &str, path: &str, query: &str) -> crate::auth:
     if a.name.is_empty() && a.verb == "get" {
         a.verb = if truthy(&q, "watch") { "watch" } else { "list" }.to_string();
         if let Some(sel) = q.get("fieldSelector") {
-            let exact: Vec<&str> = sel
-                .split(',')
-                .filter_map(|t| {
-                    t.strip_prefix("metadata.name==")
-                        .or_else(|| t.strip_prefix("metadata.name="))
-                })
-                .collect();
-            if let [name] = exact.as_slice() {
-                if !name.is_empty() && *name != "." && *name != ".." && !name.contains(['/', '%']) {
-                    a.name = name.to_string();
-                }
-            }
+            a.name = crate::registry::selectors::exact_match_name(sel).unwrap_or_default();
         }
     }
     if a.name.is_empty() && a.verb == "delete" {

@@ -1106,7 +1106,14 @@ impl Cluster {
             resource: info.resource.into(),
             subresource: req.subresource.clone(),
             namespace: namespace.clone(),
-            name: req.name.clone(),
+            // `RequestInfo`: a list or watch of one name (a `metadata.name` field selector)
+            // is authorized for that name, as `kubectl get NAME --watch` asks it.
+            name: if req.name.is_empty() && matches!(verb, Verb::List | Verb::Watch) {
+                crate::registry::selectors::exact_match_name(&req.list.field_selector)
+                    .unwrap_or_default()
+            } else {
+                req.name.clone()
+            },
             path: String::new(),
         };
         if !self.allows(&attrs) {
