@@ -906,9 +906,23 @@ fn cascading_deletes_and_finalizers() {
     // A collection delete deletes each object with the request's options.
     mk(&mut c, "c1", &[]);
     let _ = c.watch_poll(&mut w.cursor).unwrap();
+    let listed = c
+        .apply(&admin, ApiRequest::csr(Verb::List))
+        .unwrap()
+        .into_value();
     let mut r = ApiRequest::csr(Verb::DeleteCollection);
     r.propagation_policy = Some("Foreground".into());
-    c.apply(&admin, r).unwrap();
+    let out = c.apply(&admin, r).unwrap().into_value();
+    // `Store.DeleteCollection` answers with the list it listed (TypeMeta in Go's order, the
+    // list's resourceVersion from before the deletes).
+    assert!(
+        serde_json::to_string(&out)
+            .unwrap()
+            .starts_with(r#"{"kind":"CertificateSigningRequestList","apiVersion":"certificates.k8s.io/v1","metadata":{"resourceVersion":"#),
+        "{out}"
+    );
+    assert_eq!(out["metadata"], listed["metadata"]);
+    assert_eq!(out["items"][0]["metadata"]["name"], "c1");
     let ev = c.watch_poll(&mut w.cursor).unwrap();
     let types: Vec<EventType> = ev.iter().map(|e| e.type_).collect();
     assert_eq!(types, [EventType::Modified, EventType::Deleted]);
@@ -1062,4 +1076,66 @@ fn a_typed_get_answers_what_the_json_get_renders() {
     let nobody = Identity::user("mallory", &["system:authenticated"]);
     let denied = get(&mut c, &nobody, "typed").unwrap_err();
     assert_eq!(denied.code, 403);
+}
+
+/// A get with a resourceVersion is served by the watch cache once it is at least that fresh
+/// (`Cacher.Get`, `WaitUntilFreshAndGet`): one from the future is the same 504 as a list's;
+/// one that is no number is `APIObjectVersioner.ParseResourceVersion`'s storage error, which
+/// no status wraps (500, reason unknown).
+#[test]
+fn get_with_a_resource_version_from_the_cache() {
+    let mut c = bare_cluster();
+    let pem = csr_pem("alice", &[], &[]);
+    create(
+        &mut c,
+        &Identity::admin(),
+        csr_body("a", "example.com/x", &["client auth"], &pem),
+    )
+    .unwrap();
+    let now = c.resource_version();
+    let get = |c: &mut Cluster, rv: &str| {
+        c.apply(
+            &Identity::admin(),
+            ApiRequest::csr(Verb::Get)
+                .name("a")
+                .list_options(csrsim::api::ListOptions {
+                    resource_version: rv.into(),
+                    ..Default::default()
+                }),
+        )
+        .map(value)
+    };
+    for rv in ["", "0", "1", &now.to_string()] {
+        assert_eq!(get(&mut c, rv).unwrap()["metadata"]["name"], "a", "{rv}");
+    }
+    let e = get(&mut c, &(now + 1).to_string()).unwrap_err();
+    assert_eq!(
+        (e.code, e.reason.as_str(), e.message.as_str()),
+        (
+            504,
+            "Timeout",
+            format!(
+                "Timeout: Too large resource version: {}, current: {now}",
+                now + 1
+            )
+            .as_str()
+        )
+    );
+    for (rv, why) in [
+        ("abc", "invalid syntax"),
+        ("-1", "invalid syntax"),
+        ("99999999999999999999", "value out of range"),
+    ] {
+        let e = get(&mut c, rv).unwrap_err();
+        assert_eq!(
+            (e.code, e.reason.as_str(), e.message),
+            (
+                500,
+                "",
+                format!(
+                    "resourceVersion: Invalid value: \"{rv}\": strconv.ParseUint: parsing \"{rv}\": {why}"
+                )
+            )
+        );
+    }
 }

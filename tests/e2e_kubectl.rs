@@ -746,6 +746,48 @@ fn controller_writes_show_kube_controller_manager_in_managed_fields() {
     }
 }
 
+/// `kubectl replace` of an issued CSR from its manifest (no status) is an update whose body
+/// drops the status, a reset field of the main resource: the field manager's comparison is
+/// filtered by the reset fields (removed fields too), so the approver's and the signer's
+/// entries keep the conditions and the certificate they own, and `kubectl-replace` owns
+/// nothing it did not change.
+#[test]
+fn replace_from_a_manifest_keeps_the_status_managers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let d = tmp.path();
+    sh(d, "openssl req -new -newkey rsa:2048 -nodes -keyout n.key -out n.csr -subj '/O=system:nodes/CN=system:node:n1' 2>/dev/null", &[]);
+    let m = manifest(
+        "n1",
+        &d.join("n.csr"),
+        "kubernetes.io/kube-apiserver-client-kubelet",
+        &["digital signature", "key encipherment", "client auth"],
+        None,
+    );
+    s.ok(KUBECTL, &["create", "-f", "-"], Some(&m));
+    let fields = |s: &Server| {
+        s.ok(
+            KUBECTL,
+            &[
+                "get",
+                "csr",
+                "n1",
+                "-o",
+                "jsonpath={range .metadata.managedFields[*]}{.manager}/{.subresource}={.fieldsV1};{end}",
+            ],
+            None,
+        )
+    };
+    let before = fields(&s);
+    assert!(before.contains("f:certificate"), "{before}");
+    let out = s.ok(KUBECTL, &["replace", "-f", "-"], Some(&m));
+    assert_eq!(
+        out.trim(),
+        "certificatesigningrequest.certificates.k8s.io/n1 replaced"
+    );
+    assert_eq!(fields(&s), before);
+}
+
 /// `kubectl patch` with each patch type, and a JSON patch operation that fails: apiserver
 /// answers every failed operation with the generic 422 (json-patch's own text is not sent),
 /// which kubectl prints as "The request is invalid: …".
@@ -960,6 +1002,39 @@ fn namespace_lifecycle() {
     );
     let out = s.ok(KUBECTL, &["get", "secret", "keep", "-o", "name"], None);
     assert_eq!(out.trim(), "secret/keep");
+}
+
+/// `kubectl describe namespace` lists the namespace's ResourceQuotas and LimitRanges
+/// (`NamespaceDescriber`) and shows them only when the server serves the two kinds, as
+/// kube-apiserver does: "No resource quota." and "No LimitRange resource." for none.
+#[test]
+fn describe_namespace_shows_no_quota_and_no_limit_range() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let mut bins = vec![KUBECTL.to_string()];
+    bins.extend(std::env::var("CSRSIM_E2E_KUBECTL"));
+    for bin in &bins {
+        let out = s.ok(bin, &["describe", "namespace", "default"], None);
+        assert_eq!(
+            out,
+            "Name:         default\n\
+             Labels:       kubernetes.io/metadata.name=default\n\
+             Annotations:  <none>\n\
+             Status:       Active\n\
+             \n\
+             No resource quota.\n\
+             \n\
+             No LimitRange resource.\n",
+            "{bin}"
+        );
+        let o = s.kubectl(bin, &["get", "quota,limits"], None);
+        assert!(o.status.success(), "{bin}");
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr).trim(),
+            "No resources found in default namespace.",
+            "{bin}"
+        );
+    }
 }
 
 /// `kubectl get --sort-by` asks the Table with `includeObject=Object` and sorts the rows by

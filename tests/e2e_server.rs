@@ -2690,3 +2690,177 @@ fn a_create_answers_the_stored_object_byte_for_byte() {
         "{created}"
     );
 }
+
+/// Authorization comes before routing (`WithAuthorization` runs before the mux): a path
+/// nothing serves is the 404 (or 405) only to a user allowed the request as `RequestInfo`
+/// reads it; anyone else gets the 403 of that request (resource, subresource, name,
+/// namespace, verb), and a non-resource path outside the discovery rules is a path 403.
+#[test]
+fn unserved_paths_are_authorized_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("tokens.csv"), "tok-alice,alice,uid-1,\"devs\"\n").unwrap();
+    let tokens = d.join("tokens.csv");
+    let s = Server::start(
+        d,
+        &[
+            "--clock",
+            "virtual",
+            "--token-auth-file",
+            tokens.to_str().unwrap(),
+        ],
+    );
+    let alice = [
+        "-H".to_string(),
+        "Authorization: Bearer tok-alice".to_string(),
+    ];
+    let nf = "the server could not find the requested resource";
+    let cases: &[(&str, &str, u16, &str)] = &[
+        (
+            "GET",
+            "/foo",
+            403,
+            r#"forbidden: User "alice" cannot get path "/foo""#,
+        ),
+        ("GET", "/apis/foo", 404, nf),
+        (
+            "GET",
+            "/apis/certificates.k8s.io/v1/foos",
+            403,
+            r#"foos.certificates.k8s.io is forbidden: User "alice" cannot list resource "foos" in API group "certificates.k8s.io" at the cluster scope"#,
+        ),
+        (
+            "GET",
+            "/apis/certificates.k8s.io/v1/watch/certificatesigningrequests",
+            403,
+            r#"certificatesigningrequests.certificates.k8s.io is forbidden: User "alice" cannot watch resource "certificatesigningrequests" in API group "certificates.k8s.io" at the cluster scope"#,
+        ),
+        (
+            "GET",
+            &format!("{C}/x/foo"),
+            403,
+            r#"certificatesigningrequests.certificates.k8s.io "x" is forbidden: User "alice" cannot get resource "certificatesigningrequests/foo" in API group "certificates.k8s.io" at the cluster scope"#,
+        ),
+        (
+            "DELETE",
+            "/api/v1/namespaces/default/secrets/x/y/z",
+            403,
+            r#"secrets "x" is forbidden: User "alice" cannot delete resource "secrets/y" in API group "" in the namespace "default""#,
+        ),
+        (
+            "POST",
+            "/api/v1/secrets",
+            403,
+            r#"secrets is forbidden: User "alice" cannot create resource "secrets" in API group "" at the cluster scope"#,
+        ),
+        (
+            "DELETE",
+            "/api/v1/namespaces",
+            403,
+            r#"namespaces is forbidden: User "alice" cannot deletecollection resource "namespaces" in API group "" at the cluster scope"#,
+        ),
+    ];
+    for (method, path, code, message) in cases {
+        let (got, body) = s.curl_raw(method, path, &alice, None);
+        let st = status(&body);
+        assert_eq!(
+            (got, st["message"].as_str().unwrap_or("")),
+            (*code, *message),
+            "{method} {path}: {body}"
+        );
+    }
+    // The admin (system:masters) is allowed everything: the mux's answers.
+    for (method, path, code) in [
+        ("GET", "/foo", 404),
+        ("GET", "/apis/certificates.k8s.io/v1/foos", 404),
+        ("GET", &format!("{C}/x/foo") as &str, 404),
+        ("POST", "/api/v1/secrets", 405),
+        ("DELETE", "/api/v1/namespaces", 405),
+    ] {
+        assert_eq!(s.curl(method, path, &[], None).0, code, "{method} {path}");
+    }
+}
+
+/// A list or watch of one name (a `metadata.name` field selector, what `kubectl get NAME
+/// --watch` sends) is authorized for that name (`RequestInfoFactory`), so RBAC rules with
+/// `resourceNames` allow it; other names and unselected lists stay forbidden.
+#[test]
+fn a_watch_of_one_name_is_authorized_for_that_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("tokens.csv"), "tok-alice,alice,uid-1,\"devs\"\n").unwrap();
+    let tokens = d.join("tokens.csv");
+    let s = Server::start(
+        d,
+        &[
+            "--clock",
+            "virtual",
+            "--token-auth-file",
+            tokens.to_str().unwrap(),
+        ],
+    );
+    let (code, body) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", &csr_body(d, "a"))),
+    );
+    assert_eq!(code, 201, "{body}");
+    let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": "watch-a"}, "rules": [{"apiGroups": ["certificates.k8s.io"],
+        "resources": ["certificatesigningrequests"], "resourceNames": ["a"], "verbs": ["list", "watch"]}]});
+    let binding = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+        "metadata": {"name": "alice-watch-a"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "watch-a"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice"}]});
+    for (path, obj) in [
+        ("/apis/rbac.authorization.k8s.io/v1/clusterroles", role),
+        (
+            "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+            binding,
+        ),
+    ] {
+        let b = obj.to_string();
+        let (code, body) = s.curl("POST", path, &[], Some(("application/json", b.as_bytes())));
+        assert_eq!(code, 201, "{body}");
+    }
+    let alice = [
+        "-H".to_string(),
+        "Authorization: Bearer tok-alice".to_string(),
+    ];
+    let (code, body) = s.curl_raw(
+        "GET",
+        &format!("{C}?watch=true&fieldSelector=metadata.name%3Da&timeoutSeconds=1"),
+        &alice,
+        None,
+    );
+    assert_eq!(code, 200, "{body}");
+    let first: Value = serde_json::from_str(body.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (&first["type"], &first["object"]["metadata"]["name"]),
+        (&json!("ADDED"), &json!("a"))
+    );
+    let (code, body) = s.curl_raw(
+        "GET",
+        &format!("{C}?fieldSelector=metadata.name%3D%3Da"),
+        &alice,
+        None,
+    );
+    assert_eq!(code, 200, "{body}");
+    for (path, message) in [
+        (
+            format!("{C}?watch=true&fieldSelector=metadata.name%3Db"),
+            r#"certificatesigningrequests.certificates.k8s.io "b" is forbidden: User "alice" cannot watch resource "certificatesigningrequests" in API group "certificates.k8s.io" at the cluster scope"#,
+        ),
+        (
+            C.to_string(),
+            r#"certificatesigningrequests.certificates.k8s.io is forbidden: User "alice" cannot list resource "certificatesigningrequests" in API group "certificates.k8s.io" at the cluster scope"#,
+        ),
+    ] {
+        let (code, body) = s.curl_raw("GET", &path, &alice, None);
+        assert_eq!(
+            (code, status(&body)["message"].as_str().unwrap_or("")),
+            (403, message),
+            "{path}"
+        );
+    }
+}

@@ -29,7 +29,8 @@ const CRUD: &[&str] = &[
 
 /// Kinds discovery lists without csrsim storing any: every list is empty, a get or delete is a
 /// 404 and the other writes are refused (405), so that `create role --resource=pods`, `get pods`, `describe`,
-/// `explain pods` and `get all` work as against a cluster with no workloads, and `kubectl
+/// `explain pods` and `get all` work as against a cluster with no workloads (`describe
+/// namespace` shows no resource quota and no LimitRange, as it lists them), and `kubectl
 /// apply --prune` finds every kind of its default allowlist (`kubectl/pkg/util/prune`:
 /// without one it refuses to prune at all, `no matches for kind "ConfigMap" in version "v1"`).
 /// Names, short names and scopes as `api/discovery/api__v1.json`, `apis__apps__v1.json`, ….
@@ -67,6 +68,15 @@ pub const LISTED_ONLY: &[ResourceInfo] = &[
     listed_only("", "events", "event", "Event", "EventList", true, &["ev"]),
     listed_only(
         "",
+        "limitranges",
+        "limitrange",
+        "LimitRange",
+        "LimitRangeList",
+        true,
+        &["limits"],
+    ),
+    listed_only(
+        "",
         "persistentvolumeclaims",
         "persistentvolumeclaim",
         "PersistentVolumeClaim",
@@ -92,6 +102,15 @@ pub const LISTED_ONLY: &[ResourceInfo] = &[
         "ReplicationControllerList",
         true,
         &["rc"],
+    ),
+    listed_only(
+        "",
+        "resourcequotas",
+        "resourcequota",
+        "ResourceQuota",
+        "ResourceQuotaList",
+        true,
+        &["quota"],
     ),
     listed_only(
         "",

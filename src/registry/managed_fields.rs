@@ -773,7 +773,9 @@ fn update_entries(
 ) -> (Vec<Entry>, bool) {
     let ignored = (schema.reset)(subresource);
     let changed: FieldSet = without(c.added.union(&c.modified).cloned().collect(), ignored);
-    let mut touched = disown(entries.iter_mut(), &changed, &c.removed);
+    // `FilterFields` filters the removed fields too: removing a reset field disowns nobody.
+    let removed = without(c.removed.clone(), ignored);
+    let mut touched = disown(entries.iter_mut(), &changed, &removed);
     if !changed.is_empty() {
         touched = true;
         let now_v = serde_json::to_value(now).unwrap_or(Value::Null);
@@ -1152,7 +1154,7 @@ pub fn apply_for(
     disown(
         entries.iter_mut().filter(|e| !me(e)),
         &FieldSet::new(),
-        &c.removed,
+        &without(c.removed, ignored),
     );
     let time = (live != &*merged).then(|| serde_json::to_value(now).unwrap_or(Value::Null));
     if manager == KUBECTL_MANAGER {
@@ -1568,6 +1570,43 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// `Comparison.FilterFields(IgnoreFilter)` filters the removed fields too: a main-resource
+    /// write whose body drops a condition (status is reset there) leaves the `/approval`
+    /// entry that owns it alone; so does an apply to the main resource.
+    #[test]
+    fn reset_fields_a_write_removes_stay_owned_by_others() {
+        let approved =
+            json!({"conditions": [{"type": "Approved", "status": "True", "reason": "R"}]});
+        let mut live = csr(json!({"name": "a"}), approved.clone());
+        live["metadata"]["managedFields"] = update(
+            &csr(json!({"name": "a"}), json!({})),
+            &live,
+            "approver",
+            "approval",
+            NOW,
+        );
+        let before = live["metadata"]["managedFields"].clone();
+        let denied = json!({"conditions": [{"type": "Denied", "status": "True"}]});
+        let new = csr(json!({"name": "a", "labels": {"k": "v"}}), denied.clone());
+        let got = update(&live, &new, "kubectl-patch", "", NOW);
+        let approver: Vec<&Value> = got
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["manager"] == "approver")
+            .collect();
+        assert_eq!(approver, [&before[0]], "update: {got}");
+        let config = csr(json!({"name": "a", "labels": {"k": "v"}}), denied);
+        let got = apply(&live, &config, &config, "kubectl", "", true, NOW).unwrap();
+        let approver: Vec<&Value> = got
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["manager"] == "approver")
+            .collect();
+        assert_eq!(approver, [&before[0]], "apply: {got}");
     }
 
     #[test]

@@ -474,6 +474,24 @@ impl FieldSelector {
     }
 }
 
+/// What `RequestInfoFactory` takes as the name of a list or watch: the value of the
+/// selector's `metadata.name=` (or `==`) term (`RequiresExactMatch`, the first in sorted
+/// order), when the selector parses and the value is a valid path segment name
+/// (`IsValidPathSegmentName`: not `.` or `..`, no `/` or `%`).
+pub fn exact_match_name(selector: &str) -> Option<String> {
+    let mut parts = split_terms(selector);
+    parts.sort();
+    let mut found = None;
+    for part in parts.iter().filter(|p| !p.is_empty()) {
+        let (k, op, v) = split_term(part)?;
+        let v = unescape_value(v).ok()?;
+        if found.is_none() && k == "metadata.name" && op != "!=" {
+            found = Some(v);
+        }
+    }
+    found.filter(|n| n != "." && n != ".." && !n.contains(['/', '%']))
+}
+
 /// `splitTerms`: split at commas not escaped by a backslash.
 fn split_terms(s: &str) -> Vec<&str> {
     if s.is_empty() {
@@ -549,6 +567,24 @@ fn unescape_value(s: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exact_match_name_as_request_info_reads_it() {
+        for (sel, want) in [
+            ("metadata.name=a", Some("a")),
+            ("metadata.name==a", Some("a")),
+            ("spec.signerName=x,metadata.name=a", Some("a")),
+            ("metadata.name!=a", None),
+            ("metadata.name=a\\,b", Some("a,b")),
+            ("metadata.name=a/b", None),
+            ("metadata.name=..", None),
+            ("metadata.name=", Some("")),
+            ("garbage", None),
+            ("", None),
+        ] {
+            assert_eq!(exact_match_name(sel).as_deref(), want, "{sel}");
+        }
+    }
 
     fn labels(kv: &[(&str, &str)]) -> BTreeMap<String, String> {
         kv.iter()

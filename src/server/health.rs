@@ -37,6 +37,32 @@ const POST_START: &[&str] = &[
     "poststarthook/apiservice-openapiv3-controller",
 ];
 
+/// The checks of `healthz`, `livez` or `readyz`, in the order `?verbose` lists them.
+fn checks(name: &str) -> Vec<&'static str> {
+    let mut checks: Vec<&str> = vec!["ping", "log", "etcd"];
+    if name == "readyz" {
+        checks.extend(["etcd-readiness", "informer-sync"]);
+    }
+    checks.extend(POST_START);
+    if name == "readyz" {
+        checks.push("shutdown");
+    }
+    checks
+}
+
+/// Whether `path` is one check's own path (`/healthz/ping`, `/readyz/poststarthook/…`): the
+/// health installer registers exactly these, any other path under the three roots is the
+/// mux's 404.
+pub fn is_check_path(path: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    ["healthz", "livez", "readyz"].iter().any(|root| {
+        path.strip_prefix('/')
+            .and_then(|p| p.strip_prefix(root))
+            .and_then(|p| p.strip_prefix('/'))
+            .is_some_and(|check| checks(root).contains(&check))
+    })
+}
+
 /// The body of `GET <path>?<query>` for one of the three root health paths (`None` for any
 /// other path, e.g. `/healthz/ping`, answered `ok`).
 pub fn root_body(path: &str, query: &str) -> Option<String> {
@@ -53,16 +79,8 @@ pub fn root_body(path: &str, query: &str) -> Option<String> {
     if !verbose {
         return Some("ok".into());
     }
-    let mut checks: Vec<&str> = vec!["ping", "log", "etcd"];
-    if name == "readyz" {
-        checks.extend(["etcd-readiness", "informer-sync"]);
-    }
-    checks.extend(POST_START);
-    if name == "readyz" {
-        checks.push("shutdown");
-    }
     let mut out = String::new();
-    for c in checks {
+    for c in checks(name) {
         out.push_str(&format!("[+]{c} ok\n"));
     }
     out.push_str(&format!("{name} check passed\n"));
@@ -91,5 +109,29 @@ mod tests {
         assert!(r.ends_with("[+]shutdown ok\nreadyz check passed\n"));
         let l = root_body("/livez/", "verbose").unwrap();
         assert!(l.ends_with("livez check passed\n") && !l.contains("[+]informer-sync ok"));
+    }
+
+    #[test]
+    fn only_installed_checks_have_paths() {
+        for p in [
+            "/healthz/ping",
+            "/livez/etcd",
+            "/readyz/informer-sync",
+            "/readyz/shutdown/",
+            "/healthz/poststarthook/rbac/bootstrap-roles",
+            "/healthz/autoregister-completion",
+        ] {
+            assert!(is_check_path(p), "{p}");
+        }
+        for p in [
+            "/healthz/nope",
+            "/healthz/shutdown",
+            "/livez/informer-sync",
+            "/healthz/poststarthook",
+            "/healthz",
+            "/pingz/ping",
+        ] {
+            assert!(!is_check_path(p), "{p}");
+        }
     }
 }

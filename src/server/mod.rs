@@ -899,12 +899,21 @@ async fn serve(
     let route = match routing::route(&head.method, &head.path, &head.query) {
         Ok(r) => r,
         Err(st) => {
-            // Unknown paths still need credentials, as on a real apiserver.
-            let who = authn(state, head, cert);
-            return match who {
-                Ok(id) => (status_response(&st), id.user),
-                Err(resp) => (resp, String::new()),
+            // Unknown paths still need credentials and authorization, as on a real apiserver
+            // (`WithAuthorization` runs before the mux): the request as `RequestInfo` reads it.
+            let who = match authn(state, head, cert) {
+                Ok(id) => id,
+                Err(resp) => return (resp, String::new()),
             };
+            let mut a = routing::request_attributes(&head.method, &head.path, &head.query);
+            a.user = who.clone();
+            let decision = state.with_cluster(|c| c.authorize(&a));
+            let st = if decision.allowed() {
+                st
+            } else {
+                crate::auth::forbidden_status(&a, &decision)
+            };
+            return (status_response(&st), who.user);
         }
     };
     // Public-info endpoints (the system:public-info-viewer role) answer without credentials.

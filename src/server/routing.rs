@@ -145,6 +145,78 @@ pub fn list_options(q: &BTreeMap<String, String>) -> Result<ListOptions, Status>
     })
 }
 
+/// apiserver's `RequestInfoFactory.NewRequestInfo`: what a request is to the authorizer,
+/// whether or not anything serves its path (the authorization filter runs before routing;
+/// `user` is left empty). Paths outside `/api/<v>/…` and `/apis/<g>/<v>/…` are non-resource
+/// requests whose verb is the lower-case method; the others are resource requests: the verb
+/// from the method (`get` without a name is `list`, or `watch` with `watch=true`; `delete`
+/// without a name `deletecollection`), `watch/` in front of the resource a watch,
+/// `namespaces/<ns>/` a namespace, then resource, name and subresource.
+pub fn request_attributes(method: &str, path: &str, query: &str) -> crate::auth::Attributes {
+    let mut a = crate::auth::Attributes {
+        verb: method.to_ascii_lowercase(),
+        path: path.to_string(),
+        ..Default::default()
+    };
+    let trimmed = path.trim_matches('/');
+    let mut parts: Vec<&str> = if trimmed.is_empty() {
+        Vec::new()
+    } else {
+        trimmed.split('/').collect()
+    };
+    if parts.len() < 3 || !matches!(parts[0], "api" | "apis") {
+        return a;
+    }
+    if parts[0] == "apis" {
+        if parts.len() < 4 {
+            return a;
+        }
+        a.api_group = parts[1].to_string();
+        parts.drain(..2);
+    } else {
+        parts.drain(..1);
+    }
+    a.resource_request = true;
+    a.api_version = parts.remove(0).to_string();
+    if matches!(parts[0], "watch" | "proxy") && parts.len() >= 2 {
+        a.verb = parts.remove(0).to_string();
+    } else {
+        a.verb = match method {
+            "POST" => "create",
+            "GET" | "HEAD" => "get",
+            "PUT" => "update",
+            "PATCH" => "patch",
+            "DELETE" => "delete",
+            _ => "",
+        }
+        .to_string();
+    }
+    if parts[0] == "namespaces" && parts.len() > 1 {
+        a.namespace = parts[1].to_string();
+        if parts.len() > 2 && !matches!(parts[2], "status" | "finalize") {
+            parts.drain(..2);
+        }
+    }
+    if parts.len() >= 3 && a.verb != "proxy" {
+        a.subresource = parts[2].to_string();
+    }
+    if parts.len() >= 2 {
+        a.name = parts[1].to_string();
+    }
+    a.resource = parts[0].to_string();
+    let q = parse_query(query);
+    if a.name.is_empty() && a.verb == "get" {
+        a.verb = if truthy(&q, "watch") { "watch" } else { "list" }.to_string();
+        if let Some(sel) = q.get("fieldSelector") {
+            a.name = crate::registry::selectors::exact_match_name(sel).unwrap_or_default();
+        }
+    }
+    if a.name.is_empty() && a.verb == "delete" {
+        a.verb = "deletecollection".to_string();
+    }
+    a
+}
+
 /// Route a request. The body is filled in later by the caller.
 pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
     let q = parse_query(query);
@@ -180,7 +252,11 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
         || trimmed.starts_with("/livez/")
         || trimmed.starts_with("/readyz/")
     {
-        return get_only(Route::Health);
+        return if super::health::is_check_path(trimmed) {
+            get_only(Route::Health)
+        } else {
+            Err(not_found())
+        };
     }
     let parts: Vec<&str> = trimmed.split('/').skip(1).collect();
     let (group, version, rest) = match parts.as_slice() {
@@ -204,6 +280,17 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
     if rest.is_empty() {
         return get_only(Route::ResourceList(group.to_string(), version.to_string()));
     }
+    // The deprecated `watch/` paths (`WATCHLIST`, `WATCH`: `watch/[namespaces/<ns>/]<resource>
+    // [/<name>]`, GET only) watch as `?watch=true` does.
+    let watch_path = rest[0] == "watch" && rest.len() >= 2;
+    let rest = if watch_path {
+        if !matches!(method, "GET" | "HEAD") {
+            return Err(method_not_allowed());
+        }
+        &rest[1..]
+    } else {
+        rest
+    };
     // [namespaces/<ns>/]<resource>[/<name>[/<subresource>]]
     // (`/api/v1/namespaces/<name>` with fewer parts is the namespace object itself, and so is
     // `/api/v1/namespaces/<name>/status` or `/finalize`: its subresources.)
@@ -221,22 +308,40 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
     let resource = rest[0];
     let mut name = rest.get(1).copied().unwrap_or("").to_string();
     let subresource = rest.get(2).copied().unwrap_or("");
-    let listed_only = resources::find_listed_only_at(group, version, resource).is_some();
+    let listed = resources::find_listed_only_at(group, version, resource);
+    let listed_only = listed.is_some();
     let info: Option<&ResourceInfo> = resources::find(group, resource);
-    if info.is_none() && !listed_only {
+    let Some(scope) = info.or(listed) else {
+        return Err(not_found());
+    };
+    // `registerResourceHandlers`: a cluster-scoped resource has no route under
+    // `namespaces/<ns>/`; a namespaced one, without a namespace, only its list and watch (a
+    // `GET` of the collection path; go-restful answers another method there with 405).
+    if scope.namespaced == namespace.is_empty() {
+        let lister = scope.verbs.contains(&"list");
+        if scope.namespaced && lister && rest.len() == 1 {
+            if !matches!(method, "GET" | "HEAD") {
+                return Err(method_not_allowed());
+            }
+        } else {
+            return Err(not_found());
+        }
+    }
+    if watch_path && (!subresource.is_empty() || !scope.verbs.contains(&"watch")) {
         return Err(not_found());
     }
     let mut list = list_options(&q)?;
+    let watch = watch_path || truthy(&q, "watch");
     let verb = match (method, name.is_empty()) {
         ("GET" | "HEAD", true) => {
-            if truthy(&q, "watch") {
+            if watch {
                 Verb::Watch
             } else {
                 Verb::List
             }
         }
         ("GET" | "HEAD", false) => {
-            if truthy(&q, "watch") {
+            if watch {
                 // A watch on a single object is a watch with a name field selector.
                 let sel = format!("metadata.name={name}");
                 list.field_selector = if list.field_selector.is_empty() {
@@ -509,6 +614,204 @@ mod tests {
         }
     }
 
+    /// `APIInstaller.registerResourceHandlers`: a cluster-scoped resource has no route under
+    /// `namespaces/<ns>/`, and a namespaced one only a list and a watch without a namespace;
+    /// go-restful answers another path with 404 and another method on the list path with
+    /// 405.
+    /// `RequestInfoFactory.NewRequestInfo`'s reading of paths, as the authorizer sees them.
+    #[test]
+    fn request_info_of_any_path() {
+        let row = |m: &str, p: &str, q: &str| {
+            let a = request_attributes(m, p, q);
+            format!(
+                "{}|{}|{}|{}|{}|{}|{}",
+                a.resource_request,
+                a.verb,
+                a.api_group,
+                a.namespace,
+                a.resource,
+                a.name,
+                a.subresource
+            )
+        };
+        let cases = [
+            ("GET", "/foo", "", "false|get|||||"),
+            ("POST", "/apis/foo", "", "false|post|||||"),
+            ("GET", "/api/v1", "", "false|get|||||"),
+            ("GET", "/apis/g/v1", "", "false|get|||||"),
+            ("GET", "/api/v1/pods", "", "true|list|||pods||"),
+            ("GET", "/api/v1/pods", "watch=true", "true|watch|||pods||"),
+            (
+                "GET",
+                "/api/v1/pods",
+                "fieldSelector=metadata.name%3Dp",
+                "true|list|||pods|p|",
+            ),
+            (
+                "GET",
+                "/api/v1/watch/namespaces/n/pods",
+                "",
+                "true|watch||n|pods||",
+            ),
+            (
+                "DELETE",
+                "/api/v1/namespaces/n/pods",
+                "",
+                "true|deletecollection||n|pods||",
+            ),
+            (
+                "PUT",
+                "/api/v1/namespaces/n/status",
+                "",
+                "true|update||n|namespaces|n|status",
+            ),
+            (
+                "GET",
+                "/api/v1/namespaces/n",
+                "",
+                "true|get||n|namespaces|n|",
+            ),
+            (
+                "PATCH",
+                "/apis/g/v1/namespaces/n/rs/x/scale/more",
+                "",
+                "true|patch|g|n|rs|x|scale",
+            ),
+            ("POST", "/apis/g/v1/xs", "", "true|create|g||xs||"),
+        ];
+        for (m, p, q, want) in cases {
+            assert_eq!(row(m, p, q), want, "{m} {p}?{q}");
+        }
+    }
+
+    /// The health installer registers the root and one path per check; another path under
+    /// a root is the mux's 404, not a check that passes.
+    #[test]
+    fn health_check_paths() {
+        assert!(matches!(
+            route("GET", "/healthz/ping", ""),
+            Ok(Route::Health)
+        ));
+        assert!(matches!(
+            route("GET", "/readyz/shutdown", ""),
+            Ok(Route::Health)
+        ));
+        for p in ["/healthz/nope", "/livez/shutdown", "/readyz/x/y"] {
+            assert_eq!(route("GET", p, "").err().map(|s| s.code), Some(404), "{p}");
+        }
+    }
+
+    /// The deprecated `watch/` paths are watches, as `?watch=true` (a name: a name field
+    /// selector); only GET, only main resources that watch.
+    #[test]
+    fn deprecated_watch_paths() {
+        let csr = "/apis/certificates.k8s.io/v1";
+        let r = res(
+            "GET",
+            &format!("{csr}/watch/certificatesigningrequests"),
+            "",
+        );
+        assert_eq!(r.verb, Some(Verb::Watch));
+        let r = res(
+            "GET",
+            &format!("{csr}/watch/certificatesigningrequests/a"),
+            "",
+        );
+        assert_eq!(
+            (r.verb, r.name.as_str(), r.list.field_selector.as_str()),
+            (Some(Verb::Watch), "", "metadata.name=a")
+        );
+        let r = res("GET", "/api/v1/watch/namespaces/n/secrets", "");
+        assert_eq!((r.verb, r.namespace.as_str()), (Some(Verb::Watch), "n"));
+        let r = res("GET", "/api/v1/watch/secrets", "");
+        assert_eq!((r.verb, r.namespace.as_str()), (Some(Verb::Watch), ""));
+        let r = res("GET", "/api/v1/watch/namespaces", "");
+        assert_eq!(
+            (r.verb, r.resource.as_str()),
+            (Some(Verb::Watch), "namespaces")
+        );
+        let code = |m: &str, p: &str| route(m, p, "").err().map(|s| s.code);
+        assert_eq!(code("POST", "/api/v1/watch/secrets"), Some(405));
+        assert_eq!(
+            code(
+                "GET",
+                &format!("{csr}/watch/certificatesigningrequests/a/status")
+            ),
+            Some(404)
+        );
+        assert_eq!(
+            code(
+                "GET",
+                "/apis/authorization.k8s.io/v1/watch/subjectaccessreviews"
+            ),
+            Some(404)
+        );
+        assert_eq!(code("GET", "/api/v1/watch"), Some(404));
+    }
+
+    #[test]
+    fn paths_follow_the_resource_scope() {
+        let err = |m: &str, p: &str| route(m, p, "").err().map(|s| (s.code, s.message));
+        let nf = Some((
+            404,
+            "the server could not find the requested resource".to_string(),
+        ));
+        let na = Some((
+            405,
+            "the server does not allow this method on the requested resource".to_string(),
+        ));
+        let csr = "/apis/certificates.k8s.io/v1/namespaces/default/certificatesigningrequests";
+        assert_eq!(err("GET", csr), nf);
+        assert_eq!(err("POST", csr), nf);
+        assert_eq!(err("GET", &format!("{csr}/a")), nf);
+        assert_eq!(err("PUT", &format!("{csr}/a/approval")), nf);
+        assert_eq!(
+            err("GET", "/api/v1/namespaces/default/namespaces/default"),
+            nf
+        );
+        assert_eq!(
+            err(
+                "GET",
+                "/apis/rbac.authorization.k8s.io/v1/namespaces/x/clusterroles"
+            ),
+            nf
+        );
+        assert_eq!(err("GET", "/api/v1/secrets/s"), nf);
+        assert_eq!(err("DELETE", "/api/v1/secrets/s"), nf);
+        assert_eq!(err("GET", "/api/v1/configmaps/c"), nf);
+        assert_eq!(err("POST", "/api/v1/secrets"), na);
+        assert_eq!(err("DELETE", "/api/v1/secrets"), na);
+        assert_eq!(
+            err(
+                "POST",
+                "/apis/authorization.k8s.io/v1/localsubjectaccessreviews"
+            ),
+            nf
+        );
+        // What is served stays routed.
+        assert_eq!(res("GET", "/api/v1/secrets", "").namespace, "");
+        assert_eq!(res("GET", "/api/v1/secrets", "watch=1").namespace, "");
+        assert_eq!(res("GET", "/api/v1/configmaps", "").namespace, "");
+        assert_eq!(
+            res(
+                "GET",
+                "/apis/certificates.k8s.io/v1/certificatesigningrequests/a",
+                ""
+            )
+            .name,
+            "a"
+        );
+        assert_eq!(
+            res(
+                "POST",
+                "/apis/authorization.k8s.io/v1/namespaces/x/localsubjectaccessreviews",
+                ""
+            )
+            .namespace,
+            "x"
+        );
+    }
+
     #[test]
     fn namespace_subresource_paths() {
         let r = res("PUT", "/api/v1/namespaces/x/finalize", "");
@@ -751,6 +1054,22 @@ mod tests {
             ("", "configmaps", "configmap", &["cm"], &[], "qFsyl6wFWjQ="),
             ("", "endpoints", "endpoints", &["ep"], &[], "fWeeMqaN/OA="),
             ("", "events", "event", &["ev"], &[], "r2yiGXH7wu8="),
+            (
+                "",
+                "limitranges",
+                "limitrange",
+                &["limits"],
+                &[],
+                "EBKMFVe6cwo=",
+            ),
+            (
+                "",
+                "resourcequotas",
+                "resourcequota",
+                &["quota"],
+                &[],
+                "8uhSgffRX6w=",
+            ),
             (
                 "",
                 "persistentvolumeclaims",

@@ -1111,6 +1111,36 @@ impl Cluster {
         if !req.version.is_empty() && req.version != info.version {
             return Err(not_found());
         }
+        let namespace = if info.namespaced {
+            req.namespace.clone()
+        } else {
+            String::new()
+        };
+        let attrs = Attributes {
+            user: who.clone(),
+            verb: verb.as_str().into(),
+            resource_request: true,
+            api_group: info.group.into(),
+            api_version: info.version.into(),
+            resource: info.resource.into(),
+            subresource: req.subresource.clone(),
+            namespace: namespace.clone(),
+            // `RequestInfo`: a list or watch of one name (a `metadata.name` field selector)
+            // is authorized for that name, as `kubectl get NAME --watch` asks it.
+            name: if req.name.is_empty() && matches!(verb, Verb::List | Verb::Watch) {
+                crate::registry::selectors::exact_match_name(&req.list.field_selector)
+                    .unwrap_or_default()
+            } else {
+                req.name.clone()
+            },
+            path: String::new(),
+        };
+        if !self.allows(&attrs) {
+            let decision = self.authorize(&attrs);
+            return Err(crate::auth::forbidden_status(&attrs, &decision));
+        }
+        // What the endpoint serves is known only past the authorization filter (the mux
+        // routes after it): an unknown subresource or verb is a 404 or 405 to the authorized.
         let is_csr = info.resource == "certificatesigningrequests";
         match req.subresource.as_str() {
             "" => {}
@@ -1139,27 +1169,6 @@ impl Cluster {
             return Err(Status::method_not_allowed(
                 "the server does not allow this method on the requested resource",
             ));
-        }
-        let namespace = if info.namespaced {
-            req.namespace.clone()
-        } else {
-            String::new()
-        };
-        let attrs = Attributes {
-            user: who.clone(),
-            verb: verb.as_str().into(),
-            resource_request: true,
-            api_group: info.group.into(),
-            api_version: info.version.into(),
-            resource: info.resource.into(),
-            subresource: req.subresource.clone(),
-            namespace: namespace.clone(),
-            name: req.name.clone(),
-            path: String::new(),
-        };
-        if !self.allows(&attrs) {
-            let decision = self.authorize(&attrs);
-            return Err(crate::auth::forbidden_status(&attrs, &decision));
         }
         req.validate_options()?;
         if !info.stored {
@@ -1190,11 +1199,16 @@ impl Cluster {
             }
         }
         match verb {
-            Verb::Get if is_csr && req.typed_answer => self
-                .csr_arc(&req.name)
-                .map(ApiResponse::Csr)
-                .ok_or_else(|| Status::not_found(&gr(&info), &req.name)),
-            Verb::Get => self.get(&info, &namespace, &req.name).map(ApiResponse::Ok),
+            Verb::Get if is_csr && req.typed_answer => {
+                self.fresh_enough(&req.list.resource_version)?;
+                self.csr_arc(&req.name)
+                    .map(ApiResponse::Csr)
+                    .ok_or_else(|| Status::not_found(&gr(&info), &req.name))
+            }
+            Verb::Get => {
+                self.fresh_enough(&req.list.resource_version)?;
+                self.get(&info, &namespace, &req.name).map(ApiResponse::Ok)
+            }
             Verb::List => self.list(&info, &namespace, &req).map(ApiResponse::Ok),
             Verb::Watch => self.watch(&info, &namespace, &req).map(ApiResponse::Watch),
             Verb::Create => {
@@ -1439,11 +1453,43 @@ impl Cluster {
                         deleted.push(item);
                     }
                 }
-                Ok(ApiResponse::Ok(
-                    json!({"apiVersion": info.api_version(), "kind": info.list_kind, "metadata": {"resourceVersion": self.store.rv().to_string()}, "items": deleted}),
-                ))
+                // `Store.DeleteCollection` answers with the list it listed (its
+                // resourceVersion is from before the deletes).
+                let mut out = list;
+                out["items"] = Value::Array(deleted);
+                Ok(ApiResponse::Ok(out))
             }
         }
+    }
+
+    /// `Cacher.Get` with a resourceVersion: the watch cache answers once it is at least that
+    /// fresh, else the 504 of one from the future (no wait here: nothing else writes while
+    /// the request holds the cluster); a resourceVersion that is no number is
+    /// `APIObjectVersioner.ParseResourceVersion`'s storage error, which reaches the client as
+    /// a 500 of unknown reason.
+    fn fresh_enough(&self, rv: &str) -> Result<(), Status> {
+        if rv.is_empty() {
+            return Ok(());
+        }
+        let Some(r) = parse_rv(rv) else {
+            let why = if rv.bytes().all(|b| b.is_ascii_digit()) {
+                "value out of range"
+            } else {
+                "invalid syntax"
+            };
+            let q = crate::validation::field::quote(rv);
+            return Err(Status::failure(
+                500,
+                "",
+                format!(
+                    "resourceVersion: Invalid value: {q}: strconv.ParseUint: parsing {q}: {why}"
+                ),
+            ));
+        };
+        if r > self.store.rv() {
+            return Err(too_large_resource_version(r, self.store.rv()));
+        }
+        Ok(())
     }
 
     fn get(&self, info: &ResourceInfo, ns: &str, name: &str) -> Result<Value, Status> {
