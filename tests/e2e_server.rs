@@ -114,17 +114,7 @@ fn restart_keeps_objects_rv_ca_and_clock() {
 fn clock_endpoint_rules() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    std::fs::write(d.join("tokens.csv"), "tok-alice,alice,uid-1,\"devs,qa\"\n").unwrap();
-    let tokens = d.join("tokens.csv");
-    let s = Server::start(
-        d,
-        &[
-            "--clock",
-            "virtual",
-            "--token-auth-file",
-            tokens.to_str().unwrap(),
-        ],
-    );
+    let s = Server::start_with_tokens(d, "tok-alice,alice,uid-1,\"devs,qa\"\n");
     assert_eq!(s.clock(), "2030-01-01T00:00:00Z");
     assert_eq!(s.advance("90m"), "2030-01-01T01:30:00Z");
     assert_eq!(s.advance("1h30m"), "2030-01-01T03:00:00Z");
@@ -2699,17 +2689,7 @@ fn a_create_answers_the_stored_object_byte_for_byte() {
 fn unserved_paths_are_authorized_first() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    std::fs::write(d.join("tokens.csv"), "tok-alice,alice,uid-1,\"devs\"\n").unwrap();
-    let tokens = d.join("tokens.csv");
-    let s = Server::start(
-        d,
-        &[
-            "--clock",
-            "virtual",
-            "--token-auth-file",
-            tokens.to_str().unwrap(),
-        ],
-    );
+    let s = Server::start_with_tokens(d, "tok-alice,alice,uid-1,\"devs\"\n");
     let alice = [
         "-H".to_string(),
         "Authorization: Bearer tok-alice".to_string(),
@@ -2788,17 +2768,7 @@ fn unserved_paths_are_authorized_first() {
 fn a_watch_of_one_name_is_authorized_for_that_name() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    std::fs::write(d.join("tokens.csv"), "tok-alice,alice,uid-1,\"devs\"\n").unwrap();
-    let tokens = d.join("tokens.csv");
-    let s = Server::start(
-        d,
-        &[
-            "--clock",
-            "virtual",
-            "--token-auth-file",
-            tokens.to_str().unwrap(),
-        ],
-    );
+    let s = Server::start_with_tokens(d, "tok-alice,alice,uid-1,\"devs\"\n");
     let (code, body) = s.curl(
         "POST",
         C,

@@ -32,6 +32,23 @@ pub fn have(bin: &str) -> bool {
 }
 
 impl Server {
+    /// Start on the virtual clock with `tokens` (lines of a `--token-auth-file`) written to
+    /// DIR/tokens.csv.
+    pub fn start_with_tokens(dir: &Path, tokens: &str) -> Server {
+        std::fs::create_dir_all(dir).unwrap();
+        let file = dir.join("tokens.csv");
+        std::fs::write(&file, tokens).unwrap();
+        Server::start(
+            dir,
+            &[
+                "--clock",
+                "virtual",
+                "--token-auth-file",
+                file.to_str().unwrap(),
+            ],
+        )
+    }
+
     /// Start `csrsim serve --data-dir DIR --listen 127.0.0.1:0 <extra>` and wait for its URL.
     pub fn start(dir: &Path, extra: &[&str]) -> Server {
         std::fs::create_dir_all(dir).unwrap();
