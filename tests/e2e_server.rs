@@ -325,6 +325,20 @@ fn watch_over_http() {
     );
     let ev = events(&body);
     assert_eq!(ev.len(), 1, "{body}");
+    // `?watch` on the object's own path is a get (`GetOptions` has no `watch`): the object,
+    // at once; only `watch/<resource>/<name>` watches one object.
+    let (code, got) = s.curl(
+        "GET",
+        &format!("{C}/a?watch=true&timeoutSeconds=1"),
+        &[],
+        None,
+    );
+    assert_eq!(code, 200, "{got}");
+    let got: Value = serde_json::from_str(&got).expect("one object, not a stream");
+    assert_eq!(
+        (got["kind"].as_str(), got["metadata"]["name"].as_str()),
+        (Some("CertificateSigningRequest"), Some("a"))
+    );
     assert_eq!(
         (
             ev[0]["type"].as_str(),

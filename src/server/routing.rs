@@ -341,14 +341,22 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
             }
         }
         ("GET" | "HEAD", false) => {
-            if watch {
-                // A watch on a single object is a watch with a name field selector.
-                let sel = format!("metadata.name={name}");
-                list.field_selector = if list.field_selector.is_empty() {
-                    sel
+            // Only the `watch/` path watches one object (`ListResource` with a name); on the
+            // object's own path `GetResource` decodes `GetOptions`, which has no `watch`: the
+            // parameter is ignored and the object answered.
+            if watch_path {
+                // The name is the field selector; one the client sent must select that name.
+                if !list.field_selector.is_empty() {
+                    let selected =
+                        crate::registry::selectors::exact_match_name(&list.field_selector);
+                    if selected.as_deref() != Some(name.as_str()) {
+                        return Err(Status::bad_request(
+                            "fieldSelector metadata.name doesn't match requested name",
+                        ));
+                    }
                 } else {
-                    format!("{},{sel}", list.field_selector)
-                };
+                    list.field_selector = format!("metadata.name={name}");
+                }
                 name.clear();
                 Verb::Watch
             } else {
@@ -853,11 +861,37 @@ mod tests {
         assert_eq!(r.verb, Some(Verb::Watch));
         assert!(r.list.allow_watch_bookmarks);
         assert_eq!(r.list.timeout_seconds, Some(6));
+        // `?watch` on an object's own path is ignored (`GetOptions` has no such field).
         let r = res("GET", &format!("{c}/myuser"), "watch=1");
+        assert_eq!(
+            (r.verb, r.list.field_selector.as_str(), r.name.as_str()),
+            (Some(Verb::Get), "", "myuser")
+        );
+        let w = "/apis/certificates.k8s.io/v1/watch/certificatesigningrequests/myuser";
+        let r = res("GET", w, "");
         assert_eq!(
             (r.verb, r.list.field_selector.as_str(), r.name.as_str()),
             (Some(Verb::Watch), "metadata.name=myuser", "")
         );
+        let r = res("GET", w, "fieldSelector=metadata.name%3Dmyuser");
+        assert_eq!(r.list.field_selector, "metadata.name=myuser");
+        for sel in [
+            "metadata.name%3Dother",
+            "spec.signerName%3Dx",
+            "metadata.name%21%3Dmyuser",
+        ] {
+            let Err(st) = route("GET", w, &format!("fieldSelector={sel}")) else {
+                panic!("{sel}: a selector that does not select the name is a 400");
+            };
+            assert_eq!(
+                (st.code, st.message.as_str()),
+                (
+                    400,
+                    "fieldSelector metadata.name doesn't match requested name"
+                ),
+                "{sel}"
+            );
+        }
         let r = res(
             "POST",
             "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles",
