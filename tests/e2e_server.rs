@@ -2763,6 +2763,38 @@ fn unserved_paths_are_authorized_first() {
             "{method} {path}: {body}"
         );
     }
+    // The health roots are public (system:public-info-viewer); a single check's path is not:
+    // a 401 without credentials, alice's 403, system:monitoring's (or the admin's) `ok`.
+    for path in ["/healthz", "/livez/", "/readyz"] {
+        assert_eq!(
+            s.curl_raw("GET", path, &[], None),
+            (200, "ok".to_string()),
+            "{path}"
+        );
+        assert_eq!(s.curl_raw("GET", path, &alice, None).0, 200, "{path}");
+    }
+    for path in ["/healthz/ping", "/livez/ping", "/readyz/shutdown"] {
+        let (code, body) = s.curl_raw("GET", path, &[], None);
+        assert_eq!(
+            (code, status(&body)["reason"].as_str()),
+            (401, Some("Unauthorized")),
+            "{path}"
+        );
+        let (code, body) = s.curl_raw("GET", path, &alice, None);
+        assert_eq!(
+            (code, status(&body)["message"].as_str().unwrap_or("")),
+            (
+                403,
+                format!(r#"forbidden: User "alice" cannot get path "{path}""#).as_str()
+            ),
+            "{path}"
+        );
+        assert_eq!(
+            s.curl("GET", path, &[], None),
+            (200, "ok".to_string()),
+            "{path}"
+        );
+    }
     // The admin (system:masters) is allowed everything: the mux's answers.
     for (method, path, code) in [
         ("GET", "/foo", 404),

@@ -63,6 +63,15 @@ pub fn is_check_path(path: &str) -> bool {
     })
 }
 
+/// One of the three root paths, which the system:public-info-viewer role lets anyone read (a
+/// trailing slash allowed); a single check's path is not one.
+pub fn is_root_path(path: &str) -> bool {
+    matches!(
+        path.trim_end_matches('/'),
+        "/healthz" | "/livez" | "/readyz"
+    )
+}
+
 /// The body of `GET <path>?<query>` for one of the three root health paths (`None` for any
 /// other path, e.g. `/healthz/ping`, answered `ok`).
 pub fn root_body(path: &str, query: &str) -> Option<String> {

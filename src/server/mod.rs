@@ -916,16 +916,34 @@ async fn serve(
             return (status_response(&st), who.user);
         }
     };
-    // Public-info endpoints (the system:public-info-viewer role) answer without credentials.
+    // Public-info endpoints (the system:public-info-viewer role: `/healthz`, `/livez`,
+    // `/readyz`, `/version`) answer without credentials. A single check's path
+    // (`/healthz/ping`, …) is not in that role: it needs a user RBAC allows the path
+    // (system:monitoring has `/healthz/*`, `/livez/*`, `/readyz/*`).
     match route {
         Route::Health => {
+            let mut user = String::new();
+            if !health::is_root_path(&head.path) {
+                let who = match authn(state, head, cert) {
+                    Ok(id) => id,
+                    Err(resp) => return (resp, String::new()),
+                };
+                let mut a = routing::request_attributes(&head.method, &head.path, &head.query);
+                a.user = who.clone();
+                let decision = state.with_cluster(|c| c.authorize(&a));
+                if !decision.allowed() {
+                    let st = crate::auth::forbidden_status(&a, &decision);
+                    return (status_response(&st), who.user);
+                }
+                user = who.user;
+            }
             let body = health::root_body(&head.path, &head.query).unwrap_or_else(|| "ok".into());
             let mut resp = text_response(200, &body);
             resp.headers_mut().insert(
                 "X-Content-Type-Options",
                 hyper::header::HeaderValue::from_static("nosniff"),
             );
-            return (resp, String::new());
+            return (resp, user);
         }
         Route::Version => {
             return (
