@@ -222,6 +222,13 @@ fn malformed_requests_get_4xx_statuses_and_server_stays_healthy() {
         status(&text)["message"],
         "the server could not find the requested resource"
     );
+    // go-restful's 405 goes through the apiserver's serviceErrorHandler
+    // (NewGenericServerResponse): a non-nil empty `details`, as the 404's.
+    let (_, text) = s.curl("PUT", C, &[], Some(("application/json", b"{}")));
+    assert_eq!(
+        compact(&text),
+        r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server does not allow this method on the requested resource","reason":"MethodNotAllowed","details":{},"code":405}"#
+    );
 
     // Authentication failures are 401 Statuses, never handshake aborts.
     let unauthorized = r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}"#;
