@@ -2871,3 +2871,35 @@ fn a_watch_of_one_name_is_authorized_for_that_name() {
         );
     }
 }
+
+/// HEAD: go-restful matches the method exactly (`RouterJSR311.detectRoute`), so on an API
+/// path, `/version` and `/api` it is a 405 (the Status body dropped, as Go's server drops any
+/// HEAD body); the plain handlers (health checks) answer it as a GET without the body. Over
+/// HTTP/2 too: a body on a HEAD answer was a stream PROTOCOL_ERROR to curl (status 000).
+#[test]
+fn head_requests_follow_go_restful_and_never_carry_a_body() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    for proto in ["--http1.1", "--http2"] {
+        for (path, code) in [
+            (C.to_string(), 405),
+            (format!("{C}/x"), 405),
+            ("/apis/certificates.k8s.io/v1".into(), 405),
+            ("/version".into(), 405),
+            ("/api".into(), 405),
+            ("/healthz".into(), 200),
+            ("/readyz".into(), 200),
+        ] {
+            let (got, head) = s.curl("HEAD", &path, &["-I", proto], None);
+            assert_eq!(got, code, "{proto} HEAD {path}: {head}");
+            let lower = head.to_ascii_lowercase();
+            assert!(lower.contains("audit-id: "), "{proto} {path}: {head}");
+            assert!(lower.contains("content-length: "), "{proto} {path}: {head}");
+            assert!(!head.contains('{'), "no body: {proto} {path}: {head}");
+        }
+    }
+    // GET is unchanged.
+    let (code, body) = s.curl("GET", "/version", &["--http2"], None);
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("\"gitVersion\""), "{body}");
+}

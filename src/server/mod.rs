@@ -773,6 +773,19 @@ async fn handle(
             hyper::header::HeaderValue::from_static("no-cache, private"),
         );
     }
+    // A HEAD answer has the GET's headers and no body (Go's server discards what the handler
+    // writes and keeps the Content-Length it would have sent). Over HTTP/2 a DATA frame on a
+    // HEAD answer is a protocol error to the client.
+    if head.method == "HEAD" {
+        let len = hyper::body::Body::size_hint(resp.body()).exact();
+        let (mut parts, _) = resp.into_parts();
+        if let Some(len) = len {
+            parts
+                .headers
+                .insert(hyper::header::CONTENT_LENGTH, len.into());
+        }
+        resp = Response::from_parts(parts, full(Bytes::new()));
+    }
     tracing::info!(
         method = %head.method,
         path = %head.path,
