@@ -2903,3 +2903,50 @@ fn head_requests_follow_go_restful_and_never_carry_a_body() {
     assert_eq!(code, 200, "{body}");
     assert!(body.contains("\"gitVersion\""), "{body}");
 }
+
+/// A JSON patch of the wrong shape is the 400 of apiserver's `jsonPatcher.applyJSPatch`
+/// decoding (handlers/patch.go): under Warn (the default) and Strict `kjson.UnmarshalStrict`
+/// into `[]jsonPatchOp` ("error decoding patch: " and Go's type error), under Ignore json-patch's
+/// `DecodePatch` error as is; `null` is an empty patch (was a 400 "json patch must be an array
+/// of operations" for every shape, and a 422 for a non-object operation).
+#[test]
+fn json_patch_decoding_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let (code, text) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", &csr_body(d, "jp"))),
+    );
+    assert_eq!(code, 201, "{text}");
+    let cases: [(&str, &str, u16, &str); 9] = [
+        (r#"{"op":"add"}"#, "", 400, "error decoding patch: json: cannot unmarshal object into Go value of type []handlers.jsonPatchOp"),
+        (r#"{"op":"add"}"#, "?fieldValidation=Strict", 400, "error decoding patch: json: cannot unmarshal object into Go value of type []handlers.jsonPatchOp"),
+        (r#"{"op":"add"}"#, "?fieldValidation=Ignore", 400, "json: cannot unmarshal object into Go value of type jsonpatch.Patch"),
+        (r#""x""#, "", 400, "error decoding patch: json: cannot unmarshal string into Go value of type []handlers.jsonPatchOp"),
+        ("[1]", "", 400, "error decoding patch: json: cannot unmarshal number into Go value of type handlers.jsonPatchOp"),
+        ("[true]", "?fieldValidation=Ignore", 400, "json: cannot unmarshal bool into Go value of type jsonpatch.Operation"),
+        (r#"[{"op":1,"path":"/x"}]"#, "", 400, "error decoding patch: json: cannot unmarshal number into Go struct field jsonPatchOp.op of type string"),
+        // json-patch's Operation takes any value: the unknown op fails in Apply (a 422).
+        (r#"[{"op":1,"path":"/x"}]"#, "?fieldValidation=Ignore", 422, "the server rejected our request due to an error in our request"),
+        ("null", "", 200, ""),
+    ];
+    for (patch, q, want, msg) in cases {
+        let (code, text) = s.curl(
+            "PATCH",
+            &format!("{C}/jp{q}"),
+            &[],
+            Some(("application/json-patch+json", patch.as_bytes())),
+        );
+        assert_eq!(code, want, "{patch} {q}: {text}");
+        if want != 200 {
+            assert_eq!(status(&text)["message"], msg, "{patch} {q}");
+            assert_eq!(status(&text)["code"], want);
+        } else {
+            let v: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(v["metadata"]["name"], "jp", "{text}");
+        }
+    }
+}

@@ -163,11 +163,68 @@ fn pointer_parts(p: &str) -> Result<Vec<String>, Status> {
     Ok(p[1..].split('/').map(unescape).collect())
 }
 
+/// The decoding error apiserver's `jsonPatcher.applyJSPatch` answers (400) for a JSON patch
+/// document of the wrong shape, before anything is applied. Under `fieldValidation` Warn (the
+/// default) or Strict it first decodes into `[]jsonPatchOp` (`op`, `path`, `from` strings) with
+/// `kjson.UnmarshalStrict`: "error decoding patch: " and Go's first `UnmarshalTypeError`; under
+/// Ignore only json-patch v4's `DecodePatch` (a `[]map[string]*json.RawMessage`) runs and its
+/// error is the message as is. `null` decodes as an empty patch.
+pub fn json_patch_decode_error(patch: &Value, ignore: bool) -> Option<Status> {
+    fn kind(v: &Value) -> &'static str {
+        match v {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        }
+    }
+    let (list, item) = if ignore {
+        ("jsonpatch.Patch", "jsonpatch.Operation")
+    } else {
+        ("[]handlers.jsonPatchOp", "handlers.jsonPatchOp")
+    };
+    let msg = match patch {
+        Value::Null => None,
+        Value::Array(ops) => ops.iter().find_map(|op| match op {
+            Value::Null => None,
+            Value::Object(_) if ignore => None,
+            Value::Object(fields) => fields.iter().find_map(|(k, v)| {
+                (matches!(k.as_str(), "op" | "path" | "from")
+                    && !matches!(v, Value::String(_) | Value::Null))
+                .then(|| {
+                    format!(
+                        "json: cannot unmarshal {} into Go struct field jsonPatchOp.{k} of type string",
+                        kind(v)
+                    )
+                })
+            }),
+            other => Some(format!(
+                "json: cannot unmarshal {} into Go value of type {item}",
+                kind(other)
+            )),
+        }),
+        other => Some(format!(
+            "json: cannot unmarshal {} into Go value of type {list}",
+            kind(other)
+        )),
+    }?;
+    Some(Status::bad_request(if ignore {
+        msg
+    } else {
+        format!("error decoding patch: {msg}")
+    }))
+}
+
 fn json_patch(doc: &Value, patch: &Value) -> Result<Value, Status> {
-    let Value::Array(ops) = patch else {
-        return Err(Status::bad_request(
-            "json patch must be an array of operations",
-        ));
+    let ops: &[Value] = match patch {
+        Value::Array(ops) => ops,
+        Value::Null => &[],
+        _ => {
+            return Err(json_patch_decode_error(patch, false)
+                .unwrap_or_else(|| Status::bad_request("json patch must be an array")))
+        }
     };
     if ops.len() > MAX_JSON_PATCH_OPERATIONS {
         return Err(Status::failure(
