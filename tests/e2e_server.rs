@@ -2910,7 +2910,7 @@ fn head_requests_follow_go_restful_and_never_carry_a_body() {
 /// `DecodePatch` error as is; `null` is an empty patch (was a 400 "json patch must be an array
 /// of operations" for every shape, and a 422 for a non-object operation).
 #[test]
-fn json_patch_decoding_errors() {
+fn patch_decoding_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     let s = Server::start(d, &["--clock", "virtual"]);
@@ -2933,16 +2933,36 @@ fn json_patch_decoding_errors() {
         (r#"[{"op":1,"path":"/x"}]"#, "?fieldValidation=Ignore", 422, "the server rejected our request due to an error in our request"),
         ("null", "", 200, ""),
     ];
-    for (patch, q, want, msg) in cases {
+    let cases = cases
+        .into_iter()
+        .map(|(p, q, w, m)| ("application/json-patch+json", p, q, w, m));
+    let merge = "application/merge-patch+json";
+    let smp = "application/strategic-merge-patch+json";
+    // Merge patch: kjson.UnmarshalStrict into a map under Warn/Strict, then json-patch v4's
+    // MergePatch (ErrBadJSONPatch "Invalid JSON Patch" for null, and for a scalar under
+    // Ignore); strategic merge patch: strategicPatchObject's unmarshal in every mode, null an
+    // empty patch. (Were "patch did not produce an object" and "strategic merge patch must be
+    // a JSON object".)
+    let others: [(&str, &str, &str, u16, &str); 8] = [
+        (merge, "[1]", "", 400, "error decoding patch: json: cannot unmarshal array into Go value of type map[string]interface {}"),
+        (merge, r#""x""#, "?fieldValidation=Strict", 400, "error decoding patch: json: cannot unmarshal string into Go value of type map[string]interface {}"),
+        (merge, "5", "?fieldValidation=Ignore", 400, "Invalid JSON Patch"),
+        (merge, "null", "", 400, "Invalid JSON Patch"),
+        (smp, "[1]", "", 400, "json: cannot unmarshal array into Go value of type map[string]interface {}"),
+        (smp, "true", "?fieldValidation=Ignore", 400, "json: cannot unmarshal bool into Go value of type map[string]interface {}"),
+        (smp, "null", "", 200, ""),
+        (smp, "null", "?fieldValidation=Ignore", 200, ""),
+    ];
+    for (ct, patch, q, want, msg) in cases.chain(others) {
         let (code, text) = s.curl(
             "PATCH",
             &format!("{C}/jp{q}"),
             &[],
-            Some(("application/json-patch+json", patch.as_bytes())),
+            Some((ct, patch.as_bytes())),
         );
-        assert_eq!(code, want, "{patch} {q}: {text}");
+        assert_eq!(code, want, "{ct} {patch} {q}: {text}");
         if want != 200 {
-            assert_eq!(status(&text)["message"], msg, "{patch} {q}");
+            assert_eq!(status(&text)["message"], msg, "{ct} {patch} {q}");
             assert_eq!(status(&text)["code"], want);
         } else {
             let v: Value = serde_json::from_str(&text).unwrap();

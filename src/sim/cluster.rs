@@ -1349,11 +1349,9 @@ impl Cluster {
                         managed_fields::merge_applied(s, &current, body)
                     }
                     _ => {
-                        if pt == crate::sim::PatchType::Json {
-                            let ignore = req.field_validation == "Ignore";
-                            if let Some(st) = patch::json_patch_decode_error(body, ignore) {
-                                return Err(st);
-                            }
+                        let ignore = req.field_validation == "Ignore";
+                        if let Some(st) = patch::decode_error(pt, body, ignore) {
+                            return Err(st);
                         }
                         patch::apply(pt, &current, body)?
                     }
