@@ -2970,3 +2970,60 @@ fn patch_decoding_errors() {
         }
     }
 }
+
+/// kube-openapi's handler3 `HandleGroupVersion`: `Etag` (the quoted hash) and `Vary: Accept`;
+/// the index's hashed URL is cacheable forever (`Cache-Control: public, immutable`, `Expires`),
+/// a stale hash is a 301 to the current URL, and `If-None-Match` with the Etag a 304 (were a
+/// plain 200 with `no-cache, private` for every URL).
+#[test]
+fn openapi_v3_documents_are_cacheable_by_hash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let (code, body) = s.curl("GET", "/openapi/v3", &[], None);
+    assert_eq!(code, 200, "{body}");
+    let index: Value = serde_json::from_str(&body).unwrap();
+    let url = index["paths"]["apis/certificates.k8s.io/v1"]["serverRelativeURL"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let hash = url.rsplit_once("?hash=").unwrap().1.to_string();
+    let header = |head: &str, name: &str| -> Option<String> {
+        head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+    };
+    let (code, out) = s.curl("GET", &url, &["-D", "-"], None);
+    assert_eq!(code, 200, "{out}");
+    assert_eq!(
+        header(&out, "cache-control").as_deref(),
+        Some("public, immutable")
+    );
+    assert_eq!(header(&out, "etag"), Some(format!("\"{hash}\"")));
+    assert_eq!(header(&out, "vary").as_deref(), Some("Accept"));
+    let expires = header(&out, "expires").expect("expires");
+    assert!(
+        expires.ends_with(" UTC") && expires.len() == 29,
+        "{expires}"
+    );
+    let (code, out) = s.curl(
+        "GET",
+        "/openapi/v3/apis/certificates.k8s.io/v1",
+        &["-D", "-"],
+        None,
+    );
+    assert_eq!(code, 200, "{out}");
+    assert_eq!(
+        header(&out, "cache-control").as_deref(),
+        Some("no-cache, private")
+    );
+    assert_eq!(header(&out, "etag"), Some(format!("\"{hash}\"")));
+    assert_eq!(header(&out, "expires"), None);
+    let stale = "/openapi/v3/apis/certificates.k8s.io/v1?hash=0123";
+    let (code, out) = s.curl("GET", stale, &["-D", "-"], None);
+    assert_eq!(code, 301, "{out}");
+    assert_eq!(header(&out, "location"), Some(url.clone()));
+    let inm = format!("If-None-Match: \"{hash}\"");
+    let (code, out) = s.curl("GET", &url, &["-D", "-", "-H", &inm], None);
+    assert_eq!(code, 304, "{out}");
+}
