@@ -3026,4 +3026,12 @@ fn openapi_v3_documents_are_cacheable_by_hash() {
     let inm = format!("If-None-Match: \"{hash}\"");
     let (code, out) = s.curl("GET", &url, &["-D", "-", "-H", &inm], None);
     assert_eq!(code, 304, "{out}");
+    // kube-openapi's v2 handler serves through http.ServeContent too.
+    let (code, out) = s.curl("GET", "/openapi/v2", &["-D", "-", "-o", "/dev/null"], None);
+    assert_eq!(code, 200, "{out}");
+    let etag = header(&out, "etag").expect("etag");
+    let inm = format!("If-None-Match: {etag}");
+    let (code, out) = s.curl("GET", "/openapi/v2", &["-D", "-", "-H", &inm], None);
+    assert_eq!(code, 304, "{out}");
+    assert_eq!(header(&out, "content-type"), None, "{out}");
 }

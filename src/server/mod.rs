@@ -913,10 +913,7 @@ fn openapi_v3_document(head: &Head, d: &'static openapi::GroupVersionDoc) -> Res
             .header("Cache-Control", "public, immutable")
             .header("Expires", rfc1123_a_year_after(now));
     }
-    let not_modified = head.headers.iter().any(|(k, v)| {
-        k == "if-none-match" && v.split(',').any(|t| t.trim() == etag || t.trim() == "*")
-    });
-    if not_modified {
+    if if_none_match(head, &etag) {
         // `writeNotModified` drops Content-Type and Content-Length.
         return b.status(304).body(full(Bytes::new())).expect("response");
     }
@@ -924,6 +921,17 @@ fn openapi_v3_document(head: &Head, d: &'static openapi::GroupVersionDoc) -> Res
         .header("Content-Type", "application/json")
         .body(full(Bytes::from_static(d.json.as_slice())))
         .expect("response")
+}
+
+/// `http.ServeContent`'s `checkIfNoneMatch`: the request's If-None-Match lists `etag` or `*`
+/// (weak comparison: a `W/` prefix is ignored).
+fn if_none_match(head: &Head, etag: &str) -> bool {
+    head.headers.iter().any(|(k, v)| {
+        k == "if-none-match"
+            && v.split(',').map(str::trim).any(|t| {
+                t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag.trim_start_matches("W/")
+            })
+    })
 }
 
 /// Go's `t.AddDate(1, 0, 0).Format(time.RFC1123)` for a UTC `t` (Unix seconds).
@@ -1039,7 +1047,15 @@ async fn serve(
         Route::OpenApiV2 => {
             // kube-openapi's handler: JSON or gnostic protobuf by Accept, else 406.
             let doc = openapi_v2::document();
+            let etag = format!("\"{}\"", doc.etag);
             match openapi_v2::negotiate(&head.accept) {
+                // `http.ServeContent`: a matching If-None-Match is a 304 without Content-Type.
+                Some(_) if if_none_match(head, &etag) => Response::builder()
+                    .status(304)
+                    .header("Etag", &etag)
+                    .header("Vary", "Accept")
+                    .body(full(Bytes::new()))
+                    .expect("response"),
                 Some(protobuf) => Response::builder()
                     .status(200)
                     .header(
@@ -1050,7 +1066,7 @@ async fn serve(
                             "application/json"
                         },
                     )
-                    .header("Etag", format!("\"{}\"", doc.etag))
+                    .header("Etag", &etag)
                     .header("Vary", "Accept")
                     .body(full(Bytes::from_static(if protobuf {
                         doc.protobuf.as_slice()
