@@ -2993,6 +2993,26 @@ fn openapi_v3_documents_are_cacheable_by_hash() {
             k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
         })
     };
+    // computeETag: the SHA-512 of the document's bytes, upper-case hex (was a SHA-256).
+    let (_, doc) = s.curl("GET", &url, &[], None);
+    let sha512 = |b: &[u8]| -> String {
+        use sha2::Digest;
+        sha2::Sha512::digest(b)
+            .iter()
+            .map(|x| format!("{x:02X}"))
+            .collect()
+    };
+    assert_eq!(hash, sha512(doc.as_bytes()));
+    // The index (HandleDiscovery): json.Marshal's bytes, no newline, their etag; 304 on match.
+    assert_eq!(!body.ends_with('\n'), true, "no trailing newline");
+    let (_, out) = s.curl("GET", "/openapi/v3", &["-D", "-", "-o", "/dev/null"], None);
+    assert_eq!(
+        header(&out, "etag"),
+        Some(format!("\"{}\"", sha512(body.as_bytes())))
+    );
+    let inm = format!("If-None-Match: \"{}\"", sha512(body.as_bytes()));
+    let (code, _) = s.curl("GET", "/openapi/v3", &["-H", &inm], None);
+    assert_eq!(code, 304);
     let (code, out) = s.curl("GET", &url, &["-D", "-"], None);
     assert_eq!(code, 200, "{out}");
     assert_eq!(
