@@ -3055,3 +3055,21 @@ fn openapi_v3_documents_are_cacheable_by_hash() {
     assert_eq!(code, 304, "{out}");
     assert_eq!(header(&out, "content-type"), None, "{out}");
 }
+
+/// `/version` is `responsewriters.WriteRawJSON`: `json.MarshalIndent(info, "", "  ")` for any
+/// client (not only curl's pretty-printed one), no trailing newline (was compact JSON and a
+/// newline to a non-curl User-Agent).
+#[test]
+fn version_is_indented_for_every_client() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    for ua in ["kubectl/v1.33.0 (linux/amd64) kubernetes/abc", "curl/8.0"] {
+        let (code, body) = s.curl("GET", "/version", &["-A", ua], None);
+        assert_eq!(code, 200, "{body}");
+        assert!(
+            body.starts_with("{\n  \"major\": \"1\",\n  \"minor\": \"33\","),
+            "{ua}: {body}"
+        );
+        assert!(body.ends_with("\n}"), "{ua}: {body:?}");
+    }
+}

@@ -1016,10 +1016,10 @@ async fn serve(
             return (resp, String::new());
         }
         Route::Version => {
-            return (
-                json_response(200, &version_info(), "application/json"),
-                String::new(),
-            )
+            // `responsewriters.WriteRawJSON`: `json.MarshalIndent(v, "", "  ")` for every
+            // client, no trailing newline.
+            let body = serde_json::to_vec_pretty(&version_info()).expect("json");
+            return (bytes_response(200, body, "application/json"), String::new());
         }
         _ => {}
     }
