@@ -3004,7 +3004,7 @@ fn openapi_v3_documents_are_cacheable_by_hash() {
     };
     assert_eq!(hash, sha512(doc.as_bytes()));
     // The index (HandleDiscovery): json.Marshal's bytes, no newline, their etag; 304 on match.
-    assert_eq!(!body.ends_with('\n'), true, "no trailing newline");
+    assert!(!body.ends_with('\n'), "no trailing newline");
     let (_, out) = s.curl("GET", "/openapi/v3", &["-D", "-", "-o", "/dev/null"], None);
     assert_eq!(
         header(&out, "etag"),
