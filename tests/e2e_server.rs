@@ -212,6 +212,13 @@ fn malformed_requests_get_4xx_statuses_and_server_stays_healthy() {
         status(&text)["message"],
         "the server could not find the requested resource"
     );
+    // go-restful's 405 goes through the apiserver's serviceErrorHandler
+    // (NewGenericServerResponse): a non-nil empty `details`, as the 404's.
+    let (_, text) = s.curl("PUT", C, &[], Some(("application/json", b"{}")));
+    assert_eq!(
+        compact(&text),
+        r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server does not allow this method on the requested resource","reason":"MethodNotAllowed","details":{},"code":405}"#
+    );
 
     // Authentication failures are 401 Statuses, never handshake aborts.
     let unauthorized = r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}"#;
@@ -2878,5 +2885,207 @@ fn a_watch_of_one_name_is_authorized_for_that_name() {
             (403, message),
             "{path}"
         );
+    }
+}
+
+/// HEAD: go-restful matches the method exactly (`RouterJSR311.detectRoute`), so on an API
+/// path, `/version` and `/api` it is a 405 (the Status body dropped, as Go's server drops any
+/// HEAD body); the plain handlers (health checks) answer it as a GET without the body. Over
+/// HTTP/2 too: a body on a HEAD answer was a stream PROTOCOL_ERROR to curl (status 000).
+#[test]
+fn head_requests_follow_go_restful_and_never_carry_a_body() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    for proto in ["--http1.1", "--http2"] {
+        for (path, code) in [
+            (C.to_string(), 405),
+            (format!("{C}/x"), 405),
+            ("/apis/certificates.k8s.io/v1".into(), 405),
+            ("/version".into(), 405),
+            ("/api".into(), 405),
+            ("/healthz".into(), 200),
+            ("/readyz".into(), 200),
+        ] {
+            let (got, head) = s.curl("HEAD", &path, &["-I", proto], None);
+            assert_eq!(got, code, "{proto} HEAD {path}: {head}");
+            let lower = head.to_ascii_lowercase();
+            assert!(lower.contains("audit-id: "), "{proto} {path}: {head}");
+            assert!(lower.contains("content-length: "), "{proto} {path}: {head}");
+            assert!(!head.contains('{'), "no body: {proto} {path}: {head}");
+        }
+    }
+    // GET is unchanged.
+    let (code, body) = s.curl("GET", "/version", &["--http2"], None);
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("\"gitVersion\""), "{body}");
+}
+
+/// A JSON patch of the wrong shape is the 400 of apiserver's `jsonPatcher.applyJSPatch`
+/// decoding (handlers/patch.go): under Warn (the default) and Strict `kjson.UnmarshalStrict`
+/// into `[]jsonPatchOp` ("error decoding patch: " and Go's type error), under Ignore json-patch's
+/// `DecodePatch` error as is; `null` is an empty patch (was a 400 "json patch must be an array
+/// of operations" for every shape, and a 422 for a non-object operation).
+#[test]
+fn patch_decoding_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let (code, text) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", &csr_body(d, "jp"))),
+    );
+    assert_eq!(code, 201, "{text}");
+    let cases: [(&str, &str, u16, &str); 9] = [
+        (r#"{"op":"add"}"#, "", 400, "error decoding patch: json: cannot unmarshal object into Go value of type []handlers.jsonPatchOp"),
+        (r#"{"op":"add"}"#, "?fieldValidation=Strict", 400, "error decoding patch: json: cannot unmarshal object into Go value of type []handlers.jsonPatchOp"),
+        (r#"{"op":"add"}"#, "?fieldValidation=Ignore", 400, "json: cannot unmarshal object into Go value of type jsonpatch.Patch"),
+        (r#""x""#, "", 400, "error decoding patch: json: cannot unmarshal string into Go value of type []handlers.jsonPatchOp"),
+        ("[1]", "", 400, "error decoding patch: json: cannot unmarshal number into Go value of type handlers.jsonPatchOp"),
+        ("[true]", "?fieldValidation=Ignore", 400, "json: cannot unmarshal bool into Go value of type jsonpatch.Operation"),
+        (r#"[{"op":1,"path":"/x"}]"#, "", 400, "error decoding patch: json: cannot unmarshal number into Go struct field jsonPatchOp.op of type string"),
+        // json-patch's Operation takes any value: the unknown op fails in Apply (a 422).
+        (r#"[{"op":1,"path":"/x"}]"#, "?fieldValidation=Ignore", 422, "the server rejected our request due to an error in our request"),
+        ("null", "", 200, ""),
+    ];
+    let cases = cases
+        .into_iter()
+        .map(|(p, q, w, m)| ("application/json-patch+json", p, q, w, m));
+    let merge = "application/merge-patch+json";
+    let smp = "application/strategic-merge-patch+json";
+    // Merge patch: kjson.UnmarshalStrict into a map under Warn/Strict, then json-patch v4's
+    // MergePatch (ErrBadJSONPatch "Invalid JSON Patch" for null, and for a scalar under
+    // Ignore); strategic merge patch: strategicPatchObject's unmarshal in every mode, null an
+    // empty patch. (Were "patch did not produce an object" and "strategic merge patch must be
+    // a JSON object".)
+    let others: [(&str, &str, &str, u16, &str); 8] = [
+        (merge, "[1]", "", 400, "error decoding patch: json: cannot unmarshal array into Go value of type map[string]interface {}"),
+        (merge, r#""x""#, "?fieldValidation=Strict", 400, "error decoding patch: json: cannot unmarshal string into Go value of type map[string]interface {}"),
+        (merge, "5", "?fieldValidation=Ignore", 400, "Invalid JSON Patch"),
+        (merge, "null", "", 400, "Invalid JSON Patch"),
+        (smp, "[1]", "", 400, "json: cannot unmarshal array into Go value of type map[string]interface {}"),
+        (smp, "true", "?fieldValidation=Ignore", 400, "json: cannot unmarshal bool into Go value of type map[string]interface {}"),
+        (smp, "null", "", 200, ""),
+        (smp, "null", "?fieldValidation=Ignore", 200, ""),
+    ];
+    for (ct, patch, q, want, msg) in cases.chain(others) {
+        let (code, text) = s.curl(
+            "PATCH",
+            &format!("{C}/jp{q}"),
+            &[],
+            Some((ct, patch.as_bytes())),
+        );
+        assert_eq!(code, want, "{ct} {patch} {q}: {text}");
+        if want != 200 {
+            assert_eq!(status(&text)["message"], msg, "{ct} {patch} {q}");
+            assert_eq!(status(&text)["code"], want);
+        } else {
+            let v: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(v["metadata"]["name"], "jp", "{text}");
+        }
+    }
+}
+
+/// kube-openapi's handler3 `HandleGroupVersion`: `Etag` (the quoted hash) and `Vary: Accept`;
+/// the index's hashed URL is cacheable forever (`Cache-Control: public, immutable`, `Expires`),
+/// a stale hash is a 301 to the current URL, and `If-None-Match` with the Etag a 304 (were a
+/// plain 200 with `no-cache, private` for every URL).
+#[test]
+fn openapi_v3_documents_are_cacheable_by_hash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let (code, body) = s.curl("GET", "/openapi/v3", &[], None);
+    assert_eq!(code, 200, "{body}");
+    let index: Value = serde_json::from_str(&body).unwrap();
+    let url = index["paths"]["apis/certificates.k8s.io/v1"]["serverRelativeURL"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let hash = url.rsplit_once("?hash=").unwrap().1.to_string();
+    let header = |head: &str, name: &str| -> Option<String> {
+        head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+    };
+    // computeETag: the SHA-512 of the document's bytes, upper-case hex (was a SHA-256).
+    let (_, doc) = s.curl("GET", &url, &[], None);
+    let sha512 = |b: &[u8]| -> String {
+        use sha2::Digest;
+        sha2::Sha512::digest(b)
+            .iter()
+            .map(|x| format!("{x:02X}"))
+            .collect()
+    };
+    assert_eq!(hash, sha512(doc.as_bytes()));
+    // The index (HandleDiscovery): json.Marshal's bytes, no newline, their etag; 304 on match.
+    assert!(!body.ends_with('\n'), "no trailing newline");
+    let (_, out) = s.curl("GET", "/openapi/v3", &["-D", "-", "-o", "/dev/null"], None);
+    assert_eq!(
+        header(&out, "etag"),
+        Some(format!("\"{}\"", sha512(body.as_bytes())))
+    );
+    let inm = format!("If-None-Match: \"{}\"", sha512(body.as_bytes()));
+    let (code, _) = s.curl("GET", "/openapi/v3", &["-H", &inm], None);
+    assert_eq!(code, 304);
+    let (code, out) = s.curl("GET", &url, &["-D", "-"], None);
+    assert_eq!(code, 200, "{out}");
+    assert_eq!(
+        header(&out, "cache-control").as_deref(),
+        Some("public, immutable")
+    );
+    assert_eq!(header(&out, "etag"), Some(format!("\"{hash}\"")));
+    assert_eq!(header(&out, "vary").as_deref(), Some("Accept"));
+    let expires = header(&out, "expires").expect("expires");
+    assert!(
+        expires.ends_with(" UTC") && expires.len() == 29,
+        "{expires}"
+    );
+    let (code, out) = s.curl(
+        "GET",
+        "/openapi/v3/apis/certificates.k8s.io/v1",
+        &["-D", "-"],
+        None,
+    );
+    assert_eq!(code, 200, "{out}");
+    assert_eq!(
+        header(&out, "cache-control").as_deref(),
+        Some("no-cache, private")
+    );
+    assert_eq!(header(&out, "etag"), Some(format!("\"{hash}\"")));
+    assert_eq!(header(&out, "expires"), None);
+    let stale = "/openapi/v3/apis/certificates.k8s.io/v1?hash=0123";
+    let (code, out) = s.curl("GET", stale, &["-D", "-"], None);
+    assert_eq!(code, 301, "{out}");
+    assert_eq!(header(&out, "location"), Some(url.clone()));
+    let inm = format!("If-None-Match: \"{hash}\"");
+    let (code, out) = s.curl("GET", &url, &["-D", "-", "-H", &inm], None);
+    assert_eq!(code, 304, "{out}");
+    // kube-openapi's v2 handler serves through http.ServeContent too.
+    let (code, out) = s.curl("GET", "/openapi/v2", &["-D", "-", "-o", "/dev/null"], None);
+    assert_eq!(code, 200, "{out}");
+    let etag = header(&out, "etag").expect("etag");
+    let inm = format!("If-None-Match: {etag}");
+    let (code, out) = s.curl("GET", "/openapi/v2", &["-D", "-", "-H", &inm], None);
+    assert_eq!(code, 304, "{out}");
+    assert_eq!(header(&out, "content-type"), None, "{out}");
+}
+
+/// `/version` is `responsewriters.WriteRawJSON`: `json.MarshalIndent(info, "", "  ")` for any
+/// client (not only curl's pretty-printed one), no trailing newline (was compact JSON and a
+/// newline to a non-curl User-Agent).
+#[test]
+fn version_is_indented_for_every_client() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    for ua in ["kubectl/v1.33.0 (linux/amd64) kubernetes/abc", "curl/8.0"] {
+        let (code, body) = s.curl("GET", "/version", &["-A", ua], None);
+        assert_eq!(code, 200, "{body}");
+        assert!(
+            body.starts_with("{\n  \"major\": \"1\",\n  \"minor\": \"33\","),
+            "{ua}: {body}"
+        );
+        assert!(body.ends_with("\n}"), "{ua}: {body:?}");
     }
 }

@@ -249,9 +249,13 @@ impl Status {
         Status::failure(401, "Unauthorized", "Unauthorized")
     }
 
-    /// 405 MethodNotAllowed.
+    /// 405 MethodNotAllowed. Every 405 is go-restful's route mismatch, which the apiserver's
+    /// `serviceErrorHandler` answers with `NewGenericServerResponse`: its `details` is a
+    /// non-nil empty struct, so the JSON carries `"details": {}`.
     pub fn method_not_allowed(msg: impl Into<String>) -> Status {
-        Status::failure(405, "MethodNotAllowed", msg)
+        let mut st = Status::failure(405, "MethodNotAllowed", msg);
+        st.details = Some(Default::default());
+        st
     }
 
     /// 500 InternalError.

@@ -55,10 +55,14 @@ pub fn merge(target: &Value, patch: &Value) -> Value {
 }
 
 fn strategic(target: &Value, patch: &Value) -> Result<Value, Status> {
-    let Value::Object(p) = patch else {
-        return Err(Status::bad_request(
-            "strategic merge patch must be a JSON object",
-        ));
+    let p = match patch {
+        Value::Object(p) => p,
+        // `null` unmarshals as a nil patch map: nothing changes.
+        Value::Null => return Ok(target.clone()),
+        _ => {
+            return Err(decode_error(PatchType::StrategicMerge, patch, false)
+                .unwrap_or_else(|| Status::bad_request("Invalid JSON Patch")))
+        }
     };
     Ok(strategic_obj(target, p, ""))
 }
@@ -163,11 +167,100 @@ fn pointer_parts(p: &str) -> Result<Vec<String>, Status> {
     Ok(p[1..].split('/').map(unescape).collect())
 }
 
+/// Go's name of a JSON value's kind in an `UnmarshalTypeError`.
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// The 400 apiserver's patch handler (handlers/patch.go) answers for a patch document it
+/// cannot decode, before anything is applied (`ignore`: `fieldValidation=Ignore`).
+/// - JSON patch: [`json_patch_decode_error`].
+/// - Merge patch: under Warn/Strict `kjson.UnmarshalStrict` into a `map[string]interface{}`
+///   ("error decoding patch: " and Go's type error); then json-patch v4's `MergePatch` refuses
+///   `null` and, under Ignore, a string, number or bool with `ErrBadJSONPatch` ("Invalid JSON
+///   Patch"). (An array under Ignore becomes the patched document: not decided here.)
+/// - Strategic merge patch: `strategicPatchObject` unmarshals into a `map[string]interface{}`
+///   in every mode, its error as is; `null` is an empty patch.
+pub fn decode_error(t: PatchType, patch: &Value, ignore: bool) -> Option<Status> {
+    const MAP: &str = "map[string]interface {}";
+    match (t, patch) {
+        (PatchType::Json, _) => json_patch_decode_error(patch, ignore),
+        (PatchType::Merge, Value::Null) => Some(Status::bad_request("Invalid JSON Patch")),
+        (PatchType::Merge, Value::Object(_)) => None,
+        (PatchType::Merge, Value::Array(_)) if ignore => None,
+        (PatchType::Merge, _) if ignore => Some(Status::bad_request("Invalid JSON Patch")),
+        (PatchType::Merge, v) => Some(Status::bad_request(format!(
+            "error decoding patch: json: cannot unmarshal {} into Go value of type {MAP}",
+            kind(v)
+        ))),
+        (PatchType::StrategicMerge, Value::Null | Value::Object(_)) => None,
+        (PatchType::StrategicMerge, v) => Some(Status::bad_request(format!(
+            "json: cannot unmarshal {} into Go value of type {MAP}",
+            kind(v)
+        ))),
+        (PatchType::Apply, _) => None,
+    }
+}
+
+/// The decoding error apiserver's `jsonPatcher.applyJSPatch` answers (400) for a JSON patch
+/// document of the wrong shape, before anything is applied. Under `fieldValidation` Warn (the
+/// default) or Strict it first decodes into `[]jsonPatchOp` (`op`, `path`, `from` strings) with
+/// `kjson.UnmarshalStrict`: "error decoding patch: " and Go's first `UnmarshalTypeError`; under
+/// Ignore only json-patch v4's `DecodePatch` (a `[]map[string]*json.RawMessage`) runs and its
+/// error is the message as is. `null` decodes as an empty patch.
+pub fn json_patch_decode_error(patch: &Value, ignore: bool) -> Option<Status> {
+    let (list, item) = if ignore {
+        ("jsonpatch.Patch", "jsonpatch.Operation")
+    } else {
+        ("[]handlers.jsonPatchOp", "handlers.jsonPatchOp")
+    };
+    let msg = match patch {
+        Value::Null => None,
+        Value::Array(ops) => ops.iter().find_map(|op| match op {
+            Value::Null => None,
+            Value::Object(_) if ignore => None,
+            Value::Object(fields) => fields.iter().find_map(|(k, v)| {
+                (matches!(k.as_str(), "op" | "path" | "from")
+                    && !matches!(v, Value::String(_) | Value::Null))
+                .then(|| {
+                    format!(
+                        "json: cannot unmarshal {} into Go struct field jsonPatchOp.{k} of type string",
+                        kind(v)
+                    )
+                })
+            }),
+            other => Some(format!(
+                "json: cannot unmarshal {} into Go value of type {item}",
+                kind(other)
+            )),
+        }),
+        other => Some(format!(
+            "json: cannot unmarshal {} into Go value of type {list}",
+            kind(other)
+        )),
+    }?;
+    Some(Status::bad_request(if ignore {
+        msg
+    } else {
+        format!("error decoding patch: {msg}")
+    }))
+}
+
 fn json_patch(doc: &Value, patch: &Value) -> Result<Value, Status> {
-    let Value::Array(ops) = patch else {
-        return Err(Status::bad_request(
-            "json patch must be an array of operations",
-        ));
+    let ops: &[Value] = match patch {
+        Value::Array(ops) => ops,
+        Value::Null => &[],
+        _ => {
+            return Err(json_patch_decode_error(patch, false)
+                .unwrap_or_else(|| Status::bad_request("json patch must be an array")))
+        }
     };
     if ops.len() > MAX_JSON_PATCH_OPERATIONS {
         return Err(Status::failure(

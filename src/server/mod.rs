@@ -750,7 +750,8 @@ async fn handle(
             Err(_) => (status_response(&too_large()), String::new()),
         }
     };
-    let mut resp = if pretty_print(&head) {
+    // kube-openapi writes its documents' bytes as they are (their hash is of those bytes).
+    let mut resp = if pretty_print(&head) && !head.path.starts_with("/openapi/") {
         prettify(resp).await
     } else {
         resp
@@ -772,6 +773,19 @@ async fn handle(
             "Cache-Control",
             hyper::header::HeaderValue::from_static("no-cache, private"),
         );
+    }
+    // A HEAD answer has the GET's headers and no body (Go's server discards what the handler
+    // writes and keeps the Content-Length it would have sent). Over HTTP/2 a DATA frame on a
+    // HEAD answer is a protocol error to the client.
+    if head.method == "HEAD" {
+        let len = hyper::body::Body::size_hint(resp.body()).exact();
+        let (mut parts, _) = resp.into_parts();
+        if let Some(len) = len {
+            parts
+                .headers
+                .insert(hyper::header::CONTENT_LENGTH, len.into());
+        }
+        resp = Response::from_parts(parts, full(Bytes::new()));
     }
     tracing::info!(
         method = %head.method,
@@ -865,6 +879,80 @@ async fn prettify(resp: Response<Body>) -> Response<Body> {
     Response::from_parts(parts, full(out))
 }
 
+/// kube-openapi's `HandleGroupVersion` (handler3): `Vary: Accept` and the quoted hash as
+/// `Etag`; a `?hash=` other than the current one is a 301 to the current URL, the current one
+/// adds `Cache-Control: public, immutable` and `Expires` a year ahead (wall clock, RFC 1123
+/// in UTC as Go prints it); `http.ServeContent` answers a matching `If-None-Match` with 304.
+fn openapi_v3_document(head: &Head, d: &'static openapi::GroupVersionDoc) -> Response<Body> {
+    let etag = format!("\"{}\"", d.hash);
+    let hash = head
+        .query
+        .split('&')
+        .filter_map(|kv| kv.strip_prefix("hash="))
+        .find(|v| !v.is_empty());
+    if hash.is_some_and(|h| h != d.hash) {
+        let url = format!("/openapi/v3/{}?hash={}", d.path, d.hash);
+        // `http.Redirect` after the handler set Content-Type: Location, no body.
+        return Response::builder()
+            .status(301)
+            .header("Vary", "Accept")
+            .header("Content-Type", "application/json")
+            .header("Etag", &etag)
+            .header("Location", url)
+            .body(full(Bytes::new()))
+            .expect("response");
+    }
+    let mut b = Response::builder()
+        .header("Vary", "Accept")
+        .header("Etag", &etag);
+    if hash.is_some() {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|t| t.as_secs() as i64)
+            .unwrap_or_default();
+        b = b
+            .header("Cache-Control", "public, immutable")
+            .header("Expires", rfc1123_a_year_after(now));
+    }
+    if if_none_match(head, &etag) {
+        // `writeNotModified` drops Content-Type and Content-Length.
+        return b.status(304).body(full(Bytes::new())).expect("response");
+    }
+    b.status(200)
+        .header("Content-Type", "application/json")
+        .body(full(Bytes::from_static(d.json.as_slice())))
+        .expect("response")
+}
+
+/// `http.ServeContent`'s `checkIfNoneMatch`: the request's If-None-Match lists `etag` or `*`
+/// (weak comparison: a `W/` prefix is ignored).
+fn if_none_match(head: &Head, etag: &str) -> bool {
+    head.headers.iter().any(|(k, v)| {
+        k == "if-none-match"
+            && v.split(',').map(str::trim).any(|t| {
+                t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag.trim_start_matches("W/")
+            })
+    })
+}
+
+/// Go's `t.AddDate(1, 0, 0).Format(time.RFC1123)` for a UTC `t` (Unix seconds).
+fn rfc1123_a_year_after(unix: i64) -> String {
+    use crate::api::time::{civil_from_unix, days_from_civil};
+    let (y, m, d, hh, mm, ss) = civil_from_unix(unix);
+    // AddDate normalizes (Feb 29 + 1 year is Mar 1), as days_from_civil does.
+    let days = days_from_civil(y + 1, m, d);
+    let (y, m, d, _, _, _) = civil_from_unix(days * 86400);
+    const WD: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MON: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{}, {d:02} {} {y} {hh:02}:{mm:02}:{ss:02} UTC",
+        WD[days.rem_euclid(7) as usize],
+        MON[(m - 1) as usize]
+    )
+}
+
 fn too_large() -> Status {
     Status::failure(
         413,
@@ -946,10 +1034,10 @@ async fn serve(
             return (resp, user);
         }
         Route::Version => {
-            return (
-                json_response(200, &version_info(), "application/json"),
-                String::new(),
-            )
+            // `responsewriters.WriteRawJSON`: `json.MarshalIndent(v, "", "  ")` for every
+            // client, no trailing newline.
+            let body = serde_json::to_vec_pretty(&version_info()).expect("json");
+            return (bytes_response(200, body, "application/json"), String::new());
         }
         _ => {}
     }
@@ -970,19 +1058,41 @@ async fn serve(
     }
     let resp = match route {
         Route::Health | Route::Version => unreachable!("answered above"),
-        Route::OpenApiV3Index => json_response(200, &openapi::index(), "application/json"),
+        Route::OpenApiV3Index => {
+            // kube-openapi's `HandleDiscovery`: Etag, then `http.ServeContent`.
+            let (json, etag) = openapi::index_bytes();
+            let etag = format!("\"{etag}\"");
+            if if_none_match(head, &etag) {
+                Response::builder()
+                    .status(304)
+                    .header("Etag", &etag)
+                    .body(full(Bytes::new()))
+                    .expect("response")
+            } else {
+                Response::builder()
+                    .status(200)
+                    .header("Content-Type", "application/json")
+                    .header("Etag", &etag)
+                    .body(full(Bytes::from_static(json.as_slice())))
+                    .expect("response")
+            }
+        }
         Route::OpenApiV3(gv) => match openapi::document(&gv) {
-            Some(d) => Response::builder()
-                .status(200)
-                .header("Content-Type", "application/json")
-                .body(full(Bytes::from_static(d.json.as_slice())))
-                .expect("response"),
+            Some(d) => openapi_v3_document(head, d),
             None => status_response(&routing::not_found()),
         },
         Route::OpenApiV2 => {
             // kube-openapi's handler: JSON or gnostic protobuf by Accept, else 406.
             let doc = openapi_v2::document();
+            let etag = format!("\"{}\"", doc.etag);
             match openapi_v2::negotiate(&head.accept) {
+                // `http.ServeContent`: a matching If-None-Match is a 304 without Content-Type.
+                Some(_) if if_none_match(head, &etag) => Response::builder()
+                    .status(304)
+                    .header("Etag", &etag)
+                    .header("Vary", "Accept")
+                    .body(full(Bytes::new()))
+                    .expect("response"),
                 Some(protobuf) => Response::builder()
                     .status(200)
                     .header(
@@ -993,7 +1103,7 @@ async fn serve(
                             "application/json"
                         },
                     )
-                    .header("Etag", format!("\"{}\"", doc.etag))
+                    .header("Etag", &etag)
                     .header("Vary", "Accept")
                     .body(full(Bytes::from_static(if protobuf {
                         doc.protobuf.as_slice()
@@ -1766,5 +1876,22 @@ impl Drop for TestServer {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod rfc1123_tests {
+    #[test]
+    fn a_year_later_as_go_prints_it() {
+        // 2024-02-29T12:34:56Z + 1y = 2025-03-01 (AddDate normalizes), a Saturday.
+        assert_eq!(
+            super::rfc1123_a_year_after(1_709_210_096),
+            "Sat, 01 Mar 2025 12:34:56 UTC"
+        );
+        // 2026-12-07T00:00:00Z + 1y = Tue, 07 Dec 2027.
+        assert_eq!(
+            super::rfc1123_a_year_after(1_796_601_600),
+            "Tue, 07 Dec 2027 00:00:00 UTC"
+        );
     }
 }

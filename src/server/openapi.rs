@@ -21,7 +21,7 @@
 
 use crate::api::resources::{ResourceInfo, ALL};
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
+use sha2::Digest;
 use std::sync::OnceLock;
 
 /// One group version's document: the JSON bytes and the hash its index URL carries (clients
@@ -49,6 +49,26 @@ pub fn index() -> Value {
         );
     }
     json!({ "paths": paths })
+}
+
+/// kube-openapi's `computeETag`: the SHA-512 of the bytes in upper-case hex (128 digits), the
+/// hash a document's index URL carries and its `Etag`, and the index's own `Etag`.
+pub fn compute_etag(bytes: &[u8]) -> String {
+    sha2::Sha512::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect()
+}
+
+/// `GET /openapi/v3` as `HandleDiscovery` serves it: `json.Marshal` of the index (no trailing
+/// newline) and its etag.
+pub fn index_bytes() -> &'static (Vec<u8>, String) {
+    static INDEX: OnceLock<(Vec<u8>, String)> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let json = serde_json::to_vec(&index()).unwrap_or_default();
+        let etag = compute_etag(&json);
+        (json, etag)
+    })
 }
 
 /// The document at `/openapi/v3/<path>`, if one is served there.
@@ -130,8 +150,7 @@ fn build_all() -> Vec<GroupVersionDoc> {
         .map(|(g, v)| {
             let doc = build(g, v);
             let json = serde_json::to_vec(&doc).unwrap_or_default();
-            let digest = Sha256::digest(&json);
-            let hash = digest.iter().map(|b| format!("{b:02X}")).collect();
+            let hash = compute_etag(&json);
             GroupVersionDoc {
                 path: gv_path(g, v),
                 json,

@@ -221,6 +221,8 @@ pub fn request_attributes(method: &str, path: &str, query: &str) -> crate::auth:
 pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
     let q = parse_query(query);
     let trimmed = path.trim_end_matches('/');
+    // Plain `http.Handler`s (health checks, metrics, OpenAPI, the aggregator's `/apis` and
+    // `/apis/<group>`) serve any method, so HEAD too (Go's server drops the body).
     let get_only = |r: Route| {
         if method == "GET" || method == "HEAD" {
             Ok(r)
@@ -228,9 +230,19 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
             Err(method_not_allowed())
         }
     };
+    // go-restful routes (`/version`, `/api`, `/api/v1`, `/apis/<group>/<version>`, every
+    // resource path) match the method exactly (`RouterJSR311.detectRoute`): only GET is
+    // registered, so HEAD is a 405.
+    let restful_get = |r: Route| {
+        if method == "GET" {
+            Ok(r)
+        } else {
+            Err(method_not_allowed())
+        }
+    };
     match trimmed {
         "/healthz" | "/livez" | "/readyz" => return get_only(Route::Health),
-        "/version" => return get_only(Route::Version),
+        "/version" => return restful_get(Route::Version),
         "/openapi/v2" => return get_only(Route::OpenApiV2),
         "/openapi/v3" => return get_only(Route::OpenApiV3Index),
         "/metrics" => return get_only(Route::Metrics),
@@ -241,7 +253,7 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
                 Err(method_not_allowed())
             }
         }
-        "/api" => return get_only(Route::ApiVersions),
+        "/api" => return restful_get(Route::ApiVersions),
         "/apis" => return get_only(Route::ApiGroupList),
         _ => {}
     }
@@ -278,13 +290,13 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
         return Err(not_found());
     }
     if rest.is_empty() {
-        return get_only(Route::ResourceList(group.to_string(), version.to_string()));
+        return restful_get(Route::ResourceList(group.to_string(), version.to_string()));
     }
     // The deprecated `watch/` paths (`WATCHLIST`, `WATCH`: `watch/[namespaces/<ns>/]<resource>
     // [/<name>]`, GET only) watch as `?watch=true` does.
     let watch_path = rest[0] == "watch" && rest.len() >= 2;
     let rest = if watch_path {
-        if !matches!(method, "GET" | "HEAD") {
+        if method != "GET" {
             return Err(method_not_allowed());
         }
         &rest[1..]
@@ -320,7 +332,7 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
     if scope.namespaced == namespace.is_empty() {
         let lister = scope.verbs.contains(&"list");
         if scope.namespaced && lister && rest.len() == 1 {
-            if !matches!(method, "GET" | "HEAD") {
+            if method != "GET" {
                 return Err(method_not_allowed());
             }
         } else {
@@ -333,14 +345,14 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
     let mut list = list_options(&q)?;
     let watch = watch_path || truthy(&q, "watch");
     let verb = match (method, name.is_empty()) {
-        ("GET" | "HEAD", true) => {
+        ("GET", true) => {
             if watch {
                 Verb::Watch
             } else {
                 Verb::List
             }
         }
-        ("GET" | "HEAD", false) => {
+        ("GET", false) => {
             // Only the `watch/` path watches one object (`ListResource` with a name); on the
             // object's own path `GetResource` decodes `GetOptions`, which has no `watch`: the
             // parameter is ignored and the object answered.

@@ -1348,7 +1348,13 @@ impl Cluster {
                     Some(s) if pt == crate::sim::PatchType::Apply => {
                         managed_fields::merge_applied(s, &current, body)
                     }
-                    _ => patch::apply(pt, &current, body)?,
+                    _ => {
+                        let ignore = req.field_validation == "Ignore";
+                        if let Some(st) = patch::decode_error(pt, body, ignore) {
+                            return Err(st);
+                        }
+                        patch::apply(pt, &current, body)?
+                    }
                 };
                 if let Err(s) = crate::api::depth::check_depth(&patched) {
                     crate::api::depth::drop_flat(patched);
