@@ -989,19 +989,10 @@ async fn serve(
         Err(st) => {
             // Unknown paths still need credentials and authorization, as on a real apiserver
             // (`WithAuthorization` runs before the mux): the request as `RequestInfo` reads it.
-            let who = match authn(state, head, cert) {
-                Ok(id) => id,
-                Err(resp) => return (resp, String::new()),
+            return match authorize_by_path(state, head, cert) {
+                Ok(user) => (status_response(&st), user),
+                Err(denied) => denied,
             };
-            let mut a = routing::request_attributes(&head.method, &head.path, &head.query);
-            a.user = who.clone();
-            let decision = state.with_cluster(|c| c.authorize(&a));
-            let st = if decision.allowed() {
-                st
-            } else {
-                crate::auth::forbidden_status(&a, &decision)
-            };
-            return (status_response(&st), who.user);
         }
     };
     // Public-info endpoints (the system:public-info-viewer role: `/healthz`, `/livez`,
@@ -1012,18 +1003,10 @@ async fn serve(
         Route::Health => {
             let mut user = String::new();
             if !health::is_root_path(&head.path) {
-                let who = match authn(state, head, cert) {
-                    Ok(id) => id,
-                    Err(resp) => return (resp, String::new()),
+                user = match authorize_by_path(state, head, cert) {
+                    Ok(user) => user,
+                    Err(denied) => return denied,
                 };
-                let mut a = routing::request_attributes(&head.method, &head.path, &head.query);
-                a.user = who.clone();
-                let decision = state.with_cluster(|c| c.authorize(&a));
-                if !decision.allowed() {
-                    let st = crate::auth::forbidden_status(&a, &decision);
-                    return (status_response(&st), who.user);
-                }
-                user = who.user;
             }
             let body = health::root_body(&head.path, &head.query).unwrap_or_else(|| "ok".into());
             let mut resp = text_response(200, &body);
@@ -1171,6 +1154,25 @@ async fn serve(
 /// client certificate without impersonation needs no cluster lock (the virtual now is read
 /// from its mirror); everything else is judged under the lock, as before.
 #[allow(clippy::result_large_err)]
+/// Authentication, then authorization of the request as `RequestInfoFactory` reads its
+/// method and path (the filters in front of the mux): the user's name, or the 401/403 answer.
+fn authorize_by_path(
+    state: &State,
+    head: &Head,
+    cert: Option<&auth::ConnCert>,
+) -> Result<String, (Response<Body>, String)> {
+    let who = authn(state, head, cert).map_err(|resp| (resp, String::new()))?;
+    let mut a = routing::request_attributes(&head.method, &head.path, &head.query);
+    a.user = who.clone();
+    let decision = state.with_cluster(|c| c.authorize(&a));
+    if decision.allowed() {
+        Ok(who.user)
+    } else {
+        let st = crate::auth::forbidden_status(&a, &decision);
+        Err((status_response(&st), who.user))
+    }
+}
+
 fn authn(
     state: &State,
     head: &Head,
