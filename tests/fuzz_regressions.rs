@@ -163,7 +163,7 @@ fn json_patch_nesting_past_the_limit_is_a_400() {
         .into_value();
     assert!(got.get("extra").is_none(), "{got}");
     // And the patch functions alone never panic on it.
-    assert!(patch::apply(PatchType::Merge, &got, &json!({"extra": deep})).is_ok());
+    assert!(patch::apply(PatchType::Merge, &got, &json!({"extra": deep}), false).is_ok());
 }
 
 /// Found by tests/hostile_input.rs: `resourceVersion=+1` was accepted on list, watch and

@@ -20,20 +20,27 @@ fuzz_target!(|data: &[u8]| {
     let Ok((doc, p)) = serde_json::from_slice::<(Value, Value)>(rest) else {
         return;
     };
-    match patch::apply(t, &doc, &p) {
+    match patch::apply(t, &doc, &p, false) {
         Ok(out) => {
             // The result serializes, and a merge patch is idempotent.
             let _ = serde_json::to_vec(&out).expect("patched value serializes");
             // fieldValidation on the patched object (a CSR patch's check): never panics,
             // refuses only with 422, and Warn/Ignore never refuse.
             for v in ["Strict", "Warn", "Ignore", ""] {
-                match csrsim::registry::csr::strict_patch_check(t, &p, &out, v) {
+                match csrsim::registry::csr::strict_patch_check(
+                    &csrsim::api::csr::go_types::CSR,
+                    t,
+                    &p,
+                    &out,
+                    v,
+                    None,
+                ) {
                     Ok(_) => {}
                     Err(s) => assert!(v == "Strict" && s.code == 422, "{v}: {s:?}"),
                 }
             }
             if t == PatchType::Merge {
-                assert_eq!(patch::apply(t, &out, &p).ok(), Some(out));
+                assert_eq!(patch::apply(t, &out, &p, false).ok(), Some(out));
             }
         }
         Err(s) => assert!((400..500).contains(&s.code), "patch error {s:?}"),

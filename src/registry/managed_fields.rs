@@ -1590,23 +1590,17 @@ mod tests {
         let before = live["metadata"]["managedFields"].clone();
         let denied = json!({"conditions": [{"type": "Denied", "status": "True"}]});
         let new = csr(json!({"name": "a", "labels": {"k": "v"}}), denied.clone());
+        let approver = |entries: &Value| -> Vec<Value> {
+            let all = entries.as_array().unwrap().iter();
+            all.filter(|e| e["manager"] == "approver")
+                .cloned()
+                .collect()
+        };
         let got = update(&live, &new, "kubectl-patch", "", NOW);
-        let approver: Vec<&Value> = got
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["manager"] == "approver")
-            .collect();
-        assert_eq!(approver, [&before[0]], "update: {got}");
+        assert_eq!(approver(&got), [before[0].clone()], "update: {got}");
         let config = csr(json!({"name": "a", "labels": {"k": "v"}}), denied);
         let got = apply(&live, &config, &config, "kubectl", "", true, NOW).unwrap();
-        let approver: Vec<&Value> = got
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["manager"] == "approver")
-            .collect();
-        assert_eq!(approver, [&before[0]], "apply: {got}");
+        assert_eq!(approver(&got), [before[0].clone()], "apply: {got}");
     }
 
     #[test]

@@ -20,10 +20,14 @@ pub const MAX_JSON_PATCH_OPERATIONS: usize = 10_000;
 pub const MAX_JSON_PATCH_COPY_BYTES: usize = 3 * 1024 * 1024;
 
 /// Apply `patch` of type `t` to `doc`.
-pub fn apply(t: PatchType, doc: &Value, patch: &Value) -> Result<Value, Status> {
+pub fn apply(t: PatchType, doc: &Value, patch: &Value, ignore: bool) -> Result<Value, Status> {
+    // The handler decodes the document before applying it (`ignore`: `fieldValidation=Ignore`).
+    if let Some(st) = decode_error(t, patch, ignore) {
+        return Err(st);
+    }
     match t {
         PatchType::Merge => Ok(merge(doc, patch)),
-        PatchType::StrategicMerge => strategic(doc, patch),
+        PatchType::StrategicMerge => Ok(strategic(doc, patch)),
         PatchType::Json => json_patch(doc, patch),
         PatchType::Apply => {
             // Server-side apply is approximated by a merge of the applied configuration.
@@ -54,17 +58,13 @@ pub fn merge(target: &Value, patch: &Value) -> Value {
     }
 }
 
-fn strategic(target: &Value, patch: &Value) -> Result<Value, Status> {
-    let p = match patch {
-        Value::Object(p) => p,
-        // `null` unmarshals as a nil patch map: nothing changes.
-        Value::Null => return Ok(target.clone()),
-        _ => {
-            return Err(decode_error(PatchType::StrategicMerge, patch, false)
-                .unwrap_or_else(|| Status::bad_request("Invalid JSON Patch")))
-        }
-    };
-    Ok(strategic_obj(target, p, ""))
+fn strategic(target: &Value, patch: &Value) -> Value {
+    match patch {
+        Value::Object(p) => strategic_obj(target, p, ""),
+        // `null`, all decoding lets through besides an object, unmarshals as a nil patch
+        // map: nothing changes.
+        _ => target.clone(),
+    }
 }
 
 fn strategic_obj(target: &Value, p: &Map<String, Value>, path: &str) -> Value {
@@ -188,7 +188,7 @@ fn kind(v: &Value) -> &'static str {
 ///   Patch"). (An array under Ignore becomes the patched document: not decided here.)
 /// - Strategic merge patch: `strategicPatchObject` unmarshals into a `map[string]interface{}`
 ///   in every mode, its error as is; `null` is an empty patch.
-pub fn decode_error(t: PatchType, patch: &Value, ignore: bool) -> Option<Status> {
+fn decode_error(t: PatchType, patch: &Value, ignore: bool) -> Option<Status> {
     const MAP: &str = "map[string]interface {}";
     match (t, patch) {
         (PatchType::Json, _) => json_patch_decode_error(patch, ignore),
@@ -215,7 +215,7 @@ pub fn decode_error(t: PatchType, patch: &Value, ignore: bool) -> Option<Status>
 /// `kjson.UnmarshalStrict`: "error decoding patch: " and Go's first `UnmarshalTypeError`; under
 /// Ignore only json-patch v4's `DecodePatch` (a `[]map[string]*json.RawMessage`) runs and its
 /// error is the message as is. `null` decodes as an empty patch.
-pub fn json_patch_decode_error(patch: &Value, ignore: bool) -> Option<Status> {
+fn json_patch_decode_error(patch: &Value, ignore: bool) -> Option<Status> {
     let (list, item) = if ignore {
         ("jsonpatch.Patch", "jsonpatch.Operation")
     } else {
@@ -254,13 +254,10 @@ pub fn json_patch_decode_error(patch: &Value, ignore: bool) -> Option<Status> {
 }
 
 fn json_patch(doc: &Value, patch: &Value) -> Result<Value, Status> {
+    // `null`, all decoding lets through besides an array, is an empty patch.
     let ops: &[Value] = match patch {
         Value::Array(ops) => ops,
-        Value::Null => &[],
-        _ => {
-            return Err(json_patch_decode_error(patch, false)
-                .unwrap_or_else(|| Status::bad_request("json patch must be an array")))
-        }
+        _ => &[],
     };
     if ops.len() > MAX_JSON_PATCH_OPERATIONS {
         return Err(Status::failure(
@@ -444,7 +441,7 @@ mod tests {
         let d = json!({"metadata": {"labels": {"a": "1"}, "finalizers": ["x"]}});
         let p = json!({"metadata": {"labels": {"b": "2"}, "finalizers": ["y"]}});
         assert_eq!(
-            apply(PatchType::StrategicMerge, &d, &p).unwrap(),
+            apply(PatchType::StrategicMerge, &d, &p, false).unwrap(),
             json!({"metadata": {"labels": {"a": "1", "b": "2"}, "finalizers": ["y"]}})
         );
     }
@@ -458,7 +455,7 @@ mod tests {
             {"op": "test", "path": "/status/conditions/1/type", "value": "B"}
         ]);
         assert_eq!(
-            apply(PatchType::Json, &d, &p).unwrap(),
+            apply(PatchType::Json, &d, &p, false).unwrap(),
             json!({"status": {"conditions": [{"type": "C"}, {"type": "B"}]}})
         );
         // Every failed operation is the same 422 (apiserver drops json-patch's text).
@@ -468,7 +465,7 @@ mod tests {
             json!([{"op": "add", "path": "/a/b/c", "value": 1}]),
             json!([{"op": "frob", "path": "/status"}]),
         ] {
-            let e = apply(PatchType::Json, &d, &bad).unwrap_err();
+            let e = apply(PatchType::Json, &d, &bad, false).unwrap_err();
             assert_eq!(
                 (e.code, e.reason.as_str(), e.message.as_str()),
                 (
@@ -489,7 +486,7 @@ mod tests {
         let ops: Vec<Value> = (0..=MAX_JSON_PATCH_OPERATIONS)
             .map(|_| json!({"op": "test", "path": "", "value": {}}))
             .collect();
-        let e = apply(PatchType::Json, &json!({}), &Value::Array(ops)).unwrap_err();
+        let e = apply(PatchType::Json, &json!({}), &Value::Array(ops), false).unwrap_err();
         assert_eq!(e.code, 413);
         assert_eq!(e.message, "Request entity too large: The allowed maximum operations in a JSON patch is 10000, got 10001");
         let doubling: Vec<Value> = (0..64)
@@ -499,6 +496,7 @@ mod tests {
             PatchType::Json,
             &json!({"a": ["0123456789"]}),
             &Value::Array(doubling),
+            false,
         )
         .unwrap_err();
         assert_eq!(e.code, 422);

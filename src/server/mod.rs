@@ -1150,12 +1150,9 @@ async fn serve(
     (resp, user)
 }
 
-/// Authenticate and impersonate; `Err` is the ready 401/403 response. A connection's valid
-/// client certificate without impersonation needs no cluster lock (the virtual now is read
-/// from its mirror); everything else is judged under the lock, as before.
-#[allow(clippy::result_large_err)]
 /// Authentication, then authorization of the request as `RequestInfoFactory` reads its
 /// method and path (the filters in front of the mux): the user's name, or the 401/403 answer.
+#[allow(clippy::result_large_err)]
 fn authorize_by_path(
     state: &State,
     head: &Head,
@@ -1173,6 +1170,10 @@ fn authorize_by_path(
     }
 }
 
+/// Authenticate and impersonate; `Err` is the ready 401/403 response. A connection's valid
+/// client certificate without impersonation needs no cluster lock (the virtual now is read
+/// from its mirror); everything else is judged under the lock, as before.
+#[allow(clippy::result_large_err)]
 fn authn(
     state: &State,
     head: &Head,

@@ -634,10 +634,6 @@ mod tests {
         }
     }
 
-    /// `APIInstaller.registerResourceHandlers`: a cluster-scoped resource has no route under
-    /// `namespaces/<ns>/`, and a namespaced one only a list and a watch without a namespace;
-    /// go-restful answers another path with 404 and another method on the list path with
-    /// 405.
     /// `RequestInfoFactory.NewRequestInfo`'s reading of paths, as the authorizer sees them.
     #[test]
     fn request_info_of_any_path() {
@@ -769,6 +765,10 @@ mod tests {
         assert_eq!(code("GET", "/api/v1/watch"), Some(404));
     }
 
+    /// `APIInstaller.registerResourceHandlers`: a cluster-scoped resource has no route under
+    /// `namespaces/<ns>/`, and a namespaced one only a list and a watch without a namespace;
+    /// go-restful answers another path with 404 and another method on the list path with
+    /// 405.
     #[test]
     fn paths_follow_the_resource_scope() {
         let err = |m: &str, p: &str| route(m, p, "").err().map(|s| (s.code, s.message));

@@ -1199,15 +1199,15 @@ impl Cluster {
             }
         }
         match verb {
-            Verb::Get if is_csr && req.typed_answer => {
-                self.fresh_enough(&req.list.resource_version)?;
-                self.csr_arc(&req.name)
-                    .map(ApiResponse::Csr)
-                    .ok_or_else(|| Status::not_found(&gr(&info), &req.name))
-            }
             Verb::Get => {
                 self.fresh_enough(&req.list.resource_version)?;
-                self.get(&info, &namespace, &req.name).map(ApiResponse::Ok)
+                if is_csr && req.typed_answer {
+                    self.csr_arc(&req.name)
+                        .map(ApiResponse::Csr)
+                        .ok_or_else(|| Status::not_found(&gr(&info), &req.name))
+                } else {
+                    self.get(&info, &namespace, &req.name).map(ApiResponse::Ok)
+                }
             }
             Verb::List => self.list(&info, &namespace, &req).map(ApiResponse::Ok),
             Verb::Watch => self.watch(&info, &namespace, &req).map(ApiResponse::Watch),
@@ -1348,13 +1348,7 @@ impl Cluster {
                     Some(s) if pt == crate::sim::PatchType::Apply => {
                         managed_fields::merge_applied(s, &current, body)
                     }
-                    _ => {
-                        let ignore = req.field_validation == "Ignore";
-                        if let Some(st) = patch::decode_error(pt, body, ignore) {
-                            return Err(st);
-                        }
-                        patch::apply(pt, &current, body)?
-                    }
+                    _ => patch::apply(pt, &current, body, req.field_validation == "Ignore")?,
                 };
                 if let Err(s) = crate::api::depth::check_depth(&patched) {
                     crate::api::depth::drop_flat(patched);
