@@ -6,6 +6,8 @@ pub mod cluster;
 pub mod request;
 pub mod rng;
 pub mod trace;
+pub mod watch_filter;
 
-pub use cluster::{Cluster, Config, WatchFilter};
+pub use cluster::{Cluster, Config};
 pub use request::{ApiRequest, ApiResponse, PatchType, Verb, WatchCursor, WatchStream};
+pub use watch_filter::WatchFilter;
