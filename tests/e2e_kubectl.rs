@@ -1201,6 +1201,61 @@ fn certificate_sh_of_test_cmd() {
     );
 }
 
+/// A node creating a kubelet CSR for another node's CN, as a kubelet does (`generateName:
+/// csr-`): NodeRestriction, mutating admission, refuses it before the name is generated (the
+/// refusal names `"csr-"`) and before validation (its 403 comes ahead of the 422 of a request
+/// that does not parse).
+#[test]
+fn node_restriction_refuses_another_nodes_cn_by_generate_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let d = tmp.path();
+    sh(d, "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout o.key -out o.csr -subj '/O=system:nodes/CN=system:node:other' -addext subjectAltName=DNS:other 2>/dev/null", &[]);
+    std::fs::write(d.join("bad.csr"), "not a PEM block\n").unwrap();
+    for bin in test_cmd_clients() {
+        for (csr, usages, why) in [
+            (
+                "o.csr",
+                &["digital signature", "server auth"][..],
+                "can only create a node CSR with CN=system:node:n1",
+            ),
+            (
+                "bad.csr",
+                &[][..],
+                "unable to parse csr: PEM block type must be CERTIFICATE REQUEST",
+            ),
+        ] {
+            let m = manifest(
+                "x",
+                &d.join(csr),
+                "kubernetes.io/kubelet-serving",
+                usages,
+                None,
+            )
+            .replace("  name: x", "  generateName: csr-");
+            let o = s.kubectl(
+                &bin,
+                &[
+                    "create",
+                    "-f",
+                    "-",
+                    "--as=system:node:n1",
+                    "--as-group=system:nodes",
+                ],
+                Some(&m),
+            );
+            assert!(!o.status.success(), "{bin}");
+            assert_eq!(
+                String::from_utf8_lossy(&o.stderr).trim(),
+                format!(
+                    r#"Error from server (Forbidden): error when creating "STDIN": certificatesigningrequests.certificates.k8s.io "csr-" is forbidden: {why}"#
+                ),
+                "{bin}"
+            );
+        }
+    }
+}
+
 /// `test/cmd/rbac.sh` (`run_clusterroles_tests`, `run_role_tests`) with the kinds csrsim
 /// serves in place of deployments and replicasets.
 #[test]

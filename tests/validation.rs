@@ -484,6 +484,68 @@ fn node_restriction_rule() {
     )
     .unwrap_err();
     assert_eq!(e.message, "certificatesigningrequests.certificates.k8s.io \"a\" is forbidden: can only create a node CSR with CN=system:node:n1");
+    // NodeRestriction is mutating admission: it runs before the name is generated (the
+    // refusal names the object by its generateName, `admission.NewForbidden`; `Unknown` with
+    // neither) and before validation (its 403 wins over the 422).
+    let kubelet = "kubernetes.io/kube-apiserver-client-kubelet";
+    let usages = ["digital signature", "client auth"];
+    let cases: [(&str, &str, &[&str], String, &str); 4] = [
+        (
+            "",
+            "csr-",
+            &usages,
+            other.clone(),
+            "\"csr-\" is forbidden: can only create a node CSR with CN=system:node:n1",
+        ),
+        (
+            "",
+            "",
+            &usages,
+            other.clone(),
+            "\"Unknown\" is forbidden: can only create a node CSR with CN=system:node:n1",
+        ),
+        (
+            "",
+            "csr-",
+            &[],
+            other.clone(),
+            "\"csr-\" is forbidden: can only create a node CSR with CN=system:node:n1",
+        ),
+        (
+            "d",
+            "",
+            &usages,
+            "garbage".into(),
+            "\"d\" is forbidden: unable to parse csr: PEM block type must be CERTIFICATE REQUEST",
+        ),
+    ];
+    for (name, generate_name, usages, pem, want) in cases {
+        let mut body = csr_body(name, kubelet, usages, &pem);
+        body["metadata"] = json!({"name": name, "generateName": generate_name});
+        let e = create(&mut c, &node, body).unwrap_err();
+        assert_eq!(e.code, 403, "{want}");
+        assert_eq!(
+            e.message,
+            format!("certificatesigningrequests.certificates.k8s.io {want}")
+        );
+    }
+    // Validating admission (CertificateSubjectRestriction) and validation see the generated name.
+    let masters = csr_pem("x", &["system:masters"], &[]);
+    let mut body = csr_body("", KUBE_APISERVER_CLIENT, &["client auth"], &masters);
+    body["metadata"] = json!({"generateName": "sm-"});
+    let e = create(&mut c, &Identity::admin(), body).unwrap_err();
+    assert!(
+        e.message
+            .starts_with("certificatesigningrequests.certificates.k8s.io \"sm-"),
+        "{}",
+        e.message
+    );
+    assert!(
+        !e.message
+            .starts_with("certificatesigningrequests.certificates.k8s.io \"sm-\""),
+        "{}",
+        e.message
+    );
     let own = csr_pem("system:node:n1", &["system:nodes"], &[]);
     create(
         &mut c,
