@@ -1897,6 +1897,8 @@ impl Cluster {
         }
         let mut name = meta_str(&obj, "name").to_string();
         let gen = meta_str(&obj, "generateName").to_string();
+        // The name mutating admission reports: name generation has not happened yet.
+        let admission_name = admission::node_restriction::create_name(&name, &gen);
         if name.is_empty() && !gen.is_empty() {
             name = self.generate_name(&gen);
             while self
@@ -1919,7 +1921,7 @@ impl Cluster {
             set_meta(&mut obj, f, Value::Null);
         }
         if info.resource == "certificatesigningrequests" {
-            let csr = self.create_csr_checks(who, obj, fields)?;
+            let csr = self.create_csr_checks(who, obj, fields, &admission_name)?;
             if rv_set {
                 return Err(rv_refused());
             }
@@ -1961,14 +1963,23 @@ impl Cluster {
         Ok(ApiResponse::Created(render.answer(|| written, &name, &uid)))
     }
 
-    /// Strategy, validation and admission of a CSR create.
+    /// Mutating admission, strategy, validation and validating admission of a CSR create.
+    /// `admission_name` is the name mutating admission reports (before name generation).
     fn create_csr_checks(
         &mut self,
         who: &Identity,
         obj: Value,
         fields: Option<ManagedFields>,
+        admission_name: &str,
     ) -> Result<CertificateSigningRequest, Status> {
         let mut csr = csr_strategy::decode_body(&obj)?;
+        // NodeRestriction is a mutating plugin: it runs before the strategy and validation.
+        admission::node_restriction::admit(
+            who,
+            &csr,
+            admission_name,
+            self.config.allow_insecure_kubelet_csrs,
+        )?;
         csr_strategy::prepare_for_create(&mut csr, Some(who));
         // The field manager ran before `rest.BeforeCreate`: validation sees its entries.
         if let Some(f) = fields {
@@ -1998,7 +2009,6 @@ impl Cluster {
             ));
         }
         admission::subject_restriction::admit(&csr)?;
-        admission::node_restriction::admit(who, &csr, self.config.allow_insecure_kubelet_csrs)?;
         Ok(csr)
     }
 
