@@ -119,7 +119,7 @@ fn check_string(tag: u8, v: &[u8]) -> Result<(), String> {
         }
         0x0c if std::str::from_utf8(v).is_err() => bad("invalid UTF-8 string"),
         0x0c => Ok(()),
-        0x1e if v.len() % 2 != 0 => bad("invalid BMPString"),
+        0x1e if !v.len().is_multiple_of(2) => bad("invalid BMPString"),
         0x1e => Ok(()),
         0x16 if v.iter().any(|&b| b > 0x7f) => bad("invalid IA5String"),
         0x16 => Ok(()),
