@@ -43,4 +43,6 @@ pub mod server;
 pub mod signer;
 pub mod sim;
 pub mod store;
+#[cfg(test)]
+pub(crate) mod testutil;
 pub mod validation;

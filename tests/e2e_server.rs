@@ -732,7 +732,7 @@ fn request_options_and_server_side_apply_checks() {
         ("ValidateDeleteOptions: on deletecollection too", "DELETE", format!("{C}?propagationPolicy=All"), "", vec![], 422,
          r#"DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "All": supported values: "Foreground", "Background", "Orphan", "nil""#),
         ("ValidateFieldManager: at most 128 bytes", "POST", format!("{C}?fieldManager={}", "m".repeat(129)), "application/json", with(&|_| {}), 422,
-         r#"CreateOptions.meta.k8s.io "" is invalid: fieldManager: Too long: must have at most 128 bytes"#),
+         r#"CreateOptions.meta.k8s.io "" is invalid: fieldManager: Too long: may not be more than 128 bytes"#),
         ("ValidateFieldManager: printable characters", "PATCH", format!("{foo}?fieldManager=a%01b%09"), merge, b"{}".to_vec(), 422,
          r#"PatchOptions.meta.k8s.io "" is invalid: [fieldManager: Invalid value: "a\x01b\t": invalid character U+0001 (at position 1), fieldManager: Invalid value: "a\x01b\t": invalid character U+0009 (at position 3)]"#),
         ("ValidateFieldManager: on update", "PUT", format!("{foo}?fieldManager=%E2%80%8B"), "application/json", with(&|_| {}), 422,
@@ -1525,10 +1525,10 @@ fn client_managed_fields_decode_or_fail_validation() {
     sub["subresource"] = json!("s".repeat(257));
     let invalid = [
         ("long", entry(&long, "Update", csr_v, "FieldsV1", fv.clone()),
-         "metadata.managedFields[0].manager: Too long: must have at most 128 bytes"),
+         "metadata.managedFields[0].manager: Too long: may not be more than 128 bytes"),
         ("ctl", entry("m\u{7}x\u{1}", "Update", csr_v, "FieldsV1", fv.clone()),
          "[metadata.managedFields[0].manager: Invalid value: \"m\\ax\\x01\": invalid character U+0007 (at position 1), metadata.managedFields[0].manager: Invalid value: \"m\\ax\\x01\": invalid character U+0001 (at position 3)]"),
-        ("sub", sub, "metadata.managedFields[0].subresource: Too long: must have at most 256 bytes"),
+        ("sub", sub, "metadata.managedFields[0].subresource: Too long: may not be more than 256 bytes"),
     ];
     for (case, e, msg) in invalid {
         let name = format!("mf-bad-{case}");
@@ -1550,7 +1550,7 @@ fn client_managed_fields_decode_or_fail_validation() {
     assert_eq!(code, 422, "{text}");
     assert_eq!(
         status(&text)["message"],
-        "CertificateSigningRequest.certificates.k8s.io \"mf-ok\" is invalid: metadata.managedFields[0].manager: Too long: must have at most 128 bytes"
+        "CertificateSigningRequest.certificates.k8s.io \"mf-ok\" is invalid: metadata.managedFields[0].manager: Too long: may not be more than 128 bytes"
     );
     let cr = "/apis/rbac.authorization.k8s.io/v1/clusterroles";
     let rbac_v = "rbac.authorization.k8s.io/v1";
@@ -1561,7 +1561,7 @@ fn client_managed_fields_decode_or_fail_validation() {
     assert_eq!(code, 422, "{text}");
     assert_eq!(
         status(&text)["message"],
-        "ClusterRole.rbac.authorization.k8s.io \"mf-long\" is invalid: metadata.managedFields[0].manager: Too long: must have at most 128 bytes"
+        "ClusterRole.rbac.authorization.k8s.io \"mf-long\" is invalid: metadata.managedFields[0].manager: Too long: may not be more than 128 bytes"
     );
     let (code, text) = post(
         cr,
@@ -1688,7 +1688,7 @@ fn client_managed_fields_decode_or_fail_validation() {
     assert_eq!(code, 422, "{text}");
     assert_eq!(
         status(&text)["message"],
-        "Namespace \"mf-ns\" is invalid: metadata.annotations: Too long: must have at most 262144 bytes"
+        "Namespace \"mf-ns\" is invalid: metadata.annotations: Too long: may not be more than 262144 bytes"
     );
     let secrets = "/api/v1/namespaces/mf-ns/secrets";
     let (code, text) = post(secrets, &json!({"metadata": {"name": "s"}}));

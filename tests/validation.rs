@@ -570,6 +570,43 @@ fn node_restriction_rule() {
         ),
     )
     .unwrap();
+
+    // NodeRestriction is a mutating admission plugin: it runs before the strategy and field
+    // validation, so a node's unparseable kubelet request is its 403 (noderestriction
+    // admission_test.go "deny CSR create invalid"), not validation's 422; and it names the
+    // object before name generation (the generateName prefix).
+    let mut body = csr_body(
+        "",
+        "kubernetes.io/kubelet-serving",
+        &["digital signature", "server auth"],
+        "",
+    );
+    body["metadata"] = json!({"generateName": "csr-"});
+    body["spec"]["request"] = json!(base64_of(
+        "-----BEGIN CERTIFICATE REQUEST-----\n-----END CERTIFICATE REQUEST-----\n"
+    ));
+    let e = create(&mut c, &node, body).unwrap_err();
+    assert_eq!((e.code, e.message.as_str()), (403, "certificatesigningrequests.certificates.k8s.io \"csr-\" is forbidden: unable to parse csr: asn1: syntax error: sequence truncated"));
+    // ... and a wrong CN is refused even when the body is invalid too (403 before 422).
+    let mut body = csr_body("d", "kubernetes.io/kubelet-serving", &[], &other);
+    body["spec"]["expirationSeconds"] = json!(10);
+    let e = create(&mut c, &node, body).unwrap_err();
+    assert_eq!((e.code, e.message.as_str()), (403, "certificatesigningrequests.certificates.k8s.io \"d\" is forbidden: can only create a node CSR with CN=system:node:n1"));
+    // A node identity without a name is refused whatever the signer (here one that RBAC
+    // lets through: the Node authorizer does not know a nameless node).
+    let nameless = Identity::user("system:node:", &["system:nodes", "system:masters"]);
+    let e = create(
+        &mut c,
+        &nameless,
+        csr_body("e", "example.com/x", &["client auth"], &other),
+    )
+    .unwrap_err();
+    assert_eq!((e.code, e.message.as_str()), (403, "certificatesigningrequests.certificates.k8s.io \"e\" is forbidden: could not determine node from user \"system:node:\""));
+}
+
+fn base64_of(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
 }
 
 #[test]

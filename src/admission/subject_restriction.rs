@@ -36,10 +36,11 @@ pub fn subject_organizations(request: &[u8]) -> Result<Vec<String>, String> {
     Ok(subject(request)?.0)
 }
 
-/// (organizations, common name) of the CSR's subject.
+/// (organizations, common name) of the CSR's subject, as Go's `pkix.Name` reads them (the
+/// common name is the last CN attribute).
 pub fn subject(request: &[u8]) -> Result<(Vec<String>, String), String> {
     match crate::pki::csr::parsed_pem_before(request) {
-        Some(p) => Ok((p.organizations(), p.first_common_name().to_string())),
+        Some(p) => Ok((p.organizations(), p.subject.common_name.clone())),
         None => subject_uncached(request),
     }
 }
@@ -51,18 +52,10 @@ pub(crate) fn subject_uncached(request: &[u8]) -> Result<(Vec<String>, String), 
         Some((b, _)) if b.type_ == "CERTIFICATE REQUEST" => b.bytes,
         _ => return Err("PEM block type must be CERTIFICATE REQUEST".into()),
     };
-    let (_, req) = X509CertificationRequest::from_der(&der)
-        .map_err(|_| "asn1: structure error: tags don't match".to_string())?;
-    let subj = &req.certification_request_info.subject;
-    let orgs = subj
-        .iter_organization()
-        .filter_map(|a| a.as_str().ok().map(String::from))
-        .collect();
-    let cn = subj
-        .iter_common_name()
-        .next()
-        .and_then(|a| a.as_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let req = match X509CertificationRequest::from_der(&der) {
+        Ok((_, req)) => req,
+        Err(_) => return Err(crate::validation::csr::asn1_csr_error(&der)),
+    };
+    let (cn, orgs) = crate::pki::cert_facts::cn_and_orgs(&req.certification_request_info.subject);
     Ok((orgs, cn))
 }

@@ -73,7 +73,7 @@ pub struct ParsedRequest {
 pub fn parse_request(pem: &[u8]) -> Result<ParsedRequest, String> {
     match crate::pki::csr::parsed_pem_before(pem) {
         Some(p) => Ok(ParsedRequest {
-            common_name: p.first_common_name().to_string(),
+            common_name: p.subject.common_name.clone(),
             organizations: p.organizations(),
             has_sans: p.has_sans(),
         }),
@@ -90,7 +90,7 @@ pub(crate) fn parse_request_uncached(pem: &[u8]) -> Result<ParsedRequest, String
         _ => return Err("PEM block type must be CERTIFICATE REQUEST".into()),
     };
     let (_, req) = X509CertificationRequest::from_der(&der)
-        .map_err(|_| "asn1: structure error: tags don't match".to_string())?;
+        .map_err(|_| crate::validation::csr::asn1_csr_error(&der))?;
     let (common_name, organizations) =
         crate::pki::cert_facts::cn_and_orgs(&req.certification_request_info.subject);
     let mut has_sans = false;
@@ -342,42 +342,12 @@ impl Controller for Approver {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pki::der::{self, seq, set_of, tlv};
-
-    /// A CSR DER with these subject attributes `(oid, tag, value)` (one RDN each) and these
-    /// SAN GeneralNames (already encoded); the signature is not checked by a parse.
-    fn csr_pem(attrs: &[(&str, u8, &[u8])], sans: &[Vec<u8>]) -> String {
-        let key = crate::pki::fastkey::FastKey::from_scalar_bytes(&[7u8; 32]).unwrap();
-        let spki = seq(&[
-            &seq(&[
-                &der::oid("1.2.840.10045.2.1"),
-                &der::oid("1.2.840.10045.3.1.7"),
-            ]),
-            &der::bit_string(0, key.public_point()),
-        ]);
-        let rdns: Vec<Vec<u8>> = attrs
-            .iter()
-            .map(|(oid, tag, v)| set_of(vec![seq(&[&der::oid(oid), &tlv(*tag, v)])]))
-            .collect();
-        let name = seq(&rdns.iter().map(|r| r.as_slice()).collect::<Vec<_>>());
-        let mut attributes = Vec::new();
-        if !sans.is_empty() {
-            let names = seq(&sans.iter().map(|s| s.as_slice()).collect::<Vec<_>>());
-            let ext = seq(&[&der::oid("2.5.29.17"), &der::octet_string(&names)]);
-            attributes = seq(&[
-                &der::oid(crate::pki::csr::OID_EXTENSION_REQUEST),
-                &set_of(vec![seq(&[&ext])]),
-            ]);
-        }
-        let attrs_field = der::explicit(0, &attributes);
-        let info = seq(&[&der::small_int(0), &name, &spki, &attrs_field]);
-        let alg = seq(&[&der::oid("1.2.840.10045.4.3.2")]);
-        let sig = der::bit_string(0, &key.sign(&info));
-        crate::pki::gopem::encode("CERTIFICATE REQUEST", &seq(&[&info, &alg, &sig]))
-    }
+    use crate::pki::der::{self, tlv};
+    use crate::testutil::csr_pem;
 
     /// The shortcut through the shared parse (`parse_der_shared`) reads exactly what the
-    /// approver's and admission's own x509 parses read: first CN, every string O in order,
+    /// approver's and admission's own x509 parses read: Go's `Subject.CommonName` (the last
+    /// string CN), every string O in order,
     /// and "has SANs" for DNS, email, IP and URI names only.
     #[test]
     fn shared_parse_reads_what_the_own_parse_reads() {
@@ -445,6 +415,10 @@ mod tests {
                 let (o, cn) = own_subject;
                 (cn, o)
             });
+            if what.starts_with("two CNs") {
+                assert_eq!(own.common_name, "second", "{what}: Go keeps the last CN");
+                assert_eq!(own.organizations, ["a", "b"], "{what}");
+            }
         }
     }
 }

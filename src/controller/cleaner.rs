@@ -282,4 +282,120 @@ mod tests {
             assert_eq!(verdict(&c, &cfg, now), want, "{name}");
         }
     }
+
+    /// cleaner_test.go `TestCleanerWithApprovedExpiredCSR`, row by row, with its two
+    /// certificates (a 2017 one already expired, one valid until 2117).
+    #[test]
+    fn cleaner_with_approved_expired_csr_table() {
+        const EXPIRED: &str = "-----BEGIN CERTIFICATE-----
+MIICIzCCAc2gAwIBAgIJAOApTlMFDOUnMA0GCSqGSIb3DQEBCwUAMG0xCzAJBgNV
+BAYTAkdCMQ8wDQYDVQQIDAZMb25kb24xDzANBgNVBAcMBkxvbmRvbjEYMBYGA1UE
+CgwPR2xvYmFsIFNlY3VyaXR5MRYwFAYDVQQLDA1JVCBEZXBhcnRtZW50MQowCAYD
+VQQDDAEqMB4XDTE3MTAwNDIwNDgzOFoXDTE3MTAwMzIwNDgzOFowbTELMAkGA1UE
+BhMCR0IxDzANBgNVBAgMBkxvbmRvbjEPMA0GA1UEBwwGTG9uZG9uMRgwFgYDVQQK
+DA9HbG9iYWwgU2VjdXJpdHkxFjAUBgNVBAsMDUlUIERlcGFydG1lbnQxCjAIBgNV
+BAMMASowXDANBgkqhkiG9w0BAQEFAANLADBIAkEA3Gt0KmuRXDxvqZUiX/xqAn1t
+nZZX98guZvPPyxnQtV3YpA274W0sX3jL+U71Ya+3kaUstXQa4YrWBUHiXoqJnwID
+AQABo1AwTjAdBgNVHQ4EFgQUtDsIpzHoUiLsO88f9fm+G0tYSPowHwYDVR0jBBgw
+FoAUtDsIpzHoUiLsO88f9fm+G0tYSPowDAYDVR0TBAUwAwEB/zANBgkqhkiG9w0B
+AQsFAANBADfrlKof5CUkxGlX9Rifxv/mWOk8ZuTLWfMYQH2nycBHnmOxy6sR+87W
+/Mb/uRz0TXVnGVcbu5E8Bz7e/Far1ZI=
+-----END CERTIFICATE-----";
+        const UNEXPIRED: &str = "-----BEGIN CERTIFICATE-----
+MIICJTCCAc+gAwIBAgIJAIRjMToP+pPEMA0GCSqGSIb3DQEBCwUAMG0xCzAJBgNV
+BAYTAkdCMQ8wDQYDVQQIDAZMb25kb24xDzANBgNVBAcMBkxvbmRvbjEYMBYGA1UE
+CgwPR2xvYmFsIFNlY3VyaXR5MRYwFAYDVQQLDA1JVCBEZXBhcnRtZW50MQowCAYD
+VQQDDAEqMCAXDTE3MTAwNDIwNDUyNFoYDzIxMTcwOTEwMjA0NTI0WjBtMQswCQYD
+VQQGEwJHQjEPMA0GA1UECAwGTG9uZG9uMQ8wDQYDVQQHDAZMb25kb24xGDAWBgNV
+BAoMD0dsb2JhbCBTZWN1cml0eTEWMBQGA1UECwwNSVQgRGVwYXJ0bWVudDEKMAgG
+A1UEAwwBKjBcMA0GCSqGSIb3DQEBAQUAA0sAMEgCQQC7j9BAV5HqIJGi6r4G4YeI
+ioHxH2loVu8IOKSK7xVs3v/EjR/eXbQzM+jZU7duyZqn6YjySZNLl0K0MfHCHBgX
+AgMBAAGjUDBOMB0GA1UdDgQWBBTwxV40NFSNW7lpQ3eUWX7Mxs03yzAfBgNVHSME
+GDAWgBTwxV40NFSNW7lpQ3eUWX7Mxs03yzAMBgNVHRMEBTADAQH/MA0GCSqGSIb3
+DQEBCwUAA0EALDi9OidANHflx8q+w3p0rJo9gpA6cJcFpEtP2Lv4kvOtB1f6L0jY
+MLd7MVm4cS/MNcx4L7l23UC3Hx4+nAxvIg==
+-----END CERTIFICATE-----";
+        let cfg = CleanerConfig::default();
+        let now = Time(1_900_000_000);
+        let (m, h) = (60, 3600);
+        let mk = |created: i64, cert: &str, conds: &[(&str, i64)]| {
+            let mut c = CertificateSigningRequest::default();
+            c.metadata.creation_timestamp = Some(Time(now.0 - created));
+            c.status.certificate = cert.as_bytes().to_vec();
+            c.status.conditions = conds
+                .iter()
+                .map(|(t, ago)| CsrCondition {
+                    type_: t.to_string(),
+                    last_update_time: Some(Time(now.0 - ago)),
+                    ..Default::default()
+                })
+                .collect();
+            c
+        };
+        let rows: Vec<(&str, CertificateSigningRequest, bool)> = vec![
+            (
+                "no delete approved not passed deadline",
+                mk(m, UNEXPIRED, &[(APPROVED, 50 * m)]),
+                false,
+            ),
+            (
+                "no delete approved passed deadline not issued",
+                mk(m, "", &[(APPROVED, 50 * m)]),
+                false,
+            ),
+            (
+                "delete approved passed deadline",
+                mk(m, UNEXPIRED, &[(APPROVED, 2 * h)]),
+                true,
+            ),
+            (
+                "no delete denied not passed deadline",
+                mk(m, "", &[(DENIED, 50 * m)]),
+                false,
+            ),
+            (
+                "delete denied passed deadline",
+                mk(m, "", &[(DENIED, 2 * h)]),
+                true,
+            ),
+            (
+                "no delete failed not passed deadline",
+                mk(m, "", &[(APPROVED, 2 * h), (FAILED, 50 * m)]),
+                false,
+            ),
+            (
+                "delete failed passed deadline",
+                mk(m, "", &[(APPROVED, 2 * h), (FAILED, 2 * h)]),
+                true,
+            ),
+            (
+                "no delete pending not passed deadline",
+                mk(5 * h, "", &[]),
+                false,
+            ),
+            ("delete pending passed deadline", mk(25 * h, "", &[]), true),
+            (
+                "no delete approved not passed deadline unexpired",
+                mk(m, UNEXPIRED, &[(APPROVED, 50 * m)]),
+                false,
+            ),
+            (
+                "delete approved not passed deadline expired",
+                mk(m, EXPIRED, &[(APPROVED, 50 * m)]),
+                true,
+            ),
+            (
+                "delete approved passed deadline unparseable",
+                mk(m, "garbage", &[(APPROVED, 2 * h)]),
+                true,
+            ),
+        ];
+        for (case, c, delete) in rows {
+            assert_eq!(verdict(&c, &cfg, now).is_some(), delete, "{case}");
+        }
+        assert_eq!(
+            verdict(&mk(m, EXPIRED, &[(APPROVED, 50 * m)]), &cfg, now),
+            Some("issued-expired")
+        );
+    }
 }

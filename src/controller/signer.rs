@@ -194,3 +194,104 @@ fn x509_serial_hex(der: &[u8]) -> String {
         .map(|(_, c)| c.raw_serial_as_string())
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::csr::{
+        APPROVED, KUBELET_SERVING, KUBE_APISERVER_CLIENT, KUBE_APISERVER_CLIENT_KUBELET,
+        LEGACY_UNKNOWN,
+    };
+    use crate::api::Time;
+    use crate::sim::rng::Rngs;
+    use crate::testutil::Req;
+
+    /// signer_test.go `TestHandle`, row by row (its conditions carry no status, which
+    /// upstream's helpers accept: `HasTrueCondition` takes an empty status as true).
+    #[test]
+    fn handle_table() {
+        let mut rngs = Rngs::new(3);
+        let now = Time(1_900_000_000);
+        let ca = crate::pki::Ca::generate(
+            &mut rngs,
+            "ca",
+            Time(now.0 - 3600),
+            Time(now.0 + 86400 * 30),
+        );
+        let mk = |signer: &str, req: Req, usages: &[&str], approved: bool, failed: bool| {
+            let mut c = CertificateSigningRequest::default();
+            c.metadata.name = "x".into();
+            c.spec.signer_name = signer.into();
+            c.spec.request = req.pem().into_bytes();
+            c.spec.usages = usages.iter().map(|u| u.to_string()).collect();
+            for (on, t) in [(approved, APPROVED), (failed, FAILED)] {
+                if on {
+                    c.status.conditions.push(CsrCondition {
+                        type_: t.into(),
+                        ..Default::default()
+                    });
+                }
+            }
+            c
+        };
+        let client = || Req {
+            cn: "hello-world",
+            orgs: &["some-org"],
+            ..Default::default()
+        };
+        let node = |cn| Req {
+            cn,
+            orgs: &["system:nodes"],
+            ..Default::default()
+        };
+        let serving = || Req {
+            cn: "system:node:testnode",
+            orgs: &["system:nodes"],
+            dns: &["example.com"],
+            ..Default::default()
+        };
+        #[derive(Debug, PartialEq)]
+        enum Want {
+            Issue,
+            Fail(&'static str),
+            Skip,
+        }
+        let rows: Vec<(&str, CertificateSigningRequest, Want)> = vec![
+            ("should sign if signerName is kubernetes.io/kube-apiserver-client",
+             mk(KUBE_APISERVER_CLIENT, client(), &["client auth", "digital signature", "key encipherment"], true, false), Want::Issue),
+            ("should sign without key encipherment if signerName is kubernetes.io/kube-apiserver-client",
+             mk(KUBE_APISERVER_CLIENT, client(), &["client auth", "digital signature"], true, false), Want::Issue),
+            ("should refuse to sign if signerName is kubernetes.io/kube-apiserver-client and contains an unexpected usage",
+             mk(KUBE_APISERVER_CLIENT, client(), &["server auth", "client auth", "digital signature", "key encipherment"], true, false),
+             Want::Fail("invalid usage for client certificate: server auth")),
+            ("should sign if signerName is kubernetes.io/kube-apiserver-client-kubelet",
+             mk(KUBE_APISERVER_CLIENT_KUBELET, node("system:node:hello-world"), &["client auth", "digital signature", "key encipherment"], true, false), Want::Issue),
+            ("should sign without usage key encipherment if signerName is kubernetes.io/kube-apiserver-client-kubelet",
+             mk(KUBE_APISERVER_CLIENT_KUBELET, node("system:node:hello-world"), &["client auth", "digital signature"], true, false), Want::Issue),
+            ("should sign if signerName is kubernetes.io/legacy-unknown",
+             mk(LEGACY_UNKNOWN, Req::default(), &[], true, false), Want::Issue),
+            ("should sign if signerName is kubernetes.io/kubelet-serving",
+             mk(KUBELET_SERVING, serving(), &["server auth", "digital signature", "key encipherment"], true, false), Want::Issue),
+            ("should sign without usage key encipherment if signerName is kubernetes.io/kubelet-serving",
+             mk(KUBELET_SERVING, serving(), &["server auth", "digital signature"], true, false), Want::Issue),
+            ("should do nothing if failed",
+             mk(KUBELET_SERVING, serving(), &["server auth", "digital signature", "key encipherment"], true, true), Want::Skip),
+            ("should do nothing if an unrecognised signerName is used",
+             mk("kubernetes.io/not-recognised", Req::default(), &[], true, false), Want::Skip),
+            ("should do nothing if not approved", mk(KUBELET_SERVING, Req::default(), &[], false, false), Want::Skip),
+            ("should do nothing if signerName does not start with kubernetes.io",
+             mk("example.com/sample-name", Req::default(), &[], true, false), Want::Skip),
+        ];
+        for (case, csr, want) in rows {
+            let got = match decide(&csr, Some(&ca), 3600, now, &mut rngs) {
+                Decision::Issue(_) => Want::Issue,
+                Decision::Skip => Want::Skip,
+                Decision::Fail(m) if m == "invalid usage for client certificate: server auth" => {
+                    Want::Fail("invalid usage for client certificate: server auth")
+                }
+                other => panic!("{case}: {other:?}"),
+            };
+            assert_eq!(got, want, "{case}");
+        }
+    }
+}

@@ -35,13 +35,14 @@ pub struct CertFacts {
 
 static MEMO: Mutex<DerMemo<Arc<CertFacts>>> = Mutex::new(DerMemo::new(CERT_FACTS_CAPACITY));
 
-/// The first CN (empty if none) and the O values in order: the user and groups an x509
-/// authenticator, or the approver, reads from a name.
+/// Go's `pkix.Name.CommonName` (the *last* string CN: `FillFromRDNSequence` overwrites it;
+/// empty if none) and the O values in order: the user and groups an x509 authenticator, or
+/// the approver, reads from a name.
 pub fn cn_and_orgs(name: &x509_parser::x509::X509Name) -> (String, Vec<String>) {
     let common_name = name
         .iter_common_name()
-        .next()
-        .and_then(|a| a.as_str().ok())
+        .filter_map(|a| a.as_str().ok())
+        .last()
         .unwrap_or("")
         .to_string();
     let organizations = name

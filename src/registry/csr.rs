@@ -203,6 +203,7 @@ pub fn populate_condition_timestamps(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::csr::FAILED;
     use crate::api::CsrCondition;
 
     fn cond(t: &str, s: &str, lut: i64, ltt: i64) -> CsrCondition {
@@ -271,6 +272,65 @@ mod tests {
         assert_eq!(new.status.conditions[0], old.status.conditions[0]);
         assert_eq!(new.status.certificate, b"c");
         assert_eq!(new.spec, old.spec);
+    }
+
+    /// strategy_test.go `TestStatusUpdate`, row by row (condition statuses are empty there).
+    #[test]
+    fn status_update_table() {
+        let (now, later) = (100, 3700);
+        let c = |t: &str, reason: &str, lut: i64, ltt: i64| {
+            let mut x = cond(t, "", lut, ltt);
+            x.reason = reason.into();
+            x
+        };
+        let csr = |conds: Vec<CsrCondition>| {
+            let mut x = CertificateSigningRequest::default();
+            x.status.conditions = conds;
+            x
+        };
+        let rows: Vec<(
+            &str,
+            CertificateSigningRequest,
+            CertificateSigningRequest,
+            CertificateSigningRequest,
+        )> = vec![
+            ("no-op", csr(vec![]), csr(vec![]), csr(vec![])),
+            (
+                "adding failed condition to existing approved/denied conditions",
+                csr(vec![
+                    c(FAILED, "", 0, 0),
+                    c(DENIED, "", 0, 0),
+                    c(APPROVED, "", 0, 0),
+                    c(DENIED, "", 0, 0),
+                    c(APPROVED, "", 0, 0),
+                ]),
+                csr(vec![
+                    c(DENIED, "because1", 0, 0),
+                    c(APPROVED, "because2", 0, 0),
+                    c(DENIED, "because3", later, later),
+                    c(APPROVED, "because4", later, later),
+                ]),
+                // existing Approved/Denied conditions preserved, then timestamps filled
+                csr(vec![
+                    c(FAILED, "", now, now),
+                    c(DENIED, "because1", now, later),
+                    c(APPROVED, "because2", now, later),
+                    c(DENIED, "because3", later, later),
+                    c(APPROVED, "because4", later, later),
+                ]),
+            ),
+            (
+                "add approved condition",
+                csr(vec![c(APPROVED, "", 0, 0)]),
+                csr(vec![]),
+                // submitted conditions kept when the old ones cannot be copied over
+                csr(vec![c(APPROVED, "", now, now)]),
+            ),
+        ];
+        for (case, mut new, old, want) in rows {
+            prepare_for_status_update(&mut new, &old, Time(now));
+            assert_eq!(new, want, "{case}");
+        }
     }
 
     #[test]

@@ -107,10 +107,9 @@ pub fn check_csr_der(der: &[u8]) -> Result<(), String> {
         // The same check as the signer's (every key and digest Go verifies, with Go's texts).
         return crate::pki::csr::check_signature(&p);
     }
-    let (rest, req) = X509CertificationRequest::from_der(der)
-        .map_err(|_| "asn1: structure error: tags don't match".to_string())?;
+    let (rest, req) = X509CertificationRequest::from_der(der).map_err(|_| asn1_csr_error(der))?;
     if !rest.is_empty() {
-        return Err("x509: trailing data after certificate request".into());
+        return Err(ASN1_TRAILING_DATA.into());
     }
     if crate::pki::csr::verified_before(der) {
         return Ok(());
@@ -146,6 +145,64 @@ pub fn check_csr_der(der: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+/// `x509.ParseCertificateRequest` of DER with bytes after the request.
+pub const ASN1_TRAILING_DATA: &str = "asn1: syntax error: trailing data";
+
+/// The `encoding/asn1` error `x509.ParseCertificateRequest` returns for DER that does not
+/// parse as a request, for the outermost element: nothing at all, a header cut short, a
+/// length beyond the data, a first element that is not a SEQUENCE. A fault
+/// deeper inside keeps the common prefix `asn1: structure error: tags don't match` (Go's
+/// full text names the inner field and offset).
+pub fn asn1_csr_error(der: &[u8]) -> String {
+    const PARAMS: &str = "{optional:false explicit:false application:false private:false defaultValue:<nil> tag:<nil> stringType:0 timeType:0 set:false omitEmpty:false}";
+    if der.is_empty() {
+        return "asn1: syntax error: sequence truncated".into();
+    }
+    // parseTagAndLength (short tags only; Go reads high tag numbers too, then mismatches).
+    let b = der[0];
+    let (class, compound, tag) = (b >> 6, b & 0x20 != 0, b & 0x1f);
+    let Some(&l0) = der.get(1) else {
+        return "asn1: syntax error: truncated tag or length".into();
+    };
+    let (len, header) = if l0 & 0x80 == 0 {
+        (l0 as usize, 2)
+    } else {
+        let n = (l0 & 0x7f) as usize;
+        if n == 0 {
+            return "asn1: syntax error: indefinite length found (not DER)".into();
+        }
+        let mut len: usize = 0;
+        for i in 0..n {
+            let Some(&x) = der.get(2 + i) else {
+                return "asn1: syntax error: truncated tag or length".into();
+            };
+            if len >= 1 << 23 {
+                return "asn1: structure error: length too large".into();
+            }
+            len = (len << 8) | x as usize;
+            if len == 0 {
+                return "asn1: structure error: superfluous leading zeros in length".into();
+            }
+        }
+        if len < 0x80 {
+            return "asn1: structure error: non-minimal length".into();
+        }
+        (len, 2 + n)
+    };
+    if tag == 0x1f {
+        return "asn1: structure error: tags don't match".into();
+    }
+    if (class, tag, compound) != (0, 16, true) {
+        return format!(
+            "asn1: structure error: tags don't match (16 vs {{class:{class} tag:{tag} length:{len} isCompound:{compound}}}) {PARAMS} certificateRequest @{header}"
+        );
+    }
+    if der.len() - header < len {
+        return "asn1: syntax error: data truncated".into();
+    }
+    "asn1: structure error: tags don't match".into()
+}
+
 /// `validateCertificate`: Ok or the upstream message.
 pub fn check_certificate_pem(mut data: &[u8]) -> Result<(), String> {
     if data.is_empty() {
@@ -175,16 +232,25 @@ pub fn check_certificate_pem(mut data: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// `x509.ParseCertificates`: a concatenation of DER certificates; their count.
+/// `x509.ParseCertificates`: a concatenation of DER certificates; their count, or Go's error
+/// text for the first one that does not parse.
 fn parse_certificates(mut der: &[u8]) -> Result<usize, String> {
     let mut n = 0;
     while !der.is_empty() {
         match crate::pki::cert_facts::parse_first(der) {
             Ok((_, rest)) => {
+                // Go's parser is stricter than ours in places (a subject RDN that is not a
+                // SET, a negative serial, a bad string): its order and texts decide.
+                super::gox509::parse_certificate_error(&der[..der.len() - rest.len()])?;
                 der = rest;
                 n += 1;
             }
-            Err(_) => return Err("x509: malformed certificate".into()),
+            Err(_) => {
+                return Err(super::gox509::parse_certificates_error(
+                    der,
+                    "x509: malformed certificate",
+                ))
+            }
         }
     }
     Ok(n)
@@ -442,4 +508,566 @@ fn condition_diff(old: &[&CsrCondition], new: &[&CsrCondition]) -> String {
     let o = serde_json::to_string(old).unwrap_or_default();
     let n = serde_json::to_string(new).unwrap_or_default();
     format!("object.A: {o}\nobject.B: {n}")
+}
+
+#[cfg(test)]
+mod tests {
+    //! The tables of upstream `pkg/apis/certificates/validation/validation_test.go` (newest),
+    //! row by row, with upstream's error texts.
+    use super::*;
+    use crate::api::csr::ALL_USAGES;
+    use crate::testutil::Req;
+
+    const VALID_SIGNER: &str = "example.com/valid-name";
+
+    /// upstream `validCertificate`: two CERTIFICATE blocks with non-PEM text around them.
+    const VALID_CERTIFICATE: &str = "
+Leading non-PEM content
+-----BEGIN CERTIFICATE-----
+MIIBqDCCAU2gAwIBAgIUfbqeieihh/oERbfvRm38XvS/xHAwCgYIKoZIzj0EAwIw
+GjEYMBYGA1UEAxMPSW50ZXJtZWRpYXRlLUNBMCAXDTE2MTAxMTA1MDYwMFoYDzIx
+MTYwOTE3MDUwNjAwWjAUMRIwEAYDVQQDEwlNeSBDbGllbnQwWTATBgcqhkjOPQIB
+BggqhkjOPQMBBwNCAARv6N4R/sjMR65iMFGNLN1GC/vd7WhDW6J4X/iAjkRLLnNb
+KbRG/AtOUZ+7upJ3BWIRKYbOabbQGQe2BbKFiap4o3UwczAOBgNVHQ8BAf8EBAMC
+BaAwEwYDVR0lBAwwCgYIKwYBBQUHAwIwDAYDVR0TAQH/BAIwADAdBgNVHQ4EFgQU
+K/pZOWpNcYai6eHFpmJEeFpeQlEwHwYDVR0jBBgwFoAUX6nQlxjfWnP6aM1meO/Q
+a6b3a9kwCgYIKoZIzj0EAwIDSQAwRgIhAIWTKw/sjJITqeuNzJDAKU4xo1zL+xJ5
+MnVCuBwfwDXCAiEAw/1TA+CjPq9JC5ek1ifR0FybTURjeQqYkKpve1dveps=
+-----END CERTIFICATE-----
+Intermediate non-PEM content
+-----BEGIN CERTIFICATE-----
+MIIBqDCCAU6gAwIBAgIUfqZtjoFgczZ+oQZbEC/BDSS2J6wwCgYIKoZIzj0EAwIw
+EjEQMA4GA1UEAxMHUm9vdC1DQTAgFw0xNjEwMTEwNTA2MDBaGA8yMTE2MDkxNzA1
+MDYwMFowGjEYMBYGA1UEAxMPSW50ZXJtZWRpYXRlLUNBMFkwEwYHKoZIzj0CAQYI
+KoZIzj0DAQcDQgAEyWHEMMCctJg8Xa5YWLqaCPbk3MjB+uvXac42JM9pj4k9jedD
+kpUJRkWIPzgJI8Zk/3cSzluUTixP6JBSDKtwwaN4MHYwDgYDVR0PAQH/BAQDAgGm
+MBMGA1UdJQQMMAoGCCsGAQUFBwMCMA8GA1UdEwEB/wQFMAMBAf8wHQYDVR0OBBYE
+FF+p0JcY31pz+mjNZnjv0Gum92vZMB8GA1UdIwQYMBaAFB7P6+i4/pfNjqZgJv/b
+dgA7Fe4tMAoGCCqGSM49BAMCA0gAMEUCIQCTT1YWQZaAqfQ2oBxzOkJE2BqLFxhz
+3smQlrZ5gCHddwIgcvT7puhYOzAgcvMn9+SZ1JOyZ7edODjshCVCRnuHK2c=
+-----END CERTIFICATE-----
+Trailing non-PEM content
+";
+
+    const NO_PEM: &str = "no PEM content";
+
+    /// The first block of [`VALID_CERTIFICATE`] relabelled, with a header, with a corrupt
+    /// base64 line, empty, or with one byte changed (the first RDN's SET tag → 0x35).
+    fn variant(which: &str) -> String {
+        let first = VALID_CERTIFICATE.split("Intermediate").next().unwrap();
+        let body: Vec<&str> = first
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with("Leading") && !l.starts_with("-----"))
+            .collect();
+        let wrap = |label: &str, header: &str, lines: &[&str]| {
+            format!(
+                "\nLeading non-PEM content\n-----BEGIN {label}-----\n{header}{}\n-----END {label}-----\nTrailing non-PEM content\n",
+                lines.join("\n")
+            )
+        };
+        match which {
+            "non-certificate" => wrap("CERTIFICATE1", "", &body),
+            "headers" => wrap("CERTIFICATE", "Some-Header: Some-Value\n", &body),
+            "non-base64" => {
+                let mut b = body.clone();
+                let last = b.len() - 1;
+                b[last] = "MnVCuBwfwDXCAiEAw/1TA+CjPq9JC5ek1ifR0FybTURjeQqYkKpve1d?????????";
+                wrap("CERTIFICATE", "", &b)
+            }
+            "empty" => "\nLeading non-PEM content\n-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\nTrailing non-PEM content\n".into(),
+            "non-asn1" => {
+                let mut b: Vec<String> = body.iter().map(|s| s.to_string()).collect();
+                b[2] = b[2].replace("WjAUMRIw", "WjAUNRIw");
+                let refs: Vec<&str> = b.iter().map(String::as_str).collect();
+                wrap("CERTIFICATE", "", &refs)
+            }
+            _ => unreachable!(),
+        }
+    }
+
+    fn spec_csr(signer: &str, usages: &[&str]) -> CertificateSigningRequest {
+        let mut c = CertificateSigningRequest::default();
+        c.metadata.name = "testcsr".into();
+        c.spec.signer_name = signer.into();
+        c.spec.usages = usages.iter().map(|u| u.to_string()).collect();
+        c.spec.request = Req {
+            orgs: &["testing-org"],
+            ..Default::default()
+        }
+        .pem()
+        .into_bytes();
+        c
+    }
+
+    fn valid() -> CertificateSigningRequest {
+        spec_csr(VALID_SIGNER, &["key encipherment"])
+    }
+
+    fn cond(t: &str, s: &str) -> CsrCondition {
+        CsrCondition {
+            type_: t.into(),
+            status: s.into(),
+            ..Default::default()
+        }
+    }
+
+    fn texts(errs: Vec<FieldError>) -> Vec<String> {
+        errs.into_iter().map(|e| e.to_string()).collect()
+    }
+
+    fn sorted(mut v: Vec<String>) -> Vec<String> {
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn validate_create_table() {
+        let a = |n: usize| "a".repeat(n);
+        let max_fqdn = format!("{}.{}.{}.{}", a(63), a(63), a(63), a(61));
+        let max_signer = format!("{max_fqdn}/{}.{}", a(63), a(253));
+        let subdomain_msg = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+        let usages_list = {
+            let mut v = ALL_USAGES.to_vec();
+            v.sort_unstable();
+            v.iter()
+                .map(|u| format!("\"{u}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let with = |f: &dyn Fn(&mut CertificateSigningRequest)| {
+            let mut c = valid();
+            f(&mut c);
+            c
+        };
+        let signer = |s: &str| spec_csr(s, &["key encipherment"]);
+        let rows: Vec<(&str, CertificateSigningRequest, Vec<String>)> = vec![
+            ("CSR with empty request data should fail", with(&|c| c.spec.request.clear()),
+             vec!["spec.request: Invalid value: []byte(nil): PEM block type must be CERTIFICATE REQUEST".into()]),
+            ("CSR with invalid request data should fail", with(&|c| c.spec.request = b"invalid data".to_vec()),
+             vec![format!("spec.request: Invalid value: {}: PEM block type must be CERTIFICATE REQUEST", go_bytes(b"invalid data"))]),
+            ("CSR with no usages should fail", with(&|c| c.spec.usages.clear()),
+             vec!["spec.usages: Required value".into()]),
+            ("CSR with no signerName set should fail", signer(""),
+             vec!["spec.signerName: Required value".into()]),
+            ("signerName contains no '/'", signer("an-invalid-signer-name"),
+             vec!["spec.signerName: Invalid value: \"an-invalid-signer-name\": must be a fully qualified domain and path of the form 'example.com/signer-name'".into()]),
+            ("signerName contains two '/'", signer("an-invalid-signer-name.com/something/else"),
+             vec!["spec.signerName: Invalid value: \"an-invalid-signer-name.com/something/else\": must be a fully qualified domain and path of the form 'example.com/signer-name'".into()]),
+            ("signerName domain component is not fully qualified", signer("example/some-signer-name"),
+             vec!["spec.signerName: Invalid value: \"example\": should be a domain with at least two segments separated by dots".into()]),
+            ("signerName path component is empty", signer("example.com/"),
+             vec![format!("spec.signerName: Invalid value: \"\": validating label \"\": {subdomain_msg}")]),
+            ("signerName path component ends with a symbol", signer("example.com/something-"),
+             vec![format!("spec.signerName: Invalid value: \"something-\": validating label \"something-\": {subdomain_msg}")]),
+            ("signerName path component is a symbol", signer("example.com/-"),
+             vec![format!("spec.signerName: Invalid value: \"-\": validating label \"-\": {subdomain_msg}")]),
+            ("signerName path component contains no '.' but is valid", signer("example.com/some-signer-name"), vec![]),
+            ("signerName with a total length greater than 571 characters should be rejected",
+             signer(&format!("{max_signer}.toolong")),
+             vec![format!("spec.signerName: Too long: may not be more than {} bytes", max_signer.len())]),
+            ("signerName with a fqdn greater than 253 characters should be rejected",
+             signer(&format!("{max_fqdn}.extra/valid-path")),
+             vec![format!("spec.signerName: Too long: may not be more than {} bytes", max_fqdn.len())]),
+            ("signerName can have a longer path if the domain component is less than the max length",
+             signer(&format!("abc.io/{}.{}", a(253), a(253))), vec![]),
+            ("signerName with a domain label greater than 63 characters will fail",
+             signer(&format!("{}.example.io/valid-path", a(66))),
+             vec![format!("spec.signerName: Invalid value: \"{}.example.io\": validating label \"{}\": must be no more than 63 bytes", a(66), a(66))]),
+            ("signerName of max length in format <fully-qualified-domain-name>/<resource-namespace>.<resource-name> is valid",
+             signer(&max_signer), vec![]),
+            ("negative duration", with(&|c| c.spec.expiration_seconds = Some(-1)),
+             vec!["spec.expirationSeconds: Invalid value: -1: may not specify a duration less than 600 seconds (10 minutes)".into()]),
+            ("zero duration", with(&|c| c.spec.expiration_seconds = Some(0)),
+             vec!["spec.expirationSeconds: Invalid value: 0: may not specify a duration less than 600 seconds (10 minutes)".into()]),
+            ("one duration", with(&|c| c.spec.expiration_seconds = Some(1)),
+             vec!["spec.expirationSeconds: Invalid value: 1: may not specify a duration less than 600 seconds (10 minutes)".into()]),
+            ("too short duration", with(&|c| c.spec.expiration_seconds = Some(60)),
+             vec!["spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 600 seconds (10 minutes)".into()]),
+            ("valid duration", with(&|c| c.spec.expiration_seconds = Some(600)), vec![]),
+            ("missing usages", with(&|c| c.spec.usages = vec![]), vec!["spec.usages: Required value".into()]),
+            ("unknown and duplicate usages", with(&|c| c.spec.usages = vec!["unknown".into(), "unknown".into()]),
+             vec![
+                 format!("spec.usages[0]: Unsupported value: \"unknown\": supported values: {usages_list}"),
+                 format!("spec.usages[1]: Unsupported value: \"unknown\": supported values: {usages_list}"),
+                 "spec.usages[1]: Duplicate value: \"unknown\"".into(),
+             ]),
+            ("approved condition only", with(&|c| c.status.conditions = vec![cond(APPROVED, "True")]), vec![]),
+            ("denied condition only", with(&|c| c.status.conditions = vec![cond(DENIED, "True")]), vec![]),
+            ("both approved and denied conditions",
+             with(&|c| c.status.conditions = vec![cond(APPROVED, "True"), cond(DENIED, "True")]),
+             vec!["status.conditions: Invalid value: \"Denied\": Approved and Denied conditions are mutually exclusive".into()]),
+            ("approved and failed conditions allowed",
+             with(&|c| c.status.conditions = vec![cond(APPROVED, "True"), cond(FAILED, "True")]), vec![]),
+        ];
+        for (case, csr, want) in rows {
+            // Upstream compares the lists in order (reflect.DeepEqual).
+            assert_eq!(texts(validate_create(&csr)), want, "{case}");
+        }
+    }
+
+    #[test]
+    fn get_validation_options_table() {
+        let valid_cert = VALID_CERTIFICATE.as_bytes().to_vec();
+        let mut rows: Vec<(
+            &str,
+            CertificateSigningRequest,
+            CertificateSigningRequest,
+            Options,
+        )> = Vec::new();
+        let empty = CertificateSigningRequest::default;
+        rows.push(("strict update", empty(), empty(), Options::default()));
+        let mut old = empty();
+        old.status.conditions = vec![cond(APPROVED, ""), cond(DENIED, "")];
+        rows.push((
+            "compatible update, approved+denied",
+            empty(),
+            old,
+            Options {
+                allow_both_approved_and_denied: true,
+                ..Default::default()
+            },
+        ));
+        let mut old = empty();
+        old.spec.signer_name = LEGACY_UNKNOWN.into();
+        rows.push((
+            "compatible update, legacy signerName",
+            empty(),
+            old,
+            Options {
+                allow_legacy_signer_name: true,
+                ..Default::default()
+            },
+        ));
+        let mut old = empty();
+        old.status.conditions = vec![cond(APPROVED, ""), cond(APPROVED, "")];
+        rows.push((
+            "compatible update, duplicate condition types",
+            empty(),
+            old,
+            Options {
+                allow_duplicate_condition_types: true,
+                ..Default::default()
+            },
+        ));
+        let mut old = empty();
+        old.status.conditions = vec![cond("", "")];
+        rows.push((
+            "compatible update, empty condition types",
+            empty(),
+            old,
+            Options {
+                allow_empty_condition_type: true,
+                ..Default::default()
+            },
+        ));
+        let (mut new, mut old) = (empty(), empty());
+        new.status.certificate = valid_cert.clone();
+        old.status.certificate = valid_cert;
+        rows.push((
+            "compatible update, no diff to certificate",
+            new,
+            old,
+            Options {
+                allow_arbitrary_certificate: true,
+                ..Default::default()
+            },
+        ));
+        let (mut new, mut old) = (empty(), empty());
+        new.status.certificate = b"new - no PEM blocks".to_vec();
+        old.status.certificate = b"old - no PEM blocks".to_vec();
+        rows.push((
+            "compatible update, existing invalid certificate",
+            new,
+            old,
+            Options {
+                allow_arbitrary_certificate: true,
+                ..Default::default()
+            },
+        ));
+        let mut old = empty();
+        old.spec.usages = vec!["unknown".into()];
+        rows.push((
+            "compatible update, existing unknown usages",
+            empty(),
+            old,
+            Options {
+                allow_unknown_usages: true,
+                ..Default::default()
+            },
+        ));
+        let mut old = empty();
+        old.spec.usages = vec!["any".into(), "any".into()];
+        rows.push((
+            "compatible update, existing duplicate usages",
+            empty(),
+            old,
+            Options {
+                allow_duplicate_usages: true,
+                ..Default::default()
+            },
+        ));
+        for (case, new, old, want) in rows {
+            // Upstream's rows leave newCSR nil where it does not matter; an empty new object
+            // has an empty certificate, equal to the old one's, so the arbitrary-certificate
+            // allowance is expected there too.
+            let mut want = want;
+            if new.status.certificate == old.status.certificate {
+                want.allow_arbitrary_certificate = true;
+            }
+            assert_eq!(options_from_old(&new, &old), want, "{case}");
+        }
+    }
+
+    /// `TestValidateCertificateSigningRequest{,Status,Approval}Update`: error sets.
+    #[test]
+    fn validate_update_tables() {
+        let base = || {
+            let mut c = spec_csr("example.com/something", &["key encipherment"]);
+            c.metadata.resource_version = "1".into();
+            c
+        };
+        let old_with_finalizer = |f: &dyn Fn(&mut CertificateSigningRequest)| {
+            let mut c = base();
+            c.metadata.finalizers = vec!["foo".into()];
+            f(&mut c);
+            c
+        };
+        let new_with = |f: &dyn Fn(&mut CertificateSigningRequest)| {
+            let mut c = base();
+            f(&mut c);
+            c
+        };
+        let conds = |t: &'static str| {
+            move |c: &mut CertificateSigningRequest| c.status.conditions = vec![cond(t, "True")]
+        };
+        let cert = |v: &'static str| {
+            move |c: &mut CertificateSigningRequest| c.status.certificate = v.as_bytes().to_vec()
+        };
+        let nothing = |_: &mut CertificateSigningRequest| {};
+        let add = |t: &str| {
+            format!("status.conditions: Forbidden: updates may not add a condition of type \"{t}\"")
+        };
+        let remove = |t: &str| {
+            format!(
+                "status.conditions: Forbidden: updates may not remove a condition of type \"{t}\""
+            )
+        };
+        let set_cert =
+            "status.certificate: Forbidden: updates may not set certificate content".to_string();
+        let unknown_usages = |c: &mut CertificateSigningRequest| {
+            c.spec.usages = vec!["unknown".into(), "unknown".into()];
+            c.spec.signer_name = VALID_SIGNER.into();
+        };
+        let invalid_non_cert = variant("non-certificate");
+        let invalid_non_cert: &'static str = Box::leak(invalid_non_cert.into_boxed_str());
+        type Row = (
+            &'static str,
+            UpdatePath,
+            CertificateSigningRequest,
+            CertificateSigningRequest,
+            Vec<String>,
+        );
+        let mut rows: Vec<Row> = Vec::new();
+        for path in [UpdatePath::Main, UpdatePath::Status, UpdatePath::Approval] {
+            let approval = path == UpdatePath::Approval;
+            rows.push(("no-op", path, base(), base(), vec![]));
+            rows.push((
+                "finalizer change with invalid status",
+                path,
+                new_with(&cert(NO_PEM)),
+                old_with_finalizer(&cert(NO_PEM)),
+                vec![],
+            ));
+            rows.push((
+                "add Approved condition",
+                path,
+                new_with(&conds(APPROVED)),
+                old_with_finalizer(&nothing),
+                if approval {
+                    vec![]
+                } else {
+                    vec![add(APPROVED)]
+                },
+            ));
+            rows.push((
+                "remove Approved condition",
+                path,
+                new_with(&nothing),
+                old_with_finalizer(&conds(APPROVED)),
+                vec![remove(APPROVED)],
+            ));
+            rows.push((
+                "add Denied condition",
+                path,
+                new_with(&conds(DENIED)),
+                old_with_finalizer(&nothing),
+                if approval { vec![] } else { vec![add(DENIED)] },
+            ));
+            rows.push((
+                "remove Denied condition",
+                path,
+                new_with(&nothing),
+                old_with_finalizer(&conds(DENIED)),
+                vec![remove(DENIED)],
+            ));
+            rows.push((
+                "add Failed condition",
+                path,
+                new_with(&conds(FAILED)),
+                old_with_finalizer(&nothing),
+                vec![],
+            ));
+            rows.push((
+                "remove Failed condition",
+                path,
+                new_with(&nothing),
+                old_with_finalizer(&conds(FAILED)),
+                vec![remove(FAILED)],
+            ));
+        }
+        rows.push((
+            "set certificate",
+            UpdatePath::Main,
+            new_with(&cert(VALID_CERTIFICATE)),
+            old_with_finalizer(&nothing),
+            vec![set_cert.clone()],
+        ));
+        rows.push((
+            "set certificate",
+            UpdatePath::Approval,
+            new_with(&cert(VALID_CERTIFICATE)),
+            old_with_finalizer(&nothing),
+            vec![set_cert],
+        ));
+        rows.push(("add both approved and denied conditions", UpdatePath::Main,
+                   new_with(&|c| c.status.conditions = vec![cond(APPROVED, "True"), cond(DENIED, "True")]),
+                   old_with_finalizer(&nothing),
+                   vec![add(APPROVED), add(DENIED),
+                        "status.conditions: Invalid value: \"Denied\": Approved and Denied conditions are mutually exclusive".into()]));
+        rows.push((
+            "finalizer change with duplicate and unknown usages",
+            UpdatePath::Status,
+            new_with(&unknown_usages),
+            old_with_finalizer(&unknown_usages),
+            vec![],
+        ));
+        rows.push((
+            "set valid certificate",
+            UpdatePath::Status,
+            new_with(&cert(VALID_CERTIFICATE)),
+            old_with_finalizer(&nothing),
+            vec![],
+        ));
+        rows.push(("set invalid certificate", UpdatePath::Status, new_with(&cert(NO_PEM)),
+                   old_with_finalizer(&nothing),
+                   vec!["status.certificate: Invalid value: \"<certificate data>\": must contain at least one CERTIFICATE PEM block".into()]));
+        rows.push(("reset certificate", UpdatePath::Status, new_with(&cert(invalid_non_cert)),
+                   old_with_finalizer(&cert(NO_PEM)),
+                   vec!["status.certificate: Forbidden: updates may not modify existing certificate content".into()]));
+        for (case, path, new, old, want) in rows {
+            assert_eq!(
+                sorted(texts(validate_update(&new, &old, path))),
+                sorted(want),
+                "{case} ({path:?})"
+            );
+        }
+    }
+
+    /// `Test_validateCertificateSigningRequestOptions`: each row passes with its lenient
+    /// option and fails strictly with exactly these errors.
+    #[test]
+    fn validation_options_are_effective() {
+        let with = |f: &dyn Fn(&mut CertificateSigningRequest)| {
+            let mut c = spec_csr("example.com/something", &["key encipherment"]);
+            f(&mut c);
+            c
+        };
+        let approved_with_cert = |pem: String| {
+            with(&move |c| {
+                c.status.conditions = vec![cond(APPROVED, "True")];
+                c.status.certificate = pem.clone().into_bytes();
+            })
+        };
+        let cert_opts = Options {
+            allow_arbitrary_certificate: true,
+            ..Default::default()
+        };
+        let cert_err =
+            |m: &str| format!("status.certificate: Invalid value: \"<certificate data>\": {m}");
+        let rows: Vec<(&str, CertificateSigningRequest, Options, Vec<String>)> = vec![
+            ("no status", with(&|_| {}), Options::default(), vec![]),
+            ("approved condition", with(&|c| c.status.conditions = vec![cond(APPROVED, "True")]), Options::default(), vec![]),
+            ("denied condition", with(&|c| c.status.conditions = vec![cond(DENIED, "True")]), Options::default(), vec![]),
+            ("failed condition", with(&|c| c.status.conditions = vec![cond(FAILED, "True")]), Options::default(), vec![]),
+            ("approved+issued", approved_with_cert(VALID_CERTIFICATE.into()), Options::default(), vec![]),
+            ("legacy signer", with(&|c| c.spec.signer_name = LEGACY_UNKNOWN.into()),
+             Options { allow_legacy_signer_name: true, ..Default::default() },
+             vec!["spec.signerName: Invalid value: \"kubernetes.io/legacy-unknown\": the legacy signerName is not allowed via this API version".into()]),
+            ("empty condition type", with(&|c| c.status.conditions = vec![cond("", "True")]),
+             Options { allow_empty_condition_type: true, ..Default::default() },
+             vec!["status.conditions[0].type: Required value".into()]),
+            ("approved and denied", with(&|c| c.status.conditions = vec![cond(APPROVED, "True"), cond(DENIED, "True")]),
+             Options { allow_both_approved_and_denied: true, ..Default::default() },
+             vec!["status.conditions: Invalid value: \"Denied\": Approved and Denied conditions are mutually exclusive".into()]),
+            ("duplicate condition", with(&|c| c.status.conditions = vec![cond(APPROVED, "True"), cond(APPROVED, "True")]),
+             Options { allow_duplicate_condition_types: true, ..Default::default() },
+             vec!["status.conditions[1].type: Duplicate value: \"Approved\"".into()]),
+            ("status.certificate, no PEM", approved_with_cert(NO_PEM.into()), cert_opts,
+             vec![cert_err("must contain at least one CERTIFICATE PEM block")]),
+            ("status.certificate, non-CERTIFICATE PEM", approved_with_cert(variant("non-certificate")), cert_opts,
+             vec![cert_err("only CERTIFICATE PEM blocks are allowed, found \"CERTIFICATE1\"")]),
+            ("status.certificate, PEM headers", approved_with_cert(variant("headers")), cert_opts,
+             vec![cert_err("no PEM block headers are permitted")]),
+            ("status.certificate, non-base64 PEM", approved_with_cert(variant("non-base64")), cert_opts,
+             vec![cert_err("must contain at least one CERTIFICATE PEM block")]),
+            ("status.certificate, empty PEM block", approved_with_cert(variant("empty")), cert_opts,
+             vec![cert_err("found CERTIFICATE PEM block containing 0 certificates")]),
+            // Upstream accepts either Go's old asn1 text or the newer parser's.
+            ("status.certificate, non-ASN1 data", approved_with_cert(variant("non-asn1")), cert_opts,
+             vec![cert_err("x509: invalid RDNSequence")]),
+        ];
+        for (case, csr, lenient, strict) in rows {
+            assert_eq!(
+                texts(validate(&csr, &lenient)),
+                Vec::<String>::new(),
+                "{case}: lenient"
+            );
+            assert_eq!(
+                sorted(texts(validate(&csr, &Options::default()))),
+                sorted(strict),
+                "{case}: strict"
+            );
+        }
+    }
+
+    /// `x509.ParseCertificateRequest`'s asn1 texts for the outer element of `spec.request`.
+    #[test]
+    fn request_der_errors_are_go_asn1_texts() {
+        let pem = |der: &[u8]| crate::pki::gopem::encode("CERTIFICATE REQUEST", der);
+        let good = Req {
+            cn: "x",
+            ..Default::default()
+        }
+        .pem();
+        let (block, _) = gopem::decode(good.as_bytes()).unwrap();
+        let mut trailing = block.bytes.clone();
+        trailing.push(0);
+        let rows: Vec<(&str, Vec<u8>, &str)> = vec![
+            ("empty block", vec![], "asn1: syntax error: sequence truncated"),
+            ("trailing data", trailing, "asn1: syntax error: trailing data"),
+            ("length beyond the data", vec![0x30, 0x05, 0x02], "asn1: syntax error: data truncated"),
+            ("indefinite length", vec![0x30, 0x80, 0, 0], "asn1: syntax error: indefinite length found (not DER)"),
+            ("non-minimal length", vec![0x30, 0x81, 0x01, 0], "asn1: structure error: non-minimal length"),
+            ("truncated header", vec![0x30], "asn1: syntax error: truncated tag or length"),
+            ("not a SEQUENCE", vec![0x02, 0x01, 0x05],
+             "asn1: structure error: tags don't match (16 vs {class:0 tag:2 length:1 isCompound:false}) {optional:false explicit:false application:false private:false defaultValue:<nil> tag:<nil> stringType:0 timeType:0 set:false omitEmpty:false} certificateRequest @2"),
+        ];
+        for (case, der, want) in rows {
+            assert_eq!(
+                parse_request(pem(&der).as_bytes()),
+                Err(want.to_string()),
+                "{case}"
+            );
+        }
+    }
 }

@@ -139,7 +139,12 @@ impl FieldError {
             kind: ErrorKind::TooLong,
             field: field.into(),
             value: None,
-            detail: format!("must have at most {max} bytes"),
+            // apimachinery ≥ v0.32 (`field.TooLong`); v1.31 and older said
+            // `must have at most <max> bytes`.
+            detail: format!(
+                "may not be more than {max} {}",
+                if max == 1 { "byte" } else { "bytes" }
+            ),
         }
     }
     /// Invalid with a string value (printed quoted).

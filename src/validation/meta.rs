@@ -448,7 +448,7 @@ pub fn validate_no_new_finalizers(new: &[String], old: &ObjectMeta) -> Vec<Field
 pub(crate) fn label_value(v: &str) -> Vec<&'static str> {
     let mut errs = Vec::new();
     if v.len() > 63 {
-        errs.push("must be no more than 63 characters");
+        errs.push("must be no more than 63 bytes");
     }
     let b = v.as_bytes();
     let ok = b.is_empty()
@@ -698,12 +698,12 @@ mod tests {
             (entry(&"m".repeat(128), "Apply", "v1", "", json!({})), vec![]),
             (entry("m", "Foo", "v1", "FieldsV1", json!({})), vec!["metadata.managedFields[0].operation: Invalid value: \"Foo\": must be `Apply` or `Update`"]),
             (entry("m", "Update", "v1", "x", json!({})), vec!["metadata.managedFields[0].fieldsType: Invalid value: \"x\": must be `FieldsV1`"]),
-            (entry(&long, "Update", "v1", "FieldsV1", json!({})), vec!["metadata.managedFields[0].manager: Too long: must have at most 128 bytes"]),
+            (entry(&long, "Update", "v1", "FieldsV1", json!({})), vec!["metadata.managedFields[0].manager: Too long: may not be more than 128 bytes"]),
             (entry("a\u{0}b\u{200b}", "Update", "v1", "FieldsV1", json!({})), vec![
                 "metadata.managedFields[0].manager: Invalid value: \"a\\x00b\\u200b\": invalid character U+0000 (at position 1)",
                 "metadata.managedFields[0].manager: Invalid value: \"a\\x00b\\u200b\": invalid character U+200B (at position 3)",
             ]),
-            (sub, vec!["metadata.managedFields[0].subresource: Too long: must have at most 256 bytes"]),
+            (sub, vec!["metadata.managedFields[0].subresource: Too long: may not be more than 256 bytes"]),
         ];
         for (e, want) in cases {
             let m = meta(json!({"name": "n", "managedFields": [e]}));
@@ -728,7 +728,7 @@ mod tests {
                 "metadata.labels: Invalid value: \"a/\": name part must be non-empty".into(),
                 format!("metadata.labels: Invalid value: \"a/\": name part {regex_name}"),
             ]),
-            (json!({"labels": {"a": long.clone()}}), vec![format!("metadata.labels: Invalid value: \"{long}\": must be no more than 63 characters")]),
+            (json!({"labels": {"a": long.clone()}}), vec![format!("metadata.labels: Invalid value: \"{long}\": must be no more than 63 bytes")]),
             (json!({"labels": {"a": "-x"}}), vec![format!("metadata.labels: Invalid value: \"-x\": {regex_value}")]),
             (json!({"annotations": {"a b": "x"}}), vec![format!("metadata.annotations: Invalid value: \"a b\": name part {regex_name}")]),
             (json!({"ownerReferences": [{"apiVersion": "v1", "kind": "K", "name": "n", "uid": "u"}, {"apiVersion": "apps/", "kind": "", "name": "n", "uid": ""}]}), vec![

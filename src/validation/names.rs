@@ -57,9 +57,9 @@ pub fn config_map_key(key: &str) -> Vec<String> {
     errs
 }
 
-/// apimachinery `MaxLenError`.
+/// apimachinery `MaxLenError` (≥ v0.32 says bytes; v1.31 and older said characters).
 fn max_len_error(n: usize) -> String {
-    format!("must be no more than {n} characters")
+    format!("must be no more than {n} bytes")
 }
 
 fn is_label(s: &str) -> bool {
@@ -288,7 +288,7 @@ mod tests {
         // "domain too long"
         let long = format!("{}.com/x", "a.".repeat(130));
         assert!(msgs(&long)
-            .contains(&"spec.signerName: Too long: must have at most 253 bytes".to_string()));
+            .contains(&"spec.signerName: Too long: may not be more than 253 bytes".to_string()));
     }
 
     #[test]

@@ -1627,7 +1627,8 @@ impl Cluster {
         }
         let mut name = meta_str(&obj, "name").to_string();
         let gen = meta_str(&obj, "generateName").to_string();
-        let named_by_body = !name.is_empty();
+        // The name mutating admission reports: name generation has not happened yet.
+        let admission_name = admission::node_restriction::create_name(&name, &gen);
         if name.is_empty() && !gen.is_empty() {
             name = self.generate_name(&gen);
             while self
@@ -1650,7 +1651,7 @@ impl Cluster {
             set_meta(&mut obj, f, Value::Null);
         }
         if info.resource == "certificatesigningrequests" {
-            let csr = self.create_csr_checks(who, obj, fields, named_by_body)?;
+            let csr = self.create_csr_checks(who, obj, fields, &admission_name)?;
             if rv_set {
                 return Err(rv_refused());
             }
@@ -1692,16 +1693,23 @@ impl Cluster {
         Ok(ApiResponse::Created(render.answer(|| written, &name, &uid)))
     }
 
-    /// Strategy, validation and admission of a CSR create. `named_by_body`: the request named
-    /// the object (else the name was generated, after mutating admission upstream).
+    /// Mutating admission, strategy, validation and validating admission of a CSR create.
+    /// `admission_name` is the name mutating admission reports (before name generation).
     fn create_csr_checks(
         &mut self,
         who: &Identity,
         obj: Value,
         fields: Option<ManagedFields>,
-        named_by_body: bool,
+        admission_name: &str,
     ) -> Result<CertificateSigningRequest, Status> {
         let mut csr = csr_strategy::decode_body(&obj)?;
+        // NodeRestriction is a mutating plugin: it runs before the strategy and validation.
+        admission::node_restriction::admit(
+            who,
+            &csr,
+            admission_name,
+            self.config.allow_insecure_kubelet_csrs,
+        )?;
         csr_strategy::prepare_for_create(&mut csr, Some(who));
         // The field manager ran before `rest.BeforeCreate`: validation sees its entries.
         if let Some(f) = fields {
@@ -1722,18 +1730,7 @@ impl Cluster {
                     .map(|m| FieldError::invalid("metadata.name", &name, m)),
             );
         }
-        // NodeRestriction is mutating admission: upstream it runs before the name is generated
-        // and before validation, so its refusal wins over validation errors. Asked after a
-        // passing validation it answers the same (CertificateSubjectRestriction, which follows
-        // validation, refuses only kube-apiserver-client requests, which it does not judge).
-        let admission_name = match (named_by_body, csr.metadata.generate_name.as_str()) {
-            (true, _) => name.as_str(),
-            (false, "") => "Unknown",
-            (false, gen) => gen,
-        };
-        let allow_insecure = self.config.allow_insecure_kubelet_csrs;
         if !errs.is_empty() {
-            admission::node_restriction::admit(who, &csr, admission_name, allow_insecure)?;
             return Err(Status::invalid(
                 crate::api::csr::KIND,
                 crate::api::csr::GROUP,
@@ -1742,7 +1739,6 @@ impl Cluster {
             ));
         }
         admission::subject_restriction::admit(&csr)?;
-        admission::node_restriction::admit(who, &csr, admission_name, allow_insecure)?;
         Ok(csr)
     }
 
