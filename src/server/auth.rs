@@ -168,7 +168,7 @@ mod tests {
     fn x509_then_token_then_anonymous() {
         let cluster = Cluster::new(Config::default()).unwrap();
         let ca = tls::cluster_ca(None).unwrap();
-        let leaf = ca.client_cert("myuser", &["developers"]).unwrap();
+        let leaf = ca.client_cert("myuser", Some("developers")).unwrap();
         let id = authenticate(
             &cluster,
             &ca.cert_der,
@@ -195,7 +195,7 @@ mod tests {
         // a certificate from another CA is a 401, not an anonymous request
         let other = tls::cluster_ca(None)
             .unwrap()
-            .client_cert("x", &[])
+            .client_cert("x", None)
             .unwrap();
         assert!(authenticate(
             &cluster,

@@ -427,7 +427,7 @@ async fn start_with(
         tls::ClusterCa::from_pem(&core_ca.cert_pem(), &core_ca.key.pkcs8_pem())?
     };
     let serving = ca.serving_cert()?;
-    let admin = ca.client_cert(tls::ADMIN_USER, &[tls::ADMIN_GROUP])?;
+    let admin = ca.client_cert(tls::ADMIN_USER, Some(tls::ADMIN_GROUP))?;
     let tls_config = tls::server_config(&serving, &ca.cert_der)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

@@ -182,12 +182,13 @@ impl ClusterCa {
         self.issue(p)
     }
 
-    /// A client certificate (CN = user, one O per group), as kubeadm issues admin.conf's.
-    pub fn client_cert(&self, user: &str, groups: &[&str]) -> Result<Leaf, String> {
+    /// A client certificate (CN = user, O = the group if any), as kubeadm issues admin.conf's.
+    pub fn client_cert(&self, user: &str, group: Option<&str>) -> Result<Leaf, String> {
         let mut p = CertificateParams::default();
         let mut dn = DistinguishedName::new();
-        for g in groups {
-            dn.push(DnType::OrganizationName, *g);
+        // One O at most: rcgen's `DistinguishedName` keeps one value per attribute type.
+        if let Some(g) = group {
+            dn.push(DnType::OrganizationName, g);
         }
         dn.push(DnType::CommonName, user);
         p.distinguished_name = dn;
@@ -384,6 +385,27 @@ pub fn checked_cert(leaf_der: &[u8], ca_der: &[u8]) -> CheckedResult {
     fresh
 }
 
+/// The user and groups the x509 authenticator reads: Go's `pkix.Name.FillFromRDNSequence`
+/// keeps the *last* CN and every O in order, and skips any value that does not decode as a
+/// Go string (so a non-string O is no group at all, not an empty one).
+fn go_subject(name: &x509_parser::x509::X509Name) -> CertSubject {
+    use x509_parser::oid_registry::{OID_X509_COMMON_NAME, OID_X509_ORGANIZATION_NAME};
+    let mut common_name = String::new();
+    let mut organizations = Vec::new();
+    for atv in name.iter().flat_map(|rdn| rdn.iter()) {
+        let Ok(v) = atv.as_str() else { continue };
+        if atv.attr_type() == &OID_X509_COMMON_NAME {
+            common_name = v.to_string();
+        } else if atv.attr_type() == &OID_X509_ORGANIZATION_NAME {
+            organizations.push(v.to_string());
+        }
+    }
+    CertSubject {
+        common_name,
+        organizations,
+    }
+}
+
 fn check_cert(leaf_der: &[u8], ca_der: &[u8]) -> Result<CheckedCert, String> {
     use x509_parser::prelude::*;
     let (_, leaf) =
@@ -398,25 +420,9 @@ fn check_cert(leaf_der: &[u8], ca_der: &[u8]) -> Result<CheckedCert, String> {
         Ok(Some(eku)) => eku.value.any || eku.value.client_auth,
         _ => true,
     };
-    let mut cn = String::new();
-    let mut orgs = Vec::new();
-    for rdn in leaf.subject().iter() {
-        for atv in rdn.iter() {
-            let v = atv.as_str().unwrap_or("").to_string();
-            if atv.attr_type() == &x509_parser::oid_registry::OID_X509_COMMON_NAME {
-                if cn.is_empty() {
-                    cn = v;
-                }
-            } else if atv.attr_type() == &x509_parser::oid_registry::OID_X509_ORGANIZATION_NAME {
-                orgs.push(v);
-            }
-        }
-    }
+    let subject = go_subject(leaf.subject());
     Ok(CheckedCert {
-        subject: CertSubject {
-            common_name: cn,
-            organizations: orgs,
-        },
+        subject,
         not_before: leaf.validity().not_before.timestamp(),
         not_after: leaf.validity().not_after.timestamp(),
         client_auth,
@@ -431,7 +437,7 @@ mod tests {
     fn admin_cert_verifies_inside_window_only() {
         let ca = cluster_ca(None).unwrap();
         let leaf = ca
-            .client_cert("kubernetes-admin", &["system:masters"])
+            .client_cert("kubernetes-admin", Some("system:masters"))
             .unwrap();
         let s = verify_client_cert(
             &leaf.cert_der,
@@ -453,7 +459,7 @@ mod tests {
     fn foreign_ca_and_server_only_certs_are_refused() {
         let ca = cluster_ca(None).unwrap();
         let other = cluster_ca(None).unwrap();
-        let leaf = other.client_cert("mallory", &[]).unwrap();
+        let leaf = other.client_cert("mallory", None).unwrap();
         assert!(verify_client_cert(
             &leaf.cert_der,
             &ca.cert_der,
@@ -469,6 +475,36 @@ mod tests {
         )
         .unwrap_err()
         .contains("incompatible key usage"));
+    }
+
+    /// Go's `Subject.CommonName` is the last CN; O values keep their order; a value that is
+    /// not a string (here an INTEGER) is skipped, as `FillFromRDNSequence` skips it.
+    #[test]
+    fn subject_is_read_as_go_reads_it() {
+        use crate::pki::der::UTF8_STRING;
+        use crate::testutil::{csr_pem, OID_CN, OID_O};
+        use x509_parser::prelude::FromDer;
+        let pem = csr_pem(
+            &[
+                (OID_CN, UTF8_STRING, b"first"),
+                (OID_O, UTF8_STRING, b"g1"),
+                (OID_O, 0x02, &[1]),
+                (OID_CN, UTF8_STRING, b"last"),
+                (OID_O, UTF8_STRING, b"g2"),
+            ],
+            &[],
+        );
+        let (block, _) = crate::pki::gopem::decode(pem.as_bytes()).unwrap();
+        let (_, csr) =
+            x509_parser::certification_request::X509CertificationRequest::from_der(&block.bytes)
+                .unwrap();
+        assert_eq!(
+            go_subject(&csr.certification_request_info.subject),
+            CertSubject {
+                common_name: "last".into(),
+                organizations: vec!["g1".into(), "g2".into()],
+            }
+        );
     }
 
     #[test]
