@@ -202,6 +202,24 @@ fn malformed_scenarios_exit_2_with_file_line_col() {
     }
     let (code, _, err) = csrsim(&["run", "no/such/dir"]);
     assert_eq!(code, 2, "{err}");
+    // A folder holding no scenario is a wrong path, not a pass.
+    let empty = tempfile::tempdir().expect("tempdir");
+    let (code, out, err) = csrsim(&["run", empty.path().to_str().expect("utf8")]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("no scenario files"), "{err}");
+    // Mistakes the runner could only find mid-run are load errors too: nothing runs.
+    let bad = empty.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "name: x\nsteps:\n  - create_csr: {name: c}\n  - pause: csrsignin\n",
+    )
+    .expect("write");
+    let (code, out, err) = csrsim(&["run", bad.to_str().expect("utf8")]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("bad.yaml:4:5: unknown controller \"csrsignin\""),
+        "{err}"
+    );
 }
 
 #[test]

@@ -44,11 +44,16 @@ pub struct LoadError {
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "{}:{}:{}: {}",
-            self.file, self.line, self.col, self.message
-        )?;
+        // Line 0: a problem with the file or folder itself, not with a place in it.
+        if self.line == 0 {
+            writeln!(f, "{}: {}", self.file, self.message)?;
+        } else {
+            writeln!(
+                f,
+                "{}:{}:{}: {}",
+                self.file, self.line, self.col, self.message
+            )?;
+        }
         if !self.snippet.is_empty() {
             writeln!(f, "{}", self.snippet)?;
         }
@@ -72,7 +77,10 @@ fn snippet(src: &str, line: u64, col: u64) -> String {
 /// A hint for common mistakes, from the error message.
 fn hint_for(msg: &str) -> String {
     let m = msg.to_lowercase();
-    if m.contains("unknown variant") {
+    if m.contains("unknown variant") && !m.contains("create_csr") {
+        // Not a step name: `requires`, a fault, a patch type, ... list their values themselves.
+        "check the spelling against the values listed (docs/scenarios.md)".into()
+    } else if m.contains("unknown variant") {
         "a step is one of: create_csr, approve, deny, sign, fail, get, update, patch, delete, create, bootstrap_token, watch, advance, advance_until, pause, resume, mark, expect, expect_watch, kubelet, fault, expect_kubelet (docs/scenarios.md)".into()
     } else if m.contains("unknown field") {
         "check the spelling; docs/scenarios.md lists every key of each section".into()
@@ -82,6 +90,22 @@ fn hint_for(msg: &str) -> String {
         "durations use humantime: 90s, 10m, 25h, 1h 30m, 365days".into()
     } else if m.contains("missing field") {
         "this section needs the named key (docs/scenarios.md)".into()
+    } else if m.contains("externally tagged enum") || m.contains("after enum variant value") {
+        "each list item under `steps:` is one step: a mapping with exactly one key naming it, e.g. `- approve: {name: c}`".into()
+    } else if [
+        "invalid i64",
+        "invalid u64",
+        "invalid u32",
+        "invalid u16",
+        "invalid usize",
+        "invalid i32",
+    ]
+    .iter()
+    .any(|t| m.contains(t))
+    {
+        "this key takes a whole number (unquoted), e.g. 86400".into()
+    } else if m.contains("invalid boolean") {
+        "this key takes true or false".into()
     } else if m.contains("invalid type") || m.starts_with("expected ") {
         "the value has the wrong YAML type here: quote strings, use lists for lists".into()
     } else {
@@ -167,8 +191,26 @@ fn check(file: &Path, src: &str, base: &Path, s: &Scenario) -> Result<(), LoadEr
             ));
         }
     }
+    if let Some(start) = &s.cluster.start {
+        if let Err(e) = crate::api::Time::parse_rfc3339(start) {
+            let mut e = err_at_lc(
+                file,
+                src,
+                find_key(src, "start"),
+                format!("cluster.start: {e}"),
+            );
+            e.hint = "an RFC 3339 time, e.g. 2030-01-01T00:00:00Z".into();
+            return Err(e);
+        }
+    }
     for st in &s.steps {
         let loc = Some(st.referenced);
+        if let Some(msg) = step_problem(&st.value) {
+            let (message, hint) = msg;
+            let mut e = err_at(file, src, loc, message);
+            e.hint = hint;
+            return Err(e);
+        }
         let who = match &st.value {
             Step::CreateCsr(c) => c.who.as_deref(),
             Step::Approve(d) | Step::Deny(d) => d.who.as_deref(),
@@ -204,8 +246,8 @@ fn check(file: &Path, src: &str, base: &Path, s: &Scenario) -> Result<(), LoadEr
                         src,
                         loc,
                         format!(
-                            "request file {f:?} not found (relative to {})",
-                            base.display()
+                            "request file {f:?} not found (looked for {})",
+                            base.join(f).display()
                         ),
                     );
                     e.hint = "paths are relative to the scenario file's folder".into();
@@ -252,6 +294,99 @@ fn check(file: &Path, src: &str, base: &Path, s: &Scenario) -> Result<(), LoadEr
     Ok(())
 }
 
+/// Controllers `pause`/`resume` can name.
+const CONTROLLERS: &[&str] = &[
+    crate::controller::signer::NAME,
+    crate::controller::approver::NAME,
+    crate::controller::cleaner::Cleaner::NAME,
+    crate::kubelet::fleet::NAME,
+];
+
+/// A value of one step that can never work, whatever the cluster does: (message, hint).
+fn step_problem(st: &Step) -> Option<(String, String)> {
+    use super::schema::Step as S;
+    let resource = match st {
+        S::Get(x) => x.resource.as_deref(),
+        S::Update(x) => x.resource.as_deref(),
+        S::Patch(x) => x.resource.as_deref(),
+        S::Delete(x) => x.resource.as_deref(),
+        S::Create(x) => Some(x.resource.as_str()),
+        S::Watch(x) => x.resource.as_deref(),
+        S::Expect(x) => x.resource.as_deref(),
+        _ => None,
+    };
+    if let Err(m) = super::runner::resolve(resource) {
+        return Some((
+            m.message,
+            "a plural resource name: csr, clusterroles, clusterrolebindings, roles, rolebindings, secrets, namespaces, ...".into(),
+        ));
+    }
+    match st {
+        S::Pause(n) | S::Resume(n) if !CONTROLLERS.contains(&n.as_str()) => Some((
+            format!("unknown controller {n:?}"),
+            format!("one of {}", CONTROLLERS.join(", ")),
+        )),
+        S::AdvanceUntil(a) if !is_state(&a.state) => Some((
+            format!("unknown state {:?}", a.state),
+            "a kubectl CONDITION (Pending, Approved, Denied, optionally followed by ,Failed and ,Issued: `Approved,Issued`), a condition type (Approved, Denied, Failed), Issued, or absent".into(),
+        )),
+        S::CreateCsr(c) => match &c.request {
+            Some(RequestSource::Generate(g)) => {
+                if let Some(k) = g.key.as_deref().filter(|k| *k != "ecdsa-p256") {
+                    return Some((
+                        format!("key type {k:?} is not supported"),
+                        "generated requests use ecdsa-p256 keys; for another key type give `request: {file: …}` made with openssl".into(),
+                    ));
+                }
+                if g.o.len() > 2 {
+                    return Some((
+                        "at most 2 organizations can be generated".into(),
+                        "for more, give `request: {file: …}` made with openssl".into(),
+                    ));
+                }
+                g.ips
+                    .iter()
+                    .find(|ip| ip.parse::<std::net::IpAddr>().is_err())
+                    .map(|ip| {
+                        (
+                            format!("{ip:?} is not an IP address"),
+                            "ips: takes IPv4 or IPv6 addresses, e.g. 10.0.0.1".into(),
+                        )
+                    })
+            }
+            _ => None,
+        },
+        S::Kubelet(k) => k
+            .serving
+            .iter()
+            .flat_map(|m| m.keys())
+            .find(|t| !["Hostname", "ExternalIP", "InternalIP", "ExternalDNS", "InternalDNS"].contains(&t.as_str()))
+            .map(|t| {
+                (
+                    format!("unknown address type {t:?}"),
+                    "one of Hostname, ExternalIP, InternalIP, ExternalDNS, InternalDNS".into(),
+                )
+            }),
+        _ => None,
+    }
+}
+
+/// A state `advance_until` can wait for.
+fn is_state(s: &str) -> bool {
+    if matches!(s, "Approved" | "Denied" | "Failed" | "Issued" | "absent") {
+        return true;
+    }
+    let mut parts = s.split(',');
+    if !matches!(parts.next(), Some("Pending" | "Approved" | "Denied")) {
+        return false;
+    }
+    let rest: Vec<&str> = parts.collect();
+    matches!(
+        rest.as_slice(),
+        [] | ["Failed"] | ["Issued"] | ["Failed", "Issued"]
+    )
+}
+
 /// `(line, col)` of the first line whose key is `key:` (best effort for semantic errors).
 fn find_key(src: &str, key: &str) -> Option<(u64, u64)> {
     src.lines().enumerate().find_map(|(i, l)| {
@@ -264,7 +399,7 @@ fn find_key(src: &str, key: &str) -> Option<(u64, u64)> {
 
 /// Read and parse one file.
 pub fn load_file(file: &Path) -> Result<Vec<Loaded>, LoadError> {
-    let src = std::fs::read_to_string(file).map_err(|e| LoadError {
+    let bytes = std::fs::read(file).map_err(|e| LoadError {
         file: file.display().to_string(),
         line: 0,
         col: 0,
@@ -272,7 +407,32 @@ pub fn load_file(file: &Path) -> Result<Vec<Loaded>, LoadError> {
         snippet: String::new(),
         hint: String::new(),
     })?;
+    let src = String::from_utf8(bytes).map_err(|e| not_utf8(file, e))?;
     parse(file, &src)
+}
+
+/// A file that is not UTF-8: where the first bad byte is.
+fn not_utf8(file: &Path, e: std::string::FromUtf8Error) -> LoadError {
+    let at = e.utf8_error().valid_up_to();
+    let bytes = e.as_bytes();
+    let before = &bytes[..at];
+    let line = before.iter().filter(|b| **b == b'\n').count() as u64 + 1;
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let col = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count() as u64
+        + 1;
+    LoadError {
+        file: file.display().to_string(),
+        line,
+        col,
+        message: format!("not UTF-8 text (byte 0x{:02x})", bytes[at]),
+        snippet: String::new(),
+        hint: "scenario files are UTF-8 YAML; is this the right file?".into(),
+    }
 }
 
 /// Expand paths (files, folders recursively) into sorted `*.yaml`/`*.yml` files.
@@ -280,6 +440,7 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
+            let before = out.len();
             walk(p, &mut out).map_err(|e| LoadError {
                 file: p.display().to_string(),
                 line: 0,
@@ -288,6 +449,17 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
                 snippet: String::new(),
                 hint: String::new(),
             })?;
+            // A folder without scenarios is a mistake (a wrong path in CI), never a silent pass.
+            if out.len() == before {
+                return Err(LoadError {
+                    file: p.display().to_string(),
+                    line: 0,
+                    col: 0,
+                    message: "no scenario files (*.yaml, *.yml) in this folder or below".into(),
+                    snippet: String::new(),
+                    hint: "give scenario files or folders, e.g. `csrsim run scenarios/`".into(),
+                });
+            }
         } else if p.is_file() {
             out.push(p.clone());
         } else {
@@ -397,6 +569,55 @@ mod tests {
                 "exactly one of",
             ),
             (
+                "bad start",
+                "name: x\ncluster:\n  start: yesterday\nsteps: []\n",
+                3,
+                3,
+                "cluster.start: invalid RFC 3339 timestamp \"yesterday\"",
+            ),
+            (
+                "unknown controller",
+                "name: x\nsteps:\n  - pause: csrsignin\n",
+                3,
+                5,
+                "unknown controller \"csrsignin\"",
+            ),
+            (
+                "unknown state",
+                "name: x\nsteps:\n  - advance_until: {csr: c, state: Aproved, within: 1s}\n",
+                3,
+                5,
+                "unknown state \"Aproved\"",
+            ),
+            (
+                "unknown resource",
+                "name: x\nsteps:\n  - get: {name: c, resource: widgets}\n",
+                3,
+                5,
+                "unknown resource \"widgets\"",
+            ),
+            (
+                "unsupported key type",
+                "name: x\nsteps:\n  - create_csr: {name: c, request: {generate: {key: rsa-2048}}}\n",
+                3,
+                5,
+                "key type \"rsa-2048\" is not supported",
+            ),
+            (
+                "bad ip",
+                "name: x\nsteps:\n  - create_csr: {name: c, request: {generate: {ips: [nope]}}}\n",
+                3,
+                5,
+                "\"nope\" is not an IP address",
+            ),
+            (
+                "bad address type",
+                "name: x\nsteps:\n  - kubelet: {node: n, serving: [{InternalIp: 10.0.0.1}]}\n",
+                3,
+                5,
+                "unknown address type \"InternalIp\"",
+            ),
+            (
                 "csr without name",
                 "name: x\nsteps:\n  - create_csr: {signer: a.b/c}\n",
                 3,
@@ -414,6 +635,80 @@ mod tests {
             );
             assert!(!e.snippet.is_empty(), "{case}: snippet");
         }
+    }
+
+    #[test]
+    fn states_advance_until_accepts() {
+        for ok in [
+            "Pending",
+            "Approved,Issued",
+            "Denied,Failed",
+            "Approved,Failed,Issued",
+            "Issued",
+            "Failed",
+            "absent",
+        ] {
+            assert!(is_state(ok), "{ok}");
+        }
+        for bad in [
+            "Aproved",
+            "Issued,Approved",
+            "Approved,Issued,Failed",
+            "",
+            "pending",
+            "Approved,",
+        ] {
+            assert!(!is_state(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn hints_fit_the_mistake() {
+        // (source, hint fragment)
+        let rows: &[(&str, &str)] = &[
+            ("name: x\nrequires: [signr]\nsteps: []\n", "values listed"),
+            (
+                "name: x\nsteps:\n  - aprove: {name: c}\n",
+                "a step is one of",
+            ),
+            ("name: x\nsteps:\n  - {}\n", "exactly one key naming it"),
+            (
+                "name: x\nsteps:\n  - create_csr: {name: c}\n    approve: {name: c}\n",
+                "exactly one key naming it",
+            ),
+            (
+                "name: x\nsteps:\n  - create_csr: {name: c, expiration_seconds: soon}\n",
+                "whole number",
+            ),
+            (
+                "name: x\nsteps:\n  - create_csr: {name: c, dry_run: maybe}\n",
+                "true or false",
+            ),
+        ];
+        for (src, hint) in rows {
+            let e = err(src);
+            assert!(e.hint.contains(hint), "{src:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn files_and_folders_that_hold_no_scenario_are_errors() {
+        let d = tempfile::tempdir().expect("tempdir");
+        std::fs::write(d.path().join("readme.txt"), "hi").expect("write");
+        let e = collect(&[d.path().to_path_buf()]).expect_err("no scenarios");
+        assert!(e.message.contains("no scenario files"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("{}: no scenario files", d.path().display())),
+            "{e}"
+        );
+        let f = d.path().join("latin1.yaml");
+        std::fs::write(&f, b"name: x\nsteps: [] # caf\xe9\n").expect("write");
+        let e = load_file(&f).expect_err("not UTF-8");
+        assert_eq!((e.line, e.col), (2, 16), "{e}");
+        assert!(e.message.contains("not UTF-8 text (byte 0xe9)"), "{e}");
+        let e = err("name: x\nsteps:\n  - create_csr: {name: c, request: {file: nope.csr}}\n");
+        assert!(e.message.contains("(looked for nope.csr)"), "{e}");
     }
 
     #[test]

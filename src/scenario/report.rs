@@ -193,8 +193,13 @@ fn xml_escape(s: &str) -> String {
             '>' => o.push_str("&gt;"),
             '"' => o.push_str("&quot;"),
             '\'' => o.push_str("&apos;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r' => {
-                o.push_str(&format!("&#x{:x};", c as u32))
+            // XML 1.0 has no way to carry other C0 controls, U+FFFE or U+FFFF (not even as
+            // character references): they are written as visible `\u{..}` text.
+            c if ((c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r')
+                || c == '\u{fffe}'
+                || c == '\u{ffff}' =>
+            {
+                o.push_str(&format!("\\u{{{:x}}}", c as u32))
             }
             c => o.push(c),
         }
@@ -239,10 +244,12 @@ pub fn junit(results: &[ScenarioResult]) -> String {
                 }
                 Outcome::Failed(f) => {
                     let body = format!(
-                        "step {} `{}` (line {}): {}\nexpected:\n{}\nactual:\n{}\nreplay with --seed {}",
+                        "{}:{}:{}: step {} `{}`: {}\nexpected:\n{}\nactual:\n{}\nreplay with --seed {}",
+                        r.id.split('#').next().unwrap_or(""),
+                        f.line,
+                        f.col,
                         f.step,
                         f.kind,
-                        f.line,
                         f.mismatch.message,
                         f.mismatch.expected.clone().unwrap_or_default(),
                         f.mismatch.actual.clone().unwrap_or_default(),
@@ -256,4 +263,62 @@ pub fn junit(results: &[ScenarioResult]) -> String {
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::runner::{Failure, Mismatch};
+
+    fn failed(name: &str, message: &str) -> ScenarioResult {
+        ScenarioResult {
+            id: "dir/f.yaml#1".into(),
+            name: name.into(),
+            seed: 3,
+            steps: 2,
+            steps_run: 2,
+            virtual_start: String::new(),
+            virtual_end: String::new(),
+            outcome: Outcome::Failed(Failure {
+                step: 2,
+                kind: "expect".into(),
+                line: 7,
+                col: 5,
+                mismatch: Mismatch {
+                    message: message.into(),
+                    expected: Some("condition: A\u{2}".into()),
+                    actual: Some("condition: Pending".into()),
+                },
+            }),
+            trace: String::new(),
+            certs: Default::default(),
+        }
+    }
+
+    #[test]
+    fn junit_is_well_formed_whatever_the_text() {
+        let r = failed("ctl \u{1} <&> \"q\" \u{fffe}", "bad \u{1b}[31m <x> & y");
+        let xml = junit(&[r]);
+        let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+        let case = doc
+            .descendants()
+            .find(|n| n.has_tag_name("testcase"))
+            .expect("testcase");
+        assert_eq!(
+            case.attribute("name"),
+            Some("ctl \\u{1} <&> \"q\" \\u{fffe}")
+        );
+        let f = case
+            .children()
+            .find(|n| n.has_tag_name("failure"))
+            .expect("failure");
+        assert_eq!(f.attribute("message"), Some("bad \\u{1b}[31m <x> & y"));
+        let body = f.text().unwrap_or("");
+        assert!(
+            body.starts_with("dir/f.yaml:7:5: step 2 `expect`: bad"),
+            "{body}"
+        );
+        assert!(body.contains("condition: A\\u{2}"), "{body}");
+        assert!(body.contains("replay with --seed 3"), "{body}");
+    }
 }

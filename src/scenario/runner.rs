@@ -625,7 +625,7 @@ struct Runner<'a, T: Target> {
 type StepResult = Result<(), Mismatch>;
 
 /// `(group, plural)` of a resource name (`csr` and empty mean CSRs).
-fn resolve(resource: Option<&str>) -> Result<(&'static str, &'static str), Mismatch> {
+pub(crate) fn resolve(resource: Option<&str>) -> Result<(&'static str, &'static str), Mismatch> {
     match resource.unwrap_or("") {
         "" | "csr" | "csrs" | "certificatesigningrequests" => {
             Ok(("certificates.k8s.io", "certificatesigningrequests"))
