@@ -23,16 +23,28 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// Subject attribute types Go's `pkix.Name` keeps when the signer re-encodes the subject:
+/// C, O, OU, L, ST, street, postalCode, serialNumber, CN (`FillFromRDNSequence`).
+const GO_NAME_OIDS: &[&str] = &[
+    "2.5.4.6", "2.5.4.10", "2.5.4.11", "2.5.4.7", "2.5.4.8", "2.5.4.9", "2.5.4.17", "2.5.4.5",
+    "2.5.4.3",
+];
+
 /// Name of the CSR object created in the simulated cluster.
 const OBJECT_NAME: &str = "csrsim-check";
 
 /// Arguments of `csrsim check`.
 #[derive(clap::Args, Debug, Clone)]
+#[command(
+    after_help = "Exit status: 0 the certificate would be issued; 1 refused (at create or by the signer) or stuck; 2 the file cannot be read or holds no CSR PEM block."
+)]
 pub struct CheckArgs {
     /// Signer name (`kubernetes.io/kube-apiserver-client`, ...).
     #[arg(long)]
     pub signer: String,
-    /// Requested usage (repeat). Default: the usual set for the signer.
+    /// Requested usage (repeat). Default: digital signature, key encipherment and server auth
+    /// for kubernetes.io/kubelet-serving; digital signature, key encipherment and client auth
+    /// for any other signer.
     #[arg(long = "usage")]
     pub usages: Vec<String>,
     /// `spec.expirationSeconds`.
@@ -41,8 +53,8 @@ pub struct CheckArgs {
     /// Requesting user (default: kubernetes-admin in system:masters).
     #[arg(long)]
     pub user: Option<String>,
-    /// Group of the requesting user (repeat).
-    #[arg(long = "group")]
+    /// Group of the requesting user (repeat; needs --user). system:authenticated is added.
+    #[arg(long = "group", requires = "user")]
     pub groups: Vec<String>,
     /// `--cluster-signing-duration` of the simulated controller manager.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "8760h")]
@@ -117,8 +129,33 @@ pub fn signer_rules(signer_name: &str) -> Vec<(&'static str, &'static str)> {
 pub fn run_check(args: CheckArgs) -> i32 {
     let mut out = String::new();
     let code = explain(&args, &mut out);
-    print!("{out}");
+    // Unreadable input is an error message, not a report.
+    if code == 2 {
+        eprint!("{out}");
+    } else {
+        print!("{out}");
+    }
     code
+}
+
+/// What a file that is not a PEM CSR most likely is, and what to do.
+fn not_a_csr_hint(bytes: &[u8]) -> &'static str {
+    let text = String::from_utf8_lossy(bytes);
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        "the file is empty"
+    } else if bytes.first() == Some(&0x30) {
+        "this looks like DER; spec.request holds PEM: convert it with `openssl req -inform DER -in FILE -out FILE.pem`"
+    } else if text.contains("-----BEGIN CERTIFICATE-----") {
+        "this is a certificate, not a request: give the file `openssl req -new … -out` wrote"
+    } else if text.contains("PRIVATE KEY-----") {
+        "this is a private key: the request is the file `openssl req -new … -out` wrote"
+    } else if text.contains("-----BEGIN NEW CERTIFICATE REQUEST-----") {
+        "Go reads only the block type CERTIFICATE REQUEST: rename NEW CERTIFICATE REQUEST in both armour lines"
+    } else if !text.contains("-----BEGIN ") {
+        "no PEM block found: expected -----BEGIN CERTIFICATE REQUEST-----"
+    } else {
+        "the first PEM block must be a CERTIFICATE REQUEST"
+    }
 }
 
 /// Go's `time.Duration.String()` for whole seconds (`8759h55m0s`, `-5m0s`).
@@ -152,6 +189,9 @@ pub fn explain(args: &CheckArgs, out: &mut String) -> i32 {
                 "error: {}: failed to parse CSR: {e}",
                 args.file.display()
             );
+            if e.contains("PEM block type") {
+                let _ = writeln!(out, "  hint: {}", not_a_csr_hint(&pem));
+            }
             return 2;
         }
     };
@@ -205,6 +245,11 @@ pub fn explain(args: &CheckArgs, out: &mut String) -> i32 {
             }
         ),
     );
+    for a in req.rdns.iter().flatten() {
+        if !GO_NAME_OIDS.contains(&a.oid.as_str()) {
+            w(out, format!("  note: subject attribute {} is not in Go's pkix.Name and is dropped from the issued certificate's subject", csr::rdns_text(&[vec![a.clone()]])));
+        }
+    }
     for o in &req.other_sans {
         w(out, format!("  note: SAN {o} is ignored upstream (Go models only DNS, email, IP, URI) and is not copied"));
     }
@@ -222,7 +267,10 @@ pub fn explain(args: &CheckArgs, out: &mut String) -> i32 {
     }
     match csr::check_signature(&req) {
         Ok(()) => w(out, "  signature:  valid self-signature".into()),
-        Err(e) => w(out, format!("  signature:  INVALID — the signer will retry forever: unable to verify certificate request signature: {e}")),
+        Err(e) => w(
+            out,
+            format!("  signature:  INVALID ({e}) — validation refuses the create (spec.request)"),
+        ),
     }
 
     // 2. Validation and admission, through a simulated cluster.
@@ -468,7 +516,7 @@ pub fn describe_certificate(pem: &[u8], now: crate::api::Time, out: &mut String)
                 "subjectAltName{crit}: {}",
                 s.general_names
                     .iter()
-                    .map(|g| g.to_string())
+                    .map(san_text)
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -477,4 +525,24 @@ pub fn describe_certificate(pem: &[u8], now: crate::api::Time, out: &mut String)
         let _ = writeln!(out, "  {text}");
     }
     let _ = writeln!(out, "  PEM:\n{}", String::from_utf8_lossy(pem).trim_end());
+}
+
+/// A SAN as the request section writes it: `DNS:a`, `IP:10.0.0.1`, `email:a@b`, `URI:u`.
+fn san_text(g: &x509_parser::extensions::GeneralName<'_>) -> String {
+    use x509_parser::extensions::GeneralName as G;
+    match g {
+        G::DNSName(d) => format!("DNS:{d}"),
+        G::RFC822Name(e) => format!("email:{e}"),
+        G::URI(u) => format!("URI:{u}"),
+        G::IPAddress(b) => match b.len() {
+            4 => format!("IP:{}", std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3])),
+            16 => {
+                let mut a = [0u8; 16];
+                a.copy_from_slice(b);
+                format!("IP:{}", std::net::Ipv6Addr::from(a))
+            }
+            _ => g.to_string(),
+        },
+        other => other.to_string(),
+    }
 }

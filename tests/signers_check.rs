@@ -163,3 +163,107 @@ fn unreadable_input_exits_2() {
         "{out}"
     );
 }
+
+#[test]
+fn files_that_are_not_a_pem_csr_say_what_they_are() {
+    let d = tempfile::tempdir().unwrap();
+    let csr = openssl_csr(d.path(), "p.csr", EC, "/CN=bob", &[]);
+    let der = d.path().join("p.der");
+    let ok = Command::new("openssl")
+        .args(["req", "-outform", "DER", "-in"])
+        .arg(&csr)
+        .arg("-out")
+        .arg(&der)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let cert = d.path().join("c.pem");
+    let ok = Command::new("openssl")
+        .args(["req", "-x509", "-days", "1", "-key"])
+        .arg(d.path().join("k.pem"))
+        .args(["-subj", "/CN=x", "-out"])
+        .arg(&cert)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    std::fs::write(d.path().join("empty.csr"), "").unwrap();
+    // (file, hint fragment)
+    let rows: &[(PathBuf, &str)] = &[
+        (der, "this looks like DER"),
+        (cert, "this is a certificate, not a request"),
+        (d.path().join("k.pem"), "this is a private key"),
+        (d.path().join("empty.csr"), "the file is empty"),
+    ];
+    for (file, hint) in rows {
+        let (code, out) = run(&args("kubernetes.io/kube-apiserver-client", file.clone()));
+        assert_eq!(code, 2, "{out}");
+        assert!(
+            out.contains("failed to parse CSR: PEM block type must be CERTIFICATE REQUEST"),
+            "{out}"
+        );
+        assert!(out.contains(hint), "{hint:?} in {out}");
+    }
+    // Errors go to stderr, reports to stdout.
+    let o = Command::new(env!("CARGO_BIN_EXE_csrsim"))
+        .args(["check", "--signer", "kubernetes.io/kube-apiserver-client"])
+        .arg(&rows[0].0)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("hint: this looks like DER"));
+    // --group without --user would be silently ignored: refused by the command line.
+    let o = Command::new(env!("CARGO_BIN_EXE_csrsim"))
+        .args(["check", "--signer", "a.b/c", "--group", "g"])
+        .arg(&csr)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--user"));
+}
+
+#[test]
+fn report_lines_match_what_kubernetes_does() {
+    let d = tempfile::tempdir().unwrap();
+    let f = openssl_csr(
+        d.path(),
+        "e.csr",
+        EC,
+        "/CN=erin/emailAddress=erin@example.com",
+        &["subjectAltName=DNS:erin.example,IP:10.0.0.5,email:erin@example.com,URI:spiffe://x/erin"],
+    );
+    let (code, out) = run(&args("kubernetes.io/kube-apiserver-client", f.clone()));
+    assert_eq!(code, 0, "{out}");
+    for line in [
+        "note: subject attribute emailAddress=erin@example.com is not in Go's pkix.Name and is dropped",
+        "  subject:    CN=erin\n",
+        "subjectAltName: DNS:erin.example, email:erin@example.com, IP:10.0.0.5, URI:spiffe://x/erin",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in\n{out}");
+    }
+    // A request whose self-signature is broken is refused by validation at create.
+    let pem = std::fs::read_to_string(&f).unwrap();
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut der = b64.decode(body).unwrap();
+    let i = der.windows(4).position(|w| w == b"erin").unwrap();
+    der[i] = b'E';
+    let bad = d.path().join("bad.csr");
+    std::fs::write(
+        &bad,
+        format!(
+            "-----BEGIN CERTIFICATE REQUEST-----\n{}\n-----END CERTIFICATE REQUEST-----\n",
+            b64.encode(&der)
+        ),
+    )
+    .unwrap();
+    let (code, out) = run(&args("kubernetes.io/kube-apiserver-client", bad));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("signature:  INVALID (x509: ECDSA verification failure) — validation refuses the create"),
+        "{out}"
+    );
+    assert!(out.contains("REFUSED (422 Invalid)"), "{out}");
+    assert!(out.contains("verdict: refused at create"), "{out}");
+}

@@ -54,6 +54,9 @@ fn parse_shard(s: &str) -> Result<Shard, String> {
 
 /// `csrsim run [PATH…]`.
 #[derive(clap::Args, Debug, Clone)]
+#[command(
+    after_help = "Exit status: 0 every scenario passed (skipped ones allowed); 1 a scenario failed; 2 bad input (a file that does not load, a path without scenarios, an unwritable --output/--trace/--timeline), reported as file:line:col with a hint; nothing runs when a file does not load."
+)]
 pub struct RunArgs {
     /// Scenario files or folders (searched recursively for *.yaml / *.yml).
     #[arg(required = true)]
