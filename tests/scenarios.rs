@@ -272,6 +272,45 @@ fn junit_output_parses_as_junit_xml() {
 }
 
 #[test]
+fn machine_reports_carry_load_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let xml = dir.path().join("report.xml");
+    std::fs::write(&xml, "stale").expect("write");
+    let (code, _, err) = csrsim(&[
+        "run",
+        "tests/fixtures/unknown-step.yaml",
+        "--format",
+        "junit",
+        "--output",
+        xml.to_str().expect("utf8"),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    let text = std::fs::read_to_string(&xml).expect("report written");
+    let doc = roxmltree::Document::parse(&text).expect("well-formed XML");
+    assert_eq!(doc.root_element().attribute("errors"), Some("1"));
+    let e = doc
+        .descendants()
+        .find(|n| n.has_tag_name("error"))
+        .expect("an <error>");
+    assert!(
+        e.text()
+            .unwrap_or("")
+            .contains("tests/fixtures/unknown-step.yaml:4:5: unknown variant `aprove`"),
+        "{text}"
+    );
+    let (code, out, _) = csrsim(&[
+        "run",
+        "tests/fixtures/unknown-step.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 2);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON on stdout");
+    assert_eq!(v["load_errors"][0]["line"], 4, "{out}");
+    assert_eq!(v["load_errors"][0]["col"], 5, "{out}");
+}
+
+#[test]
 fn shards_partition_the_library() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut seen = BTreeSet::new();

@@ -163,6 +163,21 @@ pub fn run_cli(args: RunArgs) -> i32 {
         Ok(s) => s,
         Err(errs) => {
             eprint!("{}", report::load_errors(&errs));
+            // A machine-readable report still says why nothing ran (and replaces a stale one).
+            let body = match args.format {
+                Format::Text => None,
+                Format::Json => Some(report::json_load_errors(&errs)),
+                Format::Junit => Some(report::junit_load_errors(&errs)),
+            };
+            match (body, &args.output) {
+                (Some(b), Some(p)) => {
+                    if let Err(e) = std::fs::write(p, b) {
+                        eprintln!("csrsim run: cannot write {}: {e}", p.display());
+                    }
+                }
+                (Some(b), None) => print!("{b}"),
+                (None, _) => {}
+            }
             return EXIT_BAD_INPUT;
         }
     };

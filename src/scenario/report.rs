@@ -178,6 +178,33 @@ pub fn load_errors(errs: &[LoadError]) -> String {
     out
 }
 
+/// JSON report of a run that did not start: files that failed to load (exit 2).
+pub fn json_load_errors(errs: &[LoadError]) -> String {
+    let v = serde_json::json!({"summary": Summary::default(), "load_errors": errs, "results": []});
+    serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+}
+
+/// JUnit report of a run that did not start: one `<error>` test case per file that failed to
+/// load, so a CI job that collects the report shows why nothing ran.
+pub fn junit_load_errors(errs: &[LoadError]) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let n = errs.len();
+    let _ = writeln!(out, "<testsuites name=\"csrsim\" tests=\"{n}\" failures=\"0\" skipped=\"0\" errors=\"{n}\" time=\"0\">");
+    let _ = writeln!(out, "  <testsuite name=\"load\" tests=\"{n}\" failures=\"0\" skipped=\"0\" errors=\"{n}\" time=\"0\">");
+    for e in errs {
+        let _ = writeln!(
+            out,
+            "    <testcase classname=\"load\" name=\"{}\" file=\"{}\" time=\"0\">\n      <error message=\"{}\" type=\"LoadError\">{}</error>\n    </testcase>",
+            xml_escape(&e.file),
+            xml_escape(&e.file),
+            xml_escape(&e.message),
+            xml_escape(&e.to_string())
+        );
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
 /// JSON report: summary + results.
 pub fn json(results: &[ScenarioResult], seed: Option<u64>) -> String {
     let v = serde_json::json!({"summary": summarize(results), "seed": seed, "results": results});
@@ -293,6 +320,36 @@ mod tests {
             trace: String::new(),
             certs: Default::default(),
         }
+    }
+
+    #[test]
+    fn load_errors_are_reports_too() {
+        let e = LoadError {
+            file: "d/a.yaml".into(),
+            line: 3,
+            col: 5,
+            message: "unknown variant `aprove` <\u{1}>".into(),
+            snippet: "   3 |   - aprove: {}\n       ^".into(),
+            hint: "a step is one of ...".into(),
+        };
+        let xml = junit_load_errors(std::slice::from_ref(&e));
+        let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+        assert_eq!(doc.root_element().attribute("errors"), Some("1"));
+        let err = doc
+            .descendants()
+            .find(|n| n.has_tag_name("error"))
+            .expect("error");
+        assert_eq!(
+            err.attribute("message"),
+            Some("unknown variant `aprove` <\\u{1}>")
+        );
+        assert!(err
+            .text()
+            .unwrap_or("")
+            .starts_with("d/a.yaml:3:5: unknown variant"));
+        let v: serde_json::Value = serde_json::from_str(&json_load_errors(&[e])).expect("JSON");
+        assert_eq!(v["load_errors"][0]["line"], 3);
+        assert_eq!(v["summary"]["total"], 0);
     }
 
     #[test]
