@@ -203,9 +203,12 @@ fn check(file: &Path, src: &str, base: &Path, s: &Scenario) -> Result<(), LoadEr
             return Err(e);
         }
     }
+    let (marks, watches) = names_defined(s);
     for st in &s.steps {
         let loc = Some(st.referenced);
-        if let Some(msg) = step_problem(&st.value) {
+        if let Some(msg) =
+            step_problem(&st.value).or_else(|| reference_problem(&st.value, &marks, &watches))
+        {
             let (message, hint) = msg;
             let mut e = err_at(file, src, loc, message);
             e.hint = hint;
@@ -367,6 +370,72 @@ fn step_problem(st: &Step) -> Option<(String, String)> {
                     "one of Hostname, ExternalIP, InternalIP, ExternalDNS, InternalDNS".into(),
                 )
             }),
+        _ => None,
+    }
+}
+
+/// The marks (`mark`, `advance_until.mark`) and watches (`watch.name`) a scenario defines.
+fn names_defined(s: &Scenario) -> (Vec<&str>, Vec<&str>) {
+    let mut marks = vec!["start", "now"];
+    let mut watches = Vec::new();
+    for st in &s.steps {
+        match &st.value {
+            Step::Mark(m) => marks.push(m),
+            Step::AdvanceUntil(a) => marks.extend(a.mark.as_deref()),
+            Step::Watch(w) => watches.push(w.name.as_str()),
+            _ => {}
+        }
+    }
+    (marks, watches)
+}
+
+/// An instant expression (`t0`, `start + 23h 55m`, an RFC 3339 time `- 5m`) that can never be
+/// evaluated: an undefined name or a bad duration.
+fn instant_problem(expr: &str, marks: &[&str]) -> Option<String> {
+    let expr = expr.trim();
+    let (name, dur) = match expr.find(['+', '-']) {
+        Some(i) if i > 0 && expr[..i].ends_with(' ') => {
+            (expr[..i].trim(), Some(expr[i + 1..].trim()))
+        }
+        _ => (expr, None),
+    };
+    if !marks.contains(&name) && crate::api::Time::parse_rfc3339(name).is_err() {
+        return Some(format!(
+            "unknown instant {name:?} in {expr:?} (marks: {})",
+            marks.join(", ")
+        ));
+    }
+    let d = dur?;
+    humantime::parse_duration(d)
+        .err()
+        .map(|e| format!("invalid duration {d:?} in {expr:?}: {e}"))
+}
+
+/// A reference to a mark or a watch the scenario never defines.
+fn reference_problem(st: &Step, marks: &[&str], watches: &[&str]) -> Option<(String, String)> {
+    let hint = || {
+        "an instant is start, now, a `mark:` name or an RFC 3339 time, optionally ± a humantime duration: `t0 + 24h`".to_string()
+    };
+    match st {
+        Step::Expect(e) => {
+            let mut exprs: Vec<&str> = Vec::new();
+            for c in e.conditions.iter().flatten() {
+                exprs.extend(c.last_update_time.as_deref());
+                exprs.extend(c.last_transition_time.as_deref());
+            }
+            if let Some(c) = &e.certificate {
+                exprs.extend(c.not_before.as_deref());
+                exprs.extend(c.not_after.as_deref());
+            }
+            exprs
+                .into_iter()
+                .find_map(|x| instant_problem(x, marks))
+                .map(|m| (m, hint()))
+        }
+        Step::ExpectWatch(w) if !watches.contains(&w.watch.as_str()) => Some((
+            format!("no watch named {:?} is opened in this scenario", w.watch),
+            "open it first with `- watch: {name: …}`".into(),
+        )),
         _ => None,
     }
 }
@@ -616,6 +685,27 @@ mod tests {
                 3,
                 5,
                 "unknown address type \"InternalIp\"",
+            ),
+            (
+                "unknown mark",
+                "name: x\nsteps:\n  - mark: t0\n  - expect: {csr: c, certificate: {not_after: t1 + 1h}}\n",
+                4,
+                5,
+                "unknown instant \"t1\" in \"t1 + 1h\" (marks: start, now, t0)",
+            ),
+            (
+                "bad duration in an instant",
+                "name: x\nsteps:\n  - expect: {csr: c, conditions: [{type: A, last_update_time: start + 5 parsecs}]}\n",
+                3,
+                5,
+                "invalid duration \"5 parsecs\" in \"start + 5 parsecs\"",
+            ),
+            (
+                "watch never opened",
+                "name: x\nsteps:\n  - expect_watch: {watch: w}\n",
+                3,
+                5,
+                "no watch named \"w\" is opened",
             ),
             (
                 "csr without name",

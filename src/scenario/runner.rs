@@ -2040,12 +2040,13 @@ mod run_tests {
             .message
             .contains("no controller named \"csrsigning\""));
         assert!(
-            failure("name: x\nsteps:\n  - expect_watch: {watch: nope}\n")
+            // Opened only later: the load check lets it through, the run fails clearly.
+            failure("name: x\nsteps:\n  - expect_watch: {watch: nope}\n  - watch: {name: nope}\n")
                 .mismatch
                 .message
                 .contains("no watch named \"nope\"")
         );
-        let f = failure("name: x\nsteps:\n  - create_csr: {name: c}\n  - expect: {csr: c, conditions: [{type: Approved, last_update_time: tx}]}\n");
+        let f = failure("name: x\nsteps:\n  - create_csr: {name: c}\n  - expect: {csr: c, conditions: [{type: Approved, last_update_time: tx}]}\n  - mark: tx\n");
         assert!(
             f.mismatch.message.contains("unknown instant \"tx\""),
             "{f:?}"
