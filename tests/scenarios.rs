@@ -220,6 +220,19 @@ fn malformed_scenarios_exit_2_with_file_line_col() {
         err.contains("bad.yaml:4:5: unknown controller \"csrsignin\""),
         "{err}"
     );
+    // Two scenarios of one folder named alike would be one JUnit test case.
+    std::fs::write(&bad, "name: same\nsteps: []\n").expect("write");
+    std::fs::write(
+        empty.path().join("copy.yaml"),
+        "# a copy\nname: same\nsteps: []\n",
+    )
+    .expect("write");
+    let (code, out, err) = csrsim(&["run", empty.path().to_str().expect("utf8")]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("copy.yaml:2:1: scenario name \"same\" is already used by"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -115,10 +115,59 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Loaded>, Vec<LoadError>> {
         }
     }
     if errs.is_empty() {
+        errs.extend(duplicate_names(&out));
+    }
+    if errs.is_empty() {
         Ok(out)
     } else {
         Err(errs)
     }
+}
+
+/// Two scenarios of one folder with the same `name:` would be one JUnit test case (same
+/// classname and name): the second is a load error.
+fn duplicate_names(all: &[Loaded]) -> Vec<LoadError> {
+    let mut seen: std::collections::BTreeMap<(PathBuf, &str), String> = Default::default();
+    let mut errs = Vec::new();
+    for l in all {
+        let key = (l.base_dir.clone(), l.scenario.name.as_str());
+        match seen.get(&key) {
+            None => {
+                seen.insert(key, l.id());
+            }
+            Some(first) => {
+                let src = std::fs::read_to_string(&l.file).unwrap_or_default();
+                let line = src
+                    .lines()
+                    .enumerate()
+                    .filter(|(_, t)| {
+                        t.strip_prefix("name:")
+                            .is_some_and(|v| v.trim().trim_matches(['"', '\'']) == l.scenario.name)
+                    })
+                    .nth(
+                        if l.file.to_string_lossy() == first.split('#').next().unwrap_or("") {
+                            1
+                        } else {
+                            0
+                        },
+                    )
+                    .map_or(1, |(i, _)| i as u64 + 1);
+                let text = src.lines().nth(line as usize - 1).unwrap_or("");
+                errs.push(LoadError {
+                    file: l.file.display().to_string(),
+                    line,
+                    col: 1,
+                    message: format!(
+                        "scenario name {:?} is already used by {first} in this folder",
+                        l.scenario.name
+                    ),
+                    snippet: format!("{line:>4} | {text}\n       ^"),
+                    hint: "reports (JUnit test cases) tell scenarios apart by folder and name: give each its own name".into(),
+                });
+            }
+        }
+    }
+    errs
 }
 
 /// Run scenarios on `jobs` threads; results in input order.
