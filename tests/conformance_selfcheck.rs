@@ -15,24 +15,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// Scenarios that run remotely but cannot give the in-process verdict, and why.
-const EXCLUDED: &[(&str, &str)] = &[
-    (
-        "scenarios/conflicts/patch-kinds.yaml",
-        "expects the exact label set; a remote run adds its csrsim.io/run label",
-    ),
-    (
-        "scenarios/rbac-admission/bootstrap-token-secret.yaml",
-        "expects an expiration relative to the default virtual start; the shared server's clock has moved on",
-    ),
-    (
-        "scenarios/watch/rbac-watch-forbidden.yaml",
-        "RemoteCluster opens a watch with a list first, so the 403 names the list verb",
-    ),
-    (
-        "scenarios/watch/multiple-watchers.yaml",
-        "OPEN: fails in-process at the time of writing; remotely a watch from resourceVersion 1 sees no event",
-    ),
-];
+const EXCLUDED: &[(&str, &str)] = &[];
 
 fn verdict(r: &ScenarioResult) -> String {
     match &r.outcome {

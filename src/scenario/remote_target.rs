@@ -175,10 +175,36 @@ fn label(body: &mut Value, run_id: &str) {
     }
 }
 
+/// Take the run label out of an object the server answered, and `labels` with it when it held
+/// nothing else (the API omits an empty map): the scenario sees its objects as it made them.
+fn hide_label(obj: &mut Value) {
+    let Some(Value::Object(m)) = obj.get_mut("metadata") else {
+        return;
+    };
+    if let Some(Value::Object(l)) = m.get_mut("labels") {
+        l.remove(RUN_LABEL);
+        if l.is_empty() {
+            m.remove("labels");
+        }
+    }
+}
+
+/// [`hide_label`] on an answer: one object, or each item of a list.
+fn hide_labels(v: &mut Value) {
+    hide_label(v);
+    if let Some(Value::Array(items)) = v.get_mut("items") {
+        items.iter_mut().for_each(hide_label);
+    }
+}
+
 impl Target for RemoteTarget {
     fn apply(&mut self, who: &Identity, mut req: ApiRequest) -> Result<ApiResponse, Status> {
         let create = req.verb == Some(Verb::Create) && !req.dry_run;
-        if create {
+        // A full update of the main resource sends back what the scenario read, without the
+        // run label (see `hide_label`): put it back, so the update is what the scenario meant
+        // (an unchanged object stays a no-op) and the object stays findable by the label.
+        let relabel = create || (req.verb == Some(Verb::Update) && req.subresource.is_empty());
+        if relabel {
             if let Some(b) = req.body.as_mut() {
                 label(b, &self.opts.run_id);
             }
@@ -193,7 +219,12 @@ impl Target for RemoteTarget {
             req.resource.clone(),
             req.namespace.clone(),
         );
-        let out = self.rc.apply(who, req);
+        let mut out = self.rc.apply(who, req);
+        match &mut out {
+            Ok(ApiResponse::Created(v) | ApiResponse::Ok(v)) => hide_labels(v),
+            Ok(ApiResponse::Watch(w)) => w.initial.iter_mut().for_each(|e| hide_label(&mut e.object)),
+            _ => {}
+        }
         if create {
             if let Ok(ApiResponse::Created(v) | ApiResponse::Ok(v)) = &out {
                 if let Some(name) = v["metadata"]["name"].as_str() {
@@ -215,7 +246,9 @@ impl Target for RemoteTarget {
     }
 
     fn watch_poll(&mut self, cursor: &mut WatchCursor) -> Result<Vec<WatchEvent>, Status> {
-        self.rc.watch_poll_for(cursor, Duration::from_secs(1))
+        let mut evs = self.rc.watch_poll_for(cursor, Duration::from_secs(1))?;
+        evs.iter_mut().for_each(|e| hide_label(&mut e.object));
+        Ok(evs)
     }
 
     fn now(&self) -> Time {
@@ -275,7 +308,14 @@ impl Target for RemoteTarget {
     }
 
     fn settle(&mut self, d: Option<Duration>) {
-        std::thread::sleep(d.unwrap_or(self.opts.poll));
+        // `wait: D` (d = Some) gives the target's controllers time to misbehave before a
+        // negative check; a controller allowed `--step-timeout` to act gets at least that long,
+        // else a slow wrong signer would pass "no certificate without approval".
+        let d = match d {
+            Some(d) => d.max(self.opts.step_timeout),
+            None => self.opts.poll,
+        };
+        std::thread::sleep(d);
         self.refresh_now();
     }
 }
