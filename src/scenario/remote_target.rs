@@ -222,7 +222,9 @@ impl Target for RemoteTarget {
         let mut out = self.rc.apply(who, req);
         match &mut out {
             Ok(ApiResponse::Created(v) | ApiResponse::Ok(v)) => hide_labels(v),
-            Ok(ApiResponse::Watch(w)) => w.initial.iter_mut().for_each(|e| hide_label(&mut e.object)),
+            Ok(ApiResponse::Watch(w)) => {
+                w.initial.iter_mut().for_each(|e| hide_label(&mut e.object))
+            }
             _ => {}
         }
         if create {
