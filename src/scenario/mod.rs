@@ -91,7 +91,8 @@ pub struct RunArgs {
     /// What the target offers: `full` (default) or `custom-signer`.
     #[arg(long, value_enum, requires = "kubeconfig")]
     pub profile: Option<conformance::Profile>,
-    /// How long an expectation waits for the target's controllers (default 10s).
+    /// How long an expectation waits for the target's controllers (default 10s); also the
+    /// least a `wait:` step lasts, the time a signer gets to misbehave before a negative rule.
     #[arg(long, requires = "kubeconfig")]
     pub step_timeout: Option<humantime::Duration>,
     /// The signer under test for `--profile custom-signer`: replaces the library's

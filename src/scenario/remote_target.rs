@@ -309,6 +309,10 @@ impl Target for RemoteTarget {
         (self.opts.step_timeout.as_millis() / self.opts.poll.as_millis().max(1)) as u32
     }
 
+    fn expect_timeout(&self) -> Option<Duration> {
+        Some(self.opts.step_timeout)
+    }
+
     fn settle(&mut self, d: Option<Duration>) {
         // `wait: D` (d = Some) gives the target's controllers time to misbehave before a
         // negative check; a controller allowed `--step-timeout` to act gets at least that long,

@@ -73,6 +73,11 @@ pub trait Target {
     fn expect_retries(&self) -> u32 {
         0
     }
+    // conformance: how long those retries last in all (`--step-timeout`), for the failure
+    // message; None in-process.
+    fn expect_timeout(&self) -> Option<Duration> {
+        None
+    }
     // conformance: let real time pass (`d`: how long); no-op in-process.
     fn settle(&mut self, _d: Option<Duration>) {}
 }
@@ -1044,6 +1049,15 @@ impl<T: Target> Runner<'_, T> {
                     self.t.settle(None);
                     out = self.expect(e);
                 }
+                let timeout = self.t.expect_timeout().filter(|t| !t.is_zero());
+                if let (Err(m), Some(t)) = (&mut out, timeout) {
+                    // Say how long the target had: a slow controller needs a longer timeout.
+                    m.message = format!(
+                        "{}, still after {} (--step-timeout)",
+                        m.message,
+                        humantime::format_duration(t)
+                    );
+                }
                 out
             }
             Step::ExpectWatch(w) => self.expect_watch(w),
@@ -1956,6 +1970,18 @@ fn summarize(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn validity_durations_read_in_hours_as_go_prints_them() {
+        for (secs, want) in [
+            (365 * 86400 + 300, "8760h5m0s"),
+            (900, "15m0s"),
+            (42, "42s"),
+            (3600, "1h0m0s"),
+        ] {
+            assert_eq!(hours(Duration::from_secs(secs)), want);
+        }
+    }
 
     #[test]
     fn paths_parse_keys_and_indexes() {
