@@ -354,12 +354,31 @@ pub fn skip_reason(l: &Loaded, caps: &BTreeSet<Capability>, clock: bool) -> Opti
         matches!(st, Step::Approve(_))
             || matches!(st, Step::Update(u) if u.subresource.as_deref() == Some("approval"))
     });
+    // The built-in signers only act on `kubernetes.io/` signer names (the default of
+    // `create_csr`); a scenario whose CSRs are all for other signers cannot meet them.
+    let built_in_signer_csr = steps().any(|st| match st {
+        Step::CreateCsr(c) => c
+            .signer
+            .as_deref()
+            .is_none_or(|n| n.starts_with("kubernetes.io/")),
+        Step::Create(c) => matches!(
+            c.resource.as_str(),
+            "csr" | "certificatesigningrequests" | "certificatesigningrequest"
+        ),
+        Step::Kubelet(_) => true,
+        _ => false,
+    });
     let creates = steps().any(
         |st| matches!(st, Step::CreateCsr(c) if c.signer.as_deref() == Some(KUBELET_CLIENT_SIGNER)),
     );
     let advances = steps().any(|st| matches!(st, Step::Advance(_) | Step::AdvanceUntil(_)));
     let off = [
-        (Capability::Signer, c.signer, approves, "signer"),
+        (
+            Capability::Signer,
+            c.signer,
+            approves && built_in_signer_csr,
+            "signer",
+        ),
         (Capability::Approver, c.approver, creates, "approver"),
         (Capability::Cleaner, c.cleaner, advances, "cleaner"),
     ];
@@ -387,4 +406,44 @@ pub fn skip_reason(l: &Loaded, caps: &BTreeSet<Capability>, clock: bool) -> Opti
         return Some("needs a chosen watch history size (only possible in-process)".into());
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// Why each scenario would be skipped on a full-profile target with a clock.
+    #[test]
+    fn a_controller_left_off_matters_only_where_it_could_act() {
+        let caps: BTreeSet<Capability> = crate::scenario::conformance::Profile::Full.caps();
+        let signer_off = Some("relies on the built-in signer being off, and the target runs it");
+        let cases: &[(&str, Option<&str>)] = &[
+            // The default signer is kubernetes.io/kube-apiserver-client: it would issue.
+            ("- create_csr: {name: c}\n- approve: {name: c}\n", signer_off),
+            (
+                "- create_csr: {name: c, signer: kubernetes.io/kubelet-serving}\n- approve: {name: c}\n",
+                signer_off,
+            ),
+            // No built-in signer acts on another domain's signer name.
+            (
+                "- create_csr: {name: c, signer: example.com/nobody}\n- approve: {name: c}\n",
+                None,
+            ),
+            // Nothing approved: the signer has nothing to do.
+            ("- create_csr: {name: c}\n", None),
+            (
+                "- create_csr: {name: c}\n- update: {name: c, subresource: approval, set: {spec.signerName: x}}\n",
+                signer_off,
+            ),
+        ];
+        for (steps, want) in cases {
+            let l = crate::scenario::loader::parse(
+                Path::new("inline.yaml"),
+                &format!("name: x\nsteps:\n{steps}"),
+            )
+            .expect("loads");
+            assert_eq!(skip_reason(&l[0], &caps, true).as_deref(), *want, "{steps}");
+        }
+    }
 }
