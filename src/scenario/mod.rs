@@ -70,7 +70,8 @@ pub struct RunArgs {
     /// Report format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
-    /// Write the report to FILE instead of stdout (the text summary still goes to stdout).
+    /// Write the report to FILE instead of stdout (the text summary still goes to stdout; with
+    /// --kubeconfig, the whole text report).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Draw each CSR's states and certificate validity over virtual time into FILE.svg
