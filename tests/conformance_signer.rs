@@ -1,7 +1,7 @@
 //! Conformance mode against an external signer: a tiny signer for `example.com/test` that
 //! watches CSRs over HTTPS and issues through `/status` passes the custom-signer profile; a
-//! deliberately wrong one (issues without approval, ignores expirationSeconds) fails exactly
-//! the rules it breaks.
+//! deliberately wrong one (issues without approval, ignores expirationSeconds) or one that
+//! certifies another key fails exactly the rules it breaks; the CLI's exit codes and reports.
 #![allow(clippy::disallowed_methods)] // tests are an edge
 
 mod server_support;
@@ -36,6 +36,8 @@ enum Behaviour {
     Correct,
     /// Signs every CSR of its signer name, approved or not, always for a year.
     Wrong,
+    /// Signs approved CSRs as `Correct`, but certifies another key than the request's.
+    OtherKey,
 }
 
 fn should_sign(csr: &CertificateSigningRequest, b: Behaviour, signer: &str) -> Option<i64> {
@@ -43,7 +45,7 @@ fn should_sign(csr: &CertificateSigningRequest, b: Behaviour, signer: &str) -> O
         return None;
     }
     match b {
-        Behaviour::Correct => {
+        Behaviour::Correct | Behaviour::OtherKey => {
             let blocked = csr.has_condition("Denied") || csr.has_condition("Failed");
             (csr.is_approved() && !blocked).then(|| {
                 csr.spec
@@ -89,7 +91,11 @@ fn spawn_signer(
                 let Some(ttl) = should_sign(&csr, b, signer) else {
                     continue;
                 };
-                let Some((block, _)) = gopem::decode(&csr.spec.request) else {
+                let request = match b {
+                    Behaviour::OtherKey => include_bytes!("fixtures/alice.csr").to_vec(),
+                    _ => csr.spec.request.clone(),
+                };
+                let Some((block, _)) = gopem::decode(&request) else {
                     continue;
                 };
                 let now = rc.now().expect("clock");
@@ -136,7 +142,8 @@ fn run_profile(b: Behaviour, signer: &'static str) -> (BTreeSet<String>, BTreeSe
     }
     let opts = RemoteOptions {
         caps: Profile::CustomSigner.caps(),
-        step_timeout: Duration::from_secs(5),
+        // Also how long each `wait:` lasts: the signer thread reacts within a second.
+        step_timeout: Duration::from_secs(3),
         poll: Duration::from_millis(100),
         run_id: "signer-test".into(),
     };
@@ -159,7 +166,7 @@ fn run_profile(b: Behaviour, signer: &'static str) -> (BTreeSet<String>, BTreeSe
             .trim_end_matches(".yaml")
             .to_string()
     };
-    assert_eq!(results.len(), 5, "the custom-signer profile has five rules");
+    assert_eq!(results.len(), 6, "the custom-signer profile has six rules");
     let mut passed = BTreeSet::new();
     let mut failed = BTreeSet::new();
     for r in &results {
@@ -183,6 +190,16 @@ fn correct_external_signer_passes_the_custom_signer_profile() {
     // sign these CSRs, so passing shows the library really moved.
     let (passed, failed) = run_profile(Behaviour::Correct, OTHER_SIGNER);
     assert!(failed.is_empty(), "failed: {failed:?}");
+    assert_eq!(passed.len(), 6);
+}
+
+#[test]
+fn a_signer_certifying_another_key_fails_the_key_rule_only() {
+    let (passed, failed) = run_profile(Behaviour::OtherKey, SIGNER);
+    assert_eq!(
+        failed,
+        BTreeSet::from(["certificate-for-requested-key".to_string()])
+    );
     assert_eq!(passed.len(), 5);
 }
 
@@ -199,10 +216,14 @@ fn wrong_external_signer_fails_exactly_the_rules_it_breaks() {
     .map(String::from)
     .collect();
     assert_eq!(failed, want);
-    let ok: BTreeSet<String> = ["issues-after-approval", "certificate-set-once"]
-        .into_iter()
-        .map(String::from)
-        .collect();
+    let ok: BTreeSet<String> = [
+        "issues-after-approval",
+        "certificate-set-once",
+        "certificate-for-requested-key",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
     assert_eq!(passed, ok);
 }
 
@@ -228,4 +249,129 @@ fn a_bad_signer_name_is_a_usage_error() {
         err.contains("--signer-name \"Not_A_Domain/x\"") && err.contains("spec.signerName"),
         "{err}"
     );
+}
+
+fn csrsim(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_csrsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn an_unreachable_target_or_refused_credentials_is_exit_2_before_any_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &["--clock", "virtual"]);
+    let kc = std::fs::read_to_string(&server.kubeconfig).unwrap();
+    // Nothing listens on port 1.
+    let dead = dir.path().join("dead.kubeconfig");
+    let server_line = kc
+        .lines()
+        .find(|l| l.trim_start().starts_with("server:"))
+        .unwrap();
+    std::fs::write(
+        &dead,
+        kc.replace(server_line, "    server: https://127.0.0.1:1"),
+    )
+    .unwrap();
+    // A token the server does not know, instead of the admin certificate.
+    let stranger = dir.path().join("stranger.kubeconfig");
+    let mut lines: Vec<String> = Vec::new();
+    for l in kc.lines() {
+        let t = l.trim_start();
+        if t.starts_with("client-certificate-data:") || t.starts_with("client-key-data:") {
+            continue;
+        }
+        lines.push(l.to_string());
+        if t == "user:" {
+            lines.push(format!(
+                "{}  token: not-a-known-token",
+                &l[..l.len() - t.len()]
+            ));
+        }
+    }
+    std::fs::write(&stranger, lines.join("\n")).unwrap();
+    for (kc, want) in [
+        (&dead, "cannot reach the target: https://127.0.0.1:1/"),
+        (
+            &stranger,
+            "the server refused the kubeconfig's credentials (401 Unauthorized",
+        ),
+    ] {
+        let o = csrsim(&[
+            "run",
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "scenarios/conformance",
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains(want), "{err}");
+        assert!(
+            o.stdout.is_empty(),
+            "no rule ran: {}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+    }
+    server.stop();
+}
+
+#[test]
+fn json_and_junit_reports_name_the_profile_and_each_rules_source() {
+    // Nothing signs for example.com/test: the positive rules fail, the negative ones pass.
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &["--clock", "virtual"]);
+    let json_out = dir.path().join("r.json");
+    let xml_out = dir.path().join("r.xml");
+    for (format, out) in [("json", &json_out), ("junit", &xml_out)] {
+        let o = csrsim(&[
+            "run",
+            "--kubeconfig",
+            server.kubeconfig.to_str().unwrap(),
+            "--profile",
+            "custom-signer",
+            "--step-timeout",
+            "200ms",
+            "--format",
+            format,
+            "--output",
+            out.to_str().unwrap(),
+            "scenarios/conformance",
+        ]);
+        assert_eq!(o.status.code(), Some(1), "a rule failed");
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            text.starts_with("conformance profile: custom-signer\n")
+                && text.ends_with("6 rules: 2 passed, 4 failed, 0 skipped\n"),
+            "the text report goes to stdout: {text}"
+        );
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_out).unwrap()).unwrap();
+    assert_eq!(v["profile"], "custom-signer");
+    assert_eq!(v["summary"]["failed"], 4);
+    let r = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "scenarios/conformance/no-certificate-without-approval.yaml")
+        .unwrap();
+    assert_eq!(r["outcome"]["status"], "passed");
+    assert_eq!(
+        r["source"],
+        "k8s.io/api certificates/v1 types.go: status.certificate is populated by the signer after an Approved condition is present"
+    );
+    let xml = std::fs::read_to_string(&xml_out).unwrap();
+    assert!(
+        xml.contains(
+            "<testsuite name=\"csrsim conformance (custom-signer)\" tests=\"6\" failures=\"4\""
+        ),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<property name=\"source\" value=\"pkg/controller/certificates/authority/authority.go: Sign creates the certificate for the request's PublicKey\"/>"),
+        "{xml}"
+    );
+    server.stop();
 }

@@ -223,3 +223,60 @@ fn upstream_e2e_discovery() {
 fn upstream_e2e_secrets() {
     run_script("upstream_secrets.py", "upstream secrets: ok", &[]);
 }
+
+/// The documented example signer (docs/examples/external_signer.py) passes the custom-signer
+/// profile, run through the CLI exactly as docs/conformance.md says.
+#[test]
+fn documented_example_signer_passes_the_custom_signer_profile() {
+    let has_crypto = Command::new("python3")
+        .args(["-c", "import kubernetes, cryptography"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !has_crypto {
+        eprintln!("skipped: python3 modules `kubernetes` and `cryptography` not both installed");
+        return;
+    }
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &["--clock", "virtual"]);
+    let mut signer = Command::new("python3")
+        .arg(format!("{root}/docs/examples/external_signer.py"))
+        .arg(&server.kubeconfig)
+        .arg("example.org/docs-example")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the example signer");
+    // It prints its first line once it is about to watch.
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(signer.stdout.as_mut().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    assert_eq!(first, "signing for example.org/docs-example\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_csrsim"))
+        .args(["run", "--kubeconfig"])
+        .arg(&server.kubeconfig)
+        .args([
+            "--profile",
+            "custom-signer",
+            "--signer-name",
+            "example.org/docs-example",
+            "--step-timeout",
+            "3s",
+            "scenarios/conformance/",
+        ])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let _ = signer.kill();
+    let _ = signer.wait();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.ends_with("6 rules: 6 passed, 0 failed, 0 skipped\n"),
+        "{stdout}"
+    );
+    server.stop();
+}

@@ -18,6 +18,9 @@ use std::time::Duration;
 
 /// A remote watch poll returns once events stop arriving for this long.
 const WATCH_QUIET: Duration = Duration::from_millis(50);
+/// The reason of the 503 Status that stands for a request that never got an HTTP answer
+/// (connection refused, TLS failure, timeout): no API server writes it.
+pub const TRANSPORT_ERROR: &str = "ClientTransportError";
 use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig};
 
 /// A connection to a live API server.
@@ -149,21 +152,35 @@ impl RemoteCluster {
             token: kc.token.clone(),
             admin: Identity::admin(),
         };
-        // Who are we? (SelfSubjectReview, as `kubectl auth whoami`.)
+        // Who are we? (SelfSubjectReview, as `kubectl auth whoami`.) This is also the check
+        // that the server answers and accepts the credentials: an unreachable server or a 401
+        // is an error here (exit 2), not one failing rule after another.
         let review = serde_json::json!({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"});
-        if let Ok(ApiResponse::Created(v) | ApiResponse::Ok(v)) = rc.send(
+        match rc.send(
             None,
             "POST",
             "/apis/authentication.k8s.io/v1/selfsubjectreviews",
             Some(("application/json", review.to_string())),
         ) {
-            let ui = &v["status"]["userInfo"];
-            rc.admin = Identity {
-                user: ui["username"].as_str().unwrap_or("").to_string(),
-                uid: ui["uid"].as_str().unwrap_or("").to_string(),
-                groups: serde_json::from_value(ui["groups"].clone()).unwrap_or_default(),
-                extra: serde_json::from_value(ui["extra"].clone()).unwrap_or_default(),
-            };
+            Ok(ApiResponse::Created(v) | ApiResponse::Ok(v)) => {
+                let ui = &v["status"]["userInfo"];
+                rc.admin = Identity {
+                    user: ui["username"].as_str().unwrap_or("").to_string(),
+                    uid: ui["uid"].as_str().unwrap_or("").to_string(),
+                    groups: serde_json::from_value(ui["groups"].clone()).unwrap_or_default(),
+                    extra: serde_json::from_value(ui["extra"].clone()).unwrap_or_default(),
+                };
+            }
+            Err(s) if s.reason == TRANSPORT_ERROR => return Err(s.message),
+            Err(s) if s.code == 401 => {
+                return Err(format!(
+                    "{}: the server refused the kubeconfig's credentials (401 Unauthorized: {})",
+                    kc.server, s.message
+                ))
+            }
+            // An older server without SelfSubjectReview (404), or one that forbids it: the
+            // kubeconfig's user is then taken as a cluster admin.
+            _ => {}
         }
         Ok(rc)
     }
@@ -217,7 +234,7 @@ impl RemoteCluster {
         let resp = self
             .agent
             .run(req)
-            .map_err(|e| Status::failure(503, "ServiceUnavailable", format!("{url}: {e}")))?;
+            .map_err(|e| Status::failure(503, TRANSPORT_ERROR, format!("{url}: {e}")))?;
         let code = resp.status().as_u16();
         let text = resp
             .into_body()
@@ -243,6 +260,10 @@ impl RemoteCluster {
         let body = req.body.as_ref().map(|b| b.to_string());
         match verb {
             Verb::Watch => {
+                // The initial state comes from a list, but the verb authorized must be `watch`
+                // (a user may list and not watch): open the watch itself first, and keep only
+                // its answer's status.
+                self.probe_watch(who, &req)?;
                 let list = self.apply(
                     who,
                     ApiRequest {
@@ -354,6 +375,45 @@ impl RemoteCluster {
                 self.send(Some(who), "DELETE", &path, None)
             }
         }
+    }
+
+    /// Open a watch of `req` and close it as soon as the server answered: an error Status
+    /// (403, 400 for a bad selector, …) is the watch's; events are not read.
+    fn probe_watch(&self, who: &Identity, req: &ApiRequest) -> Result<(), Status> {
+        let opts = ListOptions {
+            label_selector: req.list.label_selector.clone(),
+            field_selector: req.list.field_selector.clone(),
+            ..Default::default()
+        };
+        let url = format!(
+            "{}{}{}&timeoutSeconds=1",
+            self.server,
+            request_path(req),
+            query(&opts, true, false)
+        );
+        let mut r = ureq::http::Request::builder()
+            .method("GET")
+            .uri(&url)
+            .header("Accept", "application/json");
+        if let Some(t) = &self.token {
+            r = r.header("Authorization", format!("Bearer {t}"));
+        }
+        for (k, v) in self.impersonation(Some(who)) {
+            r = r.header(k, v);
+        }
+        let r = r
+            .body(Vec::new())
+            .map_err(|e| Status::bad_request(e.to_string()))?;
+        let resp = self
+            .agent
+            .run(r)
+            .map_err(|e| Status::failure(503, TRANSPORT_ERROR, format!("{url}: {e}")))?;
+        let code = resp.status().as_u16();
+        if code >= 400 {
+            let text = resp.into_body().read_to_string().unwrap_or_default();
+            return Err(status_from(code, &text));
+        }
+        Ok(())
     }
 
     /// Events after the cursor: one short watch request (up to `wait`), like `Cluster::watch_poll`.

@@ -50,6 +50,15 @@ struct UserEntry {
     client_key: String,
     #[serde(default)]
     token: String,
+    #[serde(default, rename = "tokenFile")]
+    token_file: String,
+    /// Credentials csrsim cannot obtain (a plugin to run, a login): refused by name.
+    #[serde(default)]
+    exec: Option<serde_json::Value>,
+    #[serde(default)]
+    auth_provider: Option<serde_json::Value>,
+    #[serde(default)]
+    username: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -127,6 +136,28 @@ impl Kubeconfig {
             ..Default::default()
         };
         if let Some(u) = user {
+            let unsupported = if u.exec.is_some() {
+                Some("exec (a credential plugin)")
+            } else if u.auth_provider.is_some() {
+                Some("auth-provider")
+            } else if !u.username.is_empty() {
+                Some("username/password")
+            } else {
+                None
+            };
+            if let Some(what) = unsupported {
+                return Err(format!(
+                    "user {:?}: {what} credentials are not supported; use a kubeconfig with a \
+                     client certificate or a bearer token (token or tokenFile), e.g. a \
+                     ServiceAccount token",
+                    ctx.value.user
+                ));
+            }
+            if !u.token_file.is_empty() {
+                let p = base.join(&u.token_file);
+                let t = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+                kc.token = Some(t.trim().to_string());
+            }
             kc.client_cert_pem =
                 data_or_file(&u.client_certificate_data, &u.client_certificate, base)?;
             kc.client_key_pem = data_or_file(&u.client_key_data, &u.client_key, base)?;
@@ -150,5 +181,34 @@ mod tests {
         assert_eq!(kc.ca_pem.as_deref(), Some(&b"hi"[..]));
         assert_eq!(kc.token.as_deref(), Some("abc"));
         assert!(Kubeconfig::parse(text, Some("nope"), Path::new(".")).is_err());
+    }
+
+    #[test]
+    fn credentials_csrsim_cannot_use_are_refused_by_name() {
+        let base = "clusters:\n- name: c\n  cluster: {server: https://x}\ncontexts:\n- name: ctx\n  context: {cluster: c, user: u}\ncurrent-context: ctx\nusers:\n- name: u\n  user:\n";
+        for (user, what) in [
+            (
+                "    exec: {command: aws, apiVersion: client.authentication.k8s.io/v1}\n",
+                "exec (a credential plugin)",
+            ),
+            ("    auth-provider: {name: gcp}\n", "auth-provider"),
+            (
+                "    username: admin\n    password: pw\n",
+                "username/password",
+            ),
+        ] {
+            let e = Kubeconfig::parse(&format!("{base}{user}"), None, Path::new("."))
+                .err()
+                .unwrap_or_default();
+            assert!(
+                e.starts_with(&format!("user \"u\": {what} credentials are not supported")),
+                "{e}"
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("tok"), "s3cret\n").unwrap();
+        let kc =
+            Kubeconfig::parse(&format!("{base}    tokenFile: tok\n"), None, dir.path()).unwrap();
+        assert_eq!(kc.token.as_deref(), Some("s3cret"));
     }
 }

@@ -224,6 +224,30 @@ pub fn junit(scenarios: &[Loaded], results: &[ScenarioResult], profile: Profile)
     o
 }
 
+/// JSON: the in-process report's shape (`summary`, `seed`, `results`), plus the `profile` and
+/// each result's upstream `source`, as the text and JUnit reports have them.
+pub fn json(
+    scenarios: &[Loaded],
+    results: &[ScenarioResult],
+    profile: Profile,
+    seed: Option<u64>,
+) -> String {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&report::json(results, seed)).unwrap_or_default();
+    v["profile"] = profile.as_str().into();
+    if let Some(items) = v["results"].as_array_mut() {
+        for (item, r) in items.iter_mut().zip(results) {
+            let src = scenarios
+                .iter()
+                .find(|l| l.id() == r.id)
+                .map(source_of)
+                .unwrap_or_default();
+            item["source"] = src.into();
+        }
+    }
+    serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+}
+
 /// A run id: wall-clock seconds and the process id (unique enough per cluster).
 fn new_run_id() -> String {
     let secs = std::time::SystemTime::now()
@@ -325,7 +349,7 @@ pub fn run_remote_cli(args: &RunArgs, mut scenarios: Vec<Loaded>) -> i32 {
     };
     let body = match args.format {
         Format::Junit => junit(&scenarios, &results, profile),
-        Format::Json => report::json(&results, args.seed),
+        Format::Json => json(&scenarios, &results, profile, args.seed),
         Format::Text => text(&scenarios, &results, profile),
     };
     match &args.output {

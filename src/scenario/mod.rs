@@ -73,7 +73,8 @@ pub struct RunArgs {
     /// Report format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
-    /// Write the report to FILE instead of stdout (the text summary still goes to stdout).
+    /// Write the report to FILE instead of stdout (the text summary still goes to stdout; with
+    /// --kubeconfig, the whole text report).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Draw each CSR's states and certificate validity over virtual time into FILE.svg
@@ -94,7 +95,8 @@ pub struct RunArgs {
     /// What the target offers: `full` (default) or `custom-signer`.
     #[arg(long, value_enum, requires = "kubeconfig")]
     pub profile: Option<conformance::Profile>,
-    /// How long an expectation waits for the target's controllers (default 10s).
+    /// How long an expectation waits for the target's controllers (default 10s); also the
+    /// least a `wait:` step lasts, the time a signer gets to misbehave before a negative rule.
     #[arg(long, requires = "kubeconfig")]
     pub step_timeout: Option<humantime::Duration>,
     /// The signer under test for `--profile custom-signer`: replaces the library's

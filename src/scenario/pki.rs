@@ -221,6 +221,8 @@ pub struct CertInfo {
     pub issuer_cn: String,
     pub not_before: i64,
     pub not_after: i64,
+    /// The DER SubjectPublicKeyInfo (compared with the request's by `key_matches_request`).
+    pub spki: Vec<u8>,
 }
 
 /// Parse the first certificate of a PEM bundle.
@@ -261,6 +263,7 @@ pub fn inspect(pem: &[u8]) -> Result<CertInfo, String> {
         .map(s)
         .unwrap_or_default();
     info.not_before = c.validity().not_before.timestamp();
+    info.spki = c.public_key().raw.to_vec();
     info.not_after = c.validity().not_after.timestamp();
     for ext in c.extensions() {
         match ext.parsed_extension() {

@@ -175,10 +175,36 @@ fn label(body: &mut Value, run_id: &str) {
     }
 }
 
+/// Take the run label out of an object the server answered, and `labels` with it when it held
+/// nothing else (the API omits an empty map): the scenario sees its objects as it made them.
+fn hide_label(obj: &mut Value) {
+    let Some(Value::Object(m)) = obj.get_mut("metadata") else {
+        return;
+    };
+    if let Some(Value::Object(l)) = m.get_mut("labels") {
+        l.remove(RUN_LABEL);
+        if l.is_empty() {
+            m.remove("labels");
+        }
+    }
+}
+
+/// [`hide_label`] on an answer: one object, or each item of a list.
+fn hide_labels(v: &mut Value) {
+    hide_label(v);
+    if let Some(Value::Array(items)) = v.get_mut("items") {
+        items.iter_mut().for_each(hide_label);
+    }
+}
+
 impl Target for RemoteTarget {
     fn apply(&mut self, who: &Identity, mut req: ApiRequest) -> Result<ApiResponse, Status> {
         let create = req.verb == Some(Verb::Create) && !req.dry_run;
-        if create {
+        // A full update of the main resource sends back what the scenario read, without the
+        // run label (see `hide_label`): put it back, so the update is what the scenario meant
+        // (an unchanged object stays a no-op) and the object stays findable by the label.
+        let relabel = create || (req.verb == Some(Verb::Update) && req.subresource.is_empty());
+        if relabel {
             if let Some(b) = req.body.as_mut() {
                 label(b, &self.opts.run_id);
             }
@@ -193,7 +219,14 @@ impl Target for RemoteTarget {
             req.resource.clone(),
             req.namespace.clone(),
         );
-        let out = self.rc.apply(who, req);
+        let mut out = self.rc.apply(who, req);
+        match &mut out {
+            Ok(ApiResponse::Created(v) | ApiResponse::Ok(v)) => hide_labels(v),
+            Ok(ApiResponse::Watch(w)) => {
+                w.initial.iter_mut().for_each(|e| hide_label(&mut e.object))
+            }
+            _ => {}
+        }
         if create {
             if let Ok(ApiResponse::Created(v) | ApiResponse::Ok(v)) = &out {
                 if let Some(name) = v["metadata"]["name"].as_str() {
@@ -215,7 +248,9 @@ impl Target for RemoteTarget {
     }
 
     fn watch_poll(&mut self, cursor: &mut WatchCursor) -> Result<Vec<WatchEvent>, Status> {
-        self.rc.watch_poll_for(cursor, Duration::from_secs(1))
+        let mut evs = self.rc.watch_poll_for(cursor, Duration::from_secs(1))?;
+        evs.iter_mut().for_each(|e| hide_label(&mut e.object));
+        Ok(evs)
     }
 
     fn now(&self) -> Time {
@@ -274,8 +309,19 @@ impl Target for RemoteTarget {
         (self.opts.step_timeout.as_millis() / self.opts.poll.as_millis().max(1)) as u32
     }
 
+    fn expect_timeout(&self) -> Option<Duration> {
+        Some(self.opts.step_timeout)
+    }
+
     fn settle(&mut self, d: Option<Duration>) {
-        std::thread::sleep(d.unwrap_or(self.opts.poll));
+        // `wait: D` (d = Some) gives the target's controllers time to misbehave before a
+        // negative check; a controller allowed `--step-timeout` to act gets at least that long,
+        // else a slow wrong signer would pass "no certificate without approval".
+        let d = match d {
+            Some(d) => d.max(self.opts.step_timeout),
+            None => self.opts.poll,
+        };
+        std::thread::sleep(d);
         self.refresh_now();
     }
 }
@@ -308,12 +354,31 @@ pub fn skip_reason(l: &Loaded, caps: &BTreeSet<Capability>, clock: bool) -> Opti
         matches!(st, Step::Approve(_))
             || matches!(st, Step::Update(u) if u.subresource.as_deref() == Some("approval"))
     });
+    // The built-in signers only act on `kubernetes.io/` signer names (the default of
+    // `create_csr`); a scenario whose CSRs are all for other signers cannot meet them.
+    let built_in_signer_csr = steps().any(|st| match st {
+        Step::CreateCsr(c) => c
+            .signer
+            .as_deref()
+            .is_none_or(|n| n.starts_with("kubernetes.io/")),
+        Step::Create(c) => matches!(
+            c.resource.as_str(),
+            "csr" | "certificatesigningrequests" | "certificatesigningrequest"
+        ),
+        Step::Kubelet(_) => true,
+        _ => false,
+    });
     let creates = steps().any(
         |st| matches!(st, Step::CreateCsr(c) if c.signer.as_deref() == Some(KUBELET_CLIENT_SIGNER)),
     );
     let advances = steps().any(|st| matches!(st, Step::Advance(_) | Step::AdvanceUntil(_)));
     let off = [
-        (Capability::Signer, c.signer, approves, "signer"),
+        (
+            Capability::Signer,
+            c.signer,
+            approves && built_in_signer_csr,
+            "signer",
+        ),
         (Capability::Approver, c.approver, creates, "approver"),
         (Capability::Cleaner, c.cleaner, advances, "cleaner"),
     ];
@@ -341,4 +406,44 @@ pub fn skip_reason(l: &Loaded, caps: &BTreeSet<Capability>, clock: bool) -> Opti
         return Some("needs a chosen watch history size (only possible in-process)".into());
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// Why each scenario would be skipped on a full-profile target with a clock.
+    #[test]
+    fn a_controller_left_off_matters_only_where_it_could_act() {
+        let caps: BTreeSet<Capability> = crate::scenario::conformance::Profile::Full.caps();
+        let signer_off = Some("relies on the built-in signer being off, and the target runs it");
+        let cases: &[(&str, Option<&str>)] = &[
+            // The default signer is kubernetes.io/kube-apiserver-client: it would issue.
+            ("- create_csr: {name: c}\n- approve: {name: c}\n", signer_off),
+            (
+                "- create_csr: {name: c, signer: kubernetes.io/kubelet-serving}\n- approve: {name: c}\n",
+                signer_off,
+            ),
+            // No built-in signer acts on another domain's signer name.
+            (
+                "- create_csr: {name: c, signer: example.com/nobody}\n- approve: {name: c}\n",
+                None,
+            ),
+            // Nothing approved: the signer has nothing to do.
+            ("- create_csr: {name: c}\n", None),
+            (
+                "- create_csr: {name: c}\n- update: {name: c, subresource: approval, set: {spec.signerName: x}}\n",
+                signer_off,
+            ),
+        ];
+        for (steps, want) in cases {
+            let l = crate::scenario::loader::parse(
+                Path::new("inline.yaml"),
+                &format!("name: x\nsteps:\n{steps}"),
+            )
+            .expect("loads");
+            assert_eq!(skip_reason(&l[0], &caps, true).as_deref(), *want, "{steps}");
+        }
+    }
 }

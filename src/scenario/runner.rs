@@ -14,6 +14,7 @@ use super::schema::*;
 use crate::api::meta::{ListOptions, Preconditions};
 use crate::api::{CertificateSigningRequest, EventType, Status, Time, WatchEvent};
 use crate::auth::{Attributes, Identity};
+use crate::pki::csr as pki_csr;
 use crate::sim::{ApiRequest, ApiResponse, Cluster, Config, PatchType, Verb, WatchCursor};
 use base64::Engine;
 use serde::Serialize;
@@ -71,6 +72,11 @@ pub trait Target {
     // controllers), with `settle` between tries; 0 in-process.
     fn expect_retries(&self) -> u32 {
         0
+    }
+    // conformance: how long those retries last in all (`--step-timeout`), for the failure
+    // message; None in-process.
+    fn expect_timeout(&self) -> Option<Duration> {
+        None
     }
     // conformance: let real time pass (`d`: how long); no-op in-process.
     fn settle(&mut self, _d: Option<Duration>) {}
@@ -1043,6 +1049,15 @@ impl<T: Target> Runner<'_, T> {
                     self.t.settle(None);
                     out = self.expect(e);
                 }
+                let timeout = self.t.expect_timeout().filter(|t| !t.is_zero());
+                if let (Err(m), Some(t)) = (&mut out, timeout) {
+                    // Say how long the target had: a slow controller needs a longer timeout.
+                    m.message = format!(
+                        "{}, still after {} (--step-timeout)",
+                        m.message,
+                        humantime::format_duration(t)
+                    );
+                }
                 out
             }
             Step::ExpectWatch(w) => self.expect_watch(w),
@@ -1887,12 +1902,57 @@ impl<T: Target> Runner<'_, T> {
             if have > d.0 {
                 cmp(
                     "validity_at_most",
-                    format!("at most {}", humantime::format_duration(d.0)),
-                    humantime::format_duration(have).to_string(),
+                    format!("at most {}", hours(d.0)),
+                    format!(
+                        "{} (notBefore {}, notAfter {})",
+                        hours(have),
+                        Time(info.not_before).to_rfc3339(),
+                        Time(info.not_after).to_rfc3339()
+                    ),
+                );
+            }
+        }
+        // conformance: the certificate certifies the requester's key.
+        if let Some(want) = c.key_matches_request {
+            let request = unb64(&obj["spec"]["request"]);
+            let requested = pki_csr::parse_pem(&request).map(|r| r.spki_der);
+            let have = match &requested {
+                Ok(k) => *k == info.spki,
+                Err(_) => false,
+            };
+            if have != want {
+                let say = |m: bool| {
+                    if m {
+                        "the public key of spec.request".to_string()
+                    } else {
+                        "another public key than spec.request's".to_string()
+                    }
+                };
+                cmp(
+                    "key_matches_request",
+                    say(want),
+                    match &requested {
+                        Err(e) => format!("spec.request unreadable: {e}"),
+                        Ok(_) => say(have),
+                    },
                 );
             }
         }
         Ok(())
+    }
+}
+
+/// A duration as Go prints one, in hours at most (`8760h5m0s`, `15m0s`): what `expirationSeconds`
+/// users reason in, where humantime would say `11months 30days 3h 55m 24s` for 365 days.
+fn hours(d: Duration) -> String {
+    let s = d.as_secs();
+    let (h, m, s) = (s / 3600, s / 60 % 60, s % 60);
+    if h > 0 {
+        format!("{h}h{m}m{s}s")
+    } else if m > 0 {
+        format!("{m}m{s}s")
+    } else {
+        format!("{s}s")
     }
 }
 
@@ -1910,6 +1970,18 @@ fn summarize(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn validity_durations_read_in_hours_as_go_prints_them() {
+        for (secs, want) in [
+            (365 * 86400 + 300, "8760h5m0s"),
+            (900, "15m0s"),
+            (42, "42s"),
+            (3600, "1h0m0s"),
+        ] {
+            assert_eq!(hours(Duration::from_secs(secs)), want);
+        }
+    }
 
     #[test]
     fn paths_parse_keys_and_indexes() {

@@ -587,6 +587,9 @@ pub struct CertExpect {
     pub validity: Option<Dur>,
     // conformance: NotAfter − NotBefore at most this (external signers may issue shorter).
     pub validity_at_most: Option<Dur>,
+    // conformance: `true`: the certificate's public key is the one in `spec.request` (an
+    // external signer must certify the requester's key).
+    pub key_matches_request: Option<bool>,
     /// Number of PEM blocks.
     pub blocks: Option<usize>,
 }
