@@ -207,6 +207,27 @@ impl RemoteCluster {
         h
     }
 
+    /// A request to `url` with the kubeconfig's bearer token (if any) and, for `who`, the
+    /// impersonation headers; JSON accepted.
+    fn request(
+        &self,
+        method: &str,
+        url: &str,
+        who: Option<&Identity>,
+    ) -> ureq::http::request::Builder {
+        let mut req = ureq::http::Request::builder()
+            .method(method)
+            .uri(url)
+            .header("Accept", "application/json");
+        if let Some(t) = &self.token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        for (k, v) in self.impersonation(who) {
+            req = req.header(k, v);
+        }
+        req
+    }
+
     fn send(
         &self,
         who: Option<&Identity>,
@@ -215,17 +236,7 @@ impl RemoteCluster {
         body: Option<(&str, String)>,
     ) -> Result<ApiResponse, Status> {
         let url = format!("{}{}", self.server, path_q);
-        let req = ureq::http::Request::builder()
-            .method(method)
-            .uri(&url)
-            .header("Accept", "application/json");
-        let mut req = match &self.token {
-            Some(t) => req.header("Authorization", format!("Bearer {t}")),
-            None => req,
-        };
-        for (k, v) in self.impersonation(who) {
-            req = req.header(k, v);
-        }
+        let req = self.request(method, &url, who);
         let (ct, bytes) = body.unwrap_or(("application/json", String::new()));
         let req = req
             .header("Content-Type", ct)
@@ -391,17 +402,8 @@ impl RemoteCluster {
             request_path(req),
             query(&opts, true, false)
         );
-        let mut r = ureq::http::Request::builder()
-            .method("GET")
-            .uri(&url)
-            .header("Accept", "application/json");
-        if let Some(t) = &self.token {
-            r = r.header("Authorization", format!("Bearer {t}"));
-        }
-        for (k, v) in self.impersonation(Some(who)) {
-            r = r.header(k, v);
-        }
-        let r = r
+        let r = self
+            .request("GET", &url, Some(who))
             .body(Vec::new())
             .map_err(|e| Status::bad_request(e.to_string()))?;
         let resp = self
@@ -444,14 +446,8 @@ impl RemoteCluster {
             query(&opts, true, false),
             wait.as_secs().max(1)
         );
-        let mut r = ureq::http::Request::builder()
-            .method("GET")
-            .uri(&url)
-            .header("Accept", "application/json");
-        if let Some(t) = &self.token {
-            r = r.header("Authorization", format!("Bearer {t}"));
-        }
-        let r = r
+        let r = self
+            .request("GET", &url, None)
             .body(Vec::new())
             .map_err(|e| Status::bad_request(e.to_string()))?;
         let resp = self
