@@ -168,13 +168,6 @@ pub fn text(scenarios: &[Loaded], results: &[ScenarioResult], profile: Profile) 
     o
 }
 
-fn xml(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// JUnit XML: one testcase per rule, its upstream source as a property.
 pub fn junit(scenarios: &[Loaded], results: &[ScenarioResult], profile: Profile) -> String {
     let s = report::summarize(results);
@@ -196,25 +189,29 @@ pub fn junit(scenarios: &[Loaded], results: &[ScenarioResult], profile: Profile)
         let _ = writeln!(
             o,
             "  <testcase classname=\"{}\" name=\"{}\">\n    <properties><property name=\"source\" value=\"{}\"/></properties>",
-            xml(&r.id),
-            xml(&r.name),
-            xml(&src)
+            report::xml_escape(&r.id),
+            report::xml_escape(&r.name),
+            report::xml_escape(&src)
         );
         match &r.outcome {
             Outcome::Passed => {}
             Outcome::Skipped { reason } => {
-                let _ = writeln!(o, "    <skipped message=\"{}\"/>", xml(reason));
+                let _ = writeln!(
+                    o,
+                    "    <skipped message=\"{}\"/>",
+                    report::xml_escape(reason)
+                );
             }
             Outcome::Failed(f) => {
                 let _ = writeln!(
                     o,
                     "    <failure message=\"{}\">step {} `{}` (line {})\nexpected:\n{}\nactual:\n{}</failure>",
-                    xml(&f.mismatch.message),
+                    report::xml_escape(&f.mismatch.message),
                     f.step,
                     f.kind,
                     f.line,
-                    xml(f.mismatch.expected.as_deref().unwrap_or("")),
-                    xml(f.mismatch.actual.as_deref().unwrap_or(""))
+                    report::xml_escape(f.mismatch.expected.as_deref().unwrap_or("")),
+                    report::xml_escape(f.mismatch.actual.as_deref().unwrap_or(""))
                 );
             }
         }

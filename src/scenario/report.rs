@@ -211,7 +211,8 @@ pub fn json(results: &[ScenarioResult], seed: Option<u64>) -> String {
     serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
 }
 
-fn xml_escape(s: &str) -> String {
+/// Text for XML content and attribute values (the in-process and conformance JUnit reports).
+pub(crate) fn xml_escape(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
