@@ -370,7 +370,7 @@ fn json_and_junit_reports_name_the_profile_and_each_rules_source() {
         "{xml}"
     );
     assert!(
-        xml.contains("<property name=\"source\" value=\"pkg/controller/certificates/authority/authority.go: Sign creates the certificate for the request's PublicKey\"/>"),
+        xml.contains("<property name=\"source\" value=\"pkg/controller/certificates/authority/authority.go: Sign creates the certificate for the request&apos;s PublicKey\"/>"),
         "{xml}"
     );
     server.stop();
