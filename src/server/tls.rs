@@ -385,21 +385,10 @@ pub fn checked_cert(leaf_der: &[u8], ca_der: &[u8]) -> CheckedResult {
     fresh
 }
 
-/// The user and groups the x509 authenticator reads: Go's `pkix.Name.FillFromRDNSequence`
-/// keeps the *last* CN and every O in order, and skips any value that does not decode as a
-/// Go string (so a non-string O is no group at all, not an empty one).
+/// The user and groups the x509 authenticator reads: Go's `pkix.Name` (the last CN, every
+/// string O in order; see [`crate::pki::cert_facts::cn_and_orgs`]).
 fn go_subject(name: &x509_parser::x509::X509Name) -> CertSubject {
-    use x509_parser::oid_registry::{OID_X509_COMMON_NAME, OID_X509_ORGANIZATION_NAME};
-    let mut common_name = String::new();
-    let mut organizations = Vec::new();
-    for atv in name.iter().flat_map(|rdn| rdn.iter()) {
-        let Ok(v) = atv.as_str() else { continue };
-        if atv.attr_type() == &OID_X509_COMMON_NAME {
-            common_name = v.to_string();
-        } else if atv.attr_type() == &OID_X509_ORGANIZATION_NAME {
-            organizations.push(v.to_string());
-        }
-    }
+    let (common_name, organizations) = crate::pki::cert_facts::cn_and_orgs(name);
     CertSubject {
         common_name,
         organizations,
