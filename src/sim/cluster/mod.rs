@@ -1461,6 +1461,7 @@ impl Cluster {
             field_selector: req.list.field_selector.clone(),
             rv: self.store.rv(),
             bookmarks: req.list.allow_watch_bookmarks,
+            who: None,
         };
         let mut initial = Vec::new();
         // `waitUntilWatchCacheFreshAndForceAllEvents`: a watch-list request waits (3 s) for the
