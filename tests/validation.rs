@@ -604,6 +604,89 @@ fn node_restriction_rule() {
     assert_eq!((e.code, e.message.as_str()), (403, "certificatesigningrequests.certificates.k8s.io \"e\" is forbidden: could not determine node from user \"system:node:\""));
 }
 
+/// noderestriction/admission.go `Admit`: the nameless node identity is refused before the
+/// plugin looks at the resource, for every operation it handles (create, update, delete:
+/// subresources, patches, reviews and each item of a delete-collection included), after
+/// the 404 of a missing object and before the 409 of a stale resourceVersion.
+#[test]
+fn node_restriction_refuses_a_nameless_node_on_every_operation() {
+    use csrsim::sim::PatchType;
+    let mut c = bare_cluster();
+    let admin = Identity::admin();
+    let pem = csr_pem("alice", &[], &[]);
+    create(
+        &mut c,
+        &admin,
+        csr_body("x", "example.com/x", &["client auth"], &pem),
+    )
+    .unwrap();
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}});
+    c.apply(
+        &admin,
+        ApiRequest::new(Verb::Create, "", "secrets")
+            .namespace("default")
+            .body(secret.clone()),
+    )
+    .unwrap();
+    let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}});
+    c.apply(
+        &admin,
+        ApiRequest::new(Verb::Create, "", "namespaces").body(ns.clone()),
+    )
+    .unwrap();
+    let nameless = Identity::user("system:node:", &["system:nodes", "system:masters"]);
+    let csr = value(
+        c.apply(&admin, ApiRequest::csr(Verb::Get).name("x"))
+            .unwrap(),
+    );
+    let mut stale = csr.clone();
+    stale["metadata"]["resourceVersion"] = json!("1");
+    let forbidden = |what: &str| {
+        format!("{what} is forbidden: could not determine node from user \"system:node:\"")
+    };
+    let csr_x = forbidden("certificatesigningrequests.certificates.k8s.io \"x\"");
+    let merge = |r: ApiRequest| {
+        r.patch(
+            PatchType::Merge,
+            json!({"metadata": {"labels": {"a": "b"}}}),
+        )
+    };
+    let rows: Vec<(&str, ApiRequest, (u16, String))> = vec![
+        ("csr update", ApiRequest::csr(Verb::Update).name("x").body(csr.clone()), (403, csr_x.clone())),
+        ("csr update, stale resourceVersion", ApiRequest::csr(Verb::Update).name("x").body(stale), (403, csr_x.clone())),
+        ("csr /approval", ApiRequest::csr(Verb::Update).name("x").subresource("approval").body(csr.clone()), (403, csr_x.clone())),
+        ("csr /status", ApiRequest::csr(Verb::Update).name("x").subresource("status").body(csr.clone()), (403, csr_x.clone())),
+        ("csr patch", merge(ApiRequest::csr(Verb::Patch).name("x")), (403, csr_x.clone())),
+        ("csr delete", ApiRequest::csr(Verb::Delete).name("x"), (403, csr_x.clone())),
+        ("csr delete-collection", ApiRequest::csr(Verb::DeleteCollection),
+         (403, forbidden("certificatesigningrequests.certificates.k8s.io \"Unknown\""))),
+        ("missing csr: 404 first", ApiRequest::csr(Verb::Delete).name("nope"),
+         (404, "certificatesigningrequests.certificates.k8s.io \"nope\" not found".into())),
+        ("secret create", ApiRequest::new(Verb::Create, "", "secrets").namespace("default")
+            .body(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"generateName": "g-"}})),
+         (403, forbidden("secrets \"g-\""))),
+        ("secret patch", merge(ApiRequest::new(Verb::Patch, "", "secrets").namespace("default").name("s")),
+         (403, forbidden("secrets \"s\""))),
+        ("namespace delete", ApiRequest::new(Verb::Delete, "", "namespaces").name("n"),
+         (403, forbidden("namespaces \"n\""))),
+        ("self subject review", ApiRequest::new(Verb::Create, "authentication.k8s.io", "selfsubjectreviews")
+            .body(json!({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})),
+         (403, forbidden("selfsubjectreviews.authentication.k8s.io \"Unknown\""))),
+    ];
+    for (case, req, want) in rows {
+        let e = c.apply(&nameless, req).unwrap_err();
+        assert_eq!((e.code, e.message), want, "{case}");
+    }
+    // Reads are not admitted: a get or list goes through.
+    c.apply(&nameless, ApiRequest::csr(Verb::Get).name("x"))
+        .unwrap();
+    c.apply(&nameless, ApiRequest::csr(Verb::List)).unwrap();
+    // A named node is not refused by this rule (an ordinary user neither).
+    let named = Identity::user("system:node:n1", &["system:nodes", "system:masters"]);
+    c.apply(&named, merge(ApiRequest::csr(Verb::Patch).name("x")))
+        .unwrap();
+}
+
 fn base64_of(s: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(s)

@@ -1156,7 +1156,9 @@ impl Cluster {
                 )
                 .map(ApiResponse::Ok)
             }
-            Verb::Delete => self.delete(&info, &namespace, &req).map(ApiResponse::Ok),
+            Verb::Delete => self
+                .delete(who, &info, &namespace, &req)
+                .map(ApiResponse::Ok),
             Verb::DeleteCollection => {
                 let list = self.list(
                     &info,
@@ -1166,6 +1168,11 @@ impl Cluster {
                         ..Default::default()
                     },
                 )?;
+                // Each item's delete runs admission with the collection's attributes (no
+                // name): NodeRestriction's refusal of the first item ends the request.
+                if list["items"].as_array().is_some_and(|a| !a.is_empty()) {
+                    admission::node_restriction::admit_node_identity(who, &gr(&info), "Unknown")?;
+                }
                 let mut deleted = Vec::new();
                 for item in list["items"].as_array().cloned().unwrap_or_default() {
                     let name = meta_str(&item, "name").to_string();
@@ -1179,7 +1186,7 @@ impl Cluster {
                         orphan_dependents: req.orphan_dependents,
                         ..Default::default()
                     };
-                    if self.delete(&info, &ns, &r).is_ok() {
+                    if self.delete(who, &info, &ns, &r).is_ok() {
                         deleted.push(item);
                     }
                 }
@@ -1675,6 +1682,8 @@ impl Cluster {
             }
             return Ok(ApiResponse::Created(render.answer(|| written, &name, &uid)));
         }
+        // NodeRestriction (mutating admission: before the strategy and validation).
+        admission::node_restriction::admit_node_identity(who, &gr(info), &admission_name)?;
         let obj = self.create_generic_checks(who, info, obj)?;
         if rv_set {
             return Err(rv_refused());
@@ -2340,6 +2349,9 @@ impl Cluster {
         let old: Value = self
             .stored_value(&key)
             .ok_or_else(|| Status::not_found(&gr(info), name))?;
+        // Mutating admission (NodeRestriction) runs in `UpdatedObject`, before the
+        // resourceVersion is compared.
+        admission::node_restriction::admit_node_identity(who, &gr(info), name)?;
         let old_rv = meta_str(&old, "resourceVersion").to_string();
         check_update_rv(info, name, meta_str(&body, "resourceVersion"), &old_rv)?;
         // rest.BeforeUpdate: system fields come from the old object.
@@ -2440,6 +2452,7 @@ impl Cluster {
         let old = self
             .csr_arc(name)
             .ok_or_else(|| Status::not_found(&gr(info), name))?;
+        admission::node_restriction::admit_node_identity(who, &gr(info), name)?;
         let old_rv = old.metadata.resource_version.clone();
         let new_rv = match &body {
             UpdateBody::Value(v) => meta_str(v, "resourceVersion"),
@@ -2800,9 +2813,15 @@ impl Cluster {
         Ok(obj)
     }
 
-    fn delete(&mut self, info: &ResourceInfo, ns: &str, req: &ApiRequest) -> Result<Value, Status> {
+    fn delete(
+        &mut self,
+        who: &Identity,
+        info: &ResourceInfo,
+        ns: &str,
+        req: &ApiRequest,
+    ) -> Result<Value, Status> {
         if info.resource == "certificatesigningrequests" {
-            return self.delete_csr(info, req);
+            return self.delete_csr(who, info, req);
         }
         let name = req.name.as_str();
         let key = store::key(info.group, info.resource, ns, name);
@@ -2835,6 +2854,8 @@ impl Cluster {
                 "this namespace may not be deleted",
             ));
         }
+        // NodeRestriction: the delete's admission, after the preconditions.
+        admission::node_restriction::admit_node_identity(who, &gr(info), name)?;
         if info.resource == "namespaces" {
             if let Some(answer) = self.delete_namespace(info, &key, &obj, req)? {
                 return Ok(answer);
@@ -2891,7 +2912,12 @@ impl Cluster {
     }
 
     /// [`Cluster::delete`] for a CSR, from the typed object in [`CsrCache`].
-    fn delete_csr(&mut self, info: &ResourceInfo, req: &ApiRequest) -> Result<Value, Status> {
+    fn delete_csr(
+        &mut self,
+        who: &Identity,
+        info: &ResourceInfo,
+        req: &ApiRequest,
+    ) -> Result<Value, Status> {
         let name = req.name.as_str();
         let key = Self::csr_key(name);
         let old = self
@@ -2905,6 +2931,7 @@ impl Cluster {
             uid,
             &old.metadata.resource_version,
         )?;
+        admission::node_restriction::admit_node_identity(who, &gr(info), name)?;
         let success = || {
             serde_json::to_value(Status::success(&gr(info), name, info.resource, uid))
                 .expect("status")
