@@ -187,6 +187,124 @@ fn bad_request_bytes_and_expiration() {
     create(&mut c, &Identity::admin(), body).expect("600 is accepted");
 }
 
+/// A wrong-typed field reached by a PUT or a patch, and a `metadata` that is no object:
+/// the decoder's errors (apiserver handlers: create/update decode → 400 `… cannot be handled
+/// as …`; `jsonPatcher` → 422 on field `patch` with the patched JSON and `encoding/json`'s
+/// text; `smpPatcher` → 422 with `%+v` of the patch and the unstructured converter's text).
+#[test]
+fn wrong_types_in_updates_and_patches() {
+    use csrsim::sim::PatchType;
+    let mut c = bare_cluster();
+    let admin = Identity::admin();
+    let pem = csr_pem("alice", &[], &[]);
+    let cannot = "CertificateSigningRequest in version \"v1\" cannot be handled as a CertificateSigningRequest: json: cannot unmarshal ";
+    let mut body = csr_body("x", "example.com/x", CLIENT, &pem);
+    body["metadata"] = json!([]);
+    let e = c
+        .apply(&admin, ApiRequest::csr(Verb::Create).body(body))
+        .unwrap_err();
+    assert_eq!((e.code, e.message), (400, format!("{cannot}array into Go struct field CertificateSigningRequest.metadata of type v1.ObjectMeta")));
+    create(&mut c, &admin, csr_body("x", "example.com/x", CLIENT, &pem)).unwrap();
+    let cur = value(
+        c.apply(&admin, ApiRequest::csr(Verb::Get).name("x"))
+            .unwrap(),
+    );
+    let mut put = cur.clone();
+    put["metadata"] = json!("x");
+    let e = c
+        .apply(&admin, ApiRequest::csr(Verb::Update).name("x").body(put))
+        .unwrap_err();
+    assert_eq!((e.code, e.message), (400, format!("{cannot}string into Go struct field CertificateSigningRequest.metadata of type v1.ObjectMeta")));
+    let mut put = cur.clone();
+    put["metadata"]["labels"] = json!({"a": 1});
+    let e = c
+        .apply(&admin, ApiRequest::csr(Verb::Update).name("x").body(put))
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.message),
+        (
+            400,
+            format!(
+                "{cannot}number into Go struct field ObjectMeta.metadata.labels of type string"
+            )
+        )
+    );
+
+    let json_err = "json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string";
+    let labels = json!({"metadata": {"labels": {"a": 1}}});
+    for (case, pt, patch, want) in [
+        ("merge", PatchType::Merge, labels.clone(), json_err),
+        ("json", PatchType::Json, json!([{"op": "add", "path": "/metadata/labels", "value": {"a": 1}}]), json_err),
+        ("merge, string for int32", PatchType::Merge, json!({"spec": {"expirationSeconds": "600"}}),
+         "json: cannot unmarshal string into Go struct field CertificateSigningRequestSpec.spec.expirationSeconds of type int32"),
+    ] {
+        let e = c
+            .apply(&admin, ApiRequest::csr(Verb::Patch).name("x").patch(pt, patch))
+            .unwrap_err();
+        assert_eq!((e.code, e.reason.as_str()), (422, "Invalid"), "{case}");
+        assert!(
+            e.message.starts_with(" \"\" is invalid: patch: Invalid value: \"{\\\"apiVersion\\\":")
+                && e.message.ends_with(&format!("\": {want}")),
+            "{case}: {}",
+            e.message
+        );
+    }
+    for (case, patch, want) in [
+        (
+            "integer label",
+            labels,
+            "map[metadata:map[labels:map[a:1]]]\": cannot convert int64 to string",
+        ),
+        (
+            "bool annotation",
+            json!({"metadata": {"annotations": {"a": true}}}),
+            "map[metadata:map[annotations:map[a:true]]]\": unrecognized type: string",
+        ),
+        (
+            "string for int32",
+            json!({"spec": {"expirationSeconds": "600"}}),
+            "map[spec:map[expirationSeconds:600]]\": unrecognized type: int32",
+        ),
+        (
+            "fractional int32",
+            json!({"spec": {"expirationSeconds": 600.5}}),
+            "map[spec:map[expirationSeconds:600.5]]\": cannot convert float64 to int32",
+        ),
+        (
+            "string for a list",
+            json!({"metadata": {"finalizers": "x"}}),
+            "map[metadata:map[finalizers:x]]\": cannot restore slice from string",
+        ),
+        (
+            "list for a map",
+            json!({"metadata": {"labels": ["x"]}}),
+            "map[metadata:map[labels:[x]]]\": cannot restore map from slice",
+        ),
+        (
+            "number for a struct",
+            json!({"spec": 5}),
+            "map[spec:5]\": cannot restore struct from: int64",
+        ),
+    ] {
+        let e = c
+            .apply(
+                &admin,
+                ApiRequest::csr(Verb::Patch)
+                    .name("x")
+                    .patch(PatchType::StrategicMerge, patch),
+            )
+            .unwrap_err();
+        assert_eq!(
+            (e.code, e.message),
+            (
+                422,
+                format!(" \"\" is invalid: patch: Invalid value: \"{want}")
+            ),
+            "{case}"
+        );
+    }
+}
+
 #[test]
 fn create_stamps_user_and_drops_status() {
     let mut c = bare_cluster();

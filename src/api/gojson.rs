@@ -137,6 +137,86 @@ fn check<'a>(v: &'a Value, ty: &GoType, ctx: &str, path: &mut Vec<&'a str>) -> O
     }
 }
 
+/// The error `runtime.DefaultUnstructuredConverter.FromUnstructured` returns for `v` (a
+/// strategic merge patch's result, as `map[string]interface{}` with integers as `int64`)
+/// converted into the struct `root`, if any: the first in Go field order. Its texts are not
+/// `encoding/json`'s: `cannot convert int64 to string` (an integer where a string kind is
+/// expected), `unrecognized type: <kind>` (any other scalar of the wrong kind), `cannot
+/// restore slice from <kind>`, `cannot restore map from <kind>`, `cannot restore struct
+/// from: <kind>`, `error decoding from json: <base64 error>`. An integer into an integer
+/// field always converts (Go's conversion wraps), a float only when it is integral.
+pub fn unstructured_error(v: &Value, root: &GoStruct) -> Option<String> {
+    let Value::Object(m) = v else {
+        return None;
+    };
+    u_fields(m, root)
+}
+
+/// `reflect.Kind` of a decoded JSON value, as the converter prints it.
+fn u_kind(v: &Value) -> &'static str {
+    match v {
+        Value::String(_) => "string",
+        Value::Number(n) if n.is_i64() => "int64",
+        Value::Number(_) => "float64",
+        Value::Bool(_) => "bool",
+        Value::Array(_) => "slice",
+        Value::Object(_) => "map",
+        Value::Null => "invalid",
+    }
+}
+
+fn u_fields(m: &serde_json::Map<String, Value>, st: &GoStruct) -> Option<String> {
+    st.fields
+        .iter()
+        .find_map(|(name, ty)| m.get(*name).and_then(|v| u_check(v, ty)))
+}
+
+fn u_check(v: &Value, ty: &GoType) -> Option<String> {
+    if v.is_null() {
+        return None;
+    }
+    let kind = u_kind(v);
+    match ty {
+        GoType::Opaque | GoType::Any => None,
+        GoType::Str(go) => match v {
+            Value::String(_) => None,
+            _ if kind == "int64" => Some(format!("cannot convert int64 to {go}")),
+            _ => Some("unrecognized type: string".into()),
+        },
+        GoType::Int(go, _, _) => match v {
+            Value::Number(n) if n.is_i64() => None,
+            Value::Number(n) => {
+                let f = n.as_f64().unwrap_or(0.5);
+                (f.trunc() != f).then(|| format!("cannot convert float64 to {go}"))
+            }
+            _ => Some(format!("unrecognized type: {go}")),
+        },
+        GoType::Bool => (!v.is_boolean()).then(|| "unrecognized type: bool".into()),
+        GoType::Bytes => match v {
+            Value::String(s) => decode_base64_std(s.as_bytes())
+                .err()
+                .map(|e| format!("error decoding from json: {e}")),
+            // Each element converts into a `uint8`.
+            Value::Array(a) => a
+                .iter()
+                .find_map(|x| u_check(x, &GoType::Int("uint8", 0, 255))),
+            _ => Some(format!("cannot restore slice from {kind}")),
+        },
+        GoType::List(_, elem) => match v {
+            Value::Array(a) => a.iter().find_map(|x| u_check(x, elem)),
+            _ => Some(format!("cannot restore slice from {kind}")),
+        },
+        GoType::Map(_, elem) => match v {
+            Value::Object(m) => m.values().find_map(|x| u_check(x, elem)),
+            _ => Some(format!("cannot restore map from {kind}")),
+        },
+        GoType::Struct(st) => match v {
+            Value::Object(m) => u_fields(m, st),
+            _ => Some(format!("cannot restore struct from: {kind}")),
+        },
+    }
+}
+
 /// The fields of `v` that the Go struct `root` does not have, as the strict decoder of
 /// `fieldValidation=Strict` names them (`spec.foo`, `status.conditions[0].bar`), in document
 /// order. `apiVersion` and `kind` belong to the type meta; opaque types are not looked into.

@@ -108,6 +108,32 @@ pub fn strict_patch_check(
     Err(Status::invalid("", "", "", &[err]))
 }
 
+/// A patched object that does not decode into the Go type `st` (a value of the wrong type):
+/// the patcher's `errors.NewInvalid(schema.GroupKind{}, "", …)` on field `patch`, 422. For a
+/// JSON or merge patch the value is the patched object's JSON and the error `encoding/json`'s
+/// (`jsonPatcher.applyPatchToCurrentObject`); for a strategic merge patch the value is Go's
+/// `%+v` of the patch and the error the unstructured converter's (`applyPatchToObject`).
+pub fn patch_decode_error(
+    st: &crate::api::gojson::GoStruct,
+    pt: crate::sim::PatchType,
+    patch_body: &serde_json::Value,
+    patched: &serde_json::Value,
+) -> Option<Status> {
+    use crate::api::gojson;
+    let (value, message) = match pt {
+        crate::sim::PatchType::StrategicMerge => (
+            gojson::go_sprint_v(patch_body),
+            gojson::unstructured_error(patched, st)?,
+        ),
+        _ => (
+            gojson::sorted_compact_json(patched),
+            gojson::type_error(patched, st)?,
+        ),
+    };
+    let err = crate::validation::FieldError::invalid("patch", &value, message);
+    Some(Status::invalid("", "", "", &[err]))
+}
+
 /// `PrepareForCreate`.
 pub fn prepare_for_create(csr: &mut CertificateSigningRequest, user: Option<&Identity>) {
     csr.spec.username.clear();

@@ -515,6 +515,19 @@ fn meta_str<'a>(v: &'a Value, field: &str) -> &'a str {
         .unwrap_or("")
 }
 
+/// A CSR body whose `metadata` is no object (`[]`, a string) is the decoder's 400, before
+/// anything reads or sets a metadata field (which would replace it with an object).
+fn csr_metadata_decodes(info: &ResourceInfo, body: &Value) -> Result<(), Status> {
+    match body.get("metadata") {
+        Some(m)
+            if !m.is_object() && !m.is_null() && info.resource == "certificatesigningrequests" =>
+        {
+            csr_strategy::decode_body(body).map(|_| ())
+        }
+        _ => Ok(()),
+    }
+}
+
 fn set_meta(v: &mut Value, field: &str, val: Value) {
     if !v.get("metadata").is_some_and(|m| m.is_object()) {
         v["metadata"] = json!({});
@@ -1087,6 +1100,15 @@ impl Cluster {
                 if !patched.is_object() {
                     return Err(Status::bad_request("patch did not produce an object"));
                 }
+                // The patched object decodes into the kind's Go type (server-side apply
+                // has its own path): a value of the wrong type is the patcher's 422.
+                if pt != crate::sim::PatchType::Apply {
+                    if let Some(st) = crate::api::go_types::for_resource(info.resource) {
+                        if let Some(e) = csr_strategy::patch_decode_error(st, pt, body, &patched) {
+                            return Err(e);
+                        }
+                    }
+                }
                 let mut patched = patched;
                 self.dedup_owner_references(&mut patched, true);
                 if req.subresource.is_empty() {
@@ -1596,6 +1618,7 @@ impl Cluster {
             ));
         }
         check_type_meta(info, &body)?;
+        csr_metadata_decodes(info, &body)?;
         // The storage's `Create` refuses an object that carries a resourceVersion (one that
         // parses as a non-zero uint64), after validation and admission, before it looks for
         // an existing object; a dry run never reaches it. A plain error: 500, no reason.
@@ -2327,6 +2350,7 @@ impl Cluster {
             ));
         }
         check_type_meta(info, &body)?;
+        csr_metadata_decodes(info, &body)?;
         check_body_name(meta_str(&body, "name"), name)?;
         if info.namespaced {
             let bns = meta_str(&body, "namespace");
