@@ -74,6 +74,7 @@ pub fn strict_decode_check(
 pub fn strict_patch_check(
     st: &crate::api::gojson::GoStruct,
     pt: crate::sim::PatchType,
+    current: &serde_json::Value,
     patch_body: &serde_json::Value,
     patched: &serde_json::Value,
     field_validation: &str,
@@ -97,7 +98,12 @@ pub fn strict_patch_check(
     }
     let value = match pt {
         PatchType::StrategicMerge => crate::api::gojson::go_sprint_v(patch_body),
-        _ => crate::api::gojson::sorted_compact_json(patched),
+        _ => crate::api::gojson::patched_json_text(
+            pt == PatchType::Merge,
+            current,
+            patch_body,
+            patched,
+        ),
     };
     let err = crate::validation::FieldError::invalid(
         "patch",
@@ -116,6 +122,7 @@ pub fn strict_patch_check(
 pub fn patch_decode_error(
     st: &crate::api::gojson::GoStruct,
     pt: crate::sim::PatchType,
+    current: &serde_json::Value,
     patch_body: &serde_json::Value,
     patched: &serde_json::Value,
 ) -> Option<Status> {
@@ -125,10 +132,14 @@ pub fn patch_decode_error(
             gojson::go_sprint_v(patch_body),
             gojson::unstructured_error(patched, st)?,
         ),
-        _ => (
-            gojson::sorted_compact_json(patched),
-            gojson::type_error(patched, st)?,
-        ),
+        _ => {
+            let message = gojson::type_error(patched, st)?;
+            let merge = pt == crate::sim::PatchType::Merge;
+            (
+                gojson::patched_json_text(merge, current, patch_body, patched),
+                message,
+            )
+        }
     };
     let err = crate::validation::FieldError::invalid("patch", &value, message);
     Some(Status::invalid("", "", "", &[err]))

@@ -1104,7 +1104,9 @@ impl Cluster {
                 // has its own path): a value of the wrong type is the patcher's 422.
                 if pt != crate::sim::PatchType::Apply {
                     if let Some(st) = crate::api::go_types::for_resource(info.resource) {
-                        if let Some(e) = csr_strategy::patch_decode_error(st, pt, body, &patched) {
+                        if let Some(e) =
+                            csr_strategy::patch_decode_error(st, pt, &current, body, &patched)
+                        {
                             return Err(e);
                         }
                     }
@@ -1121,6 +1123,7 @@ impl Cluster {
                     let unknown = csr_strategy::strict_patch_check(
                         &crate::api::csr::go_types::CSR,
                         pt,
+                        &current,
                         body,
                         &patched,
                         &req.field_validation,
@@ -1139,6 +1142,7 @@ impl Cluster {
                         let unknown = csr_strategy::strict_patch_check(
                             st,
                             pt,
+                            &current,
                             body,
                             &patched,
                             &req.field_validation,
