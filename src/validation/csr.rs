@@ -1017,6 +1017,26 @@ Trailing non-PEM content
         let mut bad_version = block.bytes.clone();
         assert_eq!(bad_version[version_at], 0x02, "the version's tag");
         bad_version[version_at] = 0x04;
+        // The signature BIT STRING (after the tbs and the algorithm) with padding bits that
+        // are not zero, or more than 7 of them: Go's Unmarshal refuses the structure.
+        let end = |at: usize| {
+            let b = &block.bytes;
+            let len = match b[at + 1] {
+                l if l & 0x80 == 0 => usize::from(l),
+                l => b[at + 2..at + 2 + usize::from(l & 0x7f)]
+                    .iter()
+                    .fold(0, |n, x| (n << 8) | usize::from(*x)),
+            };
+            at + head(at) + len
+        };
+        let sig_at = end(end(head(0)));
+        assert_eq!(block.bytes[sig_at], 0x03, "the signature's tag");
+        let pad_at = sig_at + head(sig_at);
+        let mut odd_padding = block.bytes.clone();
+        odd_padding[pad_at] = 1;
+        *odd_padding.last_mut().unwrap() |= 1;
+        let mut eight_bits = block.bytes.clone();
+        eight_bits[pad_at] = 8;
         let rows: Vec<(&str, Vec<u8>, &str)> = vec![
             ("empty block", vec![], "asn1: syntax error: sequence truncated"),
             ("trailing data", trailing, "asn1: syntax error: trailing data"),
@@ -1024,6 +1044,8 @@ Trailing non-PEM content
             ("indefinite length", vec![0x30, 0x80, 0, 0], "asn1: syntax error: indefinite length found (not DER)"),
             ("non-minimal length", vec![0x30, 0x81, 0x01, 0], "asn1: structure error: non-minimal length"),
             ("truncated header", vec![0x30], "asn1: syntax error: truncated tag or length"),
+            ("signature with padding bits set", odd_padding, "asn1: syntax error: invalid padding bits in BIT STRING"),
+            ("signature with 8 padding bits", eight_bits, "asn1: syntax error: invalid padding bits in BIT STRING"),
             ("version not an INTEGER", bad_version,
              "asn1: structure error: tags don't match (2 vs {class:0 tag:4 length:1 isCompound:false}) {optional:false explicit:false application:false private:false defaultValue:<nil> tag:<nil> stringType:0 timeType:0 set:false omitEmpty:false} int @2"),
             ("not a SEQUENCE", vec![0x02, 0x01, 0x05],
