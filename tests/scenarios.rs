@@ -235,6 +235,26 @@ fn malformed_scenarios_exit_2_with_file_line_col() {
     );
 }
 
+/// A label or annotation value that YAML reads as a number or a bool reaches the API as that
+/// JSON value, as `kubectl create -f` sends it: the decoder's 400, not a string label.
+#[test]
+fn non_string_label_values_fail_as_the_api_does() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("labels.yaml");
+    let msg = |value: &str, field: &str| {
+        format!("CertificateSigningRequest in version \\\"v1\\\" cannot be handled as a CertificateSigningRequest: json: cannot unmarshal {value} into Go struct field ObjectMeta.metadata.{field} of type string")
+    };
+    let src = format!(
+        "name: non-string label values\nsteps:\n  - create_csr: {{name: a, labels: {{a: 1}}, error: {{code: 400, reason: BadRequest, message: \"{}\"}}}}\n  - create_csr: {{name: b, annotations: {{b: true}}, error: {{code: 400, message: \"{}\"}}}}\n  - create_csr: {{name: c, labels: {{c: \"1\"}}}}\n  - expect: {{csr: c, fields: {{metadata.labels.c: \"1\"}}}}\n  - create: {{resource: csr, object: {{apiVersion: certificates.k8s.io/v1, kind: CertificateSigningRequest, metadata: {{name: d, labels: {{d: 1}}}}, spec: {{signerName: example.com/x, usages: [client auth], request: \"\"}}}}, error: {{code: 400, message: \"{}\"}}}}\n",
+        msg("number", "labels"),
+        msg("bool", "annotations"),
+        msg("number", "labels"),
+    );
+    std::fs::write(&file, src).expect("write");
+    let (code, out, err) = csrsim(&["run", file.to_str().expect("utf8")]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
 #[test]
 fn junit_output_parses_as_junit_xml() {
     let dir = tempfile::tempdir().expect("tempdir");

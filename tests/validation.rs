@@ -187,6 +187,134 @@ fn bad_request_bytes_and_expiration() {
     create(&mut c, &Identity::admin(), body).expect("600 is accepted");
 }
 
+/// A wrong-typed field reached by a PUT or a patch, and a `metadata` that is no object:
+/// the decoder's errors (apiserver handlers: create/update decode → 400 `… cannot be handled
+/// as …`; `jsonPatcher` → 422 on field `patch` with the patched JSON and `encoding/json`'s
+/// text; `smpPatcher` → 422 with `%+v` of the patch and the unstructured converter's text).
+#[test]
+fn wrong_types_in_updates_and_patches() {
+    use csrsim::sim::PatchType;
+    let mut c = bare_cluster();
+    let admin = Identity::admin();
+    let pem = csr_pem("alice", &[], &[]);
+    let cannot = "CertificateSigningRequest in version \"v1\" cannot be handled as a CertificateSigningRequest: json: cannot unmarshal ";
+    let mut body = csr_body("x", "example.com/x", CLIENT, &pem);
+    body["metadata"] = json!([]);
+    let e = c
+        .apply(&admin, ApiRequest::csr(Verb::Create).body(body))
+        .unwrap_err();
+    assert_eq!((e.code, e.message), (400, format!("{cannot}array into Go struct field CertificateSigningRequest.metadata of type v1.ObjectMeta")));
+    create(&mut c, &admin, csr_body("x", "example.com/x", CLIENT, &pem)).unwrap();
+    let cur = value(
+        c.apply(&admin, ApiRequest::csr(Verb::Get).name("x"))
+            .unwrap(),
+    );
+    let mut put = cur.clone();
+    put["metadata"] = json!("x");
+    let e = c
+        .apply(&admin, ApiRequest::csr(Verb::Update).name("x").body(put))
+        .unwrap_err();
+    assert_eq!((e.code, e.message), (400, format!("{cannot}string into Go struct field CertificateSigningRequest.metadata of type v1.ObjectMeta")));
+    let mut put = cur.clone();
+    put["metadata"]["labels"] = json!({"a": 1});
+    let e = c
+        .apply(&admin, ApiRequest::csr(Verb::Update).name("x").body(put))
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.message),
+        (
+            400,
+            format!(
+                "{cannot}number into Go struct field ObjectMeta.metadata.labels of type string"
+            )
+        )
+    );
+
+    let json_err = "json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string";
+    let labels = json!({"metadata": {"labels": {"a": 1}}});
+    for (case, pt, patch, want) in [
+        ("merge", PatchType::Merge, labels.clone(), json_err),
+        ("json", PatchType::Json, json!([{"op": "add", "path": "/metadata/labels", "value": {"a": 1}}]), json_err),
+        ("merge, string for int32", PatchType::Merge, json!({"spec": {"expirationSeconds": "600"}}),
+         "json: cannot unmarshal string into Go struct field CertificateSigningRequestSpec.spec.expirationSeconds of type int32"),
+    ] {
+        let e = c
+            .apply(&admin, ApiRequest::csr(Verb::Patch).name("x").patch(pt, patch))
+            .unwrap_err();
+        assert_eq!((e.code, e.reason.as_str()), (422, "Invalid"), "{case}");
+        // json-patch writes what it parsed sorted (the document, metadata, labels) and the
+        // untouched spec as stored, in the Go struct's field order.
+        if case != "merge, string for int32" {
+            assert!(
+                e.message.contains(r#"\"metadata\":{\"creationTimestamp\":"#)
+                    && e.message.contains(r#"\"spec\":{\"request\":"#),
+                "{case}: {}",
+                e.message
+            );
+        }
+        assert!(
+            e.message.starts_with(" \"\" is invalid: patch: Invalid value: \"{\\\"apiVersion\\\":")
+                && e.message.ends_with(&format!("\": {want}")),
+            "{case}: {}",
+            e.message
+        );
+    }
+    for (case, patch, want) in [
+        (
+            "integer label",
+            labels,
+            "map[metadata:map[labels:map[a:1]]]\": cannot convert int64 to string",
+        ),
+        (
+            "bool annotation",
+            json!({"metadata": {"annotations": {"a": true}}}),
+            "map[metadata:map[annotations:map[a:true]]]\": unrecognized type: string",
+        ),
+        (
+            "string for int32",
+            json!({"spec": {"expirationSeconds": "600"}}),
+            "map[spec:map[expirationSeconds:600]]\": unrecognized type: int32",
+        ),
+        (
+            "fractional int32",
+            json!({"spec": {"expirationSeconds": 600.5}}),
+            "map[spec:map[expirationSeconds:600.5]]\": cannot convert float64 to int32",
+        ),
+        (
+            "string for a list",
+            json!({"metadata": {"finalizers": "x"}}),
+            "map[metadata:map[finalizers:x]]\": cannot restore slice from string",
+        ),
+        (
+            "list for a map",
+            json!({"metadata": {"labels": ["x"]}}),
+            "map[metadata:map[labels:[x]]]\": cannot restore map from slice",
+        ),
+        (
+            "number for a struct",
+            json!({"spec": 5}),
+            "map[spec:5]\": cannot restore struct from: int64",
+        ),
+    ] {
+        let e = c
+            .apply(
+                &admin,
+                ApiRequest::csr(Verb::Patch)
+                    .name("x")
+                    .patch(PatchType::StrategicMerge, patch),
+            )
+            .unwrap_err();
+        assert_eq!(
+            (e.code, e.message),
+            (
+                422,
+                format!(" \"\" is invalid: patch: Invalid value: \"{want}")
+            ),
+            "{case}"
+        );
+    }
+}
+
 #[test]
 fn create_stamps_user_and_drops_status() {
     let mut c = bare_cluster();
@@ -602,6 +730,89 @@ fn node_restriction_rule() {
     )
     .unwrap_err();
     assert_eq!((e.code, e.message.as_str()), (403, "certificatesigningrequests.certificates.k8s.io \"e\" is forbidden: could not determine node from user \"system:node:\""));
+}
+
+/// noderestriction/admission.go `Admit`: the nameless node identity is refused before the
+/// plugin looks at the resource, for every operation it handles (create, update, delete:
+/// subresources, patches, reviews and each item of a delete-collection included), after
+/// the 404 of a missing object and before the 409 of a stale resourceVersion.
+#[test]
+fn node_restriction_refuses_a_nameless_node_on_every_operation() {
+    use csrsim::sim::PatchType;
+    let mut c = bare_cluster();
+    let admin = Identity::admin();
+    let pem = csr_pem("alice", &[], &[]);
+    create(
+        &mut c,
+        &admin,
+        csr_body("x", "example.com/x", &["client auth"], &pem),
+    )
+    .unwrap();
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}});
+    c.apply(
+        &admin,
+        ApiRequest::new(Verb::Create, "", "secrets")
+            .namespace("default")
+            .body(secret.clone()),
+    )
+    .unwrap();
+    let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}});
+    c.apply(
+        &admin,
+        ApiRequest::new(Verb::Create, "", "namespaces").body(ns.clone()),
+    )
+    .unwrap();
+    let nameless = Identity::user("system:node:", &["system:nodes", "system:masters"]);
+    let csr = value(
+        c.apply(&admin, ApiRequest::csr(Verb::Get).name("x"))
+            .unwrap(),
+    );
+    let mut stale = csr.clone();
+    stale["metadata"]["resourceVersion"] = json!("1");
+    let forbidden = |what: &str| {
+        format!("{what} is forbidden: could not determine node from user \"system:node:\"")
+    };
+    let csr_x = forbidden("certificatesigningrequests.certificates.k8s.io \"x\"");
+    let merge = |r: ApiRequest| {
+        r.patch(
+            PatchType::Merge,
+            json!({"metadata": {"labels": {"a": "b"}}}),
+        )
+    };
+    let rows: Vec<(&str, ApiRequest, (u16, String))> = vec![
+        ("csr update", ApiRequest::csr(Verb::Update).name("x").body(csr.clone()), (403, csr_x.clone())),
+        ("csr update, stale resourceVersion", ApiRequest::csr(Verb::Update).name("x").body(stale), (403, csr_x.clone())),
+        ("csr /approval", ApiRequest::csr(Verb::Update).name("x").subresource("approval").body(csr.clone()), (403, csr_x.clone())),
+        ("csr /status", ApiRequest::csr(Verb::Update).name("x").subresource("status").body(csr.clone()), (403, csr_x.clone())),
+        ("csr patch", merge(ApiRequest::csr(Verb::Patch).name("x")), (403, csr_x.clone())),
+        ("csr delete", ApiRequest::csr(Verb::Delete).name("x"), (403, csr_x.clone())),
+        ("csr delete-collection", ApiRequest::csr(Verb::DeleteCollection),
+         (403, forbidden("certificatesigningrequests.certificates.k8s.io \"Unknown\""))),
+        ("missing csr: 404 first", ApiRequest::csr(Verb::Delete).name("nope"),
+         (404, "certificatesigningrequests.certificates.k8s.io \"nope\" not found".into())),
+        ("secret create", ApiRequest::new(Verb::Create, "", "secrets").namespace("default")
+            .body(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"generateName": "g-"}})),
+         (403, forbidden("secrets \"g-\""))),
+        ("secret patch", merge(ApiRequest::new(Verb::Patch, "", "secrets").namespace("default").name("s")),
+         (403, forbidden("secrets \"s\""))),
+        ("namespace delete", ApiRequest::new(Verb::Delete, "", "namespaces").name("n"),
+         (403, forbidden("namespaces \"n\""))),
+        ("self subject review", ApiRequest::new(Verb::Create, "authentication.k8s.io", "selfsubjectreviews")
+            .body(json!({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})),
+         (403, forbidden("selfsubjectreviews.authentication.k8s.io \"Unknown\""))),
+    ];
+    for (case, req, want) in rows {
+        let e = c.apply(&nameless, req).unwrap_err();
+        assert_eq!((e.code, e.message), want, "{case}");
+    }
+    // Reads are not admitted: a get or list goes through.
+    c.apply(&nameless, ApiRequest::csr(Verb::Get).name("x"))
+        .unwrap();
+    c.apply(&nameless, ApiRequest::csr(Verb::List)).unwrap();
+    // A named node is not refused by this rule (an ordinary user neither).
+    let named = Identity::user("system:node:n1", &["system:nodes", "system:masters"]);
+    c.apply(&named, merge(ApiRequest::csr(Verb::Patch).name("x")))
+        .unwrap();
 }
 
 fn base64_of(s: &str) -> String {

@@ -35,6 +35,22 @@ pub fn create_name(name: &str, generate_name: &str) -> String {
     }
 }
 
+/// The check `Admit` makes before it looks at the resource: a node identity whose node name
+/// is empty is refused, for every resource and every operation the plugin handles (create,
+/// update — `/status`, `/approval` and patches included —, delete, and each item of a
+/// delete-collection). `name` is the one `admission.NewForbidden` prints: the request's
+/// name, else (a create) [`create_name`]'s, else `Unknown`.
+pub fn admit_node_identity(user: &Identity, gr: &GroupResource, name: &str) -> Result<(), Status> {
+    match node_identity(user) {
+        Some("") => Err(Status::forbidden(
+            gr,
+            name,
+            &format!("could not determine node from user \"{}\"", user.user),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// `Admit` for a CSR create; `name` is [`create_name`]'s.
 pub fn admit(
     user: &Identity,
@@ -46,13 +62,7 @@ pub fn admit(
         return Ok(());
     };
     let gr = GroupResource::csr();
-    if node.is_empty() {
-        return Err(Status::forbidden(
-            &gr,
-            name,
-            &format!("could not determine node from user \"{}\"", user.user),
-        ));
-    }
+    admit_node_identity(user, &gr, name)?;
     if allow_insecure {
         return Ok(());
     }

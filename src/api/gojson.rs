@@ -137,6 +137,86 @@ fn check<'a>(v: &'a Value, ty: &GoType, ctx: &str, path: &mut Vec<&'a str>) -> O
     }
 }
 
+/// The error `runtime.DefaultUnstructuredConverter.FromUnstructured` returns for `v` (a
+/// strategic merge patch's result, as `map[string]interface{}` with integers as `int64`)
+/// converted into the struct `root`, if any: the first in Go field order. Its texts are not
+/// `encoding/json`'s: `cannot convert int64 to string` (an integer where a string kind is
+/// expected), `unrecognized type: <kind>` (any other scalar of the wrong kind), `cannot
+/// restore slice from <kind>`, `cannot restore map from <kind>`, `cannot restore struct
+/// from: <kind>`, `error decoding from json: <base64 error>`. An integer into an integer
+/// field always converts (Go's conversion wraps), a float only when it is integral.
+pub fn unstructured_error(v: &Value, root: &GoStruct) -> Option<String> {
+    let Value::Object(m) = v else {
+        return None;
+    };
+    u_fields(m, root)
+}
+
+/// `reflect.Kind` of a decoded JSON value, as the converter prints it.
+fn u_kind(v: &Value) -> &'static str {
+    match v {
+        Value::String(_) => "string",
+        Value::Number(n) if n.is_i64() => "int64",
+        Value::Number(_) => "float64",
+        Value::Bool(_) => "bool",
+        Value::Array(_) => "slice",
+        Value::Object(_) => "map",
+        Value::Null => "invalid",
+    }
+}
+
+fn u_fields(m: &serde_json::Map<String, Value>, st: &GoStruct) -> Option<String> {
+    st.fields
+        .iter()
+        .find_map(|(name, ty)| m.get(*name).and_then(|v| u_check(v, ty)))
+}
+
+fn u_check(v: &Value, ty: &GoType) -> Option<String> {
+    if v.is_null() {
+        return None;
+    }
+    let kind = u_kind(v);
+    match ty {
+        GoType::Opaque | GoType::Any => None,
+        GoType::Str(go) => match v {
+            Value::String(_) => None,
+            _ if kind == "int64" => Some(format!("cannot convert int64 to {go}")),
+            _ => Some("unrecognized type: string".into()),
+        },
+        GoType::Int(go, _, _) => match v {
+            Value::Number(n) if n.is_i64() => None,
+            Value::Number(n) => {
+                let f = n.as_f64().unwrap_or(0.5);
+                (f.trunc() != f).then(|| format!("cannot convert float64 to {go}"))
+            }
+            _ => Some(format!("unrecognized type: {go}")),
+        },
+        GoType::Bool => (!v.is_boolean()).then(|| "unrecognized type: bool".into()),
+        GoType::Bytes => match v {
+            Value::String(s) => decode_base64_std(s.as_bytes())
+                .err()
+                .map(|e| format!("error decoding from json: {e}")),
+            // Each element converts into a `uint8`.
+            Value::Array(a) => a
+                .iter()
+                .find_map(|x| u_check(x, &GoType::Int("uint8", 0, 255))),
+            _ => Some(format!("cannot restore slice from {kind}")),
+        },
+        GoType::List(_, elem) => match v {
+            Value::Array(a) => a.iter().find_map(|x| u_check(x, elem)),
+            _ => Some(format!("cannot restore slice from {kind}")),
+        },
+        GoType::Map(_, elem) => match v {
+            Value::Object(m) => m.values().find_map(|x| u_check(x, elem)),
+            _ => Some(format!("cannot restore map from {kind}")),
+        },
+        GoType::Struct(st) => match v {
+            Value::Object(m) => u_fields(m, st),
+            _ => Some(format!("cannot restore struct from: {kind}")),
+        },
+    }
+}
+
 /// The fields of `v` that the Go struct `root` does not have, as the strict decoder of
 /// `fieldValidation=Strict` names them (`spec.foo`, `status.conditions[0].bar`), in document
 /// order. `apiVersion` and `kind` belong to the type meta; opaque types are not looked into.
@@ -276,6 +356,131 @@ pub fn go_float_v(f: f64) -> String {
         let sign = if exp < 0 { '-' } else { '+' };
         format!("{mantissa}e{sign}{:02}", exp.unsigned_abs())
     }
+}
+
+/// `string(patchedObjJS)` of a JSON or merge patch (`jsonPatcher.applyJSPatch`, evanphx
+/// json-patch v4): the patched object as the library marshals its partly parsed document.
+/// Objects it parsed are written with sorted keys; what it never parsed is written as it
+/// came (the current object's own field order, or the patch's), compacted. A merge patch
+/// parses the document, every object member the patch merges into an object, and every
+/// value the patch adds where no object was (`pruneNulls`); a JSON patch parses the
+/// document and the containers on the way to each operation's `path` and `from`.
+pub fn patched_json_text(merge: bool, current: &Value, patch: &Value, patched: &Value) -> String {
+    let shaped = if merge {
+        merge_shaped(Some(current), patch, patched)
+    } else {
+        let mut parsed: Vec<Vec<String>> = vec![Vec::new()];
+        for op in patch.as_array().into_iter().flatten() {
+            for key in ["path", "from"] {
+                let Some(p) = op.get(key).and_then(Value::as_str) else {
+                    continue;
+                };
+                let parts: Vec<String> = p
+                    .split('/')
+                    .skip(1)
+                    .map(|s| s.replace("~1", "/").replace("~0", "~"))
+                    .collect();
+                for i in 1..parts.len() {
+                    parsed.push(parts[..i].to_vec());
+                }
+            }
+        }
+        let mut path = Vec::new();
+        json_patch_shaped(patched, &mut path, &parsed)
+    };
+    compact_go(&shaped)
+}
+
+fn sorted_members(m: &serde_json::Map<String, Value>) -> Vec<(&String, &Value)> {
+    let mut v: Vec<(&String, &Value)> = m.iter().collect();
+    v.sort_by(|a, b| a.0.cmp(b.0));
+    v
+}
+
+/// `pruneNulls` then marshal: objects sorted and without null members, arrays keep nulls.
+fn pruned_sorted(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            sorted_members(m)
+                .into_iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(k, x)| (k.clone(), pruned_sorted(x)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(pruned_sorted).collect()),
+        x => x.clone(),
+    }
+}
+
+/// `mergeDocs`/`merge` of `patch` into `cur`, shaped as the library writes `patched`.
+fn merge_shaped(cur: Option<&Value>, patch: &Value, patched: &Value) -> Value {
+    match (cur, patch, patched) {
+        (Some(Value::Object(_)), Value::Object(p), Value::Object(out)) => {
+            let c = cur.and_then(Value::as_object);
+            Value::Object(
+                sorted_members(out)
+                    .into_iter()
+                    .map(|(k, x)| {
+                        let shaped = match p.get(k) {
+                            Some(pv) if !pv.is_null() => merge_shaped(
+                                c.and_then(|c| c.get(k)).filter(|v| !v.is_null()),
+                                pv,
+                                x,
+                            ),
+                            _ => x.clone(),
+                        };
+                        (k.clone(), shaped)
+                    })
+                    .collect(),
+            )
+        }
+        // `merge` into an object of a non-object: the patch's value, unparsed.
+        (Some(Value::Object(_)), _, _) => patched.clone(),
+        // A value added where no object was: `pruneNulls` parsed it.
+        _ => pruned_sorted(patched),
+    }
+}
+
+fn json_patch_shaped(v: &Value, path: &mut Vec<String>, parsed: &[Vec<String>]) -> Value {
+    if !parsed.iter().any(|p| p == path) {
+        return v.clone();
+    }
+    match v {
+        Value::Object(m) => Value::Object(
+            sorted_members(m)
+                .into_iter()
+                .map(|(k, x)| {
+                    path.push(k.clone());
+                    let s = json_patch_shaped(x, path, parsed);
+                    path.pop();
+                    (k.clone(), s)
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(
+            a.iter()
+                .enumerate()
+                .map(|(i, x)| {
+                    path.push(i.to_string());
+                    let s = json_patch_shaped(x, path, parsed);
+                    path.pop();
+                    s
+                })
+                .collect(),
+        ),
+        x => x.clone(),
+    }
+}
+
+/// Compact JSON of `v` in its own member order, with Go's HTML-safe escapes.
+fn compact_go(v: &Value) -> String {
+    serde_json::to_string(v)
+        .unwrap_or_default()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
 }
 
 /// `json.Marshal` of a decoded value as Go writes it: object keys sorted, compact, and `<`,
@@ -531,6 +736,27 @@ mod tests {
         ] {
             assert_eq!(go_float_v(f), want, "{f}");
         }
+    }
+
+    /// evanphx json-patch v4's output: parsed objects sorted, the rest as it came.
+    #[test]
+    fn patched_json_text_is_the_libraries_output() {
+        use super::patched_json_text;
+        use serde_json::json;
+        let current = json!({"kind": "K", "metadata": {"name": "n", "labels": {"z": "1", "a": "2"}}, "spec": {"z": 1, "a": 2}});
+        let patch = json!({"metadata": {"labels": {"m": 1}}, "new": {"y": {"b": null, "a": 1}, "x": [{"d": 1, "c": null}]}, "spec": [3, {"b": 1, "a": null}]});
+        let patched = json!({"kind": "K", "metadata": {"name": "n", "labels": {"z": "1", "a": "2", "m": 1}}, "spec": [3, {"b": 1, "a": null}], "new": {"y": {"a": 1}, "x": [{"d": 1, "c": null}]}});
+        assert_eq!(
+            patched_json_text(true, &current, &patch, &patched),
+            r#"{"kind":"K","metadata":{"labels":{"a":"2","m":1,"z":"1"},"name":"n"},"new":{"x":[{"d":1}],"y":{"a":1}},"spec":[3,{"b":1,"a":null}]}"#
+        );
+        let current = json!({"b": {"y": 1, "x": 2}, "a": {"d": {"k": 1, "j": 2}, "c": 2}});
+        let ops = json!([{"op": "add", "path": "/a/d/m", "value": {"z": 1, "y": 2}}]);
+        let patched = json!({"b": {"y": 1, "x": 2}, "a": {"d": {"k": 1, "j": 2, "m": {"z": 1, "y": 2}}, "c": 2}});
+        assert_eq!(
+            patched_json_text(false, &current, &ops, &patched),
+            r#"{"a":{"c":2,"d":{"j":2,"k":1,"m":{"z":1,"y":2}}},"b":{"y":1,"x":2}}"#
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! 3. not a built-in signer (or no CA for it) → nothing: it stays approved-but-unissued;
 //! 4. PEM/DER unparseable → error `unable to parse csr "<name>": <err>` (requeue, no condition);
 //! 5. policy refuses → append `Failed`/`SignerValidationFailure` with the policy's message
-//!    through `/status` (a Conflict is ignored; other write errors requeue as
+//!    through `/status` (a write error — a Conflict too — requeues as
 //!    `error adding failure condition for csr: <err>`);
 //! 6. signing fails (bad signature, expired CA, unknown usage) → requeue with
 //!    `error auto signing csr: <err>` and NO condition;
@@ -35,8 +35,6 @@ pub const SIGNER_VALIDATION_FAILURE: &str = "SignerValidationFailure";
 /// Workqueue `ItemExponentialFailureRateLimiter(200ms, 1000s)`.
 pub const BACKOFF_BASE_MS: u64 = 200;
 pub const BACKOFF_MAX_MS: u64 = 1_000_000;
-/// HTTP status of a Conflict, which upstream ignores on UpdateStatus.
-const CONFLICT: u16 = 409;
 
 /// What `handle` decided for one CSR.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -121,6 +119,8 @@ impl Signer {
         ms
     }
 
+    /// `UpdateStatus`: any error, a Conflict included, is the sync's error (requeued with
+    /// the rate limiter); the next sync reads the newer object.
     fn update_status(cx: &mut Cluster, csr: CertificateSigningRequest) -> Result<(), String> {
         let req = ApiRequest::csr(Verb::Update)
             .name(&csr.metadata.name)
@@ -130,7 +130,6 @@ impl Signer {
             .discard_object();
         match cx.apply(&Identity::controller_manager(), req) {
             Ok(_) => Ok(()),
-            Err(e) if e.code == CONFLICT => Ok(()),
             Err(e) => Err(e.message),
         }
     }
@@ -205,6 +204,39 @@ mod tests {
     use crate::api::Time;
     use crate::sim::rng::Rngs;
     use crate::testutil::Req;
+
+    /// signer.go `handle`: an `UpdateStatus` error is returned whatever it is (the
+    /// certificate controller requeues it with the rate limiter); a Conflict is not
+    /// swallowed.
+    #[test]
+    fn a_conflicting_status_write_is_an_error() {
+        let mut cx = Cluster::new(crate::sim::Config::default()).unwrap();
+        let admin = Identity::admin();
+        let mut c = CertificateSigningRequest::default();
+        c.metadata.name = "x".into();
+        c.spec.signer_name = "example.com/x".into();
+        c.spec.request = Req::default().pem().into_bytes();
+        c.spec.usages = vec!["client auth".into()];
+        cx.apply(&admin, ApiRequest::csr(Verb::Create).csr_body(c))
+            .unwrap();
+        let stale = cx.get_csr("x").unwrap();
+        let mut newer = stale.clone();
+        newer.metadata.labels.insert("a".into(), "b".into());
+        cx.apply(
+            &admin,
+            ApiRequest::csr(Verb::Update).name("x").csr_body(newer),
+        )
+        .unwrap();
+        let mut failed = stale;
+        failed
+            .status
+            .conditions
+            .push(failed_condition("refused", cx.now()));
+        assert_eq!(
+            Signer::update_status(&mut cx, failed),
+            Err("Operation cannot be fulfilled on certificatesigningrequests.certificates.k8s.io \"x\": the object has been modified; please apply your changes to the latest version and try again".into())
+        );
+    }
 
     /// signer_test.go `TestHandle`, row by row (its conditions carry no status, which
     /// upstream's helpers accept: `HasTrueCondition` takes an empty status as true).

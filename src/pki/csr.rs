@@ -356,12 +356,13 @@ pub fn parse_pem(pem: &[u8]) -> Result<ParsedCsr, String> {
 }
 
 /// `x509.ParseCertificateRequest` (structure only; the signature is checked by
-/// [`check_signature`]). DER errors use Go's commonest asn1 message.
+/// [`check_signature`]). DER errors are Go's `encoding/asn1` texts
+/// ([`crate::validation::csr::asn1_csr_error`]).
 pub fn parse_der(der: &[u8]) -> Result<ParsedCsr, String> {
     let (rest, req) = X509CertificationRequest::from_der(der)
-        .map_err(|_| "asn1: structure error: tags don't match".to_string())?;
+        .map_err(|_| crate::validation::csr::asn1_csr_error(der))?;
     if !rest.is_empty() {
-        return Err("x509: trailing data".into());
+        return Err(crate::validation::csr::ASN1_TRAILING_DATA.into());
     }
     let info = &req.certification_request_info;
     let rdns: Vec<Vec<Attr>> = info

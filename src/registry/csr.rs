@@ -74,6 +74,7 @@ pub fn strict_decode_check(
 pub fn strict_patch_check(
     st: &crate::api::gojson::GoStruct,
     pt: crate::sim::PatchType,
+    current: &serde_json::Value,
     patch_body: &serde_json::Value,
     patched: &serde_json::Value,
     field_validation: &str,
@@ -97,7 +98,12 @@ pub fn strict_patch_check(
     }
     let value = match pt {
         PatchType::StrategicMerge => crate::api::gojson::go_sprint_v(patch_body),
-        _ => crate::api::gojson::sorted_compact_json(patched),
+        _ => crate::api::gojson::patched_json_text(
+            pt == PatchType::Merge,
+            current,
+            patch_body,
+            patched,
+        ),
     };
     let err = crate::validation::FieldError::invalid(
         "patch",
@@ -106,6 +112,37 @@ pub fn strict_patch_check(
     );
     // `errors.NewInvalid(schema.GroupKind{}, "", …)`: no kind, no name.
     Err(Status::invalid("", "", "", &[err]))
+}
+
+/// A patched object that does not decode into the Go type `st` (a value of the wrong type):
+/// the patcher's `errors.NewInvalid(schema.GroupKind{}, "", …)` on field `patch`, 422. For a
+/// JSON or merge patch the value is the patched object's JSON and the error `encoding/json`'s
+/// (`jsonPatcher.applyPatchToCurrentObject`); for a strategic merge patch the value is Go's
+/// `%+v` of the patch and the error the unstructured converter's (`applyPatchToObject`).
+pub fn patch_decode_error(
+    st: &crate::api::gojson::GoStruct,
+    pt: crate::sim::PatchType,
+    current: &serde_json::Value,
+    patch_body: &serde_json::Value,
+    patched: &serde_json::Value,
+) -> Option<Status> {
+    use crate::api::gojson;
+    let (value, message) = match pt {
+        crate::sim::PatchType::StrategicMerge => (
+            gojson::go_sprint_v(patch_body),
+            gojson::unstructured_error(patched, st)?,
+        ),
+        _ => {
+            let message = gojson::type_error(patched, st)?;
+            let merge = pt == crate::sim::PatchType::Merge;
+            (
+                gojson::patched_json_text(merge, current, patch_body, patched),
+                message,
+            )
+        }
+    };
+    let err = crate::validation::FieldError::invalid("patch", &value, message);
+    Some(Status::invalid("", "", "", &[err]))
 }
 
 /// `PrepareForCreate`.

@@ -119,10 +119,14 @@ impl RemoteCluster {
     pub fn connect(kc: &Kubeconfig) -> Result<RemoteCluster, String> {
         let mut tls = TlsConfig::builder();
         if let Some(ca) = &kc.ca_pem {
-            let mut roots = Vec::new();
-            for c in Certificate::from_pem(ca).into_iter() {
-                roots.push(c.to_owned());
-            }
+            // client-go's `rootCertPool`: every CERTIFICATE block of the bundle is trusted
+            // (`AppendCertsFromPEM`), other blocks are skipped.
+            let roots: Vec<Certificate<'static>> = ureq::tls::parse_pem(ca)
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                    _ => None,
+                })
+                .collect();
             if roots.is_empty() {
                 return Err("kubeconfig: certificate-authority holds no certificate".into());
             }
@@ -321,6 +325,7 @@ impl RemoteCluster {
                         field_selector: req.list.field_selector.clone(),
                         rv: start,
                         bookmarks: req.list.allow_watch_bookmarks,
+                        who: Some(who.clone()),
                     },
                 }))
             }
@@ -447,7 +452,7 @@ impl RemoteCluster {
             wait.as_secs().max(1)
         );
         let r = self
-            .request("GET", &url, None)
+            .request("GET", &url, cursor.who.as_ref())
             .body(Vec::new())
             .map_err(|e| Status::bad_request(e.to_string()))?;
         let resp = self

@@ -204,10 +204,12 @@ fn check(file: &Path, src: &str, base: &Path, s: &Scenario) -> Result<(), LoadEr
         }
     }
     let (marks, watches) = names_defined(s);
+    let (mut marks_so_far, mut watches_so_far) = (vec!["start", "now"], Vec::new());
     for st in &s.steps {
         let loc = Some(st.referenced);
-        if let Some(msg) =
-            step_problem(&st.value).or_else(|| reference_problem(&st.value, &marks, &watches))
+        if let Some(msg) = step_problem(&st.value)
+            .or_else(|| reference_problem(&st.value, &marks, &watches))
+            .or_else(|| redefinition(&st.value, &mut marks_so_far, &mut watches_so_far))
         {
             let (message, hint) = msg;
             let mut e = err_at(file, src, loc, message);
@@ -387,6 +389,34 @@ fn names_defined(s: &Scenario) -> (Vec<&str>, Vec<&str>) {
         }
     }
     (marks, watches)
+}
+
+/// A `mark` (or `advance_until.mark`) or `watch` name an earlier step already defined (the
+/// marks `start` and `now` are predefined): the second would silently replace the first.
+fn redefinition<'a>(
+    st: &'a Step,
+    marks: &mut Vec<&'a str>,
+    watches: &mut Vec<&'a str>,
+) -> Option<(String, String)> {
+    let (name, seen, what) = match st {
+        Step::Mark(m) => (m.as_str(), marks, "mark"),
+        Step::AdvanceUntil(a) => (a.mark.as_deref()?, marks, "mark"),
+        Step::Watch(w) => (w.name.as_str(), watches, "watch"),
+        _ => return None,
+    };
+    if seen.contains(&name) {
+        let predefined = what == "mark" && (name == "start" || name == "now");
+        return Some((
+            if predefined {
+                format!("mark {name:?} is predefined")
+            } else {
+                format!("{what} {name:?} is already defined by an earlier step")
+            },
+            format!("give each {what} of a scenario its own name"),
+        ));
+    }
+    seen.push(name);
+    None
 }
 
 /// An instant expression (`t0`, `start + 23h 55m`, an RFC 3339 time `- 5m`) that can never be
@@ -699,6 +729,34 @@ mod tests {
                 3,
                 5,
                 "invalid duration \"5 parsecs\" in \"start + 5 parsecs\"",
+            ),
+            (
+                "mark defined twice",
+                "name: x\nsteps:\n  - mark: t0\n  - advance: 1s\n  - mark: t0\n",
+                5,
+                5,
+                "mark \"t0\" is already defined by an earlier step",
+            ),
+            (
+                "advance_until reuses a mark",
+                "name: x\nsteps:\n  - mark: t0\n  - advance_until: {csr: c, state: Approved, within: 1s, mark: t0}\n",
+                4,
+                5,
+                "mark \"t0\" is already defined by an earlier step",
+            ),
+            (
+                "a predefined mark",
+                "name: x\nsteps:\n  - mark: start\n",
+                3,
+                5,
+                "mark \"start\" is predefined",
+            ),
+            (
+                "watch opened twice",
+                "name: x\nsteps:\n  - watch: {name: w}\n  - watch: {name: w, resource: secrets}\n",
+                4,
+                5,
+                "watch \"w\" is already defined by an earlier step",
             ),
             (
                 "watch never opened",

@@ -247,10 +247,13 @@ pub struct CreateCsr {
     /// metadata.name (or use `generate_name`).
     pub name: Option<String>,
     pub generate_name: Option<String>,
+    /// metadata.labels and metadata.annotations, as YAML reads them: a value that is a
+    /// number or a bool (`a: 1`) is sent as such, and the API refuses it (400), as it does
+    /// for `kubectl create -f`.
     #[serde(default)]
-    pub labels: BTreeMap<String, String>,
+    pub labels: BTreeMap<String, Value>,
     #[serde(default)]
-    pub annotations: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, Value>,
     /// spec.signerName (default kubernetes.io/kube-apiserver-client).
     pub signer: Option<String>,
     /// spec.usages (default [client auth]).

@@ -429,4 +429,8 @@ pub struct WatchCursor {
     /// Events with resourceVersion greater than this are still to be delivered.
     pub rv: u64,
     pub bookmarks: bool,
+    /// Who opened the watch, for a remote one: each poll is a new watch request, sent as this
+    /// identity (impersonated), not as the kubeconfig's user. `None` in-process, where the
+    /// watch was authorized once, when it was opened.
+    pub who: Option<crate::auth::Identity>,
 }

@@ -149,58 +149,13 @@ pub fn check_csr_der(der: &[u8]) -> Result<(), String> {
 pub const ASN1_TRAILING_DATA: &str = "asn1: syntax error: trailing data";
 
 /// The `encoding/asn1` error `x509.ParseCertificateRequest` returns for DER that does not
-/// parse as a request, for the outermost element: nothing at all, a header cut short, a
-/// length beyond the data, a first element that is not a SEQUENCE. A fault
-/// deeper inside keeps the common prefix `asn1: structure error: tags don't match` (Go's
-/// full text names the inner field and offset).
+/// parse as a request: Go's `asn1.Unmarshal` into its `certificateRequest` walked field by
+/// field ([`super::goasn1`]), with Go's full texts (`tags don't match (…) {…} <Type> @<n>`,
+/// `data truncated`, `empty integer`, …). When that walk finds nothing (a later step of
+/// Go's parse is what fails) the text is the commonest one's prefix,
+/// `asn1: structure error: tags don't match`.
 pub fn asn1_csr_error(der: &[u8]) -> String {
-    const PARAMS: &str = "{optional:false explicit:false application:false private:false defaultValue:<nil> tag:<nil> stringType:0 timeType:0 set:false omitEmpty:false}";
-    if der.is_empty() {
-        return "asn1: syntax error: sequence truncated".into();
-    }
-    // parseTagAndLength (short tags only; Go reads high tag numbers too, then mismatches).
-    let b = der[0];
-    let (class, compound, tag) = (b >> 6, b & 0x20 != 0, b & 0x1f);
-    let Some(&l0) = der.get(1) else {
-        return "asn1: syntax error: truncated tag or length".into();
-    };
-    let (len, header) = if l0 & 0x80 == 0 {
-        (l0 as usize, 2)
-    } else {
-        let n = (l0 & 0x7f) as usize;
-        if n == 0 {
-            return "asn1: syntax error: indefinite length found (not DER)".into();
-        }
-        let mut len: usize = 0;
-        for i in 0..n {
-            let Some(&x) = der.get(2 + i) else {
-                return "asn1: syntax error: truncated tag or length".into();
-            };
-            if len >= 1 << 23 {
-                return "asn1: structure error: length too large".into();
-            }
-            len = (len << 8) | x as usize;
-            if len == 0 {
-                return "asn1: structure error: superfluous leading zeros in length".into();
-            }
-        }
-        if len < 0x80 {
-            return "asn1: structure error: non-minimal length".into();
-        }
-        (len, 2 + n)
-    };
-    if tag == 0x1f {
-        return "asn1: structure error: tags don't match".into();
-    }
-    if (class, tag, compound) != (0, 16, true) {
-        return format!(
-            "asn1: structure error: tags don't match (16 vs {{class:{class} tag:{tag} length:{len} isCompound:{compound}}}) {PARAMS} certificateRequest @{header}"
-        );
-    }
-    if der.len() - header < len {
-        return "asn1: syntax error: data truncated".into();
-    }
-    "asn1: structure error: tags don't match".into()
+    super::goasn1::unmarshal_error(der).unwrap_or_else(|| super::goasn1::TAGS_DONT_MATCH.into())
 }
 
 /// `validateCertificate`: Ok or the upstream message.
@@ -1052,6 +1007,36 @@ Trailing non-PEM content
         let (block, _) = gopem::decode(good.as_bytes()).unwrap();
         let mut trailing = block.bytes.clone();
         trailing.push(0);
+        // The Version INTEGER of a real request made an OCTET STRING: after the outer and the
+        // tbs headers (each 2 bytes, or 2 + the long form's length bytes).
+        let head = |at: usize| match block.bytes[at + 1] {
+            l if l & 0x80 == 0 => 2,
+            l => 2 + usize::from(l & 0x7f),
+        };
+        let version_at = head(0) + head(head(0));
+        let mut bad_version = block.bytes.clone();
+        assert_eq!(bad_version[version_at], 0x02, "the version's tag");
+        bad_version[version_at] = 0x04;
+        // The signature BIT STRING (after the tbs and the algorithm) with padding bits that
+        // are not zero, or more than 7 of them: Go's Unmarshal refuses the structure.
+        let end = |at: usize| {
+            let b = &block.bytes;
+            let len = match b[at + 1] {
+                l if l & 0x80 == 0 => usize::from(l),
+                l => b[at + 2..at + 2 + usize::from(l & 0x7f)]
+                    .iter()
+                    .fold(0, |n, x| (n << 8) | usize::from(*x)),
+            };
+            at + head(at) + len
+        };
+        let sig_at = end(end(head(0)));
+        assert_eq!(block.bytes[sig_at], 0x03, "the signature's tag");
+        let pad_at = sig_at + head(sig_at);
+        let mut odd_padding = block.bytes.clone();
+        odd_padding[pad_at] = 1;
+        *odd_padding.last_mut().unwrap() |= 1;
+        let mut eight_bits = block.bytes.clone();
+        eight_bits[pad_at] = 8;
         let rows: Vec<(&str, Vec<u8>, &str)> = vec![
             ("empty block", vec![], "asn1: syntax error: sequence truncated"),
             ("trailing data", trailing, "asn1: syntax error: trailing data"),
@@ -1059,6 +1044,10 @@ Trailing non-PEM content
             ("indefinite length", vec![0x30, 0x80, 0, 0], "asn1: syntax error: indefinite length found (not DER)"),
             ("non-minimal length", vec![0x30, 0x81, 0x01, 0], "asn1: structure error: non-minimal length"),
             ("truncated header", vec![0x30], "asn1: syntax error: truncated tag or length"),
+            ("signature with padding bits set", odd_padding, "asn1: syntax error: invalid padding bits in BIT STRING"),
+            ("signature with 8 padding bits", eight_bits, "asn1: syntax error: invalid padding bits in BIT STRING"),
+            ("version not an INTEGER", bad_version,
+             "asn1: structure error: tags don't match (2 vs {class:0 tag:4 length:1 isCompound:false}) {optional:false explicit:false application:false private:false defaultValue:<nil> tag:<nil> stringType:0 timeType:0 set:false omitEmpty:false} int @2"),
             ("not a SEQUENCE", vec![0x02, 0x01, 0x05],
              "asn1: structure error: tags don't match (16 vs {class:0 tag:2 length:1 isCompound:false}) {optional:false explicit:false application:false private:false defaultValue:<nil> tag:<nil> stringType:0 timeType:0 set:false omitEmpty:false} certificateRequest @2"),
         ];

@@ -3,6 +3,7 @@
 
 pub mod csr;
 pub mod field;
+pub mod goasn1;
 pub mod gox509;
 pub mod meta;
 pub mod names;

@@ -515,6 +515,19 @@ fn meta_str<'a>(v: &'a Value, field: &str) -> &'a str {
         .unwrap_or("")
 }
 
+/// A CSR body whose `metadata` is no object (`[]`, a string) is the decoder's 400, before
+/// anything reads or sets a metadata field (which would replace it with an object).
+fn csr_metadata_decodes(info: &ResourceInfo, body: &Value) -> Result<(), Status> {
+    match body.get("metadata") {
+        Some(m)
+            if !m.is_object() && !m.is_null() && info.resource == "certificatesigningrequests" =>
+        {
+            csr_strategy::decode_body(body).map(|_| ())
+        }
+        _ => Ok(()),
+    }
+}
+
 fn set_meta(v: &mut Value, field: &str, val: Value) {
     if !v.get("metadata").is_some_and(|m| m.is_object()) {
         v["metadata"] = json!({});
@@ -1087,6 +1100,17 @@ impl Cluster {
                 if !patched.is_object() {
                     return Err(Status::bad_request("patch did not produce an object"));
                 }
+                // The patched object decodes into the kind's Go type (server-side apply
+                // has its own path): a value of the wrong type is the patcher's 422.
+                if pt != crate::sim::PatchType::Apply {
+                    if let Some(st) = crate::api::go_types::for_resource(info.resource) {
+                        if let Some(e) =
+                            csr_strategy::patch_decode_error(st, pt, &current, body, &patched)
+                        {
+                            return Err(e);
+                        }
+                    }
+                }
                 let mut patched = patched;
                 self.dedup_owner_references(&mut patched, true);
                 if req.subresource.is_empty() {
@@ -1099,6 +1123,7 @@ impl Cluster {
                     let unknown = csr_strategy::strict_patch_check(
                         &crate::api::csr::go_types::CSR,
                         pt,
+                        &current,
                         body,
                         &patched,
                         &req.field_validation,
@@ -1117,6 +1142,7 @@ impl Cluster {
                         let unknown = csr_strategy::strict_patch_check(
                             st,
                             pt,
+                            &current,
                             body,
                             &patched,
                             &req.field_validation,
@@ -1156,7 +1182,9 @@ impl Cluster {
                 )
                 .map(ApiResponse::Ok)
             }
-            Verb::Delete => self.delete(&info, &namespace, &req).map(ApiResponse::Ok),
+            Verb::Delete => self
+                .delete(who, &info, &namespace, &req)
+                .map(ApiResponse::Ok),
             Verb::DeleteCollection => {
                 let list = self.list(
                     &info,
@@ -1166,6 +1194,11 @@ impl Cluster {
                         ..Default::default()
                     },
                 )?;
+                // Each item's delete runs admission with the collection's attributes (no
+                // name): NodeRestriction's refusal of the first item ends the request.
+                if list["items"].as_array().is_some_and(|a| !a.is_empty()) {
+                    admission::node_restriction::admit_node_identity(who, &gr(&info), "Unknown")?;
+                }
                 let mut deleted = Vec::new();
                 for item in list["items"].as_array().cloned().unwrap_or_default() {
                     let name = meta_str(&item, "name").to_string();
@@ -1179,7 +1212,7 @@ impl Cluster {
                         orphan_dependents: req.orphan_dependents,
                         ..Default::default()
                     };
-                    if self.delete(&info, &ns, &r).is_ok() {
+                    if self.delete(who, &info, &ns, &r).is_ok() {
                         deleted.push(item);
                     }
                 }
@@ -1461,6 +1494,7 @@ impl Cluster {
             field_selector: req.list.field_selector.clone(),
             rv: self.store.rv(),
             bookmarks: req.list.allow_watch_bookmarks,
+            who: None,
         };
         let mut initial = Vec::new();
         // `waitUntilWatchCacheFreshAndForceAllEvents`: a watch-list request waits (3 s) for the
@@ -1588,6 +1622,7 @@ impl Cluster {
             ));
         }
         check_type_meta(info, &body)?;
+        csr_metadata_decodes(info, &body)?;
         // The storage's `Create` refuses an object that carries a resourceVersion (one that
         // parses as a non-zero uint64), after validation and admission, before it looks for
         // an existing object; a dry run never reaches it. A plain error: 500, no reason.
@@ -1674,6 +1709,8 @@ impl Cluster {
             }
             return Ok(ApiResponse::Created(render.answer(|| written, &name, &uid)));
         }
+        // NodeRestriction (mutating admission: before the strategy and validation).
+        admission::node_restriction::admit_node_identity(who, &gr(info), &admission_name)?;
         let obj = self.create_generic_checks(who, info, obj)?;
         if rv_set {
             return Err(rv_refused());
@@ -2317,6 +2354,7 @@ impl Cluster {
             ));
         }
         check_type_meta(info, &body)?;
+        csr_metadata_decodes(info, &body)?;
         check_body_name(meta_str(&body, "name"), name)?;
         if info.namespaced {
             let bns = meta_str(&body, "namespace");
@@ -2339,6 +2377,9 @@ impl Cluster {
         let old: Value = self
             .stored_value(&key)
             .ok_or_else(|| Status::not_found(&gr(info), name))?;
+        // Mutating admission (NodeRestriction) runs in `UpdatedObject`, before the
+        // resourceVersion is compared.
+        admission::node_restriction::admit_node_identity(who, &gr(info), name)?;
         let old_rv = meta_str(&old, "resourceVersion").to_string();
         check_update_rv(info, name, meta_str(&body, "resourceVersion"), &old_rv)?;
         // rest.BeforeUpdate: system fields come from the old object.
@@ -2439,6 +2480,7 @@ impl Cluster {
         let old = self
             .csr_arc(name)
             .ok_or_else(|| Status::not_found(&gr(info), name))?;
+        admission::node_restriction::admit_node_identity(who, &gr(info), name)?;
         let old_rv = old.metadata.resource_version.clone();
         let new_rv = match &body {
             UpdateBody::Value(v) => meta_str(v, "resourceVersion"),
@@ -2799,9 +2841,15 @@ impl Cluster {
         Ok(obj)
     }
 
-    fn delete(&mut self, info: &ResourceInfo, ns: &str, req: &ApiRequest) -> Result<Value, Status> {
+    fn delete(
+        &mut self,
+        who: &Identity,
+        info: &ResourceInfo,
+        ns: &str,
+        req: &ApiRequest,
+    ) -> Result<Value, Status> {
         if info.resource == "certificatesigningrequests" {
-            return self.delete_csr(info, req);
+            return self.delete_csr(who, info, req);
         }
         let name = req.name.as_str();
         let key = store::key(info.group, info.resource, ns, name);
@@ -2834,6 +2882,8 @@ impl Cluster {
                 "this namespace may not be deleted",
             ));
         }
+        // NodeRestriction: the delete's admission, after the preconditions.
+        admission::node_restriction::admit_node_identity(who, &gr(info), name)?;
         if info.resource == "namespaces" {
             if let Some(answer) = self.delete_namespace(info, &key, &obj, req)? {
                 return Ok(answer);
@@ -2890,7 +2940,12 @@ impl Cluster {
     }
 
     /// [`Cluster::delete`] for a CSR, from the typed object in [`CsrCache`].
-    fn delete_csr(&mut self, info: &ResourceInfo, req: &ApiRequest) -> Result<Value, Status> {
+    fn delete_csr(
+        &mut self,
+        who: &Identity,
+        info: &ResourceInfo,
+        req: &ApiRequest,
+    ) -> Result<Value, Status> {
         let name = req.name.as_str();
         let key = Self::csr_key(name);
         let old = self
@@ -2904,6 +2959,7 @@ impl Cluster {
             uid,
             &old.metadata.resource_version,
         )?;
+        admission::node_restriction::admit_node_identity(who, &gr(info), name)?;
         let success = || {
             serde_json::to_value(Status::success(&gr(info), name, info.resource, uid))
                 .expect("status")

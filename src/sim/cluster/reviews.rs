@@ -30,6 +30,12 @@ impl Cluster {
             }
             set_meta(&mut body, "namespace", json!(ns));
         }
+        // NodeRestriction handles every create: a review is refused too.
+        let name = crate::admission::node_restriction::create_name(
+            meta_str(&body, "name"),
+            meta_str(&body, "generateName"),
+        );
+        crate::admission::node_restriction::admit_node_identity(who, &gr(info), &name)?;
         if info.resource == crate::auth::reviews::TOKEN_REVIEWS {
             return self.token_review(&body);
         }

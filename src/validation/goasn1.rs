@@ -1,0 +1,401 @@
+//! Go's `encoding/asn1` `Unmarshal` of DER into `crypto/x509`'s `certificateRequest`, for the
+//! text of the error `x509.ParseCertificateRequest` returns (the first fault in field order).
+//!
+//! The Go structs walked (field order, Go type names as `reflect.Type.Name()` prints them):
+//!
+//! ```text
+//! certificateRequest    { Raw; TBSCSR tbsCertificateRequest; SignatureAlgorithm AlgorithmIdentifier; SignatureValue BitString }
+//! tbsCertificateRequest { Raw; Version int; Subject RawValue; PublicKey publicKeyInfo; RawAttributes []RawValue `asn1:"tag:0"` }
+//! publicKeyInfo         { Raw; Algorithm AlgorithmIdentifier; PublicKey BitString }
+//! AlgorithmIdentifier   { Algorithm ObjectIdentifier; Parameters RawValue `asn1:"optional"` }
+//! ```
+//!
+//! `parseField`'s order per field: no data left → `sequence truncated` (unless optional);
+//! `parseTagAndLength`'s errors; a tag, class or constructed bit that does not match →
+//! `tags don't match (<want> vs {class:… tag:… length:… isCompound:…}) {<params>} <Type> @<offset>`
+//! (`offset` just after the header, relative to the enclosing element's contents); a length
+//! beyond the data → `data truncated`; then the value's own parse (`empty integer`,
+//! `integer not minimally-encoded`, `integer too large`, `zero length BIT STRING`, `invalid
+//! padding bits in BIT STRING`, `zero length OBJECT IDENTIFIER`, the base-128 errors).
+//! Structures may hold extra elements after their last field; the whole request may not
+//! (`trailing data`).
+//!
+//! One text is not reproducible: a mismatch on `RawAttributes` prints its `tag:0` parameter
+//! as a Go pointer (`tag:0xc000…`), an address; that case answers the common prefix
+//! `asn1: structure error: tags don't match`.
+
+/// `%+v` of a `fieldParameters` with no parameter set.
+const NO_PARAMS: &str = "{optional:false explicit:false application:false private:false defaultValue:<nil> tag:<nil> stringType:0 timeType:0 set:false omitEmpty:false}";
+/// The prefix kept when Go's full text holds a pointer.
+pub const TAGS_DONT_MATCH: &str = "asn1: structure error: tags don't match";
+
+fn syntax(m: &str) -> String {
+    format!("asn1: syntax error: {m}")
+}
+
+fn structural(m: &str) -> String {
+    format!("asn1: structure error: {m}")
+}
+
+/// A `tagAndLength`.
+struct Header {
+    class: u8,
+    tag: i64,
+    len: usize,
+    compound: bool,
+}
+
+/// `parseBase128Int`: the value and the offset after it.
+fn base128(b: &[u8], mut off: usize) -> Result<(i64, usize), String> {
+    let mut v: i64 = 0;
+    let mut shifted = 0;
+    while off < b.len() {
+        if shifted == 5 {
+            return Err(structural("base 128 integer too large"));
+        }
+        let x = b[off];
+        if shifted == 0 && x == 0x80 {
+            return Err(syntax("integer is not minimally encoded"));
+        }
+        v = (v << 7) | i64::from(x & 0x7f);
+        off += 1;
+        if x & 0x80 == 0 {
+            if v > i64::from(i32::MAX) {
+                return Err(structural("base 128 integer too large"));
+            }
+            return Ok((v, off));
+        }
+        shifted += 1;
+    }
+    Err(syntax("truncated base 128 integer"))
+}
+
+/// `parseTagAndLength` (called with at least one byte left).
+fn header(b: &[u8], mut off: usize) -> Result<(Header, usize), String> {
+    let x = b[off];
+    off += 1;
+    let mut h = Header {
+        class: x >> 6,
+        tag: i64::from(x & 0x1f),
+        len: 0,
+        compound: x & 0x20 != 0,
+    };
+    if h.tag == 0x1f {
+        (h.tag, off) = base128(b, off)?;
+        if h.tag < 0x1f {
+            return Err(syntax("non-minimal tag"));
+        }
+    }
+    let Some(&l) = b.get(off) else {
+        return Err(syntax("truncated tag or length"));
+    };
+    off += 1;
+    if l & 0x80 == 0 {
+        h.len = usize::from(l);
+        return Ok((h, off));
+    }
+    let n = usize::from(l & 0x7f);
+    if n == 0 {
+        return Err(syntax("indefinite length found (not DER)"));
+    }
+    for _ in 0..n {
+        let Some(&x) = b.get(off) else {
+            return Err(syntax("truncated tag or length"));
+        };
+        off += 1;
+        if h.len >= 1 << 23 {
+            return Err(structural("length too large"));
+        }
+        h.len = (h.len << 8) | usize::from(x);
+        if h.len == 0 {
+            return Err(structural("superfluous leading zeros in length"));
+        }
+    }
+    if h.len < 0x80 {
+        return Err(structural("non-minimal length"));
+    }
+    Ok((h, off))
+}
+
+/// The Go types of the walk.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ty {
+    CertificateRequest,
+    TbsCertificateRequest,
+    PublicKeyInfo,
+    AlgorithmIdentifier,
+    Int,
+    RawValue,
+    ObjectIdentifier,
+    BitString,
+    /// `[]asn1.RawValue` with `asn1:"tag:0"`.
+    RawAttributes,
+}
+
+/// A struct field: its type and whether it is `optional`.
+type Field = (Ty, bool);
+
+impl Ty {
+    /// `reflect.Type.Name()`.
+    fn name(self) -> &'static str {
+        match self {
+            Ty::CertificateRequest => "certificateRequest",
+            Ty::TbsCertificateRequest => "tbsCertificateRequest",
+            Ty::PublicKeyInfo => "publicKeyInfo",
+            Ty::AlgorithmIdentifier => "AlgorithmIdentifier",
+            Ty::Int => "int",
+            Ty::RawValue => "RawValue",
+            Ty::ObjectIdentifier => "ObjectIdentifier",
+            Ty::BitString => "BitString",
+            Ty::RawAttributes => "",
+        }
+    }
+
+    /// `getUniversalType`: (matchAny, tag, isCompound).
+    fn universal(self) -> (bool, i64, bool) {
+        match self {
+            Ty::RawValue => (true, -1, false),
+            Ty::Int => (false, 2, false),
+            Ty::BitString => (false, 3, false),
+            Ty::ObjectIdentifier => (false, 6, false),
+            _ => (false, 16, true),
+        }
+    }
+
+    /// The struct's fields after its `RawContent`.
+    fn fields(self) -> &'static [Field] {
+        match self {
+            Ty::CertificateRequest => &[
+                (Ty::TbsCertificateRequest, false),
+                (Ty::AlgorithmIdentifier, false),
+                (Ty::BitString, false),
+            ],
+            Ty::TbsCertificateRequest => &[
+                (Ty::Int, false),
+                (Ty::RawValue, false),
+                (Ty::PublicKeyInfo, false),
+                (Ty::RawAttributes, false),
+            ],
+            Ty::PublicKeyInfo => &[(Ty::AlgorithmIdentifier, false), (Ty::BitString, false)],
+            Ty::AlgorithmIdentifier => &[(Ty::ObjectIdentifier, false), (Ty::RawValue, true)],
+            _ => &[],
+        }
+    }
+}
+
+/// `checkInteger` + `parseInt64` (Go's `int` is 64 bits).
+fn parse_int(b: &[u8]) -> Result<(), String> {
+    match b {
+        [] => return Err(structural("empty integer")),
+        [0, x, ..] if x & 0x80 == 0 => return Err(structural("integer not minimally-encoded")),
+        [0xff, x, ..] if x & 0x80 != 0 => return Err(structural("integer not minimally-encoded")),
+        _ => {}
+    }
+    if b.len() > 8 {
+        return Err(structural("integer too large"));
+    }
+    Ok(())
+}
+
+/// `parseBitString`.
+fn parse_bit_string(b: &[u8]) -> Result<(), String> {
+    let Some(&pad) = b.first() else {
+        return Err(syntax("zero length BIT STRING"));
+    };
+    let last = b[b.len() - 1];
+    if pad > 7 || b.len() == 1 && pad > 0 || last & ((1u16 << pad) - 1) as u8 != 0 {
+        return Err(syntax("invalid padding bits in BIT STRING"));
+    }
+    Ok(())
+}
+
+/// `parseObjectIdentifier`.
+fn parse_oid(b: &[u8]) -> Result<(), String> {
+    if b.is_empty() {
+        return Err(syntax("zero length OBJECT IDENTIFIER"));
+    }
+    let mut off = 0;
+    while off < b.len() {
+        off = base128(b, off)?.1;
+    }
+    Ok(())
+}
+
+/// `parseField` of a value of type `ty` at `off` of `b`: the offset after it.
+fn parse_field(ty: Ty, optional: bool, b: &[u8], off: usize) -> Result<usize, String> {
+    if off == b.len() {
+        return if optional {
+            Ok(off)
+        } else {
+            Err(syntax("sequence truncated"))
+        };
+    }
+    let (h, start) = header(b, off)?;
+    let (match_any, utag, compound) = ty.universal();
+    let (class, tag, any_tag) = if ty == Ty::RawAttributes {
+        (2, 0, false)
+    } else {
+        (0, utag, match_any)
+    };
+    if !any_tag && (h.class != class || h.tag != tag) || !match_any && h.compound != compound {
+        if optional {
+            return Ok(off);
+        }
+        if ty == Ty::RawAttributes {
+            return Err(TAGS_DONT_MATCH.into());
+        }
+        return Err(structural(&format!(
+            "tags don't match ({tag} vs {{class:{} tag:{} length:{} isCompound:{}}}) {NO_PARAMS} {} @{start}",
+            h.class,
+            h.tag,
+            h.len,
+            h.compound,
+            ty.name()
+        )));
+    }
+    let end = start
+        .checked_add(h.len)
+        .filter(|e| *e <= b.len())
+        .ok_or_else(|| syntax("data truncated"))?;
+    let inner = &b[start..end];
+    match ty {
+        Ty::RawValue => {}
+        Ty::Int => parse_int(inner)?,
+        Ty::BitString => parse_bit_string(inner)?,
+        Ty::ObjectIdentifier => parse_oid(inner)?,
+        Ty::RawAttributes => {
+            // `parseSequenceOf` of RawValues: any tag; each element must fit.
+            let mut o = 0;
+            while o < inner.len() {
+                let (e, s) = header(inner, o)?;
+                o = s
+                    .checked_add(e.len)
+                    .filter(|x| *x <= inner.len())
+                    .ok_or_else(|| syntax("truncated sequence"))?;
+            }
+        }
+        _ => {
+            let mut o = 0;
+            for &(fty, opt) in ty.fields() {
+                o = parse_field(fty, opt, inner, o)?;
+            }
+        }
+    }
+    Ok(end)
+}
+
+/// The error of `x509.ParseCertificateRequest`'s `asn1.Unmarshal` (and its trailing-data
+/// check) for `der`, or `None` when Go's decoding of the structure succeeds (a later step of
+/// the parse is then what fails).
+pub fn unmarshal_error(der: &[u8]) -> Option<String> {
+    match parse_field(Ty::CertificateRequest, false, der, 0) {
+        Err(e) => Some(e),
+        Ok(end) if end != der.len() => Some(syntax("trailing data")),
+        Ok(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiny request, well-formed for the walk (the values need not verify).
+    fn good() -> Vec<u8> {
+        let tlv = |tag: u8, body: &[u8]| {
+            let mut v = vec![tag, body.len() as u8];
+            v.extend_from_slice(body);
+            v
+        };
+        let alg = tlv(0x30, &tlv(0x06, &[0x2a, 0x03]));
+        let spki = tlv(0x30, &[alg.clone(), tlv(0x03, &[0x00, 0x01])].concat());
+        let info = tlv(
+            0x30,
+            &[tlv(0x02, &[0x00]), tlv(0x30, &[]), spki, tlv(0xa0, &[])].concat(),
+        );
+        tlv(0x30, &[info, alg, tlv(0x03, &[0x00, 0x01])].concat())
+    }
+
+    #[test]
+    fn well_formed_structure_has_no_error() {
+        assert_eq!(unmarshal_error(&good()), None);
+    }
+
+    /// Go `encoding/asn1` texts, field by field (offsets relative to the enclosing
+    /// element's contents, as Go prints them).
+    #[test]
+    fn go_asn1_texts_of_faults_in_each_field() {
+        let g = good();
+        // Byte positions in `good()`: 0 outer SEQUENCE, 2 tbs SEQUENCE, 4 Version INTEGER
+        // (tag at 4, value at 6), 7 Subject, 9 SPKI, 11 its AlgorithmIdentifier, 13 the
+        // OID, 15.. OID bytes, 17 the key BIT STRING, 21 RawAttributes [0].
+        let set = |i: usize, x: u8| {
+            let mut d = g.clone();
+            d[i] = x;
+            d
+        };
+        let p = NO_PARAMS;
+        let rows: Vec<(&str, Vec<u8>, String)> = vec![
+            ("empty", vec![], "asn1: syntax error: sequence truncated".into()),
+            ("outer not a SEQUENCE", vec![0x02, 0x01, 0x05],
+             format!("asn1: structure error: tags don't match (16 vs {{class:0 tag:2 length:1 isCompound:false}}) {p} certificateRequest @2")),
+            ("outer SEQUENCE empty", vec![0x30, 0x00], "asn1: syntax error: sequence truncated".into()),
+            ("tbs not a SEQUENCE", set(2, 0x31),
+             format!("asn1: structure error: tags don't match (16 vs {{class:0 tag:17 length:{} isCompound:true}}) {p} tbsCertificateRequest @2", g[3])),
+            ("version not an INTEGER", set(4, 0x04),
+             format!("asn1: structure error: tags don't match (2 vs {{class:0 tag:4 length:1 isCompound:false}}) {p} int @2")),
+            ("version constructed", set(4, 0x22),
+             format!("asn1: structure error: tags don't match (2 vs {{class:0 tag:2 length:1 isCompound:true}}) {p} int @2")),
+            ("public key info not a SEQUENCE", set(9, 0x04),
+             format!("asn1: structure error: tags don't match (16 vs {{class:0 tag:4 length:{} isCompound:false}}) {p} publicKeyInfo @7", g[10])),
+            ("algorithm not a SEQUENCE", set(11, 0x05),
+             format!("asn1: structure error: tags don't match (16 vs {{class:0 tag:5 length:4 isCompound:false}}) {p} AlgorithmIdentifier @2")),
+            ("algorithm OID not an OID", set(13, 0x04),
+             format!("asn1: structure error: tags don't match (6 vs {{class:0 tag:4 length:2 isCompound:false}}) {p} ObjectIdentifier @2")),
+            ("OID not minimally encoded", set(15, 0x80), "asn1: syntax error: integer is not minimally encoded".into()),
+            ("OID truncated", set(16, 0x83), "asn1: syntax error: truncated base 128 integer".into()),
+            ("key not a BIT STRING", set(17, 0x04),
+             format!("asn1: structure error: tags don't match (3 vs {{class:0 tag:4 length:2 isCompound:false}}) {p} BitString @8")),
+            ("key padding bits beyond 7", set(19, 0x08), "asn1: syntax error: invalid padding bits in BIT STRING".into()),
+            ("non-zero padding bits", set(19, 0x01), "asn1: syntax error: invalid padding bits in BIT STRING".into()),
+            ("attributes without their tag: Go prints a pointer", set(21, 0x30), TAGS_DONT_MATCH.into()),
+            ("element length beyond its parent", set(8, 0x7f), "asn1: syntax error: data truncated".into()),
+            ("high tag number, not minimal", set(4, 0x1f), "asn1: syntax error: non-minimal tag".into()),
+            ("trailing data", [g.clone(), vec![0]].concat(), "asn1: syntax error: trailing data".into()),
+            ("indefinite length", vec![0x30, 0x80, 0, 0], "asn1: syntax error: indefinite length found (not DER)".into()),
+            ("non-minimal length", vec![0x30, 0x81, 0x01, 0], "asn1: structure error: non-minimal length".into()),
+            ("leading zero length byte", vec![0x30, 0x82, 0x00, 0x80], "asn1: structure error: superfluous leading zeros in length".into()),
+            ("truncated header", vec![0x30], "asn1: syntax error: truncated tag or length".into()),
+        ];
+        for (case, der, want) in rows {
+            assert_eq!(unmarshal_error(&der), Some(want), "{case}");
+        }
+        // INTEGER contents (`checkInteger`, `parseInt64`), as the tbs Version.
+        for (case, value, want) in [
+            (
+                "empty integer",
+                &[][..],
+                "asn1: structure error: empty integer",
+            ),
+            (
+                "leading zero",
+                &[0x00, 0x01],
+                "asn1: structure error: integer not minimally-encoded",
+            ),
+            (
+                "leading 0xff",
+                &[0xff, 0x80],
+                "asn1: structure error: integer not minimally-encoded",
+            ),
+            (
+                "nine bytes",
+                &[1, 2, 3, 4, 5, 6, 7, 8, 9],
+                "asn1: structure error: integer too large",
+            ),
+        ] {
+            let mut tbs = vec![0x02, value.len() as u8];
+            tbs.extend_from_slice(value);
+            let der = [vec![0x30, tbs.len() as u8 + 2, 0x30, tbs.len() as u8], tbs].concat();
+            assert_eq!(unmarshal_error(&der), Some(want.to_string()), "{case}");
+        }
+    }
+}
