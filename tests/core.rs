@@ -1002,6 +1002,54 @@ fn compacted_continue_token_is_410_with_an_inconsistent_token() {
     );
 }
 
+/// A continue token whose first page is the window's start (etcd's compacted revision, which
+/// etcd still reads) lists that snapshot, also of objects last written before the window and
+/// changed since: the writes after it keep what they replaced. Before, such a page read the
+/// current state (labels and resourceVersions written after the first page, objects created
+/// since).
+#[test]
+fn continued_list_at_the_window_start_reads_its_snapshot() {
+    let mut c = Cluster::new(Config {
+        approver: false,
+        signer: false,
+        cleaner: false,
+        watch_window: 3,
+        ..Config::default()
+    })
+    .unwrap();
+    let pem = csr_pem("alice", &[], &[]);
+    let mk = |c: &mut Cluster, n: &str| {
+        create(
+            c,
+            &Identity::admin(),
+            csr_body(n, "example.com/x", &["client auth"], &pem),
+        )
+        .unwrap();
+    };
+    for n in ["a", "b", "c"] {
+        mk(&mut c, n);
+    }
+    let all = list_page(&mut c, 10, "", "").unwrap();
+    let first = list_page(&mut c, 1, "", "").unwrap();
+    let rv0 = first["metadata"]["resourceVersion"].clone();
+    let cont = first["metadata"]["continue"].as_str().unwrap().to_string();
+    // Three writes: the window (3 events) now starts at the first page's resourceVersion.
+    for n in ["b", "c"] {
+        c.apply(
+            &Identity::admin(),
+            ApiRequest::csr(Verb::Patch).name(n).patch(
+                csrsim::sim::PatchType::Merge,
+                json!({"metadata": {"labels": {"later": "yes"}}}),
+            ),
+        )
+        .unwrap();
+    }
+    mk(&mut c, "d");
+    let p = list_page(&mut c, 10, &cont, "").unwrap();
+    assert_eq!(p["metadata"]["resourceVersion"], rv0);
+    assert_eq!(p["items"], json!(all["items"].as_array().unwrap()[1..]));
+}
+
 /// A limited list: with no selector the page says how many objects follow it
 /// (`remainingItemCount`, etcd's range count minus the limit); with one it cannot. At
 /// resourceVersion=0 the watch cache answers and ignores the limit (`computeListLimit`).
