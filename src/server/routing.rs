@@ -104,8 +104,11 @@ fn truthy(q: &BTreeMap<String, String>, k: &str) -> bool {
     q.get(k).is_some_and(|v| truthy_str(v))
 }
 
-fn truthy_str(v: &str) -> bool {
-    matches!(v, "true" | "1" | "True")
+/// A boolean query parameter as apimachinery's `Convert_Slice_string_To_bool` (and
+/// `…_To_Pointer_bool`) reads it: only "0" and "false" (any case) are false; any other value,
+/// the empty one included, is true.
+pub(crate) fn truthy_str(v: &str) -> bool {
+    !(v == "0" || v.eq_ignore_ascii_case("false"))
 }
 
 /// Every value of a repeated query key, in order (`url.Values[k]`).
@@ -631,6 +634,51 @@ mod tests {
         match route(method, path, q).unwrap() {
             Route::Resource(r) | Route::Empty(r) => r,
             other => panic!("{other:?}"),
+        }
+    }
+
+    /// Boolean query parameters as `Convert_Slice_string_To_bool` reads them: only "0" and
+    /// "false" (any case) are false, so `?watch` alone or `?watch=yes` watches and
+    /// `sendInitialEvents=False` is given as false.
+    #[test]
+    fn boolean_parameters_as_apimachinery_converts_them() {
+        let c = "/apis/certificates.k8s.io/v1/certificatesigningrequests";
+        for (q, watch) in [
+            ("watch", true),
+            ("watch=", true),
+            ("watch=yes", true),
+            ("watch=TRUE", true),
+            ("watch=t", true),
+            ("watch=0", false),
+            ("watch=false", false),
+            ("watch=FALSE", false),
+            ("watch=False", false),
+        ] {
+            assert_eq!(res("GET", c, q).verb == Some(Verb::Watch), watch, "{q}");
+        }
+        for (q, initial, bookmarks) in [
+            (
+                "sendInitialEvents=False&allowWatchBookmarks=yes",
+                false,
+                true,
+            ),
+            ("sendInitialEvents=&allowWatchBookmarks=0", true, false),
+            (
+                "sendInitialEvents=TRUE&allowWatchBookmarks=fAlSe",
+                true,
+                false,
+            ),
+        ] {
+            let r = res("GET", c, &format!("watch=1&{q}"));
+            assert_eq!(
+                (
+                    r.send_initial_events_given,
+                    r.list.send_initial_events,
+                    r.list.allow_watch_bookmarks
+                ),
+                (true, initial, bookmarks),
+                "{q}"
+            );
         }
     }
 

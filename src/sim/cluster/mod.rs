@@ -1467,7 +1467,16 @@ impl Cluster {
                 return Err(too_large_resource_version(rv, self.store.rv()));
             }
         }
-        if rv_s.is_empty() || rv_s == "0" || req.list.send_initial_events {
+        // `sendInitialEvents=false` with no resourceVersion or "0" starts from now, with no
+        // initial events (`getWatchCacheResourceVersion`: the current one;
+        // `getAllEventsSinceLocked`: "0" means any); only the legacy watch (the parameter
+        // absent) gets the current state first.
+        let from_now = (rv_s.is_empty() || rv_s == "0")
+            && req.send_initial_events_given
+            && !req.list.send_initial_events;
+        if from_now {
+            // the cursor is at the current resourceVersion already
+        } else if rv_s.is_empty() || rv_s == "0" || req.list.send_initial_events {
             let list = self.list(
                 info,
                 ns,
