@@ -1002,6 +1002,125 @@ fn compacted_continue_token_is_410_with_an_inconsistent_token() {
     );
 }
 
+/// Which watches begin with the current state (synthetic ADDED), as the watch cache decides
+/// (`getWatchCacheResourceVersion`, `getAllEventsSinceLocked`): the legacy watch from "" or
+/// "0" and every `sendInitialEvents=true`; `sendInitialEvents=false` from "" or "0" starts
+/// from now with none. Each then sees a later create.
+#[test]
+fn send_initial_events_false_starts_from_now() {
+    let mut c = bare_cluster();
+    let pem = csr_pem("alice", &[], &[]);
+    for n in ["a", "b"] {
+        create(
+            &mut c,
+            &Identity::admin(),
+            csr_body(n, "example.com/x", &["client auth"], &pem),
+        )
+        .unwrap();
+    }
+    let now = c.resource_version().to_string();
+    let rows: &[(&str, Option<bool>, usize)] = &[
+        ("", None, 2),
+        ("0", None, 2),
+        ("", Some(true), 2),
+        ("0", Some(true), 2),
+        (&now, Some(true), 2),
+        ("", Some(false), 0),
+        ("0", Some(false), 0),
+        (&now, Some(false), 0),
+    ];
+    let mut cursors = Vec::new();
+    for (rv, initial, want) in rows {
+        let mut req = ApiRequest::csr(Verb::Watch).list_options(csrsim::api::ListOptions {
+            resource_version: rv.to_string(),
+            send_initial_events: initial.unwrap_or(false),
+            resource_version_match: if initial.is_some() {
+                "NotOlderThan"
+            } else {
+                ""
+            }
+            .into(),
+            ..Default::default()
+        });
+        req.send_initial_events_given = initial.is_some();
+        let ApiResponse::Watch(w) = c.apply(&Identity::admin(), req).unwrap() else {
+            panic!("a watch")
+        };
+        assert_eq!(
+            w.initial.len(),
+            *want,
+            "rv {rv:?} sendInitialEvents {initial:?}"
+        );
+        cursors.push(w.cursor);
+    }
+    create(
+        &mut c,
+        &Identity::admin(),
+        csr_body("later", "example.com/x", &["client auth"], &pem),
+    )
+    .unwrap();
+    for (mut cursor, (rv, initial, _)) in cursors.into_iter().zip(rows) {
+        let ev = c.watch_poll(&mut cursor).unwrap();
+        let names: Vec<_> = ev
+            .iter()
+            .map(|e| e.object["metadata"]["name"].clone())
+            .collect();
+        assert_eq!(
+            names,
+            [json!("later")],
+            "rv {rv:?} sendInitialEvents {initial:?}"
+        );
+    }
+}
+
+/// A continue token whose first page is the window's start (etcd's compacted revision, which
+/// etcd still reads) lists that snapshot, also of objects last written before the window and
+/// changed since: the writes after it keep what they replaced. Before, such a page read the
+/// current state (labels and resourceVersions written after the first page, objects created
+/// since).
+#[test]
+fn continued_list_at_the_window_start_reads_its_snapshot() {
+    let mut c = Cluster::new(Config {
+        approver: false,
+        signer: false,
+        cleaner: false,
+        watch_window: 3,
+        ..Config::default()
+    })
+    .unwrap();
+    let pem = csr_pem("alice", &[], &[]);
+    let mk = |c: &mut Cluster, n: &str| {
+        create(
+            c,
+            &Identity::admin(),
+            csr_body(n, "example.com/x", &["client auth"], &pem),
+        )
+        .unwrap();
+    };
+    for n in ["a", "b", "c"] {
+        mk(&mut c, n);
+    }
+    let all = list_page(&mut c, 10, "", "").unwrap();
+    let first = list_page(&mut c, 1, "", "").unwrap();
+    let rv0 = first["metadata"]["resourceVersion"].clone();
+    let cont = first["metadata"]["continue"].as_str().unwrap().to_string();
+    // Three writes: the window (3 events) now starts at the first page's resourceVersion.
+    for n in ["b", "c"] {
+        c.apply(
+            &Identity::admin(),
+            ApiRequest::csr(Verb::Patch).name(n).patch(
+                csrsim::sim::PatchType::Merge,
+                json!({"metadata": {"labels": {"later": "yes"}}}),
+            ),
+        )
+        .unwrap();
+    }
+    mk(&mut c, "d");
+    let p = list_page(&mut c, 10, &cont, "").unwrap();
+    assert_eq!(p["metadata"]["resourceVersion"], rv0);
+    assert_eq!(p["items"], json!(all["items"].as_array().unwrap()[1..]));
+}
+
 /// A limited list: with no selector the page says how many objects follow it
 /// (`remainingItemCount`, etcd's range count minus the limit); with one it cannot. At
 /// resourceVersion=0 the watch cache answers and ignores the limit (`computeListLimit`).

@@ -192,7 +192,7 @@ fn malformed_requests_get_4xx_statuses_and_server_stays_healthy() {
         ("GET", "/no/such/path".into(), None, 404, "NotFound"),
         ("GET", format!("{C}/missing"), None, 404, "NotFound"),
         ("GET", format!("{C}?labelSelector=a%20in%20(b"), None, 400, "BadRequest"),
-        ("GET", format!("{C}?watch=true&resourceVersion=abc"), None, 400, "BadRequest"),
+        ("GET", format!("{C}?limit=1&resourceVersion=abc"), None, 400, "BadRequest"),
         ("POST", C.into(), Some(("application/json", br#"{"apiVersion":"certificates.k8s.io/v1","kind":"CertificateSigningRequest","metadata":{"name":"bad"},"spec":{}}"#.to_vec())), 422, "Invalid"),
     ];
     for (method, path, body, code, reason) in cases {
@@ -212,6 +212,36 @@ fn malformed_requests_get_4xx_statuses_and_server_stays_healthy() {
         status(&text)["message"],
         "the server could not find the requested resource"
     );
+    // A resourceVersion that is no number, as upstream's storage reads it: the watch cache
+    // (a watch, a list it serves) hands back `APIObjectVersioner`'s error as is, a 500 of no
+    // reason (kubernetes/kubernetes#113939); the etcd3 store (a list with a limit) a 400.
+    let storage = r#"resourceVersion: Invalid value: \"abc\": strconv.ParseUint: parsing \"abc\": invalid syntax"#;
+    for (query, code, body) in [
+        (
+            "?watch=true&resourceVersion=abc",
+            500,
+            format!(
+                r#"{{"kind":"Status","apiVersion":"v1","metadata":{{}},"status":"Failure","message":"{storage}","code":500}}"#
+            ),
+        ),
+        (
+            "?resourceVersion=abc",
+            500,
+            format!(
+                r#"{{"kind":"Status","apiVersion":"v1","metadata":{{}},"status":"Failure","message":"{storage}","code":500}}"#
+            ),
+        ),
+        (
+            "?limit=1&resourceVersion=abc",
+            400,
+            format!(
+                r#"{{"kind":"Status","apiVersion":"v1","metadata":{{}},"status":"Failure","message":"invalid resource version: {storage}","reason":"BadRequest","code":400}}"#
+            ),
+        ),
+    ] {
+        let (got, text) = s.curl("GET", &format!("{C}{query}"), &[], None);
+        assert_eq!((got, compact(&text)), (code, body), "{query}");
+    }
     // go-restful's 405 goes through the apiserver's serviceErrorHandler
     // (NewGenericServerResponse): a non-nil empty `details`, as the 404's.
     let (_, text) = s.curl("PUT", C, &[], Some(("application/json", b"{}")));
@@ -354,6 +384,22 @@ fn watch_over_http() {
         (Some("ADDED"), Some("a"))
     );
     assert_eq!(ev[0]["object"]["kind"], "CertificateSigningRequest");
+    // A negative timeoutSeconds is the handler's timer of a negative duration, which Go fires
+    // at once: the stream ends after its initial events (curl's --max-time would cut the
+    // 30 min default).
+    for path in [
+        format!("{C}?watch=true&timeoutSeconds=-1"),
+        "/api/v1/namespaces/default/pods?watch=true&timeoutSeconds=-5".to_string(),
+    ] {
+        let t0 = std::time::Instant::now();
+        let (code, body) = s.curl("GET", &path, &["--max-time", "10"], None);
+        assert_eq!(code, 200, "{path}: {body}");
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(5),
+            "{path}: {:?}",
+            t0.elapsed()
+        );
+    }
     // pods are always empty, but watchable (until timeoutSeconds).
     let (code, body) = s.curl(
         "GET",

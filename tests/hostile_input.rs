@@ -54,21 +54,29 @@ fn is_4xx(r: &Result<ApiResponse, Status>) -> bool {
 /// Ok, or a 4xx; a 5xx is a failure with its message.
 fn ok_or_4xx(r: &Result<ApiResponse, Status>) -> Result<(), TestCaseError> {
     match r {
-        // The one 5xx upstream answers to a request: a list or watch at a resourceVersion
-        // newer than the store's is the watch cache's 504 once it has waited for it.
-        Err(s)
-            if s.code == 504
-                && s.message
-                    .starts_with("Timeout: Too large resource version:") =>
-        {
-            Ok(())
-        }
+        // The 5xx upstream answers to a request itself: a list or watch at a resourceVersion
+        // newer than the store's is the watch cache's 504 once it has waited for it; one
+        // that is no number is `APIObjectVersioner`'s bare storage error (500).
+        Err(s) if upstream_rv_5xx(s) => Ok(()),
         Err(s) if !(400..500).contains(&s.code) => Err(TestCaseError::fail(format!(
             "{} {}: {}",
             s.code, s.reason, s.message
         ))),
         _ => Ok(()),
     }
+}
+
+/// Upstream's own 5xx answers to a resourceVersion: the watch cache's 504 for one from the
+/// future; for one that is no number, the storage error `APIObjectVersioner` returns, which
+/// no status wraps (500, no reason).
+fn upstream_rv_5xx(s: &Status) -> bool {
+    (s.code == 504
+        && s.message
+            .starts_with("Timeout: Too large resource version:"))
+        || (s.code == 500
+            && s.reason.is_empty()
+            && (s.message.starts_with("resourceVersion: Invalid value: ")
+                || s.message.starts_with("strconv.ParseUint: parsing ")))
 }
 
 fn expect_4xx(r: Result<ApiResponse, Status>, what: &str) -> Status {
@@ -447,60 +455,129 @@ fn enormous_names_are_4xx() {
 
 // ---------------------------------------------------------------- resourceVersion garbage
 
-const GARBAGE_RV: &[&str] = &[
-    "abc",
-    "-1",
-    "1e3",
-    "0x10",
-    " 1",
-    "1 ",
-    "+1",
-    "18446744073709551616",
-    "99999999999999999999999999999999",
-    "\u{0}",
-    "１",
-    "NaN",
-];
-
-/// Garbage resourceVersions on update, list, watch and delete preconditions: 4xx each.
+/// Garbage resourceVersions on update, patch, list and watch get upstream's answers, which
+/// depend on who reads the text (`APIObjectVersioner.ParseResourceVersion`, Go's
+/// `strconv.ParseUint`): the watch cache (a list it serves, a watch) hands back the storage
+/// error as is, a 500 of no reason (kubernetes/kubernetes#113939 shows it for a watch); the
+/// etcd3 store (`Exact`, the legacy exact read with a limit) wraps it in a 400; `Store.Update`
+/// returns the bare `strconv` error (500). The CSR is never touched.
 #[test]
-fn garbage_resource_versions_are_4xx() {
+fn garbage_resource_versions_get_upstreams_answers() {
     let mut c = seeded();
     let csr = serde_json::to_value(common::get(&mut c, "c1")).unwrap();
-    for rv in GARBAGE_RV {
+    let opts = |rv: &str, limit: Option<i64>, m: &str, initial: bool| ListOptions {
+        resource_version: rv.to_string(),
+        limit,
+        resource_version_match: m.to_string(),
+        send_initial_events: initial,
+        ..Default::default()
+    };
+    for (rv, quoted, why) in [
+        ("abc", "\"abc\"", "invalid syntax"),
+        ("-1", "\"-1\"", "invalid syntax"),
+        ("1e3", "\"1e3\"", "invalid syntax"),
+        ("0x10", "\"0x10\"", "invalid syntax"),
+        (" 1", "\" 1\"", "invalid syntax"),
+        ("1 ", "\"1 \"", "invalid syntax"),
+        ("+1", "\"+1\"", "invalid syntax"),
+        (
+            "18446744073709551616",
+            "\"18446744073709551616\"",
+            "value out of range",
+        ),
+        (
+            "99999999999999999999999999999999",
+            "\"99999999999999999999999999999999\"",
+            "value out of range",
+        ),
+        ("\u{0}", "\"\\x00\"", "invalid syntax"),
+        ("１", "\"１\"", "invalid syntax"),
+        ("NaN", "\"NaN\"", "invalid syntax"),
+    ] {
+        let strconv = format!("strconv.ParseUint: parsing {quoted}: {why}");
+        let storage = format!("resourceVersion: Invalid value: {quoted}: {strconv}");
+        let etcd = format!("invalid resource version: {storage}");
         let mut body = csr.clone();
         body["metadata"]["resourceVersion"] = json!(rv);
-        let s = expect_4xx(
-            c.apply(
-                &Identity::admin(),
+        let cases: Vec<(&str, ApiRequest, u16, &str, &str)> = vec![
+            (
+                "update",
                 ApiRequest::csr(Verb::Update).name("c1").body(body.clone()),
+                500,
+                "",
+                &strconv,
             ),
-            &format!("update rv {rv:?}"),
-        );
-        assert!(s.code == 400 || s.code == 409, "update rv {rv:?}: {s:?}");
-        let s = expect_4xx(
-            c.apply(
-                &Identity::admin(),
+            (
+                "patch",
                 ApiRequest::csr(Verb::Patch).name("c1").patch(
                     PatchType::Merge,
                     json!({"metadata": {"resourceVersion": rv}}),
                 ),
+                500,
+                "",
+                &strconv,
             ),
-            &format!("patch rv {rv:?}"),
-        );
-        assert!(s.code == 400 || s.code == 409, "patch rv {rv:?}: {s:?}");
-        for verb in [Verb::List, Verb::Watch] {
-            let s = expect_4xx(
-                c.apply(
-                    &Identity::admin(),
-                    ApiRequest::csr(verb).list_options(ListOptions {
-                        resource_version: rv.to_string(),
-                        ..Default::default()
-                    }),
-                ),
-                &format!("{verb:?} rv {rv:?}"),
+            (
+                "list",
+                ApiRequest::csr(Verb::List).list_options(opts(rv, None, "", false)),
+                500,
+                "",
+                &storage,
+            ),
+            (
+                "list NotOlderThan",
+                ApiRequest::csr(Verb::List).list_options(opts(rv, Some(1), "NotOlderThan", false)),
+                500,
+                "",
+                &storage,
+            ),
+            (
+                "list with a limit",
+                ApiRequest::csr(Verb::List).list_options(opts(rv, Some(1), "", false)),
+                400,
+                "BadRequest",
+                &etcd,
+            ),
+            (
+                "list Exact",
+                ApiRequest::csr(Verb::List).list_options(opts(rv, None, "Exact", false)),
+                400,
+                "BadRequest",
+                &etcd,
+            ),
+            (
+                "watch",
+                ApiRequest::csr(Verb::Watch).list_options(opts(rv, None, "", false)),
+                500,
+                "",
+                &storage,
+            ),
+            (
+                "watch list",
+                {
+                    let mut r = ApiRequest::csr(Verb::Watch).list_options(opts(
+                        rv,
+                        None,
+                        "NotOlderThan",
+                        true,
+                    ));
+                    r.send_initial_events_given = true;
+                    r
+                },
+                500,
+                "",
+                &storage,
+            ),
+        ];
+        for (what, req, code, reason, message) in cases {
+            let s = c
+                .apply(&Identity::admin(), req)
+                .expect_err(&format!("{what} rv {rv:?}"));
+            assert_eq!(
+                (s.code, s.reason.as_str(), s.message.as_str()),
+                (code, reason, message),
+                "{what} rv {rv:?}"
             );
-            assert_eq!(s.code, 400, "{verb:?} rv {rv:?}: {s:?}");
         }
     }
     // The CSR is untouched.

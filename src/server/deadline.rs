@@ -21,7 +21,7 @@ pub fn check(method: &str, path: &str, query: &str) -> Option<Status> {
 }
 
 /// `BasicLongRunningRequestCheck` for what csrsim serves: a watch (`/watch/` paths or a GET
-/// with `watch` true to `strconv.ParseBool`).
+/// whose `watch` `RequestInfoFactory` reads as true: any value but "0" and "false").
 fn long_running(method: &str, path: &str, query: &str) -> bool {
     if !matches!(method, "GET" | "HEAD") {
         return false;
@@ -30,8 +30,7 @@ fn long_running(method: &str, path: &str, query: &str) -> bool {
         let (k, v) = p.split_once('=').unwrap_or((p, ""));
         (percent_decode(k) == "watch").then(|| percent_decode(v))
     });
-    let parse_bool_true = |v: &str| matches!(v, "1" | "t" | "T" | "TRUE" | "true" | "True");
-    path.contains("/watch/") || watch_param.is_some_and(|v| parse_bool_true(&v))
+    path.contains("/watch/") || watch_param.is_some_and(|v| super::routing::truthy_str(&v))
 }
 
 /// Go's `time.ParseDuration`, for its error text only.

@@ -1318,12 +1318,7 @@ fn empty_resource(state: &State, head: &Head, who: &Identity, req: ApiRequest) -
         )),
         Verb::Watch => {
             // Nothing will ever happen: hold the stream open until the timeout or the client leaves.
-            let timeout = req
-                .list
-                .timeout_seconds
-                .filter(|t| *t > 0)
-                .map(|t| Duration::from_secs(t as u64))
-                .unwrap_or(watch::DEFAULT_WATCH_TIMEOUT);
+            let timeout = watch::watch_timeout(req.list.timeout_seconds);
             let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(1);
             tokio::spawn(async move {
                 tokio::select! {
@@ -1485,12 +1480,7 @@ async fn resource(
         .unwrap_or(("", ""));
     let resource_name = req.resource.clone();
     let include_object = routing::parse_query(&head.query).remove("includeObject");
-    let timeout = req
-        .list
-        .timeout_seconds
-        .filter(|t| *t > 0)
-        .map(|t| Duration::from_secs(t as u64))
-        .unwrap_or(watch::DEFAULT_WATCH_TIMEOUT);
+    let timeout = watch::watch_timeout(req.list.timeout_seconds);
     let initial_events_end = req.list.send_initial_events && req.list.allow_watch_bookmarks;
     // Server-side apply of an absent object creates it (201), as the apiserver's apply does.
     let apply_create = (req.patch_type == Some(crate::sim::PatchType::Apply)).then(|| {

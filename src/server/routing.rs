@@ -104,8 +104,11 @@ fn truthy(q: &BTreeMap<String, String>, k: &str) -> bool {
     q.get(k).is_some_and(|v| truthy_str(v))
 }
 
-fn truthy_str(v: &str) -> bool {
-    matches!(v, "true" | "1" | "True")
+/// A boolean query parameter as apimachinery's `Convert_Slice_string_To_bool` (and
+/// `…_To_Pointer_bool`) reads it: only "0" and "false" (any case) are false; any other value,
+/// the empty one included, is true.
+pub(crate) fn truthy_str(v: &str) -> bool {
+    !(v == "0" || v.eq_ignore_ascii_case("false"))
 }
 
 /// Every value of a repeated query key, in order (`url.Values[k]`).
@@ -119,30 +122,55 @@ fn all_values(query: &str, key: &str) -> Vec<String> {
         .collect()
 }
 
+/// An integer query parameter as `Convert_Slice_string_To_int64` reads it (`strconv.ParseInt`
+/// base 10, the empty value included); its error is what `DecodeParameters` returns, which
+/// the handler answers as a 400 of that text.
 fn int_param(q: &BTreeMap<String, String>, k: &str) -> Result<Option<i64>, Status> {
-    match q.get(k) {
-        None => Ok(None),
-        Some(v) if v.is_empty() => Ok(None),
-        Some(v) => v
-            .parse::<i64>()
-            .map(Some)
-            .map_err(|_| Status::bad_request(format!("invalid value for {k}: {v:?}"))),
+    let Some(v) = q.get(k) else {
+        return Ok(None);
+    };
+    let digits = v.strip_prefix(['+', '-']).unwrap_or(v);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        if let Ok(n) = v.parse::<i64>() {
+            return Ok(Some(n));
+        }
     }
+    let why = if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        "value out of range"
+    } else {
+        "invalid syntax"
+    };
+    Err(Status::bad_request(format!(
+        "strconv.ParseInt: parsing {}: {why}",
+        crate::validation::field::quote(v)
+    )))
 }
 
-/// List options from the query string.
-pub fn list_options(q: &BTreeMap<String, String>) -> Result<ListOptions, Status> {
-    Ok(ListOptions {
+/// List options from the query string, and the error decoding them as `ListOptions` gives
+/// (only a list, watch or deletecollection decodes them; `GetOptions`, `CreateOptions`, …
+/// have no `limit` or `timeoutSeconds`).
+pub fn list_options(q: &BTreeMap<String, String>) -> (ListOptions, Option<Status>) {
+    let mut err = None;
+    let mut int = |k: &str| {
+        int_param(q, k).unwrap_or_else(|e| {
+            err.get_or_insert(e);
+            None
+        })
+    };
+    let limit = int("limit");
+    let timeout_seconds = int("timeoutSeconds");
+    let opts = ListOptions {
         label_selector: q.get("labelSelector").cloned().unwrap_or_default(),
         field_selector: q.get("fieldSelector").cloned().unwrap_or_default(),
         resource_version: q.get("resourceVersion").cloned().unwrap_or_default(),
         resource_version_match: q.get("resourceVersionMatch").cloned().unwrap_or_default(),
-        limit: int_param(q, "limit")?,
+        limit,
         continue_: q.get("continue").cloned().unwrap_or_default(),
         allow_watch_bookmarks: truthy(q, "allowWatchBookmarks"),
-        timeout_seconds: int_param(q, "timeoutSeconds")?,
+        timeout_seconds,
         send_initial_events: truthy(q, "sendInitialEvents"),
-    })
+    };
+    (opts, err)
 }
 
 /// apiserver's `RequestInfoFactory.NewRequestInfo`: what a request is to the authorizer,
@@ -342,7 +370,17 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Status> {
     if watch_path && (!subresource.is_empty() || !scope.verbs.contains(&"watch")) {
         return Err(not_found());
     }
-    let mut list = list_options(&q)?;
+    let (mut list, list_err) = list_options(&q);
+    // `ListResource` (a list or watch, `watch/` paths with a name too) and `DeleteCollection`
+    // decode `ListOptions` first of all.
+    let decodes_list = match method {
+        "GET" => name.is_empty() || watch_path,
+        "DELETE" => name.is_empty(),
+        _ => false,
+    };
+    if let (true, Some(e)) = (decodes_list, list_err) {
+        return Err(e);
+    }
     let watch = watch_path || truthy(&q, "watch");
     let verb = match (method, name.is_empty()) {
         ("GET", true) => {
@@ -631,6 +669,128 @@ mod tests {
         match route(method, path, q).unwrap() {
             Route::Resource(r) | Route::Empty(r) => r,
             other => panic!("{other:?}"),
+        }
+    }
+
+    /// `limit` and `timeoutSeconds` as `Convert_Slice_string_To_int64` reads them, for the
+    /// requests that decode `ListOptions` only: `strconv.ParseInt`'s error as a 400.
+    #[test]
+    fn integer_list_parameters_as_apimachinery_converts_them() {
+        let c = "/apis/certificates.k8s.io/v1/certificatesigningrequests";
+        let err = |method: &str, path: &str, q: &str| match route(method, path, q) {
+            Err(s) => Some((s.code, s.reason, s.message)),
+            Ok(_) => None,
+        };
+        let bad = |m: &str| Some((400, "BadRequest".to_string(), m.to_string()));
+        let rows: &[(&str, String, &str, Option<(u16, String, String)>)] = &[
+            (
+                "GET",
+                c.into(),
+                "limit=abc",
+                bad("strconv.ParseInt: parsing \"abc\": invalid syntax"),
+            ),
+            (
+                "GET",
+                c.into(),
+                "limit=",
+                bad("strconv.ParseInt: parsing \"\": invalid syntax"),
+            ),
+            (
+                "GET",
+                c.into(),
+                "limit=1.5",
+                bad("strconv.ParseInt: parsing \"1.5\": invalid syntax"),
+            ),
+            (
+                "GET",
+                c.into(),
+                "limit=-",
+                bad("strconv.ParseInt: parsing \"-\": invalid syntax"),
+            ),
+            (
+                "GET",
+                c.into(),
+                "limit=99999999999999999999",
+                bad("strconv.ParseInt: parsing \"99999999999999999999\": value out of range"),
+            ),
+            (
+                "GET",
+                c.into(),
+                "watch=1&timeoutSeconds=x",
+                bad("strconv.ParseInt: parsing \"x\": invalid syntax"),
+            ),
+            (
+                "GET",
+                "/apis/certificates.k8s.io/v1/watch/certificatesigningrequests/a".to_string(),
+                "limit=x&fieldSelector=metadata.name%3Db",
+                bad("strconv.ParseInt: parsing \"x\": invalid syntax"),
+            ),
+            (
+                "DELETE",
+                c.into(),
+                "limit=x",
+                bad("strconv.ParseInt: parsing \"x\": invalid syntax"),
+            ),
+            ("GET", c.into(), "limit=%2B5&timeoutSeconds=-1", None),
+            // `+` is a space in a query, as Go's `url.ParseQuery` reads it.
+            (
+                "GET",
+                c.into(),
+                "limit=+5",
+                bad("strconv.ParseInt: parsing \" 5\": invalid syntax"),
+            ),
+            // `GetOptions`, `CreateOptions`, `DeleteOptions` have neither.
+            ("GET", format!("{c}/a"), "limit=abc&timeoutSeconds=x", None),
+            ("POST", c.into(), "timeoutSeconds=abc", None),
+            ("DELETE", format!("{c}/a"), "limit=abc", None),
+        ];
+        for (method, path, q, want) in rows {
+            assert_eq!(&err(method, path, q), want, "{method} {path}?{q}");
+        }
+    }
+
+    /// Boolean query parameters as `Convert_Slice_string_To_bool` reads them: only "0" and
+    /// "false" (any case) are false, so `?watch` alone or `?watch=yes` watches and
+    /// `sendInitialEvents=False` is given as false.
+    #[test]
+    fn boolean_parameters_as_apimachinery_converts_them() {
+        let c = "/apis/certificates.k8s.io/v1/certificatesigningrequests";
+        for (q, watch) in [
+            ("watch", true),
+            ("watch=", true),
+            ("watch=yes", true),
+            ("watch=TRUE", true),
+            ("watch=t", true),
+            ("watch=0", false),
+            ("watch=false", false),
+            ("watch=FALSE", false),
+            ("watch=False", false),
+        ] {
+            assert_eq!(res("GET", c, q).verb == Some(Verb::Watch), watch, "{q}");
+        }
+        for (q, initial, bookmarks) in [
+            (
+                "sendInitialEvents=False&allowWatchBookmarks=yes",
+                false,
+                true,
+            ),
+            ("sendInitialEvents=&allowWatchBookmarks=0", true, false),
+            (
+                "sendInitialEvents=TRUE&allowWatchBookmarks=fAlSe",
+                true,
+                false,
+            ),
+        ] {
+            let r = res("GET", c, &format!("watch=1&{q}"));
+            assert_eq!(
+                (
+                    r.send_initial_events_given,
+                    r.list.send_initial_events,
+                    r.list.allow_watch_bookmarks
+                ),
+                (true, initial, bookmarks),
+                "{q}"
+            );
         }
     }
 

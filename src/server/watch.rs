@@ -19,6 +19,17 @@ use std::time::Duration;
 
 /// Server cap on a watch without `timeoutSeconds` (real apiservers pick 30–60 min).
 pub const DEFAULT_WATCH_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// How long a watch runs for its `timeoutSeconds`, as the watch handler reads it: none or 0 is
+/// the server's cap; a negative one is a timer of a negative duration, which Go fires at once
+/// (the watch ends right after its initial events).
+pub fn watch_timeout(timeout_seconds: Option<i64>) -> Duration {
+    match timeout_seconds {
+        None | Some(0) => DEFAULT_WATCH_TIMEOUT,
+        Some(t) if t < 0 => Duration::ZERO,
+        Some(t) => Duration::from_secs(t as u64),
+    }
+}
+
 /// Bookmark interval (wall time) for watches that allow bookmarks.
 pub const BOOKMARK_INTERVAL: Duration = Duration::from_secs(10);
 

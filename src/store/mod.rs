@@ -370,12 +370,11 @@ impl Store {
         }
     }
 
-    /// Events with rv > `from`, or `Err(oldest)` if some of them were compacted away.
     /// The objects under `prefix` as they were at resourceVersion `at` (an etcd range read at
     /// a past revision), rebuilt from the event window: a key written after `at` is absent if
-    /// its first later write created it, else it holds the object of its last write at or
-    /// before `at`. `None` when that is unknown (`at` older than the window, a key whose state
-    /// at `at` was written before the window) or `at` is in the future.
+    /// its first later write created it, else it holds the object that write replaced. `None`
+    /// when `at` is older than the window (etcd's compacted revision: reads at it still work)
+    /// or in the future.
     pub fn range_at(&self, prefix: &str, at: u64) -> Option<BTreeMap<String, Bytes>> {
         if at < self.log_start_rv || at > self.rv {
             return None;
@@ -384,31 +383,27 @@ impl Store {
             .range(prefix, None)
             .map(|(k, b)| (k.clone(), b.clone()))
             .collect();
-        let mut before: BTreeMap<&str, &LogEntry> = BTreeMap::new();
-        let mut first_after: BTreeMap<&str, EventType> = BTreeMap::new();
-        for e in self.log.iter().filter(|e| e.key.starts_with(prefix)) {
-            if e.rv <= at {
-                before.insert(&e.key, e);
-            } else {
-                first_after.entry(&e.key).or_insert(e.type_);
-            }
+        // Every write after `at` is in the window (`at` is not older than its start), and the
+        // first one of each key replaced that key's state at `at`: its `prev` (none when it
+        // created the key).
+        let mut first_after: BTreeMap<&str, &LogEntry> = BTreeMap::new();
+        for e in self
+            .log
+            .iter()
+            .filter(|e| e.rv > at && e.key.starts_with(prefix))
+        {
+            first_after.entry(&e.key).or_insert(e);
         }
-        for (k, first) in first_after {
-            out.remove(k);
-            if first == EventType::Added {
-                continue;
-            }
-            match before.get(k) {
-                Some(e) if e.type_ != EventType::Deleted => {
-                    out.insert(k.to_string(), e.object.clone());
-                }
-                Some(_) => {}
-                None => return None,
-            }
+        for (k, e) in first_after {
+            match &e.prev {
+                Some(p) => out.insert(k.to_string(), p.clone()),
+                None => out.remove(k),
+            };
         }
         Some(out)
     }
 
+    /// Events with rv > `from`, or `Err(oldest)` if some of them were compacted away.
     pub fn events_since(&self, from: u64) -> Result<impl Iterator<Item = &LogEntry>, u64> {
         if from < self.log_start_rv {
             return Err(self.log_start_rv);
@@ -438,7 +433,8 @@ pub fn rv_of(bytes: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     /// `range_at` rebuilds a past state from the window (creations undone, modifications and
-    /// deletions restored), and knows when it cannot.
+    /// deletions restored, also of objects last written before the window), and refuses a
+    /// revision before the window or in the future.
     #[test]
     fn range_at_reads_a_past_revision_from_the_window() {
         use super::*;
@@ -456,14 +452,15 @@ mod tests {
                     .collect::<Vec<_>>()
             })
         };
-        // a's state at 2 was written by rv 1, which left the window (4 events).
-        assert_eq!(view(2), None);
+        // a's state at 2 was written by rv 1, which left the window (4 events): the write
+        // that replaced it (rv 3) still knows it, as etcd still reads at its compacted revision.
+        assert_eq!(view(2), Some(vec!["g/r//a=a1".into(), "g/r//b=b1".into()]));
         assert_eq!(view(3), Some(vec!["g/r//a=a2".into(), "g/r//b=b1".into()]));
         assert_eq!(view(4), Some(vec!["g/r//a=a2".into()]));
         assert_eq!(view(5), Some(vec!["g/r//a=a2".into()]));
-        // rv 1 left the window: before it, and a state written by it, are unknown.
+        assert_eq!(view(1), Some(vec!["g/r//a=a1".into()]));
+        // Before the window's start (rv 1 left it): compacted.
         assert_eq!(view(0), None);
-        assert_eq!(view(1), None);
         assert_eq!(view(6), None, "the future");
     }
 

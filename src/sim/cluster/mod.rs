@@ -417,8 +417,9 @@ fn check_body_name(body_name: &str, name: &str) -> Result<(), Status> {
     Ok(())
 }
 
-/// An update's resourceVersion, if set, is the stored one: otherwise 400 (not a number) or
-/// 409 Conflict.
+/// An update's resourceVersion, if set, is the stored one: otherwise 409 Conflict. One that is
+/// no number fails `Store.Update`'s `Versioner().ObjectResourceVersion(obj)`, whose bare
+/// `strconv` error the handler answers as a 500 of unknown reason.
 fn check_update_rv(
     info: &ResourceInfo,
     name: &str,
@@ -427,9 +428,7 @@ fn check_update_rv(
 ) -> Result<(), Status> {
     if !new_rv.is_empty() && new_rv != old_rv {
         if parse_rv(new_rv).is_none() {
-            return Err(Status::bad_request(format!(
-                "invalid resource version \"{new_rv}\""
-            )));
+            return Err(Status::failure(500, "", parse_uint_error(new_rv)));
         }
         return Err(Status::conflict_modified(&gr(info), name));
     }
@@ -1235,19 +1234,7 @@ impl Cluster {
             return Ok(());
         }
         let Some(r) = parse_rv(rv) else {
-            let why = if rv.bytes().all(|b| b.is_ascii_digit()) {
-                "value out of range"
-            } else {
-                "invalid syntax"
-            };
-            let q = crate::validation::field::quote(rv);
-            return Err(Status::failure(
-                500,
-                "",
-                format!(
-                    "resourceVersion: Invalid value: {q}: strconv.ParseUint: parsing {q}: {why}"
-                ),
-            ));
+            return Err(unparsable_rv_from_cache(rv));
         };
         if r > self.store.rv() {
             return Err(too_large_resource_version(r, self.store.rv()));
@@ -1366,10 +1353,17 @@ impl Cluster {
         };
         let after = cont.as_ref().map(|(k, _)| k.as_str());
         if !req.list.resource_version.is_empty() && parse_rv(&req.list.resource_version).is_none() {
-            return Err(Status::bad_request(format!(
-                "invalid resource version \"{}\"",
-                req.list.resource_version
-            )));
+            // `shouldDelegateList`: `Exact`, and the legacy exact read (a limit, no match),
+            // go to etcd; the rest is the watch cache's (a continue never gets here: its
+            // resourceVersion must be empty or "0").
+            let rv = req.list.resource_version.as_str();
+            let to_etcd = req.list.resource_version_match == "Exact"
+                || (req.list.resource_version_match.is_empty() && limit.is_some());
+            return Err(if to_etcd {
+                unparsable_rv_from_etcd(rv)
+            } else {
+                unparsable_rv_from_cache(rv)
+            });
         }
         // `resourceVersionMatch=Exact` (and the legacy exact read: a limit, a resourceVersion,
         // no match) lists the collection as of that resourceVersion, as an etcd range read at
@@ -1401,8 +1395,7 @@ impl Cluster {
         };
         // A continued list reads the snapshot of its first page (etcd at the token's
         // revision) while the event window still holds it; once compacted away, 410 (etcd's
-        // ErrCompacted). The rare snapshot the window cannot rebuild (an object last written
-        // before the window, changed since) reads the current state.
+        // ErrCompacted).
         let past = match &cont {
             Some((k, rv)) if past.is_none() && *rv > 0 && (*rv as u64) < self.store.rv() => {
                 if (*rv as u64) < self.store.log_start_rv() {
@@ -1496,6 +1489,10 @@ impl Cluster {
             bookmarks: req.list.allow_watch_bookmarks,
             who: None,
         };
+        // `Cacher.Watch` reads the resourceVersion first.
+        if !rv_s.is_empty() && parse_rv(rv_s).is_none() {
+            return Err(unparsable_rv_from_cache(rv_s));
+        }
         let mut initial = Vec::new();
         // `waitUntilWatchCacheFreshAndForceAllEvents`: a watch-list request waits (3 s) for the
         // cache to reach its resourceVersion; one from the future ends as too large.
@@ -1504,7 +1501,16 @@ impl Cluster {
                 return Err(too_large_resource_version(rv, self.store.rv()));
             }
         }
-        if rv_s.is_empty() || rv_s == "0" || req.list.send_initial_events {
+        // `sendInitialEvents=false` with no resourceVersion or "0" starts from now, with no
+        // initial events (`getWatchCacheResourceVersion`: the current one;
+        // `getAllEventsSinceLocked`: "0" means any); only the legacy watch (the parameter
+        // absent) gets the current state first.
+        let from_now = (rv_s.is_empty() || rv_s == "0")
+            && req.send_initial_events_given
+            && !req.list.send_initial_events;
+        if from_now {
+            // the cursor is at the current resourceVersion already
+        } else if rv_s.is_empty() || rv_s == "0" || req.list.send_initial_events {
             let list = self.list(
                 info,
                 ns,
@@ -1527,9 +1533,7 @@ impl Cluster {
                 });
             }
         } else {
-            let rv: u64 = parse_rv(rv_s)
-                .ok_or(())
-                .map_err(|_| Status::bad_request(format!("invalid resource version \"{rv_s}\"")))?;
+            let rv: u64 = parse_rv(rv_s).ok_or_else(|| unparsable_rv_from_cache(rv_s))?;
             if rv < self.store.log_start_rv() {
                 return Err(Status::expired(format!(
                     "too old resource version: {rv} ({})",
@@ -3106,6 +3110,46 @@ fn parse_rv(s: &str) -> Option<u64> {
     } else {
         None
     }
+}
+
+/// Go's `strconv.ParseUint(s, 10, 64)` error text for a resourceVersion [`parse_rv`] refuses:
+/// `strconv.ParseUint: parsing "abc": invalid syntax` (`value out of range` for digits only).
+fn parse_uint_error(s: &str) -> String {
+    let why = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        "value out of range"
+    } else {
+        "invalid syntax"
+    };
+    format!(
+        "strconv.ParseUint: parsing {}: {why}",
+        crate::validation::field::quote(s)
+    )
+}
+
+/// `APIObjectVersioner.ParseResourceVersion`'s error: a storage `InvalidError` on
+/// `resourceVersion` (`resourceVersion: Invalid value: "abc": strconv.ParseUint: …`).
+fn parse_rv_invalid_error(s: &str) -> String {
+    format!(
+        "resourceVersion: Invalid value: {}: {}",
+        crate::validation::field::quote(s),
+        parse_uint_error(s)
+    )
+}
+
+/// A resourceVersion the watch cache cannot read (`CacheDelegator.Get`, `GetList` served from
+/// the cache, `Cacher.Watch`): the storage error comes back as is, which the handler answers
+/// as a 500 of unknown reason.
+fn unparsable_rv_from_cache(s: &str) -> Status {
+    Status::failure(500, "", parse_rv_invalid_error(s))
+}
+
+/// A resourceVersion the etcd3 store cannot read (a list it serves: `Exact`, the legacy exact
+/// read with a limit): `store.GetList`'s 400 `invalid resource version: <storage error>`.
+fn unparsable_rv_from_etcd(s: &str) -> Status {
+    Status::bad_request(format!(
+        "invalid resource version: {}",
+        parse_rv_invalid_error(s)
+    ))
 }
 
 /// storage `NewTooLargeResourceVersionError`: 504 `Timeout: Too large resource version: <rv>,
