@@ -43,7 +43,7 @@ fn pending_is_collected_at_the_first_pass_strictly_after_24h() {
     assert!(!exists(&c, "p"), "deleted by the 25h pass");
     assert!(c
         .trace_jsonl()
-        .contains("\"rule\":\"pending-past-deadline\""));
+        .contains("\"rule\":\"pending-past-deadline\",\"message\":\"Cleaning CSR as it is more than pendingExpiration duration old and unhandled.\""));
 }
 
 #[test]

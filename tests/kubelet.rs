@@ -947,3 +947,64 @@ fn an_expired_kubelet_does_not_exit_while_the_api_is_unreachable() {
         * 1000;
     assert!(t >= na + 24 * MIN && t < na + 24 * MIN + 10_000, "{t}");
 }
+
+fn event_ms(ev: &serde_json::Value) -> i64 {
+    let t = ev["t"].as_str().unwrap();
+    Time::parse_rfc3339(t).unwrap().unix() * 1000
+}
+
+/// `bootstrap.go` `LoadClientCert`: `waitForServer(ctx, cfg, 1*time.Minute)` polls `/healthz`
+/// every 2–2.4 s before the CSR is requested. A short outage at start is waited out: no failed
+/// attempt, the CSR goes out at the first poll after the API is back.
+#[test]
+fn bootstrap_waits_out_a_short_outage_before_requesting() {
+    let (mut cx, fleet) = setup(true, true, DAY);
+    let t0 = cx.now_ms();
+    fleet.inject(&mut cx, Fault::ApiUnavailable { for_ms: 30_000 });
+    fleet
+        .add_node(&mut cx, NodeSpec::new("n1").token(TOKEN))
+        .unwrap();
+    assert_eq!(status(&cx, &fleet, "n1").phase, Phase::Bootstrapping);
+    assert_eq!(trace_events(&cx, "kubelet-waiting-for-server").len(), 1);
+    advance_to(&mut cx, t0 + 5 * MIN);
+    let st = status(&cx, &fleet, "n1");
+    assert_eq!(st.phase, Phase::Ready);
+    assert_eq!(st.failed_attempts, 0, "no attempt while the API was down");
+    assert!(trace_events(&cx, "kubelet-bootstrap-failed").is_empty());
+    let created = trace_events(&cx, "kubelet-csr-created");
+    assert_eq!(created.len(), 1);
+    let at = event_ms(&created[0]);
+    // Seconds in the trace: the poll lands in [30 s, 32.4 s).
+    assert!(at >= t0 + 30_000 && at <= t0 + 32_400, "{}", at - t0);
+}
+
+/// A long outage: each kubelet run waits the full minute, then its request fails and it exits;
+/// systemd restarts it 10 s later — one failed attempt per 70 s, not per 10 s.
+#[test]
+fn bootstrap_during_a_long_outage_fails_once_per_minute_and_ten_seconds() {
+    let (mut cx, fleet) = setup(true, true, DAY);
+    let t0 = cx.now_ms();
+    fleet.inject(&mut cx, Fault::ApiUnavailable { for_ms: 10 * MIN });
+    fleet
+        .add_node(&mut cx, NodeSpec::new("n1").token(TOKEN))
+        .unwrap();
+    advance_to(&mut cx, t0 + 10 * MIN - 1);
+    let failed = trace_events(&cx, "kubelet-bootstrap-failed");
+    let at: Vec<i64> = failed.iter().map(|e| (event_ms(e) - t0) / 1000).collect();
+    assert_eq!(at, vec![60, 130, 200, 270, 340, 410, 480, 550]);
+    assert!(failed[0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("connection refused"));
+    assert!(csrs_with_prefix(&cx, "node-csr-").is_empty());
+    // The run started at 560 s is still polling when the API is back at 600 s.
+    advance_to(&mut cx, t0 + 15 * MIN);
+    let st = status(&cx, &fleet, "n1");
+    assert_eq!(
+        (st.phase, st.bootstraps, st.failed_attempts),
+        (Phase::Ready, 1, 8)
+    );
+    let created = trace_events(&cx, "kubelet-csr-created");
+    let at = event_ms(&created[0]) - t0;
+    assert!((600_000..=602_400).contains(&at), "{at}");
+}

@@ -142,6 +142,27 @@ pub fn verdict(
     }
 }
 
+/// kube-controller-manager's log line for a CSR a rule collects (`cleaner.go`, structured
+/// logging: the message, then `csr=<name>` and the duration key); `None` for an unknown rule.
+pub fn log_message(rule: &str) -> Option<&'static str> {
+    Some(match rule {
+        "issued-past-deadline" => {
+            "Cleaning CSR as it is more than approvedExpiration duration old and approved."
+        }
+        "denied-past-deadline" => {
+            "Cleaning CSR as it is more than deniedExpiration duration old and denied."
+        }
+        "failed-past-deadline" => {
+            "Cleaning CSR as it is more than deniedExpiration duration old and failed."
+        }
+        "pending-past-deadline" => {
+            "Cleaning CSR as it is more than pendingExpiration duration old and unhandled."
+        }
+        "issued-expired" => "Cleaning CSR as the associated certificate is expired.",
+        _ => return None,
+    })
+}
+
 pub struct Cleaner {
     cfg: CleanerConfig,
 }
@@ -162,7 +183,7 @@ impl Cleaner {
                 match cx.apply(&Identity::controller_manager(), ApiRequest::csr(Verb::Delete).name(&name).discard_object()) {
                     Ok(_) => {
                         deleted += 1;
-                        cx.trace("cleaner-delete", json!({"csr": name, "rule": rule}));
+                        cx.trace("cleaner-delete", json!({"csr": name, "rule": rule, "message": log_message(rule)}));
                     }
                     Err(e) => cx.trace("cleaner-error", json!({"csr": name, "error": format!("unable to delete CSR \"{name}\": {}", e.message)})),
                 }
@@ -281,6 +302,37 @@ mod tests {
         for (name, c, want) in cases {
             assert_eq!(verdict(&c, &cfg, now), want, "{name}");
         }
+    }
+
+    /// Each rule's trace carries the `logger.Info` text of `cleaner.go`.
+    #[test]
+    fn each_rule_has_the_upstream_log_message() {
+        let rows = [
+            (
+                "issued-past-deadline",
+                "Cleaning CSR as it is more than approvedExpiration duration old and approved.",
+            ),
+            (
+                "denied-past-deadline",
+                "Cleaning CSR as it is more than deniedExpiration duration old and denied.",
+            ),
+            (
+                "failed-past-deadline",
+                "Cleaning CSR as it is more than deniedExpiration duration old and failed.",
+            ),
+            (
+                "pending-past-deadline",
+                "Cleaning CSR as it is more than pendingExpiration duration old and unhandled.",
+            ),
+            (
+                "issued-expired",
+                "Cleaning CSR as the associated certificate is expired.",
+            ),
+        ];
+        for (rule, want) in rows {
+            assert_eq!(log_message(rule), Some(want), "{rule}");
+        }
+        assert_eq!(log_message("nope"), None);
     }
 
     /// cleaner_test.go `TestCleanerWithApprovedExpiredCSR`, row by row, with its two

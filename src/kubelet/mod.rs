@@ -14,7 +14,9 @@
 //!   a key from the seeded RNG (reused across retries, as `kubelet-client.key.tmp`), the
 //!   deterministic `node-csr-<hash>` name, reuse on AlreadyExists after `ensureCompatible`,
 //!   a wait of up to [`BOOTSTRAP_WAIT_SECS`]; a failure exits the kubelet, which systemd
-//!   restarts after [`RESTART_DELAY_MS`]. [`fleet::BootstrapMode::CertificateManager`] models
+//!   restarts after [`RESTART_DELAY_MS`]. With the API unreachable the request waits first
+//!   (`waitForServer`: `/healthz` every 2–2.4 s for up to [`WAIT_FOR_SERVER_MS`]) and is sent
+//!   either way, so a long outage costs one attempt per 70 s (60 s wait + 10 s restart). [`fleet::BootstrapMode::CertificateManager`] models
 //!   kubelets with client rotation on instead: the certificate manager requests a `csr-xxxxx`
 //!   with the token, and the kubelet exits when no certificate is current 5 minutes after start.
 //! * **rotation** (`client-go/util/certificate/certificate_manager.go`): deadline uniformly in
@@ -48,6 +50,12 @@ pub const USER_AGENT: &str = "kubelet/v1.33.0 (linux/amd64) kubernetes/csrsim";
 
 /// `WaitForCertificate` timeout of the bootstrap (`bootstrap.go`: 3600 s).
 pub const BOOTSTRAP_WAIT_SECS: i64 = 3600;
+/// `waitForServer(ctx, bootstrapClientConfig, 1*time.Minute)` before the bootstrap request
+/// (`bootstrap.go`): how long the kubelet polls `/healthz` while the API is unreachable.
+pub const WAIT_FOR_SERVER_MS: i64 = 60_000;
+/// `wait.JitterUntil(..., 2*time.Second, 0.2, true, ...)`: its poll period and jitter.
+pub const WAIT_FOR_SERVER_POLL_MS: i64 = 2000;
+pub const WAIT_FOR_SERVER_JITTER: f64 = 0.2;
 /// `certificateWaitTimeout` of the certificate manager: 15 minutes per attempt.
 pub const CERTIFICATE_WAIT_TIMEOUT_MS: i64 = 15 * 60 * 1000;
 /// `wait.Backoff{Duration: 2s, Factor: 2, Jitter: 0.1, Steps: 5}` of the rotation loop.

@@ -48,6 +48,33 @@ pub fn retry_delay_bounds_ms(failures: u32) -> (i64, i64) {
     (d, d + (BACKOFF_JITTER * d as f64) as i64)
 }
 
+/// `WaitForCertificate`'s verdict on one observed state of the CSR it waits for (client-go
+/// `util/certificate/csr/csr.go`): every condition is looked at, in order — a `Denied` or
+/// `Failed` one ends the wait with an error wherever it stands (even after `Approved`);
+/// otherwise an `Approved` condition (any status) with a certificate ends it with the
+/// certificate, and without one (or with no `Approved`) the wait goes on (`None`).
+pub fn wait_outcome(c: &CertificateSigningRequest) -> Option<Result<Vec<u8>, String>> {
+    let mut approved = false;
+    for cond in &c.status.conditions {
+        if cond.type_ == DENIED {
+            return Some(Err(format!(
+                "certificate signing request is denied, reason: {}, message: {}",
+                cond.reason, cond.message
+            )));
+        }
+        if cond.type_ == FAILED {
+            return Some(Err(format!(
+                "certificate signing request failed, reason: {}, message: {}",
+                cond.reason, cond.message
+            )));
+        }
+        if cond.type_ == APPROVED {
+            approved = true;
+        }
+    }
+    (approved && !c.status.certificate.is_empty()).then(|| Ok(c.status.certificate.clone()))
+}
+
 /// Where the bootstrap key comes from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum KeyType {
@@ -178,6 +205,11 @@ enum State {
     NoTemplate,
     /// Rotation deadline armed.
     Idle,
+    /// Bootstrap's `waitForServer`: polling `/healthz` until the API answers or `until_ms`
+    /// (cluster time) passes; then the CSR is requested either way.
+    WaitingForServer {
+        until_ms: i64,
+    },
     /// Waiting for a CSR (`bootstrap`: the bootstrap wait of 3600 s, else 15 min).
     Waiting {
         csr: String,
@@ -362,7 +394,8 @@ impl Node {
             State::Stuck => Phase::Stuck,
             State::Waiting {
                 bootstrap: true, ..
-            } => Phase::Bootstrapping,
+            }
+            | State::WaitingForServer { .. } => Phase::Bootstrapping,
             State::Idle => Phase::Ready,
             State::Waiting { .. } | State::Backoff => Phase::Rotating,
         }
@@ -440,6 +473,7 @@ impl Node {
     fn client_timer(&mut self, idx: u32, env: &mut Env) {
         match self.client.state.clone() {
             State::Restarting | State::Stuck => self.start(idx, env),
+            State::WaitingForServer { until_ms } => self.poll_server(idx, until_ms, env),
             State::Idle | State::Backoff => self.rotate(idx, CertKind::Client, env),
             State::Waiting { csr, bootstrap, .. } => {
                 let e = "timed out waiting for the condition".to_string();
@@ -678,13 +712,6 @@ impl Node {
             Ok(t) => t,
             Err(reason) => return self.stuck(idx, reason, env),
         };
-        if env.core.api_down(env.cx.now_ms()) {
-            return self.bootstrap_failed(idx, "", &env.core.connection_error(), env);
-        }
-        let who = env
-            .cx
-            .authenticate_token(&token)
-            .expect("checked just above");
         if self.boot_key.is_none() {
             let key = match &self.spec.key_type {
                 KeyType::EcdsaP256 => Ok(Key::Ecdsa(EcdsaKey::generate(env.cx.rngs()))),
@@ -697,6 +724,48 @@ impl Node {
                 }
             }
         }
+        // `waitForServer(ctx, bootstrapConfig, 1*time.Minute)`: with the API unreachable
+        // the kubelet polls `/healthz` for up to a minute, then requests its certificate anyway.
+        let now = env.cx.now_ms();
+        if env.core.api_down(now) {
+            env.trace(
+                "kubelet-waiting-for-server",
+                json!({"node": name, "timeout_ms": WAIT_FOR_SERVER_MS}),
+            );
+            return self.poll_server(idx, now + WAIT_FOR_SERVER_MS, env);
+        }
+        self.bootstrap_request(idx, &token, env);
+    }
+
+    /// One `/healthz` poll of `waitForServer` (`wait.JitterUntil(..., 2s, 0.2, sliding)`): the
+    /// API answers → request the certificate; the minute is over → request it anyway (it
+    /// fails while the API is down, and the kubelet exits); else poll again after 2–2.4 s.
+    fn poll_server(&mut self, idx: u32, until_ms: i64, env: &mut Env) {
+        let now = env.cx.now_ms();
+        if !env.core.api_down(now) || now >= until_ms {
+            return match self.bootstrap_credential(env) {
+                Ok(token) => self.bootstrap_request(idx, &token, env),
+                Err(reason) => self.stuck(idx, reason, env),
+            };
+        }
+        let u = env.cx.rngs().unit_f64("jitter");
+        let next = now
+            + WAIT_FOR_SERVER_POLL_MS
+            + (u * WAIT_FOR_SERVER_JITTER * WAIT_FOR_SERVER_POLL_MS as f64) as i64;
+        self.client.state = State::WaitingForServer { until_ms };
+        self.arm(idx, CertKind::Client, next.min(until_ms), env);
+    }
+
+    /// `requestNodeCertificate` with the bootstrap token and the kept key.
+    fn bootstrap_request(&mut self, idx: u32, token: &str, env: &mut Env) {
+        let name = self.spec.name.clone();
+        if env.core.api_down(env.cx.now_ms()) {
+            return self.bootstrap_failed(idx, "", &env.core.connection_error(), env);
+        }
+        let who = env
+            .cx
+            .authenticate_token(token)
+            .expect("checked by bootstrap_credential");
         let key = self.boot_key.as_ref().expect("set");
         let usages = csr::bootstrap_usages(key.alg(), env.core.opts.usage_mode);
         let t = Template::client(&name);
@@ -1047,8 +1116,7 @@ impl Node {
     // ------------------------------------------------------------------ waiting
 
     /// `WaitForCertificate`'s check of the CSR it waits for (initial list or a watch event):
-    /// conditions in list order — Denied or Failed end the wait with an error, Approved with
-    /// a certificate ends it with success, Approved alone keeps waiting.
+    /// deleted or re-created → error, else [`wait_outcome`].
     pub(crate) fn observe(&mut self, idx: u32, kind: CertKind, env: &mut Env) {
         let State::Waiting {
             csr: name,
@@ -1065,30 +1133,7 @@ impl Node {
         let outcome: Option<Result<Vec<u8>, String>> = match env.cx.get_csr(&name) {
             None => Some(Err(format!("csr {name:?} was deleted"))),
             Some(c) if c.metadata.uid != uid => Some(Err(format!("csr {name:?} changed UIDs"))),
-            Some(c) => {
-                let mut r = None;
-                for cond in &c.status.conditions {
-                    if cond.type_ == DENIED {
-                        r = Some(Err(format!(
-                            "certificate signing request is denied, reason: {}, message: {}",
-                            cond.reason, cond.message
-                        )));
-                        break;
-                    }
-                    if cond.type_ == FAILED {
-                        r = Some(Err(format!(
-                            "certificate signing request failed, reason: {}, message: {}",
-                            cond.reason, cond.message
-                        )));
-                        break;
-                    }
-                    if cond.type_ == APPROVED && !c.status.certificate.is_empty() {
-                        r = Some(Ok(c.status.certificate.clone()));
-                        break;
-                    }
-                }
-                r
-            }
+            Some(c) => wait_outcome(&c),
         };
         let Some(outcome) = outcome else { return };
         let outcome = outcome.and_then(|pem| csr::parse_issued(&pem));
@@ -1225,6 +1270,77 @@ mod tests {
             );
             let (lo, hi) = retry_delay_bounds_ms(failures);
             assert!(lo <= want && want < hi.max(lo + 1), "bounds of {failures}");
+        }
+    }
+
+    #[test]
+    fn wait_outcome_scans_every_condition_as_client_go_does() {
+        use crate::api::CsrCondition;
+        let cond = |t: &str, status: &str| CsrCondition {
+            type_: t.into(),
+            status: status.into(),
+            reason: format!("{t}Reason"),
+            message: format!("{t} message"),
+            ..Default::default()
+        };
+        let denied =
+            "certificate signing request is denied, reason: DeniedReason, message: Denied message";
+        let failed =
+            "certificate signing request failed, reason: FailedReason, message: Failed message";
+        // (case, conditions, certificate, want: None = keep waiting, Ok = issued, Err = text)
+        let rows: Vec<(&str, Vec<CsrCondition>, &[u8], Option<Result<&[u8], &str>>)> = vec![
+            ("pending", vec![], b"", None),
+            (
+                "approved, not issued",
+                vec![cond(APPROVED, "True")],
+                b"",
+                None,
+            ),
+            ("certificate without approval", vec![], b"CERT", None),
+            (
+                "approved and issued",
+                vec![cond(APPROVED, "True")],
+                b"CERT",
+                Some(Ok(b"CERT")),
+            ),
+            (
+                "approved with status False still counts",
+                vec![cond(APPROVED, "False")],
+                b"CERT",
+                Some(Ok(b"CERT")),
+            ),
+            ("denied", vec![cond(DENIED, "True")], b"", Some(Err(denied))),
+            ("failed", vec![cond(FAILED, "True")], b"", Some(Err(failed))),
+            // The whole list is read before the certificate is taken: a Failed condition after
+            // Approved ends the wait with an error even though a certificate is there.
+            (
+                "failed after approved, issued",
+                vec![cond(APPROVED, "True"), cond(FAILED, "True")],
+                b"CERT",
+                Some(Err(failed)),
+            ),
+            (
+                "failed (status False) after approved",
+                vec![cond(APPROVED, "True"), cond(FAILED, "False")],
+                b"CERT",
+                Some(Err(failed)),
+            ),
+            (
+                "custom condition ignored",
+                vec![cond("Custom", "True"), cond(APPROVED, "True")],
+                b"CERT",
+                Some(Ok(b"CERT")),
+            ),
+        ];
+        for (case, conds, cert, want) in rows {
+            let mut c = CertificateSigningRequest::default();
+            c.status.conditions = conds;
+            c.status.certificate = cert.to_vec();
+            let got = wait_outcome(&c);
+            let got = got
+                .as_ref()
+                .map(|r| r.as_ref().map(|v| v.as_slice()).map_err(|e| e.as_str()));
+            assert_eq!(got, want, "{case}");
         }
     }
 }
