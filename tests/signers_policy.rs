@@ -534,6 +534,7 @@ fn csr_parsing_and_signature_policy() {
             b"-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n"
         )
         .unwrap_err(),
-        "asn1: structure error: tags don't match"
+        // Go's asn1.Unmarshal: the bytes 00 00 00 are an element of tag 0, not a SEQUENCE.
+        "asn1: structure error: tags don't match (16 vs {class:0 tag:0 length:0 isCompound:false}) {optional:false explicit:false application:false private:false defaultValue:<nil> tag:<nil> stringType:0 timeType:0 set:false omitEmpty:false} certificateRequest @2"
     );
 }

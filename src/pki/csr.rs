@@ -359,6 +359,11 @@ pub fn parse_pem(pem: &[u8]) -> Result<ParsedCsr, String> {
 /// [`check_signature`]). DER errors are Go's `encoding/asn1` texts
 /// ([`crate::validation::csr::asn1_csr_error`]).
 pub fn parse_der(der: &[u8]) -> Result<ParsedCsr, String> {
+    // Go's DER walk first: `from_der` is BER-lenient (a primitive SEQUENCE, a wrong class
+    // on a tag, extra fields) where Go's `asn1.Unmarshal` refuses.
+    if let Some(e) = crate::validation::goasn1::unmarshal_error(der) {
+        return Err(e);
+    }
     let (rest, req) = X509CertificationRequest::from_der(der)
         .map_err(|_| crate::validation::csr::asn1_csr_error(der))?;
     if !rest.is_empty() {

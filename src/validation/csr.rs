@@ -107,6 +107,11 @@ pub fn check_csr_der(der: &[u8]) -> Result<(), String> {
         // The same check as the signer's (every key and digest Go verifies, with Go's texts).
         return crate::pki::csr::check_signature(&p);
     }
+    // What Go's `asn1.Unmarshal` refuses is refused, whatever the lenient `from_der` makes
+    // of it.
+    if let Some(e) = super::goasn1::unmarshal_error(der) {
+        return Err(e);
+    }
     let (rest, req) = X509CertificationRequest::from_der(der).map_err(|_| asn1_csr_error(der))?;
     if !rest.is_empty() {
         return Err(ASN1_TRAILING_DATA.into());
@@ -993,6 +998,69 @@ Trailing non-PEM content
                 "{case}: strict"
             );
         }
+    }
+
+    /// Go's `asn1.Unmarshal` is strict DER where `from_der` is lenient: a request Go refuses
+    /// (a primitive outer SEQUENCE, an AlgorithmIdentifier with another class) is refused
+    /// with Go's text by both `check_csr_der` and `parse_der`, even when its signature still
+    /// verifies; and every truncation and bit flip of a real request that Go's walk refuses
+    /// gets that walk's text from both (none panics).
+    #[test]
+    fn requests_go_refuses_are_refused_whatever_from_der_accepts() {
+        let good = Req {
+            cn: "a",
+            dns: &["x.example"],
+            ..Default::default()
+        }
+        .pem();
+        let der = gopem::decode(good.as_bytes()).unwrap().0.bytes;
+        // (header length, content length) of the element at `at`.
+        let hl = |at: usize| match der[at + 1] {
+            l if l & 0x80 == 0 => (2, usize::from(l)),
+            l => {
+                let n = usize::from(l & 0x7f);
+                let len = der[at + 2..at + 2 + n]
+                    .iter()
+                    .fold(0, |v, x| (v << 8) | usize::from(*x));
+                (2 + n, len)
+            }
+        };
+        let p = "{optional:false explicit:false application:false private:false defaultValue:<nil> tag:<nil> stringType:0 timeType:0 set:false omitEmpty:false}";
+        let (outer_h, outer_len) = hl(0);
+        let (tbs_h, tbs_len) = hl(outer_h);
+        let alg_at = outer_h + tbs_h + tbs_len;
+        let alg_len = hl(alg_at).1;
+        let flip = |i: usize, x: u8| {
+            let mut d = der.clone();
+            d[i] ^= x;
+            d
+        };
+        let rows = [
+            ("outer SEQUENCE primitive", flip(0, 0x20),
+             format!("asn1: structure error: tags don't match (16 vs {{class:0 tag:16 length:{outer_len} isCompound:false}}) {p} certificateRequest @{outer_h}")),
+            ("signature algorithm of class application", flip(alg_at, 0x40),
+             format!("asn1: structure error: tags don't match (16 vs {{class:1 tag:16 length:{alg_len} isCompound:true}}) {p} AlgorithmIdentifier @{}", alg_at - outer_h + 2)),
+        ];
+        for (case, d, want) in rows {
+            assert_eq!(check_csr_der(&d), Err(want.clone()), "{case}");
+            assert_eq!(crate::pki::csr::parse_der(&d).err(), Some(want), "{case}");
+        }
+        let mut variants: Vec<Vec<u8>> = (0..der.len()).map(|n| der[..n].to_vec()).collect();
+        for i in 0..der.len() {
+            variants.extend((0..8).map(|b| flip(i, 1 << b)));
+        }
+        let mut refused = 0;
+        for d in &variants {
+            if let Some(e) = super::super::goasn1::unmarshal_error(d) {
+                refused += 1;
+                assert_eq!(check_csr_der(d).err().as_ref(), Some(&e), "{d:02x?}");
+                assert_eq!(crate::pki::csr::parse_der(d).err(), Some(e), "{d:02x?}");
+            }
+        }
+        assert!(
+            refused > der.len(),
+            "the truncations and many flips are refused"
+        );
     }
 
     /// `x509.ParseCertificateRequest`'s asn1 texts for the outer element of `spec.request`.

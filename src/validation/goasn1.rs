@@ -365,6 +365,12 @@ mod tests {
             ("non-minimal length", vec![0x30, 0x81, 0x01, 0], "asn1: structure error: non-minimal length".into()),
             ("leading zero length byte", vec![0x30, 0x82, 0x00, 0x80], "asn1: structure error: superfluous leading zeros in length".into()),
             ("truncated header", vec![0x30], "asn1: syntax error: truncated tag or length".into()),
+            ("length beyond 2^31", vec![0x30, 0x84, 0xff, 0xff, 0xff, 0xff], "asn1: structure error: length too large".into()),
+            ("127 length bytes", [vec![0x30, 0xff], vec![0xff; 127]].concat(), "asn1: structure error: length too large".into()),
+            ("tag number of six bytes", vec![0x3f, 0x81, 0x81, 0x81, 0x81, 0x81, 0x01, 0x00], "asn1: structure error: base 128 integer too large".into()),
+            ("tag number beyond int32", vec![0x3f, 0x88, 0x80, 0x80, 0x80, 0x00, 0x00], "asn1: structure error: base 128 integer too large".into()),
+            ("tag number led by 0x80", vec![0x3f, 0x80, 0x01, 0x00], "asn1: syntax error: integer is not minimally encoded".into()),
+            ("tag number cut short", vec![0x3f, 0x81], "asn1: syntax error: truncated base 128 integer".into()),
         ];
         for (case, der, want) in rows {
             assert_eq!(unmarshal_error(&der), Some(want), "{case}");
