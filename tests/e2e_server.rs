@@ -738,6 +738,129 @@ fn compact(body: &str) -> String {
         .unwrap_or_else(|_| body.trim().to_string())
 }
 
+/// `ListResource`'s order for a list or watch — decoding `ListOptions` parses the label,
+/// then the field selector (400), then `ValidateListOptions` (422), then the kind's
+/// field-label conversion (400) — for CSRs and for the listed-only kinds (nothing stored,
+/// the same checks), with each kind's field labels (core `conversion.go`'s registered
+/// functions, `DefaultMetaV1FieldSelectorConversion` for the others).
+#[test]
+fn list_options_order_and_field_labels_of_every_kind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    let rvm = "resourceVersionMatch=NotOlderThan";
+    let invalid_rvm = r#"ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"#;
+    let invalid_watch = r#"ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"#;
+    let cant = "invalid selector: 'foo'; can't understand 'foo'";
+    let not_known =
+        r#""data.x" is not a known field selector: only "metadata.name", "metadata.namespace""#;
+    let rows: Vec<(String, u16, &str)> = vec![
+        (format!("{C}?fieldSelector=foo&{rvm}"), 400, cant),
+        (format!("{C}?labelSelector=a%3D%3D%3Db&{rvm}"), 400, "LABEL"),
+        (format!("{C}?fieldSelector=foo=bar&{rvm}"), 422, invalid_rvm),
+        (
+            format!("{C}?fieldSelector=foo=bar"),
+            400,
+            "field label not supported: foo",
+        ),
+        (format!("/api/v1/pods?{rvm}"), 422, invalid_rvm),
+        (
+            format!("/api/v1/namespaces/default/configmaps?{rvm}"),
+            422,
+            invalid_rvm,
+        ),
+        (
+            "/api/v1/pods?watch=true&resourceVersionMatch=NotOlderThan&fieldSelector=x=1".into(),
+            422,
+            invalid_watch,
+        ),
+        (format!("/api/v1/pods?fieldSelector=foo&{rvm}"), 400, cant),
+        (
+            format!("/apis/apps/v1/deployments?labelSelector=a%3D%3D%3Db&{rvm}"),
+            400,
+            "LABEL",
+        ),
+        (
+            "/api/v1/pods?fieldSelector=spec.foo=1".into(),
+            400,
+            "field label not supported: spec.foo",
+        ),
+        (
+            "/api/v1/namespaces/default/events?watch=true&fieldSelector=spec.foo=1".into(),
+            400,
+            "field label not supported: spec.foo",
+        ),
+        (
+            "/api/v1/configmaps?fieldSelector=data.x=1".into(),
+            400,
+            not_known,
+        ),
+        (
+            "/apis/rbac.authorization.k8s.io/v1/clusterroles?fieldSelector=data.x=1".into(),
+            400,
+            not_known,
+        ),
+        (
+            "/api/v1/pods?fieldSelector=spec.nodeName=n1,status.phase!=Running".into(),
+            200,
+            "",
+        ),
+        (
+            "/api/v1/namespaces/default/events?fieldSelector=involvedObject.kind=Pod".into(),
+            200,
+            "",
+        ),
+        (
+            "/api/v1/persistentvolumes?fieldSelector=metadata.namespace=x".into(),
+            200,
+            "",
+        ),
+        (
+            "/apis/rbac.authorization.k8s.io/v1/clusterroles?fieldSelector=metadata.namespace="
+                .into(),
+            200,
+            "",
+        ),
+    ];
+    // The label selector's parse error, whatever its text, is the same for every kind.
+    let (_, text) = s.curl("GET", &format!("{C}?labelSelector=a%3D%3D%3Db"), &[], None);
+    let label_err = status(&text)["message"].as_str().unwrap().to_string();
+    assert!(!label_err.is_empty(), "{text}");
+    for (path, code, msg) in rows {
+        let (got, text) = s.curl("GET", &path, &[], None);
+        assert_eq!(got, code, "{path}: {text}");
+        if code != 200 {
+            let want = if msg == "LABEL" {
+                label_err.as_str()
+            } else {
+                msg
+            };
+            assert_eq!(status(&text)["message"], want, "{path}");
+        }
+    }
+    // The resourceVersion and continue checks of a stored kind's list, for a listed-only one.
+    for q in [
+        "resourceVersion=abc",
+        "resourceVersion=abc&limit=1",
+        "resourceVersion=999999&resourceVersionMatch=NotOlderThan",
+        "continue=xyz",
+        "resourceVersion=abc&resourceVersionMatch=Exact",
+    ] {
+        let (csr_code, csr_text) = s.curl("GET", &format!("{C}?{q}"), &[], None);
+        let (code, text) = s.curl(
+            "GET",
+            &format!("/api/v1/namespaces/default/pods?{q}"),
+            &[],
+            None,
+        );
+        assert_ne!(csr_code, 200, "{q}: {csr_text}");
+        assert_eq!(
+            (code, status(&text)["message"].clone()),
+            (csr_code, status(&csr_text)["message"].clone()),
+            "{q}"
+        );
+    }
+}
+
 /// Request options and server-side apply over HTTP, each row an upstream check with its exact
 /// text: apimachinery `ValidatePatchOptions`/`ValidateCreateOptions`/`ValidateDeleteOptions`
 /// (422 before the object is read), the field manager's `versionCheckManager` and

@@ -1,5 +1,6 @@
 //! Label and field selectors (`k8s.io/apimachinery/pkg/labels`, `.../fields`).
 
+use crate::api::resources::ResourceInfo;
 use crate::api::Status;
 use crate::validation::FieldError;
 use std::collections::{BTreeMap, BTreeSet};
@@ -444,6 +445,27 @@ impl FieldSelector {
     /// a key not in `supported` (for CSRs: `metadata.name`, `spec.signerName`) is a 400
     /// `field label not supported: <label>`. Nothing is trimmed.
     pub fn parse(s: &str, supported: &[&str]) -> Result<FieldSelector, Status> {
+        Self::parse_with(s, |k| {
+            if supported.contains(&k) {
+                Ok(())
+            } else {
+                Err(format!("field label not supported: {k}"))
+            }
+        })
+    }
+
+    /// `fields.ParseSelector` alone (what decoding `ListOptions` does): its 400s, no
+    /// field-label conversion.
+    pub fn parse_syntax(s: &str) -> Result<FieldSelector, Status> {
+        Self::parse_with(s, |_| Ok(()))
+    }
+
+    /// `fields.ParseSelector`, then the kind's field-label conversion `convert` on each key
+    /// in sorted order: its error is the 400's message.
+    pub fn parse_with(
+        s: &str,
+        convert: impl Fn(&str) -> Result<(), String>,
+    ) -> Result<FieldSelector, Status> {
         let mut parts = split_terms(s);
         parts.sort();
         let mut terms = Vec::new();
@@ -457,9 +479,7 @@ impl FieldSelector {
             terms.push((k.to_string(), op != "!=", v));
         }
         for (k, _, _) in &terms {
-            if !supported.contains(&k.as_str()) {
-                return Err(bad(format!("field label not supported: {k}")));
-            }
+            convert(k).map_err(bad)?;
         }
         Ok(FieldSelector { terms })
     }
@@ -471,6 +491,65 @@ impl FieldSelector {
 
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()
+    }
+}
+
+/// The kind's field-label conversion (`Scheme.ConvertFieldLabel`): the labels of the
+/// function the kind registers (`AddFieldLabelConversionFunc` in its API group's
+/// `conversion.go`; a label outside them is `field label not supported: <label>`), or
+/// `runtime.DefaultMetaV1FieldSelectorConversion` for a kind without one: `metadata.name`
+/// and `metadata.namespace` (cluster-scoped kinds too), else `"<label>" is not a known field
+/// selector: only "metadata.name", "metadata.namespace"`. Jobs, ReplicaSets and the like
+/// register more labels upstream; only the core kinds below are modelled.
+pub fn convert_field_label(info: &ResourceInfo, label: &str) -> Result<(), String> {
+    const NAME: &str = "metadata.name";
+    const NS: &str = "metadata.namespace";
+    let registered: Option<&[&str]> = match (info.group, info.resource) {
+        ("certificates.k8s.io", "certificatesigningrequests") => Some(&[NAME, "spec.signerName"]),
+        ("", "secrets") => Some(&[NAME, NS, "type"]),
+        ("", "namespaces") => Some(&[NAME, "status.phase"]),
+        ("", "pods") => Some(&[
+            NAME,
+            NS,
+            "spec.nodeName",
+            "spec.restartPolicy",
+            "spec.schedulerName",
+            "spec.serviceAccountName",
+            "spec.hostNetwork",
+            "status.phase",
+            "status.podIP",
+            "status.podIPs",
+            "status.nominatedNodeName",
+            // Old v1 clients' name of spec.nodeName.
+            "spec.host",
+        ]),
+        ("", "events") => Some(&[
+            NAME,
+            NS,
+            "involvedObject.kind",
+            "involvedObject.namespace",
+            "involvedObject.name",
+            "involvedObject.uid",
+            "involvedObject.apiVersion",
+            "involvedObject.resourceVersion",
+            "involvedObject.fieldPath",
+            "reason",
+            "reportingComponent",
+            "source",
+            "type",
+        ]),
+        ("", "services") => Some(&[NAME, NS, "spec.clusterIP", "spec.type"]),
+        ("", "replicationcontrollers") => Some(&[NAME, NS, "status.replicas"]),
+        _ => None,
+    };
+    match registered {
+        Some(labels) if labels.contains(&label) => Ok(()),
+        Some(_) => Err(format!("field label not supported: {label}")),
+        None if label == NAME || label == NS => Ok(()),
+        None => Err(format!(
+            "{} is not a known field selector: only \"{NAME}\", \"{NS}\"",
+            crate::validation::field::quote(label)
+        )),
     }
 }
 

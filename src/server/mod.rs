@@ -1278,11 +1278,6 @@ fn empty_resource(state: &State, head: &Head, who: &Identity, req: ApiRequest) -
         name: req.name.clone(),
         path: head.path.clone(),
     };
-    let (decision, rv, now) =
-        state.with_cluster(|c| (c.authorize(&a), c.resource_version(), c.now()));
-    if !decision.allowed() {
-        return status_response(&crate::auth::forbidden_status(&a, &decision));
-    }
     let Some(info) =
         crate::api::resources::find_listed_only_at(&req.group, &req.version, &req.resource)
     else {
@@ -1291,9 +1286,42 @@ fn empty_resource(state: &State, head: &Head, who: &Identity, req: ApiRequest) -
             &req.name,
         ));
     };
+    let (decision, collection, now) = state.with_cluster(|c| {
+        let decision = c.authorize(&a);
+        // A list or watch checks its options as a stored kind's does (past authorization).
+        let collection = (decision.allowed() && matches!(verb, Verb::List | Verb::Watch))
+            .then(|| c.listed_only_collection(info, &req.namespace, &req));
+        (decision, collection, c.now())
+    });
+    if !decision.allowed() {
+        return status_response(&crate::auth::forbidden_status(&a, &decision));
+    }
+    match collection {
+        // As for a stored kind: an expired (or too large, for a watch list) resourceVersion
+        // ends a 200 watch stream with an ERROR event.
+        Some(Err(st))
+            if verb == Verb::Watch
+                && (st.code == 410 || (st.code == 504 && st.reason == "Timeout")) =>
+        {
+            let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(1);
+            let _ = tx.try_send(watch::error_line(&mut watch::Render::new(None), st));
+            drop(tx);
+            return Response::builder()
+                .status(200)
+                .header("Content-Type", "application/json")
+                .header("Cache-Control", "no-cache, private")
+                .body(watch::ChannelBody { rx }.boxed())
+                .expect("response");
+        }
+        Some(Err(st)) => return status_response(&st),
+        _ => {}
+    }
     match verb {
         Verb::List => {
-            let list = json!({"kind": info.list_kind, "apiVersion": info.api_version(), "metadata": {"resourceVersion": rv.to_string()}, "items": []});
+            let list = match collection {
+                Some(Ok(list)) => list,
+                _ => Value::Null,
+            };
             if let Some(tv) = negotiation::table_version(&head.accept) {
                 json_response(
                     200,

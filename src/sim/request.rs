@@ -299,12 +299,19 @@ impl ApiRequest {
         }
     }
 
-    /// apimachinery `ValidateListOptions` (`apis/meta/internalversion/validation`), with the
+    /// The selectors' parse (`ListResource` decodes `ListOptions` first), then apimachinery
+    /// `ValidateListOptions` (`apis/meta/internalversion/validation`), with the
     /// WatchList feature on: 422 `ListOptions.meta.k8s.io "" is invalid: …` — a list may not
     /// ask for initial events and needs a resourceVersion for `resourceVersionMatch`; a watch
     /// takes `resourceVersionMatch=NotOlderThan` only together with `sendInitialEvents`.
     fn validate_list_options(&self) -> Result<(), crate::api::Status> {
+        use crate::registry::selectors::{FieldSelector, LabelSelector};
         use crate::validation::field::FieldError;
+        // Decoding `ListOptions` parses the label selector, then the field selector (400s),
+        // before the validation; the field-label conversion comes after it (the list or
+        // watch does it).
+        LabelSelector::parse(&self.list.label_selector)?;
+        FieldSelector::parse_syntax(&self.list.field_selector)?;
         const EXACT: &str = "Exact";
         const NOT_OLDER_THAN: &str = "NotOlderThan";
         let o = &self.list;

@@ -1265,17 +1265,6 @@ impl Cluster {
         serde_json::from_slice(b).map_err(|e| Status::internal(e.to_string()))
     }
 
-    /// Field labels a resource supports in field selectors.
-    fn field_labels(info: &ResourceInfo) -> &'static [&'static str] {
-        match info.resource {
-            "certificatesigningrequests" => &["metadata.name", "spec.signerName"],
-            "secrets" => &["metadata.name", "metadata.namespace", "type"],
-            "namespaces" => &["metadata.name", "status.phase"],
-            _ if info.namespaced => &["metadata.name", "metadata.namespace"],
-            _ => &["metadata.name"],
-        }
-    }
-
     fn field_value(obj: &Value, field: &str) -> String {
         let s = |v: Option<&Value>| v.and_then(|x| x.as_str()).unwrap_or("").to_string();
         match field {
@@ -1295,7 +1284,9 @@ impl Cluster {
     ) -> Result<(LabelSelector, FieldSelector), Status> {
         Ok((
             LabelSelector::parse(label)?,
-            FieldSelector::parse(field, Self::field_labels(info))?,
+            FieldSelector::parse_with(field, |l| {
+                crate::registry::selectors::convert_field_label(info, l)
+            })?,
         ))
     }
 
@@ -1469,6 +1460,22 @@ impl Cluster {
         Ok(
             json!({"kind": info.list_kind, "apiVersion": info.api_version(), "metadata": meta, "items": items}),
         )
+    }
+
+    /// A list or watch of a listed-only kind (discovery lists it, nothing stores it): the
+    /// same option checks as a stored kind's (selectors, `ValidateListOptions`, field labels,
+    /// resourceVersion and continue), then an empty list; a watch's answer is `Null`.
+    pub fn listed_only_collection(
+        &self,
+        info: &ResourceInfo,
+        ns: &str,
+        req: &ApiRequest,
+    ) -> Result<Value, Status> {
+        req.validate_options()?;
+        match req.verb {
+            Some(Verb::Watch) => self.watch(info, ns, req).map(|_| Value::Null),
+            _ => self.list(info, ns, req),
+        }
     }
 
     fn watch(
