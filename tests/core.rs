@@ -941,13 +941,9 @@ fn cascading_deletes_and_finalizers() {
     );
 }
 
-/// A continue token whose first page etcd has compacted away: 410 Expired with etcd3's
-/// `inconsistentContinue` text and, in the Status's ListMeta, a token that continues from
-/// the same key at the latest resourceVersion (rv -1), which lists the rest of the current
-/// state.
-#[test]
-fn compacted_continue_token_is_410_with_an_inconsistent_token() {
-    use base64::Engine;
+/// A cluster with no controllers whose watch window keeps 3 events, holding CSRs a, b and c,
+/// and a function that creates one more CSR (same request) by name.
+fn windowed_cluster_with_a_b_c() -> (Cluster, impl Fn(&mut Cluster, &str)) {
     let mut c = Cluster::new(Config {
         approver: false,
         signer: false,
@@ -957,7 +953,7 @@ fn compacted_continue_token_is_410_with_an_inconsistent_token() {
     })
     .unwrap();
     let pem = csr_pem("alice", &[], &[]);
-    let mk = |c: &mut Cluster, n: &str| {
+    let mk = move |c: &mut Cluster, n: &str| {
         create(
             c,
             &Identity::admin(),
@@ -968,6 +964,17 @@ fn compacted_continue_token_is_410_with_an_inconsistent_token() {
     for n in ["a", "b", "c"] {
         mk(&mut c, n);
     }
+    (c, mk)
+}
+
+/// A continue token whose first page etcd has compacted away: 410 Expired with etcd3's
+/// `inconsistentContinue` text and, in the Status's ListMeta, a token that continues from
+/// the same key at the latest resourceVersion (rv -1), which lists the rest of the current
+/// state.
+#[test]
+fn compacted_continue_token_is_410_with_an_inconsistent_token() {
+    use base64::Engine;
+    let (mut c, mk) = windowed_cluster_with_a_b_c();
     let first = list_page(&mut c, 1, "", "").unwrap();
     let cont = first["metadata"]["continue"].as_str().unwrap().to_string();
     for n in ["d", "e", "f", "g"] {
@@ -1080,26 +1087,7 @@ fn send_initial_events_false_starts_from_now() {
 /// since).
 #[test]
 fn continued_list_at_the_window_start_reads_its_snapshot() {
-    let mut c = Cluster::new(Config {
-        approver: false,
-        signer: false,
-        cleaner: false,
-        watch_window: 3,
-        ..Config::default()
-    })
-    .unwrap();
-    let pem = csr_pem("alice", &[], &[]);
-    let mk = |c: &mut Cluster, n: &str| {
-        create(
-            c,
-            &Identity::admin(),
-            csr_body(n, "example.com/x", &["client auth"], &pem),
-        )
-        .unwrap();
-    };
-    for n in ["a", "b", "c"] {
-        mk(&mut c, n);
-    }
+    let (mut c, mk) = windowed_cluster_with_a_b_c();
     let all = list_page(&mut c, 10, "", "").unwrap();
     let first = list_page(&mut c, 1, "", "").unwrap();
     let rv0 = first["metadata"]["resourceVersion"].clone();

@@ -474,9 +474,13 @@ fn json_patch_shaped(v: &Value, path: &mut Vec<String>, parsed: &[Vec<String>]) 
 
 /// Compact JSON of `v` in its own member order, with Go's HTML-safe escapes.
 fn compact_go(v: &Value) -> String {
-    serde_json::to_string(v)
-        .unwrap_or_default()
-        .replace('<', "\\u003c")
+    go_html_safe(serde_json::to_string(v).unwrap_or_default())
+}
+
+/// Go's HTML-safe default escapes (`<`, `>`, `&`, U+2028, U+2029) applied to compact JSON;
+/// those characters only occur inside strings, so replacing them everywhere is exact.
+fn go_html_safe(json: String) -> String {
+    json.replace('<', "\\u003c")
         .replace('>', "\\u003e")
         .replace('&', "\\u0026")
         .replace('\u{2028}', "\\u2028")
@@ -501,13 +505,7 @@ pub fn sorted_compact_json(v: &Value) -> String {
             x => x.clone(),
         }
     }
-    serde_json::to_string(&sorted(v))
-        .unwrap_or_default()
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
-        .replace('\u{2028}', "\\u2028")
-        .replace('\u{2029}', "\\u2029")
+    go_html_safe(serde_json::to_string(&sorted(v)).unwrap_or_default())
 }
 
 /// Deserialize `v` as Go's `encoding/json` would fill a struct: `null` members leave the zero
