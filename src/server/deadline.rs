@@ -4,7 +4,7 @@
 //! <ParseDuration error>`). A valid timeout is capped at the server's maximum and changes
 //! nothing here: every request finishes long before it.
 
-use super::routing::{parse_query, percent_decode};
+use super::routing::parse_query;
 use crate::api::Status;
 
 /// The 400 for `GET <path>?<query>`, or `None` when the request goes on.
@@ -20,17 +20,16 @@ pub fn check(method: &str, path: &str, query: &str) -> Option<Status> {
     )))
 }
 
-/// `BasicLongRunningRequestCheck` for what csrsim serves: a watch (`/watch/` paths or a GET
-/// whose `watch` `RequestInfoFactory` reads as true: any value but "0" and "false").
+/// kube-apiserver's `BasicLongRunningRequestCheck` (verbs `watch` and `proxy`; subresources
+/// `attach`, `exec`, `proxy`, `log`, `portforward`) on the request as `RequestInfoFactory`
+/// reads it. A `watch` parameter makes a watch only of a collection: on an object's own path
+/// the verb stays `get`, so `…/certificatesigningrequests/x?watch=1` is not long-running.
 fn long_running(method: &str, path: &str, query: &str) -> bool {
-    if !matches!(method, "GET" | "HEAD") {
-        return false;
-    }
-    let watch_param = query.split('&').find_map(|p| {
-        let (k, v) = p.split_once('=').unwrap_or((p, ""));
-        (percent_decode(k) == "watch").then(|| percent_decode(v))
-    });
-    path.contains("/watch/") || watch_param.is_some_and(|v| super::routing::truthy_str(&v))
+    const VERBS: [&str; 2] = ["watch", "proxy"];
+    const SUBRESOURCES: [&str; 5] = ["attach", "exec", "proxy", "log", "portforward"];
+    let a = super::routing::request_attributes(method, path, query);
+    VERBS.contains(&a.verb.as_str())
+        || (a.resource_request && SUBRESOURCES.contains(&a.subresource.as_str()))
 }
 
 /// Go's `time.ParseDuration`, for its error text only.
@@ -172,6 +171,43 @@ fn go_time_quote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Which requests skip the timeout check: watches as `RequestInfoFactory` reads them.
+    #[test]
+    fn long_running_requests_are_watches_of_collections() {
+        let c = "/apis/certificates.k8s.io/v1/certificatesigningrequests";
+        let rows = [
+            ("GET", c.to_string(), "watch=1", true),
+            ("GET", c.to_string(), "watch=yes", true),
+            ("GET", c.to_string(), "watch=false", false),
+            ("GET", c.to_string(), "", false),
+            ("GET", format!("{c}/x"), "watch=1", false),
+            (
+                "GET",
+                "/apis/certificates.k8s.io/v1/watch/certificatesigningrequests/x".into(),
+                "",
+                true,
+            ),
+            ("GET", "/api/v1/namespaces/n/pods/p/log".into(), "", true),
+            ("POST", "/api/v1/namespaces/n/pods/p/exec".into(), "", true),
+            (
+                "GET",
+                "/api/v1/namespaces/n/pods/p/status".into(),
+                "",
+                false,
+            ),
+            ("POST", c.to_string(), "watch=1", false),
+        ];
+        for (m, p, q, want) in rows {
+            assert_eq!(long_running(m, &p, q), want, "{m} {p}?{q}");
+        }
+        let named = check("GET", &format!("{c}/x"), "watch=1&timeout=abc").unwrap();
+        assert_eq!(
+            named.message,
+            "invalid timeout specified in the request URL - time: invalid duration \"abc\""
+        );
+        assert!(check("GET", c, "watch=1&timeout=abc").is_none());
+    }
 
     /// Go's `time.ParseDuration` errors, and the filter's 400.
     #[test]
