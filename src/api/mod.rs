@@ -9,6 +9,7 @@ pub mod depth;
 pub mod go_types;
 pub mod gojson;
 pub mod goscan;
+pub mod gostrconv;
 pub mod managed_fields;
 pub mod meta;
 pub mod rbac;

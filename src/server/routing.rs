@@ -126,24 +126,9 @@ fn all_values(query: &str, key: &str) -> Vec<String> {
 /// base 10, the empty value included); its error is what `DecodeParameters` returns, which
 /// the handler answers as a 400 of that text.
 fn int_param(q: &BTreeMap<String, String>, k: &str) -> Result<Option<i64>, Status> {
-    let Some(v) = q.get(k) else {
-        return Ok(None);
-    };
-    let digits = v.strip_prefix(['+', '-']).unwrap_or(v);
-    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        if let Ok(n) = v.parse::<i64>() {
-            return Ok(Some(n));
-        }
-    }
-    let why = if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        "value out of range"
-    } else {
-        "invalid syntax"
-    };
-    Err(Status::bad_request(format!(
-        "strconv.ParseInt: parsing {}: {why}",
-        crate::validation::field::quote(v)
-    )))
+    q.get(k)
+        .map(|v| crate::api::gostrconv::parse_int(v).map_err(Status::bad_request))
+        .transpose()
 }
 
 /// List options from the query string, and the error decoding them as `ListOptions` gives

@@ -3108,29 +3108,16 @@ fn reorder_object_meta(v: Value) -> Value {
     Value::Object(out)
 }
 
-/// A resourceVersion as the etcd3 versioner reads it (`strconv.ParseUint(s, 10, 64)`):
-/// decimal digits only. Rust's `u64::from_str` also takes a leading `+`, which Go refuses
-/// (fuzz/hostile-input finding: `resourceVersion=+1` was accepted).
+/// A resourceVersion as the etcd3 versioner reads it (`strconv.ParseUint(s, 10, 64)`).
 fn parse_rv(s: &str) -> Option<u64> {
-    if s.bytes().all(|b| b.is_ascii_digit()) {
-        s.parse().ok()
-    } else {
-        None
-    }
+    crate::api::gostrconv::parse_uint(s).ok()
 }
 
-/// Go's `strconv.ParseUint(s, 10, 64)` error text for a resourceVersion [`parse_rv`] refuses:
-/// `strconv.ParseUint: parsing "abc": invalid syntax` (`value out of range` for digits only).
+/// Go's `strconv.ParseUint` error text for a resourceVersion [`parse_rv`] refuses.
 fn parse_uint_error(s: &str) -> String {
-    let why = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-        "value out of range"
-    } else {
-        "invalid syntax"
-    };
-    format!(
-        "strconv.ParseUint: parsing {}: {why}",
-        crate::validation::field::quote(s)
-    )
+    crate::api::gostrconv::parse_uint(s)
+        .err()
+        .unwrap_or_default()
 }
 
 /// `APIObjectVersioner.ParseResourceVersion`'s error: a storage `InvalidError` on
