@@ -287,9 +287,40 @@ impl ClientCertVerifier for DeferredClientAuth {
     }
 }
 
-/// rustls server configuration: ring provider, ALPN h2 + http/1.1, optional client certs.
+/// The cipher suites in Go's `crypto/tls` preference order (`defaultCipherSuitesTLS13`, then
+/// `cipherSuitesPreferenceOrder` for TLS 1.2), which kube-apiserver serves with by default:
+/// AES-128-GCM first. Since Go 1.17 a Go server picks by its own order, not the client's,
+/// so a Python (OpenSSL) or rustls client that lists AES-256-GCM first still gets AES-128-GCM.
+/// (Go puts ChaCha20 first for a client whose first choice is ChaCha20 — a client without AES
+/// hardware; rustls has no such rule, so such a client gets AES-128-GCM here.)
+const GO_CIPHER_SUITE_ORDER: [rustls::CipherSuite; 9] = [
+    rustls::CipherSuite::TLS13_AES_128_GCM_SHA256,
+    rustls::CipherSuite::TLS13_AES_256_GCM_SHA384,
+    rustls::CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
+    rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    rustls::CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    rustls::CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    rustls::CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+];
+
+/// ring's provider with its suites in Go's order (every suite ring has appears in the list).
+fn go_ordered_provider() -> CryptoProvider {
+    let mut provider = rustls::crypto::ring::default_provider();
+    provider.cipher_suites.sort_by_key(|s| {
+        GO_CIPHER_SUITE_ORDER
+            .iter()
+            .position(|&c| c == s.suite())
+            .unwrap_or(GO_CIPHER_SUITE_ORDER.len())
+    });
+    provider
+}
+
+/// rustls server configuration: ring provider, ALPN h2 + http/1.1, optional client certs,
+/// cipher suites chosen as a Go server chooses them.
 pub fn server_config(serving: &Leaf, ca_der: &[u8]) -> Result<rustls::ServerConfig, String> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(go_ordered_provider());
     let chain = vec![
         CertificateDer::from(serving.cert_der.clone()),
         CertificateDer::from(ca_der.to_vec()),
@@ -302,6 +333,7 @@ pub fn server_config(serving: &Leaf, ca_der: &[u8]) -> Result<rustls::ServerConf
         .with_single_cert(chain, key)
         .map_err(|e| format!("serving certificate: {e}"))?;
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    cfg.ignore_client_order = true;
     Ok(cfg)
 }
 
@@ -421,6 +453,75 @@ fn check_cert(leaf_der: &[u8], ca_der: &[u8]) -> Result<CheckedCert, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Handshakes in memory with a client that lists `client_suites` in its order; returns
+    /// the suite the server chose.
+    fn negotiated_suite(client_suites: &[rustls::CipherSuite]) -> rustls::CipherSuite {
+        let ca = cluster_ca(None).unwrap();
+        let server_cfg = server_config(&ca.serving_cert().unwrap(), &ca.cert_der).unwrap();
+        let mut client_provider = rustls::crypto::ring::default_provider();
+        client_provider.cipher_suites = client_suites
+            .iter()
+            .map(|want| {
+                *client_provider
+                    .cipher_suites
+                    .iter()
+                    .find(|s| s.suite() == *want)
+                    .unwrap()
+            })
+            .collect();
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(CertificateDer::from(ca.cert_der.clone())).unwrap();
+        let client_cfg = rustls::ClientConfig::builder_with_provider(Arc::new(client_provider))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let mut client = rustls::ClientConnection::new(Arc::new(client_cfg), name).unwrap();
+        let mut server = rustls::ServerConnection::new(Arc::new(server_cfg)).unwrap();
+        for _ in 0..10 {
+            let mut buf = Vec::new();
+            client.write_tls(&mut buf).unwrap();
+            server.read_tls(&mut &buf[..]).unwrap();
+            server.process_new_packets().unwrap();
+            let mut buf = Vec::new();
+            server.write_tls(&mut buf).unwrap();
+            client.read_tls(&mut &buf[..]).unwrap();
+            client.process_new_packets().unwrap();
+            if !client.is_handshaking() && !server.is_handshaking() {
+                break;
+            }
+        }
+        server.negotiated_cipher_suite().unwrap().suite()
+    }
+
+    /// A Go server (kube-apiserver) picks by its own order: AES-128-GCM even for a client that
+    /// prefers AES-256-GCM (OpenSSL's, and so Python's, default order); the client's list still
+    /// limits the choice.
+    #[test]
+    fn cipher_suite_is_chosen_in_gos_order() {
+        use rustls::CipherSuite::*;
+        assert_eq!(
+            negotiated_suite(&[
+                TLS13_AES_256_GCM_SHA384,
+                TLS13_CHACHA20_POLY1305_SHA256,
+                TLS13_AES_128_GCM_SHA256
+            ]),
+            TLS13_AES_128_GCM_SHA256
+        );
+        assert_eq!(
+            negotiated_suite(&[TLS13_CHACHA20_POLY1305_SHA256, TLS13_AES_256_GCM_SHA384]),
+            TLS13_AES_256_GCM_SHA384
+        );
+        assert_eq!(
+            negotiated_suite(&[
+                TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+                TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+            ]),
+            TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+        );
+    }
 
     #[test]
     fn admin_cert_verifies_inside_window_only() {
