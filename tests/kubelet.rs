@@ -691,6 +691,33 @@ fn no_token_and_no_certificate_is_stuck() {
     assert!(cx.list_csrs().is_empty());
 }
 
+/// `waitForServer` polls `/healthz` with the bootstrap token: a token the API refuses (401)
+/// keeps the kubelet polling every 2–2.4 s for a minute before it fails and restarts (one
+/// attempt per 70 s), so a token created meanwhile is used within one poll, not at the next
+/// 10 s restart.
+#[test]
+fn refused_token_polls_healthz_and_bootstraps_within_a_poll_of_the_token_appearing() {
+    let mut cx = cluster(true, true, true, 7);
+    let fleet = Fleet::install(&mut cx, FleetOptions::default());
+    let t0 = cx.now_ms();
+    fleet
+        .add_node(&mut cx, NodeSpec::new("n1").token(TOKEN))
+        .unwrap();
+    advance_to(&mut cx, t0 + 35_000);
+    let st = status(&cx, &fleet, "n1");
+    assert_eq!(st.phase, Phase::Stuck, "polling with a refused token");
+    let reason = st.stuck_reason.expect("says why");
+    assert!(reason.contains("bootstrap-token-abcdef"), "{reason}");
+    assert!(csrs_with_prefix(&cx, "node-csr-").is_empty());
+    create_token(&mut cx, TOKEN_ID, SECRET, DAY);
+    // A 10 s restart loop would request at t0 + 40 s; the next poll is ≤ 2.4 s away.
+    advance_to(&mut cx, t0 + 37_500);
+    let boot = csrs_with_prefix(&cx, "node-csr-");
+    assert_eq!(boot.len(), 1, "requested at the next /healthz poll");
+    assert_eq!(boot[0].spec.username, "system:bootstrap:abcdef");
+    assert_eq!(trace_events(&cx, "kubelet-stuck").len(), 1);
+}
+
 #[test]
 fn same_seed_same_trace() {
     let run = || {

@@ -16,7 +16,9 @@
 //!   a wait of up to [`BOOTSTRAP_WAIT_SECS`]; a failure exits the kubelet, which systemd
 //!   restarts after [`RESTART_DELAY_MS`]. With the API unreachable the request waits first
 //!   (`waitForServer`: `/healthz` every 2–2.4 s for up to [`WAIT_FOR_SERVER_MS`]) and is sent
-//!   either way, so a long outage costs one attempt per 70 s (60 s wait + 10 s restart). [`fleet::BootstrapMode::CertificateManager`] models
+//!   either way, so a long outage costs one attempt per 70 s (60 s wait + 10 s restart).
+//!   The polls carry the token, so a token the API refuses (401) waits the same way: the node
+//!   is `Stuck` meanwhile, and a token created during the minute is used at the next poll. [`fleet::BootstrapMode::CertificateManager`] models
 //!   kubelets with client rotation on instead: the certificate manager requests a `csr-xxxxx`
 //!   with the token, and the kubelet exits when no certificate is current 5 minutes after start.
 //! * **rotation** (`client-go/util/certificate/certificate_manager.go`): deadline uniformly in

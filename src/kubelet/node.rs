@@ -205,10 +205,12 @@ enum State {
     NoTemplate,
     /// Rotation deadline armed.
     Idle,
-    /// Bootstrap's `waitForServer`: polling `/healthz` until the API answers or `until_ms`
-    /// (cluster time) passes; then the CSR is requested either way.
+    /// Bootstrap's `waitForServer`: polling `/healthz` with the bootstrap token until the API
+    /// answers 200 or `until_ms` (cluster time) passes; then the CSR is requested either way.
+    /// `unauthorized`: the API is up but refuses the token (401), so the node is stuck.
     WaitingForServer {
         until_ms: i64,
+        unauthorized: bool,
     },
     /// Waiting for a CSR (`bootstrap`: the bootstrap wait of 3600 s, else 15 min).
     Waiting {
@@ -217,6 +219,16 @@ enum State {
         bootstrap: bool,
     },
     Backoff,
+}
+
+/// A bootstrap `/healthz` poll's outcome.
+enum Healthz {
+    /// 200; the token to request with.
+    Ok(String),
+    /// The API is unreachable.
+    Down,
+    /// 401: the bootstrap token is refused, and why.
+    Unauthorized(String),
 }
 
 #[derive(Clone, Debug)]
@@ -391,7 +403,10 @@ impl Node {
         match &self.client.state {
             State::Off | State::NoTemplate => Phase::Off,
             State::Restarting => Phase::Restarting,
-            State::Stuck => Phase::Stuck,
+            State::Stuck
+            | State::WaitingForServer {
+                unauthorized: true, ..
+            } => Phase::Stuck,
             State::Waiting {
                 bootstrap: true, ..
             }
@@ -473,7 +488,7 @@ impl Node {
     fn client_timer(&mut self, idx: u32, env: &mut Env) {
         match self.client.state.clone() {
             State::Restarting | State::Stuck => self.start(idx, env),
-            State::WaitingForServer { until_ms } => self.poll_server(idx, until_ms, env),
+            State::WaitingForServer { until_ms, .. } => self.poll_server(idx, until_ms, env),
             State::Idle | State::Backoff => self.rotate(idx, CertKind::Client, env),
             State::Waiting { csr, bootstrap, .. } => {
                 let e = "timed out waiting for the condition".to_string();
@@ -651,6 +666,15 @@ impl Node {
     // ------------------------------------------------------------------ bootstrap
 
     fn stuck(&mut self, idx: u32, reason: String, env: &mut Env) {
+        self.note_stuck(reason, env);
+        self.client.state = State::Stuck;
+        let at = env.cx.now_ms() + RESTART_DELAY_MS;
+        self.arm(idx, CertKind::Client, at, env);
+    }
+
+    /// Records why the node cannot get a client certificate; traced once per new reason, not
+    /// on every restart.
+    fn note_stuck(&mut self, reason: String, env: &mut Env) {
         if self.stuck_reason.as_deref() != Some(reason.as_str()) {
             env.cx.trace(
                 "kubelet-stuck",
@@ -659,9 +683,6 @@ impl Node {
             );
             self.stuck_reason = Some(reason);
         }
-        self.client.state = State::Stuck;
-        let at = env.cx.now_ms() + RESTART_DELAY_MS;
-        self.arm(idx, CertKind::Client, at, env);
     }
 
     /// The bootstrap token if the apiserver would accept it now, else why not.
@@ -708,10 +729,10 @@ impl Node {
         }
         self.disarm(CertKind::Client, env);
         let name = self.spec.name.clone();
-        let token = match self.bootstrap_credential(env) {
-            Ok(t) => t,
-            Err(reason) => return self.stuck(idx, reason, env),
-        };
+        if self.spec.bootstrap_token.is_none() {
+            let reason = "no valid client certificate and no bootstrap token".to_string();
+            return self.stuck(idx, reason, env);
+        }
         if self.boot_key.is_none() {
             let key = match &self.spec.key_type {
                 KeyType::EcdsaP256 => Ok(Key::Ecdsa(EcdsaKey::generate(env.cx.rngs()))),
@@ -724,35 +745,61 @@ impl Node {
                 }
             }
         }
-        // `waitForServer(ctx, bootstrapConfig, 1*time.Minute)`: with the API unreachable
-        // the kubelet polls `/healthz` for up to a minute, then requests its certificate anyway.
+        // `waitForServer(ctx, bootstrapConfig, 1*time.Minute)`: the kubelet polls `/healthz`
+        // with the bootstrap kubeconfig for up to a minute, then requests its certificate
+        // anyway. An unreachable API and a token the API refuses (401) both keep it polling.
         let now = env.cx.now_ms();
-        if env.core.api_down(now) {
-            env.trace(
-                "kubelet-waiting-for-server",
-                json!({"node": name, "timeout_ms": WAIT_FOR_SERVER_MS}),
-            );
-            return self.poll_server(idx, now + WAIT_FOR_SERVER_MS, env);
+        match self.healthz(env) {
+            Healthz::Ok(token) => self.bootstrap_request(idx, &token, env),
+            Healthz::Down => {
+                env.trace(
+                    "kubelet-waiting-for-server",
+                    json!({"node": name, "timeout_ms": WAIT_FOR_SERVER_MS}),
+                );
+                self.poll_server(idx, now + WAIT_FOR_SERVER_MS, env)
+            }
+            Healthz::Unauthorized(reason) => {
+                self.note_stuck(reason, env);
+                self.poll_server(idx, now + WAIT_FOR_SERVER_MS, env)
+            }
         }
-        self.bootstrap_request(idx, &token, env);
     }
 
-    /// One `/healthz` poll of `waitForServer` (`wait.JitterUntil(..., 2s, 0.2, sliding)`): the
-    /// API answers → request the certificate; the minute is over → request it anyway (it
-    /// fails while the API is down, and the kubelet exits); else poll again after 2–2.4 s.
+    /// What a `/healthz` GET with the bootstrap token gets now.
+    fn healthz(&self, env: &mut Env) -> Healthz {
+        if env.core.api_down(env.cx.now_ms()) {
+            return Healthz::Down;
+        }
+        match self.bootstrap_credential(env) {
+            Ok(token) => Healthz::Ok(token),
+            Err(reason) => Healthz::Unauthorized(reason),
+        }
+    }
+
+    /// One `/healthz` poll of `waitForServer` (`wait.JitterUntil(..., 2s, 0.2, sliding)`): a
+    /// 200 → request the certificate; the minute is over → request it anyway, which fails
+    /// (the connection error while the API is down, 401 for a refused token) and exits the
+    /// kubelet, so a refused token costs one attempt per 70 s (60 s + the 10 s restart);
+    /// else poll again after 2–2.4 s.
     fn poll_server(&mut self, idx: u32, until_ms: i64, env: &mut Env) {
         let now = env.cx.now_ms();
-        if !env.core.api_down(now) || now >= until_ms {
-            return match self.bootstrap_credential(env) {
-                Ok(token) => self.bootstrap_request(idx, &token, env),
-                Err(reason) => self.stuck(idx, reason, env),
+        let health = self.healthz(env);
+        if now >= until_ms || matches!(health, Healthz::Ok(_)) {
+            return match health {
+                Healthz::Ok(token) => self.bootstrap_request(idx, &token, env),
+                Healthz::Down => self.bootstrap_request(idx, "", env),
+                Healthz::Unauthorized(reason) => self.stuck(idx, reason, env),
             };
         }
         let u = env.cx.rngs().unit_f64("jitter");
         let next = now
             + WAIT_FOR_SERVER_POLL_MS
             + (u * WAIT_FOR_SERVER_JITTER * WAIT_FOR_SERVER_POLL_MS as f64) as i64;
-        self.client.state = State::WaitingForServer { until_ms };
+        let unauthorized = matches!(health, Healthz::Unauthorized(_));
+        self.client.state = State::WaitingForServer {
+            until_ms,
+            unauthorized,
+        };
         self.arm(idx, CertKind::Client, next.min(until_ms), env);
     }
 

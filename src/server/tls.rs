@@ -471,7 +471,9 @@ mod tests {
             })
             .collect();
         let mut roots = rustls::RootCertStore::empty();
-        roots.add(CertificateDer::from(ca.cert_der.clone())).unwrap();
+        roots
+            .add(CertificateDer::from(ca.cert_der.clone()))
+            .unwrap();
         let client_cfg = rustls::ClientConfig::builder_with_provider(Arc::new(client_provider))
             .with_safe_default_protocol_versions()
             .unwrap()
