@@ -1224,8 +1224,9 @@ fn certificate_sh_flow(bin: &str) {
 /// clients: admission_subjectrestriction_test.go (`kubectl create` of an `O=system:masters`
 /// request for kube-apiserver-client), admission_approval_test.go (`kubectl certificate
 /// approve --as test-user` with `approve` granted on the exact signer name, on `<domain>/*`, or
-/// on another name), admission_sign_test.go (`kubectl replace --subresource=status`, kubectl ≥
-/// 1.24, after deleting the `cluster-admin` binding; the superuser's server dry run first),
+/// on another name), admission_sign_test.go (`kubectl replace --subresource=status`, or `replace
+/// --raw` before kubectl 1.24, after deleting the `cluster-admin` binding; the superuser's server
+/// dry run first),
 /// controller_approval_test.go (`kubectl create --as` a kubelet client request: approved
 /// through selfnodeclient or nodeclient, never for kube-apiserver-client) and duration_test.go
 /// (`expirationSeconds` below 600 refused; the lifetimes of the issued certificates with the
@@ -1364,71 +1365,92 @@ fn upstream_integration_flow(bin: &str) {
         s.ok(bin, &["delete", "csr", "csr"], None);
     }
 
-    // admission_sign_test.go: the superuser keeps signing through system:masters alone.
+    // admission_sign_test.go: the superuser keeps signing through system:masters alone. A
+    // kubectl before 1.24 has no --subresource: it PUTs to /status with `replace --raw`.
     s.ok(
         bin,
         &["delete", "clusterrolebinding", "cluster-admin"],
         None,
     );
-    if minor >= 24 {
-        sh(d, "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout s.key -out s.crt -subj /CN=signed -days 1 2>/dev/null", &[]);
-        let cert = base64::engine::general_purpose::STANDARD
-            .encode(std::fs::read(d.join("s.crt")).unwrap());
-        for (allowed, denied) in [
-            ("example.com/something", false),
-            ("example.com/*", false),
-            ("example.com/not-something", true),
-        ] {
-            role("signername-test-user", &format!(
-                "- apiGroups: [certificates.k8s.io]\n  resources: [signers]\n  resourceNames: [\"{allowed}\"]\n  verbs: [sign]\n\
-                 - apiGroups: [certificates.k8s.io]\n  resources: [certificatesigningrequests/status]\n  verbs: [update]\n"));
-            s.ok(
-                bin,
-                &["create", "-f", "-"],
-                Some(&csr("csr", "panda", "example.com/something", usages, None)),
-            );
-            let mut obj: Value =
-                serde_json::from_str(&s.ok(bin, &["get", "csr", "csr", "-o", "json"], None))
-                    .unwrap();
-            obj["status"]["certificate"] = Value::String(cert.clone());
-            let body = obj.to_string();
-            let replace = ["replace", "--subresource=status", "-f", "-"];
-            let out = s.ok(
-                bin,
-                &[&replace[..], &["--dry-run=server"]].concat(),
-                Some(&body),
-            );
+    sh(d, "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout s.key -out s.crt -subj /CN=signed -days 1 2>/dev/null", &[]);
+    let cert =
+        base64::engine::general_purpose::STANDARD.encode(std::fs::read(d.join("s.crt")).unwrap());
+    const STATUS: &str = "/apis/certificates.k8s.io/v1/certificatesigningrequests/csr/status";
+    let dry_raw = format!("{STATUS}?dryRun=All");
+    let (replace, dry_run, dry_out, out_ok, denied_prefix): (Vec<&str>, Vec<&str>, _, _, _) =
+        if minor >= 24 {
+            (
+                vec!["replace", "--subresource=status", "-f", "-"],
+                vec![
+                    "replace",
+                    "--subresource=status",
+                    "-f",
+                    "-",
+                    "--dry-run=server",
+                ],
+                Some("certificatesigningrequest.certificates.k8s.io/csr replaced (server dry run)"),
+                Some("certificatesigningrequest.certificates.k8s.io/csr replaced"),
+                r#"Error from server (Forbidden): error when replacing "STDIN": "#,
+            )
+        } else {
+            (
+                vec!["replace", "--raw", STATUS, "-f", "-"],
+                vec!["replace", "--raw", &dry_raw, "-f", "-"],
+                None,
+                None,
+                "Error from server (Forbidden): ",
+            )
+        };
+    for (allowed, denied) in [
+        ("example.com/something", false),
+        ("example.com/*", false),
+        ("example.com/not-something", true),
+    ] {
+        role("signername-test-user", &format!(
+            "- apiGroups: [certificates.k8s.io]\n  resources: [signers]\n  resourceNames: [\"{allowed}\"]\n  verbs: [sign]\n\
+             - apiGroups: [certificates.k8s.io]\n  resources: [certificatesigningrequests/status]\n  verbs: [update]\n"));
+        s.ok(
+            bin,
+            &["create", "-f", "-"],
+            Some(&csr("csr", "panda", "example.com/something", usages, None)),
+        );
+        let mut obj: Value =
+            serde_json::from_str(&s.ok(bin, &["get", "csr", "csr", "-o", "json"], None)).unwrap();
+        obj["status"]["certificate"] = Value::String(cert.clone());
+        let body = obj.to_string();
+        // the answer: kubectl's line, or (--raw) the object as the server returned it
+        let check = |out: &str, want: Option<&str>| match want {
+            Some(line) => assert_eq!(out.trim(), line, "{bin}"),
+            None => {
+                let got: Value = serde_json::from_str(out).unwrap();
+                assert_eq!(got["status"]["certificate"], cert.as_str(), "{bin}");
+            }
+        };
+        check(&s.ok(bin, &dry_run, Some(&body)), dry_out);
+        assert_eq!(
+            jsonpath("csr", "{.status.certificate}"),
+            "",
+            "{bin}: the dry run wrote"
+        );
+        let as_user = [&replace[..], &["--as", "test-user"]].concat();
+        if denied {
             assert_eq!(
-                out.trim(),
-                "certificatesigningrequest.certificates.k8s.io/csr replaced (server dry run)"
+                fail(&as_user, Some(&body)),
+                format!(
+                    r#"{denied_prefix}certificatesigningrequests.certificates.k8s.io "csr" is forbidden: user not permitted to sign requests with signerName "example.com/something""#
+                ),
+                "{bin} {allowed}"
             );
+            assert_eq!(jsonpath("csr", "{.status.certificate}"), "", "{bin}");
+        } else {
+            check(&s.ok(bin, &as_user, Some(&body)), out_ok);
             assert_eq!(
                 jsonpath("csr", "{.status.certificate}"),
-                "",
-                "{bin}: the dry run wrote"
+                cert,
+                "{bin} {allowed}"
             );
-            let as_user = [&replace[..], &["--as", "test-user"]].concat();
-            if denied {
-                assert_eq!(
-                    fail(&as_user, Some(&body)),
-                    r#"Error from server (Forbidden): error when replacing "STDIN": certificatesigningrequests.certificates.k8s.io "csr" is forbidden: user not permitted to sign requests with signerName "example.com/something""#,
-                    "{bin} {allowed}"
-                );
-                assert_eq!(jsonpath("csr", "{.status.certificate}"), "", "{bin}");
-            } else {
-                let out = s.ok(bin, &as_user, Some(&body));
-                assert_eq!(
-                    out.trim(),
-                    "certificatesigningrequest.certificates.k8s.io/csr replaced"
-                );
-                assert_eq!(
-                    jsonpath("csr", "{.status.certificate}"),
-                    cert,
-                    "{bin} {allowed}"
-                );
-            }
-            s.ok(bin, &["delete", "csr", "csr"], None);
         }
+        s.ok(bin, &["delete", "csr", "csr"], None);
     }
 
     // controller_approval_test.go. Upstream's apiserver there allows every request; csrsim's
