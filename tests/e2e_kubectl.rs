@@ -1090,26 +1090,39 @@ spec:
 
 /// `kube::test::get_object_assert OBJ TEMPLATE`: the go-template output of `kubectl get`.
 fn get_template(s: &Server, args: &[&str], template: &str) -> String {
+    get_template_with(s, KUBECTL, args, template)
+}
+
+/// [`get_template`] with another kubectl binary.
+fn get_template_with(s: &Server, bin: &str, args: &[&str], template: &str) -> String {
     let t = format!("go-template={template}");
     let mut a = vec!["get"];
     a.extend_from_slice(args);
     a.extend_from_slice(&["-o", &t]);
-    s.ok(KUBECTL, &a, None)
+    s.ok(bin, &a, None)
 }
 
 /// `test/cmd/certificate.sh`, step by step: approve and deny, by name and with `-f`, the
 /// conditions read back with a go-template, delete with `-f`; then what the script does not
 /// run but its commands allow: `--force` on a decided request, several names, `-o name`.
+/// Both clients: `kubectl` on PATH and `CSRSIM_E2E_KUBECTL` (Debian's 1.20 in CI) print the same.
 #[test]
 fn certificate_sh_of_test_cmd() {
+    for bin in test_cmd_clients() {
+        certificate_sh_flow(&bin);
+    }
+}
+
+fn certificate_sh_flow(bin: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let s = Server::start(tmp.path(), &["--clock", "virtual"]);
     let file = tmp.path().join("csr.yml");
     std::fs::write(&file, UPSTREAM_CSR_YML).unwrap();
     let f = file.to_str().unwrap();
     let conditions = |s: &Server| {
-        get_template(
+        get_template_with(
             s,
+            bin,
             &["csr/foo"],
             "{{range.status.conditions}}{{.type}}{{end}}",
         )
@@ -1120,16 +1133,16 @@ fn certificate_sh_of_test_cmd() {
         ("deny", false, "Denied"),
         ("deny", true, "Denied"),
     ] {
-        let out = s.ok(KUBECTL, &["create", "-f", f], None);
+        let out = s.ok(bin, &["create", "-f", f], None);
         assert_eq!(
             out.trim(),
             "certificatesigningrequest.certificates.k8s.io/foo created"
         );
         assert_eq!(conditions(&s), "");
         let out = if by_file {
-            s.ok(KUBECTL, &["certificate", verb, "-f", f], None)
+            s.ok(bin, &["certificate", verb, "-f", f], None)
         } else {
-            s.ok(KUBECTL, &["certificate", verb, "foo"], None)
+            s.ok(bin, &["certificate", verb, "foo"], None)
         };
         let past = if verb == "approve" {
             "approved"
@@ -1141,39 +1154,44 @@ fn certificate_sh_of_test_cmd() {
             format!("certificatesigningrequest.certificates.k8s.io/foo {past}")
         );
         let list: Value =
-            serde_json::from_str(&s.ok(KUBECTL, &["get", "csr", "-o", "json"], None)).unwrap();
+            serde_json::from_str(&s.ok(bin, &["get", "csr", "-o", "json"], None)).unwrap();
         assert_eq!(list["items"][0]["metadata"]["name"], "foo");
         assert_eq!(conditions(&s), want);
-        let out = s.ok(KUBECTL, &["delete", "-f", f], None);
+        let out = s.ok(bin, &["delete", "-f", f], None);
         assert_eq!(
             out.trim(),
             r#"certificatesigningrequest.certificates.k8s.io "foo" deleted"#
         );
         assert_eq!(
-            get_template(&s, &["csr"], "{{range.items}}{{.metadata.name}}{{end}}"),
+            get_template_with(
+                &s,
+                bin,
+                &["csr"],
+                "{{range.items}}{{.metadata.name}}{{end}}"
+            ),
             ""
         );
     }
 
     // A decided request cannot be decided the other way, not even with --force.
-    s.ok(KUBECTL, &["create", "-f", f], None);
+    s.ok(bin, &["create", "-f", f], None);
     s.ok(
-        KUBECTL,
+        bin,
         &["create", "-f", "-"],
         Some(&UPSTREAM_CSR_YML.replace("name: foo", "name: bar")),
     );
-    s.ok(KUBECTL, &["certificate", "deny", "foo"], None);
+    s.ok(bin, &["certificate", "deny", "foo"], None);
     for extra in [&[][..], &["--force"][..]] {
         let mut a = vec!["certificate", "approve", "foo"];
         a.extend_from_slice(extra);
-        let err = s.fails(KUBECTL, &a);
+        let err = s.fails(bin, &a);
         assert_eq!(
             err.trim(),
             r#"error: certificate signing request "foo" is already Denied"#
         );
     }
     // Denying again is a no-op; with --force it is written again.
-    let out = s.ok(KUBECTL, &["certificate", "deny", "foo", "--force"], None);
+    let out = s.ok(bin, &["certificate", "deny", "foo", "--force"], None);
     assert_eq!(
         out.trim(),
         "certificatesigningrequest.certificates.k8s.io/foo denied"
@@ -1181,7 +1199,7 @@ fn certificate_sh_of_test_cmd() {
     assert_eq!(conditions(&s), "Denied");
     // Several names, -o name: the decided one fails, the other is printed by name.
     let o = s.kubectl(
-        KUBECTL,
+        bin,
         &["certificate", "approve", "bar", "foo", "-o", "name"],
         None,
     );
@@ -1194,10 +1212,368 @@ fn certificate_sh_of_test_cmd() {
         String::from_utf8_lossy(&o.stderr).trim(),
         r#"error: certificate signing request "foo" is already Denied"#
     );
-    let err = s.fails(KUBECTL, &["certificate", "approve", "nope"]);
+    let err = s.fails(bin, &["certificate", "approve", "nope"]);
     assert_eq!(
         err.trim(),
         r#"Error from server (NotFound): certificatesigningrequests.certificates.k8s.io "nope" not found"#
+    );
+}
+
+/// The cases of upstream's test/integration/certificates/*_test.go (mirrored with the Python
+/// client in tests/python/upstream_*.py), run through kubectl as a person would, with both
+/// clients: admission_subjectrestriction_test.go (`kubectl create` of an `O=system:masters`
+/// request for kube-apiserver-client), admission_approval_test.go (`kubectl certificate
+/// approve --as test-user` with `approve` granted on the exact signer name, on `<domain>/*`, or
+/// on another name), admission_sign_test.go (`kubectl replace --subresource=status`, or `replace
+/// --raw` before kubectl 1.24, after deleting the `cluster-admin` binding; the superuser's server
+/// dry run first),
+/// controller_approval_test.go (`kubectl create --as` a kubelet client request: approved
+/// through selfnodeclient or nodeclient, never for kube-apiserver-client) and duration_test.go
+/// (`expirationSeconds` below 600 refused; the lifetimes of the issued certificates with the
+/// signer's TTL at 24h, read with openssl; the registry's counters on `/metrics`).
+#[test]
+fn upstream_integration_cases_through_kubectl() {
+    for bin in test_cmd_clients() {
+        upstream_integration_flow(&bin);
+    }
+}
+
+fn upstream_integration_flow(bin: &str) {
+    use base64::Engine;
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(
+        tmp.path(),
+        &["--clock", "virtual", "--cluster-signing-duration", "24h"],
+    );
+    let d = tmp.path();
+    let minor = client_minor(&s, bin);
+    for (file, subj) in [
+        ("masters", "/O=system:masters/CN=m"),
+        ("notmasters", "/O=system:notmasters/CN=m"),
+        ("panda", "/CN=panda"),
+        ("node", "/O=system:nodes/CN=system:node:abc"),
+    ] {
+        sh(d, &format!("openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout {file}.key -out {file}.csr -subj '{subj}' 2>/dev/null"), &[]);
+    }
+    let csr = |name: &str, file: &str, signer: &str, usages: &[&str], exp: Option<i64>| {
+        manifest(name, &d.join(format!("{file}.csr")), signer, usages, exp)
+    };
+    let fail = |args: &[&str], stdin: Option<&str>| {
+        let o = s.kubectl(bin, args, stdin);
+        assert!(!o.status.success(), "{bin} {args:?} succeeded");
+        String::from_utf8_lossy(&o.stderr).trim().to_string()
+    };
+    let jsonpath = |name: &str, path: &str| {
+        s.ok(
+            bin,
+            &["get", "csr", name, "-o", &format!("jsonpath={path}")],
+            None,
+        )
+    };
+    let role = |name: &str, rules: &str| {
+        let m = format!("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: {name}\nrules:\n{rules}");
+        s.ok(bin, &["apply", "-f", "-"], Some(&m));
+    };
+    let bind = |name: &str, user: &str| {
+        s.ok(
+            bin,
+            &[
+                "create",
+                "clusterrolebinding",
+                name,
+                "--clusterrole",
+                name,
+                "--user",
+                user,
+            ],
+            None,
+        );
+    };
+    let usages = &["digital signature", "key encipherment"][..];
+
+    // admission_subjectrestriction_test.go
+    let err = fail(
+        &["create", "-f", "-"],
+        Some(&csr(
+            "csr",
+            "masters",
+            "kubernetes.io/kube-apiserver-client",
+            usages,
+            None,
+        )),
+    );
+    assert_eq!(
+        err,
+        r#"Error from server (Forbidden): error when creating "STDIN": certificatesigningrequests.certificates.k8s.io "csr" is forbidden: use of kubernetes.io/kube-apiserver-client signer with system:masters group is not allowed"#,
+        "{bin}"
+    );
+    for (file, signer) in [
+        ("notmasters", "kubernetes.io/kube-apiserver-client"),
+        ("masters", "kubernetes.io/kube-apiserver-client-kubelet"),
+    ] {
+        let out = s.ok(
+            bin,
+            &["create", "-f", "-"],
+            Some(&csr("csr", file, signer, usages, None)),
+        );
+        assert_eq!(
+            out.trim(),
+            "certificatesigningrequest.certificates.k8s.io/csr created"
+        );
+        s.ok(bin, &["delete", "csr", "csr"], None);
+    }
+
+    // admission_approval_test.go; kubectl reads the request before it writes, so `get` too.
+    bind("signername-test-user", "test-user");
+    for (allowed, denied) in [
+        ("example.com/something", false),
+        ("example.com/*", false),
+        ("example.com/not-something", true),
+    ] {
+        role("signername-test-user", &format!(
+            "- apiGroups: [certificates.k8s.io]\n  resources: [signers]\n  resourceNames: [\"{allowed}\"]\n  verbs: [approve]\n\
+             - apiGroups: [certificates.k8s.io]\n  resources: [certificatesigningrequests/approval]\n  verbs: [update]\n\
+             - apiGroups: [certificates.k8s.io]\n  resources: [certificatesigningrequests]\n  verbs: [get]\n"));
+        s.ok(
+            bin,
+            &["create", "-f", "-"],
+            Some(&csr("csr", "panda", "example.com/something", usages, None)),
+        );
+        let args = ["certificate", "approve", "csr", "--as", "test-user"];
+        if denied {
+            assert_eq!(
+                fail(&args, None),
+                r#"Error from server (Forbidden): certificatesigningrequests.certificates.k8s.io "csr" is forbidden: user not permitted to approve requests with signerName "example.com/something""#,
+                "{bin} {allowed}"
+            );
+            assert_eq!(jsonpath("csr", "{.status.conditions}"), "", "{bin}");
+        } else {
+            let out = s.ok(bin, &args, None);
+            assert_eq!(
+                out.trim(),
+                "certificatesigningrequest.certificates.k8s.io/csr approved"
+            );
+            assert_eq!(
+                jsonpath(
+                    "csr",
+                    "{range .status.conditions[*]}{.type}/{.status}/{.reason}{end}"
+                ),
+                "Approved/True/KubectlApprove",
+                "{bin} {allowed}"
+            );
+        }
+        s.ok(bin, &["delete", "csr", "csr"], None);
+    }
+
+    // admission_sign_test.go: the superuser keeps signing through system:masters alone. A
+    // kubectl before 1.24 has no --subresource: it PUTs to /status with `replace --raw`.
+    s.ok(
+        bin,
+        &["delete", "clusterrolebinding", "cluster-admin"],
+        None,
+    );
+    sh(d, "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout s.key -out s.crt -subj /CN=signed -days 1 2>/dev/null", &[]);
+    let cert =
+        base64::engine::general_purpose::STANDARD.encode(std::fs::read(d.join("s.crt")).unwrap());
+    const STATUS: &str = "/apis/certificates.k8s.io/v1/certificatesigningrequests/csr/status";
+    let dry_raw = format!("{STATUS}?dryRun=All");
+    let (replace, dry_run, dry_out, out_ok, denied_prefix): (Vec<&str>, Vec<&str>, _, _, _) =
+        if minor >= 24 {
+            (
+                vec!["replace", "--subresource=status", "-f", "-"],
+                vec![
+                    "replace",
+                    "--subresource=status",
+                    "-f",
+                    "-",
+                    "--dry-run=server",
+                ],
+                Some("certificatesigningrequest.certificates.k8s.io/csr replaced (server dry run)"),
+                Some("certificatesigningrequest.certificates.k8s.io/csr replaced"),
+                r#"Error from server (Forbidden): error when replacing "STDIN": "#,
+            )
+        } else {
+            (
+                vec!["replace", "--raw", STATUS, "-f", "-"],
+                vec!["replace", "--raw", &dry_raw, "-f", "-"],
+                None,
+                None,
+                "Error from server (Forbidden): ",
+            )
+        };
+    for (allowed, denied) in [
+        ("example.com/something", false),
+        ("example.com/*", false),
+        ("example.com/not-something", true),
+    ] {
+        role("signername-test-user", &format!(
+            "- apiGroups: [certificates.k8s.io]\n  resources: [signers]\n  resourceNames: [\"{allowed}\"]\n  verbs: [sign]\n\
+             - apiGroups: [certificates.k8s.io]\n  resources: [certificatesigningrequests/status]\n  verbs: [update]\n"));
+        s.ok(
+            bin,
+            &["create", "-f", "-"],
+            Some(&csr("csr", "panda", "example.com/something", usages, None)),
+        );
+        let mut obj: Value =
+            serde_json::from_str(&s.ok(bin, &["get", "csr", "csr", "-o", "json"], None)).unwrap();
+        obj["status"]["certificate"] = Value::String(cert.clone());
+        let body = obj.to_string();
+        // the answer: kubectl's line, or (--raw) the object as the server returned it
+        let check = |out: &str, want: Option<&str>| match want {
+            Some(line) => assert_eq!(out.trim(), line, "{bin}"),
+            None => {
+                let got: Value = serde_json::from_str(out).unwrap();
+                assert_eq!(got["status"]["certificate"], cert.as_str(), "{bin}");
+            }
+        };
+        check(&s.ok(bin, &dry_run, Some(&body)), dry_out);
+        assert_eq!(
+            jsonpath("csr", "{.status.certificate}"),
+            "",
+            "{bin}: the dry run wrote"
+        );
+        let as_user = [&replace[..], &["--as", "test-user"]].concat();
+        if denied {
+            assert_eq!(
+                fail(&as_user, Some(&body)),
+                format!(
+                    r#"{denied_prefix}certificatesigningrequests.certificates.k8s.io "csr" is forbidden: user not permitted to sign requests with signerName "example.com/something""#
+                ),
+                "{bin} {allowed}"
+            );
+            assert_eq!(jsonpath("csr", "{.status.certificate}"), "", "{bin}");
+        } else {
+            check(&s.ok(bin, &as_user, Some(&body)), out_ok);
+            assert_eq!(
+                jsonpath("csr", "{.status.certificate}"),
+                cert,
+                "{bin} {allowed}"
+            );
+        }
+        s.ok(bin, &["delete", "csr", "csr"], None);
+    }
+
+    // controller_approval_test.go. Upstream's apiserver there allows every request; csrsim's
+    // RBAC needs `create` on the requests themselves granted as well.
+    for (user, resource) in [
+        ("system:node:abc", "selfnodeclient"),
+        ("does-not-match-cn", "nodeclient"),
+    ] {
+        let name = format!("{resource}-creator");
+        role(&name, &format!(
+            "- apiGroups: [certificates.k8s.io]\n  resources: [certificatesigningrequests, certificatesigningrequests/{resource}]\n  verbs: [create]\n"));
+        bind(&name, user);
+    }
+    let kubelet_usages = &["digital signature", "key encipherment", "client auth"][..];
+    for (user, signer, message) in [
+        (
+            "system:node:abc",
+            "kubernetes.io/kube-apiserver-client-kubelet",
+            "Auto approving self kubelet client certificate after SubjectAccessReview.",
+        ),
+        (
+            "does-not-match-cn",
+            "kubernetes.io/kube-apiserver-client-kubelet",
+            "Auto approving kubelet client certificate after SubjectAccessReview.",
+        ),
+        ("system:node:abc", "kubernetes.io/kube-apiserver-client", ""),
+    ] {
+        let out = s.ok(
+            bin,
+            &["create", "-f", "-", "--as", user],
+            Some(&csr("csr", "node", signer, kubelet_usages, None)),
+        );
+        assert_eq!(
+            out.trim(),
+            "certificatesigningrequest.certificates.k8s.io/csr created"
+        );
+        assert_eq!(jsonpath("csr", "{.spec.username}"), user, "{bin}");
+        let want = if message.is_empty() {
+            String::new()
+        } else {
+            format!("Approved/True/AutoApproved/{message}")
+        };
+        assert_eq!(
+            jsonpath(
+                "csr",
+                "{range .status.conditions[*]}{.type}/{.status}/{.reason}/{.message}{end}"
+            ),
+            want,
+            "{bin} {user} {signer}"
+        );
+        s.ok(bin, &["delete", "csr", "csr"], None);
+    }
+
+    // duration_test.go: the kube-apiserver-client signer's TTL is 24h.
+    const H: i64 = 3600;
+    const M: i64 = 60;
+    for (name, secs) in [
+        ("invalid-csr-001", 10 * M - 1),
+        ("invalid-csr-002", 3 * M),
+        ("invalid-csr-003", -7 * M),
+    ] {
+        let m = csr(
+            name,
+            "panda",
+            "kubernetes.io/kube-apiserver-client",
+            &["client auth"],
+            Some(secs),
+        );
+        assert_eq!(
+            fail(&["create", "-f", "-"], Some(&m)),
+            format!("The CertificateSigningRequest \"{name}\" is invalid: spec.expirationSeconds: Invalid value: {secs}: may not specify a duration less than 600 seconds (10 minutes)"),
+            "{bin}"
+        );
+    }
+    for (i, (secs, want)) in [
+        (None, 24 * H),
+        (Some(24 * H), 24 * H),
+        (Some(48 * H), 24 * H),
+        (Some(20 * H), 20 * H),
+        (Some(10 * H), 10 * H),
+        (Some(2 * H), 2 * H + 5 * M),
+        (Some(30 * M), 30 * M + 5 * M),
+        (Some(10 * M), 10 * M + 5 * M),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let name = format!("d{i}");
+        s.ok(
+            bin,
+            &["create", "-f", "-"],
+            Some(&csr(
+                &name,
+                "panda",
+                "kubernetes.io/kube-apiserver-client",
+                &["client auth"],
+                secs,
+            )),
+        );
+        s.ok(bin, &["certificate", "approve", &name], None);
+        let pem = base64::engine::general_purpose::STANDARD
+            .decode(jsonpath(&name, "{.status.certificate}"))
+            .unwrap();
+        std::fs::write(d.join(format!("{name}.crt")), pem).unwrap();
+        let got = sh(d, &format!("b=$(openssl x509 -in {name}.crt -noout -startdate | cut -d= -f2); e=$(openssl x509 -in {name}.crt -noout -enddate | cut -d= -f2); echo $(( $(date -u -d \"$e\" +%s) - $(date -u -d \"$b\" +%s) ))"), &[]);
+        assert_eq!(
+            got.trim(),
+            want.to_string(),
+            "{bin}: expirationSeconds {secs:?}"
+        );
+    }
+    let metrics = s.ok(bin, &["get", "--raw", "/metrics"], None);
+    let lines: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("apiserver_certificates_registry_"))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            r#"apiserver_certificates_registry_csr_honored_duration_total{signerName="kubernetes.io/kube-apiserver-client"} 6"#,
+            r#"apiserver_certificates_registry_csr_requested_duration_total{signerName="kubernetes.io/kube-apiserver-client"} 7"#,
+        ],
+        "{bin}"
     );
 }
 
