@@ -153,3 +153,58 @@ fn many_watchers_each_get_their_own_events_resume_and_410() {
         assert_eq!(names(&read(&mut plain[1], 2).await), vec!["fan-last".to_string(), "fan-after".to_string()]);
     });
 }
+
+/// The fan-out bench's reader (`Conn::body_piece`) hands over a chunked body piece by piece
+/// from the read buffer: a watcher that fell behind gets chunks of many events, far larger
+/// than that buffer (here 300 KB, then a small one), and every event line arrives whole and
+/// once, without a chunk-sized copy.
+#[test]
+fn body_piece_reads_chunks_larger_than_the_read_buffer() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rt = csrsim::bench::client::runtime().unwrap();
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let line = |i: usize| format!("{{\"type\":\"ADDED\",\"object\":{{\"metadata\":{{\"name\":\"e-{i:04}\"}},\"pad\":\"{}\"}}}}\n", "x".repeat(1000));
+        let big: String = (0..300).map(line).collect();
+        let small: String = (300..302).map(line).collect();
+        let server = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut req = [0u8; 4096];
+            let _ = s.read(&mut req).await.unwrap();
+            let mut out = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+            for chunk in [&big, &small] {
+                out.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+                out.extend_from_slice(chunk.as_bytes());
+                out.extend_from_slice(b"\r\n");
+            }
+            out.extend_from_slice(b"0\r\n\r\n");
+            s.write_all(&out).await.unwrap();
+            s.flush().await.unwrap();
+        });
+        let mut c = Conn::connect(&addr, None).await.unwrap();
+        assert_eq!(c.start_stream("/watch").await.unwrap(), 200);
+        let (mut left, mut scratch, mut carry) = (0usize, Vec::new(), Vec::<u8>::new());
+        let (mut names, mut pieces, mut largest_piece) = (Vec::new(), 0, 0);
+        while let Some((n, ())) = c
+            .body_piece(&mut left, &mut scratch, |p| carry.extend_from_slice(p))
+            .await
+            .unwrap()
+        {
+            pieces += 1;
+            largest_piece = largest_piece.max(n);
+            while let Some(i) = carry.iter().position(|b| *b == b'\n') {
+                let ev: Value = serde_json::from_slice(&carry[..i]).unwrap();
+                names.push(ev["object"]["metadata"]["name"].as_str().unwrap().to_string());
+                carry.drain(..=i);
+            }
+        }
+        let want: Vec<String> = (0..302).map(|i| format!("e-{i:04}")).collect();
+        assert_eq!(names, want);
+        assert!(carry.is_empty());
+        assert!(pieces > 2, "the 300 KB chunk came in several pieces: {pieces}");
+        assert!(largest_piece <= 64 * 1024, "no piece beyond the read buffer: {largest_piece}");
+        assert!(scratch.capacity() < 64 * 1024, "no chunk-sized copy");
+        server.await.unwrap();
+    });
+}

@@ -189,27 +189,51 @@ impl Conn {
         Ok(size != 0)
     }
 
-    /// Read one chunk and hand its data to `f`: in place in the read buffer when the whole
-    /// chunk is there (the usual case for a watch), else copied into `scratch` first.
-    /// `None` at the last chunk.
-    pub async fn chunk_with<R>(
+    /// The next piece of a chunked body, in place in the read buffer: at most what is
+    /// buffered of the current chunk, handed to `f`. `left` is the caller's count of the
+    /// current chunk's bytes still to come (0 before the first call); `line` is scratch space
+    /// for size lines. `None` after the last chunk. A watcher that fell behind gets chunks of
+    /// many events, up to megabytes: reading them piecewise needs no chunk-sized buffer
+    /// (copying one into a growing `Vec` was most of the bench client's CPU — fresh huge pages
+    /// zeroed for every watcher — and starved the server of the core it shares).
+    pub async fn body_piece<R>(
         &mut self,
-        scratch: &mut Vec<u8>,
+        left: &mut usize,
+        line: &mut Vec<u8>,
         f: impl FnOnce(&[u8]) -> R,
-    ) -> io::Result<Option<R>> {
-        let size = self.chunk_size(scratch).await?;
-        if size == 0 {
-            self.chunk_data(0, scratch).await?;
-            return Ok(None);
+    ) -> io::Result<Option<(usize, R)>> {
+        if *left == 0 {
+            let size = self.chunk_size(line).await?;
+            if size == 0 {
+                self.chunk_data(0, line).await?;
+                return Ok(None);
+            }
+            *left = size;
         }
         let avail = self.io.fill_buf().await?;
-        if avail.len() >= size + 2 {
-            let r = f(&avail[..size]);
-            self.io.consume(size + 2);
-            return Ok(Some(r));
+        if avail.is_empty() {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "eof in chunk"));
         }
-        self.chunk_data(size, scratch).await?;
-        Ok(Some(f(scratch)))
+        let n = avail.len().min(*left);
+        let r = f(&avail[..n]);
+        self.io.consume(n);
+        *left -= n;
+        if *left == 0 {
+            self.crlf().await?;
+        }
+        Ok(Some((n, r)))
+    }
+
+    /// The CRLF that ends a chunk's data.
+    async fn crlf(&mut self) -> io::Result<()> {
+        let mut got = [0u8; 2];
+        self.io.read_exact(&mut got).await?;
+        if &got != b"\r\n" {
+            return Err(io::Error::other(format!(
+                "chunk not ended by CRLF: {got:?}"
+            )));
+        }
+        Ok(())
     }
 
     /// The size line of a chunk (`line` is scratch space).

@@ -44,7 +44,9 @@ enum Transport {
 
 /// A watcher's response body.
 enum Watch {
-    H1(Conn),
+    /// A chunked HTTP/1.1 body, the bytes left of its current chunk and the bytes after the
+    /// last whole event.
+    H1(Conn, usize, Vec<u8>),
     /// An HTTP/2 stream and the bytes after its last whole event.
     H2(h2::RecvStream, Vec<u8>),
 }
@@ -58,13 +60,10 @@ impl Watch {
         found: &mut Vec<usize>,
     ) -> std::io::Result<Option<usize>> {
         match self {
-            Watch::H1(c) => {
-                c.chunk_with(scratch, |chunk| {
-                    seqs(chunk, found);
-                    chunk.len()
-                })
-                .await
-            }
+            Watch::H1(c, left, carry) => Ok(c
+                .body_piece(left, scratch, |piece| scan_frame(carry, piece, found))
+                .await?
+                .map(|(n, ())| n)),
             Watch::H2(body, carry) => {
                 let Some(data) = body.data().await else {
                     return Ok(None);
@@ -130,7 +129,7 @@ fn run_one(
                         .map_err(|e| format!("watcher connect: {e}"))?;
                     connections += 1;
                     let st = c.start_stream(&path).await.map_err(|e| format!("watch: {e}"))?;
-                    (st, Watch::H1(c))
+                    (st, Watch::H1(c, 0, Vec::new()))
                 }
                 Transport::H2 => {
                     let full = h2
@@ -292,42 +291,40 @@ fn run_one(
     Ok(())
 }
 
-/// One HTTP/2 DATA frame of a watch: frames do not end at event boundaries, so the events
-/// up to the last newline are scanned (in place when nothing is carried over) and the rest is
-/// kept in `carry` for the next frame.
+/// One piece of a watch body (an HTTP/2 DATA frame, or what is buffered of an HTTP/1.1
+/// chunk): pieces do not end at event boundaries, so an event begun in an earlier piece is
+/// completed in `carry` first, the whole events after it are scanned in place, and the rest
+/// is kept in `carry` for the next piece. `found` gets the completed events' numbers.
 fn scan_frame(carry: &mut Vec<u8>, data: &[u8], found: &mut Vec<usize>) {
-    if carry.is_empty() {
-        match memchr::memrchr(b'\n', data) {
-            Some(i) => {
-                seqs(&data[..=i], found);
-                carry.extend_from_slice(&data[i + 1..]);
-            }
-            None => {
-                found.clear();
-                carry.extend_from_slice(data);
-            }
+    found.clear();
+    let mut data = data;
+    if !carry.is_empty() {
+        let Some(i) = memchr::memchr(b'\n', data) else {
+            carry.extend_from_slice(data);
+            return;
+        };
+        carry.extend_from_slice(&data[..=i]);
+        seqs(carry, found);
+        carry.clear();
+        data = &data[i + 1..];
+    }
+    match memchr::memrchr(b'\n', data) {
+        Some(i) => {
+            seqs(&data[..=i], found);
+            carry.extend_from_slice(&data[i + 1..]);
         }
-    } else {
-        carry.extend_from_slice(data);
-        match memchr::memrchr(b'\n', carry) {
-            Some(i) => {
-                seqs(&carry[..=i], found);
-                carry.drain(..=i);
-            }
-            None => found.clear(),
-        }
+        None => carry.extend_from_slice(data),
     }
 }
 
-/// The writer sequence numbers in an event chunk (`"name":"w-00000042"`, once per event),
-/// into `out` (cleared first).
+/// The writer sequence numbers in whole events (`"name":"w-00000042"`, once per event),
+/// appended to `out`.
 fn seqs(chunk: &[u8], out: &mut Vec<usize>) {
     const PAT: &[u8] = b"\"name\":\"w-";
     // SIMD substring search: the watchers scan ~1 GB/s of events between them
     static FINDER: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
         std::sync::OnceLock::new();
     let finder = FINDER.get_or_init(|| memchr::memmem::Finder::new(PAT));
-    out.clear();
     let mut rest = chunk;
     while let Some(pos) = finder.find(rest) {
         let digits = &rest[pos + PAT.len()..];
@@ -356,7 +353,9 @@ mod tests {
 "#;
         for cut in [1, 30, 45, 62, 63, 100, 150, stream.len() - 1] {
             let (mut carry, mut found, mut all) = (Vec::new(), Vec::new(), Vec::new());
-            for part in [&stream[..cut], &stream[cut..]] {
+            // two pieces, and three with the second cut inside the next event
+            let second = (cut + 70).min(stream.len());
+            for part in [&stream[..cut], &stream[cut..second], &stream[second..]] {
                 super::scan_frame(&mut carry, part, &mut found);
                 all.extend_from_slice(&found);
             }
@@ -372,8 +371,8 @@ mod tests {
 "#;
         let mut out = vec![7];
         super::seqs(c, &mut out);
-        assert_eq!(out, vec![42, 43]);
+        assert_eq!(out, vec![7, 42, 43]);
         super::seqs(b"{}", &mut out);
-        assert_eq!(out, Vec::<usize>::new());
+        assert_eq!(out, vec![7, 42, 43]);
     }
 }
