@@ -1735,8 +1735,8 @@ pub fn run_serve(args: ServeArgs) -> i32 {
             std::env::temp_dir().join(format!("csrsim-{}", std::process::id())),
         ),
     };
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        eprintln!("csrsim serve: {}: {e}", dir.display());
+    if let Err(e) = crate::store::create_data_dir(&dir) {
+        eprintln!("csrsim serve: {e}");
         return 1;
     }
     let code = rt.block_on(async {
