@@ -81,7 +81,12 @@ fn hint_for(msg: &str) -> String {
         // Not a step name: `requires`, a fault, a patch type, ... list their values themselves.
         "check the spelling against the values listed (docs/scenarios.md)".into()
     } else if m.contains("unknown variant") {
-        "a step is one of: create_csr, approve, deny, sign, fail, get, update, patch, delete, create, bootstrap_token, watch, advance, advance_until, pause, resume, mark, expect, expect_watch, kubelet, fault, expect_kubelet (docs/scenarios.md)".into()
+        // The names come from the parser's own list, so a new step cannot be missing here.
+        let names = msg
+            .split_once("expected one of ")
+            .map(|(_, l)| l.replace('`', ""))
+            .unwrap_or_default();
+        format!("a step is one of: {names} (docs/scenarios.md)")
     } else if m.contains("unknown field") {
         "check the spelling; docs/scenarios.md lists every key of each section".into()
     } else if m.contains("duplicate") {
@@ -818,6 +823,11 @@ mod tests {
             (
                 "name: x\nsteps:\n  - aprove: {name: c}\n",
                 "a step is one of",
+            ),
+            // every step is named, the last one too
+            (
+                "name: x\nsteps:\n  - aprove: {name: c}\n",
+                "expect_kubelet, wait (docs/scenarios.md)",
             ),
             ("name: x\nsteps:\n  - {}\n", "exactly one key naming it"),
             (
