@@ -315,6 +315,15 @@ impl State {
         }
     }
 
+    /// Wait for a flush that starts after this call, whatever was applied: for a write that
+    /// carries no resourceVersion (the virtual clock's record after `POST /sim/v1/clock`).
+    pub async fn flush_durable(&self) -> Result<(), String> {
+        match &self.durability {
+            Some(d) => d.flush().await,
+            None => Ok(()),
+        }
+    }
+
     fn note_applied(&self, rv: u64) {
         if let Some(d) = &self.durability {
             d.note_applied(rv);
@@ -1039,6 +1048,8 @@ async fn serve(
         let st = Status::failure(406, "NotAcceptable", "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf");
         return (status_response(&st), user);
     }
+    // A clock advance may write only the clock (no resourceVersion): flushed explicitly.
+    let clock_write = matches!(route, Route::Clock) && head.method == "POST";
     let resp = match route {
         Route::Health | Route::Version => unreachable!("answered above"),
         Route::OpenApiV3Index => {
@@ -1142,7 +1153,12 @@ async fn serve(
         Route::Resource(req) => resource(state, head, &who, req, &body).await,
     };
     // Nothing is acknowledged or shown before it is durable (group commit).
-    if let Err(e) = state.wait_durable().await {
+    let durable = if clock_write {
+        state.flush_durable().await
+    } else {
+        state.wait_durable().await
+    };
+    if let Err(e) = durable {
         tracing::error!(error = %e, "storage flush failed");
         let st = Status::failure(500, "InternalError", format!("storage flush failed: {e}"));
         return (status_response(&st), user);
