@@ -225,3 +225,45 @@ fn sigint_stops_cleanly_with_a_watch_open() {
     let s = Server::start(&dir, &["--clock", "virtual"]);
     s.ok(server_support::KUBECTL, &["get", "namespace", "kept"], None);
 }
+
+/// A bad flag value names the flag (it used to be `invalid duration "forever": …` alone), with
+/// either clock.
+#[test]
+fn a_bad_flag_value_names_the_flag() {
+    for (flag, value, clock) in [
+        ("--cluster-signing-duration", "forever", "real"),
+        ("--namespace-deletion-delay", "soon", "virtual"),
+        ("--start-time", "yesterday", "virtual"),
+    ] {
+        let d = tempfile::tempdir().unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_csrsim"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(d.path())
+            .args(["--clock", clock, flag, value])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{flag}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!("csrsim serve: {flag}: ")) && stderr.contains(value),
+            "{stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+}
+
+#[test]
+fn serve_help_states_the_exit_statuses() {
+    let o = Command::new(env!("CARGO_BIN_EXE_csrsim"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success());
+    assert!(
+        help.contains("Exit status: 0 after SIGTERM or SIGINT")
+            && help.contains("1 when it cannot start")
+            && help.contains("2 a command-line usage error"),
+        "{help}"
+    );
+}

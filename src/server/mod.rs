@@ -93,9 +93,12 @@ pub enum LogFormat {
 
 /// `csrsim serve` options (the contract of issue 7).
 #[derive(clap::Args, Clone, Debug)]
+#[command(
+    after_help = "Exit status: 0 after SIGTERM or SIGINT (Ctrl-C): open watches are closed and every acknowledged write is already on disk; 1 when it cannot start — the data dir (not a directory, not writable, in use by another csrsim, a damaged or other-version store log, half a CA), the --listen address (in use, not local), a bad flag value or --token-auth-file — with one line on stderr naming the path or flag and the cause; 2 a command-line usage error."
+)]
 pub struct ServeArgs {
-    /// Keep objects, the CA and the clock here; admin.kubeconfig and ca.crt are written here
-    /// (default: objects in memory, files in a temporary directory).
+    /// Keep objects, the CA and the clock here, created if missing; admin.kubeconfig and
+    /// ca.crt are written here (default: objects in memory, files in a temporary directory).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Address to listen on; port 0 picks a free port.
@@ -392,7 +395,7 @@ async fn start_with(
         ..Config::default()
     };
     let start = match &args.start_time {
-        Some(s) => Some(Time::parse_rfc3339(s)?),
+        Some(s) => Some(Time::parse_rfc3339(s).map_err(|e| format!("--start-time: {e}"))?),
         None if args.clock == ClockMode::Real => Some(Time(
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -404,11 +407,16 @@ async fn start_with(
     if let Some(t) = start {
         config.start = t;
     }
-    config.signing_duration_secs = parse_duration(&args.cluster_signing_duration)?.as_secs() as i64;
+    config.signing_duration_secs = parse_duration(&args.cluster_signing_duration)
+        .map_err(|e| format!("--cluster-signing-duration: {e}"))?
+        .as_secs() as i64;
+    // Checked with either clock (a bad value is refused, not ignored under --clock virtual).
+    let deletion_delay = parse_duration(&args.namespace_deletion_delay)
+        .map_err(|e| format!("--namespace-deletion-delay: {e}"))?;
     config.namespace_finalize = match args.clock {
-        ClockMode::Real => crate::sim::cluster::NamespaceFinalize::AfterMs(
-            parse_duration(&args.namespace_deletion_delay)?.as_millis() as i64,
-        ),
+        ClockMode::Real => {
+            crate::sim::cluster::NamespaceFinalize::AfterMs(deletion_delay.as_millis() as i64)
+        }
         ClockMode::Virtual => crate::sim::cluster::NamespaceFinalize::NextRequest,
     };
     if !args.bootstrap_tokens.is_empty() {

@@ -9,8 +9,10 @@
 //!        | 0:u8 key_len:u32le key                                 (delete)
 //! ```
 //!
-//! - Atomic: a batch is one record; a record whose length or CRC does not check (a write torn
-//!   by a crash) ends the log and is cut off at open, so a batch is all there or not at all.
+//! - Atomic: a batch is one record; the torn tail of a write a crash interrupted (a record
+//!   past the end of the file, or whose CRC fails with an all-zero sector) ends the log and is
+//!   cut off at open, so a batch is all there or not at all. A record whose CRC fails with
+//!   every sector written is damage: the open fails and nothing is cut ([`check_tail`]).
 //! - Durable: `commit` appends with one `write` and `fdatasync`s before returning; with group
 //!   commit ([`Backend::defer_flush`]) it only appends, and the flusher's one `fdatasync`
 //!   covers every record appended before it started. After a failed append the file is cut
