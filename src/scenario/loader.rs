@@ -545,7 +545,7 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
     for p in paths {
         if p.is_dir() {
             let before = out.len();
-            walk(p, &mut out).map_err(|e| LoadError {
+            walk(p, &mut out, &mut Vec::new()).map_err(|e| LoadError {
                 file: p.display().to_string(),
                 line: 0,
                 col: 0,
@@ -582,14 +582,32 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// `ancestors`: the folders being walked, resolved; a symbolic link back to one of them (a
+/// loop) is not followed again — it used to be, until the path grew too long, running every
+/// scenario below it once per level.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, ancestors: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let real = std::fs::canonicalize(dir)?;
+    if ancestors.contains(&real) {
+        return Ok(());
+    }
+    ancestors.push(real);
+    let r = walk_entries(dir, out, ancestors);
+    ancestors.pop();
+    r
+}
+
+fn walk_entries(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    ancestors: &mut Vec<PathBuf>,
+) -> std::io::Result<()> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
-            walk(&p, out)?;
+            walk(&p, out, ancestors)?;
         } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
             out.push(p);
         }
@@ -603,6 +621,23 @@ mod tests {
 
     fn err(src: &str) -> LoadError {
         parse(Path::new("t.yaml"), src).expect_err("must not load")
+    }
+
+    /// A symbolic link back to a folder being walked is not followed again (it used to be,
+    /// ~40 levels deep, each level's scenarios run once more); other links still are.
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_loop_is_walked_once() {
+        let d = tempfile::tempdir().unwrap();
+        let a = d.path().join("a");
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::write(a.join("s.yaml"), "name: s\nsteps: []\n").unwrap();
+        std::os::unix::fs::symlink("..", a.join("up")).unwrap();
+        let other = tempfile::tempdir().unwrap();
+        std::fs::write(other.path().join("o.yaml"), "name: o\nsteps: []\n").unwrap();
+        std::os::unix::fs::symlink(other.path(), a.join("linked")).unwrap();
+        let files = collect(&[d.path().to_path_buf()]).unwrap();
+        assert_eq!(files, [a.join("linked").join("o.yaml"), a.join("s.yaml")]);
     }
 
     #[test]
