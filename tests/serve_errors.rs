@@ -13,6 +13,14 @@ use std::time::{Duration, Instant};
 /// Run `csrsim serve --data-dir DIR --listen 127.0.0.1:0` expecting it to refuse to start:
 /// returns its stderr, checked to be one line and exit 1 within 20 s.
 fn refused(dir: &Path) -> String {
+    let stderr = refused_with_log(dir);
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    stderr
+}
+
+/// [`refused`], allowing log lines (a library's warnings) before the last line, which is
+/// returned.
+fn refused_with_log(dir: &Path) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_csrsim"))
         .args(["serve", "--data-dir"])
         .arg(dir)
@@ -41,9 +49,12 @@ fn refused(dir: &Path) -> String {
         "{}",
         String::from_utf8_lossy(&o.stdout)
     );
-    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     stderr
+        .lines()
+        .last()
+        .map(|l| l.to_string() + "\n")
+        .unwrap_or_default()
 }
 
 /// A data dir with a CA and a few stored objects (written by a server, then stopped).
@@ -266,4 +277,63 @@ fn serve_help_states_the_exit_statuses() {
             && help.contains("2 a command-line usage error"),
         "{help}"
     );
+}
+
+/// A data dir an earlier csrsim wrote with sled (`DIR/store/`), its files damaged: the last
+/// line names the store (sled logs its own warnings before it), exit 1, never a panic and
+/// never a fresh start — a damaged `db` used to be served as an empty store.
+#[test]
+fn a_damaged_sled_store_is_refused() {
+    use csrsim::store::{self, Backend};
+    for damage in ["conf", "db", "blobs"] {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("data");
+        std::fs::create_dir_all(&dir).unwrap();
+        {
+            let mut sled = store::sled_backend::SledBackend::open(&dir).unwrap();
+            let writes: Vec<(String, Option<store::Bytes>)> = (0..50)
+                .map(|i| {
+                    (
+                        store::key("", "namespaces", "", &format!("ns-{i}")),
+                        Some(std::sync::Arc::new(
+                            format!(
+                                r#"{{"metadata":{{"name":"ns-{i}","resourceVersion":"{}"}}}}"#,
+                                i + 1
+                            )
+                            .into_bytes(),
+                        )),
+                    )
+                })
+                .collect();
+            sled.commit(
+                &writes,
+                store::Meta {
+                    rv: 50,
+                    clock_ms: 0,
+                },
+            )
+            .unwrap();
+        }
+        let target = dir.join("store").join(damage);
+        match damage {
+            "blobs" => {
+                std::fs::remove_dir_all(&target).ok();
+                std::fs::write(&target, "not a folder").unwrap();
+            }
+            _ => {
+                let len = std::fs::metadata(&target).unwrap().len() as usize;
+                let junk: Vec<u8> = (0..len.max(64)).map(|i| (i * 7 + 13) as u8).collect();
+                std::fs::write(&target, junk).unwrap();
+            }
+        }
+        let e = refused_with_log(&dir);
+        eprintln!("{damage}: {e}");
+        // (sled itself rewrites what it cannot read when it opens: the point is that the
+        // server does not then serve an empty store as if it were the data)
+        assert!(
+            e.starts_with(&format!("csrsim serve: {}: ", dir.join("store").display()))
+                && e.contains("damaged, or not written by csrsim"),
+            "{damage}: {e}"
+        );
+    }
 }
