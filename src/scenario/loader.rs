@@ -111,6 +111,10 @@ fn hint_for(msg: &str) -> String {
         "this key takes a whole number (unquoted), e.g. 86400".into()
     } else if m.contains("invalid boolean") {
         "this key takes true or false".into()
+    } else if m.contains("budget breached") {
+        "the document is too large once its YAML aliases (*name) are expanded; a scenario is \
+         limited to what the parser's budget allows"
+            .into()
     } else if m.contains("invalid type") || m.starts_with("expected ") {
         "the value has the wrong YAML type here: quote strings, use lists for lists".into()
     } else {
@@ -858,6 +862,11 @@ mod tests {
             (
                 "name: x\nsteps:\n  - aprove: {name: c}\n",
                 "a step is one of",
+            ),
+            // aliases expanding past the parser's budget (a "billion laughs" document)
+            (
+                "name: x\nsteps:\n  - expect:\n      csr: a\n      fields:\n        a: &a [x,x,x,x,x,x,x,x,x,x]\n        b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n        c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n        d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n        e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n        f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n        g: [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]\n",
+                "YAML aliases",
             ),
             // every step is named, the last one too
             (
