@@ -86,6 +86,28 @@ fn a_data_dir_that_is_a_file_is_named_as_such() {
     assert_eq!(std::fs::read_to_string(&f).unwrap(), "x");
 }
 
+/// A file where the data dir's `wal/` or `pki/` folder goes: named as such (was `File exists`).
+#[test]
+fn a_file_in_place_of_wal_or_pki_is_named_as_such() {
+    for (sub, why) in [
+        ("wal", "csrsim keeps its store log in it"),
+        ("pki", "csrsim keeps its CA in it"),
+    ] {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("data");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(sub), "x").unwrap();
+        let e = refused(&dir);
+        assert_eq!(
+            e.trim_end(),
+            format!(
+                "csrsim serve: {}: not a directory ({why})",
+                dir.join(sub).display()
+            )
+        );
+    }
+}
+
 #[test]
 fn a_second_server_on_the_same_data_dir_is_refused_and_the_first_keeps_serving() {
     let d = tempfile::tempdir().unwrap();

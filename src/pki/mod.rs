@@ -105,8 +105,7 @@ impl Pki {
         }
         if let Some(dir) = data_dir {
             let dir = dir.join(PKI_DIR);
-            std::fs::create_dir_all(&dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            crate::store::create_dir(&dir, "csrsim keeps its CA in it")?;
             load_or_store(&dir, "ca", &mut cluster)?;
             for (s, ca) in per_signer.iter_mut() {
                 load_or_store(&dir, &file_stem(s), ca)?;

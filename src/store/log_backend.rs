@@ -371,7 +371,7 @@ impl LogBackend {
     /// Open (or create) the log under `<data_dir>/wal/`.
     pub fn open(data_dir: &Path) -> Result<LogBackend, String> {
         let dir = data_dir.join(LOG_DIR);
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        super::create_dir(&dir, "csrsim keeps its store log in it")?;
         let path = dir.join("log");
         let existed = path.exists();
         let file = OpenOptions::new()

@@ -81,11 +81,14 @@ pub type Flusher = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
 /// Create a data dir if it is missing (a first start); a path that exists but is not a
 /// directory is refused by name.
 pub fn create_data_dir(dir: &std::path::Path) -> Result<(), String> {
+    create_dir(dir, "the data dir must be a directory")
+}
+
+/// Create a folder of the data dir (or the data dir) if missing: `<path>: not a directory
+/// (<why>)` when a file is in the way, rather than `File exists`.
+pub fn create_dir(dir: &std::path::Path, why: &str) -> Result<(), String> {
     if dir.exists() && !dir.is_dir() {
-        return Err(format!(
-            "{}: not a directory (the data dir must be a directory)",
-            dir.display()
-        ));
+        return Err(format!("{}: not a directory ({why})", dir.display()));
     }
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))
 }
