@@ -193,7 +193,15 @@ fn check_tail(buf: &[u8], pos: usize) -> Result<(), String> {
     }
     let end = pos + HEADER + len;
     let Some(payload) = buf.get(pos + HEADER..end) else {
-        return Ok(());
+        // Past the end of the file: a write cut short — unless whole records follow, when it
+        // is the length field that is damaged (cutting would drop them all).
+        return match next_whole_record(buf, pos + 1) {
+            Some(next) => Err(format!(
+                "record at byte {pos} claims {len} bytes, past the end of the file, but a \
+                 whole record follows at byte {next}: the log is damaged"
+            )),
+            None => Ok(()),
+        };
     };
     if crc32fast::hash(payload) == crc {
         return Err(format!(
@@ -213,6 +221,23 @@ fn check_tail(buf: &[u8], pos: usize) -> Result<(), String> {
         "record at byte {pos} fails its checksum and is not a torn write \
          (no unwritten sector): the log is damaged"
     ))
+}
+
+/// The first offset at or after `from` where a whole record starts (a non-zero length that
+/// fits in the file, its CRC checking, a payload that parses).
+fn next_whole_record(buf: &[u8], from: usize) -> Option<usize> {
+    let last = buf.len().checked_sub(HEADER)?;
+    (from..=last).find(|&p| {
+        let len = u32::from_le_bytes(buf[p..p + 4].try_into().expect("4")) as usize;
+        let crc = u32::from_le_bytes(buf[p + 4..p + 8].try_into().expect("4"));
+        len > 0
+            && buf
+                .get(p + HEADER..p + HEADER + len)
+                .is_some_and(|payload| {
+                    crc32fast::hash(payload) == crc
+                        && apply_payload(payload, &mut LoadedObjects::new()).is_some()
+                })
+    })
 }
 
 /// Parse a whole log image: the objects, the last meta, and the end of the last whole record.
@@ -800,6 +825,28 @@ mod tests {
             drop(b);
             assert_eq!(std::fs::read(&path).unwrap(), bytes, "{what}: untouched");
         }
+    }
+
+    /// A damaged length field that sends a middle record past the end of the file is not a
+    /// write cut short: whole records follow it. Refused (it used to be cut there).
+    #[test]
+    fn a_damaged_length_in_mid_log_is_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let (path, mut bytes, starts) = three_records(d.path());
+        bytes[starts[1] + 3] = 0x7f;
+        std::fs::write(&path, &bytes).unwrap();
+        let e = LogBackend::open(d.path()).unwrap().load().err().unwrap();
+        assert!(
+            e.contains(&format!(
+                "record at byte {} claims {} bytes, past the end of the file, but a whole \
+                 record follows at byte {}",
+                starts[1],
+                u32::from_le_bytes(bytes[starts[1]..starts[1] + 4].try_into().unwrap()),
+                starts[2]
+            )),
+            "{e}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
     }
 
     /// A torn write — part of the last record's sectors never reached the disk (zeros) — is
