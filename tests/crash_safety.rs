@@ -1,7 +1,7 @@
-//! Crash safety in CI (issue 9, reliability 1): 3 SIGKILL cycles of `csrsim serve` on sled
-//! with 3 writers; `scripts/crash_test.sh` runs 20. The checks (every acknowledged write
-//! present with its resourceVersion, resourceVersions never backwards, watches resume or get
-//! 410) live in `csrsim bench crash` (src/bench/crash.rs).
+//! Crash safety in CI (issue 9, reliability 1): 3 SIGKILL cycles of `csrsim serve` on its
+//! data dir (the log store) with 3 writers; `scripts/crash_test.sh` runs 20. The checks (every
+//! acknowledged write present with its resourceVersion, resourceVersions never backwards,
+//! watches resume or get 410) live in `csrsim bench crash` (src/bench/crash.rs).
 
 use std::process::Command;
 

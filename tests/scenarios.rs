@@ -435,3 +435,35 @@ fn timeline_svg_draws_states_and_certificates() {
         );
     }
 }
+
+/// `csrsim run --help` names every exit status the command uses, the conformance mode's too
+/// (an unreachable --kubeconfig server is 2, Ctrl-C 130), and the unreachable case is 2.
+#[test]
+fn run_help_states_every_exit_status() {
+    let (code, help, _) = csrsim(&["run", "--help"]);
+    assert_eq!(code, 0);
+    for s in [
+        "Exit status: 0 every scenario passed",
+        "1 a scenario failed",
+        "2 bad input",
+        "the server is unreachable",
+        "130 after Ctrl-C",
+    ] {
+        assert!(help.contains(s), "{s}: {help}");
+    }
+    let d = tempfile::tempdir().unwrap();
+    let kc = d.path().join("kubeconfig");
+    std::fs::write(
+        &kc,
+        "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"https://127.0.0.1:1\", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n",
+    )
+    .unwrap();
+    let (code, _, err) = csrsim(&[
+        "run",
+        "--kubeconfig",
+        kc.to_str().unwrap(),
+        "scenarios/conformance",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cannot reach the target"), "{err}");
+}

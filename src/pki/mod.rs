@@ -105,8 +105,7 @@ impl Pki {
         }
         if let Some(dir) = data_dir {
             let dir = dir.join(PKI_DIR);
-            std::fs::create_dir_all(&dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            crate::store::create_dir(&dir, "csrsim keeps its CA in it")?;
             load_or_store(&dir, "ca", &mut cluster)?;
             for (s, ca) in per_signer.iter_mut() {
                 load_or_store(&dir, &file_stem(s), ca)?;
@@ -209,6 +208,22 @@ impl Pki {
 fn load_or_store(dir: &Path, stem: &str, ca: &mut Ca) -> Result<(), String> {
     let crt = dir.join(format!("{stem}.crt"));
     let key = dir.join(format!("{stem}.key"));
+    if crt.exists() != key.exists() {
+        // Half a CA: writing a new one over the other half would silently replace the CA
+        // every issued certificate and kubeconfig chains to.
+        let (missing, present) = if crt.exists() {
+            (&key, &crt)
+        } else {
+            (&crt, &key)
+        };
+        return Err(format!(
+            "{}: missing, but {} exists: refusing to make a new CA over it (restore the \
+             missing file; or remove both to get a new CA, which invalidates the \
+             certificates and kubeconfigs the old one issued)",
+            missing.display(),
+            present.display()
+        ));
+    }
     if crt.exists() && key.exists() {
         let read =
             |p: &Path| std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()));
@@ -228,17 +243,35 @@ fn load_or_store(dir: &Path, stem: &str, ca: &mut Ca) -> Result<(), String> {
         };
         *ca = Ca::from_der(&certs[0], &kd)?;
     } else {
-        let write = |p: &Path, s: &str| {
-            std::fs::write(p, s).map_err(|e| format!("cannot write {}: {e}", p.display()))
+        // Durable before the store acknowledges any write signed by this CA: the key first
+        // (mode 0600 from its creation), then the certificate, each synced, then the folder.
+        let write = |p: &Path, s: &str, mode: u32| {
+            use std::io::Write;
+            let mut o = std::fs::OpenOptions::new();
+            o.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut o, mode);
+            #[cfg(not(unix))]
+            let _ = mode;
+            o.open(p)
+                .and_then(|mut f| {
+                    f.write_all(s.as_bytes())?;
+                    f.sync_all()
+                })
+                .map_err(|e| format!("cannot write {}: {e}", p.display()))
         };
-        write(&crt, &ca.cert_pem())?;
-        write(&key, &ca.key.pkcs8_pem())?;
+        write(&key, &ca.key.pkcs8_pem(), 0o600)?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
                 .map_err(|e| format!("cannot chmod {}: {e}", key.display()))?;
         }
+        write(&crt, &ca.cert_pem(), 0o644)?;
+        #[cfg(unix)]
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| format!("cannot sync {}: {e}", dir.display()))?;
     }
     Ok(())
 }

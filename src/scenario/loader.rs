@@ -81,7 +81,12 @@ fn hint_for(msg: &str) -> String {
         // Not a step name: `requires`, a fault, a patch type, ... list their values themselves.
         "check the spelling against the values listed (docs/scenarios.md)".into()
     } else if m.contains("unknown variant") {
-        "a step is one of: create_csr, approve, deny, sign, fail, get, update, patch, delete, create, bootstrap_token, watch, advance, advance_until, pause, resume, mark, expect, expect_watch, kubelet, fault, expect_kubelet (docs/scenarios.md)".into()
+        // The names come from the parser's own list, so a new step cannot be missing here.
+        let names = msg
+            .split_once("expected one of ")
+            .map(|(_, l)| l.replace('`', ""))
+            .unwrap_or_default();
+        format!("a step is one of: {names} (docs/scenarios.md)")
     } else if m.contains("unknown field") {
         "check the spelling; docs/scenarios.md lists every key of each section".into()
     } else if m.contains("duplicate") {
@@ -106,6 +111,10 @@ fn hint_for(msg: &str) -> String {
         "this key takes a whole number (unquoted), e.g. 86400".into()
     } else if m.contains("invalid boolean") {
         "this key takes true or false".into()
+    } else if m.contains("budget breached") {
+        "the document is too large once its YAML aliases (*name) are expanded; a scenario is \
+         limited to what the parser's budget allows"
+            .into()
     } else if m.contains("invalid type") || m.starts_with("expected ") {
         "the value has the wrong YAML type here: quote strings, use lists for lists".into()
     } else {
@@ -540,7 +549,7 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
     for p in paths {
         if p.is_dir() {
             let before = out.len();
-            walk(p, &mut out).map_err(|e| LoadError {
+            walk(p, &mut out, &mut Vec::new()).map_err(|e| LoadError {
                 file: p.display().to_string(),
                 line: 0,
                 col: 0,
@@ -577,14 +586,32 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// `ancestors`: the folders being walked, resolved; a symbolic link back to one of them (a
+/// loop) is not followed again — it used to be, until the path grew too long, running every
+/// scenario below it once per level.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, ancestors: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let real = std::fs::canonicalize(dir)?;
+    if ancestors.contains(&real) {
+        return Ok(());
+    }
+    ancestors.push(real);
+    let r = walk_entries(dir, out, ancestors);
+    ancestors.pop();
+    r
+}
+
+fn walk_entries(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    ancestors: &mut Vec<PathBuf>,
+) -> std::io::Result<()> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
-            walk(&p, out)?;
+            walk(&p, out, ancestors)?;
         } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
             out.push(p);
         }
@@ -598,6 +625,23 @@ mod tests {
 
     fn err(src: &str) -> LoadError {
         parse(Path::new("t.yaml"), src).expect_err("must not load")
+    }
+
+    /// A symbolic link back to a folder being walked is not followed again (it used to be,
+    /// ~40 levels deep, each level's scenarios run once more); other links still are.
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_loop_is_walked_once() {
+        let d = tempfile::tempdir().unwrap();
+        let a = d.path().join("a");
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::write(a.join("s.yaml"), "name: s\nsteps: []\n").unwrap();
+        std::os::unix::fs::symlink("..", a.join("up")).unwrap();
+        let other = tempfile::tempdir().unwrap();
+        std::fs::write(other.path().join("o.yaml"), "name: o\nsteps: []\n").unwrap();
+        std::os::unix::fs::symlink(other.path(), a.join("linked")).unwrap();
+        let files = collect(&[d.path().to_path_buf()]).unwrap();
+        assert_eq!(files, [a.join("linked").join("o.yaml"), a.join("s.yaml")]);
     }
 
     #[test]
@@ -818,6 +862,16 @@ mod tests {
             (
                 "name: x\nsteps:\n  - aprove: {name: c}\n",
                 "a step is one of",
+            ),
+            // aliases expanding past the parser's budget (a "billion laughs" document)
+            (
+                "name: x\nsteps:\n  - expect:\n      csr: a\n      fields:\n        a: &a [x,x,x,x,x,x,x,x,x,x]\n        b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n        c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n        d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n        e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n        f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n        g: [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]\n",
+                "YAML aliases",
+            ),
+            // every step is named, the last one too
+            (
+                "name: x\nsteps:\n  - aprove: {name: c}\n",
+                "expect_kubelet, wait (docs/scenarios.md)",
             ),
             ("name: x\nsteps:\n  - {}\n", "exactly one key naming it"),
             (

@@ -55,7 +55,7 @@ fn parse_shard(s: &str) -> Result<Shard, String> {
 /// `csrsim run [PATH…]`.
 #[derive(clap::Args, Debug, Clone)]
 #[command(
-    after_help = "Exit status: 0 every scenario passed (skipped ones allowed); 1 a scenario failed; 2 bad input (a file that does not load, a path without scenarios, an unwritable --output/--trace/--timeline), reported as file:line:col with a hint; nothing runs when a file does not load."
+    after_help = "Exit status: 0 every scenario passed (skipped ones allowed); 1 a scenario failed; 2 bad input (a file that does not load, a path without scenarios, an unwritable --output/--trace/--timeline), reported as file:line:col with a hint; nothing runs when a file does not load. With --kubeconfig also 2 when the kubeconfig cannot be read or the server is unreachable or refuses its credentials (before any scenario), and 130 after Ctrl-C (what the run created is deleted first)."
 )]
 pub struct RunArgs {
     /// Scenario files or folders (searched recursively for *.yaml / *.yml).

@@ -245,6 +245,9 @@ pub fn junit(results: &[ScenarioResult]) -> String {
             .parent()
             .map(|p| p.display().to_string())
             .unwrap_or_default();
+        // A file named without a folder: "." (JUnit's schema wants a non-empty suite name,
+        // and CI tools show the classname as the test's group).
+        let dir = if dir.is_empty() { ".".to_string() } else { dir };
         suites.entry(dir).or_default().push(r);
     }
     let s = summarize(results);
@@ -378,5 +381,25 @@ mod tests {
         );
         assert!(body.contains("condition: A\\u{2}"), "{body}");
         assert!(body.contains("replay with --seed 3"), "{body}");
+    }
+
+    /// A scenario file named without a folder (`csrsim run a.yaml`) is in suite ".", not in a
+    /// suite with an empty name (JUnit's schema requires a non-empty one).
+    #[test]
+    fn junit_suite_of_a_file_without_folder_is_dot() {
+        let mut r = failed("n", "m");
+        r.id = "f.yaml".into();
+        let xml = junit(&[r]);
+        let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+        let suite = doc
+            .descendants()
+            .find(|n| n.has_tag_name("testsuite"))
+            .expect("testsuite");
+        assert_eq!(suite.attribute("name"), Some("."));
+        let case = doc
+            .descendants()
+            .find(|n| n.has_tag_name("testcase"))
+            .expect("testcase");
+        assert_eq!(case.attribute("classname"), Some("."));
     }
 }

@@ -93,9 +93,12 @@ pub enum LogFormat {
 
 /// `csrsim serve` options (the contract of issue 7).
 #[derive(clap::Args, Clone, Debug)]
+#[command(
+    after_help = "Exit status: 0 after SIGTERM or SIGINT (Ctrl-C): open watches are closed and every acknowledged write is already on disk; 1 when it cannot start — the data dir (not a directory, not writable, in use by another csrsim, a damaged or other-version store log, half a CA), the --listen address (in use, not local), a bad flag value or --token-auth-file — with one line on stderr naming the path or flag and the cause; 2 a command-line usage error."
+)]
 pub struct ServeArgs {
-    /// Keep objects, the CA and the clock here; admin.kubeconfig and ca.crt are written here
-    /// (default: objects in memory, files in a temporary directory).
+    /// Keep objects, the CA and the clock here, created if missing; admin.kubeconfig and
+    /// ca.crt are written here (default: objects in memory, files in a temporary directory).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Address to listen on; port 0 picks a free port.
@@ -315,6 +318,15 @@ impl State {
         }
     }
 
+    /// Wait for a flush that starts after this call, whatever was applied: for a write that
+    /// carries no resourceVersion (the virtual clock's record after `POST /sim/v1/clock`).
+    pub async fn flush_durable(&self) -> Result<(), String> {
+        match &self.durability {
+            Some(d) => d.flush().await,
+            None => Ok(()),
+        }
+    }
+
     fn note_applied(&self, rv: u64) {
         if let Some(d) = &self.durability {
             d.note_applied(rv);
@@ -383,7 +395,7 @@ async fn start_with(
         ..Config::default()
     };
     let start = match &args.start_time {
-        Some(s) => Some(Time::parse_rfc3339(s)?),
+        Some(s) => Some(Time::parse_rfc3339(s).map_err(|e| format!("--start-time: {e}"))?),
         None if args.clock == ClockMode::Real => Some(Time(
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -395,11 +407,16 @@ async fn start_with(
     if let Some(t) = start {
         config.start = t;
     }
-    config.signing_duration_secs = parse_duration(&args.cluster_signing_duration)?.as_secs() as i64;
+    config.signing_duration_secs = parse_duration(&args.cluster_signing_duration)
+        .map_err(|e| format!("--cluster-signing-duration: {e}"))?
+        .as_secs() as i64;
+    // Checked with either clock (a bad value is refused, not ignored under --clock virtual).
+    let deletion_delay = parse_duration(&args.namespace_deletion_delay)
+        .map_err(|e| format!("--namespace-deletion-delay: {e}"))?;
     config.namespace_finalize = match args.clock {
-        ClockMode::Real => crate::sim::cluster::NamespaceFinalize::AfterMs(
-            parse_duration(&args.namespace_deletion_delay)?.as_millis() as i64,
-        ),
+        ClockMode::Real => {
+            crate::sim::cluster::NamespaceFinalize::AfterMs(deletion_delay.as_millis() as i64)
+        }
         ClockMode::Virtual => crate::sim::cluster::NamespaceFinalize::NextRequest,
     };
     if !args.bootstrap_tokens.is_empty() {
@@ -1039,6 +1056,8 @@ async fn serve(
         let st = Status::failure(406, "NotAcceptable", "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf");
         return (status_response(&st), user);
     }
+    // A clock advance may write only the clock (no resourceVersion): flushed explicitly.
+    let clock_write = matches!(route, Route::Clock) && head.method == "POST";
     let resp = match route {
         Route::Health | Route::Version => unreachable!("answered above"),
         Route::OpenApiV3Index => {
@@ -1142,7 +1161,12 @@ async fn serve(
         Route::Resource(req) => resource(state, head, &who, req, &body).await,
     };
     // Nothing is acknowledged or shown before it is durable (group commit).
-    if let Err(e) = state.wait_durable().await {
+    let durable = if clock_write {
+        state.flush_durable().await
+    } else {
+        state.wait_durable().await
+    };
+    if let Err(e) = durable {
         tracing::error!(error = %e, "storage flush failed");
         let st = Status::failure(500, "InternalError", format!("storage flush failed: {e}"));
         return (status_response(&st), user);
@@ -1735,8 +1759,8 @@ pub fn run_serve(args: ServeArgs) -> i32 {
             std::env::temp_dir().join(format!("csrsim-{}", std::process::id())),
         ),
     };
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        eprintln!("csrsim serve: {}: {e}", dir.display());
+    if let Err(e) = crate::store::create_data_dir(&dir) {
+        eprintln!("csrsim serve: {e}");
         return 1;
     }
     let code = rt.block_on(async {

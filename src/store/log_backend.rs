@@ -9,8 +9,10 @@
 //!        | 0:u8 key_len:u32le key                                 (delete)
 //! ```
 //!
-//! - Atomic: a batch is one record; a record whose length or CRC does not check (a write torn
-//!   by a crash) ends the log and is cut off at open, so a batch is all there or not at all.
+//! - Atomic: a batch is one record; the torn tail of a write a crash interrupted (a record
+//!   past the end of the file, or whose CRC fails with an all-zero sector) ends the log and is
+//!   cut off at open, so a batch is all there or not at all. A record whose CRC fails with
+//!   every sector written is damage: the open fails and nothing is cut ([`check_tail`]).
 //! - Durable: `commit` appends with one `write` and `fdatasync`s before returning; with group
 //!   commit ([`Backend::defer_flush`]) it only appends, and the flusher's one `fdatasync`
 //!   covers every record appended before it started. After a failed append the file is cut
@@ -169,6 +171,75 @@ fn apply_payload(payload: &[u8], objects: &mut LoadedObjects) -> Option<Meta> {
     Some(Meta { rv, clock_ms })
 }
 
+/// Sector size for telling a torn write from a damaged record (etcd's `minSectorSize`).
+const SECTOR: usize = 512;
+
+/// Replay stopped at `pos` before the end of `buf`: is what follows the torn tail of a write
+/// that was never acknowledged (cut it), or damage to a record (refuse to open)? etcd's rule
+/// (`server/storage/wal/decoder.go`, `decodeRecord` and `isTornEntry`): zeros where a length
+/// should be are preallocated space; a record that runs past the end of the file, or whose
+/// CRC fails while one of its sectors reads all zeros, is a torn write; a CRC that fails with
+/// every sector written — or a record whose CRC checks but which does not parse — is
+/// corruption. Cutting there would silently drop that record and every one after it.
+fn check_tail(buf: &[u8], pos: usize) -> Result<(), String> {
+    let rest = &buf[pos..];
+    if rest.len() < HEADER || rest.iter().all(|b| *b == 0) {
+        return Ok(());
+    }
+    let len = u32::from_le_bytes(rest[..4].try_into().expect("4")) as usize;
+    let crc = u32::from_le_bytes(rest[4..8].try_into().expect("4"));
+    if len == 0 {
+        return Ok(());
+    }
+    let end = pos + HEADER + len;
+    let Some(payload) = buf.get(pos + HEADER..end) else {
+        // Past the end of the file: a write cut short — unless whole records follow, when it
+        // is the length field that is damaged (cutting would drop them all).
+        return match next_whole_record(buf, pos + 1) {
+            Some(next) => Err(format!(
+                "record at byte {pos} claims {len} bytes, past the end of the file, but a \
+                 whole record follows at byte {next}: the log is damaged"
+            )),
+            None => Ok(()),
+        };
+    };
+    if crc32fast::hash(payload) == crc {
+        return Err(format!(
+            "record at byte {pos} has a valid checksum but does not parse \
+             (a log from another csrsim version, or damaged)"
+        ));
+    }
+    let mut start = pos;
+    while start < end {
+        let stop = ((start / SECTOR + 1) * SECTOR).min(end);
+        if buf[start..stop].iter().all(|b| *b == 0) {
+            return Ok(());
+        }
+        start = stop;
+    }
+    Err(format!(
+        "record at byte {pos} fails its checksum and is not a torn write \
+         (no unwritten sector): the log is damaged"
+    ))
+}
+
+/// The first offset at or after `from` where a whole record starts (a non-zero length that
+/// fits in the file, its CRC checking, a payload that parses).
+fn next_whole_record(buf: &[u8], from: usize) -> Option<usize> {
+    let last = buf.len().checked_sub(HEADER)?;
+    (from..=last).find(|&p| {
+        let len = u32::from_le_bytes(buf[p..p + 4].try_into().expect("4")) as usize;
+        let crc = u32::from_le_bytes(buf[p + 4..p + 8].try_into().expect("4"));
+        len > 0
+            && buf
+                .get(p + HEADER..p + HEADER + len)
+                .is_some_and(|payload| {
+                    crc32fast::hash(payload) == crc
+                        && apply_payload(payload, &mut LoadedObjects::new()).is_some()
+                })
+    })
+}
+
 /// Parse a whole log image: the objects, the last meta, and the end of the last whole record.
 fn replay(buf: &[u8]) -> (LoadedObjects, Option<Meta>, u64) {
     let mut objects = LoadedObjects::new();
@@ -293,6 +364,30 @@ fn sync_dir(dir: &Path) -> Result<(), String> {
         .map_err(|e| format!("sync {}: {e}", dir.display()))
 }
 
+/// Why a file with the wrong first bytes is refused: another format version of this log
+/// (`csrlogN`), or some other file.
+fn not_this_format(path: &Path, buf: &[u8]) -> String {
+    let head = &buf[..buf.len().min(MAGIC.len())];
+    let version = head
+        .strip_prefix(b"csrlog")
+        .and_then(|v| v.strip_suffix(b"\n"))
+        .filter(|v| !v.is_empty() && v.iter().all(u8::is_ascii_digit));
+    let ours = String::from_utf8_lossy(&MAGIC[6..7]);
+    match version {
+        Some(v) => format!(
+            "{}: written in store format version {} by another csrsim; this csrsim reads \
+             version {ours} only (use the csrsim that wrote it, or another --data-dir)",
+            path.display(),
+            String::from_utf8_lossy(v)
+        ),
+        None => format!(
+            "{}: not a csrsim store log (it does not start with {:?})",
+            path.display(),
+            String::from_utf8_lossy(MAGIC)
+        ),
+    }
+}
+
 fn io<E: std::fmt::Display>(what: &Path) -> impl Fn(E) -> String + '_ {
     move |e| format!("{}: {e}", what.display())
 }
@@ -301,7 +396,7 @@ impl LogBackend {
     /// Open (or create) the log under `<data_dir>/wal/`.
     pub fn open(data_dir: &Path) -> Result<LogBackend, String> {
         let dir = data_dir.join(LOG_DIR);
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        super::create_dir(&dir, "csrsim keeps its store log in it")?;
         let path = dir.join("log");
         let existed = path.exists();
         let file = OpenOptions::new()
@@ -312,10 +407,20 @@ impl LogBackend {
             .open(&path)
             .map_err(io(&path))?;
         lock(&file).map_err(|e| {
-            format!(
-                "cannot open store in {}: {e} (is another csrsim using it?)",
-                data_dir.display()
-            )
+            if e.kind() == std::io::ErrorKind::WouldBlock {
+                format!(
+                    "{}: in use by another csrsim process (it holds the lock on {}); stop it \
+                     first, or give another --data-dir",
+                    data_dir.display(),
+                    path.display()
+                )
+            } else {
+                format!(
+                    "{}: cannot lock {}: {e}",
+                    data_dir.display(),
+                    path.display()
+                )
+            }
         })?;
         if !existed {
             sync_dir(&dir)?;
@@ -448,9 +553,17 @@ impl Backend for LogBackend {
                 (&*file).seek(SeekFrom::Start(0)).map_err(io(&path))?;
                 return self.load();
             }
-            return Err(format!("{}: not a csrsim log", path.display()));
+            return Err(not_this_format(&path, buf));
         }
         let (objects, meta, end) = replay(buf);
+        if let Err(e) = check_tail(buf, end as usize) {
+            return Err(format!(
+                "{}: {e}; nothing was cut — restore the data dir from a backup, or move {} \
+                 away to start empty",
+                path.display(),
+                path.display()
+            ));
+        }
         let file_len = buf.len() as u64;
         let zeros_after = buf[end as usize..].iter().all(|b| *b == 0);
         drop(image);
@@ -673,22 +786,116 @@ mod tests {
         assert_eq!((o.len(), m), (90, Some(meta(90))));
     }
 
-    #[test]
-    fn a_flipped_bit_ends_the_log_at_the_record_before() {
-        let d = tempfile::tempdir().unwrap();
+    fn three_records(dir: &Path) -> (PathBuf, Vec<u8>, [usize; 3]) {
+        let mut starts = [0; 3];
         {
-            let (mut b, _, _) = reopen(d.path());
-            b.commit(&[put("a", "1")], meta(1)).unwrap();
-            b.commit(&[put("b", "2")], meta(2)).unwrap();
+            let (mut b, _, _) = reopen(dir);
+            for (i, k) in ["a", "b", "c"].into_iter().enumerate() {
+                starts[i] = b.len as usize;
+                b.commit(&[put(k, &k.repeat(2000))], meta(i as u64 + 1))
+                    .unwrap();
+            }
         }
-        let path = d.path().join(LOG_DIR).join("log");
-        let mut bytes = std::fs::read(&path).unwrap();
-        let last = replay(&bytes).2 as usize - 1;
-        bytes[last] ^= 1;
+        let path = dir.join(LOG_DIR).join("log");
+        let bytes = std::fs::read(&path).unwrap();
+        (path, bytes, starts)
+    }
+
+    /// A damaged record (every sector written, the CRC fails) is corruption, not a torn
+    /// write: opening fails, naming the file and the offset, and nothing is cut — before,
+    /// the log was cut there, silently dropping that record and every later one.
+    #[test]
+    fn a_damaged_record_is_refused_and_the_log_left_as_it_is() {
+        for (which, what) in [(1, "mid-log"), (2, "last")] {
+            let d = tempfile::tempdir().unwrap();
+            let (path, mut bytes, starts) = three_records(d.path());
+            bytes[starts[which] + HEADER + 30] ^= 0x20;
+            std::fs::write(&path, &bytes).unwrap();
+            let mut b = LogBackend::open(d.path()).unwrap();
+            let e = b.load().expect_err(what);
+            assert!(
+                e.starts_with(&format!(
+                    "{}: record at byte {}",
+                    path.display(),
+                    starts[which]
+                )) && e.contains("fails its checksum")
+                    && e.contains("nothing was cut"),
+                "{what}: {e}"
+            );
+            drop(b);
+            assert_eq!(std::fs::read(&path).unwrap(), bytes, "{what}: untouched");
+        }
+    }
+
+    /// A damaged length field that sends a middle record past the end of the file is not a
+    /// write cut short: whole records follow it. Refused (it used to be cut there).
+    #[test]
+    fn a_damaged_length_in_mid_log_is_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let (path, mut bytes, starts) = three_records(d.path());
+        bytes[starts[1] + 3] = 0x7f;
+        std::fs::write(&path, &bytes).unwrap();
+        let e = LogBackend::open(d.path()).unwrap().load().err().unwrap();
+        assert!(
+            e.contains(&format!(
+                "record at byte {} claims {} bytes, past the end of the file, but a whole \
+                 record follows at byte {}",
+                starts[1],
+                u32::from_le_bytes(bytes[starts[1]..starts[1] + 4].try_into().unwrap()),
+                starts[2]
+            )),
+            "{e}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    }
+
+    /// A torn write — part of the last record's sectors never reached the disk (zeros) — is
+    /// cut, as etcd's `isTornEntry` allows.
+    #[test]
+    fn a_last_record_with_an_unwritten_sector_is_a_torn_write_and_cut() {
+        let d = tempfile::tempdir().unwrap();
+        let (path, mut bytes, starts) = three_records(d.path());
+        let sector = (starts[2] / SECTOR + 2) * SECTOR;
+        bytes[sector..sector + SECTOR].fill(0);
         std::fs::write(&path, &bytes).unwrap();
         let (_, o, m) = reopen(d.path());
-        assert_eq!(m, Some(meta(1)));
-        assert_eq!(o.keys().collect::<Vec<_>>(), ["a"]);
+        assert_eq!(m, Some(meta(2)));
+        assert_eq!(o.keys().collect::<Vec<_>>(), ["a", "b"]);
+    }
+
+    #[test]
+    fn another_format_version_or_file_is_refused_by_name() {
+        let d = tempfile::tempdir().unwrap();
+        let (path, mut bytes, _) = three_records(d.path());
+        bytes[6] = b'2';
+        std::fs::write(&path, &bytes).unwrap();
+        let e = LogBackend::open(d.path()).unwrap().load().err().unwrap();
+        assert_eq!(
+            e,
+            format!(
+                "{}: written in store format version 2 by another csrsim; this csrsim reads \
+                 version 1 only (use the csrsim that wrote it, or another --data-dir)",
+                path.display()
+            )
+        );
+        std::fs::write(&path, b"hello world").unwrap();
+        let e = LogBackend::open(d.path()).unwrap().load().err().unwrap();
+        assert!(e.contains("not a csrsim store log"), "{e}");
+    }
+
+    #[test]
+    fn a_second_process_on_the_data_dir_is_named_as_the_cause() {
+        let d = tempfile::tempdir().unwrap();
+        let _held = LogBackend::open(d.path()).unwrap();
+        // flock is per open file description: a second open in this process conflicts too
+        let e = LogBackend::open(d.path()).err().unwrap();
+        assert!(
+            e.starts_with(&format!(
+                "{}: in use by another csrsim process",
+                d.path().display()
+            )),
+            "{e}"
+        );
     }
 
     #[test]

@@ -78,6 +78,21 @@ pub type Flusher = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
 
 /// The persistent backend for a data dir: the log (`<dir>/wal/`), or sled for a data dir an
 /// earlier csrsim wrote with sled (`<dir>/store/` and no `<dir>/wal/`), which keeps using it.
+/// Create a data dir if it is missing (a first start); a path that exists but is not a
+/// directory is refused by name.
+pub fn create_data_dir(dir: &std::path::Path) -> Result<(), String> {
+    create_dir(dir, "the data dir must be a directory")
+}
+
+/// Create a folder of the data dir (or the data dir) if missing: `<path>: not a directory
+/// (<why>)` when a file is in the way, rather than `File exists`.
+pub fn create_dir(dir: &std::path::Path, why: &str) -> Result<(), String> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(format!("{}: not a directory ({why})", dir.display()));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))
+}
+
 pub fn open_persistent(dir: &std::path::Path) -> Result<Box<dyn Backend>, String> {
     if dir.join("store").is_dir() && !dir.join(log_backend::LOG_DIR).exists() {
         Ok(Box::new(sled_backend::SledBackend::open(dir)?))

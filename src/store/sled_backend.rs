@@ -26,6 +26,8 @@ pub struct SledBackend {
     /// Group commit: `commit` does not flush; the server flushes (once for many writes)
     /// before acknowledging.
     deferred: bool,
+    /// `<data-dir>/store`, for errors.
+    path: std::path::PathBuf,
 }
 
 impl SledBackend {
@@ -48,13 +50,30 @@ impl SledBackend {
                     waited += LOCK_RETRY;
                 }
                 r => {
-                    break r.map_err(|e| format!("cannot open store in {}: {e}", dir.display()))?
+                    break r.map_err(|e| match e {
+                        sled::Error::Io(e)
+                            if e.to_string().starts_with("could not acquire lock") =>
+                        {
+                            format!(
+                                "{}: in use by another csrsim process (it holds the lock on {}); \
+                                 stop it first, or give another --data-dir",
+                                dir.display(),
+                                dir.join("store").display()
+                            )
+                        }
+                        e => format!(
+                            "{}: cannot open the sled store: {e} (damaged, or not written by \
+                             csrsim)",
+                            dir.join("store").display()
+                        ),
+                    })?
                 }
             }
         };
         Ok(SledBackend {
             db,
             deferred: false,
+            path: dir.join("store"),
         })
     }
 }
@@ -81,8 +100,20 @@ impl Backend for SledBackend {
                 let clock_ms = i64::from_be_bytes(v[8..].try_into().expect("8 bytes"));
                 Some(Meta { rv, clock_ms })
             }
-            Some(_) => return Err("corrupt meta record in store".into()),
-            None => None,
+            Some(_) => return Err(format!("{}: corrupt meta record", self.path.display())),
+            // Every csrsim that wrote a sled store wrote the meta record with its first
+            // objects, and a new data dir never gets sled: a store without it is one sled
+            // could not read back (a damaged segment reads as the end of its log), not an
+            // empty one — refused rather than served empty.
+            None => {
+                return Err(format!(
+                    "{}: the sled store holds no csrsim data ({} objects, no meta record): \
+                     damaged, or not written by csrsim (remove the folder to start \
+                     empty)",
+                    self.path.display(),
+                    out.len()
+                ))
+            }
         };
         Ok((out, meta))
     }

@@ -560,8 +560,7 @@ impl Cluster {
     fn build(config: Config, defer_controllers: bool) -> Result<Cluster, String> {
         let backend: Box<dyn Backend> = match &config.data_dir {
             Some(dir) => {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                store::create_data_dir(dir)?;
                 store::open_persistent(dir)?
             }
             None => Box::new(MemoryBackend),
