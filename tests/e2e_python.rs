@@ -160,6 +160,19 @@ fn python_dynamic_client() {
     );
 }
 
+/// Every CertificatesV1Api call with the options a black-box Python suite passes (dry_run,
+/// field_manager, field_validation, pretty, raw `_preload_content=False` bodies, paging,
+/// resourceVersion/resourceVersionMatch, the client's patch content types, V1DeleteOptions,
+/// delete_collection) and `ApiException`'s status, reason phrase and Status body on each error.
+#[test]
+fn python_client_requests() {
+    run_script(
+        "python_client_requests.py",
+        "python client requests: ok",
+        &["--clock", "virtual"],
+    );
+}
+
 // test/e2e conformance tests of the kinds csrsim stores, one script per upstream file.
 
 /// test/e2e/apimachinery/namespace.go: patch, status get/patch/update, update, finalize.
