@@ -173,6 +173,27 @@ fn python_client_requests() {
     );
 }
 
+/// `watch.Watch().stream` on CSRs (approve/sign/delete events, resume, selectors, bookmarks,
+/// 410 as an ERROR event the client raises), and the reference doc's csr-creator, csr-approver
+/// and csr-signer ClusterRoles acted out by users with client certificates issued through CSRs
+/// (RBAC and admission 403s, the access reviews), a token user and impersonation.
+#[test]
+fn python_client_watch_rbac() {
+    let tokens =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("python_client_watch_rbac.csv");
+    std::fs::write(&tokens, "py-token,token-user,token-uid,\"g1,g2\"\n").unwrap();
+    run_script(
+        "python_client_watch_rbac.py",
+        "python client watch rbac: ok",
+        &[
+            "--clock",
+            "virtual",
+            "--token-auth-file",
+            tokens.to_str().unwrap(),
+        ],
+    );
+}
+
 // test/e2e conformance tests of the kinds csrsim stores, one script per upstream file.
 
 /// test/e2e/apimachinery/namespace.go: patch, status get/patch/update, update, finalize.
