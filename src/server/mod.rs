@@ -420,6 +420,8 @@ async fn start_with(
     for t in &args.bootstrap_tokens {
         create_bootstrap_secret(&mut cluster, t)?;
     }
+    // The apiserver's caches list at start: a watch from before now is too old.
+    cluster.start_watch_cache();
     // One CA for everything: the core's cluster CA signs for the built-in signers, the
     // serving certificate and the admin client certificate.
     let ca = {

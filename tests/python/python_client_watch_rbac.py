@@ -68,6 +68,13 @@ def events(**kw):
 
 # --- watch: approve, sign, delete ---
 rv0 = certs.list_certificate_signing_request().metadata.resource_version
+# The watch cache starts at the server's start (nothing was written since): resourceVersion 1,
+# as any older one, is too old — an ERROR event, raised as ApiException(410)
+try:
+    events(resource_version="1")
+    raise AssertionError("expected 410")
+except ApiException as e:
+    assert (e.status, e.reason) == (410, "Expired: too old resource version: 1 (%s)" % rv0), (e.status, e.reason)
 c = certs.create_certificate_signing_request(csr("py-w", signer="kubernetes.io/kube-apiserver-client"))
 approve(certs, "py-w")  # the built-in signer issues at once on the virtual clock
 certs.delete_certificate_signing_request("py-w")
