@@ -720,7 +720,9 @@ async fn handle(
     };
     let head = Head {
         method: parts.method.as_str().to_string(),
-        path: parts.uri.path().to_string(),
+        // Go routes on the unescaped path (`URL.Path`); a malformed escape is left as sent.
+        path: routing::path_unescape(parts.uri.path())
+            .unwrap_or_else(|| parts.uri.path().to_string()),
         query: parts.uri.query().unwrap_or("").to_string(),
         accept: hv("accept"),
         content_type: hv("content-type"),

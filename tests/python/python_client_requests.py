@@ -136,6 +136,19 @@ expect(lambda: certs.create_certificate_signing_request(csr("py-bad", signer="no
            "reason": "FieldValueInvalid", "field": "spec.signerName", "message":
            "Invalid value: \"nope\": must be a fully qualified domain and path of the form 'example.com/signer-name'"}]})
 
+# CSR names are free-form path segments: the client %-quotes every other character in the
+# URL (`:` is %3A, a space %20), which the server decodes as Go's url.Parse does
+odd = "system:py csr+1"
+assert certs.create_certificate_signing_request(csr(odd)).metadata.name == odd
+assert certs.read_certificate_signing_request(odd).metadata.name == odd
+assert certs.patch_certificate_signing_request(odd, {"metadata": {"labels": {"odd": "1"}}}).metadata.labels == {"odd": "1"}
+assert certs.read_certificate_signing_request_approval(odd).metadata.name == odd
+assert certs.patch_certificate_signing_request_status(odd, [{"op": "add", "path": "/metadata/annotations", "value": {"s": "1"}}]).metadata.annotations == {"s": "1"}
+assert [e.metadata.name for e in certs.list_certificate_signing_request(field_selector="metadata.name=" + odd).items] == [odd]
+assert certs.delete_certificate_signing_request(odd)["details"]["name"] == odd
+expect(lambda: certs.read_certificate_signing_request(odd), *not_found(odd))
+expect(lambda: certs.read_certificate_signing_request("a%b"), *not_found("a%b"))
+
 # --- raw read and list shapes ---
 r = certs.read_certificate_signing_request("py-a", _preload_content=False)
 obj = json.loads(r.data)
