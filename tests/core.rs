@@ -184,6 +184,79 @@ fn watch_window_compaction_and_initial_events() {
     assert_eq!(watch(&mut c, &rv_before).unwrap_err().code, 410);
 }
 
+/// `start_watch_cache` (what `csrsim serve` does at start, as the apiserver's cacher lists at
+/// start-up): a watch from an older resourceVersion is 410 `too old resource version: <rv>
+/// (<start>)` although the event window still holds those events; a watch from the start
+/// resumes; a list at the older revision (`Exact`) still reads it, as etcd before compaction.
+#[test]
+fn watch_cache_starts_where_the_server_started() {
+    let mut c = Cluster::new(Config {
+        approver: false,
+        signer: false,
+        cleaner: false,
+        ..Config::default()
+    })
+    .unwrap();
+    let pem = csr_pem("alice", &[], &[]);
+    create(
+        &mut c,
+        &Identity::admin(),
+        csr_body("before", "example.com/s", &["client auth"], &pem),
+    )
+    .unwrap();
+    let watch = |c: &mut Cluster, rv: &str| {
+        c.apply(
+            &Identity::admin(),
+            ApiRequest::csr(Verb::Watch).list_options(csrsim::api::ListOptions {
+                resource_version: rv.into(),
+                ..Default::default()
+            }),
+        )
+    };
+    // Before: the whole window is watchable.
+    assert!(watch(&mut c, "1").is_ok());
+    c.start_watch_cache();
+    let start = c.resource_version();
+    let e = watch(&mut c, "1").unwrap_err();
+    assert_eq!((e.code, e.reason.as_str()), (410, "Expired"));
+    assert_eq!(e.message, format!("too old resource version: 1 ({start})"));
+    let e = watch(&mut c, &(start - 1).to_string()).unwrap_err();
+    assert_eq!(
+        e.message,
+        format!("too old resource version: {} ({start})", start - 1)
+    );
+    create(
+        &mut c,
+        &Identity::admin(),
+        csr_body("after", "example.com/s", &["client auth"], &pem),
+    )
+    .unwrap();
+    let ApiResponse::Watch(mut w) = watch(&mut c, &start.to_string()).unwrap() else {
+        panic!()
+    };
+    let ev = c.watch_poll(&mut w.cursor).unwrap();
+    assert_eq!(ev.len(), 1);
+    assert_eq!(ev[0].object["metadata"]["name"], "after");
+    // The revision just before `before` was created: no CSR yet.
+    let before_rv = get(&mut c, "before")
+        .metadata
+        .resource_version
+        .parse::<u64>()
+        .unwrap();
+    let v = c
+        .apply(
+            &Identity::admin(),
+            ApiRequest::csr(Verb::List).list_options(csrsim::api::ListOptions {
+                resource_version: (before_rv - 1).to_string(),
+                resource_version_match: "Exact".into(),
+                ..Default::default()
+            }),
+        )
+        .unwrap()
+        .into_value();
+    assert_eq!(v["items"].as_array().map(Vec::len), Some(0), "{v}");
+}
+
 fn scripted_run(seed: u64) -> (String, Vec<String>) {
     let mut c = Cluster::new(Config {
         seed,

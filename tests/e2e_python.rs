@@ -160,6 +160,40 @@ fn python_dynamic_client() {
     );
 }
 
+/// Every CertificatesV1Api call with the options a black-box Python suite passes (dry_run,
+/// field_manager, field_validation, pretty, raw `_preload_content=False` bodies, paging,
+/// resourceVersion/resourceVersionMatch, the client's patch content types, V1DeleteOptions,
+/// delete_collection) and `ApiException`'s status, reason phrase and Status body on each error.
+#[test]
+fn python_client_requests() {
+    run_script(
+        "python_client_requests.py",
+        "python client requests: ok",
+        &["--clock", "virtual"],
+    );
+}
+
+/// `watch.Watch().stream` on CSRs (approve/sign/delete events, resume, selectors, bookmarks,
+/// 410 as an ERROR event the client raises), and the reference doc's csr-creator, csr-approver
+/// and csr-signer ClusterRoles acted out by users with client certificates issued through CSRs
+/// (RBAC and admission 403s, the access reviews), a token user and impersonation.
+#[test]
+fn python_client_watch_rbac() {
+    let tokens =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("python_client_watch_rbac.csv");
+    std::fs::write(&tokens, "py-token,token-user,token-uid,\"g1,g2\"\n").unwrap();
+    run_script(
+        "python_client_watch_rbac.py",
+        "python client watch rbac: ok",
+        &[
+            "--clock",
+            "virtual",
+            "--token-auth-file",
+            tokens.to_str().unwrap(),
+        ],
+    );
+}
+
 // test/e2e conformance tests of the kinds csrsim stores, one script per upstream file.
 
 /// test/e2e/apimachinery/namespace.go: patch, status get/patch/update, update, finalize.

@@ -437,6 +437,8 @@ async fn start_with(
     for t in &args.bootstrap_tokens {
         create_bootstrap_secret(&mut cluster, t)?;
     }
+    // The apiserver's caches list at start: a watch from before now is too old.
+    cluster.start_watch_cache();
     // One CA for everything: the core's cluster CA signs for the built-in signers, the
     // serving certificate and the admin client certificate.
     let ca = {
@@ -735,7 +737,9 @@ async fn handle(
     };
     let head = Head {
         method: parts.method.as_str().to_string(),
-        path: parts.uri.path().to_string(),
+        // Go routes on the unescaped path (`URL.Path`); a malformed escape is left as sent.
+        path: routing::path_unescape(parts.uri.path())
+            .unwrap_or_else(|| parts.uri.path().to_string()),
         query: parts.uri.query().unwrap_or("").to_string(),
         accept: hv("accept"),
         content_type: hv("content-type"),

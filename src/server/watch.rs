@@ -30,8 +30,9 @@ pub fn watch_timeout(timeout_seconds: Option<i64>) -> Duration {
     }
 }
 
-/// Bookmark interval (wall time) for watches that allow bookmarks.
-pub const BOOKMARK_INTERVAL: Duration = Duration::from_secs(10);
+/// Bookmark interval (wall time) for watches that allow bookmarks: the cacher's
+/// `defaultBookmarkFrequency` (`storage/cacher/cacher.go`), one minute.
+pub const BOOKMARK_INTERVAL: Duration = Duration::from_secs(60);
 
 /// A response body fed from a channel: each message is one chunk, flushed on arrival.
 pub struct ChannelBody {
@@ -565,14 +566,17 @@ mod tests {
         }
     }
 
-    /// `nextBookmarkTime`: every interval, but no later than 2 s before the deadline; none
-    /// after that.
+    /// `nextBookmarkTime`: every minute (`defaultBookmarkFrequency`), but no later than 2 s
+    /// before the deadline; none after that.
     #[test]
     fn bookmarks_come_before_the_deadline() {
         let t0 = tokio::time::Instant::now();
         let s = Duration::from_secs;
         let rows = [
-            (t0, t0 + s(3600), Some(t0 + BOOKMARK_INTERVAL)),
+            (t0, t0 + s(3600), Some(t0 + s(60))),
+            (t0, t0 + s(62), Some(t0 + s(60))),
+            // a 30 s watch gets one bookmark, 2 s before its end (none at 10 s or 20 s)
+            (t0, t0 + s(30), Some(t0 + s(28))),
             (t0, t0 + s(5), Some(t0 + s(3))),
             (t0 + s(3), t0 + s(5), None),
             (t0, t0 + s(1), None),

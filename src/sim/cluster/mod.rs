@@ -189,6 +189,9 @@ pub struct Cluster {
     deferred: VecDeque<DeferredStart>,
     /// `add_controller` defers (until every deferred start has run).
     defer_controllers: bool,
+    /// The resourceVersion the watch cache starts at ([`Cluster::start_watch_cache`]; 0: the
+    /// whole event window): a watch from an older one is 410 Expired.
+    watch_cache_rv: u64,
     /// Typed CSRs next to the stored bytes they were read from or written as (see [`CsrCache`]).
     csr_cache: std::cell::RefCell<CsrCache>,
     /// Objects the garbage collector has to finalize (written being deleted with its
@@ -557,6 +560,16 @@ impl Cluster {
         Self::build(config, true)
     }
 
+    /// Start the watch cache here, as kube-apiserver's cacher starts from the list it makes
+    /// at start-up (`watchCache.listResourceVersion`): from now on a watch from an older
+    /// resourceVersion is 410 `too old resource version: <rv> (<now>)` (`getAllEventsSinceLocked`),
+    /// even while the event window still holds its events; lists at such a revision
+    /// (`resourceVersionMatch=Exact`, continue tokens) still read them, as etcd does until it
+    /// compacts. `csrsim serve` calls it once its start-up writes are done.
+    pub fn start_watch_cache(&mut self) {
+        self.watch_cache_rv = self.store.rv();
+    }
+
     fn build(config: Config, defer_controllers: bool) -> Result<Cluster, String> {
         let backend: Box<dyn Backend> = match &config.data_dir {
             Some(dir) => {
@@ -597,6 +610,7 @@ impl Cluster {
             config,
             deferred: VecDeque::new(),
             defer_controllers,
+            watch_cache_rv: 0,
             csr_cache: Default::default(),
             gc_queue: VecDeque::new(),
             ns_queue: VecDeque::new(),
@@ -1540,10 +1554,10 @@ impl Cluster {
             }
         } else {
             let rv: u64 = parse_rv(rv_s).ok_or_else(|| unparsable_rv_from_cache(rv_s))?;
-            if rv < self.store.log_start_rv() {
+            let oldest = self.store.log_start_rv().max(self.watch_cache_rv);
+            if rv < oldest {
                 return Err(Status::expired(format!(
-                    "too old resource version: {rv} ({})",
-                    self.store.log_start_rv()
+                    "too old resource version: {rv} ({oldest})"
                 )));
             }
             // `Cacher.Watch` of a plain watch: no wait, no error for a resourceVersion the
