@@ -869,7 +869,9 @@ impl Cluster {
             namespace: namespace.clone(),
             // `RequestInfo`: a list or watch of one name (a `metadata.name` field selector)
             // is authorized for that name, as `kubectl get NAME --watch` asks it.
-            name: if req.name.is_empty() && matches!(verb, Verb::List | Verb::Watch) {
+            name: if let Some(name) = &req.watch_name {
+                name.clone()
+            } else if req.name.is_empty() && matches!(verb, Verb::List | Verb::Watch) {
                 crate::registry::selectors::exact_match_name(&req.list.field_selector)
                     .unwrap_or_default()
             } else {
@@ -1484,7 +1486,28 @@ impl Cluster {
         ns: &str,
         req: &ApiRequest,
     ) -> Result<WatchStream, Status> {
-        Self::matcher(info, &req.list.label_selector, &req.list.field_selector)?;
+        let (_, fields) = Self::matcher(info, &req.list.label_selector, &req.list.field_selector)?;
+        // `ListResource` with a name (a `watch/…/<name>` path): after the conversion, a
+        // selector must require exactly that name; an empty one becomes the name's.
+        let named;
+        let req = match &req.watch_name {
+            Some(name) if fields.is_empty() => {
+                named = ApiRequest {
+                    list: crate::api::ListOptions {
+                        field_selector: format!("metadata.name={name}"),
+                        ..req.list.clone()
+                    },
+                    ..req.clone()
+                };
+                &named
+            }
+            Some(name) if fields.requires_exact_match("metadata.name") != Some(name.as_str()) => {
+                return Err(Status::bad_request(
+                    "fieldSelector metadata.name doesn't match requested name",
+                ));
+            }
+            _ => req,
+        };
         let rv_s = req.list.resource_version.as_str();
         let mut cursor = WatchCursor {
             group: info.group.into(),
