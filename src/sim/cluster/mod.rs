@@ -958,6 +958,10 @@ impl Cluster {
             Verb::Create => {
                 let mut fields = None;
                 if let Some(b) = req.body.as_mut() {
+                    if req.from_apply {
+                        let config = b.clone();
+                        crate::registry::apply::convert_numbers(&info, &config, b)?;
+                    }
                     // Decoding (unknown fields dropped, defaults) comes first, before the
                     // field manager, as in the handler.
                     self.decode_generic_body(&info, &req.field_validation, b, req.from_apply)?;
@@ -1090,7 +1094,9 @@ impl Cluster {
                 let patched = match schema {
                     // Server-side apply merges by the kind's schema (list types and all).
                     Some(s) if pt == crate::sim::PatchType::Apply => {
-                        managed_fields::merge_applied(s, &current, body)
+                        let mut merged = managed_fields::merge_applied(s, &current, body);
+                        crate::registry::apply::convert_numbers(&info, body, &mut merged)?;
+                        merged
                     }
                     _ => patch::apply(pt, &current, body, req.field_validation == "Ignore")?,
                 };
@@ -1113,6 +1119,13 @@ impl Cluster {
                     }
                 }
                 let mut patched = patched;
+                // `FromUnstructured` turns a strategic merge patch's integral float into the
+                // integer field's value (`applyPatchToObject`).
+                if pt == crate::sim::PatchType::StrategicMerge {
+                    if let Some(st) = crate::api::go_types::for_resource(info.resource) {
+                        crate::api::gojson::convert_integral_floats(&mut patched, st);
+                    }
+                }
                 self.dedup_owner_references(&mut patched, true);
                 if req.subresource.is_empty() {
                     crate::validation::meta::replace_undecodable_managed_fields(
