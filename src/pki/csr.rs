@@ -397,6 +397,11 @@ pub fn parse_der(der: &[u8]) -> Result<ParsedCsr, String> {
         spki_der: info.subject_pki.raw.to_vec(),
         signature_algorithm: req.signature_algorithm.algorithm.to_id_string(),
     };
+    // `parseCertificateRequest`: the public key, then the subject's `asn1.Unmarshal` into a
+    // `pkix.RDNSequence` (what the lenient parse above accepted may still fail there).
+    if let Some(e) = crate::validation::goasn1::subject_error(der) {
+        return Err(e);
+    }
     for attr in info.iter_attributes() {
         let x509_parser::cri_attributes::ParsedCriAttribute::ExtensionRequest(er) =
             &attr.parsed_attribute()

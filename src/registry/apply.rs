@@ -96,7 +96,11 @@ pub fn check_config(info: &ResourceInfo, config: &Value) -> Result<(), Status> {
 /// error, so a 500 with reason `""`: `failed to convert new object (<ns>/<name>; <gvk>) to
 /// proper version: unable to convert unstructured object to <gvk>: cannot convert float64 to
 /// int32` (`structuredMergeManager.Apply`, `Scheme.unstructuredToTyped`).
-pub fn convert_numbers(info: &ResourceInfo, config: &Value, merged: &mut Value) -> Result<(), Status> {
+pub fn convert_numbers(
+    info: &ResourceInfo,
+    config: &Value,
+    merged: &mut Value,
+) -> Result<(), Status> {
     let Some(st) = crate::api::go_types::for_resource(info.resource) else {
         return Ok(());
     };

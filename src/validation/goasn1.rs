@@ -20,6 +20,10 @@
 //! Structures may hold extra elements after their last field; the whole request may not
 //! (`trailing data`).
 //!
+//! [`subject_error`] is the parse's second `asn1.Unmarshal`, of the `Subject` (a `RawValue`
+//! above) into a `pkix.RDNSequence`, which `parseCertificateRequest` runs after the public
+//! key's parse.
+//!
 //! One text is not reproducible: a mismatch on `RawAttributes` prints its `tag:0` parameter
 //! as a Go pointer (`tag:0xc000…`), an address; that case answers the common prefix
 //! `asn1: structure error: tags don't match`.
@@ -295,6 +299,109 @@ pub fn unmarshal_error(der: &[u8]) -> Option<String> {
     }
 }
 
+/// `x509.ParseCertificateRequest`'s second `asn1.Unmarshal`: the `Subject` kept as a
+/// `RawValue` is decoded into a `pkix.RDNSequence` (after the public key's parse), with
+/// `encoding/asn1`'s texts: the outer element must be a SEQUENCE (`tags don't match (16 vs
+/// …) {…} RDNSequence @<n>`); each level's elements are scanned first (`parseSequenceOf`:
+/// `sequence tag mismatch` for an RDN that is not a SET or an attribute that is not a
+/// SEQUENCE, `truncated sequence`, the header errors), then parsed; an
+/// `AttributeTypeAndValue` is an `ObjectIdentifier` (`tags don't match (6 vs …) {…}
+/// ObjectIdentifier @<n>`, `sequence truncated` when absent) and a value of any type, of
+/// which the universal primitive ones are checked (`PrintableString contains invalid
+/// character`, `IA5String contains invalid character`, `NumericString contains invalid
+/// character`, `invalid UTF-8 string`, `pkcs12: odd-length BMP string`, the INTEGER, BIT STRING and
+/// OBJECT IDENTIFIER texts; times are not checked here). Call it on DER whose request
+/// structure [`unmarshal_error`] accepts; `None` when the subject decodes.
+pub fn subject_error(der: &[u8]) -> Option<String> {
+    let contents = |b: &[u8], off: usize| -> Option<(usize, usize)> {
+        let (h, start) = header(b, off).ok()?;
+        Some((start, start.checked_add(h.len)?.min(b.len())))
+    };
+    let (s, _) = contents(der, 0)?;
+    let (tbs, tbs_end) = contents(der, s)?;
+    let tbs = &der[tbs..tbs_end];
+    let (_, version_end) = contents(tbs, 0)?;
+    let (_, subject_end) = contents(tbs, version_end)?;
+    let subject = &tbs[version_end..subject_end];
+    rdn_sequence(subject).err()
+}
+
+/// `parseField` of the `RDNSequence` (the whole of `b`).
+fn rdn_sequence(b: &[u8]) -> Result<(), String> {
+    let (h, start) = header(b, 0)?;
+    if h.class != 0 || h.tag != 16 || !h.compound {
+        return Err(structural(&format!(
+            "tags don't match (16 vs {{class:{} tag:{} length:{} isCompound:{}}}) {NO_PARAMS} RDNSequence @{start}",
+            h.class, h.tag, h.len, h.compound
+        )));
+    }
+    let end = start
+        .checked_add(h.len)
+        .filter(|e| *e <= b.len())
+        .ok_or_else(|| syntax("data truncated"))?;
+    for set in sequence_of(&b[start..end], 17)? {
+        for atv in sequence_of(set, 16)? {
+            attribute_type_and_value(atv)?;
+        }
+    }
+    Ok(())
+}
+
+/// `parseSequenceOf` of elements with the universal constructed tag `tag`: every element's
+/// header checked first, then their contents, in order.
+fn sequence_of(b: &[u8], tag: i64) -> Result<Vec<&[u8]>, String> {
+    let mut out = Vec::new();
+    let mut off = 0;
+    while off < b.len() {
+        let (h, start) = header(b, off)?;
+        if h.class != 0 || !h.compound || h.tag != tag {
+            return Err(structural("sequence tag mismatch"));
+        }
+        let end = start
+            .checked_add(h.len)
+            .filter(|e| *e <= b.len())
+            .ok_or_else(|| syntax("truncated sequence"))?;
+        out.push(&b[start..end]);
+        off = end;
+    }
+    Ok(out)
+}
+
+/// The fields of an `AttributeTypeAndValue` (extra elements after them are allowed).
+fn attribute_type_and_value(b: &[u8]) -> Result<(), String> {
+    let off = parse_field(Ty::ObjectIdentifier, false, b, 0)?;
+    if off == b.len() {
+        return Err(syntax("sequence truncated"));
+    }
+    // The `any` value: header, length, then the universal primitive types Go decodes.
+    let (h, start) = header(b, off)?;
+    let end = start
+        .checked_add(h.len)
+        .filter(|e| *e <= b.len())
+        .ok_or_else(|| syntax("data truncated"))?;
+    if h.compound || h.class != 0 {
+        return Ok(());
+    }
+    let v = &b[start..end];
+    let printable = |c: u8| c.is_ascii_alphanumeric() || b" '()+,-./:=?*&".contains(&c);
+    match h.tag {
+        19 if !v.iter().all(|&c| printable(c)) => {
+            Err(syntax("PrintableString contains invalid character"))
+        }
+        18 if !v.iter().all(|&c| c.is_ascii_digit() || c == b' ') => {
+            Err(syntax("NumericString contains invalid character"))
+        }
+        22 if !v.is_ascii() => Err(syntax("IA5String contains invalid character")),
+        12 if std::str::from_utf8(v).is_err() => Err(syntax("invalid UTF-8 string")),
+        // `parseBMPString`'s plain error, without the `asn1:` prefix.
+        30 if !v.len().is_multiple_of(2) => Err("pkcs12: odd-length BMP string".into()),
+        2 => parse_int(v),
+        3 => parse_bit_string(v),
+        6 => parse_oid(v),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,6 +420,71 @@ mod tests {
             &[tlv(0x02, &[0x00]), tlv(0x30, &[]), spki, tlv(0xa0, &[])].concat(),
         );
         tlv(0x30, &[info, alg, tlv(0x03, &[0x00, 0x01])].concat())
+    }
+
+    /// `good()` with this subject TLV.
+    fn with_subject(subject: &[u8]) -> Vec<u8> {
+        let g = good();
+        // 0 outer, 2 tbs, 4..7 Version, 7..9 the empty Subject.
+        let tbs_body = [&g[4..7], subject, &g[9..g[3] as usize + 4]].concat();
+        let mut tbs = vec![0x30, tbs_body.len() as u8];
+        tbs.extend(tbs_body);
+        let rest = &g[g[3] as usize + 4..];
+        let mut out = vec![0x30, (tbs.len() + rest.len()) as u8];
+        out.extend(tbs);
+        out.extend_from_slice(rest);
+        out
+    }
+
+    /// The subject's `asn1.Unmarshal` into `pkix.RDNSequence`: Go's texts for each level
+    /// (`RDNSequence` SEQUENCE, RDN SETs, `AttributeTypeAndValue` SEQUENCEs, their fields);
+    /// a level's elements are all scanned before the first is parsed.
+    #[test]
+    fn go_asn1_texts_of_faults_in_the_subject() {
+        let p = NO_PARAMS;
+        let oid_cn = [0x06, 0x03, 0x55, 0x04, 0x03];
+        let atv = |v: &[u8]| [&[0x30, (oid_cn.len() + v.len()) as u8][..], &oid_cn, v].concat();
+        let set = |x: &[u8]| [&[0x31, x.len() as u8][..], x].concat();
+        let seq = |x: &[u8]| [&[0x30, x.len() as u8][..], x].concat();
+        let rows: Vec<(&str, Vec<u8>, Option<String>)> = vec![
+            ("empty subject", seq(&[]), None),
+            ("one CN", seq(&set(&atv(&[0x0c, 0x01, b'a']))), None),
+            ("a SET for the sequence", set(&[]),
+             Some(format!("asn1: structure error: tags don't match (16 vs {{class:0 tag:17 length:0 isCompound:true}}) {p} RDNSequence @2"))),
+            ("a primitive SEQUENCE", vec![0x10, 0x00],
+             Some(format!("asn1: structure error: tags don't match (16 vs {{class:0 tag:16 length:0 isCompound:false}}) {p} RDNSequence @2"))),
+            ("an RDN that is a SEQUENCE", seq(&seq(&[])),
+             Some("asn1: structure error: sequence tag mismatch".into())),
+            ("an attribute that is a SET", seq(&set(&set(&[]))),
+             Some("asn1: structure error: sequence tag mismatch".into())),
+            ("an RDN longer than the sequence", seq(&[0x31, 0x05, 0x30]),
+             Some("asn1: syntax error: truncated sequence".into())),
+            ("an RDN header cut", seq(&[0x31]),
+             Some("asn1: syntax error: truncated tag or length".into())),
+            ("an empty attribute", seq(&set(&seq(&[]))),
+             Some("asn1: syntax error: sequence truncated".into())),
+            ("scan before parse", seq(&[set(&seq(&[])), seq(&[])].concat()),
+             Some("asn1: structure error: sequence tag mismatch".into())),
+            ("a type that is no OID", seq(&set(&seq(&[0x04, 0x01, 0x00]))),
+             Some(format!("asn1: structure error: tags don't match (6 vs {{class:0 tag:4 length:1 isCompound:false}}) {p} ObjectIdentifier @2"))),
+            ("an empty OID", seq(&set(&seq(&[0x06, 0x00, 0x0c, 0x00]))),
+             Some("asn1: syntax error: zero length OBJECT IDENTIFIER".into())),
+            ("no value", seq(&set(&seq(&oid_cn))),
+             Some("asn1: syntax error: sequence truncated".into())),
+            ("a value longer than the attribute", seq(&set(&atv(&[0x0c, 0x05, b'a']))),
+             Some("asn1: syntax error: data truncated".into())),
+            ("a constructed value is not looked into", seq(&set(&atv(&[0x30, 0x01, 0xff]))), None),
+            ("extra fields after the value", seq(&set(&atv(&[0x0c, 0x00, 0x05, 0x00]))), None),
+        ];
+        for (case, subject, want) in rows {
+            let d = with_subject(&subject);
+            assert_eq!(
+                unmarshal_error(&d),
+                None,
+                "{case}: the request structure is fine"
+            );
+            assert_eq!(subject_error(&d), want, "{case}");
+        }
     }
 
     #[test]
