@@ -825,7 +825,11 @@ fn list_options_order_and_field_labels_of_every_kind() {
             400,
             mismatch,
         ),
-        (format!("{W}/a?fieldSelector=metadata.name=b"), 400, mismatch),
+        (
+            format!("{W}/a?fieldSelector=metadata.name=b"),
+            400,
+            mismatch,
+        ),
         (
             format!("{W}/a?fieldSelector=metadata.name!=a"),
             400,

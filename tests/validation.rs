@@ -327,7 +327,12 @@ fn integral_floats_for_integer_fields() {
     let mut c = bare_cluster();
     let admin = Identity::admin();
     let pem = csr_pem("alice", &[], &[]);
-    create(&mut c, &admin, csr_body("x", KUBE_APISERVER_CLIENT, CLIENT, &pem)).unwrap();
+    create(
+        &mut c,
+        &admin,
+        csr_body("x", KUBE_APISERVER_CLIENT, CLIENT, &pem),
+    )
+    .unwrap();
     let dry = |pt: PatchType, patch: Value| {
         let mut r = ApiRequest::csr(Verb::Patch).name("x").patch(pt, patch);
         r.dry_run = true;
@@ -352,7 +357,8 @@ fn integral_floats_for_integer_fields() {
         // An apply that creates keeps the configuration's spec.
         let mut config = apply(n.clone());
         config["metadata"]["name"] = json!("y");
-        config["spec"]["request"] = csr_body("y", KUBE_APISERVER_CLIENT, CLIENT, &pem)["spec"]["request"].clone();
+        config["spec"]["request"] =
+            csr_body("y", KUBE_APISERVER_CLIENT, CLIENT, &pem)["spec"]["request"].clone();
         config["spec"]["signerName"] = json!(KUBE_APISERVER_CLIENT);
         config["spec"]["usages"] = json!(CLIENT);
         let mut r = ApiRequest::csr(Verb::Create).body(config);
@@ -377,7 +383,10 @@ fn integral_floats_for_integer_fields() {
         )
     );
     for (pt, patch) in [
-        (PatchType::Merge, json!({"spec": {"expirationSeconds": 3600.0}})),
+        (
+            PatchType::Merge,
+            json!({"spec": {"expirationSeconds": 3600.0}}),
+        ),
         (
             PatchType::Json,
             json!([{"op": "add", "path": "/spec/expirationSeconds", "value": 3600.0}]),
