@@ -119,6 +119,13 @@ pub fn check_csr_der(der: &[u8]) -> Result<(), String> {
     if crate::pki::csr::verified_before(der) {
         return Ok(());
     }
+    // `parseCertificateRequest`: the public key's parse, then the subject's own
+    // `asn1.Unmarshal` into a `pkix.RDNSequence`.
+    if let Some(e) =
+        super::goasn1::public_key_error(der).or_else(|| super::goasn1::subject_error(der))
+    {
+        return Err(e);
+    }
     let spki = req.certification_request_info.subject_pki.raw;
     // `parsePublicKey`: Go knows the curves P-224, P-256, P-384 and P-521; any other curve
     // fails the parse.
@@ -130,10 +137,6 @@ pub fn check_csr_der(der: &[u8]) -> Result<(), String> {
             Some(Ok(_)) => return Err("x509: unsupported elliptic curve".into()),
             _ => return Err("x509: invalid ECDSA parameters".into()),
         }
-    }
-    // Then the subject's own `asn1.Unmarshal` into a `pkix.RDNSequence`.
-    if let Some(e) = super::goasn1::subject_error(der) {
-        return Err(e);
     }
     if crate::pki::own_keys::verify_request(der, spki).is_some() || req.verify_signature().is_ok() {
         crate::pki::csr::remember_verified(der);
@@ -160,12 +163,14 @@ pub const ASN1_TRAILING_DATA: &str = "asn1: syntax error: trailing data";
 /// The `encoding/asn1` error `x509.ParseCertificateRequest` returns for DER that does not
 /// parse as a request: Go's `asn1.Unmarshal` into its `certificateRequest` walked field by
 /// field ([`super::goasn1`]), with Go's full texts (`tags don't match (…) {…} <Type> @<n>`,
-/// `data truncated`, `empty integer`, …), then the subject's decoding into a
+/// `data truncated`, `empty integer`, …), then the public key's parse
+/// ([`super::goasn1::public_key_error`]) and the subject's decoding into a
 /// `pkix.RDNSequence` ([`super::goasn1::subject_error`]). When neither finds anything (a
 /// later step of Go's parse is what fails) the text is the commonest one's prefix,
 /// `asn1: structure error: tags don't match`.
 pub fn asn1_csr_error(der: &[u8]) -> String {
     super::goasn1::unmarshal_error(der)
+        .or_else(|| super::goasn1::public_key_error(der))
         .or_else(|| super::goasn1::subject_error(der))
         .unwrap_or_else(|| super::goasn1::TAGS_DONT_MATCH.into())
 }
