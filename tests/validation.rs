@@ -81,6 +81,64 @@ fn create_rules_table() {
     }
 }
 
+/// `x509.ParseCertificateRequest` past its first `asn1.Unmarshal`: the subject is decoded
+/// into a `pkix.RDNSequence` with Go's `encoding/asn1` texts (here a PrintableString with a
+/// character outside its alphabet), and the public key is parsed before it (`parsePublicKey`).
+#[test]
+fn request_subject_and_key_faults_are_go_texts() {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let pem = csr_pem("alice", &[], &[]);
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = b64.decode(body).unwrap();
+    let at = der
+        .windows(7)
+        .position(|w| w == b"\x0c\x05alice")
+        .expect("the CN");
+    let to_pem = |d: &[u8]| {
+        format!(
+            "-----BEGIN CERTIFICATE REQUEST-----\n{}\n-----END CERTIFICATE REQUEST-----\n",
+            b64.encode(d)
+        )
+    };
+    // The CN as a PrintableString "@lice".
+    let mut bad_subject = der.clone();
+    bad_subject[at] = 0x13;
+    bad_subject[at + 2] = b'@';
+    // ... and also a P-256 point off the curve (its last byte changed): the key's error wins.
+    let mut bad_both = bad_subject.clone();
+    let point = bad_both
+        .windows(10)
+        .position(|w| w == [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42])
+        .expect("the P-256 key")
+        + 8
+        + 2
+        + 1
+        + 64;
+    bad_both[point] ^= 1;
+    for (case, d, want) in [
+        (
+            "subject",
+            bad_subject,
+            "asn1: syntax error: PrintableString contains invalid character",
+        ),
+        (
+            "key and subject",
+            bad_both,
+            "x509: failed to unmarshal elliptic curve point",
+        ),
+    ] {
+        let e = err_of(csr_body("x", KUBE_APISERVER_CLIENT, CLIENT, &to_pem(&d)));
+        assert_eq!((e.code, e.reason.as_str()), (422, "Invalid"), "{case}");
+        assert!(
+            e.message.starts_with("CertificateSigningRequest.certificates.k8s.io \"x\" is invalid: spec.request: Invalid value: []byte{")
+                && e.message.ends_with(&format!("}}: {want}")),
+            "{case}: {}",
+            e.message
+        );
+    }
+}
+
 #[test]
 fn bad_request_bytes_and_expiration() {
     // "invalid request": not PEM at all → the bytes are printed Go-%#v style.
