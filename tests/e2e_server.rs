@@ -753,6 +753,8 @@ fn list_options_order_and_field_labels_of_every_kind() {
     let cant = "invalid selector: 'foo'; can't understand 'foo'";
     let not_known =
         r#""data.x" is not a known field selector: only "metadata.name", "metadata.namespace""#;
+    let mismatch = "fieldSelector metadata.name doesn't match requested name";
+    const W: &str = "/apis/certificates.k8s.io/v1/watch/certificatesigningrequests";
     let rows: Vec<(String, u16, &str)> = vec![
         (format!("{C}?fieldSelector=foo&{rvm}"), 400, cant),
         (format!("{C}?labelSelector=a%3D%3D%3Db&{rvm}"), 400, "LABEL"),
@@ -798,6 +800,52 @@ fn list_options_order_and_field_labels_of_every_kind() {
             "/apis/rbac.authorization.k8s.io/v1/clusterroles?fieldSelector=data.x=1".into(),
             400,
             not_known,
+        ),
+        // `ListResource` with a name (a `watch/` path): the selectors' parse, then
+        // `ValidateListOptions`, then the field-label conversion, and only then
+        // the name/selector mismatch.
+        (format!("{W}/a?fieldSelector=foo"), 400, cant),
+        (
+            format!("{W}/a?labelSelector=a%3D%3D%3Db&fieldSelector=spec.signerName=x"),
+            400,
+            "LABEL",
+        ),
+        (
+            format!("{W}/a?fieldSelector=foo=bar&{rvm}"),
+            422,
+            invalid_watch,
+        ),
+        (
+            format!("{W}/a?fieldSelector=foo=bar"),
+            400,
+            "field label not supported: foo",
+        ),
+        (
+            format!("{W}/a?fieldSelector=spec.signerName=x"),
+            400,
+            mismatch,
+        ),
+        (
+            format!("{W}/a?fieldSelector=metadata.name=b"),
+            400,
+            mismatch,
+        ),
+        (
+            format!("{W}/a?fieldSelector=metadata.name!=a"),
+            400,
+            mismatch,
+        ),
+        // A selector that parses to nothing is no selector: the name's.
+        (format!("{W}/a?fieldSelector=%2C&timeoutSeconds=1"), 200, ""),
+        (
+            "/api/v1/watch/namespaces/default/pods/a?fieldSelector=spec.foo=1".into(),
+            400,
+            "field label not supported: spec.foo",
+        ),
+        (
+            "/api/v1/watch/namespaces/default/pods/a?fieldSelector=spec.nodeName=n1".into(),
+            400,
+            mismatch,
         ),
         (
             "/api/v1/pods?fieldSelector=spec.nodeName=n1,status.phase!=Running".into(),

@@ -81,6 +81,64 @@ fn create_rules_table() {
     }
 }
 
+/// `x509.ParseCertificateRequest` past its first `asn1.Unmarshal`: the subject is decoded
+/// into a `pkix.RDNSequence` with Go's `encoding/asn1` texts (here a PrintableString with a
+/// character outside its alphabet), and the public key is parsed before it (`parsePublicKey`).
+#[test]
+fn request_subject_and_key_faults_are_go_texts() {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let pem = csr_pem("alice", &[], &[]);
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = b64.decode(body).unwrap();
+    let at = der
+        .windows(7)
+        .position(|w| w == b"\x0c\x05alice")
+        .expect("the CN");
+    let to_pem = |d: &[u8]| {
+        format!(
+            "-----BEGIN CERTIFICATE REQUEST-----\n{}\n-----END CERTIFICATE REQUEST-----\n",
+            b64.encode(d)
+        )
+    };
+    // The CN as a PrintableString "@lice".
+    let mut bad_subject = der.clone();
+    bad_subject[at] = 0x13;
+    bad_subject[at + 2] = b'@';
+    // ... and also a P-256 point off the curve (its last byte changed): the key's error wins.
+    let mut bad_both = bad_subject.clone();
+    let point = bad_both
+        .windows(10)
+        .position(|w| w == [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42])
+        .expect("the P-256 key")
+        + 8
+        + 2
+        + 1
+        + 64;
+    bad_both[point] ^= 1;
+    for (case, d, want) in [
+        (
+            "subject",
+            bad_subject,
+            "asn1: syntax error: PrintableString contains invalid character",
+        ),
+        (
+            "key and subject",
+            bad_both,
+            "x509: failed to unmarshal elliptic curve point",
+        ),
+    ] {
+        let e = err_of(csr_body("x", KUBE_APISERVER_CLIENT, CLIENT, &to_pem(&d)));
+        assert_eq!((e.code, e.reason.as_str()), (422, "Invalid"), "{case}");
+        assert!(
+            e.message.starts_with("CertificateSigningRequest.certificates.k8s.io \"x\" is invalid: spec.request: Invalid value: []byte{")
+                && e.message.ends_with(&format!("}}: {want}")),
+            "{case}: {}",
+            e.message
+        );
+    }
+}
+
 #[test]
 fn bad_request_bytes_and_expiration() {
     // "invalid request": not PEM at all → the bytes are printed Go-%#v style.
@@ -311,6 +369,93 @@ fn wrong_types_in_updates_and_patches() {
                 format!(" \"\" is invalid: patch: Invalid value: \"{want}")
             ),
             "{case}"
+        );
+    }
+}
+
+/// An integral float for an integer field (`3600.0`, `1e3`): a strategic merge patch's
+/// `UnmarshalCaseSensitivePreserveInts` keeps it a `float64` and `FromUnstructured` converts
+/// it; a server-side apply's configuration (every number a `float64`) too, where a fraction
+/// is the new object's conversion error (a plain 500); merge and JSON patches decode the
+/// patched JSON into the typed object, which takes no float literal (422 on `patch`).
+#[test]
+fn integral_floats_for_integer_fields() {
+    use csrsim::sim::{ApiResponse, PatchType};
+    use serde_json::Value;
+    let mut c = bare_cluster();
+    let admin = Identity::admin();
+    let pem = csr_pem("alice", &[], &[]);
+    create(
+        &mut c,
+        &admin,
+        csr_body("x", KUBE_APISERVER_CLIENT, CLIENT, &pem),
+    )
+    .unwrap();
+    let dry = |pt: PatchType, patch: Value| {
+        let mut r = ApiRequest::csr(Verb::Patch).name("x").patch(pt, patch);
+        r.dry_run = true;
+        r.field_manager = "m".into();
+        r
+    };
+    let seconds = |r: ApiResponse| match r {
+        ApiResponse::Ok(v) => v["spec"]["expirationSeconds"].clone(),
+        other => panic!("{other:?}"),
+    };
+    let apply = |n: Value| {
+        json!({"apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest",
+               "metadata": {"name": "x"}, "spec": {"expirationSeconds": n}})
+    };
+    for (n, want) in [(json!(3600.0), 3600), (json!(1e3), 1000)] {
+        // (An update keeps the stored spec: these patches only have to be accepted.)
+        let smp = json!({"spec": {"expirationSeconds": n.clone()}});
+        let got = c.apply(&admin, dry(PatchType::StrategicMerge, smp));
+        assert_eq!(seconds(got.unwrap()), Value::Null, "strategic {n}");
+        let got = c.apply(&admin, dry(PatchType::Apply, apply(n.clone())));
+        assert_eq!(seconds(got.unwrap()), Value::Null, "apply {n}");
+        // An apply that creates keeps the configuration's spec.
+        let mut config = apply(n.clone());
+        config["metadata"]["name"] = json!("y");
+        config["spec"]["request"] =
+            csr_body("y", KUBE_APISERVER_CLIENT, CLIENT, &pem)["spec"]["request"].clone();
+        config["spec"]["signerName"] = json!(KUBE_APISERVER_CLIENT);
+        config["spec"]["usages"] = json!(CLIENT);
+        let mut r = ApiRequest::csr(Verb::Create).body(config);
+        r.from_apply = true;
+        r.dry_run = true;
+        r.field_manager = "m".into();
+        let got = match c.apply(&admin, r).unwrap() {
+            ApiResponse::Created(v) | ApiResponse::Ok(v) => v["spec"]["expirationSeconds"].clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(got, json!(want), "apply create {n}");
+    }
+    let e = c
+        .apply(&admin, dry(PatchType::Apply, apply(json!(3600.5))))
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.reason.as_str(), e.message.as_str()),
+        (
+            500,
+            "",
+            "failed to convert new object (/x; certificates.k8s.io/v1, Kind=CertificateSigningRequest) to proper version: unable to convert unstructured object to certificates.k8s.io/v1, Kind=CertificateSigningRequest: cannot convert float64 to int32"
+        )
+    );
+    for (pt, patch) in [
+        (
+            PatchType::Merge,
+            json!({"spec": {"expirationSeconds": 3600.0}}),
+        ),
+        (
+            PatchType::Json,
+            json!([{"op": "add", "path": "/spec/expirationSeconds", "value": 3600.0}]),
+        ),
+    ] {
+        let e = c.apply(&admin, dry(pt, patch)).unwrap_err();
+        assert_eq!(e.code, 422, "{pt:?}");
+        assert!(
+            e.message.ends_with("\": json: cannot unmarshal number 3600.0 into Go struct field CertificateSigningRequestSpec.spec.expirationSeconds of type int32"),
+            "{pt:?}: {}",
+            e.message
         );
     }
 }

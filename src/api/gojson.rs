@@ -152,6 +152,46 @@ pub fn unstructured_error(v: &Value, root: &GoStruct) -> Option<String> {
     u_fields(m, root)
 }
 
+/// What `FromUnstructured` makes of the integral floats [`unstructured_error`] lets through
+/// (`1e3`, `3600.0` in a strategic merge patch, which `UnmarshalCaseSensitivePreserveInts`
+/// keeps as `float64`): the integer field's value, an integer. Call it only when
+/// [`unstructured_error`] found nothing.
+pub fn convert_integral_floats(v: &mut Value, root: &GoStruct) {
+    if let Value::Object(m) = v {
+        c_fields(m, root);
+    }
+}
+
+fn c_fields(m: &mut serde_json::Map<String, Value>, st: &GoStruct) {
+    for (name, ty) in st.fields {
+        if let Some(v) = m.get_mut(*name) {
+            c_value(v, ty);
+        }
+    }
+}
+
+fn c_value(v: &mut Value, ty: &GoType) {
+    match (ty, v) {
+        (GoType::Int(..), v @ Value::Number(_)) => {
+            let n = v.as_number().expect("number");
+            if !n.is_i64() && !n.is_u64() {
+                if let Some(f) = n.as_f64().filter(|f| f.trunc() == *f) {
+                    *v = Value::from(f as i64);
+                }
+            }
+        }
+        (GoType::Bytes, Value::Array(a)) => {
+            for x in a {
+                c_value(x, &GoType::Int("uint8", 0, 255));
+            }
+        }
+        (GoType::List(_, elem), Value::Array(a)) => a.iter_mut().for_each(|x| c_value(x, elem)),
+        (GoType::Map(_, elem), Value::Object(m)) => m.values_mut().for_each(|x| c_value(x, elem)),
+        (GoType::Struct(st), Value::Object(m)) => c_fields(m, st),
+        _ => {}
+    }
+}
+
 /// `reflect.Kind` of a decoded JSON value, as the converter prints it.
 fn u_kind(v: &Value) -> &'static str {
     match v {

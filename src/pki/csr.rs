@@ -369,6 +369,13 @@ pub fn parse_der(der: &[u8]) -> Result<ParsedCsr, String> {
     if !rest.is_empty() {
         return Err(crate::validation::csr::ASN1_TRAILING_DATA.into());
     }
+    // `parseCertificateRequest`: the public key, then the subject's `asn1.Unmarshal` into a
+    // `pkix.RDNSequence` (what the lenient parse above accepted may still fail there).
+    if let Some(e) = crate::validation::goasn1::public_key_error(der)
+        .or_else(|| crate::validation::goasn1::subject_error(der))
+    {
+        return Err(e);
+    }
     let info = &req.certification_request_info;
     let rdns: Vec<Vec<Attr>> = info
         .subject

@@ -89,6 +89,39 @@ pub fn check_config(info: &ResourceInfo, config: &Value) -> Result<(), Status> {
     Ok(())
 }
 
+/// After the merge (or, on create, the configuration itself): sigs.k8s.io/yaml decodes every
+/// number of an applied configuration as a `float64`, structured-merge-diff takes any number
+/// for an integer field, and `toVersioned`'s `FromUnstructured` converts an integral float
+/// into the integer (`3600.0`, `1e3` → `3600`, `1000`). A float with a fraction is a plain
+/// error, so a 500 with reason `""`: `failed to convert new object (<ns>/<name>; <gvk>) to
+/// proper version: unable to convert unstructured object to <gvk>: cannot convert float64 to
+/// int32` (`structuredMergeManager.Apply`, `Scheme.unstructuredToTyped`).
+pub fn convert_numbers(
+    info: &ResourceInfo,
+    config: &Value,
+    merged: &mut Value,
+) -> Result<(), Status> {
+    let Some(st) = crate::api::go_types::for_resource(info.resource) else {
+        return Ok(());
+    };
+    if let Some(e) = crate::api::gojson::unstructured_error(merged, st)
+        .filter(|e| e.starts_with("cannot convert float64 to "))
+    {
+        let gvk = gvk_string(str_at(config, &["apiVersion"]), str_at(config, &["kind"]));
+        return Err(Status::failure(
+            500,
+            "",
+            format!(
+                "failed to convert new object ({}/{}; {gvk}) to proper version: unable to convert unstructured object to {gvk}: {e}",
+                str_at(config, &["metadata", "namespace"]),
+                str_at(config, &["metadata", "name"]),
+            ),
+        ));
+    }
+    crate::api::gojson::convert_integral_floats(merged, st);
+    Ok(())
+}
+
 /// The typed conversion's errors for a configuration of the kind whose Go type is `root`
 /// (`registry::managed_fields::schema`), as structured-merge-diff words them
 /// (`typed/validate.go`, `typed/helpers.go`), sorted by path (upstream walks Go maps, whose

@@ -492,6 +492,14 @@ impl FieldSelector {
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()
     }
+
+    /// `RequiresExactMatch(field)`: the value of the first (sorted) `field=`/`field==` term.
+    pub fn requires_exact_match(&self, field: &str) -> Option<&str> {
+        self.terms
+            .iter()
+            .find(|(k, eq, _)| *eq && k == field)
+            .map(|(_, _, v)| v.as_str())
+    }
 }
 
 /// The kind's field-label conversion (`Scheme.ConvertFieldLabel`): the labels of the

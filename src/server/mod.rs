@@ -1303,7 +1303,7 @@ fn empty_resource(state: &State, head: &Head, who: &Identity, req: ApiRequest) -
         resource: req.resource.clone(),
         subresource: req.subresource.clone(),
         namespace: req.namespace.clone(),
-        name: req.name.clone(),
+        name: req.watch_name.clone().unwrap_or_else(|| req.name.clone()),
         path: head.path.clone(),
     };
     let Some(info) =

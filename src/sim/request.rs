@@ -115,6 +115,12 @@ pub struct ApiRequest {
     /// [`ApiResponse::Csr`], the stored object shared, instead of a `Value` built from it
     /// (building one was a fifth of a lifecycle's non-crypto work).
     pub typed_answer: bool,
+    /// The name of a `watch/<resource>/<name>` path (`ListResource` with a name): the
+    /// request is authorized for it, and after the options' checks (selector parse,
+    /// `ValidateListOptions`, field-label conversion) a field selector that does not
+    /// require exactly that name is a 400; with none (or an empty one) the name is the
+    /// selector.
+    pub watch_name: Option<String>,
 }
 
 impl ApiRequest {

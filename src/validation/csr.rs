@@ -119,6 +119,13 @@ pub fn check_csr_der(der: &[u8]) -> Result<(), String> {
     if crate::pki::csr::verified_before(der) {
         return Ok(());
     }
+    // `parseCertificateRequest`: the public key's parse, then the subject's own
+    // `asn1.Unmarshal` into a `pkix.RDNSequence`.
+    if let Some(e) =
+        super::goasn1::public_key_error(der).or_else(|| super::goasn1::subject_error(der))
+    {
+        return Err(e);
+    }
     let spki = req.certification_request_info.subject_pki.raw;
     // `parsePublicKey`: Go knows the curves P-224, P-256, P-384 and P-521; any other curve
     // fails the parse.
@@ -156,11 +163,16 @@ pub const ASN1_TRAILING_DATA: &str = "asn1: syntax error: trailing data";
 /// The `encoding/asn1` error `x509.ParseCertificateRequest` returns for DER that does not
 /// parse as a request: Go's `asn1.Unmarshal` into its `certificateRequest` walked field by
 /// field ([`super::goasn1`]), with Go's full texts (`tags don't match (…) {…} <Type> @<n>`,
-/// `data truncated`, `empty integer`, …). When that walk finds nothing (a later step of
-/// Go's parse is what fails) the text is the commonest one's prefix,
+/// `data truncated`, `empty integer`, …), then the public key's parse
+/// ([`super::goasn1::public_key_error`]) and the subject's decoding into a
+/// `pkix.RDNSequence` ([`super::goasn1::subject_error`]). When neither finds anything (a
+/// later step of Go's parse is what fails) the text is the commonest one's prefix,
 /// `asn1: structure error: tags don't match`.
 pub fn asn1_csr_error(der: &[u8]) -> String {
-    super::goasn1::unmarshal_error(der).unwrap_or_else(|| super::goasn1::TAGS_DONT_MATCH.into())
+    super::goasn1::unmarshal_error(der)
+        .or_else(|| super::goasn1::public_key_error(der))
+        .or_else(|| super::goasn1::subject_error(der))
+        .unwrap_or_else(|| super::goasn1::TAGS_DONT_MATCH.into())
 }
 
 /// `validateCertificate`: Ok or the upstream message.
@@ -1061,6 +1073,73 @@ Trailing non-PEM content
             refused > der.len(),
             "the truncations and many flips are refused"
         );
+    }
+
+    /// `x509.ParseCertificateRequest`'s second `asn1.Unmarshal`, of the subject into a
+    /// `pkix.RDNSequence`: Go's full texts for a value Go refuses inside an RDN, whether or
+    /// not our lenient parser accepts it (signed requests: only the subject is wrong).
+    #[test]
+    fn subject_value_errors_are_go_asn1_texts() {
+        use crate::pki::der;
+        use crate::testutil::{csr_pem, OID_CN};
+        let rows: [(&str, u8, &[u8], Option<&str>); 9] = [
+            (
+                "printable with @",
+                der::PRINTABLE_STRING,
+                b"a@b",
+                Some("asn1: syntax error: PrintableString contains invalid character"),
+            ),
+            (
+                "printable with * and &",
+                der::PRINTABLE_STRING,
+                b"*.a&b",
+                None,
+            ),
+            (
+                "utf8 not utf-8",
+                der::UTF8_STRING,
+                b"a\xffb",
+                Some("asn1: syntax error: invalid UTF-8 string"),
+            ),
+            (
+                "ia5 not ascii",
+                22,
+                b"a\x80",
+                Some("asn1: syntax error: IA5String contains invalid character"),
+            ),
+            (
+                "numeric with a letter",
+                18,
+                b"12a",
+                Some("asn1: syntax error: NumericString contains invalid character"),
+            ),
+            (
+                "bmp of odd length",
+                30,
+                b"\x00a\x00",
+                Some("pkcs12: odd-length BMP string"),
+            ),
+            (
+                "empty integer",
+                2,
+                b"",
+                Some("asn1: structure error: empty integer"),
+            ),
+            (
+                "bit string padding",
+                3,
+                b"\x08\x00",
+                Some("asn1: syntax error: invalid padding bits in BIT STRING"),
+            ),
+            ("t61 anything", 20, b"\xff", None),
+        ];
+        for (case, tag, value, want) in rows {
+            let pem = csr_pem(&[(OID_CN, tag, value)], &[]);
+            let der = crate::pki::gopem::decode(pem.as_bytes()).unwrap().0.bytes;
+            let want = want.map(str::to_string);
+            assert_eq!(check_csr_der(&der).err(), want, "{case}");
+            assert_eq!(crate::pki::csr::parse_der(&der).err(), want, "{case}");
+        }
     }
 
     /// `x509.ParseCertificateRequest`'s asn1 texts for the outer element of `spec.request`.

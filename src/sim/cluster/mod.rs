@@ -882,7 +882,9 @@ impl Cluster {
             namespace: namespace.clone(),
             // `RequestInfo`: a list or watch of one name (a `metadata.name` field selector)
             // is authorized for that name, as `kubectl get NAME --watch` asks it.
-            name: if req.name.is_empty() && matches!(verb, Verb::List | Verb::Watch) {
+            name: if let Some(name) = &req.watch_name {
+                name.clone()
+            } else if req.name.is_empty() && matches!(verb, Verb::List | Verb::Watch) {
                 crate::registry::selectors::exact_match_name(&req.list.field_selector)
                     .unwrap_or_default()
             } else {
@@ -969,6 +971,10 @@ impl Cluster {
             Verb::Create => {
                 let mut fields = None;
                 if let Some(b) = req.body.as_mut() {
+                    if req.from_apply {
+                        let config = b.clone();
+                        crate::registry::apply::convert_numbers(&info, &config, b)?;
+                    }
                     // Decoding (unknown fields dropped, defaults) comes first, before the
                     // field manager, as in the handler.
                     self.decode_generic_body(&info, &req.field_validation, b, req.from_apply)?;
@@ -1101,7 +1107,9 @@ impl Cluster {
                 let patched = match schema {
                     // Server-side apply merges by the kind's schema (list types and all).
                     Some(s) if pt == crate::sim::PatchType::Apply => {
-                        managed_fields::merge_applied(s, &current, body)
+                        let mut merged = managed_fields::merge_applied(s, &current, body);
+                        crate::registry::apply::convert_numbers(&info, body, &mut merged)?;
+                        merged
                     }
                     _ => patch::apply(pt, &current, body, req.field_validation == "Ignore")?,
                 };
@@ -1124,6 +1132,13 @@ impl Cluster {
                     }
                 }
                 let mut patched = patched;
+                // `FromUnstructured` turns a strategic merge patch's integral float into the
+                // integer field's value (`applyPatchToObject`).
+                if pt == crate::sim::PatchType::StrategicMerge {
+                    if let Some(st) = crate::api::go_types::for_resource(info.resource) {
+                        crate::api::gojson::convert_integral_floats(&mut patched, st);
+                    }
+                }
                 self.dedup_owner_references(&mut patched, true);
                 if req.subresource.is_empty() {
                     crate::validation::meta::replace_undecodable_managed_fields(
@@ -1497,7 +1512,28 @@ impl Cluster {
         ns: &str,
         req: &ApiRequest,
     ) -> Result<WatchStream, Status> {
-        Self::matcher(info, &req.list.label_selector, &req.list.field_selector)?;
+        let (_, fields) = Self::matcher(info, &req.list.label_selector, &req.list.field_selector)?;
+        // `ListResource` with a name (a `watch/…/<name>` path): after the conversion, a
+        // selector must require exactly that name; an empty one becomes the name's.
+        let named;
+        let req = match &req.watch_name {
+            Some(name) if fields.is_empty() => {
+                named = ApiRequest {
+                    list: crate::api::ListOptions {
+                        field_selector: format!("metadata.name={name}"),
+                        ..req.list.clone()
+                    },
+                    ..req.clone()
+                };
+                &named
+            }
+            Some(name) if fields.requires_exact_match("metadata.name") != Some(name.as_str()) => {
+                return Err(Status::bad_request(
+                    "fieldSelector metadata.name doesn't match requested name",
+                ));
+            }
+            _ => req,
+        };
         let rv_s = req.list.resource_version.as_str();
         let mut cursor = WatchCursor {
             group: info.group.into(),
