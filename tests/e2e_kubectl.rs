@@ -2026,6 +2026,18 @@ fn authorization_sh_and_impersonated_service_accounts() {
         body,
         "Internal Server Error: \"/api/v1/namespaces?limit=1&amp;x=y\": requested [{Group  foo    }] without impersonating a user\n"
     );
+    // `RequestURI` is the path as sent: its escapes stay (routing uses the unescaped one).
+    let (code, body) = s.curl(
+        "GET",
+        "/api/v1/namespaces/a%3Ab",
+        &["-H", "Impersonate-Group: foo"],
+        None,
+    );
+    assert_eq!(code, 500, "{body}");
+    assert_eq!(
+        body,
+        "Internal Server Error: \"/api/v1/namespaces/a%3Ab\": requested [{Group  foo    }] without impersonating a user\n"
+    );
 }
 
 /// Namespaces have no `deletecollection` (`api/discovery/api__v1.json`), and every response

@@ -712,7 +712,10 @@ fn text_response(code: u16, text: &str) -> Response<Body> {
 /// What one request needs from its headers.
 struct Head {
     method: String,
+    /// The unescaped path (Go's `URL.Path`), which routing and authorization use.
     path: String,
+    /// The path as sent when it differs (it has `%` escapes): Go's `RequestURI` shows it so.
+    raw_path: Option<String>,
     query: String,
     accept: String,
     content_type: String,
@@ -740,6 +743,11 @@ async fn handle(
         // Go routes on the unescaped path (`URL.Path`); a malformed escape is left as sent.
         path: routing::path_unescape(parts.uri.path())
             .unwrap_or_else(|| parts.uri.path().to_string()),
+        raw_path: parts
+            .uri
+            .path()
+            .contains('%')
+            .then(|| parts.uri.path().to_string()),
         query: parts.uri.query().unwrap_or("").to_string(),
         accept: hv("accept"),
         content_type: hv("content-type"),
@@ -1229,11 +1237,13 @@ fn authn(
         auth::impersonate(c, &id, &head.headers).map_err(|st| {
             if st.code == 500 {
                 // `responsewriters.InternalError`: Go's `http.Error` with
-                // `Internal Server Error: %q: %v` of the request URI, `&<>` HTML-escaped.
+                // `Internal Server Error: %q: %v` of the request URI (`RequestURI`, the
+                // path as sent, escapes and all), `&<>` HTML-escaped.
+                let path = head.raw_path.as_deref().unwrap_or(&head.path);
                 let uri = if head.query.is_empty() {
-                    head.path.clone()
+                    path.to_string()
                 } else {
-                    format!("{}?{}", head.path, head.query)
+                    format!("{path}?{}", head.query)
                 };
                 let text = format!("Internal Server Error: {}: {}", go_quote(&uri), st.message)
                     .replace('&', "&amp;")

@@ -76,8 +76,6 @@ pub fn entry_bytes(key: &str, value: &[u8]) -> u64 {
 /// Makes every write applied before the call durable (group commit, see [`Backend::defer_flush`]).
 pub type Flusher = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
 
-/// The persistent backend for a data dir: the log (`<dir>/wal/`), or sled for a data dir an
-/// earlier csrsim wrote with sled (`<dir>/store/` and no `<dir>/wal/`), which keeps using it.
 /// Create a data dir if it is missing (a first start); a path that exists but is not a
 /// directory is refused by name.
 pub fn create_data_dir(dir: &std::path::Path) -> Result<(), String> {
@@ -93,6 +91,8 @@ pub fn create_dir(dir: &std::path::Path, why: &str) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))
 }
 
+/// The persistent backend for a data dir: the log (`<dir>/wal/`), or sled for a data dir an
+/// earlier csrsim wrote with sled (`<dir>/store/` and no `<dir>/wal/`), which keeps using it.
 pub fn open_persistent(dir: &std::path::Path) -> Result<Box<dyn Backend>, String> {
     if dir.join("store").is_dir() && !dir.join(log_backend::LOG_DIR).exists() {
         Ok(Box::new(sled_backend::SledBackend::open(dir)?))

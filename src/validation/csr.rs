@@ -1099,7 +1099,8 @@ Trailing non-PEM content
                 "utf8 not utf-8",
                 der::UTF8_STRING,
                 b"a\xffb",
-                Some("asn1: syntax error: invalid UTF-8 string"),
+                // `parseUTF8String`: `errors.New`, no "syntax error:"
+                Some("asn1: invalid UTF-8 string"),
             ),
             (
                 "ia5 not ascii",

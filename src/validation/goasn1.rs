@@ -527,8 +527,9 @@ fn right_align(contents: &[u8]) -> Vec<u8> {
 /// ObjectIdentifier @<n>`, `sequence truncated` when absent) and a value of any type, of
 /// which the universal primitive ones are checked (`PrintableString contains invalid
 /// character`, `IA5String contains invalid character`, `NumericString contains invalid
-/// character`, `invalid UTF-8 string`, `pkcs12: odd-length BMP string`, the INTEGER, BIT STRING and
-/// OBJECT IDENTIFIER texts; times are not checked here). Call it on DER whose request
+/// character`; `asn1: invalid UTF-8 string` and `pkcs12: odd-length BMP string`, Go's plain
+/// errors without `syntax error:`; the INTEGER, BIT STRING and OBJECT IDENTIFIER texts;
+/// times are not checked here). Call it on DER whose request
 /// structure [`unmarshal_error`] accepts; `None` when the subject decodes.
 pub fn subject_error(der: &[u8]) -> Option<String> {
     let (tbs, version_end, subject_end) = tbs_fields(der)?;
@@ -602,7 +603,8 @@ fn attribute_type_and_value(b: &[u8]) -> Result<(), String> {
             Err(syntax("NumericString contains invalid character"))
         }
         22 if !v.is_ascii() => Err(syntax("IA5String contains invalid character")),
-        12 if std::str::from_utf8(v).is_err() => Err(syntax("invalid UTF-8 string")),
+        // `parseUTF8String`'s plain `errors.New`, not a `SyntaxError`.
+        12 if std::str::from_utf8(v).is_err() => Err("asn1: invalid UTF-8 string".into()),
         // `parseBMPString`'s plain error, without the `asn1:` prefix.
         30 if !v.len().is_multiple_of(2) => Err("pkcs12: odd-length BMP string".into()),
         2 => parse_int(v),
