@@ -84,13 +84,7 @@ impl Durability {
         if s.durable.load(SeqCst) >= want {
             return Ok(());
         }
-        let mut rx = s.done.subscribe();
-        let generation = {
-            let mut a = s.asks.lock().unwrap_or_else(|p| p.into_inner());
-            a.generation += 1;
-            a.generation
-        };
-        s.wake.notify_one();
+        let (mut rx, generation) = self.ask_flush();
         // A flush that started after the request was numbered read `applied` after `want`.
         let done = rx
             .wait_for(|d| d.generation >= generation || d.durable >= want)
@@ -110,14 +104,7 @@ impl Durability {
     /// applied: a record that only moves the virtual clock is not counted by
     /// [`Durability::note_applied`], and `wait` would acknowledge it before its `fdatasync`.
     pub async fn flush(&self) -> Result<(), String> {
-        let s = &self.shared;
-        let mut rx = s.done.subscribe();
-        let generation = {
-            let mut a = s.asks.lock().unwrap_or_else(|p| p.into_inner());
-            a.generation += 1;
-            a.generation
-        };
-        s.wake.notify_one();
+        let (mut rx, generation) = self.ask_flush();
         let done = rx
             .wait_for(|d| d.generation >= generation)
             .await
@@ -127,6 +114,20 @@ impl Durability {
             Some(e) => Err(e),
             None => Ok(()),
         }
+    }
+
+    /// Ask the flusher for a flush that starts after this call: the receiver of its results
+    /// (subscribed first, so none is missed) and the generation that flush will cover.
+    fn ask_flush(&self) -> (tokio::sync::watch::Receiver<Done>, u64) {
+        let s = &self.shared;
+        let rx = s.done.subscribe();
+        let generation = {
+            let mut a = s.asks.lock().unwrap_or_else(|p| p.into_inner());
+            a.generation += 1;
+            a.generation
+        };
+        s.wake.notify_one();
+        (rx, generation)
     }
 }
 
