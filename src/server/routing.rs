@@ -51,8 +51,9 @@ pub fn served_group_versions() -> Vec<(&'static str, &'static str)> {
 /// A request path as Go's `url.Parse` leaves it in `URL.Path`, which the apiserver routes and
 /// authorizes on (`RequestInfoFactory`, go-restful): `%XX` escapes decoded (`%3A` is `:`,
 /// `%20` a space, `%2F` a `/` that then separates segments), `+` kept (`url.PathUnescape`).
-/// `None` for a malformed escape (`%` not followed by two hex digits), which Go's server
-/// refuses before any handler.
+/// `None` for a malformed escape (`%` not followed by two hex digits). Go's server refuses
+/// such a request before any handler (a plain-text 400); `serve` routes it as sent instead
+/// (real clients always escape `%`).
 pub fn path_unescape(s: &str) -> Option<String> {
     if !s.contains('%') {
         return Some(s.to_string());
