@@ -488,7 +488,10 @@ impl Node {
     fn client_timer(&mut self, idx: u32, env: &mut Env) {
         match self.client.state.clone() {
             State::Restarting | State::Stuck => self.start(idx, env),
-            State::WaitingForServer { until_ms, .. } => self.poll_server(idx, until_ms, env),
+            State::WaitingForServer { until_ms, .. } => {
+                let health = self.healthz(env);
+                self.poll_server(idx, until_ms, health, env)
+            }
             State::Idle | State::Backoff => self.rotate(idx, CertKind::Client, env),
             State::Waiting { csr, bootstrap, .. } => {
                 let e = "timed out waiting for the condition".to_string();
@@ -748,21 +751,17 @@ impl Node {
         // `waitForServer(ctx, bootstrapConfig, 1*time.Minute)`: the kubelet polls `/healthz`
         // with the bootstrap kubeconfig for up to a minute, then requests its certificate
         // anyway. An unreachable API and a token the API refuses (401) both keep it polling.
-        let now = env.cx.now_ms();
-        match self.healthz(env) {
-            Healthz::Ok(token) => self.bootstrap_request(idx, &token, env),
-            Healthz::Down => {
-                env.trace(
-                    "kubelet-waiting-for-server",
-                    json!({"node": name, "timeout_ms": WAIT_FOR_SERVER_MS}),
-                );
-                self.poll_server(idx, now + WAIT_FOR_SERVER_MS, env)
-            }
-            Healthz::Unauthorized(reason) => {
-                self.note_stuck(reason, env);
-                self.poll_server(idx, now + WAIT_FOR_SERVER_MS, env)
-            }
+        let health = self.healthz(env);
+        match &health {
+            Healthz::Ok(_) => {}
+            Healthz::Down => env.trace(
+                "kubelet-waiting-for-server",
+                json!({"node": name, "timeout_ms": WAIT_FOR_SERVER_MS}),
+            ),
+            Healthz::Unauthorized(reason) => self.note_stuck(reason.clone(), env),
         }
+        let until_ms = env.cx.now_ms() + WAIT_FOR_SERVER_MS;
+        self.poll_server(idx, until_ms, health, env);
     }
 
     /// What a `/healthz` GET with the bootstrap token gets now.
@@ -776,14 +775,13 @@ impl Node {
         }
     }
 
-    /// One `/healthz` poll of `waitForServer` (`wait.JitterUntil(..., 2s, 0.2, sliding)`): a
-    /// 200 → request the certificate; the minute is over → request it anyway, which fails
+    /// One `/healthz` poll of `waitForServer` (`wait.JitterUntil(..., 2s, 0.2, sliding)`),
+    /// which got `health`: a 200 → request the certificate; the minute is over → request it anyway, which fails
     /// (the connection error while the API is down, 401 for a refused token) and exits the
     /// kubelet, so a refused token costs one attempt per 70 s (60 s + the 10 s restart);
     /// else poll again after 2–2.4 s.
-    fn poll_server(&mut self, idx: u32, until_ms: i64, env: &mut Env) {
+    fn poll_server(&mut self, idx: u32, until_ms: i64, health: Healthz, env: &mut Env) {
         let now = env.cx.now_ms();
-        let health = self.healthz(env);
         if now >= until_ms || matches!(health, Healthz::Ok(_)) {
             return match health {
                 Healthz::Ok(token) => self.bootstrap_request(idx, &token, env),

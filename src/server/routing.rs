@@ -58,50 +58,44 @@ pub fn path_unescape(s: &str) -> Option<String> {
     if !s.contains('%') {
         return Some(s.to_string());
     }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = b.get(i + 1..i + 3)?;
-            if !hex.iter().all(u8::is_ascii_hexdigit) {
-                return None;
-            }
-            out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    Some(String::from_utf8_lossy(&out).into_owned())
+    unescape(s, false)
 }
 
-/// Decode `%XX` escapes and `+` (Go's `url.ParseQuery`).
+/// Decode `%XX` escapes and `+` (Go's `url.ParseQuery`); a malformed escape is kept as sent.
 pub fn percent_decode(s: &str) -> String {
+    unescape(s, true).expect("a query is decoded leniently: never None")
+}
+
+/// Go's `url` unescaping. A query (`query`: true) turns `+` into a space and keeps a
+/// malformed escape as sent; a path keeps `+` and has no meaning for a malformed escape
+/// (`None`).
+fn unescape(s: &str, query: bool) -> Option<String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                let hex = std::str::from_utf8(&b[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(v) => {
-                        out.push(v);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
+        let escaped = (b[i] == b'%')
+            .then(|| b.get(i + 1..i + 3))
+            .flatten()
+            .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+            .map(|h| {
+                h.iter().fold(0u8, |v, d| {
+                    v * 16 + (*d as char).to_digit(16).unwrap_or(0) as u8
+                })
+            });
+        match (b[i], escaped) {
+            (_, Some(v)) => {
+                out.push(v);
+                i += 3;
+                continue;
             }
-            c => out.push(c),
+            (b'%', None) if !query => return None,
+            (b'+', _) if query => out.push(b' '),
+            (c, _) => out.push(c),
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Some(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// Query parameters; the first value of a repeated key wins (`url.Values.Get`).

@@ -320,42 +320,17 @@ fn tbs_fields(der: &[u8]) -> Option<(&[u8], usize, usize)> {
     Some((tbs, version_end, subject_end))
 }
 
-/// cryptobyte's `ReadASN1` of an element tagged `tag` at the start of `s`: its contents and
-/// what follows, or `None` (a high tag number, a non-minimal or over-long length, too few
-/// bytes, another tag).
+/// cryptobyte's `ReadASN1` of an element tagged `tag` at the start of `s` (the reader
+/// `gox509` has for certificates): its contents and what follows.
 fn cb_read(s: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
-    let (&t, rest) = s.split_first()?;
-    if t & 0x1f == 0x1f {
-        return None;
-    }
-    let (&l, rest) = rest.split_first()?;
-    let (len, rest) = if l & 0x80 == 0 {
-        (usize::from(l), rest)
-    } else {
-        let n = usize::from(l & 0x7f);
-        if n == 0 || n > 4 || rest.len() < n {
-            return None;
-        }
-        let len = rest[..n]
-            .iter()
-            .fold(0usize, |v, x| (v << 8) | usize::from(*x));
-        if len < 128 || rest[0] == 0 {
-            return None;
-        }
-        (len, &rest[n..])
-    };
-    (t == tag && rest.len() >= len).then(|| (&rest[..len], &rest[len..]))
+    let mut rest = s;
+    let v = super::gox509::read(&mut rest, tag)?;
+    Some((v, rest))
 }
 
 /// cryptobyte's `ReadASN1Integer`: a minimally encoded INTEGER; its bytes and the rest.
 fn cb_integer(s: &[u8]) -> Option<(&[u8], &[u8])> {
-    let (v, rest) = cb_read(s, 0x02)?;
-    match v {
-        [] => None,
-        [0, x, ..] if x & 0x80 == 0 => None,
-        [0xff, x, ..] if x & 0x80 != 0 => None,
-        _ => Some((v, rest)),
-    }
+    cb_read(s, 0x02).filter(|(v, _)| super::gox509::valid_integer(v))
 }
 
 /// The sign of a two's-complement big-endian integer.
@@ -372,28 +347,9 @@ fn sign(v: &[u8]) -> std::cmp::Ordering {
 
 /// cryptobyte's `ReadASN1ObjectIdentifier`: the OID's content bytes when they parse.
 fn cb_oid(s: &[u8]) -> Option<&[u8]> {
-    let (v, _) = cb_read(s, 0x06)?;
-    if v.is_empty() {
-        return None;
-    }
-    let mut off = 0;
-    while off < v.len() {
-        let mut ret: u32 = 0;
-        let mut i = 0;
-        loop {
-            let b = *v.get(off)?;
-            if i == 0 && b == 0x80 || i == 5 || ret >= 1 << (31 - 7) {
-                return None;
-            }
-            ret = (ret << 7) | u32::from(b & 0x7f);
-            off += 1;
-            i += 1;
-            if b & 0x80 == 0 {
-                break;
-            }
-        }
-    }
-    Some(v)
+    cb_read(s, 0x06)
+        .map(|(v, _)| v)
+        .filter(|v| super::gox509::valid_oid(v))
 }
 
 /// `parseCertificateRequest`'s `parsePublicKey`, for the four algorithms

@@ -42,7 +42,7 @@ fn read_any<'a>(s: &mut &'a [u8]) -> Option<(u8, &'a [u8], &'a [u8])> {
 }
 
 /// `ReadASN1`: an element with this tag; its contents.
-fn read<'a>(s: &mut &'a [u8], tag: u8) -> Option<&'a [u8]> {
+pub(crate) fn read<'a>(s: &mut &'a [u8], tag: u8) -> Option<&'a [u8]> {
     match read_any(s)? {
         (t, body, _) if t == tag => Some(body),
         _ => None,
@@ -62,7 +62,7 @@ fn peek(s: &[u8], tag: u8) -> bool {
 }
 
 /// `checkASN1Integer`: non-empty and minimally encoded.
-fn valid_integer(b: &[u8]) -> bool {
+pub(crate) fn valid_integer(b: &[u8]) -> bool {
     match b {
         [] => false,
         [_] => true,
@@ -72,17 +72,30 @@ fn valid_integer(b: &[u8]) -> bool {
     }
 }
 
-/// `ReadASN1ObjectIdentifier`: base-128 components, none with a leading 0x80, none cut.
-fn valid_oid(b: &[u8]) -> bool {
-    if b.is_empty() || b[b.len() - 1] & 0x80 != 0 {
+/// `ReadASN1ObjectIdentifier`: non-empty, every component a `readBase128Int` — at most 5
+/// bytes, below 2³¹, no leading 0x80, not cut short.
+pub(crate) fn valid_oid(b: &[u8]) -> bool {
+    let mut rest = b;
+    if rest.is_empty() {
         return false;
     }
-    let mut start = true;
-    for &x in b {
-        if start && x == 0x80 {
-            return false;
+    while !rest.is_empty() {
+        let mut ret: u32 = 0;
+        let mut i = 0;
+        loop {
+            let Some((&x, r)) = rest.split_first() else {
+                return false;
+            };
+            if i == 5 || ret >= 1 << (31 - 7) || (i == 0 && x == 0x80) {
+                return false;
+            }
+            ret = (ret << 7) | u32::from(x & 0x7f);
+            rest = r;
+            i += 1;
+            if x & 0x80 == 0 {
+                break;
+            }
         }
-        start = x & 0x80 == 0;
     }
     true
 }
@@ -315,6 +328,19 @@ pub fn parse_certificates_error(mut der: &[u8], fallback: &str) -> String {
 mod tests {
     use super::*;
     use crate::pki::der::{self, seq, tlv};
+
+    /// `readBase128Int`'s limits: five bytes, below 2³¹, no leading 0x80, not cut short.
+    #[test]
+    fn oid_components_follow_read_base128_int() {
+        use super::valid_oid;
+        assert!(valid_oid(&[0x2a, 0x86, 0x48]));
+        assert!(valid_oid(&[0x87, 0xff, 0xff, 0xff, 0x7f])); // 2³¹ − 1
+        assert!(!valid_oid(&[0x88, 0x80, 0x80, 0x80, 0x00])); // 2³¹
+        assert!(!valid_oid(&[0x81, 0x80, 0x80, 0x80, 0x80, 0x00])); // six bytes
+        assert!(!valid_oid(&[0x2a, 0x80, 0x01]));
+        assert!(!valid_oid(&[0x2a, 0x86]));
+        assert!(!valid_oid(&[]));
+    }
 
     fn name(cn: &[u8]) -> Vec<u8> {
         seq(&[&der::set_of(vec![seq(&[
