@@ -17,6 +17,8 @@
 //!   commit ([`Backend::defer_flush`]) it only appends, and the flusher's one `fdatasync`
 //!   covers every record appended before it started. After a failed append the file is cut
 //!   back to the last whole record, so a later record never follows a torn one.
+//! - A nearly full disk: when the zeros written ahead (see [`PREALLOC_MIN_BYTES`]) do not
+//!   fit, the record is appended alone; only a record that does not fit itself is refused.
 //! - Bounded: when the file outgrows twice the live data (+ [`COMPACT_SLACK_BYTES`]), it is
 //!   rewritten from the live objects into `log.new`, synced and renamed over `log` (the
 //!   directory synced after), at open or when the store asks ([`Backend::compact`]).
@@ -67,6 +69,8 @@ pub struct LogBackend {
     compact_slack: u64,
     /// Set when the file could not be cut back after a failed append: refuse writes.
     poisoned: bool,
+    /// After preallocation failed: append without it until the log reaches this length.
+    no_prealloc_before: u64,
 }
 
 fn put_u32(b: &mut Vec<u8>, v: u32) {
@@ -458,6 +462,7 @@ impl LogBackend {
             synced: Arc::new(AtomicU64::new(0)),
             compact_slack: COMPACT_SLACK_BYTES,
             poisoned: false,
+            no_prealloc_before: 0,
         })
     }
 
@@ -647,8 +652,16 @@ impl Backend for LogBackend {
         let file = self.current();
         let end = self.len + rec.len() as u64;
         let mut r = Ok(());
-        if end > self.allocated {
-            r = self.preallocate(&file, end);
+        if end > self.allocated
+            && self.len >= self.no_prealloc_before
+            && self.preallocate(&file, end).is_err()
+        {
+            // No room for the zeros ahead (a nearly full disk): drop what was written of them
+            // and append the record alone, so writes go on while it still fits; try again one
+            // step later.
+            r = file.set_len(self.len);
+            self.allocated = self.len;
+            self.no_prealloc_before = self.len + PREALLOC_MIN_BYTES;
         }
         if r.is_ok() {
             r = file.write_all_at(&rec, self.len);
@@ -662,6 +675,7 @@ impl Backend for LogBackend {
             return Err(format!("{}: {e}", path.display()));
         }
         self.len = end;
+        self.allocated = self.allocated.max(end);
         let n = self.appended.fetch_add(1, SeqCst) + 1;
         if !self.deferred {
             file.sync_data().map_err(io(&path))?;

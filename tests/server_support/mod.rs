@@ -51,6 +51,12 @@ impl Server {
 
     /// Start `csrsim serve --data-dir DIR --listen 127.0.0.1:0 <extra>` and wait for its URL.
     pub fn start(dir: &Path, extra: &[&str]) -> Server {
+        Server::start_with(dir, extra, |_| {})
+    }
+
+    /// [`Server::start`], with `configure` applied to the command before it is spawned
+    /// (resource limits, environment).
+    pub fn start_with(dir: &Path, extra: &[&str], configure: impl FnOnce(&mut Command)) -> Server {
         std::fs::create_dir_all(dir).unwrap();
         let stderr_log = dir.join(format!(
             "server-{}.log",
@@ -59,15 +65,15 @@ impl Server {
                 .unwrap()
                 .as_nanos()
         ));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_csrsim"))
-            .args(["serve", "--data-dir"])
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_csrsim"));
+        cmd.args(["serve", "--data-dir"])
             .arg(dir)
             .args(["--listen", "127.0.0.1:0"])
             .args(extra)
             .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr_log).unwrap())
-            .spawn()
-            .expect("spawn csrsim serve");
+            .stderr(std::fs::File::create(&stderr_log).unwrap());
+        configure(&mut cmd);
+        let mut child = cmd.spawn().expect("spawn csrsim serve");
         let out = child.stdout.take().unwrap();
         let mut lines = BufReader::new(out).lines();
         let mut url = String::new();
