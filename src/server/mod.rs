@@ -58,6 +58,14 @@ const YAML_UNMARSHAL_ERRORS: &str = "yaml: unmarshal errors:\n  ";
 pub const KUBE_GIT_VERSION: &str = "v1.33.0";
 /// Real-clock mode: how often virtual time catches up with the wall clock.
 pub const REAL_CLOCK_TICK: Duration = Duration::from_millis(100);
+/// Real-clock mode with a data dir, while virtual time is ahead of where a restart would
+/// begin (after a warp, or with `--start-time`): the clock's record is written this far
+/// ahead of virtual time (a lease), so that a restart, even after a crash, never resumes
+/// before a time the server has shown (it may resume up to this much later)...
+pub const CLOCK_LEASE: Duration = Duration::from_secs(60);
+/// ... and renewed when less than this is left: one record a minute at most while idle,
+/// none at all while virtual time follows the wall clock (a restart begins at the wall clock).
+pub const CLOCK_LEASE_RENEW: Duration = Duration::from_secs(10);
 /// Default cap on open client connections; further connections are closed at accept.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
 /// Default cap on concurrent watches per user; more get 429 TooManyRequests.
@@ -199,6 +207,14 @@ pub struct State {
     ca_der: Vec<u8>,
     clock: ClockMode,
     wall_base: Instant,
+    /// A data dir is kept (`--data-dir`): the clock's record matters (see [`CLOCK_LEASE`]).
+    persist: bool,
+    /// `--start-time` was given: a restart begins there, not at the wall clock.
+    fixed_start: bool,
+    /// A clock lease was written since the real-clock tick last flushed.
+    lease_written: std::sync::atomic::AtomicBool,
+    /// Writing a clock lease failed (logged once).
+    lease_failed: std::sync::atomic::AtomicBool,
     anonymous: bool,
     server_address: Mutex<String>,
     /// Open watches per user (for `max_watches_per_user`).
@@ -281,17 +297,67 @@ impl State {
         if self.clock == ClockMode::Real {
             let target = g.base_ms + self.wall_base.elapsed().as_millis() as i64;
             if target > g.cluster.now_ms() {
-                g.cluster.advance_to(target);
+                g.cluster.catch_up_to(target);
+            }
+            self.renew_clock_lease(g);
+        }
+    }
+
+    /// Real clock with a data dir: keep the clock's record ahead of virtual time when a
+    /// restart would otherwise begin before it (see [`CLOCK_LEASE`]).
+    fn renew_clock_lease(&self, g: &mut Inner) {
+        let now = g.cluster.now_ms();
+        if !self.persist
+            || g.cluster.persisted_clock_ms() - now >= CLOCK_LEASE_RENEW.as_millis() as i64
+        {
+            return;
+        }
+        // Without --start-time a restart begins at the wall clock: nothing to record while
+        // virtual time is not ahead of it.
+        if !self.fixed_start && now <= wall_now_ms() {
+            return;
+        }
+        match g
+            .cluster
+            .persist_clock(now + CLOCK_LEASE.as_millis() as i64)
+        {
+            Ok(()) => self
+                .lease_written
+                .store(true, std::sync::atomic::Ordering::Relaxed),
+            // Once: a failed write leaves the store unusable, and every later try fails too.
+            Err(e) => {
+                if !self
+                    .lease_failed
+                    .swap(true, std::sync::atomic::Ordering::Relaxed)
+                {
+                    tracing::error!(error = %e, "writing the virtual clock's record failed");
+                }
             }
         }
     }
 
-    /// Advance the virtual clock by `d` (runs every due timer and controller).
-    pub fn advance(&self, d: Duration) -> Time {
+    /// The real-clock tick: catch up with the wall clock (timers fire, controllers run) and
+    /// make a clock lease written since the last tick durable.
+    async fn tick(&self) {
+        self.with_cluster(|_| ());
+        if self
+            .lease_written
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+        {
+            if let Err(e) = self.flush_durable().await {
+                tracing::error!(error = %e, "storage flush of the virtual clock's record failed");
+            }
+        }
+    }
+
+    /// Advance the virtual clock by `d` (runs every due timer and controller); the clock's
+    /// record is written (flushed by the caller under group commit). `Err`: that write failed
+    /// (virtual time has moved all the same).
+    pub fn advance(&self, d: Duration) -> Result<Time, String> {
         self.with_cluster_inner(|g| {
-            g.cluster.advance(d);
+            let r = g.cluster.try_advance(d);
             g.base_ms += d.as_millis() as i64;
-            g.cluster.now()
+            r.map(|()| g.cluster.now())
         })
     }
 
@@ -347,6 +413,13 @@ impl State {
         }
         r
     }
+}
+
+/// The wall clock in ms since the epoch (0 if it is before 1970).
+fn wall_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// Parse a duration (humantime: `25h`, `1h30m`, `90s`, `8760h`; fractions such as `1.5h` are
@@ -486,6 +559,7 @@ async fn start_with(
     };
     let base_ms = cluster.now_ms();
     let cluster_now_ms = cluster.now_ms();
+    let fixed_start = args.start_time.is_some();
     let (changed, _) = tokio::sync::watch::channel(0u64);
     let state = Arc::new(State {
         inner: Mutex::new(Inner { cluster, base_ms }),
@@ -493,6 +567,10 @@ async fn start_with(
         ca_der: ca.cert_der.clone(),
         clock: args.clock,
         wall_base: Instant::now(),
+        persist,
+        fixed_start,
+        lease_written: false.into(),
+        lease_failed: false.into(),
         anonymous: args.anonymous_auth,
         server_address: Mutex::new(format!("{host}:{}", addr.port())),
         watches: Mutex::new(Default::default()),
@@ -510,7 +588,7 @@ async fn start_with(
             let mut tick = tokio::time::interval(REAL_CLOCK_TICK);
             loop {
                 tick.tick().await;
-                st.with_cluster(|_| ());
+                st.tick().await;
             }
         });
     }
@@ -1294,8 +1372,14 @@ fn clock(state: &State, head: &Head, who: &Identity, body: &[u8]) -> Response<Bo
             Ok(d) => d,
             Err(e) => return status_response(&Status::bad_request(e)),
         };
-        let now = state.advance(d);
-        return json_response(200, &json!({"now": now}), "application/json");
+        return match state.advance(d) {
+            Ok(now) => json_response(200, &json!({"now": now}), "application/json"),
+            // as a failed put is answered (`Cluster::put_json`)
+            Err(e) => {
+                tracing::error!(error = %e, "writing the virtual clock's record failed");
+                status_response(&Status::internal(format!("storage error: {e}")))
+            }
+        };
     }
     let now = state.with_cluster(|c| c.now());
     json_response(200, &json!({"now": now}), "application/json")
@@ -1913,7 +1997,10 @@ impl TestServer {
 
     /// Advance the virtual clock (runs every due timer and controller); returns the new now.
     pub fn advance(&self, d: Duration) -> Time {
-        self.state.advance(d)
+        self.state.advance(d).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "writing the virtual clock's record failed");
+            self.now()
+        })
     }
 
     /// Virtual now.
