@@ -787,6 +787,24 @@ fn text_response(code: u16, text: &str) -> Response<Body> {
         .expect("response")
 }
 
+/// A request line whose path has a malformed `%` escape: Go's `url.ParseRequestURI` fails in
+/// `readRequest`, and `conn.serve` answers before any handler (no Audit-Id, no Cache-Control)
+/// with a plain `400 Bad Request` and closes the connection (HTTP/1.x; `Connection` has no
+/// place in HTTP/2, where Go resets the stream instead).
+fn malformed_request_uri(version: hyper::Version) -> Response<Body> {
+    let mut b = Response::builder()
+        .status(400)
+        .header("Content-Type", "text/plain; charset=utf-8");
+    if version < hyper::Version::HTTP_2 {
+        b = b.header("Connection", "close");
+    }
+    tracing::info!(
+        code = 400,
+        "request with a malformed escape in its path refused"
+    );
+    b.body(full("400 Bad Request")).expect("response")
+}
+
 /// What one request needs from its headers.
 struct Head {
     method: String,
@@ -808,6 +826,9 @@ async fn handle(
 ) -> Response<Body> {
     let t0 = Instant::now();
     let (parts, body) = req.into_parts();
+    if routing::path_unescape(parts.uri.path()).is_none() {
+        return malformed_request_uri(parts.version);
+    }
     let hv = |n: &str| {
         parts
             .headers
@@ -818,7 +839,7 @@ async fn handle(
     };
     let head = Head {
         method: parts.method.as_str().to_string(),
-        // Go routes on the unescaped path (`URL.Path`); a malformed escape is left as sent.
+        // Go routes on the unescaped path (`URL.Path`); a malformed escape was refused above.
         path: routing::path_unescape(parts.uri.path())
             .unwrap_or_else(|| parts.uri.path().to_string()),
         raw_path: parts
