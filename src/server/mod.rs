@@ -102,11 +102,12 @@ pub enum LogFormat {
 /// `csrsim serve` options (the contract of issue 7).
 #[derive(clap::Args, Clone, Debug)]
 #[command(
-    after_help = "Exit status: 0 after SIGTERM or SIGINT (Ctrl-C): open watches are closed and every acknowledged write is already on disk; 1 when it cannot start — the data dir (not a directory, not writable, in use by another csrsim, a damaged or other-version store log, half a CA), the --listen address (in use, not local), a bad flag value or --token-auth-file — with one line on stderr naming the path or flag and the cause; 2 a command-line usage error."
+    after_help = "Exit status: 0 after SIGTERM or SIGINT (Ctrl-C): open watches are closed and every acknowledged write is already on disk (one received during start-up, such as a big data dir's loading, ends the process as soon as start-up is done, nothing half-written); 1 when it cannot start — the data dir (not a directory, not writable, in use by another csrsim, a damaged or other-version store log, half a CA), the --listen address (in use, not local), a bad flag value or --token-auth-file — with one line on stderr naming the path or flag and the cause; 2 a command-line usage error."
 )]
 pub struct ServeArgs {
-    /// Keep objects, the CA and the clock here, created if missing; admin.kubeconfig and
-    /// ca.crt are written here (default: objects in memory, files in a temporary directory).
+    /// Keep objects, the CA and the clock here, created if missing, and kept at exit;
+    /// admin.kubeconfig and ca.crt are written here (default: objects in memory, files in a
+    /// temporary directory, <tmp>/csrsim-<pid>, removed when the server exits).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Address to listen on; port 0 picks a free port.
@@ -1878,12 +1879,31 @@ pub fn run_serve(args: ServeArgs) -> i32 {
             std::env::temp_dir().join(format!("csrsim-{}", std::process::id())),
         ),
     };
-    if let Err(e) = crate::store::create_data_dir(&dir) {
-        eprintln!("csrsim serve: {e}");
-        return 1;
+    let code = serve_in(&rt, &args, &dir, persist);
+    // Dropping the runtime ends every task; the last Arc<State> drop closes the store.
+    drop(rt);
+    // Without --data-dir the directory is ours (admin.kubeconfig, ca.crt): gone with us.
+    if !persist {
+        if let Err(e) = std::fs::remove_dir_all(&dir) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(dir = %dir.display(), error = %e, "cannot remove the temporary directory");
+            }
+        }
     }
-    let code = rt.block_on(async {
-        let started = match start_serving(&args, &dir, persist).await {
+    code
+}
+
+fn serve_in(rt: &tokio::runtime::Runtime, args: &ServeArgs, dir: &Path, persist: bool) -> i32 {
+    rt.block_on(async {
+        // Caught from the start: a SIGTERM or SIGINT during start-up (a big data dir loading)
+        // ends the process once start-up is done, with exit 0, as one while serving does,
+        // instead of killing it half-way.
+        let mut stop = StopSignals::new();
+        if let Err(e) = crate::store::create_data_dir(dir) {
+            eprintln!("csrsim serve: {e}");
+            return 1;
+        }
+        let started = match start_serving(args, dir, persist).await {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("csrsim serve: {e}");
@@ -1896,35 +1916,59 @@ pub fn run_serve(args: ServeArgs) -> i32 {
         let _ = writeln!(out, "Admin kubeconfig: {}", started.kubeconfig_path.display());
         let _ = out.flush();
         tracing::info!(url = %started.url, kubeconfig = %started.kubeconfig_path.display(), clock = ?args.clock, "serving");
-        wait_for_signal().await;
+        stop.wait().await;
         tracing::info!("shutting down");
         drop(started);
         0
-    });
-    // Dropping the runtime ends every task; the last Arc<State> drop closes the store.
-    drop(rt);
-    code
+    })
 }
 
-async fn wait_for_signal() {
+/// SIGTERM and SIGINT, caught from the moment this is made (before that, either kills).
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    fn new() -> StopSignals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            StopSignals {
+                term: signal(SignalKind::terminate()).ok(),
+                int: signal(SignalKind::interrupt()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        StopSignals {}
+    }
+
+    async fn wait(&mut self) {
+        #[cfg(unix)]
+        {
+            async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
+                match s {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            if self.term.is_none() && self.int.is_none() {
                 let _ = tokio::signal::ctrl_c().await;
                 return;
             }
-        };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
+            tokio::select! {
+                _ = recv(&mut self.term) => {}
+                _ = recv(&mut self.int) => {}
+            }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
