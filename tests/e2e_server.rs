@@ -3306,3 +3306,160 @@ fn version_is_indented_for_every_client() {
         assert!(body.ends_with("\n}"), "{ua}: {body:?}");
     }
 }
+
+/// Records in `<data-dir>/wal/log` (each `len:u32le crc:u32le payload`; zeros end the log).
+fn log_records(dir: &std::path::Path) -> usize {
+    let b = std::fs::read(dir.join("wal/log")).unwrap();
+    let (mut i, mut n) = (8, 0);
+    while i + 8 <= b.len() {
+        let len = u32::from_le_bytes(b[i..i + 4].try_into().unwrap()) as usize;
+        if len == 0 {
+            break;
+        }
+        i += 8 + len;
+        n += 1;
+    }
+    n
+}
+
+/// `--clock real` with a data dir, idle: the clock's record is no longer appended at every
+/// 100 ms tick (601 records a minute before). While virtual time follows the wall clock
+/// nothing is written (a restart begins at the wall clock); after a warp the record is a
+/// lease a minute ahead, so that even a SIGKILL never makes the clock go back.
+#[test]
+fn real_clock_idle_writes_no_clock_records_and_never_goes_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "real"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let idle = log_records(d);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(log_records(d), idle, "records appended while idle");
+
+    s.advance("25h");
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let shown = s.clock();
+    let warped = log_records(d);
+    assert!(warped <= idle + 2, "{idle} → {warped} records");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(
+        log_records(d),
+        warped,
+        "records appended while idle after a warp"
+    );
+    drop(s); // SIGKILL
+
+    let s = Server::start(d, &["--clock", "real"]);
+    let resumed = s.clock();
+    assert!(resumed >= shown, "clock went back: {shown} → {resumed}");
+    let t = |x: &str| chrono_free_secs(x);
+    assert!(
+        t(&resumed) - t(&shown) <= 70,
+        "resumed more than the lease ahead: {shown} → {resumed}"
+    );
+}
+
+/// Seconds of an RFC 3339 `YYYY-MM-DDTHH:MM:SSZ` within a month's span (enough here).
+fn chrono_free_secs(s: &str) -> i64 {
+    let n = |r: std::ops::Range<usize>| s[r].parse::<i64>().unwrap();
+    ((n(8..10) * 24 + n(11..13)) * 60 + n(14..16)) * 60 + n(17..19)
+}
+
+/// A path with a malformed `%` escape: Go's server refuses the request line before any
+/// handler (`url.ParseRequestURI` in `readRequest`; `conn.serve` writes `HTTP/1.1 400 Bad
+/// Request`, `Content-Type: text/plain; charset=utf-8`, `Connection: close`, body `400 Bad
+/// Request`); it used to be routed as sent (a 404 Status here).
+#[test]
+fn malformed_percent_escape_in_path_is_gos_plain_400() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let (c, k) = s.admin_cert_files();
+    for path in [
+        format!("{C}/a%zz"),
+        format!("{C}/a%2"),
+        "/api%/v1".to_string(),
+    ] {
+        let o = std::process::Command::new("curl")
+            .args(["-s", "-S", "--http1.1", "-i", "--path-as-is", "--cacert"])
+            .arg(d.join("ca.crt"))
+            .arg("--cert")
+            .arg(&c)
+            .arg("--key")
+            .arg(&k)
+            .arg(format!("{}{path}", s.url))
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout).replace("\r\n", "\n");
+        let (head, body) = out.split_once("\n\n").unwrap_or((&out, ""));
+        let head = head.to_ascii_lowercase();
+        assert!(
+            head.starts_with("http/1.1 400 bad request\n"),
+            "{path}: {out}"
+        );
+        assert!(head.contains("\nconnection: close"), "{path}: {out}");
+        assert!(
+            head.contains("\ncontent-type: text/plain; charset=utf-8"),
+            "{path}: {out}"
+        );
+        assert!(!head.contains("audit-id"), "before any handler: {out}");
+        assert_eq!(body, "400 Bad Request", "{path}");
+    }
+    // well-formed escapes are still decoded and routed
+    let (code, body) = s.curl("GET", &format!("{C}/a%25b"), &[], None);
+    assert_eq!(code, 404, "{body}");
+    assert_eq!(status(&body)["reason"], "NotFound");
+}
+
+/// A clock record that cannot be written is answered as a failed put is (a 500 `storage
+/// error: …`, logged), not acknowledged with a 200 as if the clock were durable. The store
+/// log is made immutable (`chattr +i`: every write to it fails); skipped where chattr is
+/// not allowed.
+#[test]
+fn a_failed_clock_record_is_a_500_and_logged() {
+    struct Immutable(std::path::PathBuf);
+    impl Drop for Immutable {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("chattr")
+                .arg("-i")
+                .arg(&self.0)
+                .status();
+        }
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual", "--log-format", "json"]);
+    let log = d.join("wal/log");
+    let ok = std::process::Command::new("chattr")
+        .arg("+i")
+        .arg(&log)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|st| st.success());
+    if !ok {
+        eprintln!("skipped: chattr +i not allowed here");
+        return;
+    }
+    let _guard = Immutable(log);
+    let (code, body) = s.curl(
+        "POST",
+        "/sim/v1/clock",
+        &[],
+        Some(("application/json", br#"{"advance":"1h"}"#)),
+    );
+    assert_eq!(code, 500, "{body}");
+    let st = status(&body);
+    assert_eq!(st["reason"], "InternalError", "{body}");
+    assert!(
+        st["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Internal error occurred: storage error: "),
+        "{body}"
+    );
+    let log = s.log();
+    assert!(
+        log.contains("writing the virtual clock's record failed") && log.contains("ERROR"),
+        "{log}"
+    );
+}

@@ -359,3 +359,105 @@ fn a_damaged_sled_store_is_refused() {
         );
     }
 }
+
+/// Without --data-dir the server's files (admin.kubeconfig, ca.crt) go to `<tmp>/csrsim-<pid>`,
+/// which a clean exit removes (it used to stay behind); a --data-dir is kept.
+#[test]
+fn the_temporary_dir_is_removed_at_a_clean_exit() {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_csrsim"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--clock", "virtual"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let kubeconfig = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| l.strip_prefix("Admin kubeconfig: ").map(String::from))
+        .expect("kubeconfig line");
+    let dir = Path::new(&kubeconfig).parent().unwrap().to_path_buf();
+    assert_eq!(
+        dir.file_name().unwrap().to_string_lossy(),
+        format!("csrsim-{}", child.id())
+    );
+    assert!(dir.join("ca.crt").is_file());
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert!(!dir.exists(), "{} left behind", dir.display());
+
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let mut s = Server::start(&data, &["--clock", "virtual"]);
+    assert_eq!(s.stop(), Some(0));
+    assert!(data.join("admin.kubeconfig").is_file(), "--data-dir kept");
+}
+
+/// SIGTERM while a big data dir loads (before "Serving on"): exit 0 once start-up is done,
+/// the data intact (it used to kill the process: the handler was installed after start-up).
+#[test]
+fn sigterm_during_start_up_exits_0() {
+    use csrsim::store::{log_backend::LogBackend, Backend, Meta};
+    use std::sync::Arc;
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("data");
+    drop(Server::start(&dir, &["--clock", "virtual"]));
+    // A store log with many objects: its loading takes a while.
+    const N: u64 = 400_000;
+    let rv0 = {
+        let mut b = LogBackend::open(&dir).unwrap();
+        let (objects, meta) = b.load().unwrap();
+        let rv0 = meta
+            .map_or(0, |m| m.rv)
+            .max(objects.values().map(|(rv, _)| *rv).max().unwrap_or(0));
+        let writes: Vec<_> = (1..=N)
+            .map(|i| {
+                let json = format!(r#"{{"apiVersion":"v1","kind":"Secret","metadata":{{"name":"s-{i}","namespace":"bulk","resourceVersion":"{}"}}}}"#, rv0 + i);
+                (format!("core/secrets/bulk/s-{i}"), Some(Arc::new(json.into_bytes())))
+            })
+            .collect();
+        for (n, chunk) in writes.chunks(20_000).enumerate() {
+            let rv = rv0 + (n as u64 + 1) * chunk.len() as u64;
+            b.commit(chunk, Meta { rv, clock_ms: 0 }).unwrap();
+        }
+        rv0
+    };
+    let t = Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_csrsim"))
+        .args(["serve", "--data-dir"])
+        .arg(&dir)
+        .args(["--listen", "127.0.0.1:0", "--clock", "virtual"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(150));
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    eprintln!("stopped after {:?}; stdout: {stdout}", t.elapsed());
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    // nothing half-written: the next start serves every object
+    let s = Server::start(&dir, &["--clock", "virtual"]);
+    let (code, body) = s.curl(
+        "GET",
+        &format!("/api/v1/namespaces/bulk/secrets/s-{N}"),
+        &[],
+        None,
+    );
+    assert_eq!(code, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        v["metadata"]["resourceVersion"],
+        (rv0 + N).to_string(),
+        "{body}"
+    );
+}

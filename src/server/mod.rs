@@ -58,6 +58,14 @@ const YAML_UNMARSHAL_ERRORS: &str = "yaml: unmarshal errors:\n  ";
 pub const KUBE_GIT_VERSION: &str = "v1.33.0";
 /// Real-clock mode: how often virtual time catches up with the wall clock.
 pub const REAL_CLOCK_TICK: Duration = Duration::from_millis(100);
+/// Real-clock mode with a data dir, while virtual time is ahead of where a restart would
+/// begin (after a warp, or with `--start-time`): the clock's record is written this far
+/// ahead of virtual time (a lease), so that a restart, even after a crash, never resumes
+/// before a time the server has shown (it may resume up to this much later)...
+pub const CLOCK_LEASE: Duration = Duration::from_secs(60);
+/// ... and renewed when less than this is left: one record a minute at most while idle,
+/// none at all while virtual time follows the wall clock (a restart begins at the wall clock).
+pub const CLOCK_LEASE_RENEW: Duration = Duration::from_secs(10);
 /// Default cap on open client connections; further connections are closed at accept.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
 /// Default cap on concurrent watches per user; more get 429 TooManyRequests.
@@ -94,11 +102,12 @@ pub enum LogFormat {
 /// `csrsim serve` options (the contract of issue 7).
 #[derive(clap::Args, Clone, Debug)]
 #[command(
-    after_help = "Exit status: 0 after SIGTERM or SIGINT (Ctrl-C): open watches are closed and every acknowledged write is already on disk; 1 when it cannot start — the data dir (not a directory, not writable, in use by another csrsim, a damaged or other-version store log, half a CA), the --listen address (in use, not local), a bad flag value or --token-auth-file — with one line on stderr naming the path or flag and the cause; 2 a command-line usage error."
+    after_help = "Exit status: 0 after SIGTERM or SIGINT (Ctrl-C): open watches are closed and every acknowledged write is already on disk (one received during start-up, such as a big data dir's loading, ends the process as soon as start-up is done, nothing half-written); 1 when it cannot start — the data dir (not a directory, not writable, in use by another csrsim, a damaged or other-version store log, half a CA), the --listen address (in use, not local), a bad flag value or --token-auth-file — with one line on stderr naming the path or flag and the cause; 2 a command-line usage error."
 )]
 pub struct ServeArgs {
-    /// Keep objects, the CA and the clock here, created if missing; admin.kubeconfig and
-    /// ca.crt are written here (default: objects in memory, files in a temporary directory).
+    /// Keep objects, the CA and the clock here, created if missing, and kept at exit;
+    /// admin.kubeconfig and ca.crt are written here (default: objects in memory, files in a
+    /// temporary directory, <tmp>/csrsim-<pid>, removed when the server exits).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Address to listen on; port 0 picks a free port.
@@ -199,6 +208,14 @@ pub struct State {
     ca_der: Vec<u8>,
     clock: ClockMode,
     wall_base: Instant,
+    /// A data dir is kept (`--data-dir`): the clock's record matters (see [`CLOCK_LEASE`]).
+    persist: bool,
+    /// `--start-time` was given: a restart begins there, not at the wall clock.
+    fixed_start: bool,
+    /// A clock lease was written since the real-clock tick last flushed.
+    lease_written: std::sync::atomic::AtomicBool,
+    /// Writing a clock lease failed (logged once).
+    lease_failed: std::sync::atomic::AtomicBool,
     anonymous: bool,
     server_address: Mutex<String>,
     /// Open watches per user (for `max_watches_per_user`).
@@ -281,17 +298,67 @@ impl State {
         if self.clock == ClockMode::Real {
             let target = g.base_ms + self.wall_base.elapsed().as_millis() as i64;
             if target > g.cluster.now_ms() {
-                g.cluster.advance_to(target);
+                g.cluster.catch_up_to(target);
+            }
+            self.renew_clock_lease(g);
+        }
+    }
+
+    /// Real clock with a data dir: keep the clock's record ahead of virtual time when a
+    /// restart would otherwise begin before it (see [`CLOCK_LEASE`]).
+    fn renew_clock_lease(&self, g: &mut Inner) {
+        let now = g.cluster.now_ms();
+        if !self.persist
+            || g.cluster.persisted_clock_ms() - now >= CLOCK_LEASE_RENEW.as_millis() as i64
+        {
+            return;
+        }
+        // Without --start-time a restart begins at the wall clock: nothing to record while
+        // virtual time is not ahead of it.
+        if !self.fixed_start && now <= wall_now_ms() {
+            return;
+        }
+        match g
+            .cluster
+            .persist_clock(now + CLOCK_LEASE.as_millis() as i64)
+        {
+            Ok(()) => self
+                .lease_written
+                .store(true, std::sync::atomic::Ordering::Relaxed),
+            // Once: a failed write leaves the store unusable, and every later try fails too.
+            Err(e) => {
+                if !self
+                    .lease_failed
+                    .swap(true, std::sync::atomic::Ordering::Relaxed)
+                {
+                    tracing::error!(error = %e, "writing the virtual clock's record failed");
+                }
             }
         }
     }
 
-    /// Advance the virtual clock by `d` (runs every due timer and controller).
-    pub fn advance(&self, d: Duration) -> Time {
+    /// The real-clock tick: catch up with the wall clock (timers fire, controllers run) and
+    /// make a clock lease written since the last tick durable.
+    async fn tick(&self) {
+        self.with_cluster(|_| ());
+        if self
+            .lease_written
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+        {
+            if let Err(e) = self.flush_durable().await {
+                tracing::error!(error = %e, "storage flush of the virtual clock's record failed");
+            }
+        }
+    }
+
+    /// Advance the virtual clock by `d` (runs every due timer and controller); the clock's
+    /// record is written (flushed by the caller under group commit). `Err`: that write failed
+    /// (virtual time has moved all the same).
+    pub fn advance(&self, d: Duration) -> Result<Time, String> {
         self.with_cluster_inner(|g| {
-            g.cluster.advance(d);
+            let r = g.cluster.try_advance(d);
             g.base_ms += d.as_millis() as i64;
-            g.cluster.now()
+            r.map(|()| g.cluster.now())
         })
     }
 
@@ -347,6 +414,13 @@ impl State {
         }
         r
     }
+}
+
+/// The wall clock in ms since the epoch (0 if it is before 1970).
+fn wall_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// Parse a duration (humantime: `25h`, `1h30m`, `90s`, `8760h`; fractions such as `1.5h` are
@@ -486,6 +560,7 @@ async fn start_with(
     };
     let base_ms = cluster.now_ms();
     let cluster_now_ms = cluster.now_ms();
+    let fixed_start = args.start_time.is_some();
     let (changed, _) = tokio::sync::watch::channel(0u64);
     let state = Arc::new(State {
         inner: Mutex::new(Inner { cluster, base_ms }),
@@ -493,6 +568,10 @@ async fn start_with(
         ca_der: ca.cert_der.clone(),
         clock: args.clock,
         wall_base: Instant::now(),
+        persist,
+        fixed_start,
+        lease_written: false.into(),
+        lease_failed: false.into(),
         anonymous: args.anonymous_auth,
         server_address: Mutex::new(format!("{host}:{}", addr.port())),
         watches: Mutex::new(Default::default()),
@@ -510,7 +589,7 @@ async fn start_with(
             let mut tick = tokio::time::interval(REAL_CLOCK_TICK);
             loop {
                 tick.tick().await;
-                st.with_cluster(|_| ());
+                st.tick().await;
             }
         });
     }
@@ -709,6 +788,24 @@ fn text_response(code: u16, text: &str) -> Response<Body> {
         .expect("response")
 }
 
+/// A request line whose path has a malformed `%` escape: Go's `url.ParseRequestURI` fails in
+/// `readRequest`, and `conn.serve` answers before any handler (no Audit-Id, no Cache-Control)
+/// with a plain `400 Bad Request` and closes the connection (HTTP/1.x; `Connection` has no
+/// place in HTTP/2, where Go resets the stream instead).
+fn malformed_request_uri(version: hyper::Version) -> Response<Body> {
+    let mut b = Response::builder()
+        .status(400)
+        .header("Content-Type", "text/plain; charset=utf-8");
+    if version < hyper::Version::HTTP_2 {
+        b = b.header("Connection", "close");
+    }
+    tracing::info!(
+        code = 400,
+        "request with a malformed escape in its path refused"
+    );
+    b.body(full("400 Bad Request")).expect("response")
+}
+
 /// What one request needs from its headers.
 struct Head {
     method: String,
@@ -730,6 +827,9 @@ async fn handle(
 ) -> Response<Body> {
     let t0 = Instant::now();
     let (parts, body) = req.into_parts();
+    if routing::path_unescape(parts.uri.path()).is_none() {
+        return malformed_request_uri(parts.version);
+    }
     let hv = |n: &str| {
         parts
             .headers
@@ -740,7 +840,7 @@ async fn handle(
     };
     let head = Head {
         method: parts.method.as_str().to_string(),
-        // Go routes on the unescaped path (`URL.Path`); a malformed escape is left as sent.
+        // Go routes on the unescaped path (`URL.Path`); a malformed escape was refused above.
         path: routing::path_unescape(parts.uri.path())
             .unwrap_or_else(|| parts.uri.path().to_string()),
         raw_path: parts
@@ -1294,8 +1394,14 @@ fn clock(state: &State, head: &Head, who: &Identity, body: &[u8]) -> Response<Bo
             Ok(d) => d,
             Err(e) => return status_response(&Status::bad_request(e)),
         };
-        let now = state.advance(d);
-        return json_response(200, &json!({"now": now}), "application/json");
+        return match state.advance(d) {
+            Ok(now) => json_response(200, &json!({"now": now}), "application/json"),
+            // as a failed put is answered (`Cluster::put_json`)
+            Err(e) => {
+                tracing::error!(error = %e, "writing the virtual clock's record failed");
+                status_response(&Status::internal(format!("storage error: {e}")))
+            }
+        };
     }
     let now = state.with_cluster(|c| c.now());
     json_response(200, &json!({"now": now}), "application/json")
@@ -1773,12 +1879,31 @@ pub fn run_serve(args: ServeArgs) -> i32 {
             std::env::temp_dir().join(format!("csrsim-{}", std::process::id())),
         ),
     };
-    if let Err(e) = crate::store::create_data_dir(&dir) {
-        eprintln!("csrsim serve: {e}");
-        return 1;
+    let code = serve_in(&rt, &args, &dir, persist);
+    // Dropping the runtime ends every task; the last Arc<State> drop closes the store.
+    drop(rt);
+    // Without --data-dir the directory is ours (admin.kubeconfig, ca.crt): gone with us.
+    if !persist {
+        if let Err(e) = std::fs::remove_dir_all(&dir) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(dir = %dir.display(), error = %e, "cannot remove the temporary directory");
+            }
+        }
     }
-    let code = rt.block_on(async {
-        let started = match start_serving(&args, &dir, persist).await {
+    code
+}
+
+fn serve_in(rt: &tokio::runtime::Runtime, args: &ServeArgs, dir: &Path, persist: bool) -> i32 {
+    rt.block_on(async {
+        // Caught from the start: a SIGTERM or SIGINT during start-up (a big data dir loading)
+        // ends the process once start-up is done, with exit 0, as one while serving does,
+        // instead of killing it half-way.
+        let mut stop = StopSignals::new();
+        if let Err(e) = crate::store::create_data_dir(dir) {
+            eprintln!("csrsim serve: {e}");
+            return 1;
+        }
+        let started = match start_serving(args, dir, persist).await {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("csrsim serve: {e}");
@@ -1791,35 +1916,59 @@ pub fn run_serve(args: ServeArgs) -> i32 {
         let _ = writeln!(out, "Admin kubeconfig: {}", started.kubeconfig_path.display());
         let _ = out.flush();
         tracing::info!(url = %started.url, kubeconfig = %started.kubeconfig_path.display(), clock = ?args.clock, "serving");
-        wait_for_signal().await;
+        stop.wait().await;
         tracing::info!("shutting down");
         drop(started);
         0
-    });
-    // Dropping the runtime ends every task; the last Arc<State> drop closes the store.
-    drop(rt);
-    code
+    })
 }
 
-async fn wait_for_signal() {
+/// SIGTERM and SIGINT, caught from the moment this is made (before that, either kills).
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    fn new() -> StopSignals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            StopSignals {
+                term: signal(SignalKind::terminate()).ok(),
+                int: signal(SignalKind::interrupt()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        StopSignals {}
+    }
+
+    async fn wait(&mut self) {
+        #[cfg(unix)]
+        {
+            async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
+                match s {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            if self.term.is_none() && self.int.is_none() {
                 let _ = tokio::signal::ctrl_c().await;
                 return;
             }
-        };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
+            tokio::select! {
+                _ = recv(&mut self.term) => {}
+                _ = recv(&mut self.int) => {}
+            }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
@@ -1913,7 +2062,10 @@ impl TestServer {
 
     /// Advance the virtual clock (runs every due timer and controller); returns the new now.
     pub fn advance(&self, d: Duration) -> Time {
-        self.state.advance(d)
+        self.state.advance(d).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "writing the virtual clock's record failed");
+            self.now()
+        })
     }
 
     /// Virtual now.

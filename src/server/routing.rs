@@ -51,9 +51,10 @@ pub fn served_group_versions() -> Vec<(&'static str, &'static str)> {
 /// A request path as Go's `url.Parse` leaves it in `URL.Path`, which the apiserver routes and
 /// authorizes on (`RequestInfoFactory`, go-restful): `%XX` escapes decoded (`%3A` is `:`,
 /// `%20` a space, `%2F` a `/` that then separates segments), `+` kept (`url.PathUnescape`).
-/// `None` for a malformed escape (`%` not followed by two hex digits). Go's server refuses
-/// such a request before any handler (a plain-text 400); `serve` routes it as sent instead
-/// (real clients always escape `%`).
+/// `None` for a malformed escape (`%` not followed by two hex digits): Go's server refuses
+/// such a request line before any handler (`url.ParseRequestURI` in `readRequest`), as
+/// `serve` does (`malformed_request_uri` in `server/mod.rs`: a plain-text `400 Bad Request`,
+/// `Connection: close`).
 pub fn path_unescape(s: &str) -> Option<String> {
     if !s.contains('%') {
         return Some(s.to_string());

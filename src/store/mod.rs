@@ -140,6 +140,11 @@ pub struct Store {
     max_age_ms: i64,
     backend: Box<dyn Backend>,
     clock_ms: i64,
+    /// The clock of the last meta record committed (or loaded): a restart resumes at least
+    /// there. Every commit carries at least this clock, so a record written ahead of the
+    /// virtual clock (`csrsim serve --clock real`'s lease, [`Store::persist_clock`]) is not
+    /// lowered by the writes that follow it.
+    committed_clock_ms: i64,
     /// Σ [`entry_bytes`] over `objects`, kept as they change: compaction is due when the
     /// log holds mostly superseded records, not merely when it grows.
     live_bytes: u64,
@@ -189,6 +194,7 @@ impl Store {
             max_age_ms,
             backend,
             clock_ms: meta.clock_ms,
+            committed_clock_ms: meta.clock_ms,
             live_bytes,
         })
     }
@@ -256,15 +262,32 @@ impl Store {
         self.clock_ms = clock_ms;
         self.compact(clock_ms);
         if durable {
-            self.backend.commit(
-                &[],
-                Meta {
-                    rv: self.rv,
-                    clock_ms,
-                },
-            )?;
+            self.persist_clock(clock_ms)?;
         }
         Ok(())
+    }
+
+    /// Commit a record of the clock alone (no resourceVersion), so that a restart resumes at
+    /// `clock_ms` or later; `clock_ms` may be ahead of the virtual clock (a lease). Nothing is
+    /// written when the last record already holds as much.
+    pub fn persist_clock(&mut self, clock_ms: i64) -> Result<(), String> {
+        if clock_ms <= self.committed_clock_ms {
+            return Ok(());
+        }
+        self.backend.commit(
+            &[],
+            Meta {
+                rv: self.rv,
+                clock_ms,
+            },
+        )?;
+        self.committed_clock_ms = clock_ms;
+        Ok(())
+    }
+
+    /// The clock of the last meta record committed (see [`Store::persist_clock`]).
+    pub fn committed_clock_ms(&self) -> i64 {
+        self.committed_clock_ms
     }
 
     /// Allocate the next resourceVersion (for an object about to be written).
@@ -285,11 +308,12 @@ impl Store {
             &[(key.to_string(), Some(bytes.clone()))],
             Meta {
                 rv,
-                clock_ms: now_ms,
+                clock_ms: now_ms.max(self.committed_clock_ms),
             },
         )?;
         self.rv = rv;
         self.clock_ms = now_ms;
+        self.committed_clock_ms = self.committed_clock_ms.max(now_ms);
         let prev = self
             .objects
             .insert(key.to_string(), (rv, bytes.clone()))
@@ -323,11 +347,12 @@ impl Store {
             &[(key.to_string(), None)],
             Meta {
                 rv,
-                clock_ms: now_ms,
+                clock_ms: now_ms.max(self.committed_clock_ms),
             },
         )?;
         self.rv = rv;
         self.clock_ms = now_ms;
+        self.committed_clock_ms = self.committed_clock_ms.max(now_ms);
         let prev = self.objects.remove(key).map(|(_, b)| b);
         if let Some(p) = &prev {
             self.live_bytes -= entry_bytes(key, p);
@@ -350,7 +375,7 @@ impl Store {
         if self.backend.wants_compaction(self.live_bytes) {
             let meta = Meta {
                 rv: self.rv,
-                clock_ms: self.clock_ms,
+                clock_ms: self.clock_ms.max(self.committed_clock_ms),
             };
             let _ = self.backend.compact(
                 &mut self

@@ -174,8 +174,54 @@ impl Cluster {
         self.advance_to(target);
     }
 
-    /// Advance virtual time to `t_ms` (never backwards).
+    /// Advance virtual time to `t_ms` (never backwards) and record the clock durably, so that
+    /// a restart resumes at least there. A failed record is in the trace
+    /// (`clock-record-failed`); [`Cluster::try_advance_to`] returns it instead.
     pub fn advance_to(&mut self, t_ms: i64) {
+        if let Err(e) = self.try_advance_to(t_ms) {
+            self.trace("clock-record-failed", json!({"error": e}));
+        }
+    }
+
+    /// [`Cluster::advance`], failing when the clock's record cannot be written (a storage
+    /// error, as a failed put is): virtual time has moved all the same.
+    pub fn try_advance(&mut self, d: Duration) -> Result<(), String> {
+        let target = self.clock_ms.saturating_add(d.as_millis() as i64);
+        self.try_advance_to(target)
+    }
+
+    /// [`Cluster::advance_to`], failing when the clock's record cannot be written.
+    pub fn try_advance_to(&mut self, t_ms: i64) -> Result<(), String> {
+        if self.move_clock_to(t_ms) {
+            self.store.set_clock(self.clock_ms, true)?;
+        }
+        Ok(())
+    }
+
+    /// Advance virtual time to `t_ms` as [`Cluster::advance_to`] does, without a record of
+    /// the clock (writes made on the way still carry it): `csrsim serve --clock real`'s
+    /// catch-up with the wall clock, which calls [`Cluster::persist_clock`] when the clock
+    /// must be durable.
+    pub fn catch_up_to(&mut self, t_ms: i64) {
+        if self.move_clock_to(t_ms) {
+            // the event window's age limit only: no record
+            let _ = self.store.set_clock(self.clock_ms, false);
+        }
+    }
+
+    /// Record durably that a restart must resume at `at_least_ms` or later (which may be ahead
+    /// of now: a lease). Nothing is written when the last record already says as much.
+    pub fn persist_clock(&mut self, at_least_ms: i64) -> Result<(), String> {
+        self.store.persist_clock(at_least_ms.max(self.clock_ms))
+    }
+
+    /// The clock a restart resumes at (at least): that of the store's last record.
+    pub fn persisted_clock_ms(&self) -> i64 {
+        self.store.committed_clock_ms()
+    }
+
+    /// Move the clock to `t_ms`, running every timer due on the way; whether it moved.
+    fn move_clock_to(&mut self, t_ms: i64) -> bool {
         let from = self.clock_ms;
         self.settle();
         while let Some(at) = self.next_due(t_ms) {
@@ -188,9 +234,7 @@ impl Cluster {
         if t_ms > self.clock_ms {
             self.clock_ms = t_ms;
         }
-        if self.clock_ms != from {
-            let _ = self.store.set_clock(self.clock_ms, true);
-        }
+        self.clock_ms != from
     }
 
     /// The time of the next timer of a running controller (or of a namespace waiting for the
