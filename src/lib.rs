@@ -38,6 +38,7 @@ pub mod lookup;
 pub mod pki;
 pub mod registry;
 pub mod remote;
+pub mod rlimit;
 pub mod scenario;
 pub mod server;
 pub mod signer;

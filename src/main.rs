@@ -38,6 +38,8 @@ enum Command {
 
 fn main() -> ExitCode {
     csrsim::allocator::slow_memory_purge();
+    // As a Go program would (kube-apiserver, etcd): a failure leaves the limit as it was.
+    let _ = csrsim::rlimit::raise_open_files();
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => ExitCode::from(csrsim::scenario::run_cli(args).clamp(0, 255) as u8),

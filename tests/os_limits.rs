@@ -1,8 +1,11 @@
-//! `csrsim serve` on a disk that fills up: writes go on while a record still fits (the store
-//! log's preallocation ahead of the records gives way first), a write that does not fit is a
-//! 500 that leaves the server serving, and every acknowledged write is there after a restart.
-//! The disk is simulated with the server's `RLIMIT_FSIZE` (writes past it fail with EFBIG,
-//! as writes to a full disk fail with ENOSPC; `SIGXFSZ` is ignored so the write returns).
+//! `csrsim serve` at the operating system's limits.
+//! - Open files: the soft limit is raised to the hard one at start, as every Go program does
+//!   (kube-apiserver included), so a low soft limit does not cap connections.
+//! - A disk that fills up: writes go on while a record still fits (the store log's
+//!   preallocation ahead of the records gives way first), a write that does not fit is a 500
+//!   that leaves the server serving, and every acknowledged write is there after a restart.
+//!   The disk is simulated with the server's `RLIMIT_FSIZE` (writes past it fail with EFBIG,
+//!   as writes to a full disk fail with ENOSPC; `SIGXFSZ` is ignored so the write returns).
 #![allow(clippy::disallowed_methods)] // edge: tests use the wall clock
 
 mod server_support;
@@ -31,6 +34,73 @@ fn csr_body(i: usize) -> String {
                  "signerName": "example.com/filler", "usages": ["client auth"]}
     })
     .to_string()
+}
+
+/// `Max open files` of a process: (soft, hard).
+fn open_files_limit(pid: u32) -> (String, String) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap()
+        .to_string();
+    let mut f = line["Max open files".len()..].split_whitespace();
+    (f.next().unwrap().into(), f.next().unwrap().into())
+}
+
+#[test]
+fn open_files_soft_limit_is_raised_to_the_hard_limit() {
+    const SOFT: u64 = 256;
+    const CONNECTIONS: usize = 400;
+    let mut hard = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one rlimit through a valid pointer.
+    assert_eq!(
+        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut hard) },
+        0
+    );
+    let hard = hard.rlim_max.min(8192);
+    assert!(
+        hard as usize > CONNECTIONS + 200,
+        "hard limit {hard} too low for this test"
+    );
+    let d = tempfile::tempdir().unwrap();
+    let s = Server::start_with(d.path(), &["--clock", "virtual"], move |cmd| {
+        // SAFETY: setrlimit is async-signal-safe, called in the child between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                let l = libc::rlimit {
+                    rlim_cur: SOFT,
+                    rlim_max: hard,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &l) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    });
+    let pid = s.child.as_ref().unwrap().id();
+    assert_eq!(
+        open_files_limit(pid),
+        (hard.to_string(), hard.to_string()),
+        "the server's open-files limit"
+    );
+    // More idle connections than the soft limit it was started with, then a request.
+    let port = s.url.rsplit(':').next().unwrap().trim_end_matches('/');
+    let idle: Vec<std::net::TcpStream> = (0..CONNECTIONS)
+        .map(|_| std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap())
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(
+        s.curl("GET", "/readyz", &["--max-time", "10"], None),
+        (200, "ok".to_string()),
+        "a request after {CONNECTIONS} idle connections; log: {}",
+        s.log()
+    );
+    drop(idle);
 }
 
 #[test]
