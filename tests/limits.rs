@@ -33,6 +33,18 @@ fn defaults_are_documented_values() {
     assert_eq!(a.max_watches_per_user, 1024);
     assert_eq!(a.max_list_limit, 10_000);
     assert_eq!(csrsim::server::negotiation::MAX_BODY_BYTES, 3 * 1024 * 1024);
+    assert_eq!(a.tls_handshake_timeout, Duration::from_secs(32));
+    assert_eq!(a.http1_head_timeout, Duration::from_secs(90));
+    // and the command line's defaults are the same (they are not flags)
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+    let cli = Cli::parse_from(["csrsim"]);
+    assert_eq!(cli.serve.tls_handshake_timeout, Duration::from_secs(32));
+    assert_eq!(cli.serve.http1_head_timeout, Duration::from_secs(90));
 }
 
 #[test]
@@ -216,5 +228,110 @@ fn list_limit_above_the_cap_is_lowered_and_continues() {
             .unwrap();
         let (n, cont) = get(&serde_json::from_slice(&r.body).unwrap());
         assert_eq!((n, cont.as_str()), (5, ""));
+    });
+}
+
+/// Read until the peer closes (or `limit` passes): what it sent, and how long it took.
+async fn read_to_close(s: &mut tokio::net::TcpStream, limit: Duration) -> (Vec<u8>, Duration) {
+    use tokio::io::AsyncReadExt;
+    let t0 = Instant::now();
+    let mut got = Vec::new();
+    let r = tokio::time::timeout(limit, s.read_to_end(&mut got)).await;
+    assert!(r.is_ok(), "still open after {limit:?}; got {got:?}");
+    (got, t0.elapsed())
+}
+
+/// Connections that never become a request end in bounded time, as on kube-apiserver: Go's
+/// answer to plain HTTP on the TLS port, a close for other non-TLS bytes, the TLS handshake
+/// bounded by the `ReadHeaderTimeout` (32 s, shortened here to 1 s), an HTTP/1.1 head that
+/// never completes bounded by the idle timeout (90 s, here 1 s); the server serves on.
+#[test]
+fn connections_that_never_make_a_request_are_closed_in_bounded_time() {
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::TcpStream;
+    let short = Duration::from_secs(1);
+    let (_srv, tls, addr) = server(|a| {
+        a.tls_handshake_timeout = short;
+        a.http1_head_timeout = short;
+    });
+    rt().block_on(async {
+        let bound = Duration::from_secs(10);
+        // plain HTTP on the TLS port: Go's net/http answer, then a close, at once
+        for start in [
+            "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+            "POST /api HTTP/1.1\r\n",
+            "OPTIONS * HTTP/1.1\r\n\r\n",
+        ] {
+            let mut s = TcpStream::connect(&addr).await.unwrap();
+            s.write_all(start.as_bytes()).await.unwrap();
+            let (got, took) = read_to_close(&mut s, bound).await;
+            assert_eq!(
+                String::from_utf8_lossy(&got),
+                "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n",
+                "{start:?}"
+            );
+            assert!(took < short, "{start:?}: answered after {took:?}");
+        }
+        // other bytes that are not TLS: closed without an answer (Go logs a handshake error)
+        for start in [
+            &b"hello world"[..],
+            b"\x80\x2e\x01\x03\x01",
+            b"PATCH /x HTTP/1.1\r\n\r\n",
+        ] {
+            let mut s = TcpStream::connect(&addr).await.unwrap();
+            s.write_all(start).await.unwrap();
+            let (got, _) = read_to_close(&mut s, bound).await;
+            assert!(got.is_empty(), "{start:?}: answered {got:?}");
+        }
+        // silent, or a ClientHello cut short: closed once the handshake time is up
+        for start in [&b""[..], b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"] {
+            let mut s = TcpStream::connect(&addr).await.unwrap();
+            s.write_all(start).await.unwrap();
+            let (_, took) = read_to_close(&mut s, bound).await;
+            assert!(
+                took >= short - Duration::from_millis(50),
+                "{start:?}: closed after {took:?}"
+            );
+        }
+        // slowloris over TLS: a head that never ends, a byte at a time, is closed in time
+        let mut c = Conn::connect(&addr, Some(&tls)).await.unwrap();
+        c.send_raw(b"GET /readyz HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        let t0 = Instant::now();
+        let dripping = async {
+            loop {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                if c.send_raw(b"X").await.is_err() {
+                    return;
+                }
+            }
+        };
+        assert!(
+            tokio::time::timeout(bound, dripping).await.is_ok(),
+            "a head dripping for {bound:?} was never cut"
+        );
+        assert!(t0.elapsed() >= short - Duration::from_millis(50));
+        // an idle keep-alive connection is closed after the same time
+        let mut c = Conn::connect(&addr, Some(&tls)).await.unwrap();
+        let r = c
+            .request("GET", "/readyz", "text/plain", b"")
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200);
+        tokio::time::sleep(short + Duration::from_millis(500)).await;
+        assert!(
+            c.request("GET", "/readyz", "text/plain", b"")
+                .await
+                .is_err(),
+            "idle connection kept"
+        );
+        // and the server serves on
+        let mut c = Conn::connect(&addr, Some(&tls)).await.unwrap();
+        let r = c
+            .request("GET", "/readyz", "text/plain", b"")
+            .await
+            .unwrap();
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"ok"[..]));
     });
 }

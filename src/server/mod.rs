@@ -68,6 +68,25 @@ pub const CLOCK_LEASE: Duration = Duration::from_secs(60);
 pub const CLOCK_LEASE_RENEW: Duration = Duration::from_secs(10);
 /// Default cap on open client connections; further connections are closed at accept.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
+/// kube-apiserver's `ReadHeaderTimeout` (`SecureServingInfo.Serve`, 32 s, "just shy of
+/// requestTimeoutUpperBound"). Go's server also bounds the TLS handshake by it
+/// (`tlsHandshakeTimeout`: the smallest of its read/header/write timeouts): a connection
+/// whose handshake has not finished by then is closed.
+pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(32);
+/// kube-apiserver's `IdleTimeout` (90 s): how long an HTTP/1.1 connection may wait for the
+/// whole head of its next request before it is closed. hyper has one timer where Go has two
+/// (idle, then 32 s for the head once it starts): a slow head gets the idle time too, so
+/// no connection Go keeps alive is closed sooner, and none is kept forever.
+pub const HTTP1_HEAD_TIMEOUT: Duration = Duration::from_secs(90);
+/// What Go's `net/http` writes, then closes, when the first record of a TLS connection is a
+/// plain HTTP request (`conn.serve`); kubectl shows its body.
+const PLAIN_HTTP_ANSWER: &[u8] =
+    b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+/// `tlsRecordHeaderLooksLikeHTTP`: the five first bytes Go answers that way (any other
+/// non-TLS start is closed without an answer).
+const PLAIN_HTTP_STARTS: [&[u8; 5]; 5] = [b"GET /", b"HEAD ", b"POST ", b"PUT /", b"OPTIO"];
+/// The TLS record type a ClientHello comes in (handshake).
+const TLS_HANDSHAKE_RECORD: u8 = 0x16;
 /// Default cap on concurrent watches per user; more get 429 TooManyRequests.
 pub const DEFAULT_MAX_WATCHES_PER_USER: usize = 1024;
 /// Default cap on a list page: a `limit` above it is lowered to it (the client follows
@@ -161,6 +180,12 @@ pub struct ServeArgs {
     /// HTTP/2 streams a client may open on one connection; 0 is kube-apiserver's default, 100.
     #[arg(long, default_value_t = 0)]
     pub http2_max_streams_per_connection: u32,
+    /// [`TLS_HANDSHAKE_TIMEOUT`]; not a flag (kube-apiserver has none), shortened by tests.
+    #[arg(skip = TLS_HANDSHAKE_TIMEOUT)]
+    pub tls_handshake_timeout: Duration,
+    /// [`HTTP1_HEAD_TIMEOUT`]; not a flag, shortened by tests.
+    #[arg(skip = HTTP1_HEAD_TIMEOUT)]
+    pub http1_head_timeout: Duration,
 }
 
 impl ServeArgs {
@@ -183,6 +208,8 @@ impl ServeArgs {
             authorization_mode: "Node,RBAC".into(),
             http2_max_streams_per_connection: 0,
             namespace_deletion_delay: "1s".into(),
+            tls_handshake_timeout: TLS_HANDSHAKE_TIMEOUT,
+            http1_head_timeout: HTTP1_HEAD_TIMEOUT,
         }
     }
 
@@ -595,6 +622,7 @@ async fn start_with(
     }
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls_config));
     let http2_streams = args.http2_max_streams();
+    let (handshake_timeout, head_timeout) = (args.tls_handshake_timeout, args.http1_head_timeout);
     let st = state.clone();
     let conns = Arc::new(tokio::sync::Semaphore::new(args.max_connections));
     tokio::spawn(async move {
@@ -614,7 +642,15 @@ async fn start_with(
             let st = st.clone();
             tokio::spawn(async move {
                 let _permit = permit;
-                let Ok(tls_stream) = acceptor.accept(tcp).await else {
+                let handshake = async move {
+                    let mut tcp = tcp;
+                    if !starts_as_tls(&mut tcp).await {
+                        return None;
+                    }
+                    acceptor.accept(tcp).await.ok()
+                };
+                let Ok(Some(tls_stream)) = tokio::time::timeout(handshake_timeout, handshake).await
+                else {
                     return;
                 };
                 // The certificate's checks and identity, once per connection.
@@ -632,6 +668,9 @@ async fn start_with(
                 let mut conn = hyper_util::server::conn::auto::Builder::new(
                     hyper_util::rt::TokioExecutor::new(),
                 );
+                conn.http1()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(head_timeout);
                 // kube-apiserver's HTTP/2 settings (see DEFAULT_HTTP2_MAX_STREAMS)
                 conn.http2()
                     .max_concurrent_streams(http2_streams)
@@ -666,6 +705,28 @@ async fn start_with(
         ca_pem: ca.cert_pem,
         state,
     })
+}
+
+/// Whether a new connection starts as TLS does (its first byte a handshake record). One that
+/// does not can never be served, as Go's TLS stack fails on the first record header: a plain
+/// HTTP request gets Go's 400 ([`PLAIN_HTTP_ANSWER`]), anything else is closed.
+async fn starts_as_tls(tcp: &mut tokio::net::TcpStream) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut first = [0u8; 1];
+    if !matches!(tcp.peek(&mut first).await, Ok(1)) {
+        return false;
+    }
+    if first[0] == TLS_HANDSHAKE_RECORD {
+        return true;
+    }
+    // Go reads the whole 5-byte record header before it judges.
+    let mut header = [0u8; 5];
+    if tcp.read_exact(&mut header).await.is_ok() && PLAIN_HTTP_STARTS.iter().any(|p| **p == header)
+    {
+        let _ = tcp.write_all(PLAIN_HTTP_ANSWER).await;
+        let _ = tcp.shutdown().await;
+    }
+    false
 }
 
 /// Give the memory freed by the start-up work (loading the store, the controllers' initial
