@@ -35,6 +35,7 @@ fn defaults_are_documented_values() {
     assert_eq!(csrsim::server::negotiation::MAX_BODY_BYTES, 3 * 1024 * 1024);
     assert_eq!(a.tls_handshake_timeout, Duration::from_secs(32));
     assert_eq!(a.http1_head_timeout, Duration::from_secs(90));
+    assert_eq!(a.idle_timeout, Duration::from_secs(90));
     // and the command line's defaults are the same (they are not flags)
     use clap::Parser;
     #[derive(Parser)]
@@ -45,6 +46,7 @@ fn defaults_are_documented_values() {
     let cli = Cli::parse_from(["csrsim"]);
     assert_eq!(cli.serve.tls_handshake_timeout, Duration::from_secs(32));
     assert_eq!(cli.serve.http1_head_timeout, Duration::from_secs(90));
+    assert_eq!(cli.serve.idle_timeout, Duration::from_secs(90));
 }
 
 #[test]
@@ -253,6 +255,7 @@ fn connections_that_never_make_a_request_are_closed_in_bounded_time() {
     let (_srv, tls, addr) = server(|a| {
         a.tls_handshake_timeout = short;
         a.http1_head_timeout = short;
+        a.idle_timeout = short;
     });
     rt().block_on(async {
         let bound = Duration::from_secs(10);
@@ -293,6 +296,15 @@ fn connections_that_never_make_a_request_are_closed_in_bounded_time() {
                 "{start:?}: closed after {took:?}"
             );
         }
+        // a TLS connection that never sends a byte: closed once the head time is up
+        let mut c = Conn::connect(&addr, Some(&tls)).await.unwrap();
+        let t0 = Instant::now();
+        let r = tokio::time::timeout(bound, c.response()).await;
+        assert!(
+            matches!(r, Ok(Err(_))),
+            "a silent TLS connection was kept {bound:?}"
+        );
+        assert!(t0.elapsed() >= short - Duration::from_millis(50));
         // slowloris over TLS: a head that never ends, a byte at a time, is closed in time
         let mut c = Conn::connect(&addr, Some(&tls)).await.unwrap();
         c.send_raw(b"GET /readyz HTTP/1.1\r\nHost: x\r\n")
@@ -325,6 +337,23 @@ fn connections_that_never_make_a_request_are_closed_in_bounded_time() {
                 .await
                 .is_err(),
             "idle connection kept"
+        );
+        // an HTTP/2 connection: kept while a stream (a watch) is open, shut down (GOAWAY)
+        // once it has had no stream for the idle time
+        use csrsim::bench::client::{connect_h2, start_h2_stream};
+        let mut send = connect_h2(&addr, &tls).await.unwrap();
+        let (code, watch) = start_h2_stream(&mut send, &format!("{CSRS}?watch=true"))
+            .await
+            .unwrap();
+        assert_eq!(code, 200);
+        tokio::time::sleep(short * 2).await;
+        let (code, _) = start_h2_stream(&mut send, "/readyz").await.unwrap();
+        assert_eq!(code, 200, "a connection with a watch open is not idle");
+        drop(watch); // the client cancels the watch stream
+        tokio::time::sleep(short * 2 + Duration::from_millis(500)).await;
+        assert!(
+            start_h2_stream(&mut send, "/readyz").await.is_err(),
+            "an HTTP/2 connection without streams was kept past the idle time"
         );
         // and the server serves on
         let mut c = Conn::connect(&addr, Some(&tls)).await.unwrap();

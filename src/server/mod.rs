@@ -21,6 +21,7 @@ pub mod auth;
 pub mod deadline;
 pub mod durability;
 pub mod health;
+pub mod idle;
 pub mod kubeconfig;
 pub mod negotiation;
 pub mod openapi;
@@ -78,6 +79,12 @@ pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(32);
 /// (idle, then 32 s for the head once it starts): a slow head gets the idle time too, so
 /// no connection Go keeps alive is closed sooner, and none is kept forever.
 pub const HTTP1_HEAD_TIMEOUT: Duration = Duration::from_secs(90);
+/// kube-apiserver's `IdleTimeout`: a connection (HTTP/1.1 or HTTP/2) with no request in
+/// flight for this long is shut down gracefully — an HTTP/2 one with a GOAWAY, one still
+/// silent after its handshake at once (`idle.rs`).
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long a connection being shut down for idleness may take to close before it is dropped.
+const IDLE_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// What Go's `net/http` writes, then closes, when the first record of a TLS connection is a
 /// plain HTTP request (`conn.serve`); kubectl shows its body.
 const PLAIN_HTTP_ANSWER: &[u8] =
@@ -186,6 +193,9 @@ pub struct ServeArgs {
     /// [`HTTP1_HEAD_TIMEOUT`]; not a flag, shortened by tests.
     #[arg(skip = HTTP1_HEAD_TIMEOUT)]
     pub http1_head_timeout: Duration,
+    /// [`IDLE_TIMEOUT`]; not a flag, shortened by tests.
+    #[arg(skip = IDLE_TIMEOUT)]
+    pub idle_timeout: Duration,
 }
 
 impl ServeArgs {
@@ -210,6 +220,7 @@ impl ServeArgs {
             namespace_deletion_delay: "1s".into(),
             tls_handshake_timeout: TLS_HANDSHAKE_TIMEOUT,
             http1_head_timeout: HTTP1_HEAD_TIMEOUT,
+            idle_timeout: IDLE_TIMEOUT,
         }
     }
 
@@ -623,6 +634,7 @@ async fn start_with(
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls_config));
     let http2_streams = args.http2_max_streams();
     let (handshake_timeout, head_timeout) = (args.tls_handshake_timeout, args.http1_head_timeout);
+    let idle_timeout = args.idle_timeout;
     let st = state.clone();
     let conns = Arc::new(tokio::sync::Semaphore::new(args.max_connections));
     tokio::spawn(async move {
@@ -660,10 +672,20 @@ async fn start_with(
                     .peer_certificates()
                     .and_then(|c| c.first())
                     .map(|c| Arc::new(auth::ConnCert::new(c.to_vec(), &st.ca_der)));
+                let activity = idle::Activity::new();
+                let requests = activity.clone();
                 let svc = hyper::service::service_fn(move |req| {
                     let st = st.clone();
                     let cert = cert.clone();
-                    async move { Ok::<_, Infallible>(handle(st, req, cert).await) }
+                    let in_flight = requests.begin();
+                    async move {
+                        let (parts, inner) = handle(st, req, cert).await.into_parts();
+                        let body = idle::Tracked {
+                            inner,
+                            _in_flight: in_flight,
+                        };
+                        Ok::<_, Infallible>(Response::from_parts(parts, body))
+                    }
                 });
                 let mut conn = hyper_util::server::conn::auto::Builder::new(
                     hyper_util::rt::TokioExecutor::new(),
@@ -679,9 +701,30 @@ async fn start_with(
                     .initial_connection_window_size(
                         HTTP2_RESOURCE_BODY_99_PERCENTILE.saturating_mul(http2_streams),
                     );
-                let _ = conn
-                    .serve_connection(hyper_util::rt::TokioIo::new(tls_stream), svc)
-                    .await;
+                let served = conn.serve_connection(hyper_util::rt::TokioIo::new(tls_stream), svc);
+                tokio::pin!(served);
+                // kube-apiserver's IdleTimeout: shut an idle connection down gracefully, then
+                // give it a bounded time to finish.
+                let mut shutting = false;
+                loop {
+                    let wait = if shutting {
+                        IDLE_SHUTDOWN_GRACE
+                    } else {
+                        activity.idle_deadline_in(idle_timeout)
+                    };
+                    tokio::select! {
+                        _ = served.as_mut() => break,
+                        _ = tokio::time::sleep(wait) => {
+                            if shutting {
+                                break;
+                            }
+                            if activity.idle_deadline_in(idle_timeout).is_zero() {
+                                served.as_mut().graceful_shutdown();
+                                shutting = true;
+                            }
+                        }
+                    }
+                }
             });
         }
     });
