@@ -36,6 +36,31 @@ fn csr_body(i: usize) -> String {
     .to_string()
 }
 
+/// Start the child under `resource` limited to (`soft`, `hard`), with `SIGXFSZ` ignored (so a
+/// write past `RLIMIT_FSIZE` fails with EFBIG instead of killing it).
+fn limit_child(
+    cmd: &mut std::process::Command,
+    resource: libc::__rlimit_resource_t,
+    soft: u64,
+    hard: u64,
+) {
+    // SAFETY: signal and setrlimit are async-signal-safe calls made in the child between fork
+    // and exec, touching no memory of the parent.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let l = libc::rlimit {
+                rlim_cur: soft,
+                rlim_max: hard,
+            };
+            if libc::setrlimit(resource, &l) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 /// `Max open files` of a process: (soft, hard).
 fn open_files_limit(pid: u32) -> (String, String) {
     let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
@@ -67,20 +92,8 @@ fn open_files_soft_limit_is_raised_to_the_hard_limit() {
         "hard limit {hard} too low for this test"
     );
     let d = tempfile::tempdir().unwrap();
-    let s = Server::start_with(d.path(), &["--clock", "virtual"], move |cmd| {
-        // SAFETY: setrlimit is async-signal-safe, called in the child between fork and exec.
-        unsafe {
-            cmd.pre_exec(move || {
-                let l = libc::rlimit {
-                    rlim_cur: SOFT,
-                    rlim_max: hard,
-                };
-                if libc::setrlimit(libc::RLIMIT_NOFILE, &l) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+    let s = Server::start_with(d.path(), &["--clock", "virtual"], |cmd| {
+        limit_child(cmd, libc::RLIMIT_NOFILE, SOFT, hard)
     });
     let pid = s.child.as_ref().unwrap().id();
     assert_eq!(
@@ -107,22 +120,8 @@ fn open_files_soft_limit_is_raised_to_the_hard_limit() {
 fn a_full_disk_refuses_only_what_does_not_fit_and_loses_nothing_acknowledged() {
     let d = tempfile::tempdir().unwrap();
     let limit = FILE_LIMIT;
-    let mut s = Server::start_with(d.path(), &["--clock", "virtual"], move |cmd| {
-        // SAFETY: setrlimit and signal are async-signal-safe calls made in the child between
-        // fork and exec, touching no memory of the parent.
-        unsafe {
-            cmd.pre_exec(move || {
-                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-                let l = libc::rlimit {
-                    rlim_cur: limit,
-                    rlim_max: limit,
-                };
-                if libc::setrlimit(libc::RLIMIT_FSIZE, &l) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+    let mut s = Server::start_with(d.path(), &["--clock", "virtual"], |cmd| {
+        limit_child(cmd, libc::RLIMIT_FSIZE, limit, limit)
     });
     let log = d.path().join("wal").join("log");
     let path = "/apis/certificates.k8s.io/v1/certificatesigningrequests";
