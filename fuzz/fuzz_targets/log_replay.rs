@@ -247,7 +247,10 @@ fn structured(mut s: Src<'_>) {
         }
         Err(e) => {
             // A cut alone (and zeros ahead) is a torn tail, never an error.
-            assert!(damaged || file.len() < MAGIC.len(), "cut only, refused: {e}");
+            assert!(
+                damaged || file.len() < MAGIC.len(),
+                "cut only, refused: {e}"
+            );
         }
     }
 }
