@@ -30,6 +30,7 @@ fuzz_target!(|data: &[u8]| {
                 match csrsim::registry::csr::strict_patch_check(
                     &csrsim::api::csr::go_types::CSR,
                     t,
+                    &doc,
                     &p,
                     &out,
                     v,
