@@ -897,17 +897,18 @@ fn text_response(code: u16, text: &str) -> Response<Body> {
 /// with a plain `400 Bad Request` and closes the connection (HTTP/1.x; `Connection` has no
 /// place in HTTP/2, where Go resets the stream instead).
 fn malformed_request_uri(version: hyper::Version) -> Response<Body> {
-    let mut b = Response::builder()
-        .status(400)
-        .header("Content-Type", "text/plain; charset=utf-8");
+    let mut r = text_response(400, "400 Bad Request");
     if version < hyper::Version::HTTP_2 {
-        b = b.header("Connection", "close");
+        r.headers_mut().insert(
+            hyper::header::CONNECTION,
+            hyper::header::HeaderValue::from_static("close"),
+        );
     }
     tracing::info!(
         code = 400,
         "request with a malformed escape in its path refused"
     );
-    b.body(full("400 Bad Request")).expect("response")
+    r
 }
 
 /// What one request needs from its headers.
@@ -931,9 +932,10 @@ async fn handle(
 ) -> Response<Body> {
     let t0 = Instant::now();
     let (parts, body) = req.into_parts();
-    if routing::path_unescape(parts.uri.path()).is_none() {
+    // Go routes on the unescaped path (`URL.Path`); a malformed escape is refused here.
+    let Some(path) = routing::path_unescape(parts.uri.path()) else {
         return malformed_request_uri(parts.version);
-    }
+    };
     let hv = |n: &str| {
         parts
             .headers
@@ -944,9 +946,7 @@ async fn handle(
     };
     let head = Head {
         method: parts.method.as_str().to_string(),
-        // Go routes on the unescaped path (`URL.Path`); a malformed escape was refused above.
-        path: routing::path_unescape(parts.uri.path())
-            .unwrap_or_else(|| parts.uri.path().to_string()),
+        path,
         raw_path: parts
             .uri
             .path()
@@ -1139,10 +1139,7 @@ fn openapi_v3_document(head: &Head, d: &'static openapi::GroupVersionDoc) -> Res
         .header("Vary", "Accept")
         .header("Etag", &etag);
     if hash.is_some() {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|t| t.as_secs() as i64)
-            .unwrap_or_default();
+        let now = wall_now_ms() / 1000;
         b = b
             .header("Cache-Control", "public, immutable")
             .header("Expires", rfc1123_a_year_after(now));
