@@ -34,7 +34,7 @@ fn defaults_are_documented_values() {
     assert_eq!(a.max_list_limit, 10_000);
     assert_eq!(csrsim::server::negotiation::MAX_BODY_BYTES, 3 * 1024 * 1024);
     assert_eq!(a.tls_handshake_timeout, Duration::from_secs(32));
-    assert_eq!(a.http1_head_timeout, Duration::from_secs(90));
+    assert_eq!(a.http1_head_timeout, Duration::from_secs(32));
     assert_eq!(a.idle_timeout, Duration::from_secs(90));
     // and the command line's defaults are the same (they are not flags)
     use clap::Parser;
@@ -45,7 +45,7 @@ fn defaults_are_documented_values() {
     }
     let cli = Cli::parse_from(["csrsim"]);
     assert_eq!(cli.serve.tls_handshake_timeout, Duration::from_secs(32));
-    assert_eq!(cli.serve.http1_head_timeout, Duration::from_secs(90));
+    assert_eq!(cli.serve.http1_head_timeout, Duration::from_secs(32));
     assert_eq!(cli.serve.idle_timeout, Duration::from_secs(90));
 }
 
@@ -362,5 +362,89 @@ fn connections_that_never_make_a_request_are_closed_in_bounded_time() {
             .await
             .unwrap();
         assert_eq!((r.status, r.body.as_slice()), (200, &b"ok"[..]));
+    });
+}
+
+/// Go's `net/http` reads a request head of up to `MaxHeaderBytes` (kube-apiserver: 1 MiB)
+/// plus 4,096 bytes and counts bytes only: a head just under that, or one of many short
+/// header lines, is served; one byte more than the limit is a 431 and a close.
+#[test]
+fn request_heads_up_to_gos_1_mib_limit_are_served() {
+    let (_srv, tls, addr) = server(|_| {});
+    let limit = csrsim::server::HTTP1_MAX_HEAD_BYTES;
+    assert_eq!(limit, (1 << 20) + 4096);
+    let head_of = |len: usize| {
+        let start = "GET /readyz HTTP/1.1\r\nHost: x\r\nX-Big: ";
+        let end = "\r\n\r\n";
+        let fill = len - start.len() - end.len();
+        format!("{start}{}{end}", "a".repeat(fill))
+    };
+    rt().block_on(async {
+        let status_of = |head: String| {
+            let tls = &tls;
+            let addr = &addr;
+            async move {
+                let mut c = Conn::connect(addr, Some(tls)).await.unwrap();
+                c.send_raw(head.as_bytes()).await.unwrap();
+                c.response().await.map(|r| r.status)
+            }
+        };
+        assert_eq!(status_of(head_of(limit)).await.unwrap(), 200);
+        assert_eq!(status_of(head_of(limit + 1)).await.unwrap(), 431);
+        // hyper's default is 100 header lines; Go has no such count
+        let many: String = (0..600).map(|i| format!("X-H{i}: v\r\n")).collect();
+        let head = format!("GET /readyz HTTP/1.1\r\nHost: x\r\n{many}\r\n");
+        assert_eq!(status_of(head).await.unwrap(), 200);
+    });
+}
+
+/// kube-apiserver has two clocks for an HTTP/1.1 connection: `IdleTimeout` (90 s) while it
+/// waits for a request, `ReadHeaderTimeout` (32 s) for the head once it has begun (the first
+/// request's from the handshake). With the head time short and the idle time long: a head
+/// begun and never finished is cut at the head time, a silent new connection too, while a
+/// connection idle between requests for longer is still served.
+#[test]
+fn a_late_head_is_cut_at_the_header_timeout_an_idle_connection_is_not() {
+    let head = Duration::from_secs(1);
+    let (_srv, tls, addr) = server(|a| {
+        a.http1_head_timeout = head;
+        a.idle_timeout = Duration::from_secs(30);
+    });
+    rt().block_on(async {
+        let bound = Duration::from_secs(10);
+        let early = head - Duration::from_millis(50);
+        // idle between requests for 2 × the head time: served
+        let mut c = Conn::connect(&addr, Some(&tls)).await.unwrap();
+        let r = c
+            .request("GET", "/readyz", "text/plain", b"")
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200);
+        tokio::time::sleep(head * 2).await;
+        let r = c
+            .request("GET", "/readyz", "text/plain", b"")
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200, "an idle keep-alive connection was cut");
+        // then a head begun and never finished: cut at the head time after its first byte
+        tokio::time::sleep(head * 2).await;
+        c.send_raw(b"GET /readyz HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        let t0 = Instant::now();
+        let r = tokio::time::timeout(bound, c.response()).await;
+        assert!(matches!(r, Ok(Err(_))), "a late head was kept {bound:?}");
+        let took = t0.elapsed();
+        assert!(took >= early && took < head * 3, "cut after {took:?}");
+        // a new connection that sends nothing: cut at the head time
+        let mut c = Conn::connect(&addr, Some(&tls)).await.unwrap();
+        let t0 = Instant::now();
+        let r = tokio::time::timeout(bound, c.response()).await;
+        assert!(
+            matches!(r, Ok(Err(_))),
+            "a silent connection was kept {bound:?}"
+        );
+        let took = t0.elapsed();
+        assert!(took >= early && took < head * 3, "cut after {took:?}");
     });
 }

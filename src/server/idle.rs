@@ -3,6 +3,11 @@
 //! handshake, or an HTTP/2 connection without streams — is shut down gracefully (HTTP/2: a
 //! GOAWAY). A request counts as in flight from its head until its response body is done or
 //! dropped, so a long watch keeps its connection.
+//!
+//! HTTP/1.1 heads, as kube-apiserver's `ReadHeaderTimeout` (32 s) bounds them: the first
+//! request's head must be complete that long after the handshake, a later one that long
+//! after its first byte arrived (Go's `conn.serve`: the idle wait, then `readRequest`'s
+//! deadline); a connection whose head is late is closed.
 
 use bytes::Bytes;
 use std::convert::Infallible;
@@ -18,7 +23,13 @@ pub struct Activity {
     in_flight: AtomicUsize,
     /// Milliseconds after `start` of the last request start or end.
     last_ms: AtomicU64,
+    /// Milliseconds after `start` when the head being read began ([`NO_HEAD`]: none is).
+    head_since_ms: AtomicU64,
+    /// Wakes [`serve_until_idle`] when a head begins (its deadline is then the nearer one).
+    head_began: tokio::sync::Notify,
 }
+
+const NO_HEAD: u64 = u64::MAX;
 
 impl Activity {
     pub fn new() -> Arc<Activity> {
@@ -26,18 +37,42 @@ impl Activity {
             start: Instant::now(),
             in_flight: AtomicUsize::new(0),
             last_ms: AtomicU64::new(0),
+            // the first head is timed from the connection's start
+            head_since_ms: AtomicU64::new(0),
+            head_began: tokio::sync::Notify::new(),
         })
     }
 
+    fn now_ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
     fn touch(&self) {
-        self.last_ms
-            .store(self.start.elapsed().as_millis() as u64, Relaxed);
+        self.last_ms.store(self.now_ms(), Relaxed);
+    }
+
+    /// Bytes arrived: with no request in flight and no head being read, a head begins.
+    fn bytes_read(&self) {
+        if self.in_flight.load(Relaxed) == 0 && self.head_since_ms.load(Relaxed) == NO_HEAD {
+            self.head_since_ms.store(self.now_ms(), Relaxed);
+            self.head_began.notify_one();
+        }
+    }
+
+    /// How long the head being read may still take to be complete under `timeout` (zero:
+    /// it is late); `None` while no head is being read.
+    pub fn head_deadline_in(&self, timeout: Duration) -> Option<Duration> {
+        let since = self.head_since_ms.load(Relaxed);
+        (since != NO_HEAD).then(|| {
+            timeout.saturating_sub(Duration::from_millis(self.now_ms().saturating_sub(since)))
+        })
     }
 
     /// A request has started: in flight until the returned guard is dropped (keep it with
     /// the response body, [`Tracked`]).
     pub fn begin(self: &Arc<Activity>) -> InFlight {
         self.in_flight.fetch_add(1, Relaxed);
+        self.head_since_ms.store(NO_HEAD, Relaxed);
         self.touch();
         InFlight(self.clone())
     }
@@ -89,6 +124,99 @@ impl hyper::body::Body for Tracked {
     }
 }
 
+/// The connection's stream, telling [`Activity`] when bytes arrive (the start of a head).
+pub struct Watched<S> {
+    pub inner: S,
+    pub activity: Arc<Activity>,
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Watched<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.activity.bytes_read();
+        }
+        r
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Watched<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// How a connection is bounded in time (see the module doc).
+#[derive(Clone, Copy)]
+pub struct Timeouts {
+    /// No request in flight this long: shut down gracefully.
+    pub idle: Duration,
+    /// A head not complete this long after it began: closed (HTTP/1.1 only).
+    pub head: Option<Duration>,
+    /// A graceful shutdown not done this long after it began: closed.
+    pub grace: Duration,
+}
+
+/// Serve a connection until it ends, bounded by `t`.
+pub async fn serve_until_idle<C>(served: C, activity: &Activity, t: Timeouts)
+where
+    C: hyper_util::server::graceful::GracefulConnection,
+{
+    tokio::pin!(served);
+    let mut shutting = false;
+    loop {
+        let head_left = t.head.and_then(|h| activity.head_deadline_in(h));
+        let wait = if shutting {
+            t.grace
+        } else {
+            let idle_left = activity.idle_deadline_in(t.idle);
+            head_left.map_or(idle_left, |h| h.min(idle_left))
+        };
+        tokio::select! {
+            _ = served.as_mut() => break,
+            _ = activity.head_began.notified(), if t.head.is_some() && !shutting => {}
+            _ = tokio::time::sleep(wait) => {
+                if shutting {
+                    break;
+                }
+                // a late head: closed, as Go's failed `readRequest` closes it
+                if t.head.and_then(|h| activity.head_deadline_in(h)) == Some(Duration::ZERO) {
+                    break;
+                }
+                if activity.idle_deadline_in(t.idle).is_zero() {
+                    served.as_mut().graceful_shutdown();
+                    shutting = true;
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +235,24 @@ mod tests {
             "{left:?}: counted from the request's end"
         );
         assert_eq!(a.idle_deadline_in(Duration::ZERO), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_head_is_timed_from_the_start_then_from_its_first_bytes() {
+        let a = Activity::new();
+        let t = Duration::from_secs(32);
+        assert!(
+            a.head_deadline_in(t).is_some(),
+            "the first head: from the start"
+        );
+        let g = a.begin();
+        assert_eq!(a.head_deadline_in(t), None, "a request is in flight");
+        a.bytes_read(); // its body
+        assert_eq!(a.head_deadline_in(t), None);
+        drop(g);
+        assert_eq!(a.head_deadline_in(t), None, "idle: no head yet");
+        a.bytes_read();
+        assert!(a.head_deadline_in(t).unwrap() > Duration::from_secs(31));
+        assert_eq!(a.head_deadline_in(Duration::ZERO), Some(Duration::ZERO));
     }
 }

@@ -74,15 +74,22 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
 /// (`tlsHandshakeTimeout`: the smallest of its read/header/write timeouts): a connection
 /// whose handshake has not finished by then is closed.
 pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(32);
-/// kube-apiserver's `IdleTimeout` (90 s): how long an HTTP/1.1 connection may wait for the
-/// whole head of its next request before it is closed. hyper has one timer where Go has two
-/// (idle, then 32 s for the head once it starts): a slow head gets the idle time too, so
-/// no connection Go keeps alive is closed sooner, and none is kept forever.
-pub const HTTP1_HEAD_TIMEOUT: Duration = Duration::from_secs(90);
+/// kube-apiserver's `ReadHeaderTimeout` again, for HTTP/1.1 heads: the first must be
+/// complete this long after the handshake, a later one this long after its first byte
+/// (`idle.rs`); a connection whose head is late is closed.
+pub const HTTP1_HEAD_TIMEOUT: Duration = Duration::from_secs(32);
 /// kube-apiserver's `IdleTimeout`: a connection (HTTP/1.1 or HTTP/2) with no request in
 /// flight for this long is shut down gracefully — an HTTP/2 one with a GOAWAY, one still
 /// silent after its handshake at once (`idle.rs`).
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// Go's `net/http` reads a request head of up to `MaxHeaderBytes` (kube-apiserver: 1 MiB)
+/// plus 4,096 bytes of slack (`initialReadLimitSize`); a longer one is a 431.
+pub const HTTP1_MAX_HEAD_BYTES: usize = (1 << 20) + 4096;
+/// Go limits a head by bytes only; hyper also counts its header lines (100 by default, a
+/// 431 beyond). 1,024 lines of at least a few bytes each: far more than any client sends.
+pub const HTTP1_MAX_HEADERS: usize = 1024;
+/// Room in the HTTP/1.1 read buffer past a head of the largest size.
+const HTTP1_READ_SLACK: usize = 8192;
 /// How long a connection being shut down for idleness may take to close before it is dropped.
 const IDLE_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// What Go's `net/http` writes, then closes, when the first record of a TLS connection is a
@@ -687,43 +694,46 @@ async fn start_with(
                         Ok::<_, Infallible>(Response::from_parts(parts, body))
                     }
                 });
-                let mut conn = hyper_util::server::conn::auto::Builder::new(
-                    hyper_util::rt::TokioExecutor::new(),
-                );
-                conn.http1()
+                // The protocol is the one ALPN agreed on, as Go's server decides it (HTTP/2
+                // only with "h2"; no prior-knowledge HTTP/2 over TLS).
+                let h2 = tls_stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                let io = hyper_util::rt::TokioIo::new(tls_stream);
+                if h2 {
+                    // kube-apiserver's HTTP/2 settings (see DEFAULT_HTTP2_MAX_STREAMS)
+                    let served = hyper::server::conn::http2::Builder::new(
+                        hyper_util::rt::TokioExecutor::new(),
+                    )
                     .timer(hyper_util::rt::TokioTimer::new())
-                    .header_read_timeout(head_timeout);
-                // kube-apiserver's HTTP/2 settings (see DEFAULT_HTTP2_MAX_STREAMS)
-                conn.http2()
                     .max_concurrent_streams(http2_streams)
                     .max_frame_size(HTTP2_RESOURCE_BODY_99_PERCENTILE)
                     .initial_stream_window_size(HTTP2_RESOURCE_BODY_99_PERCENTILE)
                     .initial_connection_window_size(
                         HTTP2_RESOURCE_BODY_99_PERCENTILE.saturating_mul(http2_streams),
-                    );
-                let served = conn.serve_connection(hyper_util::rt::TokioIo::new(tls_stream), svc);
-                tokio::pin!(served);
-                // kube-apiserver's IdleTimeout: shut an idle connection down gracefully, then
-                // give it a bounded time to finish.
-                let mut shutting = false;
-                loop {
-                    let wait = if shutting {
-                        IDLE_SHUTDOWN_GRACE
-                    } else {
-                        activity.idle_deadline_in(idle_timeout)
+                    )
+                    .serve_connection(io, svc);
+                    let t = idle::Timeouts {
+                        idle: idle_timeout,
+                        head: None,
+                        grace: IDLE_SHUTDOWN_GRACE,
                     };
-                    tokio::select! {
-                        _ = served.as_mut() => break,
-                        _ = tokio::time::sleep(wait) => {
-                            if shutting {
-                                break;
-                            }
-                            if activity.idle_deadline_in(idle_timeout).is_zero() {
-                                served.as_mut().graceful_shutdown();
-                                shutting = true;
-                            }
-                        }
-                    }
+                    idle::serve_until_idle(served, &activity, t).await;
+                } else {
+                    let io = hyper_util::rt::TokioIo::new(idle::Watched {
+                        inner: io.into_inner(),
+                        activity: activity.clone(),
+                    });
+                    let served = hyper::server::conn::http1::Builder::new()
+                        .max_header_size(HTTP1_MAX_HEAD_BYTES)
+                        // the read buffer must hold a whole head for the check above
+                        .max_buf_size(HTTP1_MAX_HEAD_BYTES + HTTP1_READ_SLACK)
+                        .max_headers(HTTP1_MAX_HEADERS)
+                        .serve_connection(io, svc);
+                    let t = idle::Timeouts {
+                        idle: idle_timeout,
+                        head: Some(head_timeout),
+                        grace: IDLE_SHUTDOWN_GRACE,
+                    };
+                    idle::serve_until_idle(served, &activity, t).await;
                 }
             });
         }
