@@ -36,6 +36,7 @@ fn defaults_are_documented_values() {
     assert_eq!(a.tls_handshake_timeout, Duration::from_secs(32));
     assert_eq!(a.http1_head_timeout, Duration::from_secs(32));
     assert_eq!(a.idle_timeout, Duration::from_secs(90));
+    assert_eq!(a.http2_preface_timeout, Duration::from_secs(10));
     // and the command line's defaults are the same (they are not flags)
     use clap::Parser;
     #[derive(Parser)]
@@ -47,6 +48,7 @@ fn defaults_are_documented_values() {
     assert_eq!(cli.serve.tls_handshake_timeout, Duration::from_secs(32));
     assert_eq!(cli.serve.http1_head_timeout, Duration::from_secs(32));
     assert_eq!(cli.serve.idle_timeout, Duration::from_secs(90));
+    assert_eq!(cli.serve.http2_preface_timeout, Duration::from_secs(10));
 }
 
 #[test]
@@ -446,5 +448,35 @@ fn a_late_head_is_cut_at_the_header_timeout_an_idle_connection_is_not() {
         );
         let took = t0.elapsed();
         assert!(took >= early && took < head * 3, "cut after {took:?}");
+    });
+}
+
+/// Go's HTTP/2 server closes a connection that agreed on `h2` and sends no client preface
+/// within 10 s (`prefaceTimeout`), long before the idle time; one that sends it is served.
+#[test]
+fn an_http2_connection_without_its_preface_is_closed_at_the_preface_timeout() {
+    use tokio::io::AsyncReadExt;
+    let preface = Duration::from_secs(1);
+    let (_srv, tls, addr) = server(|a| a.http2_preface_timeout = preface);
+    rt().block_on(async {
+        let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let name = rustls_pki_types::ServerName::try_from("127.0.0.1").unwrap();
+        let mut s = tls.h2_connector.connect(name, tcp).await.unwrap();
+        assert_eq!(s.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+        let t0 = Instant::now();
+        let mut buf = Vec::new();
+        let r = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf)).await;
+        assert!(r.is_ok(), "an HTTP/2 connection without a preface was kept 10 s");
+        let took = t0.elapsed();
+        assert!(
+            took >= preface - Duration::from_millis(50) && took < preface * 3,
+            "closed after {took:?}"
+        );
+        // a client that sends its preface is served past that time
+        use csrsim::bench::client::{connect_h2, start_h2_stream};
+        let mut send = connect_h2(&addr, &tls).await.unwrap();
+        tokio::time::sleep(preface * 2).await;
+        let (code, _) = start_h2_stream(&mut send, "/readyz").await.unwrap();
+        assert_eq!(code, 200);
     });
 }

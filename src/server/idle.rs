@@ -25,11 +25,15 @@ pub struct Activity {
     last_ms: AtomicU64,
     /// Milliseconds after `start` when the head being read began ([`NO_HEAD`]: none is).
     head_since_ms: AtomicU64,
+    /// Bytes read from the connection (counted up to the HTTP/2 preface's length).
+    bytes: AtomicU64,
     /// Wakes [`serve_until_idle`] when a head begins (its deadline is then the nearer one).
     head_began: tokio::sync::Notify,
 }
 
 const NO_HEAD: u64 = u64::MAX;
+/// `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`: the first bytes of an HTTP/2 client.
+const H2_PREFACE_LEN: u64 = 24;
 
 impl Activity {
     pub fn new() -> Arc<Activity> {
@@ -40,6 +44,7 @@ impl Activity {
             // the first head is timed from the connection's start
             head_since_ms: AtomicU64::new(0),
             head_began: tokio::sync::Notify::new(),
+            bytes: AtomicU64::new(0),
         })
     }
 
@@ -51,12 +56,22 @@ impl Activity {
         self.last_ms.store(self.now_ms(), Relaxed);
     }
 
-    /// Bytes arrived: with no request in flight and no head being read, a head begins.
-    fn bytes_read(&self) {
+    /// `n` bytes arrived: with no request in flight and no head being read, a head begins.
+    fn bytes_read(&self, n: usize) {
+        if self.bytes.load(Relaxed) < H2_PREFACE_LEN {
+            self.bytes.fetch_add(n as u64, Relaxed);
+        }
         if self.in_flight.load(Relaxed) == 0 && self.head_since_ms.load(Relaxed) == NO_HEAD {
             self.head_since_ms.store(self.now_ms(), Relaxed);
             self.head_began.notify_one();
         }
+    }
+
+    /// How long the HTTP/2 client preface may still take to arrive under `timeout` (zero: it
+    /// is late); `None` once it has.
+    pub fn preface_deadline_in(&self, timeout: Duration) -> Option<Duration> {
+        (self.bytes.load(Relaxed) < H2_PREFACE_LEN)
+            .then(|| timeout.saturating_sub(self.start.elapsed()))
     }
 
     /// How long the head being read may still take to be complete under `timeout` (zero:
@@ -138,8 +153,9 @@ impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Watched<S> {
     ) -> Poll<std::io::Result<()>> {
         let before = buf.filled().len();
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if buf.filled().len() > before {
-            self.activity.bytes_read();
+        let n = buf.filled().len() - before;
+        if n > 0 {
+            self.activity.bytes_read(n);
         }
         r
     }
@@ -178,6 +194,8 @@ pub struct Timeouts {
     pub idle: Duration,
     /// A head not complete this long after it began: closed (HTTP/1.1 only).
     pub head: Option<Duration>,
+    /// No HTTP/2 client preface this long after the handshake: closed (HTTP/2 only).
+    pub preface: Option<Duration>,
     /// A graceful shutdown not done this long after it began: closed.
     pub grace: Duration,
 }
@@ -190,12 +208,16 @@ where
     tokio::pin!(served);
     let mut shutting = false;
     loop {
-        let head_left = t.head.and_then(|h| activity.head_deadline_in(h));
         let wait = if shutting {
             t.grace
         } else {
-            let idle_left = activity.idle_deadline_in(t.idle);
-            head_left.map_or(idle_left, |h| h.min(idle_left))
+            [
+                t.head.and_then(|h| activity.head_deadline_in(h)),
+                t.preface.and_then(|p| activity.preface_deadline_in(p)),
+            ]
+            .into_iter()
+            .flatten()
+            .fold(activity.idle_deadline_in(t.idle), Duration::min)
         };
         tokio::select! {
             _ = served.as_mut() => break,
@@ -204,8 +226,12 @@ where
                 if shutting {
                     break;
                 }
-                // a late head: closed, as Go's failed `readRequest` closes it
-                if t.head.and_then(|h| activity.head_deadline_in(h)) == Some(Duration::ZERO) {
+                // a late head or preface: closed, as Go's failed `readRequest` or
+                // `readPreface` closes it
+                if t.head.and_then(|h| activity.head_deadline_in(h)) == Some(Duration::ZERO)
+                    || t.preface.and_then(|p| activity.preface_deadline_in(p))
+                        == Some(Duration::ZERO)
+                {
                     break;
                 }
                 if activity.idle_deadline_in(t.idle).is_zero() {
@@ -247,12 +273,23 @@ mod tests {
         );
         let g = a.begin();
         assert_eq!(a.head_deadline_in(t), None, "a request is in flight");
-        a.bytes_read(); // its body
+        a.bytes_read(100); // its body
         assert_eq!(a.head_deadline_in(t), None);
         drop(g);
         assert_eq!(a.head_deadline_in(t), None, "idle: no head yet");
-        a.bytes_read();
+        a.bytes_read(1);
         assert!(a.head_deadline_in(t).unwrap() > Duration::from_secs(31));
         assert_eq!(a.head_deadline_in(Duration::ZERO), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn the_http2_preface_is_awaited_until_24_bytes_came() {
+        let a = Activity::new();
+        let t = Duration::from_secs(10);
+        assert!(a.preface_deadline_in(t).unwrap() > Duration::from_secs(9));
+        a.bytes_read(23);
+        assert_eq!(a.preface_deadline_in(Duration::ZERO), Some(Duration::ZERO));
+        a.bytes_read(1);
+        assert_eq!(a.preface_deadline_in(t), None);
     }
 }

@@ -82,6 +82,9 @@ pub const HTTP1_HEAD_TIMEOUT: Duration = Duration::from_secs(32);
 /// flight for this long is shut down gracefully — an HTTP/2 one with a GOAWAY, one still
 /// silent after its handshake at once (`idle.rs`).
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// Go's HTTP/2 server (`golang.org/x/net/http2`, `prefaceTimeout`): a connection that agreed
+/// on `h2` and has not sent the client preface this long after the handshake is closed.
+pub const HTTP2_PREFACE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Go's `net/http` reads a request head of up to `MaxHeaderBytes` (kube-apiserver: 1 MiB)
 /// plus 4,096 bytes of slack (`initialReadLimitSize`); a longer one is a 431.
 pub const HTTP1_MAX_HEAD_BYTES: usize = (1 << 20) + 4096;
@@ -203,6 +206,9 @@ pub struct ServeArgs {
     /// [`IDLE_TIMEOUT`]; not a flag, shortened by tests.
     #[arg(skip = IDLE_TIMEOUT)]
     pub idle_timeout: Duration,
+    /// [`HTTP2_PREFACE_TIMEOUT`]; not a flag, shortened by tests.
+    #[arg(skip = HTTP2_PREFACE_TIMEOUT)]
+    pub http2_preface_timeout: Duration,
 }
 
 impl ServeArgs {
@@ -228,6 +234,7 @@ impl ServeArgs {
             tls_handshake_timeout: TLS_HANDSHAKE_TIMEOUT,
             http1_head_timeout: HTTP1_HEAD_TIMEOUT,
             idle_timeout: IDLE_TIMEOUT,
+            http2_preface_timeout: HTTP2_PREFACE_TIMEOUT,
         }
     }
 
@@ -641,7 +648,7 @@ async fn start_with(
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls_config));
     let http2_streams = args.http2_max_streams();
     let (handshake_timeout, head_timeout) = (args.tls_handshake_timeout, args.http1_head_timeout);
-    let idle_timeout = args.idle_timeout;
+    let (idle_timeout, preface_timeout) = (args.idle_timeout, args.http2_preface_timeout);
     let st = state.clone();
     let conns = Arc::new(tokio::sync::Semaphore::new(args.max_connections));
     tokio::spawn(async move {
@@ -697,7 +704,10 @@ async fn start_with(
                 // The protocol is the one ALPN agreed on, as Go's server decides it (HTTP/2
                 // only with "h2"; no prior-knowledge HTTP/2 over TLS).
                 let h2 = tls_stream.get_ref().1.alpn_protocol() == Some(b"h2");
-                let io = hyper_util::rt::TokioIo::new(tls_stream);
+                let io = hyper_util::rt::TokioIo::new(idle::Watched {
+                    inner: tls_stream,
+                    activity: activity.clone(),
+                });
                 if h2 {
                     // kube-apiserver's HTTP/2 settings (see DEFAULT_HTTP2_MAX_STREAMS)
                     let served = hyper::server::conn::http2::Builder::new(
@@ -714,14 +724,11 @@ async fn start_with(
                     let t = idle::Timeouts {
                         idle: idle_timeout,
                         head: None,
+                        preface: Some(preface_timeout),
                         grace: IDLE_SHUTDOWN_GRACE,
                     };
                     idle::serve_until_idle(served, &activity, t).await;
                 } else {
-                    let io = hyper_util::rt::TokioIo::new(idle::Watched {
-                        inner: io.into_inner(),
-                        activity: activity.clone(),
-                    });
                     let served = hyper::server::conn::http1::Builder::new()
                         .max_header_size(HTTP1_MAX_HEAD_BYTES)
                         // the read buffer must hold a whole head for the check above
@@ -731,6 +738,7 @@ async fn start_with(
                     let t = idle::Timeouts {
                         idle: idle_timeout,
                         head: Some(head_timeout),
+                        preface: None,
                         grace: IDLE_SHUTDOWN_GRACE,
                     };
                     idle::serve_until_idle(served, &activity, t).await;
