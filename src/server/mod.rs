@@ -730,6 +730,9 @@ async fn start_with(
                     idle::serve_until_idle(served, &activity, t).await;
                 } else {
                     let served = hyper::server::conn::http1::Builder::new()
+                        // heads are timed by `idle.rs` (hyper's one timer would also cut
+                        // a connection idle between requests)
+                        .header_read_timeout(None)
                         .max_header_size(HTTP1_MAX_HEAD_BYTES)
                         // the read buffer must hold a whole head for the check above
                         .max_buf_size(HTTP1_MAX_HEAD_BYTES + HTTP1_READ_SLACK)
