@@ -466,7 +466,10 @@ fn an_http2_connection_without_its_preface_is_closed_at_the_preface_timeout() {
         let t0 = Instant::now();
         let mut buf = Vec::new();
         let r = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf)).await;
-        assert!(r.is_ok(), "an HTTP/2 connection without a preface was kept 10 s");
+        assert!(
+            r.is_ok(),
+            "an HTTP/2 connection without a preface was kept 10 s"
+        );
         let took = t0.elapsed();
         assert!(
             took >= preface - Duration::from_millis(50) && took < preface * 3,

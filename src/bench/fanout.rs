@@ -99,6 +99,7 @@ fn run_one(
     };
     let sent: Arc<Vec<AtomicU64>> = Arc::new((0..total).map(|_| AtomicU64::new(0)).collect());
     let acked = Arc::new(AtomicU64::new(0));
+    let write_errors = Arc::new(AtomicU64::new(0));
     let delivered_now = Arc::new(AtomicU64::new(0));
     let bytes_in = Arc::new(AtomicU64::new(0));
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -202,6 +203,7 @@ fn run_one(
                 .await
                 .map_err(|e| format!("writer connect: {e}"))?;
             let (sent, acked, b64) = (sent.clone(), acked.clone(), b64.clone());
+            let write_errors = write_errors.clone();
             wt.push(tokio::spawn(async move {
                 let mut i = w;
                 while i < total {
@@ -222,8 +224,12 @@ fn run_one(
                         Ok(r) if r.status == 201 => {
                             acked.fetch_add(1, Ordering::Relaxed);
                         }
-                        Ok(r) => eprintln!("write {i}: {}", r.status),
+                        Ok(r) => {
+                            write_errors.fetch_add(1, Ordering::Relaxed);
+                            eprintln!("write {i}: {}", r.status);
+                        }
                         Err(e) => {
+                            write_errors.fetch_add(1, Ordering::Relaxed);
                             eprintln!("write {i}: {e}");
                             break;
                         }
@@ -248,6 +254,13 @@ fn run_one(
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        let (got, want) = (delivered_now.load(Ordering::Relaxed), wrote * watchers as u64);
+        if got < want {
+            eprintln!(
+                "watch-fanout: drain ended with {got} of {want} events delivered ({} watchers still open)",
+                ws.iter().filter(|h| !h.is_finished()).count()
+            );
+        }
         let cpu = (
             cpu_ticks_of(server_pid).saturating_sub(cpu0.0),
             cpu_ticks_of(std::process::id()).saturating_sub(cpu0.1),
@@ -262,6 +275,23 @@ fn run_one(
     })?;
     let (counts, wrote, write_secs, (server_ticks, client_ticks), connections) = counts;
     let complete = counts.iter().filter(|&&n| n == wrote).count();
+    // A run where watchers did not all get every event says how: short (events missing when
+    // the drain ended) or over (a write the server made that its writer did not see succeed).
+    let short = counts.iter().filter(|&&n| n < wrote).count();
+    let over = counts.iter().filter(|&&n| n > wrote).count();
+    let most_missing = counts
+        .iter()
+        .map(|&n| wrote.saturating_sub(n))
+        .max()
+        .unwrap_or(0);
+    let failed_writes = write_errors.load(Ordering::Relaxed);
+    let incomplete = if complete == watchers && failed_writes == 0 {
+        String::new()
+    } else {
+        format!(
+            " ({short} short by up to {most_missing}, {over} over; {failed_writes} writes failed)"
+        )
+    };
     let delivered: u64 = counts.iter().sum();
     let p50 = percentile(&mut lat, 50.0);
     let p99 = percentile(&mut lat, 99.0);
@@ -278,7 +308,7 @@ fn run_one(
             }
         ),
         &format!(
-            "wrote {wrote} in {write_secs:.1} s ({:.0}/s); {delivered} of {} events delivered; {complete}/{watchers} watchers got all ({per_event} bytes per event); p50 {p50:.1} ms, p99 {p99:.1} ms; CPU per event: server {:.2} µs, bench client {:.2} µs",
+            "wrote {wrote} in {write_secs:.1} s ({:.0}/s); {delivered} of {} events delivered; {complete}/{watchers} watchers got all{incomplete} ({per_event} bytes per event); p50 {p50:.1} ms, p99 {p99:.1} ms; CPU per event: server {:.2} µs, bench client {:.2} µs",
             wrote as f64 / write_secs,
             wrote * watchers as u64,
             us(server_ticks),
