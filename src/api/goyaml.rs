@@ -67,31 +67,28 @@ pub fn to_yaml(v: &Value) -> String {
 const BEST_INDENT: i64 = 2;
 const BEST_WIDTH: i64 = 80;
 
+/// The node's place: a mapping's value or key (`mapping_context`), a simple key
+/// (`simple_key_context`); the root and sequence items are neither.
 #[derive(Clone, Copy)]
 struct Ctx {
-    root: bool,
     mapping: bool,
     simple_key: bool,
 }
 
 impl Ctx {
     const ROOT: Ctx = Ctx {
-        root: true,
         mapping: false,
         simple_key: false,
     };
     const SEQUENCE: Ctx = Ctx {
-        root: false,
         mapping: false,
         simple_key: false,
     };
     const MAPPING: Ctx = Ctx {
-        root: false,
         mapping: true,
         simple_key: false,
     };
     const SIMPLE_KEY: Ctx = Ctx {
-        root: false,
         mapping: true,
         simple_key: true,
     };
@@ -219,7 +216,7 @@ impl Emitter {
             }
             Value::String(s) => self.scalar(s, string_style(s), ctx),
             Value::Array(items) => self.sequence(items, ctx),
-            Value::Object(m) => self.mapping(m, ctx),
+            Value::Object(m) => self.mapping(m),
         }
     }
 
@@ -239,7 +236,7 @@ impl Emitter {
         self.pop_indent();
     }
 
-    fn mapping(&mut self, m: &serde_json::Map<String, Value>, _ctx: Ctx) {
+    fn mapping(&mut self, m: &serde_json::Map<String, Value>) {
         if m.is_empty() {
             self.write_indicator("{", true, true, false);
             self.write_indicator("}", false, false, false);
@@ -279,7 +276,6 @@ impl Emitter {
             Style::DoubleQuoted => self.write_double_quoted(v, allow_breaks),
             Style::Literal => self.write_literal(v),
         }
-        let _ = ctx.root;
         self.pop_indent();
     }
 
@@ -980,12 +976,7 @@ fn yaml_style_float(s: &str) -> bool {
 /// `strconv.ParseFloat(s, 64)` succeeds, for the decimal forms the resolver hands it (a value
 /// beyond the float64 range is Go's `ErrRange`).
 fn go_parse_float_ok(s: &str) -> bool {
-    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
-    let well_formed = yaml_style_float(body) || {
-        // `.5`-style forms are covered above; Go also reads `5.` and `.5e3`.
-        false
-    };
-    well_formed && s.parse::<f64>().is_ok_and(f64::is_finite)
+    yaml_style_float(s) && s.parse::<f64>().is_ok_and(f64::is_finite)
 }
 
 /// `isBase60Float`: `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$`, quoted on output.
@@ -1013,10 +1004,7 @@ fn is_base60_float(s: &str) -> bool {
         let d1 = b.get(i).copied();
         let d2 = b.get(i + 1).copied();
         match (d1, d2) {
-            (Some(x @ b'0'..=b'5'), Some(y)) if y.is_ascii_digit() => {
-                let _ = x;
-                i += 2;
-            }
+            (Some(b'0'..=b'5'), Some(y)) if y.is_ascii_digit() => i += 2,
             (Some(x), _) if x.is_ascii_digit() => i += 1,
             _ => return false,
         }

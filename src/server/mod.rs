@@ -1909,16 +1909,11 @@ async fn resource(
         // is negotiated: none for YAML.
         Err(st)
             if verb == Verb::Watch
-                && (st.code == 410 || (st.code == 504 && st.reason == "Timeout"))
-                && negotiation::watch_not_acceptable(&head.accept).is_some() =>
-        {
-            let _ = st;
-            status_response(&negotiation::watch_not_acceptable(&head.accept).expect("checked"))
-        }
-        Err(st)
-            if verb == Verb::Watch
                 && (st.code == 410 || (st.code == 504 && st.reason == "Timeout")) =>
         {
+            if let Some(st) = negotiation::watch_not_acceptable(&head.accept) {
+                return status_response(&st);
+            }
             let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(1);
             let _ = tx.try_send(watch::error_line(&mut watch::Render::new(None), st));
             drop(tx);
