@@ -46,25 +46,58 @@ pub fn table_version(accept: &str) -> Option<&'static str> {
     None
 }
 
-/// The clauses of an Accept header in goautoneg's order: by `q`, then concrete types before
-/// wildcards; otherwise as sent.
+/// The clauses of an Accept header in the order goautoneg's `ParseAccept` leaves them: Go's
+/// `sort.Sort` (an insertion sort for the usual dozen clauses or fewer) with its `Less` — a
+/// higher `q` first, else a concrete type or subtype before a wildcard. That `Less` is no
+/// strict order: a concrete clause moves before a wildcard whatever their `q`
+/// (`*/*, application/yaml;q=0.5` tries YAML first). A clause without one `/` (other than `*`)
+/// is dropped; a `q` Go's `ParseFloat` cannot read is 0.
 fn clauses_by_preference(accept: &str) -> Vec<&str> {
-    let mut clauses: Vec<(f32, bool, bool, &str)> = accept
-        .split(',')
-        .map(|part| {
-            let q = part
-                .split(';')
-                .skip(1)
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .and_then(|q| q.parse::<f32>().ok())
-                .unwrap_or(1.0);
-            let t = media_type(part);
-            let (ty, sub) = t.split_once('/').unwrap_or((t.as_str(), ""));
-            (q, ty == "*", sub == "*", part)
-        })
-        .collect();
-    clauses.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    clauses.into_iter().map(|c| c.3).collect()
+    struct Clause<'a> {
+        q: f32,
+        wild_type: bool,
+        wild_sub: bool,
+        text: &'a str,
+    }
+    let mut clauses: Vec<Clause> = Vec::new();
+    for part in accept.split(',') {
+        let part = part.trim_matches(' ');
+        let mut params = part.split(';');
+        let range = params.next().unwrap_or("");
+        let sp: Vec<&str> = range.split('/').collect();
+        let ty = sp[0].trim_matches(' ');
+        let sub = match sp.len() {
+            1 if ty == "*" => "*",
+            2 => sp[1].trim_matches(' '),
+            _ => continue,
+        };
+        let mut q = 1.0;
+        for p in params {
+            if let Some((k, v)) = p.split_once('=') {
+                if k.trim_matches(' ') == "q" {
+                    q = v.parse::<f32>().unwrap_or(0.0);
+                }
+            }
+        }
+        clauses.push(Clause {
+            q,
+            wild_type: ty == "*",
+            wild_sub: sub == "*",
+            text: part,
+        });
+    }
+    let less = |a: &Clause, b: &Clause| {
+        a.q > b.q || (!a.wild_type && b.wild_type) || (!a.wild_sub && b.wild_sub)
+    };
+    // `insertionSort`.
+    for i in 1..clauses.len() {
+        let mut j = i;
+        while j > 0 && less(&clauses[j], &clauses[j - 1]) {
+            clauses.swap(j, j - 1);
+            j -= 1;
+        }
+    }
+    clauses.into_iter().map(|c| c.text).collect()
 }
 
 /// The YAML media type (`runtime.ContentTypeYAML`).
@@ -844,6 +877,10 @@ mod tests {
             ("*/*", false, false),
             ("application/*", false, false),
             ("*/*, application/yaml", true, true),
+            // goautoneg's `Less` puts a concrete type before a wildcard whatever the `q`
+            ("*/*, application/yaml;q=0.5", true, true),
+            // a `q` ParseFloat cannot read is 0
+            ("application/yaml;q=x, application/json;q=0.1", false, false),
             // protobuf is negotiated (csrsim answers it as JSON)
             (
                 "application/vnd.kubernetes.protobuf, application/yaml",
