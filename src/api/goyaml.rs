@@ -32,12 +32,44 @@ use serde_json::Value;
 /// U+FFFE/U+FFFF as they are, and go-yaml will not read them.
 pub const CONTROL_CHARACTERS: &str = "yaml: control characters are not allowed";
 
-/// `JSONToYAML` of the JSON form of `v`, or its error ([`CONTROL_CHARACTERS`]).
+/// The error `JSONToYAML` returns for a map key whose JSON text (escapes counted, quotes not)
+/// is 1023 characters or more: go-yaml's scanner keeps a flow mapping's simple key possible
+/// for 1024 characters only, so the parser then misses the `:` it expects.
+pub const KEY_TOO_LONG: &str = "yaml: did not find expected ',' or '}'";
+
+/// `JSONToYAML` of the JSON form of `v`, or its error ([`CONTROL_CHARACTERS`],
+/// [`KEY_TOO_LONG`]).
 pub fn json_to_yaml(v: &Value) -> Result<String, &'static str> {
     if has_unreadable_character(v) {
         return Err(CONTROL_CHARACTERS);
     }
+    if has_long_key(v) {
+        return Err(KEY_TOO_LONG);
+    }
     Ok(to_yaml(v))
+}
+
+fn has_long_key(v: &Value) -> bool {
+    match v {
+        Value::Array(a) => a.iter().any(has_long_key),
+        Value::Object(m) => m
+            .iter()
+            .any(|(k, v)| go_json_chars(k) >= 1023 || has_long_key(v)),
+        _ => false,
+    }
+}
+
+/// The characters Go's `encoding/json` writes for `s` between its quotes: `\"`, `\\`, `\n`,
+/// `\r`, `\t`, `\b`, `\f` are two; other controls, `<`, `>`, `&`, U+2028 and U+2029 are six
+/// (`\u003c`).
+fn go_json_chars(s: &str) -> usize {
+    s.chars()
+        .map(|c| match c {
+            '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+            '\u{0}'..='\u{1f}' | '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => 6,
+            _ => 1,
+        })
+        .sum()
 }
 
 fn has_unreadable_character(v: &Value) -> bool {
@@ -1232,6 +1264,13 @@ mod tests {
             json_to_yaml(&json!({"k": "\u{85}\u{a0}\u{fffd}"})).unwrap(),
             "k: ' \u{a0}\u{fffd}'\n"
         );
+        // A key of 1023 JSON characters or more (checked with go-yaml v2.4.0: 1022 `k`s are a
+        // complex key, 1023 fail; 200 `<`s are 1200 characters as `\u003c`).
+        let long = |k: String| json!({"a": 1, "b": {"c": [{k: 1}]}});
+        assert!(json_to_yaml(&long("k".repeat(1022))).is_ok());
+        assert_eq!(json_to_yaml(&long("k".repeat(1023))), Err(KEY_TOO_LONG));
+        assert_eq!(json_to_yaml(&long("<".repeat(200))), Err(KEY_TOO_LONG));
+        assert!(json_to_yaml(&json!({"k": "v".repeat(5000)})).is_ok());
     }
 
     #[test]
