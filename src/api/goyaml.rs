@@ -275,7 +275,7 @@ impl Emitter {
             return;
         }
         let mut keys: Vec<&String> = m.keys().collect();
-        keys.sort_by(|a, b| key_order(a, b));
+        sort_keys(&mut keys);
         self.increase_indent(false, false);
         for k in keys {
             self.write_indent();
@@ -706,6 +706,25 @@ fn key_less(a: &str, b: &str) -> bool {
         return ar[i] < br[i];
     }
     ar.len() < br.len()
+}
+
+/// `sort.Sort(keyList)`: for a dozen keys or fewer Go's insertion sort, which this is, from
+/// the JSON order. `keyList.Less` is no strict order for some keys with zero-padded digit runs
+/// (`a1` < `a01` < `a0b` < `a1`); Go starts from its random map order, so its own output varies
+/// for them, and this is one of its outcomes. Larger maps (Go's pdqsort) are sorted by the same
+/// comparison, which agrees with Go whenever it is an order.
+fn sort_keys(keys: &mut [&String]) {
+    if keys.len() <= 12 {
+        for i in 1..keys.len() {
+            let mut j = i;
+            while j > 0 && key_less(keys[j], keys[j - 1]) {
+                keys.swap(j, j - 1);
+                j -= 1;
+            }
+        }
+    } else {
+        keys.sort_by(|a, b| key_order(a, b));
+    }
 }
 
 fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
