@@ -3579,4 +3579,18 @@ fn yaml_answers_are_the_json_answers_in_yaml() {
     );
     let (code, ct, text) = get("/version", "application/yaml");
     assert_eq!((code, ct.as_str()), (200, "application/json"), "{text}");
+    // An Accept header no serializer takes: the 406 can be negotiated no more than the answer,
+    // so `WriteObjectNegotiated` writes it with `WriteRawJSON` (indented, no final newline),
+    // whatever the User-Agent.
+    let (code, text) = s.curl(
+        "GET",
+        C,
+        &["-H", "Accept: text/html", "-A", "csrsim-test"],
+        None,
+    );
+    assert_eq!(code, 406);
+    assert_eq!(
+        text,
+        "{\n  \"kind\": \"Status\",\n  \"apiVersion\": \"v1\",\n  \"metadata\": {},\n  \"status\": \"Failure\",\n  \"message\": \"only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf\",\n  \"reason\": \"NotAcceptable\",\n  \"code\": 406\n}"
+    );
 }

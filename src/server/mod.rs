@@ -1338,7 +1338,10 @@ async fn serve(
             || (no_table && !negotiation::acceptable_without_table(&head.accept)))
     {
         let st = Status::failure(406, "NotAcceptable", "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf");
-        return (status_response(&st), user);
+        // `ErrorNegotiated` cannot negotiate either: `WriteObjectNegotiated` falls back to
+        // `WriteRawJSON` — indented JSON, no trailing newline, for every client.
+        let body = serde_json::to_vec_pretty(&st).expect("status");
+        return (bytes_response(406, body, "application/json"), user);
     }
     // A clock advance may write only the clock (no resourceVersion): flushed explicitly.
     let clock_write = matches!(route, Route::Clock) && head.method == "POST";
