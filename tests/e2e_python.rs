@@ -236,6 +236,17 @@ fn upstream_e2e_tables() {
     run_script("upstream_tables.py", "upstream tables: ok", &[]);
 }
 
+/// `Accept: application/yaml` through the Python client: get, list, discovery, a review create
+/// and a 404 Status in YAML (parsed with PyYAML, equal to the JSON answers), a watch's 406.
+#[test]
+fn python_client_yaml_answers() {
+    run_script(
+        "python_client_yaml.py",
+        "python yaml: ok",
+        &["--clock", "virtual"],
+    );
+}
+
 /// test/e2e/apimachinery/discovery.go, server_version.go, health_handlers.go and
 /// request_timeout.go, and a
 /// TokenReview of a `--token-auth-file` token.

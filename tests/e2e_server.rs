@@ -3463,3 +3463,134 @@ fn a_failed_clock_record_is_a_500_and_logged() {
         "{log}"
     );
 }
+
+/// `Accept: application/yaml`: kube-apiserver's YAML serializer (`JSONToYAML` of the JSON
+/// answer) for a get, a list, a Table and an error Status — the same objects as the JSON
+/// answers, keys sorted, Content-Type `application/yaml` — and the 406 a watch gets (YAML has
+/// no stream serializer), itself written in YAML. `/version` stays JSON (`WriteRawJSON`).
+#[test]
+fn yaml_answers_are_the_json_answers_in_yaml() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let s = Server::start(d, &["--clock", "virtual"]);
+    let mut body: Value = serde_json::from_slice(&csr_body(d, "yml")).unwrap();
+    body["metadata"]["labels"] = json!({"num": "48", "flag": "true"});
+    body["metadata"]["annotations"] = json!({
+        "multi": "line1\nline2\n",
+        "note": "a long annotation value that goes on and on past the eightieth column of the line",
+    });
+    let (code, text) = s.curl(
+        "POST",
+        C,
+        &[],
+        Some(("application/json", body.to_string().as_bytes())),
+    );
+    assert_eq!(code, 201, "{text}");
+    let headers = d.join("yaml-headers.txt");
+    let get = |path: &str, accept: &str| {
+        let (code, text) = s.curl(
+            "GET",
+            path,
+            &[
+                "-H",
+                &format!("Accept: {accept}"),
+                "-D",
+                headers.to_str().unwrap(),
+            ],
+            None,
+        );
+        let head = std::fs::read_to_string(&headers)
+            .unwrap()
+            .to_ascii_lowercase();
+        let ct = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-type: "))
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        (code, ct, text)
+    };
+    let from_yaml = |text: &str| {
+        csrsim::server::negotiation::decode_object("application/yaml", text.as_bytes())
+            .unwrap_or_else(|e| panic!("not YAML ({e}): {text}"))
+    };
+    for path in [
+        format!("{C}/yml"),
+        C.to_string(),
+        "/apis/certificates.k8s.io/v1".into(),
+    ] {
+        let (code, ct, json_text) = get(&path, "application/json");
+        assert_eq!(
+            (code, ct.as_str()),
+            (200, "application/json"),
+            "{json_text}"
+        );
+        let (code, ct, yaml_text) = get(&path, "application/yaml");
+        assert_eq!(
+            (code, ct.as_str()),
+            (200, "application/yaml"),
+            "{yaml_text}"
+        );
+        let json: Value = serde_json::from_str(&json_text).unwrap();
+        assert_eq!(from_yaml(&yaml_text), json, "{path}:\n{yaml_text}");
+    }
+    let (_, _, yaml_text) = get(
+        &format!("{C}/yml"),
+        "application/json;q=0.5, application/yaml",
+    );
+    assert!(
+        yaml_text.starts_with("apiVersion: certificates.k8s.io/v1\nkind: CertificateSigningRequest\nmetadata:\n  annotations:\n    multi: |\n      line1\n      line2\n    note: a long annotation value that goes on and on past the eightieth column of\n      the line\n  creationTimestamp: \"2030-01-01T00:00:00Z\"\n  labels:\n    flag: \"true\"\n    num: \"48\"\n  managedFields:\n  - apiVersion: certificates.k8s.io/v1\n"),
+        "{yaml_text}"
+    );
+    assert!(
+        yaml_text.contains("\n  usages:\n  - client auth\n"),
+        "{yaml_text}"
+    );
+    // A Table in YAML keeps the conversion in its Content-Type.
+    let (code, ct, yaml_text) = get(C, "application/yaml;as=Table;v=v1;g=meta.k8s.io");
+    assert_eq!(code, 200, "{yaml_text}");
+    assert_eq!(ct, "application/yaml;as=table;v=v1;g=meta.k8s.io");
+    assert_eq!(from_yaml(&yaml_text)["kind"], "Table", "{yaml_text}");
+    // An error Status in YAML.
+    let (code, ct, yaml_text) = get(&format!("{C}/nope"), "application/yaml");
+    assert_eq!((code, ct.as_str()), (404, "application/yaml"));
+    assert_eq!(
+        yaml_text,
+        "apiVersion: v1\ncode: 404\ndetails:\n  group: certificates.k8s.io\n  kind: certificatesigningrequests\n  name: nope\nkind: Status\nmessage: certificatesigningrequests.certificates.k8s.io \"nope\" not found\nmetadata: {}\nreason: NotFound\nstatus: Failure\n"
+    );
+    // A watch: 406 of the stream negotiation, in YAML.
+    let (code, ct, yaml_text) = get(&format!("{C}?watch=true"), "application/yaml");
+    assert_eq!((code, ct.as_str()), (406, "application/yaml"));
+    assert_eq!(
+        yaml_text,
+        "apiVersion: v1\ncode: 406\nkind: Status\nmessage: 'only the following media types are accepted: application/json;stream=watch,\n  application/vnd.kubernetes.protobuf;stream=watch'\nmetadata: {}\nreason: NotAcceptable\nstatus: Failure\n"
+    );
+    // Authentication failures are negotiated too; /version is raw JSON.
+    let (code, text) = s.curl_raw(
+        "GET",
+        C,
+        &["-H".into(), "Accept: application/yaml".into()],
+        None,
+    );
+    assert_eq!(code, 401);
+    assert_eq!(
+        text,
+        "apiVersion: v1\ncode: 401\nkind: Status\nmessage: Unauthorized\nmetadata: {}\nreason: Unauthorized\nstatus: Failure\n"
+    );
+    let (code, ct, text) = get("/version", "application/yaml");
+    assert_eq!((code, ct.as_str()), (200, "application/json"), "{text}");
+    // An Accept header no serializer takes: the 406 can be negotiated no more than the answer,
+    // so `WriteObjectNegotiated` writes it with `WriteRawJSON` (indented, no final newline),
+    // whatever the User-Agent.
+    let (code, text) = s.curl(
+        "GET",
+        C,
+        &["-H", "Accept: text/html", "-A", "csrsim-test"],
+        None,
+    );
+    assert_eq!(code, 406);
+    assert_eq!(
+        text,
+        "{\n  \"kind\": \"Status\",\n  \"apiVersion\": \"v1\",\n  \"metadata\": {},\n  \"status\": \"Failure\",\n  \"message\": \"only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf\",\n  \"reason\": \"NotAcceptable\",\n  \"code\": 406\n}"
+    );
+}

@@ -10,6 +10,7 @@ pub mod go_types;
 pub mod gojson;
 pub mod goscan;
 pub mod gostrconv;
+pub mod goyaml;
 pub mod managed_fields;
 pub mod meta;
 pub mod rbac;

@@ -1004,6 +1004,13 @@ async fn handle(
             Err(_) => (status_response(&too_large()), String::new()),
         }
     };
+    // An Accept header that negotiates YAML: the apiserver's YAML serializer writes the
+    // object (or the error Status) its handler would have written as JSON.
+    let resp = if negotiates_yaml(&head) {
+        yaml_response(resp).await
+    } else {
+        resp
+    };
     // kube-openapi writes its documents' bytes as they are (their hash is of those bytes).
     let mut resp = if pretty_print(&head) && !head.path.starts_with("/openapi/") {
         prettify(resp).await
@@ -1084,6 +1091,70 @@ fn new_audit_id() -> String {
         .into_uuid()
         .hyphenated()
         .to_string()
+}
+
+/// Does this request's answer go through `WriteObjectNegotiated` / `ErrorNegotiated` with the
+/// YAML serializer? Every API answer does — objects, lists, Tables, discovery, and the error
+/// Statuses of authentication, authorization and the handlers — except what is written raw:
+/// `/version` (`WriteRawJSON`), the OpenAPI documents (kube-openapi), csrsim's own
+/// `/sim/v1/clock`, and the plain-text health and metrics endpoints.
+fn negotiates_yaml(head: &Head) -> bool {
+    if head.path == "/version"
+        || head.path.starts_with("/openapi/")
+        || head.path.starts_with("/sim/")
+    {
+        return false;
+    }
+    let group = routing::request_attributes(&head.method, &head.path, &head.query).api_group;
+    // The reviews have no TableConvertor: a Table clause is skipped there.
+    let table_ok = !matches!(
+        group.as_str(),
+        "authorization.k8s.io" | "authentication.k8s.io"
+    );
+    negotiation::wants_yaml(&head.accept, table_ok)
+}
+
+/// `json.Serializer` with `Yaml: true`: the complete JSON answer re-encoded by
+/// `sigs.k8s.io/yaml.JSONToYAML` (`api::goyaml`), Content-Type `application/yaml` (a Table's
+/// conversion parameters kept). Streams and other content types pass through. When the
+/// conversion fails (a character go-yaml will not read), `SerializeObject` writes the error as a
+/// Status instead, with code 500 unless the answer was already an error.
+async fn yaml_response(resp: Response<Body>) -> Response<Body> {
+    let Some(ct) = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .filter(|c| c.starts_with("application/json"))
+        .map(String::from)
+    else {
+        return resp;
+    };
+    if hyper::body::Body::size_hint(resp.body()).exact().is_none() {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let bytes = match body.collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(never) => match never {},
+    };
+    let Ok(v) = serde_json::from_slice::<Value>(&bytes) else {
+        return Response::from_parts(parts, full(bytes));
+    };
+    let text = match crate::api::goyaml::json_to_yaml(&v) {
+        Ok(text) => text,
+        Err(e) => {
+            if parts.status.is_success() {
+                parts.status = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+            }
+            let st = Status::failure(500, "", e);
+            crate::api::goyaml::to_yaml(&serde_json::to_value(&st).expect("status"))
+        }
+    };
+    parts.headers.remove("content-length");
+    if let Ok(h) = hyper::header::HeaderValue::from_str(&negotiation::yaml_content_type(&ct)) {
+        parts.headers.insert("content-type", h);
+    }
+    Response::from_parts(parts, full(text))
 }
 
 /// apiserver's `isPrettyPrint`: `?pretty=` parsed as Go's `strconv.ParseBool` wins; otherwise
@@ -1288,7 +1359,10 @@ async fn serve(
             || (no_table && !negotiation::acceptable_without_table(&head.accept)))
     {
         let st = Status::failure(406, "NotAcceptable", "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf");
-        return (status_response(&st), user);
+        // `ErrorNegotiated` cannot negotiate either: `WriteObjectNegotiated` falls back to
+        // `WriteRawJSON` — indented JSON, no trailing newline, for every client.
+        let body = serde_json::to_vec_pretty(&st).expect("status");
+        return (bytes_response(406, body, "application/json"), user);
     }
     // A clock advance may write only the clock (no resourceVersion): flushed explicitly.
     let clock_write = matches!(route, Route::Clock) && head.method == "POST";
@@ -1569,6 +1643,9 @@ fn empty_resource(state: &State, head: &Head, who: &Identity, req: ApiRequest) -
             if verb == Verb::Watch
                 && (st.code == 410 || (st.code == 504 && st.reason == "Timeout")) =>
         {
+            if let Some(st) = negotiation::watch_not_acceptable(&head.accept) {
+                return status_response(&st);
+            }
             let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(1);
             let _ = tx.try_send(watch::error_line(&mut watch::Render::new(None), st));
             drop(tx);
@@ -1611,6 +1688,9 @@ fn empty_resource(state: &State, head: &Head, who: &Identity, req: ApiRequest) -
             &req.name,
         )),
         Verb::Watch => {
+            if let Some(st) = negotiation::watch_not_acceptable(&head.accept) {
+                return status_response(&st);
+            }
             // Nothing will ever happen: hold the stream open until the timeout or the client leaves.
             let timeout = watch::watch_timeout(req.list.timeout_seconds);
             let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(1);
@@ -1849,10 +1929,15 @@ async fn resource(
         // (or, for a watch list, a too large) resourceVersion is an ERROR event of a 200 stream that then ends, not an HTTP 410
         // ("To match the uncached watch implementation … must fail with a watch event of type
         // ERROR"): kubectl prints the Status and exits 0, the Python client raises 410.
+        // The watch was opened (its ERROR event is the stream's), then the stream serializer
+        // is negotiated: none for YAML.
         Err(st)
             if verb == Verb::Watch
                 && (st.code == 410 || (st.code == 504 && st.reason == "Timeout")) =>
         {
+            if let Some(st) = negotiation::watch_not_acceptable(&head.accept) {
+                return status_response(&st);
+            }
             let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(1);
             let _ = tx.try_send(watch::error_line(&mut watch::Render::new(None), st));
             drop(tx);
@@ -1918,6 +2003,9 @@ async fn resource(
             } else {
                 negotiation::IncludeObject::Metadata
             };
+            if let Some(st) = negotiation::watch_not_acceptable(&head.accept) {
+                return status_response(&st);
+            }
             let Some(slot) = state.open_watch(&who.user) else {
                 return status_response(&Status::failure(
                     429,

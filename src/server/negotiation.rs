@@ -33,23 +33,7 @@ pub fn media_type(content_type: &str) -> String {
 /// PartialObjectMetadata); a plain clause or a PartialObjectMetadata one is no Table; a
 /// conversion the endpoint does not serve (another version, group or kind) is skipped.
 pub fn table_version(accept: &str) -> Option<&'static str> {
-    // goautoneg's order: by `q`, then concrete types before wildcards; otherwise as sent.
-    let mut clauses: Vec<(f32, bool, bool, &str)> = accept
-        .split(',')
-        .map(|part| {
-            let q = part
-                .split(';')
-                .skip(1)
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .and_then(|q| q.parse::<f32>().ok())
-                .unwrap_or(1.0);
-            let t = media_type(part);
-            let (ty, sub) = t.split_once('/').unwrap_or((t.as_str(), ""));
-            (q, ty == "*", sub == "*", part)
-        })
-        .collect();
-    clauses.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    for (_, _, _, part) in clauses {
+    for part in clauses_by_preference(accept) {
         if !acceptable_media(part) {
             continue;
         }
@@ -60,6 +44,118 @@ pub fn table_version(accept: &str) -> Option<&'static str> {
         }
     }
     None
+}
+
+/// The clauses of an Accept header in the order goautoneg's `ParseAccept` leaves them: Go's
+/// `sort.Sort` (an insertion sort for the usual dozen clauses or fewer) with its `Less` — a
+/// higher `q` first, else a concrete type or subtype before a wildcard. That `Less` is no
+/// strict order: a concrete clause moves before a wildcard whatever their `q`
+/// (`*/*, application/yaml;q=0.5` tries YAML first). A clause without one `/` (other than `*`)
+/// is dropped; a `q` Go's `ParseFloat` cannot read is 0.
+fn clauses_by_preference(accept: &str) -> Vec<&str> {
+    struct Clause<'a> {
+        q: f32,
+        wild_type: bool,
+        wild_sub: bool,
+        text: &'a str,
+    }
+    let mut clauses: Vec<Clause> = Vec::new();
+    for part in accept.split(',') {
+        let part = part.trim_matches(' ');
+        let mut params = part.split(';');
+        let range = params.next().unwrap_or("");
+        let sp: Vec<&str> = range.split('/').collect();
+        let ty = sp[0].trim_matches(' ');
+        let sub = match sp.len() {
+            1 if ty == "*" => "*",
+            2 => sp[1].trim_matches(' '),
+            _ => continue,
+        };
+        let mut q = 1.0;
+        for p in params {
+            if let Some((k, v)) = p.split_once('=') {
+                if k.trim_matches(' ') == "q" {
+                    q = v.parse::<f32>().unwrap_or(0.0);
+                }
+            }
+        }
+        clauses.push(Clause {
+            q,
+            wild_type: ty == "*",
+            wild_sub: sub == "*",
+            text: part,
+        });
+    }
+    let less = |a: &Clause, b: &Clause| {
+        a.q > b.q || (!a.wild_type && b.wild_type) || (!a.wild_sub && b.wild_sub)
+    };
+    // `insertionSort`.
+    for i in 1..clauses.len() {
+        let mut j = i;
+        while j > 0 && less(&clauses[j], &clauses[j - 1]) {
+            clauses.swap(j, j - 1);
+            j -= 1;
+        }
+    }
+    clauses.into_iter().map(|c| c.text).collect()
+}
+
+/// The YAML media type (`runtime.ContentTypeYAML`).
+pub const YAML: &str = "application/yaml";
+
+/// Does the Accept header negotiate the YAML serializer (`NegotiateMediaTypeOptions`)? The
+/// clauses are read by preference, and the first one some serializer accepts decides: for
+/// each clause the serializers are tried in the apiserver's order — JSON, YAML, protobuf — so
+/// `*/*` and `application/*` are JSON; a clause asking for a conversion the endpoint does not
+/// serve is skipped (a Table of an endpoint without a TableConvertor: `table_ok` false), and
+/// so is a YAML clause with a `stream` parameter (YAML has no stream serializer). No clause
+/// accepted is the 406 of the caller, written as raw JSON, so that is no YAML either.
+pub fn wants_yaml(accept: &str, table_ok: bool) -> bool {
+    for part in clauses_by_preference(accept) {
+        // Only the three serializers' types (and wildcards) match a clause.
+        if !matches!(
+            media_type(part).as_str(),
+            "*/*" | "application/*" | "application/json" | YAML | PROTOBUF
+        ) {
+            continue;
+        }
+        match conversion(part) {
+            Conversion::Unsupported => continue,
+            Conversion::Table(_) if !table_ok => continue,
+            _ => {}
+        }
+        if media_type(part) == YAML {
+            if clause_param(&clause_params(part), "stream").is_some_and(|v| !v.is_empty()) {
+                continue;
+            }
+            return true;
+        }
+        return false;
+    }
+    false
+}
+
+/// A watch whose Accept header negotiates YAML: YAML has no stream serializer, so
+/// `NegotiateOutputMediaTypeStream` refuses it with this 406, listing the stream media types
+/// (after the watch itself was opened: authorization and the resourceVersion checks come
+/// first). The Status is then written in the negotiated YAML.
+pub fn watch_not_acceptable(accept: &str) -> Option<Status> {
+    wants_yaml(accept, true).then(|| {
+        Status::failure(
+            406,
+            "NotAcceptable",
+            "only the following media types are accepted: application/json;stream=watch, application/vnd.kubernetes.protobuf;stream=watch",
+        )
+    })
+}
+
+/// The Content-Type of a YAML answer for the JSON one `json_content_type` would have had
+/// (`application/yaml`, and a Table's `;as=Table;v=…;g=meta.k8s.io` kept).
+pub fn yaml_content_type(json_content_type: &str) -> String {
+    match json_content_type.strip_prefix("application/json") {
+        Some(params) => format!("{YAML}{params}"),
+        None => YAML.to_string(),
+    }
 }
 
 /// The `as=` conversion one Accept clause asks for (`AllowsMediaTypeTransform`: only
@@ -762,6 +858,86 @@ mod tests {
         for (accept, want) in cases {
             assert_eq!(wants_aggregated_discovery(&accept), want, "{accept}");
         }
+    }
+
+    /// Which Accept headers get the YAML serializer (`NegotiateMediaTypeOptions`: clauses by
+    /// `q`, concrete types before wildcards, then as sent; per clause JSON, YAML, protobuf).
+    #[test]
+    fn yaml_negotiation() {
+        let t = "application/yaml;as=Table;v=v1;g=meta.k8s.io";
+        let cases: &[(&str, bool, bool)] = &[
+            // (Accept, table endpoint answer, review endpoint answer)
+            ("", false, false),
+            ("application/yaml", true, true),
+            ("application/yaml, application/json", true, true),
+            ("application/json, application/yaml", false, false),
+            ("application/json;q=0.5, application/yaml", true, true),
+            ("application/yaml;q=0.5, application/json", false, false),
+            // a wildcard is JSON, the serializers' first; a concrete type sorts before it
+            ("*/*", false, false),
+            ("application/*", false, false),
+            ("*/*, application/yaml", true, true),
+            // goautoneg's `Less` puts a concrete type before a wildcard whatever the `q`
+            ("*/*, application/yaml;q=0.5", true, true),
+            // a `q` ParseFloat cannot read is 0
+            ("application/yaml;q=x, application/json;q=0.1", false, false),
+            // protobuf is negotiated (csrsim answers it as JSON)
+            (
+                "application/vnd.kubernetes.protobuf, application/yaml",
+                false,
+                false,
+            ),
+            // a clause no serializer takes is skipped
+            ("text/html, application/yaml", true, true),
+            ("text/plain, application/yaml", true, true),
+            // YAML has no stream serializer
+            (
+                "application/yaml;stream=watch, application/json",
+                false,
+                false,
+            ),
+            ("application/yaml;stream=watch", false, false),
+            // conversions: a Table in YAML; none where the endpoint has no TableConvertor
+            (t, true, false),
+            (
+                "application/yaml;as=Table;v=v1;g=meta.k8s.io, application/yaml",
+                true,
+                true,
+            ),
+            (
+                "application/yaml;as=Table;v=v2;g=meta.k8s.io, application/json",
+                false,
+                false,
+            ),
+            (
+                "application/yaml;as=PartialObjectMetadata;v=v1;g=meta.k8s.io",
+                true,
+                true,
+            ),
+            (
+                "application/json;as=Table;v=v1;g=meta.k8s.io, application/yaml",
+                false,
+                true,
+            ),
+            // nothing acceptable: the 406 is raw JSON
+            ("text/html", false, false),
+        ];
+        for (accept, table, review) in cases {
+            assert_eq!(wants_yaml(accept, true), *table, "{accept}");
+            assert_eq!(wants_yaml(accept, false), *review, "review {accept}");
+        }
+        assert_eq!(
+            watch_not_acceptable("application/yaml").map(|s| (s.code, s.message)),
+            Some((406, "only the following media types are accepted: application/json;stream=watch, application/vnd.kubernetes.protobuf;stream=watch".to_string()))
+        );
+        assert!(watch_not_acceptable(t).is_some());
+        assert!(watch_not_acceptable("application/json;stream=watch").is_none());
+        assert!(watch_not_acceptable("application/json, application/yaml").is_none());
+        assert_eq!(yaml_content_type("application/json"), "application/yaml");
+        assert_eq!(
+            yaml_content_type(TABLE_CONTENT_TYPE),
+            "application/yaml;as=Table;v=v1;g=meta.k8s.io"
+        );
     }
 
     #[test]
