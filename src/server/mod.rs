@@ -1099,6 +1099,15 @@ fn new_audit_id() -> String {
 /// `/version` (`WriteRawJSON`), the OpenAPI documents (kube-openapi), csrsim's own
 /// `/sim/v1/clock`, and the plain-text health and metrics endpoints.
 fn negotiates_yaml(head: &Head) -> bool {
+    // the common case (kubectl, client-go, the Python client) costs one scan of the header
+    if !head
+        .accept
+        .as_bytes()
+        .windows(4)
+        .any(|w| w.eq_ignore_ascii_case(b"yaml"))
+    {
+        return false;
+    }
     if head.path == "/version"
         || head.path.starts_with("/openapi/")
         || head.path.starts_with("/sim/")
