@@ -573,8 +573,12 @@ impl Backend for LogBackend {
             return Ok((LoadedObjects::new(), None));
         }
         if buf.len() < MAGIC.len() || &buf[..MAGIC.len()] != MAGIC {
-            if MAGIC.starts_with(&buf[..buf.len().min(MAGIC.len())]) {
-                // Torn while writing the magic of a new log: nothing was ever committed.
+            // Torn while writing the magic of a new log: nothing was ever committed. A
+            // prefix of the magic, or only zeros (a filesystem that journals the file's new
+            // size before its data, as ext4 `data=writeback`, can show the size without the
+            // bytes after a crash): the magic was never synced, so no record ever was.
+            let written = buf.iter().zip(MAGIC).take_while(|(b, m)| b == m).count();
+            if buf[written..].iter().all(|b| *b == 0) {
                 drop(image);
                 file.set_len(0).map_err(io(&path))?;
                 (&*file).seek(SeekFrom::Start(0)).map_err(io(&path))?;
@@ -950,6 +954,45 @@ mod tests {
             )
         );
         std::fs::write(&path, b"hello world").unwrap();
+        let e = LogBackend::open(d.path()).unwrap().load().err().unwrap();
+        assert!(e.contains("not a csrsim store log"), "{e}");
+    }
+
+    /// A crash while a new log's magic was being written leaves a prefix of it, and (on a
+    /// filesystem that journals sizes before data) zeros: nothing was committed, so the log
+    /// starts empty and works; before, the zeros were "not a csrsim store log" and the server
+    /// would not start.
+    #[test]
+    fn a_new_log_torn_in_its_magic_starts_empty() {
+        for torn in [
+            &b"csrl"[..],
+            b"csrlog1",
+            &[0u8; 8],
+            &[0u8; 4096],
+            &[0u8; 3],
+            b"csr\0\0\0\0\0\0\0",
+        ] {
+            let d = tempfile::tempdir().unwrap();
+            drop(reopen(d.path()));
+            let path = d.path().join(LOG_DIR).join("log");
+            std::fs::write(&path, torn).unwrap();
+            {
+                let (mut b, o, m) = reopen(d.path());
+                assert!(o.is_empty() && m.is_none(), "{torn:?}");
+                b.commit(&[put("a", "1")], meta(1)).unwrap();
+            }
+            let (_, o, m) = reopen(d.path());
+            assert_eq!(o.len(), 1, "{torn:?}");
+            assert_eq!(m, Some(meta(1)));
+        }
+        // a zeroed start with bytes after it is damage, not a torn magic
+        let d = tempfile::tempdir().unwrap();
+        let (path, mut bytes, _) = three_records(d.path());
+        bytes[..512].fill(0);
+        std::fs::write(&path, &bytes).unwrap();
+        let e = LogBackend::open(d.path()).unwrap().load().err().unwrap();
+        assert!(e.contains("not a csrsim store log"), "{e}");
+        std::fs::write(&path, b"csrXog1\n").unwrap();
         let e = LogBackend::open(d.path()).unwrap().load().err().unwrap();
         assert!(e.contains("not a csrsim store log"), "{e}");
     }
