@@ -17,6 +17,11 @@ fn rt() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// `GET /readyz` on a connection: its status.
+async fn readyz(c: &mut Conn) -> std::io::Result<u16> {
+    Ok(c.request("GET", "/readyz", "text/plain", b"").await?.status)
+}
+
 fn server(f: impl FnOnce(&mut ServeArgs)) -> (TestServer, Tls, String) {
     let mut args = ServeArgs::for_tests();
     f(&mut args);
@@ -89,11 +94,7 @@ fn connections_over_the_cap_are_closed_and_a_freed_slot_is_reused() {
         let mut held = Vec::new();
         for _ in 0..3 {
             let mut c = Conn::connect(&addr, Some(&tls)).await.unwrap();
-            let r = c
-                .request("GET", "/readyz", "text/plain", b"")
-                .await
-                .unwrap();
-            assert_eq!(r.status, 200);
+            assert_eq!(readyz(&mut c).await.unwrap(), 200);
             held.push(c);
         }
         // the fourth is closed at accept: the handshake or the first request fails
@@ -328,11 +329,7 @@ fn connections_that_never_make_a_request_are_closed_in_bounded_time() {
         assert!(t0.elapsed() >= short - Duration::from_millis(50));
         // an idle keep-alive connection is closed after the same time
         let mut c = Conn::connect(&addr, Some(&tls)).await.unwrap();
-        let r = c
-            .request("GET", "/readyz", "text/plain", b"")
-            .await
-            .unwrap();
-        assert_eq!(r.status, 200);
+        assert_eq!(readyz(&mut c).await.unwrap(), 200);
         tokio::time::sleep(short + Duration::from_millis(500)).await;
         assert!(
             c.request("GET", "/readyz", "text/plain", b"")
@@ -417,17 +414,13 @@ fn a_late_head_is_cut_at_the_header_timeout_an_idle_connection_is_not() {
         let early = head - Duration::from_millis(50);
         // idle between requests for 2 × the head time: served
         let mut c = Conn::connect(&addr, Some(&tls)).await.unwrap();
-        let r = c
-            .request("GET", "/readyz", "text/plain", b"")
-            .await
-            .unwrap();
-        assert_eq!(r.status, 200);
+        assert_eq!(readyz(&mut c).await.unwrap(), 200);
         tokio::time::sleep(head * 2).await;
-        let r = c
-            .request("GET", "/readyz", "text/plain", b"")
-            .await
-            .unwrap();
-        assert_eq!(r.status, 200, "an idle keep-alive connection was cut");
+        assert_eq!(
+            readyz(&mut c).await.unwrap(),
+            200,
+            "an idle keep-alive connection was cut"
+        );
         // then a head begun and never finished: cut at the head time after its first byte
         tokio::time::sleep(head * 2).await;
         c.send_raw(b"GET /readyz HTTP/1.1\r\nHost: x\r\n")
