@@ -394,6 +394,20 @@ fn request_heads_up_to_gos_1_mib_limit_are_served() {
         let many: String = (0..600).map(|i| format!("X-H{i}: v\r\n")).collect();
         let head = format!("GET /readyz HTTP/1.1\r\nHost: x\r\n{many}\r\n");
         assert_eq!(status_of(head).await.unwrap(), 200);
+        // HTTP/2 takes the same (Go: `MaxHeaderBytes` + 10 × 32; hyper's default: 16 KiB)
+        assert_eq!(csrsim::server::HTTP2_MAX_HEADER_LIST_SIZE, (1 << 20) + 320);
+        let mut send = csrsim::bench::client::connect_h2(&addr, &tls)
+            .await
+            .unwrap();
+        for (len, want) in [(20_000, 200), (1_000_000, 200), (1_100_000, 431)] {
+            let req = http::Request::get("https://127.0.0.1/readyz")
+                .header("x-big", "a".repeat(len))
+                .body(())
+                .unwrap();
+            send = send.ready().await.unwrap();
+            let (resp, _) = send.send_request(req, true).unwrap();
+            assert_eq!(resp.await.unwrap().status().as_u16(), want, "{len}");
+        }
     });
 }
 

@@ -88,6 +88,10 @@ pub const HTTP2_PREFACE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Go's `net/http` reads a request head of up to `MaxHeaderBytes` (kube-apiserver: 1 MiB)
 /// plus 4,096 bytes of slack (`initialReadLimitSize`); a longer one is a 431.
 pub const HTTP1_MAX_HEAD_BYTES: usize = (1 << 20) + 4096;
+/// Go's HTTP/2 server takes request headers up to `MaxHeaderBytes` (1 MiB) plus 32 bytes for
+/// each of "10 typical" fields (`maxHeaderListSize`, `adjustHTTP1MaxHeaderSize`): the same
+/// requests HTTP/1.1 takes (hyper's own default is 16 KiB).
+pub const HTTP2_MAX_HEADER_LIST_SIZE: u32 = (1 << 20) + 10 * 32;
 /// Go limits a head by bytes only; hyper also counts its header lines (100 by default, a
 /// 431 beyond). 1,024 lines of at least a few bytes each: far more than any client sends.
 pub const HTTP1_MAX_HEADERS: usize = 1024;
@@ -715,6 +719,7 @@ async fn start_with(
                     )
                     .timer(hyper_util::rt::TokioTimer::new())
                     .max_concurrent_streams(http2_streams)
+                    .max_header_list_size(HTTP2_MAX_HEADER_LIST_SIZE)
                     .max_frame_size(HTTP2_RESOURCE_BODY_99_PERCENTILE)
                     .initial_stream_window_size(HTTP2_RESOURCE_BODY_99_PERCENTILE)
                     .initial_connection_window_size(
