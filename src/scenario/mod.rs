@@ -89,14 +89,14 @@ pub struct RunArgs {
     /// Conformance mode: run against the API server of this kubeconfig (see docs/conformance.md).
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
-    /// Kubeconfig context (default: current-context).
+    /// With --kubeconfig: its context (default: current-context).
     #[arg(long, requires = "kubeconfig")]
     pub context: Option<String>,
-    /// What the target offers: `full` (default) or `custom-signer`.
+    /// With --kubeconfig: what the target offers, `full` (default) or `custom-signer`.
     #[arg(long, value_enum, requires = "kubeconfig")]
     pub profile: Option<conformance::Profile>,
-    /// How long an expectation waits for the target's controllers (default 10s); also the
-    /// least a `wait:` step lasts, the time a signer gets to misbehave before a negative rule.
+    /// With --kubeconfig: how long a failing expectation is retried while the target's
+    /// controllers act (default 10s); also the least a `wait:` step lasts.
     #[arg(long, requires = "kubeconfig")]
     pub step_timeout: Option<humantime::Duration>,
     /// The signer under test for `--profile custom-signer`: replaces the library's

@@ -142,7 +142,7 @@ pub enum LogFormat {
 /// `csrsim serve` options (the contract of issue 7).
 #[derive(clap::Args, Clone, Debug)]
 #[command(
-    after_help = "Exit status: 0 after SIGTERM or SIGINT (Ctrl-C): open watches are closed and every acknowledged write is already on disk (one received during start-up, such as a big data dir's loading, ends the process as soon as start-up is done, nothing half-written); 1 when it cannot start — the data dir (not a directory, not writable, in use by another csrsim, a damaged or other-version store log, half a CA), the --listen address (in use, not local), a bad flag value or --token-auth-file — with one line on stderr naming the path or flag and the cause; 2 a command-line usage error."
+    after_help = "Exit status: 0 after SIGTERM or SIGINT (Ctrl-C): open watches are closed and every acknowledged write is already on disk (one received during start-up, such as a big data dir's loading, ends the process as soon as start-up is done, nothing half-written); 1 when it cannot start — the data dir (not a directory, not writable, in use by another csrsim, a damaged or other-version store log, half a CA), the --listen address (in use, or not an address of this machine), a bad flag value or --token-auth-file — with one line on stderr naming the path or flag and the cause; 2 a command-line usage error."
 )]
 pub struct ServeArgs {
     /// Keep objects, the CA and the clock here, created if missing, and kept at exit;
@@ -172,7 +172,7 @@ pub struct ServeArgs {
     /// Maximum certificate lifetime (a duration: 8760h, 90m, 1h30m).
     #[arg(long, default_value = "8760h")]
     pub cluster_signing_duration: String,
-    /// Treat requests without credentials as system:anonymous (default: 401).
+    /// Treat requests without credentials as system:anonymous (when false they get a 401).
     #[arg(long, default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     pub anonymous_auth: bool,
     /// Format of the request log on stderr (filter with RUST_LOG).
