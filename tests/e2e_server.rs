@@ -3594,3 +3594,18 @@ fn yaml_answers_are_the_json_answers_in_yaml() {
         "{\n  \"kind\": \"Status\",\n  \"apiVersion\": \"v1\",\n  \"metadata\": {},\n  \"status\": \"Failure\",\n  \"message\": \"only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf\",\n  \"reason\": \"NotAcceptable\",\n  \"code\": 406\n}"
     );
 }
+
+/// curl speaks HTTP/2 to an https URL: a body over 3 MiB, refused before it is read, must
+/// still reach it as a 413 Status. Before, the body dropped unread made the h2 crate reset
+/// the stream ahead of the answer's DATA: curl saw the headers, then a reset (exit 92).
+#[test]
+fn a_413_reaches_curl_over_http2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(tmp.path(), &["--clock", "virtual"]);
+    for len in [3 * 1024 * 1024 + 1, 10 * 1024 * 1024] {
+        let big = vec![b'a'; len];
+        let (code, body) = s.curl("POST", C, &["--http2"], Some(("application/json", &big)));
+        assert_eq!(code, 413, "{len}: {body}");
+        assert_eq!(status(&body)["reason"], "RequestEntityTooLarge", "{len}");
+    }
+}

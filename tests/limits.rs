@@ -490,3 +490,41 @@ fn an_http2_connection_without_its_preface_is_closed_at_the_preface_timeout() {
         assert_eq!(code, 200);
     });
 }
+
+/// A body over the limit over HTTP/2, declared (refused before a byte is read) or streamed
+/// without a length (refused at 3 MiB): the client gets the whole 413 Status while the rest
+/// of its body is drained (`drain_later`). The reset that lost the Status shows with curl's
+/// timing (`e2e_server::a_413_reaches_curl_over_http2`); this is the h2 crate's client.
+#[test]
+fn a_413_over_http2_reaches_the_client_whole() {
+    let (_srv, tls, addr) = server(|_| {});
+    rt().block_on(async {
+        let mut send = csrsim::bench::client::connect_h2(&addr, &tls)
+            .await
+            .unwrap();
+        let big = bytes::Bytes::from(vec![b'a'; 3_500_000]);
+        for declared in [true, false] {
+            let mut req = http::Request::post(format!("https://127.0.0.1{CSRS}"))
+                .header("content-type", "application/json");
+            if declared {
+                req = req.header("content-length", big.len());
+            }
+            send = send.ready().await.unwrap();
+            let (resp, mut body_tx) = send.send_request(req.body(()).unwrap(), false).unwrap();
+            body_tx.send_data(big.clone(), true).unwrap();
+            let resp = resp.await.unwrap();
+            assert_eq!(resp.status().as_u16(), 413, "declared: {declared}");
+            let mut body = resp.into_body();
+            let mut got = Vec::new();
+            while let Some(chunk) = body.data().await {
+                let chunk = chunk.unwrap_or_else(|e| panic!("declared {declared}: {e}"));
+                let _ = body.flow_control().release_capacity(chunk.len());
+                got.extend_from_slice(&chunk);
+            }
+            let st: Value = serde_json::from_slice(&got)
+                .unwrap_or_else(|e| panic!("declared {declared}: {e}: {got:?}"));
+            assert_eq!(st["reason"], "RequestEntityTooLarge");
+            assert_eq!(st["message"], "Request entity too large: limit is 3145728");
+        }
+    });
+}

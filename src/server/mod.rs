@@ -37,7 +37,7 @@ use crate::auth::Identity;
 use crate::sim::{ApiRequest, ApiResponse, Cluster, Config, Verb};
 use bytes::Bytes;
 use durability::Durability;
-use http_body_util::{combinators::BoxBody, BodyExt, Full, Limited};
+use http_body_util::{combinators::BoxBody, BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use routing::Route;
@@ -998,15 +998,19 @@ async fn handle(
             .collect(),
     };
     let declared_len = hv("content-length").parse::<usize>().ok();
-    let (resp, user) = if declared_len.is_some_and(|l| l > negotiation::MAX_BODY_BYTES) {
-        (status_response(&too_large()), String::new())
+    let mut body = body;
+    let read = if declared_len.is_some_and(|l| l > negotiation::MAX_BODY_BYTES) {
+        Err(())
     } else {
-        match Limited::new(body, negotiation::MAX_BODY_BYTES)
-            .collect()
-            .await
-        {
-            Ok(c) => serve(&state, &head, c.to_bytes(), cert.as_deref()).await,
-            Err(_) => (status_response(&too_large()), String::new()),
+        read_body(&mut body, declared_len).await
+    };
+    let (resp, user) = match read {
+        Ok(bytes) => serve(&state, &head, bytes, cert.as_deref()).await,
+        Err(()) => {
+            if parts.version == hyper::Version::HTTP_2 {
+                drain_later(body);
+            }
+            (status_response(&too_large()), String::new())
         }
     };
     // An Accept header that negotiates YAML: the apiserver's YAML serializer writes the
@@ -1287,6 +1291,48 @@ fn rfc1123_a_year_after(unix: i64) -> String {
         WD[days.rem_euclid(7) as usize],
         MON[(m - 1) as usize]
     )
+}
+
+/// The request body, up to [`negotiation::MAX_BODY_BYTES`] (`Err`: more, or the client
+/// broke off).
+async fn read_body(body: &mut Incoming, declared: Option<usize>) -> Result<Bytes, ()> {
+    // sized by the declared length, but a length alone reserves no more than 64 KiB
+    let mut buf = Vec::with_capacity(declared.unwrap_or(0).min(64 << 10));
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame.map_err(|_| ())?.into_data() {
+            if buf.len() + data.len() > negotiation::MAX_BODY_BYTES {
+                return Err(());
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok(Bytes::from(buf))
+}
+
+/// Most of a refused HTTP/2 request body read and dropped after the answer
+/// ([`drain_later`]); past it the stream is reset.
+const DRAIN_MAX_BYTES: usize = 64 << 20;
+/// How long [`drain_later`] reads before the stream is reset.
+const DRAIN_MAX_TIME: Duration = Duration::from_secs(30);
+
+/// Read and drop the rest of an HTTP/2 request body refused before it was read (a 413),
+/// in the background. Dropping it at once makes the h2 crate reset the stream (`NO_ERROR`,
+/// as RFC 9113 § 8.1 allows) before the answer's DATA has left, so clients such as curl
+/// saw the 413's headers and then a reset instead of the Status (Go's server writes the
+/// answer, then resets).
+fn drain_later(mut body: Incoming) {
+    tokio::spawn(async move {
+        let drain = async {
+            let mut n = 0usize;
+            while let Some(Ok(frame)) = body.frame().await {
+                n += frame.data_ref().map_or(0, |d| d.len());
+                if n > DRAIN_MAX_BYTES {
+                    return;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(DRAIN_MAX_TIME, drain).await;
+    });
 }
 
 fn too_large() -> Status {
