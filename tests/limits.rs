@@ -528,3 +528,32 @@ fn a_413_over_http2_reaches_the_client_whole() {
         }
     });
 }
+
+/// HTTP/2 only after ALPN agreed on `h2`, as Go's server decides: a connection that
+/// negotiated `http/1.1` and then sends the HTTP/2 preface is not served HTTP/2 (before,
+/// hyper-util's detection answered it with HTTP/2 SETTINGS).
+#[test]
+fn http2_only_after_alpn_h2() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (_srv, tls, addr) = server(|_| {});
+    rt().block_on(async {
+        let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let name = rustls_pki_types::ServerName::try_from("127.0.0.1").unwrap();
+        let mut s = tls.connector.connect(name, tcp).await.unwrap();
+        assert_eq!(s.get_ref().1.alpn_protocol(), Some(&b"http/1.1"[..]));
+        // the client preface, then an empty SETTINGS frame
+        s.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+            .await
+            .unwrap();
+        let mut got = vec![0u8; 64];
+        let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut got))
+            .await
+            .expect("an answer or a close")
+            .unwrap_or(0);
+        let got = &got[..n];
+        assert!(
+            got.is_empty() || got.starts_with(b"HTTP/1."),
+            "answered {got:?}"
+        );
+    });
+}
