@@ -315,45 +315,23 @@ impl Emitter {
         if !self.whitespace {
             self.put(b' ');
         }
-        let mut spaces = false;
-        let mut breaks = false;
-        let mut i = 0;
-        while i < v.len() {
-            if v[i] == b' ' {
-                if allow_breaks
-                    && !spaces
-                    && self.column > BEST_WIDTH
-                    && v.get(i + 1) != Some(&b' ')
-                {
-                    self.write_indent();
-                    i += 1;
-                } else {
-                    self.write_char(v, &mut i);
-                }
-                spaces = true;
-            } else if is_break(v, i) {
-                if !breaks && v[i] == b'\n' {
-                    self.put_break();
-                }
-                self.write_break(v, &mut i);
-                self.indention = true;
-                breaks = true;
-            } else {
-                if breaks {
-                    self.write_indent();
-                }
-                self.write_char(v, &mut i);
-                self.indention = false;
-                spaces = false;
-                breaks = false;
-            }
-        }
+        self.write_folded(v, allow_breaks, false);
         self.whitespace = false;
         self.indention = false;
     }
 
     fn write_single_quoted(&mut self, v: &[u8], allow_breaks: bool) {
         self.write_indicator("'", true, false, false);
+        self.write_folded(v, allow_breaks, true);
+        self.write_indicator("'", false, false, false);
+        self.whitespace = false;
+        self.indention = false;
+    }
+
+    /// The text of a plain or single-quoted scalar: libyaml's two writers share this loop
+    /// (fold at a lone space past `best_width`, keep line breaks) and differ in two points —
+    /// a quoted scalar never folds at its first or last byte, and doubles its quotes.
+    fn write_folded(&mut self, v: &[u8], allow_breaks: bool, quoted: bool) {
         let mut spaces = false;
         let mut breaks = false;
         let mut i = 0;
@@ -362,8 +340,7 @@ impl Emitter {
                 if allow_breaks
                     && !spaces
                     && self.column > BEST_WIDTH
-                    && i > 0
-                    && i < v.len() - 1
+                    && (!quoted || (i > 0 && i < v.len() - 1))
                     && v.get(i + 1) != Some(&b' ')
                 {
                     self.write_indent();
@@ -383,7 +360,7 @@ impl Emitter {
                 if breaks {
                     self.write_indent();
                 }
-                if v[i] == b'\'' {
+                if quoted && v[i] == b'\'' {
                     self.put(b'\'');
                 }
                 self.write_char(v, &mut i);
@@ -392,9 +369,6 @@ impl Emitter {
                 breaks = false;
             }
         }
-        self.write_indicator("'", false, false, false);
-        self.whitespace = false;
-        self.indention = false;
     }
 
     fn write_double_quoted(&mut self, v: &[u8], allow_breaks: bool) {

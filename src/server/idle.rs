@@ -206,18 +206,17 @@ where
     C: hyper_util::server::graceful::GracefulConnection,
 {
     tokio::pin!(served);
+    let head_left = || t.head.and_then(|h| activity.head_deadline_in(h));
+    let preface_left = || t.preface.and_then(|p| activity.preface_deadline_in(p));
     let mut shutting = false;
     loop {
         let wait = if shutting {
             t.grace
         } else {
-            [
-                t.head.and_then(|h| activity.head_deadline_in(h)),
-                t.preface.and_then(|p| activity.preface_deadline_in(p)),
-            ]
-            .into_iter()
-            .flatten()
-            .fold(activity.idle_deadline_in(t.idle), Duration::min)
+            [head_left(), preface_left()]
+                .into_iter()
+                .flatten()
+                .fold(activity.idle_deadline_in(t.idle), Duration::min)
         };
         tokio::select! {
             _ = served.as_mut() => break,
@@ -228,10 +227,7 @@ where
                 }
                 // a late head or preface: closed, as Go's failed `readRequest` or
                 // `readPreface` closes it
-                if t.head.and_then(|h| activity.head_deadline_in(h)) == Some(Duration::ZERO)
-                    || t.preface.and_then(|p| activity.preface_deadline_in(p))
-                        == Some(Duration::ZERO)
-                {
+                if head_left() == Some(Duration::ZERO) || preface_left() == Some(Duration::ZERO) {
                     break;
                 }
                 if activity.idle_deadline_in(t.idle).is_zero() {

@@ -957,7 +957,7 @@ async fn handle(
     cert: Option<Arc<auth::ConnCert>>,
 ) -> Response<Body> {
     let t0 = Instant::now();
-    let (parts, body) = req.into_parts();
+    let (parts, mut body) = req.into_parts();
     // Go routes on the unescaped path (`URL.Path`); a malformed escape is refused here.
     let Some(path) = routing::path_unescape(parts.uri.path()) else {
         return malformed_request_uri(parts.version);
@@ -998,7 +998,6 @@ async fn handle(
             .collect(),
     };
     let declared_len = hv("content-length").parse::<usize>().ok();
-    let mut body = body;
     let read = if declared_len.is_some_and(|l| l > negotiation::MAX_BODY_BYTES) {
         Err(())
     } else {
